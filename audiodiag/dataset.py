@@ -1,0 +1,219 @@
+"""Dataset-level checks: sample rates and channels against the target model, padding, duration
+shortcuts, speech vs non-speech. Per-clip warnings are aggregated so each names its files once.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats as sstats
+
+from audiodiag import vad
+from audiodiag.checks import ClipStats, clip_findings, clip_stats
+from audiodiag.encoders import EncoderSpec
+from audiodiag.types import Clip, Finding, SpeechRegion
+
+MAX_NAMED_FILES = 5  # a warning lists this many files, then "and N more"
+PADDING_DOMINATES = 0.5  # warn when the mean input is more than half padding
+TRUNCATION_WARN = 0.10  # warn when more than 10 % of all audio is cut away
+DURATION_SHORTCUT_RATIO = 1.5  # label medians this far apart ...
+DURATION_SHORTCUT_P = 0.01  # ... and significantly different (Kruskal-Wallis) -> shortcut warning
+SPEECH_DATASET_MIN = 0.5  # a speech encoder on a dataset with less speech than this gets a warning
+NON_SPEECH_CLIP = 0.2  # clips with less speech than this count as non-speech
+
+
+@dataclass(frozen=True)
+class PaddingReport:
+    clip_length_s: float
+    fraction_padded: float  # clips shorter than the length
+    mean_padding_fraction: float  # mean over clips of (padding / input length)
+    fraction_truncated: float  # clips longer than the length
+    fraction_audio_lost: float  # truncated seconds / total seconds
+    most_padded: tuple[tuple[str, float], ...]  # (file, padding fraction), largest first
+
+
+@dataclass(frozen=True)
+class DatasetReport:
+    stats: tuple[ClipStats, ...]
+    speech: tuple[tuple[SpeechRegion, ...], ...]
+    padding: PaddingReport
+    findings: tuple[Finding, ...]
+    clip_findings: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
+
+    @property
+    def speech_fraction(self) -> float:
+        """Duration-weighted share of speech in the whole dataset."""
+        total = sum(s.duration_s for s in self.stats)
+        return sum(s.duration_s * (s.speech_fraction or 0.0) for s in self.stats) / total if total else 0.0
+
+
+def name_files(files: Sequence[str]) -> str:
+    shown = ", ".join(files[:MAX_NAMED_FILES])
+    return shown + (f" and {len(files) - MAX_NAMED_FILES} more" if len(files) > MAX_NAMED_FILES else "")
+
+
+def sample_rate_findings(stats: Sequence[ClipStats], spec: EncoderSpec) -> list[Finding]:
+    """Clips not at the model's rate, grouped by rate; mixed rates or channel counts in one dataset."""
+    out = []
+    by_rate: dict[int, list[str]] = defaultdict(list)
+    for s in stats:
+        by_rate[s.sample_rate_hz].append(s.name)
+    target = spec.sample_rate_hz
+    for rate, files in sorted(by_rate.items()):
+        if rate == target:
+            continue
+        what = f"{len(files)} clip(s) at {rate} Hz ({name_files(files)}) will be resampled from {rate} Hz to {target} Hz for {spec.name}"
+        if rate < target:
+            detail = (f"; {rate} Hz audio upsampled to {target} Hz carries no content above {rate // 2} Hz, so the "
+                      f"model sees an empty band from {rate // 2} to {target // 2} Hz it never saw in training: "
+                      f"record at {target} Hz or more, or compare against clips band-limited the same way")
+            out.append(Finding("sample_rate_mismatch", "warning", what + detail, tuple(files)))
+        else:
+            detail = f"; content above {target // 2} Hz is discarded (expected, as the model was trained at {target} Hz)"
+            out.append(Finding("sample_rate_mismatch", "info", what + detail, tuple(files)))
+    if len(by_rate) > 1:
+        counts = ", ".join(f"{rate} Hz: {len(f)}" for rate, f in sorted(by_rate.items()))
+        out.append(Finding("mixed_sample_rates", "warning", f"the dataset mixes sample rates ({counts}); "
+                           "a classifier can learn the recording rate instead of the sound: check the rate per "
+                           "label below and resample everything to one rate", tuple(s.name for s in stats)))
+    by_channels: dict[int, list[str]] = defaultdict(list)
+    for s in stats:
+        by_channels[s.channels].append(s.name)
+    if len(by_channels) > 1:
+        counts = ", ".join(f"{ch} ch: {len(f)} ({name_files(f)})" for ch, f in sorted(by_channels.items()))
+        out.append(Finding("mixed_channels", "warning", f"the dataset mixes channel counts ({counts}); all are "
+                           "downmixed to mono here, which lowers the level of stereo clips with opposite-phase "
+                           "content: export all clips with the same channel layout", tuple(s.name for s in stats)))
+    return out
+
+
+def padding_report(stats: Sequence[ClipStats], *, clip_length_s: float) -> PaddingReport:
+    """What padding/truncating every clip to `clip_length_s` does to this dataset."""
+    durations = np.array([s.duration_s for s in stats])
+    pad = np.clip(clip_length_s - durations, 0, None) / clip_length_s
+    lost = np.clip(durations - clip_length_s, 0, None)
+    order = np.argsort(-pad)[:MAX_NAMED_FILES]
+    return PaddingReport(
+        clip_length_s=clip_length_s, fraction_padded=float(np.mean(durations < clip_length_s)),
+        mean_padding_fraction=float(pad.mean()), fraction_truncated=float(np.mean(durations > clip_length_s)),
+        fraction_audio_lost=float(lost.sum() / durations.sum()),
+        most_padded=tuple((stats[i].name, float(pad[i])) for i in order if pad[i] > 0),
+    )
+
+
+def padding_findings(report: PaddingReport, spec: EncoderSpec, stats: Sequence[ClipStats]) -> list[Finding]:
+    out = []
+    if report.mean_padding_fraction > PADDING_DOMINATES:
+        worst = name_files([f"{n} ({p:.0%})" for n, p in report.most_padded])
+        out.append(Finding("padding_dominates", "warning",
+                           f"padded to {report.clip_length_s:.2f} s, the average input is "
+                           f"{report.mean_padding_fraction:.0%} padding (expected < {PADDING_DOMINATES:.0%}; most "
+                           f"padded: {worst}): a model can key on how much silence there is; choose a shorter "
+                           "length, pool only over real frames, or group clips by length",
+                           tuple(n for n, _ in report.most_padded)))
+    if report.fraction_audio_lost > TRUNCATION_WARN:
+        out.append(Finding("truncation", "warning",
+                           f"cutting clips to {report.clip_length_s:.2f} s discards {report.fraction_audio_lost:.0%} "
+                           f"of all audio ({report.fraction_truncated:.0%} of clips are cut; expected < "
+                           f"{TRUNCATION_WARN:.0%} lost): use a longer length or split long clips into windows"))
+    if spec.fixed_input_s:
+        durations = np.array([s.duration_s for s in stats])
+        median = float(np.median(durations))
+        pad = max(0.0, 1 - median / spec.fixed_input_s)
+        if pad > PADDING_DOMINATES:
+            out.append(Finding("fixed_input_padding", "warning",
+                               f"{spec.name} pads every input to {spec.fixed_input_s:g} s: the median clip "
+                               f"({median:.2f} s) becomes {pad:.0%} padding; pool only the frames that cover real "
+                               "audio, or compare with the unpadded input mode"))
+    return out
+
+
+def duration_shortcut_findings(stats: Sequence[ClipStats]) -> list[Finding]:
+    """Warn when clip duration alone separates the labels: a shortcut a model can learn."""
+    by_label: dict[str, list[float]] = defaultdict(list)
+    for s in stats:
+        if s.label is not None:
+            by_label[s.label].append(s.duration_s)
+    groups = [v for v in by_label.values() if len(v) >= 2]
+    if len(groups) < 2:
+        return []
+    medians = {label: float(np.median(v)) for label, v in by_label.items()}
+    lo, hi = min(medians, key=medians.get), max(medians, key=medians.get)
+    if medians[lo] <= 0 or medians[hi] / medians[lo] < DURATION_SHORTCUT_RATIO:
+        return []
+    try:
+        p = float(sstats.kruskal(*groups).pvalue)
+    except ValueError:  # all durations identical
+        return []
+    if p >= DURATION_SHORTCUT_P:
+        return []
+    return [Finding("duration_shortcut", "warning",
+                    f"clip duration differs strongly between labels: median {medians[hi]:.2f} s for '{hi}' vs "
+                    f"{medians[lo]:.2f} s for '{lo}' (ratio {medians[hi] / medians[lo]:.1f}, Kruskal-Wallis "
+                    f"p = {p:.1e}; expected similar durations): a model can learn the length instead of the "
+                    "sound; trim silence and crop/pad every clip to one length before comparing models")]
+
+
+def speech_findings(stats: Sequence[ClipStats], spec: EncoderSpec, dataset_speech: float) -> list[Finding]:
+    non_speech = [s.name for s in stats if (s.speech_fraction or 0.0) < NON_SPEECH_CLIP]
+    if spec.speech_model and dataset_speech < SPEECH_DATASET_MIN:
+        return [Finding("non_speech_for_speech_encoder", "warning",
+                        f"{spec.name} is a speech model, but voice activity detection finds speech in only "
+                        f"{dataset_speech:.0%} of this dataset's audio (expected > {SPEECH_DATASET_MIN:.0%}; "
+                        f"{len(non_speech)} of {len(stats)} clips are < {NON_SPEECH_CLIP:.0%} speech, e.g. "
+                        f"{name_files(non_speech)}): its features describe phonetic content, not general sounds; "
+                        "use a general-audio encoder (e.g. AST, CLAP) and always compare with the spectral baseline",
+                        tuple(non_speech))]
+    return []
+
+
+def aggregate(per_clip: dict[str, tuple[Finding, ...]]) -> list[Finding]:
+    """One dataset row per warning code, naming every affected file."""
+    by_code: dict[str, list[Finding]] = defaultdict(list)
+    for findings in per_clip.values():
+        for f in findings:
+            by_code[f.code].append(f)
+    out = []
+    for code, items in by_code.items():
+        files = [f.files[0] for f in items]
+        if len(items) == 1:
+            out.append(items[0])
+        else:
+            out.append(Finding(code, items[0].severity, f"{len(items)} clips: {items[0].message} "
+                               f"(also: {name_files(files[1:])})", tuple(files)))
+    return out
+
+
+def analyse(
+    clips: Sequence[Clip],
+    *,
+    spec: EncoderSpec,
+    clip_length_s: float | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> DatasetReport:
+    """Measure every clip, run VAD, and check the dataset against the target model.
+
+    clip_length_s: the length inputs are padded/cut to; default the dataset's median duration.
+    """
+    if not clips:
+        raise ValueError("analyse() needs at least one clip; upload files or pick a sample dataset")
+    speech = []
+    for start in range(0, len(clips), VAD_BATCH_CLIPS):
+        if progress:
+            progress(start / len(clips), f"voice activity detection: clip {start + 1} of {len(clips)}")
+        speech.extend(vad.speech_regions(clips[start:start + VAD_BATCH_CLIPS]))
+    if progress:
+        progress(1.0, "measuring levels, silence and bandwidth")
+    stats = [clip_stats(c, speech=r) for c, r in zip(clips, speech)]
+    per_clip = {s.name: tuple(clip_findings(s)) for s in stats}
+    length = clip_length_s or float(np.median([s.duration_s for s in stats]))
+    padding = padding_report(stats, clip_length_s=length)
+    report = DatasetReport(tuple(stats), tuple(tuple(r) for r in speech), padding, (), per_clip)
+    findings = (sample_rate_findings(stats, spec) + speech_findings(stats, spec, report.speech_fraction)
+                + padding_findings(padding, spec, stats) + duration_shortcut_findings(stats) + aggregate(per_clip))
+    return DatasetReport(report.stats, report.speech, padding, tuple(findings), per_clip)
+
+
+VAD_BATCH_CLIPS = 64  # clips per VAD batch: progress updates between batches

@@ -1,0 +1,301 @@
+"""Decode audio from bytes, paths, zip archives and folders; resample with a real resampler (soxr).
+
+Every loader returns `Clip` objects; anything that cannot be loaded becomes a `LoadFailure` row so the
+rest of a batch still loads.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from audiodiag.errors import InvalidAudioError, UnsafeArchiveError
+from audiodiag.types import Clip, LoadFailure
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+UPLOAD_EXTENSIONS = ("wav", "flac", "ogg", "mp3", "zip")
+MIN_CLIP_DURATION_S = 0.025  # one analysis frame; anything shorter has no measurable content
+MAX_CLIP_DURATION_S = 600.0  # longer recordings must be cut into clips first (memory, and clips are the unit)
+MAX_ZIP_MEMBERS = 5_000
+MAX_ZIP_UNCOMPRESSED_BYTES = 1_000_000_000
+MAX_ZIP_COMPRESSION_RATIO = 200  # audio compresses ~1-3x; hundreds-to-one is a zip bomb
+LABEL_FILES = ("groups.csv", "labels.csv", "transcripts.csv")  # optional `path[,label][,group]` table
+HASH_CHARS = 16
+
+# Containers people try that libsndfile cannot decode: magic bytes -> what it is.
+_UNSUPPORTED_MAGIC = (
+    (4, b"ftyp", "MP4/M4A/AAC"),
+    (0, b"\x30\x26\xb2\x75", "WMA/ASF"),
+    (0, b"#!AMR", "AMR"),
+    (0, b"\x1a\x45\xdf\xa3", "WebM/Matroska"),
+)
+_CONVERT_HINT = "convert it to WAV or FLAC first (e.g. `ffmpeg -i input output.wav`)"
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """Header facts read without decoding the samples."""
+
+    name: str
+    sample_rate_hz: int
+    channels: int
+    frames: int
+    subtype: str
+    container: str
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate_hz if self.sample_rate_hz else 0.0
+
+
+def content_hash(data: bytes) -> str:
+    """Short sha256 of the file bytes: identical files share cache entries whatever their names."""
+    return hashlib.sha256(data).hexdigest()[:HASH_CHARS]
+
+
+def read_info(source: str | Path | bytes, *, name: str | None = None) -> AudioInfo:
+    """Read sample rate, channels and length from the header only (fast: no sample decoding)."""
+    name = name or (str(source) if not isinstance(source, bytes) else "<bytes>")
+    handle = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        info = sf.info(handle)
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise InvalidAudioError(f"{name}: not a readable audio file ({e}); {_CONVERT_HINT}") from e
+    return AudioInfo(name, info.samplerate, info.channels, info.frames, info.subtype, info.format)
+
+
+def load_clip(
+    source: bytes | str | Path,
+    *,
+    name: str | None = None,
+    label: str | None = None,
+    group: str | None = None,
+) -> Clip:
+    """Decode one file (WAV/FLAC/OGG/MP3/AIFF) into a mono float32 `Clip` at its original rate.
+
+    >>> clip = load_clip(Path("sample_audio/spoken_digits/3/en-us_1.wav"))
+    >>> clip.sample_rate_hz, clip.original_channels
+    """
+    if isinstance(source, (str, Path)):
+        name = name or Path(source).name
+        data = Path(source).read_bytes()
+    else:
+        data = source
+    name = name or "<bytes>"
+    if not data:
+        raise InvalidAudioError(f"{name}: file is empty (0 bytes); upload a WAV/FLAC/OGG/MP3 file")
+    _refuse_known_unsupported(data, name)
+    info = read_info(data, name=name)
+    _check_duration(info)
+    try:
+        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise InvalidAudioError(f"{name}: header reads but the audio data does not decode ({e}); "
+                                f"the file is probably truncated or corrupt: re-export it") from e
+    if samples.shape[0] == 0:
+        raise InvalidAudioError(f"{name}: contains no audio frames (header says {info.frames}); "
+                                "the file is probably truncated: re-export it")
+    mono = samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0].copy()
+    finite = np.isfinite(mono)
+    non_finite = int(finite.size - np.count_nonzero(finite))
+    if non_finite:
+        mono[~finite] = 0.0
+    _check_duration(replace(info, frames=len(mono)))
+    return Clip(
+        name=name, samples=mono, sample_rate_hz=int(rate), original_sample_rate_hz=int(rate),
+        original_channels=samples.shape[1], subtype=info.subtype, container=info.container,
+        label=label, group=group, content_hash=content_hash(data), non_finite_count=non_finite,
+    )
+
+
+def _refuse_known_unsupported(data: bytes, name: str) -> None:
+    for offset, magic, kind in _UNSUPPORTED_MAGIC:
+        if data[offset:offset + len(magic)] == magic:
+            raise InvalidAudioError(f"{name}: is {kind}, which audiodiag cannot decode; {_CONVERT_HINT}")
+
+
+def _check_duration(info: AudioInfo) -> None:
+    if info.duration_s < MIN_CLIP_DURATION_S:
+        raise InvalidAudioError(
+            f"{info.name}: only {info.frames} sample(s) ({info.duration_s * 1000:.2f} ms) long; at least "
+            f"{MIN_CLIP_DURATION_S * 1000:.0f} ms is needed to measure anything: remove it or re-export it")
+    if info.duration_s > MAX_CLIP_DURATION_S:
+        raise InvalidAudioError(
+            f"{info.name}: {info.duration_s:.0f} s long; clips up to {MAX_CLIP_DURATION_S:.0f} s are analysed: "
+            f"cut it into clips first (e.g. `sox long.wav clip.wav trim 0 30 : newfile : restart`)")
+
+
+def resample(samples: np.ndarray, *, orig_sample_rate_hz: int, target_sample_rate_hz: int) -> np.ndarray:
+    """Band-limited resampling with soxr (VHQ); never index-skipping, which aliases."""
+    if orig_sample_rate_hz == target_sample_rate_hz:
+        return samples
+    return soxr.resample(samples, orig_sample_rate_hz, target_sample_rate_hz, quality="VHQ").astype(np.float32)
+
+
+def resample_clip(clip: Clip, *, target_sample_rate_hz: int) -> Clip:
+    """The same clip at another rate; `original_sample_rate_hz` keeps what the file was."""
+    if clip.sample_rate_hz == target_sample_rate_hz:
+        return clip
+    samples = resample(clip.samples, orig_sample_rate_hz=clip.sample_rate_hz,
+                       target_sample_rate_hz=target_sample_rate_hz)
+    return replace(clip, samples=samples, sample_rate_hz=target_sample_rate_hz)
+
+
+def pad_or_trim(samples: np.ndarray, *, length: int) -> np.ndarray:
+    """Zero-pad at the end or cut to exactly `length` samples (what fixed-length encoders do)."""
+    if len(samples) >= length:
+        return samples[:length]
+    return np.pad(samples, (0, length - len(samples)))
+
+
+# ---------------------------------------------------------------- batches: uploads, zips, folders
+
+def load_batch(
+    files: Iterable[tuple[str, bytes]],
+    *,
+    progress: Callable[[int, str], None] | None = None,
+) -> list[Clip | LoadFailure]:
+    """Load uploaded files; a `.zip` expands into its clips (class sub-folders become labels).
+
+    One bad file becomes a `LoadFailure`; the others still load.
+    """
+    results: list[Clip | LoadFailure] = []
+    for i, (name, data) in enumerate(files):
+        if progress:
+            progress(i, name)
+        if name.lower().endswith(".zip") or data[:4] == b"PK\x03\x04":
+            try:
+                results.extend(load_zip(data, name=name))
+            except UnsafeArchiveError as e:
+                results.append(LoadFailure(name, str(e)))
+            except zipfile.BadZipFile as e:
+                results.append(LoadFailure(name, f"{name}: not a valid zip archive ({e}); re-create it"))
+        else:
+            results.append(_load_or_fail(data, name=name))
+    return unique_names(results)
+
+
+def _load_or_fail(data: bytes, *, name: str, label: str | None = None,
+                  group: str | None = None) -> Clip | LoadFailure:
+    try:
+        return load_clip(data, name=name, label=label, group=group)
+    except InvalidAudioError as e:
+        return LoadFailure(name, str(e))
+
+
+def load_zip(data: bytes, *, name: str = "archive.zip") -> list[Clip | LoadFailure]:
+    """Load a zipped dataset folder without writing to disk.
+
+    Refuses the whole archive (UnsafeArchiveError) on absolute or `..` member paths, more than
+    MAX_ZIP_MEMBERS files, or more than MAX_ZIP_UNCOMPRESSED_BYTES unpacked (checked while reading too,
+    since headers can lie).
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        _check_zip_members(members, name)
+        budget = MAX_ZIP_UNCOMPRESSED_BYTES
+
+        def read(member: zipfile.ZipInfo) -> bytes:
+            nonlocal budget
+            with archive.open(member) as f:
+                blob = f.read(budget + 1)
+            budget -= len(blob)
+            if budget < 0:
+                raise UnsafeArchiveError(f"{name}: unpacks to more than {MAX_ZIP_UNCOMPRESSED_BYTES:,} bytes; "
+                                         "split the dataset into smaller archives")
+            return blob
+
+        entries = {m.filename: m for m in members}
+        return _load_tree(list(entries), lambda rel: read(entries[rel]), source=name)
+
+
+def _check_zip_members(members: list[zipfile.ZipInfo], name: str) -> None:
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise UnsafeArchiveError(f"{name}: holds {len(members):,} files; at most {MAX_ZIP_MEMBERS:,} "
+                                 "are accepted: split the dataset into smaller archives")
+    total = 0
+    for m in members:
+        path = PurePosixPath(m.filename.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+            raise UnsafeArchiveError(f"{name}: member '{m.filename}' points outside the archive folder; "
+                                     "refusing the whole archive: re-create it from a plain folder")
+        if m.compress_size and m.file_size / m.compress_size > MAX_ZIP_COMPRESSION_RATIO:
+            raise UnsafeArchiveError(
+                f"{name}: member '{m.filename}' expands {m.file_size / m.compress_size:.0f}x "
+                f"(limit {MAX_ZIP_COMPRESSION_RATIO}x); this looks like a zip bomb: refusing the archive")
+        total += m.file_size
+    if total > MAX_ZIP_UNCOMPRESSED_BYTES:
+        raise UnsafeArchiveError(f"{name}: unpacks to {total:,} bytes (limit {MAX_ZIP_UNCOMPRESSED_BYTES:,}); "
+                                 "split the dataset into smaller archives")
+
+
+def load_folder(path: str | Path) -> list[Clip | LoadFailure]:
+    """Load a dataset folder: class sub-folders become labels; an optional groups.csv adds groups."""
+    root = Path(path)
+    if not root.is_dir():
+        raise InvalidAudioError(f"{root}: is not a folder; pass a folder with one sub-folder per class")
+    rels = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    return _load_tree(rels, lambda rel: (root / rel).read_bytes(), source=str(root))
+
+
+def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str) -> list[Clip | LoadFailure]:
+    """Shared by zips and folders: strip a common top folder, label by first sub-folder, apply groups.csv."""
+    rels = [r for r in rels if not _is_hidden(r)]
+    prefix = _common_top_folder(rels)
+    table = _read_label_table(rels, read, prefix)
+    results: list[Clip | LoadFailure] = []
+    for rel in rels:
+        short = rel[len(prefix):]
+        if not short.lower().endswith(AUDIO_EXTENSIONS):
+            continue
+        parts = short.split("/")
+        table_label, group = table.get(short, (None, None))
+        label = table_label or (parts[0] if len(parts) > 1 else None)
+        results.append(_load_or_fail(read(rel), name=short, label=label, group=group))
+    if not results:
+        results.append(LoadFailure(source, f"{source}: holds no audio files ({', '.join(AUDIO_EXTENSIONS)}); "
+                                           "put clips in one sub-folder per class"))
+    return results
+
+
+def _is_hidden(rel: str) -> bool:
+    return any(part.startswith(".") or part == "__MACOSX" for part in rel.split("/"))
+
+
+def _common_top_folder(rels: list[str]) -> str:
+    tops = {r.split("/", 1)[0] for r in rels}
+    if len(tops) == 1 and all("/" in r for r in rels):
+        return tops.pop() + "/"
+    return ""
+
+
+def _read_label_table(rels: list[str], read: Callable[[str], bytes],
+                      prefix: str) -> dict[str, tuple[str | None, str | None]]:
+    for rel in rels:
+        if rel[len(prefix):] in LABEL_FILES:
+            rows = csv.DictReader(io.StringIO(read(rel).decode("utf-8-sig")))
+            return {r["path"]: (r.get("label") or None, r.get("group") or None) for r in rows if r.get("path")}
+    return {}
+
+
+def unique_names(results: list[Clip | LoadFailure]) -> list[Clip | LoadFailure]:
+    """Rename repeated names ("a.wav", "a.wav (2)") so every row and warning points at one file."""
+    seen: dict[str, int] = {}
+    out = []
+    for r in results:
+        count = seen.get(r.name, 0) + 1
+        seen[r.name] = count
+        out.append(r if count == 1 else replace(r, name=f"{r.name} ({count})"))
+    return out
+
+
+def iter_clips(results: Iterable[Clip | LoadFailure]) -> Iterator[Clip]:
+    return (r for r in results if isinstance(r, Clip))

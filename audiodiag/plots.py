@@ -1,0 +1,106 @@
+"""Plotly figures for clips and datasets. Pure functions of arrays: usable from a notebook too.
+
+Long clips stay light: the waveform is a min/max envelope of at most ENVELOPE_POINTS columns and the
+spectrogram has at most SPECTROGRAM_FRAMES time columns, so figure size does not grow with duration.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import librosa
+import numpy as np
+import plotly.graph_objects as go
+
+from audiodiag.checks import FRAME_LENGTH_S, silent_frames
+from audiodiag.types import SpeechRegion
+
+ENVELOPE_POINTS = 2_000
+SPECTROGRAM_FRAMES = 600
+N_FFT = 1024
+N_MELS = 64
+SPECTROGRAM_TOP_DB = 80.0
+FIGURE_HEIGHT_PX = 260
+SILENCE_COLOUR = "rgba(150,150,150,0.25)"
+SPEECH_COLOUR = "rgba(46,160,67,0.18)"
+
+
+def envelope(samples: np.ndarray, *, sample_rate_hz: int, points: int = ENVELOPE_POINTS):
+    """Per-column (time_s, min, max) so any length renders with `points` columns.
+
+    Short clips (fewer samples than 2 * points) come back sample by sample.
+    """
+    if len(samples) <= 2 * points:
+        t = np.arange(len(samples)) / sample_rate_hz
+        return t, samples, samples
+    bin_size = len(samples) // points
+    body = samples[:bin_size * points].reshape(points, bin_size)
+    t = (np.arange(points) * bin_size + bin_size / 2) / sample_rate_hz
+    return t, body.min(axis=1), body.max(axis=1)
+
+
+def log_mel(samples: np.ndarray, *, sample_rate_hz: int, max_frames: int = SPECTROGRAM_FRAMES):
+    """Log-mel power (dB) with at most `max_frames` columns: (times_s, mel centre freqs_hz, db[mels, frames]).
+
+    For long clips the hop grows so columns are spread evenly over the clip.
+    """
+    hop = max(N_FFT // 4, -(-len(samples) // max_frames))
+    n_fft = min(N_FFT, 1 << int(np.floor(np.log2(max(len(samples), 16)))))
+    power = librosa.feature.melspectrogram(y=samples, sr=sample_rate_hz, n_fft=n_fft, hop_length=hop,
+                                           n_mels=N_MELS, center=True)
+    db = librosa.power_to_db(power, ref=np.max, top_db=SPECTROGRAM_TOP_DB)
+    times = librosa.frames_to_time(np.arange(db.shape[1]), sr=sample_rate_hz, hop_length=hop)
+    freqs = librosa.mel_frequencies(n_mels=N_MELS + 2, fmax=sample_rate_hz / 2)[1:-1]
+    return times, freqs, db
+
+
+def _shade(fig: go.Figure, spans: Sequence[tuple[float, float]], colour: str) -> None:
+    for start, end in spans:
+        fig.add_vrect(x0=start, x1=end, fillcolor=colour, line_width=0, layer="below")
+
+
+def _silent_spans(samples: np.ndarray, sample_rate_hz: int) -> list[tuple[float, float]]:
+    silent = silent_frames(samples, sample_rate_hz=sample_rate_hz)
+    edges = np.flatnonzero(np.diff(np.r_[0, silent.astype(np.int8), 0]))
+    duration = len(samples) / sample_rate_hz
+    return [(a * FRAME_LENGTH_S, min(duration, b * FRAME_LENGTH_S)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def waveform_figure(samples: np.ndarray, *, sample_rate_hz: int, speech: Sequence[SpeechRegion] = (),
+                    title: str = "Waveform") -> go.Figure:
+    """Min/max envelope; grey = silent 25 ms frames, green = VAD speech regions."""
+    t, lo, hi = envelope(samples, sample_rate_hz=sample_rate_hz)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=t, y=hi, mode="lines", line={"width": 0.6, "color": "#1f77b4"},
+                             name="max", hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=t, y=lo, mode="lines", line={"width": 0.6, "color": "#1f77b4"},
+                             fill="tonexty", name="min", hoverinfo="skip", showlegend=False))
+    _shade(fig, _silent_spans(samples, sample_rate_hz), SILENCE_COLOUR)
+    _shade(fig, [(r.start_s, r.end_s) for r in speech], SPEECH_COLOUR)
+    fig.update_layout(title=title, height=FIGURE_HEIGHT_PX, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis_title="time (s)", yaxis_title="amplitude", yaxis_range=[-1.05, 1.05])
+    return fig
+
+
+def spectrogram_figure(samples: np.ndarray, *, sample_rate_hz: int, title: str = "Log-mel spectrogram") -> go.Figure:
+    times, freqs, db = log_mel(samples, sample_rate_hz=sample_rate_hz)
+    fig = go.Figure(go.Heatmap(x=np.round(times, 3), y=np.round(freqs), z=np.round(db, 1), colorscale="Magma",
+                               colorbar={"title": "dB"},
+                               hovertemplate="%{x:.2f} s, %{y:.0f} Hz: %{z:.1f} dB<extra></extra>"))
+    fig.update_layout(title=title, height=FIGURE_HEIGHT_PX, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis_title="time (s)", yaxis_title="frequency (Hz, mel scale)")
+    return fig
+
+
+def duration_histogram(durations_s: Sequence[float], labels: Sequence[str | None], *,
+                       clip_length_s: float) -> go.Figure:
+    """Durations per label, with the chosen pad/trim length marked."""
+    fig = go.Figure()
+    names = sorted({str(label) for label in labels})
+    for name in names:
+        fig.add_trace(go.Histogram(x=[d for d, label in zip(durations_s, labels) if str(label) == name],
+                                   name=name, opacity=0.7, nbinsx=30))
+    fig.add_vline(x=clip_length_s, line_dash="dash", annotation_text=f"pad/trim to {clip_length_s:.2f} s")
+    fig.update_layout(barmode="stack", height=FIGURE_HEIGHT_PX + 40, xaxis_title="duration (s)",
+                      yaxis_title="clips", margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      showlegend=len(names) > 1)
+    return fig

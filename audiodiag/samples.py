@@ -1,0 +1,29 @@
+"""The sample datasets bundled in sample_audio/ (see sample_audio/ATTRIBUTION.md for their provenance)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from audiodiag.io import AUDIO_EXTENSIONS, load_folder
+from audiodiag.types import Clip, LoadFailure
+
+SAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sample_audio"
+DESCRIPTIONS = {
+    "spoken_digits": "spoken words 'zero'-'nine', 5 voices (groups), 8 kHz - a speech classification task",
+    "sounds": "non-speech sounds (hum, noise, chirps, clicks), 16 kHz, groups = source recording",
+    "utterances": "English sentences with reference transcripts, 22.05/44.1 kHz - for transcription",
+}
+
+
+def list_sample_sets() -> list[str]:
+    """Names of the bundled sets (folders of sample_audio/ that hold audio)."""
+    if not SAMPLE_ROOT.is_dir():
+        return []
+    return sorted(p.name for p in SAMPLE_ROOT.iterdir()
+                  if p.is_dir() and any(f.suffix.lower() in AUDIO_EXTENSIONS for f in p.rglob("*")))
+
+
+def load_sample_set(name: str) -> list[Clip | LoadFailure]:
+    """Load one bundled set; names come from `list_sample_sets()`."""
+    if name not in list_sample_sets():
+        raise ValueError(f"unknown sample set {name!r}; choose one of: {', '.join(list_sample_sets())}")
+    return load_folder(SAMPLE_ROOT / name)

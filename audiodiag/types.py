@@ -1,0 +1,65 @@
+"""Small frozen dataclasses shared across audiodiag. Units live in the field names."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Clip:
+    """One decoded audio clip: a mono float32 downmix plus what the file originally was."""
+
+    name: str
+    samples: np.ndarray  # float32, mono, shape (n,), finite (non-finite input is zeroed and counted)
+    sample_rate_hz: int
+    original_sample_rate_hz: int
+    original_channels: int
+    subtype: str = "FLOAT"  # libsndfile subtype of the source, e.g. "PCM_16"
+    container: str = "WAV"
+    label: str | None = None
+    group: str | None = None
+    content_hash: str = ""  # sha256 of the source bytes (hex, 16 chars): the cache key
+    non_finite_count: int = 0  # NaN/Inf samples found in the source (replaced by 0 in `samples`)
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate_hz
+
+    @property
+    def bit_depth(self) -> int | None:
+        """Bits per sample of the source encoding, or None for compressed formats."""
+        return BIT_DEPTHS.get(self.subtype)
+
+
+BIT_DEPTHS = {
+    "PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32,
+    "FLOAT": 32, "DOUBLE": 64, "ULAW": 8, "ALAW": 8,
+}
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """A file that could not be loaded; shown as an error row, the rest of the batch goes on."""
+
+    name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A warning about one clip or a whole dataset.
+
+    `message` says what was measured, what was expected and what to do; `files` lists the clips concerned.
+    """
+
+    code: str
+    severity: str  # "error" | "warning" | "info"
+    message: str
+    files: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class SpeechRegion:
+    start_s: float
+    end_s: float

@@ -1,0 +1,94 @@
+"""Inspect: see every clip, measure it, and get warnings about data that does not fit the target model."""
+import pandas as pd
+import streamlit as st
+
+from audiodiag import dataset as ds
+from pages import _common as common
+
+st.title("Inspect clips")
+data = common.dataset_picker()
+common.show_failures(data.failures)
+if not data.clips:
+    st.info("No clips to inspect yet: pick a bundled sample set or drop WAV/FLAC/OGG/MP3 files or a zip "
+            "in the sidebar.")
+    st.stop()
+
+durations = [c.duration_s for c in data.clips]
+default_length = float(pd.Series(durations).median())
+st.session_state.setdefault("clip_length_s", round(default_length, 2))
+report = common.analyse(data, clip_length_s=st.session_state["clip_length_s"])
+
+rates = sorted({s.sample_rate_hz for s in report.stats})
+cols = st.columns(5)
+cols[0].metric("Clips", len(data.clips), help=f"{len(data.failures)} file(s) failed to load")
+cols[1].metric("Total audio", f"{sum(durations) / 60:.1f} min")
+cols[2].metric("Sample rates", ", ".join(f"{r / 1000:g} kHz" for r in rates))
+cols[3].metric("Speech (VAD)", f"{report.speech_fraction:.0%}", help="Share of all audio inside silero-vad speech "
+               "regions (threshold 0.5, min speech 100 ms, min silence 100 ms, pad 30 ms)")
+cols[4].metric("Warnings", len(report.findings))
+
+st.subheader("Warnings for this dataset")
+if report.findings:
+    common.show_findings(report.findings)
+else:
+    st.success(f"No problems found for {common.md_escape(data.target.name)}.")
+
+st.subheader("All clips")
+table = common.stats_table(report.stats, report.clip_findings)
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "clipped": st.column_config.NumberColumn(format="percent"),
+    "silent frames": st.column_config.NumberColumn(format="percent"),
+    "speech": st.column_config.NumberColumn(format="percent"),
+})
+st.download_button("Download table (CSV)", table.to_csv(index=False).encode(), file_name="audiodiag_clips.csv",
+                   mime="text/csv")
+
+st.subheader("Duration and padding")
+left, right = st.columns([2, 1])
+with right:
+    st.number_input("Pad / cut every clip to (s)", min_value=0.05, max_value=600.0, step=0.05,
+                    key="clip_length_s", help=f"Default: the dataset median ({default_length:.2f} s).")
+    pad = report.padding
+    st.metric("Clips padded", f"{pad.fraction_padded:.0%}")
+    st.metric("Average input that is padding", f"{pad.mean_padding_fraction:.0%}")
+    st.metric("Audio lost to truncation", f"{pad.fraction_audio_lost:.0%}",
+              help=f"{pad.fraction_truncated:.0%} of clips are longer than {pad.clip_length_s:.2f} s")
+with left:
+    st.plotly_chart(common.plots.duration_histogram(durations, [c.label for c in data.clips],
+                                                    clip_length_s=pad.clip_length_s), width="stretch")
+if any(c.label for c in data.clips):
+    per_label = table.groupby("label", dropna=False).agg(
+        clips=("file", "count"), median_duration_s=("duration (s)", "median"),
+        speech=("speech", "mean"), rates=("rate (Hz)", lambda r: ", ".join(map(str, sorted(set(r))))))
+    st.dataframe(per_label, width="stretch")
+
+st.subheader("One clip")
+names = [c.name for c in data.clips]
+flagged = {n for n, f in report.clip_findings.items() if f}
+choice = st.selectbox("Clip", names, format_func=lambda n: f"⚠ {n}" if n in flagged else n, key="inspect_clip")
+index = names.index(choice)
+clip, stats, speech = data.clips[index], report.stats[index], report.speech[index]
+info = st.columns(4)
+info[0].metric("Sample rate", f"{clip.original_sample_rate_hz} Hz")
+info[1].metric("Duration", f"{clip.duration_s:.2f} s")
+info[2].metric("Channels / bits", f"{clip.original_channels} / {clip.bit_depth or clip.subtype}")
+info[3].metric("Speech", f"{stats.speech_fraction:.0%}")
+common.play(clip)
+wave, spec = common.clip_figures(clip, speech)
+st.plotly_chart(wave, width="stretch")
+st.caption("Grey: silent 25 ms frames. Green: speech regions found by voice activity detection.")
+st.plotly_chart(spec, width="stretch")
+common.show_findings(report.clip_findings[choice])
+with st.expander("All measurements for this clip"):
+    st.dataframe(table.iloc[[index]].T.rename(columns={index: "value"}).astype(str), width="stretch")
+
+target = data.target
+length_s = target.fixed_input_s or pad.clip_length_s
+st.subheader(f"As {target.name} will see it")
+seen, padding, cut_s = common.as_model_sees_it(clip, target.sample_rate_hz, length_s)
+st.write(f"Resampled {clip.original_sample_rate_hz} Hz → {target.sample_rate_hz} Hz, padded/cut to "
+         f"{length_s:g} s: **{padding:.0%} padding**, {cut_s:.2f} s cut off.")
+common.play(seen)
+wave2, spec2 = common.clip_figures(seen, (), title_suffix=f" at {target.sample_rate_hz} Hz, {length_s:g} s")
+st.plotly_chart(wave2, width="stretch")
+st.plotly_chart(spec2, width="stretch")

@@ -1,0 +1,172 @@
+"""Shared page plumbing: the sidebar dataset picker, st.cache_* wrappers, and small widgets.
+
+The only module with Streamlit caching. Data is keyed by content hash, so the same clips are decoded
+and analysed once per server, whichever page asks first.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from audiodiag import dataset as ds
+from audiodiag import encoders, io, plots, samples
+from audiodiag.checks import ClipStats
+from audiodiag.types import Clip, Finding, LoadFailure
+
+UPLOAD_KEY = "uploads"  # session_state: {name: bytes}; per browser session, never shared
+SOURCE_SAMPLE, SOURCE_UPLOAD = "Bundled sample set", "My files"
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&])")
+
+
+def _clip_key(clip: Clip) -> tuple:
+    return (clip.content_hash, clip.name, clip.label, clip.group, clip.sample_rate_hz)
+
+
+_HASH = {Clip: _clip_key}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    clips: tuple[Clip, ...]
+    failures: tuple[LoadFailure, ...]
+    target: encoders.EncoderSpec
+
+
+def md_escape(text: str) -> str:
+    """Make user-controlled text (file names, labels) render literally in markdown, never as HTML."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+@st.cache_data(show_spinner="Loading the sample set ...")
+def load_sample_set(name: str) -> list[Clip | LoadFailure]:
+    return samples.load_sample_set(name)
+
+
+@st.cache_data(show_spinner="Decoding uploaded files ...", max_entries=64)
+def load_upload(name: str, data: bytes) -> list[Clip | LoadFailure]:
+    return io.load_batch([(name, data)])
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=32)
+def _analyse(clips: tuple[Clip, ...], target_name: str, clip_length_s: float | None, _progress=None):
+    return ds.analyse(clips, spec=encoders.get_spec(target_name), clip_length_s=clip_length_s,
+                      progress=_progress)
+
+
+def analyse(data: Dataset, *, clip_length_s: float | None = None) -> ds.DatasetReport:
+    """Dataset report with a progress bar; served from cache when these clips were analysed before."""
+    bar = st.progress(0.0, text="Analysing clips ...")
+    try:
+        return _analyse(data.clips, data.target.name, clip_length_s,
+                        _progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
+    finally:
+        bar.empty()
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
+def clip_figures(clip: Clip, speech: tuple, title_suffix: str = ""):
+    return (plots.waveform_figure(clip.samples, sample_rate_hz=clip.sample_rate_hz, speech=speech,
+                                  title="Waveform" + title_suffix),
+            plots.spectrogram_figure(clip.samples, sample_rate_hz=clip.sample_rate_hz,
+                                     title="Log-mel spectrogram" + title_suffix))
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
+def as_model_sees_it(clip: Clip, sample_rate_hz: int, length_s: float) -> tuple[Clip, float, float]:
+    """The clip resampled and padded/cut: (clip, padding fraction, seconds cut off)."""
+    resampled = io.resample_clip(clip, target_sample_rate_hz=sample_rate_hz)
+    length = max(1, int(round(length_s * sample_rate_hz)))
+    fitted = io.pad_or_trim(resampled.samples, length=length)
+    padding = max(0, length - len(resampled.samples)) / length
+    cut_s = max(0, len(resampled.samples) - length) / sample_rate_hz
+    return replace(resampled, samples=fitted), padding, cut_s
+
+
+def _remember_uploads() -> None:
+    files = st.session_state.get("uploader") or []
+    st.session_state[UPLOAD_KEY] = {f.name: f.getvalue() for f in files}
+
+
+def dataset_picker() -> Dataset:
+    """Sidebar: choose the dataset and the target model once; every page works on that choice."""
+    for key in ("source", "sample_set", "target"):  # keep widget values when switching pages
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    sets = samples.list_sample_sets()
+    with st.sidebar:
+        st.header("Dataset")
+        source = st.radio("Source", [SOURCE_SAMPLE, SOURCE_UPLOAD], key="source", horizontal=True)
+        if source == SOURCE_SAMPLE:
+            name = st.selectbox("Sample set", sets, key="sample_set",
+                                format_func=lambda s: s.replace("_", " "),
+                                help="\n".join(f"- **{k}**: {v}" for k, v in samples.DESCRIPTIONS.items()))
+            results = load_sample_set(name) if name else []
+            st.caption(samples.DESCRIPTIONS.get(name, ""))
+        else:
+            st.file_uploader("Drop clips or a zipped folder (one sub-folder per class)", key="uploader",
+                             type=list(io.UPLOAD_EXTENSIONS), accept_multiple_files=True,
+                             on_change=_remember_uploads)
+            stored = st.session_state.get(UPLOAD_KEY, {})
+            if stored and not st.session_state.get("uploader"):
+                st.caption(f"Using {len(stored)} file(s) uploaded earlier in this session.")
+            results = io.unique_names([r for n, d in stored.items() for r in load_upload(n, d)])
+            name = "uploaded files"
+        st.header("Target model")
+        target = st.selectbox("The model you plan to feed", list(encoders.CATALOGUE), key="target",
+                              index=list(encoders.CATALOGUE).index(encoders.DEFAULT_TARGET),
+                              help="Clips are checked against what this model expects (sample rate, speech or "
+                                   "not, fixed input length).")
+        spec = encoders.get_spec(target)
+        st.caption(f"{spec.kind} model, {spec.sample_rate_hz} Hz"
+                   + (f", fixed {spec.fixed_input_s:g} s input" if spec.fixed_input_s else "")
+                   + f" - {spec.source}")
+    clips = tuple(r for r in results if isinstance(r, Clip))
+    failures = tuple(r for r in results if isinstance(r, LoadFailure))
+    return Dataset(name or "", clips, failures, spec)
+
+
+def show_failures(failures: tuple[LoadFailure, ...]) -> None:
+    if failures:
+        st.error(f"{len(failures)} file(s) could not be loaded; the other files are analysed below.")
+        st.dataframe(pd.DataFrame({"file": [f.name for f in failures], "problem": [f.message for f in failures]}),
+                     hide_index=True, width="stretch")
+
+
+def show_findings(findings: tuple[Finding, ...] | list[Finding]) -> None:
+    """One callout per finding, most severe first; text is escaped so file names never render as HTML."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    for f in sorted(findings, key=lambda f: order.get(f.severity, 3)):
+        box = {"error": st.error, "warning": st.warning}.get(f.severity, st.info)
+        box(md_escape(f.message), icon={"error": ":material/error:", "warning": ":material/warning:"}
+            .get(f.severity, ":material/info:"))
+
+
+STATS_COLUMNS = {
+    "name": "file", "label": "label", "group": "group", "sample_rate_hz": "rate (Hz)", "channels": "channels",
+    "bit_depth": "bits", "duration_s": "duration (s)", "peak_dbfs": "peak (dBFS)", "rms_dbfs": "RMS (dBFS)",
+    "clipping_fraction": "clipped", "dc_offset": "DC offset", "silence_ratio": "silent frames",
+    "leading_silence_s": "lead silence (s)", "trailing_silence_s": "trail silence (s)",
+    "effective_bandwidth_hz": "99% bandwidth (Hz)", "band_limit_hz": "band limit (Hz)",
+    "speech_fraction": "speech", "non_finite_samples": "NaN/Inf",
+}
+
+
+def stats_table(stats: tuple[ClipStats, ...], findings: dict[str, tuple[Finding, ...]]) -> pd.DataFrame:
+    df = pd.DataFrame([{k: getattr(s, k) for k in STATS_COLUMNS} for s in stats]).rename(columns=STATS_COLUMNS)
+    df.insert(1, "warnings", [len(findings.get(s.name, ())) for s in stats])
+    return df
+
+
+def play(clip: Clip) -> None:
+    st.audio(np.clip(clip.samples, -1, 1), sample_rate=clip.sample_rate_hz)
+
+
+def coming_soon(issue: int, what: str) -> None:
+    data = dataset_picker()
+    st.info(f"Coming soon (issue #{issue}): {what}. The dataset picked in the sidebar "
+            f"({md_escape(data.name)}, {len(data.clips)} clips) will be used here; open **Inspect** to check it now.")
