@@ -186,27 +186,25 @@ def aggregate(per_clip: dict[str, tuple[Finding, ...]]) -> list[Finding]:
     return out
 
 
-def analyse(
-    clips: Sequence[Clip],
+def measure(clips: Sequence[Clip]) -> tuple[list[ClipStats], list[list[SpeechRegion]]]:
+    """Per-clip measurements and VAD speech regions (the expensive part; independent of the target model)."""
+    speech = vad.speech_regions(clips)
+    return [clip_stats(c, speech=r) for c, r in zip(clips, speech)], speech
+
+
+def check(
+    stats: Sequence[ClipStats],
+    speech: Sequence[Sequence[SpeechRegion]],
     *,
     spec: EncoderSpec,
     clip_length_s: float | None = None,
-    progress: Callable[[float, str], None] | None = None,
 ) -> DatasetReport:
-    """Measure every clip, run VAD, and check the dataset against the target model.
+    """Check measured clips against the target model (cheap: re-run freely when settings change).
 
     clip_length_s: the length inputs are padded/cut to; default the dataset's median duration.
     """
-    if not clips:
-        raise ValueError("analyse() needs at least one clip; upload files or pick a sample dataset")
-    speech = []
-    for start in range(0, len(clips), VAD_BATCH_CLIPS):
-        if progress:
-            progress(start / len(clips), f"voice activity detection: clip {start + 1} of {len(clips)}")
-        speech.extend(vad.speech_regions(clips[start:start + VAD_BATCH_CLIPS]))
-    if progress:
-        progress(1.0, "measuring levels, silence and bandwidth")
-    stats = [clip_stats(c, speech=r) for c, r in zip(clips, speech)]
+    if not stats:
+        raise ValueError("no clips to check; upload files or pick a sample dataset")
     per_clip = {s.name: tuple(clip_findings(s)) for s in stats}
     length = clip_length_s or float(np.median([s.duration_s for s in stats]))
     padding = padding_report(stats, clip_length_s=length)
@@ -216,4 +214,29 @@ def analyse(
     return DatasetReport(report.stats, report.speech, padding, tuple(findings), per_clip)
 
 
-VAD_BATCH_CLIPS = 64  # clips per VAD batch: progress updates between batches
+def analyse(
+    clips: Sequence[Clip],
+    *,
+    spec: EncoderSpec,
+    clip_length_s: float | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> DatasetReport:
+    """Measure every clip (VAD included) in batches, then check the dataset against the target model."""
+    if not clips:
+        raise ValueError("analyse() needs at least one clip; upload files or pick a sample dataset")
+    stats: list[ClipStats] = []
+    speech: list[list[SpeechRegion]] = []
+    for start in batches(len(clips)):
+        if progress:
+            progress(start / len(clips), f"measuring clip {start + 1} of {len(clips)}")
+        s, r = measure(clips[start:start + MEASURE_BATCH_CLIPS])
+        stats += s
+        speech += r
+    return check(stats, speech, spec=spec, clip_length_s=clip_length_s)
+
+
+MEASURE_BATCH_CLIPS = 64  # clips measured together (VAD batches them); progress updates between batches
+
+
+def batches(n_clips: int) -> range:
+    return range(0, n_clips, MEASURE_BATCH_CLIPS)

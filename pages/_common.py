@@ -52,20 +52,24 @@ def load_upload(name: str, data: bytes) -> list[Clip | LoadFailure]:
     return io.load_batch([(name, data)])
 
 
-@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=32)
-def _analyse(clips: tuple[Clip, ...], target_name: str, clip_length_s: float | None, _progress=None):
-    return ds.analyse(clips, spec=encoders.get_spec(target_name), clip_length_s=clip_length_s,
-                      progress=_progress)
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=4096)
+def _measure(clips: tuple[Clip, ...]):
+    return ds.measure(clips)
 
 
 def analyse(data: Dataset, *, clip_length_s: float | None = None) -> ds.DatasetReport:
-    """Dataset report with a progress bar; served from cache when these clips were analysed before."""
-    bar = st.progress(0.0, text="Analysing clips ...")
-    try:
-        return _analyse(data.clips, data.target.name, clip_length_s,
-                        _progress=lambda f, msg: bar.progress(min(1.0, f), text=msg))
-    finally:
-        bar.empty()
+    """Dataset report with a progress bar. The expensive per-clip part (VAD, levels, bandwidth) is cached by
+    content hash in batches, so other pages and changed settings (target model, clip length) reuse it."""
+    stats, speech = [], []
+    bar = st.progress(0.0, text="Measuring clips ...")
+    for start in ds.batches(len(data.clips)):
+        bar.progress(start / len(data.clips), text=f"Measuring clips {start + 1}-"
+                     f"{min(len(data.clips), start + ds.MEASURE_BATCH_CLIPS)} of {len(data.clips)} (VAD, levels)")
+        s, r = _measure(data.clips[start:start + ds.MEASURE_BATCH_CLIPS])
+        stats += s
+        speech += r
+    bar.empty()
+    return ds.check(stats, speech, spec=data.target, clip_length_s=clip_length_s)
 
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)

@@ -1,0 +1,118 @@
+"""AppTest page tests: every page renders on bundled data and on uploads, warnings are the true ones."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from audiodiag import samples
+from conftest import noise, sine, wav_bytes
+
+TIMEOUT_S = 240
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["pages/2_Compare.py", "pages/3_Embeddings.py", "pages/4_Transcribe.py", "pages/5_Decide.py"]
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _chart_titles(at: AppTest) -> list[str]:
+    titles = []
+    for chart in at.get("plotly_chart"):
+        figure = json.loads(chart.proto.spec)
+        titles.append(figure.get("layout", {}).get("title", {}).get("text", ""))
+    return titles
+
+
+def _texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def _upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
+    at.sidebar.radio(key="source").set_value("My files").run()
+    at.sidebar.get("file_uploader")[0].set_value([(n, d, "audio/wav") for n, d in files]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.skipif("spoken_digits" not in samples.list_sample_sets(), reason="bundled spoken_digits missing")
+def test_inspect_bundled_digits_shows_figures_and_rate_warning():
+    at = _app()
+    at.sidebar.selectbox(key="sample_set").set_value("spoken_digits").run()
+    titles = _chart_titles(at)
+    assert "Waveform" in titles and "Log-mel spectrogram" in titles
+    warnings = " ".join(_texts(at.warning))
+    assert "8000 Hz" in warnings and "16000 Hz" in warnings and "sample\\_rate" not in warnings
+    table = at.dataframe[0].value
+    assert len(table) == len(at.selectbox(key="inspect_clip").options) == 100
+
+
+@pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds set missing")
+def test_inspect_non_speech_set_under_speech_encoder_warns():
+    at = _app()
+    at.sidebar.selectbox(key="sample_set").set_value("sounds").run()
+    at.sidebar.selectbox(key="target").set_value("wav2vec2-base").run()
+    assert any("speech model" in w and "voice activity detection" in w for w in _texts(at.warning))
+    at.sidebar.selectbox(key="target").set_value("AST AudioSet").run()
+    assert not any("speech model" in w for w in _texts(at.warning))
+
+
+def test_inspect_upload_8khz_warns_with_both_rates_and_shows_clip():
+    at = _app()
+    _upload(at, [("tone_8k.wav", wav_bytes(sine(440, sample_rate_hz=8000), sample_rate_hz=8000)),
+                 ("noise_16k.wav", wav_bytes(noise()))])
+    rate_warnings = [w for w in _texts(at.warning) if "resampled" in w]
+    assert rate_warnings and "8000 Hz" in rate_warnings[0] and "16000 Hz" in rate_warnings[0]
+    assert "tone\\_8k\\.wav" in rate_warnings[0]
+    titles = _chart_titles(at)
+    assert titles.count("Waveform") == 1 and "Log-mel spectrogram" in titles
+    assert any("at 16000 Hz" in t for t in titles)  # the clip as the model sees it
+    assert len(at.dataframe[0].value) == 2
+
+
+def test_bad_files_become_error_rows_and_the_rest_loads():
+    at = _app()
+    _upload(at, [("empty.wav", b""), ("text.wav", b"this is not audio at all" * 10),
+                 ("<script>alert(1)</script>.wav", wav_bytes(sine(300))), ("good.wav", wav_bytes(noise()))])
+    assert any("could not be loaded" in e for e in _texts(at.error))
+    failures = at.dataframe[0].value
+    assert set(failures["file"]) == {"empty.wav", "text.wav"}
+    assert any("empty" in m for m in failures["problem"])
+    clips = at.dataframe[1].value
+    assert set(clips["file"]) == {"<script>alert(1)</script>.wav", "good.wav"}
+    for text in _texts(at.warning) + _texts(at.markdown):
+        assert "<script>" not in text  # user text is escaped before markdown rendering
+
+
+def test_whisper_target_flags_30s_padding():
+    at = _app()
+    _upload(at, [("one_second.wav", wav_bytes(noise()))])
+    at.sidebar.selectbox(key="target").set_value("whisper-tiny.en encoder (30 s padded)").run()
+    assert any("pads every input to 30 s" in w for w in _texts(at.warning))
+    assert any("97% padding" in m for m in _texts(at.markdown))
+
+
+def test_clip_length_changes_padding_numbers():
+    at = _app()
+    _upload(at, [("short.wav", wav_bytes(noise(duration_s=0.5))), ("long.wav", wav_bytes(noise(duration_s=2.0)))])
+    at.number_input(key="clip_length_s").set_value(2.0).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Clips padded"] == "50%"
+    assert metrics["Average input that is padding"] == "38%"  # (0.75 + 0) / 2
+    assert metrics["Audio lost to truncation"] == "0%"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_other_pages_render_with_the_same_dataset(page):
+    at = _app()
+    _upload(at, [("a.wav", wav_bytes(noise()))])
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("1 clips" in i for i in _texts(at.info))
