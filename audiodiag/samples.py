@@ -7,6 +7,7 @@ from audiodiag.io import AUDIO_EXTENSIONS, load_folder
 from audiodiag.types import Clip, LoadFailure
 
 SAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sample_audio"
+DEFAULT_SET = "spoken_digits"
 DESCRIPTIONS = {
     "spoken_digits": "spoken words 'zero'-'nine', 5 voices (groups), 8 kHz - a speech classification task",
     "sounds": "non-speech sounds (hum, noise, chirps, clicks), 16 kHz, groups = source recording",

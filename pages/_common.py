@@ -107,6 +107,7 @@ def dataset_picker() -> Dataset:
         source = st.radio("Source", [SOURCE_SAMPLE, SOURCE_UPLOAD], key="source", horizontal=True)
         if source == SOURCE_SAMPLE:
             name = st.selectbox("Sample set", sets, key="sample_set",
+                                index=sets.index(samples.DEFAULT_SET) if samples.DEFAULT_SET in sets else 0,
                                 format_func=lambda s: s.replace("_", " "),
                                 help="\n".join(f"- **{k}**: {v}" for k, v in samples.DESCRIPTIONS.items()))
             results = load_sample_set(name) if name else []
