@@ -60,7 +60,9 @@ if any(c.label for c in data.clips):
     per_label = table.groupby("label", dropna=False).agg(
         clips=("file", "count"), median_duration_s=("duration (s)", "median"),
         speech=("speech", "mean"), rates=("rate (Hz)", lambda r: ", ".join(map(str, sorted(set(r))))))
-    st.dataframe(per_label, width="stretch")
+    st.dataframe(per_label, width="stretch", column_config={
+        "speech": st.column_config.NumberColumn("mean speech", format="percent"),
+        "median_duration_s": st.column_config.NumberColumn("median duration (s)", format="%.2f")})
 
 st.subheader("One clip")
 names = [c.name for c in data.clips]
