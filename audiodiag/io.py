@@ -224,7 +224,7 @@ def load_zip(data: bytes, *, name: str = "archive.zip") -> list[Clip | LoadFailu
             return blob
 
         entries = {m.filename: m for m in members}
-        return _load_tree(list(entries), lambda rel: read(entries[rel]), source=name)
+        return _load_tree(sorted(entries), lambda rel: read(entries[rel]), source=name)
 
 
 def _check_zip_members(members: list[zipfile.ZipInfo], name: str) -> None:
