@@ -125,8 +125,10 @@ def silence_ratio(samples: np.ndarray, *, sample_rate_hz: int) -> float:
 
 def edge_silence_s(samples: np.ndarray, *, sample_rate_hz: int) -> tuple[float, float]:
     """Seconds of silence at the start and at the end of the clip."""
-    silent = silent_frames(samples, sample_rate_hz=sample_rate_hz)
-    duration_s = len(samples) / sample_rate_hz
+    return _edge_silence_s(silent_frames(samples, sample_rate_hz=sample_rate_hz), len(samples) / sample_rate_hz)
+
+
+def _edge_silence_s(silent: np.ndarray, duration_s: float) -> tuple[float, float]:
     if silent.all():
         return duration_s, duration_s
     leading = int(np.argmin(silent))
@@ -146,12 +148,15 @@ def power_spectrum(samples: np.ndarray, *, sample_rate_hz: int) -> tuple[np.ndar
 
 def bandwidth_hz(samples: np.ndarray, *, sample_rate_hz: int, energy: float = BANDWIDTH_ENERGY) -> float:
     """Lowest frequency below which `energy` (default 99 %) of the spectral energy lies."""
-    freqs, power = power_spectrum(samples, sample_rate_hz=sample_rate_hz)
+    return _bandwidths_hz(*power_spectrum(samples, sample_rate_hz=sample_rate_hz), energies=(energy,))[0]
+
+
+def _bandwidths_hz(freqs: np.ndarray, power: np.ndarray, *, energies: tuple[float, ...]) -> list[float]:
     total = power.sum()
     if total <= 0:
-        return 0.0
+        return [0.0] * len(energies)
     cumulative = np.cumsum(power) / total
-    return float(freqs[min(len(freqs) - 1, np.searchsorted(cumulative, energy))])
+    return [float(freqs[min(len(freqs) - 1, np.searchsorted(cumulative, e))]) for e in energies]
 
 
 def clip_stats(clip: Clip, *, speech: list[SpeechRegion] | None = None) -> ClipStats:
@@ -159,15 +164,17 @@ def clip_stats(clip: Clip, *, speech: list[SpeechRegion] | None = None) -> ClipS
     from audiodiag.vad import speech_fraction
 
     x, sr = clip.samples, clip.sample_rate_hz
-    leading, trailing = edge_silence_s(x, sample_rate_hz=sr)
+    silent = silent_frames(x, sample_rate_hz=sr)  # computed once, used for the ratio and the edges
+    leading, trailing = _edge_silence_s(silent, clip.duration_s)
+    bandwidth, band_limit = _bandwidths_hz(*power_spectrum(x, sample_rate_hz=sr),
+                                           energies=(BANDWIDTH_ENERGY, BAND_LIMIT_ENERGY))
     return ClipStats(
         name=clip.name, label=clip.label, group=clip.group, sample_rate_hz=clip.original_sample_rate_hz,
         channels=clip.original_channels, bit_depth=clip.bit_depth, subtype=clip.subtype,
         duration_s=clip.duration_s, peak_dbfs=peak_dbfs(x), rms_dbfs=rms_dbfs(x),
         clipping_fraction=clipping_fraction(x), dc_offset=dc_offset(x),
-        silence_ratio=silence_ratio(x, sample_rate_hz=sr), leading_silence_s=leading,
-        trailing_silence_s=trailing, effective_bandwidth_hz=bandwidth_hz(x, sample_rate_hz=sr),
-        band_limit_hz=bandwidth_hz(x, sample_rate_hz=sr, energy=BAND_LIMIT_ENERGY),
+        silence_ratio=float(np.mean(silent)), leading_silence_s=leading,
+        trailing_silence_s=trailing, effective_bandwidth_hz=bandwidth, band_limit_hz=band_limit,
         speech_fraction=None if speech is None else speech_fraction(speech, duration_s=clip.duration_s),
         non_finite_samples=clip.non_finite_count,
     )
