@@ -1,0 +1,431 @@
+"""Fair evaluation of the rungs: one set of folds for all, out-of-fold predictions, metrics with bootstrap
+confidence intervals, a paired test of "does rung B beat rung A", confusions and a leakage check.
+
+>>> folds = make_folds(labels, groups, n_splits=5, seed=0)       # reuse for every rung
+>>> base = cross_val_predict_folds(X_spectral, labels, folds, baseline_pipeline)
+>>> enc = cross_val_predict_folds(X_encoder, labels, folds, baseline_pipeline)
+>>> paired_comparison(labels, base.predictions, enc.predictions, name_a="MFCC", name_b="wav2vec2").verdict
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import binomtest
+
+from audiodiag.errors import AudioDiagError
+
+MIN_FOLDS = 2
+CONFIDENCE = 0.95  # two-sided percentile bootstrap intervals
+SIGNIFICANCE_LEVEL = 0.05  # McNemar p below this counts as a real difference
+BOOT_CHUNK_ELEMENTS = 2_000_000  # resampled indices held at once (n_boot × n_clips is drawn in chunks)
+MAX_EXAMPLES = 5  # clip indices kept per confused pair
+LEAKAGE_GAP = 0.05  # random-fold accuracy this much above group-aware accuracy is reported as leakage
+
+
+# ---------------------------------------------------------------- folds
+
+@dataclass(frozen=True, eq=False)
+class Folds:
+    """Which test fold each clip belongs to; the same object is reused for every rung."""
+
+    fold_of_sample: np.ndarray  # int, shape (n_clips,), values 0..n_splits-1
+    n_splits: int
+    strategy: str  # "StratifiedGroupKFold" or "StratifiedKFold"
+    note: str  # plain-language description, including any reduction of the fold count
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.fold_of_sample)
+
+    def splits(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(train indices, test indices) for each fold, in fold order."""
+        for fold in range(self.n_splits):
+            test = self.fold_of_sample == fold
+            yield np.flatnonzero(~test), np.flatnonzero(test)
+
+
+def make_folds(labels: Sequence, groups: Sequence | None = None, *, n_splits: int = 5, seed: int = 0) -> Folds:
+    """Stratified folds; group-aware (StratifiedGroupKFold) when `groups` is given, so no speaker/session
+    is in both the training and the test part of a fold.
+
+    The fold count drops below `n_splits` (never below 2) when the smallest class has fewer clips, or
+    (with groups) fewer distinct groups, than `n_splits`; `note` says so. Raises AudioDiagError for a
+    single class, a class with one clip, or (with groups) a class whose clips all share one group.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    y = _labels_array(labels, what="labels")
+    if n_splits < MIN_FOLDS:
+        raise AudioDiagError(f"n_splits={n_splits}; cross-validation needs at least {MIN_FOLDS} folds")
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise AudioDiagError(f"all {len(y)} clips have one class ({_quoted(classes[0])} only); a classifier needs at "
+                             "least two classes: add clips of another class")
+    smallest = int(np.argmin(counts))
+    if counts[smallest] < 2:
+        raise AudioDiagError(f"class {_quoted(classes[smallest])} has only 1 clip; every class needs at least 2 (one "
+                             "to train on, one to test): add clips of that class or remove it")
+    k, reasons = n_splits, []
+    if counts[smallest] < n_splits:
+        k = int(counts[smallest])
+        reasons.append(f"class {_quoted(classes[smallest])} has only {counts[smallest]} clips")
+
+    if groups is None:
+        g, strategy = None, "StratifiedKFold"
+        described = "stratified folds (class proportions kept; groups not given, so none are kept apart)"
+    else:
+        g = _labels_array(groups, what="groups")
+        if len(g) != len(y):
+            raise AudioDiagError(f"{len(g)} groups for {len(y)} labels; give one group per clip")
+        groups_per_class = np.array([len(np.unique(g[y == c])) for c in classes])
+        fewest = int(np.argmin(groups_per_class))
+        if groups_per_class[fewest] < 2:
+            only_group = _quoted(g[y == classes[fewest]][0])
+            raise AudioDiagError(
+                f"all clips of class {_quoted(classes[fewest])} come from one group ({only_group}); "
+                "group-aware folds cannot train and test on that class: add clips of it from another "
+                "speaker/session, or drop the groups (and accept that scores may be inflated by leakage)")
+        if groups_per_class[fewest] < k:
+            k = int(groups_per_class[fewest])
+            reasons.append(f"class {_quoted(classes[fewest])} comes from only {groups_per_class[fewest]} groups")
+        strategy = "StratifiedGroupKFold"
+        described = (f"stratified group folds: each of the {len(np.unique(g))} groups is kept in a single fold, "
+                     "so no group is in both training and test")
+    splitter = (StratifiedKFold if g is None else StratifiedGroupKFold)(n_splits=k, shuffle=True, random_state=seed)
+    fold_of_sample = np.full(len(y), -1, dtype=np.int64)
+    for fold, (_, test) in enumerate(splitter.split(np.zeros(len(y)), y, g)):
+        fold_of_sample[test] = fold
+    used = np.unique(fold_of_sample)
+    if len(used) < k:  # the group splitter can leave a fold empty when groups are few and uneven
+        reasons.append(f"the groups fill only {len(used)} folds")
+        k, fold_of_sample = len(used), np.searchsorted(used, fold_of_sample)
+        if k < MIN_FOLDS:
+            raise AudioDiagError(f"the {len(np.unique(g))} groups fit in a single fold; group-aware "
+                                 "cross-validation needs clips from more groups per class: add some")
+    fold_of_sample.flags.writeable = False
+    note = f"{k}-fold {described}; seed {seed}."
+    if k < n_splits:
+        note += f" Asked for {n_splits} folds, using {k}: {' and '.join(reasons)}; add clips for more folds."
+    missing = []
+    for f in range(k):
+        absent = sorted(set(classes) - set(y[fold_of_sample != f]))
+        if absent:
+            missing.append(f"fold {f + 1} trains without {', '.join(map(_quoted, absent))}")
+    if missing:
+        note += f" Warning: {'; '.join(missing)}: those test clips cannot be classified correctly."
+    return Folds(fold_of_sample=fold_of_sample, n_splits=k, strategy=strategy, note=note)
+
+
+def _quoted(value: object) -> str:
+    """repr of a label without numpy's wrapper: 'cat', not np.str_('cat')."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _labels_array(values: Sequence, *, what: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim != 1 or len(array) == 0:
+        raise AudioDiagError(f"{what} must be a non-empty 1-D sequence (one per clip); got shape {array.shape}")
+    if array.dtype == object:
+        missing = sum(v is None for v in array)
+        if missing:
+            raise AudioDiagError(f"{missing} of {len(array)} clips have no {what[:-1]} (None); give every clip "
+                                 f"one" + (" or pass groups=None" if what == "groups" else ""))
+        array = array.astype(str)
+    return array
+
+
+# ---------------------------------------------------------------- out-of-fold predictions
+
+@dataclass(frozen=True, eq=False)
+class OutOfFold:
+    """Each clip predicted by the model of the one fold in which it was a test clip."""
+
+    predictions: np.ndarray  # shape (n_clips,), labels
+    probabilities: np.ndarray  # shape (n_clips, n_classes) in `classes` order; NaN if the model has none
+    classes: tuple
+
+
+def cross_val_predict_folds(X: np.ndarray, y: Sequence, folds: Folds, make_model: Callable[[], object]) -> OutOfFold:
+    """Fit a fresh `make_model()` per fold on the training clips, predict the test clips.
+
+    X: (n_clips, d) features; y: n_clips labels; folds: from `make_folds` on the same clips, in the same
+    order (reuse it for every rung, so they are compared on identical splits).
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if not (len(X) == len(y) == folds.n_samples):
+        raise AudioDiagError(f"{len(X)} feature rows, {len(y)} labels and folds for {folds.n_samples} clips; "
+                             "they must describe the same clips: rebuild the folds with make_folds on these labels")
+    classes = tuple(np.unique(y))
+    predictions = np.empty(len(y), dtype=y.dtype)
+    probabilities = np.full((len(y), len(classes)), np.nan)
+    for train, test in folds.splits():
+        model = make_model()
+        model.fit(X[train], y[train])
+        predictions[test] = model.predict(X[test])
+        if hasattr(model, "predict_proba"):
+            columns = [classes.index(c) for c in model.classes_]
+            probabilities[np.ix_(test, columns)] = model.predict_proba(X[test])
+            probabilities[test] = np.nan_to_num(probabilities[test])  # classes absent from training: 0
+    return OutOfFold(predictions=predictions, probabilities=probabilities, classes=classes)
+
+
+# ---------------------------------------------------------------- metrics with bootstrap CIs
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its percentile bootstrap confidence interval."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+
+    def __str__(self) -> str:
+        return f"{self.value:.3f} [{self.ci_low:.3f}, {self.ci_high:.3f}]"
+
+
+@dataclass(frozen=True)
+class Metrics:
+    accuracy: Estimate
+    balanced_accuracy: Estimate  # mean recall over the classes present in y_true
+    macro_f1: Estimate  # mean F1 over the classes present in y_true or y_pred (as sklearn)
+    n_clips: int
+    n_boot: int
+    confidence: float = CONFIDENCE
+
+
+def metrics_with_ci(y_true: Sequence, y_pred: Sequence, *, n_boot: int = 1000, seed: int = 0) -> Metrics:
+    """Accuracy, balanced accuracy and macro-F1, each with a 95 % percentile bootstrap CI over clips.
+
+    The same values as sklearn's accuracy_score, balanced_accuracy_score and f1_score(average="macro");
+    all resamples are computed at once from per-class counts (no loop over resamples).
+
+    >>> metrics_with_ci(["a", "b", "b"], ["a", "b", "a"]).accuracy.value
+    0.6666666666666666
+    """
+    t, p, n_classes = _encode(y_true, y_pred)
+    point = _metric_table(t, p, np.arange(len(t))[None, :], n_classes)[:, 0]
+    boot = np.concatenate([_metric_table(t, p, idx, n_classes) for idx in _boot_indices(len(t), n_boot, seed)],
+                          axis=1)
+    tail = 100 * (1 - CONFIDENCE) / 2
+    low, high = np.percentile(boot, [tail, 100 - tail], axis=1)
+    accuracy, balanced, macro_f1 = (Estimate(float(v), float(lo), float(hi)) for v, lo, hi in zip(point, low, high))
+    return Metrics(accuracy=accuracy, balanced_accuracy=balanced, macro_f1=macro_f1, n_clips=len(t), n_boot=n_boot)
+
+
+def _encode(y_true: Sequence, y_pred: Sequence, *more: Sequence) -> tuple[np.ndarray, ...]:
+    """Integer codes over the union of classes, for bincount; the last item is the number of classes."""
+    arrays = [np.asarray(a) for a in (y_true, y_pred, *more)]
+    if any(len(a) != len(arrays[0]) for a in arrays) or len(arrays[0]) == 0:
+        raise AudioDiagError(f"got {', '.join(str(len(a)) for a in arrays)} labels/predictions; "
+                             "pass one true label and one prediction per clip (non-empty, same order)")
+    classes, codes = np.unique(np.concatenate(arrays), return_inverse=True)
+    return (*np.split(codes, len(arrays)), len(classes))
+
+
+def _boot_indices(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
+    """(chunk, n) resampling index matrices, n_boot rows in all, bounded in memory."""
+    if n_boot < 1:
+        raise AudioDiagError(f"n_boot={n_boot}; use at least 1 (1000 is the usual choice)")
+    rng = np.random.default_rng(seed)
+    per_chunk = max(1, BOOT_CHUNK_ELEMENTS // n)
+    for start in range(0, n_boot, per_chunk):
+        yield rng.integers(0, n, size=(min(per_chunk, n_boot - start), n))
+
+
+def _metric_table(t: np.ndarray, p: np.ndarray, idx: np.ndarray, n_classes: int) -> np.ndarray:
+    """(3, n_resamples): accuracy, balanced accuracy, macro-F1 of each row of resampled indices."""
+    n_rows = idx.shape[0]
+    offsets = (np.arange(n_rows) * n_classes)[:, None]
+    true_codes, pred_codes = t[idx] + offsets, p[idx] + offsets
+    hit = true_codes == pred_codes
+    size = n_rows * n_classes
+    tp = np.bincount(true_codes[hit], minlength=size).reshape(n_rows, n_classes)
+    support = np.bincount(true_codes.ravel(), minlength=size).reshape(n_rows, n_classes)
+    predicted = np.bincount(pred_codes.ravel(), minlength=size).reshape(n_rows, n_classes)
+    accuracy = hit.mean(axis=1)
+    present = support > 0
+    recall = np.divide(tp, support, out=np.zeros(tp.shape), where=present)
+    balanced = recall.sum(axis=1) / present.sum(axis=1)
+    seen = (support + predicted) > 0
+    f1 = np.divide(2 * tp, support + predicted, out=np.zeros(tp.shape), where=seen)
+    macro_f1 = f1.sum(axis=1) / seen.sum(axis=1)
+    return np.stack([accuracy, balanced, macro_f1])
+
+
+# ---------------------------------------------------------------- paired comparison
+
+@dataclass(frozen=True)
+class PairedComparison:
+    name_a: str
+    name_b: str
+    n_clips: int
+    accuracy_a: float
+    accuracy_b: float
+    difference: Estimate  # accuracy_b − accuracy_a with its paired bootstrap CI
+    only_a_right: int  # clips A gets right and B gets wrong
+    only_b_right: int
+    p_value: float  # exact McNemar (two-sided binomial test on the discordant clips)
+    verdict: str  # "yes" | "no" | "inconclusive": does B beat A?
+    explanation: str
+
+
+def paired_comparison(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, name_a: str = "A",
+                      name_b: str = "B", n_boot: int = 1000, seed: int = 0) -> PairedComparison:
+    """Does rung B classify these clips better than rung A? Both were predicted on the same clips and folds.
+
+    Two paired views of the same clips: the exact McNemar test (a two-sided binomial test, p = 0.5, on
+    the clips exactly one of the two gets right) and a paired bootstrap CI of accuracy(B) − accuracy(A).
+    The rule:
+
+    - "yes": B is right on more discordant clips, p < 0.05, and the whole 95 % CI is above 0.
+    - "no": the CI's upper end is ≤ 0, so the data rule out any B advantage; this includes A clearly
+      better, and identical predictions (no discordant clip: p = 1, CI [0, 0]): B adds nothing here.
+    - "inconclusive": anything else, e.g. B ahead but p ≥ 0.05 or a CI that reaches across 0;
+      more clips would decide.
+    """
+    t, a, b, _ = _encode(y_true, pred_a, pred_b)
+    right_a, right_b = a == t, b == t
+    only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(right_b & ~right_a))
+    discordant = only_a + only_b
+    p_value = float(binomtest(only_b, discordant, 0.5).pvalue) if discordant else 1.0
+    gain = right_b.astype(np.int8) - right_a.astype(np.int8)
+    boot = np.concatenate([gain[idx].mean(axis=1) for idx in _boot_indices(len(t), n_boot, seed)])
+    tail = 100 * (1 - CONFIDENCE) / 2
+    low, high = np.percentile(boot, [tail, 100 - tail])
+    difference = Estimate(float(gain.mean()), float(low), float(high))
+    acc_a, acc_b = float(right_a.mean()), float(right_b.mean())
+
+    numbers = (f"{name_b} is right on {only_b} clips where {name_a} is wrong, {name_a} on {only_a} where "
+               f"{name_b} is wrong (exact McNemar p = {p_value:.3g}); accuracy {acc_a:.3f} → {acc_b:.3f}, "
+               f"difference {difference.value:+.3f} (95 % CI {low:+.3f} to {high:+.3f})")
+    if only_b > only_a and p_value < SIGNIFICANCE_LEVEL and low > 0:
+        verdict, why = "yes", f"{name_b} is better"
+    elif discordant == 0:
+        verdict, why = "no", f"{name_a} and {name_b} make the same decision on all {len(t)} clips"
+    elif high <= 0:
+        verdict, why = "no", f"{name_b} is not better; the CI rules out any gain"
+    else:
+        verdict = "inconclusive"
+        why = (f"the difference could be chance (p ≥ {SIGNIFICANCE_LEVEL:g} or a CI reaching across 0); "
+               "more clips would decide")
+    return PairedComparison(name_a=name_a, name_b=name_b, n_clips=len(t), accuracy_a=acc_a, accuracy_b=acc_b,
+                            difference=difference, only_a_right=only_a, only_b_right=only_b, p_value=p_value,
+                            verdict=verdict, explanation=f"{verdict}: {why}: {numbers}.")
+
+
+# ---------------------------------------------------------------- confusions
+
+@dataclass(frozen=True, eq=False)
+class Confusion:
+    labels: tuple  # class order of rows (true) and columns (predicted)
+    counts: np.ndarray  # int, (n_classes, n_classes)
+    normalized: np.ndarray  # counts / row sums: the share of each true class predicted as each column;
+    # a class with no true clips has a row of zeros
+
+
+@dataclass(frozen=True)
+class ConfusedPair:
+    true_label: object
+    predicted_label: object
+    count: int
+    example_indices: tuple[int, ...]  # up to MAX_EXAMPLES clip indices, in clip order
+
+
+def confusion(y_true: Sequence, y_pred: Sequence, *, labels: Sequence) -> Confusion:
+    """Confusion counts and row-normalised shares in the fixed class order `labels`."""
+    t, p = _codes_in_order(y_true, y_pred, labels)
+    k = len(labels)
+    counts = np.bincount(t * k + p, minlength=k * k).reshape(k, k)
+    totals = counts.sum(axis=1, keepdims=True)
+    normalized = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    return Confusion(labels=tuple(labels), counts=counts, normalized=normalized)
+
+
+def per_class_f1(y_true: Sequence, y_pred: Sequence, *, labels: Sequence) -> dict:
+    """F1 of each class in `labels` order (0 for a class neither true nor predicted anywhere)."""
+    counts = confusion(y_true, y_pred, labels=labels).counts
+    tp = np.diag(counts)
+    denominator = counts.sum(axis=0) + counts.sum(axis=1)
+    f1 = np.divide(2 * tp, denominator, out=np.zeros(len(tp)), where=denominator > 0)
+    return {label: float(v) for label, v in zip(labels, f1)}
+
+
+def most_confused_pairs(y_true: Sequence, y_pred: Sequence, *, labels: Sequence | None = None,
+                        top: int = 5) -> list[ConfusedPair]:
+    """The `top` (true, predicted) mistakes by count, with example clip indices to listen to."""
+    labels = list(np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))) if labels is None \
+        else list(labels)
+    t, p = _codes_in_order(y_true, y_pred, labels)
+    counts = confusion(y_true, y_pred, labels=labels).counts.copy()
+    np.fill_diagonal(counts, 0)
+    order = np.argsort(-counts, axis=None, kind="stable")[:top]
+    pairs = []
+    for flat in order:
+        i, j = divmod(int(flat), len(labels))
+        if counts[i, j] == 0:
+            break
+        examples = np.flatnonzero((t == i) & (p == j))[:MAX_EXAMPLES]
+        pairs.append(ConfusedPair(labels[i], labels[j], int(counts[i, j]), tuple(int(e) for e in examples)))
+    return pairs
+
+
+def _codes_in_order(y_true: Sequence, y_pred: Sequence, labels: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    t, p, order = np.asarray(y_true), np.asarray(y_pred), list(labels)
+    if len(t) != len(p):
+        raise AudioDiagError(f"{len(t)} true labels but {len(p)} predictions; pass one of each per clip")
+    if len(set(order)) != len(order):
+        raise AudioDiagError(f"labels {order} repeat a class; list each class once")
+    position = {label: i for i, label in enumerate(order)}
+    unknown = sorted({str(v) for v in np.concatenate([t, p]) if v not in position})
+    if unknown:
+        raise AudioDiagError(f"labels {order} do not include {', '.join(unknown)}, found in the labels or "
+                             "predictions: add them to `labels`")
+    return np.array([position[v] for v in t], dtype=np.int64), np.array([position[v] for v in p], dtype=np.int64)
+
+
+# ---------------------------------------------------------------- leakage
+
+@dataclass(frozen=True)
+class SplitComparison:
+    """The same model scored with random stratified folds and with group-aware folds."""
+
+    random_accuracy: float
+    group_accuracy: float
+    random_note: str
+    group_note: str
+    leakage_suspected: bool
+    explanation: str
+
+    @property
+    def gap(self) -> float:
+        return self.random_accuracy - self.group_accuracy
+
+
+def random_vs_group_split(X: np.ndarray, y: Sequence, groups: Sequence, make_model: Callable[[], object], *,
+                          n_splits: int = 5, seed: int = 0) -> SplitComparison:
+    """Accuracy with plain StratifiedKFold vs StratifiedGroupKFold on the same clips and model.
+
+    When clips of one speaker/session/recording share cues, random folds put them on both sides and the
+    score is inflated; the group-aware score is the one to trust.
+    """
+    by_group = make_folds(y, groups, n_splits=n_splits, seed=seed)
+    by_clip = make_folds(y, None, n_splits=by_group.n_splits, seed=seed)  # same fold count: only grouping differs
+    scores = []
+    for folds in (by_clip, by_group):
+        out = cross_val_predict_folds(X, y, folds, make_model)
+        scores.append(float(np.mean(out.predictions == np.asarray(y))))
+    random_acc, group_acc = scores
+    gap = random_acc - group_acc
+    suspected = gap > LEAKAGE_GAP
+    if suspected:
+        explanation = (f"random folds score {random_acc:.3f} but group-aware folds {group_acc:.3f}: {gap:.3f} of "
+                       "the random-fold accuracy comes from the same groups being in training and test "
+                       "(leakage); report the group-aware figure")
+    else:
+        explanation = (f"random folds {random_acc:.3f}, group-aware folds {group_acc:.3f} (gap {gap:+.3f}, "
+                       f"threshold {LEAKAGE_GAP:g}): no sign of group leakage")
+    return SplitComparison(random_accuracy=random_acc, group_accuracy=group_acc, random_note=by_clip.note,
+                           group_note=by_group.note, leakage_suspected=suspected, explanation=explanation)
