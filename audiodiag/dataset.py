@@ -136,15 +136,16 @@ def duration_shortcut_findings(stats: Sequence[ClipStats]) -> list[Finding]:
     for s in stats:
         if s.label is not None:
             by_label[s.label].append(s.duration_s)
-    groups = [v for v in by_label.values() if len(v) >= 2]
+    # Labels with one clip cannot enter the test, so they must not set the compared medians either.
+    groups = {label: v for label, v in by_label.items() if len(v) >= 2}
     if len(groups) < 2:
         return []
-    medians = {label: float(np.median(v)) for label, v in by_label.items()}
+    medians = {label: float(np.median(v)) for label, v in groups.items()}
     lo, hi = min(medians, key=medians.get), max(medians, key=medians.get)
     if medians[lo] <= 0 or medians[hi] / medians[lo] < DURATION_SHORTCUT_RATIO:
         return []
     try:
-        p = float(sstats.kruskal(*groups).pvalue)
+        p = float(sstats.kruskal(*groups.values()).pvalue)
     except ValueError:  # all durations identical
         return []
     if p >= DURATION_SHORTCUT_P:

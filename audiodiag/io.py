@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -17,7 +18,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from audiodiag.errors import InvalidAudioError, UnsafeArchiveError
+from audiodiag.errors import AudioDiagError, InvalidAudioError, UnsafeArchiveError
 from audiodiag.types import Clip, LoadFailure
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
@@ -184,7 +185,7 @@ def load_batch(
         if name.lower().endswith(".zip") or data[:4] == b"PK\x03\x04":
             try:
                 results.extend(load_zip(data, name=name))
-            except UnsafeArchiveError as e:
+            except AudioDiagError as e:  # unsafe archive, or an unreadable label table inside it
                 results.append(LoadFailure(name, str(e)))
             except zipfile.BadZipFile as e:
                 results.append(LoadFailure(name, f"{name}: not a valid zip archive ({e}); re-create it"))
@@ -215,8 +216,13 @@ def load_zip(data: bytes, *, name: str = "archive.zip") -> list[Clip | LoadFailu
 
         def read(member: zipfile.ZipInfo) -> bytes:
             nonlocal budget
-            with archive.open(member) as f:
-                blob = f.read(budget + 1)
+            # Corrupt, encrypted or exotically compressed members fail inside zipfile/zlib with errors that are
+            # not BadZipFile; one archive-level error lets the caller turn it into a single LoadFailure row.
+            try:
+                with archive.open(member) as f:
+                    blob = f.read(budget + 1)
+            except (zlib.error, EOFError, RuntimeError, NotImplementedError) as e:
+                raise zipfile.BadZipFile(f"member '{member.filename}' cannot be unpacked: {e}") from e
             budget -= len(blob)
             if budget < 0:
                 raise UnsafeArchiveError(f"{name}: unpacks to more than {MAX_ZIP_UNCOMPRESSED_BYTES:,} bytes; "
@@ -260,7 +266,7 @@ def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str) ->
     """Shared by zips and folders: strip a common top folder, label by first sub-folder, apply groups.csv."""
     rels = [r for r in rels if not _is_hidden(r)]
     prefix = _common_top_folder(rels)
-    table = _read_label_table(rels, read, prefix)
+    table = _read_label_table(rels, read, prefix, source=source)
     results: list[Clip | LoadFailure] = []
     for rel in rels:
         short = rel[len(prefix):]
@@ -287,23 +293,36 @@ def _common_top_folder(rels: list[str]) -> str:
     return ""
 
 
-def _read_label_table(rels: list[str], read: Callable[[str], bytes],
-                      prefix: str) -> dict[str, tuple[str | None, str | None]]:
+def _read_label_table(rels: list[str], read: Callable[[str], bytes], prefix: str,
+                      *, source: str) -> dict[str, tuple[str | None, str | None]]:
     for rel in rels:
         if rel[len(prefix):] in LABEL_FILES:
-            rows = csv.DictReader(io.StringIO(read(rel).decode("utf-8-sig")))
+            try:
+                text = read(rel).decode("utf-8-sig")
+            except UnicodeDecodeError as e:
+                raise InvalidAudioError(f"{source}: {rel} is not UTF-8 text ({e}); save it as 'CSV UTF-8' "
+                                        "(columns path,label,group) and upload again") from e
+            rows = csv.DictReader(io.StringIO(text))
             return {r["path"]: (r.get("label") or None, r.get("group") or None) for r in rows if r.get("path")}
     return {}
 
 
 def unique_names(results: list[Clip | LoadFailure]) -> list[Clip | LoadFailure]:
     """Rename repeated names ("a.wav", "a.wav (2)") so every row and warning points at one file."""
-    seen: dict[str, int] = {}
+    taken = {r.name for r in results}  # a suffix must not collide with a name already in the batch
+    seen: set[str] = set()
     out = []
     for r in results:
-        count = seen.get(r.name, 0) + 1
-        seen[r.name] = count
-        out.append(r if count == 1 else replace(r, name=f"{r.name} ({count})"))
+        if r.name not in seen:
+            seen.add(r.name)
+            out.append(r)
+            continue
+        count = 2
+        while f"{r.name} ({count})" in taken:
+            count += 1
+        new_name = f"{r.name} ({count})"
+        taken.add(new_name)
+        out.append(replace(r, name=new_name))
     return out
 
 

@@ -38,3 +38,18 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
 @pytest.fixture
 def sine_440hz() -> np.ndarray:
     return sine()
+
+
+def make_clip(samples: np.ndarray, *, sample_rate_hz: int = 16_000, name: str = "clip.wav",
+              label: str | None = None, group: str | None = None, subtype: str = "FLOAT"):
+    """A Clip decoded from synthesised WAV bytes, i.e. through the same path an upload takes."""
+    from audiodiag.io import load_clip
+
+    return load_clip(wav_bytes(samples, sample_rate_hz=sample_rate_hz, subtype=subtype),
+                     name=name, label=label, group=group)
+
+
+def peak_frequency_hz(samples: np.ndarray, *, sample_rate_hz: int) -> float:
+    """Frequency of the largest FFT bin (Hann window; resolution sample_rate_hz / len(samples))."""
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    return float(np.fft.rfftfreq(len(samples), 1 / sample_rate_hz)[np.argmax(spectrum)])

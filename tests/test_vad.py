@@ -1,0 +1,120 @@
+"""vad: silero-vad through onnxruntime. Non-speech scores ~0, batching changes no number, and the bundled
+espeak-ng digits (when present) are speech, down to a 0.3-s excerpt of one word."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from audiodiag import io, samples, vad
+from audiodiag.types import SpeechRegion
+from conftest import make_clip, noise, sine
+
+DIGITS = samples.SAMPLE_ROOT / "spoken_digits"
+NEEDS_DIGITS = pytest.mark.skipif(
+    not DIGITS.is_dir(), reason=f"bundled speech set {DIGITS} is absent (run `python tools/make_samples.py`)")
+# A word whose speech probabilities rise in the third 32-ms window of a centred 0.3-s excerpt: silero's
+# default 250 ms minimum then drops it, while MIN_SPEECH_MS = 100 keeps it.
+SHORT_WORD = DIGITS / "6" / "en+m3_1.wav"
+EXCERPT_S = 0.3
+
+
+def _fractions(clips) -> list[float]:
+    return [vad.speech_fraction(r, duration_s=c.duration_s) for c, r in zip(clips, vad.speech_regions(clips))]
+
+
+def _speech_16k(path) -> np.ndarray:
+    clip = io.load_clip(path)
+    return io.resample(clip.samples, orig_sample_rate_hz=clip.sample_rate_hz, target_sample_rate_hz=16_000)
+
+
+# ---------------------------------------------------------------- non-speech
+
+def test_noise_tones_and_silence_are_not_speech():
+    clips = [make_clip(noise(duration_s=2.0), name="white.wav"),
+             make_clip(noise(duration_s=1.0, sample_rate_hz=44_100, amplitude=0.3, seed=3),
+                       sample_rate_hz=44_100, name="white44k.wav"),
+             make_clip(sine(440, duration_s=2.0), name="a440.wav"),
+             make_clip(sine(1_000, duration_s=1.0, sample_rate_hz=8_000), sample_rate_hz=8_000, name="1k.wav"),
+             make_clip(np.zeros(16_000, np.float32), name="zeros.wav")]
+    fractions = _fractions(clips)
+    assert all(f < 0.1 for f in fractions), dict(zip([c.name for c in clips], fractions))
+    assert fractions[-1] == 0.0
+
+
+# ---------------------------------------------------------------- batching
+
+def test_batched_probabilities_equal_one_by_one_for_clips_shorter_than_a_chunk():
+    signals = [noise(duration_s=0.5), sine(300, duration_s=1.3) + noise(duration_s=1.3, amplitude=0.05, seed=1),
+               noise(duration_s=2.0, amplitude=0.3, seed=2), np.zeros(700, np.float32)]
+    assert all(len(x) < vad.VAD_CHUNK_S * vad.VAD_SAMPLE_RATE_HZ for x in signals)
+    if SHORT_WORD.is_file():  # include real speech so the probabilities are not all ~0
+        signals.append(_speech_16k(SHORT_WORD))
+    batched = vad.speech_probabilities(signals)
+    for x, together in zip(signals, batched):
+        alone = vad.speech_probabilities([x])[0]
+        assert len(together) == len(alone) == -(-len(x) // vad.WINDOW_SAMPLES)
+        np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_batched_probabilities_equal_one_by_one_for_a_clip_longer_than_a_chunk():
+    long = noise(duration_s=vad.VAD_CHUNK_S + 1.0, amplitude=0.2, seed=5)
+    short = noise(duration_s=0.4, seed=6)
+    together = vad.speech_probabilities([short, long])
+    np.testing.assert_allclose(together[1], vad.speech_probabilities([long])[0], atol=1e-5)
+    assert len(together[1]) == -(-len(long) // vad.WINDOW_SAMPLES)
+
+
+def test_probabilities_of_nothing_and_of_an_empty_signal():
+    assert vad.speech_probabilities([]) == []
+    (empty,) = vad.speech_probabilities([np.zeros(0, np.float32)])
+    assert len(empty) == 1 and 0.0 <= empty[0] <= 1.0
+
+
+# ---------------------------------------------------------------- speech_fraction and settings
+
+def test_speech_fraction_sums_regions_over_the_duration():
+    regions = [SpeechRegion(0.0, 0.5), SpeechRegion(1.0, 1.25)]
+    assert vad.speech_fraction(regions, duration_s=3.0) == pytest.approx(0.25)
+    assert vad.speech_fraction([], duration_s=3.0) == 0.0
+    assert vad.speech_fraction(regions, duration_s=0.0) == 0.0
+    assert vad.speech_fraction([SpeechRegion(0.0, 1.1)], duration_s=1.0) == 1.0  # padding past the end
+
+
+def test_short_clip_settings_are_what_the_module_documents():
+    assert vad.VAD_SETTINGS == {"threshold": 0.5, "min_speech_duration_ms": 100,
+                                "min_silence_duration_ms": 100, "speech_pad_ms": 30}
+
+
+# ---------------------------------------------------------------- real (synthesised) speech
+
+@NEEDS_DIGITS
+def test_every_spoken_digit_is_mostly_speech():
+    clips = list(io.iter_clips(io.load_folder(DIGITS)))
+    assert len(clips) == 100
+    fractions = dict(zip((c.name for c in clips), _fractions(clips)))
+    assert {name: f for name, f in fractions.items() if f <= 0.3} == {}
+
+
+@NEEDS_DIGITS
+def test_a_0_3s_excerpt_of_a_word_is_speech_with_our_settings_but_not_with_silero_defaults():
+    from silero_vad import get_speech_timestamps_from_probs
+
+    if not SHORT_WORD.is_file():
+        pytest.skip(f"{SHORT_WORD} is absent from the bundled set")
+    word = io.load_clip(SHORT_WORD)
+    (regions,) = vad.speech_regions([word])
+    assert regions, "the whole word must be detected before an excerpt of it can be"
+    centre_s = (regions[0].start_s + regions[-1].end_s) / 2
+    start = int(round((centre_s - EXCERPT_S / 2) * word.sample_rate_hz))
+    samples_ = word.samples[start:start + int(EXCERPT_S * word.sample_rate_hz)]
+    excerpt = make_clip(samples_, sample_rate_hz=word.sample_rate_hz, name="excerpt.wav")
+    assert excerpt.duration_s == pytest.approx(EXCERPT_S)
+
+    (ours,) = vad.speech_regions([excerpt])
+    assert vad.speech_fraction(ours, duration_s=excerpt.duration_s) > 0.5
+
+    x = io.resample(excerpt.samples, orig_sample_rate_hz=excerpt.sample_rate_hz, target_sample_rate_hz=16_000)
+    probs = vad.speech_probabilities([x])[0].tolist()
+    assert max(probs) > 0.8  # the model is sure there is speech ...
+    defaults = get_speech_timestamps_from_probs(probs, sampling_rate=16_000, audio_length_samples=len(x))
+    assert defaults == []  # ... but min_speech_duration_ms=250 throws the whole word away
