@@ -14,7 +14,7 @@ from conftest import make_clip, noise, sine
 
 WAV2VEC2 = encoders.get_spec("wav2vec2-base")  # speech, 16 kHz, any length
 AST = encoders.get_spec("AST AudioSet")  # general audio
-WHISPER_PADDED = encoders.get_spec(encoders.WHISPER_PADDED)  # speech, every input padded to 30 s
+WHISPER_PADDED = encoders.get_spec("whisper-tiny.en encoder (30 s padded)")  # speech, every input padded to 30 s
 
 
 def _stats(name: str, *, duration_s: float = 1.0, sample_rate_hz: int = 16_000, channels: int = 1,
@@ -107,7 +107,7 @@ def test_whisper_30s_window_on_1s_clips_warns_about_fixed_input_padding():
     report = dataset.padding_report(stats, clip_length_s=1.0)
     finding = _codes(dataset.padding_findings(report, WHISPER_PADDED, stats))["fixed_input_padding"]
     assert "pads every input to 30 s" in finding.message and "(1.00 s) becomes 97% padding" in finding.message
-    unpadded = encoders.get_spec(encoders.WHISPER_UNPADDED)
+    unpadded = encoders.get_spec("whisper-tiny.en encoder (unpadded)")
     assert "fixed_input_padding" not in _codes(dataset.padding_findings(report, unpadded, stats))
 
 
