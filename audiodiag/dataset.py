@@ -221,23 +221,24 @@ def analyse(
     spec: EncoderSpec,
     clip_length_s: float | None = None,
     progress: Callable[[float, str], None] | None = None,
+    measure_batch: Callable[[Sequence[Clip]], tuple[list[ClipStats], list[list[SpeechRegion]]]] | None = None,
 ) -> DatasetReport:
-    """Measure every clip (VAD included) in batches, then check the dataset against the target model."""
+    """Measure every clip (VAD included) in batches, then check the dataset against the target model.
+
+    measure_batch: replaces `measure` for each batch (the app passes a cached version).
+    """
     if not clips:
         raise ValueError("analyse() needs at least one clip; upload files or pick a sample dataset")
     stats: list[ClipStats] = []
     speech: list[list[SpeechRegion]] = []
-    for start in batches(len(clips)):
+    for start in range(0, len(clips), MEASURE_BATCH_CLIPS):
         if progress:
-            progress(start / len(clips), f"measuring clip {start + 1} of {len(clips)}")
-        s, r = measure(clips[start:start + MEASURE_BATCH_CLIPS])
+            end = min(len(clips), start + MEASURE_BATCH_CLIPS)
+            progress(start / len(clips), f"Measuring clips {start + 1}-{end} of {len(clips)} (VAD, levels)")
+        s, r = (measure_batch or measure)(clips[start:start + MEASURE_BATCH_CLIPS])
         stats += s
         speech += r
     return check(stats, speech, spec=spec, clip_length_s=clip_length_s)
 
 
 MEASURE_BATCH_CLIPS = 64  # clips measured together (VAD batches them); progress updates between batches
-
-
-def batches(n_clips: int) -> range:
-    return range(0, n_clips, MEASURE_BATCH_CLIPS)

@@ -60,16 +60,11 @@ def _measure(clips: tuple[Clip, ...]):
 def analyse(data: Dataset, *, clip_length_s: float | None = None) -> ds.DatasetReport:
     """Dataset report with a progress bar. The expensive per-clip part (VAD, levels, bandwidth) is cached by
     content hash in batches, so other pages and changed settings (target model, clip length) reuse it."""
-    stats, speech = [], []
     bar = st.progress(0.0, text="Measuring clips ...")
-    for start in ds.batches(len(data.clips)):
-        bar.progress(start / len(data.clips), text=f"Measuring clips {start + 1}-"
-                     f"{min(len(data.clips), start + ds.MEASURE_BATCH_CLIPS)} of {len(data.clips)} (VAD, levels)")
-        s, r = _measure(data.clips[start:start + ds.MEASURE_BATCH_CLIPS])
-        stats += s
-        speech += r
+    report = ds.analyse(data.clips, spec=data.target, clip_length_s=clip_length_s, measure_batch=_measure,
+                        progress=lambda fraction, message: bar.progress(fraction, text=message))
     bar.empty()
-    return ds.check(stats, speech, spec=data.target, clip_length_s=clip_length_s)
+    return report
 
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
