@@ -1,0 +1,138 @@
+"""On-disk cache of clip embeddings: one .npy row per (clip content, encoder, revision, layer, padding).
+
+Encoding a dataset with a frozen encoder is the slow step of a comparison; re-running with another
+classifier or fold split must not pay it again. Rows are keyed by a hash of the samples the encoder would
+see (so renamed or re-uploaded files hit), the encoder's id and revision (package version for bundled
+encoders, a hash of config and weight files for local folders), the layer, the input sample rate and the
+encoder's padding policy. Only missing rows are computed.
+
+>>> rows = cached_embed(load_encoder("speech_embedding"), clips)   # computes and stores
+>>> rows = cached_embed(load_encoder("speech_embedding"), clips)   # reads back, bit-identical
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from audiodiag.encoders import Encoder
+from audiodiag.errors import AudioDiagError
+from audiodiag.types import Clip
+
+CACHE_DIR_ENV = "AUDIODIAG_CACHE_DIR"
+DEFAULT_CACHE_DIR = Path("~/.cache/audiodiag/embeddings")
+KEY_CHARS = 32
+COMPUTE_CHUNK_CLIPS = 32  # missing clips are encoded this many at a time, so progress moves
+
+
+def default_cache_dir() -> Path:
+    """$AUDIODIAG_CACHE_DIR if set, else ~/.cache/audiodiag/embeddings."""
+    return Path(os.environ.get(CACHE_DIR_ENV) or DEFAULT_CACHE_DIR).expanduser()
+
+
+def encoder_key(encoder: Encoder, *, layer: int | None) -> dict[str, object]:
+    """Everything about the encoder that changes its output, as a JSON-able dict."""
+    return {
+        "class": f"{type(encoder).__module__}.{type(encoder).__qualname__}",
+        "encoder_id": str(getattr(encoder, "encoder_id", encoder.name)),
+        "revision": str(getattr(encoder, "revision", "")),
+        "padding_policy": str(getattr(encoder, "padding_policy", "")),
+        "sample_rate_hz": int(encoder.sample_rate_hz),
+        "embedding_size": int(encoder.embedding_size),
+        "layer": layer,
+    }
+
+
+def clip_key(clip: Clip) -> str:
+    """Hash of the samples and their rate: what the encoder sees, whatever the file was called."""
+    digest = hashlib.sha256(f"{clip.sample_rate_hz}:{clip.samples.dtype.str}:".encode())
+    digest.update(np.ascontiguousarray(clip.samples).tobytes())
+    return digest.hexdigest()[:KEY_CHARS]
+
+
+def _hash(obj: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:KEY_CHARS]
+
+
+def cached_embed(
+    encoder: Encoder,
+    clips: Sequence[Clip],
+    *,
+    layer: int | None = None,
+    cache_dir: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """`encoder.embed(clips, layer=layer)`, reading rows already on disk and storing the new ones.
+
+    Parameters
+    ----------
+    cache_dir : folder for the cache; default `default_cache_dir()`.
+    progress : called as progress(done, total) with clip counts while missing rows are computed.
+
+    Returns
+    -------
+    (len(clips), encoder.embedding_size) float32, bit-identical to what was stored.
+    """
+    meta = encoder_key(encoder, layer=layer)
+    folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    folder = folder / _hash(meta)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta_file = folder / "encoder.json"
+    if not meta_file.exists():  # for people browsing the cache: which encoder wrote these rows
+        meta_file.write_text(json.dumps(meta, indent=2, sort_keys=True))
+    size = int(encoder.embedding_size)
+    out = np.empty((len(clips), size), np.float32)
+    paths = [folder / f"{clip_key(c)}.npy" for c in clips]
+    missing = [i for i, p in enumerate(paths) if not _read_row(p, size, out, i)]
+    # the same content twice in one call is computed once
+    first: dict[Path, int] = {}
+    todo = [i for i in missing if first.setdefault(paths[i], i) == i]
+    done = len(clips) - len(missing)
+    if progress and todo:
+        progress(done, len(clips))
+    for start in range(0, len(todo), COMPUTE_CHUNK_CLIPS):
+        chunk = todo[start:start + COMPUTE_CHUNK_CLIPS]
+        rows = np.asarray(encoder.embed([clips[i] for i in chunk], layer=layer))
+        if rows.shape != (len(chunk), size):
+            raise AudioDiagError(f"{encoder.name}: returned shape {rows.shape} for {len(chunk)} clips; "
+                                 f"expected ({len(chunk)}, {size}); the encoder breaks the Encoder protocol")
+        rows = rows.astype(np.float32, copy=False)
+        for i, row in zip(chunk, rows):
+            out[i] = row
+            _write_row(paths[i], row)
+        done += len(chunk)
+        if progress:
+            progress(done, len(clips))
+    for i in missing:
+        if first[paths[i]] != i:
+            out[i] = out[first[paths[i]]]
+    return out
+
+
+def _read_row(path: Path, size: int, out: np.ndarray, i: int) -> bool:
+    """Fill out[i] from `path`; a missing, truncated or wrong-shaped file counts as a miss."""
+    try:
+        row = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return False
+    if row.shape != (size,) or row.dtype != np.float32:
+        return False
+    out[i] = row
+    return True
+
+
+def _write_row(path: Path, row: np.ndarray) -> None:
+    """Write to a temporary file and rename, so a crash or a concurrent reader never sees half a row."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, np.ascontiguousarray(row, np.float32), allow_pickle=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,162 @@
+"""Frozen encoders: what each target model expects (the catalogue) and the models themselves.
+
+`CATALOGUE` describes the models the Inspect page checks a dataset against. `load_encoder` returns an
+object that satisfies the HEAR-style `Encoder` protocol: bundled encoders that work offline (Whisper
+tiny.en through CTranslate2, Google's speech_embedding through ONNX Runtime), any Hugging Face audio model
+by hub id, or a local folder written by `save_pretrained` / `huggingface-cli download`.
+
+>>> encoder = load_encoder("whisper-tiny.en encoder (unpadded)")
+>>> encoder.embed(clips).shape            # (len(clips), 384), float32
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from audiodiag.encoders._base import SPEECH_EMBEDDING, WHISPER_PADDED, WHISPER_UNPADDED
+from audiodiag.encoders.hf import HFEncoder
+from audiodiag.encoders.speech_embedding import SpeechEmbeddingEncoder
+from audiodiag.encoders.whisper import WhisperEncoder
+from audiodiag.errors import AudioDiagError
+
+__all__ = ["CATALOGUE", "DEFAULT_TARGET", "Encoder", "EncoderSpec", "HFEncoder", "SPEECH_EMBEDDING",
+           "SpeechEmbeddingEncoder", "WHISPER_PADDED", "WHISPER_UNPADDED", "WhisperEncoder", "get_spec",
+           "load_encoder", "loadable_names"]
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    name: str
+    sample_rate_hz: int  # the rate the model was trained at; inputs are resampled to it
+    speech_model: bool  # trained on speech only: non-speech input is out of distribution
+    fixed_input_s: float | None = None  # every input is padded or cut to this length (Whisper: 30 s)
+    source: str = ""
+    encoder_id: str = ""  # what `load_encoder` takes for this entry; "" when there is no frozen encoder
+
+    @property
+    def kind(self) -> str:
+        return "speech" if self.speech_model else "general audio"
+
+
+
+CATALOGUE: dict[str, EncoderSpec] = {s.name: s for s in (
+    EncoderSpec("wav2vec2-base", 16_000, True, source="facebook/wav2vec2-base (Hugging Face)",
+                encoder_id="facebook/wav2vec2-base"),
+    EncoderSpec("hubert-base", 16_000, True, source="facebook/hubert-base-ls960 (Hugging Face)",
+                encoder_id="facebook/hubert-base-ls960"),
+    EncoderSpec(WHISPER_PADDED, 16_000, True, fixed_input_s=30.0,
+                source="openai whisper tiny.en via faster-whisper (bundled weights)", encoder_id=WHISPER_PADDED),
+    EncoderSpec(WHISPER_UNPADDED, 16_000, True,
+                source="openai whisper tiny.en via faster-whisper (bundled weights)", encoder_id=WHISPER_UNPADDED),
+    EncoderSpec(SPEECH_EMBEDDING, 16_000, True,
+                source="Google speech_embedding ONNX, shipped in openwakeword (bundled weights)",
+                encoder_id=SPEECH_EMBEDDING),
+    EncoderSpec("AST AudioSet", 16_000, False, fixed_input_s=10.24,
+                source="MIT/ast-finetuned-audioset-10-10-0.4593 (Hugging Face)",
+                encoder_id="MIT/ast-finetuned-audioset-10-10-0.4593"),
+    EncoderSpec("CLAP", 48_000, False, fixed_input_s=10.0, source="laion/clap-htsat-unfused (Hugging Face)"),
+    EncoderSpec("spectral baseline (MFCC/log-mel)", 16_000, False,
+                source="audiodiag.features (no pretrained weights)"),
+)}
+DEFAULT_TARGET = "wav2vec2-base"
+
+
+def get_spec(name: str) -> EncoderSpec:
+    """The catalogue entry for `name`; an unknown name raises with the valid names."""
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise AudioDiagError(f"unknown target model {name!r}; choose one of: {', '.join(CATALOGUE)}") from None
+
+
+# ---------------------------------------------------------------- the protocol
+
+@runtime_checkable
+class Encoder(Protocol):
+    """HEAR-style frozen encoder: clips in (any rate; resampled inside), one pooled row per clip out.
+
+    Encoders may also carry `encoder_id`, `revision` and `padding_policy` strings; the embedding cache
+    keys on them when present.
+    """
+
+    name: str
+    sample_rate_hz: int  # the rate the model was trained at; inputs are resampled to it
+    embedding_size: int
+
+    def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
+        """(len(clips), embedding_size) float32; `layer` picks a hidden state (None: the model's output)."""
+        ...
+
+
+_HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+
+
+# ---------------------------------------------------------------- registry
+
+BUNDLED: dict[str, Callable[[], Encoder]] = {
+    WHISPER_PADDED: lambda: WhisperEncoder(mode="padded"),
+    WHISPER_UNPADDED: lambda: WhisperEncoder(mode="unpadded"),
+    SPEECH_EMBEDDING: SpeechEmbeddingEncoder,
+}
+ALIASES = {"whisper-tiny.en": WHISPER_PADDED, "whisper-tiny.en-unpadded": WHISPER_UNPADDED,
+           "speech_embedding": SPEECH_EMBEDDING}
+
+
+def loadable_names() -> list[str]:
+    """Everything `load_encoder` takes by name: bundled encoders, aliases and catalogue entries."""
+    return [*BUNDLED, *ALIASES, *(n for n, s in CATALOGUE.items() if s.encoder_id and n not in BUNDLED)]
+
+
+def load_encoder(name_or_path: str | Path) -> Encoder:
+    """A bundled encoder by name, a catalogue name, a Hugging Face id ("owner/model") or a local folder.
+
+    >>> load_encoder("speech_embedding").embed(clips).shape      # (n, 96)
+    >>> load_encoder("models/wav2vec2-base")                      # folder from `huggingface-cli download`
+    """
+    key = str(name_or_path).strip()
+    key = ALIASES.get(key, key)
+    spec = CATALOGUE.get(key)
+    if spec is not None and not spec.encoder_id:
+        raise AudioDiagError(f"{key!r} is a catalogue target without a frozen encoder here "
+                             f"({spec.source}); choose one of: {', '.join(loadable_names())}")
+    key = spec.encoder_id if spec is not None else key
+    if key in BUNDLED:
+        return BUNDLED[key]()
+    path = Path(key).expanduser()
+    if path.is_dir():
+        try:
+            return HFEncoder(str(path), name=spec.name if spec else None, local_files_only=True)
+        except (OSError, ValueError, KeyError) as e:
+            raise AudioDiagError(f"{path}: could not load a Hugging Face model from this folder ({e}); it needs "
+                                 "config.json, preprocessor_config.json and the weights, e.g. from "
+                                 f"`huggingface-cli download ID --local-dir {path}`") from e
+    if _HUB_ID.fullmatch(key):
+        return _load_from_hub(key, name=spec.name if spec else None)
+    raise AudioDiagError(f"unknown encoder {key!r}: not a bundled name, not an existing folder and not a "
+                         f"Hugging Face id like 'owner/model'; choose one of: {', '.join(loadable_names())}")
+
+
+def _load_from_hub(model_id: str, *, name: str | None) -> HFEncoder:
+    """Hub id: the local Hugging Face cache first, the network only when offline mode is not set."""
+    try:
+        return HFEncoder(model_id, name=name, local_files_only=True)
+    except (OSError, ValueError) as cached_error:
+        error: Exception = cached_error
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("0", "", "false", "no"):
+        try:
+            return HFEncoder(model_id, name=name)
+        except Exception as e:  # noqa: BLE001 - any hub/network failure becomes the one helpful message
+            error = e
+    raise AudioDiagError(
+        f"{model_id}: could not be loaded from the Hugging Face hub; the hub is unreachable from here, or "
+        f"the id is wrong ({type(error).__name__}: {error}). Encoders that work offline: {', '.join(BUNDLED)}. "
+        f"To use {model_id}, on a machine with internet run `huggingface-cli download {model_id} --local-dir "
+        f"DIR`, copy DIR here and pass DIR to load_encoder") from error

@@ -1,0 +1,121 @@
+"""Any Hugging Face audio model by hub id or local folder, pooled over frames of real audio only."""
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from audiodiag.encoders._base import _check_clips, _chunks, _resampled
+from audiodiag.errors import AudioDiagError
+from audiodiag.types import Clip
+
+HF_BATCH_MAX_CLIPS = 32
+HF_BATCH_MAX_SAMPLES = 16_000 * 160  # padded samples per forward pass (~160 s at 16 kHz): bounds memory
+
+
+class HFEncoder:
+    """Any Hugging Face audio model (wav2vec2, HuBERT, WavLM, AST, ...) with its own feature extractor.
+
+    Clips are resampled to the feature extractor's `sampling_rate` and go through the feature extractor
+    (so its normalisation applies). Mean pooling covers only frames of real audio: models whose feature
+    extractor gives no attention mask (wav2vec2-base, HuBERT: group norm over time, so zero padding changes
+    every frame) run each group of equal-length clips unpadded; models with an attention mask and layer
+    norm are padded within length-sorted batches and pooled over `_get_feat_extract_output_lengths` frames.
+    """
+
+    padding_policy = "none: equal-length groups, or attention mask + valid-frame pooling"
+
+    def __init__(self, name_or_path: str, *, name: str | None = None, local_files_only: bool = False) -> None:
+        import torch
+        from transformers import AutoFeatureExtractor, AutoModel
+
+        self._torch = torch
+        self.encoder_id = name_or_path
+        self.name = name or name_or_path
+        self._features = AutoFeatureExtractor.from_pretrained(
+            name_or_path, trust_remote_code=False, local_files_only=local_files_only)
+        model = AutoModel.from_pretrained(name_or_path, trust_remote_code=False, local_files_only=local_files_only)
+        if getattr(model.config, "is_encoder_decoder", False):
+            model = model.get_encoder()
+        self._model = model.eval()
+        config = model.config
+        self.sample_rate_hz = int(self._features.sampling_rate)
+        self.embedding_size = int(getattr(config, "hidden_size", 0) or getattr(config, "d_model"))
+        self.num_layers = int(getattr(config, "num_hidden_layers", 0) or 0)
+        self._forward_args = set(inspect.signature(model.forward).parameters)
+        self._masked = (bool(getattr(self._features, "return_attention_mask", False))
+                        and getattr(config, "feat_extract_norm", "") == "layer"
+                        and hasattr(model, "_get_feat_extract_output_lengths")
+                        and "attention_mask" in self._forward_args)
+        self.revision = getattr(config, "_commit_hash", None) or _folder_revision(Path(name_or_path))
+
+    def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
+        _check_clips(clips, encoder=self.name)
+        self._check_layer(layer)
+        waves = _resampled(clips, self.sample_rate_hz)
+        out = np.empty((len(clips), self.embedding_size), np.float32)
+        for batch in self._batches([len(w) for w in waves]):
+            out[batch] = self._embed_batch([waves[i] for i in batch], layer)
+        return out
+
+    def _check_layer(self, layer: int | None) -> None:
+        n = self.num_layers
+        if layer is not None and n and not -(n + 1) <= layer <= n:
+            raise AudioDiagError(f"{self.name}: layer={layer} out of range; it has hidden states 0..{n} "
+                                 f"(0: before the first transformer layer, {n} or -1: the last)")
+
+    def _batches(self, lengths: list[int]) -> Iterator[list[int]]:
+        """Length-sorted batches: identical lengths only (unmasked models) or any, padded (masked models)."""
+        order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+        if not self._masked:
+            groups: dict[int, list[int]] = defaultdict(list)
+            for i in order:
+                groups[lengths[i]].append(i)
+            for length, group in groups.items():
+                yield from _chunks(group, max(1, min(HF_BATCH_MAX_CLIPS, HF_BATCH_MAX_SAMPLES // length)))
+            return
+        batch: list[int] = []
+        for i in order:  # ascending: the newest clip is the longest, so the padded size is len(batch) * it
+            if batch and (len(batch) >= HF_BATCH_MAX_CLIPS or (len(batch) + 1) * lengths[i] > HF_BATCH_MAX_SAMPLES):
+                yield batch
+                batch = []
+            batch.append(i)
+        if batch:
+            yield batch
+
+    def _embed_batch(self, waves: list[np.ndarray], layer: int | None) -> np.ndarray:
+        torch = self._torch
+        kwargs = {"return_attention_mask": True} if self._masked else {}
+        inputs = self._features(waves, sampling_rate=self.sample_rate_hz, return_tensors="pt", padding=True,
+                                **kwargs)
+        model_inputs = {k: v for k, v in inputs.items() if k in self._forward_args}
+        with torch.inference_mode():
+            outputs = self._model(**model_inputs, output_hidden_states=layer is not None)
+            hidden = outputs.last_hidden_state if layer is None else outputs.hidden_states[layer]
+            if self._masked:
+                valid = self._model._get_feat_extract_output_lengths(inputs["attention_mask"].sum(-1))
+                mask = (torch.arange(hidden.shape[1])[None, :] < valid[:, None]).to(hidden.dtype)
+                pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
+            else:
+                pooled = hidden.mean(1)
+        return pooled.float().cpu().numpy()
+
+
+def _folder_revision(path: Path) -> str:
+    """Content hash of the config files plus size and mtime of the weight files: changes when they do."""
+    if not path.is_dir():
+        return ""
+    digest = hashlib.sha256()
+    for f in sorted(path.iterdir()):
+        if f.suffix == ".json" and f.is_file():
+            digest.update(f.name.encode() + f.read_bytes())
+        elif f.is_file():
+            stat = f.stat()
+            digest.update(f"{f.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+

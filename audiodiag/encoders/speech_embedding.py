@@ -1,0 +1,69 @@
+"""Bundled offline encoder: Google's speech_embedding ONNX model shipped in the openwakeword wheel."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from audiodiag.encoders._base import SPEECH_EMBEDDING, _check_clips, _last_layer_only, _package_version, _resampled
+from audiodiag.errors import AudioDiagError
+from audiodiag.types import Clip
+
+SPEECH_EMBEDDING_WINDOW_FRAMES = 76  # mel frames (10 ms hop) per embedding window (~0.78 s)
+SPEECH_EMBEDDING_STEP_FRAMES = 8  # 80 ms between windows, as openwakeword does
+SPEECH_EMBEDDING_MIN_SAMPLES = 512 + (SPEECH_EMBEDDING_WINDOW_FRAMES - 1) * 160  # one full window
+SPEECH_EMBEDDING_SIZE = 96
+SPEECH_EMBEDDING_BATCH_WINDOWS = 512
+INT16_SCALE = 32_767.0  # the mel model expects 16-bit PCM values as floats
+
+
+class SpeechEmbeddingEncoder:
+    """Google's speech_embedding (the model behind openWakeWord): 96-d per ~0.78-s window, mean-pooled.
+
+    Runs the ONNX exports shipped in the openwakeword wheel (melspectrogram.onnx -> embedding_model.onnx)
+    on ONNX Runtime; windows of 76 mel frames every 80 ms. Clips shorter than one window are zero-padded.
+    """
+
+    sample_rate_hz = 16_000
+    embedding_size = SPEECH_EMBEDDING_SIZE
+    padding_policy = f"zero-pad to {SPEECH_EMBEDDING_MIN_SAMPLES} samples"
+
+    def __init__(self) -> None:
+        try:
+            import onnxruntime as ort
+            import openwakeword
+        except ImportError as e:
+            raise AudioDiagError(f"speech_embedding needs onnxruntime and openwakeword ({e}); "
+                                 "`pip install -r requirements.txt`") from e
+        models = Path(openwakeword.__file__).parent / "resources" / "models"
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self._mel = ort.InferenceSession(str(models / "melspectrogram.onnx"), options,
+                                         providers=["CPUExecutionProvider"])
+        self._embedding = ort.InferenceSession(str(models / "embedding_model.onnx"), options,
+                                               providers=["CPUExecutionProvider"])
+        self.name = self.encoder_id = SPEECH_EMBEDDING
+        self.revision = f"openwakeword=={_package_version('openwakeword')}"
+
+    def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
+        _check_clips(clips, encoder=self.name)
+        _last_layer_only(layer, encoder=self.name)
+        windows, owners = [], []
+        for i, wave in enumerate(_resampled(clips, self.sample_rate_hz)):
+            wave = np.pad(wave, (0, max(0, SPEECH_EMBEDDING_MIN_SAMPLES - len(wave))))
+            pcm = np.clip(wave * INT16_SCALE, -INT16_SCALE - 1, INT16_SCALE)[None, :].astype(np.float32)
+            # one clip per mel call: the mel export is not batch-safe
+            # (batching two equal-length clips moved their embeddings by up to 0.4)
+            mel = self._mel.run(None, {"input": pcm})[0][0, 0] / 10 + 2  # openwakeword's scaling to match TF
+            for start in range(0, mel.shape[0] - SPEECH_EMBEDDING_WINDOW_FRAMES + 1, SPEECH_EMBEDDING_STEP_FRAMES):
+                windows.append(mel[start:start + SPEECH_EMBEDDING_WINDOW_FRAMES])
+                owners.append(i)
+        stacked = np.stack(windows)[..., None].astype(np.float32)
+        rows = np.concatenate([self._embedding.run(None, {"input_1": stacked[s:s + SPEECH_EMBEDDING_BATCH_WINDOWS]})[0]
+                               for s in range(0, len(stacked), SPEECH_EMBEDDING_BATCH_WINDOWS)])
+        rows = rows.reshape(len(stacked), self.embedding_size).astype(np.float64)
+        owners_arr = np.asarray(owners)
+        sums = np.zeros((len(clips), self.embedding_size), np.float64)
+        np.add.at(sums, owners_arr, rows)
+        return (sums / np.bincount(owners_arr, minlength=len(clips))[:, None]).astype(np.float32)
