@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +31,20 @@ CACHE_DIR_ENV = "AUDIODIAG_CACHE_DIR"
 DEFAULT_CACHE_DIR = Path("~/.cache/audiodiag/embeddings")
 KEY_CHARS = 32
 COMPUTE_CHUNK_CLIPS = 32  # missing clips are encoded this many at a time, so progress moves
+TIMING_FILE = "timing.json"  # running extraction totals next to the rows
+
+
+@dataclass
+class Timing:
+    """Filled in by `cached_embed`: extraction cost, measured when rows were computed.
+
+    `seconds_per_clip` is this call's figure when it computed rows, otherwise the figure stored with the
+    cached rows by earlier calls (NaN when no call ever recorded one).
+    """
+
+    clips_computed: int = 0
+    seconds: float = 0.0
+    seconds_per_clip: float = math.nan
 
 
 def default_cache_dir() -> Path:
@@ -66,6 +83,7 @@ def cached_embed(
     layer: int | None = None,
     cache_dir: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    timing: Timing | None = None,
 ) -> np.ndarray:
     """`encoder.embed(clips, layer=layer)`, reading rows already on disk and storing the new ones.
 
@@ -73,6 +91,7 @@ def cached_embed(
     ----------
     cache_dir : folder for the cache; default `default_cache_dir()`.
     progress : called as progress(done, total) with clip counts while missing rows are computed.
+    timing : if given, receives the extraction cost (see `Timing`).
 
     Returns
     -------
@@ -95,6 +114,7 @@ def cached_embed(
     done = len(clips) - len(missing)
     if progress and todo:
         progress(done, len(clips))
+    started = time.perf_counter()
     for start in range(0, len(todo), COMPUTE_CHUNK_CLIPS):
         chunk = todo[start:start + COMPUTE_CHUNK_CLIPS]
         rows = np.asarray(encoder.embed([clips[i] for i in chunk], layer=layer))
@@ -111,7 +131,27 @@ def cached_embed(
     for i in missing:
         if first[paths[i]] != i:
             out[i] = out[first[paths[i]]]
+    if timing is not None:
+        _record_timing(folder / TIMING_FILE, timing, len(todo), time.perf_counter() - started)
     return out
+
+
+def _record_timing(path: Path, timing: Timing, computed: int, seconds: float) -> None:
+    """Keep running totals next to the rows, so a fully cached call can still report the extraction cost."""
+    try:
+        stored = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError):
+        stored = {}
+    total_clips = int(stored.get("clips", 0)) + computed
+    total_seconds = float(stored.get("seconds", 0.0)) + (seconds if computed else 0.0)
+    if computed:
+        try:
+            path.write_text(json.dumps({"clips": total_clips, "seconds": total_seconds}))
+        except OSError:
+            pass  # a read-only cache still serves rows; only the cost figure is lost
+    timing.clips_computed, timing.seconds = computed, seconds if computed else 0.0
+    timing.seconds_per_clip = (seconds / computed if computed
+                               else total_seconds / total_clips if total_clips else math.nan)
 
 
 def _read_row(path: Path, size: int, out: np.ndarray, i: int) -> bool:

@@ -5,6 +5,7 @@ spectrogram has at most SPECTROGRAM_FRAMES time columns, so figure size does not
 """
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import librosa
@@ -114,4 +115,55 @@ def duration_histogram(durations_s: Sequence[float], labels: Sequence[str | None
     fig.update_layout(barmode="stack", height=FIGURE_HEIGHT_PX + 40, xaxis_title="duration (s)",
                       yaxis_title="clips", margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       showlegend=len(names) > 1)
+    return fig
+
+
+# ---------------------------------------------------------------- comparison figures
+
+def _plain(text: object) -> str:
+    """Plotly renders a subset of HTML in labels; file names and labels must show as typed."""
+    return html.escape(str(text))
+
+
+def confusion_figure(labels: Sequence, counts: np.ndarray, *, title: str) -> go.Figure:
+    """Row-normalised confusion matrix (true class per row, in `labels` order); counts on hover."""
+    counts = np.asarray(counts)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    names = [_plain(v) for v in labels]
+    fig = go.Figure(go.Heatmap(
+        x=names, y=names, z=np.round(shares, 3).tolist(), customdata=counts.tolist(), zmin=0, zmax=1,
+        colorscale="Blues", colorbar={"title": "share of row"},
+        text=[[f"{v:.0%}" if v else "" for v in row] for row in shares], texttemplate="%{text}",
+        hovertemplate="true %{y}, predicted %{x}: %{customdata} clips (%{z:.0%} of the row)<extra></extra>"))
+    fig.update_layout(title=title, height=FIGURE_HEIGHT_PX + 120, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed")
+    return fig
+
+
+def padding_accuracy_figure(series: dict[str, Sequence[tuple[float, float, int, float]]]) -> go.Figure:
+    """Out-of-fold accuracy per padded-fraction bin, one line per space: series[name] = [(low, high, n, acc)]."""
+    fig = go.Figure()
+    for name, bins in series.items():
+        kept = [b for b in bins if b[2] > 0]
+        fig.add_trace(go.Scatter(
+            x=[(lo + hi) / 2 for lo, hi, _, _ in kept], y=[acc for *_, acc in kept], mode="lines+markers",
+            name=_plain(name), customdata=[[lo, hi, n] for lo, hi, n, _ in kept],
+            hovertemplate="padding %{customdata[0]:.0%}-%{customdata[1]:.0%} of the input: accuracy %{y:.0%} "
+                          "over %{customdata[2]} clips<extra></extra>"))
+    fig.update_layout(title="Accuracy vs padded fraction of the model input", height=FIGURE_HEIGHT_PX + 40,
+                      xaxis={"title": "padded fraction (bin centre)", "range": [0, 1], "tickformat": ".0%"},
+                      yaxis={"title": "out-of-fold accuracy", "range": [0, 1.05], "tickformat": ".0%"},
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+def f1_difference_figure(differences: dict, *, title: str) -> go.Figure:
+    """Per-class F1 change, one bar per class (green: the encoder is better)."""
+    names = [_plain(k) for k in differences]
+    values = [float(v) for v in differences.values()]
+    fig = go.Figure(go.Bar(x=names, y=values, marker_color=["#2ca02c" if v >= 0 else "#d62728" for v in values],
+                           hovertemplate="%{x}: F1 %{y:+.3f}<extra></extra>"))
+    fig.update_layout(title=title, height=FIGURE_HEIGHT_PX, yaxis_title="F1 difference",
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig

@@ -1,7 +1,168 @@
-"""Compare: spectral baseline vs frozen encoders on identical folds, with confidence intervals (issue #4)."""
+"""Compare: the spectral baseline and frozen encoders, scored on identical folds with CIs and a paired test."""
+import json
+
+import pandas as pd
 import streamlit as st
 
+from audiodiag import compare, encoders, plots, spaces
+from audiodiag.errors import AudioDiagError
+from audiodiag.features import FeatureSettings
 from pages import _common as common
 
-st.title("Compare")
-common.coming_soon(4, "spectral baseline vs frozen encoders on identical folds, with confidence intervals")
+REQUEST_KEY = "compare_request"  # session_state: the settings of the last "Run comparison"
+VERDICT_BOX = {"yes": st.success, "no": st.warning, "inconclusive": st.info}
+
+st.title("Compare: spectral baseline vs frozen encoders")
+data = common.dataset_picker()
+common.show_failures(data.failures)
+if not data.clips:
+    st.info("No clips yet: pick a bundled sample set or drop a zip with one sub-folder per class in the sidebar.")
+    st.stop()
+try:
+    compare.check_labels(data.clips)
+except AudioDiagError as e:
+    st.error(f"This dataset cannot be compared: {common.md_escape(str(e))}")
+    st.stop()
+
+counts = compare.class_counts(data.clips)
+n_groups = len({c.group for c in data.clips if c.group is not None})
+has_groups = all(c.group is not None for c in data.clips)
+cols = st.columns(4)
+cols[0].metric("Clips", len(data.clips))
+cols[1].metric("Classes", len(counts))
+cols[2].metric("Fewest clips in a class", min(counts.values()))
+cols[3].metric("Groups", n_groups if has_groups else "none",
+               help="Speaker / session / source per clip (sub-folder groups.csv or labels.csv). With groups, folds "
+                    "keep each group on one side of every split.")
+with st.expander("Clips per class"):
+    st.dataframe(pd.DataFrame({"class": list(counts), "clips": list(counts.values())}), hide_index=True)
+
+# ---------------------------------------------------------------- settings
+bundled = list(encoders.BUNDLED)
+hub_names = [n for n, s in encoders.CATALOGUE.items() if s.encoder_id and n not in encoders.BUNDLED]
+with st.form("compare_settings"):
+    st.subheader("Settings")
+    left, right = st.columns(2)
+    chosen = left.multiselect(
+        "Frozen encoders (the spectral baseline is always included)", bundled + hub_names,
+        default=[encoders.WHISPER_UNPADDED], key="compare_encoders",
+        help="Bundled encoders work offline. The others download from the Hugging Face hub on first use.")
+    custom = left.text_input("Another Hugging Face model id or local folder", key="compare_custom",
+                             placeholder="facebook/wav2vec2-base or /models/my-wav2vec2")
+    layer = left.number_input("Hidden layer for Hugging Face encoders (-1 = last)", min_value=-1, max_value=48,
+                              value=-1, step=1, key="compare_layer")
+    n_splits = right.slider("Folds", 2, 10, 5, key="compare_folds")
+    group_aware = right.checkbox("Keep groups apart (group-aware folds)", value=has_groups, disabled=not has_groups,
+                                 key="compare_groups",
+                                 help="Recommended. The random-split score is reported next to it to show leakage.")
+    policy = right.radio("Padding policy", ["none", "pad or trim"], horizontal=True, key="compare_padding",
+                         help="none: every clip at its own length, encoders pool only frames of real audio. "
+                              "pad or trim: every clip zero-padded or cut to the same length first, for every "
+                              "rung alike.")
+    median_s = float(pd.Series([c.duration_s for c in data.clips]).median())
+    pad_s = right.number_input("Pad or trim to (s)", min_value=0.05, max_value=600.0, value=round(median_s, 2),
+                               step=0.25, key="compare_pad_s")
+    with st.expander("Spectral baseline settings"):
+        b = st.columns(5)
+        defaults = FeatureSettings()
+        feature_values = (b[0].number_input("Sample rate (Hz)", 4000, 48000, defaults.sample_rate_hz, 1000),
+                          b[1].number_input("Mel bands", 8, 128, defaults.n_mels),
+                          b[2].number_input("MFCCs", 4, 64, defaults.n_mfcc),
+                          b[3].number_input("Window (samples)", 64, 4096, defaults.n_fft, 64),
+                          b[4].number_input("Hop (samples)", 16, 2048, defaults.hop_length, 16))
+    submitted = st.form_submit_button("Run comparison", type="primary")
+
+if submitted:
+    try:
+        FeatureSettings(*(int(v) for v in feature_values))
+    except AudioDiagError as e:
+        st.error(common.md_escape(str(e)))
+        st.stop()
+    names = [spaces.BASELINE, *chosen] + ([custom.strip()] if custom.strip() else [])
+    st.session_state[REQUEST_KEY] = {
+        "spaces": list(dict.fromkeys(names)), "n_splits": int(n_splits), "group_aware": bool(group_aware),
+        "padding_s": float(pad_s) if policy == "pad or trim" else None,
+        "layer": None if layer == -1 else int(layer), "features": [int(v) for v in feature_values]}
+request = st.session_state.get(REQUEST_KEY)
+if not request:
+    st.info("Choose the encoders and press **Run comparison**. Encoder vectors are cached on disk, so a re-run "
+            "with other folds or classifier settings is fast.")
+    st.stop()
+if len(request["spaces"]) < 2:
+    st.warning("Only the spectral baseline is selected: add at least one frozen encoder to compare against it.")
+
+# ---------------------------------------------------------------- warnings that matter here
+padding = spaces.PaddingPolicy(request["padding_s"])
+report = common.analyse(data)
+specs = [encoders.get_spec(encoders.ALIASES.get(s, s)) for s in request["spaces"][1:] if
+         encoders.ALIASES.get(s, s) in encoders.CATALOGUE]
+findings = compare.data_findings(report.stats, report.speech, specs or [data.target], padding=padding)
+if findings:
+    st.subheader("Data warnings for these encoders")
+    common.show_findings(findings)
+
+# ---------------------------------------------------------------- run
+try:
+    with st.status("Running the comparison ...", expanded=False) as status:
+        result = common.run_comparison(data, request["spaces"], n_splits=request["n_splits"],
+                                       group_aware=request["group_aware"], padding_s=request["padding_s"],
+                                       layer=request["layer"], feature_settings=tuple(request["features"]))
+        status.update(label="Comparison ready", state="complete")
+except AudioDiagError as e:
+    st.error(common.md_escape(str(e)))
+    st.stop()
+
+st.caption(common.md_escape(f"Folds: {result.folds.note} Padding: {padding.label}. Classifier for every space: "
+                            f"{compare.CLASSIFIER}."))
+
+# ---------------------------------------------------------------- verdicts and metrics
+st.subheader("Does a frozen encoder beat the baseline?")
+for pair in result.paired:
+    VERDICT_BOX[pair.verdict](f"**{common.md_escape(pair.name_b)}: {pair.verdict}.** "
+                              f"{common.md_escape(pair.explanation)}")
+st.dataframe(common.comparison_table(result), hide_index=True, width="stretch")
+leaks = [r for r in result.rungs if r.split_check is not None]
+if leaks:
+    with st.expander("Random folds vs group-aware folds (leakage check)",
+                     expanded=any(r.split_check.leakage_suspected for r in leaks)):
+        for r in leaks:
+            box = st.warning if r.split_check.leakage_suspected else st.write
+            box(f"**{common.md_escape(r.space)}**: {common.md_escape(r.split_check.explanation)}")
+
+# ---------------------------------------------------------------- confusions
+st.subheader("Confusion matrices (same folds, same class order, rows sum to 100 %)")
+for row_start in range(0, len(result.rungs), 2):
+    for col, rung in zip(st.columns(2), result.rungs[row_start:row_start + 2]):
+        col.plotly_chart(plots.confusion_figure(result.classes, rung.confusion.counts, title=rung.space),
+                         width="stretch", key=f"confusion_{rung.space}")
+for rung in result.rungs[1:]:
+    st.plotly_chart(plots.f1_difference_figure(compare.per_class_f1_differences(result, rung.space),
+                                               title=f"Per-class F1: {rung.space} minus the baseline"),
+                    width="stretch", key=f"f1diff_{rung.space}")
+
+st.subheader("Most confused pairs")
+for col, rung in zip(st.columns(len(result.rungs)), result.rungs):
+    col.markdown(f"**{common.md_escape(rung.space)}**")
+    if not rung.confused_pairs:
+        col.write("No mistakes.")
+    for pair in rung.confused_pairs:
+        with col.expander(f"{pair.true_label} → {pair.predicted_label}: {pair.count} clip(s)"):
+            for i in pair.example_indices:
+                clip = data.clips[i]
+                st.caption(common.md_escape(clip.name))
+                common.play(clip)
+
+# ---------------------------------------------------------------- padding
+st.subheader("Padding is not harmless")
+st.plotly_chart(plots.padding_accuracy_figure(
+    {r.space: [(b.low, b.high, b.n_clips, b.accuracy) for b in r.accuracy_by_padding] for r in result.rungs}),
+    width="stretch", key="padding_accuracy")
+st.caption("Each clip's padded fraction is the share of what the model saw that was zero padding: from the "
+           "padding policy, and for Whisper's padded mode from its 30-s window. Compare "
+           f"'{encoders.WHISPER_PADDED}' with '{encoders.WHISPER_UNPADDED}' to see what padding costs.")
+
+with st.expander("Settings (to reproduce this comparison)"):
+    record = {**result.settings, "spaces": {r.space: r.settings for r in result.rungs}}
+    st.json(record)
+    st.download_button("Download settings (JSON)", json.dumps(record, indent=2, default=str),
+                       file_name="comparison_settings.json", mime="application/json")

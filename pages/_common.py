@@ -13,8 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from audiodiag import dataset as ds
-from audiodiag import encoders, io, plots, samples
+from audiodiag import compare, encoders, io, plots, samples, spaces
 from audiodiag.checks import ClipStats
+from audiodiag.features import FeatureSettings
 from audiodiag.types import Clip, Finding, LoadFailure
 
 UPLOAD_KEY = "uploads"  # session_state: {name: bytes}; per browser session, never shared
@@ -93,17 +94,16 @@ def _remember_uploads() -> None:
 
 def dataset_picker() -> Dataset:
     """Sidebar: choose the dataset and the target model once; every page works on that choice."""
-    for key in ("source", "sample_set", "target"):  # keep widget values when switching pages
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
     sets = samples.list_sample_sets()
+    defaults = {"source": SOURCE_SAMPLE, "target": encoders.DEFAULT_TARGET,
+                "sample_set": samples.DEFAULT_SET if samples.DEFAULT_SET in sets else (sets[0] if sets else None)}
+    for key, default in defaults.items():  # keep widget values when switching pages; defaults set once here
+        st.session_state[key] = st.session_state.get(key, default)
     with st.sidebar:
         st.header("Dataset")
         source = st.radio("Source", [SOURCE_SAMPLE, SOURCE_UPLOAD], key="source", horizontal=True)
         if source == SOURCE_SAMPLE:
-            name = st.selectbox("Sample set", sets, key="sample_set",
-                                index=sets.index(samples.DEFAULT_SET) if samples.DEFAULT_SET in sets else 0,
-                                format_func=lambda s: s.replace("_", " "),
+            name = st.selectbox("Sample set", sets, key="sample_set", format_func=lambda s: s.replace("_", " "),
                                 help="\n".join(f"- **{k}**: {v}" for k, v in samples.DESCRIPTIONS.items()))
             results = load_sample_set(name) if name else []
             st.caption(samples.DESCRIPTIONS.get(name, ""))
@@ -118,7 +118,6 @@ def dataset_picker() -> Dataset:
             name = "uploaded files"
         st.header("Target model")
         target = st.selectbox("The model you plan to feed", list(encoders.CATALOGUE), key="target",
-                              index=list(encoders.CATALOGUE).index(encoders.DEFAULT_TARGET),
                               help="Clips are checked against what this model expects (sample rate, speech or "
                                    "not, fixed input length).")
         spec = encoders.get_spec(target)
@@ -170,3 +169,74 @@ def coming_soon(issue: int, what: str) -> None:
     data = dataset_picker()
     st.info(f"Coming soon (issue #{issue}): {what}. The dataset picked in the sidebar "
             f"({md_escape(data.name)}, {len(data.clips)} clips) will be used here; open **Inspect** to check it now.")
+
+
+# ---------------------------------------------------------------- spaces and comparisons (Compare, Embeddings, Decide)
+
+@st.cache_resource(show_spinner="Loading the encoder ...", max_entries=4)
+def encoder_model(name: str) -> encoders.Encoder:
+    """One loaded model per server, shared by every session and page."""
+    return encoders.load_encoder(name)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=32)
+def _space_vectors(clips: tuple[Clip, ...], space: str, padding_s: float | None, layer: int | None,
+                   feature_settings: tuple[int, ...]) -> spaces.SpaceVectors:
+    # the bar is created inside: Streamlit replays elements made in a cached function on a hit
+    label = md_escape(space)
+    bar = st.progress(0.0, text=f"{label}: vectors for {len(clips)} clips ...")
+    encoder = None if spaces.is_baseline(space) else encoder_model(space)
+    vectors = spaces.space_vectors(
+        clips, space, padding=spaces.PaddingPolicy(padding_s), layer=layer, encoder=encoder,
+        feature_settings=FeatureSettings(*feature_settings),
+        progress=lambda done, total: bar.progress(done / max(total, 1), text=f"{label}: encoded {done} of {total} clips"))
+    bar.empty()
+    return vectors
+
+
+def space_vectors(data: Dataset, space: str, *, padding_s: float | None = None, layer: int | None = None,
+                  feature_settings: tuple[int, ...] = ()) -> spaces.SpaceVectors:
+    """Vectors of the sidebar dataset in one space, with a progress bar; cached in memory and (encoders) on disk.
+
+    feature_settings: FeatureSettings fields in order (sample_rate_hz, n_mels, n_mfcc, n_fft, hop_length); () =
+    defaults. Raises AudioDiagError (unknown encoder, hub unreachable) for the page to show.
+    """
+    return _space_vectors(data.clips, space, padding_s, layer, tuple(feature_settings))
+
+
+@st.cache_data(show_spinner="Cross-validating every space on the same folds ...", hash_funcs=_HASH, max_entries=16)
+def _compare(clips: tuple[Clip, ...], space_names: tuple[str, ...], n_splits: int, group_aware: bool,
+             padding_s: float | None, layer: int | None, feature_settings: tuple[int, ...],
+             _vectors: tuple[spaces.SpaceVectors, ...]) -> compare.Comparison:
+    return compare.compare(clips, _vectors, n_splits=n_splits, group_aware=group_aware,
+                           padding=spaces.PaddingPolicy(padding_s))
+
+
+def run_comparison(data: Dataset, space_names: list[str], *, n_splits: int = 5, group_aware: bool = True,
+                   padding_s: float | None = None, layer: int | None = None,
+                   feature_settings: tuple[int, ...] = ()) -> compare.Comparison:
+    """Baseline first, then each encoder: vectors (cached) and the cross-validated comparison (cached)."""
+    vectors = tuple(space_vectors(data, s, padding_s=padding_s, layer=None if spaces.is_baseline(s) else layer,
+                                  feature_settings=feature_settings) for s in space_names)
+    return _compare(data.clips, tuple(space_names), n_splits, group_aware, padding_s, layer, tuple(feature_settings),
+                    vectors)
+
+
+def _with_ci(estimate) -> str:
+    return f"{estimate.value:.3f} [{estimate.ci_low:.3f}, {estimate.ci_high:.3f}]"
+
+
+def comparison_table(result: compare.Comparison) -> pd.DataFrame:
+    """One row per rung: metrics with 95 % CIs, the verdict against the baseline and the cost."""
+    verdicts = {p.name_b: p.verdict for p in result.paired}
+    return pd.DataFrame([{
+        "space": r.space,
+        "accuracy [95% CI]": _with_ci(r.metrics.accuracy),
+        "balanced accuracy [95% CI]": _with_ci(r.metrics.balanced_accuracy),
+        "macro-F1 [95% CI]": _with_ci(r.metrics.macro_f1),
+        "beats baseline": verdicts.get(r.space, "(baseline)"),
+        "random-split accuracy": None if r.split_check is None else round(r.split_check.random_accuracy, 3),
+        "extraction (ms/clip)": None if r.seconds_per_clip != r.seconds_per_clip else round(r.seconds_per_clip * 1e3, 2),
+        "embedding size": r.embedding_size,
+        "model size (MB)": round(r.model_mb, 1),
+    } for r in result.rungs])

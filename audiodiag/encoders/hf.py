@@ -52,6 +52,7 @@ class HFEncoder:
                         and hasattr(model, "_get_feat_extract_output_lengths")
                         and "attention_mask" in self._forward_args)
         self.revision = getattr(config, "_commit_hash", None) or _folder_revision(Path(name_or_path))
+        self.model_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
 
     def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
         _check_clips(clips, encoder=self.name)

@@ -44,6 +44,7 @@ class SpeechEmbeddingEncoder:
         self._embedding = ort.InferenceSession(str(models / "embedding_model.onnx"), options,
                                                providers=["CPUExecutionProvider"])
         self.name = self.encoder_id = SPEECH_EMBEDDING
+        self.model_bytes = sum((models / f).stat().st_size for f in ("melspectrogram.onnx", "embedding_model.onnx"))
         self.revision = f"openwakeword=={_package_version('openwakeword')}"
 
     def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:

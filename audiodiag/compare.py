@@ -1,0 +1,177 @@
+"""Rung 1 vs rung 2 on identical folds: one classifier per space, scored on the same out-of-fold clips.
+
+>>> spaces_ = [space_vectors(clips, BASELINE), space_vectors(clips, "whisper-tiny.en-unpadded")]
+>>> result = compare(clips, spaces_, n_splits=5)
+>>> result.paired[0].verdict                  # does the encoder beat the baseline? "yes" / "no" / "inconclusive"
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from audiodiag import dataset, evaluate
+from audiodiag.checks import ClipStats
+from audiodiag.encoders import EncoderSpec
+from audiodiag.errors import AudioDiagError
+from audiodiag.features import baseline_pipeline
+from audiodiag.spaces import PaddingPolicy, SpaceVectors, is_baseline, padded_fractions
+from audiodiag.types import Clip, Finding, SpeechRegion
+
+PADDING_BINS = (0.0, 0.25, 0.5, 0.75, 1.0)  # padded-fraction bins of the accuracy-vs-padding plot
+TOP_CONFUSED = 5
+COMPARE_FINDINGS = ("sample_rate_mismatch", "mixed_sample_rates", "non_speech_for_speech_encoder", "padding_dominates",
+                    "fixed_input_padding", "truncation", "duration_shortcut")  # the Inspect warnings that matter here
+CLASSIFIER = "StandardScaler + LogisticRegression(C=1, max_iter=2000)"
+
+
+@dataclass(frozen=True)
+class PaddingBin:
+    low: float
+    high: float
+    n_clips: int
+    accuracy: float  # NaN when the bin is empty
+
+
+@dataclass(frozen=True, eq=False)
+class Rung:
+    """One space's out-of-fold result."""
+
+    space: str
+    predictions: np.ndarray
+    metrics: evaluate.Metrics
+    confusion: evaluate.Confusion
+    per_class_f1: dict
+    confused_pairs: tuple[evaluate.ConfusedPair, ...]
+    seconds_per_clip: float
+    embedding_size: int
+    model_mb: float
+    padded_fraction: np.ndarray  # per clip: share of what this space saw that was padding
+    accuracy_by_padding: tuple[PaddingBin, ...]
+    split_check: evaluate.SplitComparison | None  # random vs group-aware folds (None without groups)
+    settings: dict
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    labels: np.ndarray  # true label per clip
+    classes: tuple  # fixed class order of every confusion matrix
+    class_counts: dict
+    folds: evaluate.Folds
+    padding: PaddingPolicy
+    rungs: tuple[Rung, ...]  # the baseline first when it was included
+    paired: tuple[evaluate.PairedComparison, ...]  # each other rung vs the first (the baseline)
+    settings: dict
+
+    def rung(self, space: str) -> Rung:
+        for r in self.rungs:
+            if r.space == space:
+                return r
+        raise AudioDiagError(f"{space!r} is not in this comparison; it has {', '.join(r.space for r in self.rungs)}")
+
+
+def class_counts(clips: Sequence[Clip]) -> dict:
+    labels = [c.label for c in clips if c.label is not None]
+    values, counts = np.unique(np.asarray(labels, dtype=str), return_counts=True) if labels else ([], [])
+    return {str(v): int(n) for v, n in zip(values, counts)}
+
+
+def check_labels(clips: Sequence[Clip]) -> None:
+    """Refuse, with the reason, datasets that cannot be compared at all."""
+    unlabelled = [c.name for c in clips if c.label is None]
+    if unlabelled:
+        shown = ", ".join(unlabelled[:5]) + (f" and {len(unlabelled) - 5} more" if len(unlabelled) > 5 else "")
+        raise AudioDiagError(f"{len(unlabelled)} of {len(clips)} clips have no label ({shown}); a comparison needs a "
+                             "label per clip: upload a zip with one sub-folder per class, or add labels.csv "
+                             "(path,label[,group])")
+    counts = class_counts(clips)
+    if len(counts) < 2:
+        only = next(iter(counts), "none")
+        raise AudioDiagError(f"all {len(clips)} clips have one class ({only!r}); a classifier needs at least two "
+                             "classes: add clips of another class")
+
+
+def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: int = 5, group_aware: bool = True,
+            padding: PaddingPolicy = PaddingPolicy(), seed: int = 0, n_boot: int = 1000) -> Comparison:
+    """Score every space with the same classifier on the same folds and compare each with the first.
+
+    Folds are group-aware (StratifiedGroupKFold) when `group_aware` and every clip has a group; then each
+    rung also gets the random-split score, so the user sees how much leakage would inflate it.
+    """
+    check_labels(clips)
+    if not spaces:
+        raise AudioDiagError("no spaces to compare; include the spectral baseline and at least one encoder")
+    for s in spaces:
+        if len(s.vectors) != len(clips):
+            raise AudioDiagError(f"{s.space}: {len(s.vectors)} vectors for {len(clips)} clips; compute the vectors "
+                                 "for exactly these clips")
+    y = np.asarray([c.label for c in clips], dtype=str)
+    groups = [c.group for c in clips]
+    use_groups = group_aware and all(g is not None for g in groups)
+    folds = evaluate.make_folds(y, groups if use_groups else None, n_splits=n_splits, seed=seed)
+    classes = tuple(sorted(set(y)))
+
+    def model():
+        return baseline_pipeline(seed)
+
+    rungs = []
+    for s in spaces:
+        out = evaluate.cross_val_predict_folds(s.vectors, y, folds, model)
+        fractions = padded_fractions(clips, s.space, padding)
+        split = (evaluate.random_vs_group_split(s.vectors, y, groups, model, n_splits=folds.n_splits, seed=seed)
+                 if use_groups else None)
+        rungs.append(Rung(
+            space=s.space, predictions=out.predictions,
+            metrics=evaluate.metrics_with_ci(y, out.predictions, n_boot=n_boot, seed=seed),
+            confusion=evaluate.confusion(y, out.predictions, labels=classes),
+            per_class_f1=evaluate.per_class_f1(y, out.predictions, labels=classes),
+            confused_pairs=tuple(evaluate.most_confused_pairs(y, out.predictions, labels=classes, top=TOP_CONFUSED)),
+            seconds_per_clip=s.seconds_per_clip, embedding_size=s.embedding_size, model_mb=s.model_mb,
+            padded_fraction=fractions, accuracy_by_padding=accuracy_by_padding(out.predictions == y, fractions),
+            split_check=split, settings=s.settings))
+    first = rungs[0]
+    paired = tuple(evaluate.paired_comparison(y, first.predictions, r.predictions, name_a=first.space, name_b=r.space,
+                                              n_boot=n_boot, seed=seed) for r in rungs[1:])
+    settings = {"n_splits_asked": n_splits, "n_splits": folds.n_splits, "strategy": folds.strategy,
+                "folds_note": folds.note, "seed": seed, "n_boot": n_boot, "classifier": CLASSIFIER,
+                "padding": padding.label, "group_aware": use_groups,
+                "baseline_first": is_baseline(first.space)}
+    return Comparison(labels=y, classes=classes, class_counts=class_counts(clips), folds=folds, padding=padding,
+                      rungs=tuple(rungs), paired=paired, settings=settings)
+
+
+def accuracy_by_padding(correct: np.ndarray, fractions: np.ndarray,
+                        bins: Sequence[float] = PADDING_BINS) -> tuple[PaddingBin, ...]:
+    """Out-of-fold accuracy of the clips in each padded-fraction bin (the last bin includes 1.0)."""
+    edges = np.asarray(bins, dtype=np.float64)
+    which = np.clip(np.searchsorted(edges, fractions, side="right") - 1, 0, len(edges) - 2)
+    out = []
+    for b in range(len(edges) - 1):
+        members = correct[which == b]
+        out.append(PaddingBin(float(edges[b]), float(edges[b + 1]), int(len(members)),
+                              float(members.mean()) if len(members) else float("nan")))
+    return tuple(out)
+
+
+def per_class_f1_differences(comparison: Comparison, space: str) -> dict:
+    """F1(space) − F1(first rung) per class, in class order."""
+    base, other = comparison.rungs[0].per_class_f1, comparison.rung(space).per_class_f1
+    return {c: other[c] - base[c] for c in comparison.classes}
+
+
+def data_findings(stats: Sequence[ClipStats], speech: Sequence[Sequence[SpeechRegion]], specs: Sequence[EncoderSpec],
+                  *, padding: PaddingPolicy) -> list[Finding]:
+    """The Inspect warnings that can invalidate this comparison, checked against every chosen encoder.
+
+    Sample rate, speech vs non-speech, padding (the policy's length, else the median duration) and the
+    duration-vs-label shortcut; each distinct message once.
+    """
+    seen, out = set(), []
+    for spec in specs:
+        report = dataset.check(stats, speech, spec=spec, clip_length_s=padding.length_s)
+        for f in report.findings:
+            if f.code in COMPARE_FINDINGS and f.message not in seen:
+                seen.add(f.message)
+                out.append(f)
+    return out

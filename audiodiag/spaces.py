@@ -1,0 +1,152 @@
+"""Representation spaces: the spectral baseline or a frozen encoder, as one (n_clips, d) matrix per space.
+
+Every page that needs vectors (Compare, Embeddings, Decide) asks here, so a space is computed once per
+dataset and padding policy: baseline features are cheap; encoder rows come from the on-disk embedding
+cache. The padding policy is applied to the clips *before* any space sees them, so every rung is compared
+on the same input.
+
+>>> padding = PaddingPolicy(length_s=1.0)
+>>> base = space_vectors(clips, BASELINE, padding=padding)
+>>> whisper = space_vectors(clips, "whisper-tiny.en-unpadded", padding=padding)
+>>> base.vectors.shape, whisper.vectors.shape        # (n, 218), (n, 384)
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from audiodiag import embedding_cache
+from audiodiag.encoders import ALIASES, Encoder, get_spec, load_encoder
+from audiodiag.errors import AudioDiagError
+from audiodiag.features import FeatureSettings, spectral_features
+from audiodiag.io import pad_or_trim
+from audiodiag.types import Clip
+
+BASELINE = "spectral baseline (MFCC/log-mel)"  # the CATALOGUE name of rung 1
+MAX_PAD_LENGTH_S = 600.0
+BYTES_PER_MB = 1e6
+
+
+@dataclass(frozen=True)
+class PaddingPolicy:
+    """What happens to clip length before any space sees the clips.
+
+    length_s=None: clips go in at their own length (encoders pool over real frames only). A number: every
+    clip is zero-padded at the end or cut to exactly that many seconds, at its own sample rate.
+    """
+
+    length_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.length_s is not None and not 0 < self.length_s <= MAX_PAD_LENGTH_S:
+            raise AudioDiagError(f"padding length {self.length_s!r} s; use a length in (0, {MAX_PAD_LENGTH_S:g}] "
+                                 "s, or None for no padding")
+
+    @property
+    def label(self) -> str:
+        return "none (each clip at its own length)" if self.length_s is None else \
+            f"pad or trim to {self.length_s:g} s"
+
+    def apply(self, clips: Sequence[Clip]) -> list[Clip]:
+        if self.length_s is None:
+            return list(clips)
+        out = []
+        for clip in clips:
+            length = max(1, int(round(self.length_s * clip.sample_rate_hz)))
+            if len(clip.samples) == length:
+                out.append(clip)
+            else:
+                out.append(replace(clip, samples=pad_or_trim(clip.samples, length=length),
+                                   content_hash=f"{clip.content_hash}:pad{length}"))
+        return out
+
+    def padded_fraction(self, clip: Clip, *, fixed_input_s: float | None = None) -> float:
+        """Share of the model input that is zero padding: from this policy, then from a model's fixed window
+        (Whisper's 30 s) if it has one."""
+        duration_s = clip.duration_s if self.length_s is None else min(clip.duration_s, self.length_s)
+        input_s = duration_s if self.length_s is None else self.length_s
+        if fixed_input_s:
+            input_s = max(input_s, fixed_input_s * max(1, math.ceil(input_s / fixed_input_s)))
+        return float(max(0.0, 1 - duration_s / input_s)) if input_s > 0 else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class SpaceVectors:
+    """One row per clip in one representation space, and what it cost."""
+
+    space: str
+    vectors: np.ndarray  # float32, (n_clips, embedding_size)
+    seconds_per_clip: float  # extraction wall time per clip when it was computed (NaN: unknown)
+    model_mb: float  # weights on disk / in memory; 0 for the baseline
+    from_cache: bool  # every row came from the on-disk cache
+    settings: dict  # what produced the vectors, for the decision note
+
+    @property
+    def embedding_size(self) -> int:
+        return int(self.vectors.shape[1])
+
+
+def is_baseline(space: str) -> bool:
+    return space == BASELINE
+
+
+def space_vectors(
+    clips: Sequence[Clip],
+    space: str,
+    *,
+    padding: PaddingPolicy = PaddingPolicy(),
+    layer: int | None = None,
+    feature_settings: FeatureSettings = FeatureSettings(),
+    encoder: Encoder | None = None,
+    cache_dir: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SpaceVectors:
+    """Vectors for `clips` in `space`: BASELINE, or any name/path `encoders.load_encoder` takes.
+
+    Parameters
+    ----------
+    padding : applied to every clip first (the same for all spaces).
+    layer : hidden layer for Hugging Face encoders (None: the last).
+    encoder : an already loaded encoder for `space` (the app keeps models loaded); loaded here if None.
+    progress : progress(done, total) in clips while encoder rows are computed.
+    """
+    if not clips:
+        raise AudioDiagError(f"{space}: no clips to encode; load some clips first")
+    prepared = padding.apply(clips)
+    settings: dict = {"space": space, "padding": padding.label}
+    if is_baseline(space):
+        start = time.perf_counter()
+        vectors = spectral_features(prepared, settings=feature_settings)
+        seconds = (time.perf_counter() - start) / len(prepared)
+        if progress:
+            progress(len(prepared), len(prepared))
+        return SpaceVectors(space, vectors, seconds, 0.0, False, {**settings, **feature_settings.as_dict()})
+    encoder = encoder or load_encoder(space)
+    record = embedding_cache.Timing()
+    vectors = embedding_cache.cached_embed(encoder, prepared, layer=layer, cache_dir=cache_dir, progress=progress,
+                                           timing=record)
+    settings.update(encoder_key(encoder, layer))
+    return SpaceVectors(space, vectors, record.seconds_per_clip, float(getattr(encoder, "model_bytes", 0)) /
+                        BYTES_PER_MB, record.clips_computed == 0, settings)
+
+
+def encoder_key(encoder: Encoder, layer: int | None) -> dict:
+    return {k: v for k, v in embedding_cache.encoder_key(encoder, layer=layer).items() if k != "class"}
+
+
+def fixed_input_s(space: str) -> float | None:
+    """The model's fixed input window (Whisper padded: 30 s) when `space` is a catalogue name, else None."""
+    try:
+        return get_spec(ALIASES.get(space, space)).fixed_input_s
+    except AudioDiagError:
+        return None
+
+
+def padded_fractions(clips: Sequence[Clip], space: str, padding: PaddingPolicy) -> np.ndarray:
+    """Per clip, the share of what `space` sees that is padding (policy and fixed model window)."""
+    fixed = fixed_input_s(space)
+    return np.array([padding.padded_fraction(c, fixed_input_s=fixed) for c in clips], dtype=np.float64)

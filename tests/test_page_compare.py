@@ -1,0 +1,92 @@
+"""AppTest: the Compare page end to end on bundled data with the baseline and a bundled encoder."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from audiodiag import encoders, samples, spaces
+from conftest import sine, wav_bytes
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT_S = 300
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIODIAG_CACHE_DIR", str(tmp_path / "embeddings"))
+
+
+def _compare_page(sample_set: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    if sample_set:
+        at.sidebar.selectbox(key="sample_set").set_value(sample_set).run()
+    at.switch_page("pages/2_Compare.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _run(at: AppTest) -> AppTest:
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _titles(at: AppTest) -> list[str]:
+    return [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "") for c in at.get("plotly_chart")]
+
+
+def _all_text(at: AppTest) -> str:
+    return "\n".join(e.value for kind in ("success", "warning", "info", "error", "markdown", "caption")
+                     for e in at.get(kind))
+
+
+@pytest.mark.skipif("spoken_digits" not in samples.list_sample_sets(), reason="bundled spoken_digits missing")
+def test_compare_runs_end_to_end_with_two_confusion_matrices_cis_and_verdict():
+    at = _run(_compare_page("spoken_digits"))
+    titles = _titles(at)
+    assert spaces.BASELINE in titles and encoders.WHISPER_UNPADDED in titles  # one confusion matrix per rung
+    for name in (spaces.BASELINE, encoders.WHISPER_UNPADDED):
+        figure = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                      if json.loads(c.proto.spec)["layout"]["title"]["text"] == name)
+        z = figure["data"][0]["z"]
+        assert len(z) == 10 and all(abs(sum(row) - 1) < 0.01 for row in z)  # 10 digits, rows normalised
+    table = at.dataframe[-1].value
+    assert list(table["space"]) == [spaces.BASELINE, encoders.WHISPER_UNPADDED]
+    assert all("[" in v and "]" in v for v in table["accuracy [95% CI]"])  # value [low, high]
+    verdicts = [s.value for s in at.get("success") + at.get("warning") + at.get("info")
+                if "McNemar" in s.value]
+    assert verdicts and any(v in verdicts[0] for v in ("yes.", "no.", "inconclusive."))
+    assert "Accuracy vs padded fraction of the model input" in titles
+
+
+@pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds missing")
+def test_speech_encoder_on_non_speech_sounds_gets_the_warning():
+    at = _run(_compare_page("sounds"))
+    warnings = [w.value for w in at.warning]
+    assert any("is a speech model" in w and "speech in only" in w for w in warnings), warnings
+
+
+def test_one_class_upload_is_refused_with_the_reason():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    at.sidebar.radio(key="source").set_value("My files").run()
+    at.sidebar.get("file_uploader")[0].set_value(
+        [(f"tone_{i}.wav", wav_bytes(sine(440 + 10 * i)), "audio/wav") for i in range(3)]).run()
+    at.switch_page("pages/2_Compare.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any("cannot be compared" in e and "no label" in e for e in errors), errors
+
+
+@pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds missing")
+def test_unknown_custom_encoder_is_an_error_listing_valid_names_not_a_crash():
+    at = _compare_page("sounds")
+    at.text_input(key="compare_custom").set_value("no such model")
+    at.multiselect(key="compare_encoders").set_value([])
+    _run(at)
+    errors = [e.value for e in at.error]
+    assert any("unknown encoder" in e and "whisper" in e for e in errors), errors
