@@ -22,7 +22,7 @@ from audiodiag.errors import AudioDiagError, InvalidAudioError, UnsafeArchiveErr
 from audiodiag.types import Clip, LoadFailure
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
-UPLOAD_EXTENSIONS = ("wav", "flac", "ogg", "mp3", "zip")
+UPLOAD_EXTENSIONS = ("wav", "flac", "ogg", "mp3", "zip", "csv")  # csv: a path,label[,group] table
 MIN_CLIP_DURATION_S = 0.025  # one analysis frame; anything shorter has no measurable content
 MAX_CLIP_DURATION_S = 600.0  # longer recordings must be cut into clips first (memory, and clips are the unit)
 MAX_ZIP_MEMBERS = 5_000
@@ -179,10 +179,13 @@ def load_batch(
     One bad file becomes a `LoadFailure`; the others still load.
     """
     results: list[Clip | LoadFailure] = []
+    tables: list[tuple[str, bytes]] = []
     for i, (name, data) in enumerate(files):
         if progress:
             progress(i, name)
-        if name.lower().endswith(".zip") or data[:4] == b"PK\x03\x04":
+        if name.lower().endswith(".csv"):
+            tables.append((name, data))
+        elif name.lower().endswith(".zip") or data[:4] == b"PK\x03\x04":
             try:
                 results.extend(load_zip(data, name=name))
             except AudioDiagError as e:  # unsafe archive, or an unreadable label table inside it
@@ -191,7 +194,42 @@ def load_batch(
                 results.append(LoadFailure(name, f"{name}: not a valid zip archive ({e}); re-create it"))
         else:
             results.append(_load_or_fail(data, name=name))
+    for name, data in tables:
+        results = apply_label_table(results, data, name=name)
     return unique_names(results)
+
+
+def parse_label_table(data: bytes, *, name: str) -> dict[str, tuple[str | None, str | None]]:
+    """A `path,label[,group]` CSV (UTF-8, header row) as {path: (label, group)}."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InvalidAudioError(f"{name}: is not UTF-8 text ({e}); save it as 'CSV UTF-8' (columns "
+                                "path,label,group) and upload again") from e
+    rows = csv.DictReader(io.StringIO(text))
+    if not rows.fieldnames or "path" not in rows.fieldnames:
+        raise InvalidAudioError(f"{name}: has columns {rows.fieldnames or 'none'}; expected a header row "
+                                "path,label[,group] (one row per audio file)")
+    return {r["path"].strip(): ((r.get("label") or "").strip() or None, (r.get("group") or "").strip() or None)
+            for r in rows if (r.get("path") or "").strip()}
+
+
+def apply_label_table(results: list[Clip | LoadFailure], data: bytes, *, name: str) -> list[Clip | LoadFailure]:
+    """Label (and group) loaded clips from a `path,label[,group]` CSV; rows match a clip by its name or, failing
+    that, by file name alone. A table that cannot be read becomes one LoadFailure row; the clips stay."""
+    try:
+        table = parse_label_table(data, name=name)
+    except InvalidAudioError as e:
+        return [*results, LoadFailure(name, str(e))]
+    by_base = {PurePosixPath(path).name: row for path, row in table.items()}
+    out: list[Clip | LoadFailure] = []
+    for r in results:
+        row = table.get(r.name) or by_base.get(PurePosixPath(r.name).name) if isinstance(r, Clip) else None
+        if row is not None:
+            label, group = row
+            r = replace(r, label=label or r.label, group=group or r.group)
+        out.append(r)
+    return out
 
 
 def _load_or_fail(data: bytes, *, name: str, label: str | None = None,

@@ -108,13 +108,15 @@ def dataset_picker() -> Dataset:
             results = load_sample_set(name) if name else []
             st.caption(samples.DESCRIPTIONS.get(name, ""))
         else:
-            st.file_uploader("Drop clips or a zipped folder (one sub-folder per class)", key="uploader",
+            st.file_uploader("Drop clips (+ an optional labels CSV: path,label,group) or a zipped folder (one sub-folder per class)", key="uploader",
                              type=list(io.UPLOAD_EXTENSIONS), accept_multiple_files=True,
                              on_change=_remember_uploads)
             stored = st.session_state.get(UPLOAD_KEY, {})
             if stored and not st.session_state.get("uploader"):
                 st.caption(f"Using {len(stored)} file(s) uploaded earlier in this session.")
             results = io.unique_names([r for n, d in stored.items() for r in load_upload(n, d)])
+            for table_name, table in ((n, d) for n, d in stored.items() if n.lower().endswith(".csv")):
+                results = io.apply_label_table(results, table, name=table_name)
             name = "uploaded files"
         st.header("Target model")
         target = st.selectbox("The model you plan to feed", list(encoders.CATALOGUE), key="target",

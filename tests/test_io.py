@@ -440,3 +440,18 @@ def test_written_wav_round_trips_through_soundfile_unchanged():
     y, rate = sf.read(BytesIO(wav_bytes(x, subtype="FLOAT")), dtype="float32")
     assert rate == 16_000
     np.testing.assert_array_equal(x, y)
+
+
+def test_loose_files_with_a_labels_csv_get_labels_and_groups_by_name_or_file_name():
+    table = b"path,label,group\ndogs/bark.wav,dog,s1\nmeow.wav,cat,s2\n"
+    results = io.load_batch([("bark.wav", wav_bytes(sine())), ("meow.wav", wav_bytes(noise())),
+                             ("other.wav", wav_bytes(sine(220))), ("labels.csv", table)])
+    by_name = {r.name: (r.label, r.group) for r in results}
+    assert by_name == {"bark.wav": ("dog", "s1"), "meow.wav": ("cat", "s2"), "other.wav": (None, None)}
+
+
+def test_a_labels_csv_without_a_path_column_is_an_error_row_and_the_clips_stay():
+    results = io.load_batch([("a.wav", wav_bytes(sine())), ("labels.csv", b"file,label\na.wav,x\n")])
+    clip, failure = results
+    assert clip.name == "a.wav" and clip.label is None
+    assert isinstance(failure, LoadFailure) and "path,label" in failure.message and "labels.csv" in failure.message

@@ -90,3 +90,22 @@ def test_unknown_custom_encoder_is_an_error_listing_valid_names_not_a_crash():
     _run(at)
     errors = [e.value for e in at.error]
     assert any("unknown encoder" in e and "whisper" in e for e in errors), errors
+
+
+def test_uploaded_clips_with_a_labels_csv_are_compared():
+    from conftest import noise
+    files = [(f"tone_{i}.wav", wav_bytes(sine(300 + 50 * i)), "audio/wav") for i in range(4)]
+    files += [(f"hiss_{i}.wav", wav_bytes(noise(seed=i)), "audio/wav") for i in range(4)]
+    rows = "".join(f"{n},{'tone' if n.startswith('tone') else 'hiss'},\n" for n, _, _ in files)
+    files.append(("labels.csv", f"path,label,group\n{rows}".encode(), "text/csv"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    at.sidebar.radio(key="source").set_value("My files").run()
+    at.sidebar.get("file_uploader")[0].set_value(files).run()
+    at.switch_page("pages/2_Compare.py").run()
+    at.multiselect(key="compare_encoders").set_value([])
+    _run(at)
+    assert {m.label: m.value for m in at.metric}["Classes"] == "2"
+    table = at.dataframe[-1].value
+    assert list(table["space"]) == [spaces.BASELINE]
+    assert table["accuracy [95% CI]"][0].startswith("1.000")  # tones vs hiss: separable
