@@ -211,10 +211,10 @@ def test_whisper_padded_and_unpadded_differ_and_only_last_layer():
 def test_whisper_pools_only_real_audio_frames():
     """Padded mode: trailing digital silence the clip does not have must not enter the mean."""
     encoder = _encoder(encoders.WHISPER_UNPADDED, None)
-    assert encoder._chunk_features(np.zeros(16_000, np.float32))[1] == 50  # 1 s = 50 frames of 20 ms
-    assert encoder._chunk_features(np.zeros(16_001, np.float32))[0].shape == (80, 102)
+    assert encoder.chunk_features(np.zeros(16_000, np.float32))[1] == 50  # 1 s = 50 frames of 20 ms
+    assert encoder.chunk_features(np.zeros(16_001, np.float32))[0].shape == (80, 102)
     padded = _encoder(encoders.WHISPER_PADDED, None)
-    features, n_real = padded._chunk_features(np.zeros(8_000, np.float32))
+    features, n_real = padded.chunk_features(np.zeros(8_000, np.float32))
     assert features.shape == (80, 3000) and n_real == 25
 
 

@@ -115,6 +115,11 @@ def loadable_names() -> list[str]:
     return [*BUNDLED, *ALIASES, *(n for n, s in CATALOGUE.items() if s.encoder_id and n not in BUNDLED)]
 
 
+def is_bundled(name: str) -> bool:
+    """True for the encoders shipped with the app (by name or alias): offline, final layer only, not fine-tunable."""
+    return ALIASES.get(name, name) in BUNDLED
+
+
 def load_encoder(name_or_path: str | Path) -> Encoder:
     """A bundled encoder by name, a catalogue name, a Hugging Face id ("owner/model") or a local folder.
 

@@ -88,22 +88,56 @@ class HFEncoder:
         if batch:
             yield batch
 
+    def embed_all_layers(self, clips: Sequence[Clip]) -> dict[str, np.ndarray]:
+        """Every hidden state pooled two ways, from one forward pass per batch (for the layer/pooling sweep).
+
+        Returns {"mean": (n_layers + 1, n, d), "mean+std": (n_layers + 1, n, 2d)}; index 0 is the input to
+        the first transformer layer, -1 the last layer (what `embed` returns by default).
+        """
+        _check_clips(clips, encoder=self.name)
+        waves = _resampled(clips, self.sample_rate_hz)
+        means = stds = None
+        for batch in self._batches([len(w) for w in waves]):
+            mean, std = self._pool_batch([waves[i] for i in batch], layers="all")
+            if means is None:
+                means = np.empty((mean.shape[0], len(clips), mean.shape[-1]), np.float32)
+                stds = np.empty_like(means)
+            means[:, batch], stds[:, batch] = mean, std
+        return {"mean": means, "mean+std": np.concatenate([means, stds], axis=-1)}
+
     def _embed_batch(self, waves: list[np.ndarray], layer: int | None) -> np.ndarray:
+        return self._pool_batch(waves, layers=layer)[0]
+
+    def _pool_batch(self, waves: list[np.ndarray], *, layers: int | None | str) -> tuple[np.ndarray, np.ndarray | None]:
+        """Mean (and for layers="all" also std) over the frames of real audio: (batch, d), or (L+1, batch, d)."""
         torch = self._torch
         kwargs = {"return_attention_mask": True} if self._masked else {}
         inputs = self._features(waves, sampling_rate=self.sample_rate_hz, return_tensors="pt", padding=True,
                                 **kwargs)
         model_inputs = {k: v for k, v in inputs.items() if k in self._forward_args}
         with torch.inference_mode():
-            outputs = self._model(**model_inputs, output_hidden_states=layer is not None)
-            hidden = outputs.last_hidden_state if layer is None else outputs.hidden_states[layer]
+            outputs = self._model(**model_inputs, output_hidden_states=layers is not None)
+            # the last index is the model's output: after its final layer norm where it has one (wav2vec2-large
+            # style), so layer=-1, layer=None and the sweep's last row are the same vectors
+            states = None if layers is None else (*outputs.hidden_states[:-1], outputs.last_hidden_state)
+            if layers is None:
+                hidden = outputs.last_hidden_state[None]
+            elif layers == "all":
+                hidden = torch.stack(states)
+            else:
+                hidden = states[layers][None]
             if self._masked:
                 valid = self._model._get_feat_extract_output_lengths(inputs["attention_mask"].sum(-1))
-                mask = (torch.arange(hidden.shape[1])[None, :] < valid[:, None]).to(hidden.dtype)
-                pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
+                mask = (torch.arange(hidden.shape[2])[None, :] < valid[:, None]).to(hidden.dtype)[None, ..., None]
             else:
-                pooled = hidden.mean(1)
-        return pooled.float().cpu().numpy()
+                mask = torch.ones(hidden.shape[:3] + (1,), dtype=hidden.dtype)
+            count = mask.sum(2).clamp(min=1)
+            mean = (hidden * mask).sum(2) / count
+            std = (((hidden - mean[:, :, None]) ** 2 * mask).sum(2) / count).sqrt() if layers == "all" else None
+        mean = mean.float().cpu().numpy()
+        if layers != "all":
+            return mean[0], None
+        return mean, std.float().cpu().numpy()
 
 
 def _folder_revision(path: Path) -> str:

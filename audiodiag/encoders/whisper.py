@@ -72,20 +72,24 @@ class WhisperEncoder:
         groups: dict[int, list[tuple[int, np.ndarray, int]]] = defaultdict(list)
         for i, wave in enumerate(_resampled(clips, self.sample_rate_hz)):
             for start in range(0, len(wave), WHISPER_CHUNK_SAMPLES):
-                features, n_real = self._chunk_features(wave[start:start + WHISPER_CHUNK_SAMPLES])
+                features, n_real = self.chunk_features(wave[start:start + WHISPER_CHUNK_SAMPLES])
                 groups[features.shape[-1]].append((i, features, n_real))
         for items in groups.values():  # equal frame counts only: the encoder has no attention mask
             step = WHISPER_BATCH_MAX_CLIPS[self.mode]
             for start in range(0, len(items), step):
                 batch = items[start:start + step]
-                stacked = np.ascontiguousarray(np.stack([f for _, f, _ in batch]), np.float32)
-                hidden = np.asarray(self._model.encode(self._ct2.StorageView.from_array(stacked), to_cpu=True))
+                hidden = self.hidden_states(np.stack([f for _, f, _ in batch]))
                 for (i, _, n_real), frames in zip(batch, hidden):
                     sums[i] += frames[:n_real].sum(0, dtype=np.float64)
                     counts[i] += n_real
         return (sums / counts[:, None]).astype(np.float32)
 
-    def _chunk_features(self, wave: np.ndarray) -> tuple[np.ndarray, int]:
+    def hidden_states(self, features: np.ndarray) -> np.ndarray:
+        """The encoder's last hidden states (batch, 20-ms frames, width) for log-mel features (batch, 80, frames)."""
+        stacked = np.ascontiguousarray(features, np.float32)
+        return np.asarray(self._model.encode(self._ct2.StorageView.from_array(stacked), to_cpu=True))
+
+    def chunk_features(self, wave: np.ndarray) -> tuple[np.ndarray, int]:
         """Log-mel (80, frames) for one <= 30-s chunk and the number of output frames covering it."""
         n_real = math.ceil(len(wave) / WHISPER_FRAME_SAMPLES)
         if self.mode == "padded":
