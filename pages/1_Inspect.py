@@ -15,7 +15,7 @@ if not data.clips:
 
 durations = [c.duration_s for c in data.clips]
 default_length = float(pd.Series(durations).median())
-st.session_state.setdefault("clip_length_s", round(default_length, 2))
+common.linked_state({"clip_length_s": round(default_length, 2)})
 report = common.analyse(data, clip_length_s=st.session_state["clip_length_s"])
 
 rates = sorted({s.sample_rate_hz for s in report.stats})
@@ -66,9 +66,11 @@ if any(c.label for c in data.clips):
 
 st.subheader("One clip")
 names = [c.name for c in data.clips]
+common.linked_state({"inspect_clip": names[0]}, allowed={"inspect_clip": names})
 flagged = {n for n, f in report.clip_findings.items() if f}
 choice = st.selectbox("Clip", names, format_func=lambda n: f"⚠ {n}" if n in flagged else n, key="inspect_clip")
 index = names.index(choice)
+common.link_to_url(["clip_length_s", "inspect_clip"])
 clip, stats, speech = data.clips[index], report.stats[index], report.speech[index]
 info = st.columns(4)
 info[0].metric("Sample rate", f"{clip.original_sample_rate_hz} Hz")

@@ -40,28 +40,33 @@ with st.expander("Clips per class"):
 # ---------------------------------------------------------------- settings
 bundled = list(encoders.BUNDLED)
 hub_names = [n for n, s in encoders.CATALOGUE.items() if s.encoder_id and n not in encoders.BUNDLED]
+median_s = float(pd.Series([c.duration_s for c in data.clips]).median())
+LINKED = {"compare_encoders": [encoders.WHISPER_UNPADDED], "compare_custom": "", "compare_layer": -1,
+          "compare_folds": 5, "compare_groups": has_groups, "compare_padding": "none",
+          "compare_pad_s": round(median_s, 2)}
+common.linked_state(LINKED, allowed={"compare_encoders": bundled + hub_names,
+                                     "compare_padding": ["none", "pad or trim"]})
+if not has_groups:
+    st.session_state["compare_groups"] = False
 with st.form("compare_settings"):
     st.subheader("Settings")
     left, right = st.columns(2)
     chosen = left.multiselect(
-        "Frozen encoders (the spectral baseline is always included)", bundled + hub_names,
-        default=[encoders.WHISPER_UNPADDED], key="compare_encoders",
+        "Frozen encoders (the spectral baseline is always included)", bundled + hub_names, key="compare_encoders",
         help="Bundled encoders work offline. The others download from the Hugging Face hub on first use.")
     custom = left.text_input("Another Hugging Face model id or local folder", key="compare_custom",
                              placeholder="facebook/wav2vec2-base or /models/my-wav2vec2")
     layer = left.number_input("Hidden layer for Hugging Face encoders (-1 = last)", min_value=-1, max_value=48,
-                              value=-1, step=1, key="compare_layer")
-    n_splits = right.slider("Folds", 2, 10, 5, key="compare_folds")
-    group_aware = right.checkbox("Keep groups apart (group-aware folds)", value=has_groups, disabled=not has_groups,
+                              step=1, key="compare_layer")
+    n_splits = right.slider("Folds", 2, 10, key="compare_folds")
+    group_aware = right.checkbox("Keep groups apart (group-aware folds)", disabled=not has_groups,
                                  key="compare_groups",
                                  help="Recommended. The random-split score is reported next to it to show leakage.")
     policy = right.radio("Padding policy", ["none", "pad or trim"], horizontal=True, key="compare_padding",
                          help="none: every clip at its own length, encoders pool only frames of real audio. "
                               "pad or trim: every clip zero-padded or cut to the same length first, for every "
                               "rung alike.")
-    median_s = float(pd.Series([c.duration_s for c in data.clips]).median())
-    pad_s = right.number_input("Pad or trim to (s)", min_value=0.05, max_value=600.0, value=round(median_s, 2),
-                               step=0.25, key="compare_pad_s")
+    pad_s = right.number_input("Pad or trim to (s)", min_value=0.05, max_value=600.0, step=0.25, key="compare_pad_s")
     with st.expander("Spectral baseline settings"):
         b = st.columns(5)
         defaults = FeatureSettings()
@@ -72,7 +77,8 @@ with st.form("compare_settings"):
                           b[4].number_input("Hop (samples)", 16, 2048, defaults.hop_length, 16))
     submitted = st.form_submit_button("Run comparison", type="primary")
 
-if submitted:
+from_link = st.query_params.get("compare_run") == "1" and REQUEST_KEY not in st.session_state
+if submitted or from_link:
     try:
         FeatureSettings(*(int(v) for v in feature_values))
     except AudioDiagError as e:
@@ -84,6 +90,7 @@ if submitted:
         "padding_s": float(pad_s) if policy == "pad or trim" else None,
         "layer": None if layer == -1 else int(layer), "features": [int(v) for v in feature_values]}
 request = st.session_state.get(REQUEST_KEY)
+common.link_to_url(list(LINKED), extra={"compare_run": 1} if request else None)
 if not request:
     st.info("Choose the encoders and press **Run comparison**. Encoder vectors are cached on disk, so a re-run "
             "with other folds or classifier settings is fast.")
