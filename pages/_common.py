@@ -6,6 +6,7 @@ and analysed once per server, whichever page asks first.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -92,13 +93,70 @@ def _remember_uploads() -> None:
     st.session_state[UPLOAD_KEY] = {f.name: f.getvalue() for f in files}
 
 
+# ---------------------------------------------------------------- deep links
+
+def _from_url(key: str, default, allowed: Sequence | None):
+    """The URL's value for a widget key, parsed like its default; the default when absent or invalid."""
+    if key not in st.query_params:
+        return default
+    raw = st.query_params.get_all(key) if isinstance(default, list) else st.query_params[key]
+    try:
+        if isinstance(default, bool):
+            value = {"true": True, "false": False}[str(raw).lower()]
+        elif isinstance(default, list):
+            value = [str(v) for v in raw]
+        elif isinstance(default, (int, float)) and default is not None:
+            value = type(default)(float(raw)) if isinstance(default, float) else int(raw)
+        else:
+            value = str(raw)
+        bad = [v for v in (value if isinstance(value, list) else [value]) if allowed is not None and v not in allowed]
+        if bad:
+            raise ValueError(f"not one of {', '.join(map(str, allowed))}")
+    except (KeyError, ValueError) as e:
+        st.session_state.setdefault(LINK_PROBLEMS, []).append(
+            f"{key}={raw!s}: {e if str(e) else 'unreadable'}; using {default!r}")
+        return default
+    return value
+
+
+LINK_PROBLEMS = "_link_problems"  # session_state: link parameters that could not be used, shown once
+
+
+def linked_state(defaults: dict, *, allowed: dict[str, Sequence] | None = None) -> None:
+    """Deep links, before the widgets: a widget key seen for the first time in this session starts with the
+    URL's value (a link a teammate sent), else with its default. Widgets then take no value= argument."""
+    for key, default in defaults.items():
+        if key not in st.session_state:
+            st.session_state[key] = _from_url(key, default, (allowed or {}).get(key))
+
+
+def link_to_url(keys: Sequence[str], *, extra: dict | None = None) -> None:
+    """Deep links, after the widgets: the URL carries the current values, so copying it shares this view."""
+    for key in keys:
+        value = st.session_state.get(key)
+        if value is None or value == []:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = ([str(v) for v in value] if isinstance(value, (list, tuple)) else
+                                    str(value).lower() if isinstance(value, bool) else str(value))
+    for key, value in (extra or {}).items():
+        st.query_params[key] = str(value)
+    for problem in st.session_state.pop(LINK_PROBLEMS, []):
+        st.warning(f"Link parameter ignored: {md_escape(problem)}", icon=":material/link_off:")
+
+
+DATASET_KEYS = ("source", "sample_set", "target")
+
+
 def dataset_picker() -> Dataset:
     """Sidebar: choose the dataset and the target model once; every page works on that choice."""
     sets = samples.list_sample_sets()
     defaults = {"source": SOURCE_SAMPLE, "target": encoders.DEFAULT_TARGET,
                 "sample_set": samples.DEFAULT_SET if samples.DEFAULT_SET in sets else (sets[0] if sets else None)}
-    for key, default in defaults.items():  # keep widget values when switching pages; defaults set once here
-        st.session_state[key] = st.session_state.get(key, default)
+    linked_state(defaults, allowed={"source": [SOURCE_SAMPLE, SOURCE_UPLOAD], "sample_set": sets,
+                                    "target": list(encoders.CATALOGUE)})
+    for key in defaults:  # keep widget values when switching pages (Streamlit drops state of unrendered widgets)
+        st.session_state[key] = st.session_state[key]
     with st.sidebar:
         st.header("Dataset")
         source = st.radio("Source", [SOURCE_SAMPLE, SOURCE_UPLOAD], key="source", horizontal=True)
@@ -126,6 +184,7 @@ def dataset_picker() -> Dataset:
         st.caption(f"{spec.kind} model, {spec.sample_rate_hz} Hz"
                    + (f", fixed {spec.fixed_input_s:g} s input" if spec.fixed_input_s else "")
                    + f" - {spec.source}")
+    link_to_url(DATASET_KEYS)
     clips = tuple(r for r in results if isinstance(r, Clip))
     failures = tuple(r for r in results if isinstance(r, LoadFailure))
     return Dataset(name or "", clips, failures, spec)
@@ -242,3 +301,66 @@ def comparison_table(result: compare.Comparison) -> pd.DataFrame:
         "embedding size": r.embedding_size,
         "model size (MB)": round(r.model_mb, 1),
     } for r in result.rungs])
+
+
+# ---------------------------------------------------------------- decision (Decide)
+
+def decide_settings() -> dict:
+    """One set of settings for the comparison behind the note: the Compare page's last request, else the
+    Compare settings in the URL (a shared link), else the CLI's defaults. Mirrored into the URL."""
+    from audiodiag import decide
+
+    request = st.session_state.get("compare_request")
+    if request:
+        settings = dict(request)
+    else:
+        chosen = _from_url("compare_encoders", list(decide.DEFAULT_ENCODERS), None)
+        custom = _from_url("compare_custom", "", None).strip()
+        layer = _from_url("compare_layer", -1, None)
+        padded = _from_url("compare_padding", "none", ["none", "pad or trim"]) == "pad or trim"
+        settings = {"spaces": list(dict.fromkeys([spaces.BASELINE, *chosen, *([custom] if custom else [])])),
+                    "n_splits": _from_url("compare_folds", 5, None),
+                    "group_aware": _from_url("compare_groups", True, None),
+                    "padding_s": _from_url("compare_pad_s", 1.0, None) if padded else None,
+                    "layer": None if layer == -1 else layer, "features": []}
+    st.query_params.update({
+        "compare_encoders": [s for s in settings["spaces"] if not spaces.is_baseline(s)],
+        "compare_folds": str(settings["n_splits"]), "compare_groups": str(settings["group_aware"]).lower(),
+        "compare_padding": "none" if settings["padding_s"] is None else "pad or trim",
+        "compare_layer": str(-1 if settings["layer"] is None else settings["layer"])})
+    if settings["padding_s"] is not None:
+        st.query_params["compare_pad_s"] = str(settings["padding_s"])
+    return settings
+
+
+@st.cache_data(show_spinner="Learning curves and the metadata audit ...", hash_funcs=_HASH, max_entries=16)
+def _decision(clips: tuple[Clip, ...], dataset_name: str, settings_key: str, _vectors, _comparison, _report):
+    from audiodiag import decide
+
+    return decide.classification_decision(dataset_name, clips, _vectors, _comparison, _report.stats,
+                                          _report.speech)
+
+
+def classification_decision(data: Dataset, settings: dict):
+    """The comparison (shared with the Compare page's cache), then curves, audit and the note; cached."""
+    import json
+
+    result = run_comparison(data, settings["spaces"], n_splits=settings["n_splits"],
+                            group_aware=settings["group_aware"], padding_s=settings["padding_s"],
+                            layer=settings["layer"], feature_settings=tuple(settings["features"]))
+    vectors = tuple(space_vectors(data, s, padding_s=settings["padding_s"],
+                                  layer=None if spaces.is_baseline(s) else settings["layer"],
+                                  feature_settings=tuple(settings["features"])) for s in settings["spaces"])
+    report = analyse(data)
+    return _decision(data.clips, data.name, json.dumps(settings, sort_keys=True), vectors, result, report)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=8)
+def _all_layers(clips: tuple[Clip, ...], name: str) -> dict[str, np.ndarray]:
+    with st.spinner(f"Hidden states of every layer of {md_escape(name)} for {len(clips)} clips ..."):
+        return encoder_model(name).embed_all_layers(clips)
+
+
+def all_layers(data: Dataset, name: str) -> dict[str, np.ndarray]:
+    """Every hidden layer pooled (mean, mean+std) for a Hugging Face encoder: one extraction, cached."""
+    return _all_layers(data.clips, name)
