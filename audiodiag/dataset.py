@@ -165,7 +165,8 @@ def speech_findings(stats: Sequence[ClipStats], spec: EncoderSpec, dataset_speec
                         f"{dataset_speech:.0%} of this dataset's audio (expected > {SPEECH_DATASET_MIN:.0%}; "
                         f"{len(non_speech)} of {len(stats)} clips are < {NON_SPEECH_CLIP:.0%} speech, e.g. "
                         f"{name_files(non_speech)}): its features describe phonetic content, not general sounds; "
-                        "use a general-audio encoder (e.g. AST, CLAP) and always compare with the spectral baseline",
+                        "use a sound encoder (offline: aiSFX, `pip install --no-deps aisfx==0.1.2`; with a model hub: AST or "
+                        "CLAP) and always compare with the spectral baseline",
                         tuple(non_speech))]
     return []
 

@@ -69,7 +69,8 @@ def read_info(source: str | Path | bytes, *, name: str | None = None) -> AudioIn
     try:
         info = sf.info(handle)
     except (sf.LibsndfileError, RuntimeError) as e:
-        raise InvalidAudioError(f"{name}: not a readable audio file ({e}); {_CONVERT_HINT}") from e
+        detail = getattr(e, "error_string", "") or str(e).split(": ", 1)[-1]  # libsndfile's reason, not its handle
+        raise InvalidAudioError(f"{name}: not a readable audio file ({detail}); {_CONVERT_HINT}") from e
     return AudioInfo(name, info.samplerate, info.channels, info.frames, info.subtype, info.format)
 
 

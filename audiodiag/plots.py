@@ -167,3 +167,42 @@ def f1_difference_figure(differences: dict, *, title: str) -> go.Figure:
     fig.update_layout(title=title, height=FIGURE_HEIGHT_PX, yaxis_title="F1 difference",
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
+
+
+def learning_curve_figure(curves: dict[str, Sequence[tuple[float, float, float]]]) -> go.Figure:
+    """Accuracy vs training clips (log x), mean ± spread over draws: curves[name] = [(clips, mean, std)]."""
+    fig = go.Figure()
+    for name, points in curves.items():
+        fig.add_trace(go.Scatter(
+            x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers", name=_plain(name),
+            error_y={"type": "data", "array": [p[2] for p in points], "visible": True},
+            hovertemplate="%{x:.0f} training clips: accuracy %{y:.3f}<extra></extra>"))
+    fig.update_layout(title="Learning curve (same folds; mean ± std over random draws)", height=FIGURE_HEIGHT_PX + 60,
+                      xaxis={"title": "training clips per fold (log scale)", "type": "log"},
+                      yaxis={"title": "out-of-fold accuracy", "range": [0, 1.05]},
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+def layer_sweep_figure(scores: Sequence[tuple[int, str, float, float, float]], *, title: str) -> go.Figure:
+    """Probe accuracy per hidden layer, one line per pooling: scores = [(layer, pooling, acc, low, high)]."""
+    fig = go.Figure()
+    for pooling in dict.fromkeys(s[1] for s in scores):
+        rows = [s for s in scores if s[1] == pooling]
+        fig.add_trace(go.Scatter(
+            x=[r[0] for r in rows], y=[r[2] for r in rows], mode="lines+markers", name=pooling,
+            error_y={"type": "data", "symmetric": False, "array": [r[4] - r[2] for r in rows],
+                     "arrayminus": [r[2] - r[3] for r in rows]}))
+    fig.update_layout(title=_plain(title), height=FIGURE_HEIGHT_PX + 40, xaxis_title="hidden layer (0 = input)",
+                      yaxis={"title": "probe accuracy", "range": [0, 1.05]}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+def loss_curves_figure(losses: Sequence[Sequence[float]], *, title: str = "Fine-tuning: training loss per epoch") -> go.Figure:
+    """One line per fold: the mean training loss of each epoch (it should fall; a flat line means no learning)."""
+    fig = go.Figure()
+    for fold, values in enumerate(losses, start=1):
+        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=list(values), mode="lines+markers",
+                                 name=f"fold {fold}"))
+    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title="training loss (cross-entropy)", height=320)
+    return fig

@@ -1,7 +1,146 @@
-"""Decide: learning curves, leakage audit and the decision note (issue #7)."""
+"""Decide: learning curves, shortcut audit, layer sweep, the fine-tuning rung and the decision note."""
+import json
+
+import pandas as pd
 import streamlit as st
 
+from audiodiag import cli, compare, encoders, finetune, plots, probing, report, spaces
+from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
-st.title("Decide")
-common.coming_soon(7, "learning curves, leakage audit and the decision note")
+FINETUNE_KEY = "decide_finetune"  # session_state: {"model": name, "settings": dict} of the last fine-tune request
+RUNG_BOX = {"spectral baseline": st.info, "frozen encoder": st.success, "fine-tuning": st.success,
+            "undecided": st.warning}
+
+st.title("Decide: which rung does this task need?")
+data = common.dataset_picker()
+common.show_failures(data.failures)
+if not data.clips:
+    st.info("No clips yet: pick a bundled sample set or drop a zip with one sub-folder per class in the sidebar.")
+    st.stop()
+try:
+    compare.check_labels(data.clips)
+except AudioDiagError as e:
+    st.error(f"No decision is possible for this dataset: {common.md_escape(str(e))}")
+    st.stop()
+
+settings = common.decide_settings()
+from_compare = "compare_request" in st.session_state
+st.caption(common.md_escape(
+    f"Spaces: {', '.join(settings['spaces'])}; {settings['n_splits']} folds, "
+    f"{'group-aware' if settings['group_aware'] else 'random'}; padding "
+    f"{spaces.PaddingPolicy(settings['padding_s']).label}. ")
+    + ("These are the Compare page's settings." if from_compare else
+       "Defaults (the same as `python -m audiodiag report`); change them on the Compare page."))
+st.page_link("pages/2_Compare.py", label="Change the encoders and folds on the Compare page",
+             icon=":material/compare_arrows:")
+
+try:
+    with st.status("Comparison, learning curves and shortcut audit ...", expanded=False) as status:
+        decision = common.classification_decision(data, settings)
+        status.update(label="Measured", state="complete")
+except AudioDiagError as e:
+    st.error(common.md_escape(str(e)))
+    st.stop()
+comparison = decision.comparison
+
+# ---------------------------------------------------------------- learning curves
+st.subheader("Learning curves: would more labels help?")
+st.plotly_chart(plots.learning_curve_figure(
+    {c.name: [(p.mean_train_clips, p.accuracy_mean, p.accuracy_std) for p in c.points] for c in decision.curves}),
+    width="stretch")
+for curve in decision.curves:
+    st.write(f"**{curve.trend.capitalize()}.** {common.md_escape(curve.explanation)}.")
+st.caption("Each point: every training fold cut to at most that many clips per class (random draws, mean ± std), "
+           "scored on the full test folds, the same folds as the comparison.")
+
+# ---------------------------------------------------------------- audit
+st.subheader("Shortcut and leakage audit")
+audit = decision.audit
+box = st.warning if audit.shortcut_suspected else st.success
+box(common.md_escape(f"Metadata-only classifier: {audit.explanation}."))
+st.dataframe(pd.DataFrame({"metadata column": list(audit.importances),
+                           "accuracy drop when shuffled": [round(v, 3) for v in audit.importances.values()]}),
+             hide_index=True)
+for rung in comparison.rungs:
+    if rung.split_check is not None:
+        check = st.warning if rung.split_check.leakage_suspected else st.write
+        check(f"**{common.md_escape(rung.space)}**: {common.md_escape(rung.split_check.explanation)}")
+if decision.findings:
+    with st.expander(f"Data warnings ({len(decision.findings)})"):
+        common.show_findings(decision.findings)
+
+# ---------------------------------------------------------------- layer sweep
+hf_spaces = [s for s in settings["spaces"][1:] if not encoders.is_bundled(s)]
+st.subheader("Layer and pooling sweep")
+if not hf_spaces:
+    st.info("The bundled encoders expose only their last layer. Add a Hugging Face encoder (an id or a local "
+            "folder) on the Compare page to probe every hidden layer and two poolings.")
+else:
+    sweep_model = st.selectbox("Encoder", hf_spaces, key="decide_sweep_model")
+    if st.button("Probe every layer", key="decide_sweep"):
+        try:
+            sweep = probing.layer_sweep(common.encoder_model(sweep_model), data.clips, comparison.folds,
+                                        hidden=common.all_layers(data, sweep_model))
+        except AudioDiagError as e:
+            st.error(common.md_escape(str(e)))
+        else:
+            st.plotly_chart(plots.layer_sweep_figure(
+                [(s.layer, s.pooling, s.accuracy.value, s.accuracy.ci_low, s.accuracy.ci_high) for s in sweep.scores],
+                title=f"Probe accuracy per layer: {sweep.encoder}"), width="stretch")
+            (st.success if sweep.best != sweep.last else st.info)(common.md_escape(sweep.explanation))
+
+# ---------------------------------------------------------------- rung 3
+st.subheader("Rung 3: partial fine-tuning")
+readiness = decision.readiness
+st.caption(common.md_escape(finetune.RULE))
+finetune_gain = None
+if not readiness.ok:
+    st.warning(f"**Fine-tuning refused.** {common.md_escape(readiness.reason)}")
+elif not hf_spaces:
+    st.info(f"{common.md_escape(readiness.reason)} Fine-tuning needs a Hugging Face encoder: add one (an id or a "
+            "local folder) on the Compare page.")
+else:
+    st.write(common.md_escape(readiness.reason))
+    with st.form("decide_finetune_settings"):
+        cols = st.columns(4)
+        model = cols[0].selectbox("Encoder", hf_spaces, key="decide_ft_model")
+        defaults = finetune.FinetuneSettings()
+        top = cols[1].number_input("Top layers to train", 1, 48, defaults.top_layers, key="decide_ft_top")
+        epochs = cols[2].number_input("Max epochs", 1, 100, defaults.epochs, key="decide_ft_epochs")
+        lr = cols[3].number_input("Learning rate", 1e-6, 1e-2, defaults.learning_rate, format="%.0e",
+                                  key="decide_ft_lr")
+        if st.form_submit_button("Fine-tune on the same folds", type="primary"):
+            st.session_state[FINETUNE_KEY] = {"model": model, "top_layers": int(top), "epochs": int(epochs),
+                                              "learning_rate": float(lr)}
+    request = st.session_state.get(FINETUNE_KEY)
+    if request and request["model"] in hf_spaces:
+        try:
+            result = common.finetune_run(data, request, comparison.folds)
+        except AudioDiagError as e:
+            st.error(common.md_escape(str(e)))
+        else:
+            finetune_gain = finetune.gain_over_frozen(result, comparison.rung(request["model"]), comparison.labels)
+            st.write(common.md_escape(f"Fine-tuned {request['model']} (top {request['top_layers']} layers + head) vs "
+                                      f"frozen: {finetune_gain.explanation}"))
+            st.plotly_chart(plots.loss_curves_figure(result.train_losses), width="stretch")
+
+# ---------------------------------------------------------------- the note
+note = decision.note if finetune_gain is None else report.classification_note(
+    data.name, comparison, curves=decision.curves, audit=decision.audit, findings=decision.findings,
+    readiness=decision.readiness, finetune_gain=finetune_gain)
+st.header("Decision note")
+RUNG_BOX.get(note.rung, st.info)(f"**{common.md_escape(note.verdict)}**")
+for section in note.sections:
+    st.markdown(f"**{section.title}**")
+    st.markdown("\n".join(f"- {common.md_escape(line)}" for line in section.lines))
+payload = note.to_dict()
+payload["settings"] = {**settings, "dataset": data.name, "cli": cli.command_line(data.name, settings)}
+cols = st.columns(2)
+cols[0].download_button("Download the note (Markdown)", note.to_markdown(), file_name="decision_note.md",
+                        mime="text/markdown", key="decide_md")
+cols[1].download_button("Download the note with every number and setting (JSON)",
+                        json.dumps(payload, indent=2, default=str), file_name="decision_note.json",
+                        mime="application/json", key="decide_json")
+with st.expander("The note's numbers and settings (JSON)"):
+    st.json(json.dumps(payload, default=str), expanded=False)

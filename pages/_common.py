@@ -364,3 +364,28 @@ def _all_layers(clips: tuple[Clip, ...], name: str) -> dict[str, np.ndarray]:
 def all_layers(data: Dataset, name: str) -> dict[str, np.ndarray]:
     """Every hidden layer pooled (mean, mean+std) for a Hugging Face encoder: one extraction, cached."""
     return _all_layers(data.clips, name)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=4)
+def _finetune(clips: tuple[Clip, ...], request_key: str, fold_of_sample: tuple[int, ...], _folds):
+    import json
+
+    from audiodiag import finetune
+
+    request = json.loads(request_key)
+    settings = finetune.FinetuneSettings(top_layers=request["top_layers"], epochs=request["epochs"],
+                                         learning_rate=request["learning_rate"])
+    bar = st.progress(0.0, text="Fine-tuning ...")  # inside: replayed on a cache hit
+    result = finetune.finetune_cross_validated(
+        encoder_model(request["model"]), clips, [c.label for c in clips], _folds, settings,
+        progress=lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=md_escape(message)))
+    bar.empty()
+    return result
+
+
+def finetune_run(data: Dataset, request: dict, folds):
+    """Partial fine-tuning on the comparison's folds, with a progress bar; cached per clips and settings."""
+    import json
+
+    return _finetune(data.clips, json.dumps(request, sort_keys=True), tuple(int(f) for f in folds.fold_of_sample),
+                     folds)

@@ -53,3 +53,26 @@ def peak_frequency_hz(samples: np.ndarray, *, sample_rate_hz: int) -> float:
     """Frequency of the largest FFT bin (Hann window; resolution sample_rate_hz / len(samples))."""
     spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
     return float(np.fft.rfftfreq(len(samples), 1 / sample_rate_hz)[np.argmax(spectrum)])
+
+
+# ---------------------------------------------------------------- tiny Hugging Face models (no hub)
+
+def tiny_wav2vec2(folder, *, norm: str = "layer", attention_mask: bool = True, seed: int = 0) -> str:
+    """Save a 2-layer, 32-wide wav2vec2 + feature extractor into `folder`; returns the path to load it by.
+
+    norm="group", attention_mask=False is wav2vec2-base's layout (group norm over time, no mask);
+    norm="layer", attention_mask=True is wav2vec2-large-lv60's (final layer norm, masked padding).
+    """
+    import torch
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
+
+    torch.manual_seed(seed)
+    config = Wav2Vec2Config(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        conv_dim=(32, 32), conv_stride=(5, 4), conv_kernel=(10, 8), num_feat_extract_layers=2,
+        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
+        feat_extract_norm=norm, do_stable_layer_norm=norm == "layer")
+    Wav2Vec2Model(config).save_pretrained(folder)
+    Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16_000, padding_value=0.0, do_normalize=True,
+                             return_attention_mask=attention_mask).save_pretrained(folder)
+    return str(folder)

@@ -20,14 +20,15 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from audiodiag.encoders._base import SPEECH_EMBEDDING, WHISPER_PADDED, WHISPER_UNPADDED
+from audiodiag.encoders.aisfx import AISFX, AisfxEncoder
 from audiodiag.encoders.hf import HFEncoder
 from audiodiag.encoders.speech_embedding import SpeechEmbeddingEncoder
 from audiodiag.encoders.whisper import WhisperEncoder
 from audiodiag.errors import AudioDiagError
 
-__all__ = ["CATALOGUE", "DEFAULT_TARGET", "Encoder", "EncoderSpec", "HFEncoder", "SPEECH_EMBEDDING",
-           "SpeechEmbeddingEncoder", "WHISPER_PADDED", "WHISPER_UNPADDED", "WhisperEncoder", "get_spec",
-           "load_encoder", "loadable_names"]
+__all__ = ["AISFX", "AisfxEncoder", "CATALOGUE", "DEFAULT_TARGET", "Encoder", "EncoderSpec", "HFEncoder",
+           "SPEECH_EMBEDDING", "SpeechEmbeddingEncoder", "WHISPER_PADDED", "WHISPER_UNPADDED", "WhisperEncoder",
+           "get_spec", "load_encoder", "loadable_names"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ CATALOGUE: dict[str, EncoderSpec] = {s.name: s for s in (
     EncoderSpec(SPEECH_EMBEDDING, 16_000, True,
                 source="Google speech_embedding ONNX, shipped in openwakeword (bundled weights)",
                 encoder_id=SPEECH_EMBEDDING),
+    EncoderSpec(AISFX, 44_100, False, source="aiSFX sound-effects CNN (Ma & Lerch, ISMIR 2022), optional `aisfx` "
+                "wheel: `pip install --no-deps aisfx==0.1.2` (bundled weights, CC BY 4.0)", encoder_id=AISFX),
     EncoderSpec("AST AudioSet", 16_000, False, fixed_input_s=10.24,
                 source="MIT/ast-finetuned-audioset-10-10-0.4593 (Hugging Face)",
                 encoder_id="MIT/ast-finetuned-audioset-10-10-0.4593"),
@@ -105,9 +108,10 @@ BUNDLED: dict[str, Callable[[], Encoder]] = {
     WHISPER_PADDED: lambda: WhisperEncoder(mode="padded"),
     WHISPER_UNPADDED: lambda: WhisperEncoder(mode="unpadded"),
     SPEECH_EMBEDDING: SpeechEmbeddingEncoder,
+    AISFX: AisfxEncoder,  # optional install; without it, loading says how
 }
 ALIASES = {"whisper-tiny.en": WHISPER_PADDED, "whisper-tiny.en-unpadded": WHISPER_UNPADDED,
-           "speech_embedding": SPEECH_EMBEDDING}
+           "speech_embedding": SPEECH_EMBEDDING, "aisfx": AISFX}
 
 
 def loadable_names() -> list[str]:

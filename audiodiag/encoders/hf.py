@@ -105,16 +105,43 @@ class HFEncoder:
             means[:, batch], stds[:, batch] = mean, std
         return {"mean": means, "mean+std": np.concatenate([means, stds], axis=-1)}
 
+    # ---- public preprocessing steps, shared with audiodiag.finetune (which trains a copy of `model`)
+
+    @property
+    def model(self):
+        """The torch module in eval mode, shared by every call: copy it before training it."""
+        return self._model
+
+    @property
+    def uses_attention_mask(self) -> bool:
+        """True when clips of different lengths may share a padded batch (attention mask + layer norm);
+        otherwise only clips of identical length may be batched together."""
+        return self._masked
+
+    def model_inputs(self, waves: list[np.ndarray]) -> dict:
+        """The feature extractor's tensors for `waves` (float32 at `sample_rate_hz`), keyed as forward takes them."""
+        kwargs = {"return_attention_mask": True} if self._masked else {}
+        inputs = self._features(waves, sampling_rate=self.sample_rate_hz, return_tensors="pt", padding=True,
+                                **kwargs)
+        return {k: v for k, v in inputs.items() if k in self._forward_args}
+
+    def frame_mask(self, model_inputs: dict, n_frames: int):
+        """(batch, n_frames) bool tensor: True for output frames of real audio, False for padding."""
+        torch = self._torch
+        if not self._masked:
+            first = next(iter(model_inputs.values()))
+            return torch.ones((len(first), n_frames), dtype=torch.bool, device=first.device)
+        attention = model_inputs["attention_mask"]
+        valid = self._model._get_feat_extract_output_lengths(attention.sum(-1))
+        return torch.arange(n_frames, device=attention.device)[None, :] < valid[:, None]
+
     def _embed_batch(self, waves: list[np.ndarray], layer: int | None) -> np.ndarray:
         return self._pool_batch(waves, layers=layer)[0]
 
     def _pool_batch(self, waves: list[np.ndarray], *, layers: int | None | str) -> tuple[np.ndarray, np.ndarray | None]:
         """Mean (and for layers="all" also std) over the frames of real audio: (batch, d), or (L+1, batch, d)."""
         torch = self._torch
-        kwargs = {"return_attention_mask": True} if self._masked else {}
-        inputs = self._features(waves, sampling_rate=self.sample_rate_hz, return_tensors="pt", padding=True,
-                                **kwargs)
-        model_inputs = {k: v for k, v in inputs.items() if k in self._forward_args}
+        model_inputs = self.model_inputs(waves)
         with torch.inference_mode():
             outputs = self._model(**model_inputs, output_hidden_states=layers is not None)
             # the last index is the model's output: after its final layer norm where it has one (wav2vec2-large
@@ -126,11 +153,7 @@ class HFEncoder:
                 hidden = torch.stack(states)
             else:
                 hidden = states[layers][None]
-            if self._masked:
-                valid = self._model._get_feat_extract_output_lengths(inputs["attention_mask"].sum(-1))
-                mask = (torch.arange(hidden.shape[2])[None, :] < valid[:, None]).to(hidden.dtype)[None, ..., None]
-            else:
-                mask = torch.ones(hidden.shape[:3] + (1,), dtype=hidden.dtype)
+            mask = self.frame_mask(model_inputs, hidden.shape[2]).to(hidden.dtype)[None, ..., None]
             count = mask.sum(2).clamp(min=1)
             mean = (hidden * mask).sum(2) / count
             std = (((hidden - mean[:, :, None]) ** 2 * mask).sum(2) / count).sqrt() if layers == "all" else None

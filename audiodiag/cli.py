@@ -1,0 +1,162 @@
+"""Headless command line: the same library code as the app, for CI or a bigger machine.
+
+    python -m audiodiag report DATA --task classify [--encoder NAME ...] [--out note.md] [--json note.json]
+    python -m audiodiag demo [--model DIR_OR_ID]
+
+DATA is a folder (one sub-folder per class; optional labels.csv / groups.csv), a .zip of one, or the name
+of a bundled sample set (spoken_digits, sounds, utterances). Exit status: 0 on success, 2 on a user error
+(bad data, unknown encoder), 1 on anything unexpected.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from audiodiag import decide, encoders, io, samples, spaces
+from audiodiag.errors import AudioDiagError
+from audiodiag.types import Clip, LoadFailure
+
+EXIT_USER_ERROR = 2
+
+
+def load_data(source: str) -> tuple[str, list[Clip], list[LoadFailure]]:
+    """Clips from a folder, a zip or a bundled sample set name; failures are returned, not raised."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        results = io.load_folder(path)
+    elif path.is_file() and path.suffix.lower() == ".zip":
+        results = io.load_zip(path.read_bytes(), name=path.name)
+    elif source in samples.list_sample_sets():
+        results = samples.load_sample_set(source)
+    else:
+        raise AudioDiagError(f"{source}: not a folder, a .zip or a bundled sample set; bundled sets: "
+                             f"{', '.join(samples.list_sample_sets())}")
+    clips = [r for r in results if isinstance(r, Clip)]
+    failures = [r for r in results if isinstance(r, LoadFailure)]
+    if not clips:
+        raise AudioDiagError(f"{source}: no audio could be loaded ({len(failures)} file(s) failed)")
+    return path.name if path.exists() else source, clips, failures
+
+
+def command_line(dataset: str, settings: dict) -> str:
+    """The `python -m audiodiag report` call that reproduces a classification decision with these settings."""
+    parts = ["python -m audiodiag report", shlex.quote(dataset), "--task classify"]
+    short = {full: alias for alias, full in encoders.ALIASES.items()}
+    parts += [f"--encoder {shlex.quote(short.get(s, s))}" for s in settings["spaces"] if not spaces.is_baseline(s)]
+    parts.append(f"--folds {settings['n_splits']}")
+    if not settings["group_aware"]:
+        parts.append("--no-groups")
+    if settings.get("padding_s"):
+        parts.append(f"--pad-s {settings['padding_s']:g}")
+    if settings.get("layer") is not None:
+        parts.append(f"--layer {settings['layer']}")
+    return " ".join(parts)
+
+
+def _progress_printer():
+    def say(message: str) -> None:
+        end = "\r" if message.startswith("  ") else "\n"
+        print(message.ljust(60), end=end, file=sys.stderr, flush=True)
+    return say
+
+
+def report(args: argparse.Namespace) -> int:
+    name, clips, failures = load_data(args.data)
+    for f in failures:
+        print(f"skipped: {f.message}", file=sys.stderr)
+    if args.task != "classify":
+        raise AudioDiagError(f"--task {args.task}: the headless report supports 'classify' in this version; use "
+                             "the app's Transcribe or Embeddings page for that task")
+    padding = spaces.PaddingPolicy(args.pad_s)
+    result = decide.run_classification(clips, args.encoder or decide.DEFAULT_ENCODERS, dataset_name=name,
+                                       n_splits=args.folds, group_aware=not args.no_groups, padding=padding,
+                                       layer=args.layer, seed=args.seed, progress=_progress_printer())
+    markdown = result.note.to_markdown()
+    if args.out:
+        Path(args.out).write_text(markdown)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        print(markdown)
+    if args.json:
+        Path(args.json).write_text(result.note.to_json())
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+DEMO_CODE = '''\
+encoder = encoders.load_encoder("whisper-tiny.en-unpadded")            # bundled weights, no hub
+clip = io.load_clip(open(path, "rb").read(), name=path)              # any rate, downmixed to mono
+wave = io.resample_clip(clip, target_sample_rate_hz=16_000).samples   # the model's training rate
+features, n_real = encoder.chunk_features(wave)                        # processor: log-mel (80, frames)
+hidden = encoder.hidden_states(features[None])                         # (1, frames / 2, 384)
+embedding = hidden[0, :n_real].mean(axis=0)                            # mean-pool real frames -> (384,)'''
+
+
+def demo(args: argparse.Namespace) -> int:
+    """The minimal frozen-encoder pattern, step by step, on one bundled clip."""
+    clips = [c for c in samples.load_sample_set("utterances") if isinstance(c, Clip)]
+    clip = clips[0]
+    print(f"clip: {clip.name}, {clip.original_sample_rate_hz} Hz, {clip.original_channels} channel(s), "
+          f"{clip.duration_s:.2f} s")
+    if args.model:
+        encoder = encoders.load_encoder(args.model)
+        print(f"model: {encoder.name} (Hugging Face: AutoFeatureExtractor -> AutoModel), trained at "
+              f"{encoder.sample_rate_hz} Hz")
+        rows = encoder.embed([clip])
+        print(f"pooled embedding: shape {rows.shape}, first values {np.round(rows[0, :4], 4).tolist()}")
+        return 0
+    from audiodiag.encoders.whisper import WhisperEncoder
+
+    encoder = WhisperEncoder(mode="unpadded")
+    wave = io.resample_clip(clip, target_sample_rate_hz=encoder.sample_rate_hz).samples
+    print(f"1. resample: {clip.sample_rate_hz} Hz -> {encoder.sample_rate_hz} Hz (the model's training rate): "
+          f"{len(clip.samples)} -> {len(wave)} samples")
+    features, n_real = encoder.chunk_features(wave)
+    print(f"2. processor (Whisper log-mel): shape {features.shape} (mel bands, 10-ms frames); values "
+          f"{features.min():.2f}..{features.max():.2f}, mean {features.mean():.2f} (log10 power, clamped to "
+          "8 below the max, scaled to about -1..1)")
+    hidden = encoder.hidden_states(features[None])
+    print(f"3. encoder hidden states: shape {hidden.shape} (batch, 20-ms frames, width); {n_real} frames "
+          "cover real audio")
+    pooled = hidden[0, :n_real].mean(axis=0)
+    print(f"4. mean-pooled embedding: shape {pooled.shape}, first values {np.round(pooled[:4], 4).tolist()}")
+    same = np.allclose(pooled, encoder.embed([clip])[0], atol=1e-4)
+    print(f"   equals encoders.load_encoder('whisper-tiny.en-unpadded').embed([clip])[0]: {same}")
+    print("\nThe code that did it:\n" + DEMO_CODE)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m audiodiag", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("report", help="write the decision note for a dataset")
+    r.add_argument("data", help="folder, .zip, or bundled sample set name")
+    r.add_argument("--task", choices=("classify", "transcribe", "retrieve"), default="classify")
+    r.add_argument("--encoder", action="append", help=f"frozen encoder (repeatable); default "
+                   f"{', '.join(decide.DEFAULT_ENCODERS)}; any of: {', '.join(encoders.loadable_names())}, a Hugging "
+                   "Face id or a local folder")
+    r.add_argument("--folds", type=int, default=5)
+    r.add_argument("--no-groups", action="store_true", help="ignore groups (random stratified folds)")
+    r.add_argument("--pad-s", type=float, default=None, help="pad or trim every clip to this many seconds")
+    r.add_argument("--layer", type=int, default=None, help="hidden layer for Hugging Face encoders (default: last)")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--out", help="write the note (Markdown) here instead of stdout")
+    r.add_argument("--json", help="also write the note with every number and setting as JSON")
+    r.set_defaults(run=report)
+    d = sub.add_parser("demo", help="the minimal frozen-encoder pattern on a bundled clip")
+    d.add_argument("--model", help="a local Hugging Face model folder or id instead of the bundled Whisper encoder")
+    d.set_defaults(run=demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except AudioDiagError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR

@@ -1,0 +1,113 @@
+"""One pipeline from clips to a decision note, shared by the Decide page and the headless CLI.
+
+The page passes in what its caches already hold (vectors, comparison, measurements); the CLI computes them
+with the same library calls. Either way `classification_decision` makes the note, so both give the same
+verdict for the same settings.
+
+>>> result = run_classification(clips, ["whisper-tiny.en-unpadded"], dataset_name="my clips")
+>>> print(result.note.to_markdown())
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from audiodiag import compare, curves, dataset, encoders, spaces
+from audiodiag.audit import MetadataAudit, metadata_audit
+from audiodiag.checks import ClipStats
+from audiodiag.report import DecisionNote, Readiness, classification_note
+from audiodiag.types import Clip, Finding, SpeechRegion
+
+DEFAULT_ENCODERS = (encoders.WHISPER_UNPADDED,)
+
+
+@dataclass(frozen=True, eq=False)
+class Decision:
+    note: DecisionNote
+    comparison: compare.Comparison
+    curves: tuple[curves.LearningCurve, ...]
+    audit: MetadataAudit
+    findings: tuple[Finding, ...]
+    readiness: Readiness
+
+
+def readiness_for(clips: Sequence[Clip], curve: curves.LearningCurve | None, *, n_splits: int) -> Readiness:
+    """Fine-tuning readiness from audiodiag.finetune's documented rule, for the comparison's fold count."""
+    from audiodiag import finetune
+
+    groups = [c.group for c in clips]
+    r = finetune.finetune_readiness([c.label for c in clips], groups if all(g is not None for g in groups) else None,
+                                    learning_curve_slope=None if curve is None else curve.slope_per_doubling,
+                                    n_splits=n_splits)
+    return Readiness(bool(r.ok), str(r.reason))
+
+
+def specs_for(space_names: Sequence[str]) -> list[encoders.EncoderSpec]:
+    out = []
+    for name in space_names:
+        key = encoders.ALIASES.get(name, name)
+        if key in encoders.CATALOGUE and not spaces.is_baseline(key):
+            out.append(encoders.CATALOGUE[key])
+    return out
+
+
+def classification_decision(
+    dataset_name: str,
+    clips: Sequence[Clip],
+    vectors: Sequence[spaces.SpaceVectors],
+    comparison: compare.Comparison,
+    stats: Sequence[ClipStats],
+    speech: Sequence[Sequence[SpeechRegion]],
+    *,
+    seed: int = 0,
+) -> Decision:
+    """Learning curves, metadata audit, data warnings and readiness around an existing comparison → the note."""
+    learning = tuple(curves.learning_curve(v.vectors, comparison.labels, comparison.folds, name=v.space, seed=seed)
+                     for v in vectors)
+    audit = metadata_audit(clips, stats, comparison.folds, padding_length_s=comparison.padding.length_s, seed=seed)
+    specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
+    findings = tuple(compare.data_findings(stats, speech, specs, padding=comparison.padding))
+    best, _ = _best(comparison)
+    readiness = readiness_for(clips, next((c for c in learning if c.name == best), None),
+                              n_splits=comparison.folds.n_splits)
+    note = classification_note(dataset_name, comparison, curves=learning, audit=audit, findings=findings,
+                               readiness=readiness)
+    return Decision(note, comparison, learning, audit, findings, readiness)
+
+
+def _best(comparison: compare.Comparison) -> tuple[str, object]:
+    from audiodiag.report import best_rung
+
+    rung, pair = best_rung(comparison)
+    return rung.space, pair
+
+
+def run_classification(
+    clips: Sequence[Clip],
+    encoder_names: Sequence[str] = DEFAULT_ENCODERS,
+    *,
+    dataset_name: str = "dataset",
+    n_splits: int = 5,
+    group_aware: bool = True,
+    padding: spaces.PaddingPolicy = spaces.PaddingPolicy(),
+    layer: int | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> Decision:
+    """Everything from clips: measure, vectors per space (disk-cached), comparison, then the decision."""
+    say = progress or (lambda message: None)
+    compare.check_labels(clips)
+    say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
+    stats, speech = dataset.measure(clips)
+    names = [spaces.BASELINE, *[n for n in encoder_names if not spaces.is_baseline(n)]]
+    vectors = []
+    for name in names:
+        say(f"Vectors: {name} ...")
+        vectors.append(spaces.space_vectors(clips, name, padding=padding,
+                                            layer=None if spaces.is_baseline(name) else layer,
+                                            progress=lambda done, total, n=name: say(f"  {n}: {done}/{total} clips")))
+    say("Cross-validating every space on the same folds ...")
+    comparison = compare.compare(clips, vectors, n_splits=n_splits, group_aware=group_aware, padding=padding,
+                                 seed=seed)
+    say("Learning curves, metadata audit, decision ...")
+    return classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=seed)

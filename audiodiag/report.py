@@ -1,0 +1,230 @@
+"""The decision note: which rung of the representation ladder this task needs, from measured results only.
+
+Every sentence is derived from a number computed on the user's data (a comparison, a learning curve, an
+audit, a fine-tuning run); templates only join them. `DecisionNote.to_markdown()` is what the Decide page
+shows and the CLI writes; `to_dict()` carries every setting needed to reproduce it.
+
+>>> note = classification_note(data_name, comparison, curves=..., audit=..., findings=..., readiness=...)
+>>> print(note.to_markdown())
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from audiodiag.audit import MetadataAudit
+from audiodiag.compare import Comparison, Rung
+from audiodiag.curves import LearningCurve
+from audiodiag.evaluate import PairedComparison
+from audiodiag.types import Finding
+
+HEADROOM_MIN = 0.03  # best accuracy within this of 1.0: no room for fine-tuning to show a gain
+WORST_CLASSES = 3
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether the labelled data supports fine-tuning (from `audiodiag.finetune.finetune_readiness`)."""
+
+    ok: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DecisionNote:
+    task: str
+    dataset: str
+    verdict: str  # one line: the rung to use
+    rung: str  # "spectral baseline" | "frozen encoder" | "fine-tuning" | "undecided"
+    fine_tuning: str  # "justified" | "not justified" | "refused" | "measured"
+    sections: tuple[Section, ...]
+    data: dict = field(default_factory=dict)  # every number and setting behind the note
+
+    def to_markdown(self) -> str:
+        out = [f"# Decision note: {self.task} on {self.dataset}", "", f"**{self.verdict}**", ""]
+        for s in self.sections:
+            out += [f"## {s.title}", "", *(f"- {line}" for line in s.lines), ""]
+        return "\n".join(out)
+
+    def to_dict(self) -> dict:
+        return {"task": self.task, "dataset": self.dataset, "verdict": self.verdict, "rung": self.rung,
+                "fine_tuning": self.fine_tuning,
+                "sections": [{"title": s.title, "lines": list(s.lines)} for s in self.sections], "data": self.data}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=_jsonable)
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def best_rung(comparison: Comparison) -> tuple[Rung, PairedComparison | None]:
+    """The baseline unless an encoder beats it (paired verdict "yes"); among those, the most accurate."""
+    winners = [(comparison.rung(p.name_b), p) for p in comparison.paired if p.verdict == "yes"]
+    if not winners:
+        return comparison.rungs[0], None
+    return max(winners, key=lambda rp: rp[0].metrics.accuracy.value)
+
+
+def classification_note(
+    dataset_name: str,
+    comparison: Comparison,
+    *,
+    curves: Sequence[LearningCurve] = (),
+    audit: MetadataAudit | None = None,
+    findings: Sequence[Finding] = (),
+    readiness: Readiness | None = None,
+    finetune_gain: PairedComparison | None = None,
+) -> DecisionNote:
+    """The note for a classification dataset; `comparison.rungs[0]` must be the spectral baseline."""
+    base = comparison.rungs[0]
+    best, win = best_rung(comparison)
+    curve_of = {c.name: c for c in curves}
+
+    data_lines = [f"{len(comparison.labels)} labelled clips, {len(comparison.classes)} classes "
+                  f"({_counts(comparison.class_counts)}).", f"Folds: {comparison.folds.note}",
+                  f"Padding policy: {comparison.padding.label}."]
+    warnings = [f.message for f in findings if f.severity in ("error", "warning")]
+
+    baseline_lines = [f"{base.space}: accuracy {base.metrics.accuracy}, macro-F1 {base.metrics.macro_f1} "
+                      f"(95 % bootstrap CIs), {base.embedding_size} features, "
+                      f"{_ms(base.seconds_per_clip)} per clip."]
+    frozen_lines = []
+    for pair in comparison.paired:
+        rung = comparison.rung(pair.name_b)
+        frozen_lines.append(f"{rung.space}: accuracy {rung.metrics.accuracy}; beats the baseline: {pair.explanation} "
+                            f"Cost: {_ms(rung.seconds_per_clip)} per clip, {rung.embedding_size}-d, "
+                            f"{rung.model_mb:.0f} MB model.")
+    if not comparison.paired:
+        frozen_lines.append("No frozen encoder was compared: the baseline was not challenged.")
+
+    error_lines = _error_lines(comparison, best)
+    ft_state, ft_lines = _fine_tuning(best, curve_of.get(best.space), readiness, finetune_gain)
+    mistakes = _mistakes(warnings, audit, comparison)
+
+    if win is None:
+        rung_name = "spectral baseline"
+        verdict = (f"Use the spectral baseline: no frozen encoder beat it on these clips "
+                   f"(baseline accuracy {base.metrics.accuracy.value:.3f}).")
+        if any(p.verdict == "inconclusive" for p in comparison.paired):
+            rung_name = "undecided"
+            verdict = ("Undecided between the baseline and a frozen encoder: the difference could be chance on "
+                       f"{len(comparison.labels)} clips; label more clips or keep the cheaper baseline.")
+    else:
+        rung_name = "frozen encoder"
+        verdict = (f"Use the frozen encoder {best.space}: it beats the spectral baseline "
+                   f"({base.metrics.accuracy.value:.3f} → {best.metrics.accuracy.value:.3f}, "
+                   f"gain {win.difference.value:+.3f}, 95 % CI {win.difference.ci_low:+.3f} to "
+                   f"{win.difference.ci_high:+.3f}).")
+    if ft_state == "measured" and finetune_gain is not None and finetune_gain.verdict == "yes":
+        rung_name = "fine-tuning"
+        verdict = (f"Fine-tune: the measured rung-3 gain over the frozen encoder is "
+                   f"{finetune_gain.difference} ({finetune_gain.explanation})")
+    if mistakes:
+        verdict += " Caution: a preprocessing problem may invalidate this comparison (see below)."
+
+    sections = (
+        Section("Task and data", tuple(data_lines)),
+        Section("Rung 1: spectral baseline", tuple(baseline_lines)),
+        Section("Rung 2: frozen encoders", tuple(frozen_lines)),
+        Section("Remaining errors", tuple(error_lines)),
+        Section("Rung 3: is fine-tuning justified?", tuple(ft_lines)),
+        Section("Preprocessing problems that could invalidate the comparison",
+                tuple(mistakes) or ("None detected: sample rates, speech/non-speech, padding, duration and "
+                                    "metadata shortcuts and group leakage were checked.",)),
+    )
+    data = {"comparison": comparison.settings, "rungs": [_rung_data(r) for r in comparison.rungs],
+            "paired": [_paired_data(p) for p in comparison.paired],
+            "curves": [{"name": c.name, "trend": c.trend, "slope_per_doubling": c.slope_per_doubling,
+                        "points": [vars(p) for p in c.points]} for c in curves],
+            "audit": None if audit is None else {"accuracy": vars(audit.accuracy), "chance": audit.chance,
+                                                 "importances": audit.importances,
+                                                 "shortcut_suspected": audit.shortcut_suspected},
+            "warnings": warnings, "readiness": None if readiness is None else vars(readiness)}
+    return DecisionNote("classification", dataset_name, verdict, rung_name, ft_state, sections, data)
+
+
+def _counts(counts: dict) -> str:
+    items = list(counts.items())
+    shown = ", ".join(f"{k}: {v}" for k, v in items[:8])
+    return shown + (f", … {len(items) - 8} more" if len(items) > 8 else "")
+
+
+def _ms(seconds: float) -> str:
+    return "unknown time" if seconds != seconds else f"{seconds * 1e3:.1f} ms"
+
+
+def _error_lines(comparison: Comparison, best: Rung) -> list[str]:
+    lines = []
+    if best.confused_pairs:
+        pairs = "; ".join(f"{p.true_label} → {p.predicted_label} ({p.count})" for p in best.confused_pairs[:3])
+        lines.append(f"Most confused with {best.space}: {pairs}.")
+    else:
+        lines.append(f"{best.space} makes no mistakes on the out-of-fold predictions.")
+    worst = sorted(best.per_class_f1.items(), key=lambda kv: kv[1])[:WORST_CLASSES]
+    lines.append("Lowest per-class F1: " + ", ".join(f"{k} {v:.2f}" for k, v in worst) + ".")
+    return lines
+
+
+def _fine_tuning(best: Rung, curve: LearningCurve | None, readiness: Readiness | None,
+                 gain: PairedComparison | None) -> tuple[str, list[str]]:
+    headroom = 1 - best.metrics.accuracy.value
+    lines = [f"Best rung so far: {best.space}, accuracy {best.metrics.accuracy} (headroom {headroom:.3f})."]
+    if curve is not None:
+        lines.append(f"Learning curve: {curve.explanation}.")
+    if gain is not None:
+        lines.append(f"Measured fine-tuning vs frozen: {gain.explanation}")
+        return "measured", lines
+    if readiness is not None and not readiness.ok:
+        lines.append(f"Not justified: {readiness.reason}")
+        return "refused", lines
+    if headroom < HEADROOM_MIN:
+        lines.append(f"Not justified: the best rung is within {HEADROOM_MIN:g} of perfect accuracy; fine-tuning "
+                     "cannot show a reliable gain on this data.")
+        return "not justified", lines
+    if curve is not None and curve.trend == "rising":
+        lines.append("Label more clips first: the curve is still rising, so more labels are the cheaper gain; "
+                     "re-check fine-tuning afterwards.")
+        return "not justified", lines
+    reason = readiness.reason if readiness is not None else "readiness not assessed"
+    lines.append(f"Worth trying: {reason}; the curve is flat below perfect accuracy, so the representation is the "
+                 "limit. Run rung 3 (partial fine-tuning) on the same folds and keep it only if the paired test "
+                 "says it beats the frozen encoder.")
+    return "justified", lines
+
+
+def _mistakes(warnings: Sequence[str], audit: MetadataAudit | None, comparison: Comparison) -> list[str]:
+    out = list(warnings)
+    if audit is not None and audit.shortcut_suspected:
+        out.append(f"Metadata shortcut: {audit.explanation}.")
+    for rung in comparison.rungs:
+        if rung.split_check is not None and rung.split_check.leakage_suspected:
+            out.append(f"Group leakage ({rung.space}): {rung.split_check.explanation}.")
+    return out
+
+
+def _rung_data(r: Rung) -> dict:
+    return {"space": r.space, "accuracy": vars(r.metrics.accuracy), "balanced_accuracy": vars(r.metrics.balanced_accuracy),
+            "macro_f1": vars(r.metrics.macro_f1), "seconds_per_clip": r.seconds_per_clip,
+            "embedding_size": r.embedding_size, "model_mb": r.model_mb, "settings": r.settings,
+            "per_class_f1": r.per_class_f1,
+            "random_split_accuracy": None if r.split_check is None else r.split_check.random_accuracy}
+
+
+def _paired_data(p: PairedComparison) -> dict:
+    return {"a": p.name_a, "b": p.name_b, "verdict": p.verdict, "p_value": p.p_value,
+            "difference": vars(p.difference), "only_a_right": p.only_a_right, "only_b_right": p.only_b_right}

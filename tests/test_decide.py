@@ -1,0 +1,185 @@
+"""Known answers for the decision pipeline: learning curves, shortcut audit, layer sweep, note and CLI."""
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+import pytest
+
+from audiodiag import audit, cli, compare, curves, dataset, decide, encoders, probing, report, spaces
+from audiodiag.evaluate import make_folds
+from conftest import make_clip, noise, sine, tiny_wav2vec2, wav_bytes
+
+
+def _labels_from_duration(n_per_class: int = 12):
+    """Same kind of sound in both classes (noise); only the duration tells them apart."""
+    clips = []
+    for i in range(n_per_class):
+        clips.append(make_clip(noise(duration_s=0.4, seed=i), name=f"short_{i}.wav", label="short", group=f"g{i % 4}"))
+        clips.append(make_clip(noise(duration_s=1.2, seed=100 + i), name=f"long_{i}.wav", label="long",
+                               group=f"g{i % 4}"))
+    return clips
+
+
+def _folds(labels, groups=None, n_splits=4):
+    return make_folds(np.asarray(labels).astype(str), None if groups is None else np.asarray(groups),
+                      n_splits=n_splits, seed=0)
+
+
+def test_labels_predictable_from_duration_alone_raise_the_shortcut_warning():
+    clips = _labels_from_duration()
+    stats, _ = dataset.measure(clips)
+    result = audit.metadata_audit(clips, stats, _folds([c.label for c in clips], [c.group for c in clips]))
+    assert result.shortcut_suspected
+    assert result.accuracy.value == 1.0 and result.chance == 0.5
+    assert max(result.importances, key=result.importances.get) == "duration_s"
+    assert "duration" in result.explanation and "recorded" in result.explanation
+
+
+def test_labels_independent_of_metadata_raise_no_shortcut_warning():
+    clips = [make_clip(noise(duration_s=0.5, seed=i), name=f"c{i}.wav", label="ab"[i % 2]) for i in range(24)]
+    stats, _ = dataset.measure(clips)
+    result = audit.metadata_audit(clips, stats, _folds([c.label for c in clips]))
+    assert not result.shortcut_suspected
+    assert "no recording-condition shortcut" in result.explanation
+
+
+def test_learning_curve_separable_classes_saturate_and_random_labels_stay_flat():
+    rng = np.random.default_rng(0)
+    y = np.repeat(["a", "b"], 30)
+    separable = np.concatenate([rng.normal(-5, 1, (30, 4)), rng.normal(5, 1, (30, 4))])
+    curve = curves.learning_curve(separable, y, _folds(y), name="separable")
+    assert curve.trend == "saturated" and curve.points[-1].accuracy_mean == 1.0
+    assert [p.clips_per_class for p in curve.points][:4] == [1, 2, 5, 10]
+    assert curve.points[0].n_draws == curves.REPEATS and curve.points[-1].n_draws == 1
+
+    shuffled = rng.permutation(y)
+    noise_curve = curves.learning_curve(rng.normal(0, 1, (60, 4)), shuffled, _folds(shuffled), name="random")
+    assert noise_curve.trend == "flat" and noise_curve.points[-1].accuracy_mean < 0.75
+
+
+def test_learning_curve_rising_when_more_labels_keep_helping():
+    # overlapping classes in 40 dimensions: a handful of labels per class is far from the best linear boundary
+    rng = np.random.default_rng(1)
+    y = np.repeat(["a", "b"], 120)
+    X = rng.normal(0, 1, (240, 40))
+    X[y == "b"] += 0.35
+    curve = curves.learning_curve(X, y, _folds(y, n_splits=3), name="rising", sizes_per_class=(1, 2, 5, 10, 20))
+    assert curve.points[-1].accuracy_mean > curve.points[0].accuracy_mean + 0.1
+    assert curve.trend == "rising" and curve.slope_per_doubling >= curves.RISING_PER_DOUBLING
+
+
+def test_layer_sweep_finds_the_middle_layer_that_beats_the_last():
+    rng = np.random.default_rng(0)
+    y = np.repeat(["a", "b"], 20)
+    clips = [make_clip(sine(300, duration_s=0.1), name=f"{i}.wav", label=label) for i, label in enumerate(y)]
+    informative = np.where((y == "a")[:, None], -3.0, 3.0) + rng.normal(0, 1, (40, 6))
+    layers = np.stack([rng.normal(0, 1, (40, 6)), informative, rng.normal(0, 1, (40, 6))]).astype(np.float32)
+    hidden = {"mean": layers, "mean+std": np.concatenate([layers, layers], axis=-1)}
+
+    class Named:
+        name = "toy"
+
+    sweep = probing.layer_sweep(Named(), clips, _folds(y), hidden=hidden)
+    assert sweep.best.layer == 1 and sweep.best.accuracy.value == 1.0
+    assert sweep.last.layer == 2 and sweep.last.accuracy.value < 0.8
+    assert "beats the default last layer" in sweep.explanation
+    assert len(sweep.scores) == 3 * len(probing.POOLINGS)
+
+
+def test_layer_sweep_with_a_tiny_model_uses_one_extraction_matching_embed(tmp_path):
+    encoder = encoders.load_encoder(tiny_wav2vec2(tmp_path, norm="layer", attention_mask=True))
+    clips = [make_clip(sine(300 + 50 * i, duration_s=0.3 + 0.05 * i), name=f"t{i}.wav", label="tone")
+             for i in range(4)] + [make_clip(noise(duration_s=0.3, seed=i), name=f"n{i}.wav", label="noise")
+                                   for i in range(4)]
+    hidden = encoder.embed_all_layers(clips)
+    assert hidden["mean"].shape == (3, 8, 32) and hidden["mean+std"].shape == (3, 8, 64)
+    np.testing.assert_allclose(hidden["mean"][-1], encoder.embed(clips), atol=1e-4)
+    np.testing.assert_allclose(hidden["mean"][1], encoder.embed(clips, layer=1), atol=1e-4)
+    sweep = probing.layer_sweep(encoder, clips, _folds([c.label for c in clips], n_splits=2), hidden=hidden)
+    assert {s.layer for s in sweep.scores} == {0, 1, 2}
+
+
+def test_bundled_encoder_has_no_layer_sweep():
+    with pytest.raises(Exception, match="only its final layer"):
+        probing.layer_sweep(encoders.load_encoder("speech_embedding"), [], None)
+
+
+def _tones_vs_noise(n: int, n_groups: int = 4):
+    clips = []
+    for i in range(n):
+        group = f"g{i % n_groups}"
+        clips.append(make_clip(sine(300 + 40 * i, duration_s=0.5), name=f"tone_{i}.wav", label="tone", group=group))
+        clips.append(make_clip(noise(duration_s=0.5, seed=i), name=f"noise_{i}.wav", label="noise", group=group))
+    return clips
+
+
+def test_three_clips_per_class_note_refuses_fine_tuning_with_the_reason():
+    result = decide.run_classification(_tones_vs_noise(3, n_groups=3), [], dataset_name="tiny", n_splits=3)
+    assert result.note.fine_tuning == "refused" and not result.readiness.ok
+    assert "3" in result.readiness.reason
+    rung3 = next(s for s in result.note.sections if s.title.startswith("Rung 3"))
+    assert any(line.startswith("Not justified:") and result.readiness.reason in line for line in rung3.lines)
+
+
+def test_note_on_separable_data_picks_the_baseline_and_carries_every_number():
+    result = decide.run_classification(_tones_vs_noise(12), [], dataset_name="tones", n_splits=4)
+    note = result.note
+    assert note.rung == "spectral baseline" and "baseline accuracy 1.000" in note.verdict
+    assert note.fine_tuning in ("refused", "not justified")  # perfect accuracy: nothing left to gain
+    data = json.loads(note.to_json())["data"]
+    assert data["rungs"][0]["accuracy"]["value"] == 1.0
+    assert data["comparison"]["n_splits"] == 4
+    markdown = note.to_markdown()
+    assert markdown.startswith("# Decision note: classification on tones") and "## Rung 1" in markdown
+
+
+def test_best_rung_needs_a_paired_win_not_just_a_higher_point_estimate():
+    clips = _tones_vs_noise(8)
+    base = spaces.space_vectors(clips, spaces.BASELINE)
+    labels = np.asarray([c.label for c in clips])
+    perfect = spaces.SpaceVectors("oracle", (labels == "tone").astype(np.float32)[:, None] * 10, 0.0, 0.0, False, {})
+    result = compare.compare(clips, [base, perfect], n_splits=4)
+    rung, win = report.best_rung(result)
+    assert rung.space == spaces.BASELINE and win is None  # both perfect: no paired win, keep the cheap rung
+
+
+def test_cli_exit_codes_and_output_files(tmp_path, capsys):
+    assert cli.main(["report", str(tmp_path / "missing")]) == cli.EXIT_USER_ERROR
+    assert "not a folder" in capsys.readouterr().err
+    for label, make in (("tone", lambda i: sine(300 + 50 * i, duration_s=0.5)),
+                        ("noise", lambda i: noise(duration_s=0.5, seed=i))):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        for i in range(6):
+            (tmp_path / "data" / label / f"{label}{i}.wav").write_bytes(wav_bytes(make(i)))
+    (tmp_path / "data" / "tone" / "broken.wav").write_bytes(b"not audio")
+    out, js = tmp_path / "note.md", tmp_path / "note.json"
+    code = cli.main(["report", str(tmp_path / "data"), "--encoder", spaces.BASELINE, "--folds", "3",
+                     "--out", str(out), "--json", str(js)])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "skipped: tone/broken.wav: not a readable audio file" in err and "BytesIO" not in err
+    assert out.read_text().startswith("# Decision note: classification on data")
+    assert json.loads(js.read_text())["data"]["comparison"]["n_splits"] == 3
+    assert cli.main(["report", str(tmp_path / "data"), "--encoder", "no-such-encoder"]) == cli.EXIT_USER_ERROR
+
+
+def test_cli_command_line_reproduces_page_settings():
+    settings = {"spaces": [spaces.BASELINE, "whisper-tiny.en-unpadded"], "n_splits": 4, "group_aware": False,
+                "padding_s": 1.5, "layer": None, "features": []}
+    line = cli.command_line("sounds", settings)
+    assert line == ("python -m audiodiag report sounds --task classify --encoder whisper-tiny.en-unpadded "
+                    "--folds 4 --no-groups --pad-s 1.5")
+    args = cli.parser().parse_args(line.split()[3:])
+    assert args.encoder == ["whisper-tiny.en-unpadded"] and args.folds == 4 and args.no_groups and args.pad_s == 1.5
+
+
+def test_demo_shows_every_step_of_the_frozen_encoder_pattern(capsys):
+    assert cli.main(["demo"]) == 0
+    out = capsys.readouterr().out
+    for step in ("1. resample", "2. processor", "3. encoder hidden states", "4. mean-pooled embedding"):
+        assert step in out
+    assert "embed([clip])[0]: True" in out and "(384,)" in out

@@ -1,0 +1,96 @@
+"""AppTest: the Decide page on bundled data and on uploads; the CLI reaches the same verdict as the page."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from streamlit.testing.v1 import AppTest
+
+from audiodiag import cli, spaces
+from conftest import noise, sine, tiny_wav2vec2, wav_bytes, zip_bytes
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT_S = 300
+
+
+def _decide(params: dict | None = None, state: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.query_params.update(params or {})
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.switch_page("pages/5_Decide.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_page_renders_curves_audit_and_the_note_and_the_cli_agrees(tmp_path, capsys):
+    at = _decide({"sample_set": "sounds"})
+    titles = [json.loads(c.proto.spec).get("layout", {}).get("title", {}).get("text", "") for c in at.get("plotly_chart")]
+    assert any("Learning curve" in t for t in titles), titles
+    assert any("Metadata\\-only classifier" in s.value for s in [*at.success, *at.warning])
+    assert any("Fine-tuning refused" in w.value and "12" in w.value for w in at.warning)  # 12 clips per class
+    headers = [h.value for h in at.header]
+    assert "Decision note" in headers
+    markdown = " ".join(m.value for m in at.markdown)
+    for section in ("**Task and data**", "**Rung 1: spectral baseline**", "**Rung 3: is fine-tuning justified?**"):
+        assert section in markdown
+    assert len(at.get("download_button")) == 2  # Markdown and JSON
+    page = json.loads(at.json[-1].value)
+
+    out = tmp_path / "note.json"
+    assert cli.main(["report", "sounds", "--json", str(out), "--out", str(tmp_path / "note.md")]) == 0
+    headless = json.loads(out.read_text())
+    assert (headless["verdict"], headless["rung"], headless["fine_tuning"]) == (
+        page["verdict"], page["rung"], page["fine_tuning"])
+    measured = ("space", "accuracy", "balanced_accuracy", "macro_f1", "per_class_f1", "random_split_accuracy")
+    assert [{k: r[k] for k in measured} for r in headless["data"]["rungs"]] == \
+        [{k: r[k] for k in measured} for r in page["data"]["rungs"]]  # the same numbers, not only the same words
+    assert headless["data"]["paired"] == page["data"]["paired"]
+    assert page["settings"]["cli"] == "python -m audiodiag report sounds --task classify --encoder " \
+                                      "whisper-tiny.en-unpadded --folds 5"
+
+
+def test_single_class_upload_is_refused_with_the_reason():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.switch_page("pages/5_Decide.py")
+    at.run()
+    at.sidebar.radio(key="source").set_value("My files").run()
+    files = [(f"data/dog/d{i}.wav", wav_bytes(noise(duration_s=0.3, seed=i))) for i in range(3)]
+    at.sidebar.get("file_uploader")[0].set_value([("dogs.zip", zip_bytes(dict(files)), "application/zip")]).run()
+    assert not at.exception
+    assert any("No decision is possible" in e.value and "one class" in e.value for e in at.error)
+
+
+def test_hugging_face_encoder_gets_the_layer_sweep_and_a_fine_tuning_run(tmp_path):
+    model = tiny_wav2vec2(tmp_path / "tiny")
+    members = {}
+    for i in range(20):
+        members[f"tone/t{i}.wav"] = wav_bytes(sine(300 + 20 * i, duration_s=0.25))
+        members[f"noise/n{i}.wav"] = wav_bytes(noise(duration_s=0.25, seed=i))
+    request = {"spaces": [spaces.BASELINE, model], "n_splits": 5, "group_aware": False, "padding_s": None,
+               "layer": None, "features": []}
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.session_state["compare_request"] = request
+    at.switch_page("pages/5_Decide.py")
+    at.run()
+    at.sidebar.radio(key="source").set_value("My files").run()
+    at.sidebar.get("file_uploader")[0].set_value([("set.zip", zip_bytes(members), "application/zip")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not any("Fine-tuning refused" in w.value for w in at.warning)
+
+    at.button(key="decide_sweep").click().run()
+    titles = [json.loads(c.proto.spec).get("layout", {}).get("title", {}).get("text", "") for c in at.get("plotly_chart")]
+    assert any(t.startswith("Probe accuracy per layer") for t in titles), titles
+
+    at.number_input(key="decide_ft_epochs").set_value(2)
+    at.number_input(key="decide_ft_top").set_value(1)
+    next(b for b in at.button if b.label == "Fine-tune on the same folds").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = " ".join(m.value for m in at.markdown)
+    assert "fine\\-tuned, top 1 layers" in texts or "fine-tuned, top 1 layers" in texts
+    titles = [json.loads(c.proto.spec).get("layout", {}).get("title", {}).get("text", "") for c in at.get("plotly_chart")]
+    assert any("training loss" in t for t in titles), titles
