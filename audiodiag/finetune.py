@@ -124,7 +124,7 @@ class FinetuneSettings:
     top_layers: int = 2  # transformer layers trained from the top (0: the linear head only)
     epochs: int = 10  # at most; early stopping usually ends sooner
     learning_rate: float = 5e-5  # AdamW, for the unfrozen encoder layers
-    head_learning_rate: float = 1e-3  # AdamW, for the freshly initialised linear head
+    head_learning_rate: float = 1e-3  # AdamW, for the linear head (which starts as set by head_init)
     weight_decay: float = 0.01
     batch_size: int = 8  # clips per optimiser step (gradients accumulated over equal-length micro-batches)
     patience: int = 3  # epochs without a lower validation loss before stopping; the best epoch is restored
@@ -173,7 +173,8 @@ class FinetuneResult:
                 "seconds": self.seconds, "trainable_parameters": self.trainable_parameters,
                 "total_parameters": self.total_parameters, "trainable_modules": list(self.trainable_modules),
                 "best_epochs": list(self.best_epochs), "epochs_run": list(self.epochs_run),
-                "train_losses": [list(v) for v in self.train_losses], "notes": list(self.notes)}
+                "seconds_per_fold": list(self.seconds_per_fold), "train_losses": [list(v) for v in self.train_losses],
+                "val_losses": [list(v) for v in self.val_losses], "notes": list(self.notes)}
 
 
 # ---------------------------------------------------------------- cross-validation
@@ -287,10 +288,10 @@ def finetune_cross_validated(model_path_or_id: str | encoders.HFEncoder, clips: 
             train_losses.append(tuple(losses))
             val_losses.append(tuple(val_loss))
             best_epochs.append(best)
-            if best == 0 and settings.epochs:
+            if best == 0:
                 notes.append(f"fold {fold + 1}: no epoch beat the starting weights on the validation clips, so its "
                              "test clips were predicted by the untrained start (with head_init='probe': the frozen "
-                             "encoder's own classifier)")
+                             "encoder's own classifier, fitted on the fold minus its validation clips)")
             fold_seconds.append(time.perf_counter() - fold_started)
     finally:
         torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])

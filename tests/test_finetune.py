@@ -19,7 +19,9 @@ from audiodiag.finetune_model import build_partial_model, train_partial_model
 from conftest import make_clip, noise, sine, tiny_wav2vec2
 
 CLIP_S = 0.5
-FAST = finetune.FinetuneSettings(epochs=3, learning_rate=1e-3, head_learning_rate=1e-2, batch_size=4, patience=3)
+# a random head, so the training loss starts at chance (ln 2) and must fall; the default starts at the probe
+FAST = finetune.FinetuneSettings(epochs=3, learning_rate=1e-3, head_learning_rate=1e-2, batch_size=4, patience=3,
+                                 head_init="random")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -187,16 +189,38 @@ def test_early_stopping_stops_and_restores_the_best_validation_epoch(layer_norm_
     model = build_partial_model(encoder, 2, top_layers=1)
     settings = finetune.FinetuneSettings(epochs=6, learning_rate=1e-3, head_learning_rate=1e-2, patience=1)
     train_losses, val_losses, best = train_partial_model(model, waves, codes, fit, val, settings)
-    assert best == 1 and len(train_losses) == 2 and val_losses[1] > val_losses[0]  # stopped after 1 worse epoch
+    assert best == 0 and len(train_losses) == 1 and val_losses[1] > val_losses[0]  # stopped after 1 worse epoch
     logits = predict_logits(model, waves, val, 4, "cpu")
     restored = -np.mean([np.log(np.exp(row[c] - row.max()) / np.exp(row - row.max()).sum())
                          for row, c in zip(logits, codes[val])])
-    assert restored == pytest.approx(val_losses[0], abs=1e-6)  # epoch 1's weights are back, not epoch 2's
+    assert restored == pytest.approx(val_losses[0], abs=1e-6)  # the starting weights are back, not epoch 1's
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_probe_head_starts_exactly_at_the_frozen_rungs_classifier(layer_norm_dir, n_classes):
+    from audiodiag.features import baseline_pipeline
+    from audiodiag.finetune_model import init_head_from_probe, predict_logits
+
+    encoder = encoders.load_encoder(layer_norm_dir)
+    clips = _tones_and_noise(6) + [make_clip(sine(2000.0 + 100 * i, duration_s=CLIP_S), label="high")
+                                   for i in range(6 if n_classes == 3 else 0)]
+    waves = [c.samples for c in clips]
+    codes = np.searchsorted(sorted({c.label for c in clips}), [c.label for c in clips])
+    held_out = np.arange(2, len(clips), 3)  # every class in both parts
+    fit = np.setdiff1d(np.arange(len(clips)), held_out)
+    assert len(np.unique(codes[held_out])) == len(np.unique(codes[fit])) == n_classes
+    model = build_partial_model(encoder, n_classes, top_layers=1)
+    init_head_from_probe(model, waves, codes, fit, batch_size=4)
+    logits = predict_logits(model, waves, held_out, 4, "cpu")
+    ours = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    frozen = baseline_pipeline(0).fit(encoder.embed([clips[i] for i in fit]), codes[fit])
+    np.testing.assert_allclose(ours, frozen.predict_proba(encoder.embed([clips[i] for i in held_out])), atol=1e-4)
 
 
 def test_cross_validated_loss_falls_and_every_clip_is_predicted_out_of_fold(cv_run):
     clips, labels, folds, result, calls = cv_run
     assert len(result.train_losses) == folds.n_splits == 2 and result.epochs_run == (3, 3)
+    assert [len(v) for v in result.val_losses] == [4, 4]  # before training, then after each epoch
     for losses in result.train_losses:
         assert losses[-1] < 0.85 * losses[0], losses  # separable classes: the training loss must fall
     assert result.predictions.shape == (len(clips),) and set(result.predictions) <= {"noise", "tone"}
