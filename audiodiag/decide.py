@@ -31,12 +31,14 @@ class Decision:
     readiness: Readiness
 
 
-def readiness_for(clips: Sequence[Clip], curve: curves.LearningCurve | None, *, n_splits: int) -> Readiness:
-    """Fine-tuning readiness from audiodiag.finetune's documented rule, for the comparison's fold count."""
+def readiness_for(clips: Sequence[Clip], curve: curves.LearningCurve | None, *, n_splits: int,
+                  group_aware: bool) -> Readiness:
+    """Fine-tuning readiness from audiodiag.finetune's documented rule, for the comparison's folds (the same
+    check `finetune_cross_validated` makes before it trains)."""
     from audiodiag import finetune
 
-    groups = [c.group for c in clips]
-    r = finetune.finetune_readiness([c.label for c in clips], groups if all(g is not None for g in groups) else None,
+    groups = [c.group for c in clips] if group_aware else None
+    r = finetune.finetune_readiness([c.label for c in clips], groups,
                                     learning_curve_slope=None if curve is None else curve.slope_per_doubling,
                                     n_splits=n_splits)
     return Readiness(bool(r.ok), str(r.reason))
@@ -69,7 +71,8 @@ def classification_decision(
     findings = tuple(compare.data_findings(stats, speech, specs, padding=comparison.padding))
     best, _ = _best(comparison)
     readiness = readiness_for(clips, next((c for c in learning if c.name == best), None),
-                              n_splits=comparison.folds.n_splits)
+                              n_splits=comparison.folds.n_splits,
+                              group_aware=comparison.folds.strategy == "StratifiedGroupKFold")
     note = classification_note(dataset_name, comparison, curves=learning, audit=audit, findings=findings,
                                readiness=readiness)
     return Decision(note, comparison, learning, audit, findings, readiness)
