@@ -206,3 +206,64 @@ def loss_curves_figure(losses: Sequence[Sequence[float]], *, title: str = "Fine-
                                  name=f"fold {fold}"))
     fig.update_layout(title=title, xaxis_title="epoch", yaxis_title="training loss (cross-entropy)", height=320)
     return fig
+
+
+# ---------------------------------------------------------------- embedding maps (Embeddings page)
+
+MAX_LEGEND_VALUES = 20  # more distinct colour values than this: one trace, no legend
+MAP_MARKER_PX = 8
+MAP_MARKER_PX_MANY = 5  # above MAP_MANY_POINTS clips
+MAP_MANY_POINTS = 500
+SELECTED_COLOUR = "#000000"
+
+
+def _number_first(text: str) -> tuple:
+    """Sort key: numbers in numeric order (8000 before 16000), then text."""
+    try:
+        return (0, float(text), "")
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def embedding_map_figure(coordinates: np.ndarray, *, names: Sequence[str], labels: Sequence, colour_values: Sequence,
+                         colour_name: str, categorical: bool, title: str, selected: int | None = None) -> go.Figure:
+    """A 2-D map of one space, a point per clip, coloured by `colour_values`.
+
+    Categorical colours get one trace per value (a legend), numbers a colour bar. Hover shows the file name,
+    label and colour value, escaped (plotly renders hover text as HTML). customdata[0] of every point is its
+    clip index, so a selection event says which clip was picked. `selected` rings that clip.
+    """
+    xy = np.asarray(coordinates, dtype=np.float64)
+    n = len(xy)
+    size = MAP_MARKER_PX if n <= MAP_MANY_POINTS else MAP_MARKER_PX_MANY
+    shown = [_plain("—" if v is None or (isinstance(v, float) and v != v) else
+                    (f"{v:.3g}" if isinstance(v, float) else v)) for v in colour_values]
+    custom = [[i, _plain(names[i]), _plain(labels[i]), shown[i]] for i in range(n)]
+    hover = (f"%{{customdata[1]}}<br>label: %{{customdata[2]}}<br>{_plain(colour_name)}: %{{customdata[3]}}"
+             "<extra></extra>")
+    fig = go.Figure()
+    values = [str(v) for v in colour_values]
+    distinct = sorted(set(values), key=_number_first)
+    if categorical and len(distinct) <= MAX_LEGEND_VALUES:
+        for value in distinct:
+            idx = [i for i in range(n) if values[i] == value]
+            fig.add_trace(go.Scatter(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=_plain(value),
+                                     customdata=[custom[i] for i in idx], hovertemplate=hover,
+                                     marker={"size": size}))
+    else:
+        colour = ([distinct.index(v) for v in values] if categorical else
+                  [float("nan") if v is None else float(v) for v in colour_values])
+        marker = {"size": size, "color": colour, "colorscale": "Turbo" if categorical else "Viridis",
+                  "showscale": not categorical, "colorbar": {"title": _plain(colour_name)}}
+        fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=_plain(colour_name),
+                                 customdata=custom, hovertemplate=hover, marker=marker, showlegend=False))
+    if selected is not None and 0 <= selected < n:
+        fig.add_trace(go.Scatter(x=[xy[selected, 0]], y=[xy[selected, 1]], mode="markers", name="selected",
+                                 customdata=[custom[selected]], hovertemplate=hover,
+                                 marker={"size": 3 * size, "symbol": "circle-open",
+                                         "line": {"width": 2, "color": SELECTED_COLOUR}}))
+    fig.update_layout(title=_plain(title), height=FIGURE_HEIGHT_PX + 200, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis={"title": "UMAP 1", "showticklabels": False},
+                      yaxis={"title": "UMAP 2", "showticklabels": False}, legend={"title": _plain(colour_name)},
+                      clickmode="event+select")
+    return fig

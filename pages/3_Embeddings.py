@@ -1,7 +1,221 @@
-"""Embeddings: UMAP clusters and retrieval quality, baseline vs encoder (issue #5)."""
+"""Embeddings: is a space good to search in, and does it cluster by label or by speaker, source, rate, length?"""
+import json
+
+import pandas as pd
 import streamlit as st
 
+from audiodiag import duplicates, encoders, plots, projection, retrieval, spaces
+from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
-st.title("Embeddings")
-common.coming_soon(5, "UMAP clusters and retrieval quality, baseline vs encoder")
+REQUEST_KEY = "embeddings_request"  # session_state: the settings of the last "Compute" press
+QUERY_KEY = "embeddings_query"
+COLOURS = {"label": True, "group": True, "sample rate (Hz)": True, "duration (s)": False, "speech fraction": False}
+MAX_TOP_K = 20
+MAX_N_NEIGHBORS = 100
+
+st.title("Embeddings: clusters and retrieval, baseline vs encoders")
+data = common.dataset_picker()
+common.show_failures(data.failures)
+if not data.clips:
+    st.info("No clips yet: pick a bundled sample set or drop a zip with one sub-folder per class in the sidebar.")
+    st.stop()
+if len(data.clips) < projection.MIN_CLIPS:
+    shown = ", ".join(common.md_escape(c.name) for c in data.clips)
+    st.info(f"Only {len(data.clips)} clip(s) loaded ({shown}): maps and retrieval need at least "
+            f"{projection.MIN_CLIPS}. Add clips in the sidebar.")
+    st.stop()
+
+clips = data.clips
+names = [c.name for c in clips]
+has_groups = all(c.group is not None for c in clips)
+labelled = all(c.label is not None for c in clips) and len({c.label for c in clips}) >= 2
+
+# ---------------------------------------------------------------- settings (defaults: the Compare page's)
+compare_settings = common.compare_page_settings(data)
+request = st.session_state.get(REQUEST_KEY)
+current = request or {"spaces": compare_settings["spaces"], "padding_s": compare_settings["padding_s"],
+                      "n_neighbors": projection.DEFAULT_N_NEIGHBORS, "min_dist": projection.DEFAULT_MIN_DIST}
+chosen_before = [s for s in current["spaces"] if not spaces.is_baseline(s)]
+hub_names = [n for n, s in encoders.CATALOGUE.items() if s.encoder_id and n not in encoders.BUNDLED]
+options = list(dict.fromkeys([*encoders.BUNDLED, *hub_names, *chosen_before]))
+median_s = float(pd.Series([c.duration_s for c in clips]).median())
+with st.form("embeddings_settings"):
+    st.subheader("Settings")
+    st.caption("Defaults are the Compare page's encoders and padding, so its cached vectors are reused.")
+    left, right = st.columns(2)
+    chosen = left.multiselect("Frozen encoders (the spectral baseline is always shown)", options,
+                              default=chosen_before, key="embeddings_encoders",
+                              help="Bundled encoders work offline. The others download from the Hugging Face hub.")
+    custom = left.text_input("Another Hugging Face model id or local folder", key="embeddings_custom",
+                             placeholder="facebook/wav2vec2-base or /models/my-wav2vec2")
+    policy = left.radio("Padding policy", ["none", "pad or trim"], horizontal=True, key="embeddings_padding",
+                        index=0 if current["padding_s"] is None else 1)
+    pad_s = left.number_input("Pad or trim to (s)", min_value=0.05, max_value=600.0, step=0.25, key="embeddings_pad_s",
+                              value=float(current["padding_s"] or round(median_s, 2)))
+    n_neighbors = right.slider("UMAP n_neighbors", projection.MIN_NEIGHBORS, MAX_N_NEIGHBORS,
+                               value=int(current["n_neighbors"]), key="embeddings_n_neighbors",
+                               help="Small: local structure (tight little clusters). Large: the global layout.")
+    min_dist = right.slider("UMAP min_dist", 0.0, projection.MAX_MIN_DIST, value=float(current["min_dist"]), step=0.05,
+                            key="embeddings_min_dist", help="How tightly points may pack in the map.")
+    submitted = st.form_submit_button("Compute maps and retrieval", type="primary")
+
+wanted = {"spaces": list(dict.fromkeys([spaces.BASELINE, *chosen] + ([custom.strip()] if custom.strip() else []))),
+          "padding_s": float(pad_s) if policy == "pad or trim" else None, "n_neighbors": int(n_neighbors),
+          "min_dist": float(min_dist)}
+if submitted:
+    st.session_state[REQUEST_KEY] = request = wanted
+auto = "compare_request" in st.session_state or len(clips) <= common.EMBEDDINGS_AUTO_RUN_MAX_CLIPS
+if not (request or auto):
+    st.info(f"{len(clips)} clips: press **Compute maps and retrieval** (encoder vectors are cached on disk; a "
+            "Compare run with the same settings makes this fast).")
+    st.stop()
+run = request or wanted
+
+# ---------------------------------------------------------------- vectors and maps
+layer = compare_settings["layer"]
+features = tuple(compare_settings["features"])
+vectors, maps, problems = [], [], []
+with st.status("Vectors and UMAP maps ...", expanded=False) as status:
+    for name in run["spaces"]:
+        try:
+            v = common.space_vectors(data, name, padding_s=run["padding_s"],
+                                     layer=None if spaces.is_baseline(name) else layer, feature_settings=features)
+            status.update(label=f"UMAP of {common.md_escape(name)} ...")
+            maps.append(common.umap_projection(v, n_neighbors=run["n_neighbors"], min_dist=run["min_dist"]))
+            vectors.append(v)
+        except AudioDiagError as e:
+            problems.append(f"{name}: {e}")
+    status.update(label=f"{len(vectors)} space(s) ready", state="complete")
+for problem in problems:
+    st.error(common.md_escape(problem))
+if not vectors:
+    st.stop()
+st.caption(common.md_escape(f"Padding: {spaces.PaddingPolicy(run['padding_s']).label}. Every space is standardised "
+                            "(each dimension z-scored over these clips) and compared by cosine similarity."))
+
+# ---------------------------------------------------------------- retrieval
+st.subheader("Retrieval quality (leave-one-out, cosine)")
+exclude = st.toggle("Exclude same-group neighbours", key="embeddings_exclude_group", disabled=not has_groups,
+                    help="A speaker's other takes (or other cuts of one source recording) are removed from each "
+                         "query's candidates, so they cannot count as retrieval success." if has_groups else
+                    "Needs a group per clip (groups.csv / labels.csv: path,label,group).") and has_groups
+results = []
+if labelled:
+    results = [common.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
+    st.dataframe(common.retrieval_table(results), hide_index=True, width="stretch")
+    for sentence in retrieval.reading(results):
+        st.markdown(common.md_escape(sentence))
+    st.caption(f"Every clip is a query once; the other clips are ranked by cosine similarity. precision@1: the "
+               f"nearest has the query's label; precision@{retrieval.PRECISION_K}: share of the "
+               f"{retrieval.PRECISION_K} nearest with it; mAP: mean average precision of the whole ranking; kNN "
+               f"accuracy: a vote of the {retrieval.KNN_K} nearest. 95 % bootstrap CIs over queries. Silhouette "
+               "(cosine, -1 to 1): how well labels (or groups) form separate clusters.")
+else:
+    st.info("Retrieval quality needs a label per clip and at least two classes (one sub-folder per class, or "
+            "labels.csv with path,label,group). The maps and neighbours below still work.")
+
+# ---------------------------------------------------------------- maps
+st.subheader("UMAP maps")
+colour = st.selectbox("Colour by", list(COLOURS), key="embeddings_colour",
+                      help="Recolouring reuses the cached maps. Clusters by group, rate or duration instead of by "
+                           "label mean the space encodes that.")
+if colour == "label":
+    values = [c.label if c.label is not None else "—" for c in clips]
+elif colour == "group":
+    values = [c.group if c.group is not None else "—" for c in clips]
+elif colour == "sample rate (Hz)":
+    values = [c.original_sample_rate_hz for c in clips]
+elif colour == "duration (s)":
+    values = [c.duration_s for c in clips]
+else:
+    values = [s.speech_fraction for s in common.analyse(data).stats]
+if st.session_state.get(QUERY_KEY) not in names:  # first visit, or another dataset since
+    st.session_state[QUERY_KEY] = names[0]
+query = names.index(st.session_state[QUERY_KEY])
+labels = [c.label if c.label is not None else "—" for c in clips]
+picked = None
+for row_start in range(0, len(vectors), 2):
+    for offset, col in enumerate(st.columns(2)[:len(vectors) - row_start]):
+        i = row_start + offset
+        figure = plots.embedding_map_figure(maps[i].coordinates, names=names, labels=labels, colour_values=values,
+                                            colour_name=colour, categorical=COLOURS[colour], title=vectors[i].space,
+                                            selected=query)
+        event = col.plotly_chart(figure, width="stretch", on_select="rerun", selection_mode="points",
+                                 key=f"embeddings_map_{i}")
+        index = common.selected_clip(event)
+        if index is not None and index != query:
+            picked = index
+st.caption(f"Click a point to make it the query of the neighbour browser below (ringed in every map). UMAP: "
+           f"n_neighbors {maps[0].n_neighbors}, min_dist {maps[0].min_dist:g}, cosine, random_state "
+           f"{maps[0].random_state}. A map is for looking; distances between far-apart clusters mean little.")
+if picked is not None:
+    st.session_state[QUERY_KEY] = names[picked]
+    st.rerun()
+
+# ---------------------------------------------------------------- neighbour browser
+st.subheader("Nearest neighbours")
+left, right = st.columns([3, 1])
+query_name = left.selectbox("Query clip", names, key=QUERY_KEY)
+top_k = right.slider("Neighbours per space", 1, MAX_TOP_K, retrieval.KNN_K, key="embeddings_top_k")
+query = names.index(query_name)
+clip = clips[query]
+st.markdown(f"**{common.md_escape(clip.name)}**: label {common.md_escape(str(clip.label))}, group "
+            f"{common.md_escape(str(clip.group))}, {clip.duration_s:.2f} s")
+common.play(clip)
+groups = [c.group for c in clips] if has_groups else None
+for col, v in zip(st.columns(len(vectors)), vectors):
+    found = retrieval.neighbours(v.vectors, query, k=top_k, groups=groups, exclude_same_group=exclude)
+    col.markdown(f"**{common.md_escape(v.space)}**")
+    col.dataframe(pd.DataFrame([{
+        "rank": nb.rank, "file": clips[nb.index].name, "label": clips[nb.index].label,
+        "same label": clips[nb.index].label == clip.label, "group": clips[nb.index].group,
+        "cosine distance": round(nb.cosine_distance, 4)} for nb in found]), hide_index=True, width="stretch")
+    for nb in found:
+        other = clips[nb.index]
+        col.caption(f"{nb.rank}. {common.md_escape(other.name)} ({common.md_escape(str(other.label))}), distance "
+                    f"{nb.cosine_distance:.3f}")
+        with col:
+            common.play(other)
+
+# ---------------------------------------------------------------- duplicates and leakage
+st.subheader("Duplicates and leakage")
+exact = common.exact_duplicates(clips)
+near = {v.space: common.near_duplicates(v, exact) for v in vectors}
+try:
+    folds = duplicates.comparison_folds(clips, n_splits=compare_settings["n_splits"],
+                                        group_aware=compare_settings["group_aware"])
+    st.caption(common.md_escape(f"Checked against the Compare page's folds: {folds.note}"))
+except AudioDiagError as e:
+    folds = None
+    st.info(f"No cross-validation folds for these clips ({common.md_escape(str(e))}); duplicates are listed "
+            "without the split check.")
+findings = duplicates.leakage_findings(clips, folds, exact=exact, near=near)
+if findings:
+    common.show_findings(findings)
+else:
+    st.success(f"No identical clips, no near-duplicates (cosine ≥ {duplicates.NEAR_DUPLICATE_COSINE:g}) in any space"
+               + (", and no group on both sides of a split." if folds is not None else "."))
+pairs = duplicates.exact_pairs(exact)
+if pairs:
+    with st.expander(f"Identical clips: {len(pairs)} pair(s)"):
+        st.dataframe(common.duplicate_pairs_table(data, pairs, folds), hide_index=True, width="stretch")
+for space, found in near.items():
+    if found.n_pairs:
+        with st.expander(f"{common.md_escape(space)}: {found.n_pairs} near-duplicate pair(s) (cosine ≥ "
+                         f"{found.threshold:g})"):
+            st.dataframe(common.duplicate_pairs_table(data, found.pairs, folds), hide_index=True, width="stretch")
+st.caption(f"Identical: the same decoded audio (sample rate and every sample), whatever the file names. "
+           f"Near-duplicate: cosine similarity ≥ {duplicates.NEAR_DUPLICATE_COSINE:g} of standardised vectors in a "
+           "space; this catches close copies (re-quantised, re-levelled) and clips that a space cannot tell apart.")
+
+with st.expander("Settings (to reproduce these maps and numbers)"):
+    record = {"maps": {v.space: m.settings for v, m in zip(vectors, maps)},
+              "retrieval": {"metric": "cosine of standardised vectors", "leave_one_out": True,
+                            "exclude_same_group": exclude, "precision_k": retrieval.PRECISION_K,
+                            "knn_k": retrieval.KNN_K, "n_boot": results[0].n_boot if results else None},
+              "near_duplicate_cosine": duplicates.NEAR_DUPLICATE_COSINE,
+              "spaces": {v.space: v.settings for v in vectors}}
+    st.json(record)
+    st.download_button("Download settings (JSON)", json.dumps(record, indent=2, default=str),
+                       file_name="embeddings_settings.json", mime="application/json")

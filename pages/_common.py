@@ -389,3 +389,136 @@ def finetune_run(data: Dataset, request: dict, folds):
 
     return _finetune(data.clips, json.dumps(request, sort_keys=True), tuple(int(f) for f in folds.fold_of_sample),
                      folds)
+
+
+# ---------------------------------------------------------------- embeddings (Embeddings page)
+
+EMBEDDINGS_AUTO_RUN_MAX_CLIPS = 500  # without a Compare run, larger datasets wait for the button
+
+
+def vectors_digest(vectors: np.ndarray) -> str:
+    """Content hash of a vector matrix (dtype, shape and every value): the cache key of what is computed on it."""
+    import hashlib
+
+    array = np.ascontiguousarray(vectors)
+    digest = hashlib.blake2b(f"{array.dtype}{array.shape}".encode(), digest_size=16)
+    digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _umap(digest: str, n_neighbors: int, min_dist: float, n_epochs: int | None, _vectors: np.ndarray):
+    from audiodiag import projection
+
+    return projection.umap_2d(_vectors, n_neighbors=n_neighbors, min_dist=min_dist, n_epochs=n_epochs)
+
+
+def umap_projection(vectors: spaces.SpaceVectors, *, n_neighbors: int, min_dist: float, n_epochs: int | None = None):
+    """UMAP map of one space, cached on the vectors' content hash and the UMAP settings only: colouring the
+    map differently reuses it. Raises AudioDiagError (too few clips) for the page to show."""
+    return _umap(vectors_digest(vectors.vectors), int(n_neighbors), float(min_dist), n_epochs, vectors.vectors)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _retrieval(digest: str, space: str, labels: tuple, groups: tuple | None, exclude_same_group: bool, n_boot: int,
+               _vectors: np.ndarray):
+    from audiodiag import retrieval
+
+    return retrieval.retrieval_metrics(_vectors, list(labels), groups=None if groups is None else list(groups),
+                                       exclude_same_group=exclude_same_group, n_boot=n_boot, space=space)
+
+
+def retrieval_metrics(data: Dataset, vectors: spaces.SpaceVectors, *, exclude_same_group: bool = False,
+                      n_boot: int = 1000):
+    """Leave-one-out retrieval metrics of one space on the sidebar dataset, cached (vectors' hash + settings).
+    Groups are used when every clip has one."""
+    groups = tuple(c.group for c in data.clips)
+    return _retrieval(vectors_digest(vectors.vectors), vectors.space, tuple(c.label for c in data.clips),
+                      groups if all(g is not None for g in groups) else None, bool(exclude_same_group), int(n_boot),
+                      vectors.vectors)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
+def exact_duplicates(clips: tuple[Clip, ...]) -> list[tuple[int, ...]]:
+    """Groups of clips with identical decoded audio (audiodiag.duplicates), cached per dataset."""
+    from audiodiag import duplicates
+
+    return duplicates.exact_duplicates(clips)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _near_duplicates(digest: str, space: str, exact: tuple, _vectors: np.ndarray):
+    from audiodiag import duplicates
+
+    return duplicates.near_duplicates(_vectors, space=space, exact=exact)
+
+
+def near_duplicates(vectors: spaces.SpaceVectors, exact: Sequence[tuple[int, ...]]):
+    """Near-duplicate pairs in one space (cosine ≥ duplicates.NEAR_DUPLICATE_COSINE), exact ones left out; cached."""
+    return _near_duplicates(vectors_digest(vectors.vectors), vectors.space, tuple(map(tuple, exact)), vectors.vectors)
+
+
+def compare_page_settings(data: Dataset) -> dict:
+    """The Compare page's choices, read only: its last run ("compare_request"), else its widgets' current values,
+    else its defaults. Keys: spaces (baseline first), padding_s, layer, features, n_splits, group_aware."""
+    request = st.session_state.get("compare_request")
+    if request:
+        return {"spaces": list(request["spaces"]), "padding_s": request.get("padding_s"),
+                "layer": request.get("layer"), "features": list(request.get("features") or []),
+                "n_splits": int(request.get("n_splits", 5)), "group_aware": bool(request.get("group_aware", True))}
+    state = st.session_state
+    chosen = list(state.get("compare_encoders", [encoders.WHISPER_UNPADDED]))
+    custom = str(state.get("compare_custom", "") or "").strip()
+    median_s = float(np.median([c.duration_s for c in data.clips])) if data.clips else 1.0
+    padded = state.get("compare_padding", "none") == "pad or trim"
+    layer = state.get("compare_layer", -1)
+    return {"spaces": list(dict.fromkeys([spaces.BASELINE, *chosen, *([custom] if custom else [])])),
+            "padding_s": float(state.get("compare_pad_s", round(median_s, 2))) if padded else None,
+            "layer": None if layer in (None, -1) else int(layer), "features": [],
+            "n_splits": int(state.get("compare_folds", 5)), "group_aware": bool(state.get("compare_groups", True))}
+
+
+def selected_clip(event) -> int | None:
+    """The clip index picked in a plotly selection event (customdata[0] of the first point), or None."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    for point in points or []:
+        custom = point.get("customdata")
+        if custom:
+            return int(custom[0])
+    return None
+
+
+def retrieval_table(results) -> pd.DataFrame:
+    """One row per space: the leave-one-out retrieval metrics with 95 % CIs, silhouettes and the group pull."""
+    def number(value: float):
+        return None if value != value else round(value, 3)
+
+    return pd.DataFrame([{
+        "space": r.space,
+        "precision@1 [95% CI]": _with_ci(r.precision_at_1),
+        "precision@5 [95% CI]": _with_ci(r.precision_at_5),
+        "mAP [95% CI]": _with_ci(r.mean_average_precision),
+        "kNN accuracy [95% CI]": _with_ci(r.knn_accuracy),
+        "silhouette (labels)": number(r.silhouette),
+        "silhouette (groups)": number(r.group_silhouette),
+        "nearest is own group": number(r.same_group_at_1),
+        "own group by chance": number(r.same_group_chance),
+        "queries scored": f"{r.n_scored} of {r.n_clips}",
+    } for r in results])
+
+
+def duplicate_pairs_table(data: Dataset, pairs, folds) -> pd.DataFrame:
+    """Duplicate pairs with both files' label and group, the cosine and (with folds) the fold of each."""
+    rows = []
+    for p in pairs:
+        a, b = data.clips[p.first], data.clips[p.second]
+        row = {"file": a.name, "other file": b.name, "cosine": round(p.cosine, 4), "labels": f"{a.label} / {b.label}",
+               "groups": f"{a.group} / {b.group}"}
+        if folds is not None:
+            fa, fb = int(folds.fold_of_sample[p.first]) + 1, int(folds.fold_of_sample[p.second]) + 1
+            row.update({"folds": f"{fa} / {fb}", "both sides of a split": fa != fb})
+        rows.append(row)
+    return pd.DataFrame(rows)

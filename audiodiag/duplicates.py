@@ -1,0 +1,186 @@
+"""Duplicates and leakage: identical clips, near-identical clips, and clips that cross cross-validation folds.
+
+A copy of a clip in the training part of a fold and the other copy in its test part inflates every score
+(the model has heard the test clip); in retrieval, each copy is the other's nearest neighbour. The same
+holds, more weakly, for clips of one speaker or source recording. The folds checked are the Compare page's
+(`comparison_folds` builds them exactly as `compare.compare` does), so a warning here is about that table.
+
+- exact duplicates: identical decoded audio (sample rate and every sample), whatever the file names;
+- near-duplicates: cosine similarity of standardised vectors ≥ NEAR_DUPLICATE_COSINE in a space.
+
+>>> exact_duplicates(clips)                           # [(3, 17)]: clips 3 and 17 are the same audio
+>>> leakage_findings(clips, comparison_folds(clips), exact=exact_duplicates(clips))
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from audiodiag import evaluate
+from audiodiag.errors import AudioDiagError
+from audiodiag.retrieval import QUERY_BLOCK_ELEMENTS, prepare
+from audiodiag.types import Clip, Finding
+
+# Cosine similarity (standardised vectors, as on the page) at or above which two clips count as near-duplicates.
+# Measured on the bundled sets in the baseline, speech_embedding and Whisper spaces: copies re-quantised by ±1 LSB
+# or at 80 % gain score 0.92-1.00, mostly ≥ 0.99; resampled, noisier or 50-ms-shifted copies can score far lower,
+# so only close copies are caught. Distinct clips reach 0.93-0.99, except takes by two espeak voices that are
+# nearly the same voice (0.997 in speech_embedding) - which are worth hearing too.
+NEAR_DUPLICATE_COSINE = 0.99
+MAX_PAIRS = 1000  # near-duplicate pairs kept per space, most similar first (the count is always exact)
+MAX_NAMED = 5  # files named in one warning
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    first: int  # clip indices, first < second
+    second: int
+    cosine: float  # 1.0 for exact duplicates
+
+
+@dataclass(frozen=True)
+class NearDuplicates:
+    space: str
+    pairs: tuple[DuplicatePair, ...]  # most similar first, at most MAX_PAIRS
+    n_pairs: int  # all pairs at or above the threshold
+    threshold: float
+
+
+def audio_hash(clip: Clip) -> str:
+    """Hash of the decoded audio: equal for identical audio in differently named (or differently tagged) files."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(str(clip.sample_rate_hz).encode())
+    digest.update(np.ascontiguousarray(clip.samples, dtype=np.float32).tobytes())
+    return digest.hexdigest()
+
+
+def exact_duplicates(clips: Sequence[Clip]) -> list[tuple[int, ...]]:
+    """Groups (≥ 2 clip indices, ascending) of clips with identical decoded audio, in order of first index."""
+    seen: dict[str, list[int]] = {}
+    for i, clip in enumerate(clips):
+        seen.setdefault(audio_hash(clip), []).append(i)
+    return [tuple(members) for members in seen.values() if len(members) > 1]
+
+
+def exact_pairs(groups: Sequence[tuple[int, ...]]) -> list[DuplicatePair]:
+    """Every pair inside each group of exact duplicates."""
+    return [DuplicatePair(a, b, 1.0) for g in groups for i, a in enumerate(g) for b in g[i + 1:]]
+
+
+def near_duplicates(vectors: np.ndarray, *, threshold: float = NEAR_DUPLICATE_COSINE, space: str = "",
+                    exact: Sequence[tuple[int, ...]] = (), standardise: bool = True) -> NearDuplicates:
+    """Pairs of clips whose cosine similarity is ≥ `threshold`, in blocks of the similarity matrix.
+
+    Pairs that are exact duplicates (`exact`, from `exact_duplicates`) are left out: they are reported as such.
+    """
+    if not -1 <= threshold <= 1:
+        raise AudioDiagError(f"threshold={threshold}; a cosine similarity threshold lies in [-1, 1] "
+                         f"(near-duplicates: {NEAR_DUPLICATE_COSINE})")
+    x = prepare(vectors, standardise=standardise)
+    n = len(x)
+    skip = {(p.first, p.second) for p in exact_pairs(exact)}
+    rows_per_block = max(1, QUERY_BLOCK_ELEMENTS // n)
+    firsts, seconds, values = [], [], []
+    for start in range(0, n, rows_per_block):
+        sims = x[start:start + rows_per_block] @ x.T
+        i, j = np.nonzero(sims >= threshold)
+        keep = j > i + start  # each pair once, never a clip with itself
+        firsts.append(i[keep] + start)
+        seconds.append(j[keep])
+        values.append(sims[i[keep], j[keep]])
+    first, second, cosine = (np.concatenate(v) for v in (firsts, seconds, values))
+    pairs = [DuplicatePair(int(a), int(b), float(c)) for a, b, c in zip(first, second, cosine)
+             if (int(a), int(b)) not in skip]
+    pairs.sort(key=lambda p: (-p.cosine, p.first, p.second))
+    return NearDuplicates(space, tuple(pairs[:MAX_PAIRS]), len(pairs), float(threshold))
+
+
+def comparison_folds(clips: Sequence[Clip], *, n_splits: int = 5, group_aware: bool = True,
+                     seed: int = 0) -> evaluate.Folds:
+    """The folds `compare.compare` uses for these clips and settings (group-aware when asked and every clip
+    has a group). Raises AudioDiagError when the clips cannot be split (see `evaluate.make_folds`)."""
+    labels = [c.label for c in clips]
+    groups = [c.group for c in clips]
+    use_groups = group_aware and all(g is not None for g in groups)
+    return evaluate.make_folds(labels, groups if use_groups else None, n_splits=n_splits, seed=seed)
+
+
+def _names(clips: Sequence[Clip], pairs: Sequence[DuplicatePair], fold_of: np.ndarray | None) -> str:
+    shown = []
+    for p in pairs[:MAX_NAMED]:
+        text = f"{clips[p.first].name} and {clips[p.second].name}"
+        if p.cosine < 1:
+            text += f" (cosine {p.cosine:.3f})"
+        if fold_of is not None:
+            text += f" (folds {fold_of[p.first] + 1} and {fold_of[p.second] + 1})"
+        shown.append(text)
+    more = f" and {len(pairs) - MAX_NAMED} more" if len(pairs) > MAX_NAMED else ""
+    return "; ".join(shown) + more
+
+
+def leakage_findings(clips: Sequence[Clip], folds: evaluate.Folds | None, *, exact: Sequence[tuple[int, ...]] = (),
+                     near: Mapping[str, NearDuplicates] | None = None) -> list[Finding]:
+    """Warnings for duplicates (exact, and near in each space) and groups that the folds split.
+
+    folds: the comparison's folds (`comparison_folds`); None when the clips cannot be split (only the
+    duplicates themselves are reported then).
+    """
+    fold_of = None if folds is None else folds.fold_of_sample
+    split = f"the {folds.n_splits} {folds.strategy} folds of the Compare page" if folds is not None else ""
+    fix_copies = ("delete all but one copy, or give the copies one group in groups.csv / labels.csv (path,label,group) "
+                  "so group-aware folds keep them together")
+    out: list[Finding] = []
+    pairs = exact_pairs(exact)
+    across = [p for p in pairs if fold_of is not None and fold_of[p.first] != fold_of[p.second]]
+    if across:
+        out.append(Finding("duplicate_across_folds", "warning", (
+            f"{len(across)} pair(s) of identical clips are on both sides of {split}: "
+            f"{_names(clips, across, fold_of)}. Expected: no clip in both the training and the test part of a fold; "
+            f"as it is, scores are inflated. Fix: {fix_copies}."), _files(clips, across)))
+    elif pairs:
+        out.append(Finding("duplicate_clips", "info", (
+            f"{len(pairs)} pair(s) of identical clips: {_names(clips, pairs, None)}. They stay in one fold here, but "
+            "each copy is the other's nearest neighbour, which flatters retrieval scores. Fix: delete all but one "
+            "copy."), _files(clips, pairs)))
+    conflicts = [p for p in pairs if clips[p.first].label != clips[p.second].label]
+    if conflicts:
+        out.append(Finding("duplicate_label_conflict", "warning", (
+            f"{len(conflicts)} pair(s) of identical clips have different labels: "
+            + "; ".join(f"{clips[p.first].name} ({clips[p.first].label}) and {clips[p.second].name} "
+                        f"({clips[p.second].label})" for p in conflicts[:MAX_NAMED])
+            + (f" and {len(conflicts) - MAX_NAMED} more" if len(conflicts) > MAX_NAMED else "")
+            + ". Expected: one label per sound. Fix: correct the label or delete the wrong copy."),
+            _files(clips, conflicts)))
+    for space, found in (near or {}).items():
+        near_across = [p for p in found.pairs if fold_of is not None and fold_of[p.first] != fold_of[p.second]]
+        if near_across:
+            out.append(Finding("near_duplicate_across_folds", "warning", (
+                f"{space}: {len(near_across)} pair(s) of near-duplicates (cosine ≥ {found.threshold:g}) are on both "
+                f"sides of {split}: {_names(clips, near_across, fold_of)}. Expected: no near-copy of a test clip in "
+                f"training. Fix: listen to them; if they are copies, {fix_copies}."), _files(clips, near_across)))
+    if folds is not None and all(c.group is not None for c in clips):
+        out.extend(_split_groups(clips, fold_of, split))
+    return out
+
+
+def _split_groups(clips: Sequence[Clip], fold_of: np.ndarray, split: str) -> list[Finding]:
+    folds_of_group: dict[str, set[int]] = {}
+    for clip, fold in zip(clips, fold_of):
+        folds_of_group.setdefault(str(clip.group), set()).add(int(fold) + 1)
+    spread = {g: sorted(f) for g, f in folds_of_group.items() if len(f) > 1}
+    if not spread:
+        return []
+    shown = "; ".join(f"{g!r}: folds {', '.join(map(str, f))}" for g, f in list(spread.items())[:MAX_NAMED])
+    more = f" and {len(spread) - MAX_NAMED} more" if len(spread) > MAX_NAMED else ""
+    files = tuple(c.name for c in clips if str(c.group) in spread)
+    return [Finding("group_across_folds", "warning", (
+        f"{len(spread)} of {len(folds_of_group)} groups have clips on both sides of {split}: {shown}{more}. "
+        "Expected: each speaker / source in one fold, so the score says how the model does on new ones. Fix: "
+        "tick 'Keep groups apart (group-aware folds)' on the Compare page."), files)]
+
+
+def _files(clips: Sequence[Clip], pairs: Sequence[DuplicatePair]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(clips[i].name for p in pairs for i in (p.first, p.second)))

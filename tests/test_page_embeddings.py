@@ -1,0 +1,155 @@
+"""AppTest: the Embeddings page on bundled data (baseline + Whisper unpadded) and on unlabelled uploads."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import sine, wav_bytes
+from streamlit.testing.v1 import AppTest
+
+from audiodiag import encoders, plots, projection, samples, spaces
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/3_Embeddings.py"
+TIMEOUT_S = 300
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIODIAG_CACHE_DIR", str(tmp_path / "embeddings"))
+
+
+@pytest.fixture
+def umap_calls(monkeypatch) -> list[int]:
+    """Counts every UMAP the page computes (the real one runs); the page's UMAP cache starts empty."""
+    from pages import _common as common
+
+    calls: list[int] = []
+    real = projection.umap_2d
+
+    def counted(*args, **kwargs):
+        calls.append(len(args[0]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(projection, "umap_2d", counted)
+    common._umap.clear()
+    yield calls
+    common._umap.clear()
+
+
+def _page(sample_set: str | None = None, *, before=None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    if sample_set:
+        at.sidebar.selectbox(key="sample_set").set_value(sample_set).run()
+    if before:
+        before(at)
+    at.switch_page(PAGE).run()
+    _ok(at)
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _maps(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _neighbour_tables(at: AppTest) -> list:
+    return [d.value for d in at.dataframe if "cosine distance" in d.value.columns]
+
+
+@pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds missing")
+def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_cache(umap_calls):
+    at = _page("sounds")
+    assert [m["layout"]["title"]["text"] for m in _maps(at)] == [spaces.BASELINE, encoders.WHISPER_UNPADDED]
+    assert umap_calls == [60, 60]  # one map per space, all 60 clips
+    table = at.dataframe[0].value
+    assert list(table["space"]) == [spaces.BASELINE, encoders.WHISPER_UNPADDED]
+    assert list(table["queries scored"]) == ["60 of 60"] * 2  # 12 clips per class: every query has relevant ones
+    assert all(v.count("[") == 1 and float(v.split()[0]) <= 1 for v in table["precision@1 [95% CI]"])
+    reading = " ".join(m.value for m in at.markdown)
+    assert "retrieves the same class at rank 1 for" in reading and "vs" in reading
+
+    tables = _neighbour_tables(at)
+    query = at.selectbox(key="embeddings_query").value
+    assert query == "chirp/chirp_0.wav" and len(tables) == 2
+    for t in tables:
+        assert len(t) == 5 and query not in set(t["file"])
+        assert list(t["cosine distance"]) == sorted(t["cosine distance"])
+    assert len(at.get("audio")) == 1 + 2 * 5  # the query and every neighbour
+
+    first_map = _maps(at)[0]["data"]
+    assert len(first_map) == 5 + 1  # a trace per label and the ringed query
+    at.selectbox(key="embeddings_colour").set_value("group").run()
+    _ok(at)
+    assert len(_maps(at)[0]["data"]) == 15 + 1  # 15 source recordings
+    at.selectbox(key="embeddings_colour").set_value("duration (s)").run()
+    _ok(at)
+    assert umap_calls == [60, 60]  # recolouring never recomputed a map
+
+    at.toggle(key="embeddings_exclude_group").set_value(True).run()
+    _ok(at)
+    assert at.dataframe[0].value["nearest is own group"].isna().all()
+    for t in _neighbour_tables(at):
+        assert "chirp_src0" not in set(t["group"])  # the query's own source recording is left out
+    at.selectbox(key="embeddings_query").set_value("hum/hum_5.wav").run()
+    _ok(at)
+    assert all("hum/hum_5.wav" not in set(t["file"]) for t in _neighbour_tables(at))
+    assert umap_calls == [60, 60]
+    assert "compare_request" not in at.session_state and "compare_encoders" not in at.session_state
+
+
+@pytest.mark.skipif("spoken_digits" not in samples.list_sample_sets(), reason="bundled spoken_digits missing")
+def test_defaults_follow_the_compare_pages_last_run(umap_calls):
+    def compared(at: AppTest) -> None:  # what a Compare run leaves in the session
+        at.session_state["compare_request"] = {
+            "spaces": [spaces.BASELINE, encoders.SPEECH_EMBEDDING], "n_splits": 5, "group_aware": False,
+            "padding_s": 1.0, "layer": None, "features": []}
+
+    at = _page("spoken_digits", before=compared)
+    assert [m["layout"]["title"]["text"] for m in _maps(at)] == [spaces.BASELINE, encoders.SPEECH_EMBEDDING]
+    assert at.multiselect(key="embeddings_encoders").value == [encoders.SPEECH_EMBEDDING]
+    assert at.radio(key="embeddings_padding").value == "pad or trim"
+    assert at.number_input(key="embeddings_pad_s").value == 1.0
+    warnings = [w.value for w in at.warning]  # random folds (the Compare run's choice) split the 5 voices
+    assert any("groups have clips on both sides" in w and "Keep groups apart" in w for w in warnings), warnings
+
+
+def test_unlabelled_uploads_get_maps_but_no_retrieval_and_names_stay_text(umap_calls):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    at.sidebar.radio(key="source").set_value("My files").run()
+    files = [(f"tone_{i}.wav", wav_bytes(sine(200 + 150 * i)), "audio/wav") for i in range(5)]
+    files.append(("<b>bold</b>.wav", wav_bytes(sine(1200)), "audio/wav"))
+    at.sidebar.get("file_uploader")[0].set_value(files).run()
+    at.switch_page(PAGE).run()
+    _ok(at)
+    assert any("Retrieval quality needs a label per clip" in i.value for i in at.info)
+    custom = [p for trace in _maps(at)[0]["data"] for p in trace["customdata"]]
+    names = {p[1] for p in custom}
+    assert "&lt;b&gt;bold&lt;/b&gt;.wav" in names and "<b>bold</b>.wav" not in names
+    assert len(umap_calls) == 2 and len(_neighbour_tables(at)) == 2
+
+
+def test_map_hover_escapes_user_text_and_carries_the_clip_index():
+    figure = plots.embedding_map_figure(np.zeros((3, 2)), names=["a.wav", "<i>b</i>.wav", "c.wav"],
+                                        labels=["x", "<y>", "x"], colour_values=["x", "<y>", "x"], colour_name="label",
+                                        categorical=True, title="space", selected=1)
+    points = [p for trace in figure.data for p in trace.customdata]
+    assert [1, "&lt;i&gt;b&lt;/i&gt;.wav", "&lt;y&gt;", "&lt;y&gt;"] in [list(p) for p in points]
+    assert {t.name for t in figure.data} == {"x", "&lt;y&gt;", "selected"}
+
+
+def test_selected_clip_reads_the_plotly_selection_event():
+    from pages import _common as common
+
+    event = {"selection": {"points": [{"curve_number": 1, "point_index": 0, "customdata": [7, "a.wav", "x", "x"]}],
+                           "point_indices": [0], "box": [], "lasso": []}}
+    assert common.selected_clip(event) == 7
+    assert common.selected_clip({"selection": {"points": [], "point_indices": []}}) is None
+    assert common.selected_clip(None) is None
