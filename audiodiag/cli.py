@@ -64,25 +64,33 @@ def _progress_printer():
     return say
 
 
+def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace):
+    raise AudioDiagError("--task transcribe: not available yet")
+
+
 def report(args: argparse.Namespace) -> int:
     name, clips, failures = load_data(args.data)
     for f in failures:
         print(f"skipped: {f.message}", file=sys.stderr)
-    if args.task != "classify":
-        raise AudioDiagError(f"--task {args.task}: the headless report supports 'classify' in this version; use "
-                             "the app's Transcribe or Embeddings page for that task")
     padding = spaces.PaddingPolicy(args.pad_s)
-    result = decide.run_classification(clips, args.encoder or decide.DEFAULT_ENCODERS, dataset_name=name,
-                                       n_splits=args.folds, group_aware=not args.no_groups, padding=padding,
-                                       layer=args.layer, seed=args.seed, progress=_progress_printer())
-    markdown = result.note.to_markdown()
+    if args.task == "classify":
+        note = decide.run_classification(clips, args.encoder or decide.DEFAULT_ENCODERS, dataset_name=name,
+                                         n_splits=args.folds, group_aware=not args.no_groups, padding=padding,
+                                         layer=args.layer, seed=args.seed, progress=_progress_printer()).note
+    elif args.task == "retrieve":
+        note = decide.run_retrieval(clips, args.encoder or decide.DEFAULT_ENCODERS, dataset_name=name,
+                                    exclude_same_group=args.exclude_same_group, n_splits=args.folds, padding=padding,
+                                    layer=args.layer, seed=args.seed, progress=_progress_printer())
+    else:
+        note = transcription_report(name, clips, args)
+    markdown = note.to_markdown()
     if args.out:
         Path(args.out).write_text(markdown)
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         print(markdown)
     if args.json:
-        Path(args.json).write_text(result.note.to_json())
+        Path(args.json).write_text(note.to_json())
         print(f"wrote {args.json}", file=sys.stderr)
     return 0
 
@@ -143,6 +151,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--no-groups", action="store_true", help="ignore groups (random stratified folds)")
     r.add_argument("--pad-s", type=float, default=None, help="pad or trim every clip to this many seconds")
     r.add_argument("--layer", type=int, default=None, help="hidden layer for Hugging Face encoders (default: last)")
+    r.add_argument("--exclude-same-group", action="store_true",
+                   help="retrieve: a query's own group (speaker/source) does not count as a match")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--out", help="write the note (Markdown) here instead of stdout")
     r.add_argument("--json", help="also write the note with every number and setting as JSON")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from audiodiag import compare, curves, dataset, encoders, spaces
+from audiodiag import compare, curves, dataset, duplicates, encoders, spaces
 from audiodiag.audit import MetadataAudit, metadata_audit
 from audiodiag.checks import ClipStats
 from audiodiag.report import DecisionNote, Readiness, classification_note
@@ -68,7 +68,11 @@ def classification_decision(
                      for v in vectors)
     audit = metadata_audit(clips, stats, comparison.folds, padding_length_s=comparison.padding.length_s, seed=seed)
     specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
-    findings = tuple(compare.data_findings(stats, speech, specs, padding=comparison.padding))
+    exact = duplicates.exact_duplicates(clips)
+    near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
+            for v in vectors if spaces.is_baseline(v.space)}  # near-identical spectra: the same recording
+    findings = (*compare.data_findings(stats, speech, specs, padding=comparison.padding),
+                *duplicates.leakage_findings(clips, comparison.folds, exact=exact, near=near))
     best, _ = _best(comparison)
     readiness = readiness_for(clips, next((c for c in learning if c.name == best), None),
                               n_splits=comparison.folds.n_splits,
@@ -102,6 +106,55 @@ def run_classification(
     compare.check_labels(clips)
     say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
     stats, speech = dataset.measure(clips)
+    vectors = _vectors(clips, encoder_names, padding=padding, layer=layer, say=say)
+    say("Cross-validating every space on the same folds ...")
+    comparison = compare.compare(clips, vectors, n_splits=n_splits, group_aware=group_aware, padding=padding,
+                                 seed=seed)
+    say("Learning curves, metadata audit, decision ...")
+    return classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=seed)
+
+
+def run_retrieval(
+    clips: Sequence[Clip],
+    encoder_names: Sequence[str] = DEFAULT_ENCODERS,
+    *,
+    dataset_name: str = "dataset",
+    exclude_same_group: bool = False,
+    n_splits: int = 5,
+    padding: spaces.PaddingPolicy = spaces.PaddingPolicy(),
+    layer: int | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> DecisionNote:
+    """Retrieval quality per space (baseline first), duplicates and leakage → the retrieval note."""
+    from audiodiag import retrieval
+    from audiodiag.report import retrieval_note
+
+    say = progress or (lambda message: None)
+    compare.check_labels(clips)
+    vectors = _vectors(clips, encoder_names, padding=padding, layer=layer, say=say)
+    labels, groups = [c.label for c in clips], [c.group for c in clips]
+    has_groups = all(g is not None for g in groups)
+    say("Retrieval metrics ...")
+    results = [retrieval.retrieval_metrics(v.vectors, labels, groups=groups if has_groups else None,
+                                           exclude_same_group=exclude_same_group and has_groups, seed=seed,
+                                           space=v.space) for v in vectors]
+    exact = duplicates.exact_duplicates(clips)
+    near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
+            for v in vectors if spaces.is_baseline(v.space)}
+    folds = duplicates.comparison_folds(clips, n_splits=n_splits, seed=seed)
+    settings = {"spaces": [v.space for v in vectors], "exclude_same_group": exclude_same_group,
+                "n_splits": n_splits, "padding": padding.label, "layer": layer, "seed": seed}
+    say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
+    stats, speech = dataset.measure(clips)
+    specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
+    findings = [*compare.data_findings(stats, speech, specs, padding=padding),
+                *duplicates.leakage_findings(clips, folds, exact=exact, near=near)]
+    return retrieval_note(dataset_name, results, findings=findings, settings=settings)
+
+
+def _vectors(clips: Sequence[Clip], encoder_names: Sequence[str], *, padding: spaces.PaddingPolicy,
+             layer: int | None, say: Callable[[str], None]) -> list[spaces.SpaceVectors]:
     names = [spaces.BASELINE, *[n for n in encoder_names if not spaces.is_baseline(n)]]
     vectors = []
     for name in names:
@@ -109,8 +162,4 @@ def run_classification(
         vectors.append(spaces.space_vectors(clips, name, padding=padding,
                                             layer=None if spaces.is_baseline(name) else layer,
                                             progress=lambda done, total, n=name: say(f"  {n}: {done}/{total} clips")))
-    say("Cross-validating every space on the same folds ...")
-    comparison = compare.compare(clips, vectors, n_splits=n_splits, group_aware=group_aware, padding=padding,
-                                 seed=seed)
-    say("Learning curves, metadata audit, decision ...")
-    return classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=seed)
+    return vectors

@@ -228,3 +228,56 @@ def _rung_data(r: Rung) -> dict:
 def _paired_data(p: PairedComparison) -> dict:
     return {"a": p.name_a, "b": p.name_b, "verdict": p.verdict, "p_value": p.p_value,
             "difference": vars(p.difference), "only_a_right": p.only_a_right, "only_b_right": p.only_b_right}
+
+
+# ---------------------------------------------------------------- retrieval
+
+def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[Finding] = (),
+                   settings: dict | None = None) -> DecisionNote:
+    """The note for a similarity-search task from `audiodiag.retrieval.Retrieval` results (baseline first)."""
+    from audiodiag.retrieval import reading
+
+    base, others = results[0], list(results[1:])
+    clearly_better = [r for r in others if r.precision_at_1.ci_low > base.precision_at_1.ci_high]
+    worse = [r for r in others if r.precision_at_1.ci_high < base.precision_at_1.ci_low]
+    if clearly_better:
+        best = max(clearly_better, key=lambda r: r.precision_at_1.value)
+        rung, verdict = "frozen encoder", (
+            f"Search in the {best.space} space: the same class is the nearest clip for "
+            f"{best.precision_at_1.value:.0%} of queries vs {base.precision_at_1.value:.0%} with the spectral "
+            "baseline, and the 95 % intervals do not overlap.")
+    elif others and len(worse) == len(others):
+        rung, verdict = "spectral baseline", (
+            f"Search in the spectral baseline space: every frozen encoder retrieves worse "
+            f"(baseline precision@1 {base.precision_at_1.value:.0%}).")
+    elif others:
+        rung, verdict = "undecided", (
+            "Undecided: the frozen encoders and the spectral baseline retrieve equally well within the 95 % "
+            "intervals on these clips; keep the cheaper baseline or label more clips to tell them apart.")
+    else:
+        rung, verdict = "spectral baseline", "Only the spectral baseline was measured: the baseline was not challenged."
+    warnings = [f.message for f in findings if f.severity in ("error", "warning")]
+    if warnings:
+        verdict += " Caution: a data problem may invalidate this comparison (see below)."
+    rows = [f"{r.space}: precision@1 {r.precision_at_1}, precision@5 {r.precision_at_5}, mAP "
+            f"{r.mean_average_precision}, kNN accuracy {r.knn_accuracy}, label silhouette {r.silhouette:.2f}"
+            + (" (same-group neighbours excluded)" if r.exclude_same_group else "") for r in results]
+    sections = (
+        Section("Task and data", (f"Similarity search over {base.n_clips} clips; relevant = same label; leave-one-out "
+                                  "with cosine similarity on standardised vectors; 95 % bootstrap CIs over queries.",)),
+        Section("Retrieval quality per space", tuple(rows)),
+        Section("Reading", tuple(reading(results)) or ("One space only: nothing to compare.",)),
+        Section("Rung 3: is fine-tuning justified?", (
+            "Not assessed: audiodiag fine-tunes classifiers only. If the best space is still weak, a metric-"
+            "learning fine-tune is the next rung; measure it against these numbers on the same clips.",)),
+        Section("Data problems that could invalidate the comparison",
+                tuple(warnings) or ("None detected: exact and near duplicates, groups split across folds, sample "
+                                    "rates and speech/non-speech were checked.",)),
+    )
+    data = {"settings": settings or {}, "warnings": warnings,
+            "spaces": [{"space": r.space, "precision_at_1": vars(r.precision_at_1),
+                        "precision_at_5": vars(r.precision_at_5), "map": vars(r.mean_average_precision),
+                        "knn_accuracy": vars(r.knn_accuracy), "silhouette": r.silhouette,
+                        "group_silhouette": r.group_silhouette, "exclude_same_group": r.exclude_same_group,
+                        "n_scored": r.n_scored} for r in results]}
+    return DecisionNote("retrieval", dataset_name, verdict, rung, "not assessed", sections, data)

@@ -183,3 +183,34 @@ def test_demo_shows_every_step_of_the_frozen_encoder_pattern(capsys):
     for step in ("1. resample", "2. processor", "3. encoder hidden states", "4. mean-pooled embedding"):
         assert step in out
     assert "embed([clip])[0]: True" in out and "(384,)" in out
+
+
+def test_duplicate_clips_on_both_sides_of_a_split_reach_the_note():
+    clips = _tones_vs_noise(6, n_groups=3)
+    copy = make_clip(clips[0].samples, name="copy_of_tone_0.wav", label="tone", group="g1")  # tone_0 is in g0
+    result = decide.run_classification([*clips, copy], [], dataset_name="dups", n_splits=3)
+    problems = next(s for s in result.note.sections if s.title.startswith("Preprocessing")).lines
+    assert any("tone_0.wav" in line and "copy_of_tone_0.wav" in line for line in problems), problems
+
+
+def test_retrieval_note_from_the_cli_names_the_clearly_better_space(tmp_path):
+    clips = _tones_vs_noise(8)
+    base = spaces.space_vectors(clips, spaces.BASELINE)
+    from audiodiag import retrieval
+
+    labels = [c.label for c in clips]
+    rng = np.random.default_rng(0)
+    good = retrieval.retrieval_metrics(base.vectors, labels, space="base")
+    bad = retrieval.retrieval_metrics(rng.normal(size=(len(clips), 8)), labels, space="random")
+    note = report.retrieval_note("toy", [bad, good])  # "random" in the baseline's place, "base" challenges it
+    assert note.rung == "frozen encoder" and note.verdict.startswith("Search in the base space")
+    out = tmp_path / "r.json"
+    for label, make in (("tone", lambda i: sine(300 + 50 * i, duration_s=0.5)),
+                        ("noise", lambda i: noise(duration_s=0.5, seed=i))):
+        (tmp_path / "d" / label).mkdir(parents=True)
+        for i in range(5):
+            (tmp_path / "d" / label / f"{label}{i}.wav").write_bytes(wav_bytes(make(i)))
+    assert cli.main(["report", str(tmp_path / "d"), "--task", "retrieve", "--encoder", spaces.BASELINE,
+                     "--json", str(out), "--out", str(tmp_path / "r.md")]) == 0
+    data = json.loads(out.read_text())
+    assert data["task"] == "retrieval" and data["data"]["spaces"][0]["precision_at_1"]["value"] == 1.0
