@@ -42,9 +42,9 @@ def load_data(source: str) -> tuple[str, list[Clip], list[LoadFailure]]:
     return path.name if path.exists() else source, clips, failures
 
 
-def command_line(dataset: str, settings: dict) -> str:
-    """The `python -m audiodiag report` call that reproduces a classification decision with these settings."""
-    parts = ["python -m audiodiag report", shlex.quote(dataset), "--task classify"]
+def command_line(dataset: str, settings: dict, *, task: str = "classify", exclude_same_group: bool = False) -> str:
+    """The `python -m audiodiag report` call that reproduces a decision note with these settings."""
+    parts = ["python -m audiodiag report", shlex.quote(dataset), f"--task {task}"]
     short = {full: alias for alias, full in encoders.ALIASES.items()}
     parts += [f"--encoder {shlex.quote(short.get(s, s))}" for s in settings["spaces"] if not spaces.is_baseline(s)]
     parts.append(f"--folds {settings['n_splits']}")
@@ -54,6 +54,8 @@ def command_line(dataset: str, settings: dict) -> str:
         parts.append(f"--pad-s {settings['padding_s']:g}")
     if settings.get("layer") is not None:
         parts.append(f"--layer {settings['layer']}")
+    if exclude_same_group:
+        parts.append("--exclude-same-group")
     return " ".join(parts)
 
 

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import cli, compare, encoders, finetune, plots, probing, report, spaces
+from audiodiag import cli, compare, decide, duplicates, encoders, finetune, plots, probing, report, spaces
 from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
@@ -12,8 +12,38 @@ FINETUNE_KEY = "decide_finetune"  # session_state: {"model": name, "settings": d
 RUNG_BOX = {"spectral baseline": st.info, "frozen encoder": st.success, "fine-tuning": st.success,
             "undecided": st.warning}
 
+TASKS = {"classify": "Classify short sounds", "retrieve": "Find similar clips", "transcribe": "Transcribe speech"}
+
+
+def show_note(note: report.DecisionNote, settings_payload: dict) -> None:
+    """The note as the app shows it (user text escaped), with Markdown and JSON downloads."""
+    st.header("Decision note")
+    RUNG_BOX.get(note.rung, st.info)(f"**{common.md_escape(note.verdict)}**")
+    for section in note.sections:
+        st.markdown(f"**{section.title}**")
+        st.markdown("\n".join(f"- {common.md_escape(line)}" for line in section.lines))
+    payload = note.to_dict()
+    payload["settings"] = settings_payload
+    cols = st.columns(2)
+    cols[0].download_button("Download the note (Markdown)", note.to_markdown(), file_name="decision_note.md",
+                            mime="text/markdown", key="decide_md")
+    cols[1].download_button("Download the note with every number and setting (JSON)",
+                            json.dumps(payload, indent=2, default=str), file_name="decision_note.json",
+                            mime="application/json", key="decide_json")
+    with st.expander("The note's numbers and settings (JSON)"):
+        st.json(json.dumps(payload, default=str), expanded=False)
+
+
 st.title("Decide: which rung does this task need?")
+common.linked_state({"decide_task": "classify"}, allowed={"decide_task": list(TASKS)})
+task = st.radio("Task", list(TASKS), format_func=TASKS.get, horizontal=True, key="decide_task")
 data = common.dataset_picker()
+common.link_to_url(["decide_task"])
+if task == "transcribe":
+    st.info("Transcription is scored on the Transcribe page (corpus WER with CIs, alignments, worst cases); its "
+            "note is made there and by `python -m audiodiag report DATA --task transcribe`.")
+    st.page_link("pages/4_Transcribe.py", label="Open the Transcribe page", icon=":material/record_voice_over:")
+    st.stop()
 common.show_failures(data.failures)
 if not data.clips:
     st.info("No clips yet: pick a bundled sample set or drop a zip with one sub-folder per class in the sidebar.")
@@ -34,6 +64,38 @@ st.caption(common.md_escape(
        "Defaults (the same as `python -m audiodiag report`); change them on the Compare page."))
 st.page_link("pages/2_Compare.py", label="Change the encoders and folds on the Compare page",
              icon=":material/compare_arrows:")
+
+if task == "retrieve":
+    exclude = st.checkbox("A query's own group (speaker/source) does not count as a match", key="decide_exclude",
+                          disabled=not all(c.group is not None for c in data.clips))
+    try:
+        with st.status("Vectors and retrieval metrics ...", expanded=False) as status:
+            vectors = [common.space_vectors(data, s, padding_s=settings["padding_s"],
+                                            layer=None if spaces.is_baseline(s) else settings["layer"],
+                                            feature_settings=tuple(settings["features"])) for s in settings["spaces"]]
+            results = [common.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
+            measured = common.analyse(data)
+            exact = common.exact_duplicates(data.clips)
+            folds = duplicates.comparison_folds(data.clips, n_splits=settings["n_splits"],
+                                                group_aware=settings["group_aware"])
+            findings = [*compare.data_findings(measured.stats, measured.speech,
+                                               decide.specs_for(settings["spaces"]) or [data.target],
+                                               padding=spaces.PaddingPolicy(settings["padding_s"])),
+                        *duplicates.leakage_findings(data.clips, folds, exact=exact,
+                                                     near={v.space: common.near_duplicates(v, exact) for v in vectors
+                                                           if spaces.is_baseline(v.space)})]
+            status.update(label="Measured", state="complete")
+    except AudioDiagError as e:
+        st.error(common.md_escape(str(e)))
+        st.stop()
+    st.dataframe(common.retrieval_table(results), hide_index=True, width="stretch")
+    st.page_link("pages/3_Embeddings.py", label="Maps, neighbours and duplicates on the Embeddings page",
+                 icon=":material/scatter_plot:")
+    show_note(report.retrieval_note(data.name, results, findings=findings,
+                                    settings={**settings, "exclude_same_group": exclude}),
+              {**settings, "exclude_same_group": exclude, "dataset": data.name,
+               "cli": cli.command_line(data.name, settings, task="retrieve", exclude_same_group=exclude)})
+    st.stop()
 
 try:
     with st.status("Comparison, learning curves and shortcut audit ...", expanded=False) as status:
@@ -129,18 +191,4 @@ else:
 note = decision.note if finetune_gain is None else report.classification_note(
     data.name, comparison, curves=decision.curves, audit=decision.audit, findings=decision.findings,
     readiness=decision.readiness, finetune_gain=finetune_gain)
-st.header("Decision note")
-RUNG_BOX.get(note.rung, st.info)(f"**{common.md_escape(note.verdict)}**")
-for section in note.sections:
-    st.markdown(f"**{section.title}**")
-    st.markdown("\n".join(f"- {common.md_escape(line)}" for line in section.lines))
-payload = note.to_dict()
-payload["settings"] = {**settings, "dataset": data.name, "cli": cli.command_line(data.name, settings)}
-cols = st.columns(2)
-cols[0].download_button("Download the note (Markdown)", note.to_markdown(), file_name="decision_note.md",
-                        mime="text/markdown", key="decide_md")
-cols[1].download_button("Download the note with every number and setting (JSON)",
-                        json.dumps(payload, indent=2, default=str), file_name="decision_note.json",
-                        mime="application/json", key="decide_json")
-with st.expander("The note's numbers and settings (JSON)"):
-    st.json(json.dumps(payload, default=str), expanded=False)
+show_note(note, {**settings, "dataset": data.name, "cli": cli.command_line(data.name, settings)})

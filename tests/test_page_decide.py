@@ -94,3 +94,19 @@ def test_hugging_face_encoder_gets_the_layer_sweep_and_a_fine_tuning_run(tmp_pat
     assert "fine\\-tuned, top 1 layers" in texts or "fine-tuned, top 1 layers" in texts
     titles = [json.loads(c.proto.spec).get("layout", {}).get("title", {}).get("text", "") for c in at.get("plotly_chart")]
     assert any("training loss" in t for t in titles), titles
+
+
+def test_retrieval_task_from_a_link_shows_the_table_and_the_retrieval_note(tmp_path):
+    at = _decide({"sample_set": "spoken_digits", "decide_task": "retrieve"})
+    assert at.radio(key="decide_task").value == "retrieve"
+    table = next(d.value for d in at.dataframe if "precision@1 [95% CI]" in d.value.columns)
+    assert len(table) == 2 and table["queries scored"].tolist() == ["100 of 100"] * 2
+    page = json.loads(at.json[-1].value)
+    assert page["task"] == "retrieval" and page["settings"]["cli"].startswith(
+        "python -m audiodiag report spoken_digits --task retrieve")
+    out = tmp_path / "r.json"
+    assert cli.main(["report", "spoken_digits", "--task", "retrieve", "--json", str(out),
+                     "--out", str(tmp_path / "r.md")]) == 0
+    headless = json.loads(out.read_text())
+    assert (headless["verdict"], headless["rung"]) == (page["verdict"], page["rung"])
+    assert headless["data"]["spaces"] == page["data"]["spaces"]
