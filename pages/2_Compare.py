@@ -13,16 +13,7 @@ REQUEST_KEY = "compare_request"  # session_state: the settings of the last "Run 
 VERDICT_BOX = {"yes": st.success, "no": st.warning, "inconclusive": st.info}
 
 st.title("Compare: spectral baseline vs frozen encoders")
-data = common.dataset_picker()
-common.show_failures(data.failures)
-if not data.clips:
-    st.info("No clips yet: pick a bundled sample set or drop a zip with one sub-folder per class in the sidebar.")
-    st.stop()
-try:
-    compare.check_labels(data.clips)
-except AudioDiagError as e:
-    st.error(f"This dataset cannot be compared: {common.md_escape(str(e))}")
-    st.stop()
+data = common.labelled_dataset("This dataset cannot be compared")
 
 counts = compare.class_counts(data.clips)
 n_groups = len({c.group for c in data.clips if c.group is not None})

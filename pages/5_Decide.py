@@ -37,22 +37,14 @@ def show_note(note: report.DecisionNote, settings_payload: dict) -> None:
 st.title("Decide: which rung does this task need?")
 common.linked_state({"decide_task": "classify"}, allowed={"decide_task": list(TASKS)})
 task = st.radio("Task", list(TASKS), format_func=TASKS.get, horizontal=True, key="decide_task")
-data = common.dataset_picker()
 common.link_to_url(["decide_task"])
 if task == "transcribe":
+    common.dataset_picker()
     st.info("Transcription is scored on the Transcribe page (corpus WER with CIs, alignments, worst cases); its "
             "note is made there and by `python -m audiodiag report DATA --task transcribe`.")
     st.page_link("pages/4_Transcribe.py", label="Open the Transcribe page", icon=":material/record_voice_over:")
     st.stop()
-common.show_failures(data.failures)
-if not data.clips:
-    st.info("No clips yet: pick a bundled sample set or drop a zip with one sub-folder per class in the sidebar.")
-    st.stop()
-try:
-    compare.check_labels(data.clips)
-except AudioDiagError as e:
-    st.error(f"No decision is possible for this dataset: {common.md_escape(str(e))}")
-    st.stop()
+data = common.labelled_dataset("No decision is possible for this dataset")
 
 settings = common.decide_settings()
 from_compare = "compare_request" in st.session_state

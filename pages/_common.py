@@ -190,6 +190,26 @@ def dataset_picker() -> Dataset:
     return Dataset(name or "", clips, failures, spec)
 
 
+NO_CLIPS = "No clips yet: pick a bundled sample set or drop a zip with one sub-folder per class in the sidebar."
+
+
+def labelled_dataset(refusal: str) -> Dataset:
+    """The sidebar dataset for pages that need labels; the page stops with the reason when it has none."""
+    from audiodiag.errors import AudioDiagError
+
+    data = dataset_picker()
+    show_failures(data.failures)
+    if not data.clips:
+        st.info(NO_CLIPS)
+        st.stop()
+    try:
+        compare.check_labels(data.clips)
+    except AudioDiagError as e:
+        st.error(f"{refusal}: {md_escape(str(e))}")
+        st.stop()
+    return data
+
+
 def show_failures(failures: tuple[LoadFailure, ...]) -> None:
     if failures:
         st.error(f"{len(failures)} file(s) could not be loaded; the other files are analysed below.")

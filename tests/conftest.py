@@ -76,3 +76,15 @@ def tiny_wav2vec2(folder, *, norm: str = "layer", attention_mask: bool = True, s
     Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16_000, padding_value=0.0, do_normalize=True,
                              return_attention_mask=attention_mask).save_pretrained(folder)
     return str(folder)
+
+
+def tones_vs_noise(n_per_class: int = 8, n_groups: int = 4, *, duration_s: float = 0.5) -> list:
+    """Class 'tone' (sines from 300 Hz up, 40 Hz apart) vs class 'noise' (white noise), groups g0..g{n_groups-1}:
+    trivially separable by spectrum."""
+    clips = []
+    for i in range(n_per_class):
+        group = f"g{i % n_groups}"
+        clips.append(make_clip(sine(300 + 40 * i, duration_s=duration_s), name=f"tone_{i}.wav", label="tone",
+                               group=group))
+        clips.append(make_clip(noise(duration_s=duration_s, seed=i), name=f"noise_{i}.wav", label="noise", group=group))
+    return clips

@@ -8,21 +8,11 @@ import pytest
 
 from audiodiag import compare, dataset, encoders, spaces
 from audiodiag.errors import AudioDiagError
-from conftest import make_clip, noise, sine
-
-
-def _tones_vs_noise(n_per_class: int = 8, n_groups: int = 4):
-    """Class 'tone' (sines 300-600 Hz) vs class 'noise' (white noise): trivially separable by spectrum."""
-    clips = []
-    for i in range(n_per_class):
-        group = f"g{i % n_groups}"
-        clips.append(make_clip(sine(300 + 40 * i, duration_s=0.5), name=f"tone_{i}.wav", label="tone", group=group))
-        clips.append(make_clip(noise(duration_s=0.5, seed=i), name=f"noise_{i}.wav", label="noise", group=group))
-    return clips
+from conftest import make_clip, noise, sine, tones_vs_noise
 
 
 def test_separable_classes_baseline_is_perfect_and_groups_stay_in_one_fold():
-    clips = _tones_vs_noise()
+    clips = tones_vs_noise()
     result = compare.compare(clips, [spaces.space_vectors(clips, spaces.BASELINE)], n_splits=4)
     rung = result.rungs[0]
     assert rung.metrics.accuracy.value == 1.0 and rung.metrics.macro_f1.value == 1.0
@@ -36,7 +26,7 @@ def test_separable_classes_baseline_is_perfect_and_groups_stay_in_one_fold():
 
 
 def test_every_rung_is_scored_on_the_same_folds_and_paired_against_the_baseline():
-    clips = _tones_vs_noise()
+    clips = tones_vs_noise()
     base = spaces.space_vectors(clips, spaces.BASELINE)
     shuffled = spaces.SpaceVectors("random", np.random.RandomState(0).randn(len(clips), 8).astype(np.float32),
                                    math.nan, 0.0, False, {})
@@ -78,7 +68,7 @@ def test_accuracy_by_padding_bins_known_answer():
 
 
 def test_encoder_vectors_come_back_from_the_disk_cache_identical_with_their_cost(tmp_path):
-    clips = _tones_vs_noise(n_per_class=3)
+    clips = tones_vs_noise(n_per_class=3)
     cold = spaces.space_vectors(clips, encoders.WHISPER_UNPADDED, cache_dir=str(tmp_path))
     warm = spaces.space_vectors(clips, encoders.WHISPER_UNPADDED, cache_dir=str(tmp_path))
     assert not cold.from_cache and warm.from_cache

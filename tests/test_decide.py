@@ -11,7 +11,7 @@ import pytest
 
 from audiodiag import audit, cli, compare, curves, dataset, decide, encoders, probing, report, spaces
 from audiodiag.evaluate import make_folds
-from conftest import make_clip, noise, sine, tiny_wav2vec2, wav_bytes
+from conftest import make_clip, noise, sine, tiny_wav2vec2, wav_bytes, tones_vs_noise
 
 
 def _labels_from_duration(n_per_class: int = 12):
@@ -108,17 +108,8 @@ def test_bundled_encoder_has_no_layer_sweep():
         probing.layer_sweep(encoders.load_encoder("speech_embedding"), [], None)
 
 
-def _tones_vs_noise(n: int, n_groups: int = 4):
-    clips = []
-    for i in range(n):
-        group = f"g{i % n_groups}"
-        clips.append(make_clip(sine(300 + 40 * i, duration_s=0.5), name=f"tone_{i}.wav", label="tone", group=group))
-        clips.append(make_clip(noise(duration_s=0.5, seed=i), name=f"noise_{i}.wav", label="noise", group=group))
-    return clips
-
-
 def test_three_clips_per_class_note_refuses_fine_tuning_with_the_reason():
-    result = decide.run_classification(_tones_vs_noise(3, n_groups=3), [], dataset_name="tiny", n_splits=3)
+    result = decide.run_classification(tones_vs_noise(3, n_groups=3), [], dataset_name="tiny", n_splits=3)
     assert result.note.fine_tuning == "refused" and not result.readiness.ok
     assert "3" in result.readiness.reason
     rung3 = next(s for s in result.note.sections if s.title.startswith("Rung 3"))
@@ -126,7 +117,7 @@ def test_three_clips_per_class_note_refuses_fine_tuning_with_the_reason():
 
 
 def test_note_on_separable_data_picks_the_baseline_and_carries_every_number():
-    result = decide.run_classification(_tones_vs_noise(12), [], dataset_name="tones", n_splits=4)
+    result = decide.run_classification(tones_vs_noise(12), [], dataset_name="tones", n_splits=4)
     note = result.note
     assert note.rung == "spectral baseline" and "baseline accuracy 1.000" in note.verdict
     assert note.fine_tuning in ("refused", "not justified")  # perfect accuracy: nothing left to gain
@@ -138,7 +129,7 @@ def test_note_on_separable_data_picks_the_baseline_and_carries_every_number():
 
 
 def test_best_rung_needs_a_paired_win_not_just_a_higher_point_estimate():
-    clips = _tones_vs_noise(8)
+    clips = tones_vs_noise(8)
     base = spaces.space_vectors(clips, spaces.BASELINE)
     labels = np.asarray([c.label for c in clips])
     perfect = spaces.SpaceVectors("oracle", (labels == "tone").astype(np.float32)[:, None] * 10, 0.0, 0.0, False, {})
@@ -186,7 +177,7 @@ def test_demo_shows_every_step_of_the_frozen_encoder_pattern(capsys):
 
 
 def test_duplicate_clips_on_both_sides_of_a_split_reach_the_note():
-    clips = _tones_vs_noise(6, n_groups=3)
+    clips = tones_vs_noise(6, n_groups=3)
     copy = make_clip(clips[0].samples, name="copy_of_tone_0.wav", label="tone", group="g1")  # tone_0 is in g0
     result = decide.run_classification([*clips, copy], [], dataset_name="dups", n_splits=3)
     problems = next(s for s in result.note.sections if s.title.startswith("Preprocessing")).lines
@@ -194,7 +185,7 @@ def test_duplicate_clips_on_both_sides_of_a_split_reach_the_note():
 
 
 def test_retrieval_note_from_the_cli_names_the_clearly_better_space(tmp_path):
-    clips = _tones_vs_noise(8)
+    clips = tones_vs_noise(8)
     base = spaces.space_vectors(clips, spaces.BASELINE)
     from audiodiag import retrieval
 

@@ -14,7 +14,7 @@ import pytest
 from audiodiag import embedding_cache, encoders
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip
-from conftest import noise, sine
+from conftest import noise, sine, tiny_wav2vec2
 
 TOLERANCE = 1e-4
 
@@ -25,32 +25,16 @@ def _clip(samples: np.ndarray, *, sample_rate_hz: int = 16_000, name: str = "cli
                 original_sample_rate_hz=sample_rate_hz, original_channels=channels)
 
 
-def _tiny_wav2vec2(folder, *, norm: str, attention_mask: bool) -> str:
-    import torch
-    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
-
-    torch.manual_seed(0)
-    config = Wav2Vec2Config(
-        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-        conv_dim=(32, 32), conv_stride=(5, 4), conv_kernel=(10, 8), num_feat_extract_layers=2,
-        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
-        feat_extract_norm=norm, do_stable_layer_norm=norm == "layer")
-    Wav2Vec2Model(config).save_pretrained(folder)
-    Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16_000, padding_value=0.0, do_normalize=True,
-                             return_attention_mask=attention_mask).save_pretrained(folder)
-    return str(folder)
-
-
 @pytest.fixture(scope="module")
 def tiny_group_norm_dir(tmp_path_factory) -> str:
     """wav2vec2-base's layout: group norm over time in the conv stem, no attention mask."""
-    return _tiny_wav2vec2(tmp_path_factory.mktemp("w2v2-group"), norm="group", attention_mask=False)
+    return tiny_wav2vec2(tmp_path_factory.mktemp("w2v2-group"), norm="group", attention_mask=False)
 
 
 @pytest.fixture(scope="module")
 def tiny_layer_norm_dir(tmp_path_factory) -> str:
     """wav2vec2-large-lv60's layout: layer norm and an attention mask, so padded batches are masked."""
-    return _tiny_wav2vec2(tmp_path_factory.mktemp("w2v2-layer"), norm="layer", attention_mask=True)
+    return tiny_wav2vec2(tmp_path_factory.mktemp("w2v2-layer"), norm="layer", attention_mask=True)
 
 
 _LOADED: dict[str, encoders.Encoder] = {}
