@@ -9,9 +9,12 @@ from audiodiag.types import Clip, LoadFailure
 SAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sample_audio"
 DEFAULT_SET = "spoken_digits"
 DESCRIPTIONS = {
-    "spoken_digits": "spoken words 'zero'-'nine', 5 voices (groups), 8 kHz - a speech classification task",
-    "sounds": "non-speech sounds (hum, noise, chirps, clicks), 16 kHz, groups = source recording",
-    "utterances": "English sentences with reference transcripts, 22.05/44.1 kHz - for transcription",
+    "spoken_digits": "real recordings of the digits 0-9, 5 speakers (groups), 8 kHz (Free Spoken Digit Dataset, "
+                     "CC BY-SA 4.0) - a speech classification task",
+    "sounds": "real non-speech recordings (cat, dishes, exercise bike, running tap, whale song), 16 kHz, groups = "
+              "part of the source recording (Speech Commands CC BY 4.0; NPS public domain)",
+    "utterances": "read English sentences with reference transcripts, 16/22.05/44.1 kHz stereo (LibriSpeech CC BY "
+                  "4.0, LJ Speech public domain) - for transcription",
 }
 
 

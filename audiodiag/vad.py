@@ -29,6 +29,7 @@ SPEECH_THRESHOLD = 0.5
 MIN_SPEECH_MS = 100
 MIN_SILENCE_MS = 100
 SPEECH_PAD_MS = 30
+EDGE_PAD_S = 0.25  # silence added before and after each clip for VAD only (see speech_regions)
 VAD_SETTINGS = {"threshold": SPEECH_THRESHOLD, "min_speech_duration_ms": MIN_SPEECH_MS,
                 "min_silence_duration_ms": MIN_SILENCE_MS, "speech_pad_ms": SPEECH_PAD_MS}
 
@@ -93,16 +94,23 @@ def _run_rows(rows: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def speech_regions(clips: Sequence[Clip]) -> list[list[SpeechRegion]]:
-    """Speech regions (seconds) per clip, using the short-clip settings in VAD_SETTINGS."""
+    """Speech regions (seconds) per clip, using the short-clip settings in VAD_SETTINGS.
+
+    Each clip is framed by EDGE_PAD_S of silence before VAD: silero's recurrent state needs a lead-in, and a
+    0.2-0.4 s word that fills a tightly trimmed clip otherwise scores no speech at all (measured on the
+    bundled Free Spoken Digit recordings: 14 of 100 words missed without the frame, 1 with it).
+    """
     get_speech_timestamps_from_probs = _timestamps_fn()
-    signals = [resample(c.samples, orig_sample_rate_hz=c.sample_rate_hz,
-                        target_sample_rate_hz=VAD_SAMPLE_RATE_HZ) for c in clips]
+    pad = int(EDGE_PAD_S * VAD_SAMPLE_RATE_HZ)
+    signals = [np.pad(resample(c.samples, orig_sample_rate_hz=c.sample_rate_hz,
+                               target_sample_rate_hz=VAD_SAMPLE_RATE_HZ), pad) for c in clips]
     regions = []
-    for x, p in zip(signals, speech_probabilities(signals)):
+    for clip, x, p in zip(clips, signals, speech_probabilities(signals)):
         stamps = get_speech_timestamps_from_probs(
             p.tolist(), sampling_rate=VAD_SAMPLE_RATE_HZ, audio_length_samples=len(x), **VAD_SETTINGS)
-        regions.append([SpeechRegion(s["start"] / VAD_SAMPLE_RATE_HZ, s["end"] / VAD_SAMPLE_RATE_HZ)
-                        for s in stamps])
+        spans = [(max(0.0, (s["start"] - pad) / VAD_SAMPLE_RATE_HZ),
+                  min(clip.duration_s, (s["end"] - pad) / VAD_SAMPLE_RATE_HZ)) for s in stamps]
+        regions.append([SpeechRegion(start, end) for start, end in spans if end > start])
     return regions
 
 
