@@ -1,7 +1,10 @@
 """audiodiag dashboard: `streamlit run app.py`."""
 import streamlit as st
 
+from pages import _auth
+
 st.set_page_config(page_title="audiodiag", page_icon=":material/graphic_eq:", layout="wide")
+_auth.require_login()  # off unless .streamlit/secrets.toml has an [auth] section
 st.navigation([
     st.Page("pages/1_Inspect.py", title="Inspect", icon=":material/graphic_eq:", default=True),
     st.Page("pages/2_Compare.py", title="Compare", icon=":material/compare_arrows:"),

@@ -1,0 +1,319 @@
+"""Real-browser test support: start the app server, drive Debian's headless Chromium, wait for Streamlit output.
+
+Used by tests/test_browser.py and tests/test_concurrency.py. Everything here is reusable for other pages:
+
+    with streamlit_server() as server, chromium("compare_bundled") as driver:
+        open_page(driver, server.url, "Compare")
+        wait_for_plotly(driver, 2)
+        screenshot(driver, "compare_bundled")
+
+Chromium and chromedriver come from the distribution (`apt-get install chromium chromium-driver`, done by
+.ci/run); nothing is downloaded. A missing browser is an error, not a skip, so CI cannot pass without it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots and server logs; gitignored
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                  # five browsers share two cores in the concurrency test: keep background pages running
+                  "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                  "--disable-backgrounding-occluded-windows")
+WINDOW_SIZE = (1400, 1000)
+SERVER_START_TIMEOUT_S = 60.0
+SERVER_STOP_TIMEOUT_S = 10.0
+WAIT_TIMEOUT_S = 90.0      # one page run on a cold server: imports, VAD model, first analysis
+POLL_INTERVAL_S = 0.25
+LOG_TAIL_CHARS = 3000
+MAX_SCREENSHOT_HEIGHT_PX = 8000
+
+T = TypeVar("T")
+
+
+# --- the server ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Server:
+    url: str                 # e.g. http://127.0.0.1:40123
+    process: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-LOG_TAIL_CHARS:] if self.log_path.exists() else ""
+
+    def peak_rss_bytes(self) -> int | None:
+        """High-water mark of the server's resident memory (Linux VmHWM), or None where /proc is missing."""
+        return peak_rss_bytes(self.process.pid)
+
+
+def peak_rss_bytes(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024  # reported in kB
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(*, app: Path = APP, name: str = "server") -> Iterator[Server]:
+    """`streamlit run app.py` on a free port; waits for /_stcore/health and always stops the server on exit.
+
+    The file watcher is off so that edits to the tree during a test run never reload the app mid-test.
+    """
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    log_path = ARTIFACTS / f"{name}.log"
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1",
+               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    server = Server(f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        _wait_for_health(server)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _wait_for_health(server: Server) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {server.process.returncode} before serving; "
+                               f"log {server.log_path}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(POLL_INTERVAL_S)
+    raise RuntimeError(f"streamlit did not answer {server.url}/_stcore/health within {SERVER_START_TIMEOUT_S:g} s; "
+                       f"log {server.log_path}:\n{server.log_tail()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM the server's process group, SIGKILL it if it has not exited in time."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=SERVER_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=SERVER_STOP_TIMEOUT_S)
+        except ProcessLookupError:
+            pass
+
+
+# --- the browser --------------------------------------------------------------------------------------------
+
+def require_chromium() -> None:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        raise RuntimeError(f"browser tests need Debian's Chromium, but {', '.join(missing)} is missing; install it "
+                           "with `apt-get install chromium chromium-driver` (.ci/run does this in CI)")
+
+
+@contextmanager
+def chromium(name: str) -> Iterator[webdriver.Chrome]:
+    """A fresh headless Chromium (own temporary profile). On an exception inside the block a screenshot and the
+    page text are saved as test-artifacts/<name>-failure.*; the browser and its profile are always removed."""
+    require_chromium()
+    profile = tempfile.mkdtemp(prefix="audiodiag-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={WINDOW_SIZE[0]},{WINDOW_SIZE[1]}"):
+        options.add_argument(flag)
+    driver = None
+    try:
+        driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+        yield driver
+    except BaseException:
+        if driver is not None:
+            _save_failure(driver, name)
+        raise
+    finally:
+        if driver is not None:
+            driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _save_failure(driver, name: str) -> None:
+    try:
+        screenshot(driver, f"{name}-failure")
+        (ARTIFACTS / f"{name}-failure.txt").write_text(page_text(driver))
+    except Exception:  # noqa: BLE001 - a dead browser must not hide the test's own error
+        pass
+
+
+def screenshot(driver, name: str) -> Path:
+    """Save the whole app (not just the viewport) as test-artifacts/<name>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    height = driver.execute_script(
+        "const m = document.querySelector('[data-testid=\"stMain\"]');"
+        "return Math.max(document.body.scrollHeight, m ? m.scrollHeight : 0);")
+    width, _ = WINDOW_SIZE
+    driver.set_window_size(width, min(max(int(height or 0), WINDOW_SIZE[1]), MAX_SCREENSHOT_HEIGHT_PX))
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(*WINDOW_SIZE)
+    return path
+
+
+# --- waiting for the app ------------------------------------------------------------------------------------
+
+def wait_until(driver, condition: Callable[[], T], *, what: str, timeout_s: float = WAIT_TIMEOUT_S) -> T:
+    """Poll `condition` until it returns something truthy; on timeout fail with `what` and the page's text."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            result = condition()
+        except StaleElementReferenceException:  # Streamlit re-rendered the element between find and read
+            result = None
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            text = page_text(driver)
+            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}; "
+                                 f"errors on the page: {error_texts(driver)}; page text:\n{text[-LOG_TAIL_CHARS:]}")
+        time.sleep(POLL_INTERVAL_S)
+
+
+def page_text(driver) -> str:
+    return driver.execute_script("return document.body ? document.body.innerText : ''") or ""
+
+
+def open_app(driver, base_url: str) -> None:
+    """Load the app and wait until Streamlit has drawn its page links (the websocket session is up)."""
+    driver.get(base_url)
+    wait_until(driver, lambda: _nav_links(driver), what="the app's sidebar page links")
+
+
+def open_page(driver, base_url: str, title: str) -> None:
+    """Switch to the page called `title` by clicking its sidebar link, as a user would (the session and its
+    uploads are kept). Loads the app first if this browser is not on it yet."""
+    if not driver.current_url.startswith(base_url):
+        open_app(driver, base_url)
+    link = wait_until(driver, lambda: _nav_links(driver).get(title), what=f"sidebar link {title!r}")
+    link.click()
+    wait_until(driver, lambda: _nav_links(driver)[title].get_attribute("aria-current") == "page",
+               what=f"page {title!r} to become the current page")
+
+
+def _nav_links(driver) -> dict:
+    """{page title: its sidebar link}."""
+    return {a.find_element(By.CSS_SELECTOR, "span[label]").get_attribute("label"): a
+            for a in _find(driver, '[data-testid="stSidebarNavLink"]')}
+
+
+def choose_radio(driver, key: str, option: str) -> None:
+    """Click the option labelled `option` of the radio widget created with `key=`."""
+    label = wait_until(driver, lambda: next((o for o in _find(driver, f'.st-key-{key} [data-testid="stRadioOption"]')
+                                             if o.text.strip() == option), None),
+                       what=f"radio {key!r} option {option!r}")
+    label.click()
+    wait_until(driver, lambda: any(o.text.strip() == option and o.get_attribute("data-selected") == "true"
+                                   for o in _find(driver, f'.st-key-{key} [data-testid="stRadioOption"]')),
+               what=f"radio {key!r} to select {option!r}")
+
+
+def choose_select(driver, key: str, option: str) -> None:
+    """Open the selectbox created with `key=` and click the option shown as `option`."""
+    opener = wait_until(driver, lambda: next(iter(_find(driver, f'.st-key-{key} button[aria-haspopup="listbox"]')
+                                                  or _find(driver, f'.st-key-{key} [role="combobox"]')), None),
+                        what=f"selectbox {key!r}")
+    opener.click()
+    choice = wait_until(driver, lambda: next((o for o in _find(driver, '[role="option"]') if o.text.strip() == option),
+                                             None), what=f"option {option!r} of selectbox {key!r}")
+    choice.click()
+    wait_until(driver, lambda: any(c.get_attribute("value") == option
+                                   for c in _find(driver, f'.st-key-{key} [role="combobox"]')),
+               what=f"selectbox {key!r} to show {option!r}")
+
+
+def upload_files(driver, paths: Sequence[Path], *, key: str = "uploader") -> None:
+    """Set files on the `<input type=file>` of the file uploader created with `key=` (what drag-and-drop does)."""
+    field = wait_until(driver, lambda: next(iter(_find(driver, f'.st-key-{key} input[type="file"]')), None),
+                       what=f"file input of uploader {key!r}")
+    field.send_keys("\n".join(str(Path(p).resolve()) for p in paths))
+
+
+def wait_for_text(driver, text: str, *, timeout_s: float = WAIT_TIMEOUT_S) -> None:
+    """Wait until `text` is visible anywhere on the page (rendered text, not markup)."""
+    wait_until(driver, lambda: text in page_text(driver), what=f"text {text!r}", timeout_s=timeout_s)
+
+
+def alert_texts(driver, kind: str = "warning") -> list[str]:
+    """Texts of the visible st.warning / st.error / st.info / st.success boxes of one kind."""
+    testid = f"stAlertContent{kind.capitalize()}"
+    return [e.text for e in _find(driver, f'[data-testid="{testid}"]') if _is_current(e)]
+
+
+def error_texts(driver) -> list[str]:
+    """Uncaught exceptions (raw tracebacks) shown on the page; a finished page should have none."""
+    return [e.text[:LOG_TAIL_CHARS] for e in _find(driver, '[data-testid="stException"]')]
+
+
+def plotly_titles(driver) -> list[str]:
+    """Titles of the plotly charts that are drawn (an empty string for an untitled chart)."""
+    return driver.execute_script("""
+        return Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+          .filter(c => !c.closest('[data-stale="true"]') && c.querySelector('.main-svg'))
+          .map(c => { const t = c.querySelector('.gtitle'); return t ? t.textContent : ''; });""")
+
+
+def wait_for_plotly(driver, n: int, *, titles: Sequence[str] = (), timeout_s: float = WAIT_TIMEOUT_S) -> list[str]:
+    """Wait until at least `n` plotly charts are drawn, including one titled each of `titles` (exact); returns
+    the titles of all drawn charts."""
+    def ready():
+        found = plotly_titles(driver)
+        return found if len(found) >= n and all(t in found for t in titles) else None
+
+    return wait_until(driver, ready, what=f"{n} plotly chart(s) titled {list(titles)}", timeout_s=timeout_s)
+
+
+def _find(driver, css: str) -> list:
+    return driver.find_elements(By.CSS_SELECTOR, css)
+
+
+def _is_current(element) -> bool:
+    """False for elements left over from the previous script run (Streamlit greys them out as stale)."""
+    return element.get_attribute("data-stale") != "true" and not element.find_elements(
+        "xpath", "ancestor::*[@data-stale='true']")
