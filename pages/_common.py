@@ -542,3 +542,30 @@ def duplicate_pairs_table(data: Dataset, pairs, folds) -> pd.DataFrame:
             row.update({"folds": f"{fa} / {fb}", "both sides of a split": fa != fb})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- transcription (Transcribe)
+
+@st.cache_resource(show_spinner="Loading the ASR model ...", max_entries=3)
+def transcriber(name: str):
+    """One loaded ASR model per server, shared by every session."""
+    from audiodiag import asr
+
+    return asr.load_transcriber(name)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
+def _transcripts(clips: tuple[Clip, ...], model: str, settings: tuple) -> list[str]:
+    from audiodiag import asr
+
+    bar = st.progress(0.0, text=f"{md_escape(model)}: transcribing {len(clips)} utterances ...")
+    texts = asr.transcribe_cached(transcriber(model), clips, asr.DecodingSettings(*settings),
+                                  progress=lambda done, total: bar.progress(done / total,
+                                                                            text=f"Transcribed {done} of {total}"))
+    bar.empty()
+    return texts
+
+
+def transcripts(clips: tuple[Clip, ...], model: str, settings: tuple) -> list[str]:
+    """Transcripts with a progress bar per utterance; cached in memory and on disk (audio hash, model, settings)."""
+    return _transcripts(clips, model, tuple(settings))
