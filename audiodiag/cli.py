@@ -67,7 +67,30 @@ def _progress_printer():
 
 
 def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace):
-    raise AudioDiagError("--task transcribe: not available yet")
+    """Transcribe with the bundled (or --model) ASR model and score against the folder's references."""
+    from audiodiag import asr, dataset, references, report as notes, wer
+
+    folder = Path(args.data).expanduser()
+    refs = (references.folder_references(folder, clips) if folder.is_dir() else
+            references.sample_set_references(args.data, clips) if args.data in samples.list_sample_sets() else
+            [None] * len(clips))
+    scored = [i for i, r in enumerate(refs) if r is not None]
+    if not scored:
+        raise AudioDiagError(f"{args.data}: no reference transcripts (a transcripts.csv with path,reference or "
+                             "<stem>.txt files next to the clips); no WER is possible")
+    say = _progress_printer()
+    model = asr.load_transcriber(args.model)
+    settings = asr.DecodingSettings(beam_size=args.beam)
+    hyps = asr.transcribe_cached(model, clips, settings,
+                                 progress=lambda done, total: say(f"  transcribed {done}/{total}"))
+    say(f"Measuring {len(clips)} clips (VAD) ...")
+    stats, _ = dataset.measure(clips)
+    flags = wer.hallucination_flags([c.name for c in clips], hyps, [s.speech_fraction for s in stats])
+    scores = wer.score([refs[i] for i in scored], [hyps[i] for i in scored], normalisation=args.normalisation)
+    minutes = sum(clips[i].duration_s for i in scored) / 60
+    return notes.transcription_note(name, model.name, scores, audio_minutes=minutes, flags=flags,
+                                    settings={"model": model.name, "beam_size": args.beam,
+                                              "normalisation": args.normalisation})
 
 
 def report(args: argparse.Namespace) -> int:
@@ -156,6 +179,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--exclude-same-group", action="store_true",
                    help="retrieve: a query's own group (speaker/source) does not count as a match")
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--model", default="whisper-tiny.en", help="transcribe: ASR model (bundled name, HF id or folder)")
+    r.add_argument("--beam", type=int, default=1, help="transcribe: beam size")
+    r.add_argument("--normalisation", choices=("none", "basic", "english"), default="basic",
+                   help="transcribe: text normalisation before WER")
     r.add_argument("--out", help="write the note (Markdown) here instead of stdout")
     r.add_argument("--json", help="also write the note with every number and setting as JSON")
     r.set_defaults(run=report)

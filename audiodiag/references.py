@@ -31,9 +31,8 @@ def match(clips: Sequence[Clip], table: Mapping[str, str]) -> list[str | None]:
     return [table.get(c.name, by_name.get(PurePosixPath(c.name).name)) for c in clips]
 
 
-def sample_set_references(set_name: str, clips: Sequence[Clip]) -> list[str | None]:
-    """References of a bundled set: its transcripts.csv, then `<stem>.txt` next to each clip."""
-    folder = SAMPLE_ROOT / set_name
+def folder_references(folder: Path, clips: Sequence[Clip]) -> list[str | None]:
+    """References for clips loaded from `folder`: its transcripts.csv, then `<stem>.txt` next to each clip."""
     table = parse_table((folder / TABLE_NAME).read_bytes()) if (folder / TABLE_NAME).is_file() else {}
     out = match(clips, table)
     for i, clip in enumerate(clips):
@@ -41,3 +40,8 @@ def sample_set_references(set_name: str, clips: Sequence[Clip]) -> list[str | No
         if out[i] is None and text_file.is_file():
             out[i] = text_file.read_text(encoding="utf-8").strip()
     return out
+
+
+def sample_set_references(set_name: str, clips: Sequence[Clip]) -> list[str | None]:
+    """References of a bundled set (see `folder_references`)."""
+    return folder_references(SAMPLE_ROOT / set_name, clips)

@@ -281,3 +281,47 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
                         "group_silhouette": r.group_silhouette, "exclude_same_group": r.exclude_same_group,
                         "n_scored": r.n_scored} for r in results]}
     return DecisionNote("retrieval", dataset_name, verdict, rung, "not assessed", sections, data)
+
+
+# ---------------------------------------------------------------- transcription
+
+MIN_FINETUNE_AUDIO_MIN = 60.0  # transcribed audio below this cannot support fine-tuning an ASR model
+
+
+def transcription_note(dataset_name: str, model: str, scores, *, audio_minutes: float, flags: Sequence = (),
+                       slices: Sequence[str] = (), settings: dict | None = None) -> DecisionNote:
+    """The note for a transcription task from `audiodiag.wer.Scores` of one model."""
+    w = scores.corpus_wer
+    verdict = (f"{model}: corpus WER {w.value:.1%} (95 % CI {w.ci_low:.1%} to {w.ci_high:.1%}) on "
+               f"{sum(1 for u in scores.utterances if u.reference_words)} utterances, '{scores.normalisation}' "
+               "normalisation.")
+    worst = sorted((u for u in scores.utterances if u.reference_words), key=lambda u: -u.wer)[:3]
+    if audio_minutes < MIN_FINETUNE_AUDIO_MIN:
+        ft_state, ft = "not justified", (f"Not justified: {audio_minutes:.1f} minutes of transcribed audio; "
+                                         f"fine-tuning an ASR model needs at least {MIN_FINETUNE_AUDIO_MIN:g} "
+                                         "minutes to be measurable. Fix normalisation and data problems first.")
+    else:
+        ft_state, ft = "justified", (f"{audio_minutes:.0f} minutes of transcribed audio: enough to try fine-tuning "
+                                     "and measure it against this corpus WER with a paired bootstrap.")
+    sections = (
+        Section("Task and data", (f"Transcription, {audio_minutes:.1f} minutes of audio with references; WER = "
+                                  "(substitutions + deletions + insertions) / reference words over all utterances.",)),
+        Section("Scores", (f"Corpus WER {w}; mean per-utterance WER {scores.mean_utterance_wer:.3f} (a different "
+                           f"number); CER {scores.cer:.3f}; {scores.substitutions} substitutions, {scores.deletions} "
+                           f"deletions, {scores.insertions} insertions of {scores.reference_words} words.",)),
+        Section("Remaining errors", tuple(f"WER {u.wer:.0%}: '{u.reference}' → '{u.hypothesis}'" for u in worst)
+                + tuple(slices)),
+        Section("Rung 3: is fine-tuning justified?", (ft,)),
+        Section("Data problems that could invalidate the score",
+                tuple(f"{name}: {why}" for name, why in flags)
+                + tuple(f"utterance {i + 1}: empty reference, not scored" for i in scores.empty_references)
+                or ("None detected: hallucinations on silent/non-speech clips, decoding loops and empty references "
+                    "were checked.",)),
+    )
+    data = {"model": model, "settings": settings or {}, "corpus_wer": vars(w),
+            "mean_utterance_wer": scores.mean_utterance_wer, "cer": scores.cer,
+            "substitutions": scores.substitutions, "deletions": scores.deletions, "insertions": scores.insertions,
+            "reference_words": scores.reference_words,
+            "utterances": [{"reference": u.reference, "hypothesis": u.hypothesis, "wer": u.wer}
+                           for u in scores.utterances]}
+    return DecisionNote("transcription", dataset_name, verdict, "pretrained ASR", ft_state, sections, data)

@@ -3,7 +3,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from audiodiag import asr, references, samples, wer
+from audiodiag import asr, references, report, samples, wer
 from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
@@ -166,3 +166,19 @@ if hyps_b is not None:
                                "WER B": [u.wer for u in other.utterances],
                                "B − A": [ub.wer - ua.wer for ua, ub in zip(result.utterances, other.utterances)]}),
                  hide_index=True)
+
+# ---------------------------------------------------------------- note
+note = report.transcription_note(
+    data.name, request["model"], result, audio_minutes=sum(c.duration_s for c in clips) / 60, flags=flags,
+    slices=[f"{r['slice']} = {r['value']}: corpus WER {r['corpus WER']:.1%} ({r['utterances']} utterances)"
+            for r in rows if r["corpus WER"] is not None],
+    settings={"model": request["model"], "beam_size": request["beam"], "temperature": request["temperature"],
+              "normalisation": norm, "dataset": data.name})
+with st.expander("Decision note for this transcription task"):
+    st.markdown(f"**{common.md_escape(note.verdict)}**")
+    for section in note.sections:
+        st.markdown(f"**{section.title}**\n" + "\n".join(f"- {common.md_escape(line)}" for line in section.lines))
+    st.download_button("Download the note (Markdown)", note.to_markdown(), file_name="transcription_note.md",
+                       mime="text/markdown", key="transcribe_note_md")
+    st.download_button("Download the note (JSON)", note.to_json(), file_name="transcription_note.json",
+                       mime="application/json", key="transcribe_note_json")

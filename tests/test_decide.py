@@ -205,3 +205,14 @@ def test_retrieval_note_from_the_cli_names_the_clearly_better_space(tmp_path):
                      "--json", str(out), "--out", str(tmp_path / "r.md")]) == 0
     data = json.loads(out.read_text())
     assert data["task"] == "retrieval" and data["data"]["spaces"][0]["precision_at_1"]["value"] == 1.0
+
+
+def test_cli_transcribe_writes_the_transcription_note_and_refuses_without_references(tmp_path, capsys):
+    out = tmp_path / "t.json"
+    assert cli.main(["report", "utterances", "--task", "transcribe", "--json", str(out),
+                     "--out", str(tmp_path / "t.md")]) == 0
+    note = json.loads(out.read_text())
+    assert note["task"] == "transcription" and note["fine_tuning"] == "not justified"
+    assert 0 <= note["data"]["corpus_wer"]["value"] < 0.3 and note["data"]["reference_words"] > 40
+    assert cli.main(["report", "sounds", "--task", "transcribe"]) == cli.EXIT_USER_ERROR
+    assert "no reference transcripts" in capsys.readouterr().err
