@@ -110,7 +110,8 @@ def score(references: Sequence[str], hypotheses: Sequence[str], *, normalisation
             spans.append((c.type, " ".join(ref_part), " ".join(hyp_part)))
         utterances[i] = Utterance(refs[i], hyps[i], counts["substitute"], counts["delete"], counts["insert"],
                                   len(ref_words), tuple(spans))
-    for i in set(range(len(refs))) - set(scored):
+    empty = [i for i, r in enumerate(refs) if not r]
+    for i in empty:
         inserted = len(hyps[i].split())
         utterances[i] = Utterance("", hyps[i], 0, 0, inserted, 0, (("insert", "", hyps[i]),) if inserted else ())
     done = [u for u in utterances if u.reference_words]
@@ -119,7 +120,7 @@ def score(references: Sequence[str], hypotheses: Sequence[str], *, normalisation
     return Scores(normalisation, _ratio_ci(errors, words, n_boot=n_boot, seed=seed),
                   float(np.mean(errors / words)), float(jiwer.cer([u.reference for u in done], [u.hypothesis for u in done])),
                   int(out.substitutions), int(out.deletions), int(out.insertions), int(words.sum()),
-                  tuple(utterances), tuple(i for i in range(len(refs)) if i not in set(scored)))
+                  tuple(utterances), tuple(empty))
 
 
 def _ratio_ci(errors: np.ndarray, words: np.ndarray, *, n_boot: int, seed: int) -> Estimate:

@@ -94,7 +94,7 @@ st.subheader("Corpus WER")
 m = st.columns(5)
 w = result.corpus_wer
 m[0].metric("Corpus WER", f"{w.value:.1%}", help="total edits / total reference words")
-m[1].metric("95 % CI (bootstrap over utterances)", f"{w.ci_low:.1%} – {w.ci_high:.1%}")
+m[1].metric("95 % CI", f"{w.ci_low:.0%}–{w.ci_high:.0%}", help="bootstrap over utterances (1,000 resamples)")
 m[2].metric("Mean per-utterance WER", f"{result.mean_utterance_wer:.1%}",
             help="average of each utterance's WER: NOT the corpus WER (short utterances weigh as much as long)")
 m[3].metric("CER", f"{result.cer:.1%}")

@@ -10,7 +10,7 @@ import pytest
 
 from browser_support import (Server, alert_texts, choose_radio, choose_select, chromium, error_texts, open_app,
                              open_page, page_text, screenshot, streamlit_server, upload_files, wait_for_plotly,
-                             wait_for_text)
+                             wait_for_text, wait_until)
 from conftest import sine, wav_bytes
 from selenium.webdriver.common.by import By
 
@@ -73,3 +73,21 @@ def test_compare_run_on_a_bundled_set_shows_two_confusion_matrices(server):
         assert "sounds" in text and "Does a frozen encoder beat the baseline?" in text
         assert not error_texts(teammate)
         screenshot(teammate, "compare_deep_link")
+
+
+def test_transcribe_page_shows_the_wer_table(server):
+    with chromium("transcribe_utterances") as driver:
+        open_app(driver, server.url)
+        choose_select(driver, "sample_set", "utterances")
+        open_page(driver, server.url, "Transcribe")
+        wait_for_text(driver, "reference transcript")
+        _click_button(driver, "Transcribe")
+        wait_for_text(driver, "Corpus WER", timeout_s=180)
+        wait_for_text(driver, "Every utterance")
+        tables = wait_until(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]'))
+                            >= 2 or None, what="the normalisation and per-utterance tables")
+        assert tables
+        assert "Mean per-utterance WER" in page_text(driver)
+        assert driver.find_elements(By.CSS_SELECTOR, "div.alignment")  # the colour alignments are drawn
+        assert not error_texts(driver)
+        screenshot(driver, "transcribe_utterances")
