@@ -1,0 +1,67 @@
+"""P7: 1,000 clips x 5 s at 44.1 kHz through Inspect's library path and the spectral baseline: peak RSS.
+
+Each measurement runs in a fresh Python process (peak RSS = its ru_maxrss), next to a reference process that
+only decodes every file into memory with soundfile (what holding all raw audio costs).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from benchmarks.harness import Row
+
+N_CLIPS = 1_000
+DURATION_S = 5.0
+RATE_HZ = 44_100
+LIMIT_BYTES = 2 * 1024 ** 3
+
+PIPELINE = """
+import resource, sys
+from audiodiag import dataset, encoders, io, spaces
+clips = [c for c in io.load_folder(sys.argv[1]) if isinstance(c, io.Clip)]
+report = dataset.analyse(clips, spec=encoders.get_spec(encoders.DEFAULT_TARGET))
+vectors = spaces.space_vectors(clips, spaces.BASELINE)
+assert len(report.stats) == len(clips) == len(vectors.vectors) == %d
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+""" % N_CLIPS
+
+RAW = """
+import resource, sys
+from pathlib import Path
+import soundfile as sf
+audio = [sf.read(p, dtype="float32")[0] for p in sorted(Path(sys.argv[1]).rglob("*.wav"))]
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def _peak_rss(code: str, folder: Path) -> int:
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code), str(folder)], capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def p7_memory() -> list[Row]:
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        t = np.arange(int(DURATION_S * RATE_HZ)) / RATE_HZ
+        for i in range(N_CLIPS):
+            label = f"class{i % 4}"
+            (folder / label).mkdir(exist_ok=True)
+            wave = 0.2 * np.sin(2 * np.pi * (200 + 100 * (i % 4)) * t) + 0.02 * rng.standard_normal(len(t))
+            sf.write(folder / label / f"clip{i:04d}.wav", wave.astype(np.float32), RATE_HZ, subtype="PCM_16")
+        raw = _peak_rss(RAW, folder)
+        peak = _peak_rss(PIPELINE, folder)
+    return [Row(f"P7 peak RSS: {N_CLIPS:,} clips × {DURATION_S:g} s at 44.1 kHz through io.load_folder + "
+                "dataset.analyse (levels, VAD, checks) + baseline features", peak / 1e9, "GB",
+                "a process that only decodes every file with soundfile (float32)", raw / 1e9,
+                "≤ 2 GB", peak <= LIMIT_BYTES)]
+
+
+BENCHMARKS = (p7_memory,)
