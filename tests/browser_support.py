@@ -8,11 +8,14 @@ Used by tests/test_browser.py and tests/test_concurrency.py. Everything here is 
         screenshot(driver, "compare_bundled")
 
 Chromium and chromedriver come from the distribution (`apt-get install chromium chromium-driver`, done by
-.ci/run); nothing is downloaded. A missing browser is an error, not a skip, so CI cannot pass without it.
+.ci/run); nothing is downloaded (selenium-manager never runs: the driver and browser paths are given). Where
+they are missing the browser tests skip with the reason, except when AUDIODIAG_REQUIRE_BROWSER=1 (set by
+.ci/run): then a missing browser fails the run, so CI cannot pass without the browser tests.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -28,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
@@ -38,6 +42,7 @@ APP = ROOT / "app.py"
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots and server logs; gitignored
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
+REQUIRE_BROWSER_ENV = "AUDIODIAG_REQUIRE_BROWSER"  # "1" in CI: a missing browser fails instead of skipping
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
                   # five browsers share two cores in the concurrency test: keep background pages running
@@ -88,10 +93,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(*, app: Path = APP, name: str = "server") -> Iterator[Server]:
+def streamlit_server(*, app: Path = APP, name: str = "server", cache_dir: Path | None = None) -> Iterator[Server]:
     """`streamlit run app.py` on a free port; waits for /_stcore/health and always stops the server on exit.
 
-    The file watcher is off so that edits to the tree during a test run never reload the app mid-test.
+    The file watcher is off so that edits to the tree during a test run never reload the app mid-test. The
+    server's output goes to test-artifacts/<name>.log (kept after the run). cache_dir: AUDIODIAG_CACHE_DIR for
+    the server (embeddings, transcripts), so a test starts cold and never reads the developer's cache. The hub
+    is switched off (HF_HUB_OFFLINE): only bundled models can load.
     """
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
@@ -100,7 +108,8 @@ def streamlit_server(*, app: Path = APP, name: str = "server") -> Iterator[Serve
                "--server.port", str(port), "--server.address", "127.0.0.1",
                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", **({"AUDIODIAG_CACHE_DIR": str(cache_dir)} if cache_dir else {})}
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
     server = Server(f"http://127.0.0.1:{port}", process, log_path)
     try:
@@ -143,10 +152,25 @@ def _stop(process: subprocess.Popen) -> None:
 # --- the browser --------------------------------------------------------------------------------------------
 
 def require_chromium() -> None:
+    """Skip the calling test (or fixture) when Debian's Chromium is not installed; fail instead in CI."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        raise RuntimeError(f"browser tests need Debian's Chromium, but {', '.join(missing)} is missing; install it "
-                           "with `apt-get install chromium chromium-driver` (.ci/run does this in CI)")
+    if not missing:
+        return
+    reason = (f"browser tests need Debian's Chromium, but {', '.join(missing)} is missing; install it with "
+              "`sudo apt-get install chromium chromium-driver` (.ci/run does this in CI)")
+    if os.environ.get(REQUIRE_BROWSER_ENV) == "1":
+        pytest.fail(f"{reason} [{REQUIRE_BROWSER_ENV}=1: the browser tests must run here]", pytrace=False)
+    pytest.skip(reason)
+
+
+# Installed before any page script runs: records window.alert/confirm/prompt calls instead of blocking on them,
+# so a test can prove that no script smuggled in through user text (file names, labels) ever ran.
+_RECORD_DIALOGS_JS = """
+window.__audiodiagDialogs = [];
+for (const name of ['alert', 'confirm', 'prompt']) {
+  window[name] = (message) => { window.__audiodiagDialogs.push(name + ': ' + String(message)); return null; };
+}
+"""
 
 
 @contextmanager
@@ -161,7 +185,8 @@ def chromium(name: str) -> Iterator[webdriver.Chrome]:
         options.add_argument(flag)
     driver = None
     try:
-        driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+        driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _RECORD_DIALOGS_JS})
         yield driver
     except BaseException:
         if driver is not None:
@@ -268,6 +293,26 @@ def choose_select(driver, key: str, option: str) -> None:
                what=f"selectbox {key!r} to show {option!r}")
 
 
+def click_button(driver, label: str, *, timeout_s: float = WAIT_TIMEOUT_S) -> None:
+    """Wait for the enabled button labelled `label` in the page body (not the sidebar) and click it."""
+    def ready():
+        return next((b for b in _find(driver, '[data-testid="stMain"] button')
+                     if b.text.strip() == label and b.is_enabled() and _is_current(b)), None)
+
+    wait_until(driver, ready, what=f"button {label!r}", timeout_s=timeout_s).click()
+
+
+def dialogs_opened(driver) -> list[str]:
+    """alert/confirm/prompt calls made by the page (recorded, see _RECORD_DIALOGS_JS), plus a native dialog
+    that is open right now (it would block the page). Empty when no script ran them."""
+    recorded = driver.execute_script("return window.__audiodiagDialogs || []") or []
+    try:
+        recorded.append(f"open dialog: {driver.switch_to.alert.text}")
+    except NoAlertPresentException:
+        pass
+    return recorded
+
+
 def upload_files(driver, paths: Sequence[Path], *, key: str = "uploader") -> None:
     """Set files on the `<input type=file>` of the file uploader created with `key=` (what drag-and-drop does)."""
     field = wait_until(driver, lambda: next(iter(_find(driver, f'.st-key-{key} input[type="file"]')), None),
@@ -307,6 +352,40 @@ def wait_for_plotly(driver, n: int, *, titles: Sequence[str] = (), timeout_s: fl
         return found if len(found) >= n and all(t in found for t in titles) else None
 
     return wait_until(driver, ready, what=f"{n} plotly chart(s) titled {list(titles)}", timeout_s=timeout_s)
+
+
+# --- the server's own metrics --------------------------------------------------------------------------------
+
+_SERIES = re.compile(r'^(?P<name>\w+)\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$')
+
+
+@dataclass(frozen=True)
+class CacheCounts:
+    lookups: int       # calls of the cached function (a caller that waited for another's computation included)
+    misses: int        # calls that found no value on their first look
+    computations: int  # times the function body actually ran (misses that computed, not those that waited)
+
+
+def cache_counts(server: Server, function: str, *, cache_type: str = "st_cache_resource") -> CacheCounts:
+    """How often the server ran a cached function, from Streamlit's /_stcore/metrics, e.g.
+    cache_counts(server, "pages._common.transcriber"). Counters are per server process, all sessions together."""
+    with urllib.request.urlopen(f"{server.url}/_stcore/metrics", timeout=10) as response:
+        text = response.read().decode()
+    hits = misses = computations = 0
+    for line in text.splitlines():
+        match = _SERIES.match(line)
+        if not match:
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', match["labels"]))
+        if labels.get("cache_type") != cache_type or labels.get("cache") != function:
+            continue
+        value = int(float(match["value"]))
+        if match["name"] == "cache_lookups_total":
+            hits += value if labels.get("result") == "hit" else 0
+            misses += value if labels.get("result") == "miss" else 0
+        elif match["name"] == "cache_compute_duration_seconds_count" and labels.get("trigger") == "miss":
+            computations += value
+    return CacheCounts(hits + misses, misses, computations)
 
 
 def _find(driver, css: str) -> list:
