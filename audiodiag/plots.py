@@ -110,7 +110,7 @@ def duration_histogram(durations_s: Sequence[float], labels: Sequence[str | None
     names = sorted({str(label) for label in labels})
     for name in names:
         fig.add_trace(go.Histogram(x=[d for d, label in zip(durations_s, labels) if str(label) == name],
-                                   name=name, opacity=0.7, nbinsx=30))
+                                   name=_plain(name), opacity=0.7, nbinsx=30))
     fig.add_vline(x=clip_length_s, line_dash="dash", annotation_text=f"pad/trim to {clip_length_s:.2f} s")
     fig.update_layout(barmode="stack", height=FIGURE_HEIGHT_PX + 40, xaxis_title="duration (s)",
                       yaxis_title="clips", margin={"l": 10, "r": 10, "t": 30, "b": 10},

@@ -15,6 +15,11 @@ if not data.clips:
 
 durations = [c.duration_s for c in data.clips]
 default_length = float(pd.Series(durations).median())
+dataset_key = f"{data.name}:{len(data.clips)}:{default_length:.3f}"
+if st.session_state.get("_clip_length_dataset", dataset_key) != dataset_key:  # another dataset: its own median
+    st.session_state.pop("clip_length_s", None)
+    st.query_params.pop("clip_length_s", None)
+st.session_state["_clip_length_dataset"] = dataset_key
 common.linked_state({"clip_length_s": round(default_length, 2)})
 report = common.analyse(data, clip_length_s=st.session_state["clip_length_s"])
 

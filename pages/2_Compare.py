@@ -144,7 +144,7 @@ for col, rung in zip(st.columns(len(result.rungs)), result.rungs):
     if not rung.confused_pairs:
         col.write("No mistakes.")
     for pair in rung.confused_pairs:
-        with col.expander(f"{pair.true_label} → {pair.predicted_label}: {pair.count} clip(s)"):
+        with col.expander(f"{common.md_escape(pair.true_label)} → {common.md_escape(pair.predicted_label)}: {pair.count} clip(s)"):
             for i in pair.example_indices:
                 clip = data.clips[i]
                 st.caption(common.md_escape(clip.name))

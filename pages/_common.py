@@ -19,7 +19,7 @@ from audiodiag.checks import ClipStats
 from audiodiag.features import FeatureSettings
 from audiodiag.types import Clip, Finding, LoadFailure
 
-UPLOAD_KEY = "uploads"  # session_state: {name: bytes}; per browser session, never shared
+UPLOAD_KEY = "uploads"  # session_state: [(name, bytes)]; per browser session, never shared
 SOURCE_SAMPLE, SOURCE_UPLOAD = "Bundled sample set", "My files"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&])")
 
@@ -90,7 +90,7 @@ def as_model_sees_it(clip: Clip, sample_rate_hz: int, length_s: float) -> tuple[
 
 def _remember_uploads() -> None:
     files = st.session_state.get("uploader") or []
-    st.session_state[UPLOAD_KEY] = {f.name: f.getvalue() for f in files}
+    st.session_state[UPLOAD_KEY] = [(f.name, f.getvalue()) for f in files]  # a list: two "a.wav" are two files
 
 
 # ---------------------------------------------------------------- deep links
@@ -169,11 +169,11 @@ def dataset_picker() -> Dataset:
             st.file_uploader("Drop clips (+ an optional labels CSV: path,label,group) or a zipped folder (one sub-folder per class)", key="uploader",
                              type=list(io.UPLOAD_EXTENSIONS), accept_multiple_files=True,
                              on_change=_remember_uploads)
-            stored = st.session_state.get(UPLOAD_KEY, {})
+            stored = st.session_state.get(UPLOAD_KEY, [])
             if stored and not st.session_state.get("uploader"):
                 st.caption(f"Using {len(stored)} file(s) uploaded earlier in this session.")
-            results = io.unique_names([r for n, d in stored.items() for r in load_upload(n, d)])
-            for table_name, table in ((n, d) for n, d in stored.items() if n.lower().endswith(".csv")):
+            results = io.unique_names([r for n, d in stored for r in load_upload(n, d)])
+            for table_name, table in ((n, d) for n, d in stored if n.lower().endswith(".csv")):
                 results = io.apply_label_table(results, table, name=table_name)
             name = "uploaded files"
         st.header("Target model")

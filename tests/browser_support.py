@@ -25,6 +25,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import parse_qs, urlsplit
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -291,6 +292,13 @@ def choose_select(driver, key: str, option: str) -> None:
     wait_until(driver, lambda: any(c.get_attribute("value") == option
                                    for c in _find(driver, f'.st-key-{key} [role="combobox"]')),
                what=f"selectbox {key!r} to show {option!r}")
+
+
+def wait_for_url_param(driver, key: str, value: str, *, timeout_s: float = WAIT_TIMEOUT_S) -> None:
+    """Wait until the server has run with a new widget value: linked widgets write it into the URL. A widget shows
+    its new value before the server has seen it; acting on the page in between (e.g. switching page) races it."""
+    wait_until(driver, lambda: value in parse_qs(urlsplit(driver.current_url).query).get(key, []),
+               what=f"the URL to carry {key}={value}", timeout_s=timeout_s)
 
 
 def click_button(driver, label: str, *, timeout_s: float = WAIT_TIMEOUT_S) -> None:

@@ -13,7 +13,8 @@ import pytest
 
 from browser_support import (Server, alert_texts, choose_radio, choose_select, chromium, click_button, dialogs_opened,
                              error_texts, open_app, open_page, page_text, require_chromium, screenshot,
-                             streamlit_server, upload_files, wait_for_plotly, wait_for_text, wait_until)
+                             streamlit_server, upload_files, wait_for_plotly, wait_for_text, wait_for_url_param,
+                             wait_until)
 from conftest import sine, wav_bytes
 from selenium.webdriver.common.by import By
 
@@ -59,6 +60,7 @@ def test_compare_run_on_a_bundled_set_shows_two_confusion_matrices(server):
     with chromium("compare_sounds") as driver:
         open_app(driver, server.url)
         choose_select(driver, "sample_set", "sounds")
+        wait_for_url_param(driver, "sample_set", "sounds")
         open_page(driver, server.url, "Compare")
         click_button(driver, "Run comparison")
         titles = wait_for_plotly(driver, 2, titles=(spaces.BASELINE, "whisper-tiny.en encoder (unpadded)"),
@@ -81,6 +83,7 @@ def test_transcribe_page_shows_the_wer_table(server):
     with chromium("transcribe_utterances") as driver:
         open_app(driver, server.url)
         choose_select(driver, "sample_set", "utterances")
+        wait_for_url_param(driver, "sample_set", "utterances")
         open_page(driver, server.url, "Transcribe")
         wait_for_text(driver, "clips have a reference transcript")  # the page's caption, not the sidebar's
         click_button(driver, "Transcribe")

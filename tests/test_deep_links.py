@@ -58,3 +58,10 @@ def test_inspect_link_opens_the_same_clip_and_clip_length():
     assert at.number_input(key="clip_length_s").value == 0.5
     at.selectbox(key="inspect_clip").set_value(names[3]).run()
     assert at.query_params["inspect_clip"] == names[3]
+
+
+def test_inspect_clip_length_follows_a_new_dataset_median():
+    at = _open(None, {"sample_set": "spoken_digits"})
+    digits_default = at.number_input(key="clip_length_s").value
+    at.sidebar.selectbox(key="sample_set").set_value("sounds").run()
+    assert at.number_input(key="clip_length_s").value == 1.0 != digits_default  # the sounds clips are 1 s
