@@ -10,7 +10,7 @@ import hashlib
 import io
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -29,6 +29,8 @@ MAX_ZIP_MEMBERS = 5_000
 MAX_ZIP_UNCOMPRESSED_BYTES = 1_000_000_000
 MAX_ZIP_COMPRESSION_RATIO = 200  # audio compresses ~1-3x; hundreds-to-one is a zip bomb
 LABEL_FILES = ("groups.csv", "labels.csv", "transcripts.csv")  # optional `path[,label][,group]` table
+# columns that name a clip's group (first match wins): clips of one group are kept in one fold
+GROUP_COLUMNS = ("group", "speaker", "speaker_id", "client_id", "session", "source", "recording", "device", "fold")
 HASH_CHARS = 16
 
 # Containers people try that libsndfile cannot decode: magic bytes -> what it is.
@@ -201,18 +203,33 @@ def load_batch(
 
 
 def parse_label_table(data: bytes, *, name: str) -> dict[str, tuple[str | None, str | None]]:
-    """A `path,label[,group]` CSV (UTF-8, header row) as {path: (label, group)}."""
+    """A `path,label[,group]` CSV (UTF-8, header row) as {path: (label, group)}.
+
+    The group is read from the first column named as in GROUP_COLUMNS (`group`, `speaker`, `source`, ...).
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InvalidAudioError(f"{name}: is not UTF-8 text ({e}); save it as 'CSV UTF-8' (columns "
+        raise InvalidAudioError(f"{name} is not UTF-8 text ({e}); save it as 'CSV UTF-8' (columns "
                                 "path,label,group) and upload again") from e
     rows = csv.DictReader(io.StringIO(text))
     if not rows.fieldnames or "path" not in rows.fieldnames:
-        raise InvalidAudioError(f"{name}: has columns {rows.fieldnames or 'none'}; expected a header row "
+        raise InvalidAudioError(f"{name} has columns {rows.fieldnames or 'none'}; expected a header row "
                                 "path,label[,group] (one row per audio file)")
-    return {r["path"].strip(): ((r.get("label") or "").strip() or None, (r.get("group") or "").strip() or None)
+    group = group_column(rows.fieldnames)
+    return {r["path"].strip(): ((r.get("label") or "").strip() or None,
+                                ((r.get(group) or "").strip() or None) if group else None)
             for r in rows if (r.get("path") or "").strip()}
+
+
+def group_column(columns: Sequence[str]) -> str | None:
+    """The column of a labels table that holds groups (speaker, session, source recording ...), or None.
+
+    >>> group_column(["path", "label", "speaker", "take"])
+    'speaker'
+    """
+    by_name = {c.strip().lower(): c for c in columns if c}
+    return next((by_name[g] for g in GROUP_COLUMNS if g in by_name), None)
 
 
 def apply_label_table(results: list[Clip | LoadFailure], data: bytes, *, name: str) -> list[Clip | LoadFailure]:
@@ -336,13 +353,7 @@ def _read_label_table(rels: list[str], read: Callable[[str], bytes], prefix: str
                       *, source: str) -> dict[str, tuple[str | None, str | None]]:
     for rel in rels:
         if rel[len(prefix):] in LABEL_FILES:
-            try:
-                text = read(rel).decode("utf-8-sig")
-            except UnicodeDecodeError as e:
-                raise InvalidAudioError(f"{source}: {rel} is not UTF-8 text ({e}); save it as 'CSV UTF-8' "
-                                        "(columns path,label,group) and upload again") from e
-            rows = csv.DictReader(io.StringIO(text))
-            return {r["path"]: (r.get("label") or None, r.get("group") or None) for r in rows if r.get("path")}
+            return parse_label_table(read(rel), name=f"{source}: {rel}")
     return {}
 
 

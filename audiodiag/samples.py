@@ -1,4 +1,5 @@
-"""The sample datasets bundled in sample_audio/ (see sample_audio/ATTRIBUTION.md for their provenance)."""
+"""The sample datasets bundled in sample_audio/: made by the project (tools/make_samples.py, CC0; see
+sample_audio/ATTRIBUTION.md)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,12 +10,12 @@ from audiodiag.types import Clip, LoadFailure
 SAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sample_audio"
 DEFAULT_SET = "spoken_digits"
 DESCRIPTIONS = {
-    "spoken_digits": "real recordings of the digits 0-9, 5 speakers (groups), 8 kHz (Free Spoken Digit Dataset, "
-                     "CC BY-SA 4.0) - a speech classification task",
-    "sounds": "real non-speech recordings (cat, dishes, exercise bike, running tap, whale song), 16 kHz, groups = "
-              "part of the source recording (Speech Commands CC BY 4.0; NPS public domain)",
-    "utterances": "read English sentences with reference transcripts, 16/22.05/44.1 kHz stereo (LibriSpeech CC BY "
-                  "4.0, LJ Speech public domain) - for transcription",
+    "spoken_digits": "synthetic spoken digits 0-9 (espeak-ng), 6 speakers with their own voice, room and noise "
+                     "(groups), 8 kHz - a speech classification task",
+    "sounds": "synthetic non-speech sounds (engine, rain, birdsong, bell, footsteps), 16 kHz, groups = source "
+              "recording; loudness and duration do not separate the classes",
+    "utterances": "synthetic read English sentences (espeak-ng) with reference transcripts, 16 kHz plus a 44.1 kHz "
+                  "stereo and an 8 kHz copy - for transcription",
 }
 
 

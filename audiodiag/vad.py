@@ -98,7 +98,7 @@ def speech_regions(clips: Sequence[Clip]) -> list[list[SpeechRegion]]:
 
     Each clip is framed by EDGE_PAD_S of silence before VAD: silero's recurrent state needs a lead-in, and a
     0.2-0.4 s word that fills a tightly trimmed clip otherwise scores no speech at all (measured on the
-    bundled Free Spoken Digit recordings: 14 of 100 words missed without the frame, 1 with it).
+    Free Spoken Digit recordings in ../shared/sample_audio: 14 of 100 words missed without the frame, 1 with it).
     """
     get_speech_timestamps_from_probs = _timestamps_fn()
     pad = int(EDGE_PAD_S * VAD_SAMPLE_RATE_HZ)

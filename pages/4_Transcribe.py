@@ -1,16 +1,20 @@
 """Transcribe: transcripts scored with WER (never by eye): normalisation shown, alignments, worst cases, slices."""
+import math
+
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from audiodiag import asr, references, report, samples, wer
+from audiodiag import asr, plots, references, report, samples, wer
 from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
-REQUEST_KEY = "transcribe_request"
+REQUEST_KEY = "transcribe_request"  # session_state: the settings of the last "Transcribe"
 MAX_WORST = 20
+PERCENT = st.column_config.NumberColumn(format="percent")
 
 st.title("Transcribe: WER you can trust")
+st.caption("One impressive decoded example hides unstable overall behaviour: every clip is transcribed and scored, "
+           "with the corpus WER, its confidence interval and the whole distribution.")
 data = common.dataset_picker()
 common.show_failures(data.failures)
 if not data.clips:
@@ -18,20 +22,28 @@ if not data.clips:
     st.stop()
 
 # ---------------------------------------------------------------- references
+refs: list[str | None] = [None] * len(data.clips)
+problems: list[str] = []
 if data.name in samples.list_sample_sets():
     refs = references.sample_set_references(data.name, data.clips)
-else:
-    refs = [None] * len(data.clips)
-upload = st.file_uploader("Reference transcripts (CSV with columns path,reference[,group])", type=["csv"],
-                          key="transcribe_refs")
-if upload is not None:
-    try:
-        table = references.parse_table(upload.getvalue(), name=upload.name)
-        refs = [r if m is None else m for r, m in zip(refs, references.match(data.clips, table))]
-    except AudioDiagError as e:
-        st.error(common.md_escape(str(e)))
-if any(c.label for c in data.clips) and st.checkbox("The class labels are the transcripts (e.g. spoken digits)",
-                                                     key="transcribe_labels"):
+if st.session_state.get("source") == common.SOURCE_UPLOAD:  # a transcripts.csv or zip dropped in the sidebar
+    found, sidebar_problems = references.references_from_files(st.session_state.get(common.UPLOAD_KEY, []),
+                                                               data.clips, skip_label_tables=True)
+    refs = [r if f is None else f for r, f in zip(refs, found)]
+    problems += sidebar_problems
+files = st.file_uploader("Reference transcripts: a CSV with columns path,reference[,group], `<clip stem>.txt` "
+                         "files, or a zip of either", type=list(references.REFERENCE_EXTENSIONS),
+                         accept_multiple_files=True, key="transcribe_refs")
+if files:
+    found, page_problems = references.references_from_files([(f.name, f.getvalue()) for f in files], data.clips)
+    refs = [r if f is None else f for r, f in zip(refs, found)]
+    problems += page_problems
+for problem in problems:
+    st.error(f"Reference file skipped: {common.md_escape(problem)}")
+if any(c.label for c in data.clips) and st.checkbox(
+        "The class labels are the transcripts (e.g. spoken digits)", key="transcribe_labels",
+        help="Clips without a reference use their label. Digit labels ('7') match spoken words ('seven') only under "
+             "the english normalisation, which writes numbers as digits."):
     refs = [c.label if r is None else r for c, r in zip(data.clips, refs)]
 n_refs = sum(r is not None for r in refs)
 st.caption(f"{n_refs} of {len(data.clips)} clips have a reference transcript.")
@@ -40,140 +52,183 @@ st.caption(f"{n_refs} of {len(data.clips)} clips have a reference transcript.")
 common.linked_state({"transcribe_model": asr.BUNDLED_ASR, "transcribe_norm": "basic", "transcribe_beam": 1},
                     allowed={"transcribe_norm": list(wer.NORMALISATIONS)})
 with st.form("transcribe_settings"):
-    cols = st.columns(4)
+    cols = st.columns(3)
     model = cols[0].text_input("ASR model (bundled, Hugging Face id or local folder)", key="transcribe_model",
-                               help=f"'{asr.BUNDLED_ASR}' works offline (Whisper tiny.en, CTranslate2 int8).")
-    second = cols[0].text_input("Second system on the same clips (optional)", key="transcribe_second")
-    beam = cols[1].number_input("Beam size", 1, 10, key="transcribe_beam")
-    temperature = cols[1].number_input("Temperature", 0.0, 1.0, 0.0, 0.1, key="transcribe_temp")
-    norm = cols[2].radio("Normalisation before scoring", list(wer.NORMALISATIONS), key="transcribe_norm",
-                         help="none: as written; basic: lower case, no punctuation; english: Whisper's English "
-                              "normaliser (numbers, contractions, titles).")
-    worst_n = cols[3].slider("Worst utterances to show", 1, MAX_WORST, 3, key="transcribe_worst")
+                               help=f"'{asr.BUNDLED_ASR}' works offline (Whisper tiny.en, CTranslate2 int8). Others "
+                                    "load from a local folder or the local Hugging Face cache.")
+    second = cols[0].text_input("Second system on the same clips (optional)", key="transcribe_second",
+                                placeholder="a model id or folder: compared with a paired bootstrap")
+    beam = cols[1].number_input("Beam size", 1, asr.MAX_BEAM_SIZE, key="transcribe_beam", help="1 = greedy")
+    temperature = cols[1].number_input("Temperature", 0.0, asr.MAX_TEMPERATURE, 0.0, 0.1, key="transcribe_temp",
+                                       help="0 = deterministic; no temperature fallback either way")
+    language = cols[2].text_input("Language", "en", key="transcribe_language",
+                                  help="ISO code; the bundled tiny.en is English only")
     if st.form_submit_button("Transcribe", type="primary"):
         st.session_state[REQUEST_KEY] = {"model": model.strip(), "second": second.strip(), "beam": int(beam),
-                                         "temperature": float(temperature)}
-request = st.session_state.get(REQUEST_KEY)
+                                         "language": language.strip().lower(), "temperature": float(temperature)}
+norm = st.radio("Normalisation before scoring (changes the score, not the transcripts)", list(wer.NORMALISATIONS),
+                key="transcribe_norm", horizontal=True,
+                help="\n".join(f"- **{k}**: {v}" for k, v in wer.NORMALISATION_HELP.items()))
 common.link_to_url(["transcribe_model", "transcribe_norm", "transcribe_beam"])
+request = st.session_state.get(REQUEST_KEY)
 if not request:
     st.info("Press **Transcribe**. Transcripts are cached by audio content, model and decoding settings.")
     st.stop()
 
-settings = (request["beam"], "en", request["temperature"])
 try:
+    settings = asr.DecodingSettings(request["beam"], request["language"], request["temperature"])
+    settings_key = (settings.beam_size, settings.language, settings.temperature)
     with st.status("Transcribing ...", expanded=False) as status:
-        hyps = common.transcripts(data.clips, request["model"], settings)
-        hyps_b = common.transcripts(data.clips, request["second"], settings) if request["second"] else None
+        hyps = common.transcripts(data.clips, request["model"], settings_key)
+        decoding = common.transcriber(request["model"]).decoding(settings)
         status.update(label="Transcribed", state="complete")
 except AudioDiagError as e:
     st.error(common.md_escape(str(e)))
     st.stop()
-st.caption(common.md_escape(f"Model {request['model']}; beam {request['beam']}, temperature "
-                            f"{request['temperature']:g}, language en; audio resampled to 16 kHz mono (soxr)."))
+hyps_b, decoding_b = None, ""
+if request["second"]:
+    try:
+        with st.status("Transcribing with the second system ...", expanded=False) as status:
+            hyps_b = common.transcripts(data.clips, request["second"], settings_key)
+            decoding_b = common.transcriber(request["second"]).decoding(settings)
+            status.update(label="Second system transcribed", state="complete")
+    except AudioDiagError as e:
+        st.error(f"Second system: {common.md_escape(str(e))}")
+st.caption(common.md_escape(f"Model {request['model']}: {decoding}. Audio downmixed to mono and resampled to the "
+                            "model's rate (soxr)."))
 
 measured = common.analyse(data)
-speech = [s.speech_fraction for s in measured.stats]
-flags = wer.hallucination_flags([c.name for c in data.clips], hyps, speech)
+flags = wer.hallucination_flags([c.name for c in data.clips], hyps, [s.speech_fraction for s in measured.stats],
+                                [c.duration_s for c in data.clips])
 if flags:
     st.subheader("Possible hallucinations")
     for name, why in flags:
         st.warning(f"**{common.md_escape(name)}**: {common.md_escape(why)}")
 
 if n_refs == 0:
-    st.warning("No reference transcripts: **no metric is possible**. Transcripts only below; add a CSV "
-               "path,reference to score them.")
-    st.dataframe(pd.DataFrame({"file": [c.name for c in data.clips], "transcript": hyps}), hide_index=True)
+    st.warning("No reference transcripts: **no metric is possible** (no WER, no CER). Transcripts only below; add a "
+               "CSV path,reference or `<stem>.txt` files above to score them.")
+    only = pd.DataFrame({"file": [c.name for c in data.clips], "duration (s)": [c.duration_s for c in data.clips],
+                         "transcript": hyps})
+    st.dataframe(only, hide_index=True, width="stretch")
+    st.download_button("Download transcripts (CSV)", only.to_csv(index=False).encode(), "audiodiag_transcripts.csv",
+                       mime="text/csv", key="transcribe_only_csv")
     st.stop()
 
+# ---------------------------------------------------------------- headline
 scored = [i for i, r in enumerate(refs) if r is not None]
 clips = [data.clips[i] for i in scored]
-result = wer.score([refs[i] for i in scored], [hyps[i] for i in scored], normalisation=norm)
+ref_texts, hyp_texts = tuple(refs[i] for i in scored), tuple(hyps[i] for i in scored)
+try:
+    by_norm = {how: common.wer_scores(ref_texts, hyp_texts, how) for how in wer.NORMALISATIONS}
+except AudioDiagError as e:
+    st.error(common.md_escape(str(e)))
+    st.stop()
+result = by_norm[norm]
 
-# ---------------------------------------------------------------- headline
 st.subheader("Corpus WER")
 m = st.columns(5)
 w = result.corpus_wer
-m[0].metric("Corpus WER", f"{w.value:.1%}", help="total edits / total reference words")
-m[1].metric("95 % CI", f"{w.ci_low:.0%}–{w.ci_high:.0%}", help="bootstrap over utterances (1,000 resamples)")
+m[0].metric("Corpus WER", f"{w.value:.1%}", help="total edits / total reference words, over all utterances")
+m[1].metric("95 % CI", f"{100 * w.ci_low:.1f}–{100 * w.ci_high:.1f}%",
+            help=f"percentile bootstrap over utterances ({wer.N_BOOT:,} resamples)")
 m[2].metric("Mean per-utterance WER", f"{result.mean_utterance_wer:.1%}",
-            help="average of each utterance's WER: NOT the corpus WER (short utterances weigh as much as long)")
-m[3].metric("CER", f"{result.cer:.1%}")
+            help="average of each utterance's WER: NOT the corpus WER (a 2-word utterance weighs as much as a "
+                 "40-word one)")
+m[3].metric("CER", f"{result.cer:.1%}", help="character error rate over all utterances")
 m[4].metric("Sub / Del / Ins", f"{result.substitutions} / {result.deletions} / {result.insertions}",
             help=f"of {result.reference_words} reference words")
+st.caption(f"{len(clips) - len(result.empty_references)} utterances scored, {result.reference_words} reference "
+           f"words, '{norm}' normalisation: {wer.NORMALISATION_HELP[norm]}.")
 for i in result.empty_references:
     st.warning(f"**{common.md_escape(clips[i].name)}**: the reference is empty after normalisation, so it has no "
                "WER; it is left out of the corpus WER (fix the reference or remove the clip).")
-by_norm = {how: wer.score([refs[i] for i in scored], [hyps[i] for i in scored], normalisation=how).corpus_wer
-           for how in wer.NORMALISATIONS}
-st.dataframe(pd.DataFrame({"normalisation": list(by_norm), "corpus WER": [f"{e.value:.1%}" for e in by_norm.values()],
-                           "95 % CI": [f"{e.ci_low:.1%} – {e.ci_high:.1%}" for e in by_norm.values()]}),
-             hide_index=True)
+st.dataframe(pd.DataFrame({"normalisation": list(by_norm),
+                           "corpus WER": [s.corpus_wer.value for s in by_norm.values()],
+                           "95 % CI low": [s.corpus_wer.ci_low for s in by_norm.values()],
+                           "95 % CI high": [s.corpus_wer.ci_high for s in by_norm.values()],
+                           "mean per-utterance WER": [s.mean_utterance_wer for s in by_norm.values()],
+                           "what it does": list(wer.NORMALISATION_HELP.values())}),
+             hide_index=True, column_config={k: PERCENT for k in ("corpus WER", "95 % CI low", "95 % CI high",
+                                                                  "mean per-utterance WER")})
 with st.expander("Reference and hypothesis before and after normalisation"):
-    st.dataframe(pd.DataFrame({"file": [c.name for c in clips], "reference (as written)": [refs[i] for i in scored],
-                               "reference (normalised)": [u.reference for u in result.utterances],
-                               "hypothesis (as written)": [hyps[i] for i in scored],
-                               "hypothesis (normalised)": [u.hypothesis for u in result.utterances]}),
-                 hide_index=True)
+    st.dataframe(pd.DataFrame({"file": [c.name for c in clips], "reference (as written)": ref_texts,
+                               f"reference ({norm})": [u.reference for u in result.utterances],
+                               "hypothesis (as written)": hyp_texts,
+                               f"hypothesis ({norm})": [u.hypothesis for u in result.utterances]}),
+                 hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------- per utterance
 st.subheader("Every utterance")
+flagged = {name for name, _ in flags}
 table = pd.DataFrame({
     "file": [c.name for c in clips], "group": [c.group for c in clips],
     "rate (Hz)": [c.original_sample_rate_hz for c in clips], "duration (s)": [round(c.duration_s, 2) for c in clips],
-    "WER": [u.wer for u in result.utterances], "sub": [u.substitutions for u in result.utterances],
+    "WER": result.wers, "sub": [u.substitutions for u in result.utterances],
     "del": [u.deletions for u in result.utterances], "ins": [u.insertions for u in result.utterances],
     "reference words": [u.reference_words for u in result.utterances],
+    "note": ["empty reference: no WER" if not u.reference_words else "hallucination flag" if c.name in flagged
+             else "" for c, u in zip(clips, result.utterances)],
     "reference": [u.reference for u in result.utterances], "hypothesis": [u.hypothesis for u in result.utterances]})
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"WER": st.column_config.NumberColumn(format="percent")})
+st.dataframe(table, hide_index=True, width="stretch", column_config={"WER": PERCENT})
 st.download_button("Download (CSV)", table.to_csv(index=False).encode(), file_name="audiodiag_wer.csv",
                    mime="text/csv", key="transcribe_csv")
-st.plotly_chart(px.histogram(table, x="WER", nbins=20, title="Per-utterance WER: the distribution, not one example")
-                .update_layout(height=300), width="stretch")
+st.plotly_chart(plots.wer_histogram_figure(result.wers, corpus_wer=w.value), width="stretch")
 
 st.subheader("Worst utterances, aligned")
+worst_n = (st.slider("How many", 1, min(MAX_WORST, len(clips)), min(3, len(clips)), key="transcribe_worst")
+           if len(clips) > 1 else 1)
 st.caption("Yellow: substitution (reference → hypothesis); red, struck through: deletion; blue, +: insertion.")
-order = table["WER"].fillna(-1).sort_values(ascending=False).index[:worst_n]
+order = sorted((i for i, u in enumerate(result.utterances) if u.reference_words),
+               key=lambda i: (-result.utterances[i].wer, clips[i].name))[:worst_n]
 for i in order:
     u = result.utterances[i]
-    st.markdown(f"**{common.md_escape(clips[i].name)}** — WER {u.wer:.0%} ({u.errors} edits / "
+    st.markdown(f"**{common.md_escape(clips[i].name)}**: WER {u.wer:.0%} ({u.errors} edits / "
                 f"{u.reference_words} words)")
     common.play(clips[i])
-    st.markdown(f'<div class="alignment">{wer.alignment_html(u)}</div>', unsafe_allow_html=True)
+    st.markdown(f'<div class="alignment" style="margin-bottom:1.2em">{wer.alignment_html(u)}</div>',
+                unsafe_allow_html=True)
 
 # ---------------------------------------------------------------- slices
 st.subheader("WER by slice")
-table["duration bucket"] = [wer.duration_bucket(c.duration_s) for c in clips]
-table["errors"] = [u.errors for u in result.utterances]
-rows = []
-for column in ("group", "rate (Hz)", "duration bucket"):
-    for value, part in table.groupby(column, dropna=False):
-        words = part["reference words"].sum()
-        rows.append({"slice": column, "value": str(value), "utterances": len(part),
-                     "corpus WER": part["errors"].sum() / words if words else None})
-st.dataframe(pd.DataFrame(rows), hide_index=True,
-             column_config={"corpus WER": st.column_config.NumberColumn(format="percent")})
+slice_values = tuple((name, tuple(values)) for name, values in wer.clip_slices(clips).items())
+slices = common.wer_slices(ref_texts, hyp_texts, norm, slice_values)
+st.dataframe(pd.DataFrame([{"slice": s.slice, "value": s.value, "utterances": s.utterances,
+                            "reference words": s.reference_words, "corpus WER": s.corpus_wer.value,
+                            "95 % CI low": s.corpus_wer.ci_low, "95 % CI high": s.corpus_wer.ci_high}
+                           for s in slices]),
+             hide_index=True, width="stretch",
+             column_config={k: PERCENT for k in ("corpus WER", "95 % CI low", "95 % CI high")})
 
+# ---------------------------------------------------------------- second system
 if hyps_b is not None:
     st.subheader("Two systems on the same clips")
-    other = wer.score([refs[i] for i in scored], [hyps_b[i] for i in scored], normalisation=norm)
-    diff = wer.paired_difference(result, other)
-    verdict = ("better" if diff.ci_high < 0 else "worse" if diff.ci_low > 0 else "not distinguishable")
-    st.write(common.md_escape(f"{request['second']}: corpus WER {other.corpus_wer.value:.1%} vs "
-                              f"{result.corpus_wer.value:.1%}; difference {diff.value:+.1%} (paired bootstrap 95 % CI "
-                              f"{diff.ci_low:+.1%} to {diff.ci_high:+.1%}): {verdict}."))
-    st.dataframe(pd.DataFrame({"file": table["file"], "WER A": table["WER"],
-                               "WER B": [u.wer for u in other.utterances],
-                               "B − A": [ub.wer - ua.wer for ua, ub in zip(result.utterances, other.utterances)]}),
-                 hide_index=True)
+    hyp_b_texts = tuple(hyps_b[i] for i in scored)
+    other = common.wer_scores(ref_texts, hyp_b_texts, norm)
+    comparison = common.wer_comparison(ref_texts, hyp_texts, hyp_b_texts, norm)
+    d = comparison.difference
+    c2 = st.columns(4)
+    c2[0].metric("A: corpus WER", f"{w.value:.1%}", help=request["model"])
+    c2[1].metric("B: corpus WER", f"{other.corpus_wer.value:.1%}", help=request["second"])
+    c2[2].metric("B − A", f"{d.value:+.1%}", help="corpus WER difference; paired bootstrap over utterances")
+    c2[3].metric("95 % CI of B − A", f"{d.ci_low:+.1%} to {d.ci_high:+.1%}")
+    st.write(common.md_escape(f"A = {request['model']}, B = {request['second']}: {comparison.verdict}. B has fewer "
+                              f"errors on {comparison.b_better}, more on {comparison.b_worse} and the same on "
+                              f"{comparison.same} utterances."))
+    st.caption(common.md_escape(f"B decoding: {decoding_b}."))
+    st.dataframe(pd.DataFrame({"file": table["file"], "WER A": table["WER"], "WER B": other.wers,
+                               "B − A": comparison.utterance_differences, "hypothesis A": table["hypothesis"],
+                               "hypothesis B": [u.hypothesis for u in other.utterances]})
+                 .sort_values("B − A", ascending=False), hide_index=True, width="stretch",
+                 column_config={k: PERCENT for k in ("WER A", "WER B", "B − A")})
 
 # ---------------------------------------------------------------- note
 note = report.transcription_note(
     data.name, request["model"], result, audio_minutes=sum(c.duration_s for c in clips) / 60, flags=flags,
-    slices=[f"{r['slice']} = {r['value']}: corpus WER {r['corpus WER']:.1%} ({r['utterances']} utterances)"
-            for r in rows if r["corpus WER"] is not None],
-    settings={"model": request["model"], "beam_size": request["beam"], "temperature": request["temperature"],
-              "normalisation": norm, "dataset": data.name})
+    slices=[f"{s.slice} = {s.value}: corpus WER {s.corpus_wer.value:.1%} ({s.utterances} utterances)"
+            for s in slices if not math.isnan(s.corpus_wer.value)],
+    settings={"model": request["model"], "beam_size": settings.beam_size, "temperature": settings.temperature,
+              "language": settings.language, "decoding": decoding, "normalisation": norm, "dataset": data.name})
 with st.expander("Decision note for this transcription task"):
     st.markdown(f"**{common.md_escape(note.verdict)}**")
     for section in note.sections:

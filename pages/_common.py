@@ -569,3 +569,33 @@ def _transcripts(clips: tuple[Clip, ...], model: str, settings: tuple) -> list[s
 def transcripts(clips: tuple[Clip, ...], model: str, settings: tuple) -> list[str]:
     """Transcripts with a progress bar per utterance; cached in memory and on disk (audio hash, model, settings)."""
     return _transcripts(clips, model, tuple(settings))
+
+
+# ---------------------------------------------------------------- WER scoring (Transcribe)
+
+@st.cache_data(show_spinner="Scoring transcripts ...", max_entries=32)
+def wer_scores(references: tuple[str, ...], hypotheses: tuple[str, ...], normalisation: str):
+    """audiodiag.wer.score, cached on the texts and the normalisation. Raises AudioDiagError (all references
+    empty) for the page to show."""
+    from audiodiag import wer
+
+    return wer.score(list(references), list(hypotheses), normalisation=normalisation)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def wer_slices(references: tuple[str, ...], hypotheses: tuple[str, ...], normalisation: str,
+               slices: tuple[tuple[str, tuple[str, ...]], ...]):
+    """Corpus WER with a CI per slice value; `slices` is ((slice name, one value per utterance), ...)."""
+    from audiodiag import wer
+
+    return wer.slice_scores(wer_scores(references, hypotheses, normalisation), dict(slices))
+
+
+@st.cache_data(show_spinner="Paired bootstrap of the two systems ...", max_entries=16)
+def wer_comparison(references: tuple[str, ...], hypotheses_a: tuple[str, ...], hypotheses_b: tuple[str, ...],
+                   normalisation: str):
+    """System B against A on the same utterances: per-utterance differences and the paired bootstrap."""
+    from audiodiag import wer
+
+    return wer.compare_systems(wer_scores(references, hypotheses_a, normalisation),
+                               wer_scores(references, hypotheses_b, normalisation))

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,6 +35,30 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             z.writestr(name, data)
     return buf.getvalue()
+
+
+# Real recordings (FSDD digits, non-speech sounds, read speech with transcripts) for tests that need real audio.
+# They live outside the repository (../shared/sample_audio, present for developers and CI, absent on a user's
+# machine): tests that need them skip with a reason there, and fail instead where AUDIODIAG_REQUIRE_REAL_AUDIO=1
+# (.ci/run sets it).
+REAL_AUDIO = Path(os.environ.get("AUDIODIAG_REAL_AUDIO_DIR")
+                  or Path(__file__).resolve().parent.parent.parent / "shared" / "sample_audio")
+
+
+def real_audio_dir() -> Path:
+    """The folder of real recordings; skips the calling test (or fails it in CI) when it is absent."""
+    if (REAL_AUDIO / "spoken_digits").is_dir():
+        return REAL_AUDIO
+    reason = (f"real recordings not found at {REAL_AUDIO} (they come with ../shared/sample_audio for developers "
+              "and CI; set AUDIODIAG_REAL_AUDIO_DIR to use another copy)")
+    if os.environ.get("AUDIODIAG_REQUIRE_REAL_AUDIO") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def real_audio() -> Path:
+    return real_audio_dir()
 
 
 @pytest.fixture

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from streamlit.testing.v1 import AppTest
 
 from audiodiag import encoders, samples
@@ -64,4 +67,6 @@ def test_inspect_clip_length_follows_a_new_dataset_median():
     at = _open(None, {"sample_set": "spoken_digits"})
     digits_default = at.number_input(key="clip_length_s").value
     at.sidebar.selectbox(key="sample_set").set_value("sounds").run()
-    assert at.number_input(key="clip_length_s").value == 1.0 != digits_default  # the sounds clips are 1 s
+    sounds_median = float(np.median([c.duration_s for c in samples.load_sample_set("sounds") if hasattr(c, "samples")]))
+    assert at.number_input(key="clip_length_s").value == pytest.approx(sounds_median, abs=0.005)
+    assert at.number_input(key="clip_length_s").value != digits_default

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audiodiag import checks, dataset, encoders, io, samples, vad
+from audiodiag import checks, dataset, encoders, io, vad
 from audiodiag.types import Clip
 from conftest import noise, sine, wav_bytes
 
@@ -42,12 +42,8 @@ def test_upsampled_clip_gets_bandwidth_warning_and_native_clip_does_not():
     assert not [f for f in checks.clip_findings(native) if f.code == "band_limited"]
 
 
-DIGITS = samples.SAMPLE_ROOT / "spoken_digits"
-
-
-@pytest.mark.skipif(not DIGITS.is_dir(), reason="bundled spoken_digits set missing")
-def test_vad_speech_high_for_speech_low_for_noise():
-    speech = io.load_clip(sorted((DIGITS / "3").glob("*.wav"))[0])  # a real recording of "three"
+def test_vad_speech_high_for_speech_low_for_noise(real_audio):
+    speech = io.load_clip(sorted((real_audio / "spoken_digits" / "3").glob("*.wav"))[0])  # a real "three"
     clips = [speech, _clip(noise(), name="noise.wav"), _clip(sine(), name="sine.wav")]
     regions = vad.speech_regions(clips)
     fractions = [vad.speech_fraction(r, duration_s=c.duration_s) for c, r in zip(clips, regions)]
@@ -55,13 +51,13 @@ def test_vad_speech_high_for_speech_low_for_noise():
     assert fractions[1] < 0.1 and fractions[2] < 0.1
 
 
-@pytest.mark.skipif(not DIGITS.is_dir(), reason="bundled spoken_digits set missing")
-def test_0_3_second_spoken_words_count_as_speech():
+def test_0_3_second_spoken_words_count_as_speech(real_audio):
     """All but at most one bundled spoken word of <= 0.35 s is mostly speech with our settings (edge padding, 100 ms minimum),
     while silero's defaults on the bare clip score most of them (26 of 38, measured) as no speech at all."""
     from silero_vad import get_speech_timestamps_from_probs
 
-    words = [c for c in (io.load_clip(p) for p in sorted(DIGITS.rglob("*.wav"))) if c.duration_s <= 0.35]
+    words = [c for c in (io.load_clip(p) for p in sorted((real_audio / "spoken_digits").rglob("*.wav")))
+             if c.duration_s <= 0.35]
     assert len(words) >= 5
     fractions = {c.name: vad.speech_fraction(r, duration_s=c.duration_s) for c, r in zip(words, vad.speech_regions(words))}
     missed = {name: f for name, f in fractions.items() if f <= 0.5}

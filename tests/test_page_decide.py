@@ -100,7 +100,7 @@ def test_retrieval_task_from_a_link_shows_the_table_and_the_retrieval_note(tmp_p
     at = _decide({"sample_set": "spoken_digits", "decide_task": "retrieve"})
     assert at.radio(key="decide_task").value == "retrieve"
     table = next(d.value for d in at.dataframe if "precision@1 [95% CI]" in d.value.columns)
-    assert len(table) == 2 and table["queries scored"].tolist() == ["100 of 100"] * 2
+    assert len(table) == 2 and table["queries scored"].tolist() == ["120 of 120"] * 2
     page = json.loads(at.json[-1].value)
     assert page["task"] == "retrieval" and page["settings"]["cli"].startswith(
         "python -m audiodiag report spoken_digits --task retrieve")

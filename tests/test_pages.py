@@ -51,7 +51,7 @@ def test_inspect_bundled_digits_shows_figures_and_rate_warning():
     warnings = " ".join(_texts(at.warning))
     assert "8000 Hz" in warnings and "16000 Hz" in warnings and "sample\\_rate" not in warnings
     table = at.dataframe[0].value
-    assert len(table) == len(at.selectbox(key="inspect_clip").options) == 100
+    assert len(table) == len(at.selectbox(key="inspect_clip").options) == 120
 
 
 @pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds set missing")

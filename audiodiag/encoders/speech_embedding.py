@@ -30,13 +30,17 @@ class SpeechEmbeddingEncoder:
     padding_policy = f"zero-pad to {SPEECH_EMBEDDING_MIN_SAMPLES} samples"
 
     def __init__(self) -> None:
-        try:
-            import onnxruntime as ort
-            import openwakeword
-        except ImportError as e:
-            raise AudioDiagError(f"speech_embedding needs onnxruntime and openwakeword ({e}); "
-                                 "`pip install -r requirements.txt`") from e
-        models = Path(openwakeword.__file__).parent / "resources" / "models"
+        import importlib.util
+
+        import onnxruntime as ort
+
+        # locate the ONNX files without importing openwakeword: it is installed --no-deps (its tflite-runtime
+        # dependency has no wheel past Python 3.11), and its package __init__ would import what it left out
+        spec = importlib.util.find_spec("openwakeword")
+        if spec is None or not spec.submodule_search_locations:
+            raise AudioDiagError("speech_embedding needs the openwakeword wheel, which ships its ONNX weights; "
+                                 "`pip install --no-deps -r requirements-nodeps.txt`")
+        models = Path(next(iter(spec.submodule_search_locations))) / "resources" / "models"
         options = ort.SessionOptions()
         options.log_severity_level = 3
         self._mel = ort.InferenceSession(str(models / "melspectrogram.onnx"), options,

