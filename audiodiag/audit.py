@@ -1,7 +1,8 @@
 """Shortcut audit: can the labels be predicted from recording conditions alone?
 
 A classifier that sees only metadata (duration, level, sample rate, silence, padding, channels) is scored
-on the same folds as the real rungs. If it does well above chance, the models may be learning how the
+on the same folds as the real rungs, and so is the best single-feature threshold rule (a shortcut is often
+one threshold, e.g. "every dog clip is longer than 2 s", which a forest can blur). If it does well above chance, the models may be learning how the
 classes were recorded, not what they sound like, and every score on this dataset is suspect.
 
 >>> audit = metadata_audit(clips, stats, folds, padding_length_s=1.0)
@@ -33,6 +34,8 @@ class MetadataAudit:
     importances: dict  # column -> drop in accuracy when that column is shuffled (permutation importance)
     shortcut_suspected: bool
     explanation: str
+    best_feature: str = ""  # the metadata column whose threshold rule alone predicts the label best ...
+    best_feature_accuracy: Estimate | None = None  # ... and its out-of-fold accuracy on the same folds
 
 
 def metadata_matrix(clips: Sequence[Clip], stats: Sequence[ClipStats], *, padding_length_s: float | None) -> np.ndarray:
@@ -59,20 +62,45 @@ def metadata_audit(clips: Sequence[Clip], stats: Sequence[ClipStats], folds: Fol
         return RandomForestClassifier(n_estimators=FOREST_TREES, min_samples_leaf=2, random_state=seed, n_jobs=1)
 
     predictions, importances = _fit_folds(X, y, folds, model, seed)
-    accuracy = metrics_with_ci(y, predictions, seed=seed).accuracy
+    forest = metrics_with_ci(y, predictions, seed=seed).accuracy
+    best, single = _best_single_feature(X, y, folds, seed)
+    accuracy = single if single.value > forest.value else forest
     chance = float(np.max(np.unique(y, return_counts=True)[1]) / len(y))
     suspected = accuracy.ci_low > chance + SHORTCUT_MARGIN
-    top = max(importances, key=importances.get)
+    top = best if accuracy is single else max(importances, key=importances.get)
+    rule = f"best single feature: {best}, whose threshold rule alone scores {single}"
     if suspected:
         explanation = (f"recording metadata alone predicts the label with accuracy {accuracy} (chance "
-                       f"{chance:.3f}); strongest cue: {top} (accuracy drops {importances[top]:.3f} without it). "
-                       "The models may be learning how each class was recorded, not the sound: equalise "
-                       f"{top.replace('_', ' ')} across classes (e.g. trim/pad to one length, resample, normalise "
-                       "loudness) and re-run the comparison")
+                       f"{chance:.3f}); {rule}; strongest cue: {top}. The models may be learning how each class "
+                       f"was recorded, not the sound: equalise {top.replace('_', ' ')} across classes (e.g. "
+                       "trim/pad to one length, resample, normalise loudness) and re-run the comparison")
     else:
-        explanation = (f"metadata alone scores {accuracy} vs chance {chance:.3f} (warning when the CI's low end "
-                       f"exceeds chance + {SHORTCUT_MARGIN:g}): no recording-condition shortcut found")
-    return MetadataAudit(accuracy, chance, METADATA_COLUMNS, importances, suspected, explanation)
+        explanation = (f"metadata alone scores {accuracy} vs chance {chance:.3f} ({rule}; warning when the CI's "
+                       f"low end exceeds chance + {SHORTCUT_MARGIN:g}): no recording-condition shortcut found")
+    return MetadataAudit(accuracy, chance, METADATA_COLUMNS, importances, suspected, explanation, best, single)
+
+
+def _best_single_feature(X: np.ndarray, y: np.ndarray, folds: Folds, seed: int) -> tuple[str, Estimate]:
+    """The metadata column whose threshold rule (a decision tree on that column alone, up to one threshold per
+    class boundary) scores best out of fold, with that accuracy."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    n_classes = len(np.unique(y))
+    best: tuple[str, Estimate] | None = None
+    for j, name in enumerate(METADATA_COLUMNS):
+        if np.ptp(X[:, j]) == 0:
+            continue  # a constant column predicts nothing
+        predictions = np.empty(len(y), dtype=y.dtype)
+        for train, test in folds.splits():
+            tree = DecisionTreeClassifier(max_leaf_nodes=max(2, n_classes), random_state=seed)
+            predictions[test] = tree.fit(X[train, j:j + 1], y[train]).predict(X[test, j:j + 1])
+        accuracy = metrics_with_ci(y, predictions, seed=seed).accuracy
+        if best is None or accuracy.value > best[1].value:
+            best = (name, accuracy)
+    if best is None:
+        chance = float(np.max(np.unique(y, return_counts=True)[1]) / len(y))
+        return "none (every metadata column is constant)", Estimate(chance, chance, chance)
+    return best
 
 
 def _fit_folds(X: np.ndarray, y: np.ndarray, folds: Folds, model, seed: int) -> tuple[np.ndarray, dict]:

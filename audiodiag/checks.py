@@ -18,11 +18,27 @@ FRAME_LENGTH_S = 0.025
 # (so quiet recordings and noisy ones are judged on their own scale).
 SILENCE_FLOOR_DBFS = -60.0
 SILENCE_TOP_DB = 40.0
-CLIPPING_LEVEL = 0.99  # |x| at or above this, held for CLIPPED_RUN_SAMPLES equal samples, is clipped
-CLIPPED_RUN_SAMPLES = 3
+CLIPPING_LEVEL = 0.99  # a flat top (see below) at |x| >= this is clipped
+CLIPPED_RUN_SAMPLES = 3  # ... when at least this many samples sit on it
+CLIPPING_RIPPLE = 0.004  # a clipped top may ripple by this much (~130 LSB at 16 bit: -32712, -32762, -32768 ...)
+CLIPPING_WIDE_BAND = 9  # a top is flat when widening the band under it 9x adds few samples: a plateau adds only
+CLIPPING_MAX_GROWTH = 2.0  # its steep edges, a smooth peak (e.g. a full-scale sine) triples its count (sqrt law)
+CEILING_MIN_LEVEL = 0.5  # a file whose loudest samples sit flat at its own lower ceiling (a limiter, a clipping
+CEILING_FRACTION = 0.99  # stage before a gain change) is checked at this fraction of that ceiling, when at
+CEILING_MIN_RUNS = 3  # least this many flat tops sit there (one flat top is not a ceiling)
 BANDWIDTH_ENERGY = 0.99  # effective bandwidth: frequency below which 99 % of the energy lies
-BAND_LIMIT_ENERGY = 0.9999  # band limit: 99.99 %; an upsampled file has ~nothing above its old Nyquist
-BAND_LIMIT_WARN_FRACTION = 0.5  # warn when the band limit is below half the file's Nyquist
+# Band limit: a steep edge in the spectrum above which nothing comes back (an upsampled file, an MP3-style
+# low-pass). A sound whose spectrum merely rolls off (a hum, a thud) has no such edge and is not band-limited.
+BAND_EDGE_DROP_DB = 30.0  # the level just below the edge is >= this above everything above it ...
+BAND_EDGE_WIDTH = 0.06  # ... once past a transition of this fraction of the edge frequency (filters: < 5 %)
+BAND_EDGE_CONTEXT = 0.2  # "just below": the band from (1 - this) x edge up to the edge
+BAND_EDGE_SMOOTH_BINS = 5  # the level above is smoothed over this many bins (one noisy bin is not content)
+BAND_EDGE_MIN_HZ = 200.0  # edges are looked for between this and BAND_EDGE_MAX_FRACTION x Nyquist
+BAND_EDGE_MAX_FRACTION = 0.92  # (an ADC's own anti-alias filter sits above)
+BAND_EDGE_SUSTAINED = 0.75  # the edge is in at least this share of the clip's segments with sound ...
+BAND_EDGE_SEGMENT_DROP_DB = 15.0  # ... each with at least this drop (one segment's spectrum is noisier)
+BAND_EDGE_ACTIVE_DB = 40.0  # a segment "with sound" is within this of the clip's loudest segment
+BAND_LIMIT_WARN_FRACTION = 0.85  # warn when the edge is below this fraction of the file's Nyquist
 MAX_SPECTRUM_SEGMENTS = 400  # Welch segments averaged for the bandwidth (evenly spread over long clips)
 WELCH_SEGMENT = 2048
 
@@ -52,7 +68,8 @@ class ClipStats:
     leading_silence_s: float
     trailing_silence_s: float
     effective_bandwidth_hz: float
-    band_limit_hz: float
+    band_limit_hz: float  # frequency of a steep, sustained spectral edge; the Nyquist frequency when there is none
+    band_edge_drop_db: float  # how far the level falls across that edge (0 without an edge)
     speech_fraction: float | None  # None until VAD has run
     non_finite_samples: int
 
@@ -78,21 +95,41 @@ def dc_offset(samples: np.ndarray) -> float:
 
 
 def clipping_fraction(samples: np.ndarray) -> float:
-    """Fraction of samples in runs of >= CLIPPED_RUN_SAMPLES identical values at |x| >= CLIPPING_LEVEL.
+    """Fraction of samples on clipped tops: >= CLIPPED_RUN_SAMPLES samples within CLIPPING_RIPPLE of a run's top at
+    |x| >= CLIPPING_LEVEL (or at the file's own flat ceiling), where the top is flat rather than a smooth peak.
 
-    Requiring flat runs keeps a clean full-scale sine (which touches 1.0 but never stays there) at 0.
+    Real clipped tops ripple (e.g. -32712, -32762, -32768), so equality is not required. A smooth peak is told
+    apart by its shape: the samples within 9x the ripple band of its top are about 3x those within the band
+    (a parabola), while a plateau gains only its steep edges. A clean full-scale sine scores 0 at any frequency.
     """
     if len(samples) == 0:
         return 0.0
-    # Only samples at |x| >= CLIPPING_LEVEL can be in a clipped run, so runs are found among those alone
-    # (a run breaks where the index jumps or the value changes); on noisy audio splitting the whole signal
-    # into runs allocated several index arrays as long as the clip (0.75 s for 10 minutes at 44.1 kHz).
-    loud = np.flatnonzero(np.abs(samples) >= CLIPPING_LEVEL)
+    magnitude = np.abs(samples)
+    clipped = _flat_tops(samples, magnitude, CLIPPING_LEVEL)
+    ceiling = float(magnitude.max())
+    if not clipped.size and CEILING_MIN_LEVEL <= ceiling < CLIPPING_LEVEL:
+        at_ceiling = _flat_tops(samples, magnitude, CEILING_FRACTION * ceiling)
+        clipped = at_ceiling if at_ceiling.size >= CEILING_MIN_RUNS else clipped
+    return float(clipped.sum() / len(samples))
+
+
+def _flat_tops(samples: np.ndarray, magnitude: np.ndarray, level: float) -> np.ndarray:
+    """Samples on each flat top whose top is at >= level (one count per top)."""
+    wide = CLIPPING_WIDE_BAND * CLIPPING_RIPPLE
+    # Only samples near the level can be on a top, so runs are found among those alone (a run breaks where the
+    # index jumps or the sign flips); splitting the whole signal would allocate clip-long arrays.
+    loud = np.flatnonzero(magnitude >= level - wide)
     if len(loud) == 0:
-        return 0.0
-    breaks = np.flatnonzero((np.diff(loud) != 1) | (np.diff(samples[loud]) != 0)) + 1
-    lengths = np.diff(np.r_[0, breaks, len(loud)])
-    return float(lengths[lengths >= CLIPPED_RUN_SAMPLES].sum() / len(samples))
+        return np.zeros(0, int)
+    breaks = np.flatnonzero((np.diff(loud) != 1) | (np.diff(np.sign(samples[loud])) != 0)) + 1
+    starts = np.r_[0, breaks]
+    values = magnitude[loud]
+    top = np.repeat(np.maximum.reduceat(values, starts), np.diff(np.r_[starts, len(loud)]))
+    on_top = np.add.reduceat((values >= top - CLIPPING_RIPPLE).astype(int), starts)
+    near_top = np.add.reduceat((values >= top - wide).astype(int), starts)
+    flat = ((top[starts] >= level) & (on_top >= CLIPPED_RUN_SAMPLES)
+            & (near_top < CLIPPING_MAX_GROWTH * on_top))
+    return on_top[flat]
 
 
 def frame_rms_dbfs(samples: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
@@ -138,12 +175,20 @@ def _edge_silence_s(silent: np.ndarray, duration_s: float) -> tuple[float, float
 
 def power_spectrum(samples: np.ndarray, *, sample_rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
     """Average power spectrum (Welch); long clips use MAX_SPECTRUM_SEGMENTS evenly spread segments."""
-    nperseg = min(WELCH_SEGMENT, len(samples))
+    freqs, segments = segment_spectra(samples, sample_rate_hz=sample_rate_hz)
+    return freqs, segments.mean(axis=1)
+
+
+def segment_spectra(samples: np.ndarray, *, sample_rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
+    """Power spectrum of each (non-overlapping, Hann-windowed) segment: (freqs, power of shape (bins, segments))."""
+    nperseg = max(1, min(WELCH_SEGMENT, len(samples)))
     n_segments = len(samples) // nperseg
     if n_segments > MAX_SPECTRUM_SEGMENTS:
         starts = np.linspace(0, len(samples) - nperseg, MAX_SPECTRUM_SEGMENTS).astype(int)
         samples = np.concatenate([samples[s:s + nperseg] for s in starts])
-    return signal.welch(samples, fs=sample_rate_hz, nperseg=nperseg, noverlap=0)
+    freqs, _, power = signal.spectrogram(samples, fs=sample_rate_hz, window="hann", nperseg=nperseg, noverlap=0,
+                                         detrend="constant", scaling="density", mode="psd")
+    return freqs, power
 
 
 def bandwidth_hz(samples: np.ndarray, *, sample_rate_hz: int, energy: float = BANDWIDTH_ENERGY) -> float:
@@ -159,6 +204,45 @@ def _bandwidths_hz(freqs: np.ndarray, power: np.ndarray, *, energies: tuple[floa
     return [float(freqs[min(len(freqs) - 1, np.searchsorted(cumulative, e))]) for e in energies]
 
 
+def band_edge(freqs: np.ndarray, segments: np.ndarray) -> tuple[float, float]:
+    """(edge frequency in Hz, level drop in dB) of the steepest sustained edge, or (Nyquist, 0.0) without one.
+
+    An edge at bin k: the mean level over [(1 - BAND_EDGE_CONTEXT) k, k] is at least BAND_EDGE_DROP_DB above the
+    highest (smoothed) level anywhere past (1 + BAND_EDGE_WIDTH) k, in the average spectrum and in at least
+    BAND_EDGE_SUSTAINED of the segments that hold sound.
+    """
+    nyquist = float(freqs[-1]) if len(freqs) else 0.0
+    if len(freqs) < 16 or segments.size == 0:
+        return nyquist, 0.0
+    level = 10 * np.log10(segments.mean(axis=1) + 1e-20)
+    half = BAND_EDGE_SMOOTH_BINS // 2  # pad with the edge values: zeros (0 dB) would invent content at the ends
+    smooth = np.convolve(np.pad(level, half, mode="edge"), np.ones(2 * half + 1) / (2 * half + 1), mode="valid")
+    ceiling_above = np.maximum.accumulate(smooth[::-1])[::-1]  # highest smoothed level from each bin up
+    bins = np.arange(len(freqs))
+    lo = np.floor((1 - BAND_EDGE_CONTEXT) * bins).astype(int)
+    hi = np.ceil((1 + BAND_EDGE_WIDTH) * bins).astype(int) + 1
+    valid = (freqs >= BAND_EDGE_MIN_HZ) & (freqs <= BAND_EDGE_MAX_FRACTION * nyquist) & (hi < len(freqs)) & (lo < bins)
+    if not valid.any():
+        return nyquist, 0.0
+    cumulative = np.r_[0.0, np.cumsum(level)]
+    below = (cumulative[bins] - cumulative[lo]) / np.maximum(bins - lo, 1)
+    drop = np.where(valid, below - ceiling_above[np.minimum(hi, len(freqs) - 1)], -np.inf)
+    k = int(np.argmax(drop))
+    if drop[k] < BAND_EDGE_DROP_DB:
+        return nyquist, 0.0
+    per_segment = 10 * np.log10(segments + 1e-20)
+    seg_below = per_segment[lo[k]:k].mean(axis=0)
+    seg_above = per_segment[hi[k]:].max(axis=0)
+    total = 10 * np.log10(segments.sum(axis=0) + 1e-20)
+    sounding = total > total.max() - BAND_EDGE_ACTIVE_DB  # segments with sound, not the silent gaps
+    if not sounding.any() or np.mean(seg_below[sounding] - seg_above[sounding] >= BAND_EDGE_SEGMENT_DROP_DB) < \
+            BAND_EDGE_SUSTAINED:
+        return nyquist, 0.0
+    # report where the level actually falls (half the drop), not where the search window started
+    falls = np.flatnonzero(smooth[k:hi[k] + 1] < below[k] - drop[k] / 2)
+    return float(freqs[k + (falls[0] if falls.size else 0)]), float(drop[k])
+
+
 def clip_stats(clip: Clip, *, speech: list[SpeechRegion] | None = None) -> ClipStats:
     """All per-clip measurements; `speech` is the VAD result (None: not run)."""
     from audiodiag.vad import speech_fraction
@@ -166,8 +250,9 @@ def clip_stats(clip: Clip, *, speech: list[SpeechRegion] | None = None) -> ClipS
     x, sr = clip.samples, clip.sample_rate_hz
     silent = silent_frames(x, sample_rate_hz=sr)  # computed once, used for the ratio and the edges
     leading, trailing = _edge_silence_s(silent, clip.duration_s)
-    bandwidth, band_limit = _bandwidths_hz(*power_spectrum(x, sample_rate_hz=sr),
-                                           energies=(BANDWIDTH_ENERGY, BAND_LIMIT_ENERGY))
+    freqs, segments = segment_spectra(x, sample_rate_hz=sr)
+    (bandwidth,) = _bandwidths_hz(freqs, segments.mean(axis=1), energies=(BANDWIDTH_ENERGY,))
+    band_limit, edge_drop = band_edge(freqs, segments)
     return ClipStats(
         name=clip.name, label=clip.label, group=clip.group, sample_rate_hz=clip.original_sample_rate_hz,
         channels=clip.original_channels, bit_depth=clip.bit_depth, subtype=clip.subtype,
@@ -175,6 +260,7 @@ def clip_stats(clip: Clip, *, speech: list[SpeechRegion] | None = None) -> ClipS
         clipping_fraction=clipping_fraction(x), dc_offset=dc_offset(x),
         silence_ratio=float(np.mean(silent)), leading_silence_s=leading,
         trailing_silence_s=trailing, effective_bandwidth_hz=bandwidth, band_limit_hz=band_limit,
+        band_edge_drop_db=edge_drop,
         speech_fraction=None if speech is None else speech_fraction(speech, duration_s=clip.duration_s),
         non_finite_samples=clip.non_finite_count,
     )
@@ -207,8 +293,9 @@ def clip_findings(s: ClipStats) -> list[Finding]:
         add("low_level", "info", f"peak level {s.peak_dbfs:.1f} dBFS (expected above {WARN_LOW_PEAK_DBFS:.0f} "
             "dBFS): very quiet; normalise loudness if other clips are much louder")
     if s.band_limit_hz < BAND_LIMIT_WARN_FRACTION * s.nyquist_hz and s.silence_ratio < 1.0:
-        add("band_limited", "warning", f"content stops near {s.band_limit_hz / 1000:.1f} kHz (99 % of energy "
-            f"below {s.effective_bandwidth_hz / 1000:.1f} kHz) although the file is {s.sample_rate_hz} Hz "
+        add("band_limited", "warning", f"content stops near {s.band_limit_hz / 1000:.1f} kHz (a steep edge: the "
+            f"level falls by {s.band_edge_drop_db:.0f} dB within {BAND_EDGE_WIDTH:.0%} above it and stays down) "
+            f"although the file is {s.sample_rate_hz} Hz "
             f"(Nyquist {s.nyquist_hz / 1000:.1f} kHz): upsampled or band-limited audio; treat its real rate as "
             f"~{2 * s.band_limit_hz / 1000:.0f} kHz and do not expect content above {s.band_limit_hz / 1000:.1f} kHz")
     if s.bit_depth == 8:

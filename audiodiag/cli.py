@@ -2,6 +2,7 @@
 
     python -m audiodiag report DATA --task classify [--encoder NAME ...] [--out note.md] [--json note.json]
     python -m audiodiag demo [--model DIR_OR_ID]
+    python -m audiodiag samples [--download NAME]
 
 DATA is a folder (one sub-folder per class; optional labels.csv / groups.csv), a .zip of one, or the name
 of a bundled sample set (spoken_digits, sounds, utterances). Exit status: 0 on success, 2 on a user error
@@ -68,7 +69,7 @@ def _progress_printer():
 
 def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace):
     """Transcribe with the bundled (or --model) ASR model and score against the folder's references."""
-    from audiodiag import asr, dataset, references, report as notes, wer
+    from audiodiag import asr, dataset, references, transcription
 
     folder = Path(args.data).expanduser()
     refs = (references.folder_references(folder, clips) if folder.is_dir() else
@@ -85,12 +86,9 @@ def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace)
                                  progress=lambda done, total: say(f"  transcribed {done}/{total}"))
     say(f"Measuring {len(clips)} clips (VAD) ...")
     stats, _ = dataset.measure(clips)
-    flags = wer.hallucination_flags([c.name for c in clips], hyps, [s.speech_fraction for s in stats])
-    scores = wer.score([refs[i] for i in scored], [hyps[i] for i in scored], normalisation=args.normalisation)
-    minutes = sum(clips[i].duration_s for i in scored) / 60
-    return notes.transcription_note(name, model.name, scores, audio_minutes=minutes, flags=flags,
-                                    settings={"model": model.name, "beam_size": args.beam,
-                                              "normalisation": args.normalisation})
+    return transcription.transcription_decision(
+        name, model.name, clips, refs, hyps, [s.speech_fraction for s in stats], normalisation=args.normalisation,
+        settings={"model": model.name, "beam_size": args.beam, "normalisation": args.normalisation})
 
 
 def report(args: argparse.Namespace) -> int:
@@ -163,6 +161,28 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def sample_sets(args: argparse.Namespace) -> int:
+    """List the bundled and downloadable sets, or download one (sha256-pinned, into the user cache)."""
+    from audiodiag import download
+
+    if args.download:
+        total = len(download.REMOTE_DATASETS[args.download].files) if args.download in download.REMOTE_DATASETS else 0
+        print(f"Downloading {args.download} ({total} files) ...", file=sys.stderr)
+        folder = download.download(args.download, progress=lambda done, n: print(
+            f"\r  {done}/{n} files", end="" if done < n else "\n", file=sys.stderr, flush=True))
+        print(f"{args.download}: {folder} (licence and source in its ATTRIBUTION.md)\n"
+              f"Use it: `python -m audiodiag report {args.download}`, or choose '{args.download}' in the app's sidebar.")
+        return 0
+    have = download.downloaded_sets()
+    for name in samples.list_sample_sets():
+        print(f"{name}: {samples.DESCRIPTIONS.get(name, '')}")
+    for name, spec in download.REMOTE_DATASETS.items():
+        if name not in have:
+            print(f"{name} (not downloaded; `python -m audiodiag samples --download {name}`): {spec.title}, "
+                  f"{spec.licence}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m audiodiag", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -189,6 +209,12 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the minimal frozen-encoder pattern on a bundled clip")
     d.add_argument("--model", help="a local Hugging Face model folder or id instead of the bundled Whisper encoder")
     d.set_defaults(run=demo)
+    from audiodiag.download import REMOTE_DATASETS
+
+    s = sub.add_parser("samples", help="list the sample sets, or download a real one (needs internet)")
+    s.add_argument("--download", choices=sorted(REMOTE_DATASETS), help="fetch this dataset into the user cache "
+                   "(files checked against pinned sha256s); it then appears next to the bundled sets")
+    s.set_defaults(run=sample_sets)
     return p
 
 

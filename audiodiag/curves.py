@@ -3,7 +3,8 @@
 For each size k, every training fold is subsampled to at most k clips per class (repeated random draws),
 the classifier is fitted on that subsample and scored on the fold's full test part. The read-out says
 whether the curve is still rising at the full training set (more labels would help) or flat (the
-representation is the limit).
+representation is the limit), but only when a paired bootstrap CI of the last step (the same test clips,
+right or wrong at both sizes) supports it; otherwise it says "inconclusive".
 
 >>> curve = learning_curve(X, labels, folds, name="whisper")
 >>> curve.trend, curve.slope_per_doubling         # "rising", 0.06
@@ -23,6 +24,7 @@ SIZES_PER_CLASS = (1, 2, 5, 10, 20, 50)  # then "all": every training clip
 REPEATS = 5  # random draws per size (the full size is drawn once: there is nothing to draw)
 RISING_PER_DOUBLING = 0.02  # accuracy gain per doubling of labels, over the last two points, that counts as rising
 SATURATED_ACCURACY = 0.99  # at or above this with all clips there is nothing left for more labels to fix
+STEP_BOOT = 1000  # bootstrap resamples of clips for the CI of the last step
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,9 @@ class LearningCurve:
     name: str
     points: tuple[CurvePoint, ...]
     slope_per_doubling: float  # accuracy change per doubling of clips, between the last two points
-    trend: str  # "rising" | "flat" | "saturated"
+    trend: str  # "rising" | "flat" | "saturated" | "inconclusive" (the last step's CI allows rising and flat)
     explanation: str
+    slope_ci: tuple[float, float] = (float("nan"), float("nan"))  # 95 % paired bootstrap CI of the slope
 
 
 def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str = "",
@@ -60,11 +63,11 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
     largest_train = max(int(np.sum(y[train] == c)) for train, _ in folds.splits() for c in classes)
     caps = sorted({int(k) for k in sizes_per_class if 0 < k < smallest_train}) + [largest_train]
     rng = np.random.default_rng(seed)
-    points = []
+    points, right = [], []  # right: per point, the share of its draws in which each clip was predicted right
     for i, cap in enumerate(caps):
         full = i == len(caps) - 1
         draws = 1 if full else repeats
-        scores, used = [], []
+        scores, used, hits = [], [], np.zeros(len(y))
         for _ in range(draws):
             correct = np.zeros(len(y), bool)
             for train, test in folds.splits():
@@ -76,10 +79,12 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
                 correct[test] = model.predict(X[test]) == y[test]
                 used.append(len(subset))
             scores.append(correct.mean())
+            hits += correct
         points.append(CurvePoint(cap, float(np.mean(used)) if used else 0.0, float(np.mean(scores)),
                                  float(np.std(scores)), draws))
-    slope, trend, explanation = _read_out(name, points)
-    return LearningCurve(name, tuple(points), slope, trend, explanation)
+        right.append(hits / draws)
+    slope, trend, explanation, slope_ci = _read_out(name, points, right, seed)
+    return LearningCurve(name, tuple(points), slope, trend, explanation, slope_ci)
 
 
 def _per_class_sample(train: np.ndarray, y: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
@@ -88,19 +93,31 @@ def _per_class_sample(train: np.ndarray, y: np.ndarray, cap: int, rng: np.random
     return np.sort(np.concatenate(picked))
 
 
-def _read_out(name: str, points: list[CurvePoint]) -> tuple[float, str, str]:
+def _read_out(name: str, points: list[CurvePoint], right: list[np.ndarray],
+              seed: int) -> tuple[float, str, str, tuple[float, float]]:
+    nan = (float("nan"), float("nan"))
     if len(points) < 2:
-        return float("nan"), "flat", (f"{name}: one point only (too few clips per class to draw smaller training "
-                                      "sets); cannot tell whether more labels would help")
+        return float("nan"), "inconclusive", (f"{name}: one point only (too few clips per class to draw smaller "
+                                              "training sets); cannot tell whether more labels would help"), nan
     a, b = points[-2], points[-1]
     doublings = np.log2(max(b.mean_train_clips, 1) / max(a.mean_train_clips, 1))
-    slope = (b.accuracy_mean - a.accuracy_mean) / doublings if doublings > 0 else 0.0
+    if doublings <= 0:
+        return 0.0, "inconclusive", f"{name}: the last two points use the same number of clips", nan
+    slope = (b.accuracy_mean - a.accuracy_mean) / doublings
+    # paired over clips: each resample takes the same test clips at both sizes, so shared hard clips cancel
+    gain = right[-1] - right[-2]
+    idx = np.random.default_rng(seed).integers(0, len(gain), size=(STEP_BOOT, len(gain)))
+    low, high = np.percentile(gain[idx].mean(axis=1), [2.5, 97.5]) / doublings
+    step = (f"{name}: accuracy {a.accuracy_mean:.3f} at ≤ {a.clips_per_class} clips/class → {b.accuracy_mean:.3f} "
+            f"with all training clips ({slope:+.3f} per doubling, 95 % CI {low:+.3f} to {high:+.3f}; rising means "
+            f"≥ {RISING_PER_DOUBLING:g})")
     if b.accuracy_mean >= SATURATED_ACCURACY:
         trend, what = "saturated", "saturated: (nearly) every clip is right already; more labels cannot show a gain here"
-    elif slope >= RISING_PER_DOUBLING:
+    elif slope >= RISING_PER_DOUBLING and low > 0:
         trend, what = "rising", "still rising: more labelled clips would likely help"
-    else:
+    elif high < RISING_PER_DOUBLING:
         trend, what = "flat", "flat: more labels of the same kind would add little; the representation is the limit"
-    return float(slope), trend, (f"{name}: accuracy {a.accuracy_mean:.3f} at ≤ {a.clips_per_class} clips/class → "
-                                 f"{b.accuracy_mean:.3f} with all training clips ({slope:+.3f} per doubling, "
-                                 f"threshold {RISING_PER_DOUBLING:g}): {what}")
+    else:
+        trend, what = "inconclusive", ("inconclusive: the last step is within noise, so these clips cannot tell "
+                                       "rising from flat; more labelled clips would decide")
+    return float(slope), trend, f"{step}: {what}", (float(low), float(high))

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 from audiodiag.errors import AudioDiagError
-from audiodiag.samples import SAMPLE_ROOT
+from audiodiag.samples import sample_set_dir
 from audiodiag.types import Clip
 
 TABLE_NAME = "transcripts.csv"
@@ -86,7 +86,7 @@ def folder_references(folder: Path, clips: Sequence[Clip]) -> list[str | None]:
 
 def sample_set_references(set_name: str, clips: Sequence[Clip]) -> list[str | None]:
     """References of a bundled set (see `folder_references`)."""
-    return folder_references(SAMPLE_ROOT / set_name, clips)
+    return folder_references(sample_set_dir(set_name), clips)
 
 
 def references_from_files(files: Sequence[tuple[str, bytes]], clips: Sequence[Clip], *,

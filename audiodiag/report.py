@@ -153,6 +153,9 @@ def classification_note(
                         "points": [vars(p) for p in c.points]} for c in curves],
             "audit": None if audit is None else {"accuracy": vars(audit.accuracy), "chance": audit.chance,
                                                  "importances": audit.importances,
+                                                 "best_single_feature": audit.best_feature,
+                                                 "best_single_feature_accuracy": None if audit.best_feature_accuracy
+                                                 is None else vars(audit.best_feature_accuracy),
                                                  "shortcut_suspected": audit.shortcut_suspected},
             "warnings": warnings, "readiness": None if readiness is None else vars(readiness)}
     return DecisionNote("classification", dataset_name, verdict, rung_name, ft_state, sections, data)
@@ -201,9 +204,10 @@ def _fine_tuning(best: Rung, curve: LearningCurve | None, readiness: Readiness |
                      "re-check fine-tuning afterwards.")
         return "not justified", lines
     reason = readiness.reason if readiness is not None else "readiness not assessed"
-    lines.append(f"Worth trying: {reason}; the curve is flat below perfect accuracy, so the representation is the "
-                 "limit. Run rung 3 (partial fine-tuning) on the same folds and keep it only if the paired test "
-                 "says it beats the frozen encoder.")
+    shape = ("the curve is flat below perfect accuracy, so the representation is the limit" if curve is None or
+             curve.trend == "flat" else "the curve's last step is within noise (more labels might still help)")
+    lines.append(f"Worth trying: {reason}; {shape}. Run rung 3 (partial fine-tuning) on the same folds and keep it "
+                 "only if the paired test says it beats the frozen encoder.")
     return "justified", lines
 
 
@@ -237,23 +241,31 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
     """The note for a similarity-search task from `audiodiag.retrieval.Retrieval` results (baseline first)."""
     from audiodiag.retrieval import reading
 
+    from audiodiag.retrieval import paired_retrieval
+
     base, others = results[0], list(results[1:])
-    clearly_better = [r for r in others if r.precision_at_1.ci_low > base.precision_at_1.ci_high]
-    worse = [r for r in others if r.precision_at_1.ci_high < base.precision_at_1.ci_low]
-    if clearly_better:
-        best = max(clearly_better, key=lambda r: r.precision_at_1.value)
+    paired = [paired_retrieval(base, r) for r in others if r.n_scored and base.n_scored]
+    better = [p for p in paired if p.verdict == "better"]
+    if better:
+        best = max(better, key=lambda p: p.differences["mAP"].value)
         rung, verdict = "frozen encoder", (
-            f"Search in the {best.space} space: the same class is the nearest clip for "
-            f"{best.precision_at_1.value:.0%} of queries vs {base.precision_at_1.value:.0%} with the spectral "
-            "baseline, and the 95 % intervals do not overlap.")
-    elif others and len(worse) == len(others):
+            f"Search in the {best.space} space: it beats the spectral baseline on {', '.join(best.better)} (paired "
+            f"95 % CIs above 0; decided by {best.deciding}: {best.differences[best.deciding].value:+.2f} "
+            f"[{best.differences[best.deciding].ci_low:+.2f}, {best.differences[best.deciding].ci_high:+.2f}]).")
+    elif paired and all(p.verdict == "worse" for p in paired):
         rung, verdict = "spectral baseline", (
-            f"Search in the spectral baseline space: every frozen encoder retrieves worse "
-            f"(baseline precision@1 {base.precision_at_1.value:.0%}).")
+            f"Search in the spectral baseline space: every frozen encoder retrieves worse (paired 95 % CIs below 0; "
+            f"baseline mAP {base.mean_average_precision.value:.2f}, precision@1 {base.precision_at_1.value:.0%}).")
+    elif any(p.verdict == "mixed" for p in paired):
+        mixed = next(p for p in paired if p.verdict == "mixed")
+        rung, verdict = "undecided", (
+            f"Mixed: {mixed.space} is better than the spectral baseline on {', '.join(mixed.better)} but worse on "
+            f"{', '.join(mixed.worse)} (paired 95 % CIs); choose by what the search is for (mAP: the whole ranking; "
+            "precision@1: the top hit).")
     elif others:
         rung, verdict = "undecided", (
-            "Undecided: the frozen encoders and the spectral baseline retrieve equally well within the 95 % "
-            "intervals on these clips; keep the cheaper baseline or label more clips to tell them apart.")
+            "Undecided: every metric's paired 95 % CI between the frozen encoders and the spectral baseline "
+            "includes 0 on these clips; keep the cheaper baseline or label more clips to tell them apart.")
     else:
         rung, verdict = "spectral baseline", "Only the spectral baseline was measured: the baseline was not challenged."
     warnings = [f.message for f in findings if f.severity in ("error", "warning")]
@@ -279,7 +291,9 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
                         "precision_at_5": vars(r.precision_at_5), "map": vars(r.mean_average_precision),
                         "knn_accuracy": vars(r.knn_accuracy), "silhouette": r.silhouette,
                         "group_silhouette": r.group_silhouette, "exclude_same_group": r.exclude_same_group,
-                        "n_scored": r.n_scored} for r in results]}
+                        "n_scored": r.n_scored} for r in results],
+            "paired": [{"space": p.space, "verdict": p.verdict, "deciding": p.deciding, "n_queries": p.n_queries,
+                        "differences": {k: vars(v) for k, v in p.differences.items()}} for p in paired]}
     return DecisionNote("retrieval", dataset_name, verdict, rung, "not assessed", sections, data)
 
 

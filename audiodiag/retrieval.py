@@ -297,6 +297,53 @@ def neighbours(vectors: np.ndarray, query: int, *, k: int = KNN_K, groups: Seque
 
 # ---------------------------------------------------------------- plain-language reading
 
+# ---------------------------------------------------------------- one space against the baseline
+
+# (Retrieval field, per-query key, name in sentences); mAP first: it scores the whole ranking, so it decides
+RETRIEVAL_METRICS = (("mean_average_precision", "average_precision", "mAP"),
+                     ("precision_at_1", "hit_at_1", "precision@1"),
+                     ("precision_at_5", "precision_at_k", f"precision@{PRECISION_K}"),
+                     ("knn_accuracy", "knn_correct", "kNN accuracy"))
+
+
+@dataclass(frozen=True)
+class PairedRetrieval:
+    """One space against the baseline on the same queries, every reported metric with a paired CI."""
+
+    space: str
+    baseline: str
+    differences: dict  # metric name -> Estimate of (space − baseline), paired bootstrap over shared queries
+    better: tuple[str, ...]  # metrics whose CI lies above 0
+    worse: tuple[str, ...]  # metrics whose CI lies below 0
+    verdict: str  # "better" | "worse" | "mixed" | "undecided"
+    deciding: str  # the metric that decides ("" when undecided): mAP when it is clear, else the first clear one
+    n_queries: int
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{name} {d.value:+.2f} [{d.ci_low:+.2f}, {d.ci_high:+.2f}]"
+                          for name, d in self.differences.items())
+        return f"{self.space} − {self.baseline} on the same {self.n_queries} queries: {parts}"
+
+
+def paired_retrieval(baseline: Retrieval, other: Retrieval, *, n_boot: int = 1000, seed: int = 0) -> PairedRetrieval:
+    """Per-metric differences with paired bootstrap CIs (the same resampled queries for both spaces), and the
+    verdict they support: better or worse on every clear metric, mixed when clear metrics disagree."""
+    if baseline.n_clips != other.n_clips:
+        raise AudioDiagError(f"{baseline.space} has {baseline.n_clips} queries and {other.space} {other.n_clips}; "
+                             "compare spaces on the same clips")
+    both = np.ones(baseline.n_clips, bool)
+    for _, key, _ in RETRIEVAL_METRICS:
+        both &= np.isfinite(baseline.per_query[key]) & np.isfinite(other.per_query[key])
+    diffs = np.stack([other.per_query[key][both] - baseline.per_query[key][both] for _, key, _ in RETRIEVAL_METRICS])
+    estimates = dict(zip((name for *_, name in RETRIEVAL_METRICS), _bootstrap(diffs, n_boot=n_boot, seed=seed)))
+    better = tuple(name for name, d in estimates.items() if d.ci_low > 0)
+    worse = tuple(name for name, d in estimates.items() if d.ci_high < 0)
+    verdict = "mixed" if better and worse else "better" if better else "worse" if worse else "undecided"
+    clear = better or worse
+    deciding = "" if verdict in ("undecided", "mixed") else ("mAP" if "mAP" in clear else clear[0])
+    return PairedRetrieval(other.space, baseline.space, estimates, better, worse, verdict, deciding, int(both.sum()))
+
+
 def _percent(value: float) -> str:
     return f"{100 * value:.0f} %"
 
@@ -306,23 +353,34 @@ def _clearly_apart(a: Estimate, b: Estimate) -> bool:
 
 
 def reading(results: Sequence[Retrieval]) -> list[str]:
-    """Sentences computed from the numbers: each space against the first (the baseline), and any space whose
-    neighbours follow the group (speaker, source) more than the label."""
+    """Sentences computed from the numbers: each space against the first (the baseline) on every metric with
+    paired CIs, and any space whose neighbours follow the group (speaker, source) more than the label."""
     out = []
     scored = [r for r in results if r.n_scored]
     for other in scored[1:]:
         first = scored[0]
         a, b = other.precision_at_1, first.precision_at_1
         sentence = (f"{other.space} retrieves the same class at rank 1 for {_percent(a.value)} of queries vs "
-                    f"{_percent(b.value)} for {first.space}")
-        if _clearly_apart(a, b):
-            better = other.space if a.value > b.value else first.space
-            sentence += f"; the 95 % intervals do not overlap, so {better} is clearly better at this"
+                    f"{_percent(b.value)} for {first.space}; mAP {other.mean_average_precision.value:.2f} vs "
+                    f"{first.mean_average_precision.value:.2f}")
+        if not (other.per_query and first.per_query):  # results without per-query values: the intervals only
+            out.append(sentence + (f"; the 95 % intervals do not overlap, so "
+                                   f"{other.space if a.value > b.value else first.space} is clearly better at this."
+                                   if _clearly_apart(a, b) else "; the 95 % intervals overlap."))
+            continue
+        paired = paired_retrieval(first, other)
+        if paired.verdict == "better":
+            sentence += (f". {other.space} is clearly better: {', '.join(paired.better)} above 0 with paired 95 % "
+                         f"CIs (decided by {paired.deciding})")
+        elif paired.verdict == "worse":
+            sentence += (f". {first.space} is clearly better: {', '.join(paired.worse)} below 0 with paired 95 % "
+                         f"CIs (decided by {paired.deciding})")
+        elif paired.verdict == "mixed":
+            sentence += (f". Mixed: {other.space} is better on {', '.join(paired.better)} but worse on "
+                         f"{', '.join(paired.worse)}; choose by what the search is for")
         else:
-            sentence += (f"; the 95 % intervals overlap ({_percent(a.ci_low)}-{_percent(a.ci_high)} vs "
-                         f"{_percent(b.ci_low)}-{_percent(b.ci_high)}), so these clips cannot tell them apart")
-        map_a, map_b = other.mean_average_precision.value, first.mean_average_precision.value
-        out.append(sentence + f". Mean average precision: {map_a:.2f} vs {map_b:.2f}.")
+            sentence += ". Every metric's paired 95 % CI includes 0, so these clips cannot tell them apart"
+        out.append(f"{sentence}. {paired.summary()}.")
     for r in results:
         if r.groups_span_labels and r.group_silhouette > r.silhouette:  # False when either is NaN
             out.append(f"{r.space}: clips cluster more by group (silhouette {r.group_silhouette:.2f}) than by label "

@@ -10,6 +10,8 @@ from audiodiag.types import Clip, LoadFailure
 SAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sample_audio"
 DEFAULT_SET = "spoken_digits"
 DESCRIPTIONS = {
+    "fsdd": "real recordings: Free Spoken Digit Dataset, digits 0-9 by 5 speakers (groups), 8 kHz, CC BY-SA 4.0 "
+            "(downloaded with `python -m audiodiag samples --download fsdd`)",
     "spoken_digits": "synthetic spoken digits 0-9 (espeak-ng), 6 speakers with their own voice, room and noise "
                      "(groups), 8 kHz - a speech classification task",
     "sounds": "synthetic non-speech sounds (engine, rain, birdsong, bell, footsteps), 16 kHz, groups = source "
@@ -19,16 +21,28 @@ DESCRIPTIONS = {
 }
 
 
+def _sample_set_dirs() -> dict[str, Path]:
+    """Bundled sets (folders of sample_audio/ that hold audio), then real sets downloaded with
+    `python -m audiodiag samples --download NAME` (a bundled name wins)."""
+    from audiodiag import download
+
+    bundled = {p.name: p for p in sorted(SAMPLE_ROOT.iterdir()) if p.is_dir() and any(
+        f.suffix.lower() in AUDIO_EXTENSIONS for f in p.rglob("*"))} if SAMPLE_ROOT.is_dir() else {}
+    return {**download.downloaded_sets(), **bundled}
+
+
 def list_sample_sets() -> list[str]:
-    """Names of the bundled sets (folders of sample_audio/ that hold audio)."""
-    if not SAMPLE_ROOT.is_dir():
-        return []
-    return sorted(p.name for p in SAMPLE_ROOT.iterdir()
-                  if p.is_dir() and any(f.suffix.lower() in AUDIO_EXTENSIONS for f in p.rglob("*")))
+    """Names of the bundled sets and of the downloaded ones."""
+    return sorted(_sample_set_dirs())
+
+
+def sample_set_dir(name: str) -> Path:
+    folders = _sample_set_dirs()
+    if name not in folders:
+        raise ValueError(f"unknown sample set {name!r}; choose one of: {', '.join(sorted(folders))}")
+    return folders[name]
 
 
 def load_sample_set(name: str) -> list[Clip | LoadFailure]:
-    """Load one bundled set; names come from `list_sample_sets()`."""
-    if name not in list_sample_sets():
-        raise ValueError(f"unknown sample set {name!r}; choose one of: {', '.join(list_sample_sets())}")
-    return load_folder(SAMPLE_ROOT / name)
+    """Load one bundled or downloaded set; names come from `list_sample_sets()`."""
+    return load_folder(sample_set_dir(name))

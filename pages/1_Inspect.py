@@ -2,7 +2,6 @@
 import pandas as pd
 import streamlit as st
 
-from audiodiag import dataset as ds
 from pages import _common as common
 
 st.title("Inspect clips")

@@ -1,10 +1,9 @@
 """Transcribe: transcripts scored with WER (never by eye): normalisation shown, alignments, worst cases, slices."""
-import math
 
 import pandas as pd
 import streamlit as st
 
-from audiodiag import asr, plots, references, report, samples, wer
+from audiodiag import asr, plots, references, samples, transcription, wer
 from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
@@ -223,10 +222,9 @@ if hyps_b is not None:
                  column_config={k: PERCENT for k in ("WER A", "WER B", "B − A")})
 
 # ---------------------------------------------------------------- note
-note = report.transcription_note(
-    data.name, request["model"], result, audio_minutes=sum(c.duration_s for c in clips) / 60, flags=flags,
-    slices=[f"{s.slice} = {s.value}: corpus WER {s.corpus_wer.value:.1%} ({s.utterances} utterances)"
-            for s in slices if not math.isnan(s.corpus_wer.value)],
+note = transcription.transcription_decision(
+    data.name, request["model"], data.clips, refs, hyps, [s.speech_fraction for s in measured.stats],
+    normalisation=norm, by_normalisation=by_norm, slices=slices,
     settings={"model": request["model"], "beam_size": settings.beam_size, "temperature": settings.temperature,
               "language": settings.language, "decoding": decoding, "normalisation": norm, "dataset": data.name})
 with st.expander("Decision note for this transcription task"):

@@ -232,6 +232,7 @@ STATS_COLUMNS = {
     "clipping_fraction": "clipped", "dc_offset": "DC offset", "silence_ratio": "silent frames",
     "leading_silence_s": "lead silence (s)", "trailing_silence_s": "trail silence (s)",
     "effective_bandwidth_hz": "99% bandwidth (Hz)", "band_limit_hz": "band limit (Hz)",
+    "band_edge_drop_db": "drop at the band edge (dB)",
     "speech_fraction": "speech", "non_finite_samples": "NaN/Inf",
 }
 

@@ -70,6 +70,23 @@ def test_only_runs_of_three_or_more_equal_samples_at_the_rail_count(held, expect
     assert checks.clipping_fraction(x) == pytest.approx(expected_samples / 1_000)
 
 
+def test_rippled_clipped_tops_count_like_flat_ones():
+    """A real clipped file's tops ripple by tens of LSB (-32712, -32762, -32768 ...): every top still counts."""
+    x = np.clip(2 * sine(440, amplitude=1.0), -1.0, 1.0)
+    rail = np.abs(x) >= 1.0
+    ripple = np.array([-32712, -32762, -32768, -32740, -32768]) / 32768.0
+    x[rail] = np.sign(x[rail]) * np.abs(np.resize(ripple, rail.sum()))
+    pcm = make_clip(x, name="rippled.wav", subtype="PCM_16")
+    expected = float(np.mean(rail))
+    assert checks.clipping_fraction(pcm.samples) == pytest.approx(expected, abs=0.002)
+
+
+def test_a_flat_ceiling_below_full_scale_is_clipping_a_smooth_one_is_not():
+    limited = np.clip(3 * sine(440, amplitude=1.0), -0.7, 0.7)  # clipped, then turned down
+    assert checks.clipping_fraction(limited) == pytest.approx(float(np.mean(np.abs(limited) >= 0.7)), abs=1e-9)
+    assert checks.clipping_fraction(sine(100, sample_rate_hz=44_100, amplitude=0.7)) == 0.0
+
+
 def test_values_near_the_rail_that_change_are_not_clipping():
     x = np.zeros(1_000, np.float32)
     x[100:110] = np.linspace(0.991, 0.999, 10)
@@ -147,6 +164,32 @@ def test_white_noise_upsampled_from_8khz_is_band_limited_near_4khz():
     assert finding.severity == "warning" and finding.files == ("phone.wav",)
     assert re.match(r"phone\.wav: content stops near (3\.9|4\.0|4\.1) kHz", finding.message)
     assert "44100 Hz" in finding.message and "~8 kHz" in finding.message
+
+
+@pytest.mark.parametrize("order", [2, 4])
+def test_noise_that_rolls_off_smoothly_is_not_band_limited(order):
+    """A low-frequency sound (a hum, a thud) has little energy up high, but no edge: no warning."""
+    from scipy import signal as sps
+
+    sos = sps.butter(order, 300, fs=44_100, output="sos")
+    rumble = sps.sosfilt(sos, noise(sample_rate_hz=44_100, duration_s=2.0)).astype(np.float32)
+    stats = checks.clip_stats(make_clip(rumble / np.abs(rumble).max() * 0.5, sample_rate_hz=44_100))
+    assert stats.effective_bandwidth_hz < 2_000  # 99 % of the energy is low: the old rule called this upsampled
+    # (a digital Butterworth has a notch at Nyquist itself: an edge there is not band limiting)
+    assert stats.band_edge_drop_db == 0.0 or stats.band_limit_hz > 0.9 * stats.nyquist_hz
+    assert "band_limited" not in {f.code for f in checks.clip_findings(stats)}
+
+
+def test_an_mp3_style_low_pass_at_16khz_is_a_steep_edge():
+    from scipy import signal as sps
+
+    sos = sps.ellip(10, 0.1, 80, 16_000, fs=44_100, output="sos")  # an encoder's sharp low-pass
+    coded = sps.sosfilt(sos, noise(sample_rate_hz=44_100, duration_s=2.0, amplitude=0.2)).astype(np.float32)
+    stats = checks.clip_stats(make_clip(coded, sample_rate_hz=44_100, name="coded.wav", subtype="PCM_16"))
+    assert stats.band_limit_hz == pytest.approx(16_000, rel=0.05) and stats.band_edge_drop_db >= 40
+    finding = {f.code: f for f in checks.clip_findings(stats)}["band_limited"]
+    assert re.match(r"coded\.wav: content stops near 16\.\d kHz \(a steep edge: the level falls by \d+ dB",
+                    finding.message)
 
 
 def test_white_noise_at_44khz_fills_the_band_and_gets_no_band_warning():

@@ -39,6 +39,23 @@ def test_labels_predictable_from_duration_alone_raise_the_shortcut_warning():
     assert "duration" in result.explanation and "recorded" in result.explanation
 
 
+def test_one_duration_threshold_is_found_among_noisy_metadata_and_named():
+    rng = np.random.default_rng(1)
+    clips = []
+    for i in range(32):
+        label = "ab"[i % 2]
+        duration = rng.uniform(0.5, 0.9) if label == "a" else rng.uniform(1.0, 1.4)  # 0.95 s separates them
+        x = noise(duration_s=duration, seed=i, amplitude=float(rng.uniform(0.01, 0.5)))
+        x[: int(rng.uniform(0, 0.4) * len(x))] = 0.0  # silence, level and padding vary at random
+        clips.append(make_clip(x, name=f"c{i}.wav", label=label, group=f"g{i % 8}"))
+    stats, _ = dataset.measure(clips)
+    result = audit.metadata_audit(clips, stats, _folds([c.label for c in clips], [c.group for c in clips]),
+                                  padding_length_s=1.5)
+    assert result.best_feature == "duration_s" and result.best_feature_accuracy.value == 1.0
+    assert result.accuracy.value == 1.0 and result.shortcut_suspected
+    assert "best single feature: duration_s, whose threshold rule alone scores 1.000" in result.explanation
+
+
 def test_labels_independent_of_metadata_raise_no_shortcut_warning():
     clips = [make_clip(noise(duration_s=0.5, seed=i), name=f"c{i}.wav", label="ab"[i % 2]) for i in range(24)]
     stats, _ = dataset.measure(clips)
@@ -56,9 +73,22 @@ def test_learning_curve_separable_classes_saturate_and_random_labels_stay_flat()
     assert [p.clips_per_class for p in curve.points][:4] == [1, 2, 5, 10]
     assert curve.points[0].n_draws == curves.REPEATS and curve.points[-1].n_draws == 1
 
-    shuffled = rng.permutation(y)
+    shuffled = rng.permutation(y)  # 60 clips with random labels: the last step is pure noise
     noise_curve = curves.learning_curve(rng.normal(0, 1, (60, 4)), shuffled, _folds(shuffled), name="random")
-    assert noise_curve.trend == "flat" and noise_curve.points[-1].accuracy_mean < 0.75
+    assert noise_curve.trend == "inconclusive" and noise_curve.points[-1].accuracy_mean < 0.75
+    low, high = noise_curve.slope_ci
+    assert low < 0 < high and "within noise" in noise_curve.explanation
+
+
+def test_learning_curve_flat_when_the_representation_is_the_limit():
+    # two overlapping Gaussians in 2-D: 50 labels per class already find the best line; 1,200 more do not help
+    rng = np.random.default_rng(2)
+    y = np.repeat(["a", "b"], 1_000)
+    X = rng.normal(0, 1, (2_000, 2))
+    X[y == "b", 0] += 1.0
+    curve = curves.learning_curve(X, y, _folds(y, n_splits=3), name="flat")
+    assert curve.trend == "flat" and curve.slope_ci[1] < curves.RISING_PER_DOUBLING
+    assert 0.6 < curve.points[-1].accuracy_mean < 0.75  # the Bayes rate of this problem is 0.69
 
 
 def test_learning_curve_rising_when_more_labels_keep_helping():

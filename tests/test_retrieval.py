@@ -219,3 +219,24 @@ def test_copy_in_the_same_group_stays_in_one_fold_and_random_folds_split_groups(
     random = duplicates.comparison_folds(clips, n_splits=3, group_aware=False)
     split = [f for f in duplicates.leakage_findings(clips, random) if f.code == "group_across_folds"]
     assert split and "groups have clips on both sides" in split[0].message and "Keep groups apart" in split[0].message
+
+
+def test_verdict_uses_every_metric_with_paired_cis_and_names_the_deciding_one():
+    """Equal precision@1 (every clip has a same-class twin) but a far better whole ranking: mAP decides."""
+    from audiodiag import report
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 1, (30, 16))  # twins: clips 2i and 2i+1 share a centre and a label
+    twins = np.repeat(centres, 2, axis=0) + rng.normal(0, 0.01, (60, 16))
+    labels_twins = np.repeat(np.tile(["a", "b"], 15), 2)  # a pair has one label; nothing else relates the pairs
+    clustered = np.where((labels_twins == "a")[:, None], 3.0, -3.0) + rng.normal(0, 1, (60, 16))
+    base = retrieval.retrieval_metrics(twins, labels_twins, space="baseline")
+    good = retrieval.retrieval_metrics(clustered + twins * 0.05, labels_twins, space="encoder")
+    assert base.precision_at_1.value == good.precision_at_1.value == 1.0  # the top hit cannot tell them apart
+    assert good.mean_average_precision.value > base.mean_average_precision.value + 0.3
+    paired = retrieval.paired_retrieval(base, good)
+    assert paired.verdict == "better" and paired.deciding == "mAP" and "precision@1" not in paired.better
+    assert paired.differences["precision@1"].value == 0.0
+    note = report.retrieval_note("twins", [base, good])
+    assert note.rung == "frozen encoder" and "decided by mAP" in note.verdict
+    assert "clearly better" in " ".join(retrieval.reading([base, good]))

@@ -132,9 +132,12 @@ def room_impulse_response(rng: np.random.RandomState, rate: int, rt60_s: float) 
     return rir / np.sqrt(np.sum(rir ** 2))
 
 
-def band_pass(x: np.ndarray, rate: int, low_hz: float, high_hz: float) -> np.ndarray:
-    sos = scipy.signal.butter(4, [low_hz, min(high_hz, 0.45 * rate)], btype="bandpass", fs=rate, output="sos")
-    return scipy.signal.sosfiltfilt(sos, x)
+def band_pass(x: np.ndarray, rate: int, low_hz: float, high_hz: float, *, gentle: bool = False) -> np.ndarray:
+    """Steep (4th order, forward-backward: a channel's band) or gentle (2nd order: a room's colour, which rolls
+    off smoothly instead of ending at an edge)."""
+    sos = scipy.signal.butter(2 if gentle else 4, [low_hz, min(high_hz, 0.45 * rate)], btype="bandpass", fs=rate,
+                              output="sos")
+    return scipy.signal.sosfilt(sos, x) if gentle else scipy.signal.sosfiltfilt(sos, x)
 
 
 def scale_to(x: np.ndarray, level_db: float) -> np.ndarray:
@@ -307,7 +310,8 @@ def make_sounds() -> list[list[str]]:
             lengths = [int(rng.uniform(*CLIP_S) * SOUND_RATE) for _ in range(CLIPS_PER_SOURCE)]
             foreground = SYNTHS[name](rng, sum(lengths))
             room_db = rng.uniform(*ROOM_TONE_DB)
-            room = band_pass(rng.standard_normal(sum(lengths)), SOUND_RATE, 50.0, rng.uniform(2000.0, 7000.0))
+            room = band_pass(rng.standard_normal(sum(lengths)), SOUND_RATE, 50.0, rng.uniform(2000.0, 7000.0),
+                             gentle=True)
             group = f"{name}_src{j}"
             sources.append([name, group, str(seed), f"{room_db:.1f}"])
             start = 0
@@ -432,7 +436,8 @@ before the noise is added, then resampled to {DIGIT_RATE} Hz with soxr. Seed per
 `<class>/<class>_<k>.wav`: {len(SOUND_CLASSES)} classes × {SOURCES_PER_CLASS * CLIPS_PER_SOURCE} clips,
 **{SOUND_RATE} Hz mono 16-bit**. Each class has {SOURCES_PER_CLASS} "source recordings" (one
 `numpy.random.RandomState(seed)` each: its own engine pitch, bell tuning, bird range, step rate …, under a
-background room tone of its own, {ROOM_TONE_DB[0]:.0f} … {ROOM_TONE_DB[1]:.0f} dB relative to the foreground), cut into
+background room tone of its own: white noise through a gentle 2nd-order band-pass from 50 Hz to 2–7 kHz,
+{ROOM_TONE_DB[0]:.0f} … {ROOM_TONE_DB[1]:.0f} dB relative to the foreground), cut into
 {CLIPS_PER_SOURCE} consecutive clips: clips k = 4j … 4j+3 come from source j, whose `source` in `groups.csv` is
 `<class>_src<j>`. A random split by clip therefore leaks source character between train and test; a split by
 source does not.

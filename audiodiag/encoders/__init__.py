@@ -25,6 +25,7 @@ from audiodiag.encoders.hf import HFEncoder
 from audiodiag.encoders.speech_embedding import SpeechEmbeddingEncoder
 from audiodiag.encoders.whisper import WhisperEncoder
 from audiodiag.errors import AudioDiagError
+from audiodiag.types import Clip
 
 __all__ = ["AISFX", "AisfxEncoder", "CATALOGUE", "DEFAULT_TARGET", "Encoder", "EncoderSpec", "HFEncoder",
            "SPEECH_EMBEDDING", "SpeechEmbeddingEncoder", "WHISPER_PADDED", "WHISPER_UNPADDED", "WhisperEncoder",

@@ -1,0 +1,79 @@
+"""One pipeline from transcripts to the transcription note, shared by the Transcribe page and the CLI.
+
+The page passes in what its caches already hold (scores per normalisation, slice scores); the CLI lets this
+module compute them. Either way the note has the same sections and the same numbers for the same inputs.
+
+>>> note = transcription_decision("my clips", "whisper-tiny.en", clips, refs, hyps, speech_fractions,
+...                               normalisation="basic")
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from audiodiag import wer
+from audiodiag.errors import AudioDiagError
+from audiodiag.report import DecisionNote, transcription_note
+from audiodiag.types import Clip
+
+FORMATTING_NORMALISATION = "english"  # numbers, contractions, hyphens and spellings: formatting, not recognition
+
+
+def formatting_line(by_normalisation: Mapping[str, wer.Scores], normalisation: str) -> str | None:
+    """Say how much of the WER is formatting the english normaliser removes, with the WER under both; None when
+    it removes nothing (or is the normalisation in use)."""
+    if normalisation == FORMATTING_NORMALISATION or FORMATTING_NORMALISATION not in by_normalisation:
+        return None
+    used, english = by_normalisation[normalisation], by_normalisation[FORMATTING_NORMALISATION]
+    errors = used.substitutions + used.deletions + used.insertions
+    english_errors = english.substitutions + english.deletions + english.insertions
+    if english_errors >= errors:
+        return None
+    return (f"{errors - english_errors} of the {errors} errors under '{normalisation}' normalisation are formatting "
+            f"that the '{FORMATTING_NORMALISATION}' normaliser removes (numbers as digits vs words, contractions, "
+            f"hyphens, British/American spelling): corpus WER {used.corpus_wer.value:.1%} '{normalisation}' vs "
+            f"{english.corpus_wer.value:.1%} '{FORMATTING_NORMALISATION}'. Score with '{FORMATTING_NORMALISATION}' "
+            "when formatting does not matter to the application")
+
+
+def transcription_decision(
+    dataset_name: str,
+    model_name: str,
+    clips: Sequence[Clip],
+    references: Sequence[str | None],
+    hypotheses: Sequence[str],
+    speech_fractions: Sequence[float | None],
+    *,
+    normalisation: str = "basic",
+    settings: dict | None = None,
+    by_normalisation: Mapping[str, wer.Scores] | None = None,
+    slices: Sequence[wer.SliceScore] | None = None,
+) -> DecisionNote:
+    """Scores, hallucination flags, slices and formatting share → the transcription note.
+
+    `references` and `hypotheses` have one entry per clip (None: no reference; the clip is transcribed but not
+    scored). `by_normalisation` / `slices` may be passed in when already computed for the scored clips.
+    """
+    if not (len(clips) == len(references) == len(hypotheses) == len(speech_fractions)):
+        raise AudioDiagError(f"{len(clips)} clips, {len(references)} references, {len(hypotheses)} transcripts and "
+                             f"{len(speech_fractions)} speech measurements: they must describe the same clips")
+    scored = [i for i, r in enumerate(references) if r is not None]
+    if not scored:
+        raise AudioDiagError(f"{dataset_name}: no reference transcripts; no WER is possible")
+    refs, hyps = [references[i] for i in scored], [hypotheses[i] for i in scored]
+    by_norm = dict(by_normalisation) if by_normalisation else {
+        how: wer.score(refs, hyps, normalisation=how) for how in wer.NORMALISATIONS}
+    scores = by_norm[normalisation]
+    if slices is None:
+        slices = wer.slice_scores(scores, wer.clip_slices([clips[i] for i in scored]))
+    flags = wer.hallucination_flags([c.name for c in clips], hypotheses, speech_fractions,
+                                    [c.duration_s for c in clips])
+    slice_lines = [f"{s.slice} = {s.value}: corpus WER {s.corpus_wer.value:.1%} ({s.utterances} utterances)"
+                   for s in slices if not math.isnan(s.corpus_wer.value)]
+    formatting = formatting_line(by_norm, normalisation)
+    by_norm_line = "Corpus WER by normalisation: " + ", ".join(
+        f"{how} {s.corpus_wer.value:.1%}" for how, s in by_norm.items())
+    return transcription_note(dataset_name, model_name, scores,
+                              audio_minutes=sum(clips[i].duration_s for i in scored) / 60, flags=flags,
+                              slices=([formatting] if formatting else []) + [by_norm_line] + slice_lines,
+                              settings=settings)
