@@ -39,7 +39,9 @@ def load_data(source: str) -> tuple[str, list[Clip], list[LoadFailure]]:
     clips = [r for r in results if isinstance(r, Clip)]
     failures = [r for r in results if isinstance(r, LoadFailure)]
     if not clips:
-        raise AudioDiagError(f"{source}: no audio could be loaded ({len(failures)} file(s) failed)")
+        reasons = "; ".join(f.message for f in failures[:3]) + (f"; and {len(failures) - 3} more" if len(failures) > 3
+                                                                 else "")
+        raise AudioDiagError(f"{source}: no audio could be loaded: {reasons}")
     return path.name if path.exists() else source, clips, failures
 
 
@@ -72,9 +74,10 @@ def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace)
     from audiodiag import asr, dataset, references, transcription
 
     folder = Path(args.data).expanduser()
-    refs = (references.folder_references(folder, clips) if folder.is_dir() else
-            references.sample_set_references(args.data, clips) if args.data in samples.list_sample_sets() else
-            [None] * len(clips))
+    if not folder.is_dir() and args.data in samples.list_sample_sets():
+        folder = samples.sample_set_dir(args.data)
+    refs = references.folder_references(folder, clips) if folder.is_dir() else [None] * len(clips)
+    problems = references.folder_reference_problems(folder, clips) if folder.is_dir() else []
     scored = [i for i, r in enumerate(refs) if r is not None]
     if not scored:
         raise AudioDiagError(f"{args.data}: no reference transcripts (a transcripts.csv with path,reference or "
@@ -86,16 +89,22 @@ def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace)
                                  progress=lambda done, total: say(f"  transcribed {done}/{total}"))
     say(f"Measuring {len(clips)} clips (VAD) ...")
     stats, _ = dataset.measure(clips)
-    return transcription.transcription_decision(
+    note = transcription.transcription_decision(
         name, model.name, clips, refs, hyps, [s.speech_fraction for s in stats], normalisation=args.normalisation,
         settings={"model": model.name, "beam_size": args.beam, "normalisation": args.normalisation})
+    return note, problems
 
 
 def report(args: argparse.Namespace) -> int:
     name, clips, failures = load_data(args.data)
     for f in failures:
-        print(f"skipped: {f.message}", file=sys.stderr)
+        print(f"not used: {f.message}", file=sys.stderr)
+    if failures and args.strict:
+        print(f"error: --strict: {len(failures)} input(s) above were not used; fix them or drop --strict",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
     padding = spaces.PaddingPolicy(args.pad_s)
+    problems: list[str] = []
     if args.task == "classify":
         note = decide.run_classification(clips, args.encoder or decide.DEFAULT_ENCODERS, dataset_name=name,
                                          n_splits=args.folds, group_aware=not args.no_groups, padding=padding,
@@ -105,7 +114,10 @@ def report(args: argparse.Namespace) -> int:
                                     exclude_same_group=args.exclude_same_group, n_splits=args.folds, padding=padding,
                                     layer=args.layer, seed=args.seed, progress=_progress_printer())
     else:
-        note = transcription_report(name, clips, args)
+        note, problems = transcription_report(name, clips, args)
+    from audiodiag.report import with_input_problems
+
+    note = with_input_problems(note, [f.message for f in failures] + problems)
     markdown = note.to_markdown()
     if args.out:
         Path(args.out).write_text(markdown)
@@ -203,6 +215,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--beam", type=int, default=1, help="transcribe: beam size")
     r.add_argument("--normalisation", choices=("none", "basic", "english"), default="basic",
                    help="transcribe: text normalisation before WER")
+    r.add_argument("--strict", action="store_true", help="exit with status 2 when any input is not used (a file "
+                   "that fails to load, a labels row naming a missing file)")
     r.add_argument("--out", help="write the note (Markdown) here instead of stdout")
     r.add_argument("--json", help="also write the note with every number and setting as JSON")
     r.set_defaults(run=report)

@@ -30,6 +30,7 @@ MAX_ZIP_UNCOMPRESSED_BYTES = 1_000_000_000
 MAX_ZIP_COMPRESSION_RATIO = 200  # audio compresses ~1-3x; hundreds-to-one is a zip bomb
 LABEL_FILES = ("groups.csv", "labels.csv", "transcripts.csv")  # optional `path[,label][,group]` table
 # columns that name a clip's group (first match wins): clips of one group are kept in one fold
+MAX_NAMED = 10  # files named in one message; the rest are counted
 GROUP_COLUMNS = ("group", "speaker", "speaker_id", "client_id", "session", "source", "recording", "device", "fold")
 HASH_CHARS = 16
 
@@ -234,20 +235,42 @@ def group_column(columns: Sequence[str]) -> str | None:
 
 def apply_label_table(results: list[Clip | LoadFailure], data: bytes, *, name: str) -> list[Clip | LoadFailure]:
     """Label (and group) loaded clips from a `path,label[,group]` CSV; rows match a clip by its name or, failing
-    that, by file name alone. A table that cannot be read becomes one LoadFailure row; the clips stay."""
+    that, by file name alone. A table that cannot be read becomes one LoadFailure row; the clips stay. Rows that
+    name no loaded file become one LoadFailure row naming them (see `unmatched_rows_failure`)."""
     try:
         table = parse_label_table(data, name=name)
     except InvalidAudioError as e:
         return [*results, LoadFailure(name, str(e))]
-    by_base = {PurePosixPath(path).name: row for path, row in table.items()}
+    by_base = {PurePosixPath(path).name: path for path in table}
     out: list[Clip | LoadFailure] = []
+    used: set[str] = set()
     for r in results:
-        row = table.get(r.name) or by_base.get(PurePosixPath(r.name).name) if isinstance(r, Clip) else None
-        if row is not None:
-            label, group = row
+        path = (r.name if r.name in table else by_base.get(PurePosixPath(r.name).name)) if isinstance(r, Clip) else None
+        if path is not None:
+            used.add(path)
+            label, group = table[path]
             r = replace(r, label=label or r.label, group=group or r.group)
         out.append(r)
-    return out
+    problem = unmatched_rows_failure(name, table, used, [r.name for r in results])
+    return out + ([problem] if problem else [])
+
+
+def unmatched_rows_failure(table_name: str, table: dict, used: set[str],
+                           loaded: Sequence[str]) -> LoadFailure | None:
+    """One row for the table's rows that name no loaded audio file: how many, the first MAX_NAMED, and, when no
+    row matched at all, one path from the table next to one actual file name (the usual cause: a prefix)."""
+    missing = [path for path in table if path not in used]
+    if not missing:
+        return None
+    shown = ", ".join(missing[:MAX_NAMED]) + (f" and {len(missing) - MAX_NAMED} more" if len(missing) > MAX_NAMED
+                                                else "")
+    if not used and loaded:
+        return LoadFailure(table_name, f"{table_name}: none of its {len(table)} rows names a file that was loaded: "
+                                       f"it says e.g. '{missing[0]}' but the files are named like '{loaded[0]}'. "
+                                       "Write paths relative to the folder (or zip) that holds the table, or just the "
+                                       "file names, and load again")
+    return LoadFailure(table_name, f"{table_name}: {len(missing)} of its {len(table)} rows name files that are not "
+                                   f"there ({shown}); those rows are not used: add the files or remove the rows")
 
 
 def _load_or_fail(data: bytes, *, name: str, label: str | None = None,
@@ -310,32 +333,46 @@ def _check_zip_members(members: list[zipfile.ZipInfo], name: str) -> None:
 
 
 def load_folder(path: str | Path) -> list[Clip | LoadFailure]:
-    """Load a dataset folder: class sub-folders become labels; an optional groups.csv adds groups."""
+    """Load a dataset folder: class sub-folders become labels; an optional groups.csv adds groups.
+
+    The folder given is the dataset's root: files directly in it are unlabelled, and a single sub-folder is a
+    single class (a zip, in contrast, usually wraps everything in one top folder, which is stripped).
+    """
     root = Path(path)
     if not root.is_dir():
         raise InvalidAudioError(f"{root}: is not a folder; pass a folder with one sub-folder per class")
     rels = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-    return _load_tree(rels, lambda rel: (root / rel).read_bytes(), source=str(root))
+    return _load_tree(rels, lambda rel: (root / rel).read_bytes(), source=str(root), strip_top=False)
 
 
-def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str) -> list[Clip | LoadFailure]:
-    """Shared by zips and folders: strip a common top folder, label by first sub-folder, apply groups.csv."""
+def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str,
+               strip_top: bool = True) -> list[Clip | LoadFailure]:
+    """Shared by zips and folders: strip a common top folder (zips), label by first sub-folder, apply groups.csv."""
     rels = [r for r in rels if not _is_hidden(r)]
-    prefix = _common_top_folder(rels)
-    table = _read_label_table(rels, read, prefix, source=source)
+    prefix = _common_top_folder(rels) if strip_top else ""
+    table_name, table = _read_label_table(rels, read, prefix, source=source)
     results: list[Clip | LoadFailure] = []
+    used: set[str] = set()
+    by_base = {PurePosixPath(path).name: path for path in table}  # rows may give file names alone
     for rel in rels:
         short = rel[len(prefix):]
         if not short.lower().endswith(AUDIO_EXTENSIONS):
             continue
         parts = short.split("/")
-        table_label, group = table.get(short, (None, None))
+        row = short if short in table else by_base.get(PurePosixPath(short).name)
+        if row is not None:
+            used.add(row)
+        table_label, group = table.get(row, (None, None)) if row is not None else (None, None)
         label = table_label or (parts[0] if len(parts) > 1 else None)
         results.append(_load_or_fail(read(rel), name=short, label=label, group=group))
     if not results:
+        others = [r for r in rels if not r.lower().endswith(".csv")]
+        found = (f"it holds {len(others)} other file(s), e.g. '{others[0]}'" if others else "it is empty")
         results.append(LoadFailure(source, f"{source}: holds no audio files ({', '.join(AUDIO_EXTENSIONS)}); "
-                                           "put clips in one sub-folder per class"))
-    return results
+                                           f"{found}. Put clips in one sub-folder per class"))
+        return results
+    problem = unmatched_rows_failure(table_name, table, used, [r.name for r in results]) if table else None
+    return results + ([problem] if problem else [])
 
 
 def _is_hidden(rel: str) -> bool:
@@ -350,11 +387,12 @@ def _common_top_folder(rels: list[str]) -> str:
 
 
 def _read_label_table(rels: list[str], read: Callable[[str], bytes], prefix: str,
-                      *, source: str) -> dict[str, tuple[str | None, str | None]]:
+                      *, source: str) -> tuple[str, dict[str, tuple[str | None, str | None]]]:
     for rel in rels:
         if rel[len(prefix):] in LABEL_FILES:
-            return parse_label_table(read(rel), name=f"{source}: {rel}")
-    return {}
+            name = f"{source}: {rel}"
+            return name, parse_label_table(read(rel), name=name)
+    return "", {}
 
 
 def unique_names(results: list[Clip | LoadFailure]) -> list[Clip | LoadFailure]:

@@ -68,6 +68,25 @@ def match(clips: Sequence[Clip], table: Mapping[str, str]) -> list[str | None]:
     return _lookup_all(table, [c.name for c in clips])
 
 
+def unmatched_rows(clips: Sequence[Clip], table: Mapping[str, str]) -> list[str]:
+    """Paths of a {path: reference} table that no clip matched (a reference for a file that is not there)."""
+    found = set(_lookup_all({k: k for k in table}, [c.name for c in clips]))
+    return [k for k in table if k not in found]
+
+
+def folder_reference_problems(folder: Path, clips: Sequence[Clip]) -> list[str]:
+    """One line naming the rows of the folder's transcripts.csv that match no clip (count + first 10), if any."""
+    if not (folder / TABLE_NAME).is_file():
+        return []
+    table = parse_table((folder / TABLE_NAME).read_bytes())
+    missing = unmatched_rows(clips, table)
+    if not missing:
+        return []
+    shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+    return [f"{TABLE_NAME}: {len(missing)} of its {len(table)} references name no loaded clip ({shown}); they are "
+            "not scored: add the files or remove the rows"]
+
+
 def match_text_files(clips: Sequence[Clip], texts: Mapping[str, str]) -> list[str | None]:
     """The reference of each clip from {"<path>.txt": text}, matched on the path without its suffix."""
     return _lookup_all(texts, [c.name for c in clips], key=_stem)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -62,6 +62,20 @@ class DecisionNote:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=_jsonable)
+
+
+MAX_LISTED = 10  # files named in a note line; the rest are counted
+
+
+def with_input_problems(note: DecisionNote, problems: Sequence[str]) -> DecisionNote:
+    """The note with a section naming every input that was not used (files that failed to load, table rows
+    that name no file, references that match no clip), so nothing the user gave vanishes without a word."""
+    if not problems:
+        return note
+    lines = tuple(problems[:MAX_LISTED]) + ((f"... and {len(problems) - MAX_LISTED} more",)
+                                            if len(problems) > MAX_LISTED else ())
+    section = Section(f"Inputs not used ({len(problems)})", lines)
+    return replace(note, sections=(*note.sections, section), data={**note.data, "inputs_not_used": list(problems)})
 
 
 def _jsonable(value):

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from audiodiag import asr, plots, references, samples, transcription, wer
+from audiodiag import asr, plots, references, report, samples, transcription, wer
 from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
@@ -25,6 +25,9 @@ refs: list[str | None] = [None] * len(data.clips)
 problems: list[str] = []
 if data.name in samples.list_sample_sets():
     refs = references.sample_set_references(data.name, data.clips)
+    unmatched = references.folder_reference_problems(samples.sample_set_dir(data.name), data.clips)
+else:
+    unmatched = []
 if st.session_state.get("source") == common.SOURCE_UPLOAD:  # a transcripts.csv or zip dropped in the sidebar
     found, sidebar_problems = references.references_from_files(st.session_state.get(common.UPLOAD_KEY, []),
                                                                data.clips, skip_label_tables=True)
@@ -39,6 +42,8 @@ if files:
     problems += page_problems
 for problem in problems:
     st.error(f"Reference file skipped: {common.md_escape(problem)}")
+for problem in unmatched:
+    st.warning(common.md_escape(problem))
 if any(c.label for c in data.clips) and st.checkbox(
         "The class labels are the transcripts (e.g. spoken digits)", key="transcribe_labels",
         help="Clips without a reference use their label. Digit labels ('7') match spoken words ('seven') only under "
@@ -227,6 +232,7 @@ note = transcription.transcription_decision(
     normalisation=norm, by_normalisation=by_norm, slices=slices,
     settings={"model": request["model"], "beam_size": settings.beam_size, "temperature": settings.temperature,
               "language": settings.language, "decoding": decoding, "normalisation": norm, "dataset": data.name})
+note = report.with_input_problems(note, [f.message for f in data.failures] + unmatched + problems)
 with st.expander("Decision note for this transcription task"):
     st.markdown(f"**{common.md_escape(note.verdict)}**")
     for section in note.sections:

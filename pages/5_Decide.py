@@ -16,7 +16,9 @@ TASKS = {"classify": "Classify short sounds", "retrieve": "Find similar clips", 
 
 
 def show_note(note: report.DecisionNote, settings_payload: dict) -> None:
-    """The note as the app shows it (user text escaped), with Markdown and JSON downloads."""
+    """The note as the app shows it (user text escaped), with Markdown and JSON downloads; inputs that were not
+    used (files that failed to load, table rows naming missing files) are named in it."""
+    note = report.with_input_problems(note, [f.message for f in data.failures])
     st.header("Decision note")
     RUNG_BOX.get(note.rung, st.info)(f"**{common.md_escape(note.verdict)}**")
     for section in note.sections:

@@ -9,7 +9,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 import pytest
 
-from audiodiag import audit, cli, compare, curves, dataset, decide, encoders, probing, report, spaces
+from audiodiag import audit, cli, compare, curves, dataset, decide, encoders, io, probing, report, spaces
 from audiodiag.evaluate import make_folds
 from conftest import make_clip, noise, sine, tiny_wav2vec2, wav_bytes, tones_vs_noise
 
@@ -182,10 +182,48 @@ def test_cli_exit_codes_and_output_files(tmp_path, capsys):
                      "--out", str(out), "--json", str(js)])
     assert code == 0
     err = capsys.readouterr().err
-    assert "skipped: tone/broken.wav: not a readable audio file" in err and "BytesIO" not in err
+    assert "not used: tone/broken.wav: not a readable audio file" in err and "BytesIO" not in err
     assert out.read_text().startswith("# Decision note: classification on data")
+    assert "## Inputs not used (1)" in out.read_text() and "tone/broken.wav" in out.read_text()
     assert json.loads(js.read_text())["data"]["comparison"]["n_splits"] == 3
     assert cli.main(["report", str(tmp_path / "data"), "--encoder", "no-such-encoder"]) == cli.EXIT_USER_ERROR
+    assert cli.main(["report", str(tmp_path / "data"), "--encoder", spaces.BASELINE, "--strict"]) == \
+        cli.EXIT_USER_ERROR
+
+
+def test_labels_csv_rows_without_files_are_named_in_the_note_and_fail_strict(tmp_path, capsys):
+    data = tmp_path / "data"
+    rows = ["path,label,speaker"]
+    for i in range(12):
+        (data / "clips").mkdir(parents=True, exist_ok=True)
+        label = "ab"[i % 2]
+        (data / "clips" / f"{i}.wav").write_bytes(wav_bytes(sine(300 + 300 * (label == "b") + i, duration_s=0.3)))
+        rows.append(f"clips/{i}.wav,{label},s{i % 3}")
+    rows += [f"clips/gone{i}.wav,a,s0" for i in range(12)]  # 12 rows name files that are not there
+    (data / "labels.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "note.md"
+    assert cli.main(["report", str(data), "--encoder", spaces.BASELINE, "--folds", "3", "--out", str(out)]) == 0
+    note = out.read_text()
+    assert "12 of its 24 rows name files that are not there (clips/gone0.wav" in note and "and 2 more" in note
+    assert cli.main(["report", str(data), "--encoder", spaces.BASELINE, "--strict"]) == cli.EXIT_USER_ERROR
+
+    (data / "labels.csv").write_text("path,label\nrec_0.wav,a\nrec_1.wav,b\n")  # names from another export
+    results = io.load_folder(data)
+    (problem,) = [r for r in results if not hasattr(r, "samples")]
+    assert "none of its 2 rows names a file that was loaded" in problem.message
+    assert "'rec_0.wav'" in problem.message and "'clips/0.wav'" in problem.message
+
+
+def test_a_single_class_folder_and_an_empty_folder_get_their_true_diagnosis(tmp_path, capsys):
+    (tmp_path / "one" / "dog").mkdir(parents=True)
+    for i in range(4):
+        (tmp_path / "one" / "dog" / f"{i}.wav").write_bytes(wav_bytes(noise(duration_s=0.3, seed=i)))
+    assert cli.main(["report", str(tmp_path / "one"), "--encoder", spaces.BASELINE]) == cli.EXIT_USER_ERROR
+    assert "all 4 clips have one class ('dog')" in capsys.readouterr().err  # not "no labels"
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["report", str(tmp_path / "empty")]) == cli.EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert "holds no audio files" in err and "it is empty" in err
 
 
 def test_cli_command_line_reproduces_page_settings():
