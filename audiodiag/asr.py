@@ -26,7 +26,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from audiodiag.embedding_cache import CACHE_DIR_ENV, clip_key
+from audiodiag.embedding_cache import CACHE_DIR_ENV, clip_key, writable_dir
 from audiodiag.errors import AudioDiagError
 from audiodiag.io import resample
 from audiodiag.types import Clip
@@ -179,7 +179,9 @@ def _local_folder(name_or_path: str) -> Path:
         return Path(snapshot_download(name_or_path, local_files_only=True))
     except Exception as cached_error:  # noqa: BLE001 - not in the local cache (any form of it)
         error: Exception = cached_error
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("0", "", "false", "no"):
+    from audiodiag.encoders import hub_reachable
+
+    if hub_reachable():
         try:
             return Path(snapshot_download(name_or_path))
         except Exception as e:  # noqa: BLE001 - any hub/network failure becomes the one helpful message
@@ -219,8 +221,7 @@ def transcribe_cached(model: Transcriber, clips: Sequence[Clip], settings: Decod
 
     Raises AudioDiagError naming the clip when the model fails on it.
     """
-    folder = transcript_cache_dir(cache_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = writable_dir(transcript_cache_dir(cache_dir))
     out = []
     for i, clip in enumerate(clips):
         path = folder / f"{transcript_key(clip, model, settings)}.json"

@@ -118,6 +118,9 @@ def report(args: argparse.Namespace) -> int:
     from audiodiag.report import with_input_problems
 
     note = with_input_problems(note, [f.message for f in failures] + problems)
+    unavailable = note.data.get("unavailable", [])
+    for row in unavailable:
+        print(f"could not run: {row['reason']}", file=sys.stderr)
     markdown = note.to_markdown()
     if args.out:
         Path(args.out).write_text(markdown)
@@ -127,6 +130,16 @@ def report(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(note.to_json())
         print(f"wrote {args.json}", file=sys.stderr)
+    from audiodiag.embedding_cache import CACHE_WARNINGS
+
+    for warning in CACHE_WARNINGS:
+        print(f"warning: {warning}", file=sys.stderr)
+    requested = [e for e in (args.encoder or []) if not spaces.is_baseline(e)]
+    if requested and len(unavailable) >= len(requested):
+        print("error: none of the requested encoders could run (see above); the note compares nothing", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if unavailable and args.strict:
+        return EXIT_USER_ERROR
     return 0
 
 

@@ -10,12 +10,13 @@ verdict for the same settings.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from audiodiag import compare, curves, dataset, duplicates, encoders, spaces
 from audiodiag.audit import MetadataAudit, metadata_audit
 from audiodiag.checks import ClipStats
-from audiodiag.report import DecisionNote, Readiness, classification_note
+from audiodiag.errors import AudioDiagError
+from audiodiag.report import DecisionNote, Readiness, classification_note, with_unavailable
 from audiodiag.types import Clip, Finding, SpeechRegion
 
 DEFAULT_ENCODERS = (encoders.WHISPER_UNPADDED,)
@@ -106,12 +107,13 @@ def run_classification(
     compare.check_labels(clips)
     say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
     stats, speech = dataset.measure(clips)
-    vectors = _vectors(clips, encoder_names, padding=padding, layer=layer, say=say)
+    vectors, unavailable = _vectors(clips, encoder_names, padding=padding, layer=layer, say=say)
     say("Cross-validating every space on the same folds ...")
     comparison = compare.compare(clips, vectors, n_splits=n_splits, group_aware=group_aware, padding=padding,
                                  seed=seed)
     say("Learning curves, metadata audit, decision ...")
-    return classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=seed)
+    decision = classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=seed)
+    return replace(decision, note=with_unavailable(decision.note, unavailable))
 
 
 def run_retrieval(
@@ -132,7 +134,7 @@ def run_retrieval(
 
     say = progress or (lambda message: None)
     compare.check_labels(clips)
-    vectors = _vectors(clips, encoder_names, padding=padding, layer=layer, say=say)
+    vectors, unavailable = _vectors(clips, encoder_names, padding=padding, layer=layer, say=say)
     labels, groups = [c.label for c in clips], [c.group for c in clips]
     has_groups = all(g is not None for g in groups)
     say("Retrieval metrics ...")
@@ -150,16 +152,24 @@ def run_retrieval(
     specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
     findings = [*compare.data_findings(stats, speech, specs, padding=padding),
                 *duplicates.leakage_findings(clips, folds, exact=exact, near=near)]
-    return retrieval_note(dataset_name, results, findings=findings, settings=settings)
+    return with_unavailable(retrieval_note(dataset_name, results, findings=findings, settings=settings), unavailable)
 
 
 def _vectors(clips: Sequence[Clip], encoder_names: Sequence[str], *, padding: spaces.PaddingPolicy,
-             layer: int | None, say: Callable[[str], None]) -> list[spaces.SpaceVectors]:
+             layer: int | None, say: Callable[[str], None]) -> tuple[list[spaces.SpaceVectors], list[tuple[str, str]]]:
+    """Vectors per space, the baseline first; an encoder that cannot run (not installed, hub unreachable, a
+    broken folder) becomes (name, reason) instead of ending the run, so the other encoders are still compared."""
     names = [spaces.BASELINE, *[n for n in encoder_names if not spaces.is_baseline(n)]]
-    vectors = []
+    vectors, unavailable = [], []
     for name in names:
         say(f"Vectors: {name} ...")
-        vectors.append(spaces.space_vectors(clips, name, padding=padding,
-                                            layer=None if spaces.is_baseline(name) else layer,
-                                            progress=lambda done, total, n=name: say(f"  {n}: {done}/{total} clips")))
-    return vectors
+        try:
+            vectors.append(spaces.space_vectors(
+                clips, name, padding=padding, layer=None if spaces.is_baseline(name) else layer,
+                progress=lambda done, total, n=name: say(f"  {n}: {done}/{total} clips")))
+        except AudioDiagError as e:
+            if spaces.is_baseline(name):
+                raise
+            say(f"  {name}: could not run: {e}")
+            unavailable.append((name, str(e)))
+    return vectors, unavailable

@@ -76,6 +76,28 @@ def _hash(obj: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:KEY_CHARS]
 
 
+CACHE_WARNINGS: list[str] = []  # one line per unwritable cache folder met in this process (CLI and pages show them)
+_FALLBACKS: dict[str, Path] = {}
+
+
+def writable_dir(folder: Path) -> Path:
+    """`folder`, created if needed, when files can be written there; else a temporary folder for this process,
+    with one line in CACHE_WARNINGS (a read-only or missing mount must not end a run)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+            pass
+        return folder
+    except OSError as e:
+        if str(folder) not in _FALLBACKS:
+            _FALLBACKS[str(folder)] = Path(tempfile.mkdtemp(prefix="audiodiag-cache-"))
+            CACHE_WARNINGS.append(
+                f"the cache folder {folder} cannot be written ({e.strerror or e}); this run uses a temporary cache "
+                f"({_FALLBACKS[str(folder)]}) instead, so vectors and transcripts are not kept for the next run: "
+                f"set {CACHE_DIR_ENV} to a writable folder")
+        return _FALLBACKS[str(folder)]
+
+
 def cached_embed(
     encoder: Encoder,
     clips: Sequence[Clip],
@@ -99,8 +121,7 @@ def cached_embed(
     """
     meta = encoder_key(encoder, layer=layer)
     folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    folder = folder / _hash(meta)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = writable_dir(folder / _hash(meta))
     meta_file = folder / "encoder.json"
     if not meta_file.exists():  # for people browsing the cache: which encoder wrote these rows
         meta_file.write_text(json.dumps(meta, indent=2, sort_keys=True))

@@ -260,7 +260,7 @@ def unmatched_rows_failure(table_name: str, table: dict, used: set[str],
     """One row for the table's rows that name no loaded audio file: how many, the first MAX_NAMED, and, when no
     row matched at all, one path from the table next to one actual file name (the usual cause: a prefix)."""
     missing = [path for path in table if path not in used]
-    if not missing:
+    if not missing or not loaded:  # a table on its own (e.g. an upload read before the clips) names nothing yet
         return None
     shown = ", ".join(missing[:MAX_NAMED]) + (f" and {len(missing) - MAX_NAMED} more" if len(missing) > MAX_NAMED
                                                 else "")

@@ -78,6 +78,15 @@ def with_input_problems(note: DecisionNote, problems: Sequence[str]) -> Decision
     return replace(note, sections=(*note.sections, section), data={**note.data, "inputs_not_used": list(problems)})
 
 
+def with_unavailable(note: DecisionNote, unavailable: Sequence[tuple[str, str]]) -> DecisionNote:
+    """The note with one line per encoder that could not run (name: reason and fix); the others stand."""
+    if not unavailable:
+        return note
+    section = Section("Encoders that could not run", tuple(f"{name}: {why}" for name, why in unavailable))
+    return replace(note, sections=(*note.sections, section),
+                   data={**note.data, "unavailable": [{"space": n, "reason": w} for n, w in unavailable]})
+
+
 def _jsonable(value):
     if isinstance(value, np.generic):
         return value.item()

@@ -79,16 +79,21 @@ if not request:
     st.info("Press **Transcribe**. Transcripts are cached by audio content, model and decoding settings.")
     st.stop()
 
-try:
-    settings = asr.DecodingSettings(request["beam"], request["language"], request["temperature"])
-    settings_key = (settings.beam_size, settings.language, settings.temperature)
-    with st.status("Transcribing ...", expanded=False) as status:
+error = None
+with st.status("Transcribing ...", expanded=False) as status:
+    try:
+        settings = asr.DecodingSettings(request["beam"], request["language"], request["temperature"])
+        settings_key = (settings.beam_size, settings.language, settings.temperature)
         hyps = common.transcripts(data.clips, request["model"], settings_key)
         decoding = common.transcriber(request["model"]).decoding(settings)
         status.update(label="Transcribed", state="complete")
-except AudioDiagError as e:
-    st.error(common.md_escape(str(e)))
+    except AudioDiagError as e:
+        error = str(e)
+        status.update(label="Transcription could not run", state="error")
+if error is not None:
+    st.error(common.md_escape(error))
     st.stop()
+common.show_cache_warnings()
 hyps_b, decoding_b = None, ""
 if request["second"]:
     try:

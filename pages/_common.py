@@ -16,6 +16,7 @@ import streamlit as st
 from audiodiag import dataset as ds
 from audiodiag import compare, encoders, io, plots, samples, spaces
 from audiodiag.checks import ClipStats
+from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
 from audiodiag.types import Clip, Finding, LoadFailure
 
@@ -296,12 +297,40 @@ def _compare(clips: tuple[Clip, ...], space_names: tuple[str, ...], n_splits: in
 
 def run_comparison(data: Dataset, space_names: list[str], *, n_splits: int = 5, group_aware: bool = True,
                    padding_s: float | None = None, layer: int | None = None,
-                   feature_settings: tuple[int, ...] = ()) -> compare.Comparison:
-    """Baseline first, then each encoder: vectors (cached) and the cross-validated comparison (cached)."""
-    vectors = tuple(space_vectors(data, s, padding_s=padding_s, layer=None if spaces.is_baseline(s) else layer,
-                                  feature_settings=feature_settings) for s in space_names)
-    return _compare(data.clips, tuple(space_names), n_splits, group_aware, padding_s, layer, tuple(feature_settings),
-                    vectors)
+                   feature_settings: tuple[int, ...] = ()) -> tuple[compare.Comparison, tuple[tuple[str, str], ...]]:
+    """Baseline first, then each encoder: vectors (cached) and the cross-validated comparison (cached).
+
+    Returns (comparison of the spaces that ran, ((encoder, why it could not run), ...)): one encoder that is not
+    installed or needs the hub offline never discards the others. Raises AudioDiagError when the baseline or the
+    comparison itself fails (bad labels), for the page to show.
+    """
+    vectors, ran, unavailable = [], [], []
+    for s in space_names:
+        try:
+            vectors.append(space_vectors(data, s, padding_s=padding_s, layer=None if spaces.is_baseline(s) else layer,
+                                         feature_settings=feature_settings))
+            ran.append(s)
+        except AudioDiagError as e:
+            if spaces.is_baseline(s):
+                raise
+            unavailable.append((s, str(e)))
+    result = _compare(data.clips, tuple(ran), n_splits, group_aware, padding_s, layer, tuple(feature_settings),
+                      tuple(vectors))
+    return result, tuple(unavailable)
+
+
+def show_cache_warnings() -> None:
+    """An unwritable cache folder is one warning; the pages go on with a temporary cache."""
+    from audiodiag.embedding_cache import CACHE_WARNINGS
+
+    for warning in CACHE_WARNINGS:
+        st.warning(md_escape(warning))
+
+
+def show_unavailable(unavailable: Sequence[tuple[str, str]]) -> None:
+    """One box per encoder that could not run: its name, the reason and the fix."""
+    for name, why in unavailable:
+        st.error(f"**{md_escape(name)} could not run**: {md_escape(why)}")
 
 
 def _with_ci(estimate) -> str:
@@ -366,14 +395,17 @@ def classification_decision(data: Dataset, settings: dict):
     """The comparison (shared with the Compare page's cache), then curves, audit and the note; cached."""
     import json
 
-    result = run_comparison(data, settings["spaces"], n_splits=settings["n_splits"],
-                            group_aware=settings["group_aware"], padding_s=settings["padding_s"],
-                            layer=settings["layer"], feature_settings=tuple(settings["features"]))
-    vectors = tuple(space_vectors(data, s, padding_s=settings["padding_s"],
-                                  layer=None if spaces.is_baseline(s) else settings["layer"],
-                                  feature_settings=tuple(settings["features"])) for s in settings["spaces"])
+    from audiodiag.report import with_unavailable
+
+    result, unavailable = run_comparison(data, settings["spaces"], n_splits=settings["n_splits"],
+                                         group_aware=settings["group_aware"], padding_s=settings["padding_s"],
+                                         layer=settings["layer"], feature_settings=tuple(settings["features"]))
+    vectors = tuple(space_vectors(data, r.space, padding_s=settings["padding_s"],
+                                  layer=None if spaces.is_baseline(r.space) else settings["layer"],
+                                  feature_settings=tuple(settings["features"])) for r in result.rungs)
     report = analyse(data)
-    return _decision(data.clips, data.name, json.dumps(settings, sort_keys=True), vectors, result, report)
+    decision = _decision(data.clips, data.name, json.dumps(settings, sort_keys=True), vectors, result, report)
+    return replace(decision, note=with_unavailable(decision.note, unavailable))
 
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=8)

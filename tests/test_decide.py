@@ -284,3 +284,25 @@ def test_cli_transcribe_writes_the_transcription_note_and_refuses_without_refere
     assert 0 <= note["data"]["corpus_wer"]["value"] < 0.3 and note["data"]["reference_words"] > 40
     assert cli.main(["report", "sounds", "--task", "transcribe"]) == cli.EXIT_USER_ERROR
     assert "no reference transcripts" in capsys.readouterr().err
+
+
+def test_an_unwritable_cache_folder_is_one_warning_and_the_run_goes_on(tmp_path, capsys, monkeypatch):
+    from audiodiag import embedding_cache
+
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")  # root ignores permissions, but nobody can create a folder under a file
+    monkeypatch.setenv("AUDIODIAG_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setattr(embedding_cache, "CACHE_WARNINGS", [])
+    monkeypatch.setattr(embedding_cache, "_FALLBACKS", {})
+    for label, make in (("tone", lambda i: sine(300 + 50 * i, duration_s=0.5)),
+                        ("noise", lambda i: noise(duration_s=0.5, seed=i))):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        for i in range(6):
+            (tmp_path / "data" / label / f"{label}{i}.wav").write_bytes(wav_bytes(make(i)))
+    out = tmp_path / "note.md"
+    code = cli.main(["report", str(tmp_path / "data"), "--encoder", encoders.SPEECH_EMBEDDING, "--folds", "3",
+                     "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0 and out.read_text().startswith("# Decision note")
+    assert err.count("cannot be written") == 1 and "set AUDIODIAG_CACHE_DIR to a writable folder" in err
+    assert "Traceback" not in err

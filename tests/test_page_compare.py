@@ -92,6 +92,18 @@ def test_unknown_custom_encoder_is_an_error_listing_valid_names_not_a_crash():
     assert any("unknown encoder" in e and "whisper" in e for e in errors), errors
 
 
+def test_an_encoder_that_cannot_run_leaves_the_other_rows_intact():
+    at = _compare_page("sounds")
+    at.text_input(key="compare_custom").set_value("no-such-owner/no-such-model")  # hub id, offline
+    at.multiselect(key="compare_encoders").set_value([encoders.SPEECH_EMBEDDING])
+    _run(at)
+    assert any("could not run" in e.value and "no\\-such\\-model" in e.value for e in at.error), \
+        [e.value for e in at.error]
+    (table,) = [d.value for d in at.dataframe if "beats baseline" in d.value.columns]
+    assert list(table["space"]) == [spaces.BASELINE, encoders.SPEECH_EMBEDDING]
+    assert not [s for s in at.get("expandable") if "Running" in str(getattr(s.proto, "label", ""))]
+
+
 def test_uploaded_clips_with_a_labels_csv_are_compared():
     from conftest import noise
     files = [(f"tone_{i}.wav", wav_bytes(sine(300 + 50 * i)), "audio/wav") for i in range(4)]

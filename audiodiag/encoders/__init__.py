@@ -10,8 +10,10 @@ by hub id, or a local folder written by `save_pretrained` / `huggingface-cli dow
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,13 +156,34 @@ def load_encoder(name_or_path: str | Path) -> Encoder:
                          f"Hugging Face id like 'owner/model'; choose one of: {', '.join(loadable_names())}")
 
 
+HUB_PROBE_TIMEOUT_S = 3.0
+
+
+@functools.lru_cache(maxsize=1)
+def hub_reachable() -> bool:
+    """Whether the Hugging Face hub (or $HF_ENDPOINT) answers a TCP connection within a few seconds; checked once
+    per process, so an offline machine gets its error at once instead of after minutes of download retries."""
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("0", "", "false", "no"):
+        return False
+    from urllib.parse import urlparse
+
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    try:
+        with socket.create_connection((endpoint.hostname or "huggingface.co",
+                                       endpoint.port or (443 if endpoint.scheme == "https" else 80)),
+                                      timeout=HUB_PROBE_TIMEOUT_S):
+            return True
+    except OSError:
+        return False
+
+
 def _load_from_hub(model_id: str, *, name: str | None) -> HFEncoder:
-    """Hub id: the local Hugging Face cache first, the network only when offline mode is not set."""
+    """Hub id: the local Hugging Face cache first, the network only when the hub answers."""
     try:
         return HFEncoder(model_id, name=name, local_files_only=True)
     except (OSError, ValueError) as cached_error:
         error: Exception = cached_error
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("0", "", "false", "no"):
+    if hub_reachable():
         try:
             return HFEncoder(model_id, name=name)
         except Exception as e:  # noqa: BLE001 - any hub/network failure becomes the one helpful message
