@@ -24,15 +24,16 @@ from audiodiag.types import Clip, LoadFailure
 EXIT_USER_ERROR = 2
 
 
-def load_data(source: str) -> tuple[str, list[Clip], list[LoadFailure]]:
-    """Clips from a folder, a zip or a bundled sample set name; failures are returned, not raised."""
+def load_data(source: str, *, group_by: str | None = None) -> tuple[str, list[Clip], list[LoadFailure]]:
+    """Clips from a folder, a zip or a bundled sample set name; failures are returned, not raised. `group_by`
+    names the labels table's group column (None: recognised by name; io.NO_GROUPS: none)."""
     path = Path(source).expanduser()
     if path.is_dir():
-        results = io.load_folder(path)
+        results = io.load_folder(path, group_by=group_by)
     elif path.is_file() and path.suffix.lower() == ".zip":
-        results = io.load_zip(path.read_bytes(), name=path.name)
+        results = io.load_zip(path.read_bytes(), name=path.name, group_by=group_by)
     elif source in samples.list_sample_sets():
-        results = samples.load_sample_set(source)
+        results = io.load_folder(samples.sample_set_dir(source), group_by=group_by)
     else:
         raise AudioDiagError(f"{source}: not a folder, a .zip or a bundled sample set; bundled sets: "
                              f"{', '.join(samples.list_sample_sets())}")
@@ -95,8 +96,28 @@ def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace)
     return note, problems
 
 
+def say_groups(source: str, group_by: str | None, clips: list[Clip], *, no_groups: bool) -> None:
+    """Which column the groups came from, or why there are none (stderr, before the long steps)."""
+    path = Path(source).expanduser()
+    folder = path if path.is_dir() else samples.sample_set_dir(source) if source in samples.list_sample_sets() else None
+    table = io.folder_label_table(folder) if folder is not None else None
+    n_groups = len({c.group for c in clips if c.group is not None})
+    if table is not None:
+        columns, column = io.table_group_column(table[1], group_by=group_by)
+        if column:
+            print(f"groups: column '{column}' of {table[0]} ({n_groups} groups)"
+                  + ("; ignored on request (--no-groups)" if no_groups else ""), file=sys.stderr)
+            return
+        print(f"groups: none ({table[0]} has columns {', '.join(columns)}; name the group column with "
+              "--group-column NAME): speaker/source leakage is unmeasured", file=sys.stderr)
+    elif n_groups == 0:
+        print("groups: none (no groups.csv or labels.csv with a group column): speaker/source leakage is unmeasured",
+              file=sys.stderr)
+
+
 def report(args: argparse.Namespace) -> int:
-    name, clips, failures = load_data(args.data)
+    name, clips, failures = load_data(args.data, group_by=args.group_column)
+    say_groups(args.data, args.group_column, clips, no_groups=args.no_groups)
     for f in failures:
         print(f"not used: {f.message}", file=sys.stderr)
     if failures and args.strict:
@@ -219,6 +240,9 @@ def parser() -> argparse.ArgumentParser:
                    "Face id or a local folder")
     r.add_argument("--folds", type=int, default=5)
     r.add_argument("--no-groups", action="store_true", help="ignore groups (random stratified folds)")
+    r.add_argument("--group-column", default=None, help="the labels table's column that holds groups (speaker, "
+                   "session, source ...); default: the first column named like one of "
+                   f"{', '.join(io.GROUP_COLUMNS)}")
     r.add_argument("--pad-s", type=float, default=None, help="pad or trim every clip to this many seconds")
     r.add_argument("--layer", type=int, default=None, help="hidden layer for Hugging Face encoders (default: last)")
     r.add_argument("--exclude-same-group", action="store_true",

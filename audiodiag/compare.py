@@ -109,7 +109,8 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
     y = np.asarray([c.label for c in clips], dtype=str)
     groups = [c.group for c in clips]
     use_groups = group_aware and all(g is not None for g in groups)
-    folds = evaluate.make_folds(y, groups if use_groups else None, n_splits=n_splits, seed=seed)
+    folds = evaluate.make_folds(y, groups if use_groups else None, n_splits=n_splits, seed=seed,
+                                groups_ignored=not group_aware and all(g is not None for g in groups))
     classes = tuple(sorted(set(y)))
 
     def model():
@@ -135,7 +136,8 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
                                               n_boot=n_boot, seed=seed) for r in rungs[1:])
     settings = {"n_splits_asked": n_splits, "n_splits": folds.n_splits, "strategy": folds.strategy,
                 "folds_note": folds.note, "seed": seed, "n_boot": n_boot, "classifier": CLASSIFIER,
-                "padding": padding.label, "group_aware": use_groups,
+                "padding": padding.label, "group_aware": use_groups, "groups_given": all(g is not None for g in groups),
+                "group_aware_requested": group_aware,
                 "baseline_first": is_baseline(first.space)}
     return Comparison(labels=y, classes=classes, class_counts=class_counts(clips), folds=folds, padding=padding,
                       rungs=tuple(rungs), paired=paired, settings=settings)

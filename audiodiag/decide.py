@@ -63,8 +63,10 @@ def classification_decision(
     speech: Sequence[Sequence[SpeechRegion]],
     *,
     seed: int = 0,
+    interface: str = "app",
 ) -> Decision:
-    """Learning curves, metadata audit, data warnings and readiness around an existing comparison → the note."""
+    """Learning curves, metadata audit, data warnings and readiness around an existing comparison → the note
+    (interface "cli" or "app": where the note's how-to-fix texts point)."""
     learning = tuple(curves.learning_curve(v.vectors, comparison.labels, comparison.folds, name=v.space, seed=seed)
                      for v in vectors)
     audit = metadata_audit(clips, stats, comparison.folds, padding_length_s=comparison.padding.length_s, seed=seed)
@@ -72,14 +74,16 @@ def classification_decision(
     exact = duplicates.exact_duplicates(clips)
     near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
             for v in vectors if spaces.is_baseline(v.space)}  # near-identical spectra: the same recording
+    # groups split by random folds are the note's leakage line (report.leakage_lines): said once, not twice
     findings = (*compare.data_findings(stats, speech, specs, padding=comparison.padding),
-                *duplicates.leakage_findings(clips, comparison.folds, exact=exact, near=near))
+                *(f for f in duplicates.leakage_findings(clips, comparison.folds, exact=exact, near=near,
+                                                         interface=interface) if f.code != "group_across_folds"))
     best, _ = _best(comparison)
     readiness = readiness_for(clips, next((c for c in learning if c.name == best), None),
                               n_splits=comparison.folds.n_splits,
                               group_aware=comparison.folds.strategy == "StratifiedGroupKFold")
     note = classification_note(dataset_name, comparison, curves=learning, audit=audit, findings=findings,
-                               readiness=readiness)
+                               readiness=readiness, interface=interface)
     return Decision(note, comparison, learning, audit, findings, readiness)
 
 
@@ -101,6 +105,7 @@ def run_classification(
     layer: int | None = None,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    interface: str = "cli",
 ) -> Decision:
     """Everything from clips: measure, vectors per space (disk-cached), comparison, then the decision."""
     say = progress or (lambda message: None)
@@ -112,7 +117,8 @@ def run_classification(
     comparison = compare.compare(clips, vectors, n_splits=n_splits, group_aware=group_aware, padding=padding,
                                  seed=seed)
     say("Learning curves, metadata audit, decision ...")
-    decision = classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=seed)
+    decision = classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=seed,
+                                       interface=interface)
     return replace(decision, note=with_unavailable(decision.note, unavailable))
 
 
@@ -151,7 +157,7 @@ def run_retrieval(
     stats, speech = dataset.measure(clips)
     specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
     findings = [*compare.data_findings(stats, speech, specs, padding=padding),
-                *duplicates.leakage_findings(clips, folds, exact=exact, near=near)]
+                *duplicates.leakage_findings(clips, folds, exact=exact, near=near, interface="cli")]
     return with_unavailable(retrieval_note(dataset_name, results, findings=findings, settings=settings), unavailable)
 
 

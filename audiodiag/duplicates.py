@@ -105,7 +105,8 @@ def comparison_folds(clips: Sequence[Clip], *, n_splits: int = 5, group_aware: b
     labels = [c.label for c in clips]
     groups = [c.group for c in clips]
     use_groups = group_aware and all(g is not None for g in groups)
-    return evaluate.make_folds(labels, groups if use_groups else None, n_splits=n_splits, seed=seed)
+    return evaluate.make_folds(labels, groups if use_groups else None, n_splits=n_splits, seed=seed,
+                               groups_ignored=not group_aware and all(g is not None for g in groups))
 
 
 def _names(clips: Sequence[Clip], pairs: Sequence[DuplicatePair], fold_of: np.ndarray | None) -> str:
@@ -122,7 +123,7 @@ def _names(clips: Sequence[Clip], pairs: Sequence[DuplicatePair], fold_of: np.nd
 
 
 def leakage_findings(clips: Sequence[Clip], folds: evaluate.Folds | None, *, exact: Sequence[tuple[int, ...]] = (),
-                     near: Mapping[str, NearDuplicates] | None = None) -> list[Finding]:
+                     near: Mapping[str, NearDuplicates] | None = None, interface: str = "app") -> list[Finding]:
     """Warnings for duplicates (exact, and near in each space) and groups that the folds split.
 
     folds: the comparison's folds (`comparison_folds`); None when the clips cannot be split (only the
@@ -162,11 +163,11 @@ def leakage_findings(clips: Sequence[Clip], folds: evaluate.Folds | None, *, exa
                 f"sides of {split}: {_names(clips, near_across, fold_of)}. Expected: no near-copy of a test clip in "
                 f"training. Fix: listen to them; if they are copies, {fix_copies}."), _files(clips, near_across)))
     if folds is not None and all(c.group is not None for c in clips):
-        out.extend(_split_groups(clips, fold_of, split))
+        out.extend(_split_groups(clips, fold_of, split, interface))
     return out
 
 
-def _split_groups(clips: Sequence[Clip], fold_of: np.ndarray, split: str) -> list[Finding]:
+def _split_groups(clips: Sequence[Clip], fold_of: np.ndarray, split: str, interface: str) -> list[Finding]:
     folds_of_group: dict[str, set[int]] = {}
     for clip, fold in zip(clips, fold_of):
         folds_of_group.setdefault(str(clip.group), set()).add(int(fold) + 1)
@@ -179,7 +180,8 @@ def _split_groups(clips: Sequence[Clip], fold_of: np.ndarray, split: str) -> lis
     return [Finding("group_across_folds", "warning", (
         f"{len(spread)} of {len(folds_of_group)} groups have clips on both sides of {split}: {shown}{more}. "
         "Expected: each speaker / source in one fold, so the score says how the model does on new ones. Fix: "
-        "tick 'Keep groups apart (group-aware folds)' on the Compare page."), files)]
+        + ("run again without --no-groups." if interface == "cli" else
+           "tick 'Keep groups apart (group-aware folds)' on the Compare page.")), files)]
 
 
 def _files(clips: Sequence[Clip], pairs: Sequence[DuplicatePair]) -> tuple[str, ...]:

@@ -46,7 +46,8 @@ class Folds:
             yield np.flatnonzero(~test), np.flatnonzero(test)
 
 
-def make_folds(labels: Sequence, groups: Sequence | None = None, *, n_splits: int = 5, seed: int = 0) -> Folds:
+def make_folds(labels: Sequence, groups: Sequence | None = None, *, n_splits: int = 5, seed: int = 0,
+               groups_ignored: bool = False) -> Folds:
     """Stratified folds; group-aware (StratifiedGroupKFold) when `groups` is given, so no speaker/session
     is in both the training and the test part of a fold.
 
@@ -74,7 +75,8 @@ def make_folds(labels: Sequence, groups: Sequence | None = None, *, n_splits: in
 
     if groups is None:
         g, strategy = None, "StratifiedKFold"
-        described = "stratified folds (class proportions kept; groups not given, so none are kept apart)"
+        described = ("stratified folds (class proportions kept; groups "
+                     f"{'ignored on request' if groups_ignored else 'not given'}, so none are kept apart)")
     else:
         g = _labels_array(groups, what="groups")
         if len(g) != len(y):

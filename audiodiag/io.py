@@ -31,6 +31,7 @@ MAX_ZIP_COMPRESSION_RATIO = 200  # audio compresses ~1-3x; hundreds-to-one is a 
 LABEL_FILES = ("groups.csv", "labels.csv", "transcripts.csv")  # optional `path[,label][,group]` table
 # columns that name a clip's group (first match wins): clips of one group are kept in one fold
 MAX_NAMED = 10  # files named in one message; the rest are counted
+NO_GROUPS = "(none)"  # group_by value that reads no groups from a table
 GROUP_COLUMNS = ("group", "speaker", "speaker_id", "client_id", "session", "source", "recording", "device", "fold")
 HASH_CHARS = 16
 
@@ -177,6 +178,7 @@ def load_batch(
     files: Iterable[tuple[str, bytes]],
     *,
     progress: Callable[[int, str], None] | None = None,
+    group_by: str | None = None,
 ) -> list[Clip | LoadFailure]:
     """Load uploaded files; a `.zip` expands into its clips (class sub-folders become labels).
 
@@ -191,7 +193,7 @@ def load_batch(
             tables.append((name, data))
         elif name.lower().endswith(".zip") or data[:4] == b"PK\x03\x04":
             try:
-                results.extend(load_zip(data, name=name))
+                results.extend(load_zip(data, name=name, group_by=group_by))
             except AudioDiagError as e:  # unsafe archive, or an unreadable label table inside it
                 results.append(LoadFailure(name, str(e)))
             except zipfile.BadZipFile as e:
@@ -199,14 +201,16 @@ def load_batch(
         else:
             results.append(_load_or_fail(data, name=name))
     for name, data in tables:
-        results = apply_label_table(results, data, name=name)
+        results = apply_label_table(results, data, name=name, group_by=group_by)
     return unique_names(results)
 
 
-def parse_label_table(data: bytes, *, name: str) -> dict[str, tuple[str | None, str | None]]:
+def parse_label_table(data: bytes, *, name: str,
+                      group_by: str | None = None) -> dict[str, tuple[str | None, str | None]]:
     """A `path,label[,group]` CSV (UTF-8, header row) as {path: (label, group)}.
 
-    The group is read from the first column named as in GROUP_COLUMNS (`group`, `speaker`, `source`, ...).
+    The group is read from `group_by` when given (a column name; NO_GROUPS reads none), else from the first
+    column named as in GROUP_COLUMNS (`group`, `speaker`, `source`, ...).
     """
     try:
         text = data.decode("utf-8-sig")
@@ -217,10 +221,34 @@ def parse_label_table(data: bytes, *, name: str) -> dict[str, tuple[str | None, 
     if not rows.fieldnames or "path" not in rows.fieldnames:
         raise InvalidAudioError(f"{name} has columns {rows.fieldnames or 'none'}; expected a header row "
                                 "path,label[,group] (one row per audio file)")
-    group = group_column(rows.fieldnames)
+    group = _chosen_group_column(rows.fieldnames, group_by, name=name)
     return {r["path"].strip(): ((r.get("label") or "").strip() or None,
                                 ((r.get(group) or "").strip() or None) if group else None)
             for r in rows if (r.get("path") or "").strip()}
+
+
+def _chosen_group_column(columns: Sequence[str], group_by: str | None, *, name: str) -> str | None:
+    if group_by is None:
+        return group_column(columns)
+    if group_by == NO_GROUPS:
+        return None
+    by_name = {c.strip().lower(): c for c in columns if c}
+    if group_by.strip().lower() not in by_name:
+        raise InvalidAudioError(f"{name} has no column {group_by!r} for the groups; its columns are "
+                                f"{', '.join(c for c in columns if c)}: choose one of them")
+    return by_name[group_by.strip().lower()]
+
+
+def table_group_column(data: bytes, *, group_by: str | None = None) -> tuple[list[str], str | None]:
+    """(the table's columns, the column its groups would come from): for saying which column was used."""
+    try:
+        columns = next(csv.reader(io.StringIO(data.decode("utf-8-sig"))), [])
+    except (UnicodeDecodeError, csv.Error):
+        return [], None
+    try:
+        return columns, _chosen_group_column(columns, group_by, name="table")
+    except InvalidAudioError:
+        return columns, None
 
 
 def group_column(columns: Sequence[str]) -> str | None:
@@ -233,12 +261,13 @@ def group_column(columns: Sequence[str]) -> str | None:
     return next((by_name[g] for g in GROUP_COLUMNS if g in by_name), None)
 
 
-def apply_label_table(results: list[Clip | LoadFailure], data: bytes, *, name: str) -> list[Clip | LoadFailure]:
+def apply_label_table(results: list[Clip | LoadFailure], data: bytes, *, name: str,
+                      group_by: str | None = None) -> list[Clip | LoadFailure]:
     """Label (and group) loaded clips from a `path,label[,group]` CSV; rows match a clip by its name or, failing
     that, by file name alone. A table that cannot be read becomes one LoadFailure row; the clips stay. Rows that
     name no loaded file become one LoadFailure row naming them (see `unmatched_rows_failure`)."""
     try:
-        table = parse_label_table(data, name=name)
+        table = parse_label_table(data, name=name, group_by=group_by)
     except InvalidAudioError as e:
         return [*results, LoadFailure(name, str(e))]
     by_base = {PurePosixPath(path).name: path for path in table}
@@ -281,7 +310,7 @@ def _load_or_fail(data: bytes, *, name: str, label: str | None = None,
         return LoadFailure(name, str(e))
 
 
-def load_zip(data: bytes, *, name: str = "archive.zip") -> list[Clip | LoadFailure]:
+def load_zip(data: bytes, *, name: str = "archive.zip", group_by: str | None = None) -> list[Clip | LoadFailure]:
     """Load a zipped dataset folder without writing to disk.
 
     Refuses the whole archive (UnsafeArchiveError) on absolute or `..` member paths, more than
@@ -309,7 +338,7 @@ def load_zip(data: bytes, *, name: str = "archive.zip") -> list[Clip | LoadFailu
             return blob
 
         entries = {m.filename: m for m in members}
-        return _load_tree(sorted(entries), lambda rel: read(entries[rel]), source=name)
+        return _load_tree(sorted(entries), lambda rel: read(entries[rel]), source=name, group_by=group_by)
 
 
 def _check_zip_members(members: list[zipfile.ZipInfo], name: str) -> None:
@@ -332,7 +361,7 @@ def _check_zip_members(members: list[zipfile.ZipInfo], name: str) -> None:
                                  "split the dataset into smaller archives")
 
 
-def load_folder(path: str | Path) -> list[Clip | LoadFailure]:
+def load_folder(path: str | Path, *, group_by: str | None = None) -> list[Clip | LoadFailure]:
     """Load a dataset folder: class sub-folders become labels; an optional groups.csv adds groups.
 
     The folder given is the dataset's root: files directly in it are unlabelled, and a single sub-folder is a
@@ -342,15 +371,16 @@ def load_folder(path: str | Path) -> list[Clip | LoadFailure]:
     if not root.is_dir():
         raise InvalidAudioError(f"{root}: is not a folder; pass a folder with one sub-folder per class")
     rels = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-    return _load_tree(rels, lambda rel: (root / rel).read_bytes(), source=str(root), strip_top=False)
+    return _load_tree(rels, lambda rel: (root / rel).read_bytes(), source=str(root), strip_top=False,
+                      group_by=group_by)
 
 
-def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str,
-               strip_top: bool = True) -> list[Clip | LoadFailure]:
+def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str, strip_top: bool = True,
+               group_by: str | None = None) -> list[Clip | LoadFailure]:
     """Shared by zips and folders: strip a common top folder (zips), label by first sub-folder, apply groups.csv."""
     rels = [r for r in rels if not _is_hidden(r)]
     prefix = _common_top_folder(rels) if strip_top else ""
-    table_name, table = _read_label_table(rels, read, prefix, source=source)
+    table_name, table = _read_label_table(rels, read, prefix, source=source, group_by=group_by)
     results: list[Clip | LoadFailure] = []
     used: set[str] = set()
     by_base = {PurePosixPath(path).name: path for path in table}  # rows may give file names alone
@@ -386,13 +416,21 @@ def _common_top_folder(rels: list[str]) -> str:
     return ""
 
 
-def _read_label_table(rels: list[str], read: Callable[[str], bytes], prefix: str,
-                      *, source: str) -> tuple[str, dict[str, tuple[str | None, str | None]]]:
+def _read_label_table(rels: list[str], read: Callable[[str], bytes], prefix: str, *, source: str,
+                      group_by: str | None = None) -> tuple[str, dict[str, tuple[str | None, str | None]]]:
     for rel in rels:
         if rel[len(prefix):] in LABEL_FILES:
             name = f"{source}: {rel}"
-            return name, parse_label_table(read(rel), name=name)
+            return name, parse_label_table(read(rel), name=name, group_by=group_by)
     return "", {}
+
+
+def folder_label_table(path: str | Path) -> tuple[str, bytes] | None:
+    """(file name, bytes) of a dataset folder's label table (groups.csv / labels.csv / transcripts.csv), if any."""
+    for name in LABEL_FILES:
+        if (Path(path) / name).is_file():
+            return name, (Path(path) / name).read_bytes()
+    return None
 
 
 def unique_names(results: list[Clip | LoadFailure]) -> list[Clip | LoadFailure]:

@@ -78,6 +78,32 @@ def with_input_problems(note: DecisionNote, problems: Sequence[str]) -> Decision
     return replace(note, sections=(*note.sections, section), data={**note.data, "inputs_not_used": list(problems)})
 
 
+# how to change the group handling, named for where the note is read
+GROUP_FIXES = {
+    "cli": {"add": "add a group column (group, speaker, session, source, recording, device ...) to the labels CSV "
+                   "or a groups.csv next to the class folders, or name the column with --group-column NAME",
+            "use": "run again without --no-groups"},
+    "app": {"add": "add a group column (group, speaker, session, source, recording, device ...) to the labels CSV "
+                   "or a groups.csv next to the class folders, or pick the column under 'Group column' in the sidebar",
+            "use": "tick 'Keep groups apart (group-aware folds)' on the Compare page"},
+}
+
+
+def leakage_lines(settings: dict, *, interface: str = "app") -> list[str]:
+    """What the folds can and cannot say about speaker/source leakage, with the fix named for `interface`."""
+    fixes = GROUP_FIXES["cli" if interface == "cli" else "app"]
+    if settings.get("group_aware"):
+        return ["Speaker/source leakage is measured: each group stays in one fold, and the random-fold accuracy "
+                "is shown next to it."]
+    if settings.get("groups_given") and not settings.get("group_aware_requested", True):
+        return ["Groups were ignored on request: the folds are random, so clips of one speaker or source can sit "
+                "in training and test, and every accuracy here is an upper bound. To measure the leakage, "
+                f"{fixes['use']}."]
+    return ["Speaker/source leakage is unmeasured: the clips have no group (speaker, session, source recording), so "
+            "the folds are random and every accuracy here is an upper bound (clips of one speaker or source may sit "
+            f"in training and test). To measure it, {fixes['add']}."]
+
+
 def with_unavailable(note: DecisionNote, unavailable: Sequence[tuple[str, str]]) -> DecisionNote:
     """The note with one line per encoder that could not run (name: reason and fix); the others stand."""
     if not unavailable:
@@ -112,14 +138,18 @@ def classification_note(
     findings: Sequence[Finding] = (),
     readiness: Readiness | None = None,
     finetune_gain: PairedComparison | None = None,
+    interface: str = "app",
 ) -> DecisionNote:
-    """The note for a classification dataset; `comparison.rungs[0]` must be the spectral baseline."""
+    """The note for a classification dataset; `comparison.rungs[0]` must be the spectral baseline.
+
+    interface: "cli" or "app": how-to-fix texts name the CLI's flags or the app's controls."""
     base = comparison.rungs[0]
     best, win = best_rung(comparison)
     curve_of = {c.name: c for c in curves}
 
     data_lines = [f"{len(comparison.labels)} labelled clips, {len(comparison.classes)} classes "
                   f"({_counts(comparison.class_counts)}).", f"Folds: {comparison.folds.note}",
+                  *leakage_lines(comparison.settings, interface=interface),
                   f"Padding policy: {comparison.padding.label}."]
     warnings = [f.message for f in findings if f.severity in ("error", "warning")]
 

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import compare, encoders, plots, spaces
+from audiodiag import compare, encoders, plots, report, spaces
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
 from pages import _common as common
@@ -91,10 +91,10 @@ if len(request["spaces"]) < 2:
 
 # ---------------------------------------------------------------- warnings that matter here
 padding = spaces.PaddingPolicy(request["padding_s"])
-report = common.analyse(data)
+measured = common.analyse(data)
 specs = [encoders.get_spec(encoders.ALIASES.get(s, s)) for s in request["spaces"][1:] if
          encoders.ALIASES.get(s, s) in encoders.CATALOGUE]
-findings = compare.data_findings(report.stats, report.speech, specs or [data.target], padding=padding)
+findings = compare.data_findings(measured.stats, measured.speech, specs or [data.target], padding=padding)
 if findings:
     st.subheader("Data warnings for these encoders")
     common.show_findings(findings)
@@ -120,6 +120,8 @@ common.show_cache_warnings()
 
 st.caption(common.md_escape(f"Folds: {result.folds.note} Padding: {padding.label}. Classifier for every space: "
                             f"{compare.CLASSIFIER}."))
+(st.caption if result.settings["group_aware"] else st.warning)(
+    common.md_escape(report.leakage_lines(result.settings)[0]))  # the note says the same
 
 # ---------------------------------------------------------------- verdicts and metrics
 st.subheader("Does a frozen encoder beat the baseline?")

@@ -158,6 +158,8 @@ def dataset_picker() -> Dataset:
                                     "target": list(encoders.CATALOGUE)})
     for key in defaults:  # keep widget values when switching pages (Streamlit drops state of unrendered widgets)
         st.session_state[key] = st.session_state[key]
+    if "group_column" in st.session_state:
+        st.session_state["group_column"] = st.session_state["group_column"]
     with st.sidebar:
         st.header("Dataset")
         source = st.radio("Source", [SOURCE_SAMPLE, SOURCE_UPLOAD], key="source", horizontal=True)
@@ -166,6 +168,11 @@ def dataset_picker() -> Dataset:
                                 help="\n".join(f"- **{k}**: {v}" for k, v in samples.DESCRIPTIONS.items()))
             results = load_sample_set(name) if name else []
             st.caption(samples.DESCRIPTIONS.get(name, ""))
+            table = io.folder_label_table(samples.sample_set_dir(name)) if name else None
+            if table is not None:
+                _, column = io.table_group_column(table[1])
+                st.caption(md_escape(f"Groups: column '{column}' of {table[0]}." if column else
+                                     f"Groups: none ({table[0]} has no group column): leakage is unmeasured."))
         else:
             st.file_uploader("Drop clips (+ an optional labels CSV: path,label,group) or a zipped folder (one sub-folder per class)", key="uploader",
                              type=list(io.UPLOAD_EXTENSIONS), accept_multiple_files=True,
@@ -173,9 +180,12 @@ def dataset_picker() -> Dataset:
             stored = st.session_state.get(UPLOAD_KEY, [])
             if stored and not st.session_state.get("uploader"):
                 st.caption(f"Using {len(stored)} file(s) uploaded earlier in this session.")
-            results = io.unique_names([r for n, d in stored for r in load_upload(n, d)])
-            for table_name, table in ((n, d) for n, d in stored if n.lower().endswith(".csv")):
-                results = io.apply_label_table(results, table, name=table_name)
+            results = io.unique_names([r for n, d in stored for r in load_upload(n, d)
+                                       if not n.lower().endswith(".csv")])
+            tables = [(n, d) for n, d in stored if n.lower().endswith(".csv")]
+            group_by = group_column_picker(tables)
+            for table_name, table in tables:
+                results = io.apply_label_table(results, table, name=table_name, group_by=group_by)
             name = "uploaded files"
         st.header("Target model")
         target = st.selectbox("The model you plan to feed", list(encoders.CATALOGUE), key="target",
@@ -189,6 +199,29 @@ def dataset_picker() -> Dataset:
     clips = tuple(r for r in results if isinstance(r, Clip))
     failures = tuple(r for r in results if isinstance(r, LoadFailure))
     return Dataset(name or "", clips, failures, spec)
+
+
+AUTO_GROUPS = "auto"
+
+
+def group_column_picker(tables: Sequence[tuple[str, bytes]]) -> str | None:
+    """Sidebar: which column of the uploaded labels CSV holds the groups (speaker, session, source ...).
+    Returns None (recognise by name), io.NO_GROUPS, or a column name; says which column is used."""
+    if not tables:
+        return None
+    name, data = tables[0]
+    columns, auto = io.table_group_column(data)
+    options = [AUTO_GROUPS, *[c for c in columns if c.strip().lower() not in ("path", "label", "reference")],
+               io.NO_GROUPS]
+    choice = st.selectbox("Group column", options, key="group_column",
+                          format_func=lambda o: (f"auto: {auto}" if auto else "auto: none found") if o == AUTO_GROUPS
+                          else "no groups" if o == io.NO_GROUPS else o,
+                          help="Clips of one group (speaker, session, source recording) stay in one fold, so the "
+                               "score says how a model does on new speakers or sources.")
+    used = auto if choice == AUTO_GROUPS else None if choice == io.NO_GROUPS else choice
+    st.caption(md_escape(f"Groups: column '{used}' of {name}." if used else
+                         "Groups: none: speaker/source leakage is unmeasured (every score is an upper bound)."))
+    return None if choice == AUTO_GROUPS else choice
 
 
 NO_CLIPS = "No clips yet: pick a bundled sample set or drop a zip with one sub-folder per class in the sidebar."

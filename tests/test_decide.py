@@ -306,3 +306,49 @@ def test_an_unwritable_cache_folder_is_one_warning_and_the_run_goes_on(tmp_path,
     assert code == 0 and out.read_text().startswith("# Decision note")
     assert err.count("cannot be written") == 1 and "set AUDIODIAG_CACHE_DIR to a writable folder" in err
     assert "Traceback" not in err
+
+
+def _speaker_dataset(root, *, header="path,label,speaker,take"):
+    """Two words x 3 speakers x 2 takes as a flat folder with a labels CSV; the speaker is in its own column."""
+    rows = [header]
+    for s, pitch in enumerate((150, 220, 300)):
+        for label, extra in (("a", 0), ("b", 400)):
+            for take in range(2):
+                name = f"{label}_{s}_{take}.wav"
+                (root / name).write_bytes(wav_bytes(sine(pitch + extra + 7 * take, duration_s=0.3)))
+                rows.append(f"{name},{label},spk{s},{take}")
+    (root / "labels.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def test_a_speaker_column_gives_group_aware_folds_and_is_named(tmp_path, capsys):
+    data = _speaker_dataset(tmp_path)
+    clips = [c for c in io.load_folder(data) if hasattr(c, "samples")]
+    assert {c.group for c in clips} == {"spk0", "spk1", "spk2"}  # not ignored: 'speaker' is a group column
+    out = tmp_path / "note.md"
+    assert cli.main(["report", str(data), "--encoder", spaces.BASELINE, "--folds", "3", "--out", str(out)]) == 0
+    assert "groups: column 'speaker' of labels.csv (3 groups)" in capsys.readouterr().err
+    note = out.read_text()
+    assert "each of the 3 groups is kept in a single fold" in note and "leakage is measured" in note
+
+    assert cli.main(["report", str(data), "--encoder", spaces.BASELINE, "--folds", "2", "--group-column", "take",
+                     "--out", str(out)]) == 0
+    assert "groups: column 'take' of labels.csv (2 groups)" in capsys.readouterr().err
+    assert cli.main(["report", str(data), "--group-column", "session"]) == cli.EXIT_USER_ERROR
+    assert "has no column 'session'" in capsys.readouterr().err
+
+
+def test_without_groups_leakage_is_unmeasured_and_cli_fixes_name_cli_flags(tmp_path, capsys):
+    data = _speaker_dataset(tmp_path, header="path,label,who,take")  # no recognisable group column
+    out = tmp_path / "note.md"
+    assert cli.main(["report", str(data), "--encoder", spaces.BASELINE, "--folds", "3", "--out", str(out)]) == 0
+    note = out.read_text()
+    assert "leakage is unmeasured" in note and "upper bound" in note and "--group-column NAME" in note
+    assert "labels.csv has columns path, label, who, take" in capsys.readouterr().err
+
+    assert cli.main(["report", str(data), "--encoder", spaces.BASELINE, "--folds", "3", "--group-column", "who",
+                     "--no-groups", "--out", str(out)]) == 0
+    note = out.read_text()
+    assert "Groups were ignored on request" in note and "groups ignored on request" in note
+    assert "run again without --no-groups" in note
+    assert "Compare page" not in note and "sidebar" not in note  # a CLI note names flags, not widgets

@@ -121,3 +121,25 @@ def test_uploaded_clips_with_a_labels_csv_are_compared():
     table = at.dataframe[-1].value
     assert list(table["space"]) == [spaces.BASELINE]
     assert table["accuracy [95% CI]"][0].startswith("1.000")  # tones vs hiss: separable
+
+
+def test_the_group_column_is_picked_in_the_sidebar_and_its_absence_is_a_warning():
+    from conftest import noise
+    files = [(f"tone_{i}.wav", wav_bytes(sine(300 + 50 * i)), "audio/wav") for i in range(6)]
+    files += [(f"hiss_{i}.wav", wav_bytes(noise(seed=i)), "audio/wav") for i in range(6)]
+    rows = "".join(f"{n},{'tone' if n.startswith('tone') else 'hiss'},spk{i % 3},{i % 2}\n"
+                   for i, (n, _, _) in enumerate(files))
+    files.append(("labels.csv", f"path,label,speaker,take\n{rows}".encode(), "text/csv"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    at.sidebar.radio(key="source").set_value("My files").run()
+    at.sidebar.get("file_uploader")[0].set_value(files).run()
+    picker = at.sidebar.selectbox(key="group_column")
+    assert picker.options == ["auto: speaker", "speaker", "take", "no groups"]
+    assert any("Groups: column 'speaker' of labels" in c.value for c in at.sidebar.caption)
+    picker.set_value("(none)").run()
+    assert any("leakage is unmeasured" in c.value for c in at.sidebar.caption)
+    at.switch_page("pages/2_Compare.py").run()
+    at.multiselect(key="compare_encoders").set_value([])
+    _run(at)
+    assert any("leakage is unmeasured" in w.value and "upper bound" in w.value for w in at.warning)
