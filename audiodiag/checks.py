@@ -46,6 +46,7 @@ WELCH_SEGMENT = 2048
 WARN_CLIPPING_FRACTION = 0.001
 WARN_DC_OFFSET = 0.01
 WARN_SILENCE_RATIO = 0.5
+EDGE_SILENCE_TRIM_S = 0.05  # leading + trailing silence from which trimming is worth advising
 WARN_LOW_PEAK_DBFS = -30.0
 WARN_HIGH_RATE_HZ = 48_000
 
@@ -286,9 +287,14 @@ def clip_findings(s: ClipStats) -> list[Finding]:
         add("all_silent", "error", f"the whole clip is silent (every 25 ms frame below "
             f"{SILENCE_FLOOR_DBFS:.0f} dBFS; peak {s.peak_dbfs:.1f} dBFS): check the recording or drop it")
     elif s.silence_ratio > WARN_SILENCE_RATIO:
+        edges = s.leading_silence_s + s.trailing_silence_s
+        fix = ("trim the leading/trailing silence (e.g. librosa.effects.trim) so models do not learn from it"
+               if edges >= EDGE_SILENCE_TRIM_S else
+               "the silence is inside the clip (pauses), not at its ends: check the recording level, or cut the "
+               "clip into its sounding parts")
         add("mostly_silent", "warning", f"{s.silence_ratio:.0%} of 25 ms frames are silent (expected < "
             f"{WARN_SILENCE_RATIO:.0%}; leading {s.leading_silence_s:.2f} s, trailing {s.trailing_silence_s:.2f} s): "
-            "trim silence (e.g. librosa.effects.trim) so models do not learn from the padding")
+            + fix)
     if s.peak_dbfs < WARN_LOW_PEAK_DBFS and s.silence_ratio < 1.0:
         add("low_level", "info", f"peak level {s.peak_dbfs:.1f} dBFS (expected above {WARN_LOW_PEAK_DBFS:.0f} "
             "dBFS): very quiet; normalise loudness if other clips are much louder")

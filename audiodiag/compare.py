@@ -164,16 +164,21 @@ def per_class_f1_differences(comparison: Comparison, space: str) -> dict:
 
 def data_findings(stats: Sequence[ClipStats], speech: Sequence[Sequence[SpeechRegion]], specs: Sequence[EncoderSpec],
                   *, padding: PaddingPolicy) -> list[Finding]:
-    """The Inspect warnings that can invalidate this comparison, checked against every chosen encoder.
+    """The Inspect warnings that matter for this comparison, checked against every chosen encoder.
 
-    Sample rate, speech vs non-speech, padding (the policy's length, else the median duration) and the
-    duration-vs-label shortcut; each distinct message once.
+    Sample rate, speech vs non-speech (one finding naming every speech model), padding (only for a pad/cut
+    length the comparison uses, and for fixed-input models) and the duration-vs-label shortcut; each distinct
+    message once.
     """
     seen, out = set(), []
     for spec in specs:
         report = dataset.check(stats, speech, spec=spec, clip_length_s=padding.length_s)
         for f in report.findings:
-            if f.code in COMPARE_FINDINGS and f.message not in seen:
+            if f.code in COMPARE_FINDINGS and f.code != "non_speech_for_speech_encoder" and f.message not in seen:
                 seen.add(f.message)
                 out.append(f)
+    if stats:
+        total = sum(s.duration_s for s in stats)
+        share = sum(s.duration_s * (s.speech_fraction or 0.0) for s in stats) / total if total else 0.0
+        out[1:1] = dataset.speech_findings(stats, specs, share)  # after the sample-rate finding, as on Inspect
     return out

@@ -38,7 +38,7 @@ class PaddingReport:
 class DatasetReport:
     stats: tuple[ClipStats, ...]
     speech: tuple[tuple[SpeechRegion, ...], ...]
-    padding: PaddingReport
+    padding: PaddingReport | None  # None: no pad/cut length in use (each clip at its own length)
     findings: tuple[Finding, ...]
     clip_findings: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
 
@@ -103,7 +103,8 @@ def padding_report(stats: Sequence[ClipStats], *, clip_length_s: float) -> Paddi
     )
 
 
-def padding_findings(report: PaddingReport, spec: EncoderSpec, stats: Sequence[ClipStats]) -> list[Finding]:
+def padding_findings(report: PaddingReport) -> list[Finding]:
+    """Warnings for an explicit pad/cut length: padding that dominates the inputs, audio lost to cutting."""
     out = []
     if report.mean_padding_fraction > PADDING_DOMINATES:
         worst = name_files([f"{n} ({p:.0%})" for n, p in report.most_padded])
@@ -111,23 +112,30 @@ def padding_findings(report: PaddingReport, spec: EncoderSpec, stats: Sequence[C
                            f"padded to {report.clip_length_s:.2f} s, the average input is "
                            f"{report.mean_padding_fraction:.0%} padding (expected < {PADDING_DOMINATES:.0%}; most "
                            f"padded: {worst}): a model can key on how much silence there is; choose a shorter "
-                           "length, pool only over real frames, or group clips by length",
-                           tuple(n for n, _ in report.most_padded)))
+                           "length, or no padding (each clip at its own length; encoders then pool only the frames "
+                           "of real audio)", tuple(n for n, _ in report.most_padded)))
     if report.fraction_audio_lost > TRUNCATION_WARN:
         out.append(Finding("truncation", "warning",
                            f"cutting clips to {report.clip_length_s:.2f} s discards {report.fraction_audio_lost:.0%} "
                            f"of all audio ({report.fraction_truncated:.0%} of clips are cut; expected < "
-                           f"{TRUNCATION_WARN:.0%} lost): use a longer length or split long clips into windows"))
-    if spec.fixed_input_s:
-        durations = np.array([s.duration_s for s in stats])
-        median = float(np.median(durations))
-        pad = max(0.0, 1 - median / spec.fixed_input_s)
-        if pad > PADDING_DOMINATES:
-            out.append(Finding("fixed_input_padding", "warning",
-                               f"{spec.name} pads every input to {spec.fixed_input_s:g} s: the median clip "
-                               f"({median:.2f} s) becomes {pad:.0%} padding; pool only the frames that cover real "
-                               "audio, or compare with the unpadded input mode"))
+                           f"{TRUNCATION_WARN:.0%} lost): use a longer length, no cutting, or split long clips into "
+                           "windows"))
     return out
+
+
+def fixed_input_findings(spec: EncoderSpec, stats: Sequence[ClipStats]) -> list[Finding]:
+    """A model with a fixed input window (Whisper: 30 s) pads every clip to it, whatever the policy."""
+    if not spec.fixed_input_s:
+        return []
+    median = float(np.median([s.duration_s for s in stats]))
+    pad = max(0.0, 1 - median / spec.fixed_input_s)
+    if pad <= PADDING_DOMINATES:
+        return []
+    return [Finding("fixed_input_padding", "warning",
+                    f"{spec.name} pads every input to {spec.fixed_input_s:g} s: the median clip ({median:.2f} s) "
+                    f"becomes {pad:.0%} padding. audiodiag pools only the frames that cover real audio, but the "
+                    "encoder still sees the clip in a window that is mostly silence; compare with the unpadded input "
+                    "mode (whisper-tiny.en-unpadded) to see whether that matters")]
 
 
 def duration_shortcut_findings(stats: Sequence[ClipStats]) -> list[Finding]:
@@ -157,18 +165,26 @@ def duration_shortcut_findings(stats: Sequence[ClipStats]) -> list[Finding]:
                     "sound; trim silence and crop/pad every clip to one length before comparing models")]
 
 
-def speech_findings(stats: Sequence[ClipStats], spec: EncoderSpec, dataset_speech: float) -> list[Finding]:
+def speech_findings(stats: Sequence[ClipStats], spec: EncoderSpec | Sequence[EncoderSpec],
+                    dataset_speech: float) -> list[Finding]:
+    """One finding naming every speech model in `spec` when voice activity detection finds little speech.
+
+    It says what is known before any measurement (the model was trained on speech); whether its features still
+    separate these sounds is for the comparison to show (the note adds the measured result)."""
+    specs = [spec] if isinstance(spec, EncoderSpec) else list(spec)
+    speech_models = [s.name for s in specs if s.speech_model]
+    if not speech_models or dataset_speech >= SPEECH_DATASET_MIN:
+        return []
     non_speech = [s.name for s in stats if (s.speech_fraction or 0.0) < NON_SPEECH_CLIP]
-    if spec.speech_model and dataset_speech < SPEECH_DATASET_MIN:
-        return [Finding("non_speech_for_speech_encoder", "warning",
-                        f"{spec.name} is a speech model, but voice activity detection finds speech in only "
-                        f"{dataset_speech:.0%} of this dataset's audio (expected > {SPEECH_DATASET_MIN:.0%}; "
-                        f"{len(non_speech)} of {len(stats)} clips are < {NON_SPEECH_CLIP:.0%} speech, e.g. "
-                        f"{name_files(non_speech)}): its features describe phonetic content, not general sounds; "
-                        "use a sound encoder (offline: aiSFX, `pip install --no-deps aisfx==0.1.2`; with a model hub: AST or "
-                        "CLAP) and always compare with the spectral baseline",
-                        tuple(non_speech))]
-    return []
+    models = " and ".join(speech_models)
+    return [Finding("non_speech_for_speech_encoder", "warning",
+                    f"{models} {'is a speech model' if len(speech_models) == 1 else 'are speech models'}, but voice "
+                    f"activity detection finds speech in only {dataset_speech:.0%} of this dataset's audio (expected > "
+                    f"{SPEECH_DATASET_MIN:.0%}; {len(non_speech)} of {len(stats)} clips are < {NON_SPEECH_CLIP:.0%} "
+                    f"speech, e.g. {name_files(non_speech)}): trained on speech, so whether its features describe "
+                    "these sounds has to be measured against the spectral baseline; a sound encoder (offline: aiSFX, "
+                    "`pip install --no-deps aisfx==0.1.2`; with a model hub: AST or CLAP) is the natural first try",
+                    tuple(non_speech))]
 
 
 def aggregate(per_clip: dict[str, tuple[Finding, ...]]) -> list[Finding]:
@@ -203,16 +219,17 @@ def check(
 ) -> DatasetReport:
     """Check measured clips against the target model (cheap: re-run freely when settings change).
 
-    clip_length_s: the length inputs are padded/cut to; default the dataset's median duration.
+    clip_length_s: the length inputs are padded/cut to; None (default): no padding or cutting, so no padding
+    warnings (a model with a fixed input window is still checked).
     """
     if not stats:
         raise ValueError("no clips to check; upload files or pick a sample dataset")
     per_clip = {s.name: tuple(clip_findings(s)) for s in stats}
-    length = clip_length_s or float(np.median([s.duration_s for s in stats]))
-    padding = padding_report(stats, clip_length_s=length)
+    padding = padding_report(stats, clip_length_s=clip_length_s) if clip_length_s else None
     report = DatasetReport(tuple(stats), tuple(tuple(r) for r in speech), padding, (), per_clip)
     findings = (sample_rate_findings(stats, spec) + speech_findings(stats, spec, report.speech_fraction)
-                + padding_findings(padding, spec, stats) + duration_shortcut_findings(stats) + aggregate(per_clip))
+                + (padding_findings(padding) if padding else []) + fixed_input_findings(spec, stats)
+                + duration_shortcut_findings(stats) + aggregate(per_clip))
     return DatasetReport(report.stats, report.speech, padding, tuple(findings), per_clip)
 
 

@@ -142,10 +142,11 @@ def leakage_findings(clips: Sequence[Clip], folds: evaluate.Folds | None, *, exa
             f"{_names(clips, across, fold_of)}. Expected: no clip in both the training and the test part of a fold; "
             f"as it is, scores are inflated. Fix: {fix_copies}."), _files(clips, across)))
     elif pairs:
+        where = "They stay in one fold here, but each" if fold_of is not None else "Each"
         out.append(Finding("duplicate_clips", "info", (
-            f"{len(pairs)} pair(s) of identical clips: {_names(clips, pairs, None)}. They stay in one fold here, but "
-            "each copy is the other's nearest neighbour, which flatters retrieval scores. Fix: delete all but one "
-            "copy."), _files(clips, pairs)))
+            f"{len(pairs)} pair(s) of identical clips: {_names(clips, pairs, None)}. {where} copy is the other's "
+            "nearest neighbour, which flatters retrieval scores (and would inflate any score that splits them). "
+            "Fix: delete all but one copy."), _files(clips, pairs)))
     conflicts = [p for p in pairs if clips[p.first].label != clips[p.second].label]
     if conflicts:
         out.append(Finding("duplicate_label_conflict", "warning", (
@@ -162,6 +163,13 @@ def leakage_findings(clips: Sequence[Clip], folds: evaluate.Folds | None, *, exa
                 f"{space}: {len(near_across)} pair(s) of near-duplicates (cosine ≥ {found.threshold:g}) are on both "
                 f"sides of {split}: {_names(clips, near_across, fold_of)}. Expected: no near-copy of a test clip in "
                 f"training. Fix: listen to them; if they are copies, {fix_copies}."), _files(clips, near_across)))
+        elif found.pairs:  # said here too, so a page never reports "no near-duplicates" above a list of them
+            where = " They stay in one fold here." if fold_of is not None else ""
+            out.append(Finding("near_duplicates", "info", (
+                f"{space}: {len(found.pairs)} pair(s) of near-duplicates (cosine ≥ {found.threshold:g}): "
+                f"{_names(clips, list(found.pairs), None)}.{where} Listen to them: close copies (re-encoded, "
+                "re-levelled) flatter retrieval scores; clips this space merely cannot tell apart are not a data "
+                "problem."), _files(clips, list(found.pairs))))
     if folds is not None and all(c.group is not None for c in clips):
         out.extend(_split_groups(clips, fold_of, split, interface))
     return out

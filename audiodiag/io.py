@@ -172,6 +172,32 @@ def pad_or_trim(samples: np.ndarray, *, length: int) -> np.ndarray:
     return np.pad(samples, (0, length - len(samples)))
 
 
+@dataclass(frozen=True)
+class ModelInput:
+    """A clip as a model receives it: resampled to the model's rate, then padded/cut to a length if one is set."""
+
+    clip: Clip
+    padding_fraction: float  # share of the model input that is padding
+    cut_s: float  # seconds of audio cut off the end
+    resampled: bool  # False when the clip already was at the model's rate
+
+
+def as_model_sees_it(clip: Clip, *, sample_rate_hz: int, length_s: float | None = None) -> ModelInput:
+    """What a model with this rate (and fixed input length, None: none) is given for `clip`.
+
+    >>> as_model_sees_it(half_second_8k_clip, sample_rate_hz=16_000, length_s=1.0).padding_fraction
+    0.5
+    """
+    resampled = resample_clip(clip, target_sample_rate_hz=sample_rate_hz)
+    changed = clip.sample_rate_hz != sample_rate_hz
+    if not length_s:
+        return ModelInput(resampled, 0.0, 0.0, changed)
+    length = max(1, int(round(length_s * sample_rate_hz)))
+    n = len(resampled.samples)
+    return ModelInput(replace(resampled, samples=pad_or_trim(resampled.samples, length=length)),
+                      max(0, length - n) / length, max(0, n - length) / sample_rate_hz, changed)
+
+
 # ---------------------------------------------------------------- batches: uploads, zips, folders
 
 def load_batch(

@@ -104,14 +104,15 @@ def spectrogram_figure(samples: np.ndarray, *, sample_rate_hz: int, title: str =
 
 
 def duration_histogram(durations_s: Sequence[float], labels: Sequence[str | None], *,
-                       clip_length_s: float) -> go.Figure:
-    """Durations per label, with the chosen pad/trim length marked."""
+                       clip_length_s: float | None) -> go.Figure:
+    """Durations per label, with the chosen pad/trim length marked (None: no padding, no line)."""
     fig = go.Figure()
     names = sorted({str(label) for label in labels})
     for name in names:
         fig.add_trace(go.Histogram(x=[d for d, label in zip(durations_s, labels) if str(label) == name],
                                    name=_plain(name), opacity=0.7, nbinsx=30))
-    fig.add_vline(x=clip_length_s, line_dash="dash", annotation_text=f"pad/trim to {clip_length_s:.2f} s")
+    if clip_length_s:
+        fig.add_vline(x=clip_length_s, line_dash="dash", annotation_text=f"pad/trim to {clip_length_s:.2f} s")
     fig.update_layout(barmode="stack", height=FIGURE_HEIGHT_PX + 40, xaxis_title="duration (s)",
                       yaxis_title="clips", margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       showlegend=len(names) > 1)

@@ -78,6 +78,30 @@ def with_input_problems(note: DecisionNote, problems: Sequence[str]) -> Decision
     return replace(note, sections=(*note.sections, section), data={**note.data, "inputs_not_used": list(problems)})
 
 
+# findings that can make the comparison itself wrong (leakage, shortcuts, label noise); the rest is advice
+INVALIDATING = frozenset({"duplicate_across_folds", "near_duplicate_across_folds", "group_across_folds",
+                          "duration_shortcut", "duplicate_label_conflict"})
+
+
+def _measured(finding: Finding, comparison: Comparison) -> str:
+    """An advice line, with what the comparison measured where the finding predicts something about an encoder
+    (a speech model on non-speech audio): the note never says 'wrong tool' next to a measured win."""
+    if finding.code != "non_speech_for_speech_encoder":
+        return finding.message
+    from audiodiag.encoders import ALIASES
+
+    said = []
+    for pair in comparison.paired:
+        if ALIASES.get(pair.name_b, pair.name_b) in finding.message or pair.name_b in finding.message:
+            d = pair.difference
+            said.append(f"{pair.name_b} beats the baseline here nevertheless ({d.value:+.3f}, 95 % CI "
+                        f"{d.ci_low:+.3f} to {d.ci_high:+.3f}): its features do separate these sounds; a sound "
+                        "encoder (aiSFX) is still worth a try" if pair.verdict == "yes" else
+                        f"{pair.name_b} is not shown to beat the baseline here ({pair.verdict}): use a sound encoder "
+                        "or the baseline")
+    return finding.message + (". Measured: " + "; ".join(said) if said else "")
+
+
 # how to change the group handling, named for where the note is read
 GROUP_FIXES = {
     "cli": {"add": "add a group column (group, speaker, session, source, recording, device ...) to the labels CSV "
@@ -151,7 +175,9 @@ def classification_note(
                   f"({_counts(comparison.class_counts)}).", f"Folds: {comparison.folds.note}",
                   *leakage_lines(comparison.settings, interface=interface),
                   f"Padding policy: {comparison.padding.label}."]
-    warnings = [f.message for f in findings if f.severity in ("error", "warning")]
+    warnings = [f.message for f in findings if f.severity in ("error", "warning") and f.code in INVALIDATING]
+    advice = [_measured(f, comparison) for f in findings
+              if f.severity in ("error", "warning") and f.code not in INVALIDATING] + _leakage_measured(comparison)
 
     baseline_lines = [f"{base.space}: accuracy {base.metrics.accuracy}, macro-F1 {base.metrics.macro_f1} "
                       f"(95 % bootstrap CIs), {base.embedding_size} features, "
@@ -188,7 +214,7 @@ def classification_note(
         verdict = (f"Fine-tune: the measured rung-3 gain over the frozen encoder is "
                    f"{finetune_gain.difference} ({finetune_gain.explanation})")
     if mistakes:
-        verdict += " Caution: a preprocessing problem may invalidate this comparison (see below)."
+        verdict += " Caution: a data problem may invalidate this comparison (see below)."
 
     sections = (
         Section("Task and data", tuple(data_lines)),
@@ -196,9 +222,11 @@ def classification_note(
         Section("Rung 2: frozen encoders", tuple(frozen_lines)),
         Section("Remaining errors", tuple(error_lines)),
         Section("Rung 3: is fine-tuning justified?", tuple(ft_lines)),
-        Section("Preprocessing problems that could invalidate the comparison",
-                tuple(mistakes) or ("None detected: sample rates, speech/non-speech, padding, duration and "
-                                    "metadata shortcuts and group leakage were checked.",)),
+        Section("Problems that could invalidate the comparison",
+                tuple(mistakes) or ("None detected: duplicates and groups across folds, duration and metadata "
+                                    "shortcuts and group leakage were checked.",)),
+        Section("Advice on the data (does not invalidate the comparison)",
+                tuple(advice) or ("None: sample rates, speech/non-speech and padding fit the chosen encoders.",)),
     )
     data = {"comparison": comparison.settings, "rungs": [_rung_data(r) for r in comparison.rungs],
             "paired": [_paired_data(p) for p in comparison.paired],
@@ -210,7 +238,8 @@ def classification_note(
                                                  "best_single_feature_accuracy": None if audit.best_feature_accuracy
                                                  is None else vars(audit.best_feature_accuracy),
                                                  "shortcut_suspected": audit.shortcut_suspected},
-            "warnings": warnings, "readiness": None if readiness is None else vars(readiness)}
+            "warnings": warnings, "advice": advice,
+            "readiness": None if readiness is None else vars(readiness)}
     return DecisionNote("classification", dataset_name, verdict, rung_name, ft_state, sections, data)
 
 
@@ -268,10 +297,15 @@ def _mistakes(warnings: Sequence[str], audit: MetadataAudit | None, comparison: 
     out = list(warnings)
     if audit is not None and audit.shortcut_suspected:
         out.append(f"Metadata shortcut: {audit.explanation}.")
-    for rung in comparison.rungs:
-        if rung.split_check is not None and rung.split_check.leakage_suspected:
-            out.append(f"Group leakage ({rung.space}): {rung.split_check.explanation}.")
     return out
+
+
+def _leakage_measured(comparison: Comparison) -> list[str]:
+    """Leakage that random folds would have caused: measured, and avoided, since the comparison keeps groups
+    apart; advice for anyone reporting random-split scores, not a problem with this comparison."""
+    return [f"Group leakage avoided ({rung.space}): {rung.split_check.explanation}; the scores above already use "
+            "group-aware folds." for rung in comparison.rungs
+            if rung.split_check is not None and rung.split_check.leakage_suspected]
 
 
 def _rung_data(r: Rung) -> dict:
@@ -321,7 +355,8 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
             "includes 0 on these clips; keep the cheaper baseline or label more clips to tell them apart.")
     else:
         rung, verdict = "spectral baseline", "Only the spectral baseline was measured: the baseline was not challenged."
-    warnings = [f.message for f in findings if f.severity in ("error", "warning")]
+    warnings = [f.message for f in findings if f.severity in ("error", "warning") and f.code in INVALIDATING]
+    advice = [f.message for f in findings if f.severity in ("error", "warning") and f.code not in INVALIDATING]
     if warnings:
         verdict += " Caution: a data problem may invalidate this comparison (see below)."
     rows = [f"{r.space}: precision@1 {r.precision_at_1}, precision@5 {r.precision_at_5}, mAP "
@@ -336,10 +371,12 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
             "Not assessed: audiodiag fine-tunes classifiers only. If the best space is still weak, a metric-"
             "learning fine-tune is the next rung; measure it against these numbers on the same clips.",)),
         Section("Data problems that could invalidate the comparison",
-                tuple(warnings) or ("None detected: exact and near duplicates, groups split across folds, sample "
-                                    "rates and speech/non-speech were checked.",)),
+                tuple(warnings) or ("None detected: exact and near duplicates and groups split across folds were "
+                                    "checked.",)),
+        Section("Advice on the data (does not invalidate the comparison)",
+                tuple(advice) or ("None: sample rates, speech/non-speech and padding fit the chosen encoders.",)),
     )
-    data = {"settings": settings or {}, "warnings": warnings,
+    data = {"settings": settings or {}, "warnings": warnings, "advice": advice,
             "spaces": [{"space": r.space, "precision_at_1": vars(r.precision_at_1),
                         "precision_at_5": vars(r.precision_at_5), "map": vars(r.mean_average_precision),
                         "knn_accuracy": vars(r.knn_accuracy), "silhouette": r.silhouette,

@@ -1,7 +1,7 @@
 """Inspect: see every clip, measure it, and get warnings about data that does not fit the target model."""
-import pandas as pd
 import streamlit as st
 
+from audiodiag import io
 from pages import _common as common
 
 st.title("Inspect clips")
@@ -13,14 +13,16 @@ if not data.clips:
     st.stop()
 
 durations = [c.duration_s for c in data.clips]
-default_length = float(pd.Series(durations).median())
-dataset_key = f"{data.name}:{len(data.clips)}:{default_length:.3f}"
-if st.session_state.get("_clip_length_dataset", dataset_key) != dataset_key:  # another dataset: its own median
+# the default length follows the target model: its fixed input window, or none (each clip at its own length)
+default_length = float(data.target.fixed_input_s or 0.0)
+if st.session_state.get("_clip_length_target", data.target.name) != data.target.name:  # another model: its default
     st.session_state.pop("clip_length_s", None)
     st.query_params.pop("clip_length_s", None)
-st.session_state["_clip_length_dataset"] = dataset_key
-common.linked_state({"clip_length_s": round(default_length, 2)})
-report = common.analyse(data, clip_length_s=st.session_state["clip_length_s"])
+st.session_state["_clip_length_target"] = data.target.name
+common.linked_state({"clip_length_s": default_length})
+length_s = float(st.session_state["clip_length_s"]) or None
+report = common.analyse(data, clip_length_s=length_s)
+duplicate_findings = common.duplicate_statement(data)
 
 rates = sorted({s.sample_rate_hz for s in report.stats})
 cols = st.columns(5)
@@ -29,11 +31,13 @@ cols[1].metric("Total audio", f"{sum(durations) / 60:.1f} min")
 cols[2].metric("Sample rates", ", ".join(f"{r / 1000:g} kHz" for r in rates))
 cols[3].metric("Speech (VAD)", f"{report.speech_fraction:.0%}", help="Share of all audio inside silero-vad speech "
                "regions (threshold 0.5, min speech 100 ms, min silence 100 ms, pad 30 ms)")
-cols[4].metric("Warnings", len(report.findings))
+findings = [*report.findings, *duplicate_findings]
+cols[4].metric("Warnings", sum(f.severity in ("error", "warning") for f in findings),
+               help=f"{sum(f.severity == 'info' for f in findings)} more notes for information")
 
 st.subheader("Warnings for this dataset")
-if report.findings:
-    common.show_findings(report.findings)
+if findings:
+    common.show_findings(findings)
 else:
     st.success(f"No problems found for {common.md_escape(data.target.name)}.")
 
@@ -50,16 +54,22 @@ st.download_button("Download table (CSV)", table.to_csv(index=False).encode(), f
 st.subheader("Duration and padding")
 left, right = st.columns([2, 1])
 with right:
-    st.number_input("Pad / cut every clip to (s)", min_value=0.05, max_value=600.0, step=0.05,
-                    key="clip_length_s", help=f"Default: the dataset median ({default_length:.2f} s).")
+    st.number_input("Pad / cut every clip to (s; 0 = none)", min_value=0.0, max_value=600.0, step=0.05,
+                    key="clip_length_s", help="0: each clip at its own length (the Compare page's default policy). "
+                    f"Default for {data.target.name}: "
+                    + (f"its fixed {default_length:g}-s input." if default_length else "none."))
     pad = report.padding
-    st.metric("Clips padded", f"{pad.fraction_padded:.0%}")
-    st.metric("Average input that is padding", f"{pad.mean_padding_fraction:.0%}")
-    st.metric("Audio lost to truncation", f"{pad.fraction_audio_lost:.0%}",
-              help=f"{pad.fraction_truncated:.0%} of clips are longer than {pad.clip_length_s:.2f} s")
+    if pad is None:
+        st.caption("No padding or cutting: each clip is used at its own length.")
+    else:
+        st.metric("Clips padded", f"{pad.fraction_padded:.0%}")
+        st.metric("Average input that is padding", f"{pad.mean_padding_fraction:.0%}")
+        st.metric("Audio lost to truncation", f"{pad.fraction_audio_lost:.0%}",
+                  help=f"{pad.fraction_truncated:.0%} of clips are longer than {pad.clip_length_s:.2f} s")
 with left:
     st.plotly_chart(common.plots.duration_histogram(durations, [c.label for c in data.clips],
-                                                    clip_length_s=pad.clip_length_s), width="stretch")
+                                                    clip_length_s=None if pad is None else pad.clip_length_s),
+                    width="stretch")
 if any(c.label for c in data.clips):
     per_label = table.groupby("label", dropna=False).agg(
         clips=("file", "count"), median_duration_s=("duration (s)", "median"),
@@ -91,12 +101,16 @@ with st.expander("All measurements for this clip"):
     st.dataframe(table.iloc[[index]].T.rename(columns={index: "value"}).astype(str), width="stretch")
 
 target = data.target
-length_s = target.fixed_input_s or pad.clip_length_s
+model_length_s = target.fixed_input_s or length_s
 st.subheader(f"As {target.name} will see it")
-seen, padding, cut_s = common.as_model_sees_it(clip, target.sample_rate_hz, length_s)
-st.write(f"Resampled {clip.original_sample_rate_hz} Hz → {target.sample_rate_hz} Hz, padded/cut to "
-         f"{length_s:g} s: **{padding:.0%} padding**, {cut_s:.2f} s cut off.")
-common.play(seen)
-wave2, spec2 = common.clip_figures(seen, (), title_suffix=f" at {target.sample_rate_hz} Hz, {length_s:g} s")
+seen = io.as_model_sees_it(clip, sample_rate_hz=target.sample_rate_hz, length_s=model_length_s)
+rate = (f"Resampled {clip.original_sample_rate_hz} Hz → {target.sample_rate_hz} Hz" if seen.resampled
+        else f"No resampling ({target.sample_rate_hz} Hz already)")
+fit = (f"padded/cut to {model_length_s:g} s: **{seen.padding_fraction:.0%} padding**, {seen.cut_s:.2f} s cut off"
+       if model_length_s else "no padding or cutting")
+st.write(f"{rate}; {fit}.")
+common.play(seen.clip)
+suffix = f" at {target.sample_rate_hz} Hz" + (f", {model_length_s:g} s" if model_length_s else "")
+wave2, spec2 = common.clip_figures(seen.clip, (), title_suffix=suffix)
 st.plotly_chart(wave2, width="stretch")
 st.plotly_chart(spec2, width="stretch")

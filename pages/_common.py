@@ -78,17 +78,6 @@ def clip_figures(clip: Clip, speech: tuple, title_suffix: str = ""):
                                      title="Log-mel spectrogram" + title_suffix))
 
 
-@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
-def as_model_sees_it(clip: Clip, sample_rate_hz: int, length_s: float) -> tuple[Clip, float, float]:
-    """The clip resampled and padded/cut: (clip, padding fraction, seconds cut off)."""
-    resampled = io.resample_clip(clip, target_sample_rate_hz=sample_rate_hz)
-    length = max(1, int(round(length_s * sample_rate_hz)))
-    fitted = io.pad_or_trim(resampled.samples, length=length)
-    padding = max(0, length - len(resampled.samples)) / length
-    cut_s = max(0, len(resampled.samples) - length) / sample_rate_hz
-    return replace(resampled, samples=fitted), padding, cut_s
-
-
 def _remember_uploads() -> None:
     files = st.session_state.get("uploader") or []
     st.session_state[UPLOAD_KEY] = [(f.name, f.getvalue()) for f in files]  # a list: two "a.wav" are two files
@@ -542,6 +531,24 @@ def _near_duplicates(digest: str, space: str, exact: tuple, _vectors: np.ndarray
 def near_duplicates(vectors: spaces.SpaceVectors, exact: Sequence[tuple[int, ...]]):
     """Near-duplicate pairs in one space (cosine ≥ duplicates.NEAR_DUPLICATE_COSINE), exact ones left out; cached."""
     return _near_duplicates(vectors_digest(vectors.vectors), vectors.space, tuple(map(tuple, exact)), vectors.vectors)
+
+
+def duplicate_statement(data: Dataset) -> list[Finding]:
+    """The identical-clip findings for this dataset against the Compare page's folds (when the clips can be
+    split): the same finding, word for word, that Compare, Embeddings and Decide show."""
+    from audiodiag import duplicates
+
+    exact = exact_duplicates(data.clips)
+    if not duplicates.exact_pairs(exact):
+        return []
+    settings = compare_page_settings(data)
+    try:
+        folds = duplicates.comparison_folds(data.clips, n_splits=settings["n_splits"],
+                                            group_aware=settings["group_aware"])
+    except AudioDiagError:
+        folds = None
+    return [f for f in duplicates.leakage_findings(data.clips, folds, exact=exact)
+            if f.code.startswith("duplicate")]
 
 
 def compare_page_settings(data: Dataset) -> dict:

@@ -83,7 +83,7 @@ def test_padding_report_for_1s_and_3s_clips_cut_to_2s():
 
 def test_truncation_over_10_percent_warns():
     stats = [_stats("short.wav", duration_s=1.0), _stats("long.wav", duration_s=3.0)]
-    found = _codes(dataset.padding_findings(dataset.padding_report(stats, clip_length_s=2.0), WAV2VEC2, stats))
+    found = _codes(dataset.padding_findings(dataset.padding_report(stats, clip_length_s=2.0)))
     assert set(found) == {"truncation"}
     assert "discards 25% of all audio (50% of clips are cut" in found["truncation"].message
 
@@ -92,23 +92,34 @@ def test_padding_dominates_warns_and_names_the_most_padded_files():
     stats = [_stats("a.wav", duration_s=0.2), _stats("b.wav", duration_s=0.6), _stats("c.wav", duration_s=2.0)]
     report = dataset.padding_report(stats, clip_length_s=2.0)
     assert report.mean_padding_fraction == pytest.approx((0.9 + 0.7 + 0.0) / 3)
-    finding = _codes(dataset.padding_findings(report, WAV2VEC2, stats))["padding_dominates"]
+    finding = _codes(dataset.padding_findings(report))["padding_dominates"]
     assert "average input is 53% padding" in finding.message
     assert "a.wav (90%), b.wav (70%)" in finding.message and finding.files == ("a.wav", "b.wav")
 
 
 def test_padding_just_under_half_does_not_warn():
     stats = [_stats("a.wav", duration_s=1.0), _stats("b.wav", duration_s=2.0)]  # mean padding 0.25
-    assert dataset.padding_findings(dataset.padding_report(stats, clip_length_s=2.0), WAV2VEC2, stats) == []
+    assert dataset.padding_findings(dataset.padding_report(stats, clip_length_s=2.0)) == []
 
 
 def test_whisper_30s_window_on_1s_clips_warns_about_fixed_input_padding():
     stats = [_stats(f"{i}.wav", duration_s=1.0) for i in range(3)]
-    report = dataset.padding_report(stats, clip_length_s=1.0)
-    finding = _codes(dataset.padding_findings(report, WHISPER_PADDED, stats))["fixed_input_padding"]
+    finding = _codes(dataset.fixed_input_findings(WHISPER_PADDED, stats))["fixed_input_padding"]
     assert "pads every input to 30 s" in finding.message and "(1.00 s) becomes 97% padding" in finding.message
+    assert "pool only the frames" not in finding.message.replace("audiodiag pools only the frames", "")
     unpadded = encoders.get_spec("whisper-tiny.en encoder (unpadded)")
-    assert "fixed_input_padding" not in _codes(dataset.padding_findings(report, unpadded, stats))
+    assert dataset.fixed_input_findings(unpadded, stats) == []
+
+
+def test_padding_policy_none_gives_no_cut_or_padding_warning():
+    """No pad/cut length in use: nothing is padded or cut, so there is nothing to warn about (the old default,
+    the median, made every dataset start with a cut warning)."""
+    stats = [_stats("short.wav", duration_s=0.2), _stats("long.wav", duration_s=3.0), _stats("mid.wav", duration_s=1.0)]
+    report = dataset.check(stats, [()] * 3, spec=WAV2VEC2)
+    assert report.padding is None
+    assert not {"truncation", "padding_dominates"} & {f.code for f in report.findings}
+    cut = dataset.check(stats, [()] * 3, spec=WAV2VEC2, clip_length_s=1.0)
+    assert "truncation" in {f.code for f in cut.findings}
 
 
 # ---------------------------------------------------------------- duration shortcut
@@ -207,7 +218,7 @@ def test_analyse_returns_stats_in_input_order_across_batches(monkeypatch):
     assert [s.duration_s for s in report.stats] == pytest.approx([c.duration_s for c in clips])
     assert progress == [0.0, 0.4, 0.8]
     assert len(report.speech) == 5 and all(s.speech_fraction is not None for s in report.stats)
-    assert report.padding.clip_length_s == pytest.approx(0.5)  # median duration
+    assert report.padding is None  # no pad/cut length asked for: nothing is padded or cut
     found = _codes(report.findings)
     assert found["sample_rate_mismatch"].files == ("a_tone.wav",)
     assert "mixed_sample_rates" in found and "non_speech_for_speech_encoder" in found

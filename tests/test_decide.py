@@ -248,8 +248,24 @@ def test_duplicate_clips_on_both_sides_of_a_split_reach_the_note():
     clips = tones_vs_noise(6, n_groups=3)
     copy = make_clip(clips[0].samples, name="copy_of_tone_0.wav", label="tone", group="g1")  # tone_0 is in g0
     result = decide.run_classification([*clips, copy], [], dataset_name="dups", n_splits=3)
-    problems = next(s for s in result.note.sections if s.title.startswith("Preprocessing")).lines
+    problems = next(s for s in result.note.sections if s.title.startswith("Problems that could invalidate")).lines
     assert any("tone_0.wav" in line and "copy_of_tone_0.wav" in line for line in problems), problems
+    assert "may invalidate" in result.note.verdict
+
+
+def test_advice_is_not_called_a_problem_that_invalidates_the_comparison():
+    """A rate mismatch (8 kHz clips under a 16 kHz encoder) is advice; with no leakage, duplicates or shortcut,
+    the verdict carries no caution and the invalidating section says none were found."""
+    clips = [make_clip(sine(300 + 40 * i, duration_s=0.5, sample_rate_hz=8_000), sample_rate_hz=8_000,
+                       name=f"tone_{i}.wav", label="tone", group=f"g{i % 3}") for i in range(6)]
+    clips += [make_clip(noise(duration_s=0.5, sample_rate_hz=8_000, seed=i, amplitude=0.354), sample_rate_hz=8_000,
+                        name=f"noise_{i}.wav", label="noise", group=f"g{i % 3}") for i in range(6)]
+    result = decide.run_classification(clips, [encoders.SPEECH_EMBEDDING], dataset_name="rates", n_splits=3)
+    sections = {s.title: s.lines for s in result.note.sections}
+    assert sections["Problems that could invalidate the comparison"][0].startswith("None detected")
+    advice = " ".join(sections["Advice on the data (does not invalidate the comparison)"])
+    assert "8000 Hz" in advice and "16000 Hz" in advice
+    assert "may invalidate" not in result.note.verdict
 
 
 def test_retrieval_note_from_the_cli_names_the_clearly_better_space(tmp_path):
@@ -352,3 +368,22 @@ def test_without_groups_leakage_is_unmeasured_and_cli_fixes_name_cli_flags(tmp_p
     assert "Groups were ignored on request" in note and "groups ignored on request" in note
     assert "run again without --no-groups" in note
     assert "Compare page" not in note and "sidebar" not in note  # a CLI note names flags, not widgets
+
+
+def test_speech_model_on_non_speech_agrees_with_the_measured_result():
+    from types import SimpleNamespace
+
+    from audiodiag.evaluate import Estimate
+    from audiodiag.types import Finding
+
+    stats = [SimpleNamespace(name=f"n{i}.wav", speech_fraction=0.0, duration_s=1.0) for i in range(3)]
+    (finding,) = dataset.speech_findings(stats, encoders.get_spec("whisper-tiny.en encoder (unpadded)"), 0.0)
+    assert "phonetic content, not general sounds" not in finding.message  # nothing is claimed before measuring
+    win = SimpleNamespace(name_b="whisper-tiny.en-unpadded", verdict="yes", difference=Estimate(0.13, 0.05, 0.23))
+    text = report._measured(finding, SimpleNamespace(paired=(win,)))
+    assert "beats the baseline here nevertheless (+0.130" in text and "aiSFX" in text
+    loss = SimpleNamespace(name_b="whisper-tiny.en-unpadded", verdict="no", difference=Estimate(-0.2, -0.3, -0.1))
+    assert "is not shown to beat the baseline here (no): use a sound encoder" in report._measured(
+        finding, SimpleNamespace(paired=(loss,)))
+    other = Finding("sample_rate_mismatch", "warning", "x", ())
+    assert report._measured(other, SimpleNamespace(paired=(win,))) == "x"

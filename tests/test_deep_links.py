@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from streamlit.testing.v1 import AppTest
@@ -63,10 +62,14 @@ def test_inspect_link_opens_the_same_clip_and_clip_length():
     assert at.query_params["inspect_clip"] == names[3]
 
 
-def test_inspect_clip_length_follows_a_new_dataset_median():
+def test_inspect_clip_length_follows_the_target_model_not_the_dataset():
+    """No pad/cut length by default (no cut warning on a fresh dataset); a fixed-input target sets its window."""
     at = _open(None, {"sample_set": "spoken_digits"})
-    digits_default = at.number_input(key="clip_length_s").value
+    assert at.number_input(key="clip_length_s").value == 0.0
+    assert not any("cutting clips" in w.value or "padded to" in w.value for w in at.warning)
     at.sidebar.selectbox(key="sample_set").set_value("sounds").run()
-    sounds_median = float(np.median([c.duration_s for c in samples.load_sample_set("sounds") if hasattr(c, "samples")]))
-    assert at.number_input(key="clip_length_s").value == pytest.approx(sounds_median, abs=0.005)
-    assert at.number_input(key="clip_length_s").value != digits_default
+    assert at.number_input(key="clip_length_s").value == 0.0
+    whisper = next(name for name, spec in encoders.CATALOGUE.items() if spec.fixed_input_s)
+    at.sidebar.selectbox(key="target").set_value(whisper).run()
+    assert at.number_input(key="clip_length_s").value == pytest.approx(30.0)
+    assert any("pads every input to 30 s" in w.value for w in at.warning)

@@ -455,3 +455,15 @@ def test_a_labels_csv_without_a_path_column_is_an_error_row_and_the_clips_stay()
     clip, failure = results
     assert clip.name == "a.wav" and clip.label is None
     assert isinstance(failure, LoadFailure) and "path,label" in failure.message and "labels.csv" in failure.message
+
+
+def test_as_the_model_sees_it_resamples_pads_and_cuts_with_known_shares():
+    half = make_clip(sine(440, duration_s=0.5, sample_rate_hz=8_000), sample_rate_hz=8_000)
+    seen = io.as_model_sees_it(half, sample_rate_hz=16_000, length_s=1.0)
+    assert seen.resampled and seen.clip.sample_rate_hz == 16_000 and len(seen.clip.samples) == 16_000
+    assert seen.padding_fraction == pytest.approx(0.5) and seen.cut_s == 0.0
+    long = make_clip(sine(440, duration_s=2.0))
+    cut = io.as_model_sees_it(long, sample_rate_hz=16_000, length_s=1.5)
+    assert not cut.resampled and cut.padding_fraction == 0.0 and cut.cut_s == pytest.approx(0.5)
+    same = io.as_model_sees_it(long, sample_rate_hz=16_000)  # no length: nothing padded or cut
+    assert len(same.clip.samples) == 32_000 and same.padding_fraction == same.cut_s == 0.0
