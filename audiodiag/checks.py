@@ -46,7 +46,8 @@ WELCH_SEGMENT = 2048
 WARN_CLIPPING_FRACTION = 0.001
 WARN_DC_OFFSET = 0.01
 WARN_SILENCE_RATIO = 0.5
-EDGE_SILENCE_TRIM_S = 0.05  # leading + trailing silence from which trimming is worth advising
+EDGE_SILENCE_TRIM_S = 0.05  # leading + trailing silence from which trimming is worth advising ...
+EDGE_SILENCE_SHARE = 0.5  # ... when it is at least this share of the clip's silence (else it is pauses inside)
 WARN_LOW_PEAK_DBFS = -30.0
 WARN_HIGH_RATE_HZ = 48_000
 
@@ -288,8 +289,9 @@ def clip_findings(s: ClipStats) -> list[Finding]:
             f"{SILENCE_FLOOR_DBFS:.0f} dBFS; peak {s.peak_dbfs:.1f} dBFS): check the recording or drop it")
     elif s.silence_ratio > WARN_SILENCE_RATIO:
         edges = s.leading_silence_s + s.trailing_silence_s
+        silent_s = s.silence_ratio * s.duration_s
         fix = ("trim the leading/trailing silence (e.g. librosa.effects.trim) so models do not learn from it"
-               if edges >= EDGE_SILENCE_TRIM_S else
+               if edges >= EDGE_SILENCE_TRIM_S and edges >= EDGE_SILENCE_SHARE * silent_s else
                "the silence is inside the clip (pauses), not at its ends: check the recording level, or cut the "
                "clip into its sounding parts")
         add("mostly_silent", "warning", f"{s.silence_ratio:.0%} of 25 ms frames are silent (expected < "

@@ -75,9 +75,13 @@ def sample_rate_findings(stats: Sequence[ClipStats], spec: EncoderSpec) -> list[
             out.append(Finding("sample_rate_mismatch", "info", what + detail, tuple(files)))
     if len(by_rate) > 1:
         counts = ", ".join(f"{rate} Hz: {len(f)}" for rate, f in sorted(by_rate.items()))
-        out.append(Finding("mixed_sample_rates", "warning", f"the dataset mixes sample rates ({counts}); "
-                           "a classifier can learn the recording rate instead of the sound: check the rate per "
-                           "label below and resample everything to one rate", tuple(s.name for s in stats)))
+        labelled = any(s.label is not None for s in stats)
+        why = ("a classifier can learn the recording rate instead of the sound: check the rate per label and "
+               "resample everything to one rate" if labelled else
+               "clips recorded at lower rates reach the model without their upper band, so scores can differ by "
+               "rate rather than by content: compare results per sample rate, or resample everything to one rate")
+        out.append(Finding("mixed_sample_rates", "warning", f"the dataset mixes sample rates ({counts}); {why}",
+                           tuple(s.name for s in stats)))
     by_channels: dict[int, list[str]] = defaultdict(list)
     for s in stats:
         by_channels[s.channels].append(s.name)
@@ -131,11 +135,14 @@ def fixed_input_findings(spec: EncoderSpec, stats: Sequence[ClipStats]) -> list[
     pad = max(0.0, 1 - median / spec.fixed_input_s)
     if pad <= PADDING_DOMINATES:
         return []
+    fix = ("compare with the unpadded input mode (whisper-tiny.en-unpadded), which audiodiag also offers, to see "
+           "whether that matters" if "whisper" in spec.name.lower() else
+           "compare with an encoder without a fixed window (e.g. the unpadded Whisper encoder), or concatenate "
+           "short clips into longer inputs")
     return [Finding("fixed_input_padding", "warning",
                     f"{spec.name} pads every input to {spec.fixed_input_s:g} s: the median clip ({median:.2f} s) "
-                    f"becomes {pad:.0%} padding. audiodiag pools only the frames that cover real audio, but the "
-                    "encoder still sees the clip in a window that is mostly silence; compare with the unpadded input "
-                    "mode (whisper-tiny.en-unpadded) to see whether that matters")]
+                    f"becomes {pad:.0%} padding, so the model sees each sound inside a window that is mostly "
+                    f"silence; {fix}")]
 
 
 def duration_shortcut_findings(stats: Sequence[ClipStats]) -> list[Finding]:

@@ -136,7 +136,6 @@ def run_retrieval(
 ) -> DecisionNote:
     """Retrieval quality per space (baseline first), duplicates and leakage → the retrieval note."""
     from audiodiag import retrieval
-    from audiodiag.report import retrieval_note
 
     say = progress or (lambda message: None)
     compare.check_labels(clips)
@@ -147,18 +146,48 @@ def run_retrieval(
     results = [retrieval.retrieval_metrics(v.vectors, labels, groups=groups if has_groups else None,
                                            exclude_same_group=exclude_same_group and has_groups, seed=seed,
                                            space=v.space) for v in vectors]
-    exact = duplicates.exact_duplicates(clips)
-    near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
-            for v in vectors if spaces.is_baseline(v.space)}
-    folds = duplicates.comparison_folds(clips, n_splits=n_splits, seed=seed)
     settings = {"spaces": [v.space for v in vectors], "exclude_same_group": exclude_same_group,
                 "n_splits": n_splits, "padding": padding.label, "layer": layer, "seed": seed}
     say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
     stats, speech = dataset.measure(clips)
+    note = retrieval_decision(dataset_name, clips, vectors, results, stats, speech, settings=settings,
+                              padding=padding, n_splits=n_splits, seed=seed, interface="cli")
+    return with_unavailable(note, unavailable)
+
+
+def retrieval_decision(
+    dataset_name: str,
+    clips: Sequence[Clip],
+    vectors: Sequence[spaces.SpaceVectors],
+    results: Sequence,
+    stats: Sequence[ClipStats],
+    speech: Sequence[Sequence[SpeechRegion]],
+    *,
+    settings: dict,
+    padding: spaces.PaddingPolicy = spaces.PaddingPolicy(),
+    n_splits: int = 5,
+    group_aware: bool = True,
+    seed: int = 0,
+    exact: Sequence[tuple[int, ...]] | None = None,
+    near: dict | None = None,
+    interface: str = "app",
+) -> DecisionNote:
+    """Findings (data checks, duplicates, leakage) around retrieval results → the retrieval note: the one place
+    the Decide page and the CLI build it. `exact` / `near` may be passed in when already computed."""
+    from audiodiag.report import retrieval_note
+
+    exact = duplicates.exact_duplicates(clips) if exact is None else exact
+    if near is None:
+        near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
+                for v in vectors if spaces.is_baseline(v.space)}
+    try:
+        folds = duplicates.comparison_folds(clips, n_splits=n_splits, group_aware=group_aware, seed=seed)
+    except AudioDiagError:
+        folds = None  # clips that cannot be split: duplicates are still reported
     specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
     findings = [*compare.data_findings(stats, speech, specs, padding=padding),
-                *duplicates.leakage_findings(clips, folds, exact=exact, near=near, interface="cli")]
-    return with_unavailable(retrieval_note(dataset_name, results, findings=findings, settings=settings), unavailable)
+                *duplicates.leakage_findings(clips, folds, exact=exact, near=near, interface=interface)]
+    return retrieval_note(dataset_name, results, findings=findings, settings=settings)
 
 
 def _vectors(clips: Sequence[Clip], encoder_names: Sequence[str], *, padding: spaces.PaddingPolicy,

@@ -28,7 +28,8 @@ MAX_CLIP_DURATION_S = 600.0  # longer recordings must be cut into clips first (m
 MAX_ZIP_MEMBERS = 5_000
 MAX_ZIP_UNCOMPRESSED_BYTES = 1_000_000_000
 MAX_ZIP_COMPRESSION_RATIO = 200  # audio compresses ~1-3x; hundreds-to-one is a zip bomb
-LABEL_FILES = ("groups.csv", "labels.csv", "transcripts.csv")  # optional `path[,label][,group]` table
+LABEL_FILES = ("groups.csv", "labels.csv", "transcripts.csv", "metadata.csv")  # optional path,label[,group] table
+PATH_COLUMNS = ("path", "file_name", "filename", "file")  # metadata.csv (Hugging Face audiofolder) says file_name
 # columns that name a clip's group (first match wins): clips of one group are kept in one fold
 MAX_NAMED = 10  # files named in one message; the rest are counted
 NO_GROUPS = "(none)"  # group_by value that reads no groups from a table
@@ -244,13 +245,14 @@ def parse_label_table(data: bytes, *, name: str,
         raise InvalidAudioError(f"{name} is not UTF-8 text ({e}); save it as 'CSV UTF-8' (columns "
                                 "path,label,group) and upload again") from e
     rows = csv.DictReader(io.StringIO(text))
-    if not rows.fieldnames or "path" not in rows.fieldnames:
+    path = next((c for c in PATH_COLUMNS if c in (rows.fieldnames or [])), None)
+    if path is None:
         raise InvalidAudioError(f"{name} has columns {rows.fieldnames or 'none'}; expected a header row "
-                                "path,label[,group] (one row per audio file)")
+                                "path,label[,group] (one row per audio file; 'file_name' works for the path too)")
     group = _chosen_group_column(rows.fieldnames, group_by, name=name)
-    return {r["path"].strip(): ((r.get("label") or "").strip() or None,
-                                ((r.get(group) or "").strip() or None) if group else None)
-            for r in rows if (r.get("path") or "").strip()}
+    return {r[path].strip(): ((r.get("label") or "").strip() or None,
+                              ((r.get(group) or "").strip() or None) if group else None)
+            for r in rows if (r.get(path) or "").strip()}
 
 
 def _chosen_group_column(columns: Sequence[str], group_by: str | None, *, name: str) -> str | None:

@@ -42,9 +42,12 @@ if not has_groups:
 with st.form("compare_settings"):
     st.subheader("Settings")
     left, right = st.columns(2)
+    availability = {name: encoders.availability(name) for name in bundled + hub_names}
     chosen = left.multiselect(
         "Frozen encoders (the spectral baseline is always included)", bundled + hub_names, key="compare_encoders",
-        help="Bundled encoders work offline. The others download from the Hugging Face hub on first use.")
+        format_func=lambda n: f"{n} ({availability[n]})" if availability[n] else n,
+        help="Bundled encoders work offline. The others download from the Hugging Face hub on first use; an "
+             "entry marked 'needs the model hub' is not in the local cache and the hub does not answer from here.")
     custom = left.text_input("Another Hugging Face model id or local folder", key="compare_custom",
                              placeholder="facebook/wav2vec2-base or /models/my-wav2vec2")
     layer = left.number_input("Hidden layer for Hugging Face encoders (-1 = last)", min_value=-1, max_value=48,

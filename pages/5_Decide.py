@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import cli, compare, decide, duplicates, encoders, finetune, plots, probing, report, spaces
+from audiodiag import cli, decide, encoders, finetune, plots, probing, report, spaces
 from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
@@ -77,14 +77,12 @@ if task == "retrieve":
             results = [common.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
             measured = common.analyse(data)
             exact = common.exact_duplicates(data.clips)
-            folds = duplicates.comparison_folds(data.clips, n_splits=settings["n_splits"],
-                                                group_aware=settings["group_aware"])
-            findings = [*compare.data_findings(measured.stats, measured.speech,
-                                               decide.specs_for(settings["spaces"]) or [data.target],
-                                               padding=spaces.PaddingPolicy(settings["padding_s"])),
-                        *duplicates.leakage_findings(data.clips, folds, exact=exact,
-                                                     near={v.space: common.near_duplicates(v, exact) for v in vectors
-                                                           if spaces.is_baseline(v.space)})]
+            retrieval_settings = {**settings, "exclude_same_group": exclude}
+            note = decide.retrieval_decision(
+                data.name, data.clips, vectors, results, measured.stats, measured.speech,
+                settings=retrieval_settings, padding=spaces.PaddingPolicy(settings["padding_s"]),
+                n_splits=settings["n_splits"], group_aware=settings["group_aware"], exact=exact,
+                near={v.space: common.near_duplicates(v, exact) for v in vectors if spaces.is_baseline(v.space)})
             status.update(label="Measured", state="complete")
         except AudioDiagError as e:
             error = str(e)
@@ -96,9 +94,7 @@ if task == "retrieve":
     st.dataframe(common.retrieval_table(results), hide_index=True, width="stretch")
     st.page_link("pages/3_Embeddings.py", label="Maps, neighbours and duplicates on the Embeddings page",
                  icon=":material/scatter_plot:")
-    show_note(report.with_unavailable(report.retrieval_note(data.name, results, findings=findings,
-                                                            settings={**settings, "exclude_same_group": exclude}),
-                                      unavailable),
+    show_note(report.with_unavailable(note, unavailable),
               {**settings, "exclude_same_group": exclude, "dataset": data.name,
                "cli": cli.command_line(data.name, settings, task="retrieve", exclude_same_group=exclude)})
     st.stop()

@@ -200,7 +200,7 @@ def group_column_picker(tables: Sequence[tuple[str, bytes]]) -> str | None:
         return None
     name, data = tables[0]
     columns, auto = io.table_group_column(data)
-    options = [AUTO_GROUPS, *[c for c in columns if c.strip().lower() not in ("path", "label", "reference")],
+    options = [AUTO_GROUPS, *[c for c in columns if c.strip().lower() not in (*io.PATH_COLUMNS, "label", "reference")],
                io.NO_GROUPS]
     choice = st.selectbox("Group column", options, key="group_column",
                           format_func=lambda o: (f"auto: {auto}" if auto else "auto: none found") if o == AUTO_GROUPS

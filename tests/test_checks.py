@@ -230,3 +230,13 @@ def test_every_clip_finding_names_its_file():
     for f in findings:
         assert f.message.startswith("<b>everything</b>.wav: ") and f.files == ("<b>everything</b>.wav",)
 
+
+
+def test_trim_advice_only_when_the_silence_is_at_the_ends():
+    tone = sine(440, duration_s=0.4)
+    edges = np.r_[np.zeros(8_000, np.float32), tone, np.zeros(8_000, np.float32)]  # 0.5 s + 0.4 s + 0.5 s
+    pauses = np.concatenate([np.r_[tone[:1_600], np.zeros(3_200, np.float32)] for _ in range(5)])[:-3_200]
+    edge_msg = {f.code: f for f in checks.clip_findings(checks.clip_stats(make_clip(edges)))}["mostly_silent"].message
+    pause_msg = {f.code: f for f in checks.clip_findings(checks.clip_stats(make_clip(pauses)))}["mostly_silent"].message
+    assert "trim the leading/trailing silence" in edge_msg
+    assert "leading 0.00 s" in pause_msg and "inside the clip (pauses)" in pause_msg and "trim" not in pause_msg

@@ -451,7 +451,7 @@ def test_loose_files_with_a_labels_csv_get_labels_and_groups_by_name_or_file_nam
 
 
 def test_a_labels_csv_without_a_path_column_is_an_error_row_and_the_clips_stay():
-    results = io.load_batch([("a.wav", wav_bytes(sine())), ("labels.csv", b"file,label\na.wav,x\n")])
+    results = io.load_batch([("a.wav", wav_bytes(sine())), ("labels.csv", b"name,label\na.wav,x\n")])
     clip, failure = results
     assert clip.name == "a.wav" and clip.label is None
     assert isinstance(failure, LoadFailure) and "path,label" in failure.message and "labels.csv" in failure.message
@@ -467,3 +467,14 @@ def test_as_the_model_sees_it_resamples_pads_and_cuts_with_known_shares():
     assert not cut.resampled and cut.padding_fraction == 0.0 and cut.cut_s == pytest.approx(0.5)
     same = io.as_model_sees_it(long, sample_rate_hz=16_000)  # no length: nothing padded or cut
     assert len(same.clip.samples) == 32_000 and same.padding_fraction == same.cut_s == 0.0
+
+
+def test_hugging_face_metadata_csv_with_file_name_and_speaker_id_gives_groups(tmp_path):
+    for i, label in enumerate("aabb"):
+        (tmp_path / f"{i}.wav").write_bytes(wav_bytes(sine(300 + 100 * i, duration_s=0.2)))
+    (tmp_path / "metadata.csv").write_text("file_name,label,speaker_id\n0.wav,a,s1\n1.wav,a,s2\n2.wav,b,s1\n3.wav,b,s2\n")
+    clips = list(io.iter_clips(io.load_folder(tmp_path)))
+    assert [(c.name, c.label, c.group) for c in clips] == [("0.wav", "a", "s1"), ("1.wav", "a", "s2"),
+                                                          ("2.wav", "b", "s1"), ("3.wav", "b", "s2")]
+    assert io.table_group_column((tmp_path / "metadata.csv").read_bytes()) == (
+        ["file_name", "label", "speaker_id"], "speaker_id")

@@ -143,3 +143,13 @@ def test_the_group_column_is_picked_in_the_sidebar_and_its_absence_is_a_warning(
     at.multiselect(key="compare_encoders").set_value([])
     _run(at)
     assert any("leakage is unmeasured" in w.value and "upper bound" in w.value for w in at.warning)
+
+
+def test_hub_only_encoders_are_marked_when_not_cached_and_the_hub_is_unreachable(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    encoders.hub_reachable.cache_clear()
+    at = _compare_page("sounds")
+    options = at.multiselect(key="compare_encoders").options
+    assert any(o.startswith("wav2vec2-base (needs the model hub") for o in options), options
+    assert encoders.WHISPER_UNPADDED in options  # bundled: no mark
+    encoders.hub_reachable.cache_clear()

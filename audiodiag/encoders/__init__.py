@@ -70,7 +70,7 @@ CATALOGUE: dict[str, EncoderSpec] = {s.name: s for s in (
     EncoderSpec("spectral baseline (MFCC/log-mel)", 16_000, False,
                 source="audiodiag.features (no pretrained weights)"),
 )}
-DEFAULT_TARGET = "wav2vec2-base"
+DEFAULT_TARGET = WHISPER_UNPADDED  # bundled: works offline out of the box
 
 
 def get_spec(name: str) -> EncoderSpec:
@@ -120,6 +120,33 @@ ALIASES = {"whisper-tiny.en": WHISPER_PADDED, "whisper-tiny.en-unpadded": WHISPE
 def loadable_names() -> list[str]:
     """Everything `load_encoder` takes by name: bundled encoders, aliases and catalogue entries."""
     return [*BUNDLED, *ALIASES, *(n for n, s in CATALOGUE.items() if s.encoder_id and n not in BUNDLED)]
+
+
+def availability(name: str) -> str:
+    """"" when `name` can run here without a download (bundled, installed, or in the local Hugging Face cache),
+    else a short note for the encoder picker: why it would not run right now."""
+    key = ALIASES.get(name, name)
+    spec = CATALOGUE.get(key)
+    target = spec.encoder_id if spec is not None else key
+    if not target:
+        return "no frozen encoder here"
+    if target in BUNDLED:
+        if target == AISFX:
+            import importlib.util
+
+            return "" if importlib.util.find_spec("aisfx") else "not installed"
+        return ""
+    if Path(target).expanduser().is_dir() or not _HUB_ID.fullmatch(target):
+        return ""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = isinstance(try_to_load_from_cache(target, "config.json"), str)
+    except Exception:  # noqa: BLE001 - an unreadable cache counts as not cached
+        cached = False
+    if cached:
+        return ""
+    return "downloads from the model hub" if hub_reachable() else "needs the model hub (unreachable here)"
 
 
 def is_bundled(name: str) -> bool:
