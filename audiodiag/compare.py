@@ -32,6 +32,7 @@ class PaddingBin:
     high: float
     n_clips: int
     accuracy: float  # NaN when the bin is empty
+    mean_fraction: float = float("nan")  # mean padded fraction of the clips in the bin (where to plot it)
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,7 +153,8 @@ def accuracy_by_padding(correct: np.ndarray, fractions: np.ndarray,
     for b in range(len(edges) - 1):
         members = correct[which == b]
         out.append(PaddingBin(float(edges[b]), float(edges[b + 1]), int(len(members)),
-                              float(members.mean()) if len(members) else float("nan")))
+                              float(members.mean()) if len(members) else float("nan"),
+                              float(fractions[which == b].mean()) if len(members) else float("nan")))
     return tuple(out)
 
 

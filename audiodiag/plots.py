@@ -142,18 +142,20 @@ def confusion_figure(labels: Sequence, counts: np.ndarray, *, title: str) -> go.
     return fig
 
 
-def padding_accuracy_figure(series: dict[str, Sequence[tuple[float, float, int, float]]]) -> go.Figure:
-    """Out-of-fold accuracy per padded-fraction bin, one line per space: series[name] = [(low, high, n, acc)]."""
+def padding_accuracy_figure(series: dict[str, Sequence[tuple[float, float, int, float, float]]]) -> go.Figure:
+    """Out-of-fold accuracy per padded-fraction bin, one line per space: series[name] = [(low, high, n, acc,
+    mean padded fraction)]; each point sits at its clips' mean padded fraction (unpadded clips at 0 %)."""
     fig = go.Figure()
     for name, bins in series.items():
         kept = [b for b in bins if b[2] > 0]
         fig.add_trace(go.Scatter(
-            x=[(lo + hi) / 2 for lo, hi, _, _ in kept], y=[acc for *_, acc in kept], mode="lines+markers",
-            name=_plain(name), customdata=[[lo, hi, n] for lo, hi, n, _ in kept],
+            x=[mean for *_, mean in kept], y=[acc for _, _, _, acc, _ in kept], mode="lines+markers",
+            name=_plain(name), customdata=[[lo, hi, n] for lo, hi, n, *_ in kept],
             hovertemplate="padding %{customdata[0]:.0%}-%{customdata[1]:.0%} of the input: accuracy %{y:.0%} "
                           "over %{customdata[2]} clips<extra></extra>"))
     fig.update_layout(title="Accuracy vs padded fraction of the model input", height=FIGURE_HEIGHT_PX + 40,
-                      xaxis={"title": "padded fraction (bin centre)", "range": [0, 1], "tickformat": ".0%"},
+                      xaxis={"title": "padded fraction of the model input (mean per bin)", "range": [-0.02, 1],
+                             "tickformat": ".0%"},
                       yaxis={"title": "out-of-fold accuracy", "range": [0, 1.05], "tickformat": ".0%"},
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
@@ -170,16 +172,32 @@ def f1_difference_figure(differences: dict, *, title: str) -> go.Figure:
     return fig
 
 
+CURVE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
 def learning_curve_figure(curves: dict[str, Sequence[tuple[float, float, float]]]) -> go.Figure:
-    """Accuracy vs training clips (log x), mean ± spread over draws: curves[name] = [(clips, mean, std)]."""
+    """Accuracy vs labelled training clips per class (log x), one colour per space with a mean ± std band over the
+    random draws: curves[name] = [(clips per class, mean, std)]."""
     fig = go.Figure()
-    for name, points in curves.items():
+    ticks: set[float] = set()
+    for i, (name, points) in enumerate(curves.items()):
+        colour = CURVE_COLOURS[i % len(CURVE_COLOURS)]
+        x = [p[0] for p in points]
+        ticks.update(x)
+        upper = [min(1.0, p[1] + p[2]) for p in points]
+        lower = [max(0.0, p[1] - p[2]) for p in points]
+        fig.add_trace(go.Scatter(x=x + x[::-1], y=upper + lower[::-1], fill="toself", fillcolor=colour,
+                                 opacity=0.15, line={"width": 0}, hoverinfo="skip", showlegend=False,
+                                 legendgroup=_plain(name)))
         fig.add_trace(go.Scatter(
-            x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers", name=_plain(name),
-            error_y={"type": "data", "array": [p[2] for p in points], "visible": True},
-            hovertemplate="%{x:.0f} training clips: accuracy %{y:.3f}<extra></extra>"))
-    fig.update_layout(title="Learning curve (same folds; mean ± std over random draws)", height=FIGURE_HEIGHT_PX + 60,
-                      xaxis={"title": "training clips per fold (log scale)", "type": "log"},
+            x=x, y=[p[1] for p in points], mode="lines+markers", name=_plain(name), legendgroup=_plain(name),
+            line={"color": colour}, customdata=[p[2] for p in points],
+            hovertemplate="%{x:.1f} clips per class: accuracy %{y:.3f} ± %{customdata:.3f}<extra></extra>"))
+    shown = sorted(ticks)
+    fig.update_layout(title="Learning curves (same folds; band: mean ± std over random draws)",
+                      height=FIGURE_HEIGHT_PX + 60, showlegend=True,
+                      xaxis={"title": "labelled training clips per class (log scale)", "type": "log",
+                             "tickvals": shown, "ticktext": [f"{v:.0f}" if v >= 10 else f"{v:g}" for v in shown]},
                       yaxis={"title": "out-of-fold accuracy", "range": [0, 1.05]},
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig

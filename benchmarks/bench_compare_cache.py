@@ -2,7 +2,7 @@
 
 The comparison is run through the app's own cache wrappers (`pages._common.run_comparison`: st.cache_data for
 vectors and results, st.cache_resource for the model, the on-disk embedding cache) on the bundled
-`spoken_digits` set (100 clips) with the spectral baseline and the bundled Whisper tiny.en encoder.
+`spoken_digits` set (120 synthetic clips) with the spectral baseline and the bundled Whisper tiny.en encoder.
 Streamlit caches work without a server (in memory). Rendering is not included.
 
 - cold: empty disk cache, empty Streamlit caches: model load + extraction + cross-validation;
@@ -73,7 +73,7 @@ def p5() -> list[Row]:
         else:
             os.environ["AUDIODIAG_CACHE_DIR"] = previous
     return [
-        Row(f"P5 re-run of a comparison from the cache ({P5_SET}, 100 clips, baseline + Whisper unpadded, "
+        Row(f"P5 re-run of a comparison from the cache ({P5_SET}, {len(data.clips)} clips, baseline + Whisper unpadded, "
             f"median of {P5_REPEATS})", warm, "s", "cold run: model load + extraction + 5-fold CV", cold,
             f"≥ {P5_MIN_SPEEDUP:g}× faster than cold", cold / warm >= P5_MIN_SPEEDUP),
         Row("P5 info: restarted server (embeddings from the disk cache, CV re-run)", disk, "s",

@@ -113,4 +113,8 @@ common.play(seen.clip)
 suffix = f" at {target.sample_rate_hz} Hz" + (f", {model_length_s:g} s" if model_length_s else "")
 wave2, spec2 = common.clip_figures(seen.clip, (), title_suffix=suffix)
 st.plotly_chart(wave2, width="stretch")
+st.caption("Grey: silent 25 ms frames." + (" Padding shows as silence at the end." if model_length_s else ""))
 st.plotly_chart(spec2, width="stretch")
+if clip.original_sample_rate_hz < target.sample_rate_hz:
+    st.caption(f"The uniform band above {clip.original_sample_rate_hz / 2000:g} kHz is empty: the file held nothing "
+               f"above its own Nyquist frequency, and upsampling to {target.sample_rate_hz} Hz cannot add it.")

@@ -165,9 +165,13 @@ for col, rung in zip(st.columns(len(result.rungs)), result.rungs):
 
 # ---------------------------------------------------------------- padding
 st.subheader("Padding is not harmless")
-st.plotly_chart(plots.padding_accuracy_figure(
-    {r.space: [(b.low, b.high, b.n_clips, b.accuracy) for b in r.accuracy_by_padding] for r in result.rungs}),
-    width="stretch", key="padding_accuracy")
+if any(float(r.padded_fraction.max(initial=0.0)) > 0 for r in result.rungs):
+    st.plotly_chart(plots.padding_accuracy_figure(
+        {r.space: [(b.low, b.high, b.n_clips, b.accuracy, b.mean_fraction) for b in r.accuracy_by_padding]
+         for r in result.rungs}), width="stretch", key="padding_accuracy")
+else:
+    st.caption("No clip is padded with these settings (padding policy none, no fixed-window encoder): every "
+               "model saw each clip at its own length, so there is no padding effect to plot.")
 st.caption("Each clip's padded fraction is the share of what the model saw that was zero padding: from the "
            "padding policy, and for Whisper's padded mode from its 30-s window. Compare "
            f"'{encoders.WHISPER_PADDED}' with '{encoders.WHISPER_UNPADDED}' to see what padding costs.")

@@ -113,9 +113,10 @@ comparison = decision.comparison
 
 # ---------------------------------------------------------------- learning curves
 st.subheader("Learning curves: would more labels help?")
+n_classes = len(comparison.classes)
 st.plotly_chart(plots.learning_curve_figure(
-    {c.name: [(p.mean_train_clips, p.accuracy_mean, p.accuracy_std) for p in c.points] for c in decision.curves}),
-    width="stretch")
+    {c.name: [(round(p.mean_train_clips / n_classes, 1), p.accuracy_mean, p.accuracy_std) for p in c.points]
+     for c in decision.curves}), width="stretch")
 for curve in decision.curves:
     st.write(f"**{curve.trend.capitalize()}.** {common.md_escape(curve.explanation)}.")
 st.caption("Each point: every training fold cut to at most that many clips per class (random draws, mean ± std), "

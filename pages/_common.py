@@ -368,8 +368,10 @@ def comparison_table(result: compare.Comparison) -> pd.DataFrame:
         "balanced accuracy [95% CI]": _with_ci(r.metrics.balanced_accuracy),
         "macro-F1 [95% CI]": _with_ci(r.metrics.macro_f1),
         "beats baseline": verdicts.get(r.space, "(baseline)"),
-        "random-split accuracy": None if r.split_check is None else round(r.split_check.random_accuracy, 3),
-        "extraction (ms/clip)": None if r.seconds_per_clip != r.seconds_per_clip else round(r.seconds_per_clip * 1e3, 2),
+        "random-split accuracy": ("— (folds are random already)" if r.split_check is None
+                                  else f"{r.split_check.random_accuracy:.3f}"),
+        "extraction (ms/clip)": ("— (not measured)" if r.seconds_per_clip != r.seconds_per_clip
+                                 else f"{r.seconds_per_clip * 1e3:.2f}"),
         "embedding size": r.embedding_size,
         "model size (MB)": round(r.model_mb, 1),
     } for r in result.rungs])

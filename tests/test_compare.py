@@ -65,6 +65,9 @@ def test_accuracy_by_padding_bins_known_answer():
     bins = compare.accuracy_by_padding(correct, fractions)
     assert [(b.n_clips, b.accuracy) for b in bins if b.n_clips] == [(2, 1.0), (1, 0.0), (2, 0.5)]
     assert math.isnan(bins[2].accuracy)
+    # plotted where the clips are, not at the bin centre: unpadded clips sit at 0 %, not at 12.5 %
+    assert [b.mean_fraction for b in bins if b.n_clips] == pytest.approx([0.05, 0.3, 0.95])
+    assert compare.accuracy_by_padding(np.array([True]), np.array([0.0]))[0].mean_fraction == 0.0
 
 
 def test_encoder_vectors_come_back_from_the_disk_cache_identical_with_their_cost(tmp_path):

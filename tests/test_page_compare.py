@@ -60,7 +60,8 @@ def test_compare_runs_end_to_end_with_two_confusion_matrices_cis_and_verdict():
     verdicts = [s.value for s in at.get("success") + at.get("warning") + at.get("info")
                 if "McNemar" in s.value]
     assert verdicts and any(v in verdicts[0] for v in ("yes.", "no.", "inconclusive."))
-    assert "Accuracy vs padded fraction of the model input" in titles
+    assert "Accuracy vs padded fraction of the model input" not in titles  # padding policy none: nothing padded
+    assert any("No clip is padded with these settings" in c.value for c in at.caption)
 
 
 @pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds missing")
