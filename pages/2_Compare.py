@@ -103,21 +103,11 @@ if findings:
     common.show_findings(findings)
 
 # ---------------------------------------------------------------- run
-with st.status("Running the comparison ...", expanded=False) as status:
-    try:
-        result, unavailable = common.run_comparison(
-            data, request["spaces"], n_splits=request["n_splits"], group_aware=request["group_aware"],
-            padding_s=request["padding_s"], layer=request["layer"], feature_settings=tuple(request["features"]))
-    except AudioDiagError as e:
-        status.update(label="The comparison could not run", state="error")
-        error = str(e)
-    else:
-        error = None
-        status.update(label=f"Comparison ready ({len(result.rungs)} of {len(request['spaces'])} spaces ran)"
-                      if unavailable else "Comparison ready", state="complete")
-if error is not None:
-    st.error(common.md_escape(error))
-    st.stop()
+with common.long_step("Running the comparison ...", done="Comparison ready",
+                      failed="The comparison could not run"):
+    result, unavailable = common.run_comparison(
+        data, request["spaces"], n_splits=request["n_splits"], group_aware=request["group_aware"],
+        padding_s=request["padding_s"], layer=request["layer"], feature_settings=tuple(request["features"]))
 common.show_unavailable(unavailable)
 common.show_cache_warnings()
 

@@ -79,20 +79,11 @@ if not request:
     st.info("Press **Transcribe**. Transcripts are cached by audio content, model and decoding settings.")
     st.stop()
 
-error = None
-with st.status("Transcribing ...", expanded=False) as status:
-    try:
-        settings = asr.DecodingSettings(request["beam"], request["language"], request["temperature"])
-        settings_key = (settings.beam_size, settings.language, settings.temperature)
-        hyps = common.transcripts(data.clips, request["model"], settings_key)
-        decoding = common.transcriber(request["model"]).decoding(settings)
-        status.update(label="Transcribed", state="complete")
-    except AudioDiagError as e:
-        error = str(e)
-        status.update(label="Transcription could not run", state="error")
-if error is not None:
-    st.error(common.md_escape(error))
-    st.stop()
+with common.long_step("Transcribing ...", done="Transcribed", failed="Transcription could not run"):
+    settings = asr.DecodingSettings(request["beam"], request["language"], request["temperature"])
+    settings_key = (settings.beam_size, settings.language, settings.temperature)
+    hyps = common.transcripts(data.clips, request["model"], settings_key)
+    decoding = common.transcriber(request["model"]).decoding(settings)
 common.show_cache_warnings()
 hyps_b, decoding_b = None, ""
 if request["second"]:

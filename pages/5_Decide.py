@@ -62,34 +62,27 @@ st.page_link("pages/2_Compare.py", label="Change the encoders and folds on the C
 if task == "retrieve":
     exclude = st.checkbox("A query's own group (speaker/source) does not count as a match", key="decide_exclude",
                           disabled=not all(c.group is not None for c in data.clips))
-    error, unavailable, vectors = None, [], []
-    with st.status("Vectors and retrieval metrics ...", expanded=False) as status:
-        try:
-            for s in settings["spaces"]:  # an encoder that cannot run is named; the others are still measured
-                try:
-                    vectors.append(common.space_vectors(data, s, padding_s=settings["padding_s"],
-                                                        layer=None if spaces.is_baseline(s) else settings["layer"],
-                                                        feature_settings=tuple(settings["features"])))
-                except AudioDiagError as e:
-                    if spaces.is_baseline(s):
-                        raise
-                    unavailable.append((s, str(e)))
-            results = [common.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
-            measured = common.analyse(data)
-            exact = common.exact_duplicates(data.clips)
-            retrieval_settings = {**settings, "exclude_same_group": exclude}
-            note = decide.retrieval_decision(
-                data.name, data.clips, vectors, results, measured.stats, measured.speech,
-                settings=retrieval_settings, padding=spaces.PaddingPolicy(settings["padding_s"]),
-                n_splits=settings["n_splits"], group_aware=settings["group_aware"], exact=exact,
-                near={v.space: common.near_duplicates(v, exact) for v in vectors if spaces.is_baseline(v.space)})
-            status.update(label="Measured", state="complete")
-        except AudioDiagError as e:
-            error = str(e)
-            status.update(label="The retrieval note could not be made", state="error")
-    if error is not None:
-        st.error(common.md_escape(error))
-        st.stop()
+    unavailable, vectors = [], []
+    with common.long_step("Vectors and retrieval metrics ...", done="Measured",
+                          failed="The retrieval note could not be made"):
+        for s in settings["spaces"]:  # an encoder that cannot run is named; the others are still measured
+            try:
+                vectors.append(common.space_vectors(data, s, padding_s=settings["padding_s"],
+                                                    layer=None if spaces.is_baseline(s) else settings["layer"],
+                                                    feature_settings=tuple(settings["features"])))
+            except AudioDiagError as e:
+                if spaces.is_baseline(s):
+                    raise
+                unavailable.append((s, str(e)))
+        results = [common.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
+        measured = common.analyse(data)
+        exact = common.exact_duplicates(data.clips)
+        retrieval_settings = {**settings, "exclude_same_group": exclude}
+        note = decide.retrieval_decision(
+            data.name, data.clips, vectors, results, measured.stats, measured.speech,
+            settings=retrieval_settings, padding=spaces.PaddingPolicy(settings["padding_s"]),
+            n_splits=settings["n_splits"], group_aware=settings["group_aware"], exact=exact,
+            near={v.space: common.near_duplicates(v, exact) for v in vectors if spaces.is_baseline(v.space)})
     common.show_unavailable(unavailable)
     st.dataframe(common.retrieval_table(results), hide_index=True, width="stretch")
     st.page_link("pages/3_Embeddings.py", label="Maps, neighbours and duplicates on the Embeddings page",
@@ -99,16 +92,9 @@ if task == "retrieve":
                "cli": cli.command_line(data.name, settings, task="retrieve", exclude_same_group=exclude)})
     st.stop()
 
-with st.status("Comparison, learning curves and shortcut audit ...", expanded=False) as status:
-    try:
-        decision, error = common.classification_decision(data, settings), None
-        status.update(label="Measured", state="complete")
-    except AudioDiagError as e:
-        decision, error = None, str(e)
-        status.update(label="The decision could not be made", state="error")
-if error is not None:
-    st.error(common.md_escape(error))
-    st.stop()
+with common.long_step("Comparison, learning curves and shortcut audit ...", done="Measured",
+                      failed="The decision could not be made"):
+    decision = common.classification_decision(data, settings)
 comparison = decision.comparison
 
 # ---------------------------------------------------------------- learning curves

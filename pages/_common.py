@@ -5,6 +5,7 @@ and analysed once per server, whichever page asks first.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -339,6 +340,23 @@ def run_comparison(data: Dataset, space_names: list[str], *, n_splits: int = 5, 
     result = _compare(data.clips, tuple(ran), n_splits, group_aware, padding_s, layer, tuple(feature_settings),
                       tuple(vectors))
     return result, tuple(unavailable)
+
+
+@contextlib.contextmanager
+def long_step(label: str, *, done: str, failed: str):
+    """A status box around a long step: it ends "complete", or "error" for a user error (AudioDiagError), which
+    is then shown below the box and stops the page (never a box left saying it is still running)."""
+    error = None
+    with st.status(label, expanded=False) as status:
+        try:
+            yield status
+            status.update(label=done, state="complete")
+        except AudioDiagError as e:
+            error = str(e)
+            status.update(label=failed, state="error")
+    if error is not None:
+        st.error(md_escape(error))
+        st.stop()
 
 
 def show_cache_warnings() -> None:
