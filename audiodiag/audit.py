@@ -1,9 +1,10 @@
 """Shortcut audit: can the labels be predicted from recording conditions alone?
 
 A classifier that sees only metadata (duration, level, sample rate, silence, padding, channels) is scored
-on the same folds as the real rungs, and so is the best single-feature threshold rule (a shortcut is often
-one threshold, e.g. "every dog clip is longer than 2 s", which a forest can blur). If it does well above chance, the models may be learning how the
-classes were recorded, not what they sound like, and every score on this dataset is suspect.
+on the same folds as the real rungs, and so is the best single-feature threshold rule (a shortcut is
+often one threshold, e.g. "every dog clip is longer than 2 s", which a forest can blur). If either does well
+above chance, the models may be learning how the classes were recorded, not what they sound like, and every
+score on this dataset is suspect.
 
 >>> audit = metadata_audit(clips, stats, folds, padding_length_s=1.0)
 >>> audit.shortcut_suspected, audit.explanation

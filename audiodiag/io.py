@@ -33,6 +33,7 @@ PATH_COLUMNS = ("path", "file_name", "filename", "file")  # metadata.csv (Huggin
 # columns that name a clip's group (first match wins): clips of one group are kept in one fold
 MAX_NAMED = 10  # files named in one message; the rest are counted
 NO_GROUPS = "(none)"  # group_by value that reads no groups from a table
+MAX_TABLE_BYTES = 50_000_000  # a label table read on its own to list its columns
 GROUP_COLUMNS = ("group", "speaker", "speaker_id", "client_id", "session", "source", "recording", "device", "fold")
 HASH_CHARS = 16
 
@@ -451,6 +452,23 @@ def _read_label_table(rels: list[str], read: Callable[[str], bytes], prefix: str
             name = f"{source}: {rel}"
             return name, parse_label_table(read(rel), name=name, group_by=group_by)
     return "", {}
+
+
+def zip_label_table(data: bytes, *, name: str = "archive.zip") -> tuple[str, bytes] | None:
+    """(name, bytes) of the label table a zipped dataset carries (as `load_zip` would apply it), if any; None for
+    an unreadable or unsafe archive (loading it reports why)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            _check_zip_members(members, name)
+            rels = [m.filename for m in members if not _is_hidden(m.filename)]
+            prefix = _common_top_folder(rels)
+            for rel in rels:
+                if rel[len(prefix):] in LABEL_FILES and archive.getinfo(rel).file_size <= MAX_TABLE_BYTES:
+                    return f"{name}: {rel}", archive.read(rel)
+    except (zipfile.BadZipFile, AudioDiagError, OSError, RuntimeError, NotImplementedError, zlib.error):
+        return None
+    return None
 
 
 def folder_label_table(path: str | Path) -> tuple[str, bytes] | None:

@@ -52,8 +52,8 @@ def load_sample_set(name: str) -> list[Clip | LoadFailure]:
 
 
 @st.cache_data(show_spinner="Decoding uploaded files ...", max_entries=64)
-def load_upload(name: str, data: bytes) -> list[Clip | LoadFailure]:
-    return io.load_batch([(name, data)])
+def load_upload(name: str, data: bytes, group_by: str | None = None) -> list[Clip | LoadFailure]:
+    return io.load_batch([(name, data)], group_by=group_by)
 
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=4096)
@@ -170,10 +170,19 @@ def dataset_picker() -> Dataset:
             stored = st.session_state.get(UPLOAD_KEY, [])
             if stored and not st.session_state.get("uploader"):
                 st.caption(f"Using {len(stored)} file(s) uploaded earlier in this session.")
-            results = io.unique_names([r for n, d in stored for r in load_upload(n, d)
-                                       if not n.lower().endswith(".csv")])
             tables = [(n, d) for n, d in stored if n.lower().endswith(".csv")]
-            group_by = group_column_picker(tables)
+            inside = {n: t for n, d in stored if n.lower().endswith(".zip")
+                      for t in [io.zip_label_table(d, name=n)] if t}
+            group_by = group_column_picker(tables + list(inside.values()))  # a CSV upload, else a zip's own table
+
+            def zip_group_by(name: str) -> str | None:  # the choice, where this zip's table has that column
+                table = inside.get(name)
+                fits = group_by in (None, io.NO_GROUPS) or (
+                    table is not None and io.table_group_column(table[1], group_by=group_by)[1] is not None)
+                return group_by if fits else None
+
+            results = io.unique_names([r for n, d in stored if not n.lower().endswith(".csv")
+                                       for r in load_upload(n, d, zip_group_by(n))])
             for table_name, table in tables:
                 results = io.apply_label_table(results, table, name=table_name, group_by=group_by)
             name = "uploaded files"
@@ -195,7 +204,8 @@ AUTO_GROUPS = "auto"
 
 
 def group_column_picker(tables: Sequence[tuple[str, bytes]]) -> str | None:
-    """Sidebar: which column of the uploaded labels CSV holds the groups (speaker, session, source ...).
+    """Sidebar: which column of the uploaded labels table (a CSV, or the groups.csv / labels.csv / metadata.csv
+    inside an uploaded zip) holds the groups (speaker, session, source ...).
     Returns None (recognise by name), io.NO_GROUPS, or a column name; says which column is used."""
     if not tables:
         return None

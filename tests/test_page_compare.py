@@ -154,3 +154,20 @@ def test_hub_only_encoders_are_marked_when_not_cached_and_the_hub_is_unreachable
     assert any(o.startswith("wav2vec2-base (needs the model hub") for o in options), options
     assert encoders.WHISPER_UNPADDED in options  # bundled: no mark
     encoders.hub_reachable.cache_clear()
+
+
+def test_the_group_column_of_a_table_inside_an_uploaded_zip_can_be_picked():
+    from conftest import noise, zip_bytes
+    members = {f"set/{label}/{i}.wav": wav_bytes(sine(300 + 40 * i) if label == "tone" else noise(seed=i))
+               for label in ("tone", "hiss") for i in range(6)}
+    members["set/groups.csv"] = ("path,label,speaker,session\n" + "".join(
+        f"{label}/{i}.wav,{label},spk{i % 3},day{i % 2}\n" for label in ("tone", "hiss") for i in range(6))).encode()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    at.sidebar.radio(key="source").set_value("My files").run()
+    at.sidebar.get("file_uploader")[0].set_value([("data.zip", zip_bytes(members), "application/zip")]).run()
+    picker = at.sidebar.selectbox(key="group_column")
+    assert picker.options == ["auto: speaker", "speaker", "session", "no groups"]
+    picker.set_value("session").run()
+    assert any("Groups: column 'session'" in c.value for c in at.sidebar.caption)
+    assert not at.exception
