@@ -20,6 +20,8 @@ from selenium.webdriver.common.by import By
 
 from audiodiag import spaces
 
+pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
+
 NO_CLIPS_YET = "No clips to inspect yet"
 # A file name that is an HTML injection if rendered as HTML (no "/": it must be a real file name on disk), and
 # labels that are a script tag and markdown; all must show up as typed.

@@ -22,6 +22,8 @@ from browser_support import (LOG_TAIL_CHARS, Server, alert_texts, cache_counts, 
                              screenshot, streamlit_server, upload_files, wait_for_plotly, wait_for_text)
 from conftest import sine, wav_bytes
 
+pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
+
 SESSIONS = 5
 SAMPLE_RATES_HZ = (8000, 11025, 22050, 32000, 44100)  # none is the target's rate, so each gets a rate warning
 CLIP_DURATION_S = 2.0

@@ -9,6 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from audiodiag import encoders, samples
 
+pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT_S = 240
 

@@ -18,6 +18,8 @@ from conftest import noise, sine, wav_bytes, zip_bytes
 from pages._common import md_escape
 from test_bad_input import GOOD, REFUSED
 
+pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT_S = 240
 ZIP_CAP_BYTES = 200_000  # patched MAX_ZIP_UNCOMPRESSED_BYTES: the labelled zip below fits, OVER_CAP does not

@@ -22,6 +22,8 @@ from audiodiag import spaces
 from conftest import noise, sine, wav_bytes
 from pages._common import md_escape
 
+pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT_S = 240
 RATE_HZ = 8_000  # not the default target's 16 kHz: the rate warning lists every file by name

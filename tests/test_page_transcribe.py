@@ -17,6 +17,8 @@ from audiodiag.types import Clip
 from conftest import wav_bytes
 from test_asr import build_tiny_ctc
 
+pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT_S = 300
 UTTERANCE = samples.SAMPLE_ROOT / "utterances" / "utt07_ava.wav"

@@ -139,6 +139,7 @@ def test_reading_states_the_numbers_and_whether_the_intervals_overlap():
 
 # ---------------------------------------------------------------- UMAP (the one test that runs umap-learn)
 
+@pytest.mark.slow  # numba compiles UMAP on first use (~20 s on 2 cores): full suite only
 def test_umap_map_separates_two_clusters_and_is_reproducible():
     x, _, _ = two_clusters(n_per=15)
     first = projection.umap_2d(x, n_neighbors=50, min_dist=0.1, n_epochs=30)
