@@ -175,17 +175,11 @@ def _local_folder(name_or_path: str) -> Path:
                              f"like 'owner/model'; the bundled offline model is '{BUNDLED_ASR}'")
     from huggingface_hub import snapshot_download
 
-    try:
-        return Path(snapshot_download(name_or_path, local_files_only=True))
-    except Exception as cached_error:  # noqa: BLE001 - not in the local cache (any form of it)
-        error: Exception = cached_error
-    from audiodiag.encoders import hub_reachable
+    from audiodiag.encoders import cache_then_hub
 
-    if hub_reachable():
-        try:
-            return Path(snapshot_download(name_or_path))
-        except Exception as e:  # noqa: BLE001 - any hub/network failure becomes the one helpful message
-            error = e
+    folder, error = cache_then_hub(lambda local: Path(snapshot_download(name_or_path, local_files_only=local)))
+    if folder is not None:
+        return folder
     raise AudioDiagError(
         f"{name_or_path}: not in the local Hugging Face cache and the hub is unreachable from here (or the id is "
         f"wrong: {type(error).__name__}). Use the bundled offline model '{BUNDLED_ASR}', or on a machine with "

@@ -24,16 +24,22 @@ from audiodiag.types import Clip, LoadFailure
 EXIT_USER_ERROR = 2
 
 
+def data_folder(source: str) -> Path | None:
+    """The folder behind DATA: the folder itself, a bundled or downloaded sample set's, or None (a zip, nothing)."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        return path
+    return samples.sample_set_dir(source) if source in samples.list_sample_sets() else None
+
+
 def load_data(source: str, *, group_by: str | None = None) -> tuple[str, list[Clip], list[LoadFailure]]:
     """Clips from a folder, a zip or a bundled sample set name; failures are returned, not raised. `group_by`
     names the labels table's group column (None: recognised by name; io.NO_GROUPS: none)."""
-    path = Path(source).expanduser()
-    if path.is_dir():
-        results = io.load_folder(path, group_by=group_by)
+    path, folder = Path(source).expanduser(), data_folder(source)
+    if folder is not None:
+        results = io.load_folder(folder, group_by=group_by)
     elif path.is_file() and path.suffix.lower() == ".zip":
         results = io.load_zip(path.read_bytes(), name=path.name, group_by=group_by)
-    elif source in samples.list_sample_sets():
-        results = io.load_folder(samples.sample_set_dir(source), group_by=group_by)
     else:
         raise AudioDiagError(f"{source}: not a folder, a .zip or a bundled sample set; bundled sets: "
                              f"{', '.join(samples.list_sample_sets())}")
@@ -74,11 +80,9 @@ def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace)
     """Transcribe with the bundled (or --model) ASR model and score against the folder's references."""
     from audiodiag import asr, dataset, references, transcription
 
-    folder = Path(args.data).expanduser()
-    if not folder.is_dir() and args.data in samples.list_sample_sets():
-        folder = samples.sample_set_dir(args.data)
-    refs = references.folder_references(folder, clips) if folder.is_dir() else [None] * len(clips)
-    problems = references.folder_reference_problems(folder, clips) if folder.is_dir() else []
+    folder = data_folder(args.data)
+    refs = references.folder_references(folder, clips) if folder is not None else [None] * len(clips)
+    problems = references.folder_reference_problems(folder, clips) if folder is not None else []
     scored = [i for i, r in enumerate(refs) if r is not None]
     if not scored:
         raise AudioDiagError(f"{args.data}: no reference transcripts (a transcripts.csv with path,reference or "
@@ -98,8 +102,7 @@ def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace)
 
 def say_groups(source: str, group_by: str | None, clips: list[Clip], *, no_groups: bool) -> None:
     """Which column the groups came from, or why there are none (stderr, before the long steps)."""
-    path = Path(source).expanduser()
-    folder = path if path.is_dir() else samples.sample_set_dir(source) if source in samples.list_sample_sets() else None
+    folder = data_folder(source)
     table = io.folder_label_table(folder) if folder is not None else None
     n_groups = len({c.group for c in clips if c.group is not None})
     if table is not None:

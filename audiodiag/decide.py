@@ -195,16 +195,11 @@ def _vectors(clips: Sequence[Clip], encoder_names: Sequence[str], *, padding: sp
     """Vectors per space, the baseline first; an encoder that cannot run (not installed, hub unreachable, a
     broken folder) becomes (name, reason) instead of ending the run, so the other encoders are still compared."""
     names = [spaces.BASELINE, *[n for n in encoder_names if not spaces.is_baseline(n)]]
-    vectors, unavailable = [], []
-    for name in names:
+
+    def compute(name: str) -> spaces.SpaceVectors:
         say(f"Vectors: {name} ...")
-        try:
-            vectors.append(spaces.space_vectors(
-                clips, name, padding=padding, layer=None if spaces.is_baseline(name) else layer,
-                progress=lambda done, total, n=name: say(f"  {n}: {done}/{total} clips")))
-        except AudioDiagError as e:
-            if spaces.is_baseline(name):
-                raise
-            say(f"  {name}: could not run: {e}")
-            unavailable.append((name, str(e)))
-    return vectors, unavailable
+        return spaces.space_vectors(clips, name, padding=padding, layer=None if spaces.is_baseline(name) else layer,
+                                    progress=lambda done, total: say(f"  {name}: {done}/{total} clips"))
+
+    return spaces.vectors_per_space(names, compute,
+                                    on_unavailable=lambda name, why: say(f"  {name}: could not run: {why}"))

@@ -30,10 +30,10 @@ MAX_ZIP_UNCOMPRESSED_BYTES = 1_000_000_000
 MAX_ZIP_COMPRESSION_RATIO = 200  # audio compresses ~1-3x; hundreds-to-one is a zip bomb
 LABEL_FILES = ("groups.csv", "labels.csv", "transcripts.csv", "metadata.csv")  # optional path,label[,group] table
 PATH_COLUMNS = ("path", "file_name", "filename", "file")  # metadata.csv (Hugging Face audiofolder) says file_name
-# columns that name a clip's group (first match wins): clips of one group are kept in one fold
 MAX_NAMED = 10  # files named in one message; the rest are counted
 NO_GROUPS = "(none)"  # group_by value that reads no groups from a table
 MAX_TABLE_BYTES = 50_000_000  # a label table read on its own to list its columns
+# columns that name a clip's group (first match wins): clips of one group are kept in one fold
 GROUP_COLUMNS = ("group", "speaker", "speaker_id", "client_id", "session", "source", "recording", "device", "fold")
 HASH_CHARS = 16
 
@@ -299,11 +299,11 @@ def apply_label_table(results: list[Clip | LoadFailure], data: bytes, *, name: s
         table = parse_label_table(data, name=name, group_by=group_by)
     except InvalidAudioError as e:
         return [*results, LoadFailure(name, str(e))]
-    by_base = {PurePosixPath(path).name: path for path in table}
+    row_for = _row_matcher(table)
     out: list[Clip | LoadFailure] = []
     used: set[str] = set()
     for r in results:
-        path = (r.name if r.name in table else by_base.get(PurePosixPath(r.name).name)) if isinstance(r, Clip) else None
+        path = row_for(r.name) if isinstance(r, Clip) else None
         if path is not None:
             used.add(path)
             label, group = table[path]
@@ -311,6 +311,13 @@ def apply_label_table(results: list[Clip | LoadFailure], data: bytes, *, name: s
         out.append(r)
     problem = unmatched_rows_failure(name, table, used, [r.name for r in results])
     return out + ([problem] if problem else [])
+
+
+def _row_matcher(table: dict) -> Callable[[str], str | None]:
+    """name -> the table path that describes it: the same path, else the same file name (rows may give file names
+    alone); None when the table has no row for it."""
+    by_base = {PurePosixPath(path).name: path for path in table}
+    return lambda name: name if name in table else by_base.get(PurePosixPath(name).name)
 
 
 def unmatched_rows_failure(table_name: str, table: dict, used: set[str],
@@ -412,13 +419,13 @@ def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str, st
     table_name, table = _read_label_table(rels, read, prefix, source=source, group_by=group_by)
     results: list[Clip | LoadFailure] = []
     used: set[str] = set()
-    by_base = {PurePosixPath(path).name: path for path in table}  # rows may give file names alone
+    row_for = _row_matcher(table)
     for rel in rels:
         short = rel[len(prefix):]
         if not short.lower().endswith(AUDIO_EXTENSIONS):
             continue
         parts = short.split("/")
-        row = short if short in table else by_base.get(PurePosixPath(short).name)
+        row = row_for(short)
         if row is not None:
             used.add(row)
         table_label, group = table.get(row, (None, None)) if row is not None else (None, None)
@@ -445,13 +452,19 @@ def _common_top_folder(rels: list[str]) -> str:
     return ""
 
 
+def _label_table_member(rels: Sequence[str], prefix: str) -> str | None:
+    """The label table of a dataset tree (the first LABEL_FILES name at its top, in sorted order), or None: the one
+    rule that loading (`_load_tree`) and describing (`folder_label_table`, `zip_label_table`) share."""
+    return next((rel for rel in sorted(rels) if rel[len(prefix):] in LABEL_FILES), None)
+
+
 def _read_label_table(rels: list[str], read: Callable[[str], bytes], prefix: str, *, source: str,
                       group_by: str | None = None) -> tuple[str, dict[str, tuple[str | None, str | None]]]:
-    for rel in rels:
-        if rel[len(prefix):] in LABEL_FILES:
-            name = f"{source}: {rel}"
-            return name, parse_label_table(read(rel), name=name, group_by=group_by)
-    return "", {}
+    rel = _label_table_member(rels, prefix)
+    if rel is None:
+        return "", {}
+    name = f"{source}: {rel}"
+    return name, parse_label_table(read(rel), name=name, group_by=group_by)
 
 
 def zip_label_table(data: bytes, *, name: str = "archive.zip") -> tuple[str, bytes] | None:
@@ -462,21 +475,18 @@ def zip_label_table(data: bytes, *, name: str = "archive.zip") -> tuple[str, byt
             members = [m for m in archive.infolist() if not m.is_dir()]
             _check_zip_members(members, name)
             rels = [m.filename for m in members if not _is_hidden(m.filename)]
-            prefix = _common_top_folder(rels)
-            for rel in rels:
-                if rel[len(prefix):] in LABEL_FILES and archive.getinfo(rel).file_size <= MAX_TABLE_BYTES:
-                    return f"{name}: {rel}", archive.read(rel)
+            rel = _label_table_member(rels, _common_top_folder(rels))
+            if rel is not None and archive.getinfo(rel).file_size <= MAX_TABLE_BYTES:
+                return f"{name}: {rel}", archive.read(rel)
     except (zipfile.BadZipFile, AudioDiagError, OSError, RuntimeError, NotImplementedError, zlib.error):
         return None
     return None
 
 
 def folder_label_table(path: str | Path) -> tuple[str, bytes] | None:
-    """(file name, bytes) of a dataset folder's label table (groups.csv / labels.csv / transcripts.csv), if any."""
-    for name in LABEL_FILES:
-        if (Path(path) / name).is_file():
-            return name, (Path(path) / name).read_bytes()
-    return None
+    """(file name, bytes) of a dataset folder's label table (the one `load_folder` applies), if any."""
+    rel = _label_table_member([p.name for p in Path(path).iterdir() if p.is_file()], "")
+    return None if rel is None else (rel, (Path(path) / rel).read_bytes())
 
 
 def unique_names(results: list[Clip | LoadFailure]) -> list[Clip | LoadFailure]:

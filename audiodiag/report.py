@@ -74,8 +74,19 @@ def with_input_problems(note: DecisionNote, problems: Sequence[str]) -> Decision
         return note
     lines = tuple(problems[:MAX_LISTED]) + ((f"... and {len(problems) - MAX_LISTED} more",)
                                             if len(problems) > MAX_LISTED else ())
-    section = Section(f"Inputs not used ({len(problems)})", lines)
-    return replace(note, sections=(*note.sections, section), data={**note.data, "inputs_not_used": list(problems)})
+    return _with_section(note, Section(f"Inputs not used ({len(problems)})", lines), "inputs_not_used",
+                         list(problems))
+
+
+def _with_section(note: DecisionNote, section: Section, key: str, value: object) -> DecisionNote:
+    """The note with one more section at the end, and what it says under `key` in its data."""
+    return replace(note, sections=(*note.sections, section), data={**note.data, key: value})
+
+
+def _split_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """(warnings that could invalidate the comparison, warnings that are advice); info notes are in neither."""
+    shown = [f for f in findings if f.severity in ("error", "warning")]
+    return [f for f in shown if f.code in INVALIDATING], [f for f in shown if f.code not in INVALIDATING]
 
 
 # findings that can make the comparison itself wrong (leakage, shortcuts, label noise); the rest is advice
@@ -132,9 +143,8 @@ def with_unavailable(note: DecisionNote, unavailable: Sequence[tuple[str, str]])
     """The note with one line per encoder that could not run (name: reason and fix); the others stand."""
     if not unavailable:
         return note
-    section = Section("Encoders that could not run", tuple(f"{name}: {why}" for name, why in unavailable))
-    return replace(note, sections=(*note.sections, section),
-                   data={**note.data, "unavailable": [{"space": n, "reason": w} for n, w in unavailable]})
+    return _with_section(note, Section("Encoders that could not run", tuple(f"{n}: {w}" for n, w in unavailable)),
+                         "unavailable", [{"space": n, "reason": w} for n, w in unavailable])
 
 
 def _jsonable(value):
@@ -175,9 +185,9 @@ def classification_note(
                   f"({_counts(comparison.class_counts)}).", f"Folds: {comparison.folds.note}",
                   *leakage_lines(comparison.settings, interface=interface),
                   f"Padding policy: {comparison.padding.label}."]
-    warnings = [f.message for f in findings if f.severity in ("error", "warning") and f.code in INVALIDATING]
-    advice = [_measured(f, comparison) for f in findings
-              if f.severity in ("error", "warning") and f.code not in INVALIDATING] + _leakage_measured(comparison)
+    invalidating, advisory = _split_findings(findings)
+    warnings = [f.message for f in invalidating]
+    advice = [_measured(f, comparison) for f in advisory] + _leakage_measured(comparison)
 
     baseline_lines = [f"{base.space}: accuracy {base.metrics.accuracy}, macro-F1 {base.metrics.macro_f1} "
                       f"(95 % bootstrap CIs), {base.embedding_size} features, "
@@ -355,8 +365,8 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
             "includes 0 on these clips; keep the cheaper baseline or label more clips to tell them apart.")
     else:
         rung, verdict = "spectral baseline", "Only the spectral baseline was measured: the baseline was not challenged."
-    warnings = [f.message for f in findings if f.severity in ("error", "warning") and f.code in INVALIDATING]
-    advice = [f.message for f in findings if f.severity in ("error", "warning") and f.code not in INVALIDATING]
+    invalidating, advisory = _split_findings(findings)
+    warnings, advice = [f.message for f in invalidating], [f.message for f in advisory]
     if warnings:
         verdict += " Caution: a data problem may invalidate this comparison (see below)."
     rows = [f"{r.space}: precision@1 {r.precision_at_1}, precision@5 {r.precision_at_5}, mAP "

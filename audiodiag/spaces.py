@@ -134,6 +134,28 @@ def space_vectors(
                         BYTES_PER_MB, record.clips_computed == 0, settings)
 
 
+def vectors_per_space(
+    names: Sequence[str],
+    compute: Callable[[str], SpaceVectors],
+    *,
+    on_unavailable: Callable[[str, str], None] | None = None,
+) -> tuple[list[SpaceVectors], list[tuple[str, str]]]:
+    """`compute(name)` for every space, in order. An encoder that cannot run (not installed, hub unreachable, a
+    broken folder: AudioDiagError) becomes (name, reason) instead of ending the run, so the others are still
+    compared; the baseline's error propagates (nothing can be compared without it)."""
+    vectors, unavailable = [], []
+    for name in names:
+        try:
+            vectors.append(compute(name))
+        except AudioDiagError as e:
+            if is_baseline(name):
+                raise
+            unavailable.append((name, str(e)))
+            if on_unavailable:
+                on_unavailable(name, str(e))
+    return vectors, unavailable
+
+
 def encoder_key(encoder: Encoder, layer: int | None) -> dict:
     return {k: v for k, v in embedding_cache.encoder_key(encoder, layer=layer).items() if k != "class"}
 

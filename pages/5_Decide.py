@@ -62,18 +62,11 @@ st.page_link("pages/2_Compare.py", label="Change the encoders and folds on the C
 if task == "retrieve":
     exclude = st.checkbox("A query's own group (speaker/source) does not count as a match", key="decide_exclude",
                           disabled=not all(c.group is not None for c in data.clips))
-    unavailable, vectors = [], []
     with common.long_step("Vectors and retrieval metrics ...", done="Measured",
                           failed="The retrieval note could not be made"):
-        for s in settings["spaces"]:  # an encoder that cannot run is named; the others are still measured
-            try:
-                vectors.append(common.space_vectors(data, s, padding_s=settings["padding_s"],
-                                                    layer=None if spaces.is_baseline(s) else settings["layer"],
-                                                    feature_settings=tuple(settings["features"])))
-            except AudioDiagError as e:
-                if spaces.is_baseline(s):
-                    raise
-                unavailable.append((s, str(e)))
+        vectors, unavailable = spaces.vectors_per_space(settings["spaces"], lambda s: common.space_vectors(
+            data, s, padding_s=settings["padding_s"], layer=None if spaces.is_baseline(s) else settings["layer"],
+            feature_settings=tuple(settings["features"])))
         results = [common.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
         measured = common.analyse(data)
         exact = common.exact_duplicates(data.clips)

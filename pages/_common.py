@@ -337,18 +337,11 @@ def run_comparison(data: Dataset, space_names: list[str], *, n_splits: int = 5, 
     installed or needs the hub offline never discards the others. Raises AudioDiagError when the baseline or the
     comparison itself fails (bad labels), for the page to show.
     """
-    vectors, ran, unavailable = [], [], []
-    for s in space_names:
-        try:
-            vectors.append(space_vectors(data, s, padding_s=padding_s, layer=None if spaces.is_baseline(s) else layer,
-                                         feature_settings=feature_settings))
-            ran.append(s)
-        except AudioDiagError as e:
-            if spaces.is_baseline(s):
-                raise
-            unavailable.append((s, str(e)))
-    result = _compare(data.clips, tuple(ran), n_splits, group_aware, padding_s, layer, tuple(feature_settings),
-                      tuple(vectors))
+    vectors, unavailable = spaces.vectors_per_space(space_names, lambda s: space_vectors(
+        data, s, padding_s=padding_s, layer=None if spaces.is_baseline(s) else layer,
+        feature_settings=feature_settings))
+    result = _compare(data.clips, tuple(v.space for v in vectors), n_splits, group_aware, padding_s, layer,
+                      tuple(feature_settings), tuple(vectors))
     return result, tuple(unavailable)
 
 

@@ -17,7 +17,7 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -184,6 +184,7 @@ def load_encoder(name_or_path: str | Path) -> Encoder:
 
 
 HUB_PROBE_TIMEOUT_S = 3.0
+T = TypeVar("T")
 
 
 @functools.lru_cache(maxsize=1)
@@ -204,17 +205,28 @@ def hub_reachable() -> bool:
         return False
 
 
-def _load_from_hub(model_id: str, *, name: str | None) -> HFEncoder:
-    """Hub id: the local Hugging Face cache first, the network only when the hub answers."""
+def cache_then_hub(load: Callable[[bool], T], *,
+                   cached_errors: tuple[type[Exception], ...] = (Exception,)) -> tuple[T | None, Exception | None]:
+    """`load(local_files_only=True)`, else `load(False)` when the hub answers: (result, None), or (None, the last
+    error) for the caller to explain. Errors of the cached attempt outside `cached_errors` propagate."""
     try:
-        return HFEncoder(model_id, name=name, local_files_only=True)
-    except (OSError, ValueError) as cached_error:
+        return load(True), None
+    except cached_errors as cached_error:
         error: Exception = cached_error
     if hub_reachable():
         try:
-            return HFEncoder(model_id, name=name)
-        except Exception as e:  # noqa: BLE001 - any hub/network failure becomes the one helpful message
+            return load(False), None
+        except Exception as e:  # noqa: BLE001 - any hub/network failure becomes the caller's one helpful message
             error = e
+    return None, error
+
+
+def _load_from_hub(model_id: str, *, name: str | None) -> HFEncoder:
+    """Hub id: the local Hugging Face cache first, the network only when the hub answers."""
+    encoder, error = cache_then_hub(lambda local: HFEncoder(model_id, name=name, local_files_only=local),
+                                    cached_errors=(OSError, ValueError))
+    if encoder is not None:
+        return encoder
     raise AudioDiagError(
         f"{model_id}: could not be loaded from the Hugging Face hub; the hub is unreachable from here, or "
         f"the id is wrong ({type(error).__name__}: {error}). Encoders that work offline: {', '.join(BUNDLED)}. "
