@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 from audiodiag.types import Clip, Finding, SpeechRegion
 
@@ -182,15 +181,29 @@ def power_spectrum(samples: np.ndarray, *, sample_rate_hz: int) -> tuple[np.ndar
 
 
 def segment_spectra(samples: np.ndarray, *, sample_rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
-    """Power spectrum of each (non-overlapping, Hann-windowed) segment: (freqs, power of shape (bins, segments))."""
+    """Power spectrum of each (non-overlapping, Hann-windowed) segment: (freqs, power of shape (bins, segments)).
+
+    The numbers of scipy.signal.spectrogram(window="hann", noverlap=0, detrend="constant", scaling="density")
+    (tests/test_checks.py compares them), in numpy: importing scipy.signal takes seconds, and this runs before
+    the first waveform is drawn.
+    """
     nperseg = max(1, min(WELCH_SEGMENT, len(samples)))
     n_segments = len(samples) // nperseg
     if n_segments > MAX_SPECTRUM_SEGMENTS:
         starts = np.linspace(0, len(samples) - nperseg, MAX_SPECTRUM_SEGMENTS).astype(int)
         samples = np.concatenate([samples[s:s + nperseg] for s in starts])
-    freqs, _, power = signal.spectrogram(samples, fs=sample_rate_hz, window="hann", nperseg=nperseg, noverlap=0,
-                                         detrend="constant", scaling="density", mode="psd")
-    return freqs, power
+    n_segments = max(1, len(samples) // nperseg)
+    segments = samples[:n_segments * nperseg].reshape(n_segments, nperseg).astype(np.float64)
+    segments -= segments.mean(axis=1, keepdims=True)
+    window = _hann(nperseg)
+    power = np.abs(np.fft.rfft(segments * window, axis=1)) ** 2 / (sample_rate_hz * np.sum(window ** 2))
+    power[:, 1:(-1 if nperseg % 2 == 0 else None)] *= 2  # one-sided: fold the negative frequencies in
+    return np.fft.rfftfreq(nperseg, 1 / sample_rate_hz), power.T.astype(samples.dtype, copy=False)
+
+
+def _hann(n: int) -> np.ndarray:
+    """Periodic Hann window, as scipy.signal.get_window("hann", n)."""
+    return np.ones(1) if n == 1 else 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)
 
 
 def bandwidth_hz(samples: np.ndarray, *, sample_rate_hz: int, energy: float = BANDWIDTH_ENERGY) -> float:

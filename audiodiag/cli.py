@@ -93,7 +93,7 @@ def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace)
     hyps = asr.transcribe_cached(model, clips, settings,
                                  progress=lambda done, total: say(f"  transcribed {done}/{total}"))
     say(f"Measuring {len(clips)} clips (VAD) ...")
-    stats, _ = dataset.measure(clips)
+    stats, _ = dataset.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
     note = transcription.transcription_decision(
         name, model.name, clips, refs, hyps, [s.speech_fraction for s in stats], normalisation=args.normalisation,
         settings={"model": model.name, "beam_size": args.beam, "normalisation": args.normalisation})

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,12 +94,15 @@ def check_labels(clips: Sequence[Clip]) -> None:
 
 
 def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: int = 5, group_aware: bool = True,
-            padding: PaddingPolicy = PaddingPolicy(), seed: int = 0, n_boot: int = 1000) -> Comparison:
+            padding: PaddingPolicy = PaddingPolicy(), seed: int = 0, n_boot: int = 1000,
+            progress: Callable[[float, str], None] | None = None) -> Comparison:
     """Score every space with the same classifier on the same folds and compare each with the first.
 
     Folds are group-aware (StratifiedGroupKFold) when `group_aware` and every clip has a group; then each
     rung also gets the random-split score, so the user sees how much leakage would inflate it.
+    progress(fraction done, what is running) before each space's cross-validation and split check.
     """
+    say = progress or (lambda fraction, message: None)
     check_labels(clips)
     if not spaces:
         raise AudioDiagError("no spaces to compare; include the spectral baseline and at least one encoder")
@@ -118,10 +121,14 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
         return baseline_pipeline(seed)
 
     rungs = []
-    for s in spaces:
+    for i, s in enumerate(spaces):
+        say(i / len(spaces), f"Cross-validating {s.space} ({i + 1}/{len(spaces)}): {folds.n_splits} folds")
         out = evaluate.cross_val_predict_folds(s.vectors, y, folds, model)
         fractions = padded_fractions(clips, s.space, padding)
-        split = (evaluate.random_vs_group_split(s.vectors, y, groups, model, n_splits=folds.n_splits, seed=seed)
+        if use_groups:
+            say((i + 0.5) / len(spaces), f"Random folds for {s.space} ({i + 1}/{len(spaces)}): the leakage check")
+        split = (evaluate.random_vs_group_split(s.vectors, y, groups, model, n_splits=folds.n_splits, seed=seed,
+                                                group_folds=folds, group_predictions=out.predictions)
                  if use_groups else None)
         rungs.append(Rung(
             space=s.space, predictions=out.predictions,
@@ -156,6 +163,20 @@ def accuracy_by_padding(correct: np.ndarray, fractions: np.ndarray,
                               float(members.mean()) if len(members) else float("nan"),
                               float(fractions[which == b].mean()) if len(members) else float("nan")))
     return tuple(out)
+
+
+def verdict_headline(pair: evaluate.PairedComparison) -> str:
+    """The paired verdict in one line: who beats whom, the accuracy difference with its 95 % CI, McNemar's p.
+
+    >>> verdict_headline(result.paired[0])
+    'whisper-tiny.en encoder (unpadded) beats the baseline: accuracy +0.133 [+0.050, +0.233], McNemar p = 0.00781'
+    """
+    other = "the baseline" if is_baseline(pair.name_a) else pair.name_a
+    d = pair.difference
+    what = {"yes": f"{pair.name_b} beats {other}", "no": f"{pair.name_b} does not beat {other}"}.get(
+        pair.verdict, f"{pair.name_b} is not shown to beat {other} (inconclusive)")
+    return (f"{what}: accuracy {d.value:+.3f} [{d.ci_low:+.3f}, {d.ci_high:+.3f}], "
+            f"McNemar p = {evaluate.format_p(pair.p_value)}")
 
 
 def per_class_f1_differences(comparison: Comparison, space: str) -> dict:

@@ -19,6 +19,7 @@ import numpy as np
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluate import Folds
 from audiodiag.features import baseline_pipeline
+from audiodiag.fitting import fit_predict
 
 SIZES_PER_CLASS = (1, 2, 5, 10, 20, 50)  # then "all": every training clip
 REPEATS = 5  # random draws per size (the full size is drawn once: there is nothing to draw)
@@ -48,10 +49,13 @@ class LearningCurve:
 
 def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str = "",
                    sizes_per_class: Sequence[int] = SIZES_PER_CLASS, repeats: int = REPEATS, seed: int = 0,
-                   make_model: Callable[[], object] | None = None) -> LearningCurve:
+                   make_model: Callable[[], object] | None = None, full_predictions: np.ndarray | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> LearningCurve:
     """Accuracy vs labelled clips per class; each point pools the out-of-fold predictions of all folds.
 
     Sizes at or above the smallest class's training count collapse into the final "all" point.
+    full_predictions: the out-of-fold predictions of the same model on the same folds with every training clip
+    (the comparison's), reused as the final point instead of refitting. progress(fits done, fits in all).
     """
     X, y = np.asarray(X), np.asarray(labels).astype(str)
     if len(X) != len(y) or len(y) != folds.n_samples:
@@ -63,26 +67,36 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
     largest_train = max(int(np.sum(y[train] == c)) for train, _ in folds.splits() for c in classes)
     caps = sorted({int(k) for k in sizes_per_class if 0 < k < smallest_train}) + [largest_train]
     rng = np.random.default_rng(seed)
+    reuse = full_predictions is not None  # the comparison's fits: the same model, folds and clips
+    # every (point, draw, fold) fit, drawn in a fixed order so the subsets do not depend on the thread count
+    jobs, owners = [], []
+    for i, cap in enumerate(caps):
+        full = i == len(caps) - 1
+        for draw in range(0 if full and reuse else 1 if full else repeats):
+            for train, test in folds.splits():
+                subset = train if full else _per_class_sample(train, y, cap, rng)
+                if len(np.unique(y[subset])) >= 2:  # a classifier needs two classes; else these test clips count wrong
+                    jobs.append((subset, test))
+                    owners.append((i, draw))
+    fitted = fit_predict(X, y, jobs, make_model, progress=progress)
     points, right = [], []  # right: per point, the share of its draws in which each clip was predicted right
     for i, cap in enumerate(caps):
         full = i == len(caps) - 1
         draws = 1 if full else repeats
-        scores, used, hits = [], [], np.zeros(len(y))
-        for _ in range(draws):
-            correct = np.zeros(len(y), bool)
-            for train, test in folds.splits():
-                subset = train if full else _per_class_sample(train, y, cap, rng)
-                if len(np.unique(y[subset])) < 2:
-                    continue  # a classifier needs two classes; these test clips count as wrong
-                model = make_model()
-                model.fit(X[subset], y[subset])
-                correct[test] = model.predict(X[test]) == y[test]
-                used.append(len(subset))
-            scores.append(correct.mean())
-            hits += correct
+        if full and reuse:
+            correct_per_draw = [np.asarray(full_predictions).astype(str) == y]
+            used = [len(train) for train, _ in folds.splits() if len(np.unique(y[train])) >= 2]
+        else:
+            correct_per_draw = [np.zeros(len(y), bool) for _ in range(draws)]
+            used = []
+            for (subset, test), (owner, draw), result in zip(jobs, owners, fitted):
+                if owner == i:
+                    correct_per_draw[draw][test] = result.predictions == y[test]
+                    used.append(len(subset))
+        scores = [c.mean() for c in correct_per_draw]
         points.append(CurvePoint(cap, float(np.mean(used)) if used else 0.0, float(np.mean(scores)),
                                  float(np.std(scores)), draws))
-        right.append(hits / draws)
+        right.append(np.sum(correct_per_draw, axis=0) / draws)
     slope, trend, explanation, slope_ci = _read_out(name, points, right, seed)
     return LearningCurve(name, tuple(points), slope, trend, explanation, slope_ci)
 

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats as sstats
 
 from audiodiag import vad
 from audiodiag.checks import ClipStats, clip_findings, clip_stats
@@ -160,7 +159,9 @@ def duration_shortcut_findings(stats: Sequence[ClipStats]) -> list[Finding]:
     if medians[lo] <= 0 or medians[hi] / medians[lo] < DURATION_SHORTCUT_RATIO:
         return []
     try:
-        p = float(sstats.kruskal(*groups.values()).pvalue)
+        from scipy import stats  # ~1 s to import: only when there are labels to test
+
+        p = float(stats.kruskal(*groups.values()).pvalue)
     except ValueError:  # all durations identical
         return []
     if p >= DURATION_SHORTCUT_P:
@@ -211,10 +212,23 @@ def aggregate(per_clip: dict[str, tuple[Finding, ...]]) -> list[Finding]:
     return out
 
 
-def measure(clips: Sequence[Clip]) -> tuple[list[ClipStats], list[list[SpeechRegion]]]:
-    """Per-clip measurements and VAD speech regions (the expensive part; independent of the target model)."""
-    speech = vad.speech_regions(clips)
-    return [clip_stats(c, speech=r) for c, r in zip(clips, speech)], speech
+def measure(clips: Sequence[Clip], *, progress: Callable[[int, int], None] | None = None,
+            ) -> tuple[list[ClipStats], list[list[SpeechRegion]]]:
+    """Per-clip measurements and VAD speech regions (the expensive part; independent of the target model).
+
+    progress(clips done, clips in all) after each MEASURE_BATCH_CLIPS batch (the numbers do not depend on it).
+    """
+    stats: list[ClipStats] = []
+    speech: list[list[SpeechRegion]] = []
+    step = MEASURE_BATCH_CLIPS if progress else max(1, len(clips))
+    for start in range(0, len(clips), step):
+        batch = clips[start:start + step]
+        regions = vad.speech_regions(batch)
+        stats += [clip_stats(c, speech=r) for c, r in zip(batch, regions)]
+        speech += regions
+        if progress:
+            progress(len(stats), len(clips))
+    return stats, speech
 
 
 def check(

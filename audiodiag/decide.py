@@ -20,6 +20,7 @@ from audiodiag.report import DecisionNote, Readiness, classification_note, with_
 from audiodiag.types import Clip, Finding, SpeechRegion
 
 DEFAULT_ENCODERS = (encoders.WHISPER_UNPADDED,)
+CURVES_SHARE, AUDIT_DONE = 0.75, 0.95  # progress: curves take about three quarters of the decision's time
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,12 +65,28 @@ def classification_decision(
     *,
     seed: int = 0,
     interface: str = "app",
+    progress: Callable[[float, str], None] | None = None,
 ) -> Decision:
     """Learning curves, metadata audit, data warnings and readiness around an existing comparison → the note
-    (interface "cli" or "app": where the note's how-to-fix texts point)."""
-    learning = tuple(curves.learning_curve(v.vectors, comparison.labels, comparison.folds, name=v.space, seed=seed)
-                     for v in vectors)
+    (interface "cli" or "app": where the note's how-to-fix texts point).
+
+    The curves' last points are the comparison's own out-of-fold predictions (same model, folds and clips), not
+    refitted. progress(fraction done, what is running) is called as curve fits finish and between stages.
+    """
+    say = progress or (lambda fraction, message: None)
+    share = CURVES_SHARE / max(1, len(vectors))
+
+    def curve(i: int, v: spaces.SpaceVectors) -> curves.LearningCurve:
+        def fitted(done: int, total: int) -> None:
+            say((i + done / total) * share, f"Learning curve {i + 1}/{len(vectors)} ({v.space}): {done}/{total} fits")
+
+        return curves.learning_curve(v.vectors, comparison.labels, comparison.folds, name=v.space, seed=seed,
+                                     full_predictions=comparison.rung(v.space).predictions, progress=fitted)
+
+    learning = tuple(curve(i, v) for i, v in enumerate(vectors))
+    say(CURVES_SHARE, "Metadata audit: can recording conditions alone predict the labels? ...")
     audit = metadata_audit(clips, stats, comparison.folds, padding_length_s=comparison.padding.length_s, seed=seed)
+    say(AUDIT_DONE, "Duplicates, data warnings and the note ...")
     specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
     exact = duplicates.exact_duplicates(clips)
     near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
@@ -111,14 +128,14 @@ def run_classification(
     say = progress or (lambda message: None)
     compare.check_labels(clips)
     say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
-    stats, speech = dataset.measure(clips)
+    stats, speech = dataset.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
     vectors, unavailable = _vectors(clips, encoder_names, padding=padding, layer=layer, say=say)
     say("Cross-validating every space on the same folds ...")
     comparison = compare.compare(clips, vectors, n_splits=n_splits, group_aware=group_aware, padding=padding,
-                                 seed=seed)
+                                 seed=seed, progress=lambda fraction, message: say(f"  {message}"))
     say("Learning curves, metadata audit, decision ...")
     decision = classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=seed,
-                                       interface=interface)
+                                       interface=interface, progress=lambda fraction, message: say(f"  {message}"))
     return replace(decision, note=with_unavailable(decision.note, unavailable))
 
 
@@ -149,7 +166,7 @@ def run_retrieval(
     settings = {"spaces": [v.space for v in vectors], "exclude_same_group": exclude_same_group,
                 "n_splits": n_splits, "padding": padding.label, "layer": layer, "seed": seed}
     say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
-    stats, speech = dataset.measure(clips)
+    stats, speech = dataset.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
     note = retrieval_decision(dataset_name, clips, vectors, results, stats, speech, settings=settings,
                               padding=padding, n_splits=n_splits, seed=seed, interface="cli")
     return with_unavailable(note, unavailable)

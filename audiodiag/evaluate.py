@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import binomtest
 
 from audiodiag.errors import AudioDiagError
 
@@ -132,7 +131,7 @@ def _labels_array(values: Sequence, *, what: str) -> np.ndarray:
     if array.dtype == object:
         missing = sum(v is None for v in array)
         if missing:
-            raise AudioDiagError(f"{missing} of {len(array)} clips have no {what[:-1]} (None); give every clip "
+            raise AudioDiagError(f"{missing} of {len(array)} clips have no {what[:-1]}; give every clip "
                                  f"one" + (" or pass groups=None" if what == "groups" else ""))
         array = array.astype(str)
     return array
@@ -160,16 +159,17 @@ def cross_val_predict_folds(X: np.ndarray, y: Sequence, folds: Folds, make_model
     if not (len(X) == len(y) == folds.n_samples):
         raise AudioDiagError(f"{len(X)} feature rows, {len(y)} labels and folds for {folds.n_samples} clips; "
                              "they must describe the same clips: rebuild the folds with make_folds on these labels")
+    from audiodiag.fitting import fit_predict
+
     classes = tuple(np.unique(y))
     predictions = np.empty(len(y), dtype=y.dtype)
     probabilities = np.full((len(y), len(classes)), np.nan)
-    for train, test in folds.splits():
-        model = make_model()
-        model.fit(X[train], y[train])
-        predictions[test] = model.predict(X[test])
-        if hasattr(model, "predict_proba"):
-            columns = [classes.index(c) for c in model.classes_]
-            probabilities[np.ix_(test, columns)] = model.predict_proba(X[test])
+    splits = list(folds.splits())
+    for (_, test), fitted in zip(splits, fit_predict(X, y, splits, make_model, probabilities=True)):
+        predictions[test] = fitted.predictions
+        if fitted.probabilities is not None:
+            columns = [classes.index(c) for c in fitted.classes]
+            probabilities[np.ix_(test, columns)] = fitted.probabilities
             probabilities[test] = np.nan_to_num(probabilities[test])  # classes absent from training: 0
     return OutOfFold(predictions=predictions, probabilities=probabilities, classes=classes)
 
@@ -274,6 +274,11 @@ class PairedComparison:
     explanation: str
 
 
+def format_p(p_value: float) -> str:
+    """Every p-value in one format: three significant digits (0.00781, 0.227, 1.2e-11, 1)."""
+    return f"{p_value:.3g}"
+
+
 def paired_comparison(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, name_a: str = "A",
                       name_b: str = "B", n_boot: int = 1000, seed: int = 0) -> PairedComparison:
     """Does rung B classify these clips better than rung A? Both were predicted on the same clips and folds.
@@ -292,6 +297,8 @@ def paired_comparison(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, n
     right_a, right_b = a == t, b == t
     only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(right_b & ~right_a))
     discordant = only_a + only_b
+    from scipy.stats import binomtest  # scipy.stats: ~1 s to import, not needed before the first verdict
+
     p_value = float(binomtest(only_b, discordant, 0.5).pvalue) if discordant else 1.0
     gain = right_b.astype(np.int8) - right_a.astype(np.int8)
     boot = np.concatenate([gain[idx].mean(axis=1) for idx in _boot_indices(len(t), n_boot, seed)])
@@ -301,7 +308,7 @@ def paired_comparison(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, n
     acc_a, acc_b = float(right_a.mean()), float(right_b.mean())
 
     numbers = (f"{name_b} is right on {only_b} clips where {name_a} is wrong, {name_a} on {only_a} where "
-               f"{name_b} is wrong (exact McNemar p = {p_value:.3g}); accuracy {acc_a:.3f} → {acc_b:.3f}, "
+               f"{name_b} is wrong (exact McNemar p = {format_p(p_value)}); accuracy {acc_a:.3f} → {acc_b:.3f}, "
                f"difference {difference.value:+.3f} (95 % CI {low:+.3f} to {high:+.3f})")
     if only_b > only_a and p_value < SIGNIFICANCE_LEVEL and low > 0:
         verdict, why = "yes", f"{name_b} is better"
@@ -407,19 +414,20 @@ class SplitComparison:
 
 
 def random_vs_group_split(X: np.ndarray, y: Sequence, groups: Sequence, make_model: Callable[[], object], *,
-                          n_splits: int = 5, seed: int = 0) -> SplitComparison:
+                          n_splits: int = 5, seed: int = 0, group_folds: Folds | None = None,
+                          group_predictions: np.ndarray | None = None) -> SplitComparison:
     """Accuracy with plain StratifiedKFold vs StratifiedGroupKFold on the same clips and model.
 
     When clips of one speaker/session/recording share cues, random folds put them on both sides and the
-    score is inflated; the group-aware score is the one to trust.
+    score is inflated; the group-aware score is the one to trust. group_folds and group_predictions: the
+    group-aware folds and their out-of-fold predictions when the caller has them already (not refitted).
     """
-    by_group = make_folds(y, groups, n_splits=n_splits, seed=seed)
+    by_group = group_folds or make_folds(y, groups, n_splits=n_splits, seed=seed)
     by_clip = make_folds(y, None, n_splits=by_group.n_splits, seed=seed)  # same fold count: only grouping differs
-    scores = []
-    for folds in (by_clip, by_group):
-        out = cross_val_predict_folds(X, y, folds, make_model)
-        scores.append(float(np.mean(out.predictions == np.asarray(y))))
-    random_acc, group_acc = scores
+    if group_predictions is None or group_folds is None:
+        group_predictions = cross_val_predict_folds(X, y, by_group, make_model).predictions
+    random_predictions = cross_val_predict_folds(X, y, by_clip, make_model).predictions
+    random_acc, group_acc = (float(np.mean(p == np.asarray(y))) for p in (random_predictions, group_predictions))
     gap = random_acc - group_acc
     suspected = gap > LEAKAGE_GAP
     if suspected:

@@ -14,9 +14,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
-import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import signal
 
 from audiodiag.errors import AudioDiagError
 from audiodiag.io import resample_clip
@@ -137,6 +135,8 @@ def _batch_features(batch: np.ndarray, settings: FeatureSettings) -> np.ndarray:
     """(n_clips, n_samples) equal-length signals -> (n_clips, n_columns) time statistics."""
     power = power_spectrogram(batch, settings=settings)  # (B, frames, bins)
     log_mel = log_mel_db(power, settings=settings)
+    import scipy.fft  # ~0.5 s to import: only once features are computed
+
     mfcc = scipy.fft.dct(log_mel, type=2, norm="ortho", axis=-1)[..., :settings.n_mfcc]
     per_frame = np.concatenate(
         [mfcc, _delta(mfcc), log_mel, _spectral_descriptors(power, settings),
@@ -155,6 +155,8 @@ def power_spectrogram(batch: np.ndarray, *, settings: FeatureSettings = FeatureS
     padded = np.zeros((n_clips, n_samples + 2 * half), dtype=np.float32)
     padded[:, half:half + n_samples] = batch
     frames = sliding_window_view(padded, settings.n_fft, axis=1)[:, ::settings.hop_length]
+    import scipy.fft
+
     spectrum = scipy.fft.rfft(frames * _window(settings.n_fft), axis=-1, overwrite_x=True, workers=FFT_WORKERS)
     parts = spectrum.view(np.float32)  # re, im interleaved: square in place, then add the pairs
     parts *= parts
@@ -163,7 +165,7 @@ def power_spectrogram(batch: np.ndarray, *, settings: FeatureSettings = FeatureS
 
 def log_mel_db(power: np.ndarray, *, settings: FeatureSettings = FeatureSettings()) -> np.ndarray:
     """Mel band power in dB (librosa.power_to_db(ref=1, amin=1e-10, top_db=80), top_db per clip)."""
-    mel = power @ _mel_filters(settings).T
+    mel = power @ mel_filters(settings).T
     db = 10.0 * np.log10(np.maximum(mel, POWER_FLOOR))
     loudest = db.max(axis=(1, 2), keepdims=True)
     return np.maximum(db, loudest - TOP_DB)
@@ -175,6 +177,8 @@ def _delta(values: np.ndarray) -> np.ndarray:
     width = min(DELTA_WIDTH_FRAMES, n_frames if n_frames % 2 else n_frames - 1)
     if width < 3:  # fewer than 3 frames (< 20 ms at 10 ms hops): no slope to measure
         return np.zeros_like(values)
+    from scipy import signal  # scipy.signal costs ~1.5 s to import; only the baseline needs it
+
     return signal.savgol_filter(values, width, deriv=1, polyorder=1, axis=1, mode="interp").astype(np.float32)
 
 
@@ -210,15 +214,49 @@ def _zero_crossing_rate(batch: np.ndarray, settings: FeatureSettings) -> np.ndar
 
 @lru_cache(maxsize=8)
 def _window(n_fft: int) -> np.ndarray:
-    return signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+    """Periodic Hann window, as scipy.signal.get_window("hann", n_fft) (without importing scipy.signal)."""
+    return (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
+
+
+# Slaney's mel scale (librosa's default, htk=False): linear up to 1 kHz, logarithmic above
+_MEL_LINEAR_HZ_PER_MEL = 200.0 / 3
+_MEL_BREAK_HZ = 1000.0
+_MEL_LOG_STEP = np.log(6.4) / 27.0
+
+
+def hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    hz = np.asarray(hz, dtype=np.float64)
+    break_mel = _MEL_BREAK_HZ / _MEL_LINEAR_HZ_PER_MEL
+    above = break_mel + np.log(np.maximum(hz, _MEL_BREAK_HZ) / _MEL_BREAK_HZ) / _MEL_LOG_STEP
+    return np.where(hz >= _MEL_BREAK_HZ, above, hz / _MEL_LINEAR_HZ_PER_MEL)
+
+
+def mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float64)
+    break_mel = _MEL_BREAK_HZ / _MEL_LINEAR_HZ_PER_MEL
+    above = _MEL_BREAK_HZ * np.exp(_MEL_LOG_STEP * (np.maximum(mel, break_mel) - break_mel))
+    return np.where(mel >= break_mel, above, mel * _MEL_LINEAR_HZ_PER_MEL)
+
+
+def mel_frequencies(*, n_mels: int, fmax: float, fmin: float = 0.0) -> np.ndarray:
+    """n_mels frequencies (Hz) evenly spaced on the mel scale from fmin to fmax, as librosa.mel_frequencies."""
+    return mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels))
 
 
 @lru_cache(maxsize=8)
-def _mel_filters(settings: FeatureSettings) -> np.ndarray:
-    import librosa  # imported on first use: ~1 s, and only the filter bank is needed
+def mel_filters(settings: FeatureSettings) -> np.ndarray:
+    """Triangular, area-normalised (Slaney) mel filter bank, shape (n_mels, n_fft/2 + 1), float32.
 
-    return librosa.filters.mel(sr=settings.sample_rate_hz, n_fft=settings.n_fft, n_mels=settings.n_mels,
-                               dtype=np.float32)
+    Equal to librosa.filters.mel(sr=, n_fft=, n_mels=) (tests/test_features.py checks it), built here because
+    importing librosa.filters pulls in scipy.signal and numba: seconds before the first spectrogram.
+    """
+    bins_hz = np.linspace(0.0, settings.sample_rate_hz / 2, settings.n_fft // 2 + 1)
+    edges_hz = mel_frequencies(n_mels=settings.n_mels + 2, fmax=settings.sample_rate_hz / 2)
+    lower, centre, upper = edges_hz[:-2, None], edges_hz[1:-1, None], edges_hz[2:, None]
+    rising = (bins_hz - lower) / (centre - lower)
+    falling = (upper - bins_hz) / (upper - centre)
+    triangles = np.maximum(0.0, np.minimum(rising, falling))
+    return (triangles * (2.0 / (upper - lower))).astype(np.float32)
 
 
 @lru_cache(maxsize=8)

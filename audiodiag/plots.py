@@ -8,11 +8,11 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-import librosa
 import numpy as np
 import plotly.graph_objects as go
 
 from audiodiag.checks import FRAME_LENGTH_S, silent_frames
+from audiodiag.features import FeatureSettings, mel_filters, mel_frequencies, power_spectrogram
 from audiodiag.types import SpeechRegion
 
 ENVELOPE_POINTS = 2_000
@@ -24,6 +24,8 @@ SPECTROGRAM_TOP_DB = 80.0
 FIGURE_HEIGHT_PX = 260
 SILENCE_COLOUR = "rgba(150,150,150,0.25)"
 SPEECH_COLOUR = "rgba(46,160,67,0.18)"
+EMPTY_BAND_LINE = "rgba(255,255,255,0.9)"  # outline of the band above an upsampled file's own Nyquist frequency
+EMPTY_BAND_FILL = "rgba(255,255,255,0.12)"
 
 
 def envelope(samples: np.ndarray, *, sample_rate_hz: int, points: int = ENVELOPE_POINTS):
@@ -48,11 +50,13 @@ def log_mel(samples: np.ndarray, *, sample_rate_hz: int, max_frames: int = SPECT
     n_fft = 1 << int(np.ceil(np.log2(SPECTROGRAM_WINDOW_S * sample_rate_hz)))
     n_fft = min(n_fft, 1 << int(np.floor(np.log2(max(len(samples), 16)))))
     hop = max(int(SPECTROGRAM_HOP_S * sample_rate_hz), -(-len(samples) // (max_frames - 1)))
-    power = librosa.feature.melspectrogram(y=samples, sr=sample_rate_hz, n_fft=n_fft, hop_length=hop,
-                                           n_mels=N_MELS, center=True)
-    db = librosa.power_to_db(power, ref=np.max, top_db=SPECTROGRAM_TOP_DB)
-    times = librosa.frames_to_time(np.arange(db.shape[1]), sr=sample_rate_hz, hop_length=hop)
-    freqs = librosa.mel_frequencies(n_mels=N_MELS + 2, fmax=sample_rate_hz / 2)[1:-1]
+    settings = FeatureSettings(sample_rate_hz=sample_rate_hz, n_mels=N_MELS, n_fft=n_fft, hop_length=hop)
+    # the baseline's STFT and mel bank (librosa's, centred, constant padding) without importing librosa.feature
+    power = power_spectrogram(samples[None, :].astype(np.float32), settings=settings)[0] @ mel_filters(settings).T
+    db = 10.0 * np.log10(np.maximum(power.T, 1e-10) / max(float(power.max()), 1e-10))
+    db = np.maximum(db, -SPECTROGRAM_TOP_DB)
+    times = np.arange(db.shape[1]) * hop / sample_rate_hz
+    freqs = mel_frequencies(n_mels=N_MELS + 2, fmax=sample_rate_hz / 2)[1:-1]
     return times, freqs, db
 
 
@@ -84,23 +88,51 @@ def waveform_figure(samples: np.ndarray, *, sample_rate_hz: int, speech: Sequenc
                              name="max", hoverinfo="skip", showlegend=False))
     fig.add_trace(go.Scatter(x=t, y=lo, mode="lines", line={"width": 0.6, "color": "#1f77b4"},
                              fill="tonexty", name="min", hoverinfo="skip", showlegend=False))
-    _shade(fig, _silent_spans(samples, sample_rate_hz), SILENCE_COLOUR)
+    silent = _silent_spans(samples, sample_rate_hz)
+    _shade(fig, silent, SILENCE_COLOUR)
     _shade(fig, [(r.start_s, r.end_s) for r in speech], SPEECH_COLOUR)
+    if silent:
+        _legend_swatch(fig, SILENCE_COLOUR, "silent (25 ms frames)")
+    if speech:
+        _legend_swatch(fig, SPEECH_COLOUR, "speech (voice activity detection)")
     fig.update_layout(title=title, height=FIGURE_HEIGHT_PX, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis_title="time (s)", yaxis_title="amplitude", yaxis_range=[-1.05, 1.05])
+                      xaxis_title="time (s)", yaxis_title="amplitude", yaxis_range=[-1.05, 1.05],
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
     return fig
 
 
-def spectrogram_figure(samples: np.ndarray, *, sample_rate_hz: int, title: str = "Log-mel spectrogram") -> go.Figure:
+def _legend_swatch(fig: go.Figure, colour: str, name: str) -> None:
+    """A legend entry for shaded rectangles (shapes have none): a square marker of the shading's colour."""
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
+                             marker={"symbol": "square", "size": 12, "color": colour,
+                                     "line": {"width": 1, "color": "rgba(0,0,0,0.3)"}}))
+
+
+def spectrogram_figure(samples: np.ndarray, *, sample_rate_hz: int, title: str = "Log-mel spectrogram",
+                       original_sample_rate_hz: int | None = None) -> go.Figure:
+    """Log-mel spectrogram. When the clip was upsampled (`original_sample_rate_hz` below `sample_rate_hz`), the
+    band above the file's own Nyquist frequency holds nothing; it is outlined and labelled as such."""
     times, freqs, db = log_mel(samples, sample_rate_hz=sample_rate_hz)
     # Plain lists: Streamlit's plotly.js mis-reads 2-D typed-array (bdata) heatmaps.
     fig = go.Figure(go.Heatmap(x=np.round(times, 3).tolist(), y=np.round(freqs).tolist(),
                                z=np.round(db, 1).tolist(), colorscale="Magma",
                                colorbar={"title": "dB"},
                                hovertemplate="%{x:.2f} s, %{y:.0f} Hz: %{z:.1f} dB<extra></extra>"))
+    if original_sample_rate_hz and original_sample_rate_hz < sample_rate_hz:
+        nyquist_hz = original_sample_rate_hz / 2
+        fig.add_shape(type="rect", xref="x domain", x0=0, x1=1, yref="y", y0=nyquist_hz, y1=sample_rate_hz / 2,
+                      line={"color": EMPTY_BAND_LINE, "dash": "dash", "width": 1.5}, fillcolor=EMPTY_BAND_FILL)
+        fig.add_annotation(xref="x domain", x=0.5, yref="y", y=(nyquist_hz + sample_rate_hz / 2) / 2,
+                           text=(f"empty: above the file's {_khz(nyquist_hz)} Nyquist (recorded at "
+                                 f"{_khz(original_sample_rate_hz)}, upsampled to {_khz(sample_rate_hz)})"),
+                           showarrow=False, font={"color": "white"}, bgcolor="rgba(0,0,0,0.5)")
     fig.update_layout(title=title, height=FIGURE_HEIGHT_PX, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       xaxis_title="time (s)", yaxis_title="frequency (Hz, mel scale)")
     return fig
+
+
+def _khz(rate_hz: float) -> str:
+    return f"{rate_hz / 1000:g} kHz"
 
 
 def duration_histogram(durations_s: Sequence[float], labels: Sequence[str | None], *,
@@ -142,21 +174,29 @@ def confusion_figure(labels: Sequence, counts: np.ndarray, *, title: str) -> go.
     return fig
 
 
-def padding_accuracy_figure(series: dict[str, Sequence[tuple[float, float, int, float, float]]]) -> go.Figure:
+def padding_accuracy_figure(series: dict[str, Sequence[tuple[float, float, int, float, float]]]) -> go.Figure | None:
     """Out-of-fold accuracy per padded-fraction bin, one line per space: series[name] = [(low, high, n, acc,
-    mean padded fraction)]; each point sits at its clips' mean padded fraction (unpadded clips at 0 %)."""
+    mean padded fraction)]; each point sits at its clips' mean padded fraction (unpadded clips at 0 %).
+
+    None when no clip is padded in any space: a lone point at 0 would only suggest an effect that is not there.
+    The x axis runs from 0 with ticks at the bin edges.
+    """
+    if not any(n > 0 and mean > 0 for bins in series.values() for _, _, n, _, mean in bins):
+        return None
     fig = go.Figure()
+    edges: set[float] = {0.0}
     for name, bins in series.items():
         kept = [b for b in bins if b[2] > 0]
+        edges.update(e for lo, hi, *_ in bins for e in (lo, hi))
         fig.add_trace(go.Scatter(
             x=[mean for *_, mean in kept], y=[acc for _, _, _, acc, _ in kept], mode="lines+markers",
             name=_plain(name), customdata=[[lo, hi, n] for lo, hi, n, *_ in kept],
-            hovertemplate="padding %{customdata[0]:.0%}-%{customdata[1]:.0%} of the input: accuracy %{y:.0%} "
+            hovertemplate="padding %{customdata[0]:.0%}-%{customdata[1]:.0%} of the input: accuracy %{y:.3f} "
                           "over %{customdata[2]} clips<extra></extra>"))
     fig.update_layout(title="Accuracy vs padded fraction of the model input", height=FIGURE_HEIGHT_PX + 40,
-                      xaxis={"title": "padded fraction of the model input (mean per bin)", "range": [-0.02, 1],
-                             "tickformat": ".0%"},
-                      yaxis={"title": "out-of-fold accuracy", "range": [0, 1.05], "tickformat": ".0%"},
+                      xaxis={"title": "padded fraction of the model input (mean per bin)", "range": [-0.02, 1.02],
+                             "tickmode": "array", "tickvals": sorted(edges), "tickformat": ".0%"},
+                      yaxis={"title": "out-of-fold accuracy", "range": [0, 1.05], "tickformat": ".2f"},
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
 
@@ -173,33 +213,57 @@ def f1_difference_figure(differences: dict, *, title: str) -> go.Figure:
 
 
 CURVE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+CURVE_BAND_ALPHA = 0.18
+CURVE_X_TITLE = "clips per class (labelled, for training; log scale)"
+MIN_TICK_DECADES = 0.06  # ticks closer than this on the log axis (about 15 %) would print over each other
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def curve_ticks(sizes: Sequence[float]) -> list[float]:
+    """Tick positions for a log axis: the measured sizes themselves, largest first kept, dropping any that would
+    sit within MIN_TICK_DECADES of a kept one (no minor-log labels: '2' never stands for 20)."""
+    kept: list[float] = []
+    for v in sorted({float(v) for v in sizes if v > 0}, reverse=True):
+        if not kept or np.log10(kept[-1]) - np.log10(v) >= MIN_TICK_DECADES:
+            kept.append(v)
+    return kept[::-1]
 
 
 def learning_curve_figure(curves: dict[str, Sequence[tuple[float, float, float]]]) -> go.Figure:
-    """Accuracy vs labelled training clips per class (log x), one colour per space with a mean ± std band over the
-    random draws: curves[name] = [(clips per class, mean, std)]."""
+    """Accuracy vs labelled training clips per class (log x), one colour and legend entry per space, a mean ± std
+    band over the random draws: curves[name] = [(clips per class, mean, std)].
+
+    The x ticks are the measured sizes (1, 2, 5, 10, 20, ...), each printed in full.
+    """
     fig = go.Figure()
-    ticks: set[float] = set()
+    sizes: list[float] = []
     for i, (name, points) in enumerate(curves.items()):
         colour = CURVE_COLOURS[i % len(CURVE_COLOURS)]
-        x = [p[0] for p in points]
-        ticks.update(x)
+        x = [float(p[0]) for p in points]
+        sizes += x
         upper = [min(1.0, p[1] + p[2]) for p in points]
         lower = [max(0.0, p[1] - p[2]) for p in points]
-        fig.add_trace(go.Scatter(x=x + x[::-1], y=upper + lower[::-1], fill="toself", fillcolor=colour,
-                                 opacity=0.15, line={"width": 0}, hoverinfo="skip", showlegend=False,
-                                 legendgroup=_plain(name)))
+        # the band: its lower edge, then the upper edge filled down to it ("tonexty")
+        fig.add_trace(go.Scatter(x=x, y=lower, mode="lines", line={"width": 0, "color": colour}, hoverinfo="skip",
+                                 showlegend=False, legendgroup=_plain(name), name=f"{_plain(name)} − std"))
+        fig.add_trace(go.Scatter(x=x, y=upper, mode="lines", line={"width": 0, "color": colour}, hoverinfo="skip",
+                                 fill="tonexty", fillcolor=_rgba(colour, CURVE_BAND_ALPHA), showlegend=False,
+                                 legendgroup=_plain(name), name=f"{_plain(name)} + std"))
         fig.add_trace(go.Scatter(
             x=x, y=[p[1] for p in points], mode="lines+markers", name=_plain(name), legendgroup=_plain(name),
-            line={"color": colour}, customdata=[p[2] for p in points],
+            line={"color": colour}, marker={"color": colour}, customdata=[p[2] for p in points],
             hovertemplate="%{x:.1f} clips per class: accuracy %{y:.3f} ± %{customdata:.3f}<extra></extra>"))
-    shown = sorted(ticks)
+    ticks = curve_ticks(sizes)
     fig.update_layout(title="Learning curves (same folds; band: mean ± std over random draws)",
                       height=FIGURE_HEIGHT_PX + 60, showlegend=True,
-                      xaxis={"title": "labelled training clips per class (log scale)", "type": "log",
-                             "tickvals": shown, "ticktext": [f"{v:.0f}" if v >= 10 else f"{v:g}" for v in shown]},
-                      yaxis={"title": "out-of-fold accuracy", "range": [0, 1.05]},
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
+                      xaxis={"title": CURVE_X_TITLE, "type": "log", "tickmode": "array", "tickvals": ticks,
+                             "ticktext": [f"{v:.0f}" if v >= 10 else f"{v:g}" for v in ticks], "minor": {"ticks": ""}},
+                      yaxis={"title": "out-of-fold accuracy", "range": [0, 1.05], "tickformat": ".2f"},
+                      legend={"title": "space"}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
 
 

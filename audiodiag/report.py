@@ -420,16 +420,17 @@ def transcription_note(dataset_name: str, model: str, scores, *, audio_minutes: 
     sections = (
         Section("Task and data", (f"Transcription, {audio_minutes:.1f} minutes of audio with references; WER = "
                                   "(substitutions + deletions + insertions) / reference words over all utterances.",)),
-        Section("Scores", (f"Corpus WER {w}; mean per-utterance WER {scores.mean_utterance_wer:.3f} (a different "
-                           f"number); CER {scores.cer:.3f}; {scores.substitutions} substitutions, {scores.deletions} "
+        Section("Scores", (f"Corpus WER {w.value:.1%} (95 % CI {w.ci_low:.1%} to {w.ci_high:.1%}); mean "
+                           f"per-utterance WER {scores.mean_utterance_wer:.1%} (a different number); CER "
+                           f"{scores.cer:.1%}; {scores.substitutions} substitutions, {scores.deletions} "
                            f"deletions, {scores.insertions} insertions of {scores.reference_words} words.",)),
-        Section("Remaining errors", tuple(f"WER {u.wer:.0%}: '{u.reference}' → '{u.hypothesis}'" for u in worst)
+        Section("Remaining errors", tuple(f"WER {u.wer:.1%}: '{u.reference}' → '{u.hypothesis}'" for u in worst)
                 + tuple(slices)),
         Section("Rung 3: is fine-tuning justified?", (ft,)),
         Section("Data problems that could invalidate the score",
                 tuple(f"{name}: {why}" for name, why in flags)
                 + tuple(f"utterance {i + 1}: empty reference, not scored" for i in scores.empty_references)
-                or ("None detected: hallucinations on silent/non-speech clips, decoding loops and empty references "
+                or ("Nothing found: hallucinations on silent/non-speech clips, decoding loops and empty references "
                     "were checked.",)),
     )
     data = {"model": model, "settings": settings or {}, "corpus_wer": vars(w),

@@ -320,7 +320,7 @@ class PairedRetrieval:
     n_queries: int
 
     def summary(self) -> str:
-        parts = ", ".join(f"{name} {d.value:+.2f} [{d.ci_low:+.2f}, {d.ci_high:+.2f}]"
+        parts = ", ".join(f"{name} {d.value:+.3f} [{d.ci_low:+.3f}, {d.ci_high:+.3f}]"
                           for name, d in self.differences.items())
         return f"{self.space} − {self.baseline} on the same {self.n_queries} queries: {parts}"
 
@@ -360,9 +360,10 @@ def reading(results: Sequence[Retrieval]) -> list[str]:
     for other in scored[1:]:
         first = scored[0]
         a, b = other.precision_at_1, first.precision_at_1
-        sentence = (f"{other.space} retrieves the same class at rank 1 for {_percent(a.value)} of queries vs "
-                    f"{_percent(b.value)} for {first.space}; mAP {other.mean_average_precision.value:.2f} vs "
-                    f"{first.mean_average_precision.value:.2f}")
+        # scores in the retrieval table's format (three decimals); shares of queries as percentages
+        sentence = (f"{other.space} retrieves the same class at rank 1 with precision@1 {a.value:.3f} vs "
+                    f"{b.value:.3f} for {first.space}; mAP {other.mean_average_precision.value:.3f} vs "
+                    f"{first.mean_average_precision.value:.3f}")
         if not (other.per_query and first.per_query):  # results without per-query values: the intervals only
             out.append(sentence + (f"; the 95 % intervals do not overlap, so "
                                    f"{other.space if a.value > b.value else first.space} is clearly better at this."
@@ -383,8 +384,8 @@ def reading(results: Sequence[Retrieval]) -> list[str]:
         out.append(f"{sentence}. {paired.summary()}.")
     for r in results:
         if r.groups_span_labels and r.group_silhouette > r.silhouette:  # False when either is NaN
-            out.append(f"{r.space}: clips cluster more by group (silhouette {r.group_silhouette:.2f}) than by label "
-                       f"({r.silhouette:.2f}); the space encodes the speaker or source more than the class.")
+            out.append(f"{r.space}: clips cluster more by group (silhouette {r.group_silhouette:.3f}) than by label "
+                       f"({r.silhouette:.3f}); the space encodes the speaker or source more than the class.")
         if r.same_group_at_1 > GROUP_PULL * r.same_group_chance:
             out.append(f"{r.space}: the nearest neighbour is from the query's own group for "
                        f"{_percent(r.same_group_at_1)} of queries (a random neighbour: "

@@ -2,8 +2,9 @@
 
 The model is stateful and runs 32 ms windows. To be fast on long clips and many clips, each clip is cut
 into VAD_CHUNK_S chunks and all chunks run as one batch through onnxruntime (the state restarts at a chunk
-boundary; the model settles within a few windows). Window probabilities are turned into speech regions by
-silero-vad's own `get_speech_timestamps_from_probs`, with settings chosen for short clips (below).
+boundary; the model settles within a few windows). Window probabilities are turned into speech regions by silero-vad's
+post-processing rules (`spans_from_probabilities`, checked against the package's own function), with settings
+chosen for short clips (below). Nothing here imports torch.
 """
 from __future__ import annotations
 
@@ -100,30 +101,69 @@ def speech_regions(clips: Sequence[Clip]) -> list[list[SpeechRegion]]:
     0.2-0.4 s word that fills a tightly trimmed clip otherwise scores no speech at all (measured on the
     Free Spoken Digit recordings in ../shared/sample_audio: 14 of 100 words missed without the frame, 1 with it).
     """
-    get_speech_timestamps_from_probs = _timestamps_fn()
     pad = int(EDGE_PAD_S * VAD_SAMPLE_RATE_HZ)
     signals = [np.pad(resample(c.samples, orig_sample_rate_hz=c.sample_rate_hz,
                                target_sample_rate_hz=VAD_SAMPLE_RATE_HZ), pad) for c in clips]
     regions = []
     for clip, x, p in zip(clips, signals, speech_probabilities(signals)):
-        stamps = get_speech_timestamps_from_probs(
-            p.tolist(), sampling_rate=VAD_SAMPLE_RATE_HZ, audio_length_samples=len(x), **VAD_SETTINGS)
-        spans = [(max(0.0, (s["start"] - pad) / VAD_SAMPLE_RATE_HZ),
-                  min(clip.duration_s, (s["end"] - pad) / VAD_SAMPLE_RATE_HZ)) for s in stamps]
+        spans = [(max(0.0, (start - pad) / VAD_SAMPLE_RATE_HZ), min(clip.duration_s, (end - pad) / VAD_SAMPLE_RATE_HZ))
+                 for start, end in spans_from_probabilities(p, audio_length_samples=len(x))]
         regions.append([SpeechRegion(start, end) for start, end in spans if end > start])
     return regions
 
 
-@lru_cache(maxsize=1)
-def _timestamps_fn():
-    """silero_vad's post-processing; importing the package sets torch to 1 thread, which we undo."""
-    import torch
+def spans_from_probabilities(
+    probs: Sequence[float],
+    *,
+    audio_length_samples: int,
+    threshold: float = SPEECH_THRESHOLD,
+    min_speech_ms: float = MIN_SPEECH_MS,
+    min_silence_ms: float = MIN_SILENCE_MS,
+    speech_pad_ms: float = SPEECH_PAD_MS,
+) -> list[tuple[int, int]]:
+    """Speech spans (start, end) in 16 kHz samples from per-window speech probabilities.
 
-    threads = torch.get_num_threads()
-    from silero_vad import get_speech_timestamps_from_probs
+    The rules of silero-vad's `get_speech_timestamps_from_probs` (no maximum speech length), without importing
+    the silero_vad package, which imports torch (3 s) for this pure-Python step; tests/test_vad.py checks
+    that both give the same spans. Hysteresis: speech starts at a window >= threshold and ends where the
+    probability stays below threshold - 0.15 for min_silence_ms; spans of min_speech_ms or less are dropped;
+    each span is widened by speech_pad_ms, or by half the gap where two spans are closer than two pads.
 
-    torch.set_num_threads(threads)
-    return get_speech_timestamps_from_probs
+    >>> spans_from_probabilities([0.0] * 5 + [0.9] * 10 + [0.0] * 10, audio_length_samples=25 * 512)
+    [(2080, 8160)]
+    """
+    rate = VAD_SAMPLE_RATE_HZ
+    min_speech, min_silence = rate * min_speech_ms / 1000, rate * min_silence_ms / 1000
+    pad = rate * speech_pad_ms / 1000
+    off_threshold = max(threshold - 0.15, 0.01)
+    spans: list[list[int]] = []
+    start = silence_from = None
+    for i, p in enumerate(probs):
+        at = i * WINDOW_SAMPLES
+        if start is None:
+            if p >= threshold:
+                start = at
+        elif p >= threshold:
+            silence_from = None
+        elif p < off_threshold:
+            silence_from = at if silence_from is None else silence_from
+            if at - silence_from >= min_silence:
+                if silence_from - start > min_speech:
+                    spans.append([start, silence_from])
+                start = silence_from = None
+    if start is not None and audio_length_samples - start > min_speech:
+        spans.append([start, audio_length_samples])
+    for i, span in enumerate(spans):
+        if i == 0:
+            span[0] = int(max(0, span[0] - pad))
+        following = spans[i + 1] if i + 1 < len(spans) else None
+        if following is None:
+            span[1] = int(min(audio_length_samples, span[1] + pad))
+        elif (gap := following[0] - span[1]) < 2 * pad:  # close spans share the gap
+            span[1], following[0] = int(span[1] + gap // 2), int(max(0, following[0] - gap // 2))
+        else:
+            span[1], following[0] = int(min(audio_length_samples, span[1] + pad)), int(max(0, following[0] - pad))
+    return [(start, end) for start, end in spans]
 
 
 def speech_fraction(regions: Sequence[SpeechRegion], *, duration_s: float) -> float:

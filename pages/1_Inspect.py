@@ -21,84 +21,36 @@ if st.session_state.get("_clip_length_target", data.target.name) != data.target.
 st.session_state["_clip_length_target"] = data.target.name
 common.linked_state({"clip_length_s": default_length})
 length_s = float(st.session_state["clip_length_s"]) or None
-report = common.analyse(data, clip_length_s=length_s)
-duplicate_findings = common.duplicate_statement(data)
-
-rates = sorted({s.sample_rate_hz for s in report.stats})
-cols = st.columns(5)
-cols[0].metric("Clips", len(data.clips), help=f"{len(data.failures)} file(s) failed to load")
-cols[1].metric("Total audio", f"{sum(durations) / 60:.1f} min")
-cols[2].metric("Sample rates", ", ".join(f"{r / 1000:g} kHz" for r in rates))
-cols[3].metric("Speech (VAD)", f"{report.speech_fraction:.0%}", help="Share of all audio inside silero-vad speech "
-               "regions (threshold 0.5, min speech 100 ms, min silence 100 ms, pad 30 ms)")
-findings = [*report.findings, *duplicate_findings]
-cols[4].metric("Warnings", sum(f.severity in ("error", "warning") for f in findings),
-               help=f"{sum(f.severity == 'info' for f in findings)} more notes for information")
-
-st.subheader("Warnings for this dataset")
-if findings:
-    common.show_findings(findings)
-else:
-    st.success(f"No problems found for {common.md_escape(data.target.name)}.")
-
-st.subheader("All clips")
-table = common.stats_table(report.stats, report.clip_findings)
-st.dataframe(table, hide_index=True, width="stretch", column_config={
-    "clipped": st.column_config.NumberColumn(format="percent"),
-    "silent frames": st.column_config.NumberColumn(format="percent"),
-    "speech": st.column_config.NumberColumn(format="percent"),
-})
-st.download_button("Download table (CSV)", table.to_csv(index=False).encode(), file_name="audiodiag_clips.csv",
-                   mime="text/csv")
-
-st.subheader("Duration and padding")
-left, right = st.columns([2, 1])
-with right:
-    st.number_input("Pad / cut every clip to (s; 0 = none)", min_value=0.0, max_value=600.0, step=0.05,
-                    key="clip_length_s", help="0: each clip at its own length (the Compare page's default policy). "
-                    f"Default for {data.target.name}: "
-                    + (f"its fixed {default_length:g}-s input." if default_length else "none."))
-    pad = report.padding
-    if pad is None:
-        st.caption("No padding or cutting: each clip is used at its own length.")
-    else:
-        st.metric("Clips padded", f"{pad.fraction_padded:.0%}")
-        st.metric("Average input that is padding", f"{pad.mean_padding_fraction:.0%}")
-        st.metric("Audio lost to truncation", f"{pad.fraction_audio_lost:.0%}",
-                  help=f"{pad.fraction_truncated:.0%} of clips are longer than {pad.clip_length_s:.2f} s")
-with left:
-    st.plotly_chart(common.plots.duration_histogram(durations, [c.label for c in data.clips],
-                                                    clip_length_s=None if pad is None else pad.clip_length_s),
-                    width="stretch")
-if any(c.label for c in data.clips):
-    per_label = table.groupby("label", dropna=False).agg(
-        clips=("file", "count"), median_duration_s=("duration (s)", "median"),
-        speech=("speech", "mean"), rates=("rate (Hz)", lambda r: ", ".join(map(str, sorted(set(r))))))
-    st.dataframe(per_label, width="stretch", column_config={
-        "speech": st.column_config.NumberColumn("mean speech", format="percent"),
-        "median_duration_s": st.column_config.NumberColumn("median duration (s)", format="%.2f")})
-
-st.subheader("One clip")
 names = [c.name for c in data.clips]
 common.linked_state({"inspect_clip": names[0]}, allowed={"inspect_clip": names})
-flagged = {n for n, f in report.clip_findings.items() if f}
-choice = st.selectbox("Clip", names, format_func=lambda n: f"⚠ {n}" if n in flagged else n, key="inspect_clip")
+if st.session_state.get("inspect_clip") not in names:  # a clip of the previously chosen dataset
+    st.session_state["inspect_clip"] = names[0]
+# Layout first, content as it becomes ready: the chosen clip's waveform needs only that clip's measurements, so it
+# is drawn before the dataset is measured; the summary, warnings and table above it fill in with progress.
+overview, warnings_area, table_area, duration_area = st.container(), st.container(), st.container(), st.container()
+st.subheader("One clip")
+picker_area = st.container()
+choice = st.session_state["inspect_clip"]
 index = names.index(choice)
-common.link_to_url(["clip_length_s", "inspect_clip"])
-clip, stats, speech = data.clips[index], report.stats[index], report.speech[index]
+clip = data.clips[index]
 info = st.columns(4)
 info[0].metric("Sample rate", f"{clip.original_sample_rate_hz} Hz")
 info[1].metric("Duration", f"{clip.duration_s:.2f} s")
 info[2].metric("Channels / bits", f"{clip.original_channels} / {clip.bit_depth or clip.subtype}")
-info[3].metric("Speech", f"{stats.speech_fraction:.0%}")
+speech_metric = info[3].empty()
 common.play(clip)
-wave, spec = common.clip_figures(clip, speech)
-st.plotly_chart(wave, width="stretch")
-st.caption("Grey: silent 25 ms frames. Green: speech regions found by voice activity detection.")
-st.plotly_chart(spec, width="stretch")
-common.show_findings(report.clip_findings[choice])
+wave_area, wave_caption = st.empty(), st.empty()
+wave_area.plotly_chart(common.waveform(clip, None), width="stretch", key="inspect_wave_first")  # speech follows
+wave_caption.caption("Grey: silent 25 ms frames. Measuring speech regions ...")
+stats, speech, findings_for_clip = common.measure_clip(clip)
+wave_area.plotly_chart(common.waveform(clip, speech), width="stretch", key="inspect_wave")
+wave_caption.caption("Grey: silent 25 ms frames. Green: speech regions found by voice activity detection.")
+speech_metric.metric("Speech", f"{stats.speech_fraction:.0%}")
+st.plotly_chart(common.spectrogram(clip), width="stretch")
+common.show_findings(findings_for_clip)
 with st.expander("All measurements for this clip"):
-    st.dataframe(table.iloc[[index]].T.rename(columns={index: "value"}).astype(str), width="stretch")
+    one_row = common.stats_table((stats,), {clip.name: findings_for_clip})
+    st.dataframe(one_row.T.rename(columns={0: "value"}).astype(str), width="stretch")
 
 target = data.target
 model_length_s = target.fixed_input_s or length_s
@@ -111,10 +63,74 @@ fit = (f"padded/cut to {model_length_s:g} s: **{seen.padding_fraction:.0%} paddi
 st.write(f"{rate}; {fit}.")
 common.play(seen.clip)
 suffix = f" at {target.sample_rate_hz} Hz" + (f", {model_length_s:g} s" if model_length_s else "")
-wave2, spec2 = common.clip_figures(seen.clip, (), title_suffix=suffix)
-st.plotly_chart(wave2, width="stretch")
+st.plotly_chart(common.waveform(seen.clip, None, title_suffix=suffix), width="stretch")
 st.caption("Grey: silent 25 ms frames." + (" Padding shows as silence at the end." if model_length_s else ""))
-st.plotly_chart(spec2, width="stretch")
-if clip.original_sample_rate_hz < target.sample_rate_hz:
-    st.caption(f"The uniform band above {clip.original_sample_rate_hz / 2000:g} kHz is empty: the file held nothing "
-               f"above its own Nyquist frequency, and upsampling to {target.sample_rate_hz} Hz cannot add it.")
+st.plotly_chart(common.spectrogram(seen.clip, title_suffix=suffix), width="stretch")
+
+with warnings_area:
+    st.subheader("Warnings for this dataset")
+    with table_area:
+        st.subheader("All clips")
+        partial = st.empty()
+    report = common.analyse(data, clip_length_s=length_s, partial_table=partial)
+    duplicate_findings = common.duplicate_statement(data)
+    findings = [*report.findings, *duplicate_findings]
+    if findings:
+        common.show_findings(findings)
+    else:
+        st.success(f"No problems found for {common.md_escape(data.target.name)}.")
+
+with overview:
+    rates = sorted({s.sample_rate_hz for s in report.stats})
+    cols = st.columns(5)
+    cols[0].metric("Clips", len(data.clips), help=f"{len(data.failures)} file(s) failed to load")
+    cols[1].metric("Total audio", f"{sum(durations) / 60:.1f} min")
+    cols[2].metric("Sample rates", ", ".join(f"{r / 1000:g}" for r in rates) + " kHz")
+    cols[3].metric("Speech (VAD)", f"{report.speech_fraction:.0%}", help="Share of all audio inside silero-vad "
+                   "speech regions (threshold 0.5, min speech 100 ms, min silence 100 ms, pad 30 ms)")
+    cols[4].metric("Warnings", sum(f.severity in ("error", "warning") for f in findings),
+                   help=f"Errors and warnings; {sum(f.severity == 'info' for f in findings)} more notes are advice")
+
+with table_area:
+    table = common.stats_table(report.stats, report.clip_findings)
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "clipped": st.column_config.NumberColumn(format="percent"),
+        "silent frames": st.column_config.NumberColumn(format="percent"),
+        "speech": st.column_config.NumberColumn(format="percent"),
+    })
+    st.download_button("Download table (CSV)", table.to_csv(index=False).encode(), file_name="audiodiag_clips.csv",
+                       mime="text/csv")
+
+with duration_area:
+    st.subheader("Duration and padding")
+    left, right = st.columns([2, 1])
+    with right:
+        st.number_input("Pad / cut every clip to (s; 0 = none)", min_value=0.0, max_value=600.0, step=0.05,
+                        key="clip_length_s", help="0: each clip at its own length (the Compare page's default "
+                        f"policy). Default for {data.target.name}: "
+                        + (f"its fixed {default_length:g}-s input." if default_length else "none."))
+        pad = report.padding
+        if pad is None:
+            st.caption("No padding or cutting: each clip is used at its own length.")
+        else:
+            st.metric("Clips padded", f"{pad.fraction_padded:.0%}")
+            st.metric("Average input that is padding", f"{pad.mean_padding_fraction:.0%}")
+            st.metric("Audio lost to truncation", f"{pad.fraction_audio_lost:.0%}",
+                      help=f"{pad.fraction_truncated:.0%} of clips are longer than {pad.clip_length_s:.2f} s")
+    with left:
+        st.plotly_chart(common.plots.duration_histogram(durations, [c.label for c in data.clips],
+                                                        clip_length_s=None if pad is None else pad.clip_length_s),
+                        width="stretch")
+    if any(c.label for c in data.clips):
+        per_label = table.groupby("label", dropna=False).agg(
+            clips=("file", "count"), median_duration_s=("duration (s)", "median"),
+            speech=("speech", "mean"), rates=("rate (Hz)", lambda r: ", ".join(map(str, sorted(set(r))))))
+        st.dataframe(per_label, width="stretch", column_config={
+            "speech": st.column_config.NumberColumn("mean speech", format="percent"),
+            "median_duration_s": st.column_config.NumberColumn("median duration (s)", format="%.2f")})
+
+with picker_area:  # last: its marks (⚠) need every clip's measurements; the choice itself was read above
+    flagged = {n for n, f in report.clip_findings.items() if f}
+    st.selectbox("Clip", names, format_func=lambda n: f"⚠ {n}" if n in flagged else n, key="inspect_clip",
+                 help="⚠: the clip has warnings (listed under its spectrogram)")
+common.link_to_url(["clip_length_s", "inspect_clip"])

@@ -21,7 +21,7 @@ has_groups = all(c.group is not None for c in data.clips)
 cols = st.columns(4)
 cols[0].metric("Clips", len(data.clips))
 cols[1].metric("Classes", len(counts))
-cols[2].metric("Fewest clips in a class", min(counts.values()))
+cols[2].metric("Smallest class", min(counts.values()), help="Clips in the class with the fewest clips.")
 cols[3].metric("Groups", n_groups if has_groups else "none",
                help="Speaker / session / source per clip (sub-folder groups.csv or labels.csv). With groups, folds "
                     "keep each group on one side of every split.")
@@ -41,13 +41,13 @@ if not has_groups:
     st.session_state["compare_groups"] = False
 with st.form("compare_settings"):
     st.subheader("Settings")
-    left, right = st.columns(2)
     availability = {name: encoders.availability(name) for name in bundled + hub_names}
-    chosen = left.multiselect(
+    chosen = st.multiselect(  # a row of its own: long encoder names must not cut the first chip
         "Frozen encoders (the spectral baseline is always included)", bundled + hub_names, key="compare_encoders",
         format_func=lambda n: f"{n} ({availability[n]})" if availability[n] else n,
         help="Bundled encoders work offline. The others download from the Hugging Face hub on first use; an "
              "entry marked 'needs the model hub' is not in the local cache and the hub does not answer from here.")
+    left, right = st.columns(2)
     custom = left.text_input("Another Hugging Face model id or local folder", key="compare_custom",
                              placeholder="facebook/wav2vec2-base or /models/my-wav2vec2")
     layer = left.number_input("Hidden layer for Hugging Face encoders (-1 = last)", min_value=-1, max_value=48,
@@ -119,9 +119,13 @@ st.caption(common.md_escape(f"Folds: {result.folds.note} Padding: {padding.label
 # ---------------------------------------------------------------- verdicts and metrics
 st.subheader("Does a frozen encoder beat the baseline?")
 for pair in result.paired:
-    VERDICT_BOX[pair.verdict](f"**{common.md_escape(pair.name_b)}: {pair.verdict}.** "
-                              f"{common.md_escape(pair.explanation)}")
-st.dataframe(common.comparison_table(result), hide_index=True, width="stretch")
+    VERDICT_BOX[pair.verdict](f"**{common.md_escape(compare.verdict_headline(pair))}**")
+if result.paired:
+    with st.expander("How each verdict was reached"):
+        for pair in result.paired:
+            st.markdown(common.md_escape(pair.explanation))
+st.dataframe(common.comparison_table(result), hide_index=True, width="stretch",
+             column_config=common.wide_columns("space"))
 leaks = [r for r in result.rungs if r.split_check is not None]
 if leaks:
     with st.expander("Random folds vs group-aware folds (leakage check)",
@@ -155,10 +159,11 @@ for col, rung in zip(st.columns(len(result.rungs)), result.rungs):
 
 # ---------------------------------------------------------------- padding
 st.subheader("Padding is not harmless")
-if any(float(r.padded_fraction.max(initial=0.0)) > 0 for r in result.rungs):
-    st.plotly_chart(plots.padding_accuracy_figure(
-        {r.space: [(b.low, b.high, b.n_clips, b.accuracy, b.mean_fraction) for b in r.accuracy_by_padding]
-         for r in result.rungs}), width="stretch", key="padding_accuracy")
+padding_figure = plots.padding_accuracy_figure(
+    {r.space: [(b.low, b.high, b.n_clips, b.accuracy, b.mean_fraction) for b in r.accuracy_by_padding]
+     for r in result.rungs})
+if padding_figure is not None:
+    st.plotly_chart(padding_figure, width="stretch", key="padding_accuracy")
 else:
     st.caption("No clip is padded with these settings (padding policy none, no fixed-window encoder): every "
                "model saw each clip at its own length, so there is no padding effect to plot.")

@@ -43,10 +43,10 @@ median_s = float(pd.Series([c.duration_s for c in clips]).median())
 with st.form("embeddings_settings"):
     st.subheader("Settings")
     st.caption("Defaults are the Compare page's encoders and padding, so its cached vectors are reused.")
+    chosen = st.multiselect("Frozen encoders (the spectral baseline is always shown)", options,  # a row of its own
+                            default=chosen_before, key="embeddings_encoders",
+                            help="Bundled encoders work offline. The others download from the Hugging Face hub.")
     left, right = st.columns(2)
-    chosen = left.multiselect("Frozen encoders (the spectral baseline is always shown)", options,
-                              default=chosen_before, key="embeddings_encoders",
-                              help="Bundled encoders work offline. The others download from the Hugging Face hub.")
     custom = left.text_input("Another Hugging Face model id or local folder", key="embeddings_custom",
                              placeholder="facebook/wav2vec2-base or /models/my-wav2vec2")
     policy = left.radio("Padding policy", ["none", "pad or trim"], horizontal=True, key="embeddings_padding",
@@ -85,10 +85,10 @@ with st.status("Vectors and UMAP maps ...", expanded=False) as status:
             maps.append(common.umap_projection(v, n_neighbors=run["n_neighbors"], min_dist=run["min_dist"]))
             vectors.append(v)
         except AudioDiagError as e:
-            problems.append(f"{name}: {e}")
+            problems.append((name, str(e)))
     status.update(label=f"{len(vectors)} space(s) ready", state="complete")
-for problem in problems:
-    st.error(common.md_escape(problem))
+common.show_unavailable(problems)
+common.show_cache_warnings()
 if not vectors:
     st.stop()
 st.caption(common.md_escape(f"Padding: {spaces.PaddingPolicy(run['padding_s']).label}. Every space is standardised "
@@ -103,7 +103,8 @@ exclude = st.toggle("Exclude same-group neighbours", key="embeddings_exclude_gro
 results = []
 if labelled:
     results = [common.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
-    st.dataframe(common.retrieval_table(results), hide_index=True, width="stretch")
+    st.dataframe(common.retrieval_table(results), hide_index=True, width="stretch",
+                 column_config=common.wide_columns("space"))
     for sentence in retrieval.reading(results):
         st.markdown(common.md_escape(sentence))
     st.caption(f"Every clip is a query once; the other clips are ranked by cosine similarity. precision@1: the "
@@ -160,21 +161,28 @@ query_name = left.selectbox("Query clip", names, key=QUERY_KEY)
 top_k = right.slider("Neighbours per space", 1, MAX_TOP_K, retrieval.KNN_K, key="embeddings_top_k")
 query = names.index(query_name)
 clip = clips[query]
-st.markdown(f"**{common.md_escape(clip.name)}**: label {common.md_escape(str(clip.label))}, group "
-            f"{common.md_escape(str(clip.group))}, {clip.duration_s:.2f} s")
+st.markdown(f"**{common.md_escape(clip.name)}**: "
+            + (f"label {common.md_escape(str(clip.label))}" if clip.label is not None else "no label") + ", "
+            + (f"group {common.md_escape(str(clip.group))}" if clip.group is not None else "no group")
+            + f", {clip.duration_s:.2f} s")
 common.play(clip)
 groups = [c.group for c in clips] if has_groups else None
 for col, v in zip(st.columns(len(vectors)), vectors):
     found = retrieval.neighbours(v.vectors, query, k=top_k, groups=groups, exclude_same_group=exclude)
     col.markdown(f"**{common.md_escape(v.space)}**")
-    col.dataframe(pd.DataFrame([{
-        "rank": nb.rank, "file": clips[nb.index].name, "label": clips[nb.index].label,
-        "same label": clips[nb.index].label == clip.label, "group": clips[nb.index].group,
-        "cosine distance": round(nb.cosine_distance, 4)} for nb in found]), hide_index=True, width="stretch")
+    table = pd.DataFrame({"rank": [nb.rank for nb in found], "file": [clips[nb.index].name for nb in found],
+                          "label": [common.text_or_dash(clips[nb.index].label) for nb in found]})
+    if clip.label is not None:  # without the query's label "same label" is unknown: no column, never a tick
+        table["same label"] = ["—" if clips[nb.index].label is None else
+                               "yes" if clips[nb.index].label == clip.label else "no" for nb in found]
+    table["group"] = [common.text_or_dash(clips[nb.index].group) for nb in found]
+    table["cosine distance"] = [round(nb.cosine_distance, 3) for nb in found]
+    col.dataframe(table, hide_index=True, width="stretch", column_config=common.wide_columns("file"))
     for nb in found:
         other = clips[nb.index]
-        col.caption(f"{nb.rank}. {common.md_escape(other.name)} ({common.md_escape(str(other.label))}), distance "
-                    f"{nb.cosine_distance:.3f}")
+        col.caption(f"{nb.rank}. {common.md_escape(other.name)}"
+                    + (f" ({common.md_escape(str(other.label))})" if other.label is not None else "")
+                    + f", distance {nb.cosine_distance:.3f}")
         with col:
             common.play(other)
 
@@ -199,12 +207,14 @@ else:
 pairs = duplicates.exact_pairs(exact)
 if pairs:
     with st.expander(f"Identical clips: {len(pairs)} pair(s)"):
-        st.dataframe(common.duplicate_pairs_table(data, pairs, folds), hide_index=True, width="stretch")
+        st.dataframe(common.duplicate_pairs_table(data, pairs, folds), hide_index=True, width="stretch",
+                     column_config=common.wide_columns("file", "other file"))
 for space, found in near.items():
     if found.n_pairs:
         with st.expander(f"{common.md_escape(space)}: {found.n_pairs} near-duplicate pair(s) (cosine ≥ "
                          f"{found.threshold:g})"):
-            st.dataframe(common.duplicate_pairs_table(data, found.pairs, folds), hide_index=True, width="stretch")
+            st.dataframe(common.duplicate_pairs_table(data, found.pairs, folds), hide_index=True, width="stretch",
+                         column_config=common.wide_columns("file", "other file"))
 st.caption(f"Identical: the same decoded audio (sample rate and every sample), whatever the file names. "
            f"Near-duplicate: cosine similarity ≥ {duplicates.NEAR_DUPLICATE_COSINE:g} of standardised vectors in a "
            "space; this catches close copies (re-quantised, re-levelled) and clips that a space cannot tell apart.")

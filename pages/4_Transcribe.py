@@ -8,8 +8,35 @@ from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
 REQUEST_KEY = "transcribe_request"  # session_state: the settings of the last "Transcribe"
+RUN_KEY = "transcribe_run"  # URL: 1 once results exist, so a link reopens them instead of asking to press Transcribe
+LINKED = {"transcribe_model": asr.BUNDLED_ASR, "transcribe_second": "", "transcribe_beam": 1, "transcribe_temp": 0.0,
+          "transcribe_language": "en", "transcribe_norm": "basic", "transcribe_labels": False, RUN_KEY: 0}
+DECODING_KEYS = ("transcribe_beam", "transcribe_language", "transcribe_temp")
 MAX_WORST = 20
-PERCENT = st.column_config.NumberColumn(format="percent")
+PERCENT = st.column_config.NumberColumn(format="percent", step=0.001)  # WER: one decimal, as in every metric here
+MISSING = "—"  # shown for a value that does not exist (an empty reference has no WER), never "None" or "nan"
+WRAP_ROW_HEIGHT_PX = 72  # rows this tall wrap text over three lines: long references and error texts stay readable
+WIDE_TEXT = st.column_config.TextColumn(width="large")
+SECONDS = st.column_config.NumberColumn(format="%.2f")
+
+
+def _check_linked_settings(fresh: list[str]) -> None:
+    """Settings that came from a link are checked like a run would check them (a model name, beam and temperature
+    ranges, language code): an invalid one is named once and replaced by its default, so the link still opens."""
+    state = st.session_state
+    try:
+        asr.DecodingSettings(int(state["transcribe_beam"]), str(state["transcribe_language"]).strip().lower(),
+                             float(state["transcribe_temp"]))
+    except AudioDiagError as e:
+        if any(key in fresh for key in DECODING_KEYS):
+            state.setdefault(common.LINK_PROBLEMS, []).append(
+                f"{e}; using beam 1, temperature 0, language en")
+            for key in DECODING_KEYS:
+                state[key] = LINKED[key]
+    if "transcribe_model" in fresh and not str(state["transcribe_model"]).strip():
+        state.setdefault(common.LINK_PROBLEMS, []).append(f"transcribe_model is empty; using {asr.BUNDLED_ASR}")
+        state["transcribe_model"] = LINKED["transcribe_model"]
+
 
 st.title("Transcribe: WER you can trust")
 st.caption("One impressive decoded example hides unstable overall behaviour: every clip is transcribed and scored, "
@@ -19,6 +46,10 @@ common.show_failures(data.failures)
 if not data.clips:
     st.info(common.NO_CLIPS)
     st.stop()
+
+fresh = [key for key in LINKED if key not in st.session_state]  # these start from the URL (a link) or defaults
+common.linked_state(LINKED, allowed={"transcribe_norm": list(wer.NORMALISATIONS), RUN_KEY: (0, 1)})
+_check_linked_settings(fresh)
 
 # ---------------------------------------------------------------- references
 refs: list[str | None] = [None] * len(data.clips)
@@ -40,10 +71,11 @@ if files:
     found, page_problems = references.references_from_files([(f.name, f.getvalue()) for f in files], data.clips)
     refs = [r if f is None else f for r, f in zip(refs, found)]
     problems += page_problems
-for problem in problems:
-    st.error(f"Reference file skipped: {common.md_escape(problem)}")
-for problem in unmatched:
-    st.warning(common.md_escape(problem))
+if problems:  # one box per finding, listing every file it concerns
+    st.error(f"{len(problems)} reference file(s) skipped:\n" + "\n".join(f"- {common.md_escape(p)}" for p in problems))
+if unmatched:
+    st.warning("\n".join(f"- {common.md_escape(p)}" for p in unmatched) if len(unmatched) > 1 else
+               common.md_escape(unmatched[0]))
 if any(c.label for c in data.clips) and st.checkbox(
         "The class labels are the transcripts (e.g. spoken digits)", key="transcribe_labels",
         help="Clips without a reference use their label. Digit labels ('7') match spoken words ('seven') only under "
@@ -53,8 +85,6 @@ n_refs = sum(r is not None for r in refs)
 st.caption(f"{n_refs} of {len(data.clips)} clips have a reference transcript.")
 
 # ---------------------------------------------------------------- settings
-common.linked_state({"transcribe_model": asr.BUNDLED_ASR, "transcribe_norm": "basic", "transcribe_beam": 1},
-                    allowed={"transcribe_norm": list(wer.NORMALISATIONS)})
 with st.form("transcribe_settings"):
     cols = st.columns(3)
     model = cols[0].text_input("ASR model (bundled, Hugging Face id or local folder)", key="transcribe_model",
@@ -63,23 +93,29 @@ with st.form("transcribe_settings"):
     second = cols[0].text_input("Second system on the same clips (optional)", key="transcribe_second",
                                 placeholder="a model id or folder: compared with a paired bootstrap")
     beam = cols[1].number_input("Beam size", 1, asr.MAX_BEAM_SIZE, key="transcribe_beam", help="1 = greedy")
-    temperature = cols[1].number_input("Temperature", 0.0, asr.MAX_TEMPERATURE, 0.0, 0.1, key="transcribe_temp",
+    temperature = cols[1].number_input("Temperature", 0.0, asr.MAX_TEMPERATURE, step=0.1, key="transcribe_temp",
                                        help="0 = deterministic; no temperature fallback either way")
-    language = cols[2].text_input("Language", "en", key="transcribe_language",
+    language = cols[2].text_input("Language", key="transcribe_language",
                                   help="ISO code; the bundled tiny.en is English only")
-    if st.form_submit_button("Transcribe", type="primary"):
-        st.session_state[REQUEST_KEY] = {"model": model.strip(), "second": second.strip(), "beam": int(beam),
-                                         "language": language.strip().lower(), "temperature": float(temperature)}
-norm = st.radio("Normalisation before scoring (changes the score, not the transcripts)", list(wer.NORMALISATIONS),
-                key="transcribe_norm", horizontal=True,
+    submitted = st.form_submit_button("Transcribe", type="primary")
+# outside the form: the cached transcripts are rescored at once, no new transcription
+norm = st.radio("Normalisation before scoring (changes the score, not the transcripts; applied at once)",
+                list(wer.NORMALISATIONS), key="transcribe_norm", horizontal=True,
                 help="\n".join(f"- **{k}**: {v}" for k, v in wer.NORMALISATION_HELP.items()))
-common.link_to_url(["transcribe_model", "transcribe_norm", "transcribe_beam"])
+from_link = st.session_state.get(RUN_KEY) == 1 and REQUEST_KEY not in st.session_state  # a link to results
+if submitted or from_link:
+    st.session_state[REQUEST_KEY] = {"model": model.strip(), "second": second.strip(), "beam": int(beam),
+                                     "language": language.strip().lower(), "temperature": float(temperature)}
 request = st.session_state.get(REQUEST_KEY)
+if not request:
+    st.query_params.pop(RUN_KEY, None)
+common.link_to_url([key for key in LINKED if key != RUN_KEY], extra={RUN_KEY: 1} if request else None)
 if not request:
     st.info("Press **Transcribe**. Transcripts are cached by audio content, model and decoding settings.")
     st.stop()
 
-with common.long_step("Transcribing ...", done="Transcribed", failed="Transcription could not run"):
+with common.long_step(f"Transcribing {len(data.clips)} clips ...", done=f"Transcribed {len(data.clips)} clips",
+                      failed="Transcription could not run", expanded=True):  # open: its progress bar counts clips
     settings = asr.DecodingSettings(request["beam"], request["language"], request["temperature"])
     settings_key = (settings.beam_size, settings.language, settings.temperature)
     hyps = common.transcripts(data.clips, request["model"], settings_key)
@@ -88,10 +124,10 @@ common.show_cache_warnings()
 hyps_b, decoding_b = None, ""
 if request["second"]:
     try:
-        with st.status("Transcribing with the second system ...", expanded=False) as status:
+        with st.status("Transcribing with the second system ...", expanded=True) as status:
             hyps_b = common.transcripts(data.clips, request["second"], settings_key)
             decoding_b = common.transcriber(request["second"]).decoding(settings)
-            status.update(label="Second system transcribed", state="complete")
+            status.update(label="Second system transcribed", state="complete", expanded=False)
     except AudioDiagError as e:
         st.error(f"Second system: {common.md_escape(str(e))}")
 st.caption(common.md_escape(f"Model {request['model']}: {decoding}. Audio downmixed to mono and resampled to the "
@@ -102,15 +138,16 @@ flags = wer.hallucination_flags([c.name for c in data.clips], hyps, [s.speech_fr
                                 [c.duration_s for c in data.clips])
 if flags:
     st.subheader("Possible hallucinations")
-    for name, why in flags:
-        st.warning(f"**{common.md_escape(name)}**: {common.md_escape(why)}")
+    st.warning(f"{len(flags)} transcript(s) may be invented text:\n" + "\n".join(
+        f"- **{common.md_escape(name)}**: {common.md_escape(why)}" for name, why in flags))
 
 if n_refs == 0:
     st.warning("No reference transcripts: **no metric is possible** (no WER, no CER). Transcripts only below; add a "
                "CSV path,reference or `<stem>.txt` files above to score them.")
-    only = pd.DataFrame({"file": [c.name for c in data.clips], "duration (s)": [c.duration_s for c in data.clips],
-                         "transcript": hyps})
-    st.dataframe(only, hide_index=True, width="stretch")
+    only = pd.DataFrame({"file": [c.name for c in data.clips],
+                         "duration (s)": [round(c.duration_s, 2) for c in data.clips], "transcript": hyps})
+    st.dataframe(only, hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
+                 column_config={"duration (s)": SECONDS, "transcript": WIDE_TEXT})
     st.download_button("Download transcripts (CSV)", only.to_csv(index=False).encode(), "audiodiag_transcripts.csv",
                        mime="text/csv", key="transcribe_only_csv")
     st.stop()
@@ -119,15 +156,22 @@ if n_refs == 0:
 scored = [i for i, r in enumerate(refs) if r is not None]
 clips = [data.clips[i] for i in scored]
 ref_texts, hyp_texts = tuple(refs[i] for i in scored), tuple(hyps[i] for i in scored)
+by_norm = {}
+scoring = st.progress(0.0, text=f"Scoring {len(clips)} utterances ...")
 try:
-    by_norm = {how: common.wer_scores(ref_texts, hyp_texts, how) for how in wer.NORMALISATIONS}
+    for k, how in enumerate(wer.NORMALISATIONS):  # the english normaliser's first use imports transformers
+        scoring.progress(k / len(wer.NORMALISATIONS), text=f"Scoring with '{how}' normalisation "
+                                                           f"({k + 1} of {len(wer.NORMALISATIONS)})")
+        by_norm[how] = common.wer_scores(ref_texts, hyp_texts, how)
 except AudioDiagError as e:
+    scoring.empty()
     st.error(common.md_escape(str(e)))
     st.stop()
+scoring.empty()
 result = by_norm[norm]
 
 st.subheader("Corpus WER")
-m = st.columns(5)
+m = st.columns(3) + st.columns(3)  # two rows: a CI range such as "5.6–28.7%" is never cut off
 w = result.corpus_wer
 m[0].metric("Corpus WER", f"{w.value:.1%}", help="total edits / total reference words, over all utterances")
 m[1].metric("95 % CI", f"{100 * w.ci_low:.1f}–{100 * w.ci_high:.1f}%",
@@ -140,29 +184,32 @@ m[4].metric("Sub / Del / Ins", f"{result.substitutions} / {result.deletions} / {
             help=f"of {result.reference_words} reference words")
 st.caption(f"{len(clips) - len(result.empty_references)} utterances scored, {result.reference_words} reference "
            f"words, '{norm}' normalisation: {wer.NORMALISATION_HELP[norm]}.")
-for i in result.empty_references:
-    st.warning(f"**{common.md_escape(clips[i].name)}**: the reference is empty after normalisation, so it has no "
-               "WER; it is left out of the corpus WER (fix the reference or remove the clip).")
+if result.empty_references:  # one box for all of them
+    st.warning(f"The reference is empty after '{norm}' normalisation for {len(result.empty_references)} "
+               "utterance(s), so they have no WER and are left out of the corpus WER (fix the reference or remove "
+               "the clip): " + ", ".join(f"**{common.md_escape(clips[i].name)}**" for i in result.empty_references))
 st.dataframe(pd.DataFrame({"normalisation": list(by_norm),
                            "corpus WER": [s.corpus_wer.value for s in by_norm.values()],
                            "95 % CI low": [s.corpus_wer.ci_low for s in by_norm.values()],
                            "95 % CI high": [s.corpus_wer.ci_high for s in by_norm.values()],
-                           "mean per-utterance WER": [s.mean_utterance_wer for s in by_norm.values()],
-                           "what it does": list(wer.NORMALISATION_HELP.values())}),
-             hide_index=True, column_config={k: PERCENT for k in ("corpus WER", "95 % CI low", "95 % CI high",
-                                                                  "mean per-utterance WER")})
+                           "mean per-utterance WER": [s.mean_utterance_wer for s in by_norm.values()]}),
+             hide_index=True, width="stretch", placeholder=MISSING, column_config={k: PERCENT for k in (
+                 "corpus WER", "95 % CI low", "95 % CI high", "mean per-utterance WER")})
+st.caption("\n".join(f"- **{how}**: {what}" for how, what in wer.NORMALISATION_HELP.items()))
 with st.expander("Reference and hypothesis before and after normalisation"):
     st.dataframe(pd.DataFrame({"file": [c.name for c in clips], "reference (as written)": ref_texts,
                                f"reference ({norm})": [u.reference for u in result.utterances],
                                "hypothesis (as written)": hyp_texts,
                                f"hypothesis ({norm})": [u.hypothesis for u in result.utterances]}),
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
+                 column_config={k: WIDE_TEXT for k in ("reference (as written)", f"reference ({norm})",
+                                                       "hypothesis (as written)", f"hypothesis ({norm})")})
 
 # ---------------------------------------------------------------- per utterance
 st.subheader("Every utterance")
 flagged = {name for name, _ in flags}
 table = pd.DataFrame({
-    "file": [c.name for c in clips], "group": [c.group for c in clips],
+    "file": [c.name for c in clips], "group": [c.group or "" for c in clips],
     "rate (Hz)": [c.original_sample_rate_hz for c in clips], "duration (s)": [round(c.duration_s, 2) for c in clips],
     "WER": result.wers, "sub": [u.substitutions for u in result.utterances],
     "del": [u.deletions for u in result.utterances], "ins": [u.insertions for u in result.utterances],
@@ -170,7 +217,12 @@ table = pd.DataFrame({
     "note": ["empty reference: no WER" if not u.reference_words else "hallucination flag" if c.name in flagged
              else "" for c, u in zip(clips, result.utterances)],
     "reference": [u.reference for u in result.utterances], "hypothesis": [u.hypothesis for u in result.utterances]})
-st.dataframe(table, hide_index=True, width="stretch", column_config={"WER": PERCENT})
+st.dataframe(table, hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
+             column_order=[c for c in ("file", "WER", "reference", "hypothesis", "note", "group", "rate (Hz)",
+                                       "duration (s)", "sub", "del", "ins", "reference words")
+                           if c != "group" or any(clip.group for clip in clips)],  # the texts first, in view
+             column_config={"WER": PERCENT, "duration (s)": SECONDS, "reference": WIDE_TEXT, "hypothesis": WIDE_TEXT,
+                            "note": st.column_config.TextColumn(width="medium")})
 st.download_button("Download (CSV)", table.to_csv(index=False).encode(), file_name="audiodiag_wer.csv",
                    mime="text/csv", key="transcribe_csv")
 st.plotly_chart(plots.wer_histogram_figure(result.wers, corpus_wer=w.value), width="stretch")
@@ -183,7 +235,7 @@ order = sorted((i for i, u in enumerate(result.utterances) if u.reference_words)
                key=lambda i: (-result.utterances[i].wer, clips[i].name))[:worst_n]
 for i in order:
     u = result.utterances[i]
-    st.markdown(f"**{common.md_escape(clips[i].name)}**: WER {u.wer:.0%} ({u.errors} edits / "
+    st.markdown(f"**{common.md_escape(clips[i].name)}**: WER {u.wer:.1%} ({u.errors} edits / "
                 f"{u.reference_words} words)")
     common.play(clips[i])
     st.markdown(f'<div class="alignment" style="margin-bottom:1.2em">{wer.alignment_html(u)}</div>',
@@ -197,7 +249,7 @@ st.dataframe(pd.DataFrame([{"slice": s.slice, "value": s.value, "utterances": s.
                             "reference words": s.reference_words, "corpus WER": s.corpus_wer.value,
                             "95 % CI low": s.corpus_wer.ci_low, "95 % CI high": s.corpus_wer.ci_high}
                            for s in slices]),
-             hide_index=True, width="stretch",
+             hide_index=True, width="stretch", placeholder=MISSING,
              column_config={k: PERCENT for k in ("corpus WER", "95 % CI low", "95 % CI high")})
 
 # ---------------------------------------------------------------- second system
@@ -207,7 +259,7 @@ if hyps_b is not None:
     other = common.wer_scores(ref_texts, hyp_b_texts, norm)
     comparison = common.wer_comparison(ref_texts, hyp_texts, hyp_b_texts, norm)
     d = comparison.difference
-    c2 = st.columns(4)
+    c2 = st.columns(2) + st.columns(2)  # "+1.2% to +5.6%" needs a wide column
     c2[0].metric("A: corpus WER", f"{w.value:.1%}", help=request["model"])
     c2[1].metric("B: corpus WER", f"{other.corpus_wer.value:.1%}", help=request["second"])
     c2[2].metric("B − A", f"{d.value:+.1%}", help="corpus WER difference; paired bootstrap over utterances")
@@ -220,7 +272,9 @@ if hyps_b is not None:
                                "B − A": comparison.utterance_differences, "hypothesis A": table["hypothesis"],
                                "hypothesis B": [u.hypothesis for u in other.utterances]})
                  .sort_values("B − A", ascending=False), hide_index=True, width="stretch",
-                 column_config={k: PERCENT for k in ("WER A", "WER B", "B − A")})
+                 row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
+                 column_config={"hypothesis A": WIDE_TEXT, "hypothesis B": WIDE_TEXT} | {
+                     k: PERCENT for k in ("WER A", "WER B", "B − A")})
 
 # ---------------------------------------------------------------- note
 note = transcription.transcription_decision(

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from audiodiag import dataset as ds
-from audiodiag import compare, encoders, io, plots, samples, spaces
+from audiodiag import checks, compare, encoders, io, plots, samples, spaces
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
@@ -61,22 +61,49 @@ def _measure(clips: tuple[Clip, ...]):
     return ds.measure(clips)
 
 
-def analyse(data: Dataset, *, clip_length_s: float | None = None) -> ds.DatasetReport:
+def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=None) -> ds.DatasetReport:
     """Dataset report with a progress bar. The expensive per-clip part (VAD, levels, bandwidth) is cached by
-    content hash in batches, so other pages and changed settings (target model, clip length) reuse it."""
+    content hash in batches, so other pages and changed settings (target model, clip length) reuse it.
+
+    partial_table: an st.empty() that shows the per-clip rows measured so far while the rest are measured.
+    """
     bar = st.progress(0.0, text="Measuring clips ...")
-    report = ds.analyse(data.clips, spec=data.target, clip_length_s=clip_length_s, measure_batch=_measure,
+    measured: list[ClipStats] = []
+
+    def measure_batch(clips):
+        stats, speech = _measure(tuple(clips))
+        measured.extend(stats)
+        if partial_table is not None and len(measured) < len(data.clips):
+            partial_table.dataframe(stats_table(tuple(measured), {}), hide_index=True, width="stretch")
+        return stats, speech
+
+    report = ds.analyse(data.clips, spec=data.target, clip_length_s=clip_length_s, measure_batch=measure_batch,
                         progress=lambda fraction, message: bar.progress(fraction, text=message))
     bar.empty()
+    if partial_table is not None:
+        partial_table.empty()
     return report
 
 
+def measure_clip(clip: Clip) -> tuple[ClipStats, tuple, tuple[Finding, ...]]:
+    """One clip's measurements, speech regions and warnings (what Inspect's clip view needs before the dataset
+    is measured): the same functions as the dataset report, so the numbers agree with its table."""
+    (stats,), (speech,) = _measure((clip,))
+    return stats, tuple(speech), tuple(checks.clip_findings(stats))
+
+
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
-def clip_figures(clip: Clip, speech: tuple, title_suffix: str = ""):
-    return (plots.waveform_figure(clip.samples, sample_rate_hz=clip.sample_rate_hz, speech=speech,
-                                  title="Waveform" + title_suffix),
-            plots.spectrogram_figure(clip.samples, sample_rate_hz=clip.sample_rate_hz,
-                                     title="Log-mel spectrogram" + title_suffix))
+def waveform(clip: Clip, speech: tuple | None, title_suffix: str = ""):
+    """speech None: not measured yet (no speech shading, no legend entry claiming there is none)."""
+    return plots.waveform_figure(clip.samples, sample_rate_hz=clip.sample_rate_hz, speech=speech or (),
+                                 title="Waveform" + title_suffix)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
+def spectrogram(clip: Clip, title_suffix: str = ""):
+    return plots.spectrogram_figure(clip.samples, sample_rate_hz=clip.sample_rate_hz,
+                                    title="Log-mel spectrogram" + title_suffix,
+                                    original_sample_rate_hz=clip.original_sample_rate_hz)
 
 
 def _remember_uploads() -> None:
@@ -134,6 +161,52 @@ def link_to_url(keys: Sequence[str], *, extra: dict | None = None) -> None:
         st.query_params[key] = str(value)
     for problem in st.session_state.pop(LINK_PROBLEMS, []):
         st.warning(f"Link parameter ignored: {md_escape(problem)}", icon=":material/link_off:")
+    show_share_link()
+
+
+SHARE_SLOT = "_share_link_slot"  # session_state: (this run's sidebar placeholder, page url path), made by app.py
+SHARE_LABEL = "Copy link to this view"
+UPLOADS_PRIVATE = (
+    "This view uses **your uploaded files**. Uploads are private to this browser session: the link carries the "
+    "settings, not the files, so it opens without them anywhere else (another browser, a teammate, a restarted "
+    "server). To share the data, send the same zip for them to upload, or put the folder (one sub-folder per "
+    "class) into the server's `sample_audio/` folder: it is then listed under *Bundled sample set* for everyone "
+    "and links name it (README, \"Share with your team\").")
+
+
+def share_link_slot(url_path: str = "") -> None:
+    """Sidebar, before the page script runs: a placeholder for the "Copy link to this view" box. link_to_url
+    refreshes it whenever the page writes its settings into the URL, so it shows the URL as the run left it
+    (a page that stops early included). url_path: the page's path, for the link where the browser's URL is
+    unknown (AppTest)."""
+    st.session_state[SHARE_SLOT] = (st.sidebar.empty(), url_path)
+    show_share_link()
+
+
+def view_url(url_path: str = "") -> str:
+    """The full URL of this view: the browser's address and page (st.context.url has no query string) plus
+    every query parameter the page has synced so far."""
+    from urllib.parse import urlencode, urlsplit
+
+    base = st.context.url or f"/{url_path}"
+    base += "/" if not urlsplit(base).path else ""  # the home page: http://host:8501/?..., not http://host:8501?...
+    pairs = [(key, value) for key in st.query_params for value in st.query_params.get_all(key)]
+    return base + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+def show_share_link() -> None:
+    """Fill (again) this run's share placeholder: the link with a copy button, and for uploaded data the note
+    that uploads stay in this session. Does nothing where app.py made no placeholder."""
+    slot = st.session_state.get(SHARE_SLOT)
+    if slot is None:
+        return
+    placeholder, url_path = slot
+    with placeholder.container():
+        st.markdown(f"**{SHARE_LABEL}**", help="The page, dataset and settings are in the link: a teammate who "
+                    "opens it sees the same view (the copy button is at the right of the box).")
+        st.code(view_url(url_path), language=None)
+        if st.session_state.get("source") == SOURCE_UPLOAD:
+            st.caption(UPLOADS_PRIVATE)
 
 
 DATASET_KEYS = ("source", "sample_set", "target")
@@ -244,11 +317,16 @@ def labelled_dataset(refusal: str) -> Dataset:
     return data
 
 
+FAILURE_ROW_HEIGHT_PX = 90  # rows above 64 px wrap their text: four lines hold a decoder's error message
+
+
 def show_failures(failures: tuple[LoadFailure, ...]) -> None:
     if failures:
         st.error(f"{len(failures)} file(s) could not be loaded; the other files are analysed below.")
         st.dataframe(pd.DataFrame({"file": [f.name for f in failures], "problem": [f.message for f in failures]}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch", row_height=FAILURE_ROW_HEIGHT_PX,  # the whole message, wrapped
+                     column_config={"file": st.column_config.TextColumn(width="medium"),
+                                    "problem": st.column_config.TextColumn(width="large")})
 
 
 def show_findings(findings: tuple[Finding, ...] | list[Finding]) -> None:
@@ -346,14 +424,15 @@ def run_comparison(data: Dataset, space_names: list[str], *, n_splits: int = 5, 
 
 
 @contextlib.contextmanager
-def long_step(label: str, *, done: str, failed: str):
+def long_step(label: str, *, done: str, failed: str, expanded: bool = False):
     """A status box around a long step: it ends "complete", or "error" for a user error (AudioDiagError), which
-    is then shown below the box and stops the page (never a box left saying it is still running)."""
+    is then shown below the box and stops the page (never a box left saying it is still running).
+    expanded=True keeps the box open while it runs, so a progress bar inside it is seen; it closes when done."""
     error = None
-    with st.status(label, expanded=False) as status:
+    with st.status(label, expanded=expanded) as status:
         try:
             yield status
-            status.update(label=done, state="complete")
+            status.update(label=done, state="complete", expanded=False)
         except AudioDiagError as e:
             error = str(e)
             status.update(label=failed, state="error")
@@ -366,18 +445,51 @@ def show_cache_warnings() -> None:
     """An unwritable cache folder is one warning; the pages go on with a temporary cache."""
     from audiodiag.embedding_cache import CACHE_WARNINGS
 
-    for warning in CACHE_WARNINGS:
-        st.warning(md_escape(warning))
+    if len(CACHE_WARNINGS) == 1:
+        st.warning(md_escape(CACHE_WARNINGS[0]))
+    elif CACHE_WARNINGS:  # one box for the finding, every folder listed in it
+        st.warning(f"{len(CACHE_WARNINGS)} cache folders cannot be written:\n"
+                   + "\n".join(f"- {md_escape(w)}" for w in CACHE_WARNINGS))
 
 
 def show_unavailable(unavailable: Sequence[tuple[str, str]]) -> None:
-    """One box per encoder that could not run: its name, the reason and the fix."""
-    for name, why in unavailable:
+    """One box for every encoder that could not run: each name with its reason and fix."""
+    if len(unavailable) == 1:
+        (name, why), = unavailable
         st.error(f"**{md_escape(name)} could not run**: {md_escape(why)}")
+    elif unavailable:
+        st.error(f"**{len(unavailable)} encoders could not run** (the other spaces are compared without them):\n"
+                 + "\n".join(f"- **{md_escape(name)}**: {md_escape(why)}" for name, why in unavailable))
 
 
 def _with_ci(estimate) -> str:
+    if estimate.value != estimate.value:
+        return NOT_MEASURED
     return f"{estimate.value:.3f} [{estimate.ci_low:.3f}, {estimate.ci_high:.3f}]"
+
+
+NOT_MEASURED = "—"  # a table cell with no number (never the text None / nan)
+
+
+def _score(value: float | None) -> str:
+    """A score (accuracy, F1, silhouette) in the one format of these pages: three decimals, '—' if missing."""
+    return NOT_MEASURED if value is None or value != value else f"{value:.3f}"
+
+
+def _share(value: float | None) -> str:
+    """A share of clips or queries as a whole percentage ("72 %", as the reading sentences write it), '—' if
+    missing."""
+    return NOT_MEASURED if value is None or value != value else f"{100 * value:.0f} %"
+
+
+def text_or_dash(value) -> str:
+    """A label or group for display: the text, or '—' when the clip has none."""
+    return NOT_MEASURED if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def wide_columns(*names: str) -> dict:
+    """column_config giving text columns (file and space names) the room to show them whole."""
+    return {name: st.column_config.TextColumn(name, width="large") for name in names}
 
 
 def comparison_table(result: compare.Comparison) -> pd.DataFrame:
@@ -390,11 +502,11 @@ def comparison_table(result: compare.Comparison) -> pd.DataFrame:
         "macro-F1 [95% CI]": _with_ci(r.metrics.macro_f1),
         "beats baseline": verdicts.get(r.space, "(baseline)"),
         "random-split accuracy": ("— (folds are random already)" if r.split_check is None
-                                  else f"{r.split_check.random_accuracy:.3f}"),
+                                  else _score(r.split_check.random_accuracy)),
         "extraction (ms/clip)": ("— (not measured)" if r.seconds_per_clip != r.seconds_per_clip
                                  else f"{r.seconds_per_clip * 1e3:.2f}"),
         "embedding size": r.embedding_size,
-        "model size (MB)": round(r.model_mb, 1),
+        "model size (MB)": NOT_MEASURED if r.model_mb != r.model_mb else f"{r.model_mb:.1f}",
     } for r in result.rungs])
 
 
@@ -425,6 +537,7 @@ def decide_settings() -> dict:
         "compare_layer": str(-1 if settings["layer"] is None else settings["layer"])})
     if settings["padding_s"] is not None:
         st.query_params["compare_pad_s"] = str(settings["padding_s"])
+    show_share_link()
     return settings
 
 
@@ -609,19 +722,16 @@ def selected_clip(event) -> int | None:
 
 def retrieval_table(results) -> pd.DataFrame:
     """One row per space: the leave-one-out retrieval metrics with 95 % CIs, silhouettes and the group pull."""
-    def number(value: float):
-        return None if value != value else round(value, 3)
-
     return pd.DataFrame([{
         "space": r.space,
         "precision@1 [95% CI]": _with_ci(r.precision_at_1),
         "precision@5 [95% CI]": _with_ci(r.precision_at_5),
         "mAP [95% CI]": _with_ci(r.mean_average_precision),
         "kNN accuracy [95% CI]": _with_ci(r.knn_accuracy),
-        "silhouette (labels)": number(r.silhouette),
-        "silhouette (groups)": number(r.group_silhouette),
-        "nearest is own group": number(r.same_group_at_1),
-        "own group by chance": number(r.same_group_chance),
+        "silhouette (labels)": _score(r.silhouette),
+        "silhouette (groups)": _score(r.group_silhouette),
+        "nearest is own group": _share(r.same_group_at_1),
+        "own group by chance": _share(r.same_group_chance),
         "queries scored": f"{r.n_scored} of {r.n_clips}",
     } for r in results])
 
@@ -631,8 +741,9 @@ def duplicate_pairs_table(data: Dataset, pairs, folds) -> pd.DataFrame:
     rows = []
     for p in pairs:
         a, b = data.clips[p.first], data.clips[p.second]
-        row = {"file": a.name, "other file": b.name, "cosine": round(p.cosine, 4), "labels": f"{a.label} / {b.label}",
-               "groups": f"{a.group} / {b.group}"}
+        row = {"file": a.name, "other file": b.name, "cosine": round(p.cosine, 4),
+               "labels": f"{text_or_dash(a.label)} / {text_or_dash(b.label)}",
+               "groups": f"{text_or_dash(a.group)} / {text_or_dash(b.group)}"}
         if folds is not None:
             fa, fb = int(folds.fold_of_sample[p.first]) + 1, int(folds.fold_of_sample[p.second]) + 1
             row.update({"folds": f"{fa} / {fb}", "both sides of a split": fa != fb})

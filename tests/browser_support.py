@@ -344,6 +344,87 @@ def error_texts(driver) -> list[str]:
     return [e.text[:LOG_TAIL_CHARS] for e in _find(driver, '[data-testid="stException"]')]
 
 
+# In-page progress of a long step: a progress bar, a spinner, or an st.status box that is still running (the app's
+# own "Running..." toolbar indicator, stStatusWidget, is not counted: it shows for every run, long or short).
+PROGRESS_SELECTOR = ('[data-testid="stProgress"], [data-testid="stSpinner"], '
+                     '[data-testid="stExpanderIconSpinner"]')
+_RECORD_PROGRESS_JS = """
+if (!window.__audiodiagProgress) {
+  window.__audiodiagProgress = [];
+  const selector = arguments[0];
+  const record = (element) => {
+    const box = element.closest('[data-testid="stExpander"]') || element;
+    window.__audiodiagProgress.push(element.getAttribute('data-testid') + ': ' + (box.innerText || '').slice(0, 120));
+  };
+  document.querySelectorAll(selector).forEach(record);
+  new MutationObserver((mutations) => {
+    for (const m of mutations) for (const node of m.addedNodes) {
+      if (node.nodeType !== 1) continue;
+      if (node.matches(selector)) record(node);
+      node.querySelectorAll(selector).forEach(record);
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+}
+"""
+
+
+def record_progress(driver) -> None:
+    """Start recording every progress element the page draws, however briefly (a MutationObserver: polling would
+    miss a bar that lives for a few frames). Lasts until the document is reloaded (page links do not reload it)."""
+    driver.execute_script(_RECORD_PROGRESS_JS, PROGRESS_SELECTOR)
+
+
+def progress_seen(driver) -> list[str]:
+    """The progress elements drawn since the last call (or since record_progress), as 'testid: text'; clears them."""
+    return driver.execute_script(
+        "const seen = window.__audiodiagProgress || []; window.__audiodiagProgress = []; return seen;") or []
+
+
+def copy_share_link(driver, base_url: str) -> str:
+    """Click the copy button of the sidebar's "Copy link to this view" box, as a user would, and return what
+    landed on the clipboard."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": base_url, "permissions": [
+        "clipboardReadWrite", "clipboardSanitizedWrite"]})
+    box = wait_until(driver, lambda: next((b for b in _find(driver, '[data-testid="stSidebar"] [data-testid="stCode"]')
+                                           if _is_current(b)), None), what="the sidebar's copy-link box")
+    ActionChains(driver).move_to_element(box).perform()  # the copy button shows on hover
+    driver.execute_script("navigator.clipboard.writeText('')")
+    button = wait_until(driver, lambda: next(iter(box.find_elements(
+        By.CSS_SELECTOR, 'button[aria-label="Copy to clipboard"]')), None), what="the copy-link box's copy button")
+    button.click()
+    return wait_until(driver, lambda: driver.execute_async_script(
+        "const done = arguments[0]; navigator.clipboard.readText().then(done, () => done(''));"),
+        what="the link on the clipboard", timeout_s=10)
+
+
+def visible_words_text(driver) -> str:
+    """Everything a user reads on the page: the rendered text plus the text drawn inside charts (axis ticks,
+    legends, annotations) and the cells of the data grids that are drawn on a canvas (their accessible copy)."""
+    return page_text(driver) + "\n" + (driver.execute_script("""
+        const parts = [];
+        document.querySelectorAll('.js-plotly-plot .main-svg text').forEach(t => parts.push(t.textContent));
+        document.querySelectorAll('[data-testid="stDataFrame"] table td, [data-testid="stDataFrame"] table th')
+          .forEach(c => parts.push(c.textContent));
+        return parts.join('\\n');""") or "")
+
+
+def plotly_layout(driver, title_prefix: str) -> dict | None:
+    """The layout of the drawn plotly chart whose title starts with `title_prefix` (axis titles, tick values and
+    the rendered x tick labels under "_xtick_text"), or None when no such chart is drawn."""
+    return driver.execute_script("""
+        for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+          const layout = plot.layout || {};
+          const title = (layout.title && (layout.title.text !== undefined ? layout.title.text : layout.title)) || '';
+          if (!String(title).startsWith(arguments[0])) continue;
+          const copy = JSON.parse(JSON.stringify(layout));
+          copy._xtick_text = Array.from(plot.querySelectorAll('.xtick text')).map(t => t.textContent);
+          return copy;
+        }
+        return null;""", title_prefix)
+
+
 def plotly_titles(driver) -> list[str]:
     """Titles of the plotly charts that are drawn (an empty string for an untitled chart)."""
     return driver.execute_script("""

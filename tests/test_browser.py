@@ -7,18 +7,24 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from browser_support import (Server, alert_texts, choose_radio, choose_select, chromium, click_button, dialogs_opened,
-                             error_texts, open_app, open_page, page_text, require_chromium, screenshot,
-                             streamlit_server, upload_files, wait_for_plotly, wait_for_text, wait_for_url_param,
-                             wait_until)
+from browser_support import (Server, alert_texts, choose_radio, choose_select, chromium, click_button,
+                             copy_share_link, dialogs_opened, error_texts, open_app, open_page, page_text,
+                             plotly_layout, plotly_titles, progress_seen, record_progress, require_chromium,
+                             screenshot, streamlit_server, upload_files, visible_words_text, wait_for_plotly,
+                             wait_for_text, wait_for_url_param, wait_until)
 from conftest import sine, wav_bytes
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
-from audiodiag import spaces
+from audiodiag import samples, spaces
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
 
@@ -65,8 +71,7 @@ def test_compare_run_on_a_bundled_set_shows_two_confusion_matrices(server):
         wait_for_url_param(driver, "sample_set", "sounds")
         open_page(driver, server.url, "Compare")
         click_button(driver, "Run comparison")
-        titles = wait_for_plotly(driver, 2, titles=(spaces.BASELINE, "whisper-tiny.en encoder (unpadded)"),
-                                 timeout_s=180)
+        wait_for_plotly(driver, 2, titles=(spaces.BASELINE, "whisper-tiny.en encoder (unpadded)"), timeout_s=180)
         assert not error_texts(driver)
         assert "Does a frozen encoder beat the baseline?" in page_text(driver)
         screenshot(driver, "compare_sounds")
@@ -132,3 +137,253 @@ def test_hostile_file_names_and_labels_show_as_text_and_run_no_script(server, tm
         assert not any("heading" in h for h in headings), headings  # a label never becomes a heading
         assert not error_texts(driver)
         screenshot(driver, "inspect_hostile_names")
+
+
+# --- the first hour, page by page: Inspect → Compare → Embeddings → Transcribe → Decide (issue #15) -------------
+
+WALK_PAGES = ("Inspect", "Compare", "Embeddings", "Transcribe", "Decide")
+WALK_FOLDS = 3  # the smallest fold count that still leaves every class in every test fold of the walk's sets
+RAW_MISSING = re.compile(r"\b(None|nan|NaN)\b(?!/Inf)")  # "NaN/Inf" is the column that counts non-finite samples
+LONG_STEP_TIMEOUT_S = 240
+PRESS_TRANSCRIBE, PRESS_COMPARE = "Press Transcribe", "press Run comparison"
+
+
+def _digits_zip(path: Path) -> Path:
+    """Two classes × 6 clips (3 speakers × 2 takes) of the bundled spoken digits, one sub-folder per class, with
+    the speaker column of groups.csv, as a user would zip a folder."""
+    root = samples.sample_set_dir("spoken_digits")
+    rows = list(csv.DictReader((root / "groups.csv").open()))
+    chosen = [r for r in rows if r["label"] in ("0", "1") and r["speaker"] in ("ava", "bram", "cleo")]
+    with zipfile.ZipFile(path, "w") as archive:
+        for row in chosen:
+            archive.write(root / row["path"], f"digits/{row['path']}")
+        table = io.StringIO()
+        writer = csv.writer(table)
+        writer.writerow(["path", "label", "speaker"])
+        writer.writerows([(r["path"], r["label"], r["speaker"]) for r in chosen])
+        archive.writestr("digits/groups.csv", table.getvalue())
+    return path
+
+
+def _query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query, keep_blank_values=True)
+
+
+class _Walk:
+    """One user's walk through the pages: every check that fails is recorded with the page and the walk goes on,
+    so one run reports every broken expectation (the test fails at the end, listing them all)."""
+
+    def __init__(self, name: str, server: Server, driver):
+        self.name, self.server, self.driver = name, server, driver
+        self.problems: list[str] = []
+        self.links: dict[str, str] = {}
+
+    def check(self, ok, page: str, what: str) -> None:
+        if not ok:
+            self.problems.append(f"[{self.name}/{page}] {what}")
+
+    def step(self, page: str, action: Callable[[], None], *, long_step: bool, driver=None, prefix: str = "") -> None:
+        """Run one page's action, then the checks every page must pass; a timeout is recorded, not raised."""
+        driver = driver or self.driver
+        shot = f"walk_{self.name}_{prefix}{WALK_PAGES.index(page) + 1}_{page.lower()}"
+        try:
+            progress_seen(driver)
+            action()
+        except AssertionError as e:
+            self.check(False, page, f"{prefix}{str(e)[:1500]}")
+        seen = progress_seen(driver)
+        if long_step:
+            self.check(seen, page, f"{prefix}no progress bar, spinner or running status box during the long step")
+        self.check(not error_texts(driver), page, f"{prefix}traceback on the page: {error_texts(driver)}")
+        words = visible_words_text(driver)
+        raw = sorted({words[max(0, m.start() - 40):m.end() + 20].replace("\n", " | ")
+                      for m in RAW_MISSING.finditer(words)})
+        self.check(not raw, page, f"{prefix}raw None/nan text on the page: {raw}")
+        screenshot(driver, shot)
+
+    def copy_link(self, page: str) -> None:
+        """The copy-link control: its URL is the address bar's (same page, same parameters) and is kept for the
+        new-session check."""
+        try:
+            link = copy_share_link(self.driver, self.server.url)
+        except AssertionError as e:
+            self.check(False, page, f"copy-link control: {str(e)[:600]}")
+            return
+        current = self.driver.current_url
+        self.check(urlsplit(link).path.rstrip("/") == urlsplit(current).path.rstrip("/") and
+                   _query(link) == _query(current), page,
+                   f"copied link {link} is not the view's URL {current}")
+        self.links[page] = link
+
+    def fail_if_any(self) -> None:
+        assert not self.problems, f"{len(self.problems)} problem(s) in walk {self.name!r}:\n" + "\n".join(self.problems)
+
+
+def _run_to_results(driver, *, button: str, done: Callable[[], object], what: str) -> None:
+    click_button(driver, button)
+    wait_until(driver, done, what=what, timeout_s=LONG_STEP_TIMEOUT_S)
+
+
+def _set_slider(driver, key: str, value: int) -> None:
+    thumb = wait_until(driver, lambda: next(iter(driver.find_elements(By.CSS_SELECTOR, f'.st-key-{key} [role="slider"]')),
+                                            None), what=f"slider {key!r}")
+    for _ in range(20):
+        now = int(thumb.get_attribute("aria-valuenow"))
+        if now == value:
+            return
+        thumb.send_keys(Keys.ARROW_LEFT if now > value else Keys.ARROW_RIGHT)
+    raise AssertionError(f"slider {key!r} did not reach {value}")
+
+
+def _learning_curve_checks(walk: _Walk) -> None:
+    layout = wait_until(walk.driver, lambda: plotly_layout(walk.driver, "Learning curve"),
+                        what="the learning-curve chart", timeout_s=30)
+    axis = layout.get("xaxis", {})
+    title = axis.get("title", {})
+    title = title.get("text", "") if isinstance(title, dict) else str(title)
+    walk.check("clips per class" in title, "Decide", f"learning-curve x axis title is {title!r}, not 'clips per class'")
+    ticks = [t.replace("\u2212", "-") for t in layout.get("_xtick_text", [])]
+    try:
+        values = [float(t) for t in ticks]
+    except ValueError:
+        values = []
+    walk.check(values and len(values) == len(set(values)) and values == sorted(values), "Decide",
+               f"learning-curve x tick labels are not plain increasing numbers: {ticks}")
+
+
+def _walk_pages(walk: _Walk, *, upload: Path | None) -> None:
+    driver, server = walk.driver, walk.server
+    open_app(driver, server.url)
+    record_progress(driver)
+
+    def inspect():
+        if upload is None:
+            choose_select(driver, "sample_set", "sounds")
+            wait_for_url_param(driver, "sample_set", "sounds")
+        else:
+            choose_radio(driver, "source", "My files")
+            wait_for_text(driver, NO_CLIPS_YET)
+            progress_seen(driver)
+            upload_files(driver, [upload])
+            wait_for_text(driver, "ava_0.wav")
+        wait_for_plotly(driver, 2, titles=("Waveform", "Log-mel spectrogram"), timeout_s=LONG_STEP_TIMEOUT_S)
+
+    walk.step("Inspect", inspect, long_step=upload is not None)  # a bundled set was measured by an earlier test
+    if upload is not None:
+        walk.check(any("private to this browser session" in c.text for c in driver.find_elements(
+            By.CSS_SELECTOR, '[data-testid="stSidebar"] [data-testid="stCaptionContainer"]')), "Inspect",
+            "no note that uploads are private to this browser session next to the copy-link control")
+    walk.copy_link("Inspect")
+
+    def compare():
+        open_page(driver, server.url, "Compare")
+        _set_slider(driver, "compare_folds", WALK_FOLDS)  # other folds than the other tests': a real run, not a cache hit
+        _run_to_results(driver, button="Run comparison", what="the confusion matrices", done=lambda: (
+            len(plotly_titles(driver)) >= 2 and spaces.BASELINE in plotly_titles(driver)
+            and "Does a frozen encoder beat the baseline?" in page_text(driver)))
+        wait_for_url_param(driver, "compare_run", "1")
+
+    walk.step("Compare", compare, long_step=True)
+    walk.copy_link("Compare")
+
+    def embeddings():
+        open_page(driver, server.url, "Embeddings")
+        wait_until(driver, lambda: "UMAP maps" in page_text(driver) and len(plotly_titles(driver)) >= 2,
+                   what="the UMAP maps", timeout_s=LONG_STEP_TIMEOUT_S)
+
+    walk.step("Embeddings", embeddings, long_step=True)
+    walk.copy_link("Embeddings")
+
+    def transcribe():
+        open_page(driver, server.url, "Transcribe")
+        if upload is None:
+            choose_select(driver, "sample_set", "utterances")
+            wait_for_url_param(driver, "sample_set", "utterances")
+            # beam 2: not the other test's cached transcripts, so the step really runs
+            driver.find_element(By.CSS_SELECTOR, '.st-key-transcribe_beam [data-testid="stNumberInputStepUp"]').click()
+        else:
+            wait_for_text(driver, "clips have a reference transcript")
+            driver.find_element(By.CSS_SELECTOR, ".st-key-transcribe_labels label").click()  # the digits are spoken
+            wait_for_text(driver, "12 of 12 clips have a reference transcript")
+        _run_to_results(driver, button="Transcribe", what="the corpus WER", done=lambda: "Corpus WER" in page_text(driver))
+        wait_until(driver, lambda: "Every utterance" in page_text(driver), what="the per-utterance table")
+        wait_for_url_param(driver, "transcribe_norm", "basic")
+        choose_radio(driver, "transcribe_norm", "english")  # applied at once, no second press of Transcribe
+        wait_for_url_param(driver, "transcribe_norm", "english", timeout_s=30)
+        wait_until(driver, lambda: "Corpus WER" in page_text(driver) and PRESS_TRANSCRIBE not in page_text(driver),
+                   what="the results rescored under english normalisation", timeout_s=60)
+
+    walk.step("Transcribe", transcribe, long_step=True)
+    walk.copy_link("Transcribe")
+
+    def decide():
+        open_page(driver, server.url, "Decide")
+        if upload is None:
+            choose_select(driver, "sample_set", "sounds")
+            wait_for_url_param(driver, "sample_set", "sounds")
+        wait_until(driver, lambda: "Decision note" in page_text(driver), what="the decision note",
+                   timeout_s=LONG_STEP_TIMEOUT_S)
+        _learning_curve_checks(walk)
+
+    walk.step("Decide", decide, long_step=True)
+    walk.copy_link("Decide")
+
+
+def _reopen_links(walk: _Walk, *, upload: bool) -> None:
+    """Every copied link in a NEW browser (new profile, new session each page load): the same view comes back,
+    results included; for an upload walk, a plain "no clips" message (the uploads stay in their session)."""
+    with chromium(f"walk_{walk.name}_teammate") as teammate:
+        for page, link in walk.links.items():
+            def reopen(page=page, link=link):
+                teammate.get(link)
+                record_progress(teammate)
+                params = _query(link)
+                if upload:
+                    wait_until(teammate, lambda: "No clips" in page_text(teammate),
+                               what="the page's 'no clips' message (the uploads are not in this session)")
+                elif page == "Inspect":
+                    wait_for_plotly(teammate, 2, titles=("Waveform", "Log-mel spectrogram"))
+                    shown = teammate.find_element(By.CSS_SELECTOR, '.st-key-inspect_clip [role="combobox"]')
+                    assert [shown.get_attribute("value")] == params["inspect_clip"], (shown.get_attribute("value"), params)
+                elif page == "Compare":
+                    wait_until(teammate, lambda: "Does a frozen encoder beat the baseline?" in page_text(teammate)
+                               or PRESS_COMPARE in page_text(teammate), what="the comparison", timeout_s=LONG_STEP_TIMEOUT_S)
+                    assert PRESS_COMPARE not in page_text(teammate), "the link asks to press Run comparison again"
+                elif page == "Embeddings":
+                    wait_until(teammate, lambda: "UMAP maps" in page_text(teammate), what="the UMAP maps",
+                               timeout_s=LONG_STEP_TIMEOUT_S)
+                elif page == "Transcribe":
+                    wait_until(teammate, lambda: "Corpus WER" in page_text(teammate)
+                               or PRESS_TRANSCRIBE in page_text(teammate), what="the transcription results",
+                               timeout_s=LONG_STEP_TIMEOUT_S)
+                    assert PRESS_TRANSCRIBE not in page_text(teammate), "the link asks to press Transcribe again"
+                    assert _query(teammate.current_url).get("transcribe_norm") == ["english"], teammate.current_url
+                elif page == "Decide":
+                    wait_until(teammate, lambda: "Decision note" in page_text(teammate), what="the decision note",
+                               timeout_s=LONG_STEP_TIMEOUT_S)
+                wait_until(teammate, lambda: _nav_current(teammate) == page, what=f"{page} as the current page")
+
+            walk.step(page, reopen, long_step=False, driver=teammate, prefix="link_")
+
+
+def _nav_current(driver) -> str | None:
+    return next((a.text.strip() for a in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNavLink"]')
+                 if a.get_attribute("aria-current") == "page"), None)
+
+
+def test_walk_every_page_on_a_bundled_set(server):
+    with chromium("walk_bundled") as driver:
+        walk = _Walk("bundled", server, driver)
+        _walk_pages(walk, upload=None)
+    assert set(walk.links) == set(WALK_PAGES), walk.problems
+    _reopen_links(walk, upload=False)
+    walk.fail_if_any()
+
+
+def test_walk_every_page_on_an_uploaded_zip(server, tmp_path):
+    archive = _digits_zip(tmp_path / "two_digits.zip")
+    with chromium("walk_upload") as driver:
+        walk = _Walk("upload", server, driver)
+        _walk_pages(walk, upload=archive)
+    _reopen_links(walk, upload=True)
+    walk.fail_if_any()

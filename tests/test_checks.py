@@ -240,3 +240,17 @@ def test_trim_advice_only_when_the_silence_is_at_the_ends():
     pause_msg = {f.code: f for f in checks.clip_findings(checks.clip_stats(make_clip(pauses)))}["mostly_silent"].message
     assert "trim the leading/trailing silence" in edge_msg
     assert "leading 0.00 s" in pause_msg and "inside the clip (pauses)" in pause_msg and "trim" not in pause_msg
+
+
+@pytest.mark.parametrize("n, rate", [(16_000, 16_000), (8_000, 8_000), (1_000, 44_100), (4_097, 22_050), (5, 16_000)])
+def test_segment_spectra_equal_scipy_spectrogram(n, rate):
+    """Our numpy spectra (no scipy.signal import before the first waveform) are scipy's numbers."""
+    from scipy import signal
+
+    x = np.random.default_rng(n).normal(size=n).astype(np.float32) + 0.3  # with a DC offset to detrend
+    freqs, power = checks.segment_spectra(x, sample_rate_hz=rate)
+    expected_freqs, _, expected = signal.spectrogram(
+        x, fs=rate, window="hann", nperseg=max(1, min(checks.WELCH_SEGMENT, n)), noverlap=0, detrend="constant",
+        scaling="density", mode="psd")
+    np.testing.assert_array_equal(freqs, expected_freqs)
+    np.testing.assert_allclose(power, expected, rtol=1e-4, atol=1e-6 * expected.max())

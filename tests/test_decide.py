@@ -387,3 +387,46 @@ def test_speech_model_on_non_speech_agrees_with_the_measured_result():
         finding, SimpleNamespace(paired=(loss,)))
     other = Finding("sample_rate_mismatch", "warning", "x", ())
     assert report._measured(other, SimpleNamespace(paired=(win,))) == "x"
+
+
+def test_the_curve_reuses_the_comparison_s_fits_for_its_last_point_and_counts_its_fits():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), 30).astype(str)
+    X = rng.normal(size=(120, 20))
+    X[:, :4] += np.eye(4)[y.astype(int)] * 1.5
+    folds = _folds(y, np.tile(np.arange(10), 12), n_splits=5)
+    refitted = curves.learning_curve(X, y, folds, name="x")
+    from audiodiag.evaluate import cross_val_predict_folds
+    from audiodiag.features import baseline_pipeline
+
+    full = cross_val_predict_folds(X, y, folds, lambda: baseline_pipeline(0)).predictions
+    counts = []
+    reused = curves.learning_curve(X, y, folds, name="x", full_predictions=full,
+                                   progress=lambda done, total: counts.append((done, total)))
+    assert reused == refitted
+    n_caps = len(refitted.points) - 1
+    assert counts[-1] == (5 * n_caps * curves.REPEATS, 5 * n_caps * curves.REPEATS)  # no refit of the last point
+
+
+def test_permutation_importance_agrees_with_sklearn_s():
+    """Our batched shuffles give sklearn.inspection.permutation_importance's numbers up to shuffle noise."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.inspection import permutation_importance
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, len(audit.METADATA_COLUMNS)))
+    y = np.where(X[:, 0] + 0.3 * X[:, 3] > 0, "a", "b")
+    folds = _folds(y, n_splits=4)
+
+    def model():
+        return RandomForestClassifier(n_estimators=50, random_state=0)
+
+    _, ours = audit._fit_folds(X, y, folds, model, seed=0)
+    theirs = np.zeros(X.shape[1])
+    for train, test in folds.splits():
+        fitted = model().fit(X[train], y[train])
+        theirs += permutation_importance(fitted, X[test], y[test], n_repeats=20, random_state=0).importances_mean \
+            * len(test)
+    theirs /= len(y)
+    assert max(ours, key=ours.get) == audit.METADATA_COLUMNS[0]
+    np.testing.assert_allclose(list(ours.values()), theirs, atol=0.06)

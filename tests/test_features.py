@@ -1,6 +1,10 @@
 """Spectral baseline: librosa-compatible MFCC, known descriptor values, shape/dtype/determinism."""
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import librosa
 import numpy as np
 import pytest
@@ -114,3 +118,25 @@ def test_baseline_is_a_fresh_scaled_logistic_regression():
     assert [name for name, _ in model.steps] == ["scale", "clf"]
     assert model.named_steps["clf"].C == 1.0 and model.named_steps["clf"].max_iter == 2000
     assert features.baseline_pipeline() is not features.baseline_pipeline()
+
+
+@pytest.mark.parametrize("rate, n_fft, n_mels", [(16_000, 512, 64), (8_000, 256, 40), (44_100, 2048, 128),
+                                                 (16_000, 16, 64)])
+def test_mel_bank_window_and_centres_equal_librosa_and_scipy(rate, n_fft, n_mels):
+    """Built here so the first spectrogram needs neither librosa.filters nor scipy.signal (seconds to import)."""
+    from scipy import signal
+
+    settings = FeatureSettings(sample_rate_hz=rate, n_fft=n_fft, n_mels=n_mels, n_mfcc=min(20, n_mels))
+    expected = librosa.filters.mel(sr=rate, n_fft=n_fft, n_mels=n_mels, dtype=np.float32)
+    np.testing.assert_allclose(features.mel_filters(settings), expected, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(features.mel_frequencies(n_mels=n_mels, fmax=rate / 2),
+                               librosa.mel_frequencies(n_mels=n_mels, fmax=rate / 2), rtol=1e-9)
+    np.testing.assert_allclose(features._window(n_fft), signal.get_window("hann", n_fft), atol=1e-7)
+
+
+def test_the_first_spectrogram_imports_neither_librosa_nor_scipy_signal():
+    code = ("import sys; import numpy as np; from audiodiag import plots;"
+            "plots.spectrogram_figure(np.sin(np.arange(8000) / 3).astype(np.float32), sample_rate_hz=8000);"
+            "heavy = [m for m in ('librosa', 'scipy.signal', 'scipy.stats', 'numba', 'torch') if m in sys.modules];"
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)

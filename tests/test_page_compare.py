@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,19 @@ def _all_text(at: AppTest) -> str:
                      for e in at.get(kind))
 
 
+RAW_MISSING = re.compile(r"\b(None|nan|NaN)\b")
+
+
+def _assert_no_raw_missing(at: AppTest) -> None:
+    """No None/nan reaches the page: not in any text, metric or table cell."""
+    texts = [_all_text(at)] + [f"{m.label} {m.value}" for m in at.metric]
+    for frame in at.dataframe:
+        assert not frame.value.isna().any().any(), frame.value
+        texts += [str(v) for v in frame.value.to_numpy().ravel()] + [str(c) for c in frame.value.columns]
+    found = [t for t in texts if RAW_MISSING.search(t)]
+    assert not found, found
+
+
 @pytest.mark.skipif("spoken_digits" not in samples.list_sample_sets(), reason="bundled spoken_digits missing")
 def test_compare_runs_end_to_end_with_two_confusion_matrices_cis_and_verdict():
     at = _run(_compare_page("spoken_digits"))
@@ -60,8 +74,13 @@ def test_compare_runs_end_to_end_with_two_confusion_matrices_cis_and_verdict():
     assert list(table["space"]) == [spaces.BASELINE, encoders.WHISPER_UNPADDED]
     assert all("[" in v and "]" in v for v in table["accuracy [95% CI]"])  # value [low, high]
     verdicts = [s.value for s in at.get("success") + at.get("warning") + at.get("info")
-                if "McNemar" in s.value]
-    assert verdicts and any(v in verdicts[0] for v in ("yes.", "no.", "inconclusive."))
+                if "McNemar p =" in s.value]
+    assert len(verdicts) == 1  # the result once: who beats whom, the difference [CI] and p, details folded away
+    headline = verdicts[0].replace("\\", "")
+    assert any(v in headline for v in ("beats the baseline: accuracy +", "does not beat the baseline",
+                                       "is not shown to beat the baseline (inconclusive)")), headline
+    assert "How each verdict was reached" in [e.label for e in at.expander]
+    _assert_no_raw_missing(at)
     assert "Accuracy vs padded fraction of the model input" not in titles  # padding policy none: nothing padded
     assert any("No clip is padded with these settings" in c.value for c in at.caption)
 
@@ -71,6 +90,28 @@ def test_speech_encoder_on_non_speech_sounds_gets_the_warning():
     at = _run(_compare_page("sounds"))
     warnings = [w.value for w in at.warning]
     assert any("is a speech model" in w and "speech in only" in w for w in warnings), warnings
+
+
+@pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds missing")
+def test_a_finding_about_two_encoders_is_one_box_naming_both():
+    at = _compare_page("sounds")
+    at.multiselect(key="compare_encoders").set_value([encoders.WHISPER_UNPADDED, encoders.SPEECH_EMBEDDING])
+    _run(at)
+    boxes = [w.value for kind in ("warning", "info", "error") for w in at.get(kind) if "speech in only" in w.value]
+    assert len(boxes) == 1, boxes
+    assert "whisper" in boxes[0] and "speech\\_embedding" in boxes[0] and "are speech models" in boxes[0]
+    _assert_no_raw_missing(at)
+
+
+def test_encoders_that_cannot_run_are_one_box_listing_each(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    encoders.hub_reachable.cache_clear()
+    at = _compare_page("sounds")
+    at.multiselect(key="compare_encoders").set_value(["wav2vec2-base", "hubert-base"])
+    _run(at)
+    boxes = [e.value for e in at.error if "could not run" in e.value]
+    assert len(boxes) == 1 and "wav2vec2\\-base" in boxes[0] and "hubert\\-base" in boxes[0], boxes
+    encoders.hub_reachable.cache_clear()
 
 
 def test_one_class_upload_is_refused_with_the_reason():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,19 @@ def _maps(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
+RAW_MISSING = re.compile(r"\b(None|nan|NaN)\b")
+
+
+def _assert_no_raw_missing(at: AppTest) -> None:
+    """No None/nan reaches the page: not in any text or table cell."""
+    texts = [e.value for kind in ("success", "warning", "info", "error", "markdown", "caption") for e in at.get(kind)]
+    for frame in at.dataframe:
+        assert not frame.value.isna().any().any(), frame.value
+        texts += [str(v) for v in frame.value.to_numpy().ravel()] + [str(c) for c in frame.value.columns]
+    found = [t for t in texts if RAW_MISSING.search(t)]
+    assert not found, found
+
+
 def _neighbour_tables(at: AppTest) -> list:
     return [d.value for d in at.dataframe if "cosine distance" in d.value.columns]
 
@@ -75,7 +89,7 @@ def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_c
     assert list(table["queries scored"]) == ["60 of 60"] * 2  # 12 clips per class: every query has relevant ones
     assert all(v.count("[") == 1 and float(v.split()[0]) <= 1 for v in table["precision@1 [95% CI]"])
     reading = " ".join(m.value for m in at.markdown)
-    assert "retrieves the same class at rank 1 for" in reading and "vs" in reading
+    assert "retrieves the same class at rank 1 with precision@1" in reading and "vs" in reading
 
     tables = _neighbour_tables(at)
     query = at.selectbox(key="embeddings_query").value
@@ -97,7 +111,7 @@ def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_c
 
     at.toggle(key="embeddings_exclude_group").set_value(True).run()
     _ok(at)
-    assert at.dataframe[0].value["nearest is own group"].isna().all()
+    assert (at.dataframe[0].value["nearest is own group"] == "—").all()  # not measured: a dash, never None/nan
     for t in _neighbour_tables(at):
         assert first.group not in set(t["group"])  # the query's own source recording is left out
     other = [c.name for c in samples.load_sample_set("sounds") if hasattr(c, "samples")][17]
@@ -105,6 +119,7 @@ def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_c
     _ok(at)
     assert all(other not in set(t["file"]) for t in _neighbour_tables(at))
     assert umap_calls == [60, 60]
+    _assert_no_raw_missing(at)
     assert "compare_request" not in at.session_state and "compare_encoders" not in at.session_state
 
 
@@ -138,6 +153,10 @@ def test_unlabelled_uploads_get_maps_but_no_retrieval_and_names_stay_text(umap_c
     names = {p[1] for p in custom}
     assert "&lt;b&gt;bold&lt;/b&gt;.wav" in names and "<b>bold</b>.wav" not in names
     assert len(umap_calls) == 2 and len(_neighbour_tables(at)) == 2
+    for table in _neighbour_tables(at):  # no labels: "same label" is unknown, so it is not shown at all
+        assert "same label" not in table.columns and set(table["label"]) == {"—"}
+    assert any("no label, no group" in m.value for m in at.markdown)
+    _assert_no_raw_missing(at)
 
 
 def test_map_hover_escapes_user_text_and_carries_the_clip_index():

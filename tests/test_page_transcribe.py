@@ -6,13 +6,16 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import references, samples, wer
+from audiodiag import io, references, samples, wer
 from audiodiag.types import Clip
 from conftest import wav_bytes
 from test_asr import build_tiny_ctc
@@ -23,6 +26,8 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT_S = 300
 UTTERANCE = samples.SAMPLE_ROOT / "utterances" / "utt07_ava.wav"
 SAID = "If the train is late again, we will take a taxi to the airport instead."  # what UTTERANCE says
+RAW_MISSING = re.compile(r"\b(None|nan|NaN)\b")  # Python's and numpy's missing values, printed as they are
+PERCENT_1DP = re.compile(r"^\d+\.\d%$")  # the one WER format of the page: 16.8%
 
 
 @pytest.fixture(autouse=True)
@@ -144,3 +149,107 @@ def test_an_unavailable_second_system_is_an_error_next_to_the_first_systems_resu
     assert not at.exception and any("Corpus WER" == m.label for m in at.metric)
     (error,) = [e.value for e in at.error]
     assert "Second system" in error and "whisper\\-tiny\\.en" in error and "huggingface\\-cli download" in error
+
+
+def _utterances_clips() -> list[Clip]:
+    return [c for c in samples.load_sample_set("utterances") if isinstance(c, Clip)]
+
+
+def _status_labels(at: AppTest) -> list[str]:
+    return [s.label for s in at.status if s.state == "complete"]
+
+
+def test_norm_applies_at_once_and_a_link_to_the_results_reopens_them_in_a_new_session():
+    at = _transcribe(_page("utterances"))
+    clips = _utterances_clips()
+    hyps = dict(zip(_table(at, "hypothesis")["file"], _table(at, "hypothesis")["hypothesis"]))
+    refs = references.sample_set_references("utterances", clips)
+    basic = wer.score(refs, [hyps[c.name] for c in clips], normalisation="basic").corpus_wer.value
+    english = wer.score(refs, [hyps[c.name] for c in clips], normalisation="english").corpus_wer.value
+    assert {m.label: m.value for m in at.metric}["Corpus WER"] == f"{basic:.1%}"
+    assert at.query_params["transcribe_norm"] == "basic" and at.query_params["transcribe_run"] == "1"
+
+    at.radio(key="transcribe_norm").set_value("english").run()  # no Transcribe press: rescored at once
+    assert {m.label: m.value for m in at.metric}["Corpus WER"] == f"{english:.1%}" != f"{basic:.1%}"
+    assert at.query_params["transcribe_norm"] == "english"
+    assert "reference (english)" in _table(at, "reference (as written)").columns
+
+    link = dict(at.query_params)
+    st.cache_data.clear()  # a teammate's fresh session on another day: transcripts come from the on-disk cache
+    teammate = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    teammate.query_params.update(link)
+    teammate.switch_page("pages/4_Transcribe.py")
+    teammate.run()
+    assert not teammate.exception and not teammate.error, [e.value for e in teammate.exception]
+    assert not any("Press **Transcribe**" in i.value for i in teammate.info)
+    assert {m.label: m.value for m in teammate.metric}["Corpus WER"] == f"{english:.1%}"
+    assert teammate.radio(key="transcribe_norm").value == "english"
+    written = _table(at, "hypothesis (as written)")
+    assert _table(teammate, "hypothesis (as written)").equals(written) and len(written) == 10  # the same transcripts
+    assert "Transcribed 10 clips" in _status_labels(teammate)  # the re-run went through the progress box
+    assert dict(teammate.query_params) == link
+
+
+def test_invalid_link_values_warn_once_each_and_fall_back_to_the_defaults():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.query_params.update({"sample_set": "utterances", "transcribe_run": "yes", "transcribe_norm": "loud",
+                            "transcribe_beam": "99", "transcribe_model": " "})
+    at.switch_page("pages/4_Transcribe.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    ignored = [w.value for w in at.warning if w.value.startswith("Link parameter ignored")]
+    assert len(ignored) == 4, ignored
+    assert any("transcribe\\_model is empty; using whisper\\-tiny\\.en" in w for w in ignored)
+    assert at.text_input(key="transcribe_model").value == "whisper-tiny.en"
+    assert any("transcribe\\_run=yes" in w for w in ignored) and any("transcribe\\_norm=loud" in w for w in ignored)
+    assert any("beam\\_size=99" in w and "using beam 1" in w for w in ignored)
+    assert at.radio(key="transcribe_norm").value == "basic" and at.number_input(key="transcribe_beam").value == 1
+    assert any("Press **Transcribe**" in i.value for i in at.info)  # no valid run=1: nothing runs unasked
+    assert "transcribe_run" not in at.query_params and at.query_params["transcribe_norm"] == "basic"
+    assert at.query_params["transcribe_beam"] == "1"
+
+
+def _raw_missing(at: AppTest) -> list[str]:
+    """Every place the page prints a raw None / NaN: texts, metrics, and table cells (a table's missing numbers
+    must show its placeholder, never "None")."""
+    texts = [e.value for kind in ("markdown", "caption", "warning", "error", "info", "success", "subheader")
+             for e in at.get(kind)] + [f"{m.label} {m.value}" for m in at.metric]
+    found = [t for t in texts if RAW_MISSING.search(t)]
+    for frame in at.dataframe:
+        df = frame.value
+        if df.isna().any().any() and frame.proto.placeholder in ("", "None"):
+            found.append(f"missing values shown as 'None' in the table with columns {list(df.columns)}")
+        found += [str(v) for v in df.select_dtypes(exclude="number").stack() if RAW_MISSING.search(str(v))]
+    return found
+
+
+def test_no_raw_none_or_nan_one_wer_format_and_one_box_per_finding(tmp_path):
+    speech, rate = sf.read(UTTERANCE, dtype="float32")
+    narrow = io.resample(speech, orig_sample_rate_hz=rate, target_sample_rate_hz=8000)
+    at = _upload([("a.wav", UTTERANCE.read_bytes()), ("b.wav", UTTERANCE.read_bytes()),
+                  ("c.wav", wav_bytes(narrow, sample_rate_hz=8000))])
+    uploader = next(u for u in at.get("file_uploader") if "Reference transcripts" in u.proto.label)
+    uploader.set_value([("refs.csv", f'path,reference\na.wav,"{SAID}"\nb.wav,\nc.wav,\n'.encode(), "text/csv")]).run()
+    at = _transcribe(at, second=str(build_tiny_ctc(tmp_path / "tiny ctc")))
+    # two empty references (no WER, an 8 kHz slice without any WER, B - A without a value): one box names both
+    (empty,) = [w.value for w in at.warning if "reference is empty" in w.value]
+    assert "b\\.wav" in empty and "c\\.wav" in empty and "2 utterance" in empty
+    assert _table(at, "hypothesis")["WER"].isna().sum() == 2
+    slices = _table(at, "slice").set_index("value")
+    assert np.isnan(slices.loc["8000", "corpus WER"])  # a value without a WER: shown as the placeholder
+    assert _raw_missing(at) == []
+    metrics = {m.label: m.value for m in at.metric}
+    for label in ("Corpus WER", "Mean per-utterance WER", "CER", "A: corpus WER", "B: corpus WER"):
+        assert PERCENT_1DP.match(metrics[label]), (label, metrics[label])
+    headings = [m.value for m in at.markdown if re.match(r"\*\*.+\*\*: WER ", m.value)]
+    assert headings and all(re.search(r": WER \d+\.\d% \(", h) for h in headings)
+    wer_columns = [spec.get("type_config", {}) for d in at.dataframe for column, spec in _column_config(d).items()
+                   if "WER" in column or column in ("B − A", "95 % CI low", "95 % CI high")]
+    assert len(wer_columns) > 10 and all(c.get("format") == "percent" and c.get("step") == 0.001
+                                         for c in wer_columns)  # shown as 16.8% in every table
+
+
+def _column_config(frame) -> dict:
+    import json
+
+    return json.loads(frame.proto.columns or "{}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -117,3 +116,52 @@ def test_other_pages_render_with_the_same_dataset(page):
     assert not at.exception, [e.value for e in at.exception]
     shown = "\n".join(e.value for kind in ("info", "error", "warning", "markdown", "caption") for e in at.get(kind))
     assert "1 clips" in shown or "a\\.wav" in shown or "a.wav" in shown, shown  # the sidebar's upload is used
+
+
+def _share_link(at: AppTest) -> str:
+    """The URL in the sidebar's "Copy link to this view" box (st.code: the copy button is built in)."""
+    from pages import _common
+
+    labels = [m.value for m in at.sidebar.markdown]
+    assert f"**{_common.SHARE_LABEL}**" in labels, labels
+    links = [c.value for c in at.sidebar.code]
+    assert len(links) == 1, links
+    return links[0]
+
+
+def _query(url: str) -> dict[str, list[str]]:
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(url).query, keep_blank_values=True)
+
+
+def _current_params(at: AppTest) -> dict[str, list[str]]:
+    return {k: (list(v) if isinstance(v, list) else [v]) for k, v in at.query_params.items()}
+
+
+def test_copy_link_shows_the_views_url_and_no_upload_note_for_a_bundled_set():
+    at = _app()
+    link = _share_link(at)
+    assert _query(link) == _current_params(at)
+    assert {"source", "sample_set", "target", "inspect_clip"} <= set(_query(link))
+    names = at.selectbox(key="inspect_clip").options
+    at.selectbox(key="inspect_clip").set_value(names[3]).run()
+    assert _query(_share_link(at))["inspect_clip"] == [names[3]]  # the run's final params, not the previous run's
+    assert not any("private to this browser session" in c.value for c in at.sidebar.caption)
+
+
+def test_copy_link_on_every_page_carries_its_params_and_says_uploads_are_private():
+    at = _app()
+    rows = "path,label\n" + "".join(f"{c}{i}.wav,{c}\n" for c in "ab" for i in range(3))
+    _upload(at, [(f"{c}{i}.wav", wav_bytes(sine(300 if c == "a" else 900, duration_s=0.5) + noise(
+        duration_s=0.5, seed=i, amplitude=0.02))) for c in "ab" for i in range(3)] + [("labels.csv", rows.encode())])
+    for page, own in [("pages/1_Inspect.py", "inspect_clip"), ("pages/2_Compare.py", "compare_folds"),
+                      ("pages/3_Embeddings.py", "source"), ("pages/4_Transcribe.py", "transcribe_model"),
+                      ("pages/5_Decide.py", "decide_task")]:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        link = _share_link(at)
+        assert _query(link) == _current_params(at), page
+        assert own in _query(link) and _query(link)["source"] == ["My files"], (page, link)
+        note = " ".join(c.value for c in at.sidebar.caption)
+        assert all(s in note for s in ("private to this browser session", "same zip", "sample_audio")), (page, note)

@@ -127,13 +127,13 @@ def test_reading_states_the_numbers_and_whether_the_intervals_overlap():
     clear = _result("encoder", Estimate(0.87, 0.80, 0.93))
     close = _result("encoder", Estimate(0.60, 0.50, 0.70))
     text = retrieval.reading([base, clear])[0]
-    assert "encoder retrieves the same class at rank 1 for 87 % of queries vs 54 % for baseline" in text
+    assert "encoder retrieves the same class at rank 1 with precision@1 0.870 vs 0.540 for baseline" in text
     assert "clearly better" in text and "encoder is clearly" in text
     assert "overlap" in retrieval.reading([base, close])[0]
     speaker = _result("encoder", Estimate(0.6, 0.5, 0.7), silhouette=0.05, group_silhouette=0.3,
                       groups_span_labels=True, same_group_at_1=0.8, same_group_chance=0.2)
     sentences = " ".join(retrieval.reading([base, speaker]))
-    assert "cluster more by group (silhouette 0.30) than by label (0.05)" in sentences
+    assert "cluster more by group (silhouette 0.300) than by label (0.050)" in sentences
     assert "own group for 80 % of queries (a random neighbour: 20 %)" in sentences
 
 

@@ -2,6 +2,10 @@
 espeak-ng digits (when present) are speech, down to a 0.3-s excerpt of one word."""
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -123,3 +127,39 @@ def test_a_0_3s_excerpt_of_a_word_is_speech_with_our_settings_but_not_with_siler
     assert max(probs) > 0.8  # the model is sure there is speech ...
     defaults = get_speech_timestamps_from_probs(probs, sampling_rate=16_000, audio_length_samples=len(x))
     assert defaults == []  # ... but min_speech_duration_ms=250 throws the whole word away
+
+
+def _probability_runs(seed: int) -> list[float]:
+    """Random probability sequences with runs: speech, silence, and values between the two thresholds."""
+    rng = np.random.default_rng(seed)
+    out: list[float] = []
+    while len(out) < 200:
+        level = rng.choice([0.02, 0.4, 0.45, 0.5, 0.7, 0.95])
+        out += list(np.clip(level + rng.normal(0, 0.05, rng.integers(1, 12)), 0, 1))
+    return out
+
+
+@pytest.mark.parametrize("settings", [vad.VAD_SETTINGS, {}, {"speech_pad_ms": 200, "min_silence_duration_ms": 30}])
+def test_spans_equal_silero_s_own_post_processing(settings):
+    """Our torch-free copy of the rules gives exactly the spans of silero_vad.get_speech_timestamps_from_probs."""
+    from silero_vad import get_speech_timestamps_from_probs
+
+    ours_names = {"threshold": "threshold", "min_speech_duration_ms": "min_speech_ms",
+                  "min_silence_duration_ms": "min_silence_ms", "speech_pad_ms": "speech_pad_ms"}
+    defaults = {"threshold": 0.5, "min_speech_duration_ms": 250, "min_silence_duration_ms": 100, "speech_pad_ms": 30}
+    full = {**defaults, **settings}
+    for seed in range(300):
+        probs = _probability_runs(seed)
+        length = len(probs) * vad.WINDOW_SAMPLES - int(seed % 7) * 40
+        expected = [(s["start"], s["end"]) for s in get_speech_timestamps_from_probs(
+            probs, sampling_rate=16_000, audio_length_samples=length, **full)]
+        ours = vad.spans_from_probabilities(probs, audio_length_samples=length,
+                                            **{ours_names[k]: v for k, v in full.items()})
+        assert ours == expected, seed
+
+
+def test_speech_regions_do_not_import_torch():
+    code = ("import sys; import numpy as np; from audiodiag import vad;"
+            "sys.path.insert(0, 'tests'); from conftest import make_clip, sine; clip = make_clip(sine());"
+            "vad.speech_regions([clip]); assert 'torch' not in sys.modules, 'VAD imported torch'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)

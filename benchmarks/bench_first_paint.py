@@ -1,0 +1,92 @@
+"""P9: time to the first waveform, measured in a real browser from `streamlit run app.py` to the chart on screen.
+
+One headless Chromium (Debian's, as the browser tests use) is started first and kept, so only the app's own
+time is measured: the server process starts, answers its health check, the browser opens the app on the default
+bundled set, and the clock stops when the Inspect page's "Waveform" chart is drawn. Cold: the OS page cache is
+dropped first (`/proc/sys/vm/drop_caches`; needs root, else the row says it could not be measured), so every
+library file is read from disk again. Warm: the median of 3 restarts right after. Reference: a fresh
+`python -c "import streamlit"` in the same run, warm.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.harness import Row
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
+
+WARM_GOAL_S = 3.0
+COLD_GOAL_S = 15.0
+WARM_REPEATS = 3
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+POLL_S = 0.05
+TIMEOUT_S = 180.0
+
+
+def _import_streamlit_s() -> float:
+    times = []
+    for _ in range(WARM_REPEATS + 1):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import streamlit"], check=True, cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[1:])
+
+
+def _drop_page_cache() -> bool:
+    try:
+        subprocess.run(["sync"], check=True)
+        DROP_CACHES.write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def _first_waveform_s(driver, cache_dir: Path) -> float:
+    """Seconds from starting the server to the first drawn waveform chart in the already open browser."""
+    import browser_support as bs
+
+    start = time.perf_counter()
+    with bs.streamlit_server(name="bench-first-paint", cache_dir=cache_dir) as server:
+        driver.get(server.url)
+        deadline = start + TIMEOUT_S
+        while time.perf_counter() < deadline:
+            if any(t.startswith("Waveform") for t in bs.plotly_titles(driver)):
+                elapsed = time.perf_counter() - start
+                driver.get("about:blank")
+                return elapsed
+            time.sleep(POLL_S)
+    raise RuntimeError(f"no waveform within {TIMEOUT_S:g} s; see test-artifacts/bench-first-paint.log")
+
+
+def p9() -> list[Row]:
+    import tempfile
+
+    import browser_support as bs
+
+    reference = _import_streamlit_s()
+    with tempfile.TemporaryDirectory() as cache, bs.chromium("bench-first-paint") as driver:
+        cold = _first_waveform_s(driver, Path(cache)) if _drop_page_cache() else float("nan")
+        warm = statistics.median(_first_waveform_s(driver, Path(cache)) for _ in range(WARM_REPEATS))
+    cold_note = "" if cold == cold else " (not measured: dropping the page cache needs root)"
+    return [
+        Row("P9 first waveform, warm restart (s)", warm, "s", 'python -c "import streamlit" (warm)', reference,
+            f"≤ {WARM_GOAL_S:g} s", warm <= WARM_GOAL_S),
+        Row("P9 first waveform, cold start (s)" + cold_note, cold, "s", 'python -c "import streamlit" (warm)',
+            reference, f"≤ {COLD_GOAL_S:g} s", (cold <= COLD_GOAL_S) if cold == cold else None),
+    ]
+
+
+BENCHMARKS = (p9,)
+
+if __name__ == "__main__":
+    from benchmarks.harness import markdown_table
+
+    os.chdir(ROOT)
+    print(markdown_table(p9()))
