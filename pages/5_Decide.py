@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import cli, decide, encoders, finetune, plots, probing, report, spaces
+from audiodiag import cli, compare, decide, encoders, finetune, plots, probing, report, spaces
 from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
@@ -12,6 +12,7 @@ FINETUNE_KEY = "decide_finetune"  # session_state: {"model": name, "settings": d
 RUNG_BOX = {"spectral baseline": st.info, "frozen encoder": st.success, "fine-tuning": st.success,
             "undecided": st.warning}
 
+VERDICT_BOX = {"yes": st.success, "no": st.info}  # encoder beats the baseline / does not; else inconclusive
 TASKS = {"classify": "Classify short sounds", "retrieve": "Find similar clips", "transcribe": "Transcribe speech"}
 
 
@@ -85,10 +86,21 @@ if task == "retrieve":
                "cli": cli.command_line(data.name, settings, task="retrieve", exclude_same_group=exclude)})
     st.stop()
 
-with common.long_step("Comparison, learning curves and shortcut audit ...", done="Measured",
-                      failed="The decision could not be made"):
+# the verdict first (it needs only the comparison); curves, audit and the note fill in below it
+with common.long_step("Vectors and cross-validation on the same folds ...", done="Compared on the same folds",
+                      failed="The comparison could not be made", expanded=True):
+    comparison, unavailable = common.run_comparison(
+        data, settings["spaces"], n_splits=settings["n_splits"], group_aware=settings["group_aware"],
+        padding_s=settings["padding_s"], layer=settings["layer"], feature_settings=tuple(settings["features"]))
+common.show_unavailable(unavailable)
+st.subheader("Baseline vs frozen encoders")
+for pair in comparison.paired:
+    VERDICT_BOX.get(pair.verdict, st.warning)(f"**{common.md_escape(compare.verdict_headline(pair))}**")
+if not comparison.paired:
+    st.info("Only the spectral baseline ran: no encoder to compare it with.")
+with common.long_step("Learning curves, shortcut audit and the note ...", done="Learning curves and audit measured",
+                      failed="The decision could not be made", expanded=True):
     decision = common.classification_decision(data, settings)
-comparison = decision.comparison
 
 # ---------------------------------------------------------------- learning curves
 st.subheader("Learning curves: would more labels help?")

@@ -398,12 +398,16 @@ def space_vectors(data: Dataset, space: str, *, padding_s: float | None = None, 
     return _space_vectors(data.clips, space, padding_s, layer, tuple(feature_settings))
 
 
-@st.cache_data(show_spinner="Cross-validating every space on the same folds ...", hash_funcs=_HASH, max_entries=16)
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
 def _compare(clips: tuple[Clip, ...], space_names: tuple[str, ...], n_splits: int, group_aware: bool,
              padding_s: float | None, layer: int | None, feature_settings: tuple[int, ...],
              _vectors: tuple[spaces.SpaceVectors, ...]) -> compare.Comparison:
-    return compare.compare(clips, _vectors, n_splits=n_splits, group_aware=group_aware,
-                           padding=spaces.PaddingPolicy(padding_s))
+    bar = st.progress(0.0, text="Cross-validating every space on the same folds ...")
+    result = compare.compare(clips, _vectors, n_splits=n_splits, group_aware=group_aware,
+                             padding=spaces.PaddingPolicy(padding_s),
+                             progress=lambda fraction, message: bar.progress(fraction, text=md_escape(message)))
+    bar.empty()
+    return result
 
 
 def run_comparison(data: Dataset, space_names: list[str], *, n_splits: int = 5, group_aware: bool = True,
@@ -541,12 +545,16 @@ def decide_settings() -> dict:
     return settings
 
 
-@st.cache_data(show_spinner="Learning curves and the metadata audit ...", hash_funcs=_HASH, max_entries=16)
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
 def _decision(clips: tuple[Clip, ...], dataset_name: str, settings_key: str, _vectors, _comparison, _report):
     from audiodiag import decide
 
-    return decide.classification_decision(dataset_name, clips, _vectors, _comparison, _report.stats,
-                                          _report.speech)
+    bar = st.progress(0.0, text="Learning curves ...")
+    decision = decide.classification_decision(
+        dataset_name, clips, _vectors, _comparison, _report.stats, _report.speech,
+        progress=lambda fraction, message: bar.progress(fraction, text=md_escape(message)))
+    bar.empty()
+    return decision
 
 
 def classification_decision(data: Dataset, settings: dict):
