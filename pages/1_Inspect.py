@@ -1,4 +1,5 @@
 """Inspect: see every clip, measure it, and get warnings about data that does not fit the target model."""
+import pandas as pd
 import streamlit as st
 
 from audiodiag import io
@@ -50,7 +51,8 @@ st.plotly_chart(common.spectrogram(clip), width="stretch")
 common.show_findings(findings_for_clip)
 with st.expander("All measurements for this clip"):
     one_row = common.stats_table((stats,), {clip.name: findings_for_clip})
-    st.dataframe(one_row.T.rename(columns={0: "value"}).astype(str), width="stretch")
+    st.dataframe(one_row.T.rename(columns={0: "value"}).map(lambda v: "—" if pd.isna(v) else str(v)),
+                 width="stretch")
 
 target = data.target
 model_length_s = target.fixed_input_s or length_s
@@ -121,8 +123,8 @@ with duration_area:
         st.plotly_chart(common.plots.duration_histogram(durations, [c.label for c in data.clips],
                                                         clip_length_s=None if pad is None else pad.clip_length_s),
                         width="stretch")
-    if any(c.label for c in data.clips):
-        per_label = table.groupby("label", dropna=False).agg(
+    if "label" in table:
+        per_label = table.groupby("label").agg(
             clips=("file", "count"), median_duration_s=("duration (s)", "median"),
             speech=("speech", "mean"), rates=("rate (Hz)", lambda r: ", ".join(map(str, sorted(set(r))))))
         st.dataframe(per_label, width="stretch", column_config={

@@ -345,13 +345,20 @@ STATS_COLUMNS = {
     "leading_silence_s": "lead silence (s)", "trailing_silence_s": "trail silence (s)",
     "effective_bandwidth_hz": "99% bandwidth (Hz)", "band_limit_hz": "band limit (Hz)",
     "band_edge_drop_db": "drop at the band edge (dB)",
-    "speech_fraction": "speech", "non_finite_samples": "NaN/Inf",
+    "speech_fraction": "speech", "non_finite_samples": "non-finite samples",
 }
 
 
 def stats_table(stats: tuple[ClipStats, ...], findings: dict[str, tuple[Finding, ...]]) -> pd.DataFrame:
+    """One row per clip. A label or group column no clip has is left out; a clip without one shows "—"."""
     df = pd.DataFrame([{k: getattr(s, k) for k in STATS_COLUMNS} for s in stats]).rename(columns=STATS_COLUMNS)
     df.insert(1, "warnings", [len(findings.get(s.name, ())) for s in stats])
+    for column in ("label", "group"):
+        df[column] = df[column].astype(object)
+        if df[column].isna().all():
+            df = df.drop(columns=column)
+        else:
+            df[column] = df[column].where(df[column].notna(), "—")
     return df
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -114,3 +115,21 @@ def tones_vs_noise(n_per_class: int = 8, n_groups: int = 4, *, duration_s: float
                                group=group))
         clips.append(make_clip(noise(duration_s=duration_s, seed=i), name=f"noise_{i}.wav", label="noise", group=group))
     return clips
+
+
+RAW_MISSING = re.compile(r"\b(None|nan|NaN)\b")  # Python's and numpy's missing values, printed as they are
+
+
+def raw_missing(at) -> list[str]:
+    """Every place an AppTest page prints a raw None / NaN: texts, metrics, and table cells (a table's missing
+    numbers must show a placeholder, never "None")."""
+    texts = [e.value for kind in ("markdown", "caption", "warning", "error", "info", "success", "subheader", "title")
+             for e in at.get(kind)] + [f"{m.label} {m.value}" for m in at.metric]
+    found = [t for t in texts if RAW_MISSING.search(str(t))]
+    for frame in at.dataframe:
+        df = frame.value
+        if df.isna().any().any() and frame.proto.placeholder in ("", "None"):
+            found.append(f"missing values shown as 'None' in the table with columns {list(df.columns)}")
+        found += [str(v) for v in df.select_dtypes(exclude="number").stack() if RAW_MISSING.search(str(v))]
+        found += [str(c) for c in df.columns if RAW_MISSING.search(str(c))]
+    return found

@@ -88,7 +88,7 @@ def test_unusual_files_load_with_their_findings_and_zip_folders_give_labels_and_
     assert not at.get("error") or "could not be loaded" not in _texts(at, "error")  # nothing refused
     table = at.dataframe[0].value.set_index("file")
     assert sorted(table.index) == sorted([*unusual, "dog/a.wav", "cat/b.wav"])
-    assert (table.loc["nan.wav", "NaN/Inf"], table.loc["six_channels.wav", "channels"],
+    assert (table.loc["nan.wav", "non-finite samples"], table.loc["six_channels.wav", "channels"],
             table.loc["eight_bit.wav", "bits"], table.loc["rate_96k.wav", "rate (Hz)"]) == (3, 6, 8, 96_000)
     assert table.loc["dog/a.wav", ["label", "group"]].tolist() == ["dog", "spk1"]
     assert table.loc["cat/b.wav", "label"] == "cat"

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from audiodiag import encoders, samples, spaces
-from conftest import sine, wav_bytes
+from conftest import raw_missing, sine, wav_bytes
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
 
@@ -47,19 +46,6 @@ def _all_text(at: AppTest) -> str:
                      for e in at.get(kind))
 
 
-RAW_MISSING = re.compile(r"\b(None|nan|NaN)\b")
-
-
-def _assert_no_raw_missing(at: AppTest) -> None:
-    """No None/nan reaches the page: not in any text, metric or table cell."""
-    texts = [_all_text(at)] + [f"{m.label} {m.value}" for m in at.metric]
-    for frame in at.dataframe:
-        assert not frame.value.isna().any().any(), frame.value
-        texts += [str(v) for v in frame.value.to_numpy().ravel()] + [str(c) for c in frame.value.columns]
-    found = [t for t in texts if RAW_MISSING.search(t)]
-    assert not found, found
-
-
 @pytest.mark.skipif("spoken_digits" not in samples.list_sample_sets(), reason="bundled spoken_digits missing")
 def test_compare_runs_end_to_end_with_two_confusion_matrices_cis_and_verdict():
     at = _run(_compare_page("spoken_digits"))
@@ -80,7 +66,7 @@ def test_compare_runs_end_to_end_with_two_confusion_matrices_cis_and_verdict():
     assert any(v in headline for v in ("beats the baseline: accuracy +", "does not beat the baseline",
                                        "is not shown to beat the baseline (inconclusive)")), headline
     assert "How each verdict was reached" in [e.label for e in at.expander]
-    _assert_no_raw_missing(at)
+    assert raw_missing(at) == []
     assert "Accuracy vs padded fraction of the model input" not in titles  # padding policy none: nothing padded
     assert any("No clip is padded with these settings" in c.value for c in at.caption)
 
@@ -100,7 +86,7 @@ def test_a_finding_about_two_encoders_is_one_box_naming_both():
     boxes = [w.value for kind in ("warning", "info", "error") for w in at.get(kind) if "speech in only" in w.value]
     assert len(boxes) == 1, boxes
     assert "whisper" in boxes[0] and "speech\\_embedding" in boxes[0] and "are speech models" in boxes[0]
-    _assert_no_raw_missing(at)
+    assert raw_missing(at) == []
 
 
 def test_encoders_that_cannot_run_are_one_box_listing_each(monkeypatch):

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import sine, wav_bytes
+from conftest import raw_missing, sine, wav_bytes
 from streamlit.testing.v1 import AppTest
 
 from audiodiag import encoders, plots, projection, samples, spaces
@@ -62,19 +61,6 @@ def _maps(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
-RAW_MISSING = re.compile(r"\b(None|nan|NaN)\b")
-
-
-def _assert_no_raw_missing(at: AppTest) -> None:
-    """No None/nan reaches the page: not in any text or table cell."""
-    texts = [e.value for kind in ("success", "warning", "info", "error", "markdown", "caption") for e in at.get(kind)]
-    for frame in at.dataframe:
-        assert not frame.value.isna().any().any(), frame.value
-        texts += [str(v) for v in frame.value.to_numpy().ravel()] + [str(c) for c in frame.value.columns]
-    found = [t for t in texts if RAW_MISSING.search(t)]
-    assert not found, found
-
-
 def _neighbour_tables(at: AppTest) -> list:
     return [d.value for d in at.dataframe if "cosine distance" in d.value.columns]
 
@@ -119,7 +105,7 @@ def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_c
     _ok(at)
     assert all(other not in set(t["file"]) for t in _neighbour_tables(at))
     assert umap_calls == [60, 60]
-    _assert_no_raw_missing(at)
+    assert raw_missing(at) == []
     assert "compare_request" not in at.session_state and "compare_encoders" not in at.session_state
 
 
@@ -156,7 +142,7 @@ def test_unlabelled_uploads_get_maps_but_no_retrieval_and_names_stay_text(umap_c
     for table in _neighbour_tables(at):  # no labels: "same label" is unknown, so it is not shown at all
         assert "same label" not in table.columns and set(table["label"]) == {"—"}
     assert any("no label, no group" in m.value for m in at.markdown)
-    _assert_no_raw_missing(at)
+    assert raw_missing(at) == []
 
 
 def test_map_hover_escapes_user_text_and_carries_the_clip_index():

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from audiodiag import io, references, samples, wer
 from audiodiag.types import Clip
-from conftest import wav_bytes
+from conftest import raw_missing, wav_bytes
 from test_asr import build_tiny_ctc
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
@@ -26,7 +26,6 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT_S = 300
 UTTERANCE = samples.SAMPLE_ROOT / "utterances" / "utt07_ava.wav"
 SAID = "If the train is late again, we will take a taxi to the airport instead."  # what UTTERANCE says
-RAW_MISSING = re.compile(r"\b(None|nan|NaN)\b")  # Python's and numpy's missing values, printed as they are
 PERCENT_1DP = re.compile(r"^\d+\.\d%$")  # the one WER format of the page: 16.8%
 
 
@@ -209,20 +208,6 @@ def test_invalid_link_values_warn_once_each_and_fall_back_to_the_defaults():
     assert at.query_params["transcribe_beam"] == "1"
 
 
-def _raw_missing(at: AppTest) -> list[str]:
-    """Every place the page prints a raw None / NaN: texts, metrics, and table cells (a table's missing numbers
-    must show its placeholder, never "None")."""
-    texts = [e.value for kind in ("markdown", "caption", "warning", "error", "info", "success", "subheader")
-             for e in at.get(kind)] + [f"{m.label} {m.value}" for m in at.metric]
-    found = [t for t in texts if RAW_MISSING.search(t)]
-    for frame in at.dataframe:
-        df = frame.value
-        if df.isna().any().any() and frame.proto.placeholder in ("", "None"):
-            found.append(f"missing values shown as 'None' in the table with columns {list(df.columns)}")
-        found += [str(v) for v in df.select_dtypes(exclude="number").stack() if RAW_MISSING.search(str(v))]
-    return found
-
-
 def test_no_raw_none_or_nan_one_wer_format_and_one_box_per_finding(tmp_path):
     speech, rate = sf.read(UTTERANCE, dtype="float32")
     narrow = io.resample(speech, orig_sample_rate_hz=rate, target_sample_rate_hz=8000)
@@ -237,7 +222,7 @@ def test_no_raw_none_or_nan_one_wer_format_and_one_box_per_finding(tmp_path):
     assert _table(at, "hypothesis")["WER"].isna().sum() == 2
     slices = _table(at, "slice").set_index("value")
     assert np.isnan(slices.loc["8000", "corpus WER"])  # a value without a WER: shown as the placeholder
-    assert _raw_missing(at) == []
+    assert raw_missing(at) == []
     metrics = {m.label: m.value for m in at.metric}
     for label in ("Corpus WER", "Mean per-utterance WER", "CER", "A: corpus WER", "B: corpus WER"):
         assert PERCENT_1DP.match(metrics[label]), (label, metrics[label])

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from audiodiag import samples
-from conftest import noise, sine, wav_bytes
+from conftest import noise, raw_missing, sine, wav_bytes
 
 TIMEOUT_S = 240
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -73,7 +73,9 @@ def test_inspect_upload_8khz_warns_with_both_rates_and_shows_clip():
     titles = _chart_titles(at)
     assert titles.count("Waveform") == 1 and "Log-mel spectrogram" in titles
     assert any("at 16000 Hz" in t for t in titles)  # the clip as the model sees it
-    assert len(at.dataframe[0].value) == 2
+    table = at.dataframe[0].value
+    assert len(table) == 2 and "label" not in table and "group" not in table  # no column of blanks
+    assert raw_missing(at) == []  # unlabelled, ungrouped uploads: no "None" anywhere
 
 
 def test_bad_files_become_error_rows_and_the_rest_loads():
@@ -116,6 +118,7 @@ def test_other_pages_render_with_the_same_dataset(page):
     assert not at.exception, [e.value for e in at.exception]
     shown = "\n".join(e.value for kind in ("info", "error", "warning", "markdown", "caption") for e in at.get(kind))
     assert "1 clips" in shown or "a\\.wav" in shown or "a.wav" in shown, shown  # the sidebar's upload is used
+    assert raw_missing(at) == []
 
 
 def _share_link(at: AppTest) -> str:
