@@ -1,5 +1,4 @@
 """Inspect: see every clip, measure it, and get warnings about data that does not fit the target model."""
-import pandas as pd
 import streamlit as st
 
 from audiodiag import io
@@ -50,9 +49,7 @@ speech_metric.metric("Speech", f"{stats.speech_fraction:.0%}")
 st.plotly_chart(common.spectrogram(clip), width="stretch")
 common.show_findings(findings_for_clip)
 with st.expander("All measurements for this clip"):
-    one_row = common.stats_table((stats,), {clip.name: findings_for_clip})
-    st.dataframe(one_row.T.rename(columns={0: "value"}).map(lambda v: "—" if pd.isna(v) else str(v)),
-                 width="stretch")
+    st.dataframe(common.clip_measurements(stats, findings_for_clip), width="stretch")
 
 target = data.target
 model_length_s = target.fixed_input_s or length_s
@@ -87,7 +84,8 @@ with overview:
     cols = st.columns(5)
     cols[0].metric("Clips", len(data.clips), help=f"{len(data.failures)} file(s) failed to load")
     cols[1].metric("Total audio", f"{sum(durations) / 60:.1f} min")
-    cols[2].metric("Sample rates", ", ".join(f"{r / 1000:g}" for r in rates) + " kHz")
+    all_rates = ", ".join(f"{r / 1000:g}" for r in rates) + " kHz"
+    cols[2].metric("Sample rates", all_rates if len(rates) <= 2 else f"{len(rates)} different", help=all_rates)
     cols[3].metric("Speech (VAD)", f"{report.speech_fraction:.0%}", help="Share of all audio inside silero-vad "
                    "speech regions (threshold 0.5, min speech 100 ms, min silence 100 ms, pad 30 ms)")
     cols[4].metric("Warnings", sum(f.severity in ("error", "warning") for f in findings),

@@ -9,9 +9,9 @@ import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from audiodiag import dataset as ds
@@ -20,6 +20,9 @@ from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
 from audiodiag.types import Clip, Finding, LoadFailure
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 UPLOAD_KEY = "uploads"  # session_state: [(name, bytes)]; per browser session, never shared
 SOURCE_SAMPLE, SOURCE_UPLOAD = "Bundled sample set", "My files"
@@ -321,6 +324,8 @@ FAILURE_ROW_HEIGHT_PX = 90  # rows above 64 px wrap their text: four lines hold 
 
 
 def show_failures(failures: tuple[LoadFailure, ...]) -> None:
+    import pandas as pd  # ~0.4 s to import: not before the first waveform
+
     if failures:
         st.error(f"{len(failures)} file(s) could not be loaded; the other files are analysed below.")
         st.dataframe(pd.DataFrame({"file": [f.name for f in failures], "problem": [f.message for f in failures]}),
@@ -351,6 +356,8 @@ STATS_COLUMNS = {
 
 def stats_table(stats: tuple[ClipStats, ...], findings: dict[str, tuple[Finding, ...]]) -> pd.DataFrame:
     """One row per clip. A label or group column no clip has is left out; a clip without one shows "—"."""
+    import pandas as pd
+
     df = pd.DataFrame([{k: getattr(s, k) for k in STATS_COLUMNS} for s in stats]).rename(columns=STATS_COLUMNS)
     df.insert(1, "warnings", [len(findings.get(s.name, ())) for s in stats])
     for column in ("label", "group"):
@@ -360,6 +367,12 @@ def stats_table(stats: tuple[ClipStats, ...], findings: dict[str, tuple[Finding,
         else:
             df[column] = df[column].where(df[column].notna(), "—")
     return df
+
+
+def clip_measurements(stats: ClipStats, findings: tuple[Finding, ...]) -> pd.DataFrame:
+    """One clip's row of the stats table as a column of text ("—" where there is no value)."""
+    row = stats_table((stats,), {stats.name: findings}).T.rename(columns={0: "value"})
+    return row.map(lambda v: "—" if v is None or (isinstance(v, float) and v != v) else str(v))
 
 
 def play(clip: Clip) -> None:
@@ -505,6 +518,8 @@ def wide_columns(*names: str) -> dict:
 
 def comparison_table(result: compare.Comparison) -> pd.DataFrame:
     """One row per rung: metrics with 95 % CIs, the verdict against the baseline and the cost."""
+    import pandas as pd
+
     verdicts = {p.name_b: p.verdict for p in result.paired}
     return pd.DataFrame([{
         "space": r.space,
@@ -737,6 +752,8 @@ def selected_clip(event) -> int | None:
 
 def retrieval_table(results) -> pd.DataFrame:
     """One row per space: the leave-one-out retrieval metrics with 95 % CIs, silhouettes and the group pull."""
+    import pandas as pd
+
     return pd.DataFrame([{
         "space": r.space,
         "precision@1 [95% CI]": _with_ci(r.precision_at_1),
@@ -753,6 +770,8 @@ def retrieval_table(results) -> pd.DataFrame:
 
 def duplicate_pairs_table(data: Dataset, pairs, folds) -> pd.DataFrame:
     """Duplicate pairs with both files' label and group, the cosine and (with folds) the fold of each."""
+    import pandas as pd
+
     rows = []
     for p in pairs:
         a, b = data.clips[p.first], data.clips[p.second]
