@@ -94,16 +94,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(*, app: Path = APP, name: str = "server", cache_dir: Path | None = None) -> Iterator[Server]:
+def streamlit_server(*, app: Path = APP, name: str = "server", cache_dir: Path | None = None,
+                     port: int | None = None) -> Iterator[Server]:
     """`streamlit run app.py` on a free port; waits for /_stcore/health and always stops the server on exit.
 
     The file watcher is off so that edits to the tree during a test run never reload the app mid-test. The
     server's output goes to test-artifacts/<name>.log (kept after the run). cache_dir: AUDIODIAG_CACHE_DIR for
     the server (embeddings, transcripts), so a test starts cold and never reads the developer's cache. The hub
-    is switched off (HF_HUB_OFFLINE): only bundled models can load.
+    is switched off (HF_HUB_OFFLINE): only bundled models can load. port: a fixed port (a restarted server at the
+    same address, as a user's browser sees it), else a free one.
     """
     ARTIFACTS.mkdir(exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     log_path = ARTIFACTS / f"{name}.log"
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -411,16 +413,20 @@ def visible_words_text(driver) -> str:
 
 
 def plotly_layout(driver, title_prefix: str) -> dict | None:
-    """The layout of the drawn plotly chart whose title starts with `title_prefix` (axis titles, tick values and
-    the rendered x tick labels under "_xtick_text"), or None when no such chart is drawn."""
+    """What a user reads on the drawn plotly chart whose title starts with `title_prefix`: {"title", "x_title",
+    "x_ticks" (rendered tick labels, left to right), "layout" (the figure's layout where plotly exposes it)}; None
+    when no such chart is drawn."""
     return driver.execute_script("""
-        for (const plot of document.querySelectorAll('.js-plotly-plot')) {
-          const layout = plot.layout || {};
-          const title = (layout.title && (layout.title.text !== undefined ? layout.title.text : layout.title)) || '';
-          if (!String(title).startsWith(arguments[0])) continue;
-          const copy = JSON.parse(JSON.stringify(layout));
-          copy._xtick_text = Array.from(plot.querySelectorAll('.xtick text')).map(t => t.textContent);
-          return copy;
+        for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
+          if (chart.closest('[data-stale="true"]') || !chart.querySelector('.main-svg')) continue;
+          const text = (css) => { const e = chart.querySelector(css); return e ? e.textContent : ''; };
+          const title = text('.gtitle');
+          if (!title.startsWith(arguments[0])) continue;
+          const plot = chart.querySelector('.js-plotly-plot');
+          const ticks = Array.from(chart.querySelectorAll('.xtick text'))
+            .map(t => [t.getBoundingClientRect().left, t.textContent]).sort((a, b) => a[0] - b[0]).map(t => t[1]);
+          return {title: title, x_title: text('.xtitle'), x_ticks: ticks,
+                  layout: plot && plot.layout ? JSON.parse(JSON.stringify(plot.layout)) : null};
         }
         return null;""", title_prefix)
 
