@@ -180,10 +180,9 @@ UPLOADS_PRIVATE = (
 def share_link_slot(url_path: str = "") -> None:
     """Sidebar, before the page script runs: a placeholder for the "Copy link to this view" box. link_to_url
     refreshes it whenever the page writes its settings into the URL, so it shows the URL as the run left it
-    (a page that stops early included). url_path: the page's path, for the link where the browser's URL is
+    (a page that stops early included; dataset_picker always syncs the dataset keys). url_path: the page's path, for the link where the browser's URL is
     unknown (AppTest)."""
-    st.session_state[SHARE_SLOT] = (st.sidebar.empty(), url_path)
-    show_share_link()
+    st.session_state[SHARE_SLOT] = (st.sidebar.empty(), url_path, None)  # filled by the first link_to_url
 
 
 def view_url(url_path: str = "") -> str:
@@ -203,12 +202,16 @@ def show_share_link() -> None:
     slot = st.session_state.get(SHARE_SLOT)
     if slot is None:
         return
-    placeholder, url_path = slot
+    placeholder, url_path, shown = slot
+    url, uploads = view_url(url_path), st.session_state.get("source") == SOURCE_UPLOAD
+    if shown == (url, uploads):
+        return  # unchanged since this run last drew it: no redraw (each one costs the browser a re-render)
+    st.session_state[SHARE_SLOT] = (placeholder, url_path, (url, uploads))
     with placeholder.container():
         st.markdown(f"**{SHARE_LABEL}**", help="The page, dataset and settings are in the link: a teammate who "
                     "opens it sees the same view (the copy button is at the right of the box).")
-        st.code(view_url(url_path), language=None)
-        if st.session_state.get("source") == SOURCE_UPLOAD:
+        st.code(url, language=None)
+        if uploads:
             st.caption(UPLOADS_PRIVATE)
 
 
@@ -217,6 +220,9 @@ DATASET_KEYS = ("source", "sample_set", "target")
 
 def dataset_picker() -> Dataset:
     """Sidebar: choose the dataset and the target model once; every page works on that choice."""
+    slot = st.session_state.get(SHARE_SLOT)
+    if slot is not None:  # a new run: the share box is drawn afresh (a page switch may not rerun app.py)
+        st.session_state[SHARE_SLOT] = (*slot[:2], None)
     sets = samples.list_sample_sets()
     defaults = {"source": SOURCE_SAMPLE, "target": encoders.DEFAULT_TARGET,
                 "sample_set": samples.DEFAULT_SET if samples.DEFAULT_SET in sets else (sets[0] if sets else None)}
