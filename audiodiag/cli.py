@@ -4,9 +4,10 @@
     python -m audiodiag demo [--model DIR_OR_ID]
     python -m audiodiag samples [--download NAME]
 
-DATA is a folder (one sub-folder per class; optional labels.csv / groups.csv), a .zip of one, or the name
-of a bundled sample set (spoken_digits, sounds, utterances). Exit status: 0 on success, 2 on a user error
-(bad data, unknown encoder), 1 on anything unexpected.
+DATA is a folder (one sub-folder per class; optional labels.csv / groups.csv), a .zip of one, a manifest
+(.csv, .jsonl or .parquet with path,label[,group][,transcript]; a local path or an fsspec URL such as
+s3://bucket/train.parquet), or the name of a bundled sample set (spoken_digits, sounds, utterances).
+Exit status: 0 on success, 2 on a user error (bad data, unknown encoder), 1 on anything unexpected.
 """
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag import decide, encoders, io, samples, spaces
+from audiodiag import decide, encoders, io, manifest, samples, spaces
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip, LoadFailure
 
 EXIT_USER_ERROR = 2
+MANIFEST_BATCH_ROWS = 256  # rows read and decoded at a time from a manifest
 
 
 def data_folder(source: str) -> Path | None:
@@ -33,16 +35,21 @@ def data_folder(source: str) -> Path | None:
 
 
 def load_data(source: str, *, group_by: str | None = None) -> tuple[str, list[Clip], list[LoadFailure]]:
-    """Clips from a folder, a zip or a bundled sample set name; failures are returned, not raised. `group_by`
-    names the labels table's group column (None: recognised by name; io.NO_GROUPS: none)."""
+    """Clips from a folder, a zip, a manifest (local or an fsspec URL) or a bundled sample set name; failures
+    are returned, not raised. `group_by` names the labels table's (or manifest's) group column (None: recognised
+    by name; io.NO_GROUPS: none)."""
     path, folder = Path(source).expanduser(), data_folder(source)
     if folder is not None:
         results = io.load_folder(folder, group_by=group_by)
     elif path.is_file() and path.suffix.lower() == ".zip":
         results = io.load_zip(path.read_bytes(), name=path.name, group_by=group_by)
+    elif manifest.is_manifest(source):
+        rows = manifest.read_manifest(_manifest_url(source), group_by=group_by)
+        results = io.unique_names([r for batch in manifest.iter_batches(rows, MANIFEST_BATCH_ROWS)
+                                   for r in manifest.load_rows(batch)])
     else:
-        raise AudioDiagError(f"{source}: not a folder, a .zip or a bundled sample set; bundled sets: "
-                             f"{', '.join(samples.list_sample_sets())}")
+        raise AudioDiagError(f"{source}: not a folder, a .zip, a manifest ({', '.join(manifest.MANIFEST_FORMATS)}) "
+                             f"or a bundled sample set; bundled sets: {', '.join(samples.list_sample_sets())}")
     clips = [r for r in results if isinstance(r, Clip)]
     failures = [r for r in results if isinstance(r, LoadFailure)]
     if not clips:
@@ -50,6 +57,11 @@ def load_data(source: str, *, group_by: str | None = None) -> tuple[str, list[Cl
                                                                  else "")
         raise AudioDiagError(f"{source}: no audio could be loaded: {reasons}")
     return path.name if path.exists() else source, clips, failures
+
+
+def _manifest_url(source: str) -> str:
+    """A manifest's URL as given, or its local path with `~` expanded."""
+    return source if "://" in source else str(Path(source).expanduser())
 
 
 def command_line(dataset: str, settings: dict, *, task: str = "classify", exclude_same_group: bool = False) -> str:
@@ -83,10 +95,14 @@ def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace)
     folder = data_folder(args.data)
     refs = references.folder_references(folder, clips) if folder is not None else [None] * len(clips)
     problems = references.folder_reference_problems(folder, clips) if folder is not None else []
+    if folder is None and manifest.is_manifest(args.data):  # the manifest's transcript (or reference) column
+        rows = manifest.read_manifest(_manifest_url(args.data), group_by=args.group_column)
+        refs = references.match(clips, manifest.transcripts(rows))
     scored = [i for i, r in enumerate(refs) if r is not None]
     if not scored:
         raise AudioDiagError(f"{args.data}: no reference transcripts (a transcripts.csv with path,reference or "
-                             "<stem>.txt files next to the clips); no WER is possible")
+                             "<stem>.txt files next to the clips, or a manifest column 'transcript'); no WER is "
+                             "possible")
     say = _progress_printer()
     model = asr.load_transcriber(args.model)
     settings = asr.DecodingSettings(beam_size=args.beam)
@@ -105,7 +121,13 @@ def say_groups(source: str, group_by: str | None, clips: list[Clip], *, no_group
     folder = data_folder(source)
     table = io.folder_label_table(folder) if folder is not None else None
     n_groups = len({c.group for c in clips if c.group is not None})
-    if table is not None:
+    if folder is None and manifest.is_manifest(source):
+        m = manifest.open_manifest(_manifest_url(source), group_by=group_by)
+        print(f"groups: column '{m.group_column}' of {m.name} ({n_groups} groups)"
+              + ("; ignored on request (--no-groups)" if no_groups else "") if m.group_column else
+              f"groups: none ({m.name} has columns {', '.join(m.columns)}; name the group column with "
+              "--group-column NAME): speaker/source leakage is unmeasured", file=sys.stderr)
+    elif table is not None:
         columns, column = io.table_group_column(table[1], group_by=group_by)
         if column:
             print(f"groups: column '{column}' of {table[0]} ({n_groups} groups)"
@@ -236,7 +258,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m audiodiag", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("report", help="write the decision note for a dataset")
-    r.add_argument("data", help="folder, .zip, or bundled sample set name")
+    r.add_argument("data", help="folder, .zip, manifest (.csv/.jsonl/.parquet, local or URL), or bundled sample "
+                   "set name")
     r.add_argument("--task", choices=("classify", "transcribe", "retrieve"), default="classify")
     r.add_argument("--encoder", action="append", help=f"frozen encoder (repeatable); default "
                    f"{', '.join(decide.DEFAULT_ENCODERS)}; any of: {', '.join(encoders.loadable_names())}, a Hugging "

@@ -77,11 +77,12 @@ layer = compare_settings["layer"]
 features = tuple(compare_settings["features"])
 vectors, maps, problems = [], [], []
 with st.status("Vectors and UMAP maps ...", expanded=False) as status:
-    for name in run["spaces"]:
+    for i, name in enumerate(run["spaces"], start=1):
         try:
+            status.update(label=f"Vectors of {common.md_escape(name)} ({i} of {len(run['spaces'])}) ...")
             v = common.space_vectors(data, name, padding_s=run["padding_s"],
                                      layer=None if spaces.is_baseline(name) else layer, feature_settings=features)
-            status.update(label=f"UMAP of {common.md_escape(name)} ...")
+            status.update(label=f"UMAP of {common.md_escape(name)} ({i} of {len(run['spaces'])}) ...")
             maps.append(common.umap_projection(v, n_neighbors=run["n_neighbors"], min_dist=run["min_dist"]))
             vectors.append(v)
         except AudioDiagError as e:

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from audiodiag import dataset as ds
-from audiodiag import checks, compare, encoders, io, plots, samples, spaces
+from audiodiag import checks, compare, dataroot, encoders, io, manifest, plots, samples, spaces
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 UPLOAD_KEY = "uploads"  # session_state: [(name, bytes)]; per browser session, never shared
 SOURCE_SAMPLE, SOURCE_UPLOAD = "Bundled sample set", "My files"
+SOURCE_SERVER = "Server folder"  # offered only when the server has a data root (AUDIODIAG_DATA_ROOT / data_root)
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&])")
 
 
@@ -215,7 +216,7 @@ def show_share_link() -> None:
             st.caption(UPLOADS_PRIVATE)
 
 
-DATASET_KEYS = ("source", "sample_set", "target")
+DATASET_KEYS = ("source", "sample_set", "target", "server_entry")
 
 
 def dataset_picker() -> Dataset:
@@ -224,9 +225,11 @@ def dataset_picker() -> Dataset:
     if slot is not None:  # a new run: the share box is drawn afresh (a page switch may not rerun app.py)
         st.session_state[SHARE_SLOT] = (*slot[:2], None)
     sets = samples.list_sample_sets()
+    root = server_data_root()
+    sources = [SOURCE_SAMPLE, SOURCE_UPLOAD] + ([SOURCE_SERVER] if root else [])
     defaults = {"source": SOURCE_SAMPLE, "target": encoders.DEFAULT_TARGET,
                 "sample_set": samples.DEFAULT_SET if samples.DEFAULT_SET in sets else (sets[0] if sets else None)}
-    linked_state(defaults, allowed={"source": [SOURCE_SAMPLE, SOURCE_UPLOAD], "sample_set": sets,
+    linked_state(defaults, allowed={"source": sources, "sample_set": sets,
                                     "target": list(encoders.CATALOGUE)})
     for key in defaults:  # keep widget values when switching pages (Streamlit drops state of unrendered widgets)
         st.session_state[key] = st.session_state[key]
@@ -234,8 +237,10 @@ def dataset_picker() -> Dataset:
         st.session_state["group_column"] = st.session_state["group_column"]
     with st.sidebar:
         st.header("Dataset")
-        source = st.radio("Source", [SOURCE_SAMPLE, SOURCE_UPLOAD], key="source", horizontal=True)
-        if source == SOURCE_SAMPLE:
+        source = st.radio("Source", sources, key="source", horizontal=True)
+        if source == SOURCE_SERVER:
+            name, results = server_source(root)
+        elif source == SOURCE_SAMPLE:
             name = st.selectbox("Sample set", sets, key="sample_set", format_func=lambda s: s.replace("_", " "),
                                 help="\n".join(f"- **{k}**: {v}" for k, v in samples.DESCRIPTIONS.items()))
             results = load_sample_set(name) if name else []
@@ -280,6 +285,58 @@ def dataset_picker() -> Dataset:
     clips = tuple(r for r in results if isinstance(r, Clip))
     failures = tuple(r for r in results if isinstance(r, LoadFailure))
     return Dataset(name or "", clips, failures, spec)
+
+
+SERVER_ENTRY = "server_entry"  # session_state / URL: the data root entry chosen (its path relative to the root)
+ENTRY_KINDS = {dataroot.FOLDER: "folder", dataroot.MANIFEST: "manifest", dataroot.RUN: "run folder"}
+
+
+def server_data_root():
+    """The server's data root (AUDIODIAG_DATA_ROOT, else `data_root` in secrets.toml), or None; a misconfigured
+    one is said in the sidebar and offers nothing."""
+    try:
+        secret = st.secrets.get(dataroot.SECRETS_KEY)
+    except FileNotFoundError:  # no secrets.toml anywhere
+        secret = None
+    try:
+        return dataroot.configured_root(secret)
+    except AudioDiagError as e:
+        st.sidebar.error(md_escape(str(e)))
+        return None
+
+
+@st.cache_data(show_spinner="Loading from the server's data root ...", max_entries=16)
+def load_server_entry(root: str, relative: str, stamp: str) -> list[Clip | LoadFailure]:
+    """stamp: dataroot.fingerprint, so an entry changed on disk is loaded again (clips are then keyed by content)."""
+    return dataroot.load_entry(root, relative)
+
+
+def server_source(root) -> tuple[str, list[Clip | LoadFailure]]:
+    """Sidebar: pick one of the data root's entries; (its name, its clips and failures)."""
+    entries = {e.name: e for e in dataroot.list_entries(root)}
+    names = list(entries)
+    linked_state({SERVER_ENTRY: names[0] if names else None}, allowed={SERVER_ENTRY: names})
+    chosen = st.session_state[SERVER_ENTRY]  # re-set every run: kept across page switches, like the other keys
+    st.session_state[SERVER_ENTRY] = chosen if chosen in names else (names[0] if names else None)  # or removed
+    if not names:
+        st.caption("The server's data root holds no dataset folders or manifests yet.")
+        return "server data", []
+    name = st.selectbox("Server folder", names, key=SERVER_ENTRY,
+                        format_func=lambda n: f"{n} ({ENTRY_KINDS[entries[n].kind]})",
+                        help="Datasets on this server (folders with one sub-folder per class, manifests with "
+                             "path,label[,group] columns); only files inside the server's data root are readable.")
+    try:
+        results = load_server_entry(str(root), name, dataroot.fingerprint(root, name))
+        entry = entries[name]
+        if entry.kind == dataroot.RUN:
+            return name, results  # one row saying run folders do not open here yet
+        column = (manifest.open_manifest(entry.path).group_column if entry.kind == dataroot.MANIFEST else
+                  io.table_group_column(table[1])[1] if (table := io.folder_label_table(entry.path)) else None)
+    except AudioDiagError as e:
+        return name, [LoadFailure(name, str(e))]
+    st.caption(md_escape(f"Groups: column '{column}'." if column else
+                         "Groups: none: speaker/source leakage is unmeasured."))
+    return name, results
 
 
 AUTO_GROUPS = "auto"
