@@ -1,6 +1,7 @@
 """Headless command line: the same library code as the app, for CI or a bigger machine.
 
     python -m audiodiag report DATA --task classify [--encoder NAME ...] [--out note.md] [--json note.json]
+    python -m audiodiag report DATA --task classify --out-dir RUN/     # streamed; writes a run folder
     python -m audiodiag demo [--model DIR_OR_ID]
     python -m audiodiag samples [--download NAME]
 
@@ -14,11 +15,12 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from audiodiag import decide, encoders, io, manifest, samples, spaces
+from audiodiag import decide, encoders, io, manifest, samples, spaces, stream
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip, LoadFailure
 
@@ -140,7 +142,62 @@ def say_groups(source: str, group_by: str | None, clips: list[Clip], *, no_group
               file=sys.stderr)
 
 
+def stream_items(source: str, *, group_by: str | None = None) -> tuple[str, Iterable]:
+    """DATA as items for `stream.stream`, read lazily: a folder's files or a manifest's rows (a .zip is read
+    whole, as `load_data` does)."""
+    path, folder = Path(source).expanduser(), data_folder(source)
+    if folder is not None:
+        items: Iterable = manifest.iter_folder(folder, group_by=group_by)
+    elif path.is_file() and path.suffix.lower() == ".zip":
+        items = io.load_zip(path.read_bytes(), name=path.name, group_by=group_by)
+    elif manifest.is_manifest(source):
+        items = manifest.read_manifest(_manifest_url(source), group_by=group_by)
+    else:
+        raise AudioDiagError(f"{source}: not a folder, a .zip, a manifest ({', '.join(manifest.MANIFEST_FORMATS)}) "
+                             f"or a bundled sample set; bundled sets: {', '.join(samples.list_sample_sets())}")
+    return path.name if path.exists() else source, items
+
+
+def streamed_report(args: argparse.Namespace) -> int:
+    """`report --out-dir RUN/`: stream the data in batches, write the run folder, reuse what it already holds."""
+    from audiodiag import runfolder
+    from audiodiag.report import with_input_problems
+
+    if args.task != "classify":
+        print(f"error: --out-dir streams --task classify; for --task {args.task} drop --out-dir (use --out/--json)",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
+    name, items = stream_items(args.data, group_by=args.group_column)
+    previous = runfolder.read_previous(args.out_dir)
+    if previous is not None:
+        print(f"reusing {args.out_dir}: {len(previous.clips)} measured clips, {len(previous.vectors)} spaces",
+              file=sys.stderr)
+    result = stream.run_classification(
+        items, args.encoder or decide.DEFAULT_ENCODERS, dataset_name=name, n_splits=args.folds,
+        group_aware=not args.no_groups, padding=spaces.PaddingPolicy(args.pad_s), layer=args.layer, seed=args.seed,
+        batch_size=args.batch_size, previous=previous, progress=_progress_printer())
+    streamed = result.streamed
+    say_groups(args.data, args.group_column, list(streamed.clips), no_groups=args.no_groups)
+    for f in streamed.failures:
+        print(f"not used: {f.message}", file=sys.stderr)
+    note = with_input_problems(result.decision.note, [f.message for f in streamed.failures])
+    settings = {"task": args.task, "encoders": list(args.encoder or decide.DEFAULT_ENCODERS), "folds": args.folds,
+                "group_aware": not args.no_groups, "group_column": args.group_column, "pad_s": args.pad_s,
+                "layer": args.layer, "seed": args.seed, "batch_size": args.batch_size}
+    command = shlex.join(["python", "-m", "audiodiag", *args.argv])
+    runfolder.write_run(args.out_dir, streamed, result.decision.comparison, note, dataset=name, settings=settings,
+                        command=command)
+    print(f"wrote {args.out_dir} ({len(streamed.clips)} clips, {streamed.n_decoded} decoded this run)", file=sys.stderr)
+    if streamed.failures and args.strict:
+        print(f"error: --strict: {len(streamed.failures)} input(s) above were not used; fix them or drop --strict",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
+    return _finish(args, note)
+
+
 def report(args: argparse.Namespace) -> int:
+    if args.out_dir:
+        return streamed_report(args)
     name, clips, failures = load_data(args.data, group_by=args.group_column)
     say_groups(args.data, args.group_column, clips, no_groups=args.no_groups)
     for f in failures:
@@ -164,6 +221,11 @@ def report(args: argparse.Namespace) -> int:
     from audiodiag.report import with_input_problems
 
     note = with_input_problems(note, [f.message for f in failures] + problems)
+    return _finish(args, note)
+
+
+def _finish(args: argparse.Namespace, note) -> int:
+    """Print or write the note, say what could not run, and choose the exit status."""
     unavailable = note.data.get("unavailable", [])
     for row in unavailable:
         print(f"could not run: {row['reason']}", file=sys.stderr)
@@ -282,6 +344,10 @@ def parser() -> argparse.ArgumentParser:
                    "that fails to load, a labels row naming a missing file)")
     r.add_argument("--out", help="write the note (Markdown) here instead of stdout")
     r.add_argument("--json", help="also write the note with every number and setting as JSON")
+    r.add_argument("--out-dir", help="classify: stream the data in batches and write a run folder here (run.json, "
+                   "clips.parquet, vectors/, folds.json, note.md, note.json); a re-run reuses what it holds")
+    r.add_argument("--batch-size", type=int, default=stream.STREAM_BATCH_CLIPS, help="--out-dir: clips decoded "
+                   "at a time")
     r.set_defaults(run=report)
     d = sub.add_parser("demo", help="the minimal frozen-encoder pattern on a bundled clip")
     d.add_argument("--model", help="a local Hugging Face model folder or id instead of the bundled Whisper encoder")
@@ -297,6 +363,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the exact command line, for run.json
     try:
         return args.run(args)
     except AudioDiagError as e:

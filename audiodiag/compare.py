@@ -101,6 +101,7 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
     Folds are group-aware (StratifiedGroupKFold) when `group_aware` and every clip has a group; then each
     rung also gets the random-split score, so the user sees how much leakage would inflate it.
     progress(fraction done, what is running) before each space's cross-validation and split check.
+    Only the clips' names, labels, groups and durations are read: `types.ClipInfo`s (no samples) do as well.
     """
     say = progress or (lambda fraction, message: None)
     check_labels(clips)

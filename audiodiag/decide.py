@@ -66,9 +66,13 @@ def classification_decision(
     seed: int = 0,
     interface: str = "app",
     progress: Callable[[float, str], None] | None = None,
+    exact: Sequence[tuple[int, ...]] | None = None,
 ) -> Decision:
     """Learning curves, metadata audit, data warnings and readiness around an existing comparison → the note
     (interface "cli" or "app": where the note's how-to-fix texts point).
+
+    clips may be `types.ClipInfo`s (no samples; audiodiag.stream): then pass `exact`, the groups of identical
+    audio (`duplicates.exact_duplicates` needs the samples), as the streamed run does from its audio hashes.
 
     The curves' last points are the comparison's own out-of-fold predictions (same model, folds and clips), not
     refitted. progress(fraction done, what is running) is called as curve fits finish and between stages.
@@ -88,7 +92,7 @@ def classification_decision(
     audit = metadata_audit(clips, stats, comparison.folds, padding_length_s=comparison.padding.length_s, seed=seed)
     say(AUDIT_DONE, "Duplicates, data warnings and the note ...")
     specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
-    exact = duplicates.exact_duplicates(clips)
+    exact = duplicates.exact_duplicates(clips) if exact is None else exact
     near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
             for v in vectors if spaces.is_baseline(v.space)}  # near-identical spectra: the same recording
     # groups split by random folds are the note's leakage line (report.leakage_lines): said once, not twice

@@ -39,6 +39,37 @@ BIT_DEPTHS = {
 
 
 @dataclass(frozen=True)
+class ClipInfo:
+    """A clip without its samples: what the comparison, audit, duplicates and note read once the audio has been
+    measured and embedded (audiodiag.stream keeps these, not Clips, so memory does not grow with the audio).
+
+    The attribute names are Clip's, so `compare.compare` and `decide.classification_decision` take either;
+    `duration_s` is computed as Clip computes it, so every number comes out the same.
+
+    >>> info = ClipInfo.of(clip, audio_hash=duplicates.audio_hash(clip))
+    """
+
+    name: str
+    n_samples: int  # of the decoded mono signal, at sample_rate_hz
+    sample_rate_hz: int
+    original_sample_rate_hz: int
+    original_channels: int
+    label: str | None = None
+    group: str | None = None
+    content_hash: str = ""  # sha256 of the source bytes (hex, 16 chars), as Clip.content_hash
+    audio_hash: str = ""  # hash of the decoded audio (duplicates.audio_hash): equal for identical audio
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_samples / self.sample_rate_hz
+
+    @classmethod
+    def of(cls, clip: Clip, *, audio_hash: str = "") -> ClipInfo:
+        return cls(clip.name, len(clip.samples), clip.sample_rate_hz, clip.original_sample_rate_hz,
+                   clip.original_channels, clip.label, clip.group, clip.content_hash, audio_hash)
+
+
+@dataclass(frozen=True)
 class LoadFailure:
     """A file that could not be loaded; shown as an error row, the rest of the batch goes on."""
 

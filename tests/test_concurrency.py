@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -107,7 +107,12 @@ def test_five_concurrent_sessions_complete_in_bounded_time_and_memory_and_stay_i
     with ThreadPoolExecutor(max_workers=SESSIONS) as pool:
         futures = [pool.submit(_one_session, server, i, wav, rate, barrier, start)
                    for i, (wav, rate) in enumerate(wavs)]
-        results = [f.result(timeout=ALL_SESSIONS_TIMEOUT_S + 30) for f in futures]
+        done, _ = wait(futures, timeout=ALL_SESSIONS_TIMEOUT_S + 30)
+    failures = [f.exception() for f in done if f.exception() is not None]
+    causes = [e for e in failures if not isinstance(e, threading.BrokenBarrierError)]  # the others waited for it
+    if failures:
+        raise (causes or failures)[0]
+    results = [f.result() for f in futures]
     elapsed_s = time.monotonic() - start
 
     names = [wav.name for wav, _ in wavs]
