@@ -74,6 +74,7 @@ def test_8k_and_44k_stereo_give_the_same_transcript_as_16k_mono(whisper, tmp_pat
         assert wer.score([texts[0]], [other]).corpus_wer.value <= SAME_TRANSCRIPT_MAX_WER, texts
 
 
+@pytest.mark.slow  # 7 s: real read speech through Whisper; the fast lane keeps the bundled-clip ASR tests
 def test_bundled_model_on_real_read_speech_is_accurate(whisper, tmp_path, real_audio):
     folder = real_audio / "utterances"
     clips = [c for c in io.load_folder(folder) if hasattr(c, "samples")]

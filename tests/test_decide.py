@@ -419,13 +419,13 @@ def test_permutation_importance_agrees_with_sklearn_s():
     folds = _folds(y, n_splits=4)
 
     def model():
-        return RandomForestClassifier(n_estimators=50, random_state=0)
+        return RandomForestClassifier(n_estimators=25, random_state=0)
 
     _, ours = audit._fit_folds(X, y, folds, model, seed=0)
     theirs = np.zeros(X.shape[1])
     for train, test in folds.splits():
         fitted = model().fit(X[train], y[train])
-        theirs += permutation_importance(fitted, X[test], y[test], n_repeats=20, random_state=0).importances_mean \
+        theirs += permutation_importance(fitted, X[test], y[test], n_repeats=10, random_state=0).importances_mean \
             * len(test)
     theirs /= len(y)
     assert max(ours, key=ours.get) == audit.METADATA_COLUMNS[0]

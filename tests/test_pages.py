@@ -153,6 +153,7 @@ def test_copy_link_shows_the_views_url_and_no_upload_note_for_a_bundled_set():
     assert not any("private to this browser session" in c.value for c in at.sidebar.caption)
 
 
+@pytest.mark.slow  # 23 s: five pages incl. Decide's analysis; the fast lane keeps the bundled-set link test
 def test_copy_link_on_every_page_carries_its_params_and_says_uploads_are_private():
     at = _app()
     rows = "path,label\n" + "".join(f"{c}{i}.wav,{c}\n" for c in "ab" for i in range(3))
