@@ -134,12 +134,35 @@ def run_classification(
     say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
     stats, speech = dataset.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
     vectors, unavailable = _vectors(clips, encoder_names, padding=padding, layer=layer, say=say)
+    return decide_measured(dataset_name, clips, vectors, stats, speech, unavailable, n_splits=n_splits,
+                           group_aware=group_aware, padding=padding, seed=seed, interface=interface, say=say)
+
+
+def decide_measured(
+    dataset_name: str,
+    clips: Sequence,
+    vectors: Sequence[spaces.SpaceVectors],
+    stats: Sequence[ClipStats],
+    speech: Sequence[Sequence[SpeechRegion]],
+    unavailable: Sequence[tuple[str, str]],
+    *,
+    n_splits: int,
+    group_aware: bool,
+    padding: spaces.PaddingPolicy,
+    seed: int,
+    interface: str,
+    say: Callable[[str], None],
+    exact: Sequence[tuple[int, ...]] | None = None,
+) -> Decision:
+    """From measured clips and their vectors (in memory or streamed): comparison, then the decision, with the
+    encoders that could not run named in the note."""
     say("Cross-validating every space on the same folds ...")
     comparison = compare.compare(clips, vectors, n_splits=n_splits, group_aware=group_aware, padding=padding,
                                  seed=seed, progress=lambda fraction, message: say(f"  {message}"))
     say("Learning curves, metadata audit, decision ...")
     decision = classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=seed,
-                                       interface=interface, progress=lambda fraction, message: say(f"  {message}"))
+                                       interface=interface, progress=lambda fraction, message: say(f"  {message}"),
+                                       exact=exact)
     return replace(decision, note=with_unavailable(decision.note, unavailable))
 
 

@@ -21,11 +21,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from audiodiag import compare, dataset, decide, duplicates, encoders, io, manifest, spaces
+from audiodiag import dataset, decide, duplicates, encoders, io, manifest, spaces
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError, InvalidAudioError
 from audiodiag.features import FeatureSettings
-from audiodiag.report import with_unavailable
 from audiodiag.types import Clip, ClipInfo, LoadFailure, SpeechRegion
 
 STREAM_BATCH_CLIPS = dataset.MEASURE_BATCH_CLIPS  # clips decoded at a time; VAD batches as `dataset.measure` does
@@ -289,12 +288,8 @@ def run_classification(
     say(f"Streaming (decode, levels, VAD, vectors; {batch_size} clips at a time) ...")
     streamed = stream(items, encoder_names, padding=padding, layer=layer, batch_size=batch_size, previous=previous,
                       progress=say)
-    say("Cross-validating every space on the same folds ...")
-    comparison = compare.compare(streamed.clips, streamed.vectors, n_splits=n_splits, group_aware=group_aware,
-                                 padding=padding, seed=seed, progress=lambda fraction, message: say(f"  {message}"))
-    say("Learning curves, metadata audit, decision ...")
-    decision = decide.classification_decision(
-        dataset_name, streamed.clips, streamed.vectors, comparison, streamed.stats, streamed.speech, seed=seed,
-        interface=interface, progress=lambda fraction, message: say(f"  {message}"),
+    decision = decide.decide_measured(
+        dataset_name, streamed.clips, streamed.vectors, streamed.stats, streamed.speech, streamed.unavailable,
+        n_splits=n_splits, group_aware=group_aware, padding=padding, seed=seed, interface=interface, say=say,
         exact=exact_groups(streamed.clips))
-    return StreamedDecision(streamed, replace(decision, note=with_unavailable(decision.note, streamed.unavailable)))
+    return StreamedDecision(streamed, decision)
