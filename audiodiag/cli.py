@@ -167,6 +167,15 @@ def streamed_report(args: argparse.Namespace) -> int:
         print(f"error: --out-dir streams --task classify; for --task {args.task} drop --out-dir (use --out/--json)",
               file=sys.stderr)
         return EXIT_USER_ERROR
+    engine = None
+    if args.engine == "ray":
+        from audiodiag import ray_engine
+
+        def started(info: ray_engine.RayStart) -> None:
+            print(f"Ray: {'started a local instance' if info.address == 'local' else 'joined ' + info.address} in "
+                  f"{info.seconds:.1f} s ({info.cpus:g} CPUs, {info.gpus:g} GPUs; a one-time cost, not part of "
+                  "the run)", file=sys.stderr)
+        engine = ray_engine.engine(args.ray_address, num_cpus=args.ray_cpus, on_start=started)
     name, items = stream_items(args.data, group_by=args.group_column)
     previous = runfolder.read_previous(args.out_dir)
     if previous is not None:
@@ -175,7 +184,7 @@ def streamed_report(args: argparse.Namespace) -> int:
     result = stream.run_classification(
         items, args.encoder or decide.DEFAULT_ENCODERS, dataset_name=name, n_splits=args.folds,
         group_aware=not args.no_groups, padding=spaces.PaddingPolicy(args.pad_s), layer=args.layer, seed=args.seed,
-        batch_size=args.batch_size, previous=previous, progress=_progress_printer())
+        batch_size=args.batch_size, previous=previous, progress=_progress_printer(), engine=engine)
     streamed = result.streamed
     say_groups(args.data, args.group_column, list(streamed.clips), no_groups=args.no_groups)
     for f in streamed.failures:
@@ -183,7 +192,7 @@ def streamed_report(args: argparse.Namespace) -> int:
     note = with_input_problems(result.decision.note, [f.message for f in streamed.failures])
     settings = {"task": args.task, "encoders": list(args.encoder or decide.DEFAULT_ENCODERS), "folds": args.folds,
                 "group_aware": not args.no_groups, "group_column": args.group_column, "pad_s": args.pad_s,
-                "layer": args.layer, "seed": args.seed, "batch_size": args.batch_size}
+                "layer": args.layer, "seed": args.seed, "batch_size": args.batch_size, "engine": args.engine}
     command = shlex.join(["python", "-m", "audiodiag", *args.argv])
     runfolder.write_run(args.out_dir, streamed, result.decision.comparison, note, dataset=name, settings=settings,
                         command=command)
@@ -196,6 +205,9 @@ def streamed_report(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
+    if args.engine == "ray" and not args.out_dir:
+        print("error: --engine ray writes a run folder; add --out-dir RUN/", file=sys.stderr)
+        return EXIT_USER_ERROR
     if args.out_dir:
         return streamed_report(args)
     name, clips, failures = load_data(args.data, group_by=args.group_column)
@@ -348,6 +360,12 @@ def parser() -> argparse.ArgumentParser:
                    "clips.parquet, vectors/, folds.json, note.md, note.json); a re-run reuses what it holds")
     r.add_argument("--batch-size", type=int, default=stream.STREAM_BATCH_CLIPS, help="--out-dir: clips decoded "
                    "at a time")
+    r.add_argument("--engine", choices=("local", "ray"), default="local", help="--out-dir: run the batches in "
+                   "this process (local) or on Ray Data (decode and measure in tasks, encoders in an actor pool)")
+    r.add_argument("--ray-address", default=None, help="--engine ray: join this cluster (e.g. ray://head:10001); "
+                   "default: start a local Ray instance")
+    r.add_argument("--ray-cpus", type=int, default=None, help="--engine ray without --ray-address: cores the "
+                   "local instance may use (default: all)")
     r.set_defaults(run=report)
     d = sub.add_parser("demo", help="the minimal frozen-encoder pattern on a bundled clip")
     d.add_argument("--model", help="a local Hugging Face model folder or id instead of the bundled Whisper encoder")

@@ -16,7 +16,7 @@ were measured before, with every space's vector at the same settings, is neither
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -171,6 +171,84 @@ def _load_spaces(names: Sequence[str], *, padding: spaces.PaddingPolicy, layer: 
     return out, unavailable
 
 
+@dataclass(frozen=True, eq=False)
+class BatchResult:
+    """One batch of inputs, worked on: what `stream` assembles, whichever engine computed it.
+
+    opened: per input, in input order: a LoadFailure, a Kept reused from `previous`, or None for a clip decoded
+    here, whose measurements are the next entry of `computed`. rows: {space: (len(computed), d) vectors}.
+    timings: {space: (seconds, clips, all from cache, model MB)} for the rows computed here. failed: {space:
+    reason} for an encoder that could not embed this batch (the space is then unavailable for the whole run).
+    """
+
+    opened: list
+    computed: list[Kept]
+    rows: dict[str, np.ndarray]
+    timings: dict[str, tuple[float, int, bool, float]]
+    failed: dict[str, str]
+
+
+def _open_batch(batch: Sequence, names: Sequence[str], previous: Previous | None,
+                reusable: Callable[[Kept], bool]) -> list[Clip | Kept | LoadFailure]:
+    """`_open` over a batch; an earlier run's file that lacks a vector in some space is decoded again."""
+    opened = [_open(item, name, previous) for item, name in zip(batch, names)]
+    for i, o in enumerate(opened):
+        if isinstance(o, Kept) and not reusable(o):
+            opened[i] = _open(batch[i], o.info.name, None)
+    return opened
+
+
+def compute_batch(decoded: Sequence[Clip], space_list: Sequence[tuple[str, encoders.Encoder | None]], *,
+                  padding: spaces.PaddingPolicy, layer: int | None) -> tuple[list[Kept], dict, dict, dict]:
+    """Measure and embed one batch of decoded clips: (per clip measurements, rows, timings, failed) as in
+    BatchResult. space_list: (space, its loaded encoder or None for the baseline)."""
+    if not decoded:
+        return [], {}, {}, {}
+    rows: dict[str, np.ndarray] = {}
+    timings: dict[str, tuple[float, int, bool, float]] = {}
+    failed: dict[str, str] = {}
+    batch_stats, batch_speech = dataset.measure(decoded)
+    for name, encoder in space_list:
+        try:
+            v = spaces.space_vectors(decoded, name, padding=padding, layer=None if encoder is None else layer,
+                                     encoder=encoder)
+        except AudioDiagError as e:
+            if encoder is None:
+                raise
+            failed[name] = str(e)
+            continue
+        rows[name] = v.vectors
+        timings[name] = (v.seconds_per_clip * len(decoded), len(decoded) if v.seconds_per_clip ==
+                         v.seconds_per_clip else 0, v.from_cache, v.model_mb)
+    kept = [Kept(ClipInfo.of(c, audio_hash=duplicates.audio_hash(c)), st, tuple(sp))
+            for c, st, sp in zip(decoded, batch_stats, batch_speech)]
+    return kept, rows, timings, failed
+
+
+def reusable(space_list: Sequence[_Space]) -> Callable[[Kept], bool]:
+    """Whether an earlier run's file can be reused as it is: every space still in use kept its vector."""
+    return lambda o: all(s.kept and o.info.content_hash in s.kept.rows for s in space_list)
+
+
+def _local_batches(named: Iterable[tuple], space_list: list[_Space], *, padding: spaces.PaddingPolicy,
+                   layer: int | None, batch_size: int, previous: Previous | None) -> Iterator[BatchResult]:
+    """The in-process engine: decode, measure and embed one batch of (item, unique name) at a time."""
+    for batch in manifest.iter_batches(named, batch_size):
+        opened = _open_batch([item for item, _ in batch], [name for _, name in batch], previous,
+                             reusable(space_list))
+        decoded = [o for o in opened if isinstance(o, Clip)]
+        computed, rows, timings, failed = compute_batch(
+            decoded, [(s.name, s.encoder) for s in space_list], padding=padding, layer=layer)
+        del decoded
+        yield BatchResult([None if isinstance(o, Clip) else o for o in opened], computed, rows, timings, failed)
+
+
+def named_items(items: Iterable) -> Iterator[tuple]:
+    """(item, its name made unique in input order: "a.wav", "a.wav (2)" ...), as every engine names clips."""
+    unique = _UniqueNames()
+    return ((item, unique(item.name)) for item in items)
+
+
 def stream(
     items: Iterable[manifest.ManifestRow | LoadFailure | Clip],
     encoder_names: Sequence[str] = decide.DEFAULT_ENCODERS,
@@ -180,11 +258,14 @@ def stream(
     batch_size: int = STREAM_BATCH_CLIPS,
     previous: Previous | None = None,
     progress: Callable[[str], None] | None = None,
+    engine: Callable[..., Iterator[BatchResult]] | None = None,
 ) -> Streamed:
     """Measure and embed every item, `batch_size` decoded clips at a time, keeping only numbers and vectors.
 
     items: manifest rows (`manifest.read_manifest`, `manifest.iter_folder`), LoadFailures (kept as inputs not
     used) or already decoded Clips (a zip). previous: an earlier run's results (`runfolder.read_previous`).
+    engine: what computes the batches (default: this process; `ray_engine.engine(...)` runs them on Ray); it is
+    called like `_local_batches` with (item, unique name) pairs and must yield BatchResults in input order.
     Raises AudioDiagError when no item could be loaded, naming the first reasons.
     """
     say = progress or (lambda message: None)
@@ -193,30 +274,33 @@ def stream(
     stats: list[ClipStats] = []
     speech: list[tuple[SpeechRegion, ...]] = []
     failures: list[LoadFailure] = []
-    unique, n_decoded = _UniqueNames(), 0
-    for batch in manifest.iter_batches(items, batch_size):
-        opened = [_open(item, unique(item.name), previous) for item in batch]
-        for i, o in enumerate(opened):  # a space without a kept vector for this file: decode it again
-            if isinstance(o, Kept) and not all(s.kept and o.info.content_hash in s.kept.rows for s in space_list):
-                opened[i] = _open(batch[i], o.info.name, None)
-        decoded = [o for o in opened if isinstance(o, Clip)]
-        computed, rows = _compute(decoded, space_list, unavailable, padding=padding, layer=layer, say=say)
-        del decoded
-        n_decoded += len(computed)
-        new = iter(range(len(computed)))
-        order = []  # per used item: ("new", index into computed) or ("kept", Kept)
-        for o in opened:
+    n_decoded = 0
+    batches = (engine or _local_batches)(named_items(items), space_list, padding=padding, layer=layer,
+                                         batch_size=batch_size, previous=previous)
+    for result in batches:
+        for name, reason in result.failed.items():  # an encoder that fails mid-stream: unavailable, like one
+            for s in [s for s in space_list if s.name == name]:  # that cannot load
+                space_list.remove(s)
+                unavailable.append((name, reason))
+                say(f"  {name}: could not run: {reason}")
+        n_decoded += len(result.computed)
+        new = iter(result.computed)
+        order = []  # per used item: the Kept it reused, or None for one computed here
+        for o in result.opened:
             if isinstance(o, LoadFailure):
                 failures.append(o)
                 continue
-            kept = computed[next(new)] if isinstance(o, Clip) else o
-            order.append(kept if isinstance(o, Kept) else None)
+            kept = o if o is not None else next(new)
+            order.append(o)
             infos.append(kept.info)
             stats.append(kept.stats)
             speech.append(kept.speech)
-        del opened
         for s in space_list:
-            fresh = iter(rows[s.name]) if s.name in rows else iter(())
+            seconds, count, from_cache, model_mb = result.timings.get(s.name, (0.0, 0, True, s.model_mb))
+            s.seconds, s.computed = s.seconds + seconds, s.computed + count
+            s.all_cached = s.all_cached and from_cache
+            s.model_mb = model_mb
+            fresh = iter(result.rows.get(s.name, ()))
             s.rows += [s.kept.rows[k.info.content_hash] if k is not None else next(fresh) for k in order]
         say(f"  streamed {len(infos) + len(failures)} inputs ({n_decoded} decoded)")
     if not infos:
@@ -226,36 +310,6 @@ def stream(
     vectors = tuple(_space_vectors(s) for s in space_list)
     return Streamed(tuple(infos), tuple(stats), tuple(speech), vectors, tuple(unavailable), tuple(failures),
                     n_decoded)
-
-
-def _compute(clips: list[Clip], space_list: list[_Space], unavailable: list[tuple[str, str]], *,
-             padding: spaces.PaddingPolicy, layer: int | None,
-             say: Callable[[str], None]) -> tuple[list[Kept], dict[str, np.ndarray]]:
-    """Measure and embed one batch of decoded clips: (per clip, {space: (n, d) vectors}); the samples go out of
-    scope with the batch."""
-    if not clips:
-        return [], {}
-    rows: dict[str, np.ndarray] = {}
-    batch_stats, batch_speech = dataset.measure(clips)
-    for s in list(space_list):
-        try:
-            v = spaces.space_vectors(clips, s.name, padding=padding, layer=None if s.encoder is None else layer,
-                                     encoder=s.encoder)
-        except AudioDiagError as e:
-            if s.encoder is None:
-                raise
-            space_list.remove(s)  # an encoder that fails mid-stream is reported like one that cannot load
-            unavailable.append((s.name, str(e)))
-            say(f"  {s.name}: could not run: {e}")
-            continue
-        rows[s.name] = v.vectors
-        if v.seconds_per_clip == v.seconds_per_clip:
-            s.seconds += v.seconds_per_clip * len(clips)
-            s.computed += len(clips)
-        s.all_cached = s.all_cached and v.from_cache
-        s.model_mb = v.model_mb
-    return [Kept(ClipInfo.of(c, audio_hash=duplicates.audio_hash(c)), st, tuple(sp))
-            for c, st, sp in zip(clips, batch_stats, batch_speech)], rows
 
 
 def _space_vectors(s: _Space) -> spaces.SpaceVectors:
@@ -281,13 +335,14 @@ def run_classification(
     previous: Previous | None = None,
     progress: Callable[[str], None] | None = None,
     interface: str = "cli",
+    engine: Callable[..., Iterator[BatchResult]] | None = None,
 ) -> StreamedDecision:
     """`decide.run_classification` on streamed items: the same comparison, curves, audit and note, from the
     kept numbers and vectors (the note does not list the failures: add them with `report.with_input_problems`)."""
     say = progress or (lambda message: None)
     say(f"Streaming (decode, levels, VAD, vectors; {batch_size} clips at a time) ...")
     streamed = stream(items, encoder_names, padding=padding, layer=layer, batch_size=batch_size, previous=previous,
-                      progress=say)
+                      progress=say, engine=engine)
     decision = decide.decide_measured(
         dataset_name, streamed.clips, streamed.vectors, streamed.stats, streamed.speech, streamed.unavailable,
         n_splits=n_splits, group_aware=group_aware, padding=padding, seed=seed, interface=interface, say=say,

@@ -5,6 +5,8 @@ either way. No network: the weights are inside the wheel.
 """
 from __future__ import annotations
 
+import importlib.util
+
 import sys
 
 import numpy as np
@@ -17,11 +19,7 @@ from audiodiag.types import Clip
 from conftest import noise, sine
 
 TOLERANCE = 1e-4
-try:
-    import aisfx  # noqa: F401
-    HAVE_AISFX = True
-except ImportError:
-    HAVE_AISFX = False
+HAVE_AISFX = importlib.util.find_spec("aisfx") is not None
 needs_aisfx = pytest.mark.skipif(not HAVE_AISFX, reason="aisfx not installed: pip install --no-deps aisfx==0.1.2")
 
 

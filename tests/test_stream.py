@@ -160,3 +160,8 @@ def test_the_batch_step_never_holds_more_than_batch_size_decoded_clips(monkeypat
     streamed = stream.stream(manifest.iter_folder(folder), [spaces.BASELINE], batch_size=16)
     assert len(streamed.clips) == 120 and streamed.vectors[0].vectors.shape[0] == 120
     assert max(sizes) <= 16 and sum(sizes) == 120 and live["max"] <= 16
+
+
+def test_engine_ray_without_a_run_folder_is_a_usage_error(capsys):
+    assert cli.main(["report", "sounds", "--engine", "ray"]) == 2
+    assert "--out-dir" in capsys.readouterr().err

@@ -1,0 +1,241 @@
+"""`report --engine ray`: the streamed classification run on Ray Data, locally or on a cluster.
+
+The driver reads and checks the input rows (manifest rules, unique names) as the local engine does, then Ray runs:
+
+    rows -> map_batches(decode_and_measure)   tasks: read bytes, content hash, decode, levels, VAD, baseline
+         -> map_batches(Embedder)             an actor pool; each actor loads every encoder once
+                                              (num_gpus=1 per actor when the cluster has GPUs)
+         -> driver                            per-clip numbers and vectors, in input order (preserve_order)
+
+and gives `stream.stream` the same `BatchResult`s the in-process engine yields, so cross-validation, curves, the
+note and the run folder are built by the same code: the same data and settings give the same run folder.
+Ray does the scheduling, retries and back-pressure; nothing here schedules work itself.
+
+>>> result = stream.run_classification(rows, ["speech_embedding"], engine=ray_engine.engine(address=None))
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from audiodiag import encoders, spaces, stream
+from audiodiag.errors import AudioDiagError
+from audiodiag.types import Clip
+
+LOCAL_CPUS = None  # a local instance uses every core unless num_cpus says otherwise
+EMPTY = b""
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """A file whose bytes (content hash) an earlier run measured and embedded in every space: not decoded."""
+
+    content_hash: str
+    name: str
+    label: str | None
+    group: str | None
+
+
+@dataclass(frozen=True)
+class RayStart:
+    """How long joining or starting Ray took (reported apart from the run: a one-time cost)."""
+
+    address: str
+    seconds: float
+    cpus: float
+    gpus: float
+
+
+def _pack(o) -> bytes:
+    return EMPTY if o is None else pickle.dumps(o, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(b):
+    return None if b is None or len(b) == 0 else pickle.loads(b)
+
+
+def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: float | None) -> dict:
+    """Ray task: one batch of (item, name) rows -> per row: what it became, its measurements, baseline row and
+    the decoded clip for the encoders (dropped after them)."""
+    opened = []
+    for packed in batch["item"]:
+        item, name = _unpack(packed)
+        o = stream._open(item, name, None)
+        if isinstance(o, Clip) and o.content_hash in reusable:
+            o = Reuse(o.content_hash, name, o.label, o.group)
+        opened.append(o)
+    decoded = [o for o in opened if isinstance(o, Clip)]
+    kept, rows, timings, _ = stream.compute_batch(decoded, [(spaces.BASELINE, None)],
+                                                  padding=spaces.PaddingPolicy(padding_s), layer=None)
+    new = iter(range(len(decoded)))
+    out = {"index": batch["index"], "opened": [], "kept": [], "audio": [], "baseline": []}
+    seconds = timings.get(spaces.BASELINE, (0.0, 0, False, 0.0))[0] / max(1, len(decoded))
+    for o in opened:
+        j = next(new) if isinstance(o, Clip) else None
+        out["opened"].append(_pack(None if j is not None else o))
+        out["kept"].append(_pack(kept[j]) if j is not None else EMPTY)
+        out["audio"].append(_pack(o) if j is not None else EMPTY)
+        out["baseline"].append(_pack((rows[spaces.BASELINE][j], seconds)) if j is not None else EMPTY)
+    return {k: np.asarray(v, dtype=object) if k != "index" else np.asarray(v) for k, v in out.items()}
+
+
+class Embedder:
+    """Ray actor: loads each encoder once, then embeds the decoded clips of every batch it is given."""
+
+    def __init__(self, names: Sequence[str], layer: int | None, padding_s: float | None) -> None:
+        self.layer, self.padding = layer, spaces.PaddingPolicy(padding_s)
+        self.encoders, self.failed = {}, {}
+        for name in names:
+            try:
+                self.encoders[name] = encoders.load_encoder(name)
+            except AudioDiagError as e:
+                self.failed[name] = str(e)
+
+    def __call__(self, batch: dict) -> dict:
+        clips = [_unpack(a) for a in batch["audio"] if len(a)]
+        per_space: dict[str, object] = dict(self.failed)
+        for name, encoder in self.encoders.items():
+            if not clips:
+                continue
+            try:
+                v = spaces.space_vectors(clips, name, padding=self.padding, layer=self.layer, encoder=encoder)
+            except AudioDiagError as e:
+                per_space[name] = str(e)
+                continue
+            per_space[name] = (v.vectors, v.seconds_per_clip, v.from_cache, v.model_mb)
+        encoded, j = [], 0
+        for a in batch["audio"]:
+            if not len(a):
+                encoded.append(EMPTY)
+                continue
+            encoded.append(_pack({name: r if isinstance(r, str) else (r[0][j], *r[1:])
+                                  for name, r in per_space.items()}))
+            j += 1
+        return {"index": batch["index"], "opened": batch["opened"], "kept": batch["kept"],
+                "baseline": batch["baseline"], "encoded": np.asarray(encoded, dtype=object)}
+
+
+def start(address: str | None = None, *, num_cpus: int | None = LOCAL_CPUS) -> RayStart:
+    """Join the Ray cluster at `address`, or start a local instance (num_cpus: cores it may use). Workers import
+    this audiodiag: a local instance gets its folder on PYTHONPATH; a cluster gets the package as a py_module."""
+    try:
+        import ray
+    except ImportError as e:
+        raise AudioDiagError("--engine ray needs Ray Data: pip install 'ray[data]' (see requirements.txt)") from e
+    began = time.perf_counter()
+    package = Path(__file__).resolve().parent
+    if ray.is_initialized():
+        pass
+    elif address:
+        try:
+            ray.init(address=address, runtime_env={"py_modules": [str(package)]}, log_to_driver=False,
+                     logging_level=logging.WARNING)
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            raise AudioDiagError(f"could not join the Ray cluster at {address!r}: {e}; check the address "
+                                 "(ray://host:10001 or host:6379) and that the cluster runs this Ray version") from e
+    else:
+        path = os.pathsep.join(p for p in (str(package.parent), os.environ.get("PYTHONPATH", "")) if p)
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
+                 runtime_env={"env_vars": {"PYTHONPATH": path}})
+    resources = ray.cluster_resources()
+    return RayStart(address or "local", time.perf_counter() - began, float(resources.get("CPU", 0)),
+                    float(resources.get("GPU", 0)))
+
+
+def engine(address: str | None = None, *, num_cpus: int | None = LOCAL_CPUS,
+           on_start: Callable[[RayStart], None] | None = None) -> Callable[..., Iterator[stream.BatchResult]]:
+    """An engine for `stream.stream(..., engine=...)` that runs the batches on Ray."""
+    def run(named: Iterable[tuple], space_list: list, *, padding: spaces.PaddingPolicy, layer: int | None,
+            batch_size: int, previous: stream.Previous | None) -> Iterator[stream.BatchResult]:
+        info = start(address, num_cpus=num_cpus)
+        if on_start:
+            on_start(info)
+        yield from _batches(named, space_list, padding=padding, layer=layer, batch_size=batch_size,
+                            previous=previous, gpus=info.gpus, cpus=info.cpus)
+    return run
+
+
+def _batches(named: Iterable[tuple], space_list: list, *, padding: spaces.PaddingPolicy, layer: int | None,
+             batch_size: int, previous: stream.Previous | None, gpus: float,
+             cpus: float) -> Iterator[stream.BatchResult]:
+    import ray
+    import ray.data
+
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True  # results in input order, as the local engine gives them
+    context.enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # not "progress bars disabled" on every run
+    rows = [{"index": i, "item": _pack(pair)} for i, pair in enumerate(named)]
+    if not rows:
+        return
+    can_reuse = stream.reusable(space_list)
+    reusable = frozenset(h for h, kept in (previous.clips.items() if previous else ()) if can_reuse(kept))
+    ds = ray.data.from_items(rows, override_num_blocks=max(1, -(-len(rows) // batch_size)))
+    del rows
+    ds = ds.map_batches(decode_and_measure, batch_size=batch_size, batch_format="numpy",
+                        fn_kwargs={"reusable": reusable, "padding_s": padding.length_s})
+    encoder_names = [s.name for s in space_list if s.encoder is not None]
+    if encoder_names:
+        actors = max(1, int(gpus) if gpus else int(cpus) - 1)
+        ds = ds.map_batches(Embedder, batch_size=batch_size, batch_format="numpy",
+                            fn_constructor_kwargs={"names": encoder_names, "layer": layer,
+                                                   "padding_s": padding.length_s},
+                            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors),
+                            num_gpus=1 if gpus else 0)
+    chunk: list[dict] = []
+    for row in ds.iter_rows():
+        chunk.append(row)
+        if len(chunk) == batch_size:
+            yield _result(chunk, encoder_names, previous)
+            chunk = []
+    if chunk:
+        yield _result(chunk, encoder_names, previous)
+
+
+def _result(chunk: list[dict], encoder_names: Sequence[str], previous: stream.Previous | None) -> stream.BatchResult:
+    """Rows back from Ray as the BatchResult the local engine would have yielded for them."""
+    opened, computed, failed = [], [], {}
+    rows: dict[str, list[np.ndarray]] = {}
+    timings: dict[str, list] = {}
+    for row in chunk:
+        o = _unpack(row["opened"])
+        if isinstance(o, Reuse):
+            o = stream._renamed(previous.clips[o.content_hash], o.name, o.label, o.group)
+        opened.append(o)
+        if o is not None:
+            continue
+        computed.append(_unpack(row["kept"]))
+        vector, seconds = _unpack(row["baseline"])
+        _add(rows, timings, spaces.BASELINE, vector, seconds, False, 0.0)
+        for name, r in (_unpack(row["encoded"]) if "encoded" in row else {}).items():
+            if isinstance(r, str):
+                failed.setdefault(name, r)
+            else:
+                _add(rows, timings, name, *r)
+    return stream.BatchResult(
+        opened, computed, {k: np.stack(v) for k, v in rows.items() if k not in failed},
+        {k: (sum(t[0] for t in v), sum(t[1] for t in v), all(t[2] for t in v), v[-1][3]) for k, v in timings.items()},
+        failed)
+
+
+def _add(rows: dict, timings: dict, name: str, vector: np.ndarray, seconds: float, from_cache: bool,
+         model_mb: float) -> None:
+    rows.setdefault(name, []).append(vector)
+    timings.setdefault(name, []).append((seconds if seconds == seconds else 0.0, int(seconds == seconds),
+                                         from_cache, model_mb))
+
+
+def shutdown() -> None:
+    """Stop the local Ray instance this process started (a joined cluster keeps running)."""
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+
