@@ -81,6 +81,7 @@ def p7s_stream_memory() -> list[Row]:
     return rows
 
 
+SCALE = True  # tens of minutes: run with `python -m benchmarks.run_all --scale`
 BENCHMARKS = (p7s_stream_memory,)
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
 """Run every benchmark in benchmarks/bench_*.py, print one markdown table and write it to RESULTS.md.
 
-    python -m benchmarks.run_all          # everything; rewrites benchmarks/RESULTS.md
+    python -m benchmarks.run_all          # everything but the scale benchmarks; rewrites benchmarks/RESULTS.md
     python -m benchmarks.run_all p1 p2    # only these benchmark functions; RESULTS.md is left alone
+    python -m benchmarks.run_all --scale [p7s_stream_memory ...]
+                                          # the scale benchmarks (modules with SCALE = True: tens of minutes
+                                          # each); each one's table replaces its own block in RESULTS.md's
+                                          # "Scale" section, the other blocks stay
 
 Exits with status 1 when a target is missed, so a script can tell; the table is written either way.
 """
@@ -26,13 +30,52 @@ RESULTS = HERE / "RESULTS.md"
 VERSIONED_PACKAGES = ("numpy", "soundfile", "librosa", "plotly", "onnxruntime", "silero_vad")
 
 
-def benchmark_functions(only: set[str] | None = None):
-    """(module name, function) for every entry of each bench module's BENCHMARKS, in file order."""
+SCALE_HEADING = "## Scale (`python -m benchmarks.run_all --scale`, one block per benchmark, run separately)"
+
+
+def benchmark_functions(only: set[str] | None = None, *, scale: bool | None = False):
+    """(module name, function) for every entry of each bench module's BENCHMARKS, in file order; scale: only the
+    scale modules (True), only the others (False) or both (None)."""
     for path in sorted(HERE.glob("bench_*.py")):
         module = importlib.import_module(f"benchmarks.{path.stem}")
+        if scale is not None and getattr(module, "SCALE", False) != scale:
+            continue
         for fn in module.BENCHMARKS:
             if only is None or fn.__name__ in only:
                 yield path.stem, fn
+
+
+def _header(total_s: float, command: str) -> str:
+    return (f"- date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC\n"
+            f"- machine: {machine()}\n"
+            f"- packages: {versions()}\n"
+            f"- command: `{command}` (whole run {total_s:.0f} s)\n")
+
+
+def scale_blocks(text: str) -> dict[str, str]:
+    """The scale section's blocks by benchmark function name ("### name" up to the next one)."""
+    if SCALE_HEADING not in text:
+        return {}
+    blocks, name = {}, None
+    for line in text.split(SCALE_HEADING, 1)[1].splitlines(keepends=True):
+        if line.startswith("### "):
+            name = line[4:].strip().strip("`")
+            blocks[name] = ""
+        elif name:
+            blocks[name] += line
+    return blocks
+
+
+def write_scale(results: dict[str, tuple[list[Row], float]]) -> None:
+    """Replace the blocks of the scale benchmarks just run; keep the rest of RESULTS.md."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
+    blocks = scale_blocks(text)
+    for name, (rows, seconds) in results.items():
+        blocks[name] = "\n" + _header(seconds, f"python -m benchmarks.run_all --scale {name}") + "\n" + \
+            markdown_table(rows) + "\n\n"
+    head = text.split(SCALE_HEADING, 1)[0].rstrip("\n")
+    RESULTS.write_text(head + "\n\n" + SCALE_HEADING + "\n\n" +
+                       "".join(f"### `{name}`\n{block}" for name, block in blocks.items()).rstrip("\n") + "\n")
 
 
 def machine() -> str:
@@ -59,32 +102,36 @@ def versions() -> str:
 
 
 def main(argv: list[str]) -> int:
-    only = set(argv) or None
-    known = {fn.__name__ for _, fn in benchmark_functions()}
+    scale = "--scale" in argv
+    only = set(a for a in argv if a != "--scale") or None
+    known = {fn.__name__ for _, fn in benchmark_functions(scale=scale or None)}
     if only and not only <= known:
         print(f"unknown benchmark(s) {', '.join(sorted(only - known))}; choose from {', '.join(sorted(known))}",
               file=sys.stderr)
         return 2
     rows: list[Row] = []
+    per_function: dict[str, tuple[list[Row], float]] = {}
     started = time.perf_counter()
-    for module, fn in benchmark_functions(only):
+    for module, fn in benchmark_functions(only, scale=scale or (False if only is None else None)):
         t0 = time.perf_counter()
         print(f"running {module}.{fn.__name__} ...", file=sys.stderr, flush=True)
-        rows += fn()
+        produced = fn()
+        rows += produced
+        per_function[fn.__name__] = (produced, time.perf_counter() - t0)
         print(f"  {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     total_s = time.perf_counter() - started
     table = markdown_table(rows)
     print(table)
-    if only is None:
+    if scale:
+        write_scale(per_function)
+        print(f"\nwritten to {RESULTS.relative_to(ROOT)}'s scale section ({total_s:.0f} s)", file=sys.stderr)
+    elif only is None:
+        kept = RESULTS.read_text().split(SCALE_HEADING, 1) if RESULTS.exists() else [""]
         RESULTS.write_text(
-            "# Benchmark results\n\n"
-            f"- date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC\n"
-            f"- machine: {machine()}\n"
-            f"- packages: {versions()}\n"
-            f"- command: `python -m benchmarks.run_all` (whole run {total_s:.0f} s)\n\n"
+            "# Benchmark results\n\n" + _header(total_s, "python -m benchmarks.run_all") + "\n"
             "Ratio is value / reference, both measured in this run. Timings are warm (one untimed run first) "
             "unless the row says otherwise; the page cache is warm for files on disk.\n\n"
-            f"{table}\n")
+            f"{table}\n" + (f"\n{SCALE_HEADING}{kept[1]}" if len(kept) > 1 else ""))
         print(f"\nwritten to {RESULTS.relative_to(ROOT)} ({total_s:.0f} s)", file=sys.stderr)
     return 1 if any(r.passed is False for r in rows) else 0
 
