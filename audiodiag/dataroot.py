@@ -140,8 +140,8 @@ def entry_rows(root: str | os.PathLike, relative: str, *,
     path = resolve(root, relative)
     if path.is_dir():
         if (path / RUN_FILE).is_file():
-            raise DataRootError(f"{relative}: is a run folder ({RUN_FILE}); opening run folders in the dashboard "
-                                "comes with issue #16: pick a dataset folder or a manifest")
+            raise DataRootError(f"{relative}: is a run folder ({RUN_FILE}), not audio to load: open it with "
+                                "runview.RunView.open (the dashboard does this), or load the data it was run on")
         rows = manifest.iter_folder(path, group_by=group_by)
     elif manifest.is_manifest(path.name):
         rows = manifest.read_manifest(path, group_by=group_by)

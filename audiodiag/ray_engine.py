@@ -65,9 +65,10 @@ def _unpack(b):
 def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: float | None) -> dict:
     """Ray task: one batch of (item, name) rows -> per row: what it became, its measurements, baseline row and
     the decoded clip for the encoders (dropped after them)."""
-    opened = []
+    opened, sources = [], []
     for packed in batch["item"]:
         item, name = _unpack(packed)
+        sources.append(stream.source_of(item) or "")
         o = stream._open(item, name, None)
         if isinstance(o, Clip) and o.content_hash in reusable:
             o = Reuse(o.content_hash, name, o.label, o.group)
@@ -76,8 +77,9 @@ def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: floa
     kept, rows, timings, _ = stream.compute_batch(decoded, [(spaces.BASELINE, None)],
                                                   padding=spaces.PaddingPolicy(padding_s), layer=None)
     new = iter(range(len(decoded)))
-    out = {"index": batch["index"], "opened": [], "kept": [], "audio": [], "baseline": []}
+    out = {"index": batch["index"], "opened": [], "kept": [], "audio": [], "baseline": [], "source": []}
     seconds = timings.get(spaces.BASELINE, (0.0, 0, False, 0.0))[0] / max(1, len(decoded))
+    out["source"] = sources
     for o in opened:
         j = next(new) if isinstance(o, Clip) else None
         out["opened"].append(_pack(None if j is not None else o))
@@ -124,7 +126,7 @@ class Embedder:
                                   for name, r in per_space.items()}))
             j += 1
         return {"index": batch["index"], "opened": batch["opened"], "kept": batch["kept"],
-                "baseline": batch["baseline"], "encoded": np.asarray(encoded, dtype=object)}
+                "baseline": batch["baseline"], "source": batch["source"], "encoded": np.asarray(encoded, dtype=object)}
 
 
 def start(address: str | None = None, *, num_cpus: int | None = LOCAL_CPUS) -> RayStart:
@@ -207,6 +209,7 @@ def _batches(named: Iterable[tuple], space_list: list, *, padding: spaces.Paddin
 def _result(chunk: list[dict], encoder_names: Sequence[str], previous: stream.Previous | None) -> stream.BatchResult:
     """Rows back from Ray as the BatchResult the local engine would have yielded for them."""
     opened, computed, failed = [], [], {}
+    sources = [row["source"] or None for row in chunk]
     rows: dict[str, list[np.ndarray]] = {}
     timings: dict[str, list] = {}
     for row in chunk:
@@ -225,7 +228,7 @@ def _result(chunk: list[dict], encoder_names: Sequence[str], previous: stream.Pr
             else:
                 _add(rows, timings, name, *r)
     return stream.BatchResult(
-        opened, computed, {k: np.stack(v) for k, v in rows.items() if k not in failed},
+        opened, sources, computed, {k: np.stack(v) for k, v in rows.items() if k not in failed},
         {k: (sum(t[0] for t in v), sum(t[1] for t in v), all(t[2] for t in v), v[-1][3]) for k, v in timings.items()},
         failed)
 

@@ -1,8 +1,9 @@
 """A run folder: what `report --out-dir RUN/` computed, on disk, for re-runs and for people.
 
     RUN/run.json            what ran: settings, the exact command line, package versions, counts, date
-    RUN/clips.parquet       one row per clip used: name, label, group, hashes, rates, every ClipStats
-                            measurement, VAD speech regions, per-clip findings, the test fold
+    RUN/clips.parquet       one row per clip used: name, source, label, group, hashes, rates, every ClipStats
+                            measurement, VAD speech regions, per-clip findings, the test fold and each
+                            space's out-of-fold prediction ("prediction: <space>")
     RUN/vectors/<slug>.npy  one (n_clips, d) float32 matrix per space, rows in clips.parquet's order
     RUN/vectors/<slug>.json the space, its settings, timing and the content hash of every row
     RUN/folds.json          the cross-validation folds (strategy, fold per clip)
@@ -75,12 +76,16 @@ def _write_text(path: Path, text: str) -> None:
     _write_bytes(path, text.encode("utf-8"))
 
 
-def clips_table(streamed: Streamed, fold_of_sample: np.ndarray | None):
+PREDICTION_PREFIX = "prediction: "  # clips.parquet column of one space's out-of-fold predicted label
+
+
+def clips_table(streamed: Streamed, comparison: Comparison | None):
     """clips.parquet's rows as a pyarrow Table (one row per clip used, input order)."""
     import pyarrow as pa
 
     columns: dict[str, list] = {
-        "name": [c.name for c in streamed.clips], "label": [c.label for c in streamed.clips],
+        "name": [c.name for c in streamed.clips], "source": [c.source for c in streamed.clips],
+        "label": [c.label for c in streamed.clips],
         "group": [c.group for c in streamed.clips], "content_hash": [c.content_hash for c in streamed.clips],
         "audio_hash": [c.audio_hash for c in streamed.clips], "n_samples": [c.n_samples for c in streamed.clips],
         "decoded_sample_rate_hz": [c.sample_rate_hz for c in streamed.clips],
@@ -92,9 +97,11 @@ def clips_table(streamed: Streamed, fold_of_sample: np.ndarray | None):
     findings = [clip_findings(s) for s in streamed.stats]
     columns["finding_codes"] = [[f.code for f in fs] for fs in findings]
     columns["findings"] = [[f.message for f in fs] for fs in findings]
-    if fold_of_sample is not None:
-        columns["fold"] = [int(f) for f in fold_of_sample]
-    types = {"speech_start_s": pa.list_(pa.float64()), "speech_end_s": pa.list_(pa.float64()),
+    if comparison is not None:
+        columns["fold"] = [int(f) for f in comparison.folds.fold_of_sample]
+        for rung in comparison.rungs:
+            columns[PREDICTION_PREFIX + rung.space] = [str(p) for p in rung.predictions]
+    types = {"source": pa.string(), "speech_start_s": pa.list_(pa.float64()), "speech_end_s": pa.list_(pa.float64()),
              "finding_codes": pa.list_(pa.string()), "findings": pa.list_(pa.string()),
              "label": pa.string(), "group": pa.string(), "bit_depth": pa.int64(), "speech_fraction": pa.float64()}
     return pa.table({k: pa.array(v, type=types.get(k)) for k, v in columns.items()})
@@ -109,7 +116,7 @@ def write_run(folder: str | os.PathLike, streamed: Streamed, comparison: Compari
     root = Path(folder).expanduser()
     (root / VECTORS_DIR).mkdir(parents=True, exist_ok=True)
     (root / RUN_FILE).unlink(missing_ok=True)  # the folder is incomplete until run.json is back
-    table = clips_table(streamed, comparison.folds.fold_of_sample)
+    table = clips_table(streamed, comparison)
     tmp = root / f".{CLIPS_FILE}.tmp"
     pq.write_table(table, tmp)
     os.replace(tmp, root / CLIPS_FILE)
@@ -188,7 +195,7 @@ def read_previous(folder: str | os.PathLike) -> Previous | None:
     clips = {}
     for r in rows:
         info = ClipInfo(r["name"], r["n_samples"], r["decoded_sample_rate_hz"], r["sample_rate_hz"], r["channels"],
-                        r["label"], r["group"], r["content_hash"], r["audio_hash"])
+                        r["label"], r["group"], r["content_hash"], r["audio_hash"], r.get("source"))
         stats = ClipStats(name=r["name"], label=r["label"], group=r["group"], **{k: r[k] for k in STAT_FIELDS})
         speech = tuple(SpeechRegion(a, b) for a, b in zip(r["speech_start_s"], r["speech_end_s"]))
         clips[r["content_hash"]] = Kept(info, stats, speech)

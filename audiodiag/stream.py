@@ -182,6 +182,7 @@ class BatchResult:
     """
 
     opened: list
+    sources: list[str | None]  # per input: where its bytes came from (ManifestRow.source), None for a Clip
     computed: list[Kept]
     rows: dict[str, np.ndarray]
     timings: dict[str, tuple[float, int, bool, float]]
@@ -240,7 +241,13 @@ def _local_batches(named: Iterable[tuple], space_list: list[_Space], *, padding:
         computed, rows, timings, failed = compute_batch(
             decoded, [(s.name, s.encoder) for s in space_list], padding=padding, layer=layer)
         del decoded
-        yield BatchResult([None if isinstance(o, Clip) else o for o in opened], computed, rows, timings, failed)
+        yield BatchResult([None if isinstance(o, Clip) else o for o in opened], [source_of(i) for i, _ in batch],
+                          computed, rows, timings, failed)
+
+
+def source_of(item) -> str | None:
+    """Where an input's bytes are (a manifest row's path or URL), for opening one clip again later."""
+    return item.source if isinstance(item, manifest.ManifestRow) else None
 
 
 def named_items(items: Iterable) -> Iterator[tuple]:
@@ -286,13 +293,13 @@ def stream(
         n_decoded += len(result.computed)
         new = iter(result.computed)
         order = []  # per used item: the Kept it reused, or None for one computed here
-        for o in result.opened:
+        for o, source in zip(result.opened, result.sources):
             if isinstance(o, LoadFailure):
                 failures.append(o)
                 continue
             kept = o if o is not None else next(new)
             order.append(o)
-            infos.append(kept.info)
+            infos.append(replace(kept.info, source=source))
             stats.append(kept.stats)
             speech.append(kept.speech)
         for s in space_list:

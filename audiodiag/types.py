@@ -58,6 +58,7 @@ class ClipInfo:
     group: str | None = None
     content_hash: str = ""  # sha256 of the source bytes (hex, 16 chars), as Clip.content_hash
     audio_hash: str = ""  # hash of the decoded audio (duplicates.audio_hash): equal for identical audio
+    source: str | None = None  # where the file was read (a manifest row's path or URL); None for zip members
 
     @property
     def duration_s(self) -> float:

@@ -5,7 +5,7 @@ from audiodiag import io
 from pages import _common as common
 
 st.title("Inspect clips")
-data = common.dataset_picker()
+data = common.dataset_picker("Inspect")
 common.show_failures(data.failures)
 if not data.clips:
     st.info("No clips to inspect yet: pick a bundled sample set or drop WAV/FLAC/OGG/MP3 files or a zip "

@@ -13,7 +13,7 @@ REQUEST_KEY = "compare_request"  # session_state: the settings of the last "Run 
 VERDICT_BOX = {"yes": st.success, "no": st.warning, "inconclusive": st.info}
 
 st.title("Compare: spectral baseline vs frozen encoders")
-data = common.labelled_dataset("This dataset cannot be compared")
+data = common.labelled_dataset("This dataset cannot be compared", "Compare")
 
 counts = compare.class_counts(data.clips)
 n_groups = len({c.group for c in data.clips if c.group is not None})

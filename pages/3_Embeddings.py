@@ -15,7 +15,7 @@ MAX_TOP_K = 20
 MAX_N_NEIGHBORS = 100
 
 st.title("Embeddings: clusters and retrieval, baseline vs encoders")
-data = common.dataset_picker()
+data = common.dataset_picker("Embeddings")
 common.show_failures(data.failures)
 if not data.clips:
     st.info("No clips yet: pick a bundled sample set or drop a zip with one sub-folder per class in the sidebar.")

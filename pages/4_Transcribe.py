@@ -41,7 +41,7 @@ def _check_linked_settings(fresh: list[str]) -> None:
 st.title("Transcribe: WER you can trust")
 st.caption("One impressive decoded example hides unstable overall behaviour: every clip is transcribed and scored, "
            "with the corpus WER, its confidence interval and the whole distribution.")
-data = common.dataset_picker()
+data = common.dataset_picker("Transcribe")
 common.show_failures(data.failures)
 if not data.clips:
     st.info(common.NO_CLIPS)

@@ -42,12 +42,12 @@ common.linked_state({"decide_task": "classify"}, allowed={"decide_task": list(TA
 task = st.radio("Task", list(TASKS), format_func=TASKS.get, horizontal=True, key="decide_task")
 common.link_to_url(["decide_task"])
 if task == "transcribe":
-    common.dataset_picker()
+    common.dataset_picker("Decide")
     st.info("Transcription is scored on the Transcribe page (corpus WER with CIs, alignments, worst cases); its "
             "note is made there and by `python -m audiodiag report DATA --task transcribe`.")
     st.page_link("pages/4_Transcribe.py", label="Open the Transcribe page", icon=":material/record_voice_over:")
     st.stop()
-data = common.labelled_dataset("No decision is possible for this dataset")
+data = common.labelled_dataset("No decision is possible for this dataset", "Decide")
 
 settings = common.decide_settings()
 from_compare = "compare_request" in st.session_state

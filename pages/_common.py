@@ -43,6 +43,7 @@ class Dataset:
     clips: tuple[Clip, ...]
     failures: tuple[LoadFailure, ...]
     target: encoders.EncoderSpec
+    run: object = None  # a runview.RunView when a run folder was chosen (pages then show it via pages/_run.py)
 
 
 def md_escape(text: str) -> str:
@@ -219,8 +220,9 @@ def show_share_link() -> None:
 DATASET_KEYS = ("source", "sample_set", "target", "server_entry")
 
 
-def dataset_picker() -> Dataset:
-    """Sidebar: choose the dataset and the target model once; every page works on that choice."""
+def dataset_picker(page: str = "") -> Dataset:
+    """Sidebar: choose the dataset and the target model once; every page works on that choice. A run folder
+    chosen under the server's data root is shown by pages/_run.py for `page` instead, and the page stops."""
     slot = st.session_state.get(SHARE_SLOT)
     if slot is not None:  # a new run: the share box is drawn afresh (a page switch may not rerun app.py)
         st.session_state[SHARE_SLOT] = (*slot[:2], None)
@@ -238,8 +240,9 @@ def dataset_picker() -> Dataset:
     with st.sidebar:
         st.header("Dataset")
         source = st.radio("Source", sources, key="source", horizontal=True)
+        run = None
         if source == SOURCE_SERVER:
-            name, results = server_source(root)
+            name, results, run = server_source(root)
         elif source == SOURCE_SAMPLE:
             name = st.selectbox("Sample set", sets, key="sample_set", format_func=lambda s: s.replace("_", " "),
                                 help="\n".join(f"- **{k}**: {v}" for k, v in samples.DESCRIPTIONS.items()))
@@ -284,7 +287,12 @@ def dataset_picker() -> Dataset:
     link_to_url(DATASET_KEYS)
     clips = tuple(r for r in results if isinstance(r, Clip))
     failures = tuple(r for r in results if isinstance(r, LoadFailure))
-    return Dataset(name or "", clips, failures, spec)
+    if run is not None and page:
+        from pages import _run
+
+        _run.show(page, run)
+        st.stop()
+    return Dataset(name or "", clips, failures, spec, run)
 
 
 SERVER_ENTRY = "server_entry"  # session_state / URL: the data root entry chosen (its path relative to the root)
@@ -311,8 +319,9 @@ def load_server_entry(root: str, relative: str, stamp: str) -> list[Clip | LoadF
     return dataroot.load_entry(root, relative)
 
 
-def server_source(root) -> tuple[str, list[Clip | LoadFailure]]:
-    """Sidebar: pick one of the data root's entries; (its name, its clips and failures)."""
+def server_source(root) -> tuple[str, list[Clip | LoadFailure], object]:
+    """Sidebar: pick one of the data root's entries; (its name, its clips and failures, a RunView for a run
+    folder else None)."""
     entries = {e.name: e for e in dataroot.list_entries(root)}
     names = list(entries)
     linked_state({SERVER_ENTRY: names[0] if names else None}, allowed={SERVER_ENTRY: names})
@@ -320,23 +329,27 @@ def server_source(root) -> tuple[str, list[Clip | LoadFailure]]:
     st.session_state[SERVER_ENTRY] = chosen if chosen in names else (names[0] if names else None)  # or removed
     if not names:
         st.caption("The server's data root holds no dataset folders or manifests yet.")
-        return "server data", []
+        return "server data", [], None
     name = st.selectbox("Server folder", names, key=SERVER_ENTRY,
                         format_func=lambda n: f"{n} ({ENTRY_KINDS[entries[n].kind]})",
                         help="Datasets on this server (folders with one sub-folder per class, manifests with "
                              "path,label[,group] columns); only files inside the server's data root are readable.")
+    entry = entries[name]
     try:
-        results = load_server_entry(str(root), name, dataroot.fingerprint(root, name))
-        entry = entries[name]
         if entry.kind == dataroot.RUN:
-            return name, results  # one row saying run folders do not open here yet
+            from pages import _run
+
+            view = _run.open_run(str(root), name, dataroot.fingerprint(root, name))
+            st.caption(md_escape(f"Run folder: {view.n_clips:,} clips, spaces: {', '.join(view.space_names)}."))
+            return name, [], view
+        results = load_server_entry(str(root), name, dataroot.fingerprint(root, name))
         column = (manifest.open_manifest(entry.path).group_column if entry.kind == dataroot.MANIFEST else
                   io.table_group_column(table[1])[1] if (table := io.folder_label_table(entry.path)) else None)
     except AudioDiagError as e:
-        return name, [LoadFailure(name, str(e))]
+        return name, [LoadFailure(name, str(e))], None
     st.caption(md_escape(f"Groups: column '{column}'." if column else
                          "Groups: none: speaker/source leakage is unmeasured."))
-    return name, results
+    return name, results, None
 
 
 AUTO_GROUPS = "auto"
@@ -366,11 +379,11 @@ def group_column_picker(tables: Sequence[tuple[str, bytes]]) -> str | None:
 NO_CLIPS = "No clips yet: pick a bundled sample set or drop a zip with one sub-folder per class in the sidebar."
 
 
-def labelled_dataset(refusal: str) -> Dataset:
+def labelled_dataset(refusal: str, page: str) -> Dataset:
     """The sidebar dataset for pages that need labels; the page stops with the reason when it has none."""
     from audiodiag.errors import AudioDiagError
 
-    data = dataset_picker()
+    data = dataset_picker(page)
     show_failures(data.failures)
     if not data.clips:
         st.info(NO_CLIPS)

@@ -164,8 +164,8 @@ def test_sidebar_server_folder_loads_a_manifest_and_a_sub_folder(layout, monkeyp
     assert not at.exception, [e.value for e in at.exception]
     assert sorted(at.dataframe[0].value["file"]) == ["hiss/0.wav", "hiss/1.wav", "tone/0.wav", "tone/1.wav"]
     assert at.query_params["server_entry"] == "digits"  # the link names the entry
-    at.sidebar.selectbox(key="server_entry").set_value("runs-1").run()  # not openable yet: a failure row
-    assert "run folder" in at.dataframe[0].value["problem"][0]
+    at.sidebar.selectbox(key="server_entry").set_value("runs-1").run()  # an unreadable run.json: a failure row
+    assert "run folder format None" in at.dataframe[0].value["problem"][0]
 
 
 def test_sidebar_refuses_a_link_to_a_path_outside_the_root(layout, monkeypatch):

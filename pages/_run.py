@@ -1,0 +1,171 @@
+"""Every page on a run folder (`report --out-dir` under the server's data root): shown from the folder, nothing
+recomputed. Tables page through the clips; maps use a stratified sample; one clip's audio is read when opened."""
+from __future__ import annotations
+
+import streamlit as st
+
+from audiodiag import plots, runfolder, runview
+from audiodiag.errors import AudioDiagError
+from pages import _common as common
+
+PAGE_KEY, CLIP_KEY = "run_table_page", "run_clip"
+
+
+@st.cache_resource(show_spinner="Opening the run folder ...", max_entries=4)
+def open_run(root: str, relative: str, stamp: str) -> runview.RunView:
+    """stamp: dataroot.fingerprint, so a run written again is opened again."""
+    return runview.RunView.open(root, relative)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _summary(path: str, stamp: str, _view: runview.RunView) -> runview.RunSummary:
+    return _view.summary()
+
+
+def summary(view: runview.RunView) -> runview.RunSummary:
+    return _summary(str(view.path), view.meta.get("date", ""), view)
+
+
+def header(view: runview.RunView) -> runview.RunSummary:
+    s = summary(view)
+    st.info(common.md_escape(f"Run folder '{view.path.name}' ({s.dataset}, {s.engine} engine, {s.date}): every "
+                             "number below comes from the run; nothing is recomputed. To change settings, run "
+                             f"again: {s.command}"))
+    if s.not_used:
+        with st.expander(f"{len(s.not_used)} input(s) the run could not use"):
+            st.dataframe({"problem": list(s.not_used)}, hide_index=True, width="stretch")
+    return s
+
+
+def show(page: str, view: runview.RunView) -> None:
+    """The page's view of the run folder."""
+    try:
+        {"Inspect": inspect, "Compare": compare, "Embeddings": embeddings, "Transcribe": transcribe,
+         "Decide": decide}[page](view)
+    except (AudioDiagError, OSError, ValueError, KeyError) as e:  # a damaged or partial run folder
+        st.error(common.md_escape(f"{view.path.name}: cannot be shown ({e}); write the run again with "
+                                  "`python -m audiodiag report DATA --out-dir RUN/`"))
+
+
+def inspect(view: runview.RunView) -> None:
+    s = header(view)
+    cols = st.columns(5)
+    cols[0].metric("Clips", f"{s.n_clips:,}")
+    cols[1].metric("Hours", f"{s.total_hours:.1f}")
+    cols[2].metric("Median duration", f"{s.median_duration_s:.2f} s")
+    rates = ", ".join(f"{r / 1000:g} kHz" for r in s.sample_rates)
+    cols[3].metric("Sample rates", rates if len(s.sample_rates) <= 2 else f"{len(s.sample_rates)} rates",
+                   help=", ".join(f"{r} Hz: {n:,} clips" for r, n in s.sample_rates.items()))
+    cols[4].metric("Clips with findings", f"{sum(1 for c in view.column('finding_codes') if c):,}")
+    if s.findings:
+        st.subheader("Findings")
+        st.dataframe({"finding": list(s.findings), "clips": [n for n, _ in s.findings.values()],
+                      "example": [example for _, example in s.findings.values()]},
+                     hide_index=True, width="stretch", column_config=common.wide_columns("example"))
+    st.subheader("Clips")
+    pages = max(1, -(-s.n_clips // runview.PAGE_ROWS))
+    page = st.number_input(f"Page (of {pages:,}; {runview.PAGE_ROWS} clips each)", 1, pages, 1, key=PAGE_KEY)
+    start = (int(page) - 1) * runview.PAGE_ROWS
+    st.dataframe(view.page(start), hide_index=True, width="stretch",
+                 column_config=common.wide_columns("file", "findings"))
+    st.caption(f"Clips {start + 1:,}–{min(start + runview.PAGE_ROWS, s.n_clips):,} of {s.n_clips:,}.")
+    st.subheader("Listen to one clip")
+    index = st.number_input("Clip # (the table's first column)", 0, s.n_clips - 1, start, key=CLIP_KEY)
+    if st.button("Open this clip"):
+        try:
+            clip = view.clip(int(index))
+        except AudioDiagError as e:
+            st.warning(common.md_escape(str(e)))
+            return
+        st.markdown(common.md_escape(f"**{clip.name}**"))
+        common.play(clip)
+        st.plotly_chart(common.waveform(clip, None), width="stretch")
+        st.plotly_chart(common.spectrogram(clip), width="stretch")
+
+
+def compare(view: runview.RunView) -> None:
+    header(view)
+    data = view.note["data"]["comparison"] if "comparison" in view.note.get("data", {}) else None
+    rungs = view.note.get("data", {}).get("rungs", [])
+    if data:
+        st.caption(common.md_escape(f"{data['folds_note']} Classifier: {data['classifier']}; padding: "
+                                    f"{data['padding']}."))
+
+    def ci(m: dict) -> str:
+        return f"{m['value']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}]"
+
+    st.dataframe({
+        "space": [r["space"] for r in rungs],
+        "accuracy [95% CI]": [ci(r["accuracy"]) for r in rungs],
+        "balanced accuracy [95% CI]": [ci(r["balanced_accuracy"]) for r in rungs],
+        "macro F1 [95% CI]": [ci(r["macro_f1"]) for r in rungs],
+        "random-split accuracy": [common.text_or_dash(None if r.get("random_split_accuracy") is None else
+                                                      f"{r['random_split_accuracy']:.3f}") for r in rungs],
+        "dimension": [r["embedding_size"] for r in rungs],
+    }, hide_index=True, width="stretch", column_config=common.wide_columns("space"))
+    for p in view.note.get("data", {}).get("paired", []):
+        st.markdown(common.md_escape(f"{p['b']} vs {p['a']}: {p['verdict']} (p = {p['p_value']:.3g}; only "
+                                     f"{p['a']} right on {p['only_a_right']} clips, only {p['b']} right on "
+                                     f"{p['only_b_right']})."))
+    st.subheader("Confusion matrices (out-of-fold, every clip)")
+    names = view.space_names
+    for start in range(0, len(names), 2):
+        for col, space in zip(st.columns(2), names[start:start + 2]):
+            confusion = view.confusion(space)
+            if confusion is None:
+                col.caption(common.md_escape(f"{space}: the run folder holds no predictions (an older run)."))
+                continue
+            col.plotly_chart(plots.confusion_figure(confusion.labels, confusion.counts, title=space),
+                             width="stretch", key=f"run_confusion_{space}")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _map(path: str, stamp: str, space: str, max_points: int, _view: runview.RunView):
+    from audiodiag import projection
+
+    rows = _view.sample(max_points)
+    return rows, projection.umap_2d(_view.vectors(space)[rows])
+
+
+def embeddings(view: runview.RunView) -> None:
+    s = header(view)
+    space = st.selectbox("Space", view.space_names, key="run_space")
+    with st.status(f"UMAP of {space} ...", expanded=False) as box:
+        rows, result = _map(str(view.path), view.meta.get("date", ""), space, runview.MAP_MAX_POINTS, view)
+        box.update(label=f"UMAP of {space}: done", state="complete")
+    shown = (f"UMAP fitted on a stratified sample of {len(rows):,} of {s.n_clips:,} clips (each class in "
+             "proportion); the metrics on the other pages use every clip.") if len(rows) < s.n_clips else \
+        f"UMAP of all {s.n_clips:,} clips."
+    names, labels = view.column("name"), view.labels
+    figure = plots.embedding_map_figure(result.coordinates, names=[names[i] for i in rows],
+                                        labels=[labels[i] for i in rows], colour_values=[labels[i] for i in rows],
+                                        colour_name="label", categorical=True, title=f"{space}: {shown}")
+    st.plotly_chart(figure, width="stretch", key="run_map")
+    st.caption(shown)
+
+
+def transcribe(view: runview.RunView) -> None:
+    header(view)
+    st.info("This run folder holds a classification run (`report --task classify --out-dir`); transcripts are "
+            "not part of it. Score transcripts with `python -m audiodiag report DATA --task transcribe --out "
+            "note.md`, or open the data folder itself (not the run) on this page.")
+
+
+RUNG_BOX = {"spectral baseline": st.info, "frozen encoder": st.success, "fine-tuning": st.success,
+            "undecided": st.warning}
+
+
+def decide(view: runview.RunView) -> None:
+    header(view)
+    note = view.note
+    st.header("Decision note")
+    RUNG_BOX.get(note.get("rung"), st.info)(f"**{common.md_escape(note.get('verdict', ''))}**")
+    for section in note.get("sections", []):
+        st.markdown(f"**{common.md_escape(section['title'])}**")
+        st.markdown("\n".join(f"- {common.md_escape(line)}" for line in section["lines"]))
+    left, right = st.columns(2)
+    left.download_button("Download the note (Markdown)", view.note_markdown, file_name=f"{view.path.name}-note.md",
+                         mime="text/markdown")
+    right.download_button("Download the note with every number and setting (JSON)",
+                          (view.path / runfolder.NOTE_JSON).read_text(), file_name=f"{view.path.name}-note.json",
+                          mime="application/json")
