@@ -16,6 +16,7 @@ import argparse
 import shlex
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -163,9 +164,9 @@ def streamed_report(args: argparse.Namespace) -> int:
     from audiodiag import runfolder
     from audiodiag.report import with_input_problems
 
-    if args.task != "classify":
-        print(f"error: --out-dir streams --task classify; for --task {args.task} drop --out-dir (use --out/--json)",
-              file=sys.stderr)
+    if args.task == "retrieve":
+        print("error: --out-dir streams --task classify and --task transcribe; retrieval compares every clip "
+              "with every other, so run --task retrieve without --out-dir (use --out/--json)", file=sys.stderr)
         return EXIT_USER_ERROR
     engine = None
     if args.engine == "ray":
@@ -177,31 +178,64 @@ def streamed_report(args: argparse.Namespace) -> int:
                   "the run)", file=sys.stderr)
         engine = ray_engine.engine(args.ray_address, num_cpus=args.ray_cpus, on_start=started)
     name, items = stream_items(args.data, group_by=args.group_column)
-    previous = runfolder.read_previous(args.out_dir)
-    if previous is not None:
-        print(f"reusing {args.out_dir}: {len(previous.clips)} measured clips, {len(previous.vectors)} spaces",
-              file=sys.stderr)
-    result = stream.run_classification(
-        items, args.encoder or decide.DEFAULT_ENCODERS, dataset_name=name, n_splits=args.folds,
-        group_aware=not args.no_groups, padding=spaces.PaddingPolicy(args.pad_s), layer=args.layer, seed=args.seed,
-        batch_size=args.batch_size, previous=previous, progress=_progress_printer(), engine=engine)
-    streamed = result.streamed
-    say_groups(args.data, args.group_column, list(streamed.clips), no_groups=args.no_groups)
+    settings = {"task": args.task, "batch_size": args.batch_size, "engine": args.engine,
+                "group_column": args.group_column}
+    if args.task == "transcribe":
+        streamed, note, problems = streamed_transcription(args, name, items, engine)
+        settings.update(model=args.model, beam=args.beam, normalisation=args.normalisation)
+        comparison = None
+    else:
+        previous = runfolder.read_previous(args.out_dir)
+        if previous is not None:
+            print(f"reusing {args.out_dir}: {len(previous.clips)} measured clips, {len(previous.vectors)} spaces",
+                  file=sys.stderr)
+        result = stream.run_classification(
+            items, args.encoder or decide.DEFAULT_ENCODERS, dataset_name=name, n_splits=args.folds,
+            group_aware=not args.no_groups, padding=spaces.PaddingPolicy(args.pad_s), layer=args.layer,
+            seed=args.seed, batch_size=args.batch_size, previous=previous, progress=_progress_printer(),
+            engine=engine)
+        streamed, note, problems = result.streamed, result.decision.note, []
+        comparison = result.decision.comparison
+        say_groups(args.data, args.group_column, list(streamed.clips), no_groups=args.no_groups)
+        settings.update(encoders=list(args.encoder or decide.DEFAULT_ENCODERS), folds=args.folds,
+                        group_aware=not args.no_groups, pad_s=args.pad_s, layer=args.layer, seed=args.seed)
     for f in streamed.failures:
         print(f"not used: {f.message}", file=sys.stderr)
-    note = with_input_problems(result.decision.note, [f.message for f in streamed.failures])
-    settings = {"task": args.task, "encoders": list(args.encoder or decide.DEFAULT_ENCODERS), "folds": args.folds,
-                "group_aware": not args.no_groups, "group_column": args.group_column, "pad_s": args.pad_s,
-                "layer": args.layer, "seed": args.seed, "batch_size": args.batch_size, "engine": args.engine}
+    note = with_input_problems(note, [f.message for f in streamed.failures] + problems)
     command = shlex.join(["python", "-m", "audiodiag", *args.argv])
-    runfolder.write_run(args.out_dir, streamed, result.decision.comparison, note, dataset=name, settings=settings,
-                        command=command)
+    runfolder.write_run(args.out_dir, streamed, comparison, note, dataset=name, settings=settings, command=command)
     print(f"wrote {args.out_dir} ({len(streamed.clips)} clips, {streamed.n_decoded} decoded this run)", file=sys.stderr)
     if streamed.failures and args.strict:
         print(f"error: --strict: {len(streamed.failures)} input(s) above were not used; fix them or drop --strict",
               file=sys.stderr)
         return EXIT_USER_ERROR
     return _finish(args, note)
+
+
+def streamed_transcription(args: argparse.Namespace, name: str, items, engine):
+    """`report --task transcribe --out-dir`: decode, measure (VAD) and transcribe batch by batch, then score
+    against the references (the folder's transcripts.csv / .txt files, or the manifest's transcript column)."""
+    from audiodiag import asr, references, transcription
+
+    job = stream.Transcribe(args.model, asr.DecodingSettings(beam_size=args.beam))
+    model_name = job.load().name
+    streamed = stream.stream(items, [], baseline=False, transcribe=job, batch_size=args.batch_size,
+                             progress=_progress_printer(), engine=engine)
+    folder = data_folder(args.data)
+    refs, problems = list(streamed.references), []
+    if folder is not None:
+        refs = references.folder_references(folder, streamed.clips)
+        problems = references.folder_reference_problems(folder, streamed.clips)
+    if not any(r is not None for r in refs):
+        raise AudioDiagError(f"{args.data}: no reference transcripts (a transcripts.csv with path,reference or "
+                             "<stem>.txt files next to the clips, or a manifest column 'transcript'); no WER is "
+                             "possible")
+    streamed = replace(streamed, references=tuple(refs))
+    note = transcription.transcription_decision(
+        name, model_name, streamed.clips, refs, streamed.transcripts, [s.speech_fraction for s in streamed.stats],
+        normalisation=args.normalisation,
+        settings={"model": model_name, "beam_size": args.beam, "normalisation": args.normalisation})
+    return streamed, note, problems
 
 
 def report(args: argparse.Namespace) -> int:

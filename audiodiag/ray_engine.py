@@ -62,42 +62,48 @@ def _unpack(b):
     return None if b is None or len(b) == 0 else pickle.loads(b)
 
 
-def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: float | None) -> dict:
+def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: float | None,
+                       baseline: bool = True) -> dict:
     """Ray task: one batch of (item, name) rows -> per row: what it became, its measurements, baseline row and
     the decoded clip for the encoders (dropped after them)."""
-    opened, sources = [], []
+    opened, sources, references = [], [], []
     for packed in batch["item"]:
         item, name = _unpack(packed)
         sources.append(stream.source_of(item) or "")
+        references.append(_pack(stream.reference_of(item)))
         o = stream._open(item, name, None)
         if isinstance(o, Clip) and o.content_hash in reusable:
             o = Reuse(o.content_hash, name, o.label, o.group)
         opened.append(o)
     decoded = [o for o in opened if isinstance(o, Clip)]
-    kept, rows, timings, _ = stream.compute_batch(decoded, [(spaces.BASELINE, None)],
+    kept, rows, timings, _ = stream.compute_batch(decoded, [(spaces.BASELINE, None)] * baseline,
                                                   padding=spaces.PaddingPolicy(padding_s), layer=None)
     new = iter(range(len(decoded)))
     out = {"index": batch["index"], "opened": [], "kept": [], "audio": [], "baseline": [], "source": []}
     seconds = timings.get(spaces.BASELINE, (0.0, 0, False, 0.0))[0] / max(1, len(decoded))
-    out["source"] = sources
+    out["source"], out["reference"] = sources, references
     for o in opened:
         j = next(new) if isinstance(o, Clip) else None
         out["opened"].append(_pack(None if j is not None else o))
         out["kept"].append(_pack(kept[j]) if j is not None else EMPTY)
         out["audio"].append(_pack(o) if j is not None else EMPTY)
-        out["baseline"].append(_pack((rows[spaces.BASELINE][j], seconds)) if j is not None else EMPTY)
+        out["baseline"].append(_pack((rows[spaces.BASELINE][j], seconds)) if j is not None and baseline else EMPTY)
     return {k: np.asarray(v, dtype=object) if k != "index" else np.asarray(v) for k, v in out.items()}
 
 
 class Embedder:
-    """Ray actor: loads each encoder once, then embeds the decoded clips of every batch it is given."""
+    """Ray actor: loads each encoder (and the ASR model) once, then embeds (and transcribes) the decoded clips of
+    every batch it is given."""
 
-    def __init__(self, names: Sequence[str], layer: int | None, padding_s: float | None, gpu: bool = False) -> None:
+    def __init__(self, names: Sequence[str], layer: int | None, padding_s: float | None, gpu: bool = False,
+                 transcribe: stream.Transcribe | None = None) -> None:
         if gpu:  # this actor was given a GPU (num_gpus=1): Hugging Face encoders run there (ONNX/CTranslate2: CPU)
             from audiodiag.encoders.hf import DEVICE_ENV
 
             os.environ[DEVICE_ENV] = "cuda"
         self.layer, self.padding = layer, spaces.PaddingPolicy(padding_s)
+        self.transcribe = transcribe
+        self.transcriber = transcribe.load() if transcribe else None
         self.encoders, self.failed = {}, {}
         for name in names:
             try:
@@ -117,16 +123,20 @@ class Embedder:
                 per_space[name] = str(e)
                 continue
             per_space[name] = (v.vectors, v.seconds_per_clip, v.from_cache, v.model_mb)
-        encoded, j = [], 0
+        texts = self.transcribe.run(self.transcriber, clips) if self.transcribe else None
+        encoded, transcripts, j = [], [], 0
         for a in batch["audio"]:
             if not len(a):
                 encoded.append(EMPTY)
+                transcripts.append(EMPTY)
                 continue
             encoded.append(_pack({name: r if isinstance(r, str) else (r[0][j], *r[1:])
                                   for name, r in per_space.items()}))
+            transcripts.append(_pack(texts[j]) if texts is not None else EMPTY)
             j += 1
         return {"index": batch["index"], "opened": batch["opened"], "kept": batch["kept"],
-                "baseline": batch["baseline"], "source": batch["source"], "encoded": np.asarray(encoded, dtype=object)}
+                "baseline": batch["baseline"], "source": batch["source"], "reference": batch["reference"],
+                "encoded": np.asarray(encoded, dtype=object), "transcript": np.asarray(transcripts, dtype=object)}
 
 
 def start(address: str | None = None, *, num_cpus: int | None = LOCAL_CPUS) -> RayStart:
@@ -160,18 +170,19 @@ def engine(address: str | None = None, *, num_cpus: int | None = LOCAL_CPUS,
            on_start: Callable[[RayStart], None] | None = None) -> Callable[..., Iterator[stream.BatchResult]]:
     """An engine for `stream.stream(..., engine=...)` that runs the batches on Ray."""
     def run(named: Iterable[tuple], space_list: list, *, padding: spaces.PaddingPolicy, layer: int | None,
-            batch_size: int, previous: stream.Previous | None) -> Iterator[stream.BatchResult]:
+            batch_size: int, previous: stream.Previous | None,
+            transcribe: stream.Transcribe | None = None) -> Iterator[stream.BatchResult]:
         info = start(address, num_cpus=num_cpus)
         if on_start:
             on_start(info)
         yield from _batches(named, space_list, padding=padding, layer=layer, batch_size=batch_size,
-                            previous=previous, gpus=info.gpus, cpus=info.cpus)
+                            previous=previous, gpus=info.gpus, cpus=info.cpus, transcribe=transcribe)
     return run
 
 
 def _batches(named: Iterable[tuple], space_list: list, *, padding: spaces.PaddingPolicy, layer: int | None,
-             batch_size: int, previous: stream.Previous | None, gpus: float,
-             cpus: float) -> Iterator[stream.BatchResult]:
+             batch_size: int, previous: stream.Previous | None, gpus: float, cpus: float,
+             transcribe: stream.Transcribe | None = None) -> Iterator[stream.BatchResult]:
     import ray
     import ray.data
 
@@ -186,30 +197,34 @@ def _batches(named: Iterable[tuple], space_list: list, *, padding: spaces.Paddin
     reusable = frozenset(h for h, kept in (previous.clips.items() if previous else ()) if can_reuse(kept))
     ds = ray.data.from_items(rows, override_num_blocks=max(1, -(-len(rows) // batch_size)))
     del rows
+    baseline = any(s.encoder is None for s in space_list)
     ds = ds.map_batches(decode_and_measure, batch_size=batch_size, batch_format="numpy",
-                        fn_kwargs={"reusable": reusable, "padding_s": padding.length_s})
+                        fn_kwargs={"reusable": reusable, "padding_s": padding.length_s, "baseline": baseline})
     encoder_names = [s.name for s in space_list if s.encoder is not None]
-    if encoder_names:
-        actors = max(1, int(gpus) if gpus else int(cpus) - 1)
+    if encoder_names or transcribe:
+        # one actor per GPU; on CPUs one per core (Ray may fuse decoding into the actors: then they do both)
+        actors = max(1, int(gpus) if gpus else int(cpus))
         ds = ds.map_batches(Embedder, batch_size=batch_size, batch_format="numpy",
                             fn_constructor_kwargs={"names": encoder_names, "layer": layer,
-                                                   "padding_s": padding.length_s, "gpu": bool(gpus)},
+                                                   "padding_s": padding.length_s, "gpu": bool(gpus),
+                                                   "transcribe": transcribe},
                             compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors),
                             num_gpus=1 if gpus else 0)
     chunk: list[dict] = []
     for row in ds.iter_rows():
         chunk.append(row)
         if len(chunk) == batch_size:
-            yield _result(chunk, encoder_names, previous)
+            yield _result(chunk, previous, transcribe is not None)
             chunk = []
     if chunk:
-        yield _result(chunk, encoder_names, previous)
+        yield _result(chunk, previous, transcribe is not None)
 
 
-def _result(chunk: list[dict], encoder_names: Sequence[str], previous: stream.Previous | None) -> stream.BatchResult:
+def _result(chunk: list[dict], previous: stream.Previous | None, transcribed: bool) -> stream.BatchResult:
     """Rows back from Ray as the BatchResult the local engine would have yielded for them."""
-    opened, computed, failed = [], [], {}
+    opened, computed, failed, texts = [], [], {}, []
     sources = [row["source"] or None for row in chunk]
+    references = [_unpack(row["reference"]) for row in chunk]
     rows: dict[str, list[np.ndarray]] = {}
     timings: dict[str, list] = {}
     for row in chunk:
@@ -220,8 +235,10 @@ def _result(chunk: list[dict], encoder_names: Sequence[str], previous: stream.Pr
         if o is not None:
             continue
         computed.append(_unpack(row["kept"]))
-        vector, seconds = _unpack(row["baseline"])
-        _add(rows, timings, spaces.BASELINE, vector, seconds, False, 0.0)
+        if len(row["baseline"]):
+            _add(rows, timings, spaces.BASELINE, *_unpack(row["baseline"]), False, 0.0)
+        if transcribed:
+            texts.append(_unpack(row["transcript"]))
         for name, r in (_unpack(row["encoded"]) if "encoded" in row else {}).items():
             if isinstance(r, str):
                 failed.setdefault(name, r)
@@ -230,7 +247,7 @@ def _result(chunk: list[dict], encoder_names: Sequence[str], previous: stream.Pr
     return stream.BatchResult(
         opened, sources, computed, {k: np.stack(v) for k, v in rows.items() if k not in failed},
         {k: (sum(t[0] for t in v), sum(t[1] for t in v), all(t[2] for t in v), v[-1][3]) for k, v in timings.items()},
-        failed)
+        failed, texts if transcribed else None, references)
 
 
 def _add(rows: dict, timings: dict, name: str, vector: np.ndarray, seconds: float, from_cache: bool,

@@ -6,7 +6,8 @@
                             space's out-of-fold prediction ("prediction: <space>")
     RUN/vectors/<slug>.npy  one (n_clips, d) float32 matrix per space, rows in clips.parquet's order
     RUN/vectors/<slug>.json the space, its settings, timing and the content hash of every row
-    RUN/folds.json          the cross-validation folds (strategy, fold per clip)
+    RUN/folds.json          the cross-validation folds (strategy, fold per clip); a transcription run has none,
+                            and its clips.parquet holds each clip's reference and transcript instead
     RUN/note.md, note.json  the decision note
 
 `run.json` is written last, so a folder with one holds a complete run (`dataroot.RUN_FILE` recognises it).
@@ -97,20 +98,24 @@ def clips_table(streamed: Streamed, comparison: Comparison | None):
     findings = [clip_findings(s) for s in streamed.stats]
     columns["finding_codes"] = [[f.code for f in fs] for fs in findings]
     columns["findings"] = [[f.message for f in fs] for fs in findings]
+    if streamed.transcripts is not None:  # a transcription run
+        columns["reference"] = list(streamed.references)
+        columns["transcript"] = list(streamed.transcripts)
     if comparison is not None:
         columns["fold"] = [int(f) for f in comparison.folds.fold_of_sample]
         for rung in comparison.rungs:
             columns[PREDICTION_PREFIX + rung.space] = [str(p) for p in rung.predictions]
-    types = {"source": pa.string(), "speech_start_s": pa.list_(pa.float64()), "speech_end_s": pa.list_(pa.float64()),
+    types = {"source": pa.string(), "reference": pa.string(), "transcript": pa.string(), "speech_start_s": pa.list_(pa.float64()), "speech_end_s": pa.list_(pa.float64()),
              "finding_codes": pa.list_(pa.string()), "findings": pa.list_(pa.string()),
              "label": pa.string(), "group": pa.string(), "bit_depth": pa.int64(), "speech_fraction": pa.float64()}
     return pa.table({k: pa.array(v, type=types.get(k)) for k, v in columns.items()})
 
 
-def write_run(folder: str | os.PathLike, streamed: Streamed, comparison: Comparison, note: DecisionNote, *,
+def write_run(folder: str | os.PathLike, streamed: Streamed, comparison: Comparison | None, note: DecisionNote, *,
               dataset: str, settings: dict, command: str) -> Path:
     """Write the run folder (see the module docstring); returns its path. Files of an earlier run are replaced;
-    vectors of spaces this run did not use are removed."""
+    vectors of spaces this run did not use are removed. A transcription run (no comparison) has no folds and
+    keeps each clip's reference and transcript in clips.parquet."""
     import pyarrow.parquet as pq
 
     root = Path(folder).expanduser()
@@ -135,14 +140,17 @@ def write_run(folder: str | os.PathLike, streamed: Streamed, comparison: Compari
     for stale in (root / VECTORS_DIR).iterdir():
         if stale.name not in written and stale.suffix in (".npy", ".json"):
             stale.unlink()
-    folds = comparison.folds
-    _write_text(root / FOLDS_FILE, json.dumps({
-        "strategy": folds.strategy, "n_splits": folds.n_splits, "note": folds.note,
-        "fold_of_clip": [int(f) for f in folds.fold_of_sample]}))
+    (root / FOLDS_FILE).unlink(missing_ok=True)
+    if comparison is not None:
+        folds = comparison.folds
+        _write_text(root / FOLDS_FILE, json.dumps({
+            "strategy": folds.strategy, "n_splits": folds.n_splits, "note": folds.note,
+            "fold_of_clip": [int(f) for f in folds.fold_of_sample]}))
     _write_text(root / NOTE_MD, note.to_markdown())
     _write_text(root / NOTE_JSON, note.to_json())
     _write_text(root / RUN_FILE, json.dumps({
-        "format": FORMAT_VERSION, "dataset": dataset, "command": command, "settings": settings,
+        "format": FORMAT_VERSION, "dataset": dataset, "task": settings.get("task", "classify"), "command": command,
+        "settings": settings,
         "versions": package_versions(),
         "counts": {"clips": len(streamed.clips), "not_used": len(streamed.failures),
                    "decoded_this_run": streamed.n_decoded, "spaces": len(streamed.vectors),

@@ -103,6 +103,23 @@ class RunView:
         return (self.path / runfolder.NOTE_MD).read_text()
 
     @property
+    def task(self) -> str:
+        """"classify" or "transcribe": what the run did."""
+        return str(self.meta.get("task") or self.meta.get("settings", {}).get("task", "classify"))
+
+    def scores(self, normalisation: str | None = None):
+        """WER of the run's scored clips (those with a reference) from the stored transcripts: (row indices,
+        wer.Scores). normalisation: default the run's own. Nothing is transcribed again."""
+        from audiodiag import wer
+
+        if self.task != "transcribe":
+            raise AudioDiagError(f"{self.path.name}: a {self.task} run holds no transcripts")
+        refs, hyps = self.column("reference"), self.column("transcript")
+        rows = [i for i, r in enumerate(refs) if r is not None]
+        how = normalisation or self.meta.get("settings", {}).get("normalisation", "basic")
+        return rows, wer.score([refs[i] for i in rows], [hyps[i] for i in rows], normalisation=how)
+
+    @property
     def space_names(self) -> list[str]:
         return [s["space"] for s in self.meta.get("spaces", [])]
 

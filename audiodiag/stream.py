@@ -17,7 +17,7 @@ were measured before, with every space's vector at the same settings, is neither
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -70,6 +70,8 @@ class Streamed:
     unavailable: tuple[tuple[str, str], ...]  # (space, reason) of encoders that could not run
     failures: tuple[LoadFailure, ...]  # inputs not used, in input order
     n_decoded: int  # clips decoded, measured and embedded in this run (the others came from `previous`)
+    transcripts: tuple[str, ...] | None = None  # one per clip when the stream transcribed (`transcribe=`)
+    references: tuple[str | None, ...] = ()  # per clip: a manifest row's transcript column, else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,10 +155,12 @@ def _renamed(kept: Kept, name: str, label: str | None, group: str | None) -> Kep
 
 
 def _load_spaces(names: Sequence[str], *, padding: spaces.PaddingPolicy, layer: int | None,
-                 previous: Previous | None, say: Callable[[str], None]) -> tuple[list[_Space], list[tuple[str, str]]]:
-    """The baseline and each encoder, loaded once; one that cannot load becomes (name, reason)."""
+                 previous: Previous | None, say: Callable[[str], None],
+                 baseline: bool = True) -> tuple[list[_Space], list[tuple[str, str]]]:
+    """The baseline (unless baseline=False) and each encoder, loaded once; one that cannot load becomes (name,
+    reason)."""
     out, unavailable = [], []
-    for name in [spaces.BASELINE, *[n for n in names if not spaces.is_baseline(n)]]:
+    for name in [spaces.BASELINE] * baseline + [n for n in names if not spaces.is_baseline(n)]:
         encoder = None
         if not spaces.is_baseline(name):
             try:
@@ -179,6 +183,7 @@ class BatchResult:
     here, whose measurements are the next entry of `computed`. rows: {space: (len(computed), d) vectors}.
     timings: {space: (seconds, clips, all from cache, model MB)} for the rows computed here. failed: {space:
     reason} for an encoder that could not embed this batch (the space is then unavailable for the whole run).
+    transcripts: one per computed clip when the stream transcribes.
     """
 
     opened: list
@@ -187,6 +192,8 @@ class BatchResult:
     rows: dict[str, np.ndarray]
     timings: dict[str, tuple[float, int, bool, float]]
     failed: dict[str, str]
+    transcripts: list[str] | None = None
+    references: list[str | None] | None = None  # per input (failures included): its manifest transcript
 
 
 def _open_batch(batch: Sequence, names: Sequence[str], previous: Previous | None,
@@ -232,17 +239,52 @@ def reusable(space_list: Sequence[_Space]) -> Callable[[Kept], bool]:
 
 
 def _local_batches(named: Iterable[tuple], space_list: list[_Space], *, padding: spaces.PaddingPolicy,
-                   layer: int | None, batch_size: int, previous: Previous | None) -> Iterator[BatchResult]:
-    """The in-process engine: decode, measure and embed one batch of (item, unique name) at a time."""
+                   layer: int | None, batch_size: int, previous: Previous | None,
+                   transcribe: Transcribe | None = None) -> Iterator[BatchResult]:
+    """The in-process engine: decode, measure and embed (and transcribe) one batch of (item, unique name) at a
+    time."""
+    model = transcribe.load() if transcribe else None
     for batch in manifest.iter_batches(named, batch_size):
         opened = _open_batch([item for item, _ in batch], [name for _, name in batch], previous,
                              reusable(space_list))
         decoded = [o for o in opened if isinstance(o, Clip)]
         computed, rows, timings, failed = compute_batch(
             decoded, [(s.name, s.encoder) for s in space_list], padding=padding, layer=layer)
+        texts = transcribe.run(model, decoded) if transcribe else None
         del decoded
         yield BatchResult([None if isinstance(o, Clip) else o for o in opened], [source_of(i) for i, _ in batch],
-                          computed, rows, timings, failed)
+                          computed, rows, timings, failed, texts, [reference_of(i) for i, _ in batch])
+
+
+@dataclass
+class Transcribe:
+    """Transcribe every clip in the stream with this ASR model (bundled name, HF id or folder) and settings;
+    transcripts go through the on-disk transcript cache, as on the Transcribe page. The model is loaded once
+    per process (sent to Ray workers without it)."""
+
+    model: str
+    settings: object = None  # asr.DecodingSettings; None: its defaults
+    _loaded: object = field(default=None, repr=False, compare=False)
+
+    def load(self):
+        from audiodiag import asr
+
+        if self._loaded is None:
+            self._loaded = asr.load_transcriber(self.model)
+        return self._loaded
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_loaded": None}
+
+    def run(self, model, clips: Sequence[Clip]) -> list[str]:
+        from audiodiag import asr
+
+        return asr.transcribe_cached(model, clips, self.settings or asr.DecodingSettings()) if clips else []
+
+
+def reference_of(item) -> str | None:
+    """A manifest row's reference transcript (its transcript column), else None."""
+    return item.transcript if isinstance(item, manifest.ManifestRow) else None
 
 
 def source_of(item) -> str | None:
@@ -266,6 +308,8 @@ def stream(
     previous: Previous | None = None,
     progress: Callable[[str], None] | None = None,
     engine: Callable[..., Iterator[BatchResult]] | None = None,
+    transcribe: Transcribe | None = None,
+    baseline: bool = True,
 ) -> Streamed:
     """Measure and embed every item, `batch_size` decoded clips at a time, keeping only numbers and vectors.
 
@@ -273,17 +317,25 @@ def stream(
     used) or already decoded Clips (a zip). previous: an earlier run's results (`runfolder.read_previous`).
     engine: what computes the batches (default: this process; `ray_engine.engine(...)` runs them on Ray); it is
     called like `_local_batches` with (item, unique name) pairs and must yield BatchResults in input order.
+    transcribe: also transcribe every clip (then `previous` is not used: transcripts come from their own cache).
+    baseline: False leaves out the spectral baseline (a transcription run needs no vectors).
     Raises AudioDiagError when no item could be loaded, naming the first reasons.
     """
     say = progress or (lambda message: None)
-    space_list, unavailable = _load_spaces(encoder_names, padding=padding, layer=layer, previous=previous, say=say)
+    if transcribe:
+        previous = None
+    space_list, unavailable = _load_spaces(encoder_names, padding=padding, layer=layer, previous=previous, say=say,
+                                           baseline=baseline)
     infos: list[ClipInfo] = []
+    texts: list[str] = []
+    references: list[str | None] = []
     stats: list[ClipStats] = []
     speech: list[tuple[SpeechRegion, ...]] = []
     failures: list[LoadFailure] = []
     n_decoded = 0
     batches = (engine or _local_batches)(named_items(items), space_list, padding=padding, layer=layer,
-                                         batch_size=batch_size, previous=previous)
+                                         batch_size=batch_size, previous=previous,
+                                         **({"transcribe": transcribe} if transcribe else {}))
     for result in batches:
         for name, reason in result.failed.items():  # an encoder that fails mid-stream: unavailable, like one
             for s in [s for s in space_list if s.name == name]:  # that cannot load
@@ -293,15 +345,18 @@ def stream(
         n_decoded += len(result.computed)
         new = iter(result.computed)
         order = []  # per used item: the Kept it reused, or None for one computed here
-        for o, source in zip(result.opened, result.sources):
+        for o, source, reference in zip(result.opened, result.sources,
+                                        result.references or [None] * len(result.opened)):
             if isinstance(o, LoadFailure):
                 failures.append(o)
                 continue
             kept = o if o is not None else next(new)
             order.append(o)
             infos.append(replace(kept.info, source=source))
+            references.append(reference)
             stats.append(kept.stats)
             speech.append(kept.speech)
+        texts += result.transcripts or []
         for s in space_list:
             seconds, count, from_cache, model_mb = result.timings.get(s.name, (0.0, 0, True, s.model_mb))
             s.seconds, s.computed = s.seconds + seconds, s.computed + count
@@ -316,7 +371,7 @@ def stream(
         raise AudioDiagError(f"no audio could be loaded: {reasons}")
     vectors = tuple(_space_vectors(s) for s in space_list)
     return Streamed(tuple(infos), tuple(stats), tuple(speech), vectors, tuple(unavailable), tuple(failures),
-                    n_decoded)
+                    n_decoded, tuple(texts) if transcribe else None, tuple(references))
 
 
 def _space_vectors(s: _Space) -> spaces.SpaceVectors:

@@ -85,6 +85,8 @@ def inspect(view: runview.RunView) -> None:
 
 def compare(view: runview.RunView) -> None:
     header(view)
+    if not classification_only(view):
+        return
     data = view.note["data"]["comparison"] if "comparison" in view.note.get("data", {}) else None
     rungs = view.note.get("data", {}).get("rungs", [])
     if data:
@@ -129,6 +131,8 @@ def _map(path: str, stamp: str, space: str, max_points: int, _view: runview.RunV
 
 def embeddings(view: runview.RunView) -> None:
     s = header(view)
+    if not classification_only(view):
+        return
     space = st.selectbox("Space", view.space_names, key="run_space")
     with st.status(f"UMAP of {space} ...", expanded=False) as box:
         rows, result = _map(str(view.path), view.meta.get("date", ""), space, runview.MAP_MAX_POINTS, view)
@@ -144,11 +148,56 @@ def embeddings(view: runview.RunView) -> None:
     st.caption(shown)
 
 
+def classification_only(view: runview.RunView) -> bool:
+    """False (and says why) for a transcription run, which has no vectors, folds or predictions."""
+    if view.task == "classify":
+        return True
+    st.info("This run folder holds a transcription run (`report --task transcribe --out-dir`): no vectors, "
+            "folds or predictions. Its WER is on the Transcribe page, its note on the Decide page.")
+    return False
+
+
+@st.cache_data(show_spinner="Scoring the stored transcripts ...", max_entries=8)
+def _scores(path: str, stamp: str, normalisation: str, _view: runview.RunView):
+    return _view.scores(normalisation)
+
+
 def transcribe(view: runview.RunView) -> None:
+    from audiodiag import wer
+
     header(view)
-    st.info("This run folder holds a classification run (`report --task classify --out-dir`); transcripts are "
-            "not part of it. Score transcripts with `python -m audiodiag report DATA --task transcribe --out "
-            "note.md`, or open the data folder itself (not the run) on this page.")
+    if view.task != "transcribe":
+        st.info("This run folder holds a classification run (`report --task classify --out-dir`); transcripts "
+                "are not part of it. Stream transcripts with `python -m audiodiag report DATA --task transcribe "
+                "--out-dir RUN/`, or open the data folder itself (not the run) on this page.")
+        return
+    settings = view.meta.get("settings", {})
+    how = st.radio("Text normalisation before WER", list(wer.NORMALISATIONS), horizontal=True,
+                   index=list(wer.NORMALISATIONS).index(settings.get("normalisation", "basic")), key="run_norm")
+    rows, scores = _scores(str(view.path), view.meta.get("date", ""), how, view)
+    est = scores.corpus_wer
+    cols = st.columns(4)
+    cols[0].metric("Corpus WER", f"{est.value:.1%}", help=f"95% CI {est.ci_low:.1%} – {est.ci_high:.1%} "
+                   "(bootstrap over utterances)")
+    cols[1].metric("Scored utterances", f"{len(rows):,}", help="Clips with a reference transcript.")
+    cols[2].metric("CER", f"{scores.cer:.1%}")
+    cols[3].metric("Model", common.text_or_dash(settings.get("model")))
+    st.caption(f"95% CI of the corpus WER: {est.ci_low:.1%} – {est.ci_high:.1%}. Substitutions "
+               f"{scores.substitutions:,}, deletions {scores.deletions:,}, insertions {scores.insertions:,} over "
+               f"{scores.reference_words:,} reference words. Transcripts come from the run; nothing is "
+               "transcribed again.")
+    st.subheader("Worst utterances")
+    names = view.column("name")
+    wers = scores.wers  # NaN: an empty reference (no WER possible)
+    order = sorted(range(len(rows)), key=lambda k: (wers[k] != wers[k], -wers[k] if wers[k] == wers[k] else 0))
+    shown = order[:runview.PAGE_ROWS]
+    st.dataframe({"file": [names[rows[k]] for k in shown],
+                  "WER": [f"{wers[k]:.1%}" if wers[k] == wers[k] else "— (empty reference)" for k in shown],
+                  "reference (normalised)": [scores.utterances[k].reference for k in shown],
+                  "transcript (normalised)": [scores.utterances[k].hypothesis for k in shown]},
+                 hide_index=True, width="stretch",
+                 column_config=common.wide_columns("reference (normalised)", "transcript (normalised)"))
+    st.caption(f"The {len(shown):,} utterances with the highest WER of {len(rows):,}.")
 
 
 RUNG_BOX = {"spectral baseline": st.info, "frozen encoder": st.success, "fine-tuning": st.success,

@@ -120,3 +120,28 @@ def test_every_page_shows_the_run_folder(root, monkeypatch):
         assert not at.exception, (page, [e.value for e in at.exception])
         assert check(), (page, text()[:800])
         assert not raw_missing(at), page
+
+
+@pytest.mark.slow  # Whisper on the bundled utterances, then the pages
+def test_a_transcription_run_folder_on_the_pages(tmp_path, monkeypatch):
+    from audiodiag import samples, wer
+
+    assert cli.main(["report", str(samples.sample_set_dir("utterances")), "--task", "transcribe",
+                     "--out-dir", str(tmp_path / "run"), "--out", str(tmp_path / "note.md")]) == 0
+    view = runview.RunView.open(tmp_path, "run")
+    rows, scores = view.scores()
+    note = json.loads((tmp_path / "run" / "note.json").read_text())
+    assert view.task == "transcribe" and len(rows) == len(note["data"]["utterances"])
+    assert scores.corpus_wer.value == pytest.approx(note["data"]["corpus_wer"]["value"])  # the run's own number
+    refs = [view.column("reference")[i] for i in rows]
+    assert scores.corpus_wer.value == pytest.approx(wer.score(refs, [view.column("transcript")[i] for i in rows])
+                                                    .corpus_wer.value)
+    at = _app(monkeypatch, tmp_path)
+    at.switch_page("pages/4_Transcribe.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {m.label for m in at.metric} >= {"Corpus WER", "Scored utterances"}
+    assert at.metric[0].value == f"{scores.corpus_wer.value:.1%}"
+    for page in ("pages/2_Compare.py", "pages/3_Embeddings.py"):
+        at.switch_page(page).run()
+        assert not at.exception and any("transcription run" in i.value for i in at.info), page
+    assert not raw_missing(at)

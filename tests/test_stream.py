@@ -165,3 +165,35 @@ def test_the_batch_step_never_holds_more_than_batch_size_decoded_clips(monkeypat
 def test_engine_ray_without_a_run_folder_is_a_usage_error(capsys):
     assert cli.main(["report", "sounds", "--engine", "ray"]) == 2
     assert "--out-dir" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # Whisper on the bundled utterances, twice
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_a_streamed_transcription_run_gives_the_in_memory_note(tmp_path, engine):
+    data = samples.sample_set_dir("utterances")
+    in_memory = tmp_path / "in_memory.json"
+    assert cli.main(["report", str(data), "--task", "transcribe", "--json", str(in_memory),
+                     "--out", str(tmp_path / "a.md")]) == 0
+    run = tmp_path / "run"
+    argv = ["report", str(data), "--task", "transcribe", "--out-dir", str(run), "--batch-size", "4",
+            "--json", str(tmp_path / "streamed.json"), "--out", str(tmp_path / "b.md")]
+    if engine == "ray":
+        pytest.importorskip("ray")
+        argv += ["--engine", "ray", "--ray-cpus", "2"]
+    try:
+        assert cli.main(argv) == 0
+    finally:
+        if engine == "ray":
+            from audiodiag import ray_engine
+            ray_engine.shutdown()
+    assert _without_timings((tmp_path / "streamed.json").read_text()) == _without_timings(in_memory.read_text())
+    rows = runfolder.read_clips(run)
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["task"] == "transcribe" and not (run / "folds.json").exists() and not list((run / "vectors").iterdir())
+    assert len(rows) == meta["counts"]["clips"] and all(r["transcript"] is not None for r in rows)
+    assert sum(r["reference"] is not None for r in rows) >= len(rows) - 1
+
+
+def test_retrieve_does_not_stream(capsys):
+    assert cli.main(["report", "sounds", "--task", "retrieve", "--out-dir", "/tmp/never"]) == 2
+    assert "--task retrieve without --out-dir" in capsys.readouterr().err
