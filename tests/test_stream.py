@@ -194,6 +194,6 @@ def test_a_streamed_transcription_run_gives_the_in_memory_note(tmp_path, engine)
     assert sum(r["reference"] is not None for r in rows) >= len(rows) - 1
 
 
-def test_retrieve_does_not_stream(capsys):
-    assert cli.main(["report", "sounds", "--task", "retrieve", "--out-dir", "/tmp/never"]) == 2
+def test_retrieve_does_not_stream(capsys, tmp_path):
+    assert cli.main(["report", "sounds", "--task", "retrieve", "--out-dir", str(tmp_path / "run")]) == 2
     assert "--task retrieve without --out-dir" in capsys.readouterr().err
