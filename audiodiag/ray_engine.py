@@ -2,11 +2,15 @@
 
 The driver reads and checks the input rows (manifest rules, unique names) as the local engine does, then Ray runs:
 
-    rows -> map_batches(decode_and_measure)   tasks: read bytes, content hash, decode, levels, VAD, baseline
-         -> map_batches(Embedder)             an actor pool; each actor loads every encoder once
-                                              (num_gpus=1 per actor when the cluster has GPUs: Hugging Face
-                                              encoders then run on CUDA; ONNX and CTranslate2 ones on CPU)
-         -> driver                            per-clip numbers and vectors, in input order (preserve_order)
+    rows -> map_batches(decode_and_measure)   read bytes, content hash, decode, levels, VAD, baseline
+         -> map_batches(Embedder)             an actor pool; each actor loads every encoder (and the ASR
+                                              model of a transcription run) once; one actor per GPU
+                                              (num_gpus=1: Hugging Face encoders then run on CUDA; ONNX and
+                                              CTranslate2 ones on CPU), else one per CPU
+         -> driver                            per-clip numbers, vectors and transcripts, in input order
+                                              (preserve_order)
+
+Ray Data may fuse the first step into the actor pool (it does on a local instance): the actors then decode too.
 
 and gives `stream.stream` the same `BatchResult`s the in-process engine yields, so cross-validation, curves, the
 note and the run folder are built by the same code: the same data and settings give the same run folder.
