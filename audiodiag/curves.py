@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audiodiag.errors import AudioDiagError
+from audiodiag import evaluate
 from audiodiag.evaluate import Folds
 from audiodiag.features import baseline_pipeline
 from audiodiag.fitting import fit_predict
@@ -120,8 +121,9 @@ def _read_out(name: str, points: list[CurvePoint], right: list[np.ndarray],
     slope = (b.accuracy_mean - a.accuracy_mean) / doublings
     # paired over clips: each resample takes the same test clips at both sizes, so shared hard clips cancel
     gain = right[-1] - right[-2]
-    idx = np.random.default_rng(seed).integers(0, len(gain), size=(STEP_BOOT, len(gain)))
-    low, high = np.percentile(gain[idx].mean(axis=1), [2.5, 97.5]) / doublings
+    # drawn in bounded chunks (the same draws as one (STEP_BOOT, n) matrix, which grows with the clips)
+    means = np.concatenate([gain[idx].mean(axis=1) for idx in evaluate._boot_indices(len(gain), STEP_BOOT, seed)])
+    low, high = np.percentile(means, [2.5, 97.5]) / doublings
     step = (f"{name}: accuracy {a.accuracy_mean:.3f} at ≤ {a.clips_per_class} clips/class → {b.accuracy_mean:.3f} "
             f"with all training clips ({slope:+.3f} per doubling, 95 % CI {low:+.3f} to {high:+.3f}; rising means "
             f"≥ {RISING_PER_DOUBLING:g})")

@@ -83,19 +83,29 @@ def near_duplicates(vectors: np.ndarray, *, threshold: float = NEAR_DUPLICATE_CO
     n = len(x)
     skip = {(p.first, p.second) for p in exact_pairs(exact)}
     rows_per_block = max(1, QUERY_BLOCK_ELEMENTS // n)
-    firsts, seconds, values = [], [], []
+    firsts, seconds, values, total = [], [], [], 0
     for start in range(0, n, rows_per_block):
         sims = x[start:start + rows_per_block] @ x.T
         i, j = np.nonzero(sims >= threshold)
         keep = j > i + start  # each pair once, never a clip with itself
-        firsts.append(i[keep] + start)
-        seconds.append(j[keep])
-        values.append(sims[i[keep], j[keep]])
+        first, second, cosine = i[keep] + start, j[keep], sims[i[keep], j[keep]]
+        if skip:
+            new = np.fromiter(((int(a), int(b)) not in skip for a, b in zip(first, second)), bool, len(first))
+            first, second, cosine = first[new], second[new], cosine[new]
+        total += len(first)
+        top = _strongest(first, second, cosine)  # memory bounded by MAX_PAIRS per block, not by the pairs
+        firsts.append(first[top])
+        seconds.append(second[top])
+        values.append(cosine[top])
     first, second, cosine = (np.concatenate(v) for v in (firsts, seconds, values))
-    pairs = [DuplicatePair(int(a), int(b), float(c)) for a, b, c in zip(first, second, cosine)
-             if (int(a), int(b)) not in skip]
-    pairs.sort(key=lambda p: (-p.cosine, p.first, p.second))
-    return NearDuplicates(space, tuple(pairs[:MAX_PAIRS]), len(pairs), float(threshold))
+    top = _strongest(first, second, cosine)
+    pairs = tuple(DuplicatePair(int(a), int(b), float(c)) for a, b, c in zip(first[top], second[top], cosine[top]))
+    return NearDuplicates(space, pairs, total, float(threshold))
+
+
+def _strongest(first: np.ndarray, second: np.ndarray, cosine: np.ndarray) -> np.ndarray:
+    """Indices of the MAX_PAIRS most similar pairs, most similar first (ties: by first, then second clip)."""
+    return np.lexsort((second, first, -cosine.astype(np.float64)))[:MAX_PAIRS]
 
 
 def comparison_folds(clips: Sequence[Clip], *, n_splits: int = 5, group_aware: bool = True,
