@@ -72,10 +72,13 @@ def prepare(vectors: np.ndarray, *, standardise: bool = True) -> np.ndarray:
     if bad:
         raise AudioDiagError(f"{bad} of {len(x)} vectors contain NaN or Inf; recompute them (check the clips for "
                              "NaN/Inf samples on the Inspect page)")
-    if standardise:
-        x = standardised(x)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    x = np.array(x, dtype=np.float64)  # one copy, then worked on in place: memory is that copy, not five
+    if standardise:  # as standardised(x), in place
+        spread = x.std(axis=0)
+        x -= x.mean(axis=0)
+        x /= np.where(spread > 0, spread, 1.0)
+    x /= np.where((norms := np.linalg.norm(x, axis=1, keepdims=True)) > 0, norms, 1.0)
+    return x.astype(np.float32)
 
 
 def _codes(values: Sequence, *, what: str, n: int) -> np.ndarray:
