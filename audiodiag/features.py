@@ -90,12 +90,21 @@ def spectral_features(clips: Sequence[Clip], *, settings: FeatureSettings = Feat
 
     Returns
     -------
-    np.ndarray, shape (len(clips), len(feature_names(settings))), float32; deterministic.
+    np.ndarray, shape (len(clips), len(feature_names(settings))), float32; deterministic, and the same on any
+    number of cores: BLAS runs single-threaded here (its threads split sums differently, up to 4e-6 apart), so
+    a Ray worker and this process give identical rows.
 
     >>> X = spectral_features([clip])
     >>> X.shape
     (1, 218)
     """
+    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _spectral_features(clips, settings)
+
+
+def _spectral_features(clips: Sequence[Clip], settings: FeatureSettings) -> np.ndarray:
     n_columns = len(feature_names(settings))
     signals = []
     for clip in clips:

@@ -14,7 +14,7 @@ ray = pytest.importorskip("ray", reason="Ray Data is pinned in requirements.txt;
 pytestmark = pytest.mark.slow  # starting Ray takes seconds
 
 SPACES = (spaces.BASELINE, encoders.SPEECH_EMBEDDING)
-TOLERANCE = 1e-5  # BLAS in a Ray worker (one thread) may add float32 sums in another order than the driver
+TOLERANCE = 1e-5  # encoders: ONNX Runtime / torch threads may add float32 sums in another order in a Ray worker
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_the_ray_run_folder_equals_the_local_one(tmp_path, monkeypatch, local_ra
         a, hashes_a = runfolder.read_vectors(local, space)
         b, hashes_b = runfolder.read_vectors(on_ray, space)
         assert hashes_a == hashes_b and a.shape == b.shape
-        assert np.abs(a - b).max() <= TOLERANCE, space
+        assert np.abs(a - b).max() <= (0.0 if space == spaces.BASELINE else TOLERANCE), space  # baseline: exact
     assert (on_ray / "folds.json").read_text() == (local / "folds.json").read_text()
     assert _note(on_ray) == _note(local)  # verdict, findings, duplicates, curves
 
