@@ -57,7 +57,8 @@ def tiny_ctc(tmp_path_factory):
     return asr.load_transcriber(str(build_tiny_ctc(tmp_path_factory.mktemp("tiny_ctc"))))
 
 
-@pytest.mark.parametrize("source", SAME_SPEECH)
+@pytest.mark.parametrize("source", [
+    "bundled", pytest.param("real", marks=pytest.mark.slow)])  # the real-speech case: full suite only (fast lane time)
 def test_8k_and_44k_stereo_give_the_same_transcript_as_16k_mono(whisper, tmp_path, source):
     folder = UTTERANCES if source == "bundled" else real_audio_dir() / "utterances"
     mono_path, stereo_path = (folder / name for name in SAME_SPEECH[source])

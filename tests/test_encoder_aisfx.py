@@ -45,6 +45,7 @@ def test_registered_as_a_44khz_non_speech_catalogue_entry():
 
 
 @needs_aisfx
+@pytest.mark.slow  # 5 s of CNN inference; the other aisfx tests keep the encoder in the fast lane
 def test_contract_shape_dtype_determinism_and_batched_equals_one_by_one(encoder):
     clips = [_clip(sine(440.0), name="a.wav"), _clip(noise(seed=1), name="b.wav"),
              _clip(noise(duration_s=0.3, seed=2), name="short.wav"),
