@@ -83,9 +83,9 @@ def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: floa
     kept, rows, timings, _ = stream.compute_batch(decoded, [(spaces.BASELINE, None)] * baseline,
                                                   padding=spaces.PaddingPolicy(padding_s), layer=None)
     new = iter(range(len(decoded)))
-    out = {"index": batch["index"], "opened": [], "kept": [], "audio": [], "baseline": [], "source": []}
+    out = {"index": batch["index"], "opened": [], "kept": [], "audio": [], "baseline": [], "source": sources,
+           "reference": references}
     seconds = timings.get(spaces.BASELINE, (0.0, 0, False, 0.0))[0] / max(1, len(decoded))
-    out["source"], out["reference"] = sources, references
     for o in opened:
         j = next(new) if isinstance(o, Clip) else None
         out["opened"].append(_pack(None if j is not None else o))
@@ -107,7 +107,8 @@ class Embedder:
             os.environ[DEVICE_ENV] = "cuda"
         self.layer, self.padding = layer, spaces.PaddingPolicy(padding_s)
         self.transcribe = transcribe
-        self.transcriber = transcribe.load() if transcribe else None
+        if transcribe:
+            transcribe.load()  # once per actor, before the first batch
         self.encoders, self.failed = {}, {}
         for name in names:
             try:
@@ -117,25 +118,20 @@ class Embedder:
 
     def __call__(self, batch: dict) -> dict:
         clips = [_unpack(a) for a in batch["audio"] if len(a)]
-        per_space: dict[str, object] = dict(self.failed)
-        for name, encoder in self.encoders.items():
-            if not clips:
-                continue
-            try:
-                v = spaces.space_vectors(clips, name, padding=self.padding, layer=self.layer, encoder=encoder)
-            except AudioDiagError as e:
-                per_space[name] = str(e)
-                continue
-            per_space[name] = (v.vectors, v.seconds_per_clip, v.from_cache, v.model_mb)
-        texts = self.transcribe.run(self.transcriber, clips) if self.transcribe else None
+        rows, timings, failed = stream.embed_batch(clips, list(self.encoders.items()), padding=self.padding,
+                                                   layer=self.layer) if clips else ({}, {}, {})
+        failed = {**self.failed, **failed}
+        texts = self.transcribe.run(clips) if self.transcribe else None
         encoded, transcripts, j = [], [], 0
         for a in batch["audio"]:
             if not len(a):
                 encoded.append(EMPTY)
                 transcripts.append(EMPTY)
                 continue
-            encoded.append(_pack({name: r if isinstance(r, str) else (r[0][j], *r[1:])
-                                  for name, r in per_space.items()}))
+            # per clip: its row and its share of the batch's time (NaN when unknown), or why the space failed
+            encoded.append(_pack({**failed, **{
+                name: (rows[name][j], seconds / count if count else float("nan"), from_cache, model_mb)
+                for name, (seconds, count, from_cache, model_mb) in timings.items()}}))
             transcripts.append(_pack(texts[j]) if texts is not None else EMPTY)
             j += 1
         return {"index": batch["index"], "opened": batch["opened"], "kept": batch["kept"],

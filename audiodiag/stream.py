@@ -206,16 +206,13 @@ def _open_batch(batch: Sequence, names: Sequence[str], previous: Previous | None
     return opened
 
 
-def compute_batch(decoded: Sequence[Clip], space_list: Sequence[tuple[str, encoders.Encoder | None]], *,
-                  padding: spaces.PaddingPolicy, layer: int | None) -> tuple[list[Kept], dict, dict, dict]:
-    """Measure and embed one batch of decoded clips: (per clip measurements, rows, timings, failed) as in
-    BatchResult. space_list: (space, its loaded encoder or None for the baseline)."""
-    if not decoded:
-        return [], {}, {}, {}
+def embed_batch(decoded: Sequence[Clip], space_list: Sequence[tuple[str, encoders.Encoder | None]], *,
+                padding: spaces.PaddingPolicy, layer: int | None) -> tuple[dict, dict, dict]:
+    """Each space's vectors for one batch of decoded clips: (rows, timings, failed) as in BatchResult.
+    space_list: (space, its loaded encoder or None for the baseline); a baseline error is raised."""
     rows: dict[str, np.ndarray] = {}
     timings: dict[str, tuple[float, int, bool, float]] = {}
     failed: dict[str, str] = {}
-    batch_stats, batch_speech = dataset.measure(decoded)
     for name, encoder in space_list:
         try:
             v = spaces.space_vectors(decoded, name, padding=padding, layer=None if encoder is None else layer,
@@ -228,6 +225,17 @@ def compute_batch(decoded: Sequence[Clip], space_list: Sequence[tuple[str, encod
         rows[name] = v.vectors
         timings[name] = (v.seconds_per_clip * len(decoded), len(decoded) if v.seconds_per_clip ==
                          v.seconds_per_clip else 0, v.from_cache, v.model_mb)
+    return rows, timings, failed
+
+
+def compute_batch(decoded: Sequence[Clip], space_list: Sequence[tuple[str, encoders.Encoder | None]], *,
+                  padding: spaces.PaddingPolicy, layer: int | None) -> tuple[list[Kept], dict, dict, dict]:
+    """Measure and embed one batch of decoded clips: (per clip measurements, rows, timings, failed) as in
+    BatchResult. space_list: (space, its loaded encoder or None for the baseline)."""
+    if not decoded:
+        return [], {}, {}, {}
+    batch_stats, batch_speech = dataset.measure(decoded)
+    rows, timings, failed = embed_batch(decoded, space_list, padding=padding, layer=layer)
     kept = [Kept(ClipInfo.of(c, audio_hash=duplicates.audio_hash(c)), st, tuple(sp))
             for c, st, sp in zip(decoded, batch_stats, batch_speech)]
     return kept, rows, timings, failed
@@ -243,14 +251,13 @@ def _local_batches(named: Iterable[tuple], space_list: list[_Space], *, padding:
                    transcribe: Transcribe | None = None) -> Iterator[BatchResult]:
     """The in-process engine: decode, measure and embed (and transcribe) one batch of (item, unique name) at a
     time."""
-    model = transcribe.load() if transcribe else None
     for batch in manifest.iter_batches(named, batch_size):
         opened = _open_batch([item for item, _ in batch], [name for _, name in batch], previous,
                              reusable(space_list))
         decoded = [o for o in opened if isinstance(o, Clip)]
         computed, rows, timings, failed = compute_batch(
             decoded, [(s.name, s.encoder) for s in space_list], padding=padding, layer=layer)
-        texts = transcribe.run(model, decoded) if transcribe else None
+        texts = transcribe.run(decoded) if transcribe else None
         del decoded
         yield BatchResult([None if isinstance(o, Clip) else o for o in opened], [source_of(i) for i, _ in batch],
                           computed, rows, timings, failed, texts, [reference_of(i) for i, _ in batch])
@@ -276,10 +283,10 @@ class Transcribe:
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_loaded": None}
 
-    def run(self, model, clips: Sequence[Clip]) -> list[str]:
+    def run(self, clips: Sequence[Clip]) -> list[str]:
         from audiodiag import asr
 
-        return asr.transcribe_cached(model, clips, self.settings or asr.DecodingSettings()) if clips else []
+        return asr.transcribe_cached(self.load(), clips, self.settings or asr.DecodingSettings()) if clips else []
 
 
 def reference_of(item) -> str | None:
