@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.harness import Row
+from benchmarks.harness import Row, seconds_until_shown
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "tests") not in sys.path:
@@ -58,14 +58,9 @@ def _first_waveform_s(driver, cache_dir: Path, port: int, app: Path | None = Non
     with bs.streamlit_server(name="bench-first-paint", cache_dir=cache_dir, port=port,
                              **({"app": app} if app else {})) as server:
         driver.get(server.url)
-        deadline = start + TIMEOUT_S
-        while time.perf_counter() < deadline:
-            if any(t.startswith("Waveform") for t in bs.plotly_titles(driver)):
-                elapsed = time.perf_counter() - start
-                driver.get("about:blank")
-                return elapsed
-            time.sleep(POLL_S)
-    raise RuntimeError(f"no waveform within {TIMEOUT_S:g} s; see test-artifacts/bench-first-paint.log")
+        return seconds_until_shown(
+            driver, lambda: any(t.startswith("Waveform") for t in bs.plotly_titles(driver)), start=start,
+            timeout_s=TIMEOUT_S, poll_s=POLL_S, what="the waveform (see test-artifacts/bench-first-paint.log)")
 
 
 def p9() -> list[Row]:

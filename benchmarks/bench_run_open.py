@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from benchmarks.harness import Row
+from benchmarks.harness import Row, seconds_until_shown
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "tests") not in sys.path:
@@ -73,13 +73,10 @@ def _first_paint_s(driver, base_url: str, entry: str, n: int) -> float:
     start = time.perf_counter()
     driver.get(url)
     count = f"{n:,}"
-    while time.perf_counter() - start < TIMEOUT_S:
-        if count in bs.page_text(driver) and driver.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]'):
-            elapsed = time.perf_counter() - start
-            driver.get("about:blank")
-            return elapsed
-        time.sleep(POLL_S)
-    raise RuntimeError(f"the run folder {entry} did not show within {TIMEOUT_S:g} s")
+    return seconds_until_shown(
+        driver, lambda: count in bs.page_text(driver) and bool(driver.find_elements(
+            By.CSS_SELECTOR, '[data-testid="stDataFrame"]')),
+        start=start, timeout_s=TIMEOUT_S, poll_s=POLL_S, what=f"the run folder {entry}")
 
 
 def p11_open_big_run() -> list[Row]:

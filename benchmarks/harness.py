@@ -53,6 +53,19 @@ def warm_median(fn: Callable[[], Any], *, repeats: int = REPEATS, warmups: int =
     return statistics.median(times), result
 
 
+def seconds_until_shown(driver, shown: Callable[[], bool], *, start: float, timeout_s: float, what: str,
+                        poll_s: float = 0.05) -> float:
+    """Seconds from `start` (time.perf_counter) until shown() holds in the browser, which then leaves the page
+    (about:blank) so the next measurement starts from nothing. Raises RuntimeError naming `what` on timeout."""
+    while time.perf_counter() - start < timeout_s:
+        if shown():
+            elapsed = time.perf_counter() - start
+            driver.get("about:blank")
+            return elapsed
+        time.sleep(poll_s)
+    raise RuntimeError(f"{what} did not show within {timeout_s:g} s")
+
+
 def _number(x: float) -> str:
     if x != x:  # NaN
         return "—"
