@@ -51,8 +51,7 @@ def load_data(source: str, *, group_by: str | None = None) -> tuple[str, list[Cl
         results = io.unique_names([r for batch in manifest.iter_batches(rows, MANIFEST_BATCH_ROWS)
                                    for r in manifest.load_rows(batch)])
     else:
-        raise AudioDiagError(f"{source}: not a folder, a .zip, a manifest ({', '.join(manifest.MANIFEST_FORMATS)}) "
-                             f"or a bundled sample set; bundled sets: {', '.join(samples.list_sample_sets())}")
+        raise _not_data(source)
     clips = [r for r in results if isinstance(r, Clip)]
     failures = [r for r in results if isinstance(r, LoadFailure)]
     if not clips:
@@ -60,6 +59,22 @@ def load_data(source: str, *, group_by: str | None = None) -> tuple[str, list[Cl
                                                                  else "")
         raise AudioDiagError(f"{source}: no audio could be loaded: {reasons}")
     return path.name if path.exists() else source, clips, failures
+
+
+def _not_data(source: str) -> AudioDiagError:
+    return AudioDiagError(f"{source}: not a folder, a .zip, a manifest ({', '.join(manifest.MANIFEST_FORMATS)}) "
+                          f"or a bundled sample set; bundled sets: {', '.join(samples.list_sample_sets())}")
+
+
+def _no_references(source: str) -> AudioDiagError:
+    return AudioDiagError(f"{source}: no reference transcripts (a transcripts.csv with path,reference or "
+                          "<stem>.txt files next to the clips, or a manifest column 'transcript'); no WER is "
+                          "possible")
+
+
+def _strict_refusal(n_not_used: int) -> int:
+    print(f"error: --strict: {n_not_used} input(s) above were not used; fix them or drop --strict", file=sys.stderr)
+    return EXIT_USER_ERROR
 
 
 def _manifest_url(source: str) -> str:
@@ -103,9 +118,7 @@ def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace)
         refs = references.match(clips, manifest.transcripts(rows))
     scored = [i for i, r in enumerate(refs) if r is not None]
     if not scored:
-        raise AudioDiagError(f"{args.data}: no reference transcripts (a transcripts.csv with path,reference or "
-                             "<stem>.txt files next to the clips, or a manifest column 'transcript'); no WER is "
-                             "possible")
+        raise _no_references(args.data)
     say = _progress_printer()
     model = asr.load_transcriber(args.model)
     settings = asr.DecodingSettings(beam_size=args.beam)
@@ -154,8 +167,7 @@ def stream_items(source: str, *, group_by: str | None = None) -> tuple[str, Iter
     elif manifest.is_manifest(source):
         items = manifest.read_manifest(_manifest_url(source), group_by=group_by)
     else:
-        raise AudioDiagError(f"{source}: not a folder, a .zip, a manifest ({', '.join(manifest.MANIFEST_FORMATS)}) "
-                             f"or a bundled sample set; bundled sets: {', '.join(samples.list_sample_sets())}")
+        raise _not_data(source)
     return path.name if path.exists() else source, items
 
 
@@ -206,9 +218,7 @@ def streamed_report(args: argparse.Namespace) -> int:
     runfolder.write_run(args.out_dir, streamed, comparison, note, dataset=name, settings=settings, command=command)
     print(f"wrote {args.out_dir} ({len(streamed.clips)} clips, {streamed.n_decoded} decoded this run)", file=sys.stderr)
     if streamed.failures and args.strict:
-        print(f"error: --strict: {len(streamed.failures)} input(s) above were not used; fix them or drop --strict",
-              file=sys.stderr)
-        return EXIT_USER_ERROR
+        return _strict_refusal(len(streamed.failures))
     return _finish(args, note)
 
 
@@ -227,9 +237,7 @@ def streamed_transcription(args: argparse.Namespace, name: str, items, engine):
         refs = references.folder_references(folder, streamed.clips)
         problems = references.folder_reference_problems(folder, streamed.clips)
     if not any(r is not None for r in refs):
-        raise AudioDiagError(f"{args.data}: no reference transcripts (a transcripts.csv with path,reference or "
-                             "<stem>.txt files next to the clips, or a manifest column 'transcript'); no WER is "
-                             "possible")
+        raise _no_references(args.data)
     streamed = replace(streamed, references=tuple(refs))
     note = transcription.transcription_decision(
         name, model_name, streamed.clips, refs, streamed.transcripts, [s.speech_fraction for s in streamed.stats],
@@ -249,9 +257,7 @@ def report(args: argparse.Namespace) -> int:
     for f in failures:
         print(f"not used: {f.message}", file=sys.stderr)
     if failures and args.strict:
-        print(f"error: --strict: {len(failures)} input(s) above were not used; fix them or drop --strict",
-              file=sys.stderr)
-        return EXIT_USER_ERROR
+        return _strict_refusal(len(failures))
     padding = spaces.PaddingPolicy(args.pad_s)
     problems: list[str] = []
     if args.task == "classify":
@@ -390,8 +396,9 @@ def parser() -> argparse.ArgumentParser:
                    "that fails to load, a labels row naming a missing file)")
     r.add_argument("--out", help="write the note (Markdown) here instead of stdout")
     r.add_argument("--json", help="also write the note with every number and setting as JSON")
-    r.add_argument("--out-dir", help="classify: stream the data in batches and write a run folder here (run.json, "
-                   "clips.parquet, vectors/, folds.json, note.md, note.json); a re-run reuses what it holds")
+    r.add_argument("--out-dir", help="classify or transcribe: stream the data in batches and write a run folder "
+                   "here (run.json, clips.parquet, vectors/, folds.json, note.md, note.json); a re-run reuses what "
+                   "it holds")
     r.add_argument("--batch-size", type=int, default=stream.STREAM_BATCH_CLIPS, help="--out-dir: clips decoded "
                    "at a time")
     r.add_argument("--engine", choices=("local", "ray"), default="local", help="--out-dir: run the batches in "
