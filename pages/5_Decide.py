@@ -9,8 +9,6 @@ from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
 FINETUNE_KEY = "decide_finetune"  # session_state: {"model": name, "settings": dict} of the last fine-tune request
-RUNG_BOX = {"spectral baseline": st.info, "frozen encoder": st.success, "fine-tuning": st.success,
-            "undecided": st.warning}
 
 VERDICT_BOX = {"yes": st.success, "no": st.info}  # encoder beats the baseline / does not; else inconclusive
 TASKS = {"classify": "Classify short sounds", "retrieve": "Find similar clips", "transcribe": "Transcribe speech"}
@@ -21,7 +19,7 @@ def show_note(note: report.DecisionNote, settings_payload: dict) -> None:
     used (files that failed to load, table rows naming missing files) are named in it."""
     note = report.with_input_problems(note, [f.message for f in data.failures])
     st.header("Decision note")
-    RUNG_BOX.get(note.rung, st.info)(f"**{common.md_escape(note.verdict)}**")
+    common.RUNG_BOX.get(note.rung, st.info)(f"**{common.md_escape(note.verdict)}**")
     for section in note.sections:
         st.markdown(f"**{section.title}**")
         st.markdown("\n".join(f"- {common.md_escape(line)}" for line in section.lines))

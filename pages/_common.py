@@ -396,6 +396,9 @@ def labelled_dataset(refusal: str, page: str) -> Dataset:
     return data
 
 
+RUNG_BOX = {"spectral baseline": st.info, "frozen encoder": st.success, "fine-tuning": st.success,
+            "undecided": st.warning}  # the note's verdict box per rung (Decide, and run folders' Decide)
+
 FAILURE_ROW_HEIGHT_PX = 90  # rows above 64 px wrap their text: four lines hold a decoder's error message
 
 

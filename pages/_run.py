@@ -200,15 +200,11 @@ def transcribe(view: runview.RunView) -> None:
     st.caption(f"The {len(shown):,} utterances with the highest WER of {len(rows):,}.")
 
 
-RUNG_BOX = {"spectral baseline": st.info, "frozen encoder": st.success, "fine-tuning": st.success,
-            "undecided": st.warning}
-
-
 def decide(view: runview.RunView) -> None:
     header(view)
     note = view.note
     st.header("Decision note")
-    RUNG_BOX.get(note.get("rung"), st.info)(f"**{common.md_escape(note.get('verdict', ''))}**")
+    common.RUNG_BOX.get(note.get("rung"), st.info)(f"**{common.md_escape(note.get('verdict', ''))}**")
     for section in note.get("sections", []):
         st.markdown(f"**{common.md_escape(section['title'])}**")
         st.markdown("\n".join(f"- {common.md_escape(line)}" for line in section["lines"]))
