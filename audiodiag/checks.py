@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audiodiag import levels
 from audiodiag.types import Clip, Finding, SpeechRegion
 
 DBFS_FLOOR = -120.0  # reported instead of -inf for digital silence
@@ -48,6 +49,7 @@ WARN_SILENCE_RATIO = 0.5
 EDGE_SILENCE_TRIM_S = 0.05  # leading + trailing silence from which trimming is worth advising ...
 EDGE_SILENCE_SHARE = 0.5  # ... when it is at least this share of the clip's silence (else it is pauses inside)
 WARN_LOW_PEAK_DBFS = -30.0
+WARN_INTERNAL_SILENCE_S = 2.0  # a silence this long inside a clip (not at its ends): a dropout, an edit, a gap
 WARN_HIGH_RATE_HZ = 48_000
 
 
@@ -73,6 +75,11 @@ class ClipStats:
     band_edge_drop_db: float  # how far the level falls across that edge (0 without an edge)
     speech_fraction: float | None  # None until VAD has run
     non_finite_samples: int
+    internal_silence_s: float = 0.0  # the longest silence inside the clip, not touching either end
+    internal_silence_start_s: float = 0.0  # ... where it starts
+    loudness_lufs: float | None = None  # BS.1770 integrated loudness; None: shorter than 0.4 s or silent
+    snr_db: float | None = None  # None: not measurable (see audiodiag.levels)
+    snr_method: str = ""  # levels.SNR_SPEECH or levels.SNR_FRAMES
 
     @property
     def nyquist_hz(self) -> float:
@@ -148,9 +155,11 @@ def frame_rms_dbfs(samples: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
 
 def silent_frames(samples: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
     """Boolean mask of silent 25 ms frames (see SILENCE_FLOOR_DBFS / SILENCE_TOP_DB)."""
-    levels = frame_rms_dbfs(samples, sample_rate_hz=sample_rate_hz)
-    threshold = max(SILENCE_FLOOR_DBFS, float(levels.max()) - SILENCE_TOP_DB)
-    return levels < threshold
+    return _silent(frame_rms_dbfs(samples, sample_rate_hz=sample_rate_hz))
+
+
+def _silent(frame_levels: np.ndarray) -> np.ndarray:
+    return frame_levels < max(SILENCE_FLOOR_DBFS, float(frame_levels.max()) - SILENCE_TOP_DB)
 
 
 def silence_ratio(samples: np.ndarray, *, sample_rate_hz: int) -> float:
@@ -172,6 +181,21 @@ def _edge_silence_s(silent: np.ndarray, duration_s: float) -> tuple[float, float
     leading = int(np.argmin(silent))
     trailing = int(np.argmin(silent[::-1]))
     return min(duration_s, leading * FRAME_LENGTH_S), min(duration_s, trailing * FRAME_LENGTH_S)
+
+
+def internal_silence_s(silent: np.ndarray) -> tuple[float, float]:
+    """(length, start) in seconds of the longest run of silent frames that touches neither end of the clip.
+
+    >>> internal_silence_s(np.array([0, 1, 1, 1, 0], bool))  # three 25 ms frames from 25 ms
+    (0.075, 0.025)
+    """
+    edges = np.flatnonzero(np.diff(np.r_[0, silent.astype(np.int8), 0]))
+    starts, ends = edges[::2], edges[1::2]  # runs of silent frames [start, end)
+    inside = (starts > 0) & (ends < len(silent))
+    if not inside.any():
+        return 0.0, 0.0
+    longest = int(np.argmax(np.where(inside, ends - starts, -1)))
+    return float((ends[longest] - starts[longest]) * FRAME_LENGTH_S), float(starts[longest] * FRAME_LENGTH_S)
 
 
 def power_spectrum(samples: np.ndarray, *, sample_rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
@@ -263,8 +287,13 @@ def clip_stats(clip: Clip, *, speech: list[SpeechRegion] | None = None) -> ClipS
     from audiodiag.vad import speech_fraction
 
     x, sr = clip.samples, clip.sample_rate_hz
-    silent = silent_frames(x, sample_rate_hz=sr)  # computed once, used for the ratio and the edges
+    frame_levels = frame_rms_dbfs(x, sample_rate_hz=sr)  # computed once: silence, its edges and pauses, SNR
+    silent = _silent(frame_levels)
     leading, trailing = _edge_silence_s(silent, clip.duration_s)
+    pause_s, pause_start_s = internal_silence_s(silent)
+    in_speech = None if speech is None else levels.speech_frames(speech, n_frames=len(frame_levels),
+                                                                frame_s=FRAME_LENGTH_S)
+    snr, snr_method = levels.snr_db(frame_levels, speech=in_speech)
     freqs, segments = segment_spectra(x, sample_rate_hz=sr)
     (bandwidth,) = _bandwidths_hz(freqs, segments.mean(axis=1), energies=(BANDWIDTH_ENERGY,))
     band_limit, edge_drop = band_edge(freqs, segments)
@@ -277,7 +306,8 @@ def clip_stats(clip: Clip, *, speech: list[SpeechRegion] | None = None) -> ClipS
         trailing_silence_s=trailing, effective_bandwidth_hz=bandwidth, band_limit_hz=band_limit,
         band_edge_drop_db=edge_drop,
         speech_fraction=None if speech is None else speech_fraction(speech, duration_s=clip.duration_s),
-        non_finite_samples=clip.non_finite_count,
+        non_finite_samples=clip.non_finite_count, internal_silence_s=pause_s, internal_silence_start_s=pause_start_s,
+        loudness_lufs=levels.loudness_lufs(x, sample_rate_hz=sr), snr_db=snr, snr_method=snr_method,
     )
 
 
@@ -310,6 +340,12 @@ def clip_findings(s: ClipStats) -> list[Finding]:
         add("mostly_silent", "warning", f"{s.silence_ratio:.0%} of 25 ms frames are silent (expected < "
             f"{WARN_SILENCE_RATIO:.0%}; leading {s.leading_silence_s:.2f} s, trailing {s.trailing_silence_s:.2f} s): "
             + fix)
+    if s.internal_silence_s >= WARN_INTERNAL_SILENCE_S and s.silence_ratio < 1.0:
+        end = s.internal_silence_start_s + s.internal_silence_s
+        add("internal_silence", "warning", f"{s.internal_silence_s:.2f} s of silence inside the clip, from "
+            f"{s.internal_silence_start_s:.2f} s to {end:.2f} s (expected pauses under {WARN_INTERNAL_SILENCE_S:g} s): "
+            "listen for a dropout or an edit; if the gap is real, split the clip there, since silence dilutes "
+            "mean-pooled embeddings and invites hallucinated words in ASR")
     if s.peak_dbfs < WARN_LOW_PEAK_DBFS and s.silence_ratio < 1.0:
         add("low_level", "info", f"peak level {s.peak_dbfs:.1f} dBFS (expected above {WARN_LOW_PEAK_DBFS:.0f} "
             "dBFS): very quiet; normalise loudness if other clips are much louder")

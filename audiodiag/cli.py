@@ -2,13 +2,15 @@
 
     python -m audiodiag report DATA --task classify [--encoder NAME ...] [--out note.md] [--json note.json]
     python -m audiodiag report DATA --task classify --out-dir RUN/     # streamed; writes a run folder
+    python -m audiodiag check DATA [--fail-on error|warning] [--format md|json|junit] [--out FILE]
     python -m audiodiag demo [--model DIR_OR_ID]
     python -m audiodiag samples [--download NAME]
 
 DATA is a folder (one sub-folder per class; optional labels.csv / groups.csv), a .zip of one, a manifest
 (.csv, .jsonl or .parquet with path,label[,group][,transcript]; a local path or an fsspec URL such as
 s3://bucket/train.parquet), or the name of a bundled sample set (spoken_digits, sounds, utterances).
-Exit status: 0 on success, 2 on a user error (bad data, unknown encoder), 1 on anything unexpected.
+Exit status: 0 on success, 2 on a user error (bad data, unknown encoder), 1 on anything unexpected; `check` exits
+1 when a finding at or above --fail-on exists (0 when none).
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag import decide, encoders, io, manifest, samples, spaces, stream
+from audiodiag import cleanlist, decide, encoders, gate, io, manifest, samples, spaces, stream
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip, LoadFailure
 
@@ -346,6 +348,46 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def check(args: argparse.Namespace) -> int:
+    """`check DATA`: the per-clip and dataset checks as a gate (see audiodiag.gate); optional clean/quarantine lists."""
+    spec = encoders.get_spec(args.encoder) if args.encoder else None
+    for path in (args.clean_list, args.quarantine):
+        if path and Path(path).suffix.lower() not in cleanlist.FORMATS:
+            raise AudioDiagError(f"{path}: a list is written as .csv or .jsonl; name it e.g. clean.csv")
+    name, items = stream_items(args.data, group_by=args.group_column)
+    say = _progress_printer()
+    say(f"Checking {name} (decode, levels, VAD; {args.batch_size} clips at a time) ...")
+    result = gate.run_check(items, dataset_name=name, spec=spec, clip_length_s=args.pad_s,
+                            reference_folder=data_folder(args.data), batch_size=args.batch_size, progress=say)
+    print(file=sys.stderr)  # ends the progress line
+    text = gate.FORMATS[args.format](result, fail_on=args.fail_on)
+    if args.out:
+        Path(args.out).expanduser().write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        print(text)
+    if args.clean_list or args.quarantine:
+        per_clip = result.per_clip
+        codes = args.quarantine_on or cleanlist.default_codes(per_clip)
+        found = {f.code for fs in per_clip.values() for f in fs}
+        for code in sorted(set(codes) - found):
+            print(f"note: --quarantine-on {code}: no clip has this finding here (found: {', '.join(sorted(found)) or 'none'})",
+                  file=sys.stderr)
+        folder = data_folder(args.data)
+        failures = [replace(f, name=str(folder / f.name)) if folder is not None and (folder / f.name).exists() else f
+                    for f in result.failures]  # a file's path, where the failure names one in the folder
+        entries = [cleanlist.Entry(c.name, c.source or c.name, c.label, c.group, ref)
+                   for c, ref in zip(result.clips, result.references)]
+        keep, quarantined = cleanlist.split(entries, per_clip, quarantine_codes=set(codes), failures=failures)
+        for path, rows, what in ((args.clean_list, keep, "clean list"), (args.quarantine, quarantined, "quarantine")):
+            if path:
+                cleanlist.write(path, rows)
+                print(f"wrote the {what} {path} ({len(rows)} rows; quarantined on: {', '.join(codes) or 'nothing'})",
+                      file=sys.stderr)
+    print(gate.headline(result, args.fail_on), file=sys.stderr)
+    return gate.exit_status(result, fail_on=args.fail_on)
+
+
 def sample_sets(args: argparse.Namespace) -> int:
     """List the bundled and downloadable sets, or download one (sha256-pinned, into the user cache)."""
     from audiodiag import download
@@ -408,6 +450,27 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--ray-cpus", type=int, default=None, help="--engine ray without --ray-address: cores the "
                    "local instance may use (default: all)")
     r.set_defaults(run=report)
+    c = sub.add_parser("check", help="the per-clip and dataset checks, no model run: a gate for pipelines "
+                       "(exit 1 when a finding at or above --fail-on exists)")
+    c.add_argument("data", help="folder, .zip, manifest (.csv/.jsonl/.parquet, local or URL), or bundled sample "
+                   "set name")
+    c.add_argument("--fail-on", choices=gate.FAIL_ON, default="error", help="exit 1 when a finding of this "
+                   "severity or worse exists (default: error; unreadable files and NaN samples are errors)")
+    c.add_argument("--format", choices=("md", "json", "junit"), default="md", help="md: a readable report; json: "
+                   "every finding and every clip's measurements; junit: JUnit XML, one test case per clip")
+    c.add_argument("--out", help="write the report here instead of stdout")
+    c.add_argument("--encoder", default=None, help="also check the fit to this target model (sample rate, speech, "
+                   "fixed input; its catalogue entry only, nothing is loaded): one of "
+                   f"{', '.join(encoders.CATALOGUE)}")
+    c.add_argument("--pad-s", type=float, default=None, help="also check padding/truncation at this clip length")
+    c.add_argument("--group-column", default=None, help="the labels table's column that holds groups")
+    c.add_argument("--clean-list", help="write the clips that pass to this manifest (.csv or .jsonl: path, label, "
+                   "group, transcript); nothing on disk is changed")
+    c.add_argument("--quarantine", help="write the other clips, with the reasons, to this .csv or .jsonl")
+    c.add_argument("--quarantine-on", action="append", metavar="CODE", help="finding code that quarantines a clip "
+                   "(repeatable; default: every error and warning code found)")
+    c.add_argument("--batch-size", type=int, default=stream.STREAM_BATCH_CLIPS, help="clips decoded at a time")
+    c.set_defaults(run=check)
     d = sub.add_parser("demo", help="the minimal frozen-encoder pattern on a bundled clip")
     d.add_argument("--model", help="a local Hugging Face model folder or id instead of the bundled Whisper encoder")
     d.set_defaults(run=demo)

@@ -1,5 +1,7 @@
 """Dataset-level checks: sample rates and channels against the target model, padding, duration
-shortcuts, speech vs non-speech. Per-clip warnings are aggregated so each names its files once.
+shortcuts, speech vs non-speech, and the per-clip warnings that depend on the rest of the dataset (loudness far
+from the others; low SNR, judged only in a speech dataset). Per-clip warnings are aggregated so each names its
+files once.
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from audiodiag import vad
+from audiodiag import levels, vad
 from audiodiag.checks import ClipStats, clip_findings, clip_stats
 from audiodiag.encoders import EncoderSpec
 from audiodiag.types import Clip, Finding, SpeechRegion
@@ -21,6 +23,7 @@ DURATION_SHORTCUT_RATIO = 1.5  # label medians this far apart ...
 DURATION_SHORTCUT_P = 0.01  # ... and significantly different (Kruskal-Wallis) -> shortcut warning
 SPEECH_DATASET_MIN = 0.5  # a speech encoder on a dataset with less speech than this gets a warning
 NON_SPEECH_CLIP = 0.2  # clips with less speech than this count as non-speech
+WARN_SNR_DB = 10.0  # speech less than this above the background in its pauses (levels.SNR_SPEECH), in a speech dataset
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,13 @@ class DatasetReport:
     @property
     def speech_fraction(self) -> float:
         """Duration-weighted share of speech in the whole dataset."""
-        total = sum(s.duration_s for s in self.stats)
-        return sum(s.duration_s * (s.speech_fraction or 0.0) for s in self.stats) / total if total else 0.0
+        return speech_share(self.stats)
+
+
+def speech_share(stats: Sequence[ClipStats]) -> float:
+    """Duration-weighted share of speech (VAD) in all the clips' audio."""
+    total = sum(s.duration_s for s in stats)
+    return sum(s.duration_s * (s.speech_fraction or 0.0) for s in stats) / total if total else 0.0
 
 
 def name_files(files: Sequence[str]) -> str:
@@ -195,6 +203,39 @@ def speech_findings(stats: Sequence[ClipStats], spec: EncoderSpec | Sequence[Enc
                     tuple(non_speech))]
 
 
+def loudness_findings(stats: Sequence[ClipStats]) -> list[Finding]:
+    """One finding per clip whose integrated loudness is far from the dataset's (see levels.loudness_outliers)."""
+    out = []
+    for name, lufs, median, low, high in levels.loudness_outliers([s.name for s in stats],
+                                                                   [s.loudness_lufs for s in stats]):
+        side = "quieter" if lufs < median else "louder"
+        out.append(Finding("loudness_outlier", "warning",
+                           f"{name}: integrated loudness {lufs:.1f} LUFS, {abs(lufs - median):.1f} LU {side} than "
+                           f"the dataset median ({median:.1f} LUFS; expected {low:.1f} to {high:.1f} LUFS): check its "
+                           "recording gain, or loudness-normalise every clip (e.g. pyloudnorm.normalize.loudness to "
+                           "-23 LUFS) unless loudness is part of what its label means", (name,)))
+    return out
+
+
+def snr_findings(stats: Sequence[ClipStats]) -> list[Finding]:
+    """Low SNR of speech clips, only in a speech dataset: on other sounds VAD can mistake a call or a tone for
+    speech, and the "pauses" are then part of the sound."""
+    if speech_share(stats) < SPEECH_DATASET_MIN:
+        return []
+    return [Finding("low_snr", "warning", f"{s.name}: speech is {s.snr_db:.1f} dB above the background in its pauses "
+                    f"(expected at least {WARN_SNR_DB:g} dB): noisy for ASR and speech encoders; denoise it, or keep "
+                    "it if the audio the model will meet is just as noisy", (s.name,))
+            for s in stats if s.snr_method == levels.SNR_SPEECH and s.snr_db is not None and s.snr_db < WARN_SNR_DB]
+
+
+def per_clip_findings(stats: Sequence[ClipStats]) -> dict[str, tuple[Finding, ...]]:
+    """Every clip's warnings: its own (checks.clip_findings) and those judged against the rest of the dataset."""
+    out = {s.name: list(clip_findings(s)) for s in stats}
+    for f in (*loudness_findings(stats), *snr_findings(stats)):
+        out[f.files[0]].append(f)
+    return {name: tuple(fs) for name, fs in out.items()}
+
+
 def aggregate(per_clip: dict[str, tuple[Finding, ...]]) -> list[Finding]:
     """One dataset row per warning code, naming every affected file."""
     by_code: dict[str, list[Finding]] = defaultdict(list)
@@ -235,21 +276,24 @@ def check(
     stats: Sequence[ClipStats],
     speech: Sequence[Sequence[SpeechRegion]],
     *,
-    spec: EncoderSpec,
+    spec: EncoderSpec | None,
     clip_length_s: float | None = None,
 ) -> DatasetReport:
     """Check measured clips against the target model (cheap: re-run freely when settings change).
 
+    spec None: no target model (`audiodiag check` without --encoder): only the checks that need none.
     clip_length_s: the length inputs are padded/cut to; None (default): no padding or cutting, so no padding
     warnings (a model with a fixed input window is still checked).
     """
     if not stats:
         raise ValueError("no clips to check; upload files or pick a sample dataset")
-    per_clip = {s.name: tuple(clip_findings(s)) for s in stats}
+    per_clip = per_clip_findings(stats)
     padding = padding_report(stats, clip_length_s=clip_length_s) if clip_length_s else None
     report = DatasetReport(tuple(stats), tuple(tuple(r) for r in speech), padding, (), per_clip)
-    findings = (sample_rate_findings(stats, spec) + speech_findings(stats, spec, report.speech_fraction)
-                + (padding_findings(padding) if padding else []) + fixed_input_findings(spec, stats)
+    model = ([] if spec is None else sample_rate_findings(stats, spec)
+             + speech_findings(stats, spec, report.speech_fraction))
+    findings = (model + (padding_findings(padding) if padding else [])
+                + ([] if spec is None else fixed_input_findings(spec, stats))
                 + duration_shortcut_findings(stats) + aggregate(per_clip))
     return DatasetReport(report.stats, report.speech, padding, tuple(findings), per_clip)
 

@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 
 import audiodiag
-from audiodiag.checks import ClipStats, clip_findings
+from audiodiag.checks import ClipStats
 from audiodiag.compare import Comparison
+from audiodiag.dataset import per_clip_findings
 from audiodiag.dataroot import RUN_FILE
 from audiodiag.report import DecisionNote
 from audiodiag.stream import Kept, KeptVectors, Previous, Streamed
@@ -95,7 +96,8 @@ def clips_table(streamed: Streamed, comparison: Comparison | None):
         columns[name] = [getattr(s, name) for s in streamed.stats]
     columns["speech_start_s"] = [[r.start_s for r in regions] for regions in streamed.speech]
     columns["speech_end_s"] = [[r.end_s for r in regions] for regions in streamed.speech]
-    findings = [clip_findings(s) for s in streamed.stats]
+    per_clip = per_clip_findings(streamed.stats)
+    findings = [per_clip[s.name] for s in streamed.stats]
     columns["finding_codes"] = [[f.code for f in fs] for fs in findings]
     columns["findings"] = [[f.message for f in fs] for fs in findings]
     if streamed.transcripts is not None:  # a transcription run

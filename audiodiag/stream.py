@@ -317,6 +317,7 @@ def stream(
     engine: Callable[..., Iterator[BatchResult]] | None = None,
     transcribe: Transcribe | None = None,
     baseline: bool = True,
+    allow_empty: bool = False,
 ) -> Streamed:
     """Measure and embed every item, `batch_size` decoded clips at a time, keeping only numbers and vectors.
 
@@ -326,7 +327,8 @@ def stream(
     called like `_local_batches` with (item, unique name) pairs and must yield BatchResults in input order.
     transcribe: also transcribe every clip (then `previous` is not used: transcripts come from their own cache).
     baseline: False leaves out the spectral baseline (a transcription run needs no vectors).
-    Raises AudioDiagError when no item could be loaded, naming the first reasons.
+    Raises AudioDiagError when no item could be loaded, naming the first reasons, unless `allow_empty` (with no
+    spaces: `audiodiag check` reports every file unreadable as a finding).
     """
     say = progress or (lambda message: None)
     if transcribe:
@@ -372,7 +374,7 @@ def stream(
             fresh = iter(result.rows.get(s.name, ()))
             s.rows += [s.kept.rows[k.info.content_hash] if k is not None else next(fresh) for k in order]
         say(f"  streamed {len(infos) + len(failures)} inputs ({n_decoded} decoded)")
-    if not infos:
+    if not infos and not (allow_empty and not space_list):
         reasons = "; ".join(f.message for f in failures[:MAX_REASONS]) + (
             f"; and {len(failures) - MAX_REASONS} more" if len(failures) > MAX_REASONS else "")
         raise AudioDiagError(f"no audio could be loaded: {reasons}")

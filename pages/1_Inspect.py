@@ -1,7 +1,8 @@
 """Inspect: see every clip, measure it, and get warnings about data that does not fit the target model."""
+import pandas as pd
 import streamlit as st
 
-from audiodiag import io
+from audiodiag import cleanlist, io
 from pages import _common as common
 
 st.title("Inspect clips")
@@ -27,7 +28,8 @@ if st.session_state.get("inspect_clip") not in names:  # a clip of the previousl
     st.session_state["inspect_clip"] = names[0]
 # Layout first, content as it becomes ready: the chosen clip's waveform needs only that clip's measurements, so it
 # is drawn before the dataset is measured; the summary, warnings and table above it fill in with progress.
-overview, warnings_area, table_area, duration_area = st.container(), st.container(), st.container(), st.container()
+overview, warnings_area, table_area, export_area, duration_area = (st.container(), st.container(), st.container(),
+                                                                   st.container(), st.container())
 st.subheader("One clip")
 picker_area = st.container()
 choice = st.session_state["inspect_clip"]
@@ -44,6 +46,7 @@ st.plotly_chart(common.waveform(clip, speech), width="stretch")
 st.caption("Grey: silent 25 ms frames. Green: speech regions found by voice activity detection.")
 st.plotly_chart(common.spectrogram(clip), width="stretch")
 common.show_findings(findings_for_clip)
+relative_area = st.container()  # warnings judged against the rest of the dataset, once it is measured
 with st.expander("All measurements for this clip"):
     st.dataframe(common.clip_measurements(stats, findings_for_clip), width="stretch")
 
@@ -70,6 +73,8 @@ with warnings_area:
     report = common.analyse(data, clip_length_s=length_s, partial_table=partial)
     duplicate_findings = common.duplicate_statement(data)
     findings = [*report.findings, *duplicate_findings]
+    with relative_area:  # e.g. loudness far from the other clips': known only once every clip is measured
+        common.show_findings([f for f in report.clip_findings.get(choice, ()) if f not in findings_for_clip])
     if findings:
         common.show_findings(findings)
     else:
@@ -89,13 +94,36 @@ with overview:
 
 with table_area:
     table = common.stats_table(report.stats, report.clip_findings)
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    st.dataframe(table, hide_index=True, width="stretch", placeholder=common.MISSING, column_config={
         "clipped": st.column_config.NumberColumn(format="percent"),
         "silent frames": st.column_config.NumberColumn(format="percent"),
         "speech": st.column_config.NumberColumn(format="percent"),
     })
     st.download_button("Download table (CSV)", table.to_csv(index=False).encode(), file_name="audiodiag_clips.csv",
                        mime="text/csv")
+
+with export_area:
+    st.subheader("Clean list and quarantine")
+    per_clip = report.clip_findings
+    found = sorted({f.code for fs in per_clip.values() for f in fs})
+    codes = st.multiselect("Quarantine clips with these findings", found, default=cleanlist.default_codes(per_clip),
+                           help="Default: every error and warning found here (notes are advice, not faults). "
+                           "Files that could not be read are always quarantined.")
+    entries = [cleanlist.Entry(c.name, c.name, c.label, c.group) for c in data.clips]
+    keep, quarantined = cleanlist.split(entries, per_clip, quarantine_codes=set(codes),
+                                        failures=data.failures)
+    st.write(f"**{len(keep)}** clips pass, **{len(quarantined)}** are quarantined. Nothing is changed or deleted: "
+             "these are two lists (paths as the clips were named when loaded), for your training script or "
+             "`python -m audiodiag check DATA --clean-list clean.csv --quarantine quarantine.csv`.")
+    fmt = st.radio("Format", cleanlist.FORMATS, horizontal=True, key="inspect_list_format")
+    left, right = st.columns(2)
+    left.download_button(f"Download the clean list ({len(keep)})", cleanlist.to_text(keep, fmt=fmt).encode(),
+                         file_name=f"audiodiag_clean{fmt}", mime="text/plain")
+    right.download_button(f"Download the quarantine list ({len(quarantined)})",
+                          cleanlist.to_text(quarantined, fmt=fmt).encode(), file_name=f"audiodiag_quarantine{fmt}",
+                          mime="text/plain")
+    if quarantined:
+        st.dataframe(pd.DataFrame(quarantined)[["path", "reasons"]], hide_index=True, width="stretch")
 
 with duration_area:
     st.subheader("Duration and padding")

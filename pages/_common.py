@@ -79,7 +79,8 @@ def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=
         stats, speech = _measure(tuple(clips))
         measured.extend(stats)
         if partial_table is not None and len(measured) < len(data.clips):
-            partial_table.dataframe(stats_table(tuple(measured), {}), hide_index=True, width="stretch")
+            partial_table.dataframe(stats_table(tuple(measured), {}), hide_index=True, width="stretch",
+                                    placeholder=MISSING)
         return stats, speech
 
     report = ds.analyse(data.clips, spec=data.target, clip_length_s=clip_length_s, measure_batch=measure_batch,
@@ -422,6 +423,7 @@ def show_findings(findings: tuple[Finding, ...] | list[Finding]) -> None:
             .get(f.severity, ":material/info:"))
 
 
+MISSING = "—"  # a table cell with no value (never the text None / nan)
 STATS_COLUMNS = {
     "name": "file", "label": "label", "group": "group", "sample_rate_hz": "rate (Hz)", "channels": "channels",
     "bit_depth": "bits", "duration_s": "duration (s)", "peak_dbfs": "peak (dBFS)", "rms_dbfs": "RMS (dBFS)",
@@ -430,6 +432,8 @@ STATS_COLUMNS = {
     "effective_bandwidth_hz": "99% bandwidth (Hz)", "band_limit_hz": "band limit (Hz)",
     "band_edge_drop_db": "drop at the band edge (dB)",
     "speech_fraction": "speech", "non_finite_samples": "non-finite samples",
+    "loudness_lufs": "loudness (LUFS)", "snr_db": "SNR (dB)", "snr_method": "SNR measured as",
+    "internal_silence_s": "longest pause (s)",
 }
 
 
@@ -439,12 +443,16 @@ def stats_table(stats: tuple[ClipStats, ...], findings: dict[str, tuple[Finding,
 
     df = pd.DataFrame([{k: getattr(s, k) for k in STATS_COLUMNS} for s in stats]).rename(columns=STATS_COLUMNS)
     df.insert(1, "warnings", [len(findings.get(s.name, ())) for s in stats])
+    for column in ("loudness (LUFS)", "SNR (dB)"):  # None: not measurable (too short, silent, a steady sound);
+        df[column] = df[column].astype(float)  # NaN, shown as MISSING (st.dataframe's placeholder)
+    df["SNR measured as"] = [m if v is not None else MISSING for m, v in zip(df["SNR measured as"],
+                                                                         [s.snr_db for s in stats])]
     for column in ("label", "group"):
         df[column] = df[column].astype(object)
         if df[column].isna().all():
             df = df.drop(columns=column)
         else:
-            df[column] = df[column].where(df[column].notna(), "—")
+            df[column] = df[column].where(df[column].notna(), MISSING)
     return df
 
 
@@ -571,7 +579,7 @@ def _with_ci(estimate) -> str:
     return f"{estimate.value:.3f} [{estimate.ci_low:.3f}, {estimate.ci_high:.3f}]"
 
 
-NOT_MEASURED = "—"  # a table cell with no number (never the text None / nan)
+NOT_MEASURED = MISSING  # a table cell with no number (never the text None / nan)
 
 
 def _score(value: float | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -169,3 +170,17 @@ def test_copy_link_on_every_page_carries_its_params_and_says_uploads_are_private
         assert own in _query(link) and _query(link)["source"] == ["My files"], (page, link)
         note = " ".join(c.value for c in at.sidebar.caption)
         assert all(s in note for s in ("private to this browser session", "same zip", "sample_audio")), (page, note)
+
+
+def test_inspect_clean_list_quarantines_the_faulty_clips_with_their_reasons():
+    clipped = np.clip(3 * sine(440), -1, 1)  # flat tops at full scale: ~60 % of samples clipped
+    at = _app()
+    _upload(at, [("clipped.wav", wav_bytes(clipped)), ("fine.wav", wav_bytes(noise())),
+                 ("text.wav", b"this is not audio at all" * 10)])
+    assert at.multiselect[0].value == ["clipping"]  # every error and warning found; notes are not faults
+    (quarantine,) = [d.value for d in at.dataframe if "reasons" in d.value]
+    assert list(quarantine["path"]) == ["clipped.wav", "text.wav"]
+    assert quarantine["reasons"][0].startswith("clipping: clipped.wav:") and "unreadable" in quarantine["reasons"][1]
+    assert any("**1** clips pass, **2** are quarantined" in m for m in _texts(at.markdown))
+    at.multiselect[0].set_value([]).run()  # keep clipped clips: only the unreadable file stays out
+    assert any("**2** clips pass, **1** are quarantined" in m for m in _texts(at.markdown))

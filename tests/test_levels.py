@@ -1,0 +1,147 @@
+"""levels and the warnings built on them: loudness (LUFS), SNR, long internal silences and loudness outliers,
+on signals whose answers are known by construction."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from audiodiag import checks, dataset, io, levels
+from audiodiag.types import SpeechRegion
+from conftest import make_clip, noise, sine
+
+SR = 16_000
+
+
+def _codes(findings) -> list[str]:
+    return [f.code for f in findings]
+
+
+# ---------------------------------------------------------------- loudness
+
+def test_a_1khz_sine_with_a_peak_of_0_1_reads_minus_23_lufs():
+    # BS.1770: a full-scale 1 kHz sine in one channel reads -3.01 LUFS, so a peak of 0.1 (-20 dBFS) reads -23.01
+    x = 0.1 * np.sin(2 * np.pi * 1000 * np.arange(3 * 48_000) / 48_000)
+    assert levels.loudness_lufs(x, sample_rate_hz=48_000) == pytest.approx(-23.0, abs=0.15)
+    assert levels.loudness_lufs(x / 10, sample_rate_hz=48_000) == pytest.approx(-43.0, abs=0.15)  # 20 dB down
+
+
+def test_loudness_is_none_for_a_clip_shorter_than_one_block_and_for_silence():
+    assert levels.loudness_lufs(sine(1000.0, duration_s=0.3), sample_rate_hz=SR) is None
+    assert levels.loudness_lufs(np.zeros(SR), sample_rate_hz=SR) is None
+
+
+def test_clip_stats_carry_the_loudness_of_the_decoded_clip():
+    stats = checks.clip_stats(make_clip(0.1 * sine(1000.0, duration_s=2.0, sample_rate_hz=SR) / sine(
+        1000.0, duration_s=2.0).max()))
+    assert stats.loudness_lufs == pytest.approx(-23.0, abs=0.2)
+
+
+# ---------------------------------------------------------------- SNR
+
+def _gated_tone_in_noise(snr_db: float, *, seed: int = 0) -> np.ndarray:
+    """A 440 Hz tone on for the first half of every second, white noise throughout, the tone `snr_db` above it."""
+    t = np.arange(4 * SR) / SR
+    tone = np.sin(2 * np.pi * 440 * t) * ((t % 1.0) < 0.5)  # power 0.5 while on
+    background = np.random.default_rng(seed).standard_normal(len(t)) * np.sqrt(0.5 / 10 ** (snr_db / 10))
+    return (0.1 * (tone + background)).astype(np.float32)
+
+
+@pytest.mark.parametrize("snr", [5.0, 10.0, 20.0, 30.0])
+def test_a_tone_in_noise_reads_its_snr_within_1_5_db(snr):
+    stats = checks.clip_stats(make_clip(_gated_tone_in_noise(snr)))
+    assert stats.snr_method == levels.SNR_FRAMES
+    assert stats.snr_db == pytest.approx(snr, abs=1.5)
+
+
+def test_speech_against_its_pauses_is_the_power_ratio_of_the_two():
+    frame_levels = np.r_[np.full(20, -40.0), np.full(40, -20.0), np.full(20, -40.0)]
+    speech = np.r_[np.zeros(20, bool), np.ones(40, bool), np.zeros(20, bool)]
+    snr, method = levels.snr_db(frame_levels, speech=speech)
+    assert method == levels.SNR_SPEECH
+    assert snr == pytest.approx(10 * np.log10(99))  # (0.01 - 0.0001) / 0.0001
+
+
+def test_speech_regions_pick_the_speech_frames():
+    mask = levels.speech_frames([SpeechRegion(0.05, 0.1)], n_frames=6, frame_s=0.025)
+    assert mask.tolist() == [False, False, True, True, False, False]
+
+
+def test_no_snr_for_a_steady_sound_nor_from_digital_silence():
+    assert levels.snr_db(np.full(100, -20.0)) == (None, levels.SNR_FRAMES)  # a steady tone: no quieter part
+    # zeros (padding) are not background: the tone alone remains, steady again
+    assert levels.snr_db(np.r_[np.full(50, -20.0), np.full(50, checks.DBFS_FLOOR)])[0] is None
+    # too few pauses for the speech method: falls back to loud vs quiet frames
+    assert levels.snr_db(np.r_[np.full(60, -20.0), np.full(3, -50.0)],
+                         speech=np.r_[np.ones(60, bool), np.zeros(3, bool)])[1] == levels.SNR_FRAMES
+
+
+# ---------------------------------------------------------------- internal silence
+
+def test_a_three_second_gap_inside_a_clip_is_found_and_named():
+    tone = sine(440.0, duration_s=1.0)
+    clip = make_clip(np.r_[tone, np.zeros(3 * SR, np.float32), tone], name="gap.wav")
+    stats = checks.clip_stats(clip)
+    assert (stats.internal_silence_s, stats.internal_silence_start_s) == pytest.approx((3.0, 1.0), abs=0.03)
+    finding = {f.code: f for f in checks.clip_findings(stats)}["internal_silence"]
+    assert finding.message.startswith("gap.wav: 3.00 s of silence inside the clip, from 1.00 s to 4.00 s")
+    assert "expected pauses under 2 s" in finding.message
+
+
+def test_silence_at_the_ends_or_a_short_pause_is_not_an_internal_silence():
+    tone = sine(440.0, duration_s=1.0)
+    edges = checks.clip_stats(make_clip(np.r_[np.zeros(3 * SR, np.float32), tone, np.zeros(3 * SR, np.float32)]))
+    assert edges.internal_silence_s == 0.0
+    short = checks.clip_stats(make_clip(np.r_[tone, np.zeros(SR, np.float32), tone]))
+    assert short.internal_silence_s == pytest.approx(1.0, abs=0.03)
+    assert "internal_silence" not in _codes(checks.clip_findings(short))
+
+
+# ---------------------------------------------------------------- dataset-relative warnings
+
+def _base() -> checks.ClipStats:
+    return checks.clip_stats(make_clip(noise(duration_s=1.0), name="base.wav"))
+
+
+def test_a_clip_22_lu_quieter_than_the_rest_is_a_loudness_outlier():
+    base = _base()
+    stats = [replace(base, name=f"{i}.wav", loudness_lufs=-23.0 + (i % 3) - 1) for i in range(9)]
+    stats.append(replace(base, name="quiet.wav", loudness_lufs=-45.0))
+    report = dataset.check(stats, [()] * len(stats), spec=None)
+    (finding,) = [f for f in report.findings if f.code == "loudness_outlier"]
+    assert finding.files == ("quiet.wav",)
+    assert "quiet.wav: integrated loudness -45.0 LUFS, 22.0 LU quieter than the dataset median (-23.0 LUFS" in \
+        finding.message
+    assert _codes(report.clip_findings["quiet.wav"]) == ["loudness_outlier"]
+
+
+def test_a_tight_set_with_a_4_lu_difference_has_no_loudness_outlier():
+    base = _base()
+    stats = [replace(base, name=f"{i}.wav", loudness_lufs=-23.0) for i in range(9)]
+    stats.append(replace(base, name="a_bit_loud.wav", loudness_lufs=-19.0))
+    assert levels.loudness_outliers([s.name for s in stats], [s.loudness_lufs for s in stats]) == []
+    assert levels.loudness_outliers(["a", "b"], [-10.0, -60.0]) == []  # too few clips to call either an outlier
+
+
+def test_low_snr_speech_warns_in_a_speech_dataset_only():
+    base = replace(_base(), speech_fraction=0.8)
+    noisy = replace(base, name="noisy.wav", snr_db=4.2, snr_method=levels.SNR_SPEECH)
+    clean = [replace(base, name=f"{i}.wav", snr_db=30.0, snr_method=levels.SNR_SPEECH) for i in range(4)]
+    (finding,) = dataset.snr_findings([noisy, *clean])
+    assert finding.message.startswith("noisy.wav: speech is 4.2 dB above the background in its pauses (expected at "
+                                      "least 10 dB)")
+    # the same clip among non-speech sounds (VAD can take a whale call for speech): no verdict
+    sounds = [replace(c, speech_fraction=0.0) for c in clean * 3]
+    assert dataset.snr_findings([noisy, *sounds]) == []
+    # loud vs quiet frames never warn: a sound's "noise" may be the sound itself
+    assert dataset.snr_findings([replace(noisy, snr_method=levels.SNR_FRAMES), *clean]) == []
+
+
+def test_clean_real_speech_reads_a_high_snr_and_no_snr_warning(real_audio):
+    clips = [c for c in io.load_folder(real_audio / "utterances") if hasattr(c, "samples")]
+    stats, speech = dataset.measure(clips)
+    measured = [s.snr_db for s in stats if s.snr_db is not None]
+    assert len(measured) == len(stats) and min(measured) > 15.0  # studio read speech (LibriSpeech, LJ Speech)
+    assert not dataset.snr_findings(stats)
+    assert all(-35.0 < s.loudness_lufs < -15.0 for s in stats)
