@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audiodiag import dataset, evaluate
+from audiodiag import dataset, evaluate, label_issues
 from audiodiag.checks import ClipStats
 from audiodiag.encoders import EncoderSpec
 from audiodiag.errors import AudioDiagError
@@ -52,6 +52,8 @@ class Rung:
     accuracy_by_padding: tuple[PaddingBin, ...]
     split_check: evaluate.SplitComparison | None  # random vs group-aware folds (None without groups)
     settings: dict
+    probabilities: np.ndarray | None = None  # out-of-fold, (n_clips, n_classes) in Comparison.classes order
+    label_issues: label_issues.LabelIssues | None = None  # clips whose label these probabilities doubt
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,6 +104,8 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
     rung also gets the random-split score, so the user sees how much leakage would inflate it.
     progress(fraction done, what is running) before each space's cross-validation and split check.
     Only the clips' names, labels, groups and durations are read: `types.ClipInfo`s (no samples) do as well.
+    Each rung keeps its out-of-fold probabilities and, from them, the clips whose given label they doubt
+    (`label_issues`: confident learning, with each candidate's nearest clips in that space).
     """
     say = progress or (lambda fraction, message: None)
     check_labels(clips)
@@ -139,7 +143,10 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
             confused_pairs=tuple(evaluate.most_confused_pairs(y, out.predictions, labels=classes, top=TOP_CONFUSED)),
             seconds_per_clip=s.seconds_per_clip, embedding_size=s.embedding_size, model_mb=s.model_mb,
             padded_fraction=fractions, accuracy_by_padding=accuracy_by_padding(out.predictions == y, fractions),
-            split_check=split, settings=s.settings))
+            split_check=split, settings=s.settings, probabilities=out.probabilities,
+            label_issues=label_issues.find_label_issues(y, out.probabilities, out.classes,
+                                                        names=[c.name for c in clips], space=s.space,
+                                                        classifier=CLASSIFIER, vectors=s.vectors)))
     first = rungs[0]
     paired = tuple(evaluate.paired_comparison(y, first.predictions, r.predictions, name_a=first.space, name_b=r.space,
                                               n_boot=n_boot, seed=seed) for r in rungs[1:])
@@ -202,7 +209,5 @@ def data_findings(stats: Sequence[ClipStats], speech: Sequence[Sequence[SpeechRe
                 seen.add(f.message)
                 out.append(f)
     if stats:
-        total = sum(s.duration_s for s in stats)
-        share = sum(s.duration_s * (s.speech_fraction or 0.0) for s in stats) / total if total else 0.0
-        out[1:1] = dataset.speech_findings(stats, specs, share)  # after the sample-rate finding, as on Inspect
+        out[1:1] = dataset.speech_findings(stats, specs, dataset.speech_share(stats))  # after the sample-rate finding, as on Inspect
     return out

@@ -79,10 +79,9 @@ def run_check(items: Iterable, *, dataset_name: str, spec: EncoderSpec | None = 
             else list(streamed.references))
     texts: tuple[Finding, ...] = ()
     if any(r is not None for r in refs):
-        texts = tuple(transcript_checks.char_rate_findings(
-            [c.name for c in streamed.clips], refs,
-            speech_s=transcript_checks.speech_seconds([s.speech_fraction for s in stats], [s.duration_s for s in stats]),
-            duration_s=[s.duration_s for s in stats]))
+        texts = tuple(transcript_checks.reference_findings([c.name for c in streamed.clips], refs,
+                                                           [s.speech_fraction for s in stats],
+                                                           [s.duration_s for s in stats]))
     return CheckResult(dataset_name, None if spec is None else spec.name, streamed.clips, stats, report,
                        streamed.failures, texts, tuple(refs) if refs else (None,) * len(streamed.clips))
 

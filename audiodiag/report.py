@@ -19,10 +19,12 @@ from audiodiag.audit import MetadataAudit
 from audiodiag.compare import Comparison, Rung
 from audiodiag.curves import LearningCurve
 from audiodiag.evaluate import PairedComparison
+from audiodiag.label_issues import LabelIssues
 from audiodiag.types import Finding
 
 HEADROOM_MIN = 0.03  # best accuracy within this of 1.0: no room for fine-tuning to show a gain
 WORST_CLASSES = 3
+LABEL_ISSUES_SHOWN = 5  # possibly mislabelled clips named in the note; its data lists every one
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,7 @@ def classification_note(
         frozen_lines.append("No frozen encoder was compared: the baseline was not challenged.")
 
     error_lines = _error_lines(comparison, best)
+    label_lines = _label_issue_lines(best.label_issues)
     ft_state, ft_lines = _fine_tuning(best, curve_of.get(best.space), readiness, finetune_gain)
     mistakes = _mistakes(warnings, audit, comparison)
 
@@ -231,6 +234,7 @@ def classification_note(
         Section("Rung 1: spectral baseline", tuple(baseline_lines)),
         Section("Rung 2: frozen encoders", tuple(frozen_lines)),
         Section("Remaining errors", tuple(error_lines)),
+        *((Section("Possible label errors", tuple(label_lines)),) if label_lines else ()),
         Section("Rung 3: is fine-tuning justified?", tuple(ft_lines)),
         Section("Problems that could invalidate the comparison",
                 tuple(mistakes) or ("None detected: duplicates and groups across folds, duration and metadata "
@@ -249,7 +253,9 @@ def classification_note(
                                                  is None else vars(audit.best_feature_accuracy),
                                                  "shortcut_suspected": audit.shortcut_suspected},
             "warnings": warnings, "advice": advice,
-            "readiness": None if readiness is None else vars(readiness)}
+            "readiness": None if readiness is None else vars(readiness),
+            "label_issues": [r.label_issues.to_dict() for r in _best_first(comparison, best)
+                             if r.label_issues is not None]}
     return DecisionNote("classification", dataset_name, verdict, rung_name, ft_state, sections, data)
 
 
@@ -273,6 +279,30 @@ def _error_lines(comparison: Comparison, best: Rung) -> list[str]:
     worst = sorted(best.per_class_f1.items(), key=lambda kv: kv[1])[:WORST_CLASSES]
     lines.append("Lowest per-class F1: " + ", ".join(f"{k} {v:.2f}" for k, v in worst) + ".")
     return lines
+
+
+def _label_issue_lines(found: LabelIssues | None) -> list[str]:
+    """The clips whose labels the best rung's out-of-fold probabilities doubt: how many, how found, the most
+    likely few; candidates to re-listen to, never called errors. [] when the rung has no such result."""
+    if found is None:
+        return []
+    if found.unavailable is not None:
+        return [f"Not checked for {found.space}: {found.unavailable}."]
+    how = f"space {found.space}; {found.method}"
+    if not found.issues:
+        return [f"No clip stands out as possibly mislabelled ({how})."]
+    shown = "; ".join(f"{i.name} given {i.given!r}, looks like {i.suggested!r} (p = {i.p_suggested:.2f})"
+                      for i in found.issues[:LABEL_ISSUES_SHOWN])
+    more = len(found.issues) - LABEL_ISSUES_SHOWN
+    return [f"{len(found.issues)} of {found.n_clips} clips ({100 * found.share:.0f} %) may be mislabelled ({how}); most "
+            f"likely: {shown}" + (f"; and {more} more." if more > 0 else "."),
+            "These are candidates to re-listen to, not proven errors: an ambiguous or hard clip is flagged as well. "
+            "Nothing was relabelled; a corrected label changes every score above, so re-run the comparison after "
+            "fixing any."]
+
+
+def _best_first(comparison: Comparison, best: Rung) -> list[Rung]:
+    return [best, *(r for r in comparison.rungs if r is not best)]
 
 
 def _fine_tuning(best: Rung, curve: LearningCurve | None, readiness: Readiness | None,
@@ -402,14 +432,27 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
 MIN_FINETUNE_AUDIO_MIN = 60.0  # transcribed audio below this cannot support fine-tuning an ASR model
 
 
+TOP_SUBSTITUTIONS = 5  # substitutions named in the note's "Remaining errors"
+NO_DATA_PROBLEMS = ("Nothing found: hallucinations on silent/non-speech clips, decoding loops and empty references "
+                    "were checked.")
+DATA_PROBLEMS_TITLE = "Data problems that could invalidate the score"
+
+
 def transcription_note(dataset_name: str, model: str, scores, *, audio_minutes: float, flags: Sequence = (),
-                       slices: Sequence[str] = (), settings: dict | None = None) -> DecisionNote:
-    """The note for a transcription task from `audiodiag.wer.Scores` of one model."""
+                       slices: Sequence[str] = (), settings: dict | None = None,
+                       transcript_findings: Sequence[Finding] = ()) -> DecisionNote:
+    """The note for a transcription task from `audiodiag.wer.Scores` of one model.
+
+    transcript_findings: checks on the reference transcripts (`audiodiag.transcript_checks.char_rate_findings`),
+    listed under the data problems."""
+    from audiodiag import wer
+
     w = scores.corpus_wer
     verdict = (f"{model}: corpus WER {w.value:.1%} (95 % CI {w.ci_low:.1%} to {w.ci_high:.1%}) on "
                f"{sum(1 for u in scores.utterances if u.reference_words)} utterances, '{scores.normalisation}' "
                "normalisation.")
     worst = sorted((u for u in scores.utterances if u.reference_words), key=lambda u: -u.wer)[:3]
+    tables = wer.error_tables(scores)
     if audio_minutes < MIN_FINETUNE_AUDIO_MIN:
         ft_state, ft = "not justified", (f"Not justified: {audio_minutes:.1f} minutes of transcribed audio; "
                                          f"fine-tuning an ASR model needs at least {MIN_FINETUNE_AUDIO_MIN:g} "
@@ -425,18 +468,60 @@ def transcription_note(dataset_name: str, model: str, scores, *, audio_minutes: 
                            f"{scores.cer:.1%}; {scores.substitutions} substitutions, {scores.deletions} "
                            f"deletions, {scores.insertions} insertions of {scores.reference_words} words.",)),
         Section("Remaining errors", tuple(f"WER {u.wer:.1%}: '{u.reference}' → '{u.hypothesis}'" for u in worst)
-                + tuple(slices)),
+                + _error_table_lines(tables) + tuple(slices)),
         Section("Rung 3: is fine-tuning justified?", (ft,)),
-        Section("Data problems that could invalidate the score",
+        Section(DATA_PROBLEMS_TITLE,
                 tuple(f"{name}: {why}" for name, why in flags)
                 + tuple(f"utterance {i + 1}: empty reference, not scored" for i in scores.empty_references)
-                or ("Nothing found: hallucinations on silent/non-speech clips, decoding loops and empty references "
-                    "were checked.",)),
+                or (NO_DATA_PROBLEMS,)),
     )
     data = {"model": model, "settings": settings or {}, "corpus_wer": vars(w),
             "mean_utterance_wer": scores.mean_utterance_wer, "cer": scores.cer,
             "substitutions": scores.substitutions, "deletions": scores.deletions, "insertions": scores.insertions,
             "reference_words": scores.reference_words,
             "utterances": [{"reference": u.reference, "hypothesis": u.hypothesis, "wer": u.wer}
-                           for u in scores.utterances]}
-    return DecisionNote("transcription", dataset_name, verdict, "pretrained ASR", ft_state, sections, data)
+                           for u in scores.utterances],
+            "error_tables": _error_table_data(tables)}
+    note = DecisionNote("transcription", dataset_name, verdict, "pretrained ASR", ft_state, sections, data)
+    return with_transcript_findings(note, transcript_findings)
+
+
+def _error_table_lines(tables) -> tuple[str, ...]:
+    """The most frequent substitutions and the number-formatting count, for "Remaining errors"."""
+    lines = []
+    if tables.substitutions:
+        lines.append("Most frequent substitutions (reference → hypothesis): " + ", ".join(
+            f"{r.reference} → {r.hypothesis} ({r.count})" for r in tables.substitutions[:TOP_SUBSTITUTIONS]) + ".")
+    if tables.formatting:
+        regions, edits = sum(r.count for r in tables.formatting), sum(r.edits for r in tables.formatting)
+        lines.append(f"Number formatting: {regions} place(s) where reference and hypothesis say the same number in "
+                     f"digits vs words ({edits} word edits, e.g. '{tables.formatting[0].reference}' → "
+                     f"'{tables.formatting[0].hypothesis}'); counted here, not as substitutions, deletions or "
+                     "insertions.")
+    return tuple(lines)
+
+
+def _error_table_data(tables) -> dict:
+    def rows(table):
+        return [{"reference": r.reference, "hypothesis": r.hypothesis, "count": r.count, "edits": r.edits,
+                 "examples": list(r.examples)} for r in table[:TOP_SUBSTITUTIONS]]
+
+    return {"top_substitutions": rows(tables.substitutions), "top_deletions": rows(tables.deletions),
+            "top_insertions": rows(tables.insertions), "top_formatting": rows(tables.formatting),
+            "formatting_count": sum(r.count for r in tables.formatting),
+            "formatting_edits": sum(r.edits for r in tables.formatting)}
+
+
+def with_transcript_findings(note: DecisionNote, findings: Sequence[Finding]) -> DecisionNote:
+    """The transcription note with checks on the reference transcripts (empty, far too fast or slow for the
+    speech) added to its data problems, and under "transcript_findings" in its data. The same path
+    `transcription_note(transcript_findings=...)` takes, for a caller holding a note already."""
+    if not findings:
+        return note
+    lines = tuple(f.message for f in findings)
+    sections = tuple(replace(s, lines=tuple(line for line in s.lines if line != NO_DATA_PROBLEMS) + lines)
+                     if s.title == DATA_PROBLEMS_TITLE else s for s in note.sections)
+    listed = [{"code": f.code, "severity": f.severity, "message": f.message, "files": list(f.files)}
+              for f in findings]
+    return replace(note, sections=sections,
+                   data={**note.data, "transcript_findings": note.data.get("transcript_findings", []) + listed})

@@ -29,7 +29,8 @@ MISSING = "—"
 TABLE_COLUMNS = {  # clips.parquet column -> shown as
     "name": "file", "label": "label", "group": "group", "duration_s": "duration (s)",
     "sample_rate_hz": "sample rate (Hz)", "channels": "channels", "rms_dbfs": "RMS (dBFS)",
-    "peak_dbfs": "peak (dBFS)", "silence_ratio": "silence", "speech_fraction": "speech", "fold": "test fold",
+    "peak_dbfs": "peak (dBFS)", "loudness_lufs": "loudness (LUFS)", "snr_db": "SNR (dB)", "silence_ratio": "silence",
+    "internal_silence_s": "longest pause (s)", "speech_fraction": "speech", "fold": "test fold",
 }
 
 
@@ -144,12 +145,14 @@ class RunView:
 
     def page(self, start: int, n_rows: int = PAGE_ROWS):
         """Rows start .. start + n_rows - 1 of the per-clip table, for display (pandas DataFrame)."""
+        from pandas.api.types import is_numeric_dtype
+
         part = self.table.slice(max(0, start), max(0, n_rows))
         shown = [c for c in TABLE_COLUMNS if c in part.column_names and  # label/group only when the run has them
                  (c not in ("label", "group") or self.table.column(c).null_count < self.n_clips)]
         frame = part.select(shown).to_pandas().rename(columns=TABLE_COLUMNS)
-        for name in frame.columns:  # a missing value reads as a dash, never None or nan
-            if frame[name].isna().any():
+        for name in frame.columns:  # a missing text reads as a dash; a missing number stays NaN, shown as the
+            if frame[name].isna().any() and not is_numeric_dtype(frame[name]):  # table's placeholder
                 frame[name] = [MISSING if v is None or v != v else v for v in frame[name].tolist()]
         frame.insert(0, "#", range(start, start + len(frame)))
         frame["findings"] = ["; ".join(m) for m in part.column("findings").to_pylist()]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from audiodiag import wer
+from audiodiag import transcript_checks, wer
 from audiodiag.errors import AudioDiagError
 from audiodiag.report import DecisionNote, transcription_note
 from audiodiag.types import Clip
@@ -49,7 +49,8 @@ def transcription_decision(
     by_normalisation: Mapping[str, wer.Scores] | None = None,
     slices: Sequence[wer.SliceScore] | None = None,
 ) -> DecisionNote:
-    """Scores, hallucination flags, slices and formatting share → the transcription note.
+    """Scores, hallucination flags, checks on the references (chars/s), slices and formatting share → the
+    transcription note.
 
     `references` and `hypotheses` have one entry per clip (None: no reference; the clip is transcribed but not
     scored). `by_normalisation` / `slices` may be passed in when already computed for the scored clips.
@@ -73,7 +74,8 @@ def transcription_decision(
     formatting = formatting_line(by_norm, normalisation)
     by_norm_line = "Corpus WER by normalisation: " + ", ".join(
         f"{how} {s.corpus_wer.value:.1%}" for how, s in by_norm.items())
-    return transcription_note(dataset_name, model_name, scores,
-                              audio_minutes=sum(clips[i].duration_s for i in scored) / 60, flags=flags,
-                              slices=([formatting] if formatting else []) + [by_norm_line] + slice_lines,
-                              settings=settings)
+    durations = [c.duration_s for c in clips]
+    return transcription_note(dataset_name, model_name, scores, audio_minutes=sum(durations[i] for i in scored) / 60,
+                              flags=flags, slices=([formatting] if formatting else []) + [by_norm_line] + slice_lines,
+                              settings=settings, transcript_findings=transcript_checks.reference_findings(
+                                  [c.name for c in clips], references, speech_fractions, durations))

@@ -11,6 +11,7 @@ from pages import _common as common
 
 REQUEST_KEY = "compare_request"  # session_state: the settings of the last "Run comparison"
 VERDICT_BOX = {"yes": st.success, "no": st.warning, "inconclusive": st.info}
+LABEL_ISSUES_PLAYED = 5  # possibly mislabelled clips with a player and their neighbours
 
 st.title("Compare: spectral baseline vs frozen encoders")
 data = common.labelled_dataset("This dataset cannot be compared", "Compare")
@@ -156,6 +157,39 @@ for col, rung in zip(st.columns(len(result.rungs)), result.rungs):
                 clip = data.clips[i]
                 st.caption(common.md_escape(clip.name))
                 common.play(clip)
+
+# ---------------------------------------------------------------- possibly mislabelled clips
+st.subheader("Possibly mislabelled clips")
+checked = [r for r in result.rungs if r.label_issues is not None]
+if checked:
+    best = report.best_rung(result)[0].space
+    checked_spaces = [r.space for r in checked]
+    issue_space = st.selectbox("Space", checked_spaces,
+                               index=checked_spaces.index(best) if best in checked_spaces else 0,
+                               format_func=lambda s: f"{s} (the best rung)" if s == best else s,
+                               key="compare_label_issues_space")
+    found = result.rung(issue_space).label_issues
+    if found.unavailable is not None:
+        st.info(f"Not checked for {common.md_escape(found.space)}: {common.md_escape(found.unavailable)}")
+    elif not found.issues:
+        st.success(f"No clip stands out as possibly mislabelled in {common.md_escape(found.space)}.")
+    else:
+        st.markdown(f"**{len(found.issues)} of {found.n_clips} clips** may be mislabelled in "
+                    f"{common.md_escape(found.space)}, most likely first:")
+        st.dataframe(pd.DataFrame(found.rows()), hide_index=True, width="stretch",
+                     column_config=common.wide_columns("file", "neighbours"))
+        for issue in found.issues[:LABEL_ISSUES_PLAYED]:
+            with st.expander(f"{common.md_escape(issue.name)}: given {common.md_escape(issue.given)}, looks like "
+                             f"{common.md_escape(issue.suggested)} (p = {issue.p_suggested:.2f})"):
+                common.play(data.clips[issue.index])
+                st.caption("Nearest clips in this space: " + ", ".join(
+                    f"{common.md_escape(nb.name)} ({common.md_escape(common.text_or_dash(nb.label))})"
+                    for nb in issue.neighbours))
+    st.caption(common.md_escape(
+        f"Found by {found.method}: a clip is listed when the model that never saw it is confidently sure of "
+        "another class, judged against each class's typical confidence. p(suggested), p(given): its out-of-fold "
+        "probabilities; quality: cleanlab's label quality score (0: the given label looks wrong, 1: right). "
+        "Candidates to re-listen to, not proven errors; nothing is relabelled or changed."))
 
 # ---------------------------------------------------------------- padding
 st.subheader("Padding is not harmless")

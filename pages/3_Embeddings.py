@@ -2,6 +2,7 @@
 import json
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from audiodiag import duplicates, encoders, plots, projection, retrieval, spaces
@@ -13,6 +14,7 @@ QUERY_KEY = "embeddings_query"
 COLOURS = {"label": True, "group": True, "sample rate (Hz)": True, "duration (s)": False, "speech fraction": False}
 MAX_TOP_K = 20
 MAX_N_NEIGHBORS = 100
+SUSPECT_MARKER = {"symbol": "x-thin", "size": 14, "line": {"width": 2, "color": "black"}}  # possibly mislabelled
 
 st.title("Embeddings: clusters and retrieval, baseline vs encoders")
 data = common.dataset_picker("Embeddings")
@@ -132,6 +134,21 @@ elif colour == "duration (s)":
     values = [c.duration_s for c in clips]
 else:
     values = [s.speech_fraction for s in common.analyse(data).stats]
+issues_of = {}  # space -> LabelIssues of the Compare page's comparison (its spaces, folds and padding)
+if labelled and st.toggle("Mark possibly mislabelled clips", value="compare_request" in st.session_state,
+                          key="embeddings_label_issues",
+                          help="Clips whose label the Compare page's out-of-fold classifier doubts (confident "
+                               "learning), marked ✕ on the maps of the same space. Uses the Compare page's spaces, "
+                               "folds and padding; runs that comparison if it has not run yet."):
+    try:
+        compared, _ = common.run_comparison(
+            data, compare_settings["spaces"], n_splits=compare_settings["n_splits"],
+            group_aware=compare_settings["group_aware"], padding_s=compare_settings["padding_s"],
+            layer=compare_settings["layer"], feature_settings=tuple(compare_settings["features"]))
+        issues_of = {r.space: r.label_issues for r in compared.rungs
+                     if r.label_issues is not None and r.label_issues.unavailable is None}
+    except AudioDiagError as e:
+        st.info(f"No label check: the comparison cannot run on these clips ({common.md_escape(str(e))}).")
 if st.session_state.get(QUERY_KEY) not in names:  # first visit, or another dataset since
     st.session_state[QUERY_KEY] = names[0]
 query = names.index(st.session_state[QUERY_KEY])
@@ -143,6 +160,12 @@ for row_start in range(0, len(vectors), 2):
         figure = plots.embedding_map_figure(maps[i].coordinates, names=names, labels=labels, colour_values=values,
                                             colour_name=colour, categorical=COLOURS[colour], title=vectors[i].space,
                                             selected=query)
+        suspects = [issue.index for issue in issues_of[vectors[i].space].issues] if vectors[i].space in issues_of \
+            else []
+        if suspects:  # no hover text: the clip's own point under the mark already shows it, escaped
+            figure.add_trace(go.Scatter(x=maps[i].coordinates[suspects, 0], y=maps[i].coordinates[suspects, 1],
+                                        mode="markers", name="possibly mislabelled", hoverinfo="skip",
+                                        marker=SUSPECT_MARKER))
         event = col.plotly_chart(figure, width="stretch", on_select="rerun", selection_mode="points",
                                  key=f"embeddings_map_{i}")
         index = common.selected_clip(event)
@@ -154,6 +177,15 @@ st.caption(f"Click a point to make it the query of the neighbour browser below (
 if picked is not None:
     st.session_state[QUERY_KEY] = names[picked]
     st.rerun()
+for v in vectors:
+    found = issues_of.get(v.space)
+    if found is not None and found.issues:
+        with st.expander(f"{common.md_escape(v.space)}: {len(found.issues)} possibly mislabelled clip(s) (✕)"):
+            st.dataframe(pd.DataFrame(found.rows()), hide_index=True, width="stretch",
+                         column_config=common.wide_columns("file", "neighbours"))
+            st.caption(common.md_escape(f"From the Compare page's comparison: {found.method}. Candidates to "
+                                        "re-listen to (pick one as the query below), not proven errors; nothing "
+                                        "is relabelled."))
 
 # ---------------------------------------------------------------- neighbour browser
 st.subheader("Nearest neighbours")

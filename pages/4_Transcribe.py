@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from audiodiag import asr, plots, references, report, samples, transcription, wer
+from audiodiag import asr, plots, references, report, samples, transcript_checks, transcription, wer
 from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
@@ -18,6 +18,14 @@ MISSING = "—"  # shown for a value that does not exist (an empty reference has
 WRAP_ROW_HEIGHT_PX = 72  # rows this tall wrap text over three lines: long references and error texts stay readable
 WIDE_TEXT = st.column_config.TextColumn(width="large")
 SECONDS = st.column_config.NumberColumn(format="%.2f")
+CHARS_PER_S = st.column_config.NumberColumn("chars/s", format="%.1f", help=(
+    f"reference characters per second of speech; expected {transcript_checks.MIN_CHARS_PER_S:g}–"
+    f"{transcript_checks.MAX_CHARS_PER_S:g}, judged from {transcript_checks.MIN_JUDGED_S:g} s of speech"))
+TOP_ERRORS = 20  # rows shown per word-level error table; the download has them all
+# per error table: tab label, columns not shown (empty, or equal to count outside formatting)
+ERROR_TABS = {"substitution": ("Substitutions", ("edits",)), "deletion": ("Deletions", ("hypothesis", "edits")),
+              "insertion": ("Insertions", ("reference", "edits")), "formatting": ("Formatting", ())}
+ERROR_COLUMNS = {"reference": "in the reference", "hypothesis": "in the transcript"}
 
 
 def _check_linked_settings(fresh: list[str]) -> None:
@@ -140,6 +148,15 @@ if flags:
     st.subheader("Possible hallucinations")
     st.warning(f"{len(flags)} transcript(s) may be invented text:\n" + "\n".join(
         f"- **{common.md_escape(name)}**: {common.md_escape(why)}" for name, why in flags))
+transcript_findings = transcript_checks.reference_findings([c.name for c in data.clips], refs,
+                                                           [s.speech_fraction for s in measured.stats],
+                                                           [c.duration_s for c in data.clips])
+if transcript_findings:
+    st.subheader("Reference transcripts to check")
+    st.warning(f"{len(transcript_findings)} reference transcript(s) are empty or far too fast or slow for the speech "
+               f"in their clip (expected {transcript_checks.MIN_CHARS_PER_S:g}–"
+               f"{transcript_checks.MAX_CHARS_PER_S:g} characters per second):\n" + "\n".join(
+                   f"- {common.md_escape(f.message)}" for f in transcript_findings))
 
 if n_refs == 0:
     st.warning("No reference transcripts: **no metric is possible** (no WER, no CER). Transcripts only below; add a "
@@ -208,21 +225,26 @@ with st.expander("Reference and hypothesis before and after normalisation"):
 # ---------------------------------------------------------------- per utterance
 st.subheader("Every utterance")
 flagged = {name for name, _ in flags}
+checked = {f.files[0]: f.code.replace("_", " ") for f in transcript_findings}
 table = pd.DataFrame({
     "file": [c.name for c in clips], "group": [c.group or "" for c in clips],
     "rate (Hz)": [c.original_sample_rate_hz for c in clips], "duration (s)": [round(c.duration_s, 2) for c in clips],
     "WER": result.wers, "sub": [u.substitutions for u in result.utterances],
     "del": [u.deletions for u in result.utterances], "ins": [u.insertions for u in result.utterances],
     "reference words": [u.reference_words for u in result.utterances],
+    "chars/s": transcript_checks.chars_per_second(
+        ref_texts, speech_s=transcript_checks.speech_seconds([measured.stats[i].speech_fraction for i in scored],
+                                                             [c.duration_s for c in clips]),
+        duration_s=[c.duration_s for c in clips]),
     "note": ["empty reference: no WER" if not u.reference_words else "hallucination flag" if c.name in flagged
-             else "" for c, u in zip(clips, result.utterances)],
+             else checked.get(c.name, "") for c, u in zip(clips, result.utterances)],
     "reference": [u.reference for u in result.utterances], "hypothesis": [u.hypothesis for u in result.utterances]})
 st.dataframe(table, hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
              column_order=[c for c in ("file", "WER", "reference", "hypothesis", "note", "group", "rate (Hz)",
-                                       "duration (s)", "sub", "del", "ins", "reference words")
+                                       "duration (s)", "sub", "del", "ins", "reference words", "chars/s")
                            if c != "group" or any(clip.group for clip in clips)],  # the texts first, in view
              column_config={"WER": PERCENT, "duration (s)": SECONDS, "reference": WIDE_TEXT, "hypothesis": WIDE_TEXT,
-                            "note": st.column_config.TextColumn(width="medium")})
+                            "note": st.column_config.TextColumn(width="medium"), "chars/s": CHARS_PER_S})
 st.download_button("Download (CSV)", table.to_csv(index=False).encode(), file_name="audiodiag_wer.csv",
                    mime="text/csv", key="transcribe_csv")
 st.plotly_chart(plots.wer_histogram_figure(result.wers, corpus_wer=w.value), width="stretch")
@@ -240,6 +262,29 @@ for i in order:
     common.play(clips[i])
     st.markdown(f'<div class="alignment" style="margin-bottom:1.2em">{wer.alignment_html(u)}</div>',
                 unsafe_allow_html=True)
+
+# ---------------------------------------------------------------- word-level errors
+st.subheader("Word-level errors")
+tables = wer.error_tables(result, names=[c.name for c in clips])
+st.caption(f"The most frequent errors over all scored utterances ('{norm}' normalisation), top {TOP_ERRORS} of each "
+           f"with up to {wer.MAX_EXAMPLES} example files. Numbers written in digits in one text and in words in the "
+           "other (21 vs twenty one) are grouped under **Formatting** and NOT counted again as substitutions, "
+           "deletions or insertions; the edits of the four tables add up to Sub + Del + Ins above.")
+tabs = st.tabs([f"{ERROR_TABS[kind][0]} ({sum(r.count for r in rows)})" for kind, rows in tables.tables().items()])
+for kind, tab in zip(tables.tables(), tabs):
+    label, hidden = ERROR_TABS[kind]
+    frame = tables.to_frame(kind, top=TOP_ERRORS).drop(columns=["kind", *hidden]).rename(columns=ERROR_COLUMNS)
+    if kind == "formatting":
+        tab.caption("Same number, digits vs words: a formatting difference, not a recognition error. count = places, "
+                    "edits = the word edits they add to the WER. The 'english' normalisation writes numbers as "
+                    "digits, so these disappear under it.")
+    if frame.empty:
+        tab.info(f"No {label.lower()}.")
+    else:
+        tab.dataframe(frame, hide_index=True, width="stretch", placeholder=MISSING,
+                      column_config={"examples": st.column_config.TextColumn(width="large")})
+st.download_button("Download every word-level error (CSV)", tables.to_csv().encode(),
+                   file_name="audiodiag_word_errors.csv", mime="text/csv", key="transcribe_errors_csv")
 
 # ---------------------------------------------------------------- slices
 st.subheader("WER by slice")

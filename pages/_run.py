@@ -66,7 +66,7 @@ def inspect(view: runview.RunView) -> None:
     pages = max(1, -(-s.n_clips // runview.PAGE_ROWS))
     page = st.number_input(f"Page (of {pages:,}; {runview.PAGE_ROWS} clips each)", 1, pages, 1, key=PAGE_KEY)
     start = (int(page) - 1) * runview.PAGE_ROWS
-    st.dataframe(view.page(start), hide_index=True, width="stretch",
+    st.dataframe(view.page(start), hide_index=True, width="stretch", placeholder=runview.MISSING,
                  column_config=common.wide_columns("file", "findings"))
     st.caption(f"Clips {start + 1:,}–{min(start + runview.PAGE_ROWS, s.n_clips):,} of {s.n_clips:,}.")
     st.subheader("Listen to one clip")

@@ -69,6 +69,7 @@ def test_compare_runs_end_to_end_with_two_confusion_matrices_cis_and_verdict():
     assert raw_missing(at) == []
     assert "Accuracy vs padded fraction of the model input" not in titles  # padding policy none: nothing padded
     assert any("No clip is padded with these settings" in c.value for c in at.caption)
+    assert "Possibly mislabelled clips" in [h.value for h in at.subheader]  # confident learning, best rung
 
 
 @pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds missing")

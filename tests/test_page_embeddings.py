@@ -123,6 +123,7 @@ def test_defaults_follow_the_compare_pages_last_run(umap_calls):
     assert at.number_input(key="embeddings_pad_s").value == 1.0
     warnings = [w.value for w in at.warning]  # random folds (the Compare run's choice) split the 5 voices
     assert any("groups have clips on both sides" in w and "Keep groups apart" in w for w in warnings), warnings
+    assert at.toggle(key="embeddings_label_issues").value  # after a Compare run its suspects are marked
 
 
 def test_unlabelled_uploads_get_maps_but_no_retrieval_and_names_stay_text(umap_calls):

@@ -77,6 +77,7 @@ def test_bundled_utterances_show_corpus_wer_table_and_alignment():
     slices = _table(at, "slice")
     assert {"group / speaker", "source folder", "sample rate (Hz)", "duration"} == set(slices["slice"])
     assert any("Per-utterance WER" in c.proto.spec for c in at.get("plotly_chart"))
+    assert "Word-level errors" in [h.value for h in at.subheader] and _table(at, "in the reference")["count"].sum() > 0
 
     at.radio(key="transcribe_norm").set_value("english").run()  # rescored, not retranscribed
     english = wer.score(references.sample_set_references("utterances", clips), [hyps[c.name] for c in clips],
