@@ -445,14 +445,14 @@ def transcription_note(dataset_name: str, model: str, scores, *, audio_minutes: 
 
     transcript_findings: checks on the reference transcripts (`audiodiag.transcript_checks.char_rate_findings`),
     listed under the data problems."""
-    from audiodiag import wer
+    from audiodiag import word_errors
 
     w = scores.corpus_wer
     verdict = (f"{model}: corpus WER {w.value:.1%} (95 % CI {w.ci_low:.1%} to {w.ci_high:.1%}) on "
                f"{sum(1 for u in scores.utterances if u.reference_words)} utterances, '{scores.normalisation}' "
                "normalisation.")
     worst = sorted((u for u in scores.utterances if u.reference_words), key=lambda u: -u.wer)[:3]
-    tables = wer.error_tables(scores)
+    tables = word_errors.error_tables(scores)
     if audio_minutes < MIN_FINETUNE_AUDIO_MIN:
         ft_state, ft = "not justified", (f"Not justified: {audio_minutes:.1f} minutes of transcribed audio; "
                                          f"fine-tuning an ASR model needs at least {MIN_FINETUNE_AUDIO_MIN:g} "

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from audiodiag import asr, plots, references, report, samples, transcript_checks, transcription, wer
+from audiodiag import asr, plots, references, report, samples, transcript_checks, transcription, wer, word_errors
 from audiodiag.errors import AudioDiagError
 from pages import _common as common
 
@@ -265,9 +265,9 @@ for i in order:
 
 # ---------------------------------------------------------------- word-level errors
 st.subheader("Word-level errors")
-tables = wer.error_tables(result, names=[c.name for c in clips])
+tables = word_errors.error_tables(result, names=[c.name for c in clips])
 st.caption(f"The most frequent errors over all scored utterances ('{norm}' normalisation), top {TOP_ERRORS} of each "
-           f"with up to {wer.MAX_EXAMPLES} example files. Numbers written in digits in one text and in words in the "
+           f"with up to {word_errors.MAX_EXAMPLES} example files. Numbers written in digits in one text and in words in the "
            "other (21 vs twenty one) are grouped under **Formatting** and NOT counted again as substitutions, "
            "deletions or insertions; the edits of the four tables add up to Sub + Del + Ins above.")
 tabs = st.tabs([f"{ERROR_TABS[kind][0]} ({sum(r.count for r in rows)})" for kind, rows in tables.tables().items()])

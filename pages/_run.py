@@ -119,6 +119,29 @@ def compare(view: runview.RunView) -> None:
                 continue
             col.plotly_chart(plots.confusion_figure(confusion.labels, confusion.counts, title=space),
                              width="stretch", key=f"run_confusion_{space}")
+    label_issues(view.note.get("data", {}).get("label_issues", []))
+
+
+def label_issues(per_space: list[dict]) -> None:
+    """The note's possibly mislabelled clips per space (as the run found them; nothing is refitted)."""
+    st.subheader("Possibly mislabelled clips")
+    if not per_space:
+        st.caption("This run folder's note has no label check (a run from an older version).")
+        return
+    for found in per_space:
+        title = f"{found['space']}: {found['n_issues']} of {found['n_clips']} clips"
+        with st.expander(common.md_escape(title if found["unavailable"] is None else
+                                          f"{found['space']}: not checked ({found['unavailable']})")):
+            st.dataframe({
+                "file": [i["name"] for i in found["issues"]], "given": [i["given"] for i in found["issues"]],
+                "suggested": [i["suggested"] for i in found["issues"]],
+                "p(suggested)": [round(i["p_suggested"], 3) for i in found["issues"]],
+                "p(given)": [round(i["p_given"], 3) for i in found["issues"]],
+                "neighbours": [", ".join(f"{nb['name']} ({common.text_or_dash(nb['label'])})" for nb in i["neighbours"])
+                               for i in found["issues"]]}, hide_index=True, width="stretch",
+                column_config=common.wide_columns("file", "neighbours"))
+            st.caption(common.md_escape(f"Found by {found['method']}. Candidates to re-listen to (open one under "
+                                        "Inspect), not proven errors; nothing is relabelled."))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
