@@ -145,3 +145,24 @@ def test_clean_real_speech_reads_a_high_snr_and_no_snr_warning(real_audio):
     assert len(measured) == len(stats) and min(measured) > 15.0  # studio read speech (LibriSpeech, LJ Speech)
     assert not dataset.snr_findings(stats)
     assert all(-35.0 < s.loudness_lufs < -15.0 for s in stats)
+
+
+@pytest.mark.parametrize("snr", [5.0, 20.0])
+def test_real_speech_in_white_noise_reads_its_snr_between_speech_and_pauses(real_audio, snr):
+    """LibriSpeech read speech with white noise added `snr` dB below the power inside its speech regions."""
+    from audiodiag import vad
+
+    clip = io.load_clip((real_audio / "utterances" / "utt01_ls1089.wav").read_bytes(), name="utt01.wav")
+    (regions,) = vad.speech_regions([clip])
+    inside = np.zeros(len(clip.samples), bool)
+    for r in regions:
+        inside[int(r.start_s * clip.sample_rate_hz):int(r.end_s * clip.sample_rate_hz)] = True
+    power = float(np.mean(clip.samples[inside].astype(np.float64) ** 2))
+    background = np.random.default_rng(0).standard_normal(len(clip.samples)) * np.sqrt(power / 10 ** (snr / 10))
+    noisy = replace(clip, samples=(clip.samples + background).astype(np.float32), name="noisy.wav")
+    (noisy_regions,) = vad.speech_regions([noisy])
+    stats = checks.clip_stats(noisy, speech=noisy_regions)
+    assert stats.snr_method == levels.SNR_SPEECH
+    assert stats.snr_db == pytest.approx(snr, abs=1.5)
+    clean = [replace(stats, name=f"clean{i}.wav", snr_db=30.0) for i in range(3)]
+    assert [f.files for f in dataset.snr_findings([stats, *clean])] == ([("noisy.wav",)] if snr < 10 else [])
