@@ -282,8 +282,9 @@ def band_edge(freqs: np.ndarray, segments: np.ndarray) -> tuple[float, float]:
     return float(freqs[k + (falls[0] if falls.size else 0)]), float(drop[k])
 
 
-def clip_stats(clip: Clip, *, speech: list[SpeechRegion] | None = None) -> ClipStats:
-    """All per-clip measurements; `speech` is the VAD result (None: not run)."""
+def clip_stats(clip: Clip, *, speech: list[SpeechRegion] | None = None, loudness: bool = True) -> ClipStats:
+    """All per-clip measurements; `speech` is the VAD result (None: not run). loudness False leaves out the one
+    measure that needs scipy.signal (seconds to import): Inspect's one-clip view draws its waveform first."""
     from audiodiag.vad import speech_fraction
 
     x, sr = clip.samples, clip.sample_rate_hz
@@ -307,7 +308,8 @@ def clip_stats(clip: Clip, *, speech: list[SpeechRegion] | None = None) -> ClipS
         band_edge_drop_db=edge_drop,
         speech_fraction=None if speech is None else speech_fraction(speech, duration_s=clip.duration_s),
         non_finite_samples=clip.non_finite_count, internal_silence_s=pause_s, internal_silence_start_s=pause_start_s,
-        loudness_lufs=levels.loudness_lufs(x, sample_rate_hz=sr), snr_db=snr, snr_method=snr_method,
+        loudness_lufs=levels.loudness_lufs(x, sample_rate_hz=sr) if loudness else None, snr_db=snr,
+        snr_method=snr_method,
     )
 
 

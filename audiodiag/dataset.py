@@ -253,9 +253,10 @@ def aggregate(per_clip: dict[str, tuple[Finding, ...]]) -> list[Finding]:
     return out
 
 
-def measure(clips: Sequence[Clip], *, progress: Callable[[int, int], None] | None = None,
+def measure(clips: Sequence[Clip], *, progress: Callable[[int, int], None] | None = None, loudness: bool = True,
             ) -> tuple[list[ClipStats], list[list[SpeechRegion]]]:
     """Per-clip measurements and VAD speech regions (the expensive part; independent of the target model).
+    loudness: see checks.clip_stats.
 
     progress(clips done, clips in all) after each MEASURE_BATCH_CLIPS batch (the numbers do not depend on it).
     """
@@ -265,7 +266,7 @@ def measure(clips: Sequence[Clip], *, progress: Callable[[int, int], None] | Non
     for start in range(0, len(clips), step):
         batch = clips[start:start + step]
         regions = vad.speech_regions(batch)
-        stats += [clip_stats(c, speech=r) for c, r in zip(batch, regions)]
+        stats += [clip_stats(c, speech=r, loudness=loudness) for c, r in zip(batch, regions)]
         speech += regions
         if progress:
             progress(len(stats), len(clips))

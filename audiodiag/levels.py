@@ -18,12 +18,16 @@ engine), so a low loud-vs-quiet contrast is shown but never called noisy.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
 from audiodiag.types import SpeechRegion
 
 LOUDNESS_BLOCK_S = 0.4  # BS.1770 gating block: shorter clips have no integrated loudness
+LOUDNESS_OVERLAP = 0.75  # consecutive blocks overlap by this share
+LOUDNESS_ABSOLUTE_GATE = -70.0  # LUFS: blocks below are not counted
+LOUDNESS_RELATIVE_GATE_LU = 10.0  # ... nor blocks this far below the loudness of the others
 DIGITAL_SILENCE_DBFS = -100.0  # frames at or below this are digital silence (zeros, padding), not background
 SNR_MIN_FRAMES = 8  # 0.2 s of 25 ms frames on each side at least, or no SNR
 SNR_SIGNAL_PERCENTILE = 95.0
@@ -40,14 +44,46 @@ LOUDNESS_OUTLIER_LU = 10.0
 
 
 def loudness_lufs(samples: np.ndarray, *, sample_rate_hz: int) -> float | None:
-    """Integrated loudness (LUFS, BS.1770) of a mono signal; None when shorter than one 0.4-s block or silent."""
-    if len(samples) < LOUDNESS_BLOCK_S * sample_rate_hz:
-        return None
-    import pyloudnorm  # imported here: it pulls scipy.signal, seconds on a cold start
+    """Integrated loudness (LUFS, BS.1770) of a mono signal; None when shorter than one 0.4-s block or silent.
 
-    value = pyloudnorm.Meter(sample_rate_hz, block_size=LOUDNESS_BLOCK_S).integrated_loudness(
-        np.asarray(samples, np.float64))
-    return float(value) if np.isfinite(value) else None
+    The number `pyloudnorm.Meter(rate).integrated_loudness` returns (tests compare them): its K-weighting filters,
+    with the gating's block energies summed in numpy instead of a Python loop over the blocks (1.1 s of its 1.6 s
+    on a 10-minute clip).
+    """
+    n = len(samples)
+    block = LOUDNESS_BLOCK_S * sample_rate_hz
+    if n < block:
+        return None
+    y = np.asarray(samples, np.float64)
+    for stage in _k_weighting(sample_rate_hz):
+        y = stage.apply_filter(y)
+    step = 1.0 - LOUDNESS_OVERLAP
+    starts = np.arange(int(np.round((n / sample_rate_hz - LOUDNESS_BLOCK_S) / (LOUDNESS_BLOCK_S * step))) + 1)
+    lower = (LOUDNESS_BLOCK_S * (starts * step) * sample_rate_hz).astype(int)  # pyloudnorm's block bounds
+    upper = np.minimum((LOUDNESS_BLOCK_S * (starts * step + 1) * sample_rate_hz).astype(int), n)
+    # energy between consecutive bounds (one pass), then each block's as a sum of those pieces
+    bounds = np.unique(np.r_[lower, upper[upper < n]])
+    energy = np.r_[0.0, np.cumsum(np.add.reduceat(np.square(y), bounds))]
+    position = np.searchsorted(np.r_[bounds, n], np.r_[lower, upper])
+    z = (energy[position[len(lower):]] - energy[position[:len(lower)]]) / block
+    with np.errstate(divide="ignore"):
+        level = -0.691 + 10 * np.log10(z)
+    above = level >= LOUDNESS_ABSOLUTE_GATE
+    if not above.any():
+        return None
+    relative = -0.691 + 10 * np.log10(np.mean(z[above])) - LOUDNESS_RELATIVE_GATE_LU
+    gated = (level > relative) & (level > LOUDNESS_ABSOLUTE_GATE)
+    return float(-0.691 + 10 * np.log10(np.mean(z[gated]))) if gated.any() else None
+
+
+@lru_cache(maxsize=8)
+def _k_weighting(sample_rate_hz: int) -> tuple:
+    """BS.1770's K-weighting as pyloudnorm's Meter builds it: a +4 dB high shelf at 1.5 kHz, then a 38 Hz high pass.
+    Imported here: pyloudnorm pulls scipy.signal, seconds on a cold start."""
+    from pyloudnorm.iirfilter import IIRfilter
+
+    return (IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sample_rate_hz, "high_shelf"),
+            IIRfilter(0.0, 0.5, 38.0, sample_rate_hz, "high_pass"))
 
 
 def speech_frames(regions: Sequence[SpeechRegion], *, n_frames: int, frame_s: float) -> np.ndarray:

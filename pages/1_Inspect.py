@@ -47,8 +47,7 @@ st.caption("Grey: silent 25 ms frames. Green: speech regions found by voice acti
 st.plotly_chart(common.spectrogram(clip), width="stretch")
 common.show_findings(findings_for_clip)
 relative_area = st.container()  # warnings judged against the rest of the dataset, once it is measured
-with st.expander("All measurements for this clip"):
-    st.dataframe(common.clip_measurements(stats, findings_for_clip), width="stretch")
+measurements_area = st.container()  # ... and every measurement (loudness included), from the same report
 
 target = data.target
 model_length_s = target.fixed_input_s or length_s
@@ -75,6 +74,9 @@ with warnings_area:
     findings = [*report.findings, *duplicate_findings]
     with relative_area:  # e.g. loudness far from the other clips': known only once every clip is measured
         common.show_findings([f for f in report.clip_findings.get(choice, ()) if f not in findings_for_clip])
+    with measurements_area, st.expander("All measurements for this clip"):
+        st.dataframe(common.clip_measurements(report.stats[index], report.clip_findings.get(choice, ())),
+                     width="stretch")
     if findings:
         common.show_findings(findings)
     else:

@@ -91,10 +91,16 @@ def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=
     return report
 
 
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
+def _measure_one(clip: Clip):
+    return ds.measure((clip,), loudness=False)
+
+
 def measure_clip(clip: Clip) -> tuple[ClipStats, tuple, tuple[Finding, ...]]:
     """One clip's measurements, speech regions and warnings (what Inspect's clip view needs before the dataset
-    is measured): the same functions as the dataset report, so the numbers agree with its table."""
-    (stats,), (speech,) = _measure((clip,))
+    is measured): the same functions as the dataset report, so the numbers agree with its table. Loudness is
+    left out (see checks.clip_stats; no warning depends on it alone): the dataset report has it."""
+    (stats,), (speech,) = _measure_one(clip)
     return stats, tuple(speech), tuple(checks.clip_findings(stats))
 
 

@@ -166,3 +166,21 @@ def test_real_speech_in_white_noise_reads_its_snr_between_speech_and_pauses(real
     assert stats.snr_db == pytest.approx(snr, abs=1.5)
     clean = [replace(stats, name=f"clean{i}.wav", snr_db=30.0) for i in range(3)]
     assert [f.files for f in dataset.snr_findings([stats, *clean])] == ([("noisy.wav",)] if snr < 10 else [])
+
+
+@pytest.mark.parametrize("sample_rate_hz", [8_000, 11_025, 44_100])
+def test_loudness_equals_pyloudnorms_own_meter(sample_rate_hz):
+    import pyloudnorm
+
+    rng = np.random.default_rng(sample_rate_hz)
+    for seconds in (0.4, 0.43, 2.7):
+        n = int(seconds * sample_rate_hz)
+        x = rng.standard_normal(n) * np.r_[np.full(n // 2, 0.2), np.full(n - n // 2, 2e-4)]  # loud, then gated out
+        assert levels.loudness_lufs(x, sample_rate_hz=sample_rate_hz) == pytest.approx(
+            pyloudnorm.Meter(sample_rate_hz).integrated_loudness(x), abs=1e-9)
+
+
+def test_the_one_clip_view_leaves_loudness_to_the_dataset_table():
+    clip = make_clip(0.1 * sine(1000.0, duration_s=1.0))
+    assert checks.clip_stats(clip, loudness=False).loudness_lufs is None
+    assert checks.clip_stats(clip).loudness_lufs is not None
