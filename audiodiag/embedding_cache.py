@@ -56,9 +56,9 @@ def encoder_key(encoder: Encoder, *, layer: int | None) -> dict[str, object]:
     """Everything about the encoder that changes its output, as a JSON-able dict."""
     return {
         "class": f"{type(encoder).__module__}.{type(encoder).__qualname__}",
-        "encoder_id": str(getattr(encoder, "encoder_id", encoder.name)),
-        "revision": str(getattr(encoder, "revision", "")),
-        "padding_policy": str(getattr(encoder, "padding_policy", "")),
+        "encoder_id": str(encoder.encoder_id),
+        "revision": str(encoder.revision),
+        "padding_policy": str(encoder.padding_policy),
         "sample_rate_hz": int(encoder.sample_rate_hz),
         "embedding_size": int(encoder.embedding_size),
         "layer": layer,

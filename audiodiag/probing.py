@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audiodiag.encoders import LayerwiseEncoder
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluate import Estimate, Folds, cross_val_predict_folds, metrics_with_ci
 from audiodiag.features import baseline_pipeline
@@ -45,7 +46,7 @@ def layer_sweep(encoder, clips: Sequence[Clip], folds: Folds, *, seed: int = 0,
     hidden: precomputed `encoder.embed_all_layers(clips)` (the app caches it); computed here if None.
     """
     if hidden is None:
-        if not hasattr(encoder, "embed_all_layers"):
+        if not isinstance(encoder, LayerwiseEncoder):
             raise AudioDiagError(f"{encoder.name}: exposes only its final layer; the layer sweep needs a Hugging "
                                  "Face encoder (an id or a local folder)")
         hidden = encoder.embed_all_layers(clips)

@@ -30,6 +30,7 @@ from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip
 
 __all__ = ["AISFX", "AisfxEncoder", "CATALOGUE", "DEFAULT_TARGET", "Encoder", "EncoderSpec", "HFEncoder",
+           "LayerwiseEncoder",
            "SPEECH_EMBEDDING", "SpeechEmbeddingEncoder", "WHISPER_PADDED", "WHISPER_UNPADDED", "WhisperEncoder",
            "get_spec", "load_encoder", "loadable_names"]
 
@@ -42,6 +43,7 @@ class EncoderSpec:
     fixed_input_s: float | None = None  # every input is padded or cut to this length (Whisper: 30 s)
     source: str = ""
     encoder_id: str = ""  # what `load_encoder` takes for this entry; "" when there is no frozen encoder
+    embedding_size: int | None = None  # the width of its rows (the model's output), where known
 
     @property
     def kind(self) -> str:
@@ -51,21 +53,24 @@ class EncoderSpec:
 
 CATALOGUE: dict[str, EncoderSpec] = {s.name: s for s in (
     EncoderSpec("wav2vec2-base", 16_000, True, source="facebook/wav2vec2-base (Hugging Face)",
-                encoder_id="facebook/wav2vec2-base"),
+                encoder_id="facebook/wav2vec2-base", embedding_size=768),
     EncoderSpec("hubert-base", 16_000, True, source="facebook/hubert-base-ls960 (Hugging Face)",
-                encoder_id="facebook/hubert-base-ls960"),
+                encoder_id="facebook/hubert-base-ls960", embedding_size=768),
     EncoderSpec(WHISPER_PADDED, 16_000, True, fixed_input_s=30.0,
-                source="openai whisper tiny.en via faster-whisper (bundled weights)", encoder_id=WHISPER_PADDED),
+                source="openai whisper tiny.en via faster-whisper (bundled weights)", encoder_id=WHISPER_PADDED,
+                embedding_size=384),
     EncoderSpec(WHISPER_UNPADDED, 16_000, True,
-                source="openai whisper tiny.en via faster-whisper (bundled weights)", encoder_id=WHISPER_UNPADDED),
+                source="openai whisper tiny.en via faster-whisper (bundled weights)", encoder_id=WHISPER_UNPADDED,
+                embedding_size=384),
     EncoderSpec(SPEECH_EMBEDDING, 16_000, True,
                 source="Google speech_embedding ONNX, shipped in openwakeword (bundled weights)",
-                encoder_id=SPEECH_EMBEDDING),
+                encoder_id=SPEECH_EMBEDDING, embedding_size=96),
     EncoderSpec(AISFX, 44_100, False, source="aiSFX sound-effects CNN (Ma & Lerch, ISMIR 2022), optional `aisfx` "
-                "wheel: `pip install --no-deps aisfx==0.1.2` (bundled weights, CC BY 4.0)", encoder_id=AISFX),
+                "wheel: `pip install --no-deps aisfx==0.1.2` (bundled weights, CC BY 4.0)", encoder_id=AISFX,
+                embedding_size=512),
     EncoderSpec("AST AudioSet", 16_000, False, fixed_input_s=10.24,
                 source="MIT/ast-finetuned-audioset-10-10-0.4593 (Hugging Face)",
-                encoder_id="MIT/ast-finetuned-audioset-10-10-0.4593"),
+                encoder_id="MIT/ast-finetuned-audioset-10-10-0.4593", embedding_size=768),
     EncoderSpec("CLAP", 48_000, False, fixed_input_s=10.0, source="laion/clap-htsat-unfused (Hugging Face)"),
     EncoderSpec("spectral baseline (MFCC/log-mel)", 16_000, False,
                 source="audiodiag.features (no pretrained weights)"),
@@ -87,16 +92,30 @@ def get_spec(name: str) -> EncoderSpec:
 class Encoder(Protocol):
     """HEAR-style frozen encoder: clips in (any rate; resampled inside), one pooled row per clip out.
 
-    Encoders may also carry `encoder_id`, `revision` and `padding_policy` strings; the embedding cache
-    keys on them when present.
+    Everything callers need is stated here, so nobody probes with getattr/hasattr: the embedding cache keys on
+    (class, encoder_id, revision, padding_policy, sample_rate_hz, embedding_size, layer); Compare reports
+    model_bytes as the model's size.
     """
 
-    name: str
+    name: str  # shown to the user
+    encoder_id: str  # what `load_encoder` took: a bundled name, a Hugging Face id or a folder
+    revision: str  # the weights' version (package version, hub commit, folder content hash): part of the cache key
+    padding_policy: str  # how inputs of different lengths are padded and pooled: part of the cache key
     sample_rate_hz: int  # the rate the model was trained at; inputs are resampled to it
-    embedding_size: int
+    embedding_size: int  # the width of each row `embed` returns
+    model_bytes: int  # weights on disk or in memory
 
     def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
         """(len(clips), embedding_size) float32; `layer` picks a hidden state (None: the model's output)."""
+        ...
+
+
+@runtime_checkable
+class LayerwiseEncoder(Encoder, Protocol):
+    """An encoder that exposes every hidden layer (Hugging Face models): the layer sweep and probes need it."""
+
+    def embed_all_layers(self, clips: Sequence[Clip]) -> dict[str, np.ndarray]:
+        """{"mean": (layers, clips, width), "mean+std": (layers, clips, 2 * width)} pooled hidden states."""
         ...
 
 
