@@ -20,11 +20,6 @@ def test_ci_runs_the_readme_test_command():
     assert _readme_commands()[1] in (ROOT / ".ci" / "run").read_text()
 
 
-def test_library_never_imports_streamlit():
-    for path in (ROOT / "audiodiag").rglob("*.py"):
-        assert "import streamlit" not in path.read_text(), path
-
-
 def test_torch_is_pinned_to_the_cpu_wheel_version():
     assert "torch==2.13.0" in (ROOT / "requirements.txt").read_text().splitlines()
 

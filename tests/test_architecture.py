@@ -1,0 +1,114 @@
+"""The import graph, read from the source (AST), not from text matching: the library never imports streamlit,
+its modules form no cycle, and the layers point one way (pages → cli → … → io/evaluate → types/errors)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "audiodiag"
+BOTTOM = {"audiodiag.types", "audiodiag.errors"}  # import no other audiodiag module
+LOW = {"audiodiag.io": BOTTOM}  # decoding needs nothing above the types
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules(folder: str) -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted((ROOT / folder).rglob("*.py"))}
+
+
+def _imported(name: str, path: Path) -> set[str]:
+    """Every module name `path` imports anywhere (top level, in functions, under TYPE_CHECKING), absolute."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from . import x / from ..y import z
+                parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, *([base] if base else [])])
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)  # `from pkg import module`
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    """audiodiag module -> the audiodiag modules it imports (a name inside a module counts as that module)."""
+    modules = _modules(PACKAGE)
+    graph = {}
+    for name, path in modules.items():
+        edges = set()
+        for target in _imported(name, path):
+            while target and target not in modules:
+                target = target.rpartition(".")[0]
+            if target and target != name and not name.startswith(target + "."):  # a package's own parents: no edge
+                edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_the_library_never_imports_streamlit_even_inside_a_function():
+    offenders = {name: sorted(i for i in _imported(name, path) if i.split(".")[0] == "streamlit")
+                 for name, path in _modules(PACKAGE).items()}
+    assert not {k: v for k, v in offenders.items() if v}
+
+
+def test_the_library_never_imports_the_pages_or_the_command_line():
+    graph = _graph()
+    assert not [n for n, p in _modules(PACKAGE).items() if any(i.split(".")[0] == "pages" for i in _imported(n, p))]
+    assert [n for n, edges in graph.items() if "audiodiag.cli" in edges] == ["audiodiag.__main__"]
+
+
+def test_the_import_graph_has_no_cycle():
+    assert _cycles(_graph()) == []
+
+
+@pytest.mark.parametrize("module", sorted(BOTTOM | set(LOW)))
+def test_the_lowest_layers_import_nothing_above_them(module):
+    allowed = LOW.get(module, BOTTOM - {module})
+    assert _graph()[module] <= allowed
+
+
+def test_the_checker_sees_a_cycle_and_a_lazy_import():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
+    source = ROOT / "audiodiag" / "checks.py"  # imports audiodiag.vad inside clip_stats, not at the top
+    assert "audiodiag.vad" in _imported("audiodiag.checks", source)
