@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audiodiag.bootstrap import Estimate
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
-from audiodiag.evaluate import Estimate, Folds, metrics_with_ci
+from audiodiag.evaluate import Folds, metrics_with_ci
 from audiodiag.types import Clip
 
 METADATA_COLUMNS = ("duration_s", "rms_dbfs", "sample_rate_hz", "silence_ratio", "padding_fraction", "channels")

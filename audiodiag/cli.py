@@ -5,6 +5,7 @@
     python -m audiodiag check DATA [--fail-on error|warning] [--format md|json|junit] [--out FILE]
     python -m audiodiag demo [--model DIR_OR_ID]
     python -m audiodiag samples [--download NAME]
+    python -m audiodiag app [--port N] [-- STREAMLIT_ARGS ...]       # start the dashboard (streamlit run app.py)
 
 DATA is a folder (one sub-folder per class; optional labels.csv / groups.csv), a .zip of one, a manifest
 (.csv, .jsonl or .parquet with path,label[,group][,transcript]; a local path or an fsspec URL such as
@@ -15,8 +16,12 @@ Exit status: 0 on success, 2 on a user error (bad data, unknown encoder), 1 on a
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import shlex
+import subprocess
 import sys
+import tomllib
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +30,9 @@ import numpy as np
 
 from audiodiag import cleanlist, decide, encoders, gate, io, manifest, samples, spaces, stream
 from audiodiag.errors import AudioDiagError
+from audiodiag.features import FeatureSettings
+from audiodiag.settings import (DEFAULT_ASR, DEFAULT_ENCODERS, ComparisonSettings, RetrievalSettings, SettingsError,
+                                TranscriptionSettings)
 from audiodiag.types import Clip, LoadFailure
 
 EXIT_USER_ERROR = 2
@@ -84,21 +92,30 @@ def _manifest_url(source: str) -> str:
     return source if "://" in source else str(Path(source).expanduser())
 
 
-def command_line(dataset: str, settings: dict, *, task: str = "classify", exclude_same_group: bool = False) -> str:
-    """The `python -m audiodiag report` call that reproduces a decision note with these settings."""
-    parts = ["python -m audiodiag report", shlex.quote(dataset), f"--task {task}"]
-    short = {full: alias for alias, full in encoders.ALIASES.items()}
-    parts += [f"--encoder {shlex.quote(short.get(s, s))}" for s in settings["spaces"] if not spaces.is_baseline(s)]
-    parts.append(f"--folds {settings['n_splits']}")
-    if not settings["group_aware"]:
-        parts.append("--no-groups")
-    if settings.get("padding_s"):
-        parts.append(f"--pad-s {settings['padding_s']:g}")
-    if settings.get("layer") is not None:
-        parts.append(f"--layer {settings['layer']}")
-    if exclude_same_group:
-        parts.append("--exclude-same-group")
-    return " ".join(parts)
+def comparison_settings(args: argparse.Namespace) -> ComparisonSettings:
+    """The comparison settings of a `report` (or `check`) command line; a bad value raises SettingsError."""
+    features = FeatureSettings() if not args.baseline_features else _features(args.baseline_features)
+    return ComparisonSettings(encoders=tuple(args.encoder or DEFAULT_ENCODERS), n_splits=args.folds,
+                              group_aware=not args.no_groups, pad_s=args.pad_s, layer=args.layer, seed=args.seed,
+                              features=features)
+
+
+def retrieval_settings(args: argparse.Namespace) -> RetrievalSettings:
+    return RetrievalSettings(comparison_settings(args), exclude_same_group=args.exclude_same_group)
+
+
+def transcription_settings(args: argparse.Namespace) -> TranscriptionSettings:
+    return TranscriptionSettings(model=args.model, beam=args.beam, temperature=args.temperature,
+                                 language=args.language, normalisation=args.normalisation)
+
+
+def _features(text: str) -> FeatureSettings:
+    try:
+        values = [int(v) for v in text.split(",")]
+        return FeatureSettings(*values)
+    except (ValueError, TypeError, AudioDiagError) as e:
+        raise SettingsError(f"--baseline-features {text!r}: expected five integers RATE,MELS,MFCCS,WINDOW,HOP "
+                            f"(e.g. 16000,64,20,512,160) ({e})") from e
 
 
 def _progress_printer():
@@ -122,15 +139,15 @@ def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace)
     if not scored:
         raise _no_references(args.data)
     say = _progress_printer()
-    model = asr.load_transcriber(args.model)
-    settings = asr.DecodingSettings(beam_size=args.beam)
-    hyps = asr.transcribe_cached(model, clips, settings,
+    chosen = transcription_settings(args)
+    model = asr.load_transcriber(chosen.model)
+    hyps = asr.transcribe_cached(model, clips, chosen.decoding,
                                  progress=lambda done, total: say(f"  transcribed {done}/{total}"))
     say(f"Measuring {len(clips)} clips (VAD) ...")
     stats, _ = dataset.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
     note = transcription.transcription_decision(
-        name, model.name, clips, refs, hyps, [s.speech_fraction for s in stats], normalisation=args.normalisation,
-        settings={"model": model.name, "beam_size": args.beam, "normalisation": args.normalisation})
+        name, model.name, clips, refs, hyps, [s.speech_fraction for s in stats], normalisation=chosen.normalisation,
+        settings={**chosen.to_dict(), "model": model.name})
     return note, problems
 
 
@@ -196,23 +213,20 @@ def streamed_report(args: argparse.Namespace) -> int:
                 "group_column": args.group_column}
     if args.task == "transcribe":
         streamed, note, problems = streamed_transcription(args, name, items, engine)
-        settings.update(model=args.model, beam=args.beam, normalisation=args.normalisation)
+        settings.update(transcription_settings(args).to_dict())
         comparison = None
     else:
         previous = runfolder.read_previous(args.out_dir)
         if previous is not None:
             print(f"reusing {args.out_dir}: {len(previous.clips)} measured clips, {len(previous.vectors)} spaces",
                   file=sys.stderr)
-        result = stream.run_classification(
-            items, args.encoder or decide.DEFAULT_ENCODERS, dataset_name=name, n_splits=args.folds,
-            group_aware=not args.no_groups, padding=spaces.PaddingPolicy(args.pad_s), layer=args.layer,
-            seed=args.seed, batch_size=args.batch_size, previous=previous, progress=_progress_printer(),
-            engine=engine)
+        chosen = comparison_settings(args)
+        result = stream.run_classification(items, chosen, dataset_name=name, batch_size=args.batch_size,
+                                           previous=previous, progress=_progress_printer(), engine=engine)
         streamed, note, problems = result.streamed, result.decision.note, []
         comparison = result.decision.comparison
         say_groups(args.data, args.group_column, list(streamed.clips), no_groups=args.no_groups)
-        settings.update(encoders=list(args.encoder or decide.DEFAULT_ENCODERS), folds=args.folds,
-                        group_aware=not args.no_groups, pad_s=args.pad_s, layer=args.layer, seed=args.seed)
+        settings.update(chosen.to_dict())
     for f in streamed.failures:
         print(f"not used: {f.message}", file=sys.stderr)
     note = with_input_problems(note, [f.message for f in streamed.failures] + problems)
@@ -227,9 +241,10 @@ def streamed_report(args: argparse.Namespace) -> int:
 def streamed_transcription(args: argparse.Namespace, name: str, items, engine):
     """`report --task transcribe --out-dir`: decode, measure (VAD) and transcribe batch by batch, then score
     against the references (the folder's transcripts.csv / .txt files, or the manifest's transcript column)."""
-    from audiodiag import asr, references, transcription
+    from audiodiag import references, transcription
 
-    job = stream.Transcribe(args.model, asr.DecodingSettings(beam_size=args.beam))
+    chosen = transcription_settings(args)
+    job = stream.Transcribe(chosen.model, chosen.decoding)
     model_name = job.load().name
     streamed = stream.stream(items, [], baseline=False, transcribe=job, batch_size=args.batch_size,
                              progress=_progress_printer(), engine=engine)
@@ -243,12 +258,13 @@ def streamed_transcription(args: argparse.Namespace, name: str, items, engine):
     streamed = replace(streamed, references=tuple(refs))
     note = transcription.transcription_decision(
         name, model_name, streamed.clips, refs, streamed.transcripts, [s.speech_fraction for s in streamed.stats],
-        normalisation=args.normalisation,
-        settings={"model": model_name, "beam_size": args.beam, "normalisation": args.normalisation})
+        normalisation=chosen.normalisation, settings={**chosen.to_dict(), "model": model_name})
     return streamed, note, problems
 
 
 def report(args: argparse.Namespace) -> int:
+    {"classify": comparison_settings, "retrieve": retrieval_settings,
+     "transcribe": transcription_settings}[args.task](args)  # bad settings are refused before any data is read
     if args.engine == "ray" and not args.out_dir:
         print("error: --engine ray writes a run folder; add --out-dir RUN/", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -260,16 +276,12 @@ def report(args: argparse.Namespace) -> int:
         print(f"not used: {f.message}", file=sys.stderr)
     if failures and args.strict:
         return _strict_refusal(len(failures))
-    padding = spaces.PaddingPolicy(args.pad_s)
     problems: list[str] = []
     if args.task == "classify":
-        note = decide.run_classification(clips, args.encoder or decide.DEFAULT_ENCODERS, dataset_name=name,
-                                         n_splits=args.folds, group_aware=not args.no_groups, padding=padding,
-                                         layer=args.layer, seed=args.seed, progress=_progress_printer()).note
+        note = decide.run_classification(clips, comparison_settings(args), dataset_name=name,
+                                         progress=_progress_printer()).note
     elif args.task == "retrieve":
-        note = decide.run_retrieval(clips, args.encoder or decide.DEFAULT_ENCODERS, dataset_name=name,
-                                    exclude_same_group=args.exclude_same_group, n_splits=args.folds, padding=padding,
-                                    layer=args.layer, seed=args.seed, progress=_progress_printer())
+        note = decide.run_retrieval(clips, retrieval_settings(args), dataset_name=name, progress=_progress_printer())
     else:
         note, problems = transcription_report(name, clips, args)
     from audiodiag.report import with_input_problems
@@ -410,6 +422,52 @@ def sample_sets(args: argparse.Namespace) -> int:
     return 0
 
 
+def dashboard_script() -> Path:
+    """The dashboard's app.py: the checkout's (app.py and pages/ next to this package), else the copy a wheel
+    installs as the package audiodiag_app (see pyproject.toml)."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "app.py").is_file() and (checkout / "pages").is_dir():
+        return checkout / "app.py"
+    try:
+        spec = importlib.util.find_spec("audiodiag_app.app")
+    except ModuleNotFoundError:
+        spec = None
+    if spec is None or not spec.origin:
+        raise AudioDiagError(f"the dashboard (app.py and pages/) is neither next to {checkout / 'audiodiag'} nor "
+                             "installed as audiodiag_app; install audiodiag with `pip install .` from a checkout, or "
+                             "run `streamlit run app.py` in one")
+    return Path(spec.origin)
+
+
+def streamlit_command(app: Path, *, port: int | None = None, extra: Iterable[str] = (), cwd: Path | None = None
+                      ) -> list[str]:
+    """`python -m streamlit run APP ...`. Streamlit reads .streamlit/config.toml only from the working folder, so
+    outside the dashboard's folder its shipped settings (headless, upload limit, XSRF, theme) are passed as flags;
+    a flag in `extra` wins over the shipped value."""
+    extra = list(extra)
+    flags = [] if port is None else [f"--server.port={port}"]
+    config = app.parent / ".streamlit" / "config.toml"
+    if config.is_file() and (cwd or Path.cwd()).resolve() != app.parent.resolve():
+        given = {a.split("=", 1)[0] for a in extra + flags if a.startswith("--")}
+        for section, values in tomllib.loads(config.read_text(encoding="utf-8")).items():
+            for key, value in values.items():
+                name = f"--{section}.{key}"
+                if name not in given:
+                    flags.append(f"{name}={str(value).lower() if isinstance(value, bool) else value}")
+    return [sys.executable, "-m", "streamlit", "run", str(app), *flags, *extra]
+
+
+def app(args: argparse.Namespace) -> int:
+    """`app`: start the dashboard with Streamlit in place of this process (a server's stop signal reaches it)."""
+    extra = args.streamlit_args[1:] if args.streamlit_args[:1] == ["--"] else args.streamlit_args
+    command = streamlit_command(dashboard_script(), port=args.port, extra=extra)
+    print("running: " + shlex.join(command), file=sys.stderr, flush=True)
+    if os.name != "posix":  # Windows has no exec that keeps the console: wait for Streamlit instead
+        return subprocess.call(command)
+    os.execv(command[0], command)
+    return 0  # not reached: Streamlit replaced this process
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m audiodiag", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -418,9 +476,9 @@ def parser() -> argparse.ArgumentParser:
                    "set name")
     r.add_argument("--task", choices=("classify", "transcribe", "retrieve"), default="classify")
     r.add_argument("--encoder", action="append", help=f"frozen encoder (repeatable); default "
-                   f"{', '.join(decide.DEFAULT_ENCODERS)}; any of: {', '.join(encoders.loadable_names())}, a Hugging "
+                   f"{', '.join(DEFAULT_ENCODERS)}; any of: {', '.join(encoders.loadable_names())}, a Hugging "
                    "Face id or a local folder")
-    r.add_argument("--folds", type=int, default=5)
+    r.add_argument("--folds", type=int, default=ComparisonSettings().n_splits)
     r.add_argument("--no-groups", action="store_true", help="ignore groups (random stratified folds)")
     r.add_argument("--group-column", default=None, help="the labels table's column that holds groups (speaker, "
                    "session, source ...); default: the first column named like one of "
@@ -430,8 +488,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--exclude-same-group", action="store_true",
                    help="retrieve: a query's own group (speaker/source) does not count as a match")
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--model", default="whisper-tiny.en", help="transcribe: ASR model (bundled name, HF id or folder)")
+    r.add_argument("--model", default=DEFAULT_ASR, help="transcribe: ASR model (bundled name, HF id or folder)")
     r.add_argument("--beam", type=int, default=1, help="transcribe: beam size")
+    r.add_argument("--temperature", type=float, default=0.0, help="transcribe: sampling temperature (0: greedy "
+                   "or beam search, deterministic)")
+    r.add_argument("--language", default="en", help="transcribe: language code (the bundled tiny.en is English)")
+    r.add_argument("--baseline-features", default=None, metavar="RATE,MELS,MFCCS,WINDOW,HOP",
+                   help="classify/retrieve: the spectral baseline's analysis (default 16000,64,20,512,160)")
     r.add_argument("--normalisation", choices=("none", "basic", "english"), default="basic",
                    help="transcribe: text normalisation before WER")
     r.add_argument("--strict", action="store_true", help="exit with status 2 when any input is not used (a file "
@@ -480,6 +543,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--download", choices=sorted(REMOTE_DATASETS), help="fetch this dataset into the user cache "
                    "(files checked against pinned sha256s); it then appears next to the bundled sets")
     s.set_defaults(run=sample_sets)
+    a = sub.add_parser("app", help="start the dashboard (streamlit run app.py; works from a checkout or an "
+                       "installed wheel)")
+    a.add_argument("--port", type=int, default=None, help="serve on this port (default: Streamlit's, 8501)")
+    a.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="after `--`: more `streamlit run` options, "
+                   "e.g. -- --server.address=0.0.0.0")
+    a.set_defaults(run=app)
     return p
 
 

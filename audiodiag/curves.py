@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audiodiag.bootstrap import bootstrap_distribution, percentile_ci
 from audiodiag.errors import AudioDiagError
-from audiodiag import evaluate
 from audiodiag.evaluate import Folds
 from audiodiag.features import baseline_pipeline
 from audiodiag.fitting import fit_predict
@@ -27,6 +27,7 @@ REPEATS = 5  # random draws per size (the full size is drawn once: there is noth
 RISING_PER_DOUBLING = 0.02  # accuracy gain per doubling of labels, over the last two points, that counts as rising
 SATURATED_ACCURACY = 0.99  # at or above this with all clips there is nothing left for more labels to fix
 STEP_BOOT = 1000  # bootstrap resamples of clips for the CI of the last step
+STEP_CI_PERCENTILES = (2.5, 97.5)  # its 95 % interval: exactly these (tail_percentiles(0.95) differs in the last bit)
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,9 @@ def _read_out(name: str, points: list[CurvePoint], right: list[np.ndarray],
     slope = (b.accuracy_mean - a.accuracy_mean) / doublings
     # paired over clips: each resample takes the same test clips at both sizes, so shared hard clips cancel
     gain = right[-1] - right[-2]
-    # drawn in bounded chunks (the same draws as one (STEP_BOOT, n) matrix, which grows with the clips)
-    means = np.concatenate([gain[idx].mean(axis=1) for idx in evaluate._boot_indices(len(gain), STEP_BOOT, seed)])
-    low, high = np.percentile(means, [2.5, 97.5]) / doublings
+    means = bootstrap_distribution(lambda idx: gain[idx].mean(axis=1), len(gain), n_boot=STEP_BOOT, seed=seed)
+    step_ci = percentile_ci(float(gain.mean()), means, percentiles=STEP_CI_PERCENTILES)
+    low, high = step_ci.ci_low / doublings, step_ci.ci_high / doublings
     step = (f"{name}: accuracy {a.accuracy_mean:.3f} at ≤ {a.clips_per_class} clips/class → {b.accuracy_mean:.3f} "
             f"with all training clips ({slope:+.3f} per doubling, 95 % CI {low:+.3f} to {high:+.3f}; rising means "
             f"≥ {RISING_PER_DOUBLING:g})")

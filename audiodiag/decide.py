@@ -4,7 +4,7 @@ The page passes in what its caches already hold (vectors, comparison, measuremen
 with the same library calls. Either way `classification_decision` makes the note, so both give the same
 verdict for the same settings.
 
->>> result = run_classification(clips, ["whisper-tiny.en-unpadded"], dataset_name="my clips")
+>>> result = run_classification(clips, ComparisonSettings(encoders=("whisper-tiny.en-unpadded",)), dataset_name="my clips")
 >>> print(result.note.to_markdown())
 """
 from __future__ import annotations
@@ -17,9 +17,11 @@ from audiodiag.audit import MetadataAudit, metadata_audit
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
 from audiodiag.report import DecisionNote, Readiness, classification_note, with_unavailable
+from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, RetrievalSettings
 from audiodiag.types import Clip, Finding, SpeechRegion
 
-DEFAULT_ENCODERS = (encoders.WHISPER_UNPADDED,)
+__all__ = ["DEFAULT_ENCODERS", "Decision", "classification_decision", "decide_measured", "readiness_for",
+           "retrieval_decision", "run_classification", "run_retrieval", "specs_for"]
 CURVES_SHARE, AUDIT_DONE = 0.75, 0.95  # progress: curves take about three quarters of the decision's time
 
 
@@ -117,14 +119,9 @@ def _best(comparison: compare.Comparison) -> tuple[str, object]:
 
 def run_classification(
     clips: Sequence[Clip],
-    encoder_names: Sequence[str] = DEFAULT_ENCODERS,
+    settings: ComparisonSettings = ComparisonSettings(),
     *,
     dataset_name: str = "dataset",
-    n_splits: int = 5,
-    group_aware: bool = True,
-    padding: spaces.PaddingPolicy = spaces.PaddingPolicy(),
-    layer: int | None = None,
-    seed: int = 0,
     progress: Callable[[str], None] | None = None,
     interface: str = "cli",
 ) -> Decision:
@@ -133,9 +130,9 @@ def run_classification(
     compare.check_labels(clips)
     say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
     stats, speech = dataset.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
-    vectors, unavailable = _vectors(clips, encoder_names, padding=padding, layer=layer, say=say)
-    return decide_measured(dataset_name, clips, vectors, stats, speech, unavailable, n_splits=n_splits,
-                           group_aware=group_aware, padding=padding, seed=seed, interface=interface, say=say)
+    vectors, unavailable = _vectors(clips, settings, say=say)
+    return decide_measured(dataset_name, clips, vectors, stats, speech, unavailable, settings, interface=interface,
+                           say=say)
 
 
 def decide_measured(
@@ -145,11 +142,8 @@ def decide_measured(
     stats: Sequence[ClipStats],
     speech: Sequence[Sequence[SpeechRegion]],
     unavailable: Sequence[tuple[str, str]],
+    settings: ComparisonSettings,
     *,
-    n_splits: int,
-    group_aware: bool,
-    padding: spaces.PaddingPolicy,
-    seed: int,
     interface: str,
     say: Callable[[str], None],
     exact: Sequence[tuple[int, ...]] | None = None,
@@ -157,10 +151,11 @@ def decide_measured(
     """From measured clips and their vectors (in memory or streamed): comparison, then the decision, with the
     encoders that could not run named in the note."""
     say("Cross-validating every space on the same folds ...")
-    comparison = compare.compare(clips, vectors, n_splits=n_splits, group_aware=group_aware, padding=padding,
-                                 seed=seed, progress=lambda fraction, message: say(f"  {message}"))
+    comparison = compare.compare(clips, vectors, n_splits=settings.n_splits, group_aware=settings.group_aware,
+                                 padding=settings.padding, seed=settings.seed,
+                                 progress=lambda fraction, message: say(f"  {message}"))
     say("Learning curves, metadata audit, decision ...")
-    decision = classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=seed,
+    decision = classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=settings.seed,
                                        interface=interface, progress=lambda fraction, message: say(f"  {message}"),
                                        exact=exact)
     return replace(decision, note=with_unavailable(decision.note, unavailable))
@@ -168,14 +163,9 @@ def decide_measured(
 
 def run_retrieval(
     clips: Sequence[Clip],
-    encoder_names: Sequence[str] = DEFAULT_ENCODERS,
+    settings: RetrievalSettings = RetrievalSettings(),
     *,
     dataset_name: str = "dataset",
-    exclude_same_group: bool = False,
-    n_splits: int = 5,
-    padding: spaces.PaddingPolicy = spaces.PaddingPolicy(),
-    layer: int | None = None,
-    seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> DecisionNote:
     """Retrieval quality per space (baseline first), duplicates and leakage → the retrieval note."""
@@ -183,7 +173,10 @@ def run_retrieval(
 
     say = progress or (lambda message: None)
     compare.check_labels(clips)
-    vectors, unavailable = _vectors(clips, encoder_names, padding=padding, layer=layer, say=say)
+    chosen = settings.comparison
+    exclude_same_group, n_splits, padding, layer, seed = (settings.exclude_same_group, chosen.n_splits,
+                                                          chosen.padding, chosen.layer, chosen.seed)
+    vectors, unavailable = _vectors(clips, chosen, say=say)
     labels, groups = [c.label for c in clips], [c.group for c in clips]
     has_groups = all(g is not None for g in groups)
     say("Retrieval metrics ...")
@@ -234,16 +227,17 @@ def retrieval_decision(
     return retrieval_note(dataset_name, results, findings=findings, settings=settings)
 
 
-def _vectors(clips: Sequence[Clip], encoder_names: Sequence[str], *, padding: spaces.PaddingPolicy,
-             layer: int | None, say: Callable[[str], None]) -> tuple[list[spaces.SpaceVectors], list[tuple[str, str]]]:
+def _vectors(clips: Sequence[Clip], settings: ComparisonSettings, *,
+             say: Callable[[str], None]) -> tuple[list[spaces.SpaceVectors], list[tuple[str, str]]]:
     """Vectors per space, the baseline first; an encoder that cannot run (not installed, hub unreachable, a
     broken folder) becomes (name, reason) instead of ending the run, so the other encoders are still compared."""
-    names = [spaces.BASELINE, *[n for n in encoder_names if not spaces.is_baseline(n)]]
 
     def compute(name: str) -> spaces.SpaceVectors:
         say(f"Vectors: {name} ...")
-        return spaces.space_vectors(clips, name, padding=padding, layer=None if spaces.is_baseline(name) else layer,
+        return spaces.space_vectors(clips, name, padding=settings.padding,
+                                    layer=None if spaces.is_baseline(name) else settings.layer,
+                                    feature_settings=settings.features,
                                     progress=lambda done, total: say(f"  {name}: {done}/{total} clips"))
 
-    return spaces.vectors_per_space(names, compute,
+    return spaces.vectors_per_space(list(settings.spaces), compute,
                                     on_unavailable=lambda name, why: say(f"  {name}: could not run: {why}"))

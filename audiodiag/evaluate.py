@@ -1,5 +1,6 @@
 """Fair evaluation of the rungs: one set of folds for all, out-of-fold predictions, metrics with bootstrap
-confidence intervals, a paired test of "does rung B beat rung A", confusions and a leakage check.
+confidence intervals (`audiodiag.bootstrap`), a paired test of "does rung B beat rung A" and a leakage check;
+confusions live in `audiodiag.confusions` (re-exported here).
 
 >>> folds = make_folds(labels, groups, n_splits=5, seed=0)       # reuse for every rung
 >>> base = cross_val_predict_folds(X_spectral, labels, folds, baseline_pipeline)
@@ -13,13 +14,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audiodiag.bootstrap import CONFIDENCE, N_BOOT, Estimate, bootstrap_distribution, percentile_ci, percentile_cis
+from audiodiag.confusions import ConfusedPair, Confusion, confusion, most_confused_pairs, per_class_f1
 from audiodiag.errors import AudioDiagError
 
+__all__ = ["Folds", "make_folds", "OutOfFold", "cross_val_predict_folds", "Metrics", "metrics_with_ci",
+           "PairedComparison", "format_p", "paired_comparison", "SplitComparison", "random_vs_group_split",
+           # re-exported from their own modules, where they moved (callers may import them from here)
+           "Estimate", "Confusion", "ConfusedPair", "confusion", "per_class_f1", "most_confused_pairs"]
+
 MIN_FOLDS = 2
-CONFIDENCE = 0.95  # two-sided percentile bootstrap intervals
 SIGNIFICANCE_LEVEL = 0.05  # McNemar p below this counts as a real difference
-BOOT_CHUNK_ELEMENTS = 2_000_000  # resampled indices held at once (n_boot × n_clips is drawn in chunks)
-MAX_EXAMPLES = 5  # clip indices kept per confused pair
 LEAKAGE_GAP = 0.05  # random-fold accuracy this much above group-aware accuracy is reported as leakage
 
 
@@ -177,18 +182,6 @@ def cross_val_predict_folds(X: np.ndarray, y: Sequence, folds: Folds, make_model
 # ---------------------------------------------------------------- metrics with bootstrap CIs
 
 @dataclass(frozen=True)
-class Estimate:
-    """A point estimate with its percentile bootstrap confidence interval."""
-
-    value: float
-    ci_low: float
-    ci_high: float
-
-    def __str__(self) -> str:
-        return f"{self.value:.3f} [{self.ci_low:.3f}, {self.ci_high:.3f}]"
-
-
-@dataclass(frozen=True)
 class Metrics:
     accuracy: Estimate
     balanced_accuracy: Estimate  # mean recall over the classes present in y_true
@@ -198,7 +191,7 @@ class Metrics:
     confidence: float = CONFIDENCE
 
 
-def metrics_with_ci(y_true: Sequence, y_pred: Sequence, *, n_boot: int = 1000, seed: int = 0) -> Metrics:
+def metrics_with_ci(y_true: Sequence, y_pred: Sequence, *, n_boot: int = N_BOOT, seed: int = 0) -> Metrics:
     """Accuracy, balanced accuracy and macro-F1, each with a 95 % percentile bootstrap CI over clips.
 
     The same values as sklearn's accuracy_score, balanced_accuracy_score and f1_score(average="macro");
@@ -209,11 +202,8 @@ def metrics_with_ci(y_true: Sequence, y_pred: Sequence, *, n_boot: int = 1000, s
     """
     t, p, n_classes = _encode(y_true, y_pred)
     point = _metric_table(t, p, np.arange(len(t))[None, :], n_classes)[:, 0]
-    boot = np.concatenate([_metric_table(t, p, idx, n_classes) for idx in _boot_indices(len(t), n_boot, seed)],
-                          axis=1)
-    tail = 100 * (1 - CONFIDENCE) / 2
-    low, high = np.percentile(boot, [tail, 100 - tail], axis=1)
-    accuracy, balanced, macro_f1 = (Estimate(float(v), float(lo), float(hi)) for v, lo, hi in zip(point, low, high))
+    boot = bootstrap_distribution(lambda idx: _metric_table(t, p, idx, n_classes), len(t), n_boot=n_boot, seed=seed)
+    accuracy, balanced, macro_f1 = percentile_cis(point, boot)
     return Metrics(accuracy=accuracy, balanced_accuracy=balanced, macro_f1=macro_f1, n_clips=len(t), n_boot=n_boot)
 
 
@@ -225,16 +215,6 @@ def _encode(y_true: Sequence, y_pred: Sequence, *more: Sequence) -> tuple[np.nda
                              "pass one true label and one prediction per clip (non-empty, same order)")
     classes, codes = np.unique(np.concatenate(arrays), return_inverse=True)
     return (*np.split(codes, len(arrays)), len(classes))
-
-
-def _boot_indices(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
-    """(chunk, n) resampling index matrices, n_boot rows in all, bounded in memory."""
-    if n_boot < 1:
-        raise AudioDiagError(f"n_boot={n_boot}; use at least 1 (1000 is the usual choice)")
-    rng = np.random.default_rng(seed)
-    per_chunk = max(1, BOOT_CHUNK_ELEMENTS // n)
-    for start in range(0, n_boot, per_chunk):
-        yield rng.integers(0, n, size=(min(per_chunk, n_boot - start), n))
 
 
 def _metric_table(t: np.ndarray, p: np.ndarray, idx: np.ndarray, n_classes: int) -> np.ndarray:
@@ -280,7 +260,7 @@ def format_p(p_value: float) -> str:
 
 
 def paired_comparison(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, name_a: str = "A",
-                      name_b: str = "B", n_boot: int = 1000, seed: int = 0) -> PairedComparison:
+                      name_b: str = "B", n_boot: int = N_BOOT, seed: int = 0) -> PairedComparison:
     """Does rung B classify these clips better than rung A? Both were predicted on the same clips and folds.
 
     Two paired views of the same clips: the exact McNemar test (a two-sided binomial test, p = 0.5, on
@@ -301,10 +281,9 @@ def paired_comparison(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, n
 
     p_value = float(binomtest(only_b, discordant, 0.5).pvalue) if discordant else 1.0
     gain = right_b.astype(np.int8) - right_a.astype(np.int8)
-    boot = np.concatenate([gain[idx].mean(axis=1) for idx in _boot_indices(len(t), n_boot, seed)])
-    tail = 100 * (1 - CONFIDENCE) / 2
-    low, high = np.percentile(boot, [tail, 100 - tail])
-    difference = Estimate(float(gain.mean()), float(low), float(high))
+    difference = percentile_ci(float(gain.mean()), bootstrap_distribution(lambda idx: gain[idx].mean(axis=1),
+                                                                          len(t), n_boot=n_boot, seed=seed))
+    low, high = difference.ci_low, difference.ci_high
     acc_a, acc_b = float(right_a.mean()), float(right_b.mean())
 
     numbers = (f"{name_b} is right on {only_b} clips where {name_a} is wrong, {name_a} on {only_a} where "
@@ -323,76 +302,6 @@ def paired_comparison(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, n
     return PairedComparison(name_a=name_a, name_b=name_b, n_clips=len(t), accuracy_a=acc_a, accuracy_b=acc_b,
                             difference=difference, only_a_right=only_a, only_b_right=only_b, p_value=p_value,
                             verdict=verdict, explanation=f"{verdict}: {why}: {numbers}.")
-
-
-# ---------------------------------------------------------------- confusions
-
-@dataclass(frozen=True, eq=False)
-class Confusion:
-    labels: tuple  # class order of rows (true) and columns (predicted)
-    counts: np.ndarray  # int, (n_classes, n_classes)
-    normalized: np.ndarray  # counts / row sums: the share of each true class predicted as each column;
-    # a class with no true clips has a row of zeros
-
-
-@dataclass(frozen=True)
-class ConfusedPair:
-    true_label: object
-    predicted_label: object
-    count: int
-    example_indices: tuple[int, ...]  # up to MAX_EXAMPLES clip indices, in clip order
-
-
-def confusion(y_true: Sequence, y_pred: Sequence, *, labels: Sequence) -> Confusion:
-    """Confusion counts and row-normalised shares in the fixed class order `labels`."""
-    t, p = _codes_in_order(y_true, y_pred, labels)
-    k = len(labels)
-    counts = np.bincount(t * k + p, minlength=k * k).reshape(k, k)
-    totals = counts.sum(axis=1, keepdims=True)
-    normalized = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-    return Confusion(labels=tuple(labels), counts=counts, normalized=normalized)
-
-
-def per_class_f1(y_true: Sequence, y_pred: Sequence, *, labels: Sequence) -> dict:
-    """F1 of each class in `labels` order (0 for a class neither true nor predicted anywhere)."""
-    counts = confusion(y_true, y_pred, labels=labels).counts
-    tp = np.diag(counts)
-    denominator = counts.sum(axis=0) + counts.sum(axis=1)
-    f1 = np.divide(2 * tp, denominator, out=np.zeros(len(tp)), where=denominator > 0)
-    return {label: float(v) for label, v in zip(labels, f1)}
-
-
-def most_confused_pairs(y_true: Sequence, y_pred: Sequence, *, labels: Sequence | None = None,
-                        top: int = 5) -> list[ConfusedPair]:
-    """The `top` (true, predicted) mistakes by count, with example clip indices to listen to."""
-    labels = list(np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))) if labels is None \
-        else list(labels)
-    t, p = _codes_in_order(y_true, y_pred, labels)
-    counts = confusion(y_true, y_pred, labels=labels).counts.copy()
-    np.fill_diagonal(counts, 0)
-    order = np.argsort(-counts, axis=None, kind="stable")[:top]
-    pairs = []
-    for flat in order:
-        i, j = divmod(int(flat), len(labels))
-        if counts[i, j] == 0:
-            break
-        examples = np.flatnonzero((t == i) & (p == j))[:MAX_EXAMPLES]
-        pairs.append(ConfusedPair(labels[i], labels[j], int(counts[i, j]), tuple(int(e) for e in examples)))
-    return pairs
-
-
-def _codes_in_order(y_true: Sequence, y_pred: Sequence, labels: Sequence) -> tuple[np.ndarray, np.ndarray]:
-    t, p, order = np.asarray(y_true), np.asarray(y_pred), list(labels)
-    if len(t) != len(p):
-        raise AudioDiagError(f"{len(t)} true labels but {len(p)} predictions; pass one of each per clip")
-    if len(set(order)) != len(order):
-        raise AudioDiagError(f"labels {order} repeat a class; list each class once")
-    position = {label: i for i, label in enumerate(order)}
-    unknown = sorted({str(v) for v in np.concatenate([t, p]) if v not in position})
-    if unknown:
-        raise AudioDiagError(f"labels {order} do not include {', '.join(unknown)}, found in the labels or "
-                             "predictions: add them to `labels`")
-    return np.array([position[v] for v in t], dtype=np.int64), np.array([position[v] for v in p], dtype=np.int64)
 
 
 # ---------------------------------------------------------------- leakage

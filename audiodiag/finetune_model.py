@@ -11,7 +11,6 @@ import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,11 +18,40 @@ from audiodiag import encoders
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import baseline_pipeline
 
-if TYPE_CHECKING:
-    from audiodiag.finetune import FinetuneSettings
-
 IMPROVEMENT_MIN = 1e-6  # validation loss must drop by more than this to count as better (early stopping)
 PROBE_ABSENT_LOGIT = -30.0  # head bias for a class absent from the probe's training clips: never predicted
+
+
+@dataclass(frozen=True)
+class FinetuneSettings:
+    """How rung 3 trains, checked on construction; re-exported by `audiodiag.finetune`, which runs it per fold."""
+
+    top_layers: int = 2  # transformer layers trained from the top (0: the linear head only)
+    epochs: int = 10  # at most; early stopping usually ends sooner
+    learning_rate: float = 5e-5  # AdamW, for the unfrozen encoder layers
+    head_learning_rate: float = 1e-3  # AdamW, for the linear head (which starts as set by head_init)
+    weight_decay: float = 0.01
+    batch_size: int = 8  # clips per optimiser step (gradients accumulated over equal-length micro-batches)
+    patience: int = 3  # epochs without a lower validation loss before stopping; the best epoch is restored
+    validation_fraction: float = 0.2  # of each training fold, stratified, for early stopping only
+    seed: int = 0
+    head_init: str = "probe"  # "probe": the frozen rung's classifier fitted on the fit clips (LP-FT); "random"
+    pooling: str = "mean"  # mean over the frames of real audio (padding excluded), as the frozen rung
+    max_length_s: float = 10.0  # longer clips are cut to their first max_length_s (bounds memory and time)
+
+    def __post_init__(self) -> None:
+        checks = [("top_layers", self.top_layers >= 0, "0 or more"), ("epochs", self.epochs >= 1, "at least 1"),
+                  ("learning_rate", self.learning_rate > 0, "above 0"),
+                  ("head_learning_rate", self.head_learning_rate > 0, "above 0"),
+                  ("weight_decay", self.weight_decay >= 0, "0 or more"),
+                  ("batch_size", self.batch_size >= 1, "at least 1"), ("patience", self.patience >= 1, "at least 1"),
+                  ("validation_fraction", 0 < self.validation_fraction < 0.5, "between 0 and 0.5"),
+                  ("head_init", self.head_init in ("probe", "random"), "'probe' or 'random'"),
+                  ("pooling", self.pooling == "mean", "'mean' (over frames of real audio)"),
+                  ("max_length_s", self.max_length_s > 0, "above 0")]
+        for name, ok, expected in checks:
+            if not ok:
+                raise AudioDiagError(f"fine-tuning setting {name}={getattr(self, name)!r}; expected {expected}")
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,7 +16,8 @@ and gives `stream.stream` the same `BatchResult`s the in-process engine yields, 
 note and the run folder are built by the same code: the same data and settings give the same run folder.
 Ray does the scheduling, retries and back-pressure; nothing here schedules work itself.
 
->>> result = stream.run_classification(rows, ["speech_embedding"], engine=ray_engine.engine(address=None))
+>>> result = stream.run_classification(rows, ComparisonSettings(encoders=("speech_embedding",)),
+...                                    engine=ray_engine.engine(address=None))
 """
 from __future__ import annotations
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audiodiag.bootstrap import N_BOOT, Estimate, bootstrap_distribution, percentile_cis
 from audiodiag.errors import AudioDiagError
-from audiodiag.evaluate import CONFIDENCE, Estimate, _boot_indices
 
 PRECISION_K = 5  # precision@5
 KNN_K = 5  # neighbours voting in the kNN classifier (ties: the class of the nearest tied neighbour wins)
@@ -187,7 +187,7 @@ def _vote(neighbour_labels: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def retrieval_metrics(vectors: np.ndarray, labels: Sequence, *, groups: Sequence | None = None,
-                      exclude_same_group: bool = False, k: int = KNN_K, n_boot: int = 1000, seed: int = 0,
+                      exclude_same_group: bool = False, k: int = KNN_K, n_boot: int = N_BOOT, seed: int = 0,
                       standardise: bool = True, space: str = "") -> Retrieval:
     """Leave-one-out retrieval metrics of one space, with bootstrap CIs over queries.
 
@@ -228,7 +228,7 @@ def retrieval_metrics(vectors: np.ndarray, labels: Sequence, *, groups: Sequence
     per = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     scored = per["n_relevant"] > 0
     names = ("hit_at_1", "precision_at_k", "average_precision", "knn_correct")
-    estimates = _bootstrap(np.stack([per[m][scored] for m in names]), n_boot=n_boot, seed=seed)
+    estimates = _means_with_ci(np.stack([per[m][scored] for m in names]), n_boot=n_boot, seed=seed)
     same_group, chance = float("nan"), float("nan")
     if group_codes is not None and not exclude_same_group:
         same_group = float(per["same_group_at_1"].mean())
@@ -253,16 +253,14 @@ def _spans(group_codes: np.ndarray, label_codes: np.ndarray) -> bool:
     return len(pairs) > len(np.unique(group_codes))
 
 
-def _bootstrap(values: np.ndarray, *, n_boot: int, seed: int) -> list[Estimate]:
+def _means_with_ci(values: np.ndarray, *, n_boot: int, seed: int) -> list[Estimate]:
     """Mean of each row of `values` (metrics × queries) with a percentile bootstrap CI over queries."""
     n_metrics, n = values.shape
     if n == 0:
         nan = float("nan")
         return [Estimate(nan, nan, nan)] * n_metrics
-    means = np.concatenate([values[:, idx].mean(axis=2) for idx in _boot_indices(n, n_boot, seed)], axis=1)
-    tail = 100 * (1 - CONFIDENCE) / 2
-    low, high = np.percentile(means, [tail, 100 - tail], axis=1)
-    return [Estimate(float(v), float(lo), float(hi)) for v, lo, hi in zip(values.mean(axis=1), low, high)]
+    means = bootstrap_distribution(lambda idx: values[:, idx].mean(axis=2), n, n_boot=n_boot, seed=seed)
+    return percentile_cis(values.mean(axis=1), means)
 
 
 # ---------------------------------------------------------------- one query
@@ -328,7 +326,7 @@ class PairedRetrieval:
         return f"{self.space} − {self.baseline} on the same {self.n_queries} queries: {parts}"
 
 
-def paired_retrieval(baseline: Retrieval, other: Retrieval, *, n_boot: int = 1000, seed: int = 0) -> PairedRetrieval:
+def paired_retrieval(baseline: Retrieval, other: Retrieval, *, n_boot: int = N_BOOT, seed: int = 0) -> PairedRetrieval:
     """Per-metric differences with paired bootstrap CIs (the same resampled queries for both spaces), and the
     verdict they support: better or worse on every clear metric, mixed when clear metrics disagree."""
     if baseline.n_clips != other.n_clips:
@@ -338,7 +336,7 @@ def paired_retrieval(baseline: Retrieval, other: Retrieval, *, n_boot: int = 100
     for _, key, _ in RETRIEVAL_METRICS:
         both &= np.isfinite(baseline.per_query[key]) & np.isfinite(other.per_query[key])
     diffs = np.stack([other.per_query[key][both] - baseline.per_query[key][both] for _, key, _ in RETRIEVAL_METRICS])
-    estimates = dict(zip((name for *_, name in RETRIEVAL_METRICS), _bootstrap(diffs, n_boot=n_boot, seed=seed)))
+    estimates = dict(zip((name for *_, name in RETRIEVAL_METRICS), _means_with_ci(diffs, n_boot=n_boot, seed=seed)))
     better = tuple(name for name, d in estimates.items() if d.ci_low > 0)
     worse = tuple(name for name, d in estimates.items() if d.ci_high < 0)
     verdict = "mixed" if better and worse else "better" if better else "worse" if worse else "undecided"

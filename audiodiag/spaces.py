@@ -28,6 +28,8 @@ from audiodiag.types import Clip
 
 BASELINE = "spectral baseline (MFCC/log-mel)"  # the CATALOGUE name of rung 1
 MAX_PAD_LENGTH_S = 600.0
+NO_CLIPS_PAD_LENGTH_S = 1.0  # the suggested pad length when there are no clips to take the median of
+PAD_LENGTH_DECIMALS = 2  # the suggestion is rounded, so a widget and a link show "1.23", not "1.2345"
 BYTES_PER_MB = 1e6
 
 
@@ -72,6 +74,20 @@ class PaddingPolicy:
         if fixed_input_s:
             input_s = max(input_s, fixed_input_s * max(1, math.ceil(input_s / fixed_input_s)))
         return float(max(0.0, 1 - duration_s / input_s)) if input_s > 0 else 0.0
+
+
+def default_pad_length_s(durations_s: Sequence[float]) -> float:
+    """The suggested pad-or-trim length: the median clip duration, rounded to PAD_LENGTH_DECIMALS.
+
+    Half the clips are then padded and half cut, so neither padding nor cutting dominates. With no durations,
+    NO_CLIPS_PAD_LENGTH_S.
+
+    >>> default_pad_length_s([1.0, 2.0, 4.0])
+    2.0
+    """
+    if len(durations_s) == 0:
+        return NO_CLIPS_PAD_LENGTH_S
+    return round(float(np.median(np.asarray(durations_s, dtype=np.float64))), PAD_LENGTH_DECIMALS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,7 +146,7 @@ def space_vectors(
     vectors = embedding_cache.cached_embed(encoder, prepared, layer=layer, cache_dir=cache_dir, progress=progress,
                                            timing=record)
     settings.update(encoder_key(encoder, layer))
-    return SpaceVectors(space, vectors, record.seconds_per_clip, float(getattr(encoder, "model_bytes", 0)) /
+    return SpaceVectors(space, vectors, record.seconds_per_clip, float(encoder.model_bytes) /
                         BYTES_PER_MB, record.clips_computed == 0, settings)
 
 

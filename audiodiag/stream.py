@@ -8,7 +8,7 @@ number of clips by those numbers, not by their audio. Cross-validation, learning
 the note then run as today on what was kept, and give the same note as the in-memory run.
 
 >>> rows = manifest.iter_folder("data/")
->>> result = run_classification(rows, ["speech_embedding"], dataset_name="data")
+>>> result = run_classification(rows, ComparisonSettings(encoders=("speech_embedding",)), dataset_name="data")
 >>> print(result.decision.note.to_markdown())
 
 A run folder's earlier results (`runfolder.read_previous`) are reused: a clip whose file bytes (content hash)
@@ -25,6 +25,7 @@ from audiodiag import dataset, decide, duplicates, encoders, io, manifest, space
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError, InvalidAudioError
 from audiodiag.features import FeatureSettings
+from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, SettingsError
 from audiodiag.types import Clip, ClipInfo, LoadFailure, SpeechRegion
 
 STREAM_BATCH_CLIPS = dataset.MEASURE_BATCH_CLIPS  # clips decoded at a time; VAD batches as `dataset.measure` does
@@ -307,7 +308,7 @@ def named_items(items: Iterable) -> Iterator[tuple]:
 
 def stream(
     items: Iterable[manifest.ManifestRow | LoadFailure | Clip],
-    encoder_names: Sequence[str] = decide.DEFAULT_ENCODERS,
+    encoder_names: Sequence[str] = DEFAULT_ENCODERS,
     *,
     padding: spaces.PaddingPolicy = spaces.PaddingPolicy(),
     layer: int | None = None,
@@ -394,14 +395,9 @@ def _space_vectors(s: _Space) -> spaces.SpaceVectors:
 
 def run_classification(
     items: Iterable[manifest.ManifestRow | LoadFailure | Clip],
-    encoder_names: Sequence[str] = decide.DEFAULT_ENCODERS,
+    settings: ComparisonSettings = ComparisonSettings(),
     *,
     dataset_name: str = "dataset",
-    n_splits: int = 5,
-    group_aware: bool = True,
-    padding: spaces.PaddingPolicy = spaces.PaddingPolicy(),
-    layer: int | None = None,
-    seed: int = 0,
     batch_size: int = STREAM_BATCH_CLIPS,
     previous: Previous | None = None,
     progress: Callable[[str], None] | None = None,
@@ -409,13 +405,16 @@ def run_classification(
     engine: Callable[..., Iterator[BatchResult]] | None = None,
 ) -> StreamedDecision:
     """`decide.run_classification` on streamed items: the same comparison, curves, audit and note, from the
-    kept numbers and vectors (the note does not list the failures: add them with `report.with_input_problems`)."""
+    kept numbers and vectors (the note does not list the failures: add them with `report.with_input_problems`).
+    The spectral baseline streams with its default analysis: other `settings.features` raise SettingsError."""
+    if settings.features != FeatureSettings():
+        raise SettingsError(f"baseline features {settings.features} differ from the defaults, which is all a streamed "
+                            "run computes: drop --baseline-features, or run without --out-dir")
     say = progress or (lambda message: None)
     say(f"Streaming (decode, levels, VAD, vectors; {batch_size} clips at a time) ...")
-    streamed = stream(items, encoder_names, padding=padding, layer=layer, batch_size=batch_size, previous=previous,
-                      progress=say, engine=engine)
+    streamed = stream(items, settings.encoders, padding=settings.padding, layer=settings.layer, batch_size=batch_size,
+                      previous=previous, progress=say, engine=engine)
     decision = decide.decide_measured(
         dataset_name, streamed.clips, streamed.vectors, streamed.stats, streamed.speech, streamed.unavailable,
-        n_splits=n_splits, group_aware=group_aware, padding=padding, seed=seed, interface=interface, say=say,
-        exact=exact_groups(streamed.clips))
+        settings, interface=interface, say=say, exact=exact_groups(streamed.clips))
     return StreamedDecision(streamed, decision)

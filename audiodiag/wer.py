@@ -23,8 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from audiodiag.bootstrap import N_BOOT, Estimate, bootstrap_distribution, percentile_ci
 from audiodiag.errors import AudioDiagError
-from audiodiag.evaluate import Estimate
 from audiodiag.types import Clip
 
 NORMALISATIONS = ("none", "basic", "english")
@@ -34,8 +34,6 @@ NORMALISATION_HELP = {
     "english": "Whisper's English normaliser (transformers) with its British-to-American spelling map: numbers "
                "as digits, contractions expanded, titles spelled out, fillers (uh, um) dropped",
 }
-N_BOOT = 1000
-CONFIDENCE = 0.95
 BOOT_CHUNK = 100  # bootstrap resamples drawn at once: bounds memory at BOOT_CHUNK x utterances
 _PUNCTUATION = re.compile(r"[^\w\s']|(?<!\w)'|'(?!\w)")
 COLOURS = {"equal": "", "substitute": "#fff3b0", "delete": "#ffc9c9", "insert": "#c9e7ff"}
@@ -187,23 +185,9 @@ def ratio_ci(errors: np.ndarray, words: np.ndarray, *, n_boot: int = N_BOOT, see
     errors, words = np.asarray(errors, float), np.asarray(words, float)
     if not len(words) or words.sum() == 0:
         return Estimate(float("nan"), float("nan"), float("nan"))
-    return _percentile_ci(float(errors.sum() / words.sum()), _bootstrap(lambda idx: errors[idx].sum(1) /
-                                                                       np.maximum(words[idx].sum(1), 1),
-                                                                       len(words), n_boot, seed))
-
-
-def _bootstrap(statistic, n: int, n_boot: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    parts = []
-    for start in range(0, n_boot, BOOT_CHUNK):
-        parts.append(statistic(rng.integers(0, n, size=(min(BOOT_CHUNK, n_boot - start), n))))
-    return np.concatenate(parts)
-
-
-def _percentile_ci(value: float, boot: np.ndarray) -> Estimate:
-    tail = 100 * (1 - CONFIDENCE) / 2
-    low, high = np.percentile(boot, [tail, 100 - tail])
-    return Estimate(value, float(low), float(high))
+    boot = bootstrap_distribution(lambda idx: errors[idx].sum(1) / np.maximum(words[idx].sum(1), 1), len(words),
+                                  n_boot=n_boot, seed=seed, chunk_rows=BOOT_CHUNK)
+    return percentile_ci(float(errors.sum() / words.sum()), boot)
 
 
 # ---------------------------------------------------------------- two systems
@@ -234,8 +218,9 @@ def paired_difference(a: Scores, b: Scores, *, n_boot: int = N_BOOT, seed: int =
     pairs = [(ua.errors, ub.errors, ua.reference_words) for ua, ub in zip(a.utterances, b.utterances)
              if ua.reference_words]
     ea, eb, words = (np.array(v, float) for v in zip(*pairs))
-    boot = _bootstrap(lambda idx: (eb[idx].sum(1) - ea[idx].sum(1)) / words[idx].sum(1), len(words), n_boot, seed)
-    return _percentile_ci(float((eb.sum() - ea.sum()) / words.sum()), boot)
+    boot = bootstrap_distribution(lambda idx: (eb[idx].sum(1) - ea[idx].sum(1)) / words[idx].sum(1), len(words),
+                                  n_boot=n_boot, seed=seed, chunk_rows=BOOT_CHUNK)
+    return percentile_ci(float((eb.sum() - ea.sum()) / words.sum()), boot)
 
 
 def compare_systems(a: Scores, b: Scores, *, n_boot: int = N_BOOT, seed: int = 0) -> SystemComparison:

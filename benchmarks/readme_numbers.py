@@ -55,8 +55,9 @@ def _clips(kind: str, name: str) -> list:
 
 def measure_classification(kind: str, name: str) -> dict:
     from audiodiag import decide
+    from audiodiag.settings import ComparisonSettings
 
-    decision = decide.run_classification(_clips(kind, name), ENCODERS, dataset_name=name,
+    decision = decide.run_classification(_clips(kind, name), ComparisonSettings(encoders=ENCODERS), dataset_name=name,
                                          progress=lambda m: print(f"  {name}: {m}", file=sys.stderr))
     comparison = decision.comparison
     baseline = comparison.rungs[0]

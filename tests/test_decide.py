@@ -11,6 +11,7 @@ import pytest
 
 from audiodiag import audit, cli, compare, curves, dataset, decide, encoders, io, probing, report, spaces
 from audiodiag.evaluate import make_folds
+from audiodiag.settings import ComparisonSettings
 from conftest import make_clip, noise, sine, tiny_wav2vec2, wav_bytes, tones_vs_noise
 
 
@@ -139,7 +140,8 @@ def test_bundled_encoder_has_no_layer_sweep():
 
 
 def test_three_clips_per_class_note_refuses_fine_tuning_with_the_reason():
-    result = decide.run_classification(tones_vs_noise(3, n_groups=3), [], dataset_name="tiny", n_splits=3)
+    result = decide.run_classification(tones_vs_noise(3, n_groups=3), ComparisonSettings(encoders=(), n_splits=3),
+                                       dataset_name="tiny")
     assert result.note.fine_tuning == "refused" and not result.readiness.ok
     assert "3" in result.readiness.reason
     rung3 = next(s for s in result.note.sections if s.title.startswith("Rung 3"))
@@ -147,7 +149,8 @@ def test_three_clips_per_class_note_refuses_fine_tuning_with_the_reason():
 
 
 def test_note_on_separable_data_picks_the_baseline_and_carries_every_number():
-    result = decide.run_classification(tones_vs_noise(12), [], dataset_name="tones", n_splits=4)
+    result = decide.run_classification(tones_vs_noise(12), ComparisonSettings(encoders=(), n_splits=4),
+                                       dataset_name="tones")
     note = result.note
     assert note.rung == "spectral baseline" and "baseline accuracy 1.000" in note.verdict
     assert note.fine_tuning in ("refused", "not justified")  # perfect accuracy: nothing left to gain
@@ -227,13 +230,13 @@ def test_a_single_class_folder_and_an_empty_folder_get_their_true_diagnosis(tmp_
 
 
 def test_cli_command_line_reproduces_page_settings():
-    settings = {"spaces": [spaces.BASELINE, "whisper-tiny.en-unpadded"], "n_splits": 4, "group_aware": False,
-                "padding_s": 1.5, "layer": None, "features": []}
-    line = cli.command_line("sounds", settings)
+    settings = ComparisonSettings(encoders=("whisper-tiny.en-unpadded",), n_splits=4, group_aware=False, pad_s=1.5)
+    line = settings.to_command_line("sounds")
     assert line == ("python -m audiodiag report sounds --task classify --encoder whisper-tiny.en-unpadded "
                     "--folds 4 --no-groups --pad-s 1.5")
     args = cli.parser().parse_args(line.split()[3:])
     assert args.encoder == ["whisper-tiny.en-unpadded"] and args.folds == 4 and args.no_groups and args.pad_s == 1.5
+    assert cli.comparison_settings(args) == settings
 
 
 def test_demo_shows_every_step_of_the_frozen_encoder_pattern(capsys):
@@ -247,7 +250,7 @@ def test_demo_shows_every_step_of_the_frozen_encoder_pattern(capsys):
 def test_duplicate_clips_on_both_sides_of_a_split_reach_the_note():
     clips = tones_vs_noise(6, n_groups=3)
     copy = make_clip(clips[0].samples, name="copy_of_tone_0.wav", label="tone", group="g1")  # tone_0 is in g0
-    result = decide.run_classification([*clips, copy], [], dataset_name="dups", n_splits=3)
+    result = decide.run_classification([*clips, copy], ComparisonSettings(encoders=(), n_splits=3), dataset_name="dups")
     problems = next(s for s in result.note.sections if s.title.startswith("Problems that could invalidate")).lines
     assert any("tone_0.wav" in line and "copy_of_tone_0.wav" in line for line in problems), problems
     assert "may invalidate" in result.note.verdict
@@ -260,7 +263,8 @@ def test_advice_is_not_called_a_problem_that_invalidates_the_comparison():
                        name=f"tone_{i}.wav", label="tone", group=f"g{i % 3}") for i in range(6)]
     clips += [make_clip(noise(duration_s=0.5, sample_rate_hz=8_000, seed=i, amplitude=0.354), sample_rate_hz=8_000,
                         name=f"noise_{i}.wav", label="noise", group=f"g{i % 3}") for i in range(6)]
-    result = decide.run_classification(clips, [encoders.SPEECH_EMBEDDING], dataset_name="rates", n_splits=3)
+    result = decide.run_classification(clips, ComparisonSettings(encoders=(encoders.SPEECH_EMBEDDING,), n_splits=3),
+                                       dataset_name="rates")
     sections = {s.title: s.lines for s in result.note.sections}
     assert sections["Problems that could invalidate the comparison"][0].startswith("None detected")
     advice = " ".join(sections["Advice on the data (does not invalidate the comparison)"])

@@ -7,9 +7,11 @@ from conftest import noise, sine
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 from audiodiag import evaluate
+from audiodiag.bootstrap import resample_indices
+from audiodiag.confusions import confusion, most_confused_pairs, per_class_f1
 from audiodiag.errors import AudioDiagError
-from audiodiag.evaluate import (confusion, cross_val_predict_folds, make_folds, metrics_with_ci,
-                                most_confused_pairs, paired_comparison, per_class_f1, random_vs_group_split)
+from audiodiag.evaluate import (cross_val_predict_folds, make_folds, metrics_with_ci, paired_comparison,
+                                random_vs_group_split)
 from audiodiag.features import baseline_pipeline, spectral_features
 from audiodiag.types import Clip
 
@@ -117,7 +119,7 @@ def test_bootstrap_resamples_equal_sklearn_on_each_resample():
     y = rng.choice(["a", "b", "c"], 30)
     pred = np.where(rng.random(30) < 0.6, y, rng.choice(["a", "b", "c"], 30))
     t, p, k = evaluate._encode(y, pred)
-    idx = next(evaluate._boot_indices(30, 20, seed=0))
+    idx = next(resample_indices(30, 20, seed=0))
     table = evaluate._metric_table(t, p, idx, k)
     for row, ix in enumerate(idx):
         assert table[0, row] == pytest.approx(accuracy_score(y[ix], pred[ix]))
