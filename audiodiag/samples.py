@@ -2,12 +2,24 @@
 sample_audio/ATTRIBUTION.md)."""
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from audiodiag.io import AUDIO_EXTENSIONS, load_folder
 from audiodiag.types import Clip, LoadFailure
 
-SAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sample_audio"
+
+def _sample_root() -> Path:
+    """sample_audio/ of the checkout (next to the package), else the installed wheel's audiodiag_app/sample_audio."""
+    checkout = Path(__file__).resolve().parent.parent / "sample_audio"
+    if checkout.is_dir():
+        return checkout
+    spec = importlib.util.find_spec("audiodiag_app")  # a namespace package (no __init__.py): no origin, a location
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(locations[0]) / "sample_audio" if locations else checkout
+
+
+SAMPLE_ROOT = _sample_root()
 DEFAULT_SET = "spoken_digits"
 DESCRIPTIONS = {
     "fsdd": "real recordings: Free Spoken Digit Dataset, digits 0-9 by 5 speakers (groups), 8 kHz, CC BY-SA 4.0 "

@@ -76,15 +76,23 @@ def test_wheel_holds_the_library_the_dashboard_and_the_samples_only(tmp_path):
         entry_points = z.read(f"{dist_info}/entry_points.txt").decode()
         metadata = z.read(f"{dist_info}/METADATA").decode()
 
-    assert {n.split("/")[0] for n in names} == {"audiodiag", "audiodiag_app", "sample_audio", dist_info}
+    assert {n.split("/")[0] for n in names} == {"audiodiag", "audiodiag_app", dist_info}
     assert {n for n in names if n.startswith("audiodiag/")} == _source_files("audiodiag", "*")
     pages = {"audiodiag_app/" + p for p in _source_files("pages", "*.py")}
+    samples = {"audiodiag_app/" + p for p in _source_files("sample_audio", "*")}
     assert {n for n in names if n.startswith("audiodiag_app/")} == {
-        "audiodiag_app/app.py", "audiodiag_app/.streamlit/config.toml", *pages}
-    assert {n for n in names if n.startswith("sample_audio/")} == _source_files("sample_audio", "*")
+        "audiodiag_app/app.py", "audiodiag_app/.streamlit/config.toml", *pages, *samples}
     assert re.search(r"^audiodiag = audiodiag\.cli:main$", entry_points, re.MULTILINE), entry_points
     requires = set(re.findall(r"^Requires-Dist: (.+)$", metadata, re.MULTILINE))
     assert requires == {str(r) for r in _requirements("requirements.txt")}
+    # installed (no checkout next to it), the package finds the bundled sets inside audiodiag_app
+    target = tmp_path / "installed"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
+                   check=True, timeout=300)
+    found = subprocess.run([sys.executable, "-c", "from audiodiag import samples; print(samples.list_sample_sets())"],
+                           cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(target)}, capture_output=True, text=True,
+                           timeout=120)
+    assert found.stdout.strip() == "['sounds', 'spoken_digits', 'utterances']", found.stderr[-2000:]
 
 
 def test_app_subcommand_is_offered_with_port_and_streamlit_options():
