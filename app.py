@@ -1,7 +1,7 @@
 """audiodiag dashboard: `streamlit run app.py`."""
 import streamlit as st
 
-from pages import _auth, _common
+from pages import _auth, _links
 
 st.set_page_config(page_title="audiodiag", page_icon=":material/graphic_eq:", layout="wide")
 _auth.require_login()  # off unless .streamlit/secrets.toml has an [auth] section
@@ -12,5 +12,5 @@ page = st.navigation([
     st.Page("pages/4_Transcribe.py", title="Transcribe", icon=":material/record_voice_over:"),
     st.Page("pages/5_Decide.py", title="Decide", icon=":material/fact_check:"),
 ])
-_common.share_link_slot(page.url_path)  # "Copy link to this view", kept up to date by the page's link_to_url
+_links.share_link_slot(page.url_path)  # "Copy link to this view", kept up to date by the page's link_to_url
 page.run()

@@ -2,12 +2,15 @@
 import pandas as pd
 import streamlit as st
 
-from audiodiag import cleanlist, io
-from pages import _common as common
+from audiodiag import cleanlist, io, plots
+from pages import _cache as cache
+from pages import _data as data_ui
+from pages import _display as display
+from pages import _links as links
 
 st.title("Inspect clips")
-data = common.dataset_picker("Inspect")
-common.show_failures(data.failures)
+data = data_ui.dataset_picker("Inspect")
+display.show_failures(data.failures)
 if not data.clips:
     st.info("No clips to inspect yet: pick a bundled sample set or drop WAV/FLAC/OGG/MP3 files or a zip "
             "in the sidebar.")
@@ -20,10 +23,10 @@ if st.session_state.get("_clip_length_target", data.target.name) != data.target.
     st.session_state.pop("clip_length_s", None)
     st.query_params.pop("clip_length_s", None)
 st.session_state["_clip_length_target"] = data.target.name
-common.linked_state({"clip_length_s": default_length})
+links.linked_state({"clip_length_s": default_length})
 length_s = float(st.session_state["clip_length_s"]) or None
 names = [c.name for c in data.clips]
-common.linked_state({"inspect_clip": names[0]}, allowed={"inspect_clip": names})
+links.linked_state({"inspect_clip": names[0]}, allowed={"inspect_clip": names})
 if st.session_state.get("inspect_clip") not in names:  # a clip of the previously chosen dataset
     st.session_state["inspect_clip"] = names[0]
 # Layout first, content as it becomes ready: the chosen clip's waveform needs only that clip's measurements, so it
@@ -39,13 +42,13 @@ info = st.columns(4)
 info[0].metric("Sample rate", f"{clip.original_sample_rate_hz} Hz")
 info[1].metric("Duration", f"{clip.duration_s:.2f} s")
 info[2].metric("Channels / bits", f"{clip.original_channels} / {clip.bit_depth or clip.subtype}")
-stats, speech, findings_for_clip = common.measure_clip(clip)  # this clip only: a fraction of a second
+stats, speech, findings_for_clip = cache.measure_clip(clip)  # this clip only: a fraction of a second
 info[3].metric("Speech", f"{stats.speech_fraction:.0%}")
-common.play(clip)
-st.plotly_chart(common.waveform(clip, speech), width="stretch")
+display.play(clip)
+st.plotly_chart(cache.waveform(clip, speech), width="stretch")
 st.caption("Grey: silent 25 ms frames. Green: speech regions found by voice activity detection.")
-st.plotly_chart(common.spectrogram(clip), width="stretch")
-common.show_findings(findings_for_clip)
+st.plotly_chart(cache.spectrogram(clip), width="stretch")
+display.show_findings(findings_for_clip)
 relative_area = st.container()  # warnings judged against the rest of the dataset, once it is measured
 measurements_area = st.container()  # ... and every measurement (loudness included), from the same report
 
@@ -58,29 +61,29 @@ rate = (f"Resampled {clip.original_sample_rate_hz} Hz → {target.sample_rate_hz
 fit = (f"padded/cut to {model_length_s:g} s: **{seen.padding_fraction:.0%} padding**, {seen.cut_s:.2f} s cut off"
        if model_length_s else "no padding or cutting")
 st.write(f"{rate}; {fit}.")
-common.play(seen.clip)
+display.play(seen.clip)
 suffix = f" at {target.sample_rate_hz} Hz" + (f", {model_length_s:g} s" if model_length_s else "")
-st.plotly_chart(common.waveform(seen.clip, None, title_suffix=suffix), width="stretch")
+st.plotly_chart(cache.waveform(seen.clip, None, title_suffix=suffix), width="stretch")
 st.caption("Grey: silent 25 ms frames." + (" Padding shows as silence at the end." if model_length_s else ""))
-st.plotly_chart(common.spectrogram(seen.clip, title_suffix=suffix), width="stretch")
+st.plotly_chart(cache.spectrogram(seen.clip, title_suffix=suffix), width="stretch")
 
 with warnings_area:
     st.subheader("Warnings for this dataset")
     with table_area:
         st.subheader("All clips")
         partial = st.empty()
-    report = common.analyse(data, clip_length_s=length_s, partial_table=partial)
-    duplicate_findings = common.duplicate_statement(data)
+    report = cache.analyse(data, clip_length_s=length_s, partial_table=partial)
+    duplicate_findings = cache.duplicate_statement(data)
     findings = [*report.findings, *duplicate_findings]
     with relative_area:  # e.g. loudness far from the other clips': known only once every clip is measured
-        common.show_findings([f for f in report.clip_findings.get(choice, ()) if f not in findings_for_clip])
+        display.show_findings([f for f in report.clip_findings.get(choice, ()) if f not in findings_for_clip])
     with measurements_area, st.expander("All measurements for this clip"):
-        st.dataframe(common.clip_measurements(report.stats[index], report.clip_findings.get(choice, ())),
+        st.dataframe(display.clip_measurements(report.stats[index], report.clip_findings.get(choice, ())),
                      width="stretch")
     if findings:
-        common.show_findings(findings)
+        display.show_findings(findings)
     else:
-        st.success(f"No problems found for {common.md_escape(data.target.name)}.")
+        st.success(f"No problems found for {display.md_escape(data.target.name)}.")
 
 with overview:
     rates = sorted({s.sample_rate_hz for s in report.stats})
@@ -95,8 +98,8 @@ with overview:
                    help=f"Errors and warnings; {sum(f.severity == 'info' for f in findings)} more notes are advice")
 
 with table_area:
-    table = common.stats_table(report.stats, report.clip_findings)
-    st.dataframe(table, hide_index=True, width="stretch", placeholder=common.MISSING, column_config={
+    table = display.stats_table(report.stats, report.clip_findings)
+    st.dataframe(table, hide_index=True, width="stretch", placeholder=display.MISSING, column_config={
         "clipped": st.column_config.NumberColumn(format="percent"),
         "silent frames": st.column_config.NumberColumn(format="percent"),
         "speech": st.column_config.NumberColumn(format="percent"),
@@ -144,8 +147,8 @@ with duration_area:
             st.metric("Audio lost to truncation", f"{pad.fraction_audio_lost:.0%}",
                       help=f"{pad.fraction_truncated:.0%} of clips are longer than {pad.clip_length_s:.2f} s")
     with left:
-        st.plotly_chart(common.plots.duration_histogram(durations, [c.label for c in data.clips],
-                                                        clip_length_s=None if pad is None else pad.clip_length_s),
+        st.plotly_chart(plots.duration_histogram(durations, [c.label for c in data.clips],
+                                                 clip_length_s=None if pad is None else pad.clip_length_s),
                         width="stretch")
     if "label" in table:
         per_label = table.groupby("label").agg(
@@ -159,4 +162,4 @@ with picker_area:  # last: its marks (⚠) need every clip's measurements; the c
     flagged = {n for n, f in report.clip_findings.items() if f}
     st.selectbox("Clip", names, format_func=lambda n: f"⚠ {n}" if n in flagged else n, key="inspect_clip",
                  help="⚠: the clip has warnings (listed under its spectrogram)")
-common.link_to_url(["clip_length_s", "inspect_clip"])
+links.link_to_url(["clip_length_s", "inspect_clip"])

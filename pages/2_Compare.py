@@ -7,14 +7,17 @@ import streamlit as st
 from audiodiag import compare, encoders, plots, report, spaces
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
-from pages import _common as common
+from pages import _cache as cache
+from pages import _data as data_ui
+from pages import _display as display
+from pages import _links as links
 
 REQUEST_KEY = "compare_request"  # session_state: the settings of the last "Run comparison"
 VERDICT_BOX = {"yes": st.success, "no": st.warning, "inconclusive": st.info}
 LABEL_ISSUES_PLAYED = 5  # possibly mislabelled clips with a player and their neighbours
 
 st.title("Compare: spectral baseline vs frozen encoders")
-data = common.labelled_dataset("This dataset cannot be compared", "Compare")
+data = data_ui.labelled_dataset("This dataset cannot be compared", "Compare")
 
 counts = compare.class_counts(data.clips)
 n_groups = len({c.group for c in data.clips if c.group is not None})
@@ -32,12 +35,11 @@ with st.expander("Clips per class"):
 # ---------------------------------------------------------------- settings
 bundled = list(encoders.BUNDLED)
 hub_names = [n for n, s in encoders.CATALOGUE.items() if s.encoder_id and n not in encoders.BUNDLED]
-median_s = float(pd.Series([c.duration_s for c in data.clips]).median())
 LINKED = {"compare_encoders": [encoders.WHISPER_UNPADDED], "compare_custom": "", "compare_layer": -1,
           "compare_folds": 5, "compare_groups": has_groups, "compare_padding": "none",
-          "compare_pad_s": round(median_s, 2)}
-common.linked_state(LINKED, allowed={"compare_encoders": bundled + hub_names,
-                                     "compare_padding": ["none", "pad or trim"]})
+          "compare_pad_s": links.pad_length_default(data)}
+links.linked_state(LINKED, allowed={"compare_encoders": bundled + hub_names,
+                                    "compare_padding": ["none", "pad or trim"]})
 if not has_groups:
     st.session_state["compare_groups"] = False
 with st.form("compare_settings"):
@@ -77,7 +79,7 @@ if submitted or from_link:
     try:
         FeatureSettings(*(int(v) for v in feature_values))
     except AudioDiagError as e:
-        st.error(common.md_escape(str(e)))
+        st.error(display.md_escape(str(e)))
         st.stop()
     names = [spaces.BASELINE, *chosen] + ([custom.strip()] if custom.strip() else [])
     st.session_state[REQUEST_KEY] = {
@@ -85,7 +87,7 @@ if submitted or from_link:
         "padding_s": float(pad_s) if policy == "pad or trim" else None,
         "layer": None if layer == -1 else int(layer), "features": [int(v) for v in feature_values]}
 request = st.session_state.get(REQUEST_KEY)
-common.link_to_url(list(LINKED), extra={"compare_run": 1} if request else None)
+links.link_to_url(list(LINKED), extra={"compare_run": 1} if request else None)
 if not request:
     st.info("Choose the encoders and press **Run comparison**. Encoder vectors are cached on disk, so a re-run "
             "with other folds or classifier settings is fast.")
@@ -95,45 +97,45 @@ if len(request["spaces"]) < 2:
 
 # ---------------------------------------------------------------- warnings that matter here
 padding = spaces.PaddingPolicy(request["padding_s"])
-measured = common.analyse(data)
+measured = cache.analyse(data)
 specs = [encoders.get_spec(encoders.ALIASES.get(s, s)) for s in request["spaces"][1:] if
          encoders.ALIASES.get(s, s) in encoders.CATALOGUE]
 findings = compare.data_findings(measured.stats, measured.speech, specs or [data.target], padding=padding)
 if findings:
     st.subheader("Data warnings for these encoders")
-    common.show_findings(findings)
+    display.show_findings(findings)
 
 # ---------------------------------------------------------------- run
-with common.long_step("Running the comparison ...", done="Comparison ready",
-                      failed="The comparison could not run"):
-    result, unavailable = common.run_comparison(
+with display.long_step("Running the comparison ...", done="Comparison ready",
+                       failed="The comparison could not run"):
+    result, unavailable = cache.run_comparison(
         data, request["spaces"], n_splits=request["n_splits"], group_aware=request["group_aware"],
         padding_s=request["padding_s"], layer=request["layer"], feature_settings=tuple(request["features"]))
-common.show_unavailable(unavailable)
-common.show_cache_warnings()
+display.show_unavailable(unavailable)
+display.show_cache_warnings()
 
-st.caption(common.md_escape(f"Folds: {result.folds.note} Padding: {padding.label}. Classifier for every space: "
-                            f"{compare.CLASSIFIER}."))
+st.caption(display.md_escape(f"Folds: {result.folds.note} Padding: {padding.label}. Classifier for every space: "
+                             f"{compare.CLASSIFIER}."))
 (st.caption if result.settings["group_aware"] else st.warning)(
-    common.md_escape(report.leakage_lines(result.settings)[0]))  # the note says the same
+    display.md_escape(report.leakage_lines(result.settings)[0]))  # the note says the same
 
 # ---------------------------------------------------------------- verdicts and metrics
 st.subheader("Does a frozen encoder beat the baseline?")
 for pair in result.paired:
-    VERDICT_BOX[pair.verdict](f"**{common.md_escape(compare.verdict_headline(pair))}**")
+    VERDICT_BOX[pair.verdict](f"**{display.md_escape(compare.verdict_headline(pair))}**")
 if result.paired:
     with st.expander("How each verdict was reached"):
         for pair in result.paired:
-            st.markdown(common.md_escape(pair.explanation))
-st.dataframe(common.comparison_table(result), hide_index=True, width="stretch",
-             column_config=common.wide_columns("space"))
+            st.markdown(display.md_escape(pair.explanation))
+st.dataframe(display.comparison_table(result), hide_index=True, width="stretch",
+             column_config=display.wide_columns("space"))
 leaks = [r for r in result.rungs if r.split_check is not None]
 if leaks:
     with st.expander("Random folds vs group-aware folds (leakage check)",
                      expanded=any(r.split_check.leakage_suspected for r in leaks)):
         for r in leaks:
             box = st.warning if r.split_check.leakage_suspected else st.write
-            box(f"**{common.md_escape(r.space)}**: {common.md_escape(r.split_check.explanation)}")
+            box(f"**{display.md_escape(r.space)}**: {display.md_escape(r.split_check.explanation)}")
 
 # ---------------------------------------------------------------- confusions
 st.subheader("Confusion matrices (same folds, same class order, rows sum to 100 %)")
@@ -148,15 +150,17 @@ for rung in result.rungs[1:]:
 
 st.subheader("Most confused pairs")
 for col, rung in zip(st.columns(len(result.rungs)), result.rungs):
-    col.markdown(f"**{common.md_escape(rung.space)}**")
+    col.markdown(f"**{display.md_escape(rung.space)}**")
     if not rung.confused_pairs:
         col.write("No mistakes.")
     for pair in rung.confused_pairs:
-        with col.expander(f"{common.md_escape(pair.true_label)} → {common.md_escape(pair.predicted_label)}: {pair.count} clip(s)"):
+        title = (f"{display.md_escape(pair.true_label)} → {display.md_escape(pair.predicted_label)}: "
+                 f"{pair.count} clip(s)")
+        with col.expander(title):
             for i in pair.example_indices:
                 clip = data.clips[i]
-                st.caption(common.md_escape(clip.name))
-                common.play(clip)
+                st.caption(display.md_escape(clip.name))
+                display.play(clip)
 
 # ---------------------------------------------------------------- possibly mislabelled clips
 st.subheader("Possibly mislabelled clips")
@@ -170,22 +174,22 @@ if checked:
                                key="compare_label_issues_space")
     found = result.rung(issue_space).label_issues
     if found.unavailable is not None:
-        st.info(f"Not checked for {common.md_escape(found.space)}: {common.md_escape(found.unavailable)}")
+        st.info(f"Not checked for {display.md_escape(found.space)}: {display.md_escape(found.unavailable)}")
     elif not found.issues:
-        st.success(f"No clip stands out as possibly mislabelled in {common.md_escape(found.space)}.")
+        st.success(f"No clip stands out as possibly mislabelled in {display.md_escape(found.space)}.")
     else:
         st.markdown(f"**{len(found.issues)} of {found.n_clips} clips** may be mislabelled in "
-                    f"{common.md_escape(found.space)}, most likely first:")
+                    f"{display.md_escape(found.space)}, most likely first:")
         st.dataframe(pd.DataFrame(found.rows()), hide_index=True, width="stretch",
-                     column_config=common.wide_columns("file", "neighbours"))
+                     column_config=display.wide_columns("file", "neighbours"))
         for issue in found.issues[:LABEL_ISSUES_PLAYED]:
-            with st.expander(f"{common.md_escape(issue.name)}: given {common.md_escape(issue.given)}, looks like "
-                             f"{common.md_escape(issue.suggested)} (p = {issue.p_suggested:.2f})"):
-                common.play(data.clips[issue.index])
+            with st.expander(f"{display.md_escape(issue.name)}: given {display.md_escape(issue.given)}, looks like "
+                             f"{display.md_escape(issue.suggested)} (p = {issue.p_suggested:.2f})"):
+                display.play(data.clips[issue.index])
                 st.caption("Nearest clips in this space: " + ", ".join(
-                    f"{common.md_escape(nb.name)} ({common.md_escape(common.text_or_dash(nb.label))})"
+                    f"{display.md_escape(nb.name)} ({display.md_escape(display.text_or_dash(nb.label))})"
                     for nb in issue.neighbours))
-    st.caption(common.md_escape(
+    st.caption(display.md_escape(
         f"Found by {found.method}: a clip is listed when the model that never saw it is confidently sure of "
         "another class, judged against each class's typical confidence. p(suggested), p(given): its out-of-fold "
         "probabilities; quality: cleanlab's label quality score (0: the given label looks wrong, 1: right). "

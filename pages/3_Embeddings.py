@@ -7,23 +7,27 @@ import streamlit as st
 
 from audiodiag import duplicates, encoders, plots, projection, retrieval, spaces
 from audiodiag.errors import AudioDiagError
-from pages import _common as common
+from pages import _cache as cache
+from pages import _data as data_ui
+from pages import _display as display
+from pages import _links as links
 
 REQUEST_KEY = "embeddings_request"  # session_state: the settings of the last "Compute" press
 QUERY_KEY = "embeddings_query"
 COLOURS = {"label": True, "group": True, "sample rate (Hz)": True, "duration (s)": False, "speech fraction": False}
 MAX_TOP_K = 20
 MAX_N_NEIGHBORS = 100
+EMBEDDINGS_AUTO_RUN_MAX_CLIPS = 500  # without a Compare run, larger datasets wait for the button
 SUSPECT_MARKER = {"symbol": "x-thin", "size": 14, "line": {"width": 2, "color": "black"}}  # possibly mislabelled
 
 st.title("Embeddings: clusters and retrieval, baseline vs encoders")
-data = common.dataset_picker("Embeddings")
-common.show_failures(data.failures)
+data = data_ui.dataset_picker("Embeddings")
+display.show_failures(data.failures)
 if not data.clips:
     st.info("No clips yet: pick a bundled sample set or drop a zip with one sub-folder per class in the sidebar.")
     st.stop()
 if len(data.clips) < projection.MIN_CLIPS:
-    shown = ", ".join(common.md_escape(c.name) for c in data.clips)
+    shown = ", ".join(display.md_escape(c.name) for c in data.clips)
     st.info(f"Only {len(data.clips)} clip(s) loaded ({shown}): maps and retrieval need at least "
             f"{projection.MIN_CLIPS}. Add clips in the sidebar.")
     st.stop()
@@ -34,14 +38,13 @@ has_groups = all(c.group is not None for c in clips)
 labelled = all(c.label is not None for c in clips) and len({c.label for c in clips}) >= 2
 
 # ---------------------------------------------------------------- settings (defaults: the Compare page's)
-compare_settings = common.compare_page_settings(data)
+compare_settings = links.compare_page_settings(data)
 request = st.session_state.get(REQUEST_KEY)
 current = request or {"spaces": compare_settings["spaces"], "padding_s": compare_settings["padding_s"],
                       "n_neighbors": projection.DEFAULT_N_NEIGHBORS, "min_dist": projection.DEFAULT_MIN_DIST}
 chosen_before = [s for s in current["spaces"] if not spaces.is_baseline(s)]
 hub_names = [n for n, s in encoders.CATALOGUE.items() if s.encoder_id and n not in encoders.BUNDLED]
 options = list(dict.fromkeys([*encoders.BUNDLED, *hub_names, *chosen_before]))
-median_s = float(pd.Series([c.duration_s for c in clips]).median())
 with st.form("embeddings_settings"):
     st.subheader("Settings")
     st.caption("Defaults are the Compare page's encoders and padding, so its cached vectors are reused.")
@@ -54,7 +57,7 @@ with st.form("embeddings_settings"):
     policy = left.radio("Padding policy", ["none", "pad or trim"], horizontal=True, key="embeddings_padding",
                         index=0 if current["padding_s"] is None else 1)
     pad_s = left.number_input("Pad or trim to (s)", min_value=0.05, max_value=600.0, step=0.25, key="embeddings_pad_s",
-                              value=float(current["padding_s"] or round(median_s, 2)))
+                              value=float(current["padding_s"] or links.pad_length_default(data)))
     n_neighbors = right.slider("UMAP n_neighbors", projection.MIN_NEIGHBORS, MAX_N_NEIGHBORS,
                                value=int(current["n_neighbors"]), key="embeddings_n_neighbors",
                                help="Small: local structure (tight little clusters). Large: the global layout.")
@@ -67,7 +70,7 @@ wanted = {"spaces": list(dict.fromkeys([spaces.BASELINE, *chosen] + ([custom.str
           "min_dist": float(min_dist)}
 if submitted:
     st.session_state[REQUEST_KEY] = request = wanted
-auto = "compare_request" in st.session_state or len(clips) <= common.EMBEDDINGS_AUTO_RUN_MAX_CLIPS
+auto = "compare_request" in st.session_state or len(clips) <= EMBEDDINGS_AUTO_RUN_MAX_CLIPS
 if not (request or auto):
     st.info(f"{len(clips)} clips: press **Compute maps and retrieval** (encoder vectors are cached on disk; a "
             "Compare run with the same settings makes this fast).")
@@ -81,21 +84,21 @@ vectors, maps, problems = [], [], []
 with st.status("Vectors and UMAP maps ...", expanded=False) as status:
     for i, name in enumerate(run["spaces"], start=1):
         try:
-            status.update(label=f"Vectors of {common.md_escape(name)} ({i} of {len(run['spaces'])}) ...")
-            v = common.space_vectors(data, name, padding_s=run["padding_s"],
-                                     layer=None if spaces.is_baseline(name) else layer, feature_settings=features)
-            status.update(label=f"UMAP of {common.md_escape(name)} ({i} of {len(run['spaces'])}) ...")
-            maps.append(common.umap_projection(v, n_neighbors=run["n_neighbors"], min_dist=run["min_dist"]))
+            status.update(label=f"Vectors of {display.md_escape(name)} ({i} of {len(run['spaces'])}) ...")
+            v = cache.space_vectors(data, name, padding_s=run["padding_s"],
+                                    layer=None if spaces.is_baseline(name) else layer, feature_settings=features)
+            status.update(label=f"UMAP of {display.md_escape(name)} ({i} of {len(run['spaces'])}) ...")
+            maps.append(cache.umap_projection(v, n_neighbors=run["n_neighbors"], min_dist=run["min_dist"]))
             vectors.append(v)
         except AudioDiagError as e:
             problems.append((name, str(e)))
     status.update(label=f"{len(vectors)} space(s) ready", state="complete")
-common.show_unavailable(problems)
-common.show_cache_warnings()
+display.show_unavailable(problems)
+display.show_cache_warnings()
 if not vectors:
     st.stop()
-st.caption(common.md_escape(f"Padding: {spaces.PaddingPolicy(run['padding_s']).label}. Every space is standardised "
-                            "(each dimension z-scored over these clips) and compared by cosine similarity."))
+st.caption(display.md_escape(f"Padding: {spaces.PaddingPolicy(run['padding_s']).label}. Every space is standardised "
+                             "(each dimension z-scored over these clips) and compared by cosine similarity."))
 
 # ---------------------------------------------------------------- retrieval
 st.subheader("Retrieval quality (leave-one-out, cosine)")
@@ -105,11 +108,11 @@ exclude = st.toggle("Exclude same-group neighbours", key="embeddings_exclude_gro
                     "Needs a group per clip (groups.csv / labels.csv: path,label,group).") and has_groups
 results = []
 if labelled:
-    results = [common.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
-    st.dataframe(common.retrieval_table(results), hide_index=True, width="stretch",
-                 column_config=common.wide_columns("space"))
+    results = [cache.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
+    st.dataframe(display.retrieval_table(results), hide_index=True, width="stretch",
+                 column_config=display.wide_columns("space"))
     for sentence in retrieval.reading(results):
-        st.markdown(common.md_escape(sentence))
+        st.markdown(display.md_escape(sentence))
     st.caption(f"Every clip is a query once; the other clips are ranked by cosine similarity. precision@1: the "
                f"nearest has the query's label; precision@{retrieval.PRECISION_K}: share of the "
                f"{retrieval.PRECISION_K} nearest with it; mAP: mean average precision of the whole ranking; kNN "
@@ -133,7 +136,7 @@ elif colour == "sample rate (Hz)":
 elif colour == "duration (s)":
     values = [c.duration_s for c in clips]
 else:
-    values = [s.speech_fraction for s in common.analyse(data).stats]
+    values = [s.speech_fraction for s in cache.analyse(data).stats]
 issues_of = {}  # space -> LabelIssues of the Compare page's comparison (its spaces, folds and padding)
 if labelled and st.toggle("Mark possibly mislabelled clips", value="compare_request" in st.session_state,
                           key="embeddings_label_issues",
@@ -141,14 +144,14 @@ if labelled and st.toggle("Mark possibly mislabelled clips", value="compare_requ
                                "learning), marked ✕ on the maps of the same space. Uses the Compare page's spaces, "
                                "folds and padding; runs that comparison if it has not run yet."):
     try:
-        compared, _ = common.run_comparison(
+        compared, _ = cache.run_comparison(
             data, compare_settings["spaces"], n_splits=compare_settings["n_splits"],
             group_aware=compare_settings["group_aware"], padding_s=compare_settings["padding_s"],
             layer=compare_settings["layer"], feature_settings=tuple(compare_settings["features"]))
         issues_of = {r.space: r.label_issues for r in compared.rungs
                      if r.label_issues is not None and r.label_issues.unavailable is None}
     except AudioDiagError as e:
-        st.info(f"No label check: the comparison cannot run on these clips ({common.md_escape(str(e))}).")
+        st.info(f"No label check: the comparison cannot run on these clips ({display.md_escape(str(e))}).")
 if st.session_state.get(QUERY_KEY) not in names:  # first visit, or another dataset since
     st.session_state[QUERY_KEY] = names[0]
 query = names.index(st.session_state[QUERY_KEY])
@@ -168,7 +171,7 @@ for row_start in range(0, len(vectors), 2):
                                         marker=SUSPECT_MARKER))
         event = col.plotly_chart(figure, width="stretch", on_select="rerun", selection_mode="points",
                                  key=f"embeddings_map_{i}")
-        index = common.selected_clip(event)
+        index = display.selected_clip(event)
         if index is not None and index != query:
             picked = index
 st.caption(f"Click a point to make it the query of the neighbour browser below (ringed in every map). UMAP: "
@@ -180,12 +183,12 @@ if picked is not None:
 for v in vectors:
     found = issues_of.get(v.space)
     if found is not None and found.issues:
-        with st.expander(f"{common.md_escape(v.space)}: {len(found.issues)} possibly mislabelled clip(s) (✕)"):
+        with st.expander(f"{display.md_escape(v.space)}: {len(found.issues)} possibly mislabelled clip(s) (✕)"):
             st.dataframe(pd.DataFrame(found.rows()), hide_index=True, width="stretch",
-                         column_config=common.wide_columns("file", "neighbours"))
-            st.caption(common.md_escape(f"From the Compare page's comparison: {found.method}. Candidates to "
-                                        "re-listen to (pick one as the query below), not proven errors; nothing "
-                                        "is relabelled."))
+                         column_config=display.wide_columns("file", "neighbours"))
+            st.caption(display.md_escape(f"From the Compare page's comparison: {found.method}. Candidates to "
+                                         "re-listen to (pick one as the query below), not proven errors; nothing "
+                                         "is relabelled."))
 
 # ---------------------------------------------------------------- neighbour browser
 st.subheader("Nearest neighbours")
@@ -194,60 +197,60 @@ query_name = left.selectbox("Query clip", names, key=QUERY_KEY)
 top_k = right.slider("Neighbours per space", 1, MAX_TOP_K, retrieval.KNN_K, key="embeddings_top_k")
 query = names.index(query_name)
 clip = clips[query]
-st.markdown(f"**{common.md_escape(clip.name)}**: "
-            + (f"label {common.md_escape(str(clip.label))}" if clip.label is not None else "no label") + ", "
-            + (f"group {common.md_escape(str(clip.group))}" if clip.group is not None else "no group")
+st.markdown(f"**{display.md_escape(clip.name)}**: "
+            + (f"label {display.md_escape(str(clip.label))}" if clip.label is not None else "no label") + ", "
+            + (f"group {display.md_escape(str(clip.group))}" if clip.group is not None else "no group")
             + f", {clip.duration_s:.2f} s")
-common.play(clip)
+display.play(clip)
 groups = [c.group for c in clips] if has_groups else None
 for col, v in zip(st.columns(len(vectors)), vectors):
     found = retrieval.neighbours(v.vectors, query, k=top_k, groups=groups, exclude_same_group=exclude)
-    col.markdown(f"**{common.md_escape(v.space)}**")
+    col.markdown(f"**{display.md_escape(v.space)}**")
     table = pd.DataFrame({"rank": [nb.rank for nb in found], "file": [clips[nb.index].name for nb in found],
-                          "label": [common.text_or_dash(clips[nb.index].label) for nb in found]})
+                          "label": [display.text_or_dash(clips[nb.index].label) for nb in found]})
     if clip.label is not None:  # without the query's label "same label" is unknown: no column, never a tick
         table["same label"] = ["—" if clips[nb.index].label is None else
                                "yes" if clips[nb.index].label == clip.label else "no" for nb in found]
-    table["group"] = [common.text_or_dash(clips[nb.index].group) for nb in found]
+    table["group"] = [display.text_or_dash(clips[nb.index].group) for nb in found]
     table["cosine distance"] = [round(nb.cosine_distance, 3) for nb in found]
-    col.dataframe(table, hide_index=True, width="stretch", column_config=common.wide_columns("file"))
+    col.dataframe(table, hide_index=True, width="stretch", column_config=display.wide_columns("file"))
     for nb in found:
         other = clips[nb.index]
-        col.caption(f"{nb.rank}. {common.md_escape(other.name)}"
-                    + (f" ({common.md_escape(str(other.label))})" if other.label is not None else "")
+        col.caption(f"{nb.rank}. {display.md_escape(other.name)}"
+                    + (f" ({display.md_escape(str(other.label))})" if other.label is not None else "")
                     + f", distance {nb.cosine_distance:.3f}")
         with col:
-            common.play(other)
+            display.play(other)
 
 # ---------------------------------------------------------------- duplicates and leakage
 st.subheader("Duplicates and leakage")
-exact = common.exact_duplicates(clips)
-near = {v.space: common.near_duplicates(v, exact) for v in vectors}
+exact = cache.exact_duplicates(clips)
+near = {v.space: cache.near_duplicates(v, exact) for v in vectors}
 try:
     folds = duplicates.comparison_folds(clips, n_splits=compare_settings["n_splits"],
                                         group_aware=compare_settings["group_aware"])
-    st.caption(common.md_escape(f"Checked against the Compare page's folds: {folds.note}"))
+    st.caption(display.md_escape(f"Checked against the Compare page's folds: {folds.note}"))
 except AudioDiagError as e:
     folds = None
-    st.info(f"No cross-validation folds for these clips ({common.md_escape(str(e))}); duplicates are listed "
+    st.info(f"No cross-validation folds for these clips ({display.md_escape(str(e))}); duplicates are listed "
             "without the split check.")
 findings = duplicates.leakage_findings(clips, folds, exact=exact, near=near)
 if findings:
-    common.show_findings(findings)
+    display.show_findings(findings)
 else:
     st.success(f"No identical clips, no near-duplicates (cosine ≥ {duplicates.NEAR_DUPLICATE_COSINE:g}) in any space"
                + (", and no group on both sides of a split." if folds is not None else "."))
 pairs = duplicates.exact_pairs(exact)
 if pairs:
     with st.expander(f"Identical clips: {len(pairs)} pair(s)"):
-        st.dataframe(common.duplicate_pairs_table(data, pairs, folds), hide_index=True, width="stretch",
-                     column_config=common.wide_columns("file", "other file"))
+        st.dataframe(display.duplicate_pairs_table(data, pairs, folds), hide_index=True, width="stretch",
+                     column_config=display.wide_columns("file", "other file"))
 for space, found in near.items():
     if found.n_pairs:
-        with st.expander(f"{common.md_escape(space)}: {found.n_pairs} near-duplicate pair(s) (cosine ≥ "
+        with st.expander(f"{display.md_escape(space)}: {found.n_pairs} near-duplicate pair(s) (cosine ≥ "
                          f"{found.threshold:g})"):
-            st.dataframe(common.duplicate_pairs_table(data, found.pairs, folds), hide_index=True, width="stretch",
-                         column_config=common.wide_columns("file", "other file"))
+            st.dataframe(display.duplicate_pairs_table(data, found.pairs, folds), hide_index=True, width="stretch",
+                         column_config=display.wide_columns("file", "other file"))
 st.caption(f"Identical: the same decoded audio (sample rate and every sample), whatever the file names. "
            f"Near-duplicate: cosine similarity ≥ {duplicates.NEAR_DUPLICATE_COSINE:g} of standardised vectors in a "
            "space; this catches close copies (re-quantised, re-levelled) and clips that a space cannot tell apart.")

@@ -5,7 +5,10 @@ import streamlit as st
 
 from audiodiag import asr, plots, references, report, samples, transcript_checks, transcription, wer, word_errors
 from audiodiag.errors import AudioDiagError
-from pages import _common as common
+from pages import _cache as cache
+from pages import _data as data_ui
+from pages import _display as display
+from pages import _links as links
 
 REQUEST_KEY = "transcribe_request"  # session_state: the settings of the last "Transcribe"
 RUN_KEY = "transcribe_run"  # URL: 1 once results exist, so a link reopens them instead of asking to press Transcribe
@@ -37,26 +40,26 @@ def _check_linked_settings(fresh: list[str]) -> None:
                              float(state["transcribe_temp"]))
     except AudioDiagError as e:
         if any(key in fresh for key in DECODING_KEYS):
-            state.setdefault(common.LINK_PROBLEMS, []).append(
+            state.setdefault(links.LINK_PROBLEMS, []).append(
                 f"{e}; using beam 1, temperature 0, language en")
             for key in DECODING_KEYS:
                 state[key] = LINKED[key]
     if "transcribe_model" in fresh and not str(state["transcribe_model"]).strip():
-        state.setdefault(common.LINK_PROBLEMS, []).append(f"transcribe_model is empty; using {asr.BUNDLED_ASR}")
+        state.setdefault(links.LINK_PROBLEMS, []).append(f"transcribe_model is empty; using {asr.BUNDLED_ASR}")
         state["transcribe_model"] = LINKED["transcribe_model"]
 
 
 st.title("Transcribe: WER you can trust")
 st.caption("One impressive decoded example hides unstable overall behaviour: every clip is transcribed and scored, "
            "with the corpus WER, its confidence interval and the whole distribution.")
-data = common.dataset_picker("Transcribe")
-common.show_failures(data.failures)
+data = data_ui.dataset_picker("Transcribe")
+display.show_failures(data.failures)
 if not data.clips:
-    st.info(common.NO_CLIPS)
+    st.info(data_ui.NO_CLIPS)
     st.stop()
 
 fresh = [key for key in LINKED if key not in st.session_state]  # these start from the URL (a link) or defaults
-common.linked_state(LINKED, allowed={"transcribe_norm": list(wer.NORMALISATIONS), RUN_KEY: (0, 1)})
+links.linked_state(LINKED, allowed={"transcribe_norm": list(wer.NORMALISATIONS), RUN_KEY: (0, 1)})
 _check_linked_settings(fresh)
 
 # ---------------------------------------------------------------- references
@@ -67,8 +70,8 @@ if data.name in samples.list_sample_sets():
     unmatched = references.folder_reference_problems(samples.sample_set_dir(data.name), data.clips)
 else:
     unmatched = []
-if st.session_state.get("source") == common.SOURCE_UPLOAD:  # a transcripts.csv or zip dropped in the sidebar
-    found, sidebar_problems = references.references_from_files(st.session_state.get(common.UPLOAD_KEY, []),
+if st.session_state.get("source") == data_ui.SOURCE_UPLOAD:  # a transcripts.csv or zip dropped in the sidebar
+    found, sidebar_problems = references.references_from_files(st.session_state.get(data_ui.UPLOAD_KEY, []),
                                                                data.clips, skip_label_tables=True)
     refs = [r if f is None else f for r, f in zip(refs, found)]
     problems += sidebar_problems
@@ -80,10 +83,10 @@ if files:
     refs = [r if f is None else f for r, f in zip(refs, found)]
     problems += page_problems
 if problems:  # one box per finding, listing every file it concerns
-    st.error(f"{len(problems)} reference file(s) skipped:\n" + "\n".join(f"- {common.md_escape(p)}" for p in problems))
+    st.error(f"{len(problems)} reference file(s) skipped:\n" + "\n".join(f"- {display.md_escape(p)}" for p in problems))
 if unmatched:
-    st.warning("\n".join(f"- {common.md_escape(p)}" for p in unmatched) if len(unmatched) > 1 else
-               common.md_escape(unmatched[0]))
+    st.warning("\n".join(f"- {display.md_escape(p)}" for p in unmatched) if len(unmatched) > 1 else
+               display.md_escape(unmatched[0]))
 if any(c.label for c in data.clips) and st.checkbox(
         "The class labels are the transcripts (e.g. spoken digits)", key="transcribe_labels",
         help="Clips without a reference use their label. Digit labels ('7') match spoken words ('seven') only under "
@@ -117,37 +120,37 @@ if submitted or from_link:
 request = st.session_state.get(REQUEST_KEY)
 if not request:
     st.query_params.pop(RUN_KEY, None)
-common.link_to_url([key for key in LINKED if key != RUN_KEY], extra={RUN_KEY: 1} if request else None)
+links.link_to_url([key for key in LINKED if key != RUN_KEY], extra={RUN_KEY: 1} if request else None)
 if not request:
     st.info("Press **Transcribe**. Transcripts are cached by audio content, model and decoding settings.")
     st.stop()
 
-with common.long_step(f"Transcribing {len(data.clips)} clips ...", done=f"Transcribed {len(data.clips)} clips",
-                      failed="Transcription could not run", expanded=True):  # open: its progress bar counts clips
+with display.long_step(f"Transcribing {len(data.clips)} clips ...", done=f"Transcribed {len(data.clips)} clips",
+                       failed="Transcription could not run", expanded=True):  # open: its progress bar counts clips
     settings = asr.DecodingSettings(request["beam"], request["language"], request["temperature"])
     settings_key = (settings.beam_size, settings.language, settings.temperature)
-    hyps = common.transcripts(data.clips, request["model"], settings_key)
-    decoding = common.transcriber(request["model"]).decoding(settings)
-common.show_cache_warnings()
+    hyps = cache.transcripts(data.clips, request["model"], settings_key)
+    decoding = cache.transcriber(request["model"]).decoding(settings)
+display.show_cache_warnings()
 hyps_b, decoding_b = None, ""
 if request["second"]:
     try:
         with st.status("Transcribing with the second system ...", expanded=True) as status:
-            hyps_b = common.transcripts(data.clips, request["second"], settings_key)
-            decoding_b = common.transcriber(request["second"]).decoding(settings)
+            hyps_b = cache.transcripts(data.clips, request["second"], settings_key)
+            decoding_b = cache.transcriber(request["second"]).decoding(settings)
             status.update(label="Second system transcribed", state="complete", expanded=False)
     except AudioDiagError as e:
-        st.error(f"Second system: {common.md_escape(str(e))}")
-st.caption(common.md_escape(f"Model {request['model']}: {decoding}. Audio downmixed to mono and resampled to the "
-                            "model's rate (soxr)."))
+        st.error(f"Second system: {display.md_escape(str(e))}")
+st.caption(display.md_escape(f"Model {request['model']}: {decoding}. Audio downmixed to mono and resampled to the "
+                             "model's rate (soxr)."))
 
-measured = common.analyse(data)
+measured = cache.analyse(data)
 flags = wer.hallucination_flags([c.name for c in data.clips], hyps, [s.speech_fraction for s in measured.stats],
                                 [c.duration_s for c in data.clips])
 if flags:
     st.subheader("Possible hallucinations")
     st.warning(f"{len(flags)} transcript(s) may be invented text:\n" + "\n".join(
-        f"- **{common.md_escape(name)}**: {common.md_escape(why)}" for name, why in flags))
+        f"- **{display.md_escape(name)}**: {display.md_escape(why)}" for name, why in flags))
 transcript_findings = transcript_checks.reference_findings([c.name for c in data.clips], refs,
                                                            [s.speech_fraction for s in measured.stats],
                                                            [c.duration_s for c in data.clips])
@@ -156,7 +159,7 @@ if transcript_findings:
     st.warning(f"{len(transcript_findings)} reference transcript(s) are empty or far too fast or slow for the speech "
                f"in their clip (expected {transcript_checks.MIN_CHARS_PER_S:g}–"
                f"{transcript_checks.MAX_CHARS_PER_S:g} characters per second):\n" + "\n".join(
-                   f"- {common.md_escape(f.message)}" for f in transcript_findings))
+                   f"- {display.md_escape(f.message)}" for f in transcript_findings))
 
 if n_refs == 0:
     st.warning("No reference transcripts: **no metric is possible** (no WER, no CER). Transcripts only below; add a "
@@ -179,10 +182,10 @@ try:
     for k, how in enumerate(wer.NORMALISATIONS):  # the english normaliser's first use imports transformers
         scoring.progress(k / len(wer.NORMALISATIONS), text=f"Scoring with '{how}' normalisation "
                                                            f"({k + 1} of {len(wer.NORMALISATIONS)})")
-        by_norm[how] = common.wer_scores(ref_texts, hyp_texts, how)
+        by_norm[how] = cache.wer_scores(ref_texts, hyp_texts, how)
 except AudioDiagError as e:
     scoring.empty()
-    st.error(common.md_escape(str(e)))
+    st.error(display.md_escape(str(e)))
     st.stop()
 scoring.empty()
 result = by_norm[norm]
@@ -204,7 +207,7 @@ st.caption(f"{len(clips) - len(result.empty_references)} utterances scored, {res
 if result.empty_references:  # one box for all of them
     st.warning(f"The reference is empty after '{norm}' normalisation for {len(result.empty_references)} "
                "utterance(s), so they have no WER and are left out of the corpus WER (fix the reference or remove "
-               "the clip): " + ", ".join(f"**{common.md_escape(clips[i].name)}**" for i in result.empty_references))
+               "the clip): " + ", ".join(f"**{display.md_escape(clips[i].name)}**" for i in result.empty_references))
 st.dataframe(pd.DataFrame({"normalisation": list(by_norm),
                            "corpus WER": [s.corpus_wer.value for s in by_norm.values()],
                            "95 % CI low": [s.corpus_wer.ci_low for s in by_norm.values()],
@@ -257,9 +260,9 @@ order = sorted((i for i, u in enumerate(result.utterances) if u.reference_words)
                key=lambda i: (-result.utterances[i].wer, clips[i].name))[:worst_n]
 for i in order:
     u = result.utterances[i]
-    st.markdown(f"**{common.md_escape(clips[i].name)}**: WER {u.wer:.1%} ({u.errors} edits / "
+    st.markdown(f"**{display.md_escape(clips[i].name)}**: WER {u.wer:.1%} ({u.errors} edits / "
                 f"{u.reference_words} words)")
-    common.play(clips[i])
+    display.play(clips[i])
     st.markdown(f'<div class="alignment" style="margin-bottom:1.2em">{wer.alignment_html(u)}</div>',
                 unsafe_allow_html=True)
 
@@ -289,7 +292,7 @@ st.download_button("Download every word-level error (CSV)", tables.to_csv().enco
 # ---------------------------------------------------------------- slices
 st.subheader("WER by slice")
 slice_values = tuple((name, tuple(values)) for name, values in wer.clip_slices(clips).items())
-slices = common.wer_slices(ref_texts, hyp_texts, norm, slice_values)
+slices = cache.wer_slices(ref_texts, hyp_texts, norm, slice_values)
 st.dataframe(pd.DataFrame([{"slice": s.slice, "value": s.value, "utterances": s.utterances,
                             "reference words": s.reference_words, "corpus WER": s.corpus_wer.value,
                             "95 % CI low": s.corpus_wer.ci_low, "95 % CI high": s.corpus_wer.ci_high}
@@ -301,18 +304,18 @@ st.dataframe(pd.DataFrame([{"slice": s.slice, "value": s.value, "utterances": s.
 if hyps_b is not None:
     st.subheader("Two systems on the same clips")
     hyp_b_texts = tuple(hyps_b[i] for i in scored)
-    other = common.wer_scores(ref_texts, hyp_b_texts, norm)
-    comparison = common.wer_comparison(ref_texts, hyp_texts, hyp_b_texts, norm)
+    other = cache.wer_scores(ref_texts, hyp_b_texts, norm)
+    comparison = cache.wer_comparison(ref_texts, hyp_texts, hyp_b_texts, norm)
     d = comparison.difference
     c2 = st.columns(2) + st.columns(2)  # "+1.2% to +5.6%" needs a wide column
     c2[0].metric("A: corpus WER", f"{w.value:.1%}", help=request["model"])
     c2[1].metric("B: corpus WER", f"{other.corpus_wer.value:.1%}", help=request["second"])
     c2[2].metric("B − A", f"{d.value:+.1%}", help="corpus WER difference; paired bootstrap over utterances")
     c2[3].metric("95 % CI of B − A", f"{d.ci_low:+.1%} to {d.ci_high:+.1%}")
-    st.write(common.md_escape(f"A = {request['model']}, B = {request['second']}: {comparison.verdict}. B has fewer "
-                              f"errors on {comparison.b_better}, more on {comparison.b_worse} and the same on "
-                              f"{comparison.same} utterances."))
-    st.caption(common.md_escape(f"B decoding: {decoding_b}."))
+    st.write(display.md_escape(f"A = {request['model']}, B = {request['second']}: {comparison.verdict}. B has fewer "
+                               f"errors on {comparison.b_better}, more on {comparison.b_worse} and the same on "
+                               f"{comparison.same} utterances."))
+    st.caption(display.md_escape(f"B decoding: {decoding_b}."))
     st.dataframe(pd.DataFrame({"file": table["file"], "WER A": table["WER"], "WER B": other.wers,
                                "B − A": comparison.utterance_differences, "hypothesis A": table["hypothesis"],
                                "hypothesis B": [u.hypothesis for u in other.utterances]})
@@ -329,9 +332,9 @@ note = transcription.transcription_decision(
               "language": settings.language, "decoding": decoding, "normalisation": norm, "dataset": data.name})
 note = report.with_input_problems(note, [f.message for f in data.failures] + unmatched + problems)
 with st.expander("Decision note for this transcription task"):
-    st.markdown(f"**{common.md_escape(note.verdict)}**")
+    st.markdown(f"**{display.md_escape(note.verdict)}**")
     for section in note.sections:
-        st.markdown(f"**{section.title}**\n" + "\n".join(f"- {common.md_escape(line)}" for line in section.lines))
+        st.markdown(f"**{section.title}**\n" + "\n".join(f"- {display.md_escape(line)}" for line in section.lines))
     st.download_button("Download the note (Markdown)", note.to_markdown(), file_name="transcription_note.md",
                        mime="text/markdown", key="transcribe_note_md")
     st.download_button("Download the note (JSON)", note.to_json(), file_name="transcription_note.json",

@@ -6,7 +6,10 @@ import streamlit as st
 
 from audiodiag import cli, compare, decide, encoders, finetune, plots, probing, report, spaces
 from audiodiag.errors import AudioDiagError
-from pages import _common as common
+from pages import _cache as cache
+from pages import _data as data_ui
+from pages import _display as display
+from pages import _links as links
 
 FINETUNE_KEY = "decide_finetune"  # session_state: {"model": name, "settings": dict} of the last fine-tune request
 
@@ -19,10 +22,10 @@ def show_note(note: report.DecisionNote, settings_payload: dict) -> None:
     used (files that failed to load, table rows naming missing files) are named in it."""
     note = report.with_input_problems(note, [f.message for f in data.failures])
     st.header("Decision note")
-    common.RUNG_BOX.get(note.rung, st.info)(f"**{common.md_escape(note.verdict)}**")
+    display.RUNG_BOX.get(note.rung, st.info)(f"**{display.md_escape(note.verdict)}**")
     for section in note.sections:
         st.markdown(f"**{section.title}**")
-        st.markdown("\n".join(f"- {common.md_escape(line)}" for line in section.lines))
+        st.markdown("\n".join(f"- {display.md_escape(line)}" for line in section.lines))
     payload = note.to_dict()
     payload["settings"] = settings_payload
     cols = st.columns(2)
@@ -36,20 +39,20 @@ def show_note(note: report.DecisionNote, settings_payload: dict) -> None:
 
 
 st.title("Decide: which rung does this task need?")
-common.linked_state({"decide_task": "classify"}, allowed={"decide_task": list(TASKS)})
+links.linked_state({"decide_task": "classify"}, allowed={"decide_task": list(TASKS)})
 task = st.radio("Task", list(TASKS), format_func=TASKS.get, horizontal=True, key="decide_task")
-common.link_to_url(["decide_task"])
+links.link_to_url(["decide_task"])
 if task == "transcribe":
-    common.dataset_picker("Decide")
+    data_ui.dataset_picker("Decide")
     st.info("Transcription is scored on the Transcribe page (corpus WER with CIs, alignments, worst cases); its "
             "note is made there and by `python -m audiodiag report DATA --task transcribe`.")
     st.page_link("pages/4_Transcribe.py", label="Open the Transcribe page", icon=":material/record_voice_over:")
     st.stop()
-data = common.labelled_dataset("No decision is possible for this dataset", "Decide")
+data = data_ui.labelled_dataset("No decision is possible for this dataset", "Decide")
 
-settings = common.decide_settings()
+settings = links.decide_settings(data)
 from_compare = "compare_request" in st.session_state
-st.caption(common.md_escape(
+st.caption(display.md_escape(
     f"Spaces: {', '.join(settings['spaces'])}; {settings['n_splits']} folds, "
     f"{'group-aware' if settings['group_aware'] else 'random'}; padding "
     f"{spaces.PaddingPolicy(settings['padding_s']).label}. ")
@@ -61,22 +64,22 @@ st.page_link("pages/2_Compare.py", label="Change the encoders and folds on the C
 if task == "retrieve":
     exclude = st.checkbox("A query's own group (speaker/source) does not count as a match", key="decide_exclude",
                           disabled=not all(c.group is not None for c in data.clips))
-    with common.long_step("Vectors and retrieval metrics ...", done="Measured",
-                          failed="The retrieval note could not be made"):
-        vectors, unavailable = spaces.vectors_per_space(settings["spaces"], lambda s: common.space_vectors(
+    with display.long_step("Vectors and retrieval metrics ...", done="Measured",
+                           failed="The retrieval note could not be made"):
+        vectors, unavailable = spaces.vectors_per_space(settings["spaces"], lambda s: cache.space_vectors(
             data, s, padding_s=settings["padding_s"], layer=None if spaces.is_baseline(s) else settings["layer"],
             feature_settings=tuple(settings["features"])))
-        results = [common.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
-        measured = common.analyse(data)
-        exact = common.exact_duplicates(data.clips)
+        results = [cache.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
+        measured = cache.analyse(data)
+        exact = cache.exact_duplicates(data.clips)
         retrieval_settings = {**settings, "exclude_same_group": exclude}
         note = decide.retrieval_decision(
             data.name, data.clips, vectors, results, measured.stats, measured.speech,
             settings=retrieval_settings, padding=spaces.PaddingPolicy(settings["padding_s"]),
             n_splits=settings["n_splits"], group_aware=settings["group_aware"], exact=exact,
-            near={v.space: common.near_duplicates(v, exact) for v in vectors if spaces.is_baseline(v.space)})
-    common.show_unavailable(unavailable)
-    st.dataframe(common.retrieval_table(results), hide_index=True, width="stretch")
+            near={v.space: cache.near_duplicates(v, exact) for v in vectors if spaces.is_baseline(v.space)})
+    display.show_unavailable(unavailable)
+    st.dataframe(display.retrieval_table(results), hide_index=True, width="stretch")
     st.page_link("pages/3_Embeddings.py", label="Maps, neighbours and duplicates on the Embeddings page",
                  icon=":material/scatter_plot:")
     show_note(report.with_unavailable(note, unavailable),
@@ -85,20 +88,20 @@ if task == "retrieve":
     st.stop()
 
 # the verdict first (it needs only the comparison); curves, audit and the note fill in below it
-with common.long_step("Vectors and cross-validation on the same folds ...", done="Compared on the same folds",
-                      failed="The comparison could not be made", expanded=True):
-    comparison, unavailable = common.run_comparison(
+with display.long_step("Vectors and cross-validation on the same folds ...", done="Compared on the same folds",
+                       failed="The comparison could not be made", expanded=True):
+    comparison, unavailable = cache.run_comparison(
         data, settings["spaces"], n_splits=settings["n_splits"], group_aware=settings["group_aware"],
         padding_s=settings["padding_s"], layer=settings["layer"], feature_settings=tuple(settings["features"]))
-common.show_unavailable(unavailable)
+display.show_unavailable(unavailable)
 st.subheader("Baseline vs frozen encoders")
 for pair in comparison.paired:
-    VERDICT_BOX.get(pair.verdict, st.warning)(f"**{common.md_escape(compare.verdict_headline(pair))}**")
+    VERDICT_BOX.get(pair.verdict, st.warning)(f"**{display.md_escape(compare.verdict_headline(pair))}**")
 if not comparison.paired:
     st.info("Only the spectral baseline ran: no encoder to compare it with.")
-with common.long_step("Learning curves, shortcut audit and the note ...", done="Learning curves and audit measured",
-                      failed="The decision could not be made", expanded=True):
-    decision = common.classification_decision(data, settings)
+with display.long_step("Learning curves, shortcut audit and the note ...", done="Learning curves and audit measured",
+                       failed="The decision could not be made", expanded=True):
+    decision = cache.classification_decision(data, settings)
 
 # ---------------------------------------------------------------- learning curves
 st.subheader("Learning curves: would more labels help?")
@@ -107,7 +110,7 @@ st.plotly_chart(plots.learning_curve_figure(
     {c.name: [(round(p.mean_train_clips / n_classes, 1), p.accuracy_mean, p.accuracy_std) for p in c.points]
      for c in decision.curves}), width="stretch")
 for curve in decision.curves:
-    st.write(f"**{curve.trend.capitalize()}.** {common.md_escape(curve.explanation)}.")
+    st.write(f"**{curve.trend.capitalize()}.** {display.md_escape(curve.explanation)}.")
 st.caption("Each point: every training fold cut to at most that many clips per class (random draws, mean ± std), "
            "scored on the full test folds, the same folds as the comparison.")
 
@@ -115,17 +118,17 @@ st.caption("Each point: every training fold cut to at most that many clips per c
 st.subheader("Shortcut and leakage audit")
 audit = decision.audit
 box = st.warning if audit.shortcut_suspected else st.success
-box(common.md_escape(f"Metadata-only classifier: {audit.explanation}."))
+box(display.md_escape(f"Metadata-only classifier: {audit.explanation}."))
 st.dataframe(pd.DataFrame({"metadata column": list(audit.importances),
                            "accuracy drop when shuffled": [round(v, 3) for v in audit.importances.values()]}),
              hide_index=True)
 for rung in comparison.rungs:
     if rung.split_check is not None:
         check = st.warning if rung.split_check.leakage_suspected else st.write
-        check(f"**{common.md_escape(rung.space)}**: {common.md_escape(rung.split_check.explanation)}")
+        check(f"**{display.md_escape(rung.space)}**: {display.md_escape(rung.split_check.explanation)}")
 if decision.findings:
     with st.expander(f"Data warnings ({len(decision.findings)})"):
-        common.show_findings(decision.findings)
+        display.show_findings(decision.findings)
 
 # ---------------------------------------------------------------- layer sweep
 hf_spaces = [s for s in settings["spaces"][1:] if not encoders.is_bundled(s)]
@@ -137,28 +140,28 @@ else:
     sweep_model = st.selectbox("Encoder", hf_spaces, key="decide_sweep_model")
     if st.button("Probe every layer", key="decide_sweep"):
         try:
-            sweep = probing.layer_sweep(common.encoder_model(sweep_model), data.clips, comparison.folds,
-                                        hidden=common.all_layers(data, sweep_model))
+            sweep = probing.layer_sweep(cache.encoder_model(sweep_model), data.clips, comparison.folds,
+                                        hidden=cache.all_layers(data, sweep_model))
         except AudioDiagError as e:
-            st.error(common.md_escape(str(e)))
+            st.error(display.md_escape(str(e)))
         else:
             st.plotly_chart(plots.layer_sweep_figure(
                 [(s.layer, s.pooling, s.accuracy.value, s.accuracy.ci_low, s.accuracy.ci_high) for s in sweep.scores],
                 title=f"Probe accuracy per layer: {sweep.encoder}"), width="stretch")
-            (st.success if sweep.best != sweep.last else st.info)(common.md_escape(sweep.explanation))
+            (st.success if sweep.best != sweep.last else st.info)(display.md_escape(sweep.explanation))
 
 # ---------------------------------------------------------------- rung 3
 st.subheader("Rung 3: partial fine-tuning")
 readiness = decision.readiness
-st.caption(common.md_escape(finetune.RULE))
+st.caption(display.md_escape(finetune.RULE))
 finetune_gain = None
 if not readiness.ok:
-    st.warning(f"**Fine-tuning refused.** {common.md_escape(readiness.reason)}")
+    st.warning(f"**Fine-tuning refused.** {display.md_escape(readiness.reason)}")
 elif not hf_spaces:
-    st.info(f"{common.md_escape(readiness.reason)} Fine-tuning needs a Hugging Face encoder: add one (an id or a "
+    st.info(f"{display.md_escape(readiness.reason)} Fine-tuning needs a Hugging Face encoder: add one (an id or a "
             "local folder) on the Compare page.")
 else:
-    st.write(common.md_escape(readiness.reason))
+    st.write(display.md_escape(readiness.reason))
     with st.form("decide_finetune_settings"):
         cols = st.columns(4)
         model = cols[0].selectbox("Encoder", hf_spaces, key="decide_ft_model")
@@ -173,13 +176,13 @@ else:
     request = st.session_state.get(FINETUNE_KEY)
     if request and request["model"] in hf_spaces:
         try:
-            result = common.finetune_run(data, request, comparison.folds)
+            result = cache.finetune_run(data, request, comparison.folds)
         except AudioDiagError as e:
-            st.error(common.md_escape(str(e)))
+            st.error(display.md_escape(str(e)))
         else:
             finetune_gain = finetune.gain_over_frozen(result, comparison.rung(request["model"]), comparison.labels)
-            st.write(common.md_escape(f"Fine-tuned {request['model']} (top {request['top_layers']} layers + head) vs "
-                                      f"frozen: {finetune_gain.explanation}"))
+            st.write(display.md_escape(f"Fine-tuned {request['model']} (top {request['top_layers']} layers + head) vs "
+                                       f"frozen: {finetune_gain.explanation}"))
             st.plotly_chart(plots.loss_curves_figure(result.train_losses), width="stretch")
 
 # ---------------------------------------------------------------- the note

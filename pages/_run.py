@@ -6,7 +6,8 @@ import streamlit as st
 
 from audiodiag import plots, runfolder, runview
 from audiodiag.errors import AudioDiagError
-from pages import _common as common
+from pages import _cache as cache
+from pages import _display as display
 
 PAGE_KEY, CLIP_KEY = "run_table_page", "run_clip"
 
@@ -28,9 +29,9 @@ def summary(view: runview.RunView) -> runview.RunSummary:
 
 def header(view: runview.RunView) -> runview.RunSummary:
     s = summary(view)
-    st.info(common.md_escape(f"Run folder '{view.path.name}' ({s.dataset}, {s.engine} engine, {s.date}): every "
-                             "number below comes from the run; nothing is recomputed. To change settings, run "
-                             f"again: {s.command}"))
+    st.info(display.md_escape(f"Run folder '{view.path.name}' ({s.dataset}, {s.engine} engine, {s.date}): every "
+                              "number below comes from the run; nothing is recomputed. To change settings, run "
+                              f"again: {s.command}"))
     if s.not_used:
         with st.expander(f"{len(s.not_used)} input(s) the run could not use"):
             st.dataframe({"problem": list(s.not_used)}, hide_index=True, width="stretch")
@@ -43,8 +44,8 @@ def show(page: str, view: runview.RunView) -> None:
         {"Inspect": inspect, "Compare": compare, "Embeddings": embeddings, "Transcribe": transcribe,
          "Decide": decide}[page](view)
     except (AudioDiagError, OSError, ValueError, KeyError) as e:  # a damaged or partial run folder
-        st.error(common.md_escape(f"{view.path.name}: cannot be shown ({e}); write the run again with "
-                                  "`python -m audiodiag report DATA --out-dir RUN/`"))
+        st.error(display.md_escape(f"{view.path.name}: cannot be shown ({e}); write the run again with "
+                                   "`python -m audiodiag report DATA --out-dir RUN/`"))
 
 
 def inspect(view: runview.RunView) -> None:
@@ -61,13 +62,13 @@ def inspect(view: runview.RunView) -> None:
         st.subheader("Findings")
         st.dataframe({"finding": list(s.findings), "clips": [n for n, _ in s.findings.values()],
                       "example": [example for _, example in s.findings.values()]},
-                     hide_index=True, width="stretch", column_config=common.wide_columns("example"))
+                     hide_index=True, width="stretch", column_config=display.wide_columns("example"))
     st.subheader("Clips")
     pages = max(1, -(-s.n_clips // runview.PAGE_ROWS))
     page = st.number_input(f"Page (of {pages:,}; {runview.PAGE_ROWS} clips each)", 1, pages, 1, key=PAGE_KEY)
     start = (int(page) - 1) * runview.PAGE_ROWS
     st.dataframe(view.page(start), hide_index=True, width="stretch", placeholder=runview.MISSING,
-                 column_config=common.wide_columns("file", "findings"))
+                 column_config=display.wide_columns("file", "findings"))
     st.caption(f"Clips {start + 1:,}–{min(start + runview.PAGE_ROWS, s.n_clips):,} of {s.n_clips:,}.")
     st.subheader("Listen to one clip")
     index = st.number_input("Clip # (the table's first column)", 0, s.n_clips - 1, start, key=CLIP_KEY)
@@ -75,12 +76,12 @@ def inspect(view: runview.RunView) -> None:
         try:
             clip = view.clip(int(index))
         except AudioDiagError as e:
-            st.warning(common.md_escape(str(e)))
+            st.warning(display.md_escape(str(e)))
             return
-        st.markdown(common.md_escape(f"**{clip.name}**"))
-        common.play(clip)
-        st.plotly_chart(common.waveform(clip, None), width="stretch")
-        st.plotly_chart(common.spectrogram(clip), width="stretch")
+        st.markdown(display.md_escape(f"**{clip.name}**"))
+        display.play(clip)
+        st.plotly_chart(cache.waveform(clip, None), width="stretch")
+        st.plotly_chart(cache.spectrogram(clip), width="stretch")
 
 
 def compare(view: runview.RunView) -> None:
@@ -90,8 +91,8 @@ def compare(view: runview.RunView) -> None:
     data = view.note["data"]["comparison"] if "comparison" in view.note.get("data", {}) else None
     rungs = view.note.get("data", {}).get("rungs", [])
     if data:
-        st.caption(common.md_escape(f"{data['folds_note']} Classifier: {data['classifier']}; padding: "
-                                    f"{data['padding']}."))
+        st.caption(display.md_escape(f"{data['folds_note']} Classifier: {data['classifier']}; padding: "
+                                     f"{data['padding']}."))
 
     def ci(m: dict) -> str:
         return f"{m['value']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}]"
@@ -101,21 +102,21 @@ def compare(view: runview.RunView) -> None:
         "accuracy [95% CI]": [ci(r["accuracy"]) for r in rungs],
         "balanced accuracy [95% CI]": [ci(r["balanced_accuracy"]) for r in rungs],
         "macro F1 [95% CI]": [ci(r["macro_f1"]) for r in rungs],
-        "random-split accuracy": [common.text_or_dash(None if r.get("random_split_accuracy") is None else
-                                                      f"{r['random_split_accuracy']:.3f}") for r in rungs],
+        "random-split accuracy": [display.text_or_dash(None if r.get("random_split_accuracy") is None else
+                                                       f"{r['random_split_accuracy']:.3f}") for r in rungs],
         "dimension": [r["embedding_size"] for r in rungs],
-    }, hide_index=True, width="stretch", column_config=common.wide_columns("space"))
+    }, hide_index=True, width="stretch", column_config=display.wide_columns("space"))
     for p in view.note.get("data", {}).get("paired", []):
-        st.markdown(common.md_escape(f"{p['b']} vs {p['a']}: {p['verdict']} (p = {p['p_value']:.3g}; only "
-                                     f"{p['a']} right on {p['only_a_right']} clips, only {p['b']} right on "
-                                     f"{p['only_b_right']})."))
+        st.markdown(display.md_escape(f"{p['b']} vs {p['a']}: {p['verdict']} (p = {p['p_value']:.3g}; only "
+                                      f"{p['a']} right on {p['only_a_right']} clips, only {p['b']} right on "
+                                      f"{p['only_b_right']})."))
     st.subheader("Confusion matrices (out-of-fold, every clip)")
     names = view.space_names
     for start in range(0, len(names), 2):
         for col, space in zip(st.columns(2), names[start:start + 2]):
             confusion = view.confusion(space)
             if confusion is None:
-                col.caption(common.md_escape(f"{space}: the run folder holds no predictions (an older run)."))
+                col.caption(display.md_escape(f"{space}: the run folder holds no predictions (an older run)."))
                 continue
             col.plotly_chart(plots.confusion_figure(confusion.labels, confusion.counts, title=space),
                              width="stretch", key=f"run_confusion_{space}")
@@ -130,18 +131,19 @@ def label_issues(per_space: list[dict]) -> None:
         return
     for found in per_space:
         title = f"{found['space']}: {found['n_issues']} of {found['n_clips']} clips"
-        with st.expander(common.md_escape(title if found["unavailable"] is None else
-                                          f"{found['space']}: not checked ({found['unavailable']})")):
+        with st.expander(display.md_escape(title if found["unavailable"] is None else
+                                           f"{found['space']}: not checked ({found['unavailable']})")):
             st.dataframe({
                 "file": [i["name"] for i in found["issues"]], "given": [i["given"] for i in found["issues"]],
                 "suggested": [i["suggested"] for i in found["issues"]],
                 "p(suggested)": [round(i["p_suggested"], 3) for i in found["issues"]],
                 "p(given)": [round(i["p_given"], 3) for i in found["issues"]],
-                "neighbours": [", ".join(f"{nb['name']} ({common.text_or_dash(nb['label'])})" for nb in i["neighbours"])
+                "neighbours": [", ".join(f"{nb['name']} ({display.text_or_dash(nb['label'])})"
+                                         for nb in i["neighbours"])
                                for i in found["issues"]]}, hide_index=True, width="stretch",
-                column_config=common.wide_columns("file", "neighbours"))
-            st.caption(common.md_escape(f"Found by {found['method']}. Candidates to re-listen to (open one under "
-                                        "Inspect), not proven errors; nothing is relabelled."))
+                column_config=display.wide_columns("file", "neighbours"))
+            st.caption(display.md_escape(f"Found by {found['method']}. Candidates to re-listen to (open one under "
+                                         "Inspect), not proven errors; nothing is relabelled."))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -204,7 +206,7 @@ def transcribe(view: runview.RunView) -> None:
                    "(bootstrap over utterances)")
     cols[1].metric("Scored utterances", f"{len(rows):,}", help="Clips with a reference transcript.")
     cols[2].metric("CER", f"{scores.cer:.1%}")
-    cols[3].metric("Model", common.text_or_dash(settings.get("model")))
+    cols[3].metric("Model", display.text_or_dash(settings.get("model")))
     st.caption(f"95% CI of the corpus WER: {est.ci_low:.1%} – {est.ci_high:.1%}. Substitutions "
                f"{scores.substitutions:,}, deletions {scores.deletions:,}, insertions {scores.insertions:,} over "
                f"{scores.reference_words:,} reference words. Transcripts come from the run; nothing is "
@@ -219,7 +221,7 @@ def transcribe(view: runview.RunView) -> None:
                   "reference (normalised)": [scores.utterances[k].reference for k in shown],
                   "transcript (normalised)": [scores.utterances[k].hypothesis for k in shown]},
                  hide_index=True, width="stretch",
-                 column_config=common.wide_columns("reference (normalised)", "transcript (normalised)"))
+                 column_config=display.wide_columns("reference (normalised)", "transcript (normalised)"))
     st.caption(f"The {len(shown):,} utterances with the highest WER of {len(rows):,}.")
 
 
@@ -227,10 +229,10 @@ def decide(view: runview.RunView) -> None:
     header(view)
     note = view.note
     st.header("Decision note")
-    common.RUNG_BOX.get(note.get("rung"), st.info)(f"**{common.md_escape(note.get('verdict', ''))}**")
+    display.RUNG_BOX.get(note.get("rung"), st.info)(f"**{display.md_escape(note.get('verdict', ''))}**")
     for section in note.get("sections", []):
-        st.markdown(f"**{common.md_escape(section['title'])}**")
-        st.markdown("\n".join(f"- {common.md_escape(line)}" for line in section["lines"]))
+        st.markdown(f"**{display.md_escape(section['title'])}**")
+        st.markdown("\n".join(f"- {display.md_escape(line)}" for line in section["lines"]))
     left, right = st.columns(2)
     left.download_button("Download the note (Markdown)", view.note_markdown, file_name=f"{view.path.name}-note.md",
                          mime="text/markdown")

@@ -463,7 +463,7 @@ class CacheCounts:
 
 def cache_counts(server: Server, function: str, *, cache_type: str = "st_cache_resource") -> CacheCounts:
     """How often the server ran a cached function, from Streamlit's /_stcore/metrics, e.g.
-    cache_counts(server, "pages._common.transcriber"). Counters are per server process, all sessions together."""
+    cache_counts(server, "pages._cache.transcriber"). Counters are per server process, all sessions together."""
     with urllib.request.urlopen(f"{server.url}/_stcore/metrics", timeout=10) as response:
         text = response.read().decode()
     hits = misses = computations = 0

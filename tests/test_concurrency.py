@@ -38,7 +38,7 @@ SECOND_TARGET, SECOND_TARGET_RATE_HZ = "CLAP", 48000
 NO_CLIPS_YET = "No clips to inspect yet"
 NO_REFERENCES = "no metric is possible"  # the Transcribe page on clips without reference transcripts
 ONE_CLIP_NO_REFERENCE = "0 of 1 clips have a reference transcript"
-ASR_MODEL_CACHE = "pages._common.transcriber"  # the st.cache_resource function that loads an ASR model
+ASR_MODEL_CACHE = "pages._cache.transcriber"  # the st.cache_resource function that loads an ASR model
 
 
 @dataclass(frozen=True)

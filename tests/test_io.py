@@ -478,3 +478,34 @@ def test_hugging_face_metadata_csv_with_file_name_and_speaker_id_gives_groups(tm
                                                           ("2.wav", "b", "s1"), ("3.wav", "b", "s2")]
     assert io.table_group_column((tmp_path / "metadata.csv").read_bytes()) == (
         ["file_name", "label", "speaker_id"], "speaker_id")
+
+
+# ---------------------------------------------------------------- as the model sees it: known answers
+
+def test_as_model_sees_it_pads_a_1s_clip_to_2s_half_padding():
+    seen = io.as_model_sees_it(make_clip(sine(duration_s=1.0)), sample_rate_hz=16_000, length_s=2.0)
+    assert seen.padding_fraction == pytest.approx(0.5)
+    assert seen.cut_s == 0.0 and not seen.resampled
+    assert len(seen.clip.samples) == 32_000 and not seen.clip.samples[16_000:].any()  # padding is zeros at the end
+
+
+def test_as_model_sees_it_cuts_a_3s_clip_to_2s_one_second_cut():
+    seen = io.as_model_sees_it(make_clip(sine(duration_s=3.0)), sample_rate_hz=16_000, length_s=2.0)
+    assert seen.cut_s == pytest.approx(1.0)
+    assert seen.padding_fraction == 0.0
+    assert seen.clip.duration_s == pytest.approx(2.0)
+
+
+def test_as_model_sees_it_resamples_8khz_to_16khz_doubling_the_length():
+    clip = make_clip(sine(duration_s=1.0, sample_rate_hz=8_000), sample_rate_hz=8_000)
+    seen = io.as_model_sees_it(clip, sample_rate_hz=16_000)
+    assert seen.resampled
+    assert seen.clip.sample_rate_hz == 16_000 and len(seen.clip.samples) == 2 * len(clip.samples)
+    assert (seen.padding_fraction, seen.cut_s) == (0.0, 0.0)  # no length set: neither padded nor cut
+
+
+def test_as_model_sees_it_resamples_before_padding():
+    half_second_8k = make_clip(sine(duration_s=0.5, sample_rate_hz=8_000), sample_rate_hz=8_000)
+    seen = io.as_model_sees_it(half_second_8k, sample_rate_hz=16_000, length_s=1.0)  # the docstring's example
+    assert seen.resampled and len(seen.clip.samples) == 16_000
+    assert seen.padding_fraction == pytest.approx(0.5)

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from audiodiag import checks, io
 from audiodiag.types import LoadFailure
 from conftest import noise, sine, wav_bytes, zip_bytes
-from pages._common import md_escape
+from pages._display import md_escape
 from test_bad_input import GOOD, REFUSED
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py

@@ -26,7 +26,7 @@ def _private_cache(tmp_path, monkeypatch):
 @pytest.fixture
 def umap_calls(monkeypatch) -> list[int]:
     """Counts every UMAP the page computes (the real one runs); the page's UMAP cache starts empty."""
-    from pages import _common as common
+    from pages import _cache as cache
 
     calls: list[int] = []
     real = projection.umap_2d
@@ -36,9 +36,9 @@ def umap_calls(monkeypatch) -> list[int]:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(projection, "umap_2d", counted)
-    common._umap.clear()
+    cache._umap.clear()
     yield calls
-    common._umap.clear()
+    cache._umap.clear()
 
 
 def _page(sample_set: str | None = None, *, before=None) -> AppTest:
@@ -156,10 +156,10 @@ def test_map_hover_escapes_user_text_and_carries_the_clip_index():
 
 
 def test_selected_clip_reads_the_plotly_selection_event():
-    from pages import _common as common
+    from pages import _display as display
 
     event = {"selection": {"points": [{"curve_number": 1, "point_index": 0, "customdata": [7, "a.wav", "x", "x"]}],
                            "point_indices": [0], "box": [], "lasso": []}}
-    assert common.selected_clip(event) == 7
-    assert common.selected_clip({"selection": {"points": [], "point_indices": []}}) is None
-    assert common.selected_clip(None) is None
+    assert display.selected_clip(event) == 7
+    assert display.selected_clip({"selection": {"points": [], "point_indices": []}}) is None
+    assert display.selected_clip(None) is None

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from audiodiag import spaces
 from conftest import noise, sine, wav_bytes
-from pages._common import md_escape
+from pages._display import md_escape
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
 

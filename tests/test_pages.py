@@ -124,10 +124,10 @@ def test_other_pages_render_with_the_same_dataset(page):
 
 def _share_link(at: AppTest) -> str:
     """The URL in the sidebar's "Copy link to this view" box (st.code: the copy button is built in)."""
-    from pages import _common
+    from pages import _links
 
     labels = [m.value for m in at.sidebar.markdown]
-    assert f"**{_common.SHARE_LABEL}**" in labels, labels
+    assert f"**{_links.SHARE_LABEL}**" in labels, labels
     links = [c.value for c in at.sidebar.code]
     assert len(links) == 1, links
     return links[0]

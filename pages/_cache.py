@@ -1,0 +1,360 @@
+"""The pages' st.cache_* wrappers around the library: measurements, plots, vectors, comparisons, the decision,
+UMAP, retrieval, duplicates, transcripts and WER.
+
+Data is keyed by content hash, so the same clips are decoded and analysed once per server, whichever page asks
+first. Parameters starting with `_` are not hashed: each such wrapper takes the content hash (or the clips) as a
+hashed parameter too.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import streamlit as st
+
+from audiodiag import dataset as ds
+from audiodiag import checks, compare, encoders, plots, spaces
+from audiodiag.checks import ClipStats
+from audiodiag.errors import AudioDiagError
+from audiodiag.features import FeatureSettings
+from audiodiag.types import Clip, Finding
+from pages import _links as links
+from pages._display import MISSING, md_escape, stats_table
+
+if TYPE_CHECKING:
+    from pages._data import Dataset
+
+
+def _clip_key(clip: Clip) -> tuple:
+    return (clip.content_hash, clip.name, clip.label, clip.group, clip.sample_rate_hz)
+
+
+_HASH = {Clip: _clip_key}
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=4096)
+def _measure(clips: tuple[Clip, ...]):
+    return ds.measure(clips)
+
+
+def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=None) -> ds.DatasetReport:
+    """Dataset report with a progress bar. The expensive per-clip part (VAD, levels, bandwidth) is cached by
+    content hash in batches, so other pages and changed settings (target model, clip length) reuse it.
+
+    partial_table: an st.empty() that shows the per-clip rows measured so far while the rest are measured.
+    """
+    bar = st.progress(0.0, text="Measuring clips ...")
+    measured: list[ClipStats] = []
+
+    def measure_batch(clips):
+        stats, speech = _measure(tuple(clips))
+        measured.extend(stats)
+        if partial_table is not None and len(measured) < len(data.clips):
+            partial_table.dataframe(stats_table(tuple(measured), {}), hide_index=True, width="stretch",
+                                    placeholder=MISSING)
+        return stats, speech
+
+    report = ds.analyse(data.clips, spec=data.target, clip_length_s=clip_length_s, measure_batch=measure_batch,
+                        progress=lambda fraction, message: bar.progress(fraction, text=message))
+    bar.empty()
+    if partial_table is not None:
+        partial_table.empty()
+    return report
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
+def _measure_one(clip: Clip):
+    return ds.measure((clip,), loudness=False)
+
+
+def measure_clip(clip: Clip) -> tuple[ClipStats, tuple, tuple[Finding, ...]]:
+    """One clip's measurements, speech regions and warnings (what Inspect's clip view needs before the dataset
+    is measured): the same functions as the dataset report, so the numbers agree with its table. Loudness is
+    left out (see checks.clip_stats; no warning depends on it alone): the dataset report has it."""
+    (stats,), (speech,) = _measure_one(clip)
+    return stats, tuple(speech), tuple(checks.clip_findings(stats))
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
+def waveform(clip: Clip, speech: tuple | None, title_suffix: str = ""):
+    """speech None: not measured yet (no speech shading, no legend entry claiming there is none)."""
+    return plots.waveform_figure(clip.samples, sample_rate_hz=clip.sample_rate_hz, speech=speech or (),
+                                 title="Waveform" + title_suffix)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
+def spectrogram(clip: Clip, title_suffix: str = ""):
+    return plots.spectrogram_figure(clip.samples, sample_rate_hz=clip.sample_rate_hz,
+                                    title="Log-mel spectrogram" + title_suffix,
+                                    original_sample_rate_hz=clip.original_sample_rate_hz)
+
+
+# ---------------------------------------------------------------- spaces and comparisons (Compare, Embeddings, Decide)
+
+@st.cache_resource(show_spinner="Loading the encoder ...", max_entries=4)
+def encoder_model(name: str) -> encoders.Encoder:
+    """One loaded model per server, shared by every session and page."""
+    return encoders.load_encoder(name)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=32)
+def _space_vectors(clips: tuple[Clip, ...], space: str, padding_s: float | None, layer: int | None,
+                   feature_settings: tuple[int, ...]) -> spaces.SpaceVectors:
+    # the bar is created inside: Streamlit replays elements made in a cached function on a hit
+    label = md_escape(space)
+    bar = st.progress(0.0, text=f"{label}: vectors for {len(clips)} clips ...")
+    encoder = None if spaces.is_baseline(space) else encoder_model(space)
+    vectors = spaces.space_vectors(
+        clips, space, padding=spaces.PaddingPolicy(padding_s), layer=layer, encoder=encoder,
+        feature_settings=FeatureSettings(*feature_settings),
+        progress=lambda done, total: bar.progress(done / max(total, 1), text=f"{label}: encoded {done} of {total} clips"))
+    bar.empty()
+    return vectors
+
+
+def space_vectors(data: Dataset, space: str, *, padding_s: float | None = None, layer: int | None = None,
+                  feature_settings: tuple[int, ...] = ()) -> spaces.SpaceVectors:
+    """Vectors of the sidebar dataset in one space, with a progress bar; cached in memory and (encoders) on disk.
+
+    feature_settings: FeatureSettings fields in order (sample_rate_hz, n_mels, n_mfcc, n_fft, hop_length); () =
+    defaults. Raises AudioDiagError (unknown encoder, hub unreachable) for the page to show.
+    """
+    return _space_vectors(data.clips, space, padding_s, layer, tuple(feature_settings))
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
+def _compare(clips: tuple[Clip, ...], space_names: tuple[str, ...], n_splits: int, group_aware: bool,
+             padding_s: float | None, layer: int | None, feature_settings: tuple[int, ...],
+             _vectors: tuple[spaces.SpaceVectors, ...]) -> compare.Comparison:
+    bar = st.progress(0.0, text="Cross-validating every space on the same folds ...")
+    result = compare.compare(clips, _vectors, n_splits=n_splits, group_aware=group_aware,
+                             padding=spaces.PaddingPolicy(padding_s),
+                             progress=lambda fraction, message: bar.progress(fraction, text=md_escape(message)))
+    bar.empty()
+    return result
+
+
+def run_comparison(data: Dataset, space_names: list[str], *, n_splits: int = 5, group_aware: bool = True,
+                   padding_s: float | None = None, layer: int | None = None,
+                   feature_settings: tuple[int, ...] = ()) -> tuple[compare.Comparison, tuple[tuple[str, str], ...]]:
+    """Baseline first, then each encoder: vectors (cached) and the cross-validated comparison (cached).
+
+    Returns (comparison of the spaces that ran, ((encoder, why it could not run), ...)): one encoder that is not
+    installed or needs the hub offline never discards the others. Raises AudioDiagError when the baseline or the
+    comparison itself fails (bad labels), for the page to show.
+    """
+    vectors, unavailable = spaces.vectors_per_space(space_names, lambda s: space_vectors(
+        data, s, padding_s=padding_s, layer=None if spaces.is_baseline(s) else layer,
+        feature_settings=feature_settings))
+    result = _compare(data.clips, tuple(v.space for v in vectors), n_splits, group_aware, padding_s, layer,
+                      tuple(feature_settings), tuple(vectors))
+    return result, tuple(unavailable)
+
+
+# ---------------------------------------------------------------- decision (Decide)
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
+def _decision(clips: tuple[Clip, ...], dataset_name: str, settings_key: str, _vectors, _comparison, _report):
+    from audiodiag import decide
+
+    bar = st.progress(0.0, text="Learning curves ...")
+    decision = decide.classification_decision(
+        dataset_name, clips, _vectors, _comparison, _report.stats, _report.speech,
+        progress=lambda fraction, message: bar.progress(fraction, text=md_escape(message)))
+    bar.empty()
+    return decision
+
+
+def classification_decision(data: Dataset, settings: dict):
+    """The comparison (shared with the Compare page's cache), then curves, audit and the note; cached."""
+    import json
+
+    from audiodiag.report import with_unavailable
+
+    result, unavailable = run_comparison(data, settings["spaces"], n_splits=settings["n_splits"],
+                                         group_aware=settings["group_aware"], padding_s=settings["padding_s"],
+                                         layer=settings["layer"], feature_settings=tuple(settings["features"]))
+    vectors = tuple(space_vectors(data, r.space, padding_s=settings["padding_s"],
+                                  layer=None if spaces.is_baseline(r.space) else settings["layer"],
+                                  feature_settings=tuple(settings["features"])) for r in result.rungs)
+    report = analyse(data)
+    decision = _decision(data.clips, data.name, json.dumps(settings, sort_keys=True), vectors, result, report)
+    return replace(decision, note=with_unavailable(decision.note, unavailable))
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=8)
+def _all_layers(clips: tuple[Clip, ...], name: str) -> dict[str, np.ndarray]:
+    with st.spinner(f"Hidden states of every layer of {md_escape(name)} for {len(clips)} clips ..."):
+        return encoder_model(name).embed_all_layers(clips)
+
+
+def all_layers(data: Dataset, name: str) -> dict[str, np.ndarray]:
+    """Every hidden layer pooled (mean, mean+std) for a Hugging Face encoder: one extraction, cached."""
+    return _all_layers(data.clips, name)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=4)
+def _finetune(clips: tuple[Clip, ...], request_key: str, fold_of_sample: tuple[int, ...], _folds):
+    import json
+
+    from audiodiag import finetune
+
+    request = json.loads(request_key)
+    settings = finetune.FinetuneSettings(top_layers=request["top_layers"], epochs=request["epochs"],
+                                         learning_rate=request["learning_rate"])
+    bar = st.progress(0.0, text="Fine-tuning ...")  # inside: replayed on a cache hit
+    result = finetune.finetune_cross_validated(
+        encoder_model(request["model"]), clips, [c.label for c in clips], _folds, settings,
+        progress=lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=md_escape(message)))
+    bar.empty()
+    return result
+
+
+def finetune_run(data: Dataset, request: dict, folds):
+    """Partial fine-tuning on the comparison's folds, with a progress bar; cached per clips and settings."""
+    import json
+
+    return _finetune(data.clips, json.dumps(request, sort_keys=True), tuple(int(f) for f in folds.fold_of_sample),
+                     folds)
+
+
+# ---------------------------------------------------------------- embeddings (Embeddings page)
+
+def vectors_digest(vectors: np.ndarray) -> str:
+    """Content hash of a vector matrix (dtype, shape and every value): the cache key of what is computed on it."""
+    import hashlib
+
+    array = np.ascontiguousarray(vectors)
+    digest = hashlib.blake2b(f"{array.dtype}{array.shape}".encode(), digest_size=16)
+    digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _umap(digest: str, n_neighbors: int, min_dist: float, n_epochs: int | None, _vectors: np.ndarray):
+    from audiodiag import projection
+
+    return projection.umap_2d(_vectors, n_neighbors=n_neighbors, min_dist=min_dist, n_epochs=n_epochs)
+
+
+def umap_projection(vectors: spaces.SpaceVectors, *, n_neighbors: int, min_dist: float, n_epochs: int | None = None):
+    """UMAP map of one space, cached on the vectors' content hash and the UMAP settings only: colouring the
+    map differently reuses it. Raises AudioDiagError (too few clips) for the page to show."""
+    return _umap(vectors_digest(vectors.vectors), int(n_neighbors), float(min_dist), n_epochs, vectors.vectors)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _retrieval(digest: str, space: str, labels: tuple, groups: tuple | None, exclude_same_group: bool, n_boot: int,
+               _vectors: np.ndarray):
+    from audiodiag import retrieval
+
+    return retrieval.retrieval_metrics(_vectors, list(labels), groups=None if groups is None else list(groups),
+                                       exclude_same_group=exclude_same_group, n_boot=n_boot, space=space)
+
+
+def retrieval_metrics(data: Dataset, vectors: spaces.SpaceVectors, *, exclude_same_group: bool = False,
+                      n_boot: int = 1000):
+    """Leave-one-out retrieval metrics of one space on the sidebar dataset, cached (vectors' hash + settings).
+    Groups are used when every clip has one."""
+    groups = tuple(c.group for c in data.clips)
+    return _retrieval(vectors_digest(vectors.vectors), vectors.space, tuple(c.label for c in data.clips),
+                      groups if all(g is not None for g in groups) else None, bool(exclude_same_group), int(n_boot),
+                      vectors.vectors)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
+def exact_duplicates(clips: tuple[Clip, ...]) -> list[tuple[int, ...]]:
+    """Groups of clips with identical decoded audio (audiodiag.duplicates), cached per dataset."""
+    from audiodiag import duplicates
+
+    return duplicates.exact_duplicates(clips)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _near_duplicates(digest: str, space: str, exact: tuple, _vectors: np.ndarray):
+    from audiodiag import duplicates
+
+    return duplicates.near_duplicates(_vectors, space=space, exact=exact)
+
+
+def near_duplicates(vectors: spaces.SpaceVectors, exact: Sequence[tuple[int, ...]]):
+    """Near-duplicate pairs in one space (cosine ≥ duplicates.NEAR_DUPLICATE_COSINE), exact ones left out; cached."""
+    return _near_duplicates(vectors_digest(vectors.vectors), vectors.space, tuple(map(tuple, exact)), vectors.vectors)
+
+
+def duplicate_statement(data: Dataset) -> list[Finding]:
+    """The identical-clip findings for this dataset against the Compare page's folds (when the clips can be
+    split): the same finding, word for word, that Compare, Embeddings and Decide show."""
+    from audiodiag import duplicates
+
+    exact = exact_duplicates(data.clips)
+    if not duplicates.exact_pairs(exact):
+        return []
+    settings = links.compare_page_settings(data)
+    try:
+        folds = duplicates.comparison_folds(data.clips, n_splits=settings["n_splits"],
+                                            group_aware=settings["group_aware"])
+    except AudioDiagError:
+        folds = None
+    return [f for f in duplicates.leakage_findings(data.clips, folds, exact=exact)
+            if f.code.startswith("duplicate")]
+
+
+
+# ---------------------------------------------------------------- transcription (Transcribe)
+
+@st.cache_resource(show_spinner="Loading the ASR model ...", max_entries=3)
+def transcriber(name: str):
+    """One loaded ASR model per server, shared by every session."""
+    from audiodiag import asr
+
+    return asr.load_transcriber(name)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
+def _transcripts(clips: tuple[Clip, ...], model: str, settings: tuple) -> list[str]:
+    from audiodiag import asr
+
+    bar = st.progress(0.0, text=f"{md_escape(model)}: transcribing {len(clips)} utterances ...")
+    texts = asr.transcribe_cached(transcriber(model), clips, asr.DecodingSettings(*settings),
+                                  progress=lambda done, total: bar.progress(done / total,
+                                                                            text=f"Transcribed {done} of {total}"))
+    bar.empty()
+    return texts
+
+
+def transcripts(clips: tuple[Clip, ...], model: str, settings: tuple) -> list[str]:
+    """Transcripts with a progress bar per utterance; cached in memory and on disk (audio hash, model, settings)."""
+    return _transcripts(clips, model, tuple(settings))
+
+
+# ---------------------------------------------------------------- WER scoring (Transcribe)
+
+@st.cache_data(show_spinner="Scoring transcripts ...", max_entries=32)
+def wer_scores(references: tuple[str, ...], hypotheses: tuple[str, ...], normalisation: str):
+    """audiodiag.wer.score, cached on the texts and the normalisation. Raises AudioDiagError (all references
+    empty) for the page to show."""
+    from audiodiag import wer
+
+    return wer.score(list(references), list(hypotheses), normalisation=normalisation)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def wer_slices(references: tuple[str, ...], hypotheses: tuple[str, ...], normalisation: str,
+               slices: tuple[tuple[str, tuple[str, ...]], ...]):
+    """Corpus WER with a CI per slice value; `slices` is ((slice name, one value per utterance), ...)."""
+    from audiodiag import wer
+
+    return wer.slice_scores(wer_scores(references, hypotheses, normalisation), dict(slices))
+
+
+@st.cache_data(show_spinner="Paired bootstrap of the two systems ...", max_entries=16)
+def wer_comparison(references: tuple[str, ...], hypotheses_a: tuple[str, ...], hypotheses_b: tuple[str, ...],
+                   normalisation: str):
+    """System B against A on the same utterances: per-utterance differences and the paired bootstrap."""
+    from audiodiag import wer
+
+    return wer.compare_systems(wer_scores(references, hypotheses_a, normalisation),
+                               wer_scores(references, hypotheses_b, normalisation))

@@ -1,0 +1,175 @@
+"""Deep links: widget state read from and written to the URL, the "Copy link to this view" box, and the Compare
+page's settings as the other pages (and links to them) carry them.
+
+Below pages/_data.py (the dataset picker syncs its keys through here); imports no other page module but
+pages/_display.py.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from audiodiag import encoders, spaces
+from pages._display import md_escape
+
+if TYPE_CHECKING:
+    from pages._data import Dataset
+
+SOURCE_UPLOAD = "My files"  # the sidebar's "source" for uploaded files (pages/_data.py): a link cannot carry them
+
+
+def _from_url(key: str, default, allowed: Sequence | None):
+    """The URL's value for a widget key, parsed like its default; the default when absent or invalid."""
+    if key not in st.query_params:
+        return default
+    raw = st.query_params.get_all(key) if isinstance(default, list) else st.query_params[key]
+    try:
+        if isinstance(default, bool):
+            value = {"true": True, "false": False}[str(raw).lower()]
+        elif isinstance(default, list):
+            value = [str(v) for v in raw]
+        elif isinstance(default, (int, float)) and default is not None:
+            value = type(default)(float(raw)) if isinstance(default, float) else int(raw)
+        else:
+            value = str(raw)
+        bad = [v for v in (value if isinstance(value, list) else [value]) if allowed is not None and v not in allowed]
+        if bad:
+            raise ValueError(f"not one of {', '.join(map(str, allowed))}")
+    except (KeyError, ValueError) as e:
+        st.session_state.setdefault(LINK_PROBLEMS, []).append(
+            f"{key}={raw!s}: {e if str(e) else 'unreadable'}; using {default!r}")
+        return default
+    return value
+
+
+LINK_PROBLEMS = "_link_problems"  # session_state: link parameters that could not be used, shown once
+
+
+def linked_state(defaults: dict, *, allowed: dict[str, Sequence] | None = None) -> None:
+    """Deep links, before the widgets: a widget key seen for the first time in this session starts with the
+    URL's value (a link a teammate sent), else with its default. Widgets then take no value= argument."""
+    for key, default in defaults.items():
+        if key not in st.session_state:
+            st.session_state[key] = _from_url(key, default, (allowed or {}).get(key))
+
+
+def link_to_url(keys: Sequence[str], *, extra: dict | None = None) -> None:
+    """Deep links, after the widgets: the URL carries the current values, so copying it shares this view."""
+    for key in keys:
+        value = st.session_state.get(key)
+        if value is None or value == []:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = ([str(v) for v in value] if isinstance(value, (list, tuple)) else
+                                    str(value).lower() if isinstance(value, bool) else str(value))
+    for key, value in (extra or {}).items():
+        st.query_params[key] = str(value)
+    for problem in st.session_state.pop(LINK_PROBLEMS, []):
+        st.warning(f"Link parameter ignored: {md_escape(problem)}", icon=":material/link_off:")
+    show_share_link()
+
+
+SHARE_SLOT = "_share_link_slot"  # session_state: (this run's sidebar placeholder, page url path), made by app.py
+SHARE_LABEL = "Copy link to this view"
+UPLOADS_PRIVATE = (
+    "This view uses **your uploaded files**. Uploads are private to this browser session: the link carries the "
+    "settings, not the files, so it opens without them anywhere else (another browser, a teammate, a restarted "
+    "server). To share the data, send the same zip for them to upload, or put the folder (one sub-folder per "
+    "class) into the server's `sample_audio/` folder: it is then listed under *Bundled sample set* for everyone "
+    "and links name it (README, \"Share with your team\").")
+
+
+def share_link_slot(url_path: str = "") -> None:
+    """Sidebar, before the page script runs: a placeholder for the "Copy link to this view" box. link_to_url
+    refreshes it whenever the page writes its settings into the URL, so it shows the URL as the run left it
+    (a page that stops early included; dataset_picker always syncs the dataset keys). url_path: the page's path, for the link where the browser's URL is
+    unknown (AppTest)."""
+    st.session_state[SHARE_SLOT] = (st.sidebar.empty(), url_path, None)  # filled by the first link_to_url
+
+
+def view_url(url_path: str = "") -> str:
+    """The full URL of this view: the browser's address and page (st.context.url has no query string) plus
+    every query parameter the page has synced so far."""
+    from urllib.parse import urlencode, urlsplit
+
+    base = st.context.url or f"/{url_path}"
+    base += "/" if not urlsplit(base).path else ""  # the home page: http://host:8501/?..., not http://host:8501?...
+    pairs = [(key, value) for key in st.query_params for value in st.query_params.get_all(key)]
+    return base + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+def show_share_link() -> None:
+    """Fill (again) this run's share placeholder: the link with a copy button, and for uploaded data the note
+    that uploads stay in this session. Does nothing where app.py made no placeholder."""
+    slot = st.session_state.get(SHARE_SLOT)
+    if slot is None:
+        return
+    placeholder, url_path, shown = slot
+    url, uploads = view_url(url_path), st.session_state.get("source") == SOURCE_UPLOAD
+    if shown == (url, uploads):
+        return  # unchanged since this run last drew it: no redraw (each one costs the browser a re-render)
+    st.session_state[SHARE_SLOT] = (placeholder, url_path, (url, uploads))
+    with placeholder.container():
+        st.markdown(f"**{SHARE_LABEL}**", help="The page, dataset and settings are in the link: a teammate who "
+                    "opens it sees the same view (the copy button is at the right of the box).")
+        st.code(url, language=None)
+        if uploads:
+            st.caption(UPLOADS_PRIVATE)
+
+
+# ---------------------------------------------------------------- the Compare page's settings, shared
+
+def decide_settings(data: Dataset) -> dict:
+    """One set of settings for the comparison behind the note: the Compare page's last request, else the
+    Compare settings in the URL (a shared link), else the CLI's defaults (a link asking for padding without a
+    length: the Compare page's default, the median clip duration). Mirrored into the URL."""
+    from audiodiag import decide
+
+    request = st.session_state.get("compare_request")
+    if request:
+        settings = dict(request)
+    else:
+        chosen = _from_url("compare_encoders", list(decide.DEFAULT_ENCODERS), None)
+        custom = _from_url("compare_custom", "", None).strip()
+        layer = _from_url("compare_layer", -1, None)
+        padded = _from_url("compare_padding", "none", ["none", "pad or trim"]) == "pad or trim"
+        settings = {"spaces": list(dict.fromkeys([spaces.BASELINE, *chosen, *([custom] if custom else [])])),
+                    "n_splits": _from_url("compare_folds", 5, None),
+                    "group_aware": _from_url("compare_groups", True, None),
+                    "padding_s": _from_url("compare_pad_s", pad_length_default(data), None) if padded else None,
+                    "layer": None if layer == -1 else layer, "features": []}
+    st.query_params.update({
+        "compare_encoders": [s for s in settings["spaces"] if not spaces.is_baseline(s)],
+        "compare_folds": str(settings["n_splits"]), "compare_groups": str(settings["group_aware"]).lower(),
+        "compare_padding": "none" if settings["padding_s"] is None else "pad or trim",
+        "compare_layer": str(-1 if settings["layer"] is None else settings["layer"])})
+    if settings["padding_s"] is not None:
+        st.query_params["compare_pad_s"] = str(settings["padding_s"])
+    show_share_link()
+    return settings
+
+
+def compare_page_settings(data: Dataset) -> dict:
+    """The Compare page's choices, read only: its last run ("compare_request"), else its widgets' current values,
+    else its defaults. Keys: spaces (baseline first), padding_s, layer, features, n_splits, group_aware."""
+    request = st.session_state.get("compare_request")
+    if request:
+        return {"spaces": list(request["spaces"]), "padding_s": request.get("padding_s"),
+                "layer": request.get("layer"), "features": list(request.get("features") or []),
+                "n_splits": int(request.get("n_splits", 5)), "group_aware": bool(request.get("group_aware", True))}
+    state = st.session_state
+    chosen = list(state.get("compare_encoders", [encoders.WHISPER_UNPADDED]))
+    custom = str(state.get("compare_custom", "") or "").strip()
+    padded = state.get("compare_padding", "none") == "pad or trim"
+    layer = state.get("compare_layer", -1)
+    return {"spaces": list(dict.fromkeys([spaces.BASELINE, *chosen, *([custom] if custom else [])])),
+            "padding_s": float(state.get("compare_pad_s", pad_length_default(data))) if padded else None,
+            "layer": None if layer in (None, -1) else int(layer), "features": [],
+            "n_splits": int(state.get("compare_folds", 5)), "group_aware": bool(state.get("compare_groups", True))}
+
+
+def pad_length_default(data: Dataset) -> float:
+    """The "Pad or trim to (s)" default of Compare and Embeddings (and of a link that names no length)."""
+    return spaces.default_pad_length_s([c.duration_s for c in data.clips])
