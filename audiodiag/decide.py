@@ -174,8 +174,8 @@ def run_retrieval(
     say = progress or (lambda message: None)
     compare.check_labels(clips)
     chosen = settings.comparison
-    exclude_same_group, n_splits, padding, layer, seed = (settings.exclude_same_group, chosen.n_splits,
-                                                          chosen.padding, chosen.layer, chosen.seed)
+    exclude_same_group, n_splits, padding, seed = (settings.exclude_same_group, chosen.n_splits, chosen.padding,
+                                                   chosen.seed)
     vectors, unavailable = _vectors(clips, chosen, say=say)
     labels, groups = [c.label for c in clips], [c.group for c in clips]
     has_groups = all(g is not None for g in groups)
@@ -183,12 +183,11 @@ def run_retrieval(
     results = [retrieval.retrieval_metrics(v.vectors, labels, groups=groups if has_groups else None,
                                            exclude_same_group=exclude_same_group and has_groups, seed=seed,
                                            space=v.space) for v in vectors]
-    settings = {"spaces": [v.space for v in vectors], "exclude_same_group": exclude_same_group,
-                "n_splits": n_splits, "padding": padding.label, "layer": layer, "seed": seed}
     say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
     stats, speech = dataset.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
-    note = retrieval_decision(dataset_name, clips, vectors, results, stats, speech, settings=settings,
-                              padding=padding, n_splits=n_splits, seed=seed, interface="cli")
+    note = retrieval_decision(dataset_name, clips, vectors, results, stats, speech, settings=settings.to_dict(),
+                              padding=padding, n_splits=n_splits, group_aware=chosen.group_aware, seed=seed,
+                              interface="cli")
     return with_unavailable(note, unavailable)
 
 

@@ -1,6 +1,6 @@
 """The issue's target P5: re-running a comparison from the cache against running it cold.
 
-The comparison is run through the app's own cache wrappers (`pages._common.run_comparison`: st.cache_data for
+The comparison is run through the app's own cache wrappers (`pages._cache.run_comparison`: st.cache_data for
 vectors and results, st.cache_resource for the model, the on-disk embedding cache) on the bundled
 `spoken_digits` set (120 synthetic clips) with the spectral baseline and the bundled Whisper tiny.en encoder.
 Streamlit caches work without a server (in memory). Rendering is not included.
@@ -30,14 +30,15 @@ def _setup():
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     import streamlit as st
 
-    from audiodiag import encoders, samples, spaces
+    from audiodiag import encoders, samples
     from audiodiag.types import Clip
-    from pages import _common as common
+    from audiodiag.settings import ComparisonSettings
+    from pages import _cache as cache
+    from pages._data import Dataset
 
     clips = tuple(c for c in samples.load_sample_set(P5_SET) if isinstance(c, Clip))
-    data = common.Dataset(P5_SET, clips, (), encoders.get_spec(encoders.DEFAULT_TARGET))
-    names = [spaces.BASELINE, encoders.WHISPER_UNPADDED]
-    return st, common, data, names
+    data = Dataset(P5_SET, clips, (), encoders.get_spec(encoders.DEFAULT_TARGET))
+    return st, cache, data, ComparisonSettings(encoders=(encoders.WHISPER_UNPADDED,))
 
 
 def _timed(fn) -> float:
@@ -47,13 +48,13 @@ def _timed(fn) -> float:
 
 
 def p5() -> list[Row]:
-    st, common, data, names = _setup()
+    st, cache, data, chosen = _setup()
     folder = tempfile.mkdtemp(prefix="audiodiag-bench-p5-")
     previous = os.environ.get("AUDIODIAG_CACHE_DIR")
     os.environ["AUDIODIAG_CACHE_DIR"] = folder
 
     def run():
-        return common.run_comparison(data, names, n_splits=5)
+        return cache.run_comparison(data, chosen)
 
     try:
         colds, disks, warms = [], [], []

@@ -6,7 +6,7 @@
   1,000 bootstrap resamples) ≤ 2 s, next to the textbook per-query Python loop (`naive_retrieval`, also used by
   the tests as an independent check) timed on E2_REFERENCE_QUERIES queries and scaled to 5,000, plus sklearn's
   two silhouettes.
-- E3: switching the map colour on the page: the cached projection (`pages._common.umap_projection`, st.cache_data
+- E3: switching the map colour on the page: the cached projection (`pages._cache.umap_projection`, st.cache_data
   in bare mode) + the recoloured figure as JSON, for 2,000 clips; UMAP must run once for all switches.
 
 Vectors are synthetic: 10 classes and 50 groups as Gaussian clusters. Run with
@@ -116,7 +116,7 @@ def e2_retrieval() -> list[Row]:
 
 def e3_colour_switch() -> list[Row]:
     from audiodiag import plots, projection, spaces
-    from pages import _common as common
+    from pages import _cache as common
 
     for name in ("streamlit", "streamlit.runtime.caching.cache_data_api"):  # "no runtime" is expected here
         logging.getLogger(name).setLevel(logging.ERROR)

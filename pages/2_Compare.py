@@ -4,15 +4,16 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import compare, encoders, plots, report, spaces
+from audiodiag import compare, encoders, plots, report
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
+from audiodiag.settings import ComparisonSettings
 from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
 from pages import _links as links
 
-REQUEST_KEY = "compare_request"  # session_state: the settings of the last "Run comparison"
+REQUEST_KEY = links.COMPARE_REQUEST  # session_state: the ComparisonSettings of the last "Run comparison"
 VERDICT_BOX = {"yes": st.success, "no": st.warning, "inconclusive": st.info}
 LABEL_ISSUES_PLAYED = 5  # possibly mislabelled clips with a player and their neighbours
 
@@ -39,7 +40,7 @@ LINKED = {"compare_encoders": [encoders.WHISPER_UNPADDED], "compare_custom": "",
           "compare_folds": 5, "compare_groups": has_groups, "compare_padding": "none",
           "compare_pad_s": links.pad_length_default(data)}
 links.linked_state(LINKED, allowed={"compare_encoders": bundled + hub_names,
-                                    "compare_padding": ["none", "pad or trim"]})
+                                    "compare_padding": ["none", links.PADDED]})
 if not has_groups:
     st.session_state["compare_groups"] = False
 with st.form("compare_settings"):
@@ -59,7 +60,7 @@ with st.form("compare_settings"):
     group_aware = right.checkbox("Keep groups apart (group-aware folds)", disabled=not has_groups,
                                  key="compare_groups",
                                  help="Recommended. The random-split score is reported next to it to show leakage.")
-    policy = right.radio("Padding policy", ["none", "pad or trim"], horizontal=True, key="compare_padding",
+    policy = right.radio("Padding policy", ["none", links.PADDED], horizontal=True, key="compare_padding",
                          help="none: every clip at its own length, encoders pool only frames of real audio. "
                               "pad or trim: every clip zero-padded or cut to the same length first, for every "
                               "rung alike.")
@@ -77,29 +78,26 @@ with st.form("compare_settings"):
 from_link = st.query_params.get("compare_run") == "1" and REQUEST_KEY not in st.session_state
 if submitted or from_link:
     try:
-        FeatureSettings(*(int(v) for v in feature_values))
-    except AudioDiagError as e:
+        st.session_state[REQUEST_KEY] = ComparisonSettings(
+            encoders=(*chosen, *([custom.strip()] if custom.strip() else [])), n_splits=int(n_splits),
+            group_aware=bool(group_aware), pad_s=float(pad_s) if policy == links.PADDED else None, layer=int(layer),
+            features=FeatureSettings(*(int(v) for v in feature_values)))
+    except AudioDiagError as e:  # a settings error: the values above, not the data
         st.error(display.md_escape(str(e)))
         st.stop()
-    names = [spaces.BASELINE, *chosen] + ([custom.strip()] if custom.strip() else [])
-    st.session_state[REQUEST_KEY] = {
-        "spaces": list(dict.fromkeys(names)), "n_splits": int(n_splits), "group_aware": bool(group_aware),
-        "padding_s": float(pad_s) if policy == "pad or trim" else None,
-        "layer": None if layer == -1 else int(layer), "features": [int(v) for v in feature_values]}
-request = st.session_state.get(REQUEST_KEY)
+request: ComparisonSettings | None = st.session_state.get(REQUEST_KEY)
 links.link_to_url(list(LINKED), extra={"compare_run": 1} if request else None)
 if not request:
     st.info("Choose the encoders and press **Run comparison**. Encoder vectors are cached on disk, so a re-run "
             "with other folds or classifier settings is fast.")
     st.stop()
-if len(request["spaces"]) < 2:
+if not request.encoders:
     st.warning("Only the spectral baseline is selected: add at least one frozen encoder to compare against it.")
 
 # ---------------------------------------------------------------- warnings that matter here
-padding = spaces.PaddingPolicy(request["padding_s"])
+padding = request.padding
 measured = cache.analyse(data)
-specs = [encoders.get_spec(encoders.ALIASES.get(s, s)) for s in request["spaces"][1:] if
-         encoders.ALIASES.get(s, s) in encoders.CATALOGUE]
+specs = [encoders.get_spec(s) for s in request.encoders if s in encoders.CATALOGUE]
 findings = compare.data_findings(measured.stats, measured.speech, specs or [data.target], padding=padding)
 if findings:
     st.subheader("Data warnings for these encoders")
@@ -108,9 +106,7 @@ if findings:
 # ---------------------------------------------------------------- run
 with display.long_step("Running the comparison ...", done="Comparison ready",
                        failed="The comparison could not run"):
-    result, unavailable = cache.run_comparison(
-        data, request["spaces"], n_splits=request["n_splits"], group_aware=request["group_aware"],
-        padding_s=request["padding_s"], layer=request["layer"], feature_settings=tuple(request["features"]))
+    result, unavailable = cache.run_comparison(data, request)
 display.show_unavailable(unavailable)
 display.show_cache_warnings()
 

@@ -1,5 +1,6 @@
 """Embeddings: is a space good to search in, and does it cluster by label or by speaker, source, rate, length?"""
 import json
+from dataclasses import replace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -38,9 +39,9 @@ has_groups = all(c.group is not None for c in clips)
 labelled = all(c.label is not None for c in clips) and len({c.label for c in clips}) >= 2
 
 # ---------------------------------------------------------------- settings (defaults: the Compare page's)
-compare_settings = links.compare_page_settings(data)
+compare_settings = links.comparison_settings(data)
 request = st.session_state.get(REQUEST_KEY)
-current = request or {"spaces": compare_settings["spaces"], "padding_s": compare_settings["padding_s"],
+current = request or {"spaces": list(compare_settings.spaces), "padding_s": compare_settings.pad_s,
                       "n_neighbors": projection.DEFAULT_N_NEIGHBORS, "min_dist": projection.DEFAULT_MIN_DIST}
 chosen_before = [s for s in current["spaces"] if not spaces.is_baseline(s)]
 hub_names = [n for n, s in encoders.CATALOGUE.items() if s.encoder_id and n not in encoders.BUNDLED]
@@ -70,7 +71,7 @@ wanted = {"spaces": list(dict.fromkeys([spaces.BASELINE, *chosen] + ([custom.str
           "min_dist": float(min_dist)}
 if submitted:
     st.session_state[REQUEST_KEY] = request = wanted
-auto = "compare_request" in st.session_state or len(clips) <= EMBEDDINGS_AUTO_RUN_MAX_CLIPS
+auto = links.COMPARE_REQUEST in st.session_state or len(clips) <= EMBEDDINGS_AUTO_RUN_MAX_CLIPS
 if not (request or auto):
     st.info(f"{len(clips)} clips: press **Compute maps and retrieval** (encoder vectors are cached on disk; a "
             "Compare run with the same settings makes this fast).")
@@ -78,15 +79,13 @@ if not (request or auto):
 run = request or wanted
 
 # ---------------------------------------------------------------- vectors and maps
-layer = compare_settings["layer"]
-features = tuple(compare_settings["features"])
+shown = replace(compare_settings, pad_s=run["padding_s"])  # the Compare page's layer and features, this padding
 vectors, maps, problems = [], [], []
 with st.status("Vectors and UMAP maps ...", expanded=False) as status:
     for i, name in enumerate(run["spaces"], start=1):
         try:
             status.update(label=f"Vectors of {display.md_escape(name)} ({i} of {len(run['spaces'])}) ...")
-            v = cache.space_vectors(data, name, padding_s=run["padding_s"],
-                                    layer=None if spaces.is_baseline(name) else layer, feature_settings=features)
+            v = cache.space_vectors(data, name, shown)
             status.update(label=f"UMAP of {display.md_escape(name)} ({i} of {len(run['spaces'])}) ...")
             maps.append(cache.umap_projection(v, n_neighbors=run["n_neighbors"], min_dist=run["min_dist"]))
             vectors.append(v)
@@ -138,16 +137,13 @@ elif colour == "duration (s)":
 else:
     values = [s.speech_fraction for s in cache.analyse(data).stats]
 issues_of = {}  # space -> LabelIssues of the Compare page's comparison (its spaces, folds and padding)
-if labelled and st.toggle("Mark possibly mislabelled clips", value="compare_request" in st.session_state,
+if labelled and st.toggle("Mark possibly mislabelled clips", value=links.COMPARE_REQUEST in st.session_state,
                           key="embeddings_label_issues",
                           help="Clips whose label the Compare page's out-of-fold classifier doubts (confident "
                                "learning), marked ✕ on the maps of the same space. Uses the Compare page's spaces, "
                                "folds and padding; runs that comparison if it has not run yet."):
     try:
-        compared, _ = cache.run_comparison(
-            data, compare_settings["spaces"], n_splits=compare_settings["n_splits"],
-            group_aware=compare_settings["group_aware"], padding_s=compare_settings["padding_s"],
-            layer=compare_settings["layer"], feature_settings=tuple(compare_settings["features"]))
+        compared, _ = cache.run_comparison(data, compare_settings)
         issues_of = {r.space: r.label_issues for r in compared.rungs
                      if r.label_issues is not None and r.label_issues.unavailable is None}
     except AudioDiagError as e:
@@ -227,8 +223,8 @@ st.subheader("Duplicates and leakage")
 exact = cache.exact_duplicates(clips)
 near = {v.space: cache.near_duplicates(v, exact) for v in vectors}
 try:
-    folds = duplicates.comparison_folds(clips, n_splits=compare_settings["n_splits"],
-                                        group_aware=compare_settings["group_aware"])
+    folds = duplicates.comparison_folds(clips, n_splits=compare_settings.n_splits,
+                                        group_aware=compare_settings.group_aware)
     st.caption(display.md_escape(f"Checked against the Compare page's folds: {folds.note}"))
 except AudioDiagError as e:
     folds = None

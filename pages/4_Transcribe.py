@@ -1,10 +1,12 @@
 """Transcribe: transcripts scored with WER (never by eye): normalisation shown, alignments, worst cases, slices."""
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
 from audiodiag import asr, plots, references, report, samples, transcript_checks, transcription, wer, word_errors
 from audiodiag.errors import AudioDiagError
+from audiodiag.settings import TranscriptionSettings
 from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
@@ -115,8 +117,13 @@ norm = st.radio("Normalisation before scoring (changes the score, not the transc
                 help="\n".join(f"- **{k}**: {v}" for k, v in wer.NORMALISATION_HELP.items()))
 from_link = st.session_state.get(RUN_KEY) == 1 and REQUEST_KEY not in st.session_state  # a link to results
 if submitted or from_link:
-    st.session_state[REQUEST_KEY] = {"model": model.strip(), "second": second.strip(), "beam": int(beam),
-                                     "language": language.strip().lower(), "temperature": float(temperature)}
+    try:
+        st.session_state[REQUEST_KEY] = {"settings": TranscriptionSettings(
+            model=model, beam=int(beam), temperature=float(temperature), language=language.strip().lower()),
+            "second": second.strip()}
+    except AudioDiagError as e:  # a settings error: the values above, not the data
+        st.error(display.md_escape(str(e)))
+        st.stop()
 request = st.session_state.get(REQUEST_KEY)
 if not request:
     st.query_params.pop(RUN_KEY, None)
@@ -127,10 +134,11 @@ if not request:
 
 with display.long_step(f"Transcribing {len(data.clips)} clips ...", done=f"Transcribed {len(data.clips)} clips",
                        failed="Transcription could not run", expanded=True):  # open: its progress bar counts clips
-    settings = asr.DecodingSettings(request["beam"], request["language"], request["temperature"])
+    chosen: TranscriptionSettings = replace(request["settings"], normalisation=norm)
+    settings = chosen.decoding
     settings_key = (settings.beam_size, settings.language, settings.temperature)
-    hyps = cache.transcripts(data.clips, request["model"], settings_key)
-    decoding = cache.transcriber(request["model"]).decoding(settings)
+    hyps = cache.transcripts(data.clips, chosen.model, settings_key)
+    decoding = cache.transcriber(chosen.model).decoding(settings)
 display.show_cache_warnings()
 hyps_b, decoding_b = None, ""
 if request["second"]:
@@ -141,7 +149,7 @@ if request["second"]:
             status.update(label="Second system transcribed", state="complete", expanded=False)
     except AudioDiagError as e:
         st.error(f"Second system: {display.md_escape(str(e))}")
-st.caption(display.md_escape(f"Model {request['model']}: {decoding}. Audio downmixed to mono and resampled to the "
+st.caption(display.md_escape(f"Model {chosen.model}: {decoding}. Audio downmixed to mono and resampled to the "
                              "model's rate (soxr)."))
 
 measured = cache.analyse(data)
@@ -308,11 +316,11 @@ if hyps_b is not None:
     comparison = cache.wer_comparison(ref_texts, hyp_texts, hyp_b_texts, norm)
     d = comparison.difference
     c2 = st.columns(2) + st.columns(2)  # "+1.2% to +5.6%" needs a wide column
-    c2[0].metric("A: corpus WER", f"{w.value:.1%}", help=request["model"])
+    c2[0].metric("A: corpus WER", f"{w.value:.1%}", help=chosen.model)
     c2[1].metric("B: corpus WER", f"{other.corpus_wer.value:.1%}", help=request["second"])
     c2[2].metric("B − A", f"{d.value:+.1%}", help="corpus WER difference; paired bootstrap over utterances")
     c2[3].metric("95 % CI of B − A", f"{d.ci_low:+.1%} to {d.ci_high:+.1%}")
-    st.write(display.md_escape(f"A = {request['model']}, B = {request['second']}: {comparison.verdict}. B has fewer "
+    st.write(display.md_escape(f"A = {chosen.model}, B = {request['second']}: {comparison.verdict}. B has fewer "
                                f"errors on {comparison.b_better}, more on {comparison.b_worse} and the same on "
                                f"{comparison.same} utterances."))
     st.caption(display.md_escape(f"B decoding: {decoding_b}."))
@@ -326,10 +334,10 @@ if hyps_b is not None:
 
 # ---------------------------------------------------------------- note
 note = transcription.transcription_decision(
-    data.name, request["model"], data.clips, refs, hyps, [s.speech_fraction for s in measured.stats],
+    data.name, chosen.model, data.clips, refs, hyps, [s.speech_fraction for s in measured.stats],
     normalisation=norm, by_normalisation=by_norm, slices=slices,
-    settings={"model": request["model"], "beam_size": settings.beam_size, "temperature": settings.temperature,
-              "language": settings.language, "decoding": decoding, "normalisation": norm, "dataset": data.name})
+    settings={**chosen.to_dict(), "decoding": decoding, "dataset": data.name,
+              "cli": chosen.to_command_line(data.name)})
 note = report.with_input_problems(note, [f.message for f in data.failures] + unmatched + problems)
 with st.expander("Decision note for this transcription task"):
     st.markdown(f"**{display.md_escape(note.verdict)}**")

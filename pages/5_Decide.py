@@ -4,7 +4,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import cli, compare, decide, encoders, finetune, plots, probing, report, spaces
+from audiodiag import compare, decide, encoders, finetune, plots, probing, report, spaces
+from audiodiag.settings import RetrievalSettings
 from audiodiag.errors import AudioDiagError
 from pages import _cache as cache
 from pages import _data as data_ui
@@ -51,11 +52,10 @@ if task == "transcribe":
 data = data_ui.labelled_dataset("No decision is possible for this dataset", "Decide")
 
 settings = links.decide_settings(data)
-from_compare = "compare_request" in st.session_state
+from_compare = links.COMPARE_REQUEST in st.session_state
 st.caption(display.md_escape(
-    f"Spaces: {', '.join(settings['spaces'])}; {settings['n_splits']} folds, "
-    f"{'group-aware' if settings['group_aware'] else 'random'}; padding "
-    f"{spaces.PaddingPolicy(settings['padding_s']).label}. ")
+    f"Spaces: {', '.join(settings.spaces)}; {settings.n_splits} folds, "
+    f"{'group-aware' if settings.group_aware else 'random'}; padding {settings.padding.label}. ")
     + ("These are the Compare page's settings." if from_compare else
        "Defaults (the same as `python -m audiodiag report`); change them on the Compare page."))
 st.page_link("pages/2_Compare.py", label="Change the encoders and folds on the Compare page",
@@ -66,33 +66,30 @@ if task == "retrieve":
                           disabled=not all(c.group is not None for c in data.clips))
     with display.long_step("Vectors and retrieval metrics ...", done="Measured",
                            failed="The retrieval note could not be made"):
-        vectors, unavailable = spaces.vectors_per_space(settings["spaces"], lambda s: cache.space_vectors(
-            data, s, padding_s=settings["padding_s"], layer=None if spaces.is_baseline(s) else settings["layer"],
-            feature_settings=tuple(settings["features"])))
+        vectors, unavailable = spaces.vectors_per_space(list(settings.spaces),
+                                                        lambda s: cache.space_vectors(data, s, settings))
         results = [cache.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
         measured = cache.analyse(data)
         exact = cache.exact_duplicates(data.clips)
-        retrieval_settings = {**settings, "exclude_same_group": exclude}
+        retrieval_settings = RetrievalSettings(settings, exclude_same_group=exclude)
         note = decide.retrieval_decision(
             data.name, data.clips, vectors, results, measured.stats, measured.speech,
-            settings=retrieval_settings, padding=spaces.PaddingPolicy(settings["padding_s"]),
-            n_splits=settings["n_splits"], group_aware=settings["group_aware"], exact=exact,
+            settings=retrieval_settings.to_dict(), padding=settings.padding, n_splits=settings.n_splits,
+            group_aware=settings.group_aware, seed=settings.seed, exact=exact,
             near={v.space: cache.near_duplicates(v, exact) for v in vectors if spaces.is_baseline(v.space)})
     display.show_unavailable(unavailable)
     st.dataframe(display.retrieval_table(results), hide_index=True, width="stretch")
     st.page_link("pages/3_Embeddings.py", label="Maps, neighbours and duplicates on the Embeddings page",
                  icon=":material/scatter_plot:")
     show_note(report.with_unavailable(note, unavailable),
-              {**settings, "exclude_same_group": exclude, "dataset": data.name,
-               "cli": cli.command_line(data.name, settings, task="retrieve", exclude_same_group=exclude)})
+              {**retrieval_settings.to_dict(), "dataset": data.name,
+               "cli": retrieval_settings.to_command_line(data.name)})
     st.stop()
 
 # the verdict first (it needs only the comparison); curves, audit and the note fill in below it
 with display.long_step("Vectors and cross-validation on the same folds ...", done="Compared on the same folds",
                        failed="The comparison could not be made", expanded=True):
-    comparison, unavailable = cache.run_comparison(
-        data, settings["spaces"], n_splits=settings["n_splits"], group_aware=settings["group_aware"],
-        padding_s=settings["padding_s"], layer=settings["layer"], feature_settings=tuple(settings["features"]))
+    comparison, unavailable = cache.run_comparison(data, settings)
 display.show_unavailable(unavailable)
 st.subheader("Baseline vs frozen encoders")
 for pair in comparison.paired:
@@ -131,7 +128,7 @@ if decision.findings:
         display.show_findings(decision.findings)
 
 # ---------------------------------------------------------------- layer sweep
-hf_spaces = [s for s in settings["spaces"][1:] if not encoders.is_bundled(s)]
+hf_spaces = [s for s in settings.encoders if not encoders.is_bundled(s)]
 st.subheader("Layer and pooling sweep")
 if not hf_spaces:
     st.info("The bundled encoders expose only their last layer. Add a Hugging Face encoder (an id or a local "
@@ -189,4 +186,4 @@ else:
 note = decision.note if finetune_gain is None else report.classification_note(
     data.name, comparison, curves=decision.curves, audit=decision.audit, findings=decision.findings,
     readiness=decision.readiness, finetune_gain=finetune_gain)
-show_note(note, {**settings, "dataset": data.name, "cli": cli.command_line(data.name, settings)})
+show_note(note, {**settings.to_dict(), "dataset": data.name, "cli": settings.to_command_line(data.name)})

@@ -8,7 +8,7 @@ hashed parameter too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import astuple, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +19,7 @@ from audiodiag import checks, compare, encoders, plots, spaces
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
+from audiodiag.settings import ComparisonSettings
 from audiodiag.types import Clip, Finding
 from pages import _links as links
 from pages._display import MISSING, md_escape, stats_table
@@ -114,73 +115,65 @@ def _space_vectors(clips: tuple[Clip, ...], space: str, padding_s: float | None,
     return vectors
 
 
-def space_vectors(data: Dataset, space: str, *, padding_s: float | None = None, layer: int | None = None,
-                  feature_settings: tuple[int, ...] = ()) -> spaces.SpaceVectors:
-    """Vectors of the sidebar dataset in one space, with a progress bar; cached in memory and (encoders) on disk.
-
-    feature_settings: FeatureSettings fields in order (sample_rate_hz, n_mels, n_mfcc, n_fft, hop_length); () =
-    defaults. Raises AudioDiagError (unknown encoder, hub unreachable) for the page to show.
-    """
-    return _space_vectors(data.clips, space, padding_s, layer, tuple(feature_settings))
+def space_vectors(data: Dataset, space: str, settings: ComparisonSettings) -> spaces.SpaceVectors:
+    """Vectors of the sidebar dataset in one space (its padding, layer and baseline features from `settings`), with
+    a progress bar; cached in memory and (encoders) on disk. Raises AudioDiagError (unknown encoder, hub
+    unreachable) for the page to show."""
+    layer = None if spaces.is_baseline(space) else settings.layer
+    return _space_vectors(data.clips, space, settings.pad_s, layer, astuple(settings.features))
 
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
 def _compare(clips: tuple[Clip, ...], space_names: tuple[str, ...], n_splits: int, group_aware: bool,
-             padding_s: float | None, layer: int | None, feature_settings: tuple[int, ...],
+             padding_s: float | None, layer: int | None, feature_settings: tuple[int, ...], seed: int,
              _vectors: tuple[spaces.SpaceVectors, ...]) -> compare.Comparison:
     bar = st.progress(0.0, text="Cross-validating every space on the same folds ...")
     result = compare.compare(clips, _vectors, n_splits=n_splits, group_aware=group_aware,
-                             padding=spaces.PaddingPolicy(padding_s),
+                             padding=spaces.PaddingPolicy(padding_s), seed=seed,
                              progress=lambda fraction, message: bar.progress(fraction, text=md_escape(message)))
     bar.empty()
     return result
 
 
-def run_comparison(data: Dataset, space_names: list[str], *, n_splits: int = 5, group_aware: bool = True,
-                   padding_s: float | None = None, layer: int | None = None,
-                   feature_settings: tuple[int, ...] = ()) -> tuple[compare.Comparison, tuple[tuple[str, str], ...]]:
+def run_comparison(data: Dataset, settings: ComparisonSettings) -> tuple[compare.Comparison, tuple[tuple[str, str], ...]]:
     """Baseline first, then each encoder: vectors (cached) and the cross-validated comparison (cached).
 
     Returns (comparison of the spaces that ran, ((encoder, why it could not run), ...)): one encoder that is not
     installed or needs the hub offline never discards the others. Raises AudioDiagError when the baseline or the
     comparison itself fails (bad labels), for the page to show.
     """
-    vectors, unavailable = spaces.vectors_per_space(space_names, lambda s: space_vectors(
-        data, s, padding_s=padding_s, layer=None if spaces.is_baseline(s) else layer,
-        feature_settings=feature_settings))
-    result = _compare(data.clips, tuple(v.space for v in vectors), n_splits, group_aware, padding_s, layer,
-                      tuple(feature_settings), tuple(vectors))
+    vectors, unavailable = spaces.vectors_per_space(list(settings.spaces), lambda s: space_vectors(data, s, settings))
+    result = _compare(data.clips, tuple(v.space for v in vectors), settings.n_splits, settings.group_aware,
+                      settings.pad_s, settings.layer, astuple(settings.features), settings.seed, tuple(vectors))
     return result, tuple(unavailable)
 
 
 # ---------------------------------------------------------------- decision (Decide)
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
-def _decision(clips: tuple[Clip, ...], dataset_name: str, settings_key: str, _vectors, _comparison, _report):
+def _decision(clips: tuple[Clip, ...], dataset_name: str, settings_key: str, seed: int, _vectors, _comparison,
+              _report):
     from audiodiag import decide
 
     bar = st.progress(0.0, text="Learning curves ...")
     decision = decide.classification_decision(
-        dataset_name, clips, _vectors, _comparison, _report.stats, _report.speech,
+        dataset_name, clips, _vectors, _comparison, _report.stats, _report.speech, seed=seed,
         progress=lambda fraction, message: bar.progress(fraction, text=md_escape(message)))
     bar.empty()
     return decision
 
 
-def classification_decision(data: Dataset, settings: dict):
+def classification_decision(data: Dataset, settings: ComparisonSettings):
     """The comparison (shared with the Compare page's cache), then curves, audit and the note; cached."""
     import json
 
     from audiodiag.report import with_unavailable
 
-    result, unavailable = run_comparison(data, settings["spaces"], n_splits=settings["n_splits"],
-                                         group_aware=settings["group_aware"], padding_s=settings["padding_s"],
-                                         layer=settings["layer"], feature_settings=tuple(settings["features"]))
-    vectors = tuple(space_vectors(data, r.space, padding_s=settings["padding_s"],
-                                  layer=None if spaces.is_baseline(r.space) else settings["layer"],
-                                  feature_settings=tuple(settings["features"])) for r in result.rungs)
+    result, unavailable = run_comparison(data, settings)
+    vectors = tuple(space_vectors(data, r.space, settings) for r in result.rungs)
     report = analyse(data)
-    decision = _decision(data.clips, data.name, json.dumps(settings, sort_keys=True), vectors, result, report)
+    decision = _decision(data.clips, data.name, json.dumps(settings.to_dict(), sort_keys=True), settings.seed,
+                         vectors, result, report)
     return replace(decision, note=with_unavailable(decision.note, unavailable))
 
 
@@ -292,10 +285,9 @@ def duplicate_statement(data: Dataset) -> list[Finding]:
     exact = exact_duplicates(data.clips)
     if not duplicates.exact_pairs(exact):
         return []
-    settings = links.compare_page_settings(data)
+    settings = links.comparison_settings(data)
     try:
-        folds = duplicates.comparison_folds(data.clips, n_splits=settings["n_splits"],
-                                            group_aware=settings["group_aware"])
+        folds = duplicates.comparison_folds(data.clips, n_splits=settings.n_splits, group_aware=settings.group_aware)
     except AudioDiagError:
         folds = None
     return [f for f in duplicates.leakage_findings(data.clips, folds, exact=exact)

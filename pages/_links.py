@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from audiodiag import encoders, spaces
+from audiodiag import spaces
+from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, SettingsError
 from pages._display import md_escape
 
 if TYPE_CHECKING:
@@ -121,53 +122,50 @@ def show_share_link() -> None:
 
 # ---------------------------------------------------------------- the Compare page's settings, shared
 
-def decide_settings(data: Dataset) -> dict:
-    """One set of settings for the comparison behind the note: the Compare page's last request, else the
-    Compare settings in the URL (a shared link), else the CLI's defaults (a link asking for padding without a
-    length: the Compare page's default, the median clip duration). Mirrored into the URL."""
-    from audiodiag import decide
+COMPARE_REQUEST = "compare_request"  # session_state: the ComparisonSettings of the Compare page's last run
+PADDED = "pad or trim"
 
-    request = st.session_state.get("compare_request")
-    if request:
-        settings = dict(request)
-    else:
-        chosen = _from_url("compare_encoders", list(decide.DEFAULT_ENCODERS), None)
-        custom = _from_url("compare_custom", "", None).strip()
-        layer = _from_url("compare_layer", -1, None)
-        padded = _from_url("compare_padding", "none", ["none", "pad or trim"]) == "pad or trim"
-        settings = {"spaces": list(dict.fromkeys([spaces.BASELINE, *chosen, *([custom] if custom else [])])),
-                    "n_splits": _from_url("compare_folds", 5, None),
-                    "group_aware": _from_url("compare_groups", True, None),
-                    "padding_s": _from_url("compare_pad_s", pad_length_default(data), None) if padded else None,
-                    "layer": None if layer == -1 else layer, "features": []}
+
+def comparison_settings(data: Dataset) -> ComparisonSettings:
+    """The Compare page's settings as every page uses them: its last run, else its widgets' current values (a
+    widget that was not drawn yet: the URL's value, a shared link), else the defaults (the CLI's). Read only.
+
+    A link with a value the settings refuse (e.g. compare_folds=1) is named once under the link problems and the
+    defaults are used instead.
+    """
+    request = st.session_state.get(COMPARE_REQUEST)
+    if request is not None:
+        return request
+
+    def value(key: str, default, allowed: Sequence | None = None):
+        return st.session_state[key] if key in st.session_state else _from_url(key, default, allowed)
+
+    custom = str(value("compare_custom", "") or "").strip()
+    padded = value("compare_padding", "none", ["none", PADDED]) == PADDED
+    try:
+        return ComparisonSettings(
+            encoders=(*value("compare_encoders", list(DEFAULT_ENCODERS)), *([custom] if custom else [])),
+            n_splits=int(value("compare_folds", ComparisonSettings().n_splits)),
+            group_aware=bool(value("compare_groups", True)),
+            pad_s=float(value("compare_pad_s", pad_length_default(data))) if padded else None,
+            layer=int(value("compare_layer", -1)))
+    except SettingsError as e:
+        st.session_state.setdefault(LINK_PROBLEMS, []).append(f"{e}; using the defaults")
+        return ComparisonSettings()
+
+
+def decide_settings(data: Dataset) -> ComparisonSettings:
+    """`comparison_settings`, mirrored into the URL (so a link to Decide carries them) with the share link."""
+    settings = comparison_settings(data)
     st.query_params.update({
-        "compare_encoders": [s for s in settings["spaces"] if not spaces.is_baseline(s)],
-        "compare_folds": str(settings["n_splits"]), "compare_groups": str(settings["group_aware"]).lower(),
-        "compare_padding": "none" if settings["padding_s"] is None else "pad or trim",
-        "compare_layer": str(-1 if settings["layer"] is None else settings["layer"])})
-    if settings["padding_s"] is not None:
-        st.query_params["compare_pad_s"] = str(settings["padding_s"])
+        "compare_encoders": list(settings.encoders), "compare_folds": str(settings.n_splits),
+        "compare_groups": str(settings.group_aware).lower(),
+        "compare_padding": "none" if settings.pad_s is None else PADDED,
+        "compare_layer": str(-1 if settings.layer is None else settings.layer)})
+    if settings.pad_s is not None:
+        st.query_params["compare_pad_s"] = str(settings.pad_s)
     show_share_link()
     return settings
-
-
-def compare_page_settings(data: Dataset) -> dict:
-    """The Compare page's choices, read only: its last run ("compare_request"), else its widgets' current values,
-    else its defaults. Keys: spaces (baseline first), padding_s, layer, features, n_splits, group_aware."""
-    request = st.session_state.get("compare_request")
-    if request:
-        return {"spaces": list(request["spaces"]), "padding_s": request.get("padding_s"),
-                "layer": request.get("layer"), "features": list(request.get("features") or []),
-                "n_splits": int(request.get("n_splits", 5)), "group_aware": bool(request.get("group_aware", True))}
-    state = st.session_state
-    chosen = list(state.get("compare_encoders", [encoders.WHISPER_UNPADDED]))
-    custom = str(state.get("compare_custom", "") or "").strip()
-    padded = state.get("compare_padding", "none") == "pad or trim"
-    layer = state.get("compare_layer", -1)
-    return {"spaces": list(dict.fromkeys([spaces.BASELINE, *chosen, *([custom] if custom else [])])),
-            "padding_s": float(state.get("compare_pad_s", pad_length_default(data))) if padded else None,
-            "layer": None if layer in (None, -1) else int(layer), "features": [],
-            "n_splits": int(state.get("compare_folds", 5)), "group_aware": bool(state.get("compare_groups", True))}
 
 
 def pad_length_default(data: Dataset) -> float:

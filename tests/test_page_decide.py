@@ -11,7 +11,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import cli, spaces
+from audiodiag import cli
+from audiodiag.settings import ComparisonSettings
 from conftest import noise, sine, tiny_wav2vec2, wav_bytes, zip_bytes
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
@@ -75,8 +76,7 @@ def test_hugging_face_encoder_gets_the_layer_sweep_and_a_fine_tuning_run(tmp_pat
     for i in range(20):
         members[f"tone/t{i}.wav"] = wav_bytes(sine(300 + 20 * i, duration_s=0.25))
         members[f"noise/n{i}.wav"] = wav_bytes(noise(duration_s=0.25, seed=i))
-    request = {"spaces": [spaces.BASELINE, model], "n_splits": 5, "group_aware": False, "padding_s": None,
-               "layer": None, "features": []}
+    request = ComparisonSettings(encoders=(model,), n_splits=5, group_aware=False)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
     at.session_state["compare_request"] = request
     at.switch_page("pages/5_Decide.py")
@@ -114,3 +114,34 @@ def test_retrieval_task_from_a_link_shows_the_table_and_the_retrieval_note(tmp_p
     headless = json.loads(out.read_text())
     assert (headless["verdict"], headless["rung"]) == (page["verdict"], page["rung"])
     assert headless["data"]["spaces"] == page["data"]["spaces"]
+
+
+def test_settings_round_trip_page_link_to_command_line_gives_the_same_json_note(tmp_path):
+    """Compare settings in a link → the Decide page's note and its command line → that command's note: equal."""
+    import re
+    import shlex
+
+    link = {"sample_set": "sounds", "compare_encoders": "speech_embedding (openwakeword)", "compare_folds": "3",
+            "compare_groups": "false", "compare_padding": "pad or trim", "compare_pad_s": "1.5"}
+    at = _decide(link)
+    page = json.loads(at.json[-1].value)
+    line = page["settings"]["cli"]
+    assert line == ("python -m audiodiag report sounds --task classify --encoder speech_embedding --folds 3 "
+                    "--no-groups --pad-s 1.5")
+    assert ComparisonSettings.from_dict({k: v for k, v in page["settings"].items() if k not in ("dataset", "cli")}) \
+        == ComparisonSettings(encoders=("speech_embedding",), n_splits=3, group_aware=False, pad_s=1.5)
+    out = tmp_path / "note.json"
+    assert cli.main([*shlex.split(line)[3:], "--json", str(out), "--out", str(tmp_path / "note.md")]) == 0
+
+    def comparable(note: dict) -> dict:  # timings are wall-clock, the how-to-fix texts name the interface
+        def strip(o):
+            if isinstance(o, dict):
+                return {k: strip(v) for k, v in o.items() if "seconds" not in k and k not in ("settings", "from_cache")}
+            if isinstance(o, list):
+                return [strip(v) for v in o]
+            return re.sub(r"\d+(\.\d+)? ms", "<time>", o) if isinstance(o, str) else o
+        return strip({k: note[k] for k in ("verdict", "rung", "fine_tuning", "data")})
+
+    headless = json.loads(out.read_text())
+    assert comparable(headless) == comparable(page)  # every number, finding and label issue; verdict and rung
+    assert headless["data"]["rungs"][1]["space"] == "speech_embedding (openwakeword)"

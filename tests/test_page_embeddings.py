@@ -10,6 +10,7 @@ from conftest import raw_missing, sine, wav_bytes
 from streamlit.testing.v1 import AppTest
 
 from audiodiag import encoders, plots, projection, samples, spaces
+from audiodiag.settings import ComparisonSettings
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
 
@@ -112,9 +113,8 @@ def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_c
 @pytest.mark.skipif("spoken_digits" not in samples.list_sample_sets(), reason="bundled spoken_digits missing")
 def test_defaults_follow_the_compare_pages_last_run(umap_calls):
     def compared(at: AppTest) -> None:  # what a Compare run leaves in the session
-        at.session_state["compare_request"] = {
-            "spaces": [spaces.BASELINE, encoders.SPEECH_EMBEDDING], "n_splits": 5, "group_aware": False,
-            "padding_s": 1.0, "layer": None, "features": []}
+        at.session_state["compare_request"] = ComparisonSettings(encoders=(encoders.SPEECH_EMBEDDING,),
+                                                                 group_aware=False, pad_s=1.0)
 
     at = _page("spoken_digits", before=compared)
     assert [m["layout"]["title"]["text"] for m in _maps(at)] == [spaces.BASELINE, encoders.SPEECH_EMBEDDING]
