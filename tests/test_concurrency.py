@@ -28,8 +28,9 @@ SESSIONS = 5
 SAMPLE_RATES_HZ = (8000, 11025, 22050, 32000, 44100)  # none is the target's rate, so each gets a rate warning
 CLIP_DURATION_S = 2.0
 # Bounded time: measured 42-44 s on 2 cores (five browsers, the server, plots and Whisper share them) when it was
-# written; on 2026-11-29 the same box took 100-136 s for both the code of that day and the code before it (the
-# machine, not the app, had slowed), so the bound catches a hang or sessions served one after another, not speed.
+# written; on 2026-11-29 the whole test took 115 s on this box both for that day's code and for the code before
+# it, and the sessions 137 s inside the full suite (the machine, not the app, had slowed); the bound catches a hang
+# or sessions served one after another, not speed.
 ALL_SESSIONS_TIMEOUT_S = 240.0
 # Bounded memory: the idle server is ~80 MB; Streamlit + torch + onnxruntime + silero-vad + Whisper tiny.en + the
 # cached bundled set and five small uploads peak near 0.9 GB (measured). 1.5 GB catches a per-session model copy
