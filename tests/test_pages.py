@@ -42,6 +42,7 @@ def _upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
     return at
 
 
+@pytest.mark.slow  # the fast lane keeps one Inspect test with uploads (and the clean list) and one test per page
 @pytest.mark.skipif("spoken_digits" not in samples.list_sample_sets(), reason="bundled spoken_digits missing")
 def test_inspect_bundled_digits_shows_figures_and_rate_warning():
     at = _app()
@@ -54,6 +55,7 @@ def test_inspect_bundled_digits_shows_figures_and_rate_warning():
     assert len(table) == len(at.selectbox(key="inspect_clip").options) == 120
 
 
+@pytest.mark.slow  # the fast lane keeps one Inspect test with uploads (and the clean list) and one test per page
 @pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds set missing")
 def test_inspect_non_speech_set_under_speech_encoder_warns():
     at = _app()
@@ -79,6 +81,7 @@ def test_inspect_upload_8khz_warns_with_both_rates_and_shows_clip():
     assert raw_missing(at) == []  # unlabelled, ungrouped uploads: no "None" anywhere
 
 
+@pytest.mark.slow  # the fast lane keeps one Inspect test with uploads (and the clean list) and one test per page
 def test_bad_files_become_error_rows_and_the_rest_loads():
     at = _app()
     _upload(at, [("empty.wav", b""), ("text.wav", b"this is not audio at all" * 10),
@@ -93,6 +96,7 @@ def test_bad_files_become_error_rows_and_the_rest_loads():
         assert "<script>" not in text  # user text is escaped before markdown rendering
 
 
+@pytest.mark.slow  # the fast lane keeps one Inspect test with uploads (and the clean list) and one test per page
 def test_whisper_target_flags_30s_padding():
     at = _app()
     _upload(at, [("one_second.wav", wav_bytes(noise()))])
@@ -101,6 +105,7 @@ def test_whisper_target_flags_30s_padding():
     assert any("97% padding" in m for m in _texts(at.markdown))
 
 
+@pytest.mark.slow  # the fast lane keeps one Inspect test with uploads (and the clean list) and one test per page
 def test_clip_length_changes_padding_numbers():
     at = _app()
     _upload(at, [("short.wav", wav_bytes(noise(duration_s=0.5))), ("long.wav", wav_bytes(noise(duration_s=2.0)))])
@@ -143,6 +148,7 @@ def _current_params(at: AppTest) -> dict[str, list[str]]:
     return {k: (list(v) if isinstance(v, list) else [v]) for k, v in at.query_params.items()}
 
 
+@pytest.mark.slow  # the fast lane keeps one Inspect test with uploads (and the clean list) and one test per page
 def test_copy_link_shows_the_views_url_and_no_upload_note_for_a_bundled_set():
     at = _app()
     link = _share_link(at)
@@ -154,7 +160,7 @@ def test_copy_link_shows_the_views_url_and_no_upload_note_for_a_bundled_set():
     assert not any("private to this browser session" in c.value for c in at.sidebar.caption)
 
 
-@pytest.mark.slow  # 23 s: five pages incl. Decide's analysis; the fast lane keeps the bundled-set link test
+@pytest.mark.slow  # 23 s: five pages incl. Decide's analysis
 def test_copy_link_on_every_page_carries_its_params_and_says_uploads_are_private():
     at = _app()
     rows = "path,label\n" + "".join(f"{c}{i}.wav,{c}\n" for c in "ab" for i in range(3))
