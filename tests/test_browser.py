@@ -312,8 +312,14 @@ def _walk_pages(walk: _Walk, *, upload: Path | None) -> None:
         if upload is None:
             choose_select(driver, "sample_set", "utterances")
             wait_for_url_param(driver, "sample_set", "utterances")
-            # beam 2: not the other test's cached transcripts, so the step really runs
-            driver.find_element(By.CSS_SELECTOR, '.st-key-transcribe_beam [data-testid="stNumberInputStepUp"]').click()
+            # beam 2: not the other test's cached transcripts, so the step really runs. The page may still be
+            # re-rendering after the set changed: a stale + button is found again (wait_until), then the value checked
+            beam = ".st-key-transcribe_beam"
+            wait_until(driver, lambda: driver.find_element(
+                By.CSS_SELECTOR, f'{beam} [data-testid="stNumberInputStepUp"]').click() or True,
+                what="the beam size's + button")
+            wait_until(driver, lambda: driver.find_element(By.CSS_SELECTOR, f"{beam} input").get_attribute("value")
+                       == "2", what="beam size 2")
         else:
             wait_for_text(driver, "clips have a reference transcript")
             driver.find_element(By.CSS_SELECTOR, ".st-key-transcribe_labels label").click()  # the digits are spoken
