@@ -75,12 +75,18 @@ def to_text(rows: Sequence[dict], *, fmt: str) -> str:
     return out.getvalue()
 
 
-def write(path: str | os.PathLike, rows: Sequence[dict]) -> Path:
-    """Write rows as CSV or JSONL, chosen by the file's extension."""
-    target = Path(path).expanduser()
-    fmt = target.suffix.lower()
+def list_format(path: str | os.PathLike) -> str:
+    """The format (".csv" or ".jsonl") a list written to `path` gets from its extension; anything else raises, so
+    a caller can refuse a bad name before any work."""
+    fmt = Path(path).suffix.lower()
     if fmt not in FORMATS:
         raise AudioDiagError(f"{path}: a list is written as .csv or .jsonl (got {fmt or 'no extension'}); "
                              "name the file e.g. clean.csv")
-    target.write_text(to_text(rows, fmt=fmt), encoding="utf-8")
+    return fmt
+
+
+def write(path: str | os.PathLike, rows: Sequence[dict]) -> Path:
+    """Write rows as CSV or JSONL, chosen by the file's extension."""
+    target = Path(path).expanduser()
+    target.write_text(to_text(rows, fmt=list_format(target)), encoding="utf-8")
     return target

@@ -364,8 +364,8 @@ def check(args: argparse.Namespace) -> int:
     """`check DATA`: the per-clip and dataset checks as a gate (see audiodiag.gate); optional clean/quarantine lists."""
     spec = encoders.get_spec(args.encoder) if args.encoder else None
     for path in (args.clean_list, args.quarantine):
-        if path and Path(path).suffix.lower() not in cleanlist.FORMATS:
-            raise AudioDiagError(f"{path}: a list is written as .csv or .jsonl; name it e.g. clean.csv")
+        if path:
+            cleanlist.list_format(path)  # a bad name is refused before the data is read
     name, items = stream_items(args.data, group_by=args.group_column)
     say = _progress_printer()
     say(f"Checking {name} (decode, levels, VAD; {args.batch_size} clips at a time) ...")
