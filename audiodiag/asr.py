@@ -8,8 +8,10 @@
 Clips are downmixed on load (`io.load_clip`) and resampled here to the model's own rate with soxr, so an
 8 kHz or a 44.1 kHz stereo file reaches the model exactly like a 16 kHz mono one would.
 
->>> model = load_transcriber(BUNDLED_ASR)
->>> texts = transcribe_cached(model, clips, DecodingSettings(beam_size=5))
+Not run as a doctest (it loads Whisper tiny.en and decodes real speech: seconds)::
+
+    model = load_transcriber(BUNDLED_ASR)
+    texts = transcribe_cached(model, clips, DecodingSettings(beam_size=5))   # one transcript per clip
 """
 from __future__ import annotations
 

@@ -6,8 +6,14 @@ often one threshold, e.g. "every dog clip is longer than 2 s", which a forest ca
 above chance, the models may be learning how the classes were recorded, not what they sound like, and every
 score on this dataset is suspect.
 
->>> audit = metadata_audit(clips, stats, folds, padding_length_s=1.0)
->>> audit.shortcut_suspected, audit.explanation
+>>> from audiodiag import checks, evaluate
+>>> noise = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)
+>>> clips = [Clip(f"{label}{i}.wav", noise[:n - 100 * i], 16000, 16000, 1, label=label)  # every dog clip is longer
+...          for label, n in (("dog", 16000), ("cat", 8000)) for i in range(6)]
+>>> stats = [checks.clip_stats(clip) for clip in clips]
+>>> audit = metadata_audit(clips, stats, evaluate.make_folds([c.label for c in clips], n_splits=3))
+>>> audit.shortcut_suspected, audit.best_feature
+(True, 'duration_s')
 """
 from __future__ import annotations
 

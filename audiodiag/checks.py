@@ -165,7 +165,8 @@ def _silent(frame_levels: np.ndarray) -> np.ndarray:
 def silence_ratio(samples: np.ndarray, *, sample_rate_hz: int) -> float:
     """Fraction of 25 ms frames that are silent.
 
-    >>> silence_ratio(np.r_[np.sin(np.arange(11200) / 3), np.zeros(4800)], sample_rate_hz=16000)  # ~0.3
+    >>> silence_ratio(np.r_[np.sin(np.arange(11200) / 3), np.zeros(4800)], sample_rate_hz=16000)  # 0.3 s of zeros
+    0.3
     """
     return float(np.mean(silent_frames(samples, sample_rate_hz=sample_rate_hz)))
 
@@ -186,7 +187,8 @@ def _edge_silence_s(silent: np.ndarray, duration_s: float) -> tuple[float, float
 def internal_silence_s(silent: np.ndarray) -> tuple[float, float]:
     """(length, start) in seconds of the longest run of silent frames that touches neither end of the clip.
 
-    >>> internal_silence_s(np.array([0, 1, 1, 1, 0], bool))  # three 25 ms frames from 25 ms
+    >>> length_s, start_s = internal_silence_s(np.array([0, 1, 1, 1, 0], bool))  # three 25 ms frames from 25 ms
+    >>> round(length_s, 3), round(start_s, 3)
     (0.075, 0.025)
     """
     edges = np.flatnonzero(np.diff(np.r_[0, silent.astype(np.int8), 0]))

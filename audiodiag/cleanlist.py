@@ -5,8 +5,14 @@ audiodiag (and most training scripts) read back: path, label, group, transcript.
 same columns plus `reasons` ("code: message" per finding, "; "-separated). Files that could not be read are
 always quarantined (code "unreadable").
 
+>>> entries = [Entry("a.wav", "data/a.wav", label="dog"), Entry("b.wav", "data/b.wav", label="dog")]
+>>> findings = {"b.wav": [Finding("clipping", "warning", "2 % of samples clipped")]}
 >>> keep, quarantine = split(entries, findings, quarantine_codes={"clipping", "all_silent"})
->>> write("clean.csv", keep); write("quarantine.jsonl", quarantine)
+>>> print(to_text(keep, fmt=".csv"), end="")  # write("clean.csv", keep) writes this to a file
+path,label
+data/a.wav,dog
+>>> quarantine[0]["path"], quarantine[0]["reasons"]
+('data/b.wav', 'clipping: 2 % of samples clipped')
 """
 from __future__ import annotations
 

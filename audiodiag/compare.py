@@ -1,8 +1,13 @@
 """Rung 1 vs rung 2 on identical folds: one classifier per space, scored on the same out-of-fold clips.
 
->>> spaces_ = [space_vectors(clips, BASELINE), space_vectors(clips, "whisper-tiny.en-unpadded")]
+>>> from audiodiag.spaces import BASELINE
+>>> clips = [Clip(f"{i}.wav", np.zeros(1600, np.float32), 16000, 16000, 1, label="ab"[i % 2]) for i in range(30)]
+>>> noise = np.random.default_rng(0).normal(size=(30, 4))    # stand-ins for spaces.space_vectors(clips, BASELINE)
+>>> good = noise + 3 * (np.arange(30) % 2)[:, None]          # and space_vectors(clips, "speech_embedding")
+>>> spaces_ = [SpaceVectors(name, x, float("nan"), 0.0, False, {}) for name, x in ((BASELINE, noise), ("enc", good))]
 >>> result = compare(clips, spaces_, n_splits=5)
 >>> result.paired[0].verdict                  # does the encoder beat the baseline? "yes" / "no" / "inconclusive"
+'yes'
 """
 from __future__ import annotations
 
@@ -176,8 +181,10 @@ def accuracy_by_padding(correct: np.ndarray, fractions: np.ndarray,
 def verdict_headline(pair: evaluate.PairedComparison) -> str:
     """The paired verdict in one line: who beats whom, the accuracy difference with its 95 % CI, McNemar's p.
 
-    >>> verdict_headline(result.paired[0])
-    'whisper-tiny.en encoder (unpadded) beats the baseline: accuracy +0.133 [+0.050, +0.233], McNemar p = 0.00781'
+    >>> from audiodiag.spaces import BASELINE
+    >>> truth, base, enc = list("ab" * 10), list("aa" * 10), list("ab" * 10)  # the baseline misses every "b"
+    >>> verdict_headline(evaluate.paired_comparison(truth, base, enc, name_a=BASELINE, name_b="speech_embedding"))
+    'speech_embedding beats the baseline: accuracy +0.500 [+0.250, +0.750], McNemar p = 0.00195'
     """
     other = "the baseline" if is_baseline(pair.name_a) else pair.name_a
     d = pair.difference

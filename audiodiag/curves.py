@@ -6,8 +6,12 @@ whether the curve is still rising at the full training set (more labels would he
 representation is the limit), but only when a paired bootstrap CI of the last step (the same test clips,
 right or wrong at both sizes) supports it; otherwise it says "inconclusive".
 
->>> curve = learning_curve(X, labels, folds, name="whisper")
->>> curve.trend, curve.slope_per_doubling         # "rising", 0.06
+>>> from audiodiag.evaluate import make_folds
+>>> labels = ["dog"] * 15 + ["cat"] * 15
+>>> X = np.random.default_rng(0).normal(size=(30, 4)) + 3 * (np.arange(30) < 15)[:, None]  # separable classes
+>>> curve = learning_curve(X, labels, make_folds(labels, n_splits=3), name="encoder")
+>>> curve.trend, [p.clips_per_class for p in curve.points]    # "rising" would say: more labels help
+('saturated', [1, 2, 5, 10])
 """
 from __future__ import annotations
 

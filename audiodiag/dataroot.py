@@ -6,9 +6,15 @@ The root is a folder named by the environment variable AUDIODIAG_DATA_ROOT or by
 holding `run.json`). Nothing outside the root is readable through it: `resolve` refuses `..`, absolute paths,
 URLs, drive prefixes, NUL bytes and symlinks that lead out, and `confine` refuses manifest rows that point out.
 
->>> root = configured_root(secret=None)           # None: no root configured, the sidebar offers no server data
->>> [e.name for e in list_entries(root)]
-['digits', 'train.csv', 'runs-2024-06-01']
+>>> configured_root(secret=None, environ={}) is None   # no root configured: the sidebar offers no server data
+True
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as folder:
+...     (Path(folder) / "digits").mkdir()
+...     (Path(folder) / "train.csv").touch()
+...     root = configured_root(environ={DATA_ROOT_ENV: folder})
+...     print([(e.name, e.kind) for e in list_entries(root)])
+[('digits', 'folder'), ('train.csv', 'manifest')]
 """
 from __future__ import annotations
 
@@ -80,8 +86,9 @@ def resolve(root: str | os.PathLike, relative: str) -> Path:
     """The existing file or folder `relative` names under `root`; DataRootError for anything that is not plainly
     inside it: `..`, absolute paths, URLs, drive prefixes, backslashes, NUL bytes, symlinks leading out.
 
-    >>> resolve("/srv/data", "digits/3/a.wav")
-    PosixPath('/srv/data/digits/3/a.wav')
+    >>> resolve("/srv/data", "digits/../../etc/passwd")
+    Traceback (most recent call last):
+    audiodiag.dataroot.DataRootError: 'digits/../../etc/passwd': goes up a folder ('..'); name an entry of ...
     """
     problem = _refusal(relative)
     if problem:

@@ -4,8 +4,11 @@ The page passes in what its caches already hold (vectors, comparison, measuremen
 with the same library calls. Either way `classification_decision` makes the note, so both give the same
 verdict for the same settings.
 
->>> result = run_classification(clips, ComparisonSettings(encoders=("whisper-tiny.en-unpadded",)), dataset_name="my clips")
->>> print(result.note.to_markdown())
+Not run as a doctest (measuring, encoding, learning curves and the audit take seconds even on a few clips)::
+
+    settings = ComparisonSettings(encoders=("whisper-tiny.en-unpadded",))
+    result = run_classification(clips, settings, dataset_name="my clips")
+    print(result.note.to_markdown())
 """
 from __future__ import annotations
 

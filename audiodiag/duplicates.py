@@ -8,8 +8,13 @@ holds, more weakly, for clips of one speaker or source recording. The folds chec
 - exact duplicates: identical decoded audio (sample rate and every sample), whatever the file names;
 - near-duplicates: cosine similarity of standardised vectors ≥ NEAR_DUPLICATE_COSINE in a space.
 
->>> exact_duplicates(clips)                           # [(3, 17)]: clips 3 and 17 are the same audio
->>> leakage_findings(clips, comparison_folds(clips), exact=exact_duplicates(clips))
+>>> sounds = np.random.default_rng(0).normal(0, 0.1, (6, 1600)).astype(np.float32)  # six different 0.1-s clips
+>>> clips = [Clip(f"{i}.wav", s, 16000, 16000, 1, label="ab"[i % 2]) for i, s in enumerate(sounds)]
+>>> clips.append(Clip("copy of 0.wav", sounds[0], 16000, 16000, 1, label="a"))  # the same audio again
+>>> exact_duplicates(clips)                           # clips 0 and 6 are the same audio
+[(0, 6)]
+>>> [f.code for f in leakage_findings(clips, comparison_folds(clips, n_splits=2), exact=exact_duplicates(clips))]
+['duplicate_across_folds']
 """
 from __future__ import annotations
 

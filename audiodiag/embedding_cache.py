@@ -6,8 +6,15 @@ see (so renamed or re-uploaded files hit), the encoder's id and revision (packag
 encoders, a hash of config and weight files for local folders), the layer, the input sample rate and the
 encoder's padding policy. Only missing rows are computed.
 
->>> rows = cached_embed(load_encoder("speech_embedding"), clips)   # computes and stores
->>> rows = cached_embed(load_encoder("speech_embedding"), clips)   # reads back, bit-identical
+>>> import tempfile
+>>> from audiodiag.encoders import load_encoder
+>>> clips = [Clip("tone.wav", np.sin(np.arange(16000, dtype=np.float32) / 5), 16000, 16000, 1)]
+>>> encoder, timing = load_encoder("speech_embedding"), Timing()
+>>> with tempfile.TemporaryDirectory() as cache:                  # default: default_cache_dir()
+...     rows = cached_embed(encoder, clips, cache_dir=cache)                   # computes and stores
+...     again = cached_embed(encoder, clips, cache_dir=cache, timing=timing)   # reads back, bit-identical
+>>> rows.shape, np.array_equal(rows, again), timing.clips_computed
+((1, 96), True, 0)
 """
 from __future__ import annotations
 

@@ -2,10 +2,15 @@
 confidence intervals (`audiodiag.bootstrap`), a paired test of "does rung B beat rung A" and a leakage check;
 confusions live in `audiodiag.confusions` (re-exported here).
 
->>> folds = make_folds(labels, groups, n_splits=5, seed=0)       # reuse for every rung
->>> base = cross_val_predict_folds(X_spectral, labels, folds, baseline_pipeline)
->>> enc = cross_val_predict_folds(X_encoder, labels, folds, baseline_pipeline)
->>> paired_comparison(labels, base.predictions, enc.predictions, name_a="MFCC", name_b="wav2vec2").verdict
+>>> from audiodiag.features import baseline_pipeline
+>>> labels = ["dog"] * 15 + ["cat"] * 15
+>>> X_noise = np.random.default_rng(0).normal(size=(30, 4))      # a space that knows nothing of the labels
+>>> X_good = X_noise + 3 * (np.arange(30) < 15)[:, None]          # one that separates them
+>>> folds = make_folds(labels, n_splits=5, seed=0)                # reuse for every rung (pass groups when known)
+>>> base = cross_val_predict_folds(X_noise, labels, folds, baseline_pipeline)
+>>> enc = cross_val_predict_folds(X_good, labels, folds, baseline_pipeline)
+>>> paired_comparison(labels, base.predictions, enc.predictions, name_a="noise", name_b="good").verdict
+'yes'
 """
 from __future__ import annotations
 

@@ -4,8 +4,12 @@ One power spectrogram per clip feeds everything: mel bands, MFCC (a DCT of the l
 `librosa.feature.mfcc`), the descriptors and their time statistics. Equal-length clips are stacked and
 transformed together, which is where the speed comes from (see benchmarks/bench_compare.py, P3).
 
+>>> t = np.arange(8000) / 16000                   # 0.5 s at 16 kHz
+>>> clips = [Clip(f"{f}.wav", np.sin(2 * np.pi * f * t).astype(np.float32), 16000, 16000, 1) for f in (440, 880)]
 >>> X = spectral_features(clips)                  # (n_clips, d) float32
 >>> names = feature_names(FeatureSettings())      # d column names, same order
+>>> X.shape, X.dtype, len(names)
+((2, 218), dtype('float32'), 218)
 """
 from __future__ import annotations
 
@@ -94,6 +98,7 @@ def spectral_features(clips: Sequence[Clip], *, settings: FeatureSettings = Feat
     number of cores: BLAS runs single-threaded here (its threads split sums differently, up to 4e-6 apart), so
     a Ray worker and this process give identical rows.
 
+    >>> clip = Clip("a.wav", np.sin(np.arange(8000, dtype=np.float32) / 5), 8000, 8000, 1)  # 1 s at 8 kHz
     >>> X = spectral_features([clip])
     >>> X.shape
     (1, 218)

@@ -2,8 +2,11 @@
 (and what runs after them) unfrozen, a linear head on the mean over frames of real audio, and one fold's
 training with AdamW and early stopping. `audiodiag.finetune` runs it on every fold.
 
->>> model = build_partial_model(encoder, n_classes=2, top_layers=2)
->>> train_losses, val_losses, best_epoch = train_partial_model(model, waves, codes, fit, val, FinetuneSettings())
+Not run as a doctest (it needs a Hugging Face model folder and trains for minutes)::
+
+    encoder = encoders.load_encoder("models/wav2vec2-base")   # a Hugging Face model folder
+    model = build_partial_model(encoder, n_classes=2, top_layers=2)
+    train_losses, val_losses, best_epoch = train_partial_model(model, waves, codes, fit, val, FinetuneSettings())
 """
 from __future__ import annotations
 

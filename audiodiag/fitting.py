@@ -6,8 +6,11 @@ with BLAS single-threaded (threadpoolctl, scikit-learn's own dependency) and FIT
 side: the solvers release the GIL for most of their time. Results come back in job order and do not depend on
 the thread count.
 
->>> results = fit_predict(X, y, [(train, test) for train, test in folds.splits()], make_model)
->>> predictions = results[0].predictions
+>>> from sklearn.neighbors import KNeighborsClassifier
+>>> X, y = np.arange(8.0).reshape(-1, 1), np.array(list("aaaabbbb"))
+>>> jobs = [(np.array([0, 1, 6, 7]), np.array([2, 5]))]  # (train rows, test rows), e.g. list(folds.splits())
+>>> fit_predict(X, y, jobs, lambda: KNeighborsClassifier(n_neighbors=1))[0].predictions
+array(['a', 'b'], dtype='<U1')
 """
 from __future__ import annotations
 

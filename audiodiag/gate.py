@@ -5,8 +5,16 @@ page's warnings, the same functions. A file that cannot be read is an error find
 transcript far too fast, slow or empty for its speech is a warning. The result renders as Markdown, JSON or
 JUnit XML (one test case per clip, so CI systems list the failing files), and decides the exit status:
 
->>> result = run_check(manifest.iter_folder("data/"), dataset="data")
->>> exit_status(result, fail_on="warning")   # 1: a finding at or above 'warning'; 0: none
+>>> import numpy as np
+>>> from audiodiag.types import Clip
+>>> tone = (0.1 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+>>> items = [Clip("tone.wav", tone, 16000, 16000, 1), Clip("silent.wav", 0 * tone, 16000, 16000, 1),
+...          LoadFailure("bad.wav", "bad.wav: not an audio file")]  # or rows: manifest.iter_folder("data/")
+>>> result = run_check(items, dataset_name="data")
+>>> [f.code for f in result.findings if f.severity == "error"]
+['unreadable', 'all_silent']
+>>> exit_status(result, fail_on="error")   # 1: a finding at or above 'error'; 0: none
+1
 """
 from __future__ import annotations
 

@@ -89,8 +89,11 @@ def load_clip(
 ) -> Clip:
     """Decode one file (WAV/FLAC/OGG/MP3/AIFF) into a mono float32 `Clip` at its original rate.
 
-    >>> clip = load_clip(Path("sample_audio/spoken_digits/3/en-us_1.wav"))
-    >>> clip.sample_rate_hz, clip.original_channels
+    >>> import io, soundfile as sf
+    >>> wav = io.BytesIO(); sf.write(wav, np.zeros((1600, 2)), 8000, format="WAV")  # 0.2 s of stereo silence
+    >>> clip = load_clip(wav.getvalue(), name="a.wav")  # or a path: load_clip(Path("a.wav"))
+    >>> clip.sample_rate_hz, clip.original_channels, clip.samples.shape, clip.subtype
+    (8000, 2, (1600,), 'PCM_16')
     """
     if isinstance(source, (str, Path)):
         name = name or Path(source).name
@@ -187,8 +190,10 @@ class ModelInput:
 def as_model_sees_it(clip: Clip, *, sample_rate_hz: int, length_s: float | None = None) -> ModelInput:
     """What a model with this rate (and fixed input length, None: none) is given for `clip`.
 
-    >>> as_model_sees_it(half_second_8k_clip, sample_rate_hz=16_000, length_s=1.0).padding_fraction
-    0.5
+    >>> half_second_8k = Clip("a.wav", np.ones(4000, np.float32), 8000, 8000, 1)
+    >>> seen = as_model_sees_it(half_second_8k, sample_rate_hz=16_000, length_s=1.0)
+    >>> seen.clip.sample_rate_hz, len(seen.clip.samples), seen.padding_fraction
+    (16000, 16000, 0.5)
     """
     resampled = resample_clip(clip, target_sample_rate_hz=sample_rate_hz)
     changed = clip.sample_rate_hz != sample_rate_hz

@@ -5,8 +5,13 @@ another class, judged against per-class thresholds (cleanlab's `find_label_issue
 Candidates are clips to re-listen to, not proven errors: a hard clip, an ambiguous sound or a weak space
 produces them as well. Nothing is relabelled.
 
->>> issues = find_label_issues(labels, out.probabilities, out.classes, names=names, space="baseline")
+>>> labels = ["dog"] * 5 + ["cat"] * 5
+>>> p_cat = np.array([.1, .2, .1, .2, .9, .8, .9, .7, .9, .8])   # out-of-fold p(cat): clip 4 sounds like a cat
+>>> probabilities = np.c_[p_cat, 1 - p_cat]                      # columns in the order of classes
+>>> issues = find_label_issues(labels, probabilities, ["cat", "dog"], names=[f"{i}.wav" for i in range(10)],
+...                            vectors=probabilities, space="baseline")
 >>> [(i.name, i.given, i.suggested) for i in issues.issues[:3]]         # most likely mislabelled first
+[('4.wav', 'dog', 'cat')]
 """
 from __future__ import annotations
 
@@ -125,7 +130,7 @@ def find_label_issues(labels: Sequence, probabilities: np.ndarray, classes: Sequ
     if reason is not None:
         return LabelIssues(space, method, (), len(y), unavailable=reason)
     near = (nearest(vectors, ranked, k=k) if vectors is not None and len(ranked)
-            else [np.empty(0, dtype=np.int64)] * len(ranked))
+            else [(np.empty(0, dtype=np.int64), np.empty(0))] * len(ranked))  # (order, similarities) per clip
     issues = []
     for i, (order, sims) in zip(ranked, near):
         given = int(codes[i])

@@ -13,7 +13,9 @@ Both report 10 log10((P_signal - P_noise) / P_noise). Digitally silent frames (z
 background and are left out. Only the first method warns: a sound's "noise" may be the sound itself (rain, an
 engine), so a low loud-vs-quiet contrast is shown but never called noisy.
 
->>> loudness_lufs(0.1 * np.sin(2 * np.pi * 1000 * np.arange(48000) / 48000), sample_rate_hz=48000)  # ~ -23.0
+>>> tone = 0.1 * np.sin(2 * np.pi * 1000 * np.arange(48000) / 48000)  # 1 s at 1 kHz, peak 0.1 (-20 dBFS)
+>>> round(loudness_lufs(tone, sample_rate_hz=48000), 1)
+-23.0
 """
 from __future__ import annotations
 

@@ -3,8 +3,14 @@
 A row names one audio file (a local path or an fsspec URL) and what is known about it; nothing here holds the
 whole dataset. Rows go through `iter_batches` and `load_rows` to become `Clip`s a batch at a time:
 
->>> for batch in iter_batches(read_manifest("s3://bucket/train.parquet"), batch_size=256):
-...     results = load_rows(batch)        # one Clip or LoadFailure per row, in order
+>>> import fsspec, numpy as np, soundfile as sf
+>>> fs = fsspec.filesystem("memory")  # any fsspec URL reads the same way: s3://, gs://, file:// ...
+>>> with fs.open("/example/clips/a.wav", "wb") as f:
+...     sf.write(f, np.zeros(1600), 16000, format="WAV")  # 0.1 s of silence
+>>> fs.pipe("/example/train.csv", b"path,label\\nclips/a.wav,dog\\nclips/gone.wav,dog\\n")
+>>> for batch in iter_batches(read_manifest("memory://example/train.csv"), batch_size=256):
+...     print([type(result).__name__ for result in load_rows(batch)])  # one Clip or LoadFailure per row, in order
+['Clip', 'LoadFailure']
 
 A row that cannot be used (no path, a line that does not parse) comes out of the stream as a `LoadFailure`
 naming the manifest, the line, the value and the fix, so the rest still loads; `load_rows` passes it through.
@@ -69,9 +75,11 @@ class ManifestRow:
 class Manifest:
     """A manifest whose header has been checked; `rows()` streams it (each call reads it again from the start).
 
-    >>> m = open_manifest("data/train.csv")
+    >>> import fsspec
+    >>> fsspec.filesystem("memory").pipe("/example/train.csv", b"path,label,speaker\\nclips/a.wav,dog,ann\\n")
+    >>> m = open_manifest("memory://example/train.csv")
     >>> m.group_column, next(iter(m.rows())).source
-    ('speaker', '/abs/data/clips/a.wav')
+    ('speaker', 'memory://example/clips/a.wav')
     """
 
     url: str

@@ -3,8 +3,10 @@
 Middle layers of speech encoders often carry more of what a classifier needs than the last one (the last
 layers specialise in the pre-training objective). The sweep shows it when it happens.
 
->>> sweep = layer_sweep(load_encoder("models/wav2vec2-base"), clips, folds)
->>> sweep.best, sweep.explanation
+Not run as a doctest (it needs a Hugging Face model folder, e.g. from `huggingface-cli download`)::
+
+    sweep = layer_sweep(load_encoder("models/wav2vec2-base"), clips, comparison.folds)
+    sweep.best, sweep.explanation
 """
 from __future__ import annotations
 

@@ -5,7 +5,15 @@ cosine distance, and laid out with a fixed random_state, so the same vectors and
 same map. A map is for looking: distances between far-apart clusters mean little; the retrieval metrics are
 the numbers.
 
->>> umap_2d(vectors, n_neighbors=15, min_dist=0.1).coordinates.shape      # (n_clips, 2)
+Not run as a doctest (fitting a map imports umap-learn, whose numba start-up takes seconds)::
+
+    umap_2d(vectors, n_neighbors=15, min_dist=0.1).coordinates.shape      # (n_clips, 2)
+
+Inputs are checked before umap-learn is imported:
+
+>>> umap_2d(np.zeros((3, 8)))
+Traceback (most recent call last):
+audiodiag.errors.AudioDiagError: 3 clip(s) (vectors of shape (3, 8)); a UMAP map needs at least 4 clips: add clips
 """
 from __future__ import annotations
 

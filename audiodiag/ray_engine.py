@@ -16,8 +16,11 @@ and gives `stream.stream` the same `BatchResult`s the in-process engine yields, 
 note and the run folder are built by the same code: the same data and settings give the same run folder.
 Ray does the scheduling, retries and back-pressure; nothing here schedules work itself.
 
->>> result = stream.run_classification(rows, ComparisonSettings(encoders=("speech_embedding",)),
-...                                    engine=ray_engine.engine(address=None))
+Not run as a doctest (starting Ray takes seconds)::
+
+    result = stream.run_classification(manifest.read_manifest("train.csv"),
+                                       ComparisonSettings(encoders=("speech_embedding",)),
+                                       engine=ray_engine.engine(address=None))   # None: a local Ray instance
 """
 from __future__ import annotations
 

@@ -4,7 +4,10 @@ holding either; from a folder (the bundled sets, the CLI) or from uploaded files
 A reference is matched to a clip by its path, else by the one path that ends the same way (an archive's top
 folder is dropped when clips are loaded; a bare file name matches any folder). Clips without one get None.
 
->>> refs = references_from_files([("refs.csv", b"path,reference\\na.wav,hello there\\n")], clips)
+>>> import numpy as np
+>>> clips = [Clip(name, np.zeros(1600, np.float32), 16000, 16000, 1) for name in ("a.wav", "sub/b.wav", "c.wav")]
+>>> references_from_files([("refs.csv", b"path,reference\\na.wav,hello there\\n"), ("b.txt", b"good bye")], clips)
+(['hello there', 'good bye', None], [])
 """
 from __future__ import annotations
 

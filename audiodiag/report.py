@@ -4,8 +4,12 @@ Every sentence is derived from a number computed on the user's data (a compariso
 audit, a fine-tuning run); templates only join them. `DecisionNote.to_markdown()` is what the Decide page
 shows and the CLI writes; `to_dict()` carries every setting needed to reproduce it.
 
->>> note = classification_note(data_name, comparison, curves=..., audit=..., findings=..., readiness=...)
->>> print(note.to_markdown())
+Not run as a doctest (it needs a comparison of real spaces; `decide.run_classification` builds the note with
+curves, audit, findings and readiness from clips)::
+
+    note = classification_note("my clips", comparison, curves=curves, audit=audit, findings=findings,
+                               readiness=readiness)
+    print(note.to_markdown())
 """
 from __future__ import annotations
 

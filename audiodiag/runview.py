@@ -4,9 +4,11 @@ Nothing is computed again: the per-clip table, vectors, folds, out-of-fold predi
 folder. What is read is read lazily: the table once (its columns only), vectors memory-mapped, one clip's audio
 only when it is asked for, and only from inside the data root the folder was opened under.
 
->>> view = RunView.open(root, "big-run")
->>> view.page(0, 100)             # rows 0..99 of the per-clip table, for display
->>> view.sample(max_points=20_000)  # a stratified sample for maps; metrics use every clip
+Not run as a doctest (it needs a run folder written by `python -m audiodiag report DATA --out-dir RUN/`)::
+
+    view = RunView.open(root, "big-run")
+    view.page(0, 100)                   # rows 0..99 of the per-clip table, for display
+    view.sample(max_points=20_000)      # a stratified sample for maps; metrics use every clip
 """
 from __future__ import annotations
 

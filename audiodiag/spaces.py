@@ -5,10 +5,12 @@ dataset and padding policy: baseline features are cheap; encoder rows come from 
 cache. The padding policy is applied to the clips *before* any space sees them, so every rung is compared
 on the same input.
 
+>>> t = np.arange(8000) / 16000                                  # 0.5 s at 16 kHz
+>>> clips = [Clip(f"{f}.wav", np.sin(2 * np.pi * f * t).astype(np.float32), 16000, 16000, 1) for f in (440, 880)]
 >>> padding = PaddingPolicy(length_s=1.0)
->>> base = space_vectors(clips, BASELINE, padding=padding)
->>> whisper = space_vectors(clips, "whisper-tiny.en-unpadded", padding=padding)
->>> base.vectors.shape, whisper.vectors.shape        # (n, 218), (n, 384)
+>>> base = space_vectors(clips, BASELINE, padding=padding)  # or an encoder: space_vectors(clips, "speech_embedding")
+>>> base.vectors.shape, padded_fractions(clips, BASELINE, padding).tolist()   # half of each padded clip is zeros
+((2, 218), [0.5, 0.5])
 """
 from __future__ import annotations
 

@@ -7,9 +7,11 @@ vectors are kept; the decoded samples of a batch are dropped before the next is 
 number of clips by those numbers, not by their audio. Cross-validation, learning curves, audit, duplicates and
 the note then run as today on what was kept, and give the same note as the in-memory run.
 
->>> rows = manifest.iter_folder("data/")
->>> result = run_classification(rows, ComparisonSettings(encoders=("speech_embedding",)), dataset_name="data")
->>> print(result.decision.note.to_markdown())
+Not run as a doctest (the whole pipeline takes seconds even on a few clips)::
+
+    rows = manifest.iter_folder("data/")
+    result = run_classification(rows, ComparisonSettings(encoders=("speech_embedding",)), dataset_name="data")
+    print(result.decision.note.to_markdown())
 
 A run folder's earlier results (`runfolder.read_previous`) are reused: a clip whose file bytes (content hash)
 were measured before, with every space's vector at the same settings, is neither decoded nor re-embedded.

@@ -46,7 +46,11 @@ class ClipInfo:
     The attribute names are Clip's, so `compare.compare` and `decide.classification_decision` take either;
     `duration_s` is computed as Clip computes it, so every number comes out the same.
 
+    >>> from audiodiag import duplicates
+    >>> clip = Clip("a.wav", np.zeros(8000, np.float32), 16000, 16000, 1, label="dog")
     >>> info = ClipInfo.of(clip, audio_hash=duplicates.audio_hash(clip))
+    >>> info.duration_s == clip.duration_s, info.audio_hash == duplicates.audio_hash(clip)
+    (True, True)
     """
 
     name: str

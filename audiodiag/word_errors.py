@@ -4,6 +4,7 @@ that only write a number differently ("21" vs "twenty one") are grouped as forma
 Built from the per-utterance alignments `audiodiag.wer.score` computes (no second alignment). The edits of the
 four tables add up to the scored utterances' S + D + I.
 
+>>> from audiodiag import wer
 >>> tables = error_tables(wer.score(["i have 21 apples"], ["i have twenty one apples"]))
 >>> tables.formatting[0].reference, tables.formatting[0].hypothesis, tables.substitutions
 ('21', 'twenty one', ())
@@ -189,6 +190,7 @@ def error_tables(scores: Scores, *, names: Sequence[str] | None = None,
 
     names: one per utterance of `scores` (e.g. file names) to name examples by; default "utterance N".
 
+    >>> from audiodiag.wer import score
     >>> tables = error_tables(score(["the cat sat down"], ["the cat sat up"]))
     >>> tables.substitutions[0].reference, tables.substitutions[0].hypothesis, tables.substitutions[0].count
     ('down', 'up', 1)

@@ -21,8 +21,8 @@ from pathlib import Path
 from benchmarks.harness import Row, seconds_until_shown
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "tests") not in sys.path:
-    sys.path.insert(0, str(ROOT / "tests"))
+if str(ROOT) not in sys.path:  # also runnable as a script
+    sys.path.insert(0, str(ROOT))
 
 WARM_GOAL_S = 3.0
 COLD_GOAL_S = 15.0
@@ -52,7 +52,7 @@ def _drop_page_cache() -> bool:
 
 def _first_waveform_s(driver, cache_dir: Path, port: int, app: Path | None = None) -> float:
     """Seconds from starting the server to the first drawn waveform chart in the already open browser."""
-    import browser_support as bs
+    from tests import browser_support as bs
 
     start = time.perf_counter()
     with bs.streamlit_server(name="bench-first-paint", cache_dir=cache_dir, port=port,
@@ -66,7 +66,7 @@ def _first_waveform_s(driver, cache_dir: Path, port: int, app: Path | None = Non
 def p9() -> list[Row]:
     import tempfile
 
-    import browser_support as bs
+    from tests import browser_support as bs
 
     port = bs.free_port()
     with tempfile.TemporaryDirectory() as tmp, bs.chromium("bench-first-paint") as driver:

@@ -24,8 +24,8 @@ import numpy as np
 from benchmarks.harness import Row, seconds_until_shown
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "tests") not in sys.path:
-    sys.path.insert(0, str(ROOT / "tests"))
+if str(ROOT) not in sys.path:  # also runnable as a script
+    sys.path.insert(0, str(ROOT))
 
 N_CLIPS = 100_000
 GOAL_S = 5.0
@@ -66,7 +66,7 @@ def grow_run(small: Path, big: Path, n: int) -> None:
 
 def _first_paint_s(driver, base_url: str, entry: str, n: int) -> float:
     """Seconds from asking for Inspect on the run folder to its clip count and clip table on screen."""
-    import browser_support as bs
+    from tests import browser_support as bs
     from selenium.webdriver.common.by import By
 
     url = f"{base_url}/?{urlencode({'source': 'Server folder', 'server_entry': entry})}"
@@ -80,7 +80,7 @@ def _first_paint_s(driver, base_url: str, entry: str, n: int) -> float:
 
 
 def p11_open_big_run() -> list[Row]:
-    import browser_support as bs
+    from tests import browser_support as bs
 
     from audiodiag import cli, dataroot, samples
 

@@ -6,11 +6,54 @@ takes no arguments and returns a list of `Row`s. `run_all.py` finds the modules 
 from __future__ import annotations
 
 import gc
+import os
+import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+# the vector instruction sets that change floating-point results (int8 GEMM kernels, FMA, summation order), in the
+# order CTranslate2, oneDNN and numpy's SIMD dispatch pick them
+SIMD_FLAGS = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("sse4_2", "SSE4.2"))
+SIMD_EXTRAS = (("avx512_vnni", "VNNI"), ("avx512_bf16", "BF16"), ("amx_tile", "AMX"))
+
+
+def _cpuinfo() -> tuple[str, set[str]]:
+    """(CPU model name, flags) from /proc/cpuinfo; (platform's processor, no flags) where there is none."""
+    fields: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():  # the first core's lines
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    return fields.get("model name") or platform.processor() or platform.machine(), set(fields.get("flags", "").split())
+
+
+def cpu_flags() -> set[str]:
+    """This CPU's feature flags (e.g. "avx512f"); empty where /proc/cpuinfo is not there."""
+    return _cpuinfo()[1]
+
+
+def simd() -> str:
+    """The widest vector instruction set of this CPU, with the extensions that change int8/bf16 kernels."""
+    flags = cpu_flags()
+    widest = next((name for flag, name in SIMD_FLAGS if flag in flags), "unknown")
+    extras = [name for flag, name in SIMD_EXTRAS if flag in flags]
+    return f"{widest} ({', '.join(extras)})" if extras else widest
+
+
+def machine() -> str:
+    """CPU model, vector instruction set, usable cores, OS and Python, in one line: every timing and every number
+    from a model names the machine it came from."""
+    model, _ = _cpuinfo()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"{model}, {simd()}, {usable} cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}")
+
 
 REPEATS = 3  # timed runs after one warm-up; the median is reported
 WARMUPS = 1

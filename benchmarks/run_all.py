@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -24,7 +22,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # also runnable as `python benchmarks/run_all.py`
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import Row, markdown_table  # noqa: E402
+from benchmarks.harness import Row, machine, markdown_table  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
 VERSIONED_PACKAGES = ("numpy", "soundfile", "librosa", "plotly", "onnxruntime", "silero_vad")
@@ -76,17 +74,6 @@ def write_scale(results: dict[str, tuple[list[Row], float]]) -> None:
     head = text.split(SCALE_HEADING, 1)[0].rstrip("\n")
     RESULTS.write_text(head + "\n\n" + SCALE_HEADING + "\n\n" +
                        "".join(f"### `{name}`\n{block}" for name, block in blocks.items()).rstrip("\n") + "\n")
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                 if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"nproc {usable}, {cpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def versions() -> str:

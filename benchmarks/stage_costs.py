@@ -30,7 +30,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # b
 import argparse  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -43,6 +42,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 from audiodiag import dataset, decide, encoders, features, io, manifest, spaces, stream  # noqa: E402
 from audiodiag.errors import AudioDiagError  # noqa: E402
 from benchmarks.bench_stream import DURATION_S, RATE_HZ, synthesise  # noqa: E402
+from benchmarks.harness import machine  # noqa: E402
 
 DEFAULT_N = 200
 WARMUP_CLIPS = 4  # each stage runs untimed on this many clips first
@@ -52,20 +52,6 @@ READ_DECODE, MEASURE, BASELINE = "read+decode", "measurements+VAD", "baseline fe
 ENCODER_NAMES = (encoders.SPEECH_EMBEDDING, *decide.DEFAULT_ENCODERS)
 META = ("n", "machine", "date", "clip", "threads", "not measured")
 SECONDS_PER_HOUR = 3600
-
-
-def machine() -> str:
-    """CPU model, cores and OS, in one line."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
 
 
 def gpu_note() -> str:

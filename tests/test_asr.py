@@ -3,50 +3,26 @@ offline errors, the transcript cache, and reference loading (CSV, .txt, zip)."""
 from __future__ import annotations
 
 import json
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is imported anywhere below
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from audiodiag import asr, io, references, samples, wer
 from audiodiag.errors import AudioDiagError
-from conftest import make_clip, noise, real_audio_dir, zip_bytes
+from tests.helpers import build_tiny_ctc, make_clip, noise, real_audio_dir, zip_bytes
 
 UTTERANCES = samples.SAMPLE_ROOT / "utterances"
 MONO_16K = UTTERANCES / "utt07_ava.wav"
-# (16 kHz mono, 44.1 kHz stereo copy of the same speech) in the bundled set and in the real recordings
-SAME_SPEECH = {"bundled": ("utt07_ava.wav", "utt07_ava_44k_stereo.wav"),
-               "real": ("utt05_ls1089.wav", "utt05_ls1089_44k_stereo.wav")}
-# int8 decoding of differently resampled audio could change one word of these utterances; measured: 0.0
-SAME_TRANSCRIPT_MAX_WER = 0.2
-CTC_VOCAB = {"<pad>": 0, "|": 1, "<unk>": 2, "a": 3, "b": 4}
-
-
-def build_tiny_ctc(folder: Path) -> Path:
-    """A randomly initialised 2-layer Wav2Vec2ForCTC with a 5-token vocabulary, saved like a hub download."""
-    import torch
-    from transformers import (Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC,
-                              Wav2Vec2Processor)
-
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.json").write_text(json.dumps(CTC_VOCAB))
-    tokenizer = Wav2Vec2CTCTokenizer(str(folder / "vocab.json"), unk_token="<unk>", pad_token="<pad>",
-                                     word_delimiter_token="|")
-    extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16_000, padding_value=0.0, do_normalize=True)
-    torch.manual_seed(0)
-    config = Wav2Vec2Config(vocab_size=len(CTC_VOCAB), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                            intermediate_size=37, conv_dim=(32, 32), conv_stride=(5, 5), conv_kernel=(10, 5),
-                            num_feat_extract_layers=2, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
-                            pad_token_id=0)
-    Wav2Vec2ForCTC(config).save_pretrained(folder)
-    Wav2Vec2Processor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(folder)
-    return folder
-
-
+# (16 kHz mono original, the same speech at another rate or channel count), in the bundled set and in the real
+# recordings: the copies must reach the model as 16 kHz mono
+SAME_SPEECH = {"bundled": (("utt07_ava.wav", "utt07_ava_44k_stereo.wav"), ("utt02_eli.wav", "utt02_eli_8k_phone.wav")),
+               "real": (("utt05_ls1089.wav", "utt05_ls1089_44k_stereo.wav"),)}
+# Greedy int8 decoding changes a word or two of these utterances with the CPU's kernels (on an AVX-512 EPYC "If the
+# train" became "If matrain" on the 16 kHz copy only), so the test bounds WER over the set instead of demanding one
+# exact transcript. Measured here (Xeon, AVX-512): 0.0 for the copies, 0.07 for the originals. Audio reaching the
+# model at the wrong rate or as two channels is gibberish (WER near 1), far above these bounds.
+COPIES_MAX_WER = 0.3  # about 9 of the 29 words of the bundled pair may change before this fails
+COPIES_VS_ORIGINALS_MAX_WER = 0.2  # the copies may differ from the originals' transcripts by about 6 words
 @pytest.fixture(scope="module")
 def whisper():
     return asr.load_transcriber(asr.BUNDLED_ASR)
@@ -59,20 +35,17 @@ def tiny_ctc(tmp_path_factory):
 
 @pytest.mark.parametrize("source", [
     "bundled", pytest.param("real", marks=pytest.mark.slow)])  # the real-speech case: full suite only (fast lane time)
-def test_8k_and_44k_stereo_give_the_same_transcript_as_16k_mono(whisper, tmp_path, source):
+def test_8k_and_44k_stereo_copies_are_transcribed_like_the_16k_mono_originals(whisper, tmp_path, source):
     folder = UTTERANCES if source == "bundled" else real_audio_dir() / "utterances"
-    mono_path, stereo_path = (folder / name for name in SAME_SPEECH[source])
-    mono = io.load_clip(mono_path)
-    stereo = io.load_clip(stereo_path)
-    assert (mono.original_sample_rate_hz, mono.original_channels) == (16_000, 1)
-    assert (stereo.original_sample_rate_hz, stereo.original_channels) == (44_100, 2)
-    narrow = make_clip(io.resample(mono.samples, orig_sample_rate_hz=16_000, target_sample_rate_hz=8_000),
-                       sample_rate_hz=8_000, name="8k.wav")
-    texts = asr.transcribe_cached(whisper, [mono, stereo, narrow], cache_dir=tmp_path)
-    reference = mono_path.with_suffix(".txt").read_text().strip()
-    assert wer.score([reference], [texts[0]]).corpus_wer.value == 0.0, texts
-    for other in texts[1:]:
-        assert wer.score([texts[0]], [other]).corpus_wer.value <= SAME_TRANSCRIPT_MAX_WER, texts
+    originals = [io.load_clip(folder / original) for original, _ in SAME_SPEECH[source]]
+    copies = [io.load_clip(folder / copy) for _, copy in SAME_SPEECH[source]]
+    assert {(c.original_sample_rate_hz, c.original_channels) for c in originals} == {(16_000, 1)}
+    assert {(c.original_sample_rate_hz, c.original_channels) for c in copies} <= {(44_100, 2), (8_000, 1)}
+    texts = asr.transcribe_cached(whisper, originals + copies, cache_dir=tmp_path)
+    original_texts, copy_texts = texts[:len(originals)], texts[len(originals):]
+    references = [(folder / original).with_suffix(".txt").read_text().strip() for original, _ in SAME_SPEECH[source]]
+    assert wer.score(references, copy_texts).corpus_wer.value <= COPIES_MAX_WER, texts
+    assert wer.score(original_texts, copy_texts).corpus_wer.value <= COPIES_VS_ORIGINALS_MAX_WER, texts
 
 
 @pytest.mark.slow  # 7 s: real read speech through Whisper; the fast lane keeps the bundled-clip ASR tests

@@ -8,7 +8,7 @@ import pytest
 from audiodiag import checks, io
 from audiodiag.errors import InvalidAudioError
 from audiodiag.types import Clip, LoadFailure
-from conftest import noise, sine, wav_bytes, zip_bytes
+from tests.helpers import noise, sine, wav_bytes, zip_bytes
 
 GOOD = ("good.wav", wav_bytes(noise()))
 

@@ -1,8 +1,8 @@
 """The shared percentile bootstrap, with known answers, and the numbers every caller produced before it existed.
 
 The pinned numbers were computed by the code that evaluate, retrieval, wer and curves each carried before
-`audiodiag.bootstrap` (same seeds, draw order and chunking); they must not change, bit for bit, because the
-README tables and decisions are made from them.
+`audiodiag.bootstrap` (same seeds, draw order and chunking); they must not change, because the README tables
+and decisions are made from them. "Not change" is to PIN_REL, not bit for bit: another CPU may round the last bits.
 """
 from __future__ import annotations
 
@@ -97,6 +97,14 @@ def test_estimate_has_one_home():
 
 # ---------------------------------------------------------------- the callers' numbers, pinned
 
+# another CPU may round the last float64 bits differently; another seed, draw order or chunking moves them by >= 1e-5
+PIN_REL = 1e-12
+
+
+def _pinned(estimate: Estimate, value: float, low: float, high: float) -> bool:
+    return (estimate.value, estimate.ci_low, estimate.ci_high) == pytest.approx((value, low, high), rel=PIN_REL)
+
+
 Y = np.array(list("abcabcabcaabbcca"))
 A = np.array(list("abcabbabcacbbcaa"))
 B = np.array(list("abcabcabcacbbcab"))
@@ -104,32 +112,32 @@ B = np.array(list("abcabcabcacbbcab"))
 
 def test_metrics_with_ci_numbers_unchanged():
     m = evaluate.metrics_with_ci(Y, A, n_boot=200, seed=3)
-    assert m.accuracy == Estimate(0.8125, 0.625, 0.9375)
-    assert m.balanced_accuracy == Estimate(0.8111111111111112, 0.6524305555555556, 0.9583333333333334)
-    assert m.macro_f1 == Estimate(0.8030303030303031, 0.5833041958041958, 0.9488034188034189)
+    assert _pinned(m.accuracy, 0.8125, 0.625, 0.9375)
+    assert _pinned(m.balanced_accuracy, 0.8111111111111112, 0.6524305555555556, 0.9583333333333334)
+    assert _pinned(m.macro_f1, 0.8030303030303031, 0.5833041958041958, 0.9488034188034189)
 
 
 def test_paired_comparison_numbers_unchanged():
-    assert evaluate.paired_comparison(Y, A, B, n_boot=200, seed=3).difference == \
-        Estimate(0.0, -0.12656249999999974, 0.1875)
+    assert _pinned(evaluate.paired_comparison(Y, A, B, n_boot=200, seed=3).difference, 0.0, -0.12656249999999974,
+                   0.1875)
 
 
 def test_wer_numbers_unchanged():
-    assert wer.ratio_ci(np.array([1, 0, 2, 3, 0, 1.0]), np.array([4, 3, 5, 6, 2, 4.0]), n_boot=250, seed=2) == \
-        Estimate(0.2916666666666667, 0.15, 0.4181034482758621)
+    assert _pinned(wer.ratio_ci(np.array([1, 0, 2, 3, 0, 1.0]), np.array([4, 3, 5, 6, 2, 4.0]), n_boot=250, seed=2),
+                   0.2916666666666667, 0.15, 0.4181034482758621)
     refs = ["the cat sat", "a dog ran far", "on the mat", "hello there"]
     a = wer.score(refs, ["the cat sad", "a dog ran", "on a mat", "hello there"], n_boot=250, seed=2)
     b = wer.score(refs, ["the cat sat", "a dog ran far", "on mat", "hello hair"], n_boot=250, seed=2)
-    assert a.corpus_wer == Estimate(0.25, 0.1111111111111111, 0.3333333333333333)
-    assert wer.paired_difference(a, b, n_boot=250, seed=2) == \
-        Estimate(-0.08333333333333333, -0.2857142857142857, 0.3333333333333333)
+    assert _pinned(a.corpus_wer, 0.25, 0.1111111111111111, 0.3333333333333333)
+    assert _pinned(wer.paired_difference(a, b, n_boot=250, seed=2),
+                   -0.08333333333333333, -0.2857142857142857, 0.3333333333333333)
 
 
 def test_retrieval_numbers_unchanged():
     x = np.array([[0, 1], [0.1, 0.9], [1, 0], [0.9, 0.2], [0.5, 0.5], [0.2, 0.8], [0.8, 0.1], [0.3, 0.6]])
     r = retrieval.retrieval_metrics(x, list("aabbabba"), n_boot=300, seed=1)
-    assert r.precision_at_1 == Estimate(0.75, 0.5, 1.0)
-    assert r.mean_average_precision == Estimate(0.6929563492063492, 0.5635912698412697, 0.8218253968253968)
+    assert _pinned(r.precision_at_1, 0.75, 0.5, 1.0)
+    assert _pinned(r.mean_average_precision, 0.6929563492063492, 0.5635912698412697, 0.8218253968253968)
 
 
 def test_learning_curve_step_ci_unchanged():
@@ -137,4 +145,4 @@ def test_learning_curve_step_ci_unchanged():
     last = np.array([1, 1, 1, 0, 1, 1, 0, 1, 1, 0.5])
     points = [curves.CurvePoint(5, 10.0, float(prev.mean()), 0.0, 5),
               curves.CurvePoint(20, 40.0, float(last.mean()), 0.0, 1)]
-    assert curves._read_out("x", points, [prev, last], 4)[3] == (0.024375000000000036, 0.25)
+    assert curves._read_out("x", points, [prev, last], 4)[3] == pytest.approx((0.024375, 0.25), rel=PIN_REL)

@@ -16,12 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from browser_support import (ARTIFACTS, Server, alert_texts, choose_radio, choose_select, chromium, click_button,
-                             copy_share_link, dialogs_opened, error_texts, open_app, open_page, page_text,
-                             plotly_layout, plotly_titles, progress_seen, record_progress, require_chromium,
-                             screenshot, streamlit_server, upload_files, visible_words_text, wait_for_plotly,
-                             wait_for_text, wait_for_url_param, wait_until)
-from conftest import sine, wav_bytes
+from tests.browser_support import (ARTIFACTS, Server, alert_texts, choose_radio, choose_select, chromium, click_button,
+                                   copy_share_link, dialogs_opened, error_texts, open_app, open_page, page_text,
+                                   plotly_layout, plotly_titles, progress_seen, record_progress, require_chromium,
+                                   screenshot, streamlit_server, upload_files, visible_words_text, wait_for_plotly,
+                                   wait_for_text, wait_for_url_param, wait_until)
+from tests.helpers import sine, wav_bytes
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from audiodiag import cli, cleanlist
-from conftest import noise, sine, wav_bytes
+from tests.helpers import noise, sine, wav_bytes
 
 CLIPPED = np.clip(3 * sine(440), -1, 1)  # flat tops at full scale: a "clipping" warning
 

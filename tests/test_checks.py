@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from audiodiag import checks, io
-from conftest import make_clip, noise, sine, wav_bytes
+from tests.helpers import make_clip, noise, sine, wav_bytes
 
 
 def _findings(clip) -> dict[str, object]:

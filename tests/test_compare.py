@@ -8,7 +8,7 @@ import pytest
 
 from audiodiag import compare, dataset, encoders, spaces
 from audiodiag.errors import AudioDiagError
-from conftest import make_clip, noise, sine, tones_vs_noise
+from tests.helpers import make_clip, noise, sine, tones_vs_noise
 
 
 def test_separable_classes_baseline_is_perfect_and_groups_stay_in_one_fold():

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from audiodiag import dataroot
 from audiodiag.dataroot import DataRootError
 from audiodiag.types import Clip, LoadFailure
-from conftest import noise, sine, wav_bytes
+from tests.helpers import noise, sine, wav_bytes
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT_S = 120

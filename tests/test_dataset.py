@@ -10,7 +10,7 @@ from scipy.stats import kruskal
 
 from audiodiag import checks, dataset, encoders
 from audiodiag.types import Finding
-from conftest import make_clip, noise, sine
+from tests.helpers import make_clip, noise, sine
 
 WAV2VEC2 = encoders.get_spec("wav2vec2-base")  # speech, 16 kHz, any length
 AST = encoders.get_spec("AST AudioSet")  # general audio

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 import pytest
@@ -12,7 +9,7 @@ import pytest
 from audiodiag import audit, cli, compare, curves, dataset, decide, encoders, io, probing, report, spaces
 from audiodiag.evaluate import make_folds
 from audiodiag.settings import ComparisonSettings
-from conftest import make_clip, noise, sine, tiny_wav2vec2, wav_bytes, tones_vs_noise
+from tests.helpers import make_clip, noise, sine, tiny_wav2vec2, wav_bytes, tones_vs_noise
 
 
 def _labels_from_duration(n_per_class: int = 12):

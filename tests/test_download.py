@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from audiodiag import cli, download, io, samples
-from conftest import wav_bytes
+from tests.helpers import wav_bytes
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from audiodiag import encoders
 from audiodiag.encoders import aisfx as aisfx_encoder
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip
-from conftest import noise, sine
+from tests.helpers import noise, sine
 
 TOLERANCE = 1e-4
 HAVE_AISFX = importlib.util.find_spec("aisfx") is not None

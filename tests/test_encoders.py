@@ -4,17 +4,13 @@ Hugging Face models are tiny ones built and saved into a temporary folder here; 
 """
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is imported anywhere below
-
 import numpy as np
 import pytest
 
 from audiodiag import embedding_cache, encoders
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip
-from conftest import noise, sine, tiny_wav2vec2
+from tests.helpers import noise, sine, tiny_wav2vec2
 
 TOLERANCE = 1e-4
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import noise, sine
+from tests.helpers import noise, sine
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 from audiodiag import evaluate

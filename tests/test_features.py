@@ -8,7 +8,7 @@ from pathlib import Path
 import librosa
 import numpy as np
 import pytest
-from conftest import noise, sine
+from tests.helpers import noise, sine
 
 from audiodiag import features
 from audiodiag.errors import AudioDiagError

@@ -5,10 +5,6 @@ thread here: these models are too small to gain from two, and results then do no
 """
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is imported anywhere below
-
 import numpy as np
 import pytest
 
@@ -16,7 +12,7 @@ from audiodiag import encoders, evaluate, finetune, spaces
 from audiodiag.curves import RISING_PER_DOUBLING
 from audiodiag.errors import AudioDiagError
 from audiodiag.finetune_model import build_partial_model, train_partial_model
-from conftest import make_clip, noise, sine, tiny_wav2vec2
+from tests.helpers import make_clip, noise, sine, tiny_wav2vec2
 
 CLIP_S = 0.5
 # a random head, so the training loss starts at chance (ln 2) and must fall; the default starts at the probe

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import streamlit.config
 
-import browser_support
+from tests import browser_support
 from pages import _auth
 
 ROOT = Path(__file__).resolve().parent.parent

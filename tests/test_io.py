@@ -15,7 +15,7 @@ import soundfile as sf
 from audiodiag import checks, io
 from audiodiag.errors import InvalidAudioError, UnsafeArchiveError
 from audiodiag.types import Clip, LoadFailure
-from conftest import make_clip, noise, peak_frequency_hz, sine, wav_bytes, zip_bytes
+from tests.helpers import make_clip, noise, peak_frequency_hz, sine, wav_bytes, zip_bytes
 
 GOOD_BEFORE = ("before.wav", wav_bytes(noise(seed=1)))
 GOOD_AFTER = ("after.wav", wav_bytes(sine(duration_s=0.5)))

@@ -6,7 +6,7 @@ import pytest
 
 from audiodiag import checks, dataset, encoders, io, vad
 from audiodiag.types import Clip
-from conftest import noise, sine, wav_bytes
+from tests.helpers import noise, sine, wav_bytes
 
 
 def _clip(samples_: np.ndarray, *, sample_rate_hz: int = 16_000, name: str = "clip.wav", label=None) -> Clip:

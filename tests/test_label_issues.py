@@ -108,3 +108,9 @@ def test_neighbours_are_the_nearest_other_clips_with_their_labels():
     assert [(nb.name, nb.label) for nb in found] == [("n1.wav", "a"), ("n2.wav", None)]
     assert found[0].cosine_similarity >= found[1].cosine_similarity
     assert all(nb.index != 0 for nb in label_issues.neighbours(vectors, 0, labels, names, k=10))
+
+
+def test_without_vectors_the_candidates_come_without_neighbours():
+    found = label_issues.find_label_issues(["a", "a", "b", "b"], [[.9, .1], [.1, .9], [.2, .8], [.1, .9]], ["a", "b"],
+                                           names=["1.wav", "2.wav", "3.wav", "4.wav"])
+    assert [(i.name, i.neighbours) for i in found.issues] == [("2.wav", ())]

@@ -9,7 +9,7 @@ import pytest
 
 from audiodiag import checks, dataset, io, levels
 from audiodiag.types import SpeechRegion
-from conftest import make_clip, noise, sine
+from tests.helpers import make_clip, noise, sine
 
 SR = 16_000
 

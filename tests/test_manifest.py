@@ -15,7 +15,7 @@ import pytest
 from audiodiag import cli, io, manifest
 from audiodiag.manifest import ManifestError, ManifestRow
 from audiodiag.types import Clip, LoadFailure
-from conftest import noise, sine, wav_bytes
+from tests.helpers import noise, sine, wav_bytes
 
 # 6 clips: 2 classes x 3, three speakers, a transcript each
 CLIPS = [(f"{label}/{i}.wav", label, f"spk{i}", f"{label} number {i}") for label in ("tone", "hiss") for i in range(3)]

@@ -14,9 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from audiodiag import checks, io
 from audiodiag.types import LoadFailure
-from conftest import noise, sine, wav_bytes, zip_bytes
+from tests.helpers import noise, sine, wav_bytes, zip_bytes
 from pages._display import md_escape
-from test_bad_input import GOOD, REFUSED
+from tests.test_bad_input import GOOD, REFUSED
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
 
@@ -39,9 +39,8 @@ REFUSED_ARCHIVES_AND_LONG = {
 
 
 @pytest.fixture(autouse=True)
-def _small_zip_cap(monkeypatch, tmp_path):
+def _small_zip_cap(monkeypatch, private_cache):
     monkeypatch.setattr(io, "MAX_ZIP_UNCOMPRESSED_BYTES", ZIP_CAP_BYTES)  # the page runs in this process
-    monkeypatch.setenv("AUDIODIAG_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def _upload(files: list[tuple[str, bytes]]) -> AppTest:

@@ -7,18 +7,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import encoders, samples, spaces
-from conftest import raw_missing, sine, wav_bytes
+from audiodiag import encoders, spaces
+from tests.helpers import raw_missing, sine, wav_bytes
 
-pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
+# the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py; each test starts with an
+# empty cache, so what the page computes is counted
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("private_cache")]
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT_S = 300
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("AUDIODIAG_CACHE_DIR", str(tmp_path / "embeddings"))
 
 
 def _compare_page(sample_set: str | None = None) -> AppTest:
@@ -46,7 +43,6 @@ def _all_text(at: AppTest) -> str:
                      for e in at.get(kind))
 
 
-@pytest.mark.skipif("spoken_digits" not in samples.list_sample_sets(), reason="bundled spoken_digits missing")
 def test_compare_runs_end_to_end_with_two_confusion_matrices_cis_and_verdict():
     at = _run(_compare_page("spoken_digits"))
     titles = _titles(at)
@@ -72,14 +68,12 @@ def test_compare_runs_end_to_end_with_two_confusion_matrices_cis_and_verdict():
     assert "Possibly mislabelled clips" in [h.value for h in at.subheader]  # confident learning, best rung
 
 
-@pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds missing")
 def test_speech_encoder_on_non_speech_sounds_gets_the_warning():
     at = _run(_compare_page("sounds"))
     warnings = [w.value for w in at.warning]
     assert any("is a speech model" in w and "speech in only" in w for w in warnings), warnings
 
 
-@pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds missing")
 def test_a_finding_about_two_encoders_is_one_box_naming_both():
     at = _compare_page("sounds")
     at.multiselect(key="compare_encoders").set_value([encoders.WHISPER_UNPADDED, encoders.SPEECH_EMBEDDING])
@@ -113,7 +107,6 @@ def test_one_class_upload_is_refused_with_the_reason():
     assert any("cannot be compared" in e and "no label" in e for e in errors), errors
 
 
-@pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds missing")
 def test_unknown_custom_encoder_is_an_error_listing_valid_names_not_a_crash():
     at = _compare_page("sounds")
     at.text_input(key="compare_custom").set_value("no such model")
@@ -136,7 +129,7 @@ def test_an_encoder_that_cannot_run_leaves_the_other_rows_intact():
 
 
 def test_uploaded_clips_with_a_labels_csv_are_compared():
-    from conftest import noise
+    from tests.helpers import noise
     files = [(f"tone_{i}.wav", wav_bytes(sine(300 + 50 * i)), "audio/wav") for i in range(4)]
     files += [(f"hiss_{i}.wav", wav_bytes(noise(seed=i)), "audio/wav") for i in range(4)]
     rows = "".join(f"{n},{'tone' if n.startswith('tone') else 'hiss'},\n" for n, _, _ in files)
@@ -155,7 +148,7 @@ def test_uploaded_clips_with_a_labels_csv_are_compared():
 
 
 def test_the_group_column_is_picked_in_the_sidebar_and_its_absence_is_a_warning():
-    from conftest import noise
+    from tests.helpers import noise
     files = [(f"tone_{i}.wav", wav_bytes(sine(300 + 50 * i)), "audio/wav") for i in range(6)]
     files += [(f"hiss_{i}.wav", wav_bytes(noise(seed=i)), "audio/wav") for i in range(6)]
     rows = "".join(f"{n},{'tone' if n.startswith('tone') else 'hiss'},spk{i % 3},{i % 2}\n"
@@ -187,7 +180,7 @@ def test_hub_only_encoders_are_marked_when_not_cached_and_the_hub_is_unreachable
 
 
 def test_the_group_column_of_a_table_inside_an_uploaded_zip_can_be_picked():
-    from conftest import noise, zip_bytes
+    from tests.helpers import noise, zip_bytes
     members = {f"set/{label}/{i}.wav": wav_bytes(sine(300 + 40 * i) if label == "tone" else noise(seed=i))
                for label in ("tone", "hiss") for i in range(6)}
     members["set/groups.csv"] = ("path,label,speaker,session\n" + "".join(

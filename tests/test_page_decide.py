@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 from streamlit.testing.v1 import AppTest
 
 from audiodiag import cli
 from audiodiag.settings import ComparisonSettings
-from conftest import noise, sine, tiny_wav2vec2, wav_bytes, zip_bytes
+from tests.helpers import noise, sine, tiny_wav2vec2, wav_bytes, zip_bytes
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
 

@@ -6,22 +6,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import raw_missing, sine, wav_bytes
+from tests.helpers import raw_missing, sine, wav_bytes
 from streamlit.testing.v1 import AppTest
 
 from audiodiag import encoders, plots, projection, samples, spaces
 from audiodiag.settings import ComparisonSettings
 
-pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
+# the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py; each test starts with an
+# empty cache, so what the page computes is counted
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("private_cache")]
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/3_Embeddings.py"
 TIMEOUT_S = 300
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("AUDIODIAG_CACHE_DIR", str(tmp_path / "embeddings"))
 
 
 @pytest.fixture
@@ -66,7 +63,6 @@ def _neighbour_tables(at: AppTest) -> list:
     return [d.value for d in at.dataframe if "cosine distance" in d.value.columns]
 
 
-@pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds missing")
 def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_cache(umap_calls):
     at = _page("sounds")
     assert [m["layout"]["title"]["text"] for m in _maps(at)] == [spaces.BASELINE, encoders.WHISPER_UNPADDED]
@@ -110,7 +106,6 @@ def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_c
     assert "compare_request" not in at.session_state and "compare_encoders" not in at.session_state
 
 
-@pytest.mark.skipif("spoken_digits" not in samples.list_sample_sets(), reason="bundled spoken_digits missing")
 def test_defaults_follow_the_compare_pages_last_run(umap_calls):
     def compared(at: AppTest) -> None:  # what a Compare run leaves in the session
         at.session_state["compare_request"] = ComparisonSettings(encoders=(encoders.SPEECH_EMBEDDING,),

@@ -19,10 +19,12 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from audiodiag import spaces
-from conftest import noise, sine, wav_bytes
+from tests.helpers import noise, sine, wav_bytes
 from pages._display import md_escape
 
-pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
+# the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py; each test starts with an
+# empty cache, so what the page computes is counted
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("private_cache")]
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT_S = 240
@@ -37,11 +39,6 @@ HOSTILE_NAMES = {
 HOSTILE_LABELS = {"<script>alert('zqfour')</script>": "zqfour", "**zqfive** | pipe | <i>x</i>": "zqfive"}
 PLAIN_NAMES = ("plain1.wav", "plain2.wav", "plain3.wav")
 TEXT_KINDS = ("markdown", "caption", "warning", "error", "info", "success", "title", "header", "subheader")
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("AUDIODIAG_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def _labels_csv(rows: list[tuple[str, str]]) -> bytes:

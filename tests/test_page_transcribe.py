@@ -2,10 +2,6 @@
 system (a tiny local CTC model), and uploads with a reference CSV holding an empty reference."""
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 import re
 from pathlib import Path
 
@@ -15,10 +11,9 @@ import soundfile as sf
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import io, references, samples, wer
+from audiodiag import asr, io, references, samples, wer
 from audiodiag.types import Clip
-from conftest import raw_missing, wav_bytes
-from test_asr import build_tiny_ctc
+from tests.helpers import build_tiny_ctc, raw_missing, wav_bytes
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
 
@@ -26,12 +21,11 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT_S = 300
 UTTERANCE = samples.SAMPLE_ROOT / "utterances" / "utt07_ava.wav"
 SAID = "If the train is late again, we will take a taxi to the airport instead."  # what UTTERANCE says
+# Whisper tiny.en (greedy, int8) gets a word or two of UTTERANCE wrong on some CPUs ("If matrain" on an AVX-512
+# EPYC): tests that need a known WER score the model against its own transcript from this machine, and tests that
+# check the words bound the WER against SAID instead of demanding it exactly.
+SAID_MAX_WER = 0.3  # about 4 of its 14 words
 PERCENT_1DP = re.compile(r"^\d+\.\d%$")  # the one WER format of the page: 16.8%
-
-
-@pytest.fixture(autouse=True)
-def _own_transcript_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("AUDIODIAG_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "page_cache"))
 
 
 def _page(sample_set: str | None = "utterances") -> AppTest:
@@ -68,12 +62,15 @@ def test_bundled_utterances_show_corpus_wer_table_and_alignment():
     expected = wer.score(references.sample_set_references("utterances", clips), [hyps[c.name] for c in clips],
                          normalisation="basic")
     assert metrics["Corpus WER"] == f"{expected.corpus_wer.value:.1%}"
-    assert 0.05 < expected.corpus_wer.value < 0.3  # Whisper tiny.en on espeak-ng's synthetic voices: 16.8 %
+    # Whisper tiny.en on espeak-ng's synthetic voices: 16.8 % here (Xeon, AVX-512), 18.9 % on an AVX-512 EPYC
+    assert 0.05 < expected.corpus_wer.value < 0.3
     alignments = [m.value for m in at.markdown if m.value.startswith('<div class="alignment"')]
     assert len(alignments) == 3 and len(at.get("audio")) == 3  # the worst three, aligned, with players
     norms = _table(at, "normalisation")
     assert list(norms["normalisation"]) == ["none", "basic", "english"]
-    assert norms["corpus WER"].iloc[0] > norms["corpus WER"].iloc[1] >= norms["corpus WER"].iloc[2]
+    # "none" counts every case and punctuation difference, so it scores worst on any machine; basic vs english depends
+    # on the transcripts (16.8 % vs 16.9 % here, 16.8 % vs 16.2 % elsewhere), so no order is asserted between them
+    assert norms["corpus WER"].iloc[0] > max(norms["corpus WER"].iloc[1], norms["corpus WER"].iloc[2])
     slices = _table(at, "slice")
     assert {"group / speaker", "source folder", "sample rate (Hz)", "duration"} == set(slices["slice"])
     assert any("Per-utterance WER" in c.proto.spec for c in at.get("plotly_chart"))
@@ -81,9 +78,10 @@ def test_bundled_utterances_show_corpus_wer_table_and_alignment():
 
     at.radio(key="transcribe_norm").set_value("english").run()  # rescored, not retranscribed
     english = wer.score(references.sample_set_references("utterances", clips), [hyps[c.name] for c in clips],
-                        normalisation="english")  # "twenty five" = "25": one error fewer
+                        normalisation="english")
+    # which normalisation scores lower depends on the transcripts (16.8 % basic vs 16.9 % english here, 16.8 vs
+    # 16.2 on another machine): the page shows the english score, whichever it is
     assert {m.label: m.value for m in at.metric}["Corpus WER"] == f"{english.corpus_wer.value:.1%}"
-    assert english.corpus_wer.value < expected.corpus_wer.value
     assert at.query_params["transcribe_norm"] == "english"  # the view is in the URL
 
 
@@ -93,7 +91,7 @@ def test_clips_without_references_say_no_metric_is_possible():
     assert any("no metric is possible" in w.value for w in at.warning)
     assert not at.metric
     transcripts = _table(at, "transcript").set_index("file")["transcript"]
-    assert len(transcripts) == 2 and "take a taxi to the airport" in transcripts["speech.wav"].lower()
+    assert len(transcripts) == 2 and wer.score([SAID], [transcripts["speech.wav"]]).corpus_wer.value <= SAID_MAX_WER
 
 
 def test_second_system_gets_per_utterance_differences_and_a_paired_bootstrap(tmp_path):
@@ -116,11 +114,13 @@ def _upload(files: list[tuple[str, bytes]]) -> AppTest:
 
 def test_uploads_with_a_reference_csv_flag_the_empty_reference():
     audio = UTTERANCE.read_bytes()
+    # the reference is what the model says on this machine, so the WER is 0 by construction on any CPU
+    said = asr.transcribe_cached(asr.load_transcriber(asr.BUNDLED_ASR), [io.load_clip(UTTERANCE)])[0]
     at = _upload([("a.wav", audio), ("b.wav", audio)])
     assert any("0 of 2 clips have a reference" in c.value for c in at.caption)
     uploader = next(u for u in at.get("file_uploader") if u.proto.id.endswith("transcribe_refs") or
                     "Reference transcripts" in u.proto.label)
-    uploader.set_value([("refs.csv", f'path,reference\na.wav,"{SAID}"\nb.wav,\n'.encode(), "text/csv")]).run()
+    uploader.set_value([("refs.csv", f'path,reference\na.wav,"{said}"\nb.wav,\n'.encode(), "text/csv")]).run()
     assert any("2 of 2 clips have a reference" in c.value for c in at.caption)
     at = _transcribe(at)
     assert {m.label: m.value for m in at.metric}["Corpus WER"] == "0.0%"
@@ -170,7 +170,8 @@ def test_norm_applies_at_once_and_a_link_to_the_results_reopens_them_in_a_new_se
     assert at.query_params["transcribe_norm"] == "basic" and at.query_params["transcribe_run"] == "1"
 
     at.radio(key="transcribe_norm").set_value("english").run()  # no Transcribe press: rescored at once
-    assert {m.label: m.value for m in at.metric}["Corpus WER"] == f"{english:.1%}" != f"{basic:.1%}"
+    # the number may round to basic's on some machines; the "reference (english)" column shows the rescoring
+    assert {m.label: m.value for m in at.metric}["Corpus WER"] == f"{english:.1%}"
     assert at.query_params["transcribe_norm"] == "english"
     assert "reference (english)" in _table(at, "reference (as written)").columns
 

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import samples
-from conftest import noise, raw_missing, sine, wav_bytes
+from tests.helpers import noise, raw_missing, sine, wav_bytes
 
 TIMEOUT_S = 240
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -43,7 +42,6 @@ def _upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
 
 
 @pytest.mark.slow  # the fast lane keeps one Inspect test with uploads (and the clean list) and one test per page
-@pytest.mark.skipif("spoken_digits" not in samples.list_sample_sets(), reason="bundled spoken_digits missing")
 def test_inspect_bundled_digits_shows_figures_and_rate_warning():
     at = _app()
     at.sidebar.selectbox(key="sample_set").set_value("spoken_digits").run()
@@ -56,7 +54,6 @@ def test_inspect_bundled_digits_shows_figures_and_rate_warning():
 
 
 @pytest.mark.slow  # the fast lane keeps one Inspect test with uploads (and the clean list) and one test per page
-@pytest.mark.skipif("sounds" not in samples.list_sample_sets(), reason="bundled sounds set missing")
 def test_inspect_non_speech_set_under_speech_encoder_warns():
     at = _app()
     at.sidebar.selectbox(key="sample_set").set_value("sounds").run()

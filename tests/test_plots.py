@@ -8,7 +8,7 @@ import numpy as np
 
 from audiodiag import compare, evaluate, plots, wer
 from audiodiag.evaluate import Estimate
-from conftest import noise, sine
+from tests.helpers import noise, sine
 
 SIZES = (1.0, 2.0, 5.0, 10.0, 20.0, 48.0)
 

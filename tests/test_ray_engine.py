@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from audiodiag import cli, embedding_cache, encoders, runfolder, spaces
-from tests.conftest import noise, sine, wav_bytes
+from tests.helpers import noise, sine, wav_bytes
 
 ray = pytest.importorskip("ray", reason="Ray Data is pinned in requirements.txt; install it to run these tests")
 pytestmark = pytest.mark.slow  # starting Ray takes seconds

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_clip, noise, sine, wav_bytes
+from tests.helpers import make_clip, noise, sine, wav_bytes
 from sklearn.metrics import silhouette_score
 
 from audiodiag import compare, duplicates, projection, retrieval, spaces

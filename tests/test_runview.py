@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from audiodiag import cli, dataroot, runfolder, runview, spaces
 from audiodiag.errors import AudioDiagError
-from tests.conftest import noise, raw_missing, sine, wav_bytes
+from tests.helpers import noise, raw_missing, sine, wav_bytes
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT_S = 120

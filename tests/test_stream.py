@@ -11,7 +11,7 @@ from audiodiag import (cli, dataset, decide, embedding_cache, encoders, features
                        spaces, stream)
 from audiodiag.settings import ComparisonSettings
 from audiodiag.types import Clip, ClipInfo
-from tests.conftest import noise, sine, wav_bytes
+from tests.helpers import noise, sine, wav_bytes
 
 TIMING = re.compile(r"\d+(\.\d+)? ms|unknown time")
 

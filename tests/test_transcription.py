@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from audiodiag import transcription, wer
-from conftest import make_clip
+from tests.helpers import make_clip
 
 
 def test_numbers_written_as_digits_are_named_as_formatting_with_both_wers():

@@ -11,7 +11,7 @@ import pytest
 
 from audiodiag import io, samples, vad
 from audiodiag.types import SpeechRegion
-from conftest import make_clip, noise, sine
+from tests.helpers import make_clip, noise, sine
 
 # A real recorded word (FSDD, ../shared) whose speech probabilities rise in the third 32-ms window of a centred
 # 0.3-s excerpt: silero's default 250 ms minimum then drops it, while MIN_SPEECH_MS = 100 keeps it.
@@ -160,6 +160,6 @@ def test_spans_equal_silero_s_own_post_processing(settings):
 
 def test_speech_regions_do_not_import_torch():
     code = ("import sys; import numpy as np; from audiodiag import vad;"
-            "sys.path.insert(0, 'tests'); from conftest import make_clip, sine; clip = make_clip(sine());"
+            "from tests.helpers import make_clip, sine; clip = make_clip(sine());"
             "vad.speech_regions([clip]); assert 'torch' not in sys.modules, 'VAD imported torch'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)

@@ -9,7 +9,7 @@ import pytest
 
 from audiodiag import io, plots, samples, vad, wer
 from audiodiag.errors import AudioDiagError
-from conftest import make_clip
+from tests.helpers import make_clip
 
 
 def test_one_substitution_in_a_four_word_reference_is_a_quarter():

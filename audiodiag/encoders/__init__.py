@@ -5,8 +5,10 @@ object that satisfies the HEAR-style `Encoder` protocol: bundled encoders that w
 tiny.en through CTranslate2, Google's speech_embedding through ONNX Runtime), any Hugging Face audio model
 by hub id, or a local folder written by `save_pretrained` / `huggingface-cli download`.
 
->>> encoder = load_encoder("whisper-tiny.en encoder (unpadded)")
->>> encoder.embed(clips).shape            # (len(clips), 384), float32
+>>> tone = Clip("tone.wav", np.sin(np.arange(16000, dtype=np.float32) / 5), 16000, 16000, 1)
+>>> encoder = load_encoder("speech_embedding")   # or "whisper-tiny.en encoder (unpadded)", a hub id, a folder
+>>> encoder.embed([tone, tone]).shape, encoder.embed([tone]).dtype
+((2, 96), dtype('float32'))
 """
 from __future__ import annotations
 
@@ -176,8 +178,11 @@ def is_bundled(name: str) -> bool:
 def load_encoder(name_or_path: str | Path) -> Encoder:
     """A bundled encoder by name, a catalogue name, a Hugging Face id ("owner/model") or a local folder.
 
-    >>> load_encoder("speech_embedding").embed(clips).shape      # (n, 96)
-    >>> load_encoder("models/wav2vec2-base")                      # folder from `huggingface-cli download`
+    >>> load_encoder("speech_embedding").embedding_size   # a folder: load_encoder("models/wav2vec2-base")
+    96
+    >>> load_encoder("speech-embedding")                  # a typo: the error lists the valid names
+    Traceback (most recent call last):
+    audiodiag.errors.AudioDiagError: unknown encoder 'speech-embedding': not a bundled name, ...; choose one of: ...
     """
     key = str(name_or_path).strip()
     key = ALIASES.get(key, key)

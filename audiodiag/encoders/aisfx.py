@@ -13,8 +13,10 @@ here. Three defects of the package are worked around here rather than patched:
   loaded with `weights_only=True` and only those numpy types allowed, after checking the wheel's sha256;
 - a clip shorter than one hop (~1.2 s) trips an assert in `compute_hopSize`; here short clips are one block.
 
->>> encoder = AisfxEncoder()
->>> encoder.embed(clips).shape            # (len(clips), 512), float32
+Not run as a doctest (importing torch and loading the weights takes seconds)::
+
+    encoder = AisfxEncoder()
+    encoder.embed(clips).shape            # (len(clips), 512), float32
 """
 from __future__ import annotations
 
