@@ -315,8 +315,28 @@ def clip_stats(clip: Clip, *, speech: list[SpeechRegion] | None = None, loudness
     )
 
 
+def speech_share_of_sound(s: ClipStats) -> float | None:
+    """Share of the clip's sounding (not silent) audio that VAD calls speech; None when VAD did not run.
+
+    Unlike `speech_fraction`, a long pause does not dilute it: a 1-s sentence with a 3-s gap is still speech.
+    """
+    if s.speech_fraction is None:
+        return None
+    sounding = 1.0 - s.silence_ratio
+    return min(1.0, s.speech_fraction / sounding) if sounding > 0 else 0.0
+
+
+def pauses_matter(s: ClipStats) -> bool:
+    """Whether the clip's quiet stretches are pauses worth a warning: in speech (at least levels.SPEECH_MAJORITY
+    of its sounding audio, the same share that makes a dataset a speech dataset), or when VAD did not run. In
+    footsteps or birdsong they are the sound's own rhythm, and nothing to fix."""
+    share = speech_share_of_sound(s)
+    return share is None or share >= levels.SPEECH_MAJORITY
+
+
 def clip_findings(s: ClipStats) -> list[Finding]:
-    """Warnings for one clip. Each names the file, the measured value, what was expected and what to do."""
+    """Warnings for one clip. Each names the file, the measured value, what was expected and what to do.
+    Long or many pauses are warned about only where they mean something (`pauses_matter`)."""
     out: list[Finding] = []
 
     def add(code: str, severity: str, message: str) -> None:
@@ -337,14 +357,16 @@ def clip_findings(s: ClipStats) -> list[Finding]:
     elif s.silence_ratio > WARN_SILENCE_RATIO:
         edges = s.leading_silence_s + s.trailing_silence_s
         silent_s = s.silence_ratio * s.duration_s
+        at_ends = edges >= EDGE_SILENCE_TRIM_S and edges >= EDGE_SILENCE_SHARE * silent_s
         fix = ("trim the leading/trailing silence (e.g. librosa.effects.trim) so models do not learn from it"
-               if edges >= EDGE_SILENCE_TRIM_S and edges >= EDGE_SILENCE_SHARE * silent_s else
+               if at_ends else
                "the silence is inside the clip (pauses), not at its ends: check the recording level, or cut the "
                "clip into its sounding parts")
-        add("mostly_silent", "warning", f"{s.silence_ratio:.0%} of 25 ms frames are silent (expected < "
-            f"{WARN_SILENCE_RATIO:.0%}; leading {s.leading_silence_s:.2f} s, trailing {s.trailing_silence_s:.2f} s): "
-            + fix)
-    if s.internal_silence_s >= WARN_INTERNAL_SILENCE_S and s.silence_ratio < 1.0:
+        if at_ends or pauses_matter(s):  # gaps between footsteps or bird calls are the sound, not a fault
+            add("mostly_silent", "warning", f"{s.silence_ratio:.0%} of 25 ms frames are silent (expected < "
+                f"{WARN_SILENCE_RATIO:.0%}; leading {s.leading_silence_s:.2f} s, trailing "
+                f"{s.trailing_silence_s:.2f} s): " + fix)
+    if s.internal_silence_s >= WARN_INTERNAL_SILENCE_S and s.silence_ratio < 1.0 and pauses_matter(s):
         end = s.internal_silence_start_s + s.internal_silence_s
         add("internal_silence", "warning", f"{s.internal_silence_s:.2f} s of silence inside the clip, from "
             f"{s.internal_silence_start_s:.2f} s to {end:.2f} s (expected pauses under {WARN_INTERNAL_SILENCE_S:g} s): "
@@ -366,6 +388,7 @@ def clip_findings(s: ClipStats) -> list[Finding]:
         add("many_channels", "info", f"{s.channels} channels were averaged into mono (expected 1-2): "
             "if channels hold different microphones, pick one channel instead")
     if s.sample_rate_hz > WARN_HIGH_RATE_HZ:
-        add("high_sample_rate", "info", f"{s.sample_rate_hz} Hz (above {WARN_HIGH_RATE_HZ} Hz): content above "
-            "the target model's Nyquist is discarded when resampling; fine, but it costs memory")
+        # no target model here: what resampling to one discards is the sample-rate finding's to say (dataset.check)
+        add("high_sample_rate", "info", f"{s.sample_rate_hz} Hz (above {WARN_HIGH_RATE_HZ} Hz): more than the "
+            "audio models here are trained at (16-48 kHz); fine, but it costs memory and disk")
     return out

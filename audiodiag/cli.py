@@ -485,8 +485,11 @@ def parser() -> argparse.ArgumentParser:
                    f"{', '.join(io.GROUP_COLUMNS)}")
     r.add_argument("--pad-s", type=float, default=None, help="pad or trim every clip to this many seconds")
     r.add_argument("--layer", type=int, default=None, help="hidden layer for Hugging Face encoders (default: last)")
-    r.add_argument("--exclude-same-group", action="store_true",
-                   help="retrieve: a query's own group (speaker/source) does not count as a match")
+    r.add_argument("--exclude-same-group", action=argparse.BooleanOptionalAction,
+                   default=RetrievalSettings().exclude_same_group,
+                   help="retrieve: a query's own group (speaker/source) is not a candidate, so another take of "
+                        "the same speaker cannot count as a match (default, when every clip has a group; "
+                        "--no-exclude-same-group counts them, and the note shows both figures)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--model", default=DEFAULT_ASR, help="transcribe: ASR model (bundled name, HF id or folder)")
     r.add_argument("--beam", type=int, default=1, help="transcribe: beam size")

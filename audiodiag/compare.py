@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,7 +21,8 @@ from audiodiag.checks import ClipStats
 from audiodiag.encoders import EncoderSpec
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import baseline_pipeline
-from audiodiag.spaces import PaddingPolicy, SpaceVectors, is_baseline, padded_fractions
+from audiodiag.order import canonical_order, inverse, is_identity
+from audiodiag.spaces import PaddingPolicy, SpaceVectors, is_baseline, padded_fractions, padding_label
 from audiodiag.types import Clip, Finding, SpeechRegion
 
 PADDING_BINS = (0.0, 0.25, 0.5, 0.75, 1.0)  # padded-fraction bins of the accuracy-vs-padding plot
@@ -111,6 +112,9 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
     Only the clips' names, labels, groups and durations are read: `types.ClipInfo`s (no samples) do as well.
     Each rung keeps its out-of-fold probabilities and, from them, the clips whose given label they doubt
     (`label_issues`: confident learning, with each candidate's nearest clips in that space).
+    The clips are put in `order.canonical_order` (by content) before folds are drawn, models fitted and clips
+    resampled, and every per-clip result is put back in the order given: the same clips in another order (a
+    folder walk, a table's rows, a zip) give the same scores, intervals and verdicts.
     """
     say = progress or (lambda fraction, message: None)
     check_labels(clips)
@@ -120,6 +124,10 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
         if len(s.vectors) != len(clips):
             raise AudioDiagError(f"{s.space}: {len(s.vectors)} vectors for {len(clips)} clips; compute the vectors "
                                  "for exactly these clips")
+    canonical = canonical_order(clips)  # clip k in canonical order is clips[canonical[k]]
+    if not is_identity(canonical):
+        clips = [clips[i] for i in canonical]
+        spaces = [replace(s, vectors=np.asarray(s.vectors)[canonical]) for s in spaces]
     y = np.asarray([c.label for c in clips], dtype=str)
     groups = [c.group for c in clips]
     use_groups = group_aware and all(g is not None for g in groups)
@@ -157,11 +165,27 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
                                               n_boot=n_boot, seed=seed) for r in rungs[1:])
     settings = {"n_splits_asked": n_splits, "n_splits": folds.n_splits, "strategy": folds.strategy,
                 "folds_note": folds.note, "seed": seed, "n_boot": n_boot, "classifier": CLASSIFIER,
-                "padding": padding.label, "group_aware": use_groups, "groups_given": all(g is not None for g in groups),
+                "padding": padding_label(padding, [r.space for r in rungs]),  # what each rung saw
+                "group_aware": use_groups, "groups_given": all(g is not None for g in groups),
                 "group_aware_requested": group_aware,
+                "n_groups": len(set(groups)) if all(g is not None for g in groups) else None,
                 "baseline_first": is_baseline(first.space)}
-    return Comparison(labels=y, classes=classes, class_counts=class_counts(clips), folds=folds, padding=padding,
-                      rungs=tuple(rungs), paired=paired, settings=settings)
+    return in_given_order(Comparison(labels=y, classes=classes, class_counts=class_counts(clips), folds=folds,
+                                     padding=padding, rungs=tuple(rungs), paired=paired, settings=settings), canonical)
+
+
+def in_given_order(comparison: Comparison, canonical: np.ndarray) -> Comparison:
+    """A comparison computed on clips in canonical order (`canonical = order.canonical_order(clips)`) with every
+    per-clip result (labels, folds, predictions, probabilities, padded fractions, label-issue indices) back in
+    the order the clips were given; scores, intervals and verdicts do not depend on the order."""
+    if is_identity(canonical):
+        return comparison
+    back = inverse(canonical)
+    rungs = tuple(replace(r, predictions=r.predictions[back], padded_fraction=r.padded_fraction[back],
+                          probabilities=None if r.probabilities is None else r.probabilities[back],
+                          label_issues=None if r.label_issues is None else r.label_issues.reindexed(canonical))
+                  for r in comparison.rungs)
+    return replace(comparison, labels=comparison.labels[back], folds=comparison.folds.take(back), rungs=rungs)
 
 
 def accuracy_by_padding(correct: np.ndarray, fractions: np.ndarray,
@@ -190,7 +214,8 @@ def verdict_headline(pair: evaluate.PairedComparison) -> str:
     d = pair.difference
     what = {"yes": f"{pair.name_b} beats {other}", "no": f"{pair.name_b} does not beat {other}"}.get(
         pair.verdict, f"{pair.name_b} is not shown to beat {other} (inconclusive)")
-    return (f"{what}: accuracy {d.value:+.3f} [{d.ci_low:+.3f}, {d.ci_high:+.3f}], "
+    signed = evaluate.signed  # never "-0.000"
+    return (f"{what}: accuracy {signed(d.value)} [{signed(d.ci_low)}, {signed(d.ci_high)}], "
             f"McNemar p = {evaluate.format_p(pair.p_value)}")
 
 
@@ -209,7 +234,7 @@ def data_findings(stats: Sequence[ClipStats], speech: Sequence[Sequence[SpeechRe
     message once.
     """
     seen, out = set(), []
-    for spec in specs:
+    for spec in specs or [None]:  # no encoder (the baseline alone): the checks that need no model still run
         report = dataset.check(stats, speech, spec=spec, clip_length_s=padding.length_s)
         for f in report.findings:
             if f.code in COMPARE_FINDINGS and f.code != "non_speech_for_speech_encoder" and f.message not in seen:

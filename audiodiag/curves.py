@@ -22,7 +22,7 @@ import numpy as np
 
 from audiodiag.bootstrap import bootstrap_distribution, percentile_ci
 from audiodiag.errors import AudioDiagError
-from audiodiag.evaluate import Folds
+from audiodiag.evaluate import Folds, signed
 from audiodiag.features import baseline_pipeline
 from audiodiag.fitting import fit_predict
 
@@ -130,8 +130,8 @@ def _read_out(name: str, points: list[CurvePoint], right: list[np.ndarray],
     step_ci = percentile_ci(float(gain.mean()), means, percentiles=STEP_CI_PERCENTILES)
     low, high = step_ci.ci_low / doublings, step_ci.ci_high / doublings
     step = (f"{name}: accuracy {a.accuracy_mean:.3f} at ≤ {a.clips_per_class} clips/class → {b.accuracy_mean:.3f} "
-            f"with all training clips ({slope:+.3f} per doubling, 95 % CI {low:+.3f} to {high:+.3f}; rising means "
-            f"≥ {RISING_PER_DOUBLING:g})")
+            f"with all training clips ({signed(slope)} per doubling, 95 % CI {signed(low)} to {signed(high)}; "
+            f"rising means ≥ {RISING_PER_DOUBLING:g})")
     if b.accuracy_mean >= SATURATED_ACCURACY:
         trend, what = "saturated", "saturated: (nearly) every clip is right already; more labels cannot show a gain here"
     elif slope >= RISING_PER_DOUBLING and low > 0:

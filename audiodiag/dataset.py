@@ -13,7 +13,7 @@ import numpy as np
 
 from audiodiag import levels, vad
 from audiodiag.checks import ClipStats, clip_findings, clip_stats
-from audiodiag.encoders import EncoderSpec
+from audiodiag.encoders import AISFX, EncoderSpec, install_command
 from audiodiag.types import Clip, Finding, SpeechRegion
 
 MAX_NAMED_FILES = 5  # a warning lists this many files, then "and N more"
@@ -21,7 +21,7 @@ PADDING_DOMINATES = 0.5  # warn when the mean input is more than half padding
 TRUNCATION_WARN = 0.10  # warn when more than 10 % of all audio is cut away
 DURATION_SHORTCUT_RATIO = 1.5  # label medians this far apart ...
 DURATION_SHORTCUT_P = 0.01  # ... and significantly different (Kruskal-Wallis) -> shortcut warning
-SPEECH_DATASET_MIN = 0.5  # a speech encoder on a dataset with less speech than this gets a warning
+SPEECH_DATASET_MIN = levels.SPEECH_MAJORITY  # a speech encoder on a dataset with less speech gets a warning
 NON_SPEECH_CLIP = 0.2  # clips with less speech than this count as non-speech
 WARN_SNR_DB = 10.0  # speech less than this above the background in its pauses (levels.SNR_SPEECH), in a speech dataset
 
@@ -83,12 +83,22 @@ def sample_rate_findings(stats: Sequence[ClipStats], spec: EncoderSpec) -> list[
     if len(by_rate) > 1:
         counts = ", ".join(f"{rate} Hz: {len(f)}" for rate, f in sorted(by_rate.items()))
         labelled = any(s.label is not None for s in stats)
-        why = ("a classifier can learn the recording rate instead of the sound: check the rate per label and "
-               "resample everything to one rate" if labelled else
-               "clips recorded at lower rates reach the model without their upper band, so scores can differ by "
-               "rate rather than by content: compare results per sample rate, or resample everything to one rate")
-        out.append(Finding("mixed_sample_rates", "warning", f"the dataset mixes sample rates ({counts}); {why}",
-                           tuple(s.name for s in stats)))
+        # only rates below the model's lose a band; higher ones are resampled down to the model's own band
+        below = [rate for rate in sorted(by_rate) if rate < target]
+        if labelled:
+            why = ("a classifier can learn the recording rate instead of the sound: check the rate per label and "
+                   "resample everything to one rate")
+        elif below:
+            why = (f"clips recorded below {spec.name}'s {target} Hz ({', '.join(f'{r} Hz' for r in below)}) reach "
+                   f"the model without their upper band (nothing above half their rate: {below[0] // 2} Hz for "
+                   f"{below[0]} Hz), so scores can differ by rate rather than by content: compare results per sample "
+                   "rate, or resample everything to one rate")
+        else:
+            why = (f"every rate is at or above {spec.name}'s {target} Hz, so after resampling each clip reaches the "
+                   f"model with the same band (up to {target // 2} Hz); if the rates mark different recording set-ups, "
+                   "compare results per sample rate")
+        out.append(Finding("mixed_sample_rates", "warning" if labelled or below else "info",
+                           f"the dataset mixes sample rates ({counts}); {why}", tuple(s.name for s in stats)))
     by_channels: dict[int, list[str]] = defaultdict(list)
     for s in stats:
         by_channels[s.channels].append(s.name)
@@ -198,9 +208,19 @@ def speech_findings(stats: Sequence[ClipStats], spec: EncoderSpec | Sequence[Enc
                     f"activity detection finds speech in only {dataset_speech:.0%} of this dataset's audio (expected > "
                     f"{SPEECH_DATASET_MIN:.0%}; {len(non_speech)} of {len(stats)} clips are < {NON_SPEECH_CLIP:.0%} "
                     f"speech, e.g. {name_files(non_speech)}): trained on speech, so whether its features describe "
-                    "these sounds has to be measured against the spectral baseline; a sound encoder (offline: aiSFX, "
-                    "`pip install --no-deps aisfx==0.1.2`; with a model hub: AST or CLAP) is the natural first try",
+                    "these sounds has to be measured against the spectral baseline" + SOUND_ENCODER_ADVICE,
                     tuple(non_speech))]
+
+
+def sound_encoder_advice(install: str) -> str:
+    """The non-speech finding's suggestion; `install`: the command aiSFX still needs here ("" when installed), so
+    the install command is given only where aiSFX cannot be imported."""
+    offline = f"aiSFX, `{install}`" if install else "aiSFX, installed here"
+    return f"; a sound encoder (offline: {offline}; with a model hub: AST or CLAP) is the natural first try"
+
+
+# the non-speech finding's suggestion; the decision note drops it where the run measured aiSFX itself
+SOUND_ENCODER_ADVICE = sound_encoder_advice(install_command(AISFX))
 
 
 def loudness_findings(stats: Sequence[ClipStats]) -> list[Finding]:

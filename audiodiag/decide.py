@@ -15,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from audiodiag import compare, curves, dataset, duplicates, encoders, spaces
 from audiodiag.audit import MetadataAudit, metadata_audit
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
+from audiodiag.order import canonical_order, reorder_groups
 from audiodiag.report import DecisionNote, Readiness, classification_note, with_unavailable
 from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, RetrievalSettings
 from audiodiag.types import Clip, Finding, SpeechRegion
@@ -45,9 +48,8 @@ def readiness_for(clips: Sequence[Clip], curve: curves.LearningCurve | None, *, 
     from audiodiag import finetune
 
     groups = [c.group for c in clips] if group_aware else None
-    r = finetune.finetune_readiness([c.label for c in clips], groups,
-                                    learning_curve_slope=None if curve is None else curve.slope_per_doubling,
-                                    n_splits=n_splits)
+    # the reason is about the data only: what the learning curve says is the note's curve claim, made once
+    r = finetune.finetune_readiness([c.label for c in clips], groups, n_splits=n_splits, curve_advice=False)
     return Readiness(bool(r.ok), str(r.reason))
 
 
@@ -72,6 +74,7 @@ def classification_decision(
     interface: str = "app",
     progress: Callable[[float, str], None] | None = None,
     exact: Sequence[tuple[int, ...]] | None = None,
+    unavailable: Sequence[tuple[str, str]] = (),
 ) -> Decision:
     """Learning curves, metadata audit, data warnings and readiness around an existing comparison → the note
     (interface "cli" or "app": where the note's how-to-fix texts point).
@@ -84,32 +87,45 @@ def classification_decision(
     """
     say = progress or (lambda fraction, message: None)
     share = CURVES_SHARE / max(1, len(vectors))
+    # every draw below (curve subsets, the audit's forest and shuffles, bootstrap resamples) is made on the clips
+    # in canonical order, as compare.compare makes its own: the note does not depend on the order clips came in
+    if not len(clips) == len(stats) == len(speech):
+        raise AudioDiagError(f"{len(clips)} clips but {len(stats)} measurements and {len(speech)} speech maps; "
+                             "measure exactly these clips first (dataset.measure)")
+    canonical = canonical_order(clips)
+    clips, stats, speech = ([seq[i] for i in canonical] for seq in (clips, stats, speech))
+    vectors = [replace(v, vectors=np.asarray(v.vectors)[canonical]) for v in vectors]
+    labels, folds = comparison.labels[canonical], comparison.folds.take(canonical)
+    exact = None if exact is None else reorder_groups(exact, canonical)
+    by_name = sorted(range(len(clips)), key=lambda i: clips[i].name)  # files named in warnings: alphabetical
 
     def curve(i: int, v: spaces.SpaceVectors) -> curves.LearningCurve:
         def fitted(done: int, total: int) -> None:
             say((i + done / total) * share, f"Learning curve {i + 1}/{len(vectors)} ({v.space}): {done}/{total} fits")
 
-        return curves.learning_curve(v.vectors, comparison.labels, comparison.folds, name=v.space, seed=seed,
-                                     full_predictions=comparison.rung(v.space).predictions, progress=fitted)
+        return curves.learning_curve(v.vectors, labels, folds, name=v.space, seed=seed,
+                                     full_predictions=comparison.rung(v.space).predictions[canonical],
+                                     progress=fitted)
 
     learning = tuple(curve(i, v) for i, v in enumerate(vectors))
     say(CURVES_SHARE, "Metadata audit: can recording conditions alone predict the labels? ...")
-    audit = metadata_audit(clips, stats, comparison.folds, padding_length_s=comparison.padding.length_s, seed=seed)
+    audit = metadata_audit(clips, stats, folds, padding_length_s=comparison.padding.length_s, seed=seed)
     say(AUDIT_DONE, "Duplicates, data warnings and the note ...")
-    specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
+    specs = specs_for([v.space for v in vectors])  # only the encoders this run used: no warning about another
     exact = duplicates.exact_duplicates(clips) if exact is None else exact
     near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
             for v in vectors if spaces.is_baseline(v.space)}  # near-identical spectra: the same recording
-    # groups split by random folds are the note's leakage line (report.leakage_lines): said once, not twice
-    findings = (*compare.data_findings(stats, speech, specs, padding=comparison.padding),
-                *(f for f in duplicates.leakage_findings(clips, comparison.folds, exact=exact, near=near,
+    # groups split by random folds are the note's leakage claim (verdict.rules.leakage): said once, not twice
+    findings = (*compare.data_findings([stats[i] for i in by_name], [speech[i] for i in by_name], specs,
+                                       padding=comparison.padding),
+                *(f for f in duplicates.leakage_findings(clips, folds, exact=exact, near=near,
                                                          interface=interface) if f.code != "group_across_folds"))
     best, _ = _best(comparison)
     readiness = readiness_for(clips, next((c for c in learning if c.name == best), None),
                               n_splits=comparison.folds.n_splits,
                               group_aware=comparison.folds.strategy == "StratifiedGroupKFold")
     note = classification_note(dataset_name, comparison, curves=learning, audit=audit, findings=findings,
-                               readiness=readiness, interface=interface)
+                               readiness=readiness, unavailable=unavailable, interface=interface)
     return Decision(note, comparison, learning, audit, findings, readiness)
 
 
@@ -158,10 +174,9 @@ def decide_measured(
                                  padding=settings.padding, seed=settings.seed,
                                  progress=lambda fraction, message: say(f"  {message}"))
     say("Learning curves, metadata audit, decision ...")
-    decision = classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=settings.seed,
-                                       interface=interface, progress=lambda fraction, message: say(f"  {message}"),
-                                       exact=exact)
-    return replace(decision, note=with_unavailable(decision.note, unavailable))
+    return classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=settings.seed,
+                                   interface=interface, progress=lambda fraction, message: say(f"  {message}"),
+                                   exact=exact, unavailable=unavailable)
 
 
 def run_retrieval(
@@ -171,14 +186,16 @@ def run_retrieval(
     dataset_name: str = "dataset",
     progress: Callable[[str], None] | None = None,
 ) -> DecisionNote:
-    """Retrieval quality per space (baseline first), duplicates and leakage → the retrieval note."""
+    """Retrieval quality per space (baseline first), duplicates and the group rule → the retrieval note.
+
+    Same-group neighbours are excluded when the settings ask for it (the default) and every clip has a group."""
     from audiodiag import retrieval
 
     say = progress or (lambda message: None)
     compare.check_labels(clips)
+    clips = [clips[i] for i in canonical_order(clips)]  # queries resampled, ties broken, in one order for any input
     chosen = settings.comparison
-    exclude_same_group, n_splits, padding, seed = (settings.exclude_same_group, chosen.n_splits, chosen.padding,
-                                                   chosen.seed)
+    exclude_same_group, padding, seed = settings.exclude_same_group, chosen.padding, chosen.seed
     vectors, unavailable = _vectors(clips, chosen, say=say)
     labels, groups = [c.label for c in clips], [c.group for c in clips]
     has_groups = all(g is not None for g in groups)
@@ -189,8 +206,7 @@ def run_retrieval(
     say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
     stats, speech = dataset.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
     note = retrieval_decision(dataset_name, clips, vectors, results, stats, speech, settings=settings.to_dict(),
-                              padding=padding, n_splits=n_splits, group_aware=chosen.group_aware, seed=seed,
-                              interface="cli")
+                              padding=padding, interface="cli")
     return with_unavailable(note, unavailable)
 
 
@@ -204,29 +220,25 @@ def retrieval_decision(
     *,
     settings: dict,
     padding: spaces.PaddingPolicy = spaces.PaddingPolicy(),
-    n_splits: int = 5,
-    group_aware: bool = True,
-    seed: int = 0,
     exact: Sequence[tuple[int, ...]] | None = None,
     near: dict | None = None,
     interface: str = "app",
 ) -> DecisionNote:
-    """Findings (data checks, duplicates, leakage) around retrieval results → the retrieval note: the one place
-    the Decide page and the CLI build it. `exact` / `near` may be passed in when already computed."""
+    """Findings (data checks, duplicates) around retrieval results → the retrieval note: the one place the
+    Decide page and the CLI build it. `exact` / `near` may be passed in when already computed.
+
+    Retrieval has no folds: duplicates are checked as pairs (a copy is its twin's nearest neighbour), and the
+    speaker/source question is the group rule the results were scored under, which the note states."""
     from audiodiag.report import retrieval_note
 
     exact = duplicates.exact_duplicates(clips) if exact is None else exact
     if near is None:
         near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
                 for v in vectors if spaces.is_baseline(v.space)}
-    try:
-        folds = duplicates.comparison_folds(clips, n_splits=n_splits, group_aware=group_aware, seed=seed)
-    except AudioDiagError:
-        folds = None  # clips that cannot be split: duplicates are still reported
     specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
     findings = [*compare.data_findings(stats, speech, specs, padding=padding),
-                *duplicates.leakage_findings(clips, folds, exact=exact, near=near, interface=interface)]
-    return retrieval_note(dataset_name, results, findings=findings, settings=settings)
+                *duplicates.leakage_findings(clips, None, exact=exact, near=near, interface=interface)]
+    return retrieval_note(dataset_name, results, findings=findings, settings=settings, interface=interface)
 
 
 def _vectors(clips: Sequence[Clip], settings: ComparisonSettings, *,

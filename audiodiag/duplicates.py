@@ -26,6 +26,7 @@ import numpy as np
 
 from audiodiag import evaluate
 from audiodiag.errors import AudioDiagError
+from audiodiag.order import canonical_order, inverse
 from audiodiag.retrieval import QUERY_BLOCK_ELEMENTS, prepare
 from audiodiag.types import Clip, Finding
 
@@ -116,12 +117,15 @@ def _strongest(first: np.ndarray, second: np.ndarray, cosine: np.ndarray) -> np.
 def comparison_folds(clips: Sequence[Clip], *, n_splits: int = 5, group_aware: bool = True,
                      seed: int = 0) -> evaluate.Folds:
     """The folds `compare.compare` uses for these clips and settings (group-aware when asked and every clip
-    has a group). Raises AudioDiagError when the clips cannot be split (see `evaluate.make_folds`)."""
-    labels = [c.label for c in clips]
-    groups = [c.group for c in clips]
+    has a group), drawn as it draws them on the clips in `order.canonical_order`, and returned in the order given.
+    Raises AudioDiagError when the clips cannot be split (see `evaluate.make_folds`)."""
+    canonical = canonical_order(clips)
+    labels = [clips[i].label for i in canonical]
+    groups = [clips[i].group for i in canonical]
     use_groups = group_aware and all(g is not None for g in groups)
     return evaluate.make_folds(labels, groups if use_groups else None, n_splits=n_splits, seed=seed,
-                               groups_ignored=not group_aware and all(g is not None for g in groups))
+                               groups_ignored=not group_aware and all(g is not None for g in groups)
+                               ).take(inverse(canonical))
 
 
 def _names(clips: Sequence[Clip], pairs: Sequence[DuplicatePair], fold_of: np.ndarray | None) -> str:

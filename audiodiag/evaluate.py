@@ -30,7 +30,6 @@ __all__ = ["Folds", "make_folds", "OutOfFold", "cross_val_predict_folds", "Metri
 
 MIN_FOLDS = 2
 SIGNIFICANCE_LEVEL = 0.05  # McNemar p below this counts as a real difference
-LEAKAGE_GAP = 0.05  # random-fold accuracy this much above group-aware accuracy is reported as leakage
 
 
 # ---------------------------------------------------------------- folds
@@ -53,6 +52,13 @@ class Folds:
         for fold in range(self.n_splits):
             test = self.fold_of_sample == fold
             yield np.flatnonzero(~test), np.flatnonzero(test)
+
+    def take(self, positions: np.ndarray) -> Folds:
+        """The same folds for the clips reordered by `positions` (clip k of the result is clip positions[k] here),
+        e.g. into `order.canonical_order` and back with `order.inverse`."""
+        fold_of_sample = self.fold_of_sample[np.asarray(positions, dtype=np.int64)]
+        fold_of_sample.flags.writeable = False
+        return Folds(fold_of_sample=fold_of_sample, n_splits=self.n_splits, strategy=self.strategy, note=self.note)
 
 
 def make_folds(labels: Sequence, groups: Sequence | None = None, *, n_splits: int = 5, seed: int = 0,
@@ -293,7 +299,7 @@ def paired_comparison(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, n
 
     numbers = (f"{name_b} is right on {only_b} clips where {name_a} is wrong, {name_a} on {only_a} where "
                f"{name_b} is wrong (exact McNemar p = {format_p(p_value)}); accuracy {acc_a:.3f} → {acc_b:.3f}, "
-               f"difference {difference.value:+.3f} (95 % CI {low:+.3f} to {high:+.3f})")
+               f"difference {signed(difference.value)} (95 % CI {signed(low)} to {signed(high)})")
     if only_b > only_a and p_value < SIGNIFICANCE_LEVEL and low > 0:
         verdict, why = "yes", f"{name_b} is better"
     elif discordant == 0:
@@ -321,10 +327,29 @@ class SplitComparison:
     group_note: str
     leakage_suspected: bool
     explanation: str
+    gap_ci: tuple[float, float] = (float("nan"), float("nan"))  # 95 % paired bootstrap CI, groups resampled
 
     @property
     def gap(self) -> float:
         return self.random_accuracy - self.group_accuracy
+
+
+def paired_group_bootstrap_ci(a_right: np.ndarray, b_right: np.ndarray, groups: Sequence, *, n_boot: int = N_BOOT,
+                              seed: int = 0) -> Estimate:
+    """mean(a_right) − mean(b_right) over the same clips, with a 95 % CI that resamples whole groups: clips of one
+    speaker or source are not independent, so they are drawn together (a cluster bootstrap).
+
+    >>> d = paired_group_bootstrap_ci(np.array([1, 1, 1, 1]), np.array([1, 0, 1, 0]), ["g1", "g1", "g2", "g2"])
+    >>> d.value
+    0.5
+    """
+    diff = np.asarray(a_right, dtype=np.float64) - np.asarray(b_right, dtype=np.float64)
+    _, group_index = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+    sums = np.bincount(group_index, weights=diff)
+    counts = np.bincount(group_index).astype(np.float64)
+    boot = bootstrap_distribution(lambda idx: sums[idx].sum(axis=1) / counts[idx].sum(axis=1), len(sums),
+                                  n_boot=n_boot, seed=seed)
+    return percentile_ci(float(diff.mean()), boot)
 
 
 def random_vs_group_split(X: np.ndarray, y: Sequence, groups: Sequence, make_model: Callable[[], object], *,
@@ -341,15 +366,28 @@ def random_vs_group_split(X: np.ndarray, y: Sequence, groups: Sequence, make_mod
     if group_predictions is None or group_folds is None:
         group_predictions = cross_val_predict_folds(X, y, by_group, make_model).predictions
     random_predictions = cross_val_predict_folds(X, y, by_clip, make_model).predictions
-    random_acc, group_acc = (float(np.mean(p == np.asarray(y))) for p in (random_predictions, group_predictions))
-    gap = random_acc - group_acc
-    suspected = gap > LEAKAGE_GAP
+    truth = np.asarray(y)
+    random_right, group_right = random_predictions == truth, group_predictions == truth
+    random_acc, group_acc = float(np.mean(random_right)), float(np.mean(group_right))
+    gap = paired_group_bootstrap_ci(random_right, group_right, groups, seed=seed)
+    suspected = gap.ci_low > 0  # the one rule: the paired CI of the gap, groups resampled, lies above 0
+    numbers = (f"random folds {random_acc:.3f}, group-aware folds {group_acc:.3f}, gap {signed(gap.value)} "
+               f"(95 % CI {signed(gap.ci_low)} to {signed(gap.ci_high)}, speakers/sources resampled)")
     if suspected:
-        explanation = (f"random folds score {random_acc:.3f} but group-aware folds {group_acc:.3f}: {gap:.3f} of "
-                       "the random-fold accuracy comes from the same groups being in training and test "
-                       "(leakage); report the group-aware figure")
+        explanation = (f"{numbers}: group leakage; random folds score higher because the same groups sit in "
+                       "training and test")
     else:
-        explanation = (f"random folds {random_acc:.3f}, group-aware folds {group_acc:.3f} (gap {gap:+.3f}, "
-                       f"threshold {LEAKAGE_GAP:g}): no sign of group leakage")
+        explanation = f"{numbers}: the CI reaches 0, so no group leakage is shown"
     return SplitComparison(random_accuracy=random_acc, group_accuracy=group_acc, random_note=by_clip.note,
-                           group_note=by_group.note, leakage_suspected=suspected, explanation=explanation)
+                           group_note=by_group.note, leakage_suspected=suspected, explanation=explanation,
+                           gap_ci=(gap.ci_low, gap.ci_high))
+
+
+def signed(x: float, digits: int = 3) -> str:
+    """A signed number with `digits` decimals that never reads "-0.000" (a rounded negative zero is +0.000).
+
+    >>> signed(-0.0001), signed(0.25)
+    ('+0.000', '+0.250')
+    """
+    text = f"{x:+.{digits}f}"
+    return "+" + text[1:] if float(text) == 0 else text

@@ -69,8 +69,10 @@ def min_clips_per_class(n_splits: int = DEFAULT_N_SPLITS) -> int:
 
 
 def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *, learning_curve_slope: float | None = None,
-                       n_splits: int = DEFAULT_N_SPLITS) -> Readiness:
+                       n_splits: int = DEFAULT_N_SPLITS, curve_advice: bool = True) -> Readiness:
     """Whether this labelled data supports fine-tuning, by the documented `RULE`; never raises on bad data.
+
+    curve_advice=False leaves the learning curve out of the reason (the decision note states the curve's own claim).
 
     >>> finetune_readiness(["dog"] * 3 + ["cat"] * 30).reason
     "class 'dog' has only 3 labelled clips; fine-tuning needs at least 20 per class ..."
@@ -92,8 +94,8 @@ def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *, lear
             f"class {smallest!r} has only {counts[smallest]} labelled clips{others}; fine-tuning needs at least "
             f"{needed} per class with {n_splits} folds (each training fold keeps ≥ {MIN_TRAIN_CLIPS_PER_CLASS} per "
             f"class, part of them for early stopping), or it memorises the training clips and its score means "
-            f"nothing. Label at least {needed - counts[smallest]} more clips of {smallest!r}, or stay with the frozen "
-            "encoder and a linear probe, which needs far fewer labels."), counts)
+            f"nothing. Label at least {needed - counts[smallest]} more clips of {smallest!r} before fine-tuning."),
+            counts)
     group_text = ""
     if groups is not None and len(groups) == len(labels) and all(g is not None for g in groups):
         per_class = {c: len({str(g) for g, y in zip(groups, present) if y == c}) for c in counts}
@@ -106,7 +108,7 @@ def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *, lear
         group_text = f" and every class comes from ≥ {per_class[fewest]} groups"
     reason = (f"The smallest class {smallest!r} has {counts[smallest]} labelled clips (≥ {needed}){group_text}: "
               f"enough for partial fine-tuning on {n_splits} folds. ")
-    return Readiness(True, reason + _slope_advice(learning_curve_slope), counts)
+    return Readiness(True, reason + _slope_advice(learning_curve_slope) if curve_advice else reason.rstrip(), counts)
 
 
 def _slope_advice(slope: float | None) -> str:
@@ -115,10 +117,10 @@ def _slope_advice(slope: float | None) -> str:
     if not math.isfinite(slope):
         return "The frozen learning curve has one point only: it cannot tell whether more labels would help."
     if slope >= RISING_PER_DOUBLING:
-        return (f"But the frozen learning curve is still rising ({slope:+.3f} accuracy per doubling of labels, "
-                f"threshold {RISING_PER_DOUBLING:+g}): labelling more clips is likely the cheaper gain; fine-tune to "
-                "measure, and re-check after labelling.")
-    return (f"The frozen learning curve is flat ({slope:+.3f} accuracy per doubling of labels, below "
+        return (f"But the frozen learning curve is still rising ({evaluate.signed(slope)} accuracy per doubling of "
+                f"labels, threshold {RISING_PER_DOUBLING:+g}): labelling more clips is likely the cheaper gain; "
+                "fine-tune to measure, and re-check after labelling.")
+    return (f"The frozen learning curve is flat ({evaluate.signed(slope)} accuracy per doubling of labels, below "
             f"{RISING_PER_DOUBLING:+g}): more labels of the same kind add little, so the frozen representation is "
             "the limit and fine-tuning is the lever left to try.")
 

@@ -19,7 +19,7 @@ import contextlib
 import io
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -59,7 +59,8 @@ class LabelIssue:
     neighbours: tuple[Neighbour, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"index": self.index, "name": self.name, "given": self.given, "suggested": self.suggested,
+        """For the note: the clip by name (its position depends on the order the clips were given in)."""
+        return {"name": self.name, "given": self.given, "suggested": self.suggested,
                 "p_suggested": self.p_suggested, "p_given": self.p_given, "quality": self.quality,
                 "neighbours": [{"name": nb.name, "label": nb.label, "cosine_similarity": nb.cosine_similarity}
                                for nb in self.neighbours]}
@@ -79,6 +80,17 @@ class LabelIssues:
     def share(self) -> float:
         """Candidates as a share of all clips (NaN when it could not run)."""
         return len(self.issues) / self.n_clips if self.unavailable is None and self.n_clips else float("nan")
+
+    def reindexed(self, positions: Sequence[int]) -> LabelIssues:
+        """The same candidates with every clip index i (the candidate's and its neighbours') replaced by
+        positions[i]: found on the clips in canonical order, reported in the order they were given."""
+        def at(i: int) -> int:
+            return int(positions[i])
+
+        return replace(self, issues=tuple(
+            replace(issue, index=at(issue.index), neighbours=tuple(replace(nb, index=at(nb.index))
+                                                                   for nb in issue.neighbours))
+            for issue in self.issues))
 
     def rows(self) -> list[dict]:
         """One row per candidate for a table, most likely first: file, labels, probabilities (3 decimals) and

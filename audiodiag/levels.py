@@ -5,8 +5,10 @@ mono mix the models see: a clip recorded as two identical channels reads about 3
 shows. A 1 kHz sine with a peak of 0.1 (-20 dBFS) reads -23 LUFS.
 
 SNR is estimated from 25 ms frame levels (checks.frame_rms_dbfs), two ways, and the clip's stats say which:
-- "speech vs pauses" (clips with speech): the mean power of the frames inside the VAD speech regions against the
-  median power of the frames outside them, the pauses being the background;
+- "speech vs pauses" (clips that are mostly speech: at least SPEECH_MAJORITY of their frames, digital silence
+  left out, inside VAD speech regions): the mean power of the speech frames against the median power of the frames outside them,
+  the pauses being the background. In a blender clip where VAD takes 4 % for speech, the "pauses" are the
+  blender, so that ratio would mean nothing;
 - "loud vs quiet frames" (any other clip): the 95th against the 10th percentile of frame power, as NIST's STNR
   does; a steady sound with no quieter part has no measurable noise floor (None).
 Both report 10 log10((P_signal - P_noise) / P_noise). Digitally silent frames (zeros, e.g. padding) are not
@@ -37,6 +39,9 @@ SNR_NOISE_PERCENTILE = 10.0
 SNR_MIN_CONTRAST_DB = 3.0  # loud vs quiet frames closer than this: a steady sound, no noise floor to measure
 SNR_FLOOR_DB = -30.0  # reported when the signal is not above the background at all
 SNR_SPEECH = "speech vs pauses"
+# a clip (or a dataset: dataset.SPEECH_DATASET_MIN) counts as speech from this share of VAD speech; only then are
+# its quiet stretches pauses between words (the SNR's background; long pauses worth a warning: checks.clip_findings)
+SPEECH_MAJORITY = 0.5
 SNR_FRAMES = "loud vs quiet frames"
 # Dataset loudness outliers: outside Tukey's fences (1.5 x the interquartile range beyond the middle half) and at
 # least LOUDNESS_OUTLIER_LU from the median, so a tightly normalised set does not flag 2-LU differences.
@@ -99,13 +104,16 @@ def speech_frames(regions: Sequence[SpeechRegion], *, n_frames: int, frame_s: fl
 
 def snr_db(frame_levels_dbfs: np.ndarray, *, speech: np.ndarray | None = None) -> tuple[float | None, str]:
     """(SNR in dB or None, the method used) from frame levels; `speech` marks the speech frames (None: no VAD).
+    Speech vs pauses only when speech is at least SPEECH_MAJORITY of the frames that are not digital silence.
 
     >>> snr_db(np.r_[np.full(20, -20.0), np.full(20, -40.0)])  # a sound 20 dB above its background
     (19.956..., 'loud vs quiet frames')
     """
     power = 10 ** (np.asarray(frame_levels_dbfs, np.float64) / 10)
     live = frame_levels_dbfs > DIGITAL_SILENCE_DBFS
-    if speech is not None and np.sum(speech & live) >= SNR_MIN_FRAMES and np.sum(~speech & live) >= SNR_MIN_FRAMES:
+    n_speech = 0 if speech is None else int(np.sum(speech & live))
+    if (n_speech >= SNR_MIN_FRAMES and np.sum(~speech & live) >= SNR_MIN_FRAMES
+            and n_speech >= SPEECH_MAJORITY * np.sum(live)):
         return _ratio_db(float(np.mean(power[speech & live])), float(np.median(power[~speech & live]))), SNR_SPEECH
     if np.sum(live) < 2 * SNR_MIN_FRAMES:
         return None, SNR_FRAMES

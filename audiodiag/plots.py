@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from audiodiag.checks import FRAME_LENGTH_S, silent_frames
 from audiodiag.features import FeatureSettings, mel_filters, mel_frequencies, power_spectrogram
 from audiodiag.types import SpeechRegion
+from audiodiag.wer import format_rate
 
 ENVELOPE_POINTS = 2_000
 SPECTROGRAM_FRAMES = 600
@@ -365,7 +366,7 @@ def wer_histogram_figure(wers: Sequence[float], *, corpus_wer: float | None = No
     fig = go.Figure(go.Histogram(x=values, xbins={"start": 0.0, "size": WER_BIN_WIDTH}, name="utterances",
                                  hovertemplate="WER %{x}: %{y} utterances<extra></extra>"))
     if corpus_wer is not None and np.isfinite(corpus_wer):
-        fig.add_vline(x=corpus_wer, line_dash="dash", annotation_text=f"corpus WER {corpus_wer:.1%}")
+        fig.add_vline(x=corpus_wer, line_dash="dash", annotation_text=f"corpus WER {format_rate(corpus_wer)}")
     fig.update_layout(title=_plain(title), height=FIGURE_HEIGHT_PX + 40, xaxis_title="WER of the utterance",
                       yaxis_title="utterances", xaxis_tickformat=".0%", bargap=0.05,
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})

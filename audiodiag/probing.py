@@ -18,6 +18,7 @@ import numpy as np
 from audiodiag.encoders import LayerwiseEncoder
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluate import Estimate, Folds, cross_val_predict_folds, metrics_with_ci
+from audiodiag.order import canonical_order
 from audiodiag.features import baseline_pipeline
 from audiodiag.types import Clip
 
@@ -52,11 +53,14 @@ def layer_sweep(encoder, clips: Sequence[Clip], folds: Folds, *, seed: int = 0,
             raise AudioDiagError(f"{encoder.name}: exposes only its final layer; the layer sweep needs a Hugging "
                                  "Face encoder (an id or a local folder)")
         hidden = encoder.embed_all_layers(clips)
-    y = np.asarray([c.label for c in clips]).astype(str)
+    canonical = canonical_order(clips)  # fitted and resampled in one order, whatever order the clips came in
+    folds = folds.take(canonical)
+    y = np.asarray([clips[i].label for i in canonical]).astype(str)
     scores = []
     for pooling in POOLINGS:
         for layer, X in enumerate(hidden[pooling]):
-            predictions = cross_val_predict_folds(X, y, folds, lambda: baseline_pipeline(seed)).predictions
+            predictions = cross_val_predict_folds(np.asarray(X)[canonical], y, folds,
+                                                  lambda: baseline_pipeline(seed)).predictions
             scores.append(LayerScore(layer, pooling, metrics_with_ci(y, predictions, seed=seed).accuracy))
     last = next(s for s in scores if s.pooling == "mean" and s.layer == len(hidden["mean"]) - 1)
     best = max(scores, key=lambda s: (s.accuracy.value, -s.layer))

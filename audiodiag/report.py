@@ -19,25 +19,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from audiodiag import verdict
 from audiodiag.audit import MetadataAudit
 from audiodiag.compare import Comparison, Rung
 from audiodiag.curves import LearningCurve
-from audiodiag.evaluate import PairedComparison
-from audiodiag.label_issues import LabelIssues
+from audiodiag.evaluate import PairedComparison, signed
 from audiodiag.types import Finding
-
-HEADROOM_MIN = 0.03  # best accuracy within this of 1.0: no room for fine-tuning to show a gain
-WORST_CLASSES = 3
-LABEL_ISSUES_SHOWN = 5  # possibly mislabelled clips named in the note; its data lists every one
-
-
-@dataclass(frozen=True)
-class Readiness:
-    """Whether the labelled data supports fine-tuning (from `audiodiag.finetune.finetune_readiness`)."""
-
-    ok: bool
-    reason: str
-
+from audiodiag.verdict.evidence import Readiness
+from audiodiag.verdict.rules import GROUP_FIXES, INVALIDATING
 
 @dataclass(frozen=True)
 class Section:
@@ -95,56 +84,6 @@ def _split_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Fi
     return [f for f in shown if f.code in INVALIDATING], [f for f in shown if f.code not in INVALIDATING]
 
 
-# findings that can make the comparison itself wrong (leakage, shortcuts, label noise); the rest is advice
-INVALIDATING = frozenset({"duplicate_across_folds", "near_duplicate_across_folds", "group_across_folds",
-                          "duration_shortcut", "duplicate_label_conflict"})
-
-
-def _measured(finding: Finding, comparison: Comparison) -> str:
-    """An advice line, with what the comparison measured where the finding predicts something about an encoder
-    (a speech model on non-speech audio): the note never says 'wrong tool' next to a measured win."""
-    if finding.code != "non_speech_for_speech_encoder":
-        return finding.message
-    from audiodiag.encoders import ALIASES
-
-    said = []
-    for pair in comparison.paired:
-        if ALIASES.get(pair.name_b, pair.name_b) in finding.message or pair.name_b in finding.message:
-            d = pair.difference
-            said.append(f"{pair.name_b} beats the baseline here nevertheless ({d.value:+.3f}, 95 % CI "
-                        f"{d.ci_low:+.3f} to {d.ci_high:+.3f}): its features do separate these sounds; a sound "
-                        "encoder (aiSFX) is still worth a try" if pair.verdict == "yes" else
-                        f"{pair.name_b} is not shown to beat the baseline here ({pair.verdict}): use a sound encoder "
-                        "or the baseline")
-    return finding.message + (". Measured: " + "; ".join(said) if said else "")
-
-
-# how to change the group handling, named for where the note is read
-GROUP_FIXES = {
-    "cli": {"add": "add a group column (group, speaker, session, source, recording, device ...) to the labels CSV "
-                   "or a groups.csv next to the class folders, or name the column with --group-column NAME",
-            "use": "run again without --no-groups"},
-    "app": {"add": "add a group column (group, speaker, session, source, recording, device ...) to the labels CSV "
-                   "or a groups.csv next to the class folders, or pick the column under 'Group column' in the sidebar",
-            "use": "tick 'Keep groups apart (group-aware folds)' on the Compare page"},
-}
-
-
-def leakage_lines(settings: dict, *, interface: str = "app") -> list[str]:
-    """What the folds can and cannot say about speaker/source leakage, with the fix named for `interface`."""
-    fixes = GROUP_FIXES["cli" if interface == "cli" else "app"]
-    if settings.get("group_aware"):
-        return ["Speaker/source leakage is measured: each group stays in one fold, and the random-fold accuracy "
-                "is shown next to it."]
-    if settings.get("groups_given") and not settings.get("group_aware_requested", True):
-        return ["Groups were ignored on request: the folds are random, so clips of one speaker or source can sit "
-                "in training and test, and every accuracy here is an upper bound. To measure the leakage, "
-                f"{fixes['use']}."]
-    return ["Speaker/source leakage is unmeasured: the clips have no group (speaker, session, source recording), so "
-            "the folds are random and every accuracy here is an upper bound (clips of one speaker or source may sit "
-            f"in training and test). To measure it, {fixes['add']}."]
-
-
 def with_unavailable(note: DecisionNote, unavailable: Sequence[tuple[str, str]]) -> DecisionNote:
     """The note with one line per encoder that could not run (name: reason and fix); the others stand."""
     if not unavailable:
@@ -162,11 +101,17 @@ def _jsonable(value):
 
 
 def best_rung(comparison: Comparison) -> tuple[Rung, PairedComparison | None]:
-    """The baseline unless an encoder beats it (paired verdict "yes"); among those, the most accurate."""
-    winners = [(comparison.rung(p.name_b), p) for p in comparison.paired if p.verdict == "yes"]
-    if not winners:
-        return comparison.rungs[0], None
-    return max(winners, key=lambda rp: rp[0].metrics.accuracy.value)
+    """The rung the note recommends (`verdict.rules.recommended`) and its pair against the baseline (None for the
+    baseline itself): the baseline unless an encoder beats it."""
+    evidence = verdict.classification_evidence(comparison)
+    space = verdict.rules.recommended(evidence).space
+    return comparison.rung(space), next((p for p in comparison.paired if p.name_b == space), None)
+
+
+def leakage_line(comparison: Comparison, *, interface: str = "app") -> str:
+    """What the note says about speaker/source leakage for this comparison (the same claim, for the pages)."""
+    evidence = verdict.classification_evidence(comparison, interface=interface)
+    return verdict.rules.leakage(evidence.groups, evidence.rungs, interface=interface).text
 
 
 def classification_note(
@@ -178,74 +123,44 @@ def classification_note(
     findings: Sequence[Finding] = (),
     readiness: Readiness | None = None,
     finetune_gain: PairedComparison | None = None,
+    unavailable: Sequence[tuple[str, str]] = (),
     interface: str = "app",
 ) -> DecisionNote:
     """The note for a classification dataset; `comparison.rungs[0]` must be the spectral baseline.
 
-    interface: "cli" or "app": how-to-fix texts name the CLI's flags or the app's controls."""
-    base = comparison.rungs[0]
-    best, win = best_rung(comparison)
-    curve_of = {c.name: c for c in curves}
+    Every line is a claim from `audiodiag.verdict.rules`, checked for contradictions first; this function only
+    places the claims into sections. interface: "cli" or "app": how-to-fix texts name the CLI's flags or the app's
+    controls."""
+    evidence = verdict.classification_evidence(comparison, curves=curves, audit=audit, findings=findings,
+                                               readiness=readiness, finetune_gain=finetune_gain,
+                                               unavailable=unavailable, interface=interface)
+    claims = verdict.classification_claims(evidence)
+    verdict.enforce(claims)
+    of = {kind: [c for c in claims if c.kind is kind] for kind in verdict.Kind}
+    (headline,), (fine_tuning,) = of[verdict.Kind.RECOMMENDATION], of[verdict.Kind.FINE_TUNING]
 
-    data_lines = [f"{len(comparison.labels)} labelled clips, {len(comparison.classes)} classes "
-                  f"({_counts(comparison.class_counts)}).", f"Folds: {comparison.folds.note}",
-                  *leakage_lines(comparison.settings, interface=interface),
-                  f"Padding policy: {comparison.padding.label}."]
-    invalidating, advisory = _split_findings(findings)
-    warnings = [f.message for f in invalidating]
-    advice = [_measured(f, comparison) for f in advisory] + _leakage_measured(comparison)
+    def lines(*kinds: verdict.Kind) -> tuple[str, ...]:
+        return tuple(line for kind in kinds for c in of[kind] for line in c.text.split("\n"))
 
-    baseline_lines = [f"{base.space}: accuracy {base.metrics.accuracy}, macro-F1 {base.metrics.macro_f1} "
-                      f"(95 % bootstrap CIs), {base.embedding_size} features, "
-                      f"{_ms(base.seconds_per_clip)} per clip."]
-    frozen_lines = []
-    for pair in comparison.paired:
-        rung = comparison.rung(pair.name_b)
-        frozen_lines.append(f"{rung.space}: accuracy {rung.metrics.accuracy}; beats the baseline: {pair.explanation} "
-                            f"Cost: {_ms(rung.seconds_per_clip)} per clip, {rung.embedding_size}-d, "
-                            f"{rung.model_mb:.0f} MB model.")
-    if not comparison.paired:
-        frozen_lines.append("No frozen encoder was compared: the baseline was not challenged.")
-
-    error_lines = _error_lines(comparison, best)
-    label_lines = _label_issue_lines(best.label_issues)
-    ft_state, ft_lines = _fine_tuning(best, curve_of.get(best.space), readiness, finetune_gain)
-    mistakes = _mistakes(warnings, audit, comparison)
-
-    if win is None:
-        rung_name = "spectral baseline"
-        verdict = (f"Use the spectral baseline: no frozen encoder beat it on these clips "
-                   f"(baseline accuracy {base.metrics.accuracy.value:.3f}).")
-        if any(p.verdict == "inconclusive" for p in comparison.paired):
-            rung_name = "undecided"
-            verdict = ("Undecided between the baseline and a frozen encoder: the difference could be chance on "
-                       f"{len(comparison.labels)} clips; label more clips or keep the cheaper baseline.")
-    else:
-        rung_name = "frozen encoder"
-        verdict = (f"Use the frozen encoder {best.space}: it beats the spectral baseline "
-                   f"({base.metrics.accuracy.value:.3f} → {best.metrics.accuracy.value:.3f}, "
-                   f"gain {win.difference.value:+.3f}, 95 % CI {win.difference.ci_low:+.3f} to "
-                   f"{win.difference.ci_high:+.3f}).")
-    if ft_state == "measured" and finetune_gain is not None and finetune_gain.verdict == "yes":
-        rung_name = "fine-tuning"
-        verdict = (f"Fine-tune: the measured rung-3 gain over the frozen encoder is "
-                   f"{finetune_gain.difference} ({finetune_gain.explanation})")
-    if mistakes:
-        verdict += " Caution: a data problem may invalidate this comparison (see below)."
-
+    picked_curve = tuple(line for c in of[verdict.Kind.CURVE] if c.subject == fine_tuning.subject
+                         for line in c.text.split("\n"))
     sections = (
-        Section("Task and data", tuple(data_lines)),
-        Section("Rung 1: spectral baseline", tuple(baseline_lines)),
-        Section("Rung 2: frozen encoders", tuple(frozen_lines)),
-        Section("Remaining errors", tuple(error_lines)),
-        *((Section("Possible label errors", tuple(label_lines)),) if label_lines else ()),
-        Section("Rung 3: is fine-tuning justified?", tuple(ft_lines)),
-        Section("Problems that could invalidate the comparison",
-                tuple(mistakes) or ("None detected: duplicates and groups across folds, duration and metadata "
-                                    "shortcuts and group leakage were checked.",)),
-        Section("Advice on the data (does not invalidate the comparison)",
-                tuple(advice) or ("None: sample rates, speech/non-speech and padding fit the chosen encoders.",)),
+        Section("Task and data", lines(verdict.Kind.DATA, verdict.Kind.FOLDS, verdict.Kind.LEAKAGE,
+                                       verdict.Kind.PADDING)),
+        Section("Rung 1: spectral baseline", lines(verdict.Kind.BASELINE)),
+        Section("Rung 2: frozen encoders", lines(verdict.Kind.ENCODER_VS_BASELINE)
+                or ("No frozen encoder was compared: the baseline was not challenged.",)),
+        Section("Remaining errors", lines(verdict.Kind.ERRORS)),
+        *((Section("Possible label errors", lines(verdict.Kind.LABEL_ISSUES)),) if of[verdict.Kind.LABEL_ISSUES]
+          else ()),
+        Section("Rung 3: is fine-tuning justified?", (*fine_tuning.text.split("\n")[:1], *picked_curve,
+                                                      *fine_tuning.text.split("\n")[1:])),
+        Section("Problems that could invalidate the comparison", lines(verdict.Kind.PROBLEM, verdict.Kind.CHECKED)),
+        Section("Advice on the data (does not invalidate the comparison)", lines(verdict.Kind.ADVICE)
+                or ("None: sample rates, speech/non-speech and padding fit the chosen encoders.",)),
+        *((Section("Encoders that could not run", lines(verdict.Kind.UNAVAILABLE)),) if unavailable else ()),
     )
+    best = comparison.rung(verdict.rules.most_accurate(evidence).space)
     data = {"comparison": comparison.settings, "rungs": [_rung_data(r) for r in comparison.rungs],
             "paired": [_paired_data(p) for p in comparison.paired],
             "curves": [{"name": c.name, "trend": c.trend, "slope_per_doubling": c.slope_per_doubling,
@@ -256,100 +171,18 @@ def classification_note(
                                                  "best_single_feature_accuracy": None if audit.best_feature_accuracy
                                                  is None else vars(audit.best_feature_accuracy),
                                                  "shortcut_suspected": audit.shortcut_suspected},
-            "warnings": warnings, "advice": advice,
+            "warnings": list(lines(verdict.Kind.PROBLEM)), "advice": list(lines(verdict.Kind.ADVICE)),
             "readiness": None if readiness is None else vars(readiness),
             "label_issues": [r.label_issues.to_dict() for r in _best_first(comparison, best)
-                             if r.label_issues is not None]}
-    return DecisionNote("classification", dataset_name, verdict, rung_name, ft_state, sections, data)
-
-
-def _counts(counts: dict) -> str:
-    items = list(counts.items())
-    shown = ", ".join(f"{k}: {v}" for k, v in items[:8])
-    return shown + (f", … {len(items) - 8} more" if len(items) > 8 else "")
-
-
-def _ms(seconds: float) -> str:
-    return "unknown time" if seconds != seconds else f"{seconds * 1e3:.1f} ms"
-
-
-def _error_lines(comparison: Comparison, best: Rung) -> list[str]:
-    lines = []
-    if best.confused_pairs:
-        pairs = "; ".join(f"{p.true_label} → {p.predicted_label} ({p.count})" for p in best.confused_pairs[:3])
-        lines.append(f"Most confused with {best.space}: {pairs}.")
-    else:
-        lines.append(f"{best.space} makes no mistakes on the out-of-fold predictions.")
-    worst = sorted(best.per_class_f1.items(), key=lambda kv: kv[1])[:WORST_CLASSES]
-    lines.append("Lowest per-class F1: " + ", ".join(f"{k} {v:.2f}" for k, v in worst) + ".")
-    return lines
-
-
-def _label_issue_lines(found: LabelIssues | None) -> list[str]:
-    """The clips whose labels the best rung's out-of-fold probabilities doubt: how many, how found, the most
-    likely few; candidates to re-listen to, never called errors. [] when the rung has no such result."""
-    if found is None:
-        return []
-    if found.unavailable is not None:
-        return [f"Not checked for {found.space}: {found.unavailable}."]
-    how = f"space {found.space}; {found.method}"
-    if not found.issues:
-        return [f"No clip stands out as possibly mislabelled ({how})."]
-    shown = "; ".join(f"{i.name} given {i.given!r}, looks like {i.suggested!r} (p = {i.p_suggested:.2f})"
-                      for i in found.issues[:LABEL_ISSUES_SHOWN])
-    more = len(found.issues) - LABEL_ISSUES_SHOWN
-    return [f"{len(found.issues)} of {found.n_clips} clips ({100 * found.share:.0f} %) may be mislabelled ({how}); most "
-            f"likely: {shown}" + (f"; and {more} more." if more > 0 else "."),
-            "These are candidates to re-listen to, not proven errors: an ambiguous or hard clip is flagged as well. "
-            "Nothing was relabelled; a corrected label changes every score above, so re-run the comparison after "
-            "fixing any."]
+                             if r.label_issues is not None],
+            **({"unavailable": [{"space": n, "reason": w} for n, w in unavailable]} if unavailable else {}),
+            "claims": [c.to_dict() for c in claims]}
+    return DecisionNote("classification", dataset_name, headline.text, headline.verdict, fine_tuning.verdict,
+                        sections, data)
 
 
 def _best_first(comparison: Comparison, best: Rung) -> list[Rung]:
     return [best, *(r for r in comparison.rungs if r is not best)]
-
-
-def _fine_tuning(best: Rung, curve: LearningCurve | None, readiness: Readiness | None,
-                 gain: PairedComparison | None) -> tuple[str, list[str]]:
-    headroom = 1 - best.metrics.accuracy.value
-    lines = [f"Best rung so far: {best.space}, accuracy {best.metrics.accuracy} (headroom {headroom:.3f})."]
-    if curve is not None:
-        lines.append(f"Learning curve: {curve.explanation}.")
-    if gain is not None:
-        lines.append(f"Measured fine-tuning vs frozen: {gain.explanation}")
-        return "measured", lines
-    if readiness is not None and not readiness.ok:
-        lines.append(f"Not justified: {readiness.reason}")
-        return "refused", lines
-    if headroom < HEADROOM_MIN:
-        lines.append(f"Not justified: the best rung is within {HEADROOM_MIN:g} of perfect accuracy; fine-tuning "
-                     "cannot show a reliable gain on this data.")
-        return "not justified", lines
-    if curve is not None and curve.trend == "rising":
-        lines.append("Label more clips first: the curve is still rising, so more labels are the cheaper gain; "
-                     "re-check fine-tuning afterwards.")
-        return "not justified", lines
-    reason = readiness.reason if readiness is not None else "readiness not assessed"
-    shape = ("the curve is flat below perfect accuracy, so the representation is the limit" if curve is None or
-             curve.trend == "flat" else "the curve's last step is within noise (more labels might still help)")
-    lines.append(f"Worth trying: {reason}; {shape}. Run rung 3 (partial fine-tuning) on the same folds and keep it "
-                 "only if the paired test says it beats the frozen encoder.")
-    return "justified", lines
-
-
-def _mistakes(warnings: Sequence[str], audit: MetadataAudit | None, comparison: Comparison) -> list[str]:
-    out = list(warnings)
-    if audit is not None and audit.shortcut_suspected:
-        out.append(f"Metadata shortcut: {audit.explanation}.")
-    return out
-
-
-def _leakage_measured(comparison: Comparison) -> list[str]:
-    """Leakage that random folds would have caused: measured, and avoided, since the comparison keeps groups
-    apart; advice for anyone reporting random-split scores, not a problem with this comparison."""
-    return [f"Group leakage avoided ({rung.space}): {rung.split_check.explanation}; the scores above already use "
-            "group-aware folds." for rung in comparison.rungs
-            if rung.split_check is not None and rung.split_check.leakage_suspected]
 
 
 def _rung_data(r: Rung) -> dict:
@@ -368,11 +201,12 @@ def _paired_data(p: PairedComparison) -> dict:
 # ---------------------------------------------------------------- retrieval
 
 def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[Finding] = (),
-                   settings: dict | None = None) -> DecisionNote:
-    """The note for a similarity-search task from `audiodiag.retrieval.Retrieval` results (baseline first)."""
-    from audiodiag.retrieval import reading
+                   settings: dict | None = None, interface: str = "app") -> DecisionNote:
+    """The note for a similarity-search task from `audiodiag.retrieval.Retrieval` results (baseline first).
 
-    from audiodiag.retrieval import paired_retrieval
+    "Better" and "worse" follow `retrieval.BETTER_RULE` (paired 95 % CI of the difference above or below 0);
+    the group rule each space was scored under is stated, with precision@1 under the other rule next to it."""
+    from audiodiag.retrieval import BETTER_RULE, paired_retrieval, reading
 
     base, others = results[0], list(results[1:])
     paired = [paired_retrieval(base, r) for r in others if r.n_scored and base.n_scored]
@@ -380,13 +214,13 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
     if better:
         best = max(better, key=lambda p: p.differences["mAP"].value)
         rung, verdict = "frozen encoder", (
-            f"Search in the {best.space} space: it beats the spectral baseline on {', '.join(best.better)} (paired "
-            f"95 % CIs above 0; decided by {best.deciding}: {best.differences[best.deciding].value:+.2f} "
-            f"[{best.differences[best.deciding].ci_low:+.2f}, {best.differences[best.deciding].ci_high:+.2f}]).")
+            f"Search in the {best.space} space: it retrieves better than the spectral baseline on "
+            f"{', '.join(best.better)} (paired 95 % CIs above 0; decided by {best.deciding}: "
+            f"{_difference(best.differences[best.deciding])}).")
     elif paired and all(p.verdict == "worse" for p in paired):
         rung, verdict = "spectral baseline", (
             f"Search in the spectral baseline space: every frozen encoder retrieves worse (paired 95 % CIs below 0; "
-            f"baseline mAP {base.mean_average_precision.value:.2f}, precision@1 {base.precision_at_1.value:.0%}).")
+            f"baseline mAP {base.mean_average_precision.value:.3f}, precision@1 {base.precision_at_1.value:.3f}).")
     elif any(p.verdict == "mixed" for p in paired):
         mixed = next(p for p in paired if p.verdict == "mixed")
         rung, verdict = "undecided", (
@@ -395,40 +229,127 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
             "precision@1: the top hit).")
     elif others:
         rung, verdict = "undecided", (
-            "Undecided: every metric's paired 95 % CI between the frozen encoders and the spectral baseline "
+            "Inconclusive: every metric's paired 95 % CI between the frozen encoders and the spectral baseline "
             "includes 0 on these clips; keep the cheaper baseline or label more clips to tell them apart.")
     else:
         rung, verdict = "spectral baseline", "Only the spectral baseline was measured: the baseline was not challenged."
-    invalidating, advisory = _split_findings(findings)
-    warnings, advice = [f.message for f in invalidating], [f.message for f in advisory]
+    invalidating, advisory = _retrieval_findings(findings)
+    group_rule, group_problem = _group_rule_lines(results, interface=interface)
+    warnings = [f.message for f in invalidating] + group_problem
+    advice = [_retrieval_measured(f, paired, results) for f in advisory]
     if warnings:
         verdict += " Caution: a data problem may invalidate this comparison (see below)."
-    rows = [f"{r.space}: precision@1 {r.precision_at_1}, precision@5 {r.precision_at_5}, mAP "
-            f"{r.mean_average_precision}, kNN accuracy {r.knn_accuracy}, label silhouette {r.silhouette:.2f}"
-            + (" (same-group neighbours excluded)" if r.exclude_same_group else "") for r in results]
     sections = (
         Section("Task and data", (f"Similarity search over {base.n_clips} clips; relevant = same label; leave-one-out "
-                                  "with cosine similarity on standardised vectors; 95 % bootstrap CIs over queries.",)),
-        Section("Retrieval quality per space", tuple(rows)),
+                                  "with cosine similarity on standardised vectors; 95 % bootstrap CIs over queries.",
+                                  group_rule, f"Between two spaces: {BETTER_RULE}.")),
+        Section("Retrieval quality per space", tuple(_retrieval_row(r) for r in results)),
         Section("Reading", tuple(reading(results)) or ("One space only: nothing to compare.",)),
         Section("Rung 3: is fine-tuning justified?", (
             "Not assessed: audiodiag fine-tunes classifiers only. If the best space is still weak, a metric-"
             "learning fine-tune is the next rung; measure it against these numbers on the same clips.",)),
         Section("Data problems that could invalidate the comparison",
-                tuple(warnings) or ("None detected: exact and near duplicates and groups split across folds were "
-                                    "checked.",)),
+                tuple(warnings) or ("None detected: exact and near duplicates were checked (a copy would be its "
+                                    "twin's nearest neighbour).",)),
         Section("Advice on the data (does not invalidate the comparison)",
                 tuple(advice) or ("None: sample rates, speech/non-speech and padding fit the chosen encoders.",)),
     )
-    data = {"settings": settings or {}, "warnings": warnings, "advice": advice,
+    data = {"settings": settings or {}, "warnings": warnings, "advice": advice, "group_rule": group_rule,
             "spaces": [{"space": r.space, "precision_at_1": vars(r.precision_at_1),
                         "precision_at_5": vars(r.precision_at_5), "map": vars(r.mean_average_precision),
                         "knn_accuracy": vars(r.knn_accuracy), "silhouette": r.silhouette,
                         "group_silhouette": r.group_silhouette, "exclude_same_group": r.exclude_same_group,
+                        "precision_at_1_same_group_included": vars(r.precision_at_1_same_group_included),
+                        "precision_at_1_same_group_excluded": vars(r.precision_at_1_same_group_excluded),
+                        "same_group_at_1": r.same_group_at_1, "same_group_chance": r.same_group_chance,
                         "n_scored": r.n_scored} for r in results],
             "paired": [{"space": p.space, "verdict": p.verdict, "deciding": p.deciding, "n_queries": p.n_queries,
                         "differences": {k: vars(v) for k, v in p.differences.items()}} for p in paired]}
     return DecisionNote("retrieval", dataset_name, verdict, rung, "not assessed", sections, data)
+
+
+# retrieval has no folds: a copy hurts wherever it is (each copy is the other's nearest neighbour)
+RETRIEVAL_INVALIDATING = frozenset({"duplicate_clips", "duplicate_label_conflict", "duration_shortcut"})
+RETRIEVAL_SHOWN_INFO = frozenset({"duplicate_clips", "near_duplicates"})  # info findings that matter to retrieval
+
+
+def _retrieval_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """(findings that could invalidate the retrieval scores, advice) for a retrieval note; other info is dropped."""
+    shown = [f for f in findings if f.severity in ("error", "warning") or f.code in RETRIEVAL_SHOWN_INFO]
+    return ([f for f in shown if f.code in RETRIEVAL_INVALIDATING],
+            [f for f in shown if f.code not in RETRIEVAL_INVALIDATING])
+
+
+def _difference(d) -> str:
+    """A paired difference as the reading's summary writes it."""
+    return f"{signed(d.value)} [{signed(d.ci_low)}, {signed(d.ci_high)}]"
+
+
+def _retrieval_row(r) -> str:
+    """One space's scores; precision@1 under the other group rule next to the headline's."""
+    other = r.other_precision_at_1
+    p1 = f"precision@1 {r.precision_at_1}"
+    if other is not None:
+        p1 += (f" (same-group neighbours excluded; with them: {other[1]})" if r.exclude_same_group else
+               f" (same-group neighbours included; without them: {other[1]})")
+    return (f"{r.space}: {p1}, precision@5 {r.precision_at_5}, mAP {r.mean_average_precision}, kNN accuracy "
+            f"{r.knn_accuracy}, label silhouette {r.silhouette:.2f}")
+
+
+def _group_rule_lines(results: Sequence, *, interface: str) -> tuple[str, list[str]]:
+    """(the group rule the scores were computed under, in one sentence; the data problem it leaves, if any).
+
+    Retrieval has no folds, so the speaker/source question is whether a query's own group may answer it."""
+    from audiodiag.retrieval import GROUP_PULL
+
+    fixes = GROUP_FIXES["cli" if interface == "cli" else "app"]
+    if not all(np.isfinite(r.same_group_chance) for r in results):
+        return ("Same speaker/source: unmeasured. The clips have no group, so another take of one speaker or source "
+                "counts as a match, and the scores are an upper bound for new speakers or sources; to score across "
+                f"groups, {fixes['add']}.", [])
+    if all(r.exclude_same_group for r in results):
+        return ("Scored without same-group neighbours (the default): a query's own speaker or source is not a "
+                "candidate, so the scores say how well a space finds the class in other groups; precision@1 with "
+                "them is shown next to each space.", [])
+    pulled = [r for r in results if r.same_group_at_1 > GROUP_PULL * r.same_group_chance]
+    undo = ("run again without --no-exclude-same-group" if interface == "cli" else
+            "tick 'A query's own group (speaker/source) does not count as a match'")
+    problem = [f"{', '.join(r.space for r in pulled)}: the nearest clip is from the query's own group for "
+               + ", ".join(f"{100 * r.same_group_at_1:.0f} %" for r in pulled)
+               + f" of queries (a random clip: {100 * pulled[0].same_group_chance:.0f} %), and it counts as a match "
+                 f"here, so these scores flatter retrieval across speakers or sources. Fix: {undo}."] if pulled else []
+    return ("Scored with same-group neighbours as candidates, on request: another take of one speaker or source "
+            "counts as a match; precision@1 without them is shown next to each space.", problem)
+
+
+def _retrieval_measured(finding: Finding, paired: Sequence, results: Sequence) -> str:
+    """An advice line, with what the retrieval comparison measured where the finding predicts something about an
+    encoder (a speech model on non-speech audio): never 'wrong tool' alone next to a measured win, and no advice
+    to try a sound encoder the run has just measured."""
+    if finding.code != "non_speech_for_speech_encoder":
+        return finding.message
+    from audiodiag.dataset import SOUND_ENCODER_ADVICE
+    from audiodiag.encoders import AISFX, ALIASES
+
+    message = finding.message
+    if any(ALIASES.get(r.space, r.space) == AISFX for r in results):
+        message = message.replace(SOUND_ENCODER_ADVICE, "")
+    said = []
+    for p in paired:
+        if not (ALIASES.get(p.space, p.space) in finding.message or p.space in finding.message):
+            continue
+        if p.verdict == "better":
+            said.append(f"{p.space} retrieves better than the baseline here nevertheless, on {', '.join(p.better)} "
+                        f"({p.deciding} {_difference(p.differences[p.deciding])}): its features do separate these "
+                        "sounds")
+        elif p.verdict == "worse":
+            said.append(f"{p.space} retrieves worse than the baseline here, on {', '.join(p.worse)} "
+                        f"({p.deciding} {_difference(p.differences[p.deciding])})")
+        else:
+            said.append(f"{p.space} is not shown to retrieve better than the baseline here "
+                        f"({'mixed' if p.verdict == 'mixed' else 'inconclusive'}: mAP "
+                        f"{_difference(p.differences['mAP'])})")
+    return message + (". Measured: " + "; ".join(said) if said else "")
 
 
 # ---------------------------------------------------------------- transcription
@@ -450,9 +371,10 @@ def transcription_note(dataset_name: str, model: str, scores, *, audio_minutes: 
     transcript_findings: checks on the reference transcripts (`audiodiag.transcript_checks.char_rate_findings`),
     listed under the data problems."""
     from audiodiag import word_errors
+    from audiodiag.wer import format_rate as rate  # the one way a WER or CER is written
 
     w = scores.corpus_wer
-    verdict = (f"{model}: corpus WER {w.value:.1%} (95 % CI {w.ci_low:.1%} to {w.ci_high:.1%}) on "
+    verdict = (f"{model}: corpus WER {rate(w.value)} (95 % CI {rate(w.ci_low)} to {rate(w.ci_high)}) on "
                f"{sum(1 for u in scores.utterances if u.reference_words)} utterances, '{scores.normalisation}' "
                "normalisation.")
     worst = sorted((u for u in scores.utterances if u.reference_words), key=lambda u: -u.wer)[:3]
@@ -467,11 +389,11 @@ def transcription_note(dataset_name: str, model: str, scores, *, audio_minutes: 
     sections = (
         Section("Task and data", (f"Transcription, {audio_minutes:.1f} minutes of audio with references; WER = "
                                   "(substitutions + deletions + insertions) / reference words over all utterances.",)),
-        Section("Scores", (f"Corpus WER {w.value:.1%} (95 % CI {w.ci_low:.1%} to {w.ci_high:.1%}); mean "
-                           f"per-utterance WER {scores.mean_utterance_wer:.1%} (a different number); CER "
-                           f"{scores.cer:.1%}; {scores.substitutions} substitutions, {scores.deletions} "
+        Section("Scores", (f"Corpus WER {rate(w.value)} (95 % CI {rate(w.ci_low)} to {rate(w.ci_high)}); mean "
+                           f"per-utterance WER {rate(scores.mean_utterance_wer)} (a different number); CER "
+                           f"{rate(scores.cer)}; {scores.substitutions} substitutions, {scores.deletions} "
                            f"deletions, {scores.insertions} insertions of {scores.reference_words} words.",)),
-        Section("Remaining errors", tuple(f"WER {u.wer:.1%}: '{u.reference}' → '{u.hypothesis}'" for u in worst)
+        Section("Remaining errors", tuple(f"WER {rate(u.wer)}: '{u.reference}' → '{u.hypothesis}'" for u in worst)
                 + _error_table_lines(tables) + tuple(slices)),
         Section("Rung 3: is fine-tuning justified?", (ft,)),
         Section(DATA_PROBLEMS_TITLE,
@@ -500,8 +422,9 @@ def _error_table_lines(tables) -> tuple[str, ...]:
         regions, edits = sum(r.count for r in tables.formatting), sum(r.edits for r in tables.formatting)
         lines.append(f"Number formatting: {regions} place(s) where reference and hypothesis say the same number in "
                      f"digits vs words ({edits} word edits, e.g. '{tables.formatting[0].reference}' → "
-                     f"'{tables.formatting[0].hypothesis}'); counted here, not as substitutions, deletions or "
-                     "insertions.")
+                     f"'{tables.formatting[0].hypothesis}'). They are part of the substitutions, deletions and "
+                     "insertions counted above and of the WER, but listed here instead of among the most frequent "
+                     "substitutions.")
     return tuple(lines)
 
 

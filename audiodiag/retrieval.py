@@ -4,16 +4,19 @@ Every clip is a query once; the other clips are the candidates, ranked by cosine
 vectors (each dimension z-scored over the dataset, as the classifier's StandardScaler does, so no dimension
 dominates by its units). A candidate is relevant when it has the query's label. With `exclude_same_group`, the
 query's own group (speaker, session, source recording) is removed from the candidates, so a speaker's other
-takes do not count as retrieval success.
+takes do not count as retrieval success. It is the default whenever groups are given: another take of the
+same word by the same voice is an easy match that says little about finding the word in new voices. The
+figure under the other rule (precision@1 with the own group among the candidates, or without it) is kept
+next to the headline, so both can be shown.
 
 All queries are scored at once from blocks of the similarity matrix (no Python loop over pairs); blocks run
 in a few threads because numpy releases the GIL in the matrix product and the sort.
 
 >>> vectors = np.random.default_rng(0).normal(size=(12, 8)) + 3 * np.repeat(np.eye(2, 8), 6, axis=0)
 >>> labels, groups = ["dog"] * 6 + ["cat"] * 6, ["ann", "bob", "cy"] * 4
->>> result = retrieval_metrics(vectors, labels, groups=groups, exclude_same_group=True)
->>> result.precision_at_1.value, result.n_scored                     # every nearest other-speaker clip: same label
-(1.0, 12)
+>>> result = retrieval_metrics(vectors, labels, groups=groups)          # groups given: their own is left out
+>>> result.exclude_same_group, result.precision_at_1.value, result.n_scored  # nearest other-speaker clip: same label
+(True, 1.0, 12)
 """
 from __future__ import annotations
 
@@ -26,14 +29,18 @@ import numpy as np
 
 from audiodiag.bootstrap import N_BOOT, Estimate, bootstrap_distribution, percentile_cis
 from audiodiag.errors import AudioDiagError
+from audiodiag.evaluate import signed
 
 PRECISION_K = 5  # precision@5
 KNN_K = 5  # neighbours voting in the kNN classifier (ties: the class of the nearest tied neighbour wins)
 QUERY_BLOCK_ELEMENTS = 2_000_000  # similarity-matrix entries per block of queries (bounds memory)
 MAX_THREADS = 4
 MIN_CLIPS = 2
-CLEAR_GAP = 0.0  # CIs that do not overlap (gap > 0) count as a clear difference in the reading
+APART_GAP = 0.0  # without per-query values: CIs that do not overlap (gap > 0) are called apart, nothing more
 GROUP_PULL = 2.0  # nearest neighbour from the own group this many times more often than chance: say so
+
+
+NAN_ESTIMATE = Estimate(float("nan"), float("nan"), float("nan"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,7 +54,8 @@ class Retrieval:
     knn_accuracy: Estimate  # majority vote of the KNN_K nearest candidates predicts the query's label
     silhouette: float  # cosine silhouette of the labels (sklearn's definition); NaN when undefined
     group_silhouette: float  # the same with groups as clusters; NaN without groups
-    same_group_at_1: float  # share of queries whose nearest candidate is from their own group; NaN if unknown
+    same_group_at_1: float  # share of queries whose nearest other clip (own group allowed) is from their own
+    #                         group, whatever the exclusion; NaN without groups
     same_group_chance: float  # what same_group_at_1 would be for a random neighbour
     groups_span_labels: bool  # some group has clips of several labels (speakers across words), not nested
     n_clips: int
@@ -56,6 +64,19 @@ class Retrieval:
     exclude_same_group: bool
     n_boot: int
     per_query: dict  # name -> (n_clips,) values per query, NaN for unscored queries
+    # precision@1 under each group rule, each over the queries it can score (NaN without groups for "excluded");
+    # one of them is precision_at_1, the other is the figure to show next to it
+    precision_at_1_same_group_included: Estimate = NAN_ESTIMATE
+    precision_at_1_same_group_excluded: Estimate = NAN_ESTIMATE
+
+    @property
+    def other_precision_at_1(self) -> tuple[str, Estimate] | None:
+        """(rule, estimate) of precision@1 under the group rule not used for the headline; None without groups."""
+        if not np.isfinite(self.same_group_chance):
+            return None
+        if self.exclude_same_group:
+            return "same-group neighbours included", self.precision_at_1_same_group_included
+        return "same-group neighbours excluded", self.precision_at_1_same_group_excluded
 
 
 def standardised(vectors: np.ndarray) -> np.ndarray:
@@ -150,8 +171,15 @@ def _score_block(x: np.ndarray, rows: np.ndarray, labels: np.ndarray, groups: np
     local = np.arange(len(rows))
     silhouettes = {name: _silhouette_rows(sims, rows, c) for name, c in clusters.items()}
     sims[local, rows] = -np.inf  # leave one out
-    if exclude_same_group:
-        sims[groups[rows][:, None] == groups[None, :]] = -np.inf
+    both_rules = {}
+    if groups is not None:
+        own_group = groups[rows][:, None] == groups[None, :]
+        nearest = sims.argmax(axis=1)  # own group allowed (ties: the first clip)
+        both_rules = {"same_group_at_1": (groups[nearest] == groups[rows]).astype(np.float64),
+                      **_top_hit(sims, labels, rows, "included"),
+                      **_top_hit(np.where(own_group, -np.inf, sims), labels, rows, "excluded")}
+        if exclude_same_group:
+            sims[own_group] = -np.inf
     n_candidates = np.isfinite(sims).sum(axis=1)
     order = np.argsort(sims, axis=1)[:, ::-1]  # descending (ties: any order); excluded candidates (-inf) last
     valid = np.arange(n)[None, :] < n_candidates[:, None]
@@ -166,10 +194,16 @@ def _score_block(x: np.ndarray, rows: np.ndarray, labels: np.ndarray, groups: np
     out = {"hit_at_1": relevant[:, 0].astype(np.float64), "precision_at_k": at_k,
            "average_precision": average_precision,
            "knn_correct": (_vote(neighbour_labels, n_classes) == labels[rows]).astype(np.float64),
-           "n_relevant": n_relevant, "n_candidates": n_candidates, **silhouettes}
-    if groups is not None:
-        out["same_group_at_1"] = ((groups[order[:, 0]] == groups[rows]) & valid[:, 0]).astype(np.float64)
+           "n_relevant": n_relevant, "n_candidates": n_candidates, **silhouettes, **both_rules}
     return out
+
+
+def _top_hit(sims: np.ndarray, labels: np.ndarray, rows: np.ndarray, rule: str) -> dict:
+    """Whether each query's nearest candidate (most similar finite column; ties: the first) has its label, NaN
+    where no candidate has it (the query cannot be scored under this rule)."""
+    same_label = (labels[None, :] == labels[rows][:, None]) & np.isfinite(sims)
+    hit = same_label[np.arange(len(rows)), sims.argmax(axis=1)]
+    return {f"hit_at_1_{rule}": np.where(same_label.any(axis=1), hit, np.nan)}
 
 
 def _vote(neighbour_labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -190,7 +224,7 @@ def _vote(neighbour_labels: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def retrieval_metrics(vectors: np.ndarray, labels: Sequence, *, groups: Sequence | None = None,
-                      exclude_same_group: bool = False, k: int = KNN_K, n_boot: int = N_BOOT, seed: int = 0,
+                      exclude_same_group: bool | None = None, k: int = KNN_K, n_boot: int = N_BOOT, seed: int = 0,
                       standardise: bool = True, space: str = "") -> Retrieval:
     """Leave-one-out retrieval metrics of one space, with bootstrap CIs over queries.
 
@@ -199,7 +233,8 @@ def retrieval_metrics(vectors: np.ndarray, labels: Sequence, *, groups: Sequence
     vectors : (n_clips, d) rows in one space (baseline features or encoder embeddings).
     labels : one label per clip: a candidate with the query's label is relevant.
     groups : one group per clip (speaker / session / source); needed for `exclude_same_group`.
-    exclude_same_group : drop the query's own group from its candidates.
+    exclude_same_group : drop the query's own group from its candidates; None (the default): whenever `groups`
+        are given. Either way the result also holds precision@1 under the other rule.
     k : neighbours voting in the kNN accuracy.
 
     Queries without any relevant candidate (the only clip of a class, or, with the exclusion, a class heard
@@ -217,6 +252,8 @@ def retrieval_metrics(vectors: np.ndarray, labels: Sequence, *, groups: Sequence
         raise AudioDiagError(f"k={k}; the kNN vote needs at least 1 neighbour (5 is usual)")
     label_codes = _codes(labels, what="labels", n=n)
     group_codes = None if groups is None else _codes(groups, what="groups", n=n)
+    if exclude_same_group is None:
+        exclude_same_group = group_codes is not None
     if exclude_same_group and group_codes is None:
         raise AudioDiagError("exclude_same_group needs a group per clip (speaker / session / source): pass groups, "
                              "or set exclude_same_group=False")
@@ -233,10 +270,15 @@ def retrieval_metrics(vectors: np.ndarray, labels: Sequence, *, groups: Sequence
     names = ("hit_at_1", "precision_at_k", "average_precision", "knn_correct")
     estimates = _means_with_ci(np.stack([per[m][scored] for m in names]), n_boot=n_boot, seed=seed)
     same_group, chance = float("nan"), float("nan")
-    if group_codes is not None and not exclude_same_group:
+    by_rule = {"included": estimates[0], "excluded": NAN_ESTIMATE}
+    if group_codes is not None:
         same_group = float(per["same_group_at_1"].mean())
         sizes = np.bincount(group_codes)[group_codes]
         chance = float(((sizes - 1) / (n - 1)).mean())
+        headline, other = ("excluded", "included") if exclude_same_group else ("included", "excluded")
+        hits = per[f"hit_at_1_{other}"]
+        by_rule = {headline: estimates[0],
+                   other: _means_with_ci(hits[np.isfinite(hits)][None, :], n_boot=n_boot, seed=seed)[0]}
     return Retrieval(
         space=space, precision_at_1=estimates[0], precision_at_5=estimates[1],
         mean_average_precision=estimates[2], knn_accuracy=estimates[3],
@@ -247,7 +289,8 @@ def retrieval_metrics(vectors: np.ndarray, labels: Sequence, *, groups: Sequence
         groups_span_labels=group_codes is not None and _spans(group_codes, label_codes), n_clips=n,
         n_scored=int(scored.sum()),
         unscored=tuple(int(i) for i in np.flatnonzero(~scored)), exclude_same_group=exclude_same_group,
-        n_boot=n_boot, per_query={m: np.where(scored, per[m], np.nan) for m in names})
+        n_boot=n_boot, per_query={m: np.where(scored, per[m], np.nan) for m in names},
+        precision_at_1_same_group_included=by_rule["included"], precision_at_1_same_group_excluded=by_rule["excluded"])
 
 
 def _spans(group_codes: np.ndarray, label_codes: np.ndarray) -> bool:
@@ -277,8 +320,9 @@ class Neighbour:
 
 
 def neighbours(vectors: np.ndarray, query: int, *, k: int = KNN_K, groups: Sequence | None = None,
-               exclude_same_group: bool = False, standardise: bool = True) -> list[Neighbour]:
-    """The k nearest other clips to clip `query` (cosine, the same standardised space as the metrics).
+               exclude_same_group: bool | None = None, standardise: bool = True) -> list[Neighbour]:
+    """The k nearest other clips to clip `query` (cosine, the same standardised space as the metrics); the
+    query's own group is left out as in `retrieval_metrics` (by default whenever `groups` are given).
 
     >>> [nb.index for nb in neighbours([[1, 0], [0.9, 0.1], [0, 1]], 0, k=2, standardise=False)]
     [1, 2]
@@ -289,6 +333,8 @@ def neighbours(vectors: np.ndarray, query: int, *, k: int = KNN_K, groups: Seque
         raise AudioDiagError(f"query index {query} is outside 0..{n - 1}; pick one of the {n} clips")
     sims = (x @ x[query]).astype(np.float64)
     sims[query] = -np.inf
+    if exclude_same_group is None:
+        exclude_same_group = groups is not None
     if exclude_same_group:
         if groups is None:
             raise AudioDiagError("exclude_same_group needs a group per clip: pass groups, or set it to False")
@@ -324,7 +370,7 @@ class PairedRetrieval:
     n_queries: int
 
     def summary(self) -> str:
-        parts = ", ".join(f"{name} {d.value:+.3f} [{d.ci_low:+.3f}, {d.ci_high:+.3f}]"
+        parts = ", ".join(f"{name} {signed(d.value)} [{signed(d.ci_low)}, {signed(d.ci_high)}]"
                           for name, d in self.differences.items())
         return f"{self.space} − {self.baseline} on the same {self.n_queries} queries: {parts}"
 
@@ -352,13 +398,48 @@ def _percent(value: float) -> str:
     return f"{100 * value:.0f} %"
 
 
-def _clearly_apart(a: Estimate, b: Estimate) -> bool:
-    return a.ci_low - b.ci_high > CLEAR_GAP or b.ci_low - a.ci_high > CLEAR_GAP
+def _apart(a: Estimate, b: Estimate) -> bool:
+    return a.ci_low - b.ci_high > APART_GAP or b.ci_low - a.ci_high > APART_GAP
+
+
+# the one rule behind every "better" / "worse" / "inconclusive" said about two spaces (reading and note)
+BETTER_RULE = ("better or worse on a metric when the paired 95 % bootstrap CI of its difference lies above or below "
+               "0; inconclusive when it includes 0")
+
+
+def comparison_sentence(paired: PairedRetrieval) -> str:
+    """What `paired` supports, in the words of BETTER_RULE (no degree adverbs: the CI says how sure)."""
+    if paired.verdict == "better":
+        return (f"{paired.space} retrieves better than {paired.baseline} on {', '.join(paired.better)} (paired 95 % "
+                f"CIs above 0; decided by {paired.deciding})")
+    if paired.verdict == "worse":
+        return (f"{paired.space} retrieves worse than {paired.baseline} on {', '.join(paired.worse)} (paired 95 % "
+                f"CIs below 0; decided by {paired.deciding})")
+    if paired.verdict == "mixed":
+        return (f"Mixed: {paired.space} is better on {', '.join(paired.better)} but worse on "
+                f"{', '.join(paired.worse)}; choose by what the search is for")
+    return "Inconclusive: every metric's paired 95 % CI includes 0, so these clips cannot tell them apart"
+
+
+def same_group_sentence(r: Retrieval) -> str | None:
+    """Which group rule the headline uses and precision@1 under the other one; None without groups."""
+    other = r.other_precision_at_1
+    if other is None:
+        return None
+    rule, estimate = other
+    pull = (f"the nearest clip is from the query's own group for {_percent(r.same_group_at_1)} of queries (a random "
+            f"clip: {_percent(r.same_group_chance)})")
+    if r.exclude_same_group:
+        return (f"{r.space}: scored without same-group neighbours (a query's own speaker or source is not a "
+                f"candidate); with them, {pull} and precision@1 is {estimate}.")
+    return (f"{r.space}: scored with same-group neighbours as candidates, on request; {pull}. Without them "
+            f"precision@1 is {estimate}: that is how well it retrieves across speakers or sources.")
 
 
 def reading(results: Sequence[Retrieval]) -> list[str]:
     """Sentences computed from the numbers: each space against the first (the baseline) on every metric with
-    paired CIs, and any space whose neighbours follow the group (speaker, source) more than the label."""
+    paired CIs (BETTER_RULE), which group rule scored each space, and any space whose neighbours follow the
+    group (speaker, source) more than the label."""
     out = []
     scored = [r for r in results if r.n_scored]
     for other in scored[1:]:
@@ -369,32 +450,19 @@ def reading(results: Sequence[Retrieval]) -> list[str]:
                     f"{b.value:.3f} for {first.space}; mAP {other.mean_average_precision.value:.3f} vs "
                     f"{first.mean_average_precision.value:.3f}")
         if not (other.per_query and first.per_query):  # results without per-query values: the intervals only
-            out.append(sentence + (f"; the 95 % intervals do not overlap, so "
-                                   f"{other.space if a.value > b.value else first.space} is clearly better at this."
-                                   if _clearly_apart(a, b) else "; the 95 % intervals overlap."))
+            out.append(sentence + (f"; the 95 % intervals do not overlap (higher: "
+                                   f"{other.space if a.value > b.value else first.space}); without per-query "
+                                   "values no paired difference is computed." if _apart(a, b) else
+                                   "; the 95 % intervals overlap: inconclusive."))
             continue
         paired = paired_retrieval(first, other)
-        if paired.verdict == "better":
-            sentence += (f". {other.space} is clearly better: {', '.join(paired.better)} above 0 with paired 95 % "
-                         f"CIs (decided by {paired.deciding})")
-        elif paired.verdict == "worse":
-            sentence += (f". {first.space} is clearly better: {', '.join(paired.worse)} below 0 with paired 95 % "
-                         f"CIs (decided by {paired.deciding})")
-        elif paired.verdict == "mixed":
-            sentence += (f". Mixed: {other.space} is better on {', '.join(paired.better)} but worse on "
-                         f"{', '.join(paired.worse)}; choose by what the search is for")
-        else:
-            sentence += ". Every metric's paired 95 % CI includes 0, so these clips cannot tell them apart"
-        out.append(f"{sentence}. {paired.summary()}.")
+        out.append(f"{sentence}. {comparison_sentence(paired)}. {paired.summary()}.")
     for r in results:
         if r.groups_span_labels and r.group_silhouette > r.silhouette:  # False when either is NaN
             out.append(f"{r.space}: clips cluster more by group (silhouette {r.group_silhouette:.3f}) than by label "
                        f"({r.silhouette:.3f}); the space encodes the speaker or source more than the class.")
-        if r.same_group_at_1 > GROUP_PULL * r.same_group_chance:
-            out.append(f"{r.space}: the nearest neighbour is from the query's own group for "
-                       f"{_percent(r.same_group_at_1)} of queries (a random neighbour: "
-                       f"{_percent(r.same_group_chance)}); exclude same-group neighbours to see how well it "
-                       "retrieves across speakers or sources.")
+        if (groups := same_group_sentence(r)) is not None:
+            out.append(groups)
         if r.unscored:
             out.append(f"{r.space}: {len(r.unscored)} of {r.n_clips} queries have no relevant candidate "
                        f"{'outside their group ' if r.exclude_same_group else ''}and are not scored.")

@@ -145,7 +145,9 @@ class RetrievalSettings:
     """What a retrieval report (Decide for retrieval, `report --task retrieve`) runs with."""
 
     comparison: ComparisonSettings = field(default_factory=ComparisonSettings)
-    exclude_same_group: bool = False  # a query's own group (speaker, source) does not count as a match
+    # a query's own group (speaker, source) is not a candidate; applied when every clip has a group (otherwise
+    # there is nothing to exclude, and the note says so)
+    exclude_same_group: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.comparison, dict):
@@ -162,7 +164,7 @@ class RetrievalSettings:
 
     def to_command_line(self, data: str) -> str:
         line = self.comparison.to_command_line(data, task="retrieve")
-        return line + (" --exclude-same-group" if self.exclude_same_group else "")
+        return line + ("" if self.exclude_same_group else " --no-exclude-same-group")
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,35 @@ def fixed_input_s(space: str) -> float | None:
         return None
 
 
+def padding_seen(space: str, padding: PaddingPolicy) -> str:
+    """What `space` was actually fed: the padding policy, then the model's own fixed input window where it has one
+    (Whisper padded: 30 s), so nothing says "each clip at its own length" of a model that pads every clip.
+
+    >>> padding_seen("whisper-tiny.en", PaddingPolicy()), padding_seen(BASELINE, PaddingPolicy(2.0))
+    ("each clip zero-padded to the model's fixed 30-s input window", 'pad or trim to 2 s')
+    """
+    fixed = fixed_input_s(space)
+    length = padding.length_s
+    if not fixed or (length is not None and math.isclose(length, fixed * math.ceil(length / fixed))):
+        return padding.label  # no window, or the policy's length already fills whole windows
+    window = f"zero-padded to the model's fixed {fixed:g}-s input window"
+    return f"each clip {window}" if length is None else f"{padding.label}, then {window}"
+
+
+def padding_label(padding: PaddingPolicy, space_names: Sequence[str]) -> str:
+    """One line for a comparison: the policy, and what each rung whose model pads further actually saw.
+
+    >>> print(padding_label(PaddingPolicy(), [BASELINE, "whisper-tiny.en"]))
+    none (each clip at its own length) for spectral baseline (MFCC/log-mel); whisper-tiny.en encoder (30 s padded): ...
+    """
+    seen = {ALIASES.get(s, s): padding_seen(s, padding) for s in space_names}
+    plain = [s for s, what in seen.items() if what == padding.label]
+    if len(plain) == len(seen):
+        return padding.label
+    return "; ".join(([f"{padding.label} for {', '.join(plain)}"] if plain else [])
+                     + [f"{s}: {what}" for s, what in seen.items() if what != padding.label])
+
+
 def padded_fractions(clips: Sequence[Clip], space: str, padding: PaddingPolicy) -> np.ndarray:
     """Per clip, the share of what `space` sees that is padding (policy and fixed model window)."""
     fixed = fixed_input_s(space)

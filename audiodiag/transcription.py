@@ -34,11 +34,12 @@ def formatting_line(by_normalisation: Mapping[str, wer.Scores], normalisation: s
     english_errors = english.substitutions + english.deletions + english.insertions
     if english_errors >= errors:
         return None
+    rate_used, rate_english = wer.format_rate(used.corpus_wer.value), wer.format_rate(english.corpus_wer.value)
     return (f"{errors - english_errors} of the {errors} errors under '{normalisation}' normalisation are formatting "
             f"that the '{FORMATTING_NORMALISATION}' normaliser removes (numbers as digits vs words, contractions, "
-            f"hyphens, British/American spelling): corpus WER {used.corpus_wer.value:.1%} '{normalisation}' vs "
-            f"{english.corpus_wer.value:.1%} '{FORMATTING_NORMALISATION}'. Score with '{FORMATTING_NORMALISATION}' "
-            "when formatting does not matter to the application")
+            f"hyphens, British/American spelling): corpus WER {rate_used} '{normalisation}' vs {rate_english} "
+            f"'{FORMATTING_NORMALISATION}'. Score with '{FORMATTING_NORMALISATION}' when formatting does not matter to "
+            "the application")
 
 
 def transcription_decision(
@@ -74,11 +75,11 @@ def transcription_decision(
         slices = wer.slice_scores(scores, wer.clip_slices([clips[i] for i in scored]))
     flags = wer.hallucination_flags([c.name for c in clips], hypotheses, speech_fractions,
                                     [c.duration_s for c in clips])
-    slice_lines = [f"{s.slice} = {s.value}: corpus WER {s.corpus_wer.value:.1%} ({s.utterances} utterances)"
-                   for s in slices if not math.isnan(s.corpus_wer.value)]
+    slice_lines = [f"{s.slice} = {s.value}: corpus WER {wer.format_rate(s.corpus_wer.value)} "
+                   f"({s.utterances} utterances)" for s in slices if not math.isnan(s.corpus_wer.value)]
     formatting = formatting_line(by_norm, normalisation)
     by_norm_line = "Corpus WER by normalisation: " + ", ".join(
-        f"{how} {s.corpus_wer.value:.1%}" for how, s in by_norm.items())
+        f"{how} {wer.format_rate(s.corpus_wer.value)}" for how, s in by_norm.items())
     durations = [c.duration_s for c in clips]
     return transcription_note(dataset_name, model_name, scores, audio_minutes=sum(durations[i] for i in scored) / 60,
                               flags=flags, slices=([formatting] if formatting else []) + [by_norm_line] + slice_lines,

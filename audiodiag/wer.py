@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import NamedTuple
@@ -44,7 +46,30 @@ LOOP_MAX_NGRAM = 4  # decoding loops: an n-gram (n <= this) repeated LOOP_REPEAT
 LOOP_REPEATS = 3
 LOOP_MIN_WORDS = 6  # ... covering at least this many words, so "no no no" or "very very" is not a loop
 DURATION_EDGES_S = (2.0, 5.0, 10.0, 30.0)  # duration buckets for per-slice WER
+RATE_DECIMALS = 1  # a WER or CER is written as a percentage with this many decimals, everywhere
+NO_RATE = "—"  # written for a WER that does not exist (an empty reference), never "nan"
 SLICE_NAMES = ("group / speaker", "source folder", "sample rate (Hz)", "duration")
+
+
+# ---------------------------------------------------------------- one way to write a rate
+
+def format_rate(value: float | None, *, signed: bool = False) -> str:
+    """A WER or CER (a fraction: 0.189 is 18.9 %) as every page, table, note and CLI line writes it.
+
+    Rounded half to even at RATE_DECIMALS decimals of a percent, from the number's shortest decimal form, never
+    truncated, so one quantity reads the same everywhere; NaN or None (no WER: an empty reference) is NO_RATE.
+    Tables show these strings rather than a number column, whose display would round on its own.
+
+    >>> format_rate(3 / 7), format_rate(0.0125), format_rate(-0.0004, signed=True), format_rate(float("nan"))
+    ('42.9%', '1.2%', '+0.0%', '—')
+    """
+    if value is None or not math.isfinite(value):
+        return NO_RATE
+    percent = (Decimal(repr(float(value))) * 100).quantize(Decimal(1).scaleb(-RATE_DECIMALS),
+                                                            rounding=ROUND_HALF_EVEN)
+    if percent.is_zero():
+        percent = percent.copy_abs()  # never "-0.0%"
+    return f"{percent:+}%" if signed else f"{percent}%"
 
 
 # ---------------------------------------------------------------- normalisation
@@ -252,9 +277,17 @@ class SliceScore:
 
 
 def duration_bucket(duration_s: float) -> str:
+    """The duration slice a clip falls in, named by its range: the slices do not overlap ("2–5 s" holds 2 s up to,
+    not including, 5 s), so a "< 5 s" label would leave out the clips of the slices below it.
+
+    >>> duration_bucket(1.0), duration_bucket(2.0), duration_bucket(4.9), duration_bucket(45.0)
+    ('0–2 s', '2–5 s', '2–5 s', '≥ 30 s')
+    """
+    low = 0.0
     for edge in DURATION_EDGES_S:
         if duration_s < edge:
-            return f"< {edge:g} s"
+            return f"{low:g}–{edge:g} s"
+        low = edge
     return f"≥ {DURATION_EDGES_S[-1]:g} s"
 
 
@@ -274,7 +307,7 @@ def _folder(name: str) -> str:
 
 
 def _number_first(value: str) -> tuple:
-    """Sort '8000' before '16000' and '< 5 s' before '< 10 s'; text without a number last."""
+    """Sort '8000' before '16000' and '2–5 s' before '10–30 s'; text without a number last."""
     found = re.search(r"\d+(?:\.\d+)?", value)
     return (0, float(found.group()), value) if found else (1, 0.0, value)
 

@@ -110,10 +110,10 @@ with display.long_step("Running the comparison ...", done="Comparison ready",
 display.show_unavailable(unavailable)
 display.show_cache_warnings()
 
-st.caption(display.md_escape(f"Folds: {result.folds.note} Padding: {padding.label}. Classifier for every space: "
-                             f"{compare.CLASSIFIER}."))
+st.caption(display.md_escape(f"Folds: {result.folds.note} Padding: {result.settings['padding']}. Classifier for "
+                             f"every space: {compare.CLASSIFIER}."))
 (st.caption if result.settings["group_aware"] else st.warning)(
-    display.md_escape(report.leakage_lines(result.settings)[0]))  # the note says the same
+    display.md_escape(report.leakage_line(result)))  # the note's own leakage claim
 
 # ---------------------------------------------------------------- verdicts and metrics
 st.subheader("Does a frozen encoder beat the baseline?")
@@ -192,15 +192,15 @@ if checked:
         "Candidates to re-listen to, not proven errors; nothing is relabelled or changed."))
 
 # ---------------------------------------------------------------- padding
-st.subheader("Padding is not harmless")
 padding_figure = plots.padding_accuracy_figure(
     {r.space: [(b.low, b.high, b.n_clips, b.accuracy, b.mean_fraction) for b in r.accuracy_by_padding]
      for r in result.rungs})
+st.subheader("Padding: no clip is padded" if padding_figure is None else "Accuracy by padded fraction")
 if padding_figure is not None:
     st.plotly_chart(padding_figure, width="stretch", key="padding_accuracy")
 else:
-    st.caption("No clip is padded with these settings (padding policy none, no fixed-window encoder): every "
-               "model saw each clip at its own length, so there is no padding effect to plot.")
+    st.caption(display.md_escape(f"No clip is padded with these settings (padding: {result.settings['padding']}), "
+                                 "so there is no padding effect to plot."))
 st.caption("Each clip's padded fraction is the share of what the model saw that was zero padding: from the "
            "padding policy, and for Whisper's padded mode from its 30-s window. Compare "
            f"'{encoders.WHISPER_PADDED}' with '{encoders.WHISPER_UNPADDED}' to see what padding costs.")

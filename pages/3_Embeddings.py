@@ -8,6 +8,7 @@ import streamlit as st
 
 from audiodiag import duplicates, encoders, plots, projection, retrieval, spaces
 from audiodiag.errors import AudioDiagError
+from audiodiag.settings import RetrievalSettings
 from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
@@ -96,14 +97,17 @@ display.show_unavailable(problems)
 display.show_cache_warnings()
 if not vectors:
     st.stop()
-st.caption(display.md_escape(f"Padding: {spaces.PaddingPolicy(run['padding_s']).label}. Every space is standardised "
-                             "(each dimension z-scored over these clips) and compared by cosine similarity."))
+st.caption(display.md_escape(f"Padding: {spaces.padding_label(shown.padding, [v.space for v in vectors])}. Every "
+                             "space is standardised (each dimension z-scored over these clips) and compared by "
+                             "cosine similarity."))
 
 # ---------------------------------------------------------------- retrieval
 st.subheader("Retrieval quality (leave-one-out, cosine)")
 exclude = st.toggle("Exclude same-group neighbours", key="embeddings_exclude_group", disabled=not has_groups,
-                    help="A speaker's other takes (or other cuts of one source recording) are removed from each "
-                         "query's candidates, so they cannot count as retrieval success." if has_groups else
+                    value=RetrievalSettings().exclude_same_group,
+                    help="On by default: a speaker's other takes (or other cuts of one source recording) are removed "
+                         "from each query's candidates, so they cannot count as retrieval success. The table shows "
+                         "precision@1 under the other rule too." if has_groups else
                     "Needs a group per clip (groups.csv / labels.csv: path,label,group).") and has_groups
 results = []
 if labelled:

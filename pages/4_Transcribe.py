@@ -18,8 +18,8 @@ LINKED = {"transcribe_model": asr.BUNDLED_ASR, "transcribe_second": "", "transcr
           "transcribe_language": "en", "transcribe_norm": "basic", "transcribe_labels": False, RUN_KEY: 0}
 DECODING_KEYS = ("transcribe_beam", "transcribe_language", "transcribe_temp")
 MAX_WORST = 20
-PERCENT = st.column_config.NumberColumn(format="percent", step=0.001)  # WER: one decimal, as in every metric here
 MISSING = "—"  # shown for a value that does not exist (an empty reference has no WER), never "None" or "nan"
+rate = wer.format_rate  # every WER and CER on this page is written as the note writes it: never a number column
 WRAP_ROW_HEIGHT_PX = 72  # rows this tall wrap text over three lines: long references and error texts stay readable
 WIDE_TEXT = st.column_config.TextColumn(width="large")
 SECONDS = st.column_config.NumberColumn(format="%.2f")
@@ -201,13 +201,13 @@ result = by_norm[norm]
 st.subheader("Corpus WER")
 m = st.columns(3) + st.columns(3)  # two rows: a CI range such as "5.6–28.7%" is never cut off
 w = result.corpus_wer
-m[0].metric("Corpus WER", f"{w.value:.1%}", help="total edits / total reference words, over all utterances")
-m[1].metric("95 % CI", f"{100 * w.ci_low:.1f}–{100 * w.ci_high:.1f}%",
+m[0].metric("Corpus WER", rate(w.value), help="total edits / total reference words, over all utterances")
+m[1].metric("95 % CI", f"{rate(w.ci_low)}–{rate(w.ci_high)}",
             help=f"percentile bootstrap over utterances ({wer.N_BOOT:,} resamples)")
-m[2].metric("Mean per-utterance WER", f"{result.mean_utterance_wer:.1%}",
+m[2].metric("Mean per-utterance WER", rate(result.mean_utterance_wer),
             help="average of each utterance's WER: NOT the corpus WER (a 2-word utterance weighs as much as a "
                  "40-word one)")
-m[3].metric("CER", f"{result.cer:.1%}", help="character error rate over all utterances")
+m[3].metric("CER", rate(result.cer), help="character error rate over all utterances")
 m[4].metric("Sub / Del / Ins", f"{result.substitutions} / {result.deletions} / {result.insertions}",
             help=f"of {result.reference_words} reference words")
 st.caption(f"{len(clips) - len(result.empty_references)} utterances scored, {result.reference_words} reference "
@@ -216,13 +216,12 @@ if result.empty_references:  # one box for all of them
     st.warning(f"The reference is empty after '{norm}' normalisation for {len(result.empty_references)} "
                "utterance(s), so they have no WER and are left out of the corpus WER (fix the reference or remove "
                "the clip): " + ", ".join(f"**{display.md_escape(clips[i].name)}**" for i in result.empty_references))
-st.dataframe(pd.DataFrame({"normalisation": list(by_norm),
-                           "corpus WER": [s.corpus_wer.value for s in by_norm.values()],
-                           "95 % CI low": [s.corpus_wer.ci_low for s in by_norm.values()],
-                           "95 % CI high": [s.corpus_wer.ci_high for s in by_norm.values()],
-                           "mean per-utterance WER": [s.mean_utterance_wer for s in by_norm.values()]}),
-             hide_index=True, width="stretch", placeholder=MISSING, column_config={k: PERCENT for k in (
-                 "corpus WER", "95 % CI low", "95 % CI high", "mean per-utterance WER")})
+st.dataframe(pd.DataFrame({"normalisation": list(by_norm),  # rates as the note writes them (wer.format_rate)
+                           "corpus WER": [rate(s.corpus_wer.value) for s in by_norm.values()],
+                           "95 % CI low": [rate(s.corpus_wer.ci_low) for s in by_norm.values()],
+                           "95 % CI high": [rate(s.corpus_wer.ci_high) for s in by_norm.values()],
+                           "mean per-utterance WER": [rate(s.mean_utterance_wer) for s in by_norm.values()]}),
+             hide_index=True, width="stretch", placeholder=MISSING)
 st.caption("\n".join(f"- **{how}**: {what}" for how, what in wer.NORMALISATION_HELP.items()))
 with st.expander("Reference and hypothesis before and after normalisation"):
     st.dataframe(pd.DataFrame({"file": [c.name for c in clips], "reference (as written)": ref_texts,
@@ -250,11 +249,12 @@ table = pd.DataFrame({
     "note": ["empty reference: no WER" if not u.reference_words else "hallucination flag" if c.name in flagged
              else checked.get(c.name, "") for c, u in zip(clips, result.utterances)],
     "reference": [u.reference for u in result.utterances], "hypothesis": [u.hypothesis for u in result.utterances]})
-st.dataframe(table, hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
+st.dataframe(table.assign(WER=[rate(v) for v in table["WER"]]), hide_index=True, width="stretch",
+             row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
              column_order=[c for c in ("file", "WER", "reference", "hypothesis", "note", "group", "rate (Hz)",
                                        "duration (s)", "sub", "del", "ins", "reference words", "chars/s")
                            if c != "group" or any(clip.group for clip in clips)],  # the texts first, in view
-             column_config={"WER": PERCENT, "duration (s)": SECONDS, "reference": WIDE_TEXT, "hypothesis": WIDE_TEXT,
+             column_config={"duration (s)": SECONDS, "reference": WIDE_TEXT, "hypothesis": WIDE_TEXT,
                             "note": st.column_config.TextColumn(width="medium"), "chars/s": CHARS_PER_S})
 st.download_button("Download (CSV)", table.to_csv(index=False).encode(), file_name="audiodiag_wer.csv",
                    mime="text/csv", key="transcribe_csv")
@@ -268,7 +268,7 @@ order = sorted((i for i, u in enumerate(result.utterances) if u.reference_words)
                key=lambda i: (-result.utterances[i].wer, clips[i].name))[:worst_n]
 for i in order:
     u = result.utterances[i]
-    st.markdown(f"**{display.md_escape(clips[i].name)}**: WER {u.wer:.1%} ({u.errors} edits / "
+    st.markdown(f"**{display.md_escape(clips[i].name)}**: WER {rate(u.wer)} ({u.errors} edits / "
                 f"{u.reference_words} words)")
     display.play(clips[i])
     st.markdown(f'<div class="alignment" style="margin-bottom:1.2em">{wer.alignment_html(u)}</div>',
@@ -279,8 +279,8 @@ st.subheader("Word-level errors")
 tables = word_errors.error_tables(result, names=[c.name for c in clips])
 st.caption(f"The most frequent errors over all scored utterances ('{norm}' normalisation), top {TOP_ERRORS} of each "
            f"with up to {word_errors.MAX_EXAMPLES} example files. Numbers written in digits in one text and in words in the "
-           "other (21 vs twenty one) are grouped under **Formatting** and NOT counted again as substitutions, "
-           "deletions or insertions; the edits of the four tables add up to Sub + Del + Ins above.")
+           "other (21 vs twenty one) are listed under **Formatting** instead of in the other three tables; their "
+           "edits are still part of Sub / Del / Ins above and of the WER (the four tables add up to Sub + Del + Ins).")
 tabs = st.tabs([f"{ERROR_TABS[kind][0]} ({sum(r.count for r in rows)})" for kind, rows in tables.tables().items()])
 for kind, tab in zip(tables.tables(), tabs):
     label, hidden = ERROR_TABS[kind]
@@ -302,11 +302,10 @@ st.subheader("WER by slice")
 slice_values = tuple((name, tuple(values)) for name, values in wer.clip_slices(clips).items())
 slices = cache.wer_slices(ref_texts, hyp_texts, norm, slice_values)
 st.dataframe(pd.DataFrame([{"slice": s.slice, "value": s.value, "utterances": s.utterances,
-                            "reference words": s.reference_words, "corpus WER": s.corpus_wer.value,
-                            "95 % CI low": s.corpus_wer.ci_low, "95 % CI high": s.corpus_wer.ci_high}
+                            "reference words": s.reference_words, "corpus WER": rate(s.corpus_wer.value),
+                            "95 % CI low": rate(s.corpus_wer.ci_low), "95 % CI high": rate(s.corpus_wer.ci_high)}
                            for s in slices]),
-             hide_index=True, width="stretch", placeholder=MISSING,
-             column_config={k: PERCENT for k in ("corpus WER", "95 % CI low", "95 % CI high")})
+             hide_index=True, width="stretch", placeholder=MISSING)
 
 # ---------------------------------------------------------------- second system
 if hyps_b is not None:
@@ -316,21 +315,22 @@ if hyps_b is not None:
     comparison = cache.wer_comparison(ref_texts, hyp_texts, hyp_b_texts, norm)
     d = comparison.difference
     c2 = st.columns(2) + st.columns(2)  # "+1.2% to +5.6%" needs a wide column
-    c2[0].metric("A: corpus WER", f"{w.value:.1%}", help=chosen.model)
-    c2[1].metric("B: corpus WER", f"{other.corpus_wer.value:.1%}", help=request["second"])
-    c2[2].metric("B − A", f"{d.value:+.1%}", help="corpus WER difference; paired bootstrap over utterances")
-    c2[3].metric("95 % CI of B − A", f"{d.ci_low:+.1%} to {d.ci_high:+.1%}")
+    c2[0].metric("A: corpus WER", rate(w.value), help=chosen.model)
+    c2[1].metric("B: corpus WER", rate(other.corpus_wer.value), help=request["second"])
+    c2[2].metric("B − A", rate(d.value, signed=True), help="corpus WER difference; paired bootstrap over utterances")
+    c2[3].metric("95 % CI of B − A", f"{rate(d.ci_low, signed=True)} to {rate(d.ci_high, signed=True)}")
     st.write(display.md_escape(f"A = {chosen.model}, B = {request['second']}: {comparison.verdict}. B has fewer "
                                f"errors on {comparison.b_better}, more on {comparison.b_worse} and the same on "
                                f"{comparison.same} utterances."))
     st.caption(display.md_escape(f"B decoding: {decoding_b}."))
-    st.dataframe(pd.DataFrame({"file": table["file"], "WER A": table["WER"], "WER B": other.wers,
-                               "B − A": comparison.utterance_differences, "hypothesis A": table["hypothesis"],
-                               "hypothesis B": [u.hypothesis for u in other.utterances]})
-                 .sort_values("B − A", ascending=False), hide_index=True, width="stretch",
-                 row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
-                 column_config={"hypothesis A": WIDE_TEXT, "hypothesis B": WIDE_TEXT} | {
-                     k: PERCENT for k in ("WER A", "WER B", "B − A")})
+    pairs = pd.DataFrame({"file": table["file"], "WER A": table["WER"], "WER B": other.wers,
+                          "B − A": comparison.utterance_differences, "hypothesis A": table["hypothesis"],
+                          "hypothesis B": [u.hypothesis for u in other.utterances]}
+                         ).sort_values("B − A", ascending=False)  # by the numbers, then written as rates
+    st.dataframe(pairs.assign(**{"WER A": pairs["WER A"].map(rate), "WER B": pairs["WER B"].map(rate),
+                                 "B − A": [rate(v, signed=True) for v in pairs["B − A"]]}),
+                 hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
+                 column_config={"hypothesis A": WIDE_TEXT, "hypothesis B": WIDE_TEXT})
 
 # ---------------------------------------------------------------- note
 note = transcription.transcription_decision(

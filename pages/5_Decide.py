@@ -53,17 +53,29 @@ data = data_ui.labelled_dataset("No decision is possible for this dataset", "Dec
 
 settings = links.decide_settings(data)
 from_compare = links.COMPARE_REQUEST in st.session_state
-st.caption(display.md_escape(
-    f"Spaces: {', '.join(settings.spaces)}; {settings.n_splits} folds, "
-    f"{'group-aware' if settings.group_aware else 'random'}; padding {settings.padding.label}. ")
-    + ("These are the Compare page's settings." if from_compare else
-       "Defaults (the same as `python -m audiodiag report`); change them on the Compare page."))
+
+
+def settings_line(folds: str, group_aware: bool, padding: str) -> str:
+    return display.md_escape(f"Spaces: {', '.join(settings.spaces)}; {folds}, "
+                             f"{'group-aware' if group_aware else 'random'}; padding {padding}. ") + (
+        "These are the Compare page's settings." if from_compare else
+        "Defaults (the same as `python -m audiodiag report`); change them on the Compare page.")
+
+
+settings_caption = st.empty()  # rewritten with the folds actually used once the comparison exists
+settings_caption.caption(settings_line(f"{settings.n_splits} folds asked", settings.group_aware,
+                                       spaces.padding_label(settings.padding, settings.spaces)))
 st.page_link("pages/2_Compare.py", label="Change the encoders and folds on the Compare page",
              icon=":material/compare_arrows:")
 
 if task == "retrieve":
-    exclude = st.checkbox("A query's own group (speaker/source) does not count as a match", key="decide_exclude",
-                          disabled=not all(c.group is not None for c in data.clips))
+    has_groups = all(c.group is not None for c in data.clips)
+    asked = st.checkbox("A query's own group (speaker/source) does not count as a match", key="decide_exclude",
+                        value=RetrievalSettings().exclude_same_group, disabled=not has_groups,
+                        help="On by default: another take of the same speaker or source is an easy match that says "
+                             "little about new ones. The note shows precision@1 under the other rule too."
+                        if has_groups else "Needs a group per clip (groups.csv / labels.csv: path,label,group).")
+    exclude = asked and has_groups
     with display.long_step("Vectors and retrieval metrics ...", done="Measured",
                            failed="The retrieval note could not be made"):
         vectors, unavailable = spaces.vectors_per_space(list(settings.spaces),
@@ -71,11 +83,10 @@ if task == "retrieve":
         results = [cache.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
         measured = cache.analyse(data)
         exact = cache.exact_duplicates(data.clips)
-        retrieval_settings = RetrievalSettings(settings, exclude_same_group=exclude)
+        retrieval_settings = RetrievalSettings(settings, exclude_same_group=asked)  # as the CLI would be asked
         note = decide.retrieval_decision(
             data.name, data.clips, vectors, results, measured.stats, measured.speech,
-            settings=retrieval_settings.to_dict(), padding=settings.padding, n_splits=settings.n_splits,
-            group_aware=settings.group_aware, seed=settings.seed, exact=exact,
+            settings=retrieval_settings.to_dict(), padding=settings.padding, exact=exact,
             near={v.space: cache.near_duplicates(v, exact) for v in vectors if spaces.is_baseline(v.space)})
     display.show_unavailable(unavailable)
     st.dataframe(display.retrieval_table(results), hide_index=True, width="stretch")
@@ -90,6 +101,11 @@ if task == "retrieve":
 with display.long_step("Vectors and cross-validation on the same folds ...", done="Compared on the same folds",
                        failed="The comparison could not be made", expanded=True):
     comparison, unavailable = cache.run_comparison(data, settings)
+used = comparison.folds.n_splits
+settings_caption.caption(settings_line(
+    f"{used} folds" + (f" ({settings.n_splits} asked; too few clips or groups for more)"
+                       if used != settings.n_splits else ""),
+    comparison.settings["group_aware"], comparison.settings["padding"]))
 display.show_unavailable(unavailable)
 st.subheader("Baseline vs frozen encoders")
 for pair in comparison.paired:
@@ -185,5 +201,5 @@ else:
 # ---------------------------------------------------------------- the note
 note = decision.note if finetune_gain is None else report.classification_note(
     data.name, comparison, curves=decision.curves, audit=decision.audit, findings=decision.findings,
-    readiness=decision.readiness, finetune_gain=finetune_gain)
+    readiness=decision.readiness, finetune_gain=finetune_gain, unavailable=unavailable)
 show_note(note, {**settings.to_dict(), "dataset": data.name, "cli": settings.to_command_line(data.name)})

@@ -8,7 +8,7 @@ hashed parameter too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import astuple, replace
+from dataclasses import astuple
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +19,7 @@ from audiodiag import checks, compare, encoders, plots, spaces
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
+from audiodiag.order import canonical_order
 from audiodiag.settings import ComparisonSettings
 from audiodiag.types import Clip, Finding
 from pages import _links as links
@@ -151,14 +152,14 @@ def run_comparison(data: Dataset, settings: ComparisonSettings) -> tuple[compare
 # ---------------------------------------------------------------- decision (Decide)
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
-def _decision(clips: tuple[Clip, ...], dataset_name: str, settings_key: str, seed: int, _vectors, _comparison,
-              _report):
+def _decision(clips: tuple[Clip, ...], dataset_name: str, settings_key: str, seed: int, unavailable: tuple,
+              _vectors, _comparison, _report):
     from audiodiag import decide
 
     bar = st.progress(0.0, text="Learning curves ...")
     decision = decide.classification_decision(
         dataset_name, clips, _vectors, _comparison, _report.stats, _report.speech, seed=seed,
-        progress=lambda fraction, message: bar.progress(fraction, text=md_escape(message)))
+        unavailable=unavailable, progress=lambda fraction, message: bar.progress(fraction, text=md_escape(message)))
     bar.empty()
     return decision
 
@@ -167,14 +168,11 @@ def classification_decision(data: Dataset, settings: ComparisonSettings):
     """The comparison (shared with the Compare page's cache), then curves, audit and the note; cached."""
     import json
 
-    from audiodiag.report import with_unavailable
-
     result, unavailable = run_comparison(data, settings)
     vectors = tuple(space_vectors(data, r.space, settings) for r in result.rungs)
     report = analyse(data)
-    decision = _decision(data.clips, data.name, json.dumps(settings.to_dict(), sort_keys=True), settings.seed,
-                         vectors, result, report)
-    return replace(decision, note=with_unavailable(decision.note, unavailable))
+    return _decision(data.clips, data.name, json.dumps(settings.to_dict(), sort_keys=True), settings.seed,
+                     tuple(unavailable), vectors, result, report)
 
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=8)
@@ -250,11 +248,14 @@ def _retrieval(digest: str, space: str, labels: tuple, groups: tuple | None, exc
 def retrieval_metrics(data: Dataset, vectors: spaces.SpaceVectors, *, exclude_same_group: bool = False,
                       n_boot: int = 1000):
     """Leave-one-out retrieval metrics of one space on the sidebar dataset, cached (vectors' hash + settings).
-    Groups are used when every clip has one."""
-    groups = tuple(c.group for c in data.clips)
-    return _retrieval(vectors_digest(vectors.vectors), vectors.space, tuple(c.label for c in data.clips),
+    Groups are used when every clip has one. Scored on the clips in `order.canonical_order`, as the CLI scores
+    them, so the upload's order changes no number (per-query values and `unscored` follow that order)."""
+    canonical = canonical_order(data.clips)
+    clips, rows = [data.clips[i] for i in canonical], np.asarray(vectors.vectors)[canonical]
+    groups = tuple(c.group for c in clips)
+    return _retrieval(vectors_digest(rows), vectors.space, tuple(c.label for c in clips),
                       groups if all(g is not None for g in groups) else None, bool(exclude_same_group), int(n_boot),
-                      vectors.vectors)
+                      rows)
 
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)

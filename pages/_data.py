@@ -111,7 +111,9 @@ def dataset_picker(page: str = "") -> Dataset:
         spec = encoders.get_spec(target)
         st.caption(f"{spec.kind} model, {spec.sample_rate_hz} Hz"
                    + (f", fixed {spec.fixed_input_s:g} s input" if spec.fixed_input_s else "")
-                   + f" - {spec.source}")
+                   + f" - {spec.source}"
+                   + (f" (not installed here: `{encoders.install_command(spec.name)}`)"
+                      if encoders.install_command(spec.name) else ""))
     links.link_to_url(DATASET_KEYS)
     clips = tuple(r for r in results if isinstance(r, Clip))
     failures = tuple(r for r in results if isinstance(r, LoadFailure))

@@ -203,12 +203,19 @@ def selected_clip(event) -> int | None:
 
 
 def retrieval_table(results) -> pd.DataFrame:
-    """One row per space: the leave-one-out retrieval metrics with 95 % CIs, silhouettes and the group pull."""
+    """One row per space: the leave-one-out retrieval metrics with 95 % CIs, silhouettes and the group pull.
+    The headline scores use the row's group rule ("same-group neighbours"); precision@1 is also shown under
+    both rules (with groups), so the other figure stands next to it."""
     import pandas as pd
 
     return pd.DataFrame([{
         "space": r.space,
+        "same-group neighbours": ("excluded" if r.exclude_same_group else "included")
+        if r.other_precision_at_1 is not None else "no groups",
         "precision@1 [95% CI]": _with_ci(r.precision_at_1),
+        "precision@1 without own group [95% CI]": _with_ci(r.precision_at_1_same_group_excluded),
+        "precision@1 with own group [95% CI]": _with_ci(r.precision_at_1_same_group_included)
+        if r.other_precision_at_1 is not None else NOT_MEASURED,
         "precision@5 [95% CI]": _with_ci(r.precision_at_5),
         "mAP [95% CI]": _with_ci(r.mean_average_precision),
         "kNN accuracy [95% CI]": _with_ci(r.knn_accuracy),

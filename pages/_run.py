@@ -202,12 +202,13 @@ def transcribe(view: runview.RunView) -> None:
     rows, scores = _scores(str(view.path), view.meta.get("date", ""), how, view)
     est = scores.corpus_wer
     cols = st.columns(4)
-    cols[0].metric("Corpus WER", f"{est.value:.1%}", help=f"95% CI {est.ci_low:.1%} – {est.ci_high:.1%} "
+    rate = wer.format_rate  # the one way a WER or CER is written (the note's too)
+    cols[0].metric("Corpus WER", rate(est.value), help=f"95% CI {rate(est.ci_low)} – {rate(est.ci_high)} "
                    "(bootstrap over utterances)")
     cols[1].metric("Scored utterances", f"{len(rows):,}", help="Clips with a reference transcript.")
-    cols[2].metric("CER", f"{scores.cer:.1%}")
+    cols[2].metric("CER", rate(scores.cer))
     cols[3].metric("Model", display.text_or_dash(settings.get("model")))
-    st.caption(f"95% CI of the corpus WER: {est.ci_low:.1%} – {est.ci_high:.1%}. Substitutions "
+    st.caption(f"95% CI of the corpus WER: {rate(est.ci_low)} – {rate(est.ci_high)}. Substitutions "
                f"{scores.substitutions:,}, deletions {scores.deletions:,}, insertions {scores.insertions:,} over "
                f"{scores.reference_words:,} reference words. Transcripts come from the run; nothing is "
                "transcribed again.")
@@ -217,7 +218,7 @@ def transcribe(view: runview.RunView) -> None:
     order = sorted(range(len(rows)), key=lambda k: (wers[k] != wers[k], -wers[k] if wers[k] == wers[k] else 0))
     shown = order[:runview.PAGE_ROWS]
     st.dataframe({"file": [names[rows[k]] for k in shown],
-                  "WER": [f"{wers[k]:.1%}" if wers[k] == wers[k] else "— (empty reference)" for k in shown],
+                  "WER": [rate(wers[k]) if wers[k] == wers[k] else "— (empty reference)" for k in shown],
                   "reference (normalised)": [scores.utterances[k].reference for k in shown],
                   "transcript (normalised)": [scores.utterances[k].hypothesis for k in shown]},
                  hide_index=True, width="stretch",

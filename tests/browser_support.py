@@ -244,6 +244,26 @@ def wait_until(driver, condition: Callable[[], T], *, what: str, timeout_s: floa
         time.sleep(POLL_INTERVAL_S)
 
 
+IDLE_POLLS = 3  # consecutive polls without the running indicator that count as a finished script run
+
+
+def wait_for_idle(driver, *, timeout_s: float = WAIT_TIMEOUT_S) -> None:
+    """Wait until the app's script run has finished (no "Running..." icon for IDLE_POLLS polls in a row).
+
+    Click only then: a widget clicked while the page is still re-rendering can send the frontend's blank widget
+    values back with the click (seen in CI: the Transcribe page's model box arrived empty after the labels checkbox
+    was ticked mid-run, and the run stopped on "TranscriptionSettings.model=''")."""
+    quiet = 0
+
+    def idle() -> bool:
+        nonlocal quiet
+        running = any(_is_current(e) for e in _find(driver, '[data-testid="stStatusWidgetRunningIcon"]'))
+        quiet = 0 if running else quiet + 1
+        return quiet >= IDLE_POLLS
+
+    wait_until(driver, idle, what="the app to finish its script run", timeout_s=timeout_s)
+
+
 def page_text(driver) -> str:
     return driver.execute_script("return document.body ? document.body.innerText : ''") or ""
 
@@ -273,6 +293,7 @@ def _nav_links(driver) -> dict:
 
 def choose_radio(driver, key: str, option: str) -> None:
     """Click the option labelled `option` of the radio widget created with `key=`."""
+    wait_for_idle(driver)
     label = wait_until(driver, lambda: next((o for o in _find(driver, f'.st-key-{key} [data-testid="stRadioOption"]')
                                              if o.text.strip() == option), None),
                        what=f"radio {key!r} option {option!r}")
@@ -284,6 +305,7 @@ def choose_radio(driver, key: str, option: str) -> None:
 
 def choose_select(driver, key: str, option: str) -> None:
     """Open the selectbox created with `key=` and click the option shown as `option`."""
+    wait_for_idle(driver)
     opener = wait_until(driver, lambda: next(iter(_find(driver, f'.st-key-{key} button[aria-haspopup="listbox"]')
                                                   or _find(driver, f'.st-key-{key} [role="combobox"]')), None),
                         what=f"selectbox {key!r}")
@@ -305,6 +327,8 @@ def wait_for_url_param(driver, key: str, value: str, *, timeout_s: float = WAIT_
 
 def click_button(driver, label: str, *, timeout_s: float = WAIT_TIMEOUT_S) -> None:
     """Wait for the enabled button labelled `label` in the page body (not the sidebar) and click it."""
+    wait_for_idle(driver)
+
     def ready():
         return next((b for b in _find(driver, '[data-testid="stMain"] button')
                      if b.text.strip() == label and b.is_enabled() and _is_current(b)), None)

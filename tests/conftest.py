@@ -12,6 +12,9 @@ from tests.helpers import real_audio_dir, sine
 # Model hubs are unreachable here and in CI. huggingface_hub reads this when it is first imported, which can be
 # while test modules are collected, so it is set here (conftest is imported before any test module), once.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Every note the suite builds (in process, through the CLI, in the browser tests' servers) has its claims checked for
+# contradictions: a violation raises instead of being logged (audiodiag.verdict.consistency).
+os.environ["AUDIODIAG_STRICT_CLAIMS"] = "1"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -20,7 +20,7 @@ from tests.browser_support import (ARTIFACTS, Server, alert_texts, choose_radio,
                                    copy_share_link, dialogs_opened, error_texts, open_app, open_page, page_text,
                                    plotly_layout, plotly_titles, progress_seen, record_progress, require_chromium,
                                    screenshot, streamlit_server, upload_files, visible_words_text, wait_for_plotly,
-                                   wait_for_text, wait_for_url_param, wait_until)
+                                   wait_for_idle, wait_for_text, wait_for_url_param, wait_until)
 from tests.helpers import sine, wav_bytes
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
@@ -312,6 +312,7 @@ def _walk_pages(walk: _Walk, *, upload: Path | None) -> None:
         if upload is None:
             choose_select(driver, "sample_set", "utterances")
             wait_for_url_param(driver, "sample_set", "utterances")
+            wait_for_idle(driver)
             # beam 2: not the other test's cached transcripts, so the step really runs. The page may still be
             # re-rendering after the set changed: a stale + button is found again (wait_until), then the value checked
             beam = ".st-key-transcribe_beam"
@@ -322,6 +323,7 @@ def _walk_pages(walk: _Walk, *, upload: Path | None) -> None:
                        == "2", what="beam size 2")
         else:
             wait_for_text(driver, "clips have a reference transcript")
+            wait_for_idle(driver)  # a click mid-run can blank the other widgets (browser_support.wait_for_idle)
             driver.find_element(By.CSS_SELECTOR, ".st-key-transcribe_labels label").click()  # the digits are spoken
             wait_for_text(driver, "12 of 12 clips have a reference transcript")
         _run_to_results(driver, button="Transcribe", what="the corpus WER", done=lambda: "Corpus WER" in page_text(driver))

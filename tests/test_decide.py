@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -376,18 +377,26 @@ def test_speech_model_on_non_speech_agrees_with_the_measured_result():
 
     from audiodiag.evaluate import Estimate
     from audiodiag.types import Finding
+    from audiodiag.verdict import rules
 
     stats = [SimpleNamespace(name=f"n{i}.wav", speech_fraction=0.0, duration_s=1.0) for i in range(3)]
     (finding,) = dataset.speech_findings(stats, encoders.get_spec("whisper-tiny.en encoder (unpadded)"), 0.0)
     assert "phonetic content, not general sounds" not in finding.message  # nothing is claimed before measuring
+
+    def advice(pair, measured=("spectral baseline", "whisper-tiny.en-unpadded")):
+        return rules.advice(finding, SimpleNamespace(pairs=(pair,)), set(measured))
+
     win = SimpleNamespace(name_b="whisper-tiny.en-unpadded", verdict="yes", difference=Estimate(0.13, 0.05, 0.23))
-    text = report._measured(finding, SimpleNamespace(paired=(win,)))
-    assert "beats the baseline here nevertheless (+0.130" in text and "aiSFX" in text
+    said = advice(win)
+    assert "whisper-tiny.en-unpadded beats the baseline here (+0.130" in said.text and "aiSFX" in said.text
+    assert said.evidence["suggests"] == [encoders.AISFX]  # aiSFX was not measured: suggesting it is advice
     loss = SimpleNamespace(name_b="whisper-tiny.en-unpadded", verdict="no", difference=Estimate(-0.2, -0.3, -0.1))
-    assert "is not shown to beat the baseline here (no): use a sound encoder" in report._measured(
-        finding, SimpleNamespace(paired=(loss,)))
+    assert "is not shown to beat the baseline here (-0.200" in advice(loss).text
+    measured_too = advice(win, measured=("spectral baseline", "whisper-tiny.en-unpadded", encoders.AISFX))
+    assert "natural first try" not in measured_too.text and not measured_too.evidence["suggests"]
+    assert "was measured too" in measured_too.text  # no advice to try what the run measured
     other = Finding("sample_rate_mismatch", "warning", "x", ())
-    assert report._measured(other, SimpleNamespace(paired=(win,))) == "x"
+    assert rules.advice(other, SimpleNamespace(pairs=(win,)), set()).text == "x"
 
 
 def test_the_curve_reuses_the_comparison_s_fits_for_its_last_point_and_counts_its_fits():
@@ -431,3 +440,69 @@ def test_permutation_importance_agrees_with_sklearn_s():
     theirs /= len(y)
     assert max(ours, key=ours.get) == audit.METADATA_COLUMNS[0]
     np.testing.assert_allclose(list(ours.values()), theirs, atol=0.06)
+
+
+# ---------------------------------------------------------------- issue 27: the retrieval note (classes 1, 4, 8)
+
+def _retrieval_markdown(clips, **settings) -> tuple[report.DecisionNote, dict]:
+    from audiodiag.settings import RetrievalSettings
+
+    chosen = ComparisonSettings(encoders=(), n_splits=3, **settings.pop("comparison", {}))
+    note = decide.run_retrieval(clips, RetrievalSettings(chosen, **settings), dataset_name="toy")
+    return note, {s.title: " ".join(s.lines) for s in note.sections}
+
+
+def test_retrieval_note_speaks_of_groups_not_folds_and_states_its_headline_rule():
+    """Retrieval has no folds: the note never says 'folds' (the old one said 'groups split across folds were
+    checked', and with --no-groups warned of groups split across folds); it says which group rule scored the
+    spaces and shows precision@1 under the other rule."""
+    clips = tones_vs_noise(8)
+    for asked in ({}, {"comparison": {"group_aware": False}}):
+        note, sections = _retrieval_markdown(clips, **asked)
+        assert not re.search(r"\bfolds?\b", note.to_markdown(), re.I), note.to_markdown()
+        assert "Scored without same-group neighbours (the default)" in sections["Task and data"]
+        assert "(same-group neighbours excluded; with them: 1.000" in sections["Retrieval quality per space"]
+        assert note.data["spaces"][0]["exclude_same_group"] is True
+    assert sections["Data problems that could invalidate the comparison"].startswith(
+        "None detected: exact and near duplicates were checked")
+    ungrouped = [make_clip(c.samples, name=c.name, label=c.label) for c in clips]
+    note, sections = _retrieval_markdown(ungrouped)
+    assert "Same speaker/source: unmeasured" in sections["Task and data"] and "--group-column" in note.to_markdown()
+    assert "with them" not in sections["Retrieval quality per space"]
+    assert not re.search(r"\bfolds?\b", note.to_markdown(), re.I)  # "class folders" in the fix is fine
+
+
+def test_retrieval_note_counting_the_own_group_on_request_warns_with_the_figure_without_it():
+    from audiodiag import retrieval
+
+    rng = np.random.default_rng(0)  # 4 speakers × 2 words × 3 takes; a speaker's takes of a word nearly coincide
+    x = np.vstack([rng.normal(0, 1, 8) + rng.normal(0, 0.01, (3, 8)) for _ in range(8)])
+    labels = [w for _ in range(4) for w in ("yes", "no") for _ in range(3)]
+    groups = [f"s{s}" for s in range(4) for _ in range(6)]
+    counted = retrieval.retrieval_metrics(x, labels, groups=groups, exclude_same_group=False, space="base")
+    note = report.retrieval_note("toy", [counted], interface="cli")
+    problems = " ".join(note.sections[4].lines)
+    assert counted.precision_at_1.value == 1.0 and "own group for 100 % of queries" in problems
+    assert "run again without --no-exclude-same-group" in problems and "Caution" in note.verdict
+    assert "(same-group neighbours included; without them: " in note.sections[1].lines[0]
+
+
+def test_retrieval_note_puts_what_was_measured_next_to_the_speech_model_warning_and_never_says_clearly():
+    """Issue 27 class 4: 'a speech model on non-speech' stood alone in a note where that encoder won; and the
+    winning margin mAP +0.035 [+0.005, +0.067] was called 'clearly better'."""
+    from audiodiag import retrieval
+    from audiodiag.types import Finding
+
+    rng = np.random.default_rng(1)
+    labels = np.repeat(["bell", "tap"], 30)
+    centre = np.where((labels == "bell")[:, None], 1.0, -1.0)
+    base = retrieval.retrieval_metrics(centre * 0.3 + rng.normal(0, 1, (60, 8)), labels, space="spectral")
+    speech = retrieval.retrieval_metrics(centre * 3 + rng.normal(0, 1, (60, 8)), labels, space="talker")
+    warning = Finding("non_speech_for_speech_encoder", "warning",
+                      "talker is a speech model, but voice activity detection finds speech in only 0% of this "
+                      "dataset's audio", ("bell_0.wav",))
+    note = report.retrieval_note("toy", [base, speech], findings=[warning])
+    advice = " ".join(note.sections[5].lines)
+    assert advice.startswith("talker is a speech model") and note.rung == "frozen encoder"
+    assert "Measured: talker retrieves better than the baseline here nevertheless, on mAP" in advice
+    assert "clearly" not in note.to_markdown()

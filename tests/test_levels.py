@@ -184,3 +184,45 @@ def test_the_one_clip_view_leaves_loudness_to_the_dataset_table():
     clip = make_clip(0.1 * sine(1000.0, duration_s=1.0))
     assert checks.clip_stats(clip, loudness=False).loudness_lufs is None
     assert checks.clip_stats(clip).loudness_lufs is not None
+
+
+# ---------------------------------------------------------------- issue 27, class 9: measures where they mean something
+
+def test_speech_vs_pauses_only_for_a_clip_that_is_mostly_speech():
+    """A blender clip where VAD marks 4 % as speech: its "pauses" are the blender, so the SNR is loud vs quiet
+    frames (the old rule took any 8 speech frames and read -14 dB "speech vs pauses")."""
+    frame_levels = np.r_[np.full(8, -30.0), np.tile([-20.0, -26.0], 96)]  # 8 "speech" frames, then the blender
+    blender = np.r_[np.ones(8, bool), np.zeros(192, bool)]  # 4 % speech
+    snr, method = levels.snr_db(frame_levels, speech=blender)
+    assert method == levels.SNR_FRAMES and snr == pytest.approx(10 * np.log10(10 ** 0.6 - 1), abs=1e-6)
+    talk = np.r_[np.full(100, -20.0), np.full(100, -40.0)]
+    assert levels.snr_db(talk, speech=np.r_[np.ones(100, bool), np.zeros(100, bool)])[1] == levels.SNR_SPEECH
+    assert levels.snr_db(talk, speech=np.r_[np.ones(99, bool), np.zeros(101, bool)])[1] == levels.SNR_FRAMES
+    assert dataset.SPEECH_DATASET_MIN == levels.SPEECH_MAJORITY == 0.5  # one threshold for a clip and a dataset
+
+
+def _footsteps() -> np.ndarray:
+    """Four 0.25-s noise bursts with a 2.5-s gap after the second: 30 % sound, the rest quiet between steps."""
+    step, gap = noise(duration_s=0.25, amplitude=0.3, seed=1), np.zeros(int(0.4 * SR), np.float32)
+    return np.r_[step, gap, step, np.zeros(int(2.5 * SR), np.float32), step, gap, step]
+
+
+def test_pauses_between_footsteps_are_not_a_fault_but_the_same_gap_in_speech_is():
+    clip = make_clip(_footsteps(), name="footsteps.wav")
+    steps = checks.clip_stats(clip, speech=[])  # VAD ran and found no speech
+    assert steps.internal_silence_s == pytest.approx(2.5, abs=0.03) and steps.silence_ratio > checks.WARN_SILENCE_RATIO
+    assert checks.speech_share_of_sound(steps) == 0.0 and not checks.pauses_matter(steps)
+    assert not {"internal_silence", "mostly_silent"} & set(_codes(checks.clip_findings(steps)))
+    # the same audio where VAD hears words in every sounding part: a 2.5-s gap in speech is worth a listen
+    words = [SpeechRegion(0.0, 0.25), SpeechRegion(0.65, 0.9), SpeechRegion(3.4, 3.65), SpeechRegion(4.05, 4.3)]
+    spoken = checks.clip_stats(clip, speech=words)
+    assert spoken.speech_fraction < 0.5 < checks.speech_share_of_sound(spoken)  # the gap does not dilute it
+    found = {f.code: f for f in checks.clip_findings(spoken)}
+    assert "internal_silence" in found and "inside the clip (pauses)" in found["mostly_silent"].message
+    # the default quarantine (every warning found) keeps the footsteps
+    from audiodiag import cleanlist
+
+    per_clip = dataset.per_clip_findings([steps, replace(spoken, name="spoken.wav")])
+    keep, quarantined = cleanlist.split([cleanlist.Entry(n, n) for n in ("footsteps.wav", "spoken.wav")], per_clip,
+                                        quarantine_codes=cleanlist.default_codes(per_clip))
+    assert [r["path"] for r in keep] == ["footsteps.wav"] and [r["path"] for r in quarantined] == ["spoken.wav"]

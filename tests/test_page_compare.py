@@ -194,3 +194,27 @@ def test_the_group_column_of_a_table_inside_an_uploaded_zip_can_be_picked():
     picker.set_value("session").run()
     assert any("Groups: column 'session'" in c.value for c in at.sidebar.caption)
     assert not at.exception
+
+
+def test_the_padding_heading_follows_the_measurement_and_names_the_settings_in_use():
+    """It said "Padding is not harmless" above "No clip is padded"; trimming only (every clip longer than the
+    length) pads nothing either, and the caption names that policy rather than "none"."""
+    from tests.helpers import noise
+    files = [(f"tone_{i}.wav", wav_bytes(sine(300 + 50 * i)), "audio/wav") for i in range(4)]
+    files += [(f"hiss_{i}.wav", wav_bytes(noise(seed=i)), "audio/wav") for i in range(4)]
+    rows = "".join(f"{n},{'tone' if n.startswith('tone') else 'hiss'},\n" for n, _, _ in files)
+    files.append(("labels.csv", f"path,label,group\n{rows}".encode(), "text/csv"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    at.sidebar.radio(key="source").set_value("My files").run()
+    at.sidebar.get("file_uploader")[0].set_value(files).run()
+    at.switch_page("pages/2_Compare.py").run()
+    at.multiselect(key="compare_encoders").set_value([])
+    at.radio(key="compare_padding").set_value("pad or trim")
+    at.number_input(key="compare_pad_s").set_value(0.5)  # every clip is 1 s: cut, never padded
+    _run(at)
+    headings = [h.value for h in at.subheader]
+    assert "Padding: no clip is padded" in headings and not any("harmless" in h for h in headings), headings
+    captions = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "No clip is padded with these settings (padding: pad or trim to 0.5 s)" in captions
+    assert "padding policy none" not in captions

@@ -141,3 +141,19 @@ def test_settings_round_trip_page_link_to_command_line_gives_the_same_json_note(
     headless = json.loads(out.read_text())
     assert comparable(headless) == comparable(page)  # every number, finding and label issue; verdict and rung
     assert headless["data"]["rungs"][1]["space"] == "speech_embedding (openwakeword)"
+
+
+def test_the_header_names_the_folds_actually_used_not_the_folds_asked():
+    """5 folds asked, but a class of 3 clips allows only 3: the header said "5 folds" above a 3-fold note."""
+    members = {f"set/{label}/{i}.wav": wav_bytes(sine(300 + 40 * i, duration_s=0.3) if label == "tone" else
+                                                 noise(duration_s=0.3, seed=i))
+               for label, n in (("tone", 3), ("hiss", 6)) for i in range(n)}
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.session_state["compare_request"] = ComparisonSettings(encoders=(), n_splits=5, group_aware=False)
+    at.switch_page("pages/5_Decide.py")
+    at.run()
+    at.sidebar.radio(key="source").set_value("My files").run()
+    at.sidebar.get("file_uploader")[0].set_value([("set.zip", zip_bytes(members), "application/zip")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (header,) = [c.value.replace("\\", "") for c in at.caption if c.value.startswith("Spaces:")]
+    assert "3 folds (5 asked" in header and "5 folds," not in header, header

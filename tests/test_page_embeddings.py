@@ -92,9 +92,18 @@ def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_c
     _ok(at)
     assert umap_calls == [60, 60]  # recolouring never recomputed a map
 
+    assert at.toggle(key="embeddings_exclude_group").value  # groups given: the own group is excluded by default
+    at.toggle(key="embeddings_exclude_group").set_value(False).run()
+    _ok(at)
+    table = at.dataframe[0].value
+    assert (table["same-group neighbours"] == "included").all()
+    assert (table["precision@1 with own group [95% CI]"] == table["precision@1 [95% CI]"]).all()
     at.toggle(key="embeddings_exclude_group").set_value(True).run()
     _ok(at)
-    assert (at.dataframe[0].value["nearest is own group"] == "—").all()  # not measured: a dash, never None/nan
+    table = at.dataframe[0].value
+    assert (table["same-group neighbours"] == "excluded").all()
+    assert (table["precision@1 without own group [95% CI]"] == table["precision@1 [95% CI]"]).all()
+    assert (table["nearest is own group"] != "—").all()  # measured with the own group allowed, whatever the rule
     for t in _neighbour_tables(at):
         assert first.group not in set(t["group"])  # the query's own source recording is left out
     other = [c.name for c in samples.load_sample_set("sounds") if hasattr(c, "samples")][17]

@@ -61,7 +61,7 @@ def test_bundled_utterances_show_corpus_wer_table_and_alignment():
     hyps = dict(zip(table["file"], table["hypothesis"]))
     expected = wer.score(references.sample_set_references("utterances", clips), [hyps[c.name] for c in clips],
                          normalisation="basic")
-    assert metrics["Corpus WER"] == f"{expected.corpus_wer.value:.1%}"
+    assert metrics["Corpus WER"] == wer.format_rate(expected.corpus_wer.value)
     # Whisper tiny.en on espeak-ng's synthetic voices: 16.8 % here (Xeon, AVX-512), 18.9 % on an AVX-512 EPYC
     assert 0.05 < expected.corpus_wer.value < 0.3
     alignments = [m.value for m in at.markdown if m.value.startswith('<div class="alignment"')]
@@ -70,7 +70,9 @@ def test_bundled_utterances_show_corpus_wer_table_and_alignment():
     assert list(norms["normalisation"]) == ["none", "basic", "english"]
     # "none" counts every case and punctuation difference, so it scores worst on any machine; basic vs english depends
     # on the transcripts (16.8 % vs 16.9 % here, 16.8 % vs 16.2 % elsewhere), so no order is asserted between them
-    assert norms["corpus WER"].iloc[0] > max(norms["corpus WER"].iloc[1], norms["corpus WER"].iloc[2])
+    rates = list(norms["corpus WER"])
+    assert _percent(rates[0]) > max(_percent(r) for r in rates[1:])
+    assert rates[1] == metrics["Corpus WER"]  # 'basic': the headline's own string, not a re-rounded number
     slices = _table(at, "slice")
     assert {"group / speaker", "source folder", "sample rate (Hz)", "duration"} == set(slices["slice"])
     assert any("Per-utterance WER" in c.proto.spec for c in at.get("plotly_chart"))
@@ -81,7 +83,7 @@ def test_bundled_utterances_show_corpus_wer_table_and_alignment():
                         normalisation="english")
     # which normalisation scores lower depends on the transcripts (16.8 % basic vs 16.9 % english here, 16.8 vs
     # 16.2 on another machine): the page shows the english score, whichever it is
-    assert {m.label: m.value for m in at.metric}["Corpus WER"] == f"{english.corpus_wer.value:.1%}"
+    assert {m.label: m.value for m in at.metric}["Corpus WER"] == wer.format_rate(english.corpus_wer.value)
     assert at.query_params["transcribe_norm"] == "english"  # the view is in the URL
 
 
@@ -101,7 +103,10 @@ def test_second_system_gets_per_utterance_differences_and_a_paired_bootstrap(tmp
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["B: corpus WER"].endswith("%") and metrics["B − A"].startswith("+")
     diffs = _table(at, "B − A")
-    assert len(diffs) == 10 and (diffs["B − A"] == diffs["WER B"] - diffs["WER A"]).all()
+    assert len(diffs) == 10 and all(re.fullmatch(r"[+-]\d+\.\d%", d) for d in diffs["B − A"])
+    assert all(abs(_percent(d) - (_percent(b) - _percent(a))) <= 0.15 + 1e-9
+               for a, b, d in zip(diffs["WER A"], diffs["WER B"], diffs["B − A"]))  # each rounded on its own
+    assert [_percent(d) for d in diffs["B − A"]] == sorted((_percent(d) for d in diffs["B − A"]), reverse=True)
     assert any("B is worse" in m.value for m in at.markdown)  # random weights against Whisper
 
 
@@ -166,12 +171,12 @@ def test_norm_applies_at_once_and_a_link_to_the_results_reopens_them_in_a_new_se
     refs = references.sample_set_references("utterances", clips)
     basic = wer.score(refs, [hyps[c.name] for c in clips], normalisation="basic").corpus_wer.value
     english = wer.score(refs, [hyps[c.name] for c in clips], normalisation="english").corpus_wer.value
-    assert {m.label: m.value for m in at.metric}["Corpus WER"] == f"{basic:.1%}"
+    assert {m.label: m.value for m in at.metric}["Corpus WER"] == wer.format_rate(basic)
     assert at.query_params["transcribe_norm"] == "basic" and at.query_params["transcribe_run"] == "1"
 
     at.radio(key="transcribe_norm").set_value("english").run()  # no Transcribe press: rescored at once
     # the number may round to basic's on some machines; the "reference (english)" column shows the rescoring
-    assert {m.label: m.value for m in at.metric}["Corpus WER"] == f"{english:.1%}"
+    assert {m.label: m.value for m in at.metric}["Corpus WER"] == wer.format_rate(english)
     assert at.query_params["transcribe_norm"] == "english"
     assert "reference (english)" in _table(at, "reference (as written)").columns
 
@@ -183,7 +188,7 @@ def test_norm_applies_at_once_and_a_link_to_the_results_reopens_them_in_a_new_se
     teammate.run()
     assert not teammate.exception and not teammate.error, [e.value for e in teammate.exception]
     assert not any("Press **Transcribe**" in i.value for i in teammate.info)
-    assert {m.label: m.value for m in teammate.metric}["Corpus WER"] == f"{english:.1%}"
+    assert {m.label: m.value for m in teammate.metric}["Corpus WER"] == wer.format_rate(english)
     assert teammate.radio(key="transcribe_norm").value == "english"
     written = _table(at, "hypothesis (as written)")
     assert _table(teammate, "hypothesis (as written)").equals(written) and len(written) == 10  # the same transcripts
@@ -221,22 +226,43 @@ def test_no_raw_none_or_nan_one_wer_format_and_one_box_per_finding(tmp_path):
     # two empty references (no WER, an 8 kHz slice without any WER, B - A without a value): one box names both
     (empty,) = [w.value for w in at.warning if "reference is empty" in w.value]
     assert "b\\.wav" in empty and "c\\.wav" in empty and "2 utterance" in empty
-    assert _table(at, "hypothesis")["WER"].isna().sum() == 2
+    assert (_table(at, "hypothesis")["WER"] == wer.NO_RATE).sum() == 2
     slices = _table(at, "slice").set_index("value")
-    assert np.isnan(slices.loc["8000", "corpus WER"])  # a value without a WER: shown as the placeholder
+    assert slices.loc["8000", "corpus WER"] == wer.NO_RATE  # a value without a WER
     assert raw_missing(at) == []
     metrics = {m.label: m.value for m in at.metric}
     for label in ("Corpus WER", "Mean per-utterance WER", "CER", "A: corpus WER", "B: corpus WER"):
         assert PERCENT_1DP.match(metrics[label]), (label, metrics[label])
     headings = [m.value for m in at.markdown if re.match(r"\*\*.+\*\*: WER ", m.value)]
     assert headings and all(re.search(r": WER \d+\.\d% \(", h) for h in headings)
-    wer_columns = [spec.get("type_config", {}) for d in at.dataframe for column, spec in _column_config(d).items()
-                   if "WER" in column or column in ("B − A", "95 % CI low", "95 % CI high")]
-    assert len(wer_columns) > 10 and all(c.get("format") == "percent" and c.get("step") == 0.001
-                                         for c in wer_columns)  # shown as 16.8% in every table
+    cells = [v for d in at.dataframe for column in d.value.columns
+             if "WER" in column or column in ("B − A", "95 % CI low", "95 % CI high") for v in d.value[column]]
+    # every table holds the note's own strings (wer.format_rate), never a number column the browser would round
+    assert len(cells) > 10 and all(v == wer.NO_RATE or re.fullmatch(r"[+-]?\d+\.\d%", v) for v in cells), cells
 
 
-def _column_config(frame) -> dict:
-    import json
+def _percent(text: str) -> float:
+    """A rate as the page writes it ("+1.2%") back as the number of percent it shows."""
+    return float(text.rstrip("%"))
 
-    return json.loads(frame.proto.columns or "{}")
+
+def test_a_known_wer_reads_the_same_in_every_table_metric_and_the_note():
+    """A number column in percent format truncated to its step (3/7 showed 42.8% next to the note's 42.9%): the
+    tables now hold the note's own strings. The reference is the model's own transcript on this machine with its
+    first k words replaced, so the WER is k / n exactly, with k picked where truncating and rounding differ."""
+    said = asr.transcribe_cached(asr.load_transcriber(asr.BUNDLED_ASR), [io.load_clip(UTTERANCE)])[0]
+    words = wer.normalise(said, "basic").split()
+    n = len(words)
+    k = next((k for k in range(1, n) if f"{int(1000 * k / n) / 10:.1f}%" != wer.format_rate(k / n)), 1)
+    expected = wer.format_rate(k / n)
+    at = _upload([("a.wav", UTTERANCE.read_bytes())])
+    uploader = next(u for u in at.get("file_uploader") if "Reference transcripts" in u.proto.label)
+    reference = " ".join(["xyzzy"] * k + words[k:])
+    uploader.set_value([("refs.csv", f'path,reference\na.wav,"{reference}"\n'.encode(), "text/csv")]).run()
+    at = _transcribe(at)
+    assert {m.label: m.value for m in at.metric}["Corpus WER"] == expected
+    assert _table(at, "hypothesis")["WER"].tolist() == [expected]
+    assert _table(at, "normalisation").set_index("normalisation").loc["basic", "corpus WER"] == expected
+    assert set(_table(at, "slice")["corpus WER"]) == {expected}  # one utterance: every slice is the corpus
+    note = " ".join(m.value for m in at.markdown)
+    assert f"corpus WER {expected}" in note.replace("\\", "") and f"WER {expected}: " in note.replace("\\", "")

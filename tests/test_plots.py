@@ -87,7 +87,7 @@ def test_duration_slices_sort_by_value_not_alphabetically():
     values = [wer.duration_bucket(d) for d in durations]
     scores = wer.score(["a b"] * 5, ["a b"] * 5)
     order = [s.value for s in wer.slice_scores(scores, {"duration": values}, n_boot=10)]
-    assert order == ["< 2 s", "< 5 s", "< 10 s", "< 30 s", "≥ 30 s"]
+    assert order == ["0–2 s", "2–5 s", "5–10 s", "10–30 s", "≥ 30 s"]
     ranges = ["10-20 s", "1-2 s", "0.5-1 s"]
     order = [s.value for s in wer.slice_scores(wer.score(["a"] * 3, ["a"] * 3), {"duration": ranges}, n_boot=10)]
     assert order == ["0.5-1 s", "1-2 s", "10-20 s"]

@@ -46,7 +46,7 @@ def test_same_group_exclusion_changes_the_score_as_computed_by_hand():
     # other group only: q0 → 2✗ 3✓ (AP 1/2), q1 → 2✗ 3✓ (AP 1/2), q3 → 1✓ 0✓ (AP 1)
     x = _angles([0, 10, 25, 45])
     labels, groups = ["a", "a", "b", "a"], ["g1", "g1", "g2", "g2"]
-    kept = retrieval.retrieval_metrics(x, labels, groups=groups, standardise=False)
+    kept = retrieval.retrieval_metrics(x, labels, groups=groups, exclude_same_group=False, standardise=False)
     dropped = retrieval.retrieval_metrics(x, labels, groups=groups, exclude_same_group=True, standardise=False)
     assert kept.precision_at_1.value == pytest.approx(2 / 3)
     assert kept.mean_average_precision.value == pytest.approx((5 / 6 + 5 / 6 + 7 / 12) / 3)
@@ -128,13 +128,15 @@ def test_reading_states_the_numbers_and_whether_the_intervals_overlap():
     close = _result("encoder", Estimate(0.60, 0.50, 0.70))
     text = retrieval.reading([base, clear])[0]
     assert "encoder retrieves the same class at rank 1 with precision@1 0.870 vs 0.540 for baseline" in text
-    assert "clearly better" in text and "encoder is clearly" in text
-    assert "overlap" in retrieval.reading([base, close])[0]
+    assert "do not overlap (higher: encoder)" in text and "clearly" not in text
+    assert "overlap: inconclusive" in retrieval.reading([base, close])[0]
     speaker = _result("encoder", Estimate(0.6, 0.5, 0.7), silhouette=0.05, group_silhouette=0.3,
-                      groups_span_labels=True, same_group_at_1=0.8, same_group_chance=0.2)
+                      groups_span_labels=True, same_group_at_1=0.8, same_group_chance=0.2,
+                      precision_at_1_same_group_excluded=Estimate(0.4, 0.3, 0.5))
     sentences = " ".join(retrieval.reading([base, speaker]))
     assert "cluster more by group (silhouette 0.300) than by label (0.050)" in sentences
-    assert "own group for 80 % of queries (a random neighbour: 20 %)" in sentences
+    assert "own group for 80 % of queries (a random clip: 20 %)" in sentences
+    assert "Without them precision@1 is 0.400 [0.300, 0.500]" in sentences
 
 
 # ---------------------------------------------------------------- UMAP (the one test that runs umap-learn)
@@ -240,4 +242,56 @@ def test_verdict_uses_every_metric_with_paired_cis_and_names_the_deciding_one():
     assert paired.differences["precision@1"].value == 0.0
     note = report.retrieval_note("twins", [base, good])
     assert note.rung == "frozen encoder" and "decided by mAP" in note.verdict
-    assert "clearly better" in " ".join(retrieval.reading([base, good]))
+    assert "encoder retrieves better than baseline on mAP" in " ".join(retrieval.reading([base, good]))
+
+
+# ---------------------------------------------------------------- issue 27, class 8: the same speaker
+
+def test_with_groups_the_default_excludes_the_own_group_and_keeps_the_other_figure():
+    """The hand-worked 4 clips above: by default (groups given) the own group is no candidate; precision@1 with it
+    is kept next to the headline, and the share of own-group nearest neighbours is measured either way."""
+    x = _angles([0, 10, 25, 45])
+    labels, groups = ["a", "a", "b", "a"], ["g1", "g1", "g2", "g2"]
+    r = retrieval.retrieval_metrics(x, labels, groups=groups, standardise=False)
+    assert r.exclude_same_group
+    assert r.precision_at_1.value == pytest.approx(1 / 3)  # q0 → 2✗, q1 → 2✗, q3 → 1✓
+    assert r.precision_at_1_same_group_excluded == r.precision_at_1
+    assert r.precision_at_1_same_group_included.value == pytest.approx(2 / 3)  # q0 → 1✓, q1 → 0✓, q3 → 2✗
+    assert r.other_precision_at_1 == ("same-group neighbours included", r.precision_at_1_same_group_included)
+    assert (r.same_group_at_1, r.same_group_chance) == (pytest.approx(3 / 4), pytest.approx(1 / 3))
+    kept = retrieval.retrieval_metrics(x, labels, groups=groups, exclude_same_group=False, standardise=False)
+    assert kept.other_precision_at_1[1].value == pytest.approx(1 / 3)  # the excluded figure, next to 2/3
+    plain = retrieval.retrieval_metrics(x, labels, standardise=False)  # no groups: nothing to exclude
+    assert not plain.exclude_same_group and plain.other_precision_at_1 is None
+    assert [nb.index for nb in retrieval.neighbours(x, 0, k=3, groups=groups, standardise=False)] == [2, 3]
+    sentence = " ".join(retrieval.reading([r]))
+    assert "scored without same-group neighbours" in sentence and "precision@1 is 0.667" in sentence
+
+
+def _speaker_space(seed: int = 0) -> tuple[np.ndarray, list[str], list[str]]:
+    """6 speakers × 2 words × 3 takes: a speaker's takes of one word are near-identical, the word itself is a weak
+    direction shared across speakers. With the own group, every nearest neighbour is a same-word take."""
+    rng = np.random.default_rng(seed)
+    speakers, words = rng.normal(0, 1, (6, 2, 16)), np.array([[0.6] + [0] * 15, [-0.6] + [0] * 15])
+    rows, labels, groups = [], [], []
+    for s in range(6):
+        for w in range(2):
+            for _ in range(3):
+                rows.append(speakers[s, w] + words[w] + rng.normal(0, 0.01, 16))
+                labels.append(f"word{w}")
+                groups.append(f"speaker{s}")
+    return np.array(rows), labels, groups
+
+
+def test_paired_wording_never_says_clearly_and_says_inconclusive_when_the_ci_reaches_0():
+    x, labels, groups = _speaker_space()
+    same = retrieval.retrieval_metrics(x, labels, groups=groups, space="baseline")
+    assert same.precision_at_1_same_group_included.value == 1.0 and same.same_group_at_1 == 1.0
+    assert same.precision_at_1.value < 0.9  # across speakers the word is much harder to find
+    tie = retrieval.paired_retrieval(same, retrieval.retrieval_metrics(x, labels, groups=groups, space="copy"))
+    assert tie.verdict == "undecided"
+    assert retrieval.comparison_sentence(tie).startswith("Inconclusive: every metric's paired 95 % CI includes 0")
+    better = retrieval.comparison_sentence(retrieval.PairedRetrieval(
+        "enc", "base", {"mAP": Estimate(0.035, 0.005, 0.067)}, ("mAP",), (), "better", "mAP", 60))
+    assert better == "enc retrieves better than base on mAP (paired 95 % CIs above 0; decided by mAP)"
+    assert "clearly" not in " ".join(retrieval.reading([same, same])) + retrieval.BETTER_RULE

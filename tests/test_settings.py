@@ -80,3 +80,15 @@ def test_normalisations_defaults_and_derived_values_agree_with_the_library():
 def test_the_cli_refuses_bad_settings_with_exit_2(capsys):
     assert cli.main(["report", "spoken_digits", "--folds", "1"]) == 2
     assert "ComparisonSettings.n_splits=1" in capsys.readouterr().err
+
+
+def test_retrieval_excludes_same_group_neighbours_by_default_everywhere():
+    """Issue 27, class 8: the settings, the CLI and its command line agree that the own group is excluded."""
+    assert RetrievalSettings().exclude_same_group is True
+    args = cli.parser().parse_args(["report", "spoken_digits", "--task", "retrieve"])
+    assert cli.retrieval_settings(args).exclude_same_group is True
+    asked = cli.parser().parse_args(["report", "spoken_digits", "--task", "retrieve", "--no-exclude-same-group"])
+    included = cli.retrieval_settings(asked)
+    assert included.exclude_same_group is False
+    assert included.to_command_line("spoken_digits").endswith(" --no-exclude-same-group")
+    assert "same-group" not in RetrievalSettings().to_command_line("spoken_digits")

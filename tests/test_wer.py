@@ -115,7 +115,7 @@ def test_clip_slices_cover_group_folder_rate_and_duration():
     clips = [make_clip(np.zeros(8_000 * 3, np.float32), sample_rate_hz=8_000, name="a/x.wav", group="spk1"),
              make_clip(np.zeros(16_000, np.float32), name="y.wav")]
     assert wer.clip_slices(clips) == {"group / speaker": ["spk1", "(no group)"], "source folder": ["a", "(top level)"],
-                                      "sample rate (Hz)": ["8000", "16000"], "duration": ["< 5 s", "< 2 s"]}
+                                      "sample rate (Hz)": ["8000", "16000"], "duration": ["2–5 s", "0–2 s"]}
     assert wer.duration_bucket(45.0) == "≥ 30 s"
 
 

@@ -24,7 +24,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 import numpy as np
 
 from audiodiag.encoders._base import SPEECH_EMBEDDING, WHISPER_PADDED, WHISPER_UNPADDED
-from audiodiag.encoders.aisfx import AISFX, AisfxEncoder
+from audiodiag.encoders.aisfx import AISFX, AISFX_INSTALL, AisfxEncoder
 from audiodiag.encoders.hf import HFEncoder
 from audiodiag.encoders.speech_embedding import SpeechEmbeddingEncoder
 from audiodiag.encoders.whisper import WhisperEncoder
@@ -68,7 +68,7 @@ CATALOGUE: dict[str, EncoderSpec] = {s.name: s for s in (
                 source="Google speech_embedding ONNX, shipped in openwakeword (bundled weights)",
                 encoder_id=SPEECH_EMBEDDING, embedding_size=96),
     EncoderSpec(AISFX, 44_100, False, source="aiSFX sound-effects CNN (Ma & Lerch, ISMIR 2022), optional `aisfx` "
-                "wheel: `pip install --no-deps aisfx==0.1.2` (bundled weights, CC BY 4.0)", encoder_id=AISFX,
+                "wheel (bundled weights, CC BY 4.0)", encoder_id=AISFX,
                 embedding_size=512),
     EncoderSpec("AST AudioSet", 16_000, False, fixed_input_s=10.24,
                 source="MIT/ast-finetuned-audioset-10-10-0.4593 (Hugging Face)",
@@ -168,6 +168,17 @@ def availability(name: str) -> str:
     if cached:
         return ""
     return "downloads from the model hub" if hub_reachable() else "needs the model hub (unreachable here)"
+
+
+def install_command(name: str) -> str:
+    """The command that installs an optional encoder missing here (aiSFX); "" when nothing needs installing, so
+    no page or note advises installing what is installed.
+
+    >>> install_command("speech_embedding")
+    ''
+    """
+    key = ALIASES.get(name, name)
+    return AISFX_INSTALL if key == AISFX and availability(key) == "not installed" else ""
 
 
 def is_bundled(name: str) -> bool:

@@ -1,0 +1,358 @@
+"""One rule per claim kind: each small function turns the evidence into the claims of its kind, and nothing else
+in the library writes those sentences. `classification_claims` runs them all in the note's order.
+
+Example: a run without groups says leakage is unmeasured, and its "none detected" line does not say it was checked.
+
+>>> from audiodiag.verdict.evidence import Groups
+>>> leakage(Groups(given=False, used=False, requested=True, n_groups=None, n_clips=40), (), interface="cli").verdict
+'unmeasured'
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from audiodiag.evaluate import SIGNIFICANCE_LEVEL, PairedComparison, format_p, signed
+from audiodiag.types import Finding
+from audiodiag.verdict.claims import Claim, Kind, Severity
+from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, Readiness, Rung
+
+HEADROOM_MIN = 0.03  # best accuracy within this of 1.0: no room for fine-tuning to show a gain
+WORST_CLASSES = 3
+LABEL_ISSUES_SHOWN = 5  # possibly mislabelled clips named in the note; its data lists every one
+# findings that can make the comparison itself wrong (leakage, shortcuts, label noise); the rest is advice
+INVALIDATING = frozenset({"duplicate_across_folds", "near_duplicate_across_folds", "group_across_folds",
+                          "duration_shortcut", "duplicate_label_conflict"})
+# what the "none detected" line may name, each only when it was measured in this run
+CHECKED_DUPLICATES = "exact and near duplicates across folds"
+CHECKED_DURATION = "duration shortcuts"
+CHECKED_METADATA = "metadata shortcuts"
+CHECKED_LEAKAGE = "speaker/source leakage (random vs group-aware folds)"
+PAIR_RULE = (f"exact McNemar p < {SIGNIFICANCE_LEVEL:g} and the paired bootstrap 95 % CI of the accuracy difference "
+             "above 0 (yes); CI at or below 0 (no); otherwise inconclusive")
+LEAKAGE_RULE = "paired bootstrap 95 % CI of random-fold minus group-aware accuracy, groups resampled, above 0"
+
+# how to change the group handling, named for where the note is read
+GROUP_FIXES = {
+    "cli": {"add": "add a group column (group, speaker, session, source, recording, device ...) to the labels CSV "
+                   "or a groups.csv next to the class folders, or name the column with --group-column NAME",
+            "use": "run again without --no-groups"},
+    "app": {"add": "add a group column (group, speaker, session, source, recording, device ...) to the labels CSV "
+                   "or a groups.csv next to the class folders, or pick the column under 'Group column' in the sidebar",
+            "use": "tick 'Keep groups apart (group-aware folds)' on the Compare page"},
+}
+
+
+def _ms(seconds: float) -> str:
+    return "unknown time" if seconds != seconds else f"{seconds * 1e3:.1f} ms"
+
+
+def _counts(counts: dict) -> str:
+    items = list(counts.items())
+    shown = ", ".join(f"{k}: {v}" for k, v in items[:8])
+    return shown + (f", … {len(items) - 8} more" if len(items) > 8 else "")
+
+
+def data(evidence: ClassificationEvidence) -> list[Claim]:
+    return [Claim(Kind.DATA, (), "given", f"{evidence.n_clips} labelled clips, {len(evidence.class_counts)} classes "
+                  f"({_counts(evidence.class_counts)}).", {"n_clips": evidence.n_clips}),
+            Claim(Kind.FOLDS, (), str(evidence.n_splits), f"Folds: {evidence.folds_note}",
+                  {"n_splits": evidence.n_splits})]
+
+
+def leakage(groups: Groups, rungs: Sequence[Rung], *, interface: str = "app") -> Claim:
+    """Speaker/source leakage: "present" or "absent" only when random and group-aware folds were both scored; else
+    "ignored" (groups given, random folds asked for), "unmeasurable" (every clip its own group) or "unmeasured"."""
+    fixes = GROUP_FIXES["cli" if interface == "cli" else "app"]
+    checks = [(r.space, r.split_check) for r in rungs if r.split_check is not None]
+    if groups.used and groups.every_clip_alone:
+        return Claim(Kind.LEAKAGE, (), "unmeasurable", (
+            f"Speaker/source leakage cannot be measured: each of the {groups.n_clips} clips is its own group, so "
+            "group-aware folds are random folds; if clips share speakers or sources, name that column instead."),
+            {"n_groups": groups.n_groups}, "every clip in its own group", Severity.WARNING)
+    if groups.used and checks:
+        leaking = [(space, c) for space, c in checks if c.leakage_suspected]
+        evidence = {space: {"random": c.random_accuracy, "group_aware": c.group_accuracy, "gap_ci": list(c.gap_ci)}
+                    for space, c in checks}
+        if leaking:
+            named = "; ".join(f"{space}: {c.explanation}" for space, c in leaking)
+            return Claim(Kind.LEAKAGE, tuple(s for s, _ in leaking), "present", (
+                f"Speaker/source leakage is measured, and avoided: random folds would inflate the score ({named}). "
+                "The scores here keep each group in one fold."), evidence, LEAKAGE_RULE, Severity.INFO)
+        return Claim(Kind.LEAKAGE, (), "absent", (
+            "Speaker/source leakage is measured: each group stays in one fold, and random folds score no higher "
+            "beyond chance (" + "; ".join(f"{s}: {c.explanation}" for s, c in checks) + ")."), evidence, LEAKAGE_RULE)
+    if groups.given and not groups.requested:
+        return Claim(Kind.LEAKAGE, (), "ignored", (
+            "Groups were ignored on request: the folds are random, so clips of one speaker or source can sit in "
+            f"training and test, and every accuracy here is an upper bound. To measure the leakage, {fixes['use']}."),
+            {}, "groups given, random folds requested", Severity.WARNING)
+    return Claim(Kind.LEAKAGE, (), "unmeasured", (
+        "Speaker/source leakage is unmeasured: the clips have no group (speaker, session, source recording), so the "
+        "folds are random and every accuracy here is an upper bound (clips of one speaker or source may sit in "
+        f"training and test). To measure it, {fixes['add']}."), {}, "no groups", Severity.WARNING)
+
+
+def padding(evidence: ClassificationEvidence) -> Claim:
+    return Claim(Kind.PADDING, (), evidence.padding_label, f"Padding policy: {evidence.padding_label}.")
+
+
+def baseline(rung: Rung) -> Claim:
+    return Claim(Kind.BASELINE, (rung.space,), "measured", (
+        f"{rung.space}: accuracy {rung.accuracy}, macro-F1 {rung.macro_f1} (95 % bootstrap CIs), "
+        f"{rung.embedding_size} features, {_ms(rung.seconds_per_clip)} per clip."),
+        {"accuracy": vars(rung.accuracy), "macro_f1": vars(rung.macro_f1)})
+
+
+def why_undecided(pair: PairedComparison) -> str:
+    """Which half of the pair rule failed, in words, for an inconclusive pair."""
+    d = pair.difference
+    ci = f"CI of the difference {signed(d.ci_low)} to {signed(d.ci_high)}"
+    if d.ci_low > 0:
+        return f"McNemar p = {format_p(pair.p_value)} ≥ {SIGNIFICANCE_LEVEL:g}, although the {ci} lies above 0"
+    if pair.p_value < SIGNIFICANCE_LEVEL:
+        return f"the {ci} reaches 0, although McNemar p = {format_p(pair.p_value)}"
+    return f"McNemar p = {format_p(pair.p_value)} and the {ci} reaches 0"
+
+
+def encoder_vs_baseline(pair: PairedComparison, rung: Rung) -> Claim:
+    """Does this encoder beat the baseline: the pair's verdict, with the numbers of the rule that decided it."""
+    d = pair.difference
+    decided = {"yes": "beats the baseline", "no": "does not beat the baseline",
+               "inconclusive": f"inconclusive against the baseline ({why_undecided(pair)})"}[pair.verdict]
+    text = (f"{rung.space}: accuracy {rung.accuracy}; {decided}. Difference {signed(d.value)} "
+            f"[{signed(d.ci_low)}, {signed(d.ci_high)}]; right on {pair.only_b_right} clips the baseline misses, "
+            f"wrong on {pair.only_a_right} it gets right (McNemar p = {format_p(pair.p_value)}). Cost: "
+            f"{_ms(rung.seconds_per_clip)} per clip, {rung.embedding_size}-d, {rung.model_mb:.0f} MB model.")
+    return Claim(Kind.ENCODER_VS_BASELINE, (rung.space,), pair.verdict, text,
+                 {"difference": vars(d), "p_value": pair.p_value, "only_encoder_right": pair.only_b_right,
+                  "only_baseline_right": pair.only_a_right}, PAIR_RULE)
+
+
+def tied_winners(evidence: ClassificationEvidence) -> list[Rung]:
+    """The encoders that beat the baseline, most accurate first; those whose accuracy lies inside the best one's
+    95 % CI count as tied with it."""
+    winners = sorted((evidence.rung(p.name_b) for p in evidence.pairs if p.verdict == "yes"),
+                     key=lambda r: -r.accuracy.value)
+    if not winners:
+        return []
+    top = winners[0].accuracy
+    return [r for r in winners if r.accuracy.value >= top.ci_low]
+
+
+def recommended(evidence: ClassificationEvidence) -> Rung:
+    """The rung the note recommends: among the tied winners the cheapest per clip; the baseline when none won."""
+    tied = tied_winners(evidence)
+    if not tied:
+        return evidence.rungs[0]
+    return min(tied, key=lambda r: (r.seconds_per_clip if r.seconds_per_clip == r.seconds_per_clip else float("inf"),
+                                    -r.accuracy.value))
+
+
+def recommendation(evidence: ClassificationEvidence, *, invalidated: bool) -> Claim:
+    """The headline: which rung to use, from the pair verdicts alone (one rule, the same the rung lines state)."""
+    base = evidence.rungs[0]
+    pick = recommended(evidence)
+    tied = tied_winners(evidence)
+    undecided = [p for p in evidence.pairs if p.verdict == "inconclusive"]
+    gain = evidence.finetune_gain
+    if gain is not None and gain.verdict == "yes":
+        rung, text = "fine-tuning", (f"Fine-tune: the measured rung-3 gain over the frozen encoder is "
+                                     f"{signed(gain.difference.value)} [{signed(gain.difference.ci_low)}, "
+                                     f"{signed(gain.difference.ci_high)}] (McNemar p = {format_p(gain.p_value)}).")
+    elif pick is not base:
+        pair = next(p for p in evidence.pairs if p.name_b == pick.space)
+        d = pair.difference
+        others = [r.space for r in tied if r is not pick]
+        tie = (f" It ties with {', '.join(others)} (inside its accuracy CI) and is the cheapest per clip."
+               if others else "")
+        rung, text = "frozen encoder", (
+            f"Use the frozen encoder {pick.space}: it beats the spectral baseline ({base.accuracy.value:.3f} → "
+            f"{pick.accuracy.value:.3f}, gain {signed(d.value)}, 95 % CI {signed(d.ci_low)} to {signed(d.ci_high)})."
+            + tie)
+    elif undecided:
+        reasons = "; ".join(f"{p.name_b}: {why_undecided(p)}" for p in undecided)
+        rung, text = "undecided", (f"Undecided between the baseline and a frozen encoder ({reasons}); label more "
+                                   "clips to decide, or keep the cheaper baseline meanwhile.")
+    elif evidence.pairs:
+        rung, text = "spectral baseline", (f"Use the spectral baseline: no frozen encoder beat it on these clips "
+                                           f"(baseline accuracy {base.accuracy.value:.3f}).")
+    else:
+        rung, text = "spectral baseline", (f"Use the spectral baseline: no frozen encoder was compared "
+                                           f"(baseline accuracy {base.accuracy.value:.3f}).")
+    if invalidated:
+        text += " Caution: a data problem may invalidate this comparison (see below)."
+    return Claim(Kind.RECOMMENDATION, (pick.space,), rung, text, {"tied": [r.space for r in tied]},
+                 "the most accurate encoder whose pair verdict is yes (ties inside its CI: the cheapest)",
+                 Severity.WARNING if invalidated else Severity.INFO)
+
+
+def errors(rung: Rung) -> Claim:
+    """What the recommended rung still gets wrong; classes are named only where they fall short of F1 1."""
+    lines = []
+    if rung.confused_pairs:
+        lines.append(f"Most confused with {rung.space}: "
+                     + "; ".join(f"{t} → {p} ({n})" for t, p, n in rung.confused_pairs[:3]) + ".")
+    else:
+        lines.append(f"{rung.space} makes no mistakes on the out-of-fold predictions.")
+    short = sorted(((k, v) for k, v in rung.per_class_f1.items() if v < 1), key=lambda kv: kv[1])[:WORST_CLASSES]
+    if short:
+        lines.append("Lowest per-class F1: " + ", ".join(f"{k} {v:.2f}" for k, v in short) + ".")
+    elif rung.confused_pairs:
+        lines.append("Every class has per-class F1 1.00.")
+    return Claim(Kind.ERRORS, (rung.space,), "measured", "\n".join(lines), {"per_class_f1": dict(rung.per_class_f1)})
+
+
+def most_accurate(evidence: ClassificationEvidence) -> Rung:
+    return max(evidence.rungs, key=lambda r: r.accuracy.value)
+
+
+def label_issues(evidence: ClassificationEvidence) -> Claim | None:
+    """Possibly mislabelled clips, from the most accurate rung's out-of-fold probabilities (a weaker rung's
+    errors are its own, not the labels')."""
+    rung = most_accurate(evidence)
+    found = rung.label_issues
+    if found is None:
+        return None
+    if found.unavailable is not None:
+        return Claim(Kind.LABEL_ISSUES, (rung.space,), "unmeasured", f"Not checked for {found.space}: "
+                     f"{found.unavailable}.")
+    how = f"space {found.space}, the most accurate; {found.method}"
+    if not found.issues:
+        return Claim(Kind.LABEL_ISSUES, (rung.space,), "none", f"No clip stands out as possibly mislabelled ({how}).")
+    shown = "; ".join(f"{i.name} given {i.given!r}, looks like {i.suggested!r} (p = {i.p_suggested:.2f})"
+                      for i in found.issues[:LABEL_ISSUES_SHOWN])
+    more = len(found.issues) - LABEL_ISSUES_SHOWN
+    return Claim(Kind.LABEL_ISSUES, (rung.space,), "candidates", (
+        f"{len(found.issues)} of {found.n_clips} clips ({100 * found.share:.0f} %) may be mislabelled ({how}); most "
+        f"likely: {shown}" + (f"; and {more} more." if more > 0 else ".")
+        + "\nThese are candidates to re-listen to, not proven errors: an ambiguous or hard clip is flagged as well. "
+        "Nothing was relabelled; a corrected label changes every score above, so re-run the comparison after fixing "
+        "any."), {"n": len(found.issues), "space": rung.space}, "cleanlab confident learning, most accurate rung",
+        Severity.ADVICE)
+
+
+def curve(c: Curve) -> Claim:
+    return Claim(Kind.CURVE, (c.space,), c.trend, f"Learning curve: {c.explanation}.",
+                 {"slope_per_doubling": c.slope_per_doubling, "slope_ci": list(c.slope_ci)},
+                 "last step's paired bootstrap CI against +0.02 accuracy per doubling")
+
+
+def fine_tuning(evidence: ClassificationEvidence, pick: Rung) -> Claim:
+    """Is rung 3 worth running: from readiness (the data), headroom, and the recommended rung's curve claim."""
+    headroom = 1 - pick.accuracy.value
+    best = most_accurate(evidence)
+    lines = [f"Best rung so far: {pick.space}, accuracy {pick.accuracy} (headroom {headroom:.3f})."]
+    if best is not pick:
+        lines.append(f"{best.space} scored {best.accuracy.value:.3f}, but its advantage is not established "
+                     "(see its pair verdict above).")
+    c = (evidence.curves or {}).get(pick.space)
+    trend = None if c is None else c.trend
+    readiness: Readiness | None = evidence.readiness
+    gain = evidence.finetune_gain
+    facts = {"curve_trend": trend, "headroom": headroom, "readiness_ok": None if readiness is None else readiness.ok}
+    if gain is not None:
+        lines.append(f"Measured fine-tuning vs frozen: {gain.explanation}")
+        state = "measured"
+    elif readiness is not None and not readiness.ok:
+        lines.append(f"Not justified: {readiness.reason}")
+        state = "refused"
+    elif headroom < HEADROOM_MIN:
+        lines.append(f"Not justified: the best rung is within {HEADROOM_MIN:g} of perfect accuracy; fine-tuning "
+                     "cannot show a reliable gain on this data.")
+        state = "not justified"
+    elif trend in ("rising", "saturated"):
+        lines.append("Not justified yet: the learning curve is still rising, so more labels are the cheaper gain; "
+                     "re-check fine-tuning afterwards." if trend == "rising" else
+                     "Not justified: the learning curve is saturated.")
+        state = "not justified"
+    elif trend == "flat":
+        reason = readiness.reason if readiness is not None else "readiness not assessed"
+        lines.append(f"Worth trying: {reason} The learning curve is flat below perfect accuracy, so the frozen "
+                     "representation is the limit. Run rung 3 (partial fine-tuning) on the same folds and keep it only "
+                     "if the paired test says it beats the frozen encoder.")
+        state = "justified"
+    else:
+        why = ("the learning curve cannot tell rising from flat" if trend == "inconclusive"
+               else "the learning curve was not measured")
+        lines.append(f"Not shown to be needed: {why}, so more labels may still be the cheaper gain; label more clips "
+                     "and measure the curve again before fine-tuning.")
+        state = "not justified"
+    return Claim(Kind.FINE_TUNING, (pick.space,), state, "\n".join(lines), facts,
+                 "readiness (audiodiag.finetune.RULE), headroom ≥ 0.03, and the learning curve's trend: only a flat "
+                 "curve justifies rung 3")
+
+
+def findings(evidence: ClassificationEvidence) -> list[Claim]:
+    """Problems that can invalidate the comparison, advice, and — when no problem was found — what was checked."""
+    shown = [f for f in evidence.findings if f.severity in ("error", "warning")]
+    out = [Claim(Kind.PROBLEM, tuple(f.files), f.code, f.message, {}, "data check", Severity.INVALIDATES)
+           for f in shown if f.code in INVALIDATING]
+    if evidence.shortcut is not None:
+        out.append(Claim(Kind.PROBLEM, (), "metadata_shortcut", f"Metadata shortcut: {evidence.shortcut}.", {},
+                         "metadata audit", Severity.INVALIDATES))
+    if not out:
+        checked = [CHECKED_DUPLICATES, CHECKED_DURATION]
+        if evidence.audited:
+            checked.append(CHECKED_METADATA)
+        leak = leakage(evidence.groups, evidence.rungs, interface=evidence.interface)
+        if leak.verdict in ("present", "absent"):
+            checked.append(CHECKED_LEAKAGE)
+        out.append(Claim(Kind.CHECKED, tuple(checked), "none", "None detected: " + ", ".join(checked)
+                         + " were checked." + ("" if CHECKED_LEAKAGE in checked else
+                                               " Speaker/source leakage was not (see Task and data)."),
+                         {"checked": checked}))
+    measured = set(evidence.measured_spaces)
+    for f in shown:
+        if f.code not in INVALIDATING:
+            out.append(advice(f, evidence, measured))
+    return out
+
+
+def advice(finding: Finding, evidence: ClassificationEvidence, measured: set[str]) -> Claim:
+    """A finding that does not invalidate the comparison, with what the comparison measured where the finding
+    predicts something about an encoder; never advice to try a model this run measured."""
+    text = finding.message
+    suggests: list[str] = []
+    if finding.code == "non_speech_for_speech_encoder":
+        from audiodiag.dataset import SOUND_ENCODER_ADVICE
+        from audiodiag.encoders import AISFX, ALIASES
+
+        said = []
+        for pair in evidence.pairs:
+            if ALIASES.get(pair.name_b, pair.name_b) in finding.message or pair.name_b in finding.message:
+                d = pair.difference
+                said.append(f"{pair.name_b} {'beats' if pair.verdict == 'yes' else 'is not shown to beat'} the "
+                            f"baseline here ({signed(d.value)}, 95 % CI {signed(d.ci_low)} to {signed(d.ci_high)})")
+        if any(ALIASES.get(s, s) == AISFX for s in measured):  # no advice to try what this run measured
+            text = text.replace(SOUND_ENCODER_ADVICE, "")
+            said.append(f"the sound encoder {AISFX} was measured too (its line above)")
+        elif SOUND_ENCODER_ADVICE in text:
+            suggests.append(AISFX)
+        text += ". Measured: " + "; ".join(said) + "." if said else ""
+    return Claim(Kind.ADVICE, tuple(finding.files), finding.code, text, {"suggests": suggests}, "data check",
+                 Severity.ADVICE)
+
+
+def unavailable(evidence: ClassificationEvidence) -> list[Claim]:
+    return [Claim(Kind.UNAVAILABLE, (name,), "failed", f"{name}: {why}", {}, "", Severity.WARNING)
+            for name, why in evidence.unavailable]
+
+
+def classification_claims(evidence: ClassificationEvidence) -> list[Claim]:
+    """Every claim of a classification note, each from its one rule, in the note's order."""
+    pick = recommended(evidence)
+    found = findings(evidence)
+    invalidated = any(c.severity is Severity.INVALIDATES for c in found)
+    claims = [recommendation(evidence, invalidated=invalidated), *data(evidence),
+              leakage(evidence.groups, evidence.rungs, interface=evidence.interface), padding(evidence),
+              baseline(evidence.rungs[0])]
+    claims += [encoder_vs_baseline(p, evidence.rung(p.name_b)) for p in evidence.pairs]
+    claims.append(errors(pick))
+    issues = label_issues(evidence)
+    if issues is not None:
+        claims.append(issues)
+    claims += [curve(c) for c in (evidence.curves or {}).values()]
+    claims.append(fine_tuning(evidence, pick))
+    claims += found
+    claims += unavailable(evidence)
+    return claims

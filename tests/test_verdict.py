@@ -1,0 +1,227 @@
+"""The verdict engine: each claim rule on evidence with a known answer (one test per class of false sentence the
+issue lists), the consistency check, and random evidence that must never yield contradicting claims."""
+from __future__ import annotations
+
+from dataclasses import replace
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audiodiag import encoders
+from audiodiag.bootstrap import Estimate
+from audiodiag.evaluate import PairedComparison, SplitComparison
+from audiodiag.types import Finding
+from audiodiag.verdict import Claim, Kind, check_consistency, classification_claims, enforce, rules
+from audiodiag.verdict.consistency import ConsistencyError
+from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, Readiness, Rung
+
+BASE, ENC, SOUND = "spectral baseline", "whisper", encoders.AISFX
+
+
+def rung(space: str, accuracy: float, *, low: float | None = None, high: float | None = None, ms: float = 1.0,
+         split: SplitComparison | None = None, issues=None, f1: dict | None = None) -> Rung:
+    a = Estimate(accuracy, accuracy - 0.05 if low is None else low, min(1.0, accuracy + 0.05) if high is None else high)
+    return Rung(space, a, a, ms / 1e3, 8, 1.0, f1 or {"a": accuracy, "b": accuracy},
+                (("a", "b", 2),) if accuracy < 1 else (), split, issues)
+
+
+def pair(b: str, verdict: str, *, d: tuple = (0.1, 0.02, 0.2), p: float = 0.01) -> PairedComparison:
+    return PairedComparison(BASE, b, 60, 0.8, 0.9, Estimate(*d), 2, 8, p, verdict, f"{verdict}: ...")
+
+
+def evidence(rungs, pairs=(), *, groups: Groups | None = None, curves=None, readiness=Readiness(True, "enough."),
+             findings=(), **kw) -> ClassificationEvidence:
+    return ClassificationEvidence(
+        n_clips=60, class_counts={"a": 30, "b": 30}, folds_note="5-fold", n_splits=5,
+        groups=groups or Groups(given=False, used=False, requested=True, n_groups=None, n_clips=60),
+        padding_label="none", rungs=tuple(rungs), pairs=tuple(pairs), curves=curves or {}, readiness=readiness,
+        findings=tuple(findings), audited=True, **kw)
+
+
+def of(claims: list[Claim], kind: Kind) -> list[Claim]:
+    return [c for c in claims if c.kind is kind]
+
+
+# ---------------------------------------------------------------- 1. leakage
+
+def test_without_groups_nothing_says_leakage_was_checked():
+    claims = classification_claims(evidence([rung(BASE, 0.8)]))
+    (leak,) = of(claims, Kind.LEAKAGE)
+    (checked,) = of(claims, Kind.CHECKED)
+    assert leak.verdict == "unmeasured" and "unmeasured" in leak.text
+    assert rules.CHECKED_LEAKAGE not in checked.subject and "leakage was not" in checked.text
+    assert check_consistency(claims) == []
+
+
+def test_groups_ignored_on_request_are_said_to_be_ignored():
+    ignored = Groups(given=True, used=False, requested=False, n_groups=6, n_clips=60)
+    (leak,) = of(classification_claims(evidence([rung(BASE, 0.8)], groups=ignored, interface="cli")), Kind.LEAKAGE)
+    assert leak.verdict == "ignored" and "run again without --no-groups" in leak.text
+
+
+def test_every_clip_its_own_group_cannot_measure_leakage():
+    alone = Groups(given=True, used=True, requested=True, n_groups=60, n_clips=60)
+    split = SplitComparison(0.9, 0.8, "", "", False, "random folds 0.900, group-aware folds 0.800", (-0.1, 0.3))
+    claims = classification_claims(evidence([rung(BASE, 0.8, split=split)], groups=alone))
+    (leak,) = of(claims, Kind.LEAKAGE)
+    assert leak.verdict == "unmeasurable" and "its own group" in leak.text
+    assert rules.CHECKED_LEAKAGE not in of(claims, Kind.CHECKED)[0].subject
+
+
+def test_a_gap_inside_its_ci_is_no_leakage_and_one_outside_is():
+    groups = Groups(given=True, used=True, requested=True, n_groups=6, n_clips=60)
+    inside = SplitComparison(0.767, 0.667, "", "", False, "gap +0.100 (95 % CI -0.033 to +0.233)", (-0.033, 0.233))
+    (leak,) = of(classification_claims(evidence([rung(BASE, 0.667, split=inside)], groups=groups)), Kind.LEAKAGE)
+    assert leak.verdict == "absent" and "inflate" not in leak.text
+    outside = replace(inside, leakage_suspected=True, gap_ci=(0.05, 0.2))
+    (leak,) = of(classification_claims(evidence([rung(BASE, 0.667, split=outside)], groups=groups)), Kind.LEAKAGE)
+    assert leak.verdict == "present" and "inflate" in leak.text
+
+
+# ---------------------------------------------------------------- 2. the verdict's statistics
+
+def test_undecided_says_which_half_of_the_rule_failed():
+    """McNemar p = 0.0755 with a CI above 0 is inconclusive; the headline must not say the CI reaches 0."""
+    p = pair(ENC, "inconclusive", d=(0.167, 0.017, 0.317), p=0.0755)
+    claims = classification_claims(evidence([rung(BASE, 0.7), rung(ENC, 0.867)], [p]))
+    (head,) = of(claims, Kind.RECOMMENDATION)
+    assert head.verdict == "undecided" and "McNemar p = 0.0755 ≥ 0.05, although the CI" in head.text
+    assert "could be chance" not in head.text
+
+
+def test_tied_winners_are_named_and_the_cheaper_is_recommended():
+    claims = classification_claims(evidence(
+        [rung(BASE, 0.8), rung(ENC, 1.0, low=0.94, ms=10), rung(SOUND, 1.0, low=0.94, ms=80)],
+        [pair(ENC, "yes"), pair(SOUND, "yes")]))
+    (head,) = of(claims, Kind.RECOMMENDATION)
+    assert head.subject == (ENC,) and f"ties with {SOUND}" in head.text and "cheapest" in head.text
+
+
+def test_the_best_rung_line_names_a_higher_but_unproven_encoder():
+    claims = classification_claims(evidence([rung(BASE, 0.960), rung(ENC, 0.977)],
+                                            [pair(ENC, "inconclusive", d=(0.017, -0.02, 0.05), p=0.4)]))
+    (ft,) = of(claims, Kind.FINE_TUNING)
+    assert "Best rung so far: spectral baseline" in ft.text and f"{ENC} scored 0.977" in ft.text
+
+
+# ---------------------------------------------------------------- 3. learning curves
+
+@pytest.mark.parametrize("trend, state", [("flat", "justified"), ("inconclusive", "not justified"),
+                                          ("rising", "not justified"), (None, "not justified")])
+def test_fine_tuning_follows_the_curve_claim(trend, state):
+    curves = {} if trend is None else {ENC: Curve(ENC, trend, 0.018, (0.007, 0.031), f"{ENC}: {trend}")}
+    claims = classification_claims(evidence([rung(BASE, 0.7), rung(ENC, 0.85)], [pair(ENC, "yes")], curves=curves))
+    (ft,) = of(claims, Kind.FINE_TUNING)
+    assert ft.verdict == state and ft.evidence["curve_trend"] == trend
+    assert ("flat below perfect accuracy" in ft.text) == (trend == "flat")
+    assert check_consistency(claims) == []
+
+
+# ---------------------------------------------------------------- 4. advice that ignores what was measured
+
+def test_no_advice_to_try_a_sound_encoder_that_was_measured():
+    from audiodiag.dataset import SOUND_ENCODER_ADVICE
+
+    finding = Finding("non_speech_for_speech_encoder", "warning", f"{ENC} is a speech model ...{SOUND_ENCODER_ADVICE}")
+    measured = evidence([rung(BASE, 0.8), rung(ENC, 0.9), rung(SOUND, 0.9)],
+                        [pair(ENC, "yes"), pair(SOUND, "inconclusive", d=(0.05, -0.01, 0.1), p=0.2)],
+                        findings=[finding])
+    (advice,) = of(classification_claims(measured), Kind.ADVICE)
+    assert "natural first try" not in advice.text and not advice.evidence["suggests"]
+    only_speech = evidence([rung(BASE, 0.8), rung(ENC, 0.9)], [pair(ENC, "yes")], findings=[finding])
+    (advice,) = of(classification_claims(only_speech), Kind.ADVICE)
+    assert "natural first try" in advice.text and advice.evidence["suggests"] == [SOUND]
+
+
+def test_a_refusal_does_not_advise_the_frozen_encoder_when_the_baseline_is_recommended():
+    from audiodiag import finetune
+
+    reason = finetune.finetune_readiness(["a"] * 5 + ["b"] * 5, curve_advice=False).reason
+    assert "linear probe" not in reason and "frozen" not in reason
+
+
+# ---------------------------------------------------------------- 6. label issues from the right rung
+
+def test_label_issues_come_from_the_most_accurate_rung():
+    weak = SimpleNamespace(space=BASE, unavailable=None, issues=(), n_clips=60, share=0.0, method="m")
+    strong = SimpleNamespace(space=ENC, unavailable=None, issues=(), n_clips=60, share=0.0, method="m")
+    claims = classification_claims(evidence([rung(BASE, 0.7, issues=weak), rung(ENC, 0.9, issues=strong)],
+                                            [pair(ENC, "inconclusive", d=(0.2, -0.01, 0.3), p=0.06)]))
+    (issues,) = of(claims, Kind.LABEL_ISSUES)
+    assert issues.subject == (ENC,) and "the most accurate" in issues.text
+
+
+# ---------------------------------------------------------------- 7. numbers that disagree
+
+def test_perfect_classes_are_not_listed_as_the_lowest_f1():
+    (errors,) = of(classification_claims(evidence([rung(BASE, 1.0, f1={"bell": 1.0, "engine": 1.0})])), Kind.ERRORS)
+    assert "Lowest per-class F1" not in errors.text
+    (errors,) = of(classification_claims(evidence([rung(BASE, 0.9, f1={"bell": 1.0, "engine": 0.8})])), Kind.ERRORS)
+    assert "Lowest per-class F1: engine 0.80." in errors.text and "bell" not in errors.text
+
+
+# ---------------------------------------------------------------- the consistency check
+
+def test_the_check_finds_each_kind_of_contradiction():
+    claims = [Claim(Kind.RECOMMENDATION, (ENC,), "frozen encoder", ""),
+              Claim(Kind.ENCODER_VS_BASELINE, (ENC,), "inconclusive", ""),
+              Claim(Kind.LEAKAGE, (), "unmeasured", ""),
+              Claim(Kind.CHECKED, (rules.CHECKED_LEAKAGE,), "none", "None detected: leakage checked."),
+              Claim(Kind.BASELINE, (SOUND,), "measured", ""),
+              Claim(Kind.ADVICE, (), "x", "", {"suggests": [SOUND]}),
+              Claim(Kind.CURVE, (ENC,), "inconclusive", ""),
+              Claim(Kind.FINE_TUNING, (ENC,), "justified", "", {"curve_trend": "inconclusive"})]
+    found = " | ".join(check_consistency(claims))
+    for expected in ("recommends whisper, whose pair verdict is 'inconclusive'", "says leakage was checked",
+                     "which this run measured", "justified with a 'inconclusive' learning curve"):
+        assert expected in found
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AUDIODIAG_STRICT_CLAIMS", "1")
+        with pytest.raises(ConsistencyError, match="contradicting claims"):
+            enforce(claims)
+
+
+VERDICTS = st.sampled_from(["yes", "no", "inconclusive"])
+TRENDS = st.sampled_from(["rising", "flat", "saturated", "inconclusive", None])
+
+
+@st.composite
+def random_evidence(draw) -> ClassificationEvidence:
+    """Evidence of any shape a run can produce: 0-3 encoders with any verdicts, accuracies, costs, curves, groups,
+    readiness and findings."""
+    n_enc = draw(st.integers(0, 3))
+    names = [f"enc{i}" for i in range(n_enc)]
+    acc = st.floats(0.3, 1.0)
+    rungs = [rung(BASE, draw(acc))] + [rung(n, draw(acc), ms=draw(st.floats(0.1, 100))) for n in names]
+    pairs = []
+    for n in names:
+        v = draw(VERDICTS)
+        low = draw(st.floats(-0.3, 0.3))
+        pairs.append(pair(n, v, d=(low + 0.05, low, low + 0.1), p=draw(st.floats(1e-6, 1.0))))
+    curves = {}
+    for r in rungs:
+        trend = draw(TRENDS)
+        if trend is not None:
+            curves[r.space] = Curve(r.space, trend, 0.01, (-0.01, 0.03), "x")
+    given, used = draw(st.booleans()), draw(st.booleans())
+    n_groups = draw(st.sampled_from([None, 3, 60]))
+    groups = Groups(given=given, used=given and used, requested=draw(st.booleans()), n_groups=n_groups if given
+                    else None, n_clips=60)
+    findings = draw(st.lists(st.sampled_from([
+        Finding("duplicate_across_folds", "warning", "dup", ("a.wav",)),
+        Finding("sample_rate_mismatch", "warning", "rate", ()),
+        Finding("non_speech_for_speech_encoder", "warning", "enc0 is a speech model"), ]), max_size=2))
+    readiness = draw(st.sampled_from([None, Readiness(True, "enough."), Readiness(False, "too few.")]))
+    return evidence(rungs, pairs, groups=groups, curves=curves, readiness=readiness, findings=findings,
+                    interface=draw(st.sampled_from(["cli", "app"])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_evidence())
+def test_random_evidence_never_yields_contradicting_claims(e):
+    claims = classification_claims(e)
+    assert check_consistency(claims) == []
+    assert sum(c.kind is Kind.RECOMMENDATION for c in claims) == 1
+    assert all("-0.000" not in c.text and "−0.000" not in c.text for c in claims)
