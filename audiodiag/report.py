@@ -157,7 +157,7 @@ def classification_note(
                                                       *fine_tuning.text.split("\n")[1:])),
         Section("Problems that could invalidate the comparison", lines(verdict.Kind.PROBLEM, verdict.Kind.CHECKED)),
         Section("Advice on the data (does not invalidate the comparison)", lines(verdict.Kind.ADVICE)
-                or ("None: sample rates, speech/non-speech and padding fit the chosen encoders.",)),
+                or (verdict.rules.no_advice(evidence),)),
         *((Section("Encoders that could not run", lines(verdict.Kind.UNAVAILABLE)),) if unavailable else ()),
     )
     best = comparison.rung(verdict.rules.most_accurate(evidence).space)
@@ -249,10 +249,11 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
             "Not assessed: audiodiag fine-tunes classifiers only. If the best space is still weak, a metric-"
             "learning fine-tune is the next rung; measure it against these numbers on the same clips.",)),
         Section("Data problems that could invalidate the comparison",
-                tuple(warnings) or ("None detected: exact and near duplicates were checked (a copy would be its "
+                tuple(warnings) or ("Nothing detected: exact and near duplicates were checked (a copy would be its "
                                     "twin's nearest neighbour).",)),
         Section("Advice on the data (does not invalidate the comparison)",
-                tuple(advice) or ("None: sample rates, speech/non-speech and padding fit the chosen encoders.",)),
+                tuple(advice) or ("Nothing to advise: sample rates, speech/non-speech and padding fit the compared "
+                                  "encoders.",)),
     )
     data = {"settings": settings or {}, "warnings": warnings, "advice": advice, "group_rule": group_rule,
             "spaces": [{"space": r.space, "precision_at_1": vars(r.precision_at_1),

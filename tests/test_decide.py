@@ -264,7 +264,7 @@ def test_advice_is_not_called_a_problem_that_invalidates_the_comparison():
     result = decide.run_classification(clips, ComparisonSettings(encoders=(encoders.SPEECH_EMBEDDING,), n_splits=3),
                                        dataset_name="rates")
     sections = {s.title: s.lines for s in result.note.sections}
-    assert sections["Problems that could invalidate the comparison"][0].startswith("None detected")
+    assert sections["Problems that could invalidate the comparison"][0].startswith("Nothing detected")
     advice = " ".join(sections["Advice on the data (does not invalidate the comparison)"])
     assert "8000 Hz" in advice and "16000 Hz" in advice
     assert "may invalidate" not in result.note.verdict
@@ -464,7 +464,7 @@ def test_retrieval_note_speaks_of_groups_not_folds_and_states_its_headline_rule(
         assert "(same-group neighbours excluded; with them: 1.000" in sections["Retrieval quality per space"]
         assert note.data["spaces"][0]["exclude_same_group"] is True
     assert sections["Data problems that could invalidate the comparison"].startswith(
-        "None detected: exact and near duplicates were checked")
+        "Nothing detected: exact and near duplicates were checked")
     ungrouped = [make_clip(c.samples, name=c.name, label=c.label) for c in clips]
     note, sections = _retrieval_markdown(ungrouped)
     assert "Same speaker/source: unmeasured" in sections["Task and data"] and "--group-column" in note.to_markdown()

@@ -106,3 +106,11 @@ def test_a_verdict_is_stated_only_where_every_numeric_variant_reaches_it():
     split = readme_numbers.render_classification(results("yes", "inconclusive", "yes"))
     assert "**beats it**" not in split and "inconclusive (beats it in 2 of 3 variants)" in split
     assert "beats the baseline" not in readme_numbers.render_read_across(results("yes", "no", "yes"))
+
+
+def test_the_readme_claim_table_is_the_rules_own():
+    from audiodiag.verdict import rules
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- claims:rules -->\n", 1)[1].split("\n<!-- /claims:rules -->", 1)[0]
+    assert block == rules.claims_table()

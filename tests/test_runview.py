@@ -140,7 +140,7 @@ def test_a_transcription_run_folder_on_the_pages(tmp_path, monkeypatch):
     at.switch_page("pages/4_Transcribe.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert {m.label for m in at.metric} >= {"Corpus WER", "Scored utterances"}
-    assert at.metric[0].value == f"{scores.corpus_wer.value:.1%}"
+    assert at.metric[0].value == wer.format_rate(scores.corpus_wer.value)  # as the note writes it
     for page in ("pages/2_Compare.py", "pages/3_Embeddings.py"):
         at.switch_page(page).run()
         assert not at.exception and any("transcription run" in i.value for i in at.info), page

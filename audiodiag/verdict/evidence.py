@@ -114,7 +114,8 @@ def classification_evidence(comparison, *, curves: Sequence = (), audit=None, fi
                        r.split_check, r.label_issues) for r in comparison.rungs)
     return ClassificationEvidence(
         n_clips=n_clips, class_counts=dict(comparison.class_counts), folds_note=comparison.folds.note,
-        n_splits=comparison.folds.n_splits, groups=groups, padding_label=comparison.padding.label, rungs=rungs,
+        n_splits=comparison.folds.n_splits, groups=groups,
+        padding_label=settings.get("padding", comparison.padding.label), rungs=rungs,  # what each rung saw
         pairs=tuple(comparison.paired),
         curves={c.name: Curve(c.name, c.trend, c.slope_per_doubling, tuple(c.slope_ci), c.explanation) for c in curves},
         shortcut=audit.explanation if audit is not None and audit.shortcut_suspected else None,

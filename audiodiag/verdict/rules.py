@@ -194,11 +194,11 @@ def errors(rung: Rung) -> Claim:
                      + "; ".join(f"{t} → {p} ({n})" for t, p, n in rung.confused_pairs[:3]) + ".")
     else:
         lines.append(f"{rung.space} makes no mistakes on the out-of-fold predictions.")
-    short = sorted(((k, v) for k, v in rung.per_class_f1.items() if v < 1), key=lambda kv: kv[1])[:WORST_CLASSES]
+    # classes below F1 1 as printed: 0.996 reads "1.00" and is not listed among the lowest
+    short = sorted(((k, v) for k, v in rung.per_class_f1.items() if f"{v:.2f}" != "1.00"),
+                   key=lambda kv: kv[1])[:WORST_CLASSES]
     if short:
         lines.append("Lowest per-class F1: " + ", ".join(f"{k} {v:.2f}" for k, v in short) + ".")
-    elif rung.confused_pairs:
-        lines.append("Every class has per-class F1 1.00.")
     return Claim(Kind.ERRORS, (rung.space,), "measured", "\n".join(lines), {"per_class_f1": dict(rung.per_class_f1)})
 
 
@@ -297,7 +297,7 @@ def findings(evidence: ClassificationEvidence) -> list[Claim]:
         leak = leakage(evidence.groups, evidence.rungs, interface=evidence.interface)
         if leak.verdict in ("present", "absent"):
             checked.append(CHECKED_LEAKAGE)
-        out.append(Claim(Kind.CHECKED, tuple(checked), "none", "None detected: " + ", ".join(checked)
+        out.append(Claim(Kind.CHECKED, tuple(checked), "none", "Nothing detected: " + ", ".join(checked)
                          + " were checked." + ("" if CHECKED_LEAKAGE in checked else
                                                " Speaker/source leakage was not (see Task and data)."),
                          {"checked": checked}))
@@ -306,6 +306,13 @@ def findings(evidence: ClassificationEvidence) -> list[Claim]:
         if f.code not in INVALIDATING:
             out.append(advice(f, evidence, measured))
     return out
+
+
+def no_advice(evidence: ClassificationEvidence) -> str:
+    """The advice section's line when the data checks found nothing to advise."""
+    if len(evidence.rungs) < 2:
+        return "Nothing to advise: no encoder was compared, so only the checks that need no model ran."
+    return "Nothing to advise: sample rates, speech/non-speech and padding fit the compared encoders."
 
 
 def advice(finding: Finding, evidence: ClassificationEvidence, measured: set[str]) -> Claim:
@@ -356,3 +363,32 @@ def classification_claims(evidence: ClassificationEvidence) -> list[Claim]:
     claims += found
     claims += unavailable(evidence)
     return claims
+
+
+# The README's "What each claim means" table is this, rendered by `claims_table()` (tests/test_repo.py keeps them
+# equal): (claim, the rule that decides it, what is said when the evidence does not decide).
+CLAIM_RULES = (
+    ("an encoder beats the baseline", PAIR_RULE + ", on the same clips and folds",
+     "inconclusive, naming the half of the rule that failed (p or CI)"),
+    ("the rung to use (headline)", "the most accurate encoder whose pair verdict is yes; encoders whose accuracy lies "
+     "inside its 95 % CI tie with it and the cheapest per clip is recommended; the baseline when none wins",
+     "undecided, when a pair is inconclusive and none is yes"),
+    ("speaker/source leakage", LEAKAGE_RULE, "unmeasured (no groups), ignored (--no-groups) or unmeasurable "
+     "(every clip its own group); 'checked' is never said of it then"),
+    ("learning curve rising / flat", "the last step's paired bootstrap CI against +0.02 accuracy per doubling: "
+     "rising when the gain is ≥ 0.02 and its CI above 0, flat when the CI's upper end is below 0.02, saturated at "
+     "≥ 0.99", "inconclusive (the last step is within noise)"),
+    ("fine-tuning justified", "readiness (audiodiag.finetune.RULE), headroom ≥ 0.03, and a flat learning curve of the "
+     "recommended rung", "not justified: label more clips and measure the curve again"),
+    ("possibly mislabelled", "cleanlab confident learning on the out-of-fold probabilities of the most accurate rung",
+     "not checked, with the reason"),
+    ("advice on the data", "a data check that does not invalidate the comparison; a model is suggested only when "
+     "this run did not measure it", "—"),
+)
+
+
+def claims_table() -> str:
+    """CLAIM_RULES as a Markdown table."""
+    rows = ["| claim | rule | when the evidence does not decide |", "|---|---|---|"]
+    rows += [f"| {claim} | {rule} | {otherwise} |" for claim, rule, otherwise in CLAIM_RULES]
+    return "\n".join(rows)
