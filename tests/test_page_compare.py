@@ -128,8 +128,10 @@ def test_an_encoder_that_cannot_run_leaves_the_other_rows_intact():
     assert not [s for s in at.get("expandable") if "Running" in str(getattr(s.proto, "label", ""))]
 
 
-def test_uploaded_clips_with_a_labels_csv_are_compared():
+def _baseline_only_on_uploaded_tones_and_hiss() -> AppTest:
+    """Compare, baseline only, on 4 tones and 4 hiss clips uploaded with a labels CSV (no groups)."""
     from tests.helpers import noise
+
     files = [(f"tone_{i}.wav", wav_bytes(sine(300 + 50 * i)), "audio/wav") for i in range(4)]
     files += [(f"hiss_{i}.wav", wav_bytes(noise(seed=i)), "audio/wav") for i in range(4)]
     rows = "".join(f"{n},{'tone' if n.startswith('tone') else 'hiss'},\n" for n, _, _ in files)
@@ -140,6 +142,11 @@ def test_uploaded_clips_with_a_labels_csv_are_compared():
     at.sidebar.get("file_uploader")[0].set_value(files).run()
     at.switch_page("pages/2_Compare.py").run()
     at.multiselect(key="compare_encoders").set_value([])
+    return at
+
+
+def test_uploaded_clips_with_a_labels_csv_are_compared():
+    at = _baseline_only_on_uploaded_tones_and_hiss()
     _run(at)
     assert {m.label: m.value for m in at.metric}["Classes"] == "2"
     table = at.dataframe[-1].value
@@ -199,17 +206,7 @@ def test_the_group_column_of_a_table_inside_an_uploaded_zip_can_be_picked():
 def test_the_padding_heading_follows_the_measurement_and_names_the_settings_in_use():
     """It said "Padding is not harmless" above "No clip is padded"; trimming only (every clip longer than the
     length) pads nothing either, and the caption names that policy rather than "none"."""
-    from tests.helpers import noise
-    files = [(f"tone_{i}.wav", wav_bytes(sine(300 + 50 * i)), "audio/wav") for i in range(4)]
-    files += [(f"hiss_{i}.wav", wav_bytes(noise(seed=i)), "audio/wav") for i in range(4)]
-    rows = "".join(f"{n},{'tone' if n.startswith('tone') else 'hiss'},\n" for n, _, _ in files)
-    files.append(("labels.csv", f"path,label,group\n{rows}".encode(), "text/csv"))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
-    at.run()
-    at.sidebar.radio(key="source").set_value("My files").run()
-    at.sidebar.get("file_uploader")[0].set_value(files).run()
-    at.switch_page("pages/2_Compare.py").run()
-    at.multiselect(key="compare_encoders").set_value([])
+    at = _baseline_only_on_uploaded_tones_and_hiss()
     at.radio(key="compare_padding").set_value("pad or trim")
     at.number_input(key="compare_pad_s").set_value(0.5)  # every clip is 1 s: cut, never padded
     _run(at)
