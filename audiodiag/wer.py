@@ -72,6 +72,22 @@ def format_rate(value: float | None, *, signed: bool = False) -> str:
     return f"{percent:+}%" if signed else f"{percent}%"
 
 
+# A table column of `rate_percent` values shown with this printf format reads exactly as `format_rate` writes the
+# rate, and still sorts as a number (Streamlit's own "percent" format cuts to its step instead of rounding)
+RATE_COLUMN_FORMAT = f"%.{RATE_DECIMALS}f%%"
+SIGNED_RATE_COLUMN_FORMAT = f"%+.{RATE_DECIMALS}f%%"
+
+
+def rate_percent(value: float | None) -> float:
+    """The percentage `format_rate` writes, as a number (NaN where there is no rate), for table columns.
+
+    >>> rate_percent(3 / 7), RATE_COLUMN_FORMAT % rate_percent(3 / 7) == format_rate(3 / 7)
+    (42.9, True)
+    """
+    text = format_rate(value)
+    return float("nan") if text == NO_RATE else float(text.rstrip("%"))
+
+
 # ---------------------------------------------------------------- normalisation
 
 def normalise(text: str, how: str) -> str:

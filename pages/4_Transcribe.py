@@ -19,7 +19,10 @@ LINKED = {"transcribe_model": asr.BUNDLED_ASR, "transcribe_second": "", "transcr
 DECODING_KEYS = ("transcribe_beam", "transcribe_language", "transcribe_temp")
 MAX_WORST = 20
 MISSING = "—"  # shown for a value that does not exist (an empty reference has no WER), never "None" or "nan"
-rate = wer.format_rate  # every WER and CER on this page is written as the note writes it: never a number column
+rate = wer.format_rate  # every WER and CER on this page is written as the note writes it
+pct = wer.rate_percent  # tables: that rate as a number, so a column sorts by value and reads as the note
+RATE = st.column_config.NumberColumn(format=wer.RATE_COLUMN_FORMAT)
+SIGNED_RATE = st.column_config.NumberColumn(format=wer.SIGNED_RATE_COLUMN_FORMAT)
 WRAP_ROW_HEIGHT_PX = 72  # rows this tall wrap text over three lines: long references and error texts stay readable
 WIDE_TEXT = st.column_config.TextColumn(width="large")
 SECONDS = st.column_config.NumberColumn(format="%.2f")
@@ -217,11 +220,12 @@ if result.empty_references:  # one box for all of them
                "utterance(s), so they have no WER and are left out of the corpus WER (fix the reference or remove "
                "the clip): " + ", ".join(f"**{display.md_escape(clips[i].name)}**" for i in result.empty_references))
 st.dataframe(pd.DataFrame({"normalisation": list(by_norm),  # rates as the note writes them (wer.format_rate)
-                           "corpus WER": [rate(s.corpus_wer.value) for s in by_norm.values()],
-                           "95 % CI low": [rate(s.corpus_wer.ci_low) for s in by_norm.values()],
-                           "95 % CI high": [rate(s.corpus_wer.ci_high) for s in by_norm.values()],
-                           "mean per-utterance WER": [rate(s.mean_utterance_wer) for s in by_norm.values()]}),
-             hide_index=True, width="stretch", placeholder=MISSING)
+                           "corpus WER": [pct(s.corpus_wer.value) for s in by_norm.values()],
+                           "95 % CI low": [pct(s.corpus_wer.ci_low) for s in by_norm.values()],
+                           "95 % CI high": [pct(s.corpus_wer.ci_high) for s in by_norm.values()],
+                           "mean per-utterance WER": [pct(s.mean_utterance_wer) for s in by_norm.values()]}),
+             hide_index=True, width="stretch", placeholder=MISSING, column_config={k: RATE for k in (
+                 "corpus WER", "95 % CI low", "95 % CI high", "mean per-utterance WER")})
 st.caption("\n".join(f"- **{how}**: {what}" for how, what in wer.NORMALISATION_HELP.items()))
 with st.expander("Reference and hypothesis before and after normalisation"):
     st.dataframe(pd.DataFrame({"file": [c.name for c in clips], "reference (as written)": ref_texts,
@@ -249,12 +253,12 @@ table = pd.DataFrame({
     "note": ["empty reference: no WER" if not u.reference_words else "hallucination flag" if c.name in flagged
              else checked.get(c.name, "") for c, u in zip(clips, result.utterances)],
     "reference": [u.reference for u in result.utterances], "hypothesis": [u.hypothesis for u in result.utterances]})
-st.dataframe(table.assign(WER=[rate(v) for v in table["WER"]]), hide_index=True, width="stretch",
+st.dataframe(table.assign(WER=[pct(v) for v in table["WER"]]), hide_index=True, width="stretch",
              row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
              column_order=[c for c in ("file", "WER", "reference", "hypothesis", "note", "group", "rate (Hz)",
                                        "duration (s)", "sub", "del", "ins", "reference words", "chars/s")
                            if c != "group" or any(clip.group for clip in clips)],  # the texts first, in view
-             column_config={"duration (s)": SECONDS, "reference": WIDE_TEXT, "hypothesis": WIDE_TEXT,
+             column_config={"WER": RATE, "duration (s)": SECONDS, "reference": WIDE_TEXT, "hypothesis": WIDE_TEXT,
                             "note": st.column_config.TextColumn(width="medium"), "chars/s": CHARS_PER_S})
 st.download_button("Download (CSV)", table.to_csv(index=False).encode(), file_name="audiodiag_wer.csv",
                    mime="text/csv", key="transcribe_csv")
@@ -302,10 +306,11 @@ st.subheader("WER by slice")
 slice_values = tuple((name, tuple(values)) for name, values in wer.clip_slices(clips).items())
 slices = cache.wer_slices(ref_texts, hyp_texts, norm, slice_values)
 st.dataframe(pd.DataFrame([{"slice": s.slice, "value": s.value, "utterances": s.utterances,
-                            "reference words": s.reference_words, "corpus WER": rate(s.corpus_wer.value),
-                            "95 % CI low": rate(s.corpus_wer.ci_low), "95 % CI high": rate(s.corpus_wer.ci_high)}
+                            "reference words": s.reference_words, "corpus WER": pct(s.corpus_wer.value),
+                            "95 % CI low": pct(s.corpus_wer.ci_low), "95 % CI high": pct(s.corpus_wer.ci_high)}
                            for s in slices]),
-             hide_index=True, width="stretch", placeholder=MISSING)
+             hide_index=True, width="stretch", placeholder=MISSING,
+             column_config={k: RATE for k in ("corpus WER", "95 % CI low", "95 % CI high")})
 
 # ---------------------------------------------------------------- second system
 if hyps_b is not None:
@@ -327,10 +332,11 @@ if hyps_b is not None:
                           "B − A": comparison.utterance_differences, "hypothesis A": table["hypothesis"],
                           "hypothesis B": [u.hypothesis for u in other.utterances]}
                          ).sort_values("B − A", ascending=False)  # by the numbers, then written as rates
-    st.dataframe(pairs.assign(**{"WER A": pairs["WER A"].map(rate), "WER B": pairs["WER B"].map(rate),
-                                 "B − A": [rate(v, signed=True) for v in pairs["B − A"]]}),
+    st.dataframe(pairs.assign(**{"WER A": pairs["WER A"].map(pct), "WER B": pairs["WER B"].map(pct),
+                                 "B − A": [pct(v) for v in pairs["B − A"]]}),
                  hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
-                 column_config={"hypothesis A": WIDE_TEXT, "hypothesis B": WIDE_TEXT})
+                 column_config={"hypothesis A": WIDE_TEXT, "hypothesis B": WIDE_TEXT, "WER A": RATE, "WER B": RATE,
+                                "B − A": SIGNED_RATE})
 
 # ---------------------------------------------------------------- note
 note = transcription.transcription_decision(

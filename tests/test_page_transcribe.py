@@ -71,8 +71,8 @@ def test_bundled_utterances_show_corpus_wer_table_and_alignment():
     # "none" counts every case and punctuation difference, so it scores worst on any machine; basic vs english depends
     # on the transcripts (16.8 % vs 16.9 % here, 16.8 % vs 16.2 % elsewhere), so no order is asserted between them
     rates = list(norms["corpus WER"])
-    assert _percent(rates[0]) > max(_percent(r) for r in rates[1:])
-    assert rates[1] == metrics["Corpus WER"]  # 'basic': the headline's own string, not a re-rounded number
+    assert rates[0] > max(rates[1:])
+    assert _shown(rates[1]) == metrics["Corpus WER"]  # 'basic': the headline's own rounding, not another
     slices = _table(at, "slice")
     assert {"group / speaker", "source folder", "sample rate (Hz)", "duration"} == set(slices["slice"])
     assert any("Per-utterance WER" in c.proto.spec for c in at.get("plotly_chart"))
@@ -103,10 +103,10 @@ def test_second_system_gets_per_utterance_differences_and_a_paired_bootstrap(tmp
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["B: corpus WER"].endswith("%") and metrics["B − A"].startswith("+")
     diffs = _table(at, "B − A")
-    assert len(diffs) == 10 and all(re.fullmatch(r"[+-]\d+\.\d%", d) for d in diffs["B − A"])
-    assert all(abs(_percent(d) - (_percent(b) - _percent(a))) <= 0.15 + 1e-9
+    assert len(diffs) == 10 and all(re.fullmatch(r"[+-]\d+\.\d%", _shown(d, signed=True)) for d in diffs["B − A"])
+    assert all(abs(d - (b - a)) <= 0.15 + 1e-9
                for a, b, d in zip(diffs["WER A"], diffs["WER B"], diffs["B − A"]))  # each rounded on its own
-    assert [_percent(d) for d in diffs["B − A"]] == sorted((_percent(d) for d in diffs["B − A"]), reverse=True)
+    assert list(diffs["B − A"]) == sorted(diffs["B − A"], reverse=True)
     assert any("B is worse" in m.value for m in at.markdown)  # random weights against Whisper
 
 
@@ -226,29 +226,40 @@ def test_no_raw_none_or_nan_one_wer_format_and_one_box_per_finding(tmp_path):
     # two empty references (no WER, an 8 kHz slice without any WER, B - A without a value): one box names both
     (empty,) = [w.value for w in at.warning if "reference is empty" in w.value]
     assert "b\\.wav" in empty and "c\\.wav" in empty and "2 utterance" in empty
-    assert (_table(at, "hypothesis")["WER"] == wer.NO_RATE).sum() == 2
+    assert _table(at, "hypothesis")["WER"].isna().sum() == 2  # shown as the placeholder
     slices = _table(at, "slice").set_index("value")
-    assert slices.loc["8000", "corpus WER"] == wer.NO_RATE  # a value without a WER
+    assert np.isnan(slices.loc["8000", "corpus WER"])  # a value without a WER: the placeholder
     assert raw_missing(at) == []
     metrics = {m.label: m.value for m in at.metric}
     for label in ("Corpus WER", "Mean per-utterance WER", "CER", "A: corpus WER", "B: corpus WER"):
         assert PERCENT_1DP.match(metrics[label]), (label, metrics[label])
     headings = [m.value for m in at.markdown if re.match(r"\*\*.+\*\*: WER ", m.value)]
     assert headings and all(re.search(r": WER \d+\.\d% \(", h) for h in headings)
-    cells = [v for d in at.dataframe for column in d.value.columns
-             if "WER" in column or column in ("B − A", "95 % CI low", "95 % CI high") for v in d.value[column]]
-    # every table holds the note's own strings (wer.format_rate), never a number column the browser would round
-    assert len(cells) > 10 and all(v == wer.NO_RATE or re.fullmatch(r"[+-]?\d+\.\d%", v) for v in cells), cells
+    formats = {column: spec.get("type_config", {}).get("format") for d in at.dataframe
+               for column, spec in _column_config(d).items()
+               if "WER" in column or column in ("B − A", "95 % CI low", "95 % CI high")}
+    # every rate column holds the note's rounded percentage, shown by a printf format that adds only the % sign (a
+    # "percent" column would cut to its step), and sorts as a number
+    assert len(formats) >= 6 and all(f == (wer.SIGNED_RATE_COLUMN_FORMAT if c == "B − A" else wer.RATE_COLUMN_FORMAT)
+                                      for c, f in formats.items()), formats
 
 
-def _percent(text: str) -> float:
-    """A rate as the page writes it ("+1.2%") back as the number of percent it shows."""
-    return float(text.rstrip("%"))
+def _shown(value: float, *, signed: bool = False) -> str:
+    """A rate column's cell as the browser shows it (the column's printf format; the placeholder for NaN)."""
+    if value != value:
+        return wer.NO_RATE
+    return (wer.SIGNED_RATE_COLUMN_FORMAT if signed else wer.RATE_COLUMN_FORMAT) % value
+
+
+def _column_config(frame) -> dict:
+    import json
+
+    return json.loads(frame.proto.columns or "{}")
 
 
 def test_a_known_wer_reads_the_same_in_every_table_metric_and_the_note():
     """A number column in percent format truncated to its step (3/7 showed 42.8% next to the note's 42.9%): the
-    tables now hold the note's own strings. The reference is the model's own transcript on this machine with its
+    tables now hold the note's own rounded percentage, shown with a printf format. The reference is the model's own transcript on this machine with its
     first k words replaced, so the WER is k / n exactly, with k picked where truncating and rounding differ."""
     said = asr.transcribe_cached(asr.load_transcriber(asr.BUNDLED_ASR), [io.load_clip(UTTERANCE)])[0]
     words = wer.normalise(said, "basic").split()
@@ -261,8 +272,8 @@ def test_a_known_wer_reads_the_same_in_every_table_metric_and_the_note():
     uploader.set_value([("refs.csv", f'path,reference\na.wav,"{reference}"\n'.encode(), "text/csv")]).run()
     at = _transcribe(at)
     assert {m.label: m.value for m in at.metric}["Corpus WER"] == expected
-    assert _table(at, "hypothesis")["WER"].tolist() == [expected]
-    assert _table(at, "normalisation").set_index("normalisation").loc["basic", "corpus WER"] == expected
-    assert set(_table(at, "slice")["corpus WER"]) == {expected}  # one utterance: every slice is the corpus
+    assert [_shown(v) for v in _table(at, "hypothesis")["WER"]] == [expected]
+    assert _shown(_table(at, "normalisation").set_index("normalisation").loc["basic", "corpus WER"]) == expected
+    assert {_shown(v) for v in _table(at, "slice")["corpus WER"]} == {expected}  # one utterance: every slice
     note = " ".join(m.value for m in at.markdown)
     assert f"corpus WER {expected}" in note.replace("\\", "") and f"WER {expected}: " in note.replace("\\", "")
