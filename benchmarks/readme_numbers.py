@@ -227,7 +227,7 @@ def render_classification(results: dict) -> str:
         values = [r["baseline_random_folds"] for r in runs.values() if r["baseline_random_folds"] is not None]
         default = runs[DEFAULT_VARIANT]["baseline_random_folds"]
         random.append("—" if default is None else f"{default:.3f}" + _spread(values, ".3f"))
-    lines.append("| spectral baseline, **random** folds (leaks speaker/source) | " + " | ".join(random) + " | |")
+    lines.append("| spectral baseline, **random** folds (a speaker or source may sit in training and test) | " + " | ".join(random) + " | |")
     folds = [f"{r['folds']} ({'group-aware' if r['strategy'] == 'StratifiedGroupKFold' else 'random'})"
              for _, runs in sets for r in [runs[DEFAULT_VARIANT]]]
     lines.append("| folds | " + " | ".join(folds) + " | |")
