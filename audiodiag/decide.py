@@ -41,8 +41,7 @@ class Decision:
     readiness: Readiness
 
 
-def readiness_for(clips: Sequence[Clip], curve: curves.LearningCurve | None, *, n_splits: int,
-                  group_aware: bool) -> Readiness:
+def readiness_for(clips: Sequence[Clip], *, n_splits: int, group_aware: bool) -> Readiness:
     """Fine-tuning readiness from audiodiag.finetune's documented rule, for the comparison's folds (the same
     check `finetune_cross_validated` makes before it trains)."""
     from audiodiag import finetune
@@ -120,20 +119,11 @@ def classification_decision(
                                        padding=comparison.padding),
                 *(f for f in duplicates.leakage_findings(clips, folds, exact=exact, near=near,
                                                          interface=interface) if f.code != "group_across_folds"))
-    best, _ = _best(comparison)
-    readiness = readiness_for(clips, next((c for c in learning if c.name == best), None),
-                              n_splits=comparison.folds.n_splits,
+    readiness = readiness_for(clips, n_splits=comparison.folds.n_splits,
                               group_aware=comparison.folds.strategy == "StratifiedGroupKFold")
     note = classification_note(dataset_name, comparison, curves=learning, audit=audit, findings=findings,
                                readiness=readiness, unavailable=unavailable, interface=interface)
     return Decision(note, comparison, learning, audit, findings, readiness)
-
-
-def _best(comparison: compare.Comparison) -> tuple[str, object]:
-    from audiodiag.report import best_rung
-
-    rung, pair = best_rung(comparison)
-    return rung.space, pair
 
 
 def run_classification(

@@ -329,15 +329,10 @@ def _retrieval_measured(finding: Finding, paired: Sequence, results: Sequence) -
     to try a sound encoder the run has just measured."""
     if finding.code != "non_speech_for_speech_encoder":
         return finding.message
-    from audiodiag.dataset import SOUND_ENCODER_ADVICE
-    from audiodiag.encoders import AISFX, ALIASES
-
-    message = finding.message
-    if any(ALIASES.get(r.space, r.space) == AISFX for r in results):
-        message = message.replace(SOUND_ENCODER_ADVICE, "")
+    message = verdict.rules.without_measured_suggestion(finding.message, [r.space for r in results])
     said = []
     for p in paired:
-        if not (ALIASES.get(p.space, p.space) in finding.message or p.space in finding.message):
+        if not verdict.rules.names_encoder(finding, p.space):
             continue
         if p.verdict == "better":
             said.append(f"{p.space} retrieves better than the baseline here nevertheless, on {', '.join(p.better)} "

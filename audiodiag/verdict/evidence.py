@@ -11,7 +11,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from audiodiag.bootstrap import Estimate
 from audiodiag.evaluate import PairedComparison, SplitComparison
@@ -80,7 +80,7 @@ class ClassificationEvidence:
     padding_label: str
     rungs: tuple[Rung, ...]  # the spectral baseline first
     pairs: tuple[PairedComparison, ...]  # each encoder against the baseline, on the same clips and folds
-    curves: Mapping[str, Curve] = None  # by space
+    curves: Mapping[str, Curve] = field(default_factory=dict)  # by space
     shortcut: str | None = None  # the metadata audit's explanation when it suspects a shortcut
     audited: bool = False  # the metadata audit ran
     findings: tuple[Finding, ...] = ()

@@ -9,7 +9,7 @@ Example: a run without groups says leakage is unmeasured, and its "none detected
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from audiodiag.evaluate import SIGNIFICANCE_LEVEL, PairedComparison, format_p, signed
 from audiodiag.types import Finding
@@ -245,7 +245,7 @@ def fine_tuning(evidence: ClassificationEvidence, pick: Rung) -> Claim:
     if best is not pick:
         lines.append(f"{best.space} scored {best.accuracy.value:.3f}, but its advantage is not established "
                      "(see its pair verdict above).")
-    c = (evidence.curves or {}).get(pick.space)
+    c = evidence.curves.get(pick.space)
     trend = None if c is None else c.trend
     readiness: Readiness | None = evidence.readiness
     gain = evidence.finetune_gain
@@ -315,6 +315,27 @@ def no_advice(evidence: ClassificationEvidence) -> str:
     return "Nothing to advise: sample rates, speech/non-speech and padding fit the compared encoders."
 
 
+def names_encoder(finding: Finding, space: str) -> bool:
+    """Whether the finding's message names this encoder, by its id or its display name."""
+    from audiodiag.encoders import ALIASES
+
+    return ALIASES.get(space, space) in finding.message or space in finding.message
+
+
+def sound_encoder_measured(spaces: Iterable[str]) -> bool:
+    """Whether the sound encoder the non-speech finding suggests (aiSFX) is among the measured spaces."""
+    from audiodiag.encoders import AISFX, ALIASES
+
+    return any(ALIASES.get(s, s) == AISFX for s in spaces)
+
+
+def without_measured_suggestion(message: str, spaces: Iterable[str]) -> str:
+    """The finding's message without its advice to try aiSFX when this run measured aiSFX itself."""
+    from audiodiag.dataset import SOUND_ENCODER_ADVICE
+
+    return message.replace(SOUND_ENCODER_ADVICE, "") if sound_encoder_measured(spaces) else message
+
+
 def advice(finding: Finding, evidence: ClassificationEvidence, measured: set[str]) -> Claim:
     """A finding that does not invalidate the comparison, with what the comparison measured where the finding
     predicts something about an encoder; never advice to try a model this run measured."""
@@ -322,16 +343,16 @@ def advice(finding: Finding, evidence: ClassificationEvidence, measured: set[str
     suggests: list[str] = []
     if finding.code == "non_speech_for_speech_encoder":
         from audiodiag.dataset import SOUND_ENCODER_ADVICE
-        from audiodiag.encoders import AISFX, ALIASES
+        from audiodiag.encoders import AISFX
 
         said = []
         for pair in evidence.pairs:
-            if ALIASES.get(pair.name_b, pair.name_b) in finding.message or pair.name_b in finding.message:
+            if names_encoder(finding, pair.name_b):
                 d = pair.difference
                 said.append(f"{pair.name_b} {'beats' if pair.verdict == 'yes' else 'is not shown to beat'} the "
                             f"baseline here ({signed(d.value)}, 95 % CI {signed(d.ci_low)} to {signed(d.ci_high)})")
-        if any(ALIASES.get(s, s) == AISFX for s in measured):  # no advice to try what this run measured
-            text = text.replace(SOUND_ENCODER_ADVICE, "")
+        text = without_measured_suggestion(text, measured)
+        if sound_encoder_measured(measured):  # no advice to try what this run measured
             said.append(f"the sound encoder {AISFX} was measured too (its line above)")
         elif SOUND_ENCODER_ADVICE in text:
             suggests.append(AISFX)
@@ -358,7 +379,7 @@ def classification_claims(evidence: ClassificationEvidence) -> list[Claim]:
     issues = label_issues(evidence)
     if issues is not None:
         claims.append(issues)
-    claims += [curve(c) for c in (evidence.curves or {}).values()]
+    claims += [curve(c) for c in evidence.curves.values()]
     claims.append(fine_tuning(evidence, pick))
     claims += found
     claims += unavailable(evidence)
