@@ -21,6 +21,7 @@ from audiodiag.checks import ClipStats
 from audiodiag.encoders import EncoderSpec
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import baseline_pipeline
+from audiodiag.folds import choose as choose_folds
 from audiodiag.order import canonical_order, inverse, is_identity
 from audiodiag.spaces import PaddingPolicy, SpaceVectors, is_baseline, padded_fractions, padding_label
 from audiodiag.types import Clip, Finding, SpeechRegion
@@ -130,9 +131,8 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
         spaces = [replace(s, vectors=np.asarray(s.vectors)[canonical]) for s in spaces]
     y = np.asarray([c.label for c in clips], dtype=str)
     groups = [c.group for c in clips]
-    use_groups = group_aware and all(g is not None for g in groups)
-    folds = evaluate.make_folds(y, groups if use_groups else None, n_splits=n_splits, seed=seed,
-                                groups_ignored=not group_aware and all(g is not None for g in groups))
+    chosen = choose_folds(clips, n_splits=n_splits, group_aware=group_aware, seed=seed)
+    folds, use_groups = chosen.folds, chosen.use_groups
     classes = tuple(sorted(set(y)))
 
     def model():
@@ -166,8 +166,8 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
     settings = {"n_splits_asked": n_splits, "n_splits": folds.n_splits, "strategy": folds.strategy,
                 "folds_note": folds.note, "seed": seed, "n_boot": n_boot, "classifier": CLASSIFIER,
                 "padding": padding_label(padding, [r.space for r in rungs]),  # what each rung saw
-                "group_aware": use_groups, "groups_given": all(g is not None for g in groups),
-                "group_aware_requested": group_aware,
+                "group_aware": use_groups, "groups_given": chosen.groups_given,
+                "group_aware_requested": group_aware, "predefined_folds": chosen.predefined,
                 "n_groups": len(set(groups)) if all(g is not None for g in groups) else None,
                 "baseline_first": is_baseline(first.space)}
     return in_given_order(Comparison(labels=y, classes=classes, class_counts=class_counts(clips), folds=folds,

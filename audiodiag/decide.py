@@ -21,6 +21,7 @@ from audiodiag import compare, curves, dataset, duplicates, encoders, spaces
 from audiodiag.audit import MetadataAudit, metadata_audit
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
+from audiodiag.folds import PREDEFINED
 from audiodiag.order import canonical_order, reorder_groups
 from audiodiag.report import DecisionNote, Readiness, classification_note, with_unavailable
 from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, RetrievalSettings
@@ -114,11 +115,13 @@ def classification_decision(
     exact = duplicates.exact_duplicates(clips) if exact is None else exact
     near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
             for v in vectors if spaces.is_baseline(v.space)}  # near-identical spectra: the same recording
-    # groups split by random folds are the note's leakage claim (verdict.rules.leakage): said once, not twice
+    # groups split by random folds are the note's leakage claim (verdict.rules.leakage): said once, not twice; groups
+    # split by the dataset's own folds are a problem of those folds, said here
+    own_folds = comparison.folds.strategy == PREDEFINED
     findings = (*compare.data_findings([stats[i] for i in by_name], [speech[i] for i in by_name], specs,
                                        padding=comparison.padding),
-                *(f for f in duplicates.leakage_findings(clips, folds, exact=exact, near=near,
-                                                         interface=interface) if f.code != "group_across_folds"))
+                *(f for f in duplicates.leakage_findings(clips, folds, exact=exact, near=near, interface=interface)
+                  if own_folds or f.code != "group_across_folds"))
     readiness = readiness_for(clips, n_splits=comparison.folds.n_splits,
                               group_aware=comparison.folds.strategy == "StratifiedGroupKFold")
     note = classification_note(dataset_name, comparison, curves=learning, audit=audit, findings=findings,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audiodiag import evaluate
+from audiodiag import folds as folds_module
 from audiodiag.errors import AudioDiagError
 from audiodiag.order import canonical_order, inverse
 from audiodiag.retrieval import QUERY_BLOCK_ELEMENTS, prepare
@@ -120,12 +121,8 @@ def comparison_folds(clips: Sequence[Clip], *, n_splits: int = 5, group_aware: b
     has a group), drawn as it draws them on the clips in `order.canonical_order`, and returned in the order given.
     Raises AudioDiagError when the clips cannot be split (see `evaluate.make_folds`)."""
     canonical = canonical_order(clips)
-    labels = [clips[i].label for i in canonical]
-    groups = [clips[i].group for i in canonical]
-    use_groups = group_aware and all(g is not None for g in groups)
-    return evaluate.make_folds(labels, groups if use_groups else None, n_splits=n_splits, seed=seed,
-                               groups_ignored=not group_aware and all(g is not None for g in groups)
-                               ).take(inverse(canonical))
+    return folds_module.choose([clips[i] for i in canonical], n_splits=n_splits, group_aware=group_aware,
+                        seed=seed).folds.take(inverse(canonical))
 
 
 def _names(clips: Sequence[Clip], pairs: Sequence[DuplicatePair], fold_of: np.ndarray | None) -> str:
@@ -190,11 +187,13 @@ def leakage_findings(clips: Sequence[Clip], folds: evaluate.Folds | None, *, exa
                 "re-levelled) flatter retrieval scores; clips this space merely cannot tell apart are not a data "
                 "problem."), _files(clips, list(found.pairs))))
     if folds is not None and all(c.group is not None for c in clips):
-        out.extend(_split_groups(clips, fold_of, split, interface))
+        predefined = folds.strategy == folds_module.PREDEFINED
+        out.extend(_split_groups(clips, fold_of, split, interface, predefined=predefined))
     return out
 
 
-def _split_groups(clips: Sequence[Clip], fold_of: np.ndarray, split: str, interface: str) -> list[Finding]:
+def _split_groups(clips: Sequence[Clip], fold_of: np.ndarray, split: str, interface: str, *,
+                  predefined: bool = False) -> list[Finding]:
     folds_of_group: dict[str, set[int]] = {}
     for clip, fold in zip(clips, fold_of):
         folds_of_group.setdefault(str(clip.group), set()).add(int(fold) + 1)
@@ -207,7 +206,8 @@ def _split_groups(clips: Sequence[Clip], fold_of: np.ndarray, split: str, interf
     return [Finding("group_across_folds", "warning", (
         f"{len(spread)} of {len(folds_of_group)} groups have clips on both sides of {split}: {shown}{more}. "
         "Expected: each speaker / source in one fold, so the score says how the model does on new ones. Fix: "
-        + ("run again without --no-groups." if interface == "cli" else
+        + ("remove the 'fold' column (the dataset's own folds split these groups) so that group-aware folds are "
+           "drawn." if predefined else "run again without --no-groups." if interface == "cli" else
            "tick 'Keep groups apart (group-aware folds)' on the Compare page.")), files)]
 
 

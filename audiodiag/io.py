@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 import numpy as np
 import soundfile as sf
@@ -34,7 +35,21 @@ MAX_NAMED = 10  # files named in one message; the rest are counted
 NO_GROUPS = "(none)"  # group_by value that reads no groups from a table
 MAX_TABLE_BYTES = 50_000_000  # a label table read on its own to list its columns
 # columns that name a clip's group (first match wins): clips of one group are kept in one fold
-GROUP_COLUMNS = ("group", "speaker", "speaker_id", "client_id", "session", "source", "recording", "device", "fold")
+GROUP_COLUMNS = ("group", "speaker", "speaker_id", "client_id", "session", "source", "recording", "device")
+# a column that gives each clip its test fold (a dataset's predefined cross-validation partition, as in ESC-50 or
+# UrbanSound8K): the folds are used as given, and it says nothing about speakers or sources
+FOLD_COLUMNS = ("fold",)
+
+
+class TableRow(NamedTuple):
+    """What a labels table says about one file."""
+
+    label: str | None
+    group: str | None
+    fold: str | None = None
+
+
+NO_ROW = TableRow(None, None, None)
 HASH_CHARS = 16
 
 # Containers people try that libsndfile cannot decode: magic bytes -> what it is.
@@ -86,6 +101,7 @@ def load_clip(
     name: str | None = None,
     label: str | None = None,
     group: str | None = None,
+    fold: str | None = None,
 ) -> Clip:
     """Decode one file (WAV/FLAC/OGG/MP3/AIFF) into a mono float32 `Clip` at its original rate.
 
@@ -123,7 +139,7 @@ def load_clip(
     return Clip(
         name=name, samples=mono, sample_rate_hz=int(rate), original_sample_rate_hz=int(rate),
         original_channels=samples.shape[1], subtype=info.subtype, container=info.container,
-        label=label, group=group, content_hash=content_hash(data), non_finite_count=non_finite,
+        label=label, group=group, content_hash=content_hash(data), non_finite_count=non_finite, fold=fold,
     )
 
 
@@ -238,12 +254,14 @@ def load_batch(
     return unique_names(results)
 
 
-def parse_label_table(data: bytes, *, name: str,
-                      group_by: str | None = None) -> dict[str, tuple[str | None, str | None]]:
-    """A `path,label[,group]` CSV (UTF-8, header row) as {path: (label, group)}.
+def parse_label_table(data: bytes, *, name: str, group_by: str | None = None) -> dict[str, TableRow]:
+    """A `path,label[,group][,fold]` CSV (UTF-8, header row) as {path: TableRow(label, group, fold)}.
 
     The group is read from `group_by` when given (a column name; NO_GROUPS reads none), else from the first
-    column named as in GROUP_COLUMNS (`group`, `speaker`, `source`, ...).
+    column named as in GROUP_COLUMNS (`group`, `speaker`, `source`, ...); the fold from a FOLD_COLUMNS column.
+
+    >>> parse_label_table(b"path,label,fold\\na.wav,dog,1\\n", name="t.csv")
+    {'a.wav': TableRow(label='dog', group=None, fold='1')}
     """
     try:
         text = data.decode("utf-8-sig")
@@ -256,8 +274,12 @@ def parse_label_table(data: bytes, *, name: str,
         raise InvalidAudioError(f"{name} has columns {rows.fieldnames or 'none'}; expected a header row "
                                 "path,label[,group] (one row per audio file; 'file_name' works for the path too)")
     group = _chosen_group_column(rows.fieldnames, group_by, name=name)
-    return {r[path].strip(): ((r.get("label") or "").strip() or None,
-                              ((r.get(group) or "").strip() or None) if group else None)
+    fold = fold_column(rows.fieldnames)
+
+    def cell(r: dict, column: str | None) -> str | None:
+        return ((r.get(column) or "").strip() or None) if column else None
+
+    return {r[path].strip(): TableRow(cell(r, "label"), cell(r, group), cell(r, fold))
             for r in rows if (r.get(path) or "").strip()}
 
 
@@ -283,6 +305,16 @@ def table_group_column(data: bytes, *, group_by: str | None = None) -> tuple[lis
         return columns, _chosen_group_column(columns, group_by, name="table")
     except InvalidAudioError:
         return columns, None
+
+
+def fold_column(columns: Sequence[str]) -> str | None:
+    """The column of a labels table that gives each clip its predefined test fold, or None.
+
+    >>> fold_column(["filename", "fold", "target"])
+    'fold'
+    """
+    by_name = {c.strip().lower(): c for c in columns if c}
+    return next((by_name[f] for f in FOLD_COLUMNS if f in by_name), None)
 
 
 def group_column(columns: Sequence[str]) -> str | None:
@@ -311,8 +343,8 @@ def apply_label_table(results: list[Clip | LoadFailure], data: bytes, *, name: s
         path = row_for(r.name) if isinstance(r, Clip) else None
         if path is not None:
             used.add(path)
-            label, group = table[path]
-            r = replace(r, label=label or r.label, group=group or r.group)
+            row = table[path]
+            r = replace(r, label=row.label or r.label, group=row.group or r.group, fold=row.fold or r.fold)
         out.append(r)
     problem = unmatched_rows_failure(name, table, used, [r.name for r in results])
     return out + ([problem] if problem else [])
@@ -344,9 +376,9 @@ def unmatched_rows_failure(table_name: str, table: dict, used: set[str],
 
 
 def _load_or_fail(data: bytes, *, name: str, label: str | None = None,
-                  group: str | None = None) -> Clip | LoadFailure:
+                  group: str | None = None, fold: str | None = None) -> Clip | LoadFailure:
     try:
-        return load_clip(data, name=name, label=label, group=group)
+        return load_clip(data, name=name, label=label, group=group, fold=fold)
     except InvalidAudioError as e:
         return LoadFailure(name, str(e))
 
@@ -433,9 +465,9 @@ def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str, st
         row = row_for(short)
         if row is not None:
             used.add(row)
-        table_label, group = table.get(row, (None, None)) if row is not None else (None, None)
-        label = table_label or (parts[0] if len(parts) > 1 else None)
-        results.append(_load_or_fail(read(rel), name=short, label=label, group=group))
+        given = table.get(row, NO_ROW) if row is not None else NO_ROW
+        label = given.label or (parts[0] if len(parts) > 1 else None)
+        results.append(_load_or_fail(read(rel), name=short, label=label, group=given.group, fold=given.fold))
     if not results:
         others = [r for r in rels if not r.lower().endswith(".csv")]
         found = (f"it holds {len(others)} other file(s), e.g. '{others[0]}'" if others else "it is empty")
@@ -464,7 +496,7 @@ def _label_table_member(rels: Sequence[str], prefix: str) -> str | None:
 
 
 def _read_label_table(rels: list[str], read: Callable[[str], bytes], prefix: str, *, source: str,
-                      group_by: str | None = None) -> tuple[str, dict[str, tuple[str | None, str | None]]]:
+                      group_by: str | None = None) -> tuple[str, dict[str, TableRow]]:
     rel = _label_table_member(rels, prefix)
     if rel is None:
         return "", {}

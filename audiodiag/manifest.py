@@ -64,6 +64,7 @@ class ManifestRow:
     transcript: str | None = None
     line: int | None = None
     origin: str = ""
+    fold: str | None = None  # the dataset's own test fold (a `fold` column), used as given
 
     @property
     def where(self) -> str:
@@ -89,6 +90,7 @@ class Manifest:
     label_column: str | None
     group_column: str | None
     transcript_column: str | None
+    fold_column: str | None = None
 
     @property
     def name(self) -> str:
@@ -113,7 +115,7 @@ class Manifest:
             label=_text(record.get(self.label_column)) if self.label_column else None,
             group=_text(record.get(self.group_column)) if self.group_column else None,
             transcript=_text(record.get(self.transcript_column)) if self.transcript_column else None,
-            line=line, origin=name)
+            line=line, origin=name, fold=_text(record.get(self.fold_column)) if self.fold_column else None)
 
 
 def is_manifest(source: str | os.PathLike) -> bool:
@@ -154,7 +156,8 @@ def open_manifest(url: str | os.PathLike, *, group_by: str | None = None) -> Man
     transcript_column = next((by_name[c] for c in TRANSCRIPT_COLUMNS if c in by_name), None)
     if fmt == "jsonl":  # the first object names the columns, but a later one may carry a key the first leaves out
         label_column, transcript_column = label_column or LABEL_COLUMN, transcript_column or TRANSCRIPT_COLUMNS[0]
-    return Manifest(url, fmt, columns, path_column, label_column, group_column, transcript_column)
+    return Manifest(url, fmt, columns, path_column, label_column, group_column, transcript_column,
+                    io.fold_column(columns))
 
 
 def read_manifest(url: str | os.PathLike, *, group_by: str | None = None) -> Iterator[ManifestRow | LoadFailure]:
@@ -297,7 +300,7 @@ def _jsonl_records(m: Manifest) -> Iterator[tuple[int, dict | LoadFailure]]:
 def _parquet_records(m: Manifest) -> Iterator[tuple[int, dict | LoadFailure]]:
     import pyarrow.parquet as pq
 
-    wanted = [c for c in (m.path_column, m.label_column, m.group_column, m.transcript_column) if c]
+    wanted = [c for c in (m.path_column, m.label_column, m.group_column, m.transcript_column, m.fold_column) if c]
     row = 0
     with _open(m.url) as f:
         for batch in pq.ParquetFile(f).iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
@@ -353,10 +356,10 @@ def _folder_rows(root: Path, table_name: str, table: dict) -> Iterator[ManifestR
         row = row_for(rel)
         if row is not None:
             used.add(row)
-        table_label, group = table[row] if row is not None else (None, None)
+        given = table[row] if row is not None else io.NO_ROW
         parts = rel.split("/")
-        yield ManifestRow(source=str(root / rel), name=rel, group=group, origin=str(root),
-                          label=table_label or (parts[0] if len(parts) > 1 else None))
+        yield ManifestRow(source=str(root / rel), name=rel, group=given.group, origin=str(root), fold=given.fold,
+                          label=given.label or (parts[0] if len(parts) > 1 else None))
     if first is None:
         yield LoadFailure(str(root), f"{root}: holds no audio files ({', '.join(io.AUDIO_EXTENSIONS)}); put clips "
                                      "in one sub-folder per class")
@@ -415,7 +418,7 @@ def load_row(row: ManifestRow | LoadFailure) -> Clip | LoadFailure:
     if isinstance(row, LoadFailure):
         return row
     try:
-        return io.load_clip(read_bytes(row), name=row.name, label=row.label, group=row.group)
+        return io.load_clip(read_bytes(row), name=row.name, label=row.label, group=row.group, fold=row.fold)
     except InvalidAudioError as e:
         message = str(e)
         return LoadFailure(row.name, message if row.line is None or row.where in message else

@@ -50,6 +50,7 @@ class Reuse:
     name: str
     label: str | None
     group: str | None
+    fold: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: floa
         references.append(_pack(stream.reference_of(item)))
         o = stream._open(item, name, None)
         if isinstance(o, Clip) and o.content_hash in reusable:
-            o = Reuse(o.content_hash, name, o.label, o.group)
+            o = Reuse(o.content_hash, name, o.label, o.group, o.fold)
         opened.append(o)
     decoded = [o for o in opened if isinstance(o, Clip)]
     kept, rows, timings, _ = stream.compute_batch(decoded, [(spaces.BASELINE, None)] * baseline,
@@ -234,7 +235,7 @@ def _result(chunk: list[dict], previous: stream.Previous | None, transcribed: bo
     for row in chunk:
         o = _unpack(row["opened"])
         if isinstance(o, Reuse):
-            o = stream._renamed(previous.clips[o.content_hash], o.name, o.label, o.group)
+            o = stream._renamed(previous.clips[o.content_hash], o.name, o.label, o.group, o.fold)
         opened.append(o)
         if o is not None:
             continue

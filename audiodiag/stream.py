@@ -140,20 +140,20 @@ def _open(item, name: str, previous: Previous | None) -> Clip | Kept | LoadFailu
         return replace(item, name=name)
     if isinstance(item, Clip):
         kept = previous.clips.get(item.content_hash) if previous else None
-        return _renamed(kept, name, item.label, item.group) if kept else replace(item, name=name)
+        return _renamed(kept, name, item.label, item.group, item.fold) if kept else replace(item, name=name)
     try:
         data = manifest.read_bytes(item)
         kept = previous.clips.get(io.content_hash(data)) if previous else None
         if kept is not None:
-            return _renamed(kept, name, item.label, item.group)
-        return io.load_clip(data, name=name, label=item.label, group=item.group)
+            return _renamed(kept, name, item.label, item.group, item.fold)
+        return io.load_clip(data, name=name, label=item.label, group=item.group, fold=item.fold)
     except InvalidAudioError as e:
         return _failure(item, e)
 
 
-def _renamed(kept: Kept, name: str, label: str | None, group: str | None) -> Kept:
-    """An earlier run's measurements under this run's name, label and group (the file may have moved)."""
-    return Kept(replace(kept.info, name=name, label=label, group=group),
+def _renamed(kept: Kept, name: str, label: str | None, group: str | None, fold: str | None = None) -> Kept:
+    """An earlier run's measurements under this run's name, label, group and fold (the file may have moved)."""
+    return Kept(replace(kept.info, name=name, label=label, group=group, fold=fold),
                 replace(kept.stats, name=name, label=label, group=group), kept.speech)
 
 

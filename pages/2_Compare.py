@@ -23,6 +23,7 @@ data = data_ui.labelled_dataset("This dataset cannot be compared", "Compare")
 counts = compare.class_counts(data.clips)
 n_groups = len({c.group for c in data.clips if c.group is not None})
 has_groups = all(c.group is not None for c in data.clips)
+own_folds = sorted({c.fold for c in data.clips}) if all(c.fold is not None for c in data.clips) else []
 cols = st.columns(4)
 cols[0].metric("Clips", len(data.clips))
 cols[1].metric("Classes", len(counts))
@@ -56,10 +57,13 @@ with st.form("compare_settings"):
                              placeholder="facebook/wav2vec2-base or /models/my-wav2vec2")
     layer = left.number_input("Hidden layer for Hugging Face encoders (-1 = last)", min_value=-1, max_value=48,
                               step=1, key="compare_layer")
-    n_splits = right.slider("Folds", 2, 10, key="compare_folds")
-    group_aware = right.checkbox("Keep groups apart (group-aware folds)", disabled=not has_groups,
+    n_splits = right.slider("Folds", 2, 10, key="compare_folds", disabled=bool(own_folds),
+                            help=f"Not used: the dataset's own {len(own_folds)} folds (its 'fold' column) are used as "
+                                 "given." if own_folds else None)
+    group_aware = right.checkbox("Keep groups apart (group-aware folds)", disabled=not has_groups or bool(own_folds),
                                  key="compare_groups",
-                                 help="Recommended. The random-split score is reported next to it to show leakage.")
+                                 help="Not used: the dataset's own folds are used as given." if own_folds else
+                                 "Recommended. The random-split score is reported next to it to show leakage.")
     policy = right.radio("Padding policy", ["none", links.PADDED], horizontal=True, key="compare_padding",
                          help="none: every clip at its own length, encoders pool only frames of real audio. "
                               "pad or trim: every clip zero-padded or cut to the same length first, for every "

@@ -36,6 +36,7 @@ class Groups:
     requested: bool  # group-aware folds were asked for (False: --no-groups / the checkbox off)
     n_groups: int | None
     n_clips: int
+    predefined_folds: bool = False  # the dataset's own folds (a `fold` column) were used as given
 
     @property
     def every_clip_alone(self) -> bool:
@@ -107,7 +108,7 @@ def classification_evidence(comparison, *, curves: Sequence = (), audit=None, fi
     n_clips = len(comparison.labels)
     groups = Groups(given=bool(settings.get("groups_given")), used=bool(settings.get("group_aware")),
                     requested=bool(settings.get("group_aware_requested", True)), n_groups=settings.get("n_groups"),
-                    n_clips=n_clips)
+                    n_clips=n_clips, predefined_folds=bool(settings.get("predefined_folds")))
     rungs = tuple(Rung(r.space, r.metrics.accuracy, r.metrics.macro_f1, r.seconds_per_clip, r.embedding_size,
                        r.model_mb, dict(r.per_class_f1),
                        tuple((p.true_label, p.predicted_label, p.count) for p in r.confused_pairs),

@@ -64,6 +64,13 @@ def leakage(groups: Groups, rungs: Sequence[Rung], *, interface: str = "app") ->
     "ignored" (groups given, random folds asked for), "unmeasurable" (every clip its own group) or "unmeasured"."""
     fixes = GROUP_FIXES["cli" if interface == "cli" else "app"]
     checks = [(r.space, r.split_check) for r in rungs if r.split_check is not None]
+    if groups.predefined_folds:
+        kept = (" Whether they keep each group apart is checked under Problems." if groups.given else
+                f" To measure it, {fixes['add']}.")
+        return Claim(Kind.LEAKAGE, (), "unmeasured", (
+            "The folds are the dataset's own ('fold' column), used as given. A fold column does not say which clips "
+            "share a speaker or source, so speaker/source leakage is unmeasured here." + kept),
+            {}, "predefined folds", Severity.INFO)
     if groups.used and groups.every_clip_alone:
         return Claim(Kind.LEAKAGE, (), "unmeasurable", (
             f"Speaker/source leakage cannot be measured: each of the {groups.n_clips} clips is its own group, so "
@@ -394,8 +401,8 @@ CLAIM_RULES = (
     ("the rung to use (headline)", "the most accurate encoder whose pair verdict is yes; encoders whose accuracy lies "
      "inside its 95 % CI tie with it and the cheapest per clip is recommended; the baseline when none wins",
      "undecided, when a pair is inconclusive and none is yes"),
-    ("speaker/source leakage", LEAKAGE_RULE, "unmeasured (no groups), ignored (--no-groups) or unmeasurable "
-     "(every clip its own group); 'checked' is never said of it then"),
+    ("speaker/source leakage", LEAKAGE_RULE, "unmeasured (no groups, or the dataset's own 'fold' column used as "
+     "given), ignored (--no-groups) or unmeasurable (every clip its own group); 'checked' is never said of it then"),
     ("learning curve rising / flat", "the last step's paired bootstrap CI against +0.02 accuracy per doubling: "
      "rising when the gain is ≥ 0.02 and its CI above 0, flat when the CI's upper end is below 0.02, saturated at "
      "≥ 0.99", "inconclusive (the last step is within noise)"),
