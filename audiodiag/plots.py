@@ -12,6 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from audiodiag.checks import FRAME_LENGTH_S, silent_frames
+from audiodiag.evaluate import signed
 from audiodiag.features import FeatureSettings, mel_filters, mel_frequencies, power_spectrogram
 from audiodiag.types import SpeechRegion
 from audiodiag.wer import format_rate
@@ -207,7 +208,8 @@ def f1_difference_figure(differences: dict, *, title: str) -> go.Figure:
     names = [_plain(k) for k in differences]
     values = [float(v) for v in differences.values()]
     fig = go.Figure(go.Bar(x=names, y=values, marker_color=["#2ca02c" if v >= 0 else "#d62728" for v in values],
-                           hovertemplate="%{x}: F1 %{y:+.3f}<extra></extra>"))
+                           customdata=[signed(v) for v in values],  # as the note writes it: never "-0.000"
+                           hovertemplate="%{x}: F1 %{customdata}<extra></extra>"))
     fig.update_layout(title=title, height=FIGURE_HEIGHT_PX, yaxis_title="F1 difference",
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig

@@ -104,3 +104,8 @@ def test_verdict_headline_says_the_result_once_with_the_ci_and_p_value():
     unclear = dataclasses.replace(pair, verdict="inconclusive", difference=Estimate(0.083, -0.017, 0.2), p_value=0.227)
     assert compare.verdict_headline(unclear) == ("whisper-tiny.en is not shown to beat the baseline (inconclusive): "
                                                  "accuracy +0.083 [-0.017, +0.200], McNemar p = 0.227")
+
+
+def test_f1_difference_hover_never_reads_negative_zero():
+    fig = plots.f1_difference_figure({"tap": -0.0001, "kettle": 0.25}, title="F1")
+    assert list(fig.data[0].customdata) == ["+0.000", "+0.250"] and "%{customdata}" in fig.data[0].hovertemplate
