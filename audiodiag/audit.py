@@ -80,11 +80,11 @@ def metadata_audit(clips: Sequence[Clip], stats: Sequence[ClipStats], folds: Fol
     if suspected:
         explanation = (f"recording metadata alone predicts the label with accuracy {accuracy} (chance "
                        f"{chance:.3f}); {rule}; strongest cue: {top}. The models may be learning how each class "
-                       f"was recorded, not the sound: equalise {top.replace('_', ' ')} across classes (e.g. "
+                       f"was recorded, not the sound. Fix: equalise {top.replace('_', ' ')} across classes (e.g. "
                        "trim/pad to one length, resample, normalise loudness) and re-run the comparison")
     else:
-        explanation = (f"metadata alone scores {accuracy} vs chance {chance:.3f} ({rule}; warning when the CI's "
-                       f"low end exceeds chance + {SHORTCUT_MARGIN:g}): no recording-condition shortcut found")
+        explanation = (f"metadata alone scores {accuracy} vs chance {chance:.3f} ({rule}): no recording-condition "
+                       f"shortcut found. The audit warns when the CI's low end exceeds chance + {SHORTCUT_MARGIN:g}")
     return MetadataAudit(accuracy, chance, METADATA_COLUMNS, importances, suspected, explanation, best, single)
 
 

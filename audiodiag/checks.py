@@ -343,8 +343,8 @@ def clip_findings(s: ClipStats) -> list[Finding]:
         out.append(Finding(code, severity, f"{s.name}: {message}", (s.name,)))
 
     if s.non_finite_samples:
-        add("non_finite", "error", f"{s.non_finite_samples} NaN/Inf samples (expected none; they were set to 0 "
-            "here, but a model would output NaN): fix the export or drop the file")
+        add("non_finite", "error", f"{s.non_finite_samples} NaN/Inf samples (expected none). They were set to 0 "
+            "here, but a model would output NaN. Fix the export or drop the file")
     if s.clipping_fraction > WARN_CLIPPING_FRACTION:
         add("clipping", "warning", f"{s.clipping_fraction:.2%} of samples are clipped at full scale (expected "
             f"< {WARN_CLIPPING_FRACTION:.1%}): re-record with less gain or drop the clip")
@@ -358,32 +358,32 @@ def clip_findings(s: ClipStats) -> list[Finding]:
         edges = s.leading_silence_s + s.trailing_silence_s
         silent_s = s.silence_ratio * s.duration_s
         at_ends = edges >= EDGE_SILENCE_TRIM_S and edges >= EDGE_SILENCE_SHARE * silent_s
-        fix = ("trim the leading/trailing silence (e.g. librosa.effects.trim) so models do not learn from it"
+        fix = ("Fix: trim the leading/trailing silence (e.g. librosa.effects.trim) so models do not learn from it"
                if at_ends else
-               "the silence is inside the clip (pauses), not at its ends: check the recording level, or cut the "
+               "The silence is inside the clip (pauses), not at its ends. Fix: check the recording level, or cut the "
                "clip into its sounding parts")
         if at_ends or pauses_matter(s):  # gaps between footsteps or bird calls are the sound, not a fault
             add("mostly_silent", "warning", f"{s.silence_ratio:.0%} of 25 ms frames are silent (expected < "
                 f"{WARN_SILENCE_RATIO:.0%}; leading {s.leading_silence_s:.2f} s, trailing "
-                f"{s.trailing_silence_s:.2f} s): " + fix)
+                f"{s.trailing_silence_s:.2f} s). " + fix)
     if s.internal_silence_s >= WARN_INTERNAL_SILENCE_S and s.silence_ratio < 1.0 and pauses_matter(s):
         end = s.internal_silence_start_s + s.internal_silence_s
         add("internal_silence", "warning", f"{s.internal_silence_s:.2f} s of silence inside the clip, from "
-            f"{s.internal_silence_start_s:.2f} s to {end:.2f} s (expected pauses under {WARN_INTERNAL_SILENCE_S:g} s): "
-            "listen for a dropout or an edit; if the gap is real, split the clip there, since silence dilutes "
-            "mean-pooled embeddings and invites hallucinated words in ASR")
+            f"{s.internal_silence_start_s:.2f} s to {end:.2f} s (expected pauses under {WARN_INTERNAL_SILENCE_S:g} s). "
+            "Silence dilutes mean-pooled embeddings and invites hallucinated words in ASR. Fix: listen for a dropout "
+            "or an edit; if the gap is real, split the clip there")
     if s.peak_dbfs < WARN_LOW_PEAK_DBFS and s.silence_ratio < 1.0:
         add("low_level", "info", f"peak level {s.peak_dbfs:.1f} dBFS (expected above {WARN_LOW_PEAK_DBFS:.0f} "
             "dBFS): very quiet; normalise loudness if other clips are much louder")
     if s.band_limit_hz < BAND_LIMIT_WARN_FRACTION * s.nyquist_hz and s.silence_ratio < 1.0:
         add("band_limited", "warning", f"content stops near {s.band_limit_hz / 1000:.1f} kHz (a steep edge: the "
-            f"level falls by {s.band_edge_drop_db:.0f} dB within {BAND_EDGE_WIDTH:.0%} above it and stays down) "
-            f"although the file is {s.sample_rate_hz} Hz "
-            f"(Nyquist {s.nyquist_hz / 1000:.1f} kHz): upsampled or band-limited audio; treat its real rate as "
-            f"~{2 * s.band_limit_hz / 1000:.0f} kHz and do not expect content above {s.band_limit_hz / 1000:.1f} kHz")
+            f"level falls by {s.band_edge_drop_db:.0f} dB within {BAND_EDGE_WIDTH:.0%} above it and stays down), "
+            f"although the file is {s.sample_rate_hz} Hz (Nyquist {s.nyquist_hz / 1000:.1f} kHz). It is upsampled "
+            f"or band-limited audio. Treat its real rate as ~{2 * s.band_limit_hz / 1000:.0f} kHz and do not expect "
+            f"content above {s.band_limit_hz / 1000:.1f} kHz")
     if s.bit_depth == 8:
         add("low_bit_depth", "warning", f"{s.subtype} (8-bit) audio has ~48 dB dynamic range (expected 16-bit "
-            "or more): quantisation noise can mask quiet sounds; re-export at 16 bit if the source allows")
+            "or more). Quantisation noise can mask quiet sounds. Fix: re-export at 16 bit if the source allows")
     if s.channels > 2:
         add("many_channels", "info", f"{s.channels} channels were averaged into mono (expected 1-2): "
             "if channels hold different microphones, pick one channel instead")

@@ -202,23 +202,6 @@ def accuracy_by_padding(correct: np.ndarray, fractions: np.ndarray,
     return tuple(out)
 
 
-def verdict_headline(pair: evaluate.PairedComparison) -> str:
-    """The paired verdict in one line: who beats whom, the accuracy difference with its 95 % CI, McNemar's p.
-
-    >>> from audiodiag.spaces import BASELINE
-    >>> truth, base, enc = list("ab" * 10), list("aa" * 10), list("ab" * 10)  # the baseline misses every "b"
-    >>> verdict_headline(evaluate.paired_comparison(truth, base, enc, name_a=BASELINE, name_b="speech_embedding"))
-    'speech_embedding beats the baseline: accuracy +0.500 [+0.250, +0.750], McNemar p = 0.00195'
-    """
-    other = "the baseline" if is_baseline(pair.name_a) else pair.name_a
-    d = pair.difference
-    what = {"yes": f"{pair.name_b} beats {other}", "no": f"{pair.name_b} does not beat {other}"}.get(
-        pair.verdict, f"{pair.name_b} is not shown to beat {other} (inconclusive)")
-    signed = evaluate.signed  # never "-0.000"
-    return (f"{what}: accuracy {signed(d.value)} [{signed(d.ci_low)}, {signed(d.ci_high)}], "
-            f"McNemar p = {evaluate.format_p(pair.p_value)}")
-
-
 def per_class_f1_differences(comparison: Comparison, space: str) -> dict:
     """F1(space) − F1(first rung) per class, in class order."""
     base, other = comparison.rungs[0].per_class_f1, comparison.rung(space).per_class_f1

@@ -22,7 +22,7 @@ import numpy as np
 
 from audiodiag.bootstrap import bootstrap_distribution, percentile_ci
 from audiodiag.errors import AudioDiagError
-from audiodiag.evaluate import Folds, signed
+from audiodiag.evaluate import Folds
 from audiodiag.features import baseline_pipeline
 from audiodiag.fitting import fit_predict
 
@@ -49,7 +49,6 @@ class LearningCurve:
     points: tuple[CurvePoint, ...]
     slope_per_doubling: float  # accuracy change per doubling of clips, between the last two points
     trend: str  # "rising" | "flat" | "saturated" | "inconclusive" (the last step's CI allows rising and flat)
-    explanation: str
     slope_ci: tuple[float, float] = (float("nan"), float("nan"))  # 95 % paired bootstrap CI of the slope
 
 
@@ -103,8 +102,8 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
         points.append(CurvePoint(cap, float(np.mean(used)) if used else 0.0, float(np.mean(scores)),
                                  float(np.std(scores)), draws))
         right.append(np.sum(correct_per_draw, axis=0) / draws)
-    slope, trend, explanation, slope_ci = _read_out(name, points, right, seed)
-    return LearningCurve(name, tuple(points), slope, trend, explanation, slope_ci)
+    slope, trend, slope_ci = _read_out(points, right, seed)
+    return LearningCurve(name, tuple(points), slope, trend, slope_ci)
 
 
 def _per_class_sample(train: np.ndarray, y: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
@@ -113,32 +112,27 @@ def _per_class_sample(train: np.ndarray, y: np.ndarray, cap: int, rng: np.random
     return np.sort(np.concatenate(picked))
 
 
-def _read_out(name: str, points: list[CurvePoint], right: list[np.ndarray],
-              seed: int) -> tuple[float, str, str, tuple[float, float]]:
+def _read_out(points: list[CurvePoint], right: list[np.ndarray], seed: int) -> tuple[float, str, tuple[float, float]]:
+    """(slope per doubling of the last step, trend, the slope's 95 % CI)."""
     nan = (float("nan"), float("nan"))
-    if len(points) < 2:
-        return float("nan"), "inconclusive", (f"{name}: one point only (too few clips per class to draw smaller "
-                                              "training sets); cannot tell whether more labels would help"), nan
+    if len(points) < 2:  # too few clips per class to draw smaller training sets
+        return float("nan"), "inconclusive", nan
     a, b = points[-2], points[-1]
     doublings = np.log2(max(b.mean_train_clips, 1) / max(a.mean_train_clips, 1))
     if doublings <= 0:
-        return 0.0, "inconclusive", f"{name}: the last two points use the same number of clips", nan
+        return float("nan"), "inconclusive", nan
     slope = (b.accuracy_mean - a.accuracy_mean) / doublings
     # paired over clips: each resample takes the same test clips at both sizes, so shared hard clips cancel
     gain = right[-1] - right[-2]
     means = bootstrap_distribution(lambda idx: gain[idx].mean(axis=1), len(gain), n_boot=STEP_BOOT, seed=seed)
     step_ci = percentile_ci(float(gain.mean()), means, percentiles=STEP_CI_PERCENTILES)
     low, high = step_ci.ci_low / doublings, step_ci.ci_high / doublings
-    step = (f"{name}: accuracy {a.accuracy_mean:.3f} at ≤ {a.clips_per_class} clips/class → {b.accuracy_mean:.3f} "
-            f"with all training clips ({signed(slope)} per doubling, 95 % CI {signed(low)} to {signed(high)}; "
-            f"rising means ≥ {RISING_PER_DOUBLING:g})")
     if b.accuracy_mean >= SATURATED_ACCURACY:
-        trend, what = "saturated", "saturated: (nearly) every clip is right already; more labels cannot show a gain here"
+        trend = "saturated"
     elif slope >= RISING_PER_DOUBLING and low > 0:
-        trend, what = "rising", "still rising: more labelled clips would likely help"
+        trend = "rising"
     elif high < RISING_PER_DOUBLING:
-        trend, what = "flat", "flat: more labels of the same kind would add little; the representation is the limit"
+        trend = "flat"
     else:
-        trend, what = "inconclusive", ("inconclusive: the last step is within noise, so these clips cannot tell "
-                                       "rising from flat; more labelled clips would decide")
-    return float(slope), trend, f"{step}: {what}", (float(low), float(high))
+        trend = "inconclusive"
+    return float(slope), trend, (float(low), float(high))

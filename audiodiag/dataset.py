@@ -73,12 +73,12 @@ def sample_rate_findings(stats: Sequence[ClipStats], spec: EncoderSpec) -> list[
             continue
         what = f"{len(files)} clip(s) at {rate} Hz ({name_files(files)}) will be resampled from {rate} Hz to {target} Hz for {spec.name}"
         if rate < target:
-            detail = (f"; {rate} Hz audio upsampled to {target} Hz carries no content above {rate // 2} Hz, so the "
-                      f"model sees an empty band from {rate // 2} to {target // 2} Hz it never saw in training: "
-                      f"record at {target} Hz or more, or compare against clips band-limited the same way")
+            detail = (f". Upsampled, they carry no content above {rate // 2} Hz, so the model sees an empty band from "
+                      f"{rate // 2} to {target // 2} Hz that it never saw in training. Fix: record at {target} Hz or "
+                      "more, or compare against clips band-limited the same way")
             out.append(Finding("sample_rate_mismatch", "warning", what + detail, tuple(files)))
         else:
-            detail = f"; content above {target // 2} Hz is discarded (expected, as the model was trained at {target} Hz)"
+            detail = f". Content above {target // 2} Hz is discarded (expected, as the model was trained at {target} Hz)"
             out.append(Finding("sample_rate_mismatch", "info", what + detail, tuple(files)))
     if len(by_rate) > 1:
         counts = ", ".join(f"{rate} Hz: {len(f)}" for rate, f in sorted(by_rate.items()))
@@ -86,27 +86,27 @@ def sample_rate_findings(stats: Sequence[ClipStats], spec: EncoderSpec) -> list[
         # only rates below the model's lose a band; higher ones are resampled down to the model's own band
         below = [rate for rate in sorted(by_rate) if rate < target]
         if labelled:
-            why = ("a classifier can learn the recording rate instead of the sound: check the rate per label and "
+            why = ("A classifier can learn the recording rate instead of the sound. Fix: check the rate per label and "
                    "resample everything to one rate")
         elif below:
-            why = (f"clips recorded below {spec.name}'s {target} Hz ({', '.join(f'{r} Hz' for r in below)}) reach "
-                   f"the model without their upper band (nothing above half their rate: {below[0] // 2} Hz for "
-                   f"{below[0]} Hz), so scores can differ by rate rather than by content: compare results per sample "
-                   "rate, or resample everything to one rate")
+            why = (f"Clips recorded below {spec.name}'s {target} Hz ({', '.join(f'{r} Hz' for r in below)}) reach "
+                   f"the model without their upper band. They hold nothing above half their rate ({below[0] // 2} Hz "
+                   f"for {below[0]} Hz), so scores can differ by rate rather than by content. Fix: compare results per "
+                   "sample rate, or resample everything to one rate")
         else:
-            why = (f"every rate is at or above {spec.name}'s {target} Hz, so after resampling each clip reaches the "
-                   f"model with the same band (up to {target // 2} Hz); if the rates mark different recording set-ups, "
+            why = (f"Every rate is at or above {spec.name}'s {target} Hz, so after resampling each clip reaches the "
+                   f"model with the same band (up to {target // 2} Hz). If the rates mark different recording set-ups, "
                    "compare results per sample rate")
         out.append(Finding("mixed_sample_rates", "warning" if labelled or below else "info",
-                           f"the dataset mixes sample rates ({counts}); {why}", tuple(s.name for s in stats)))
+                           f"the dataset mixes sample rates ({counts}). {why}", tuple(s.name for s in stats)))
     by_channels: dict[int, list[str]] = defaultdict(list)
     for s in stats:
         by_channels[s.channels].append(s.name)
     if len(by_channels) > 1:
-        counts = ", ".join(f"{ch} ch: {len(f)} ({name_files(f)})" for ch, f in sorted(by_channels.items()))
-        out.append(Finding("mixed_channels", "warning", f"the dataset mixes channel counts ({counts}); all are "
+        counts = "; ".join(f"{ch} ch: {len(f)} ({name_files(f)})" for ch, f in sorted(by_channels.items()))
+        out.append(Finding("mixed_channels", "warning", f"the dataset mixes channel counts: {counts}. All are "
                            "downmixed to mono here, which lowers the level of stereo clips with opposite-phase "
-                           "content: export all clips with the same channel layout", tuple(s.name for s in stats)))
+                           "content. Fix: export all clips with the same channel layout", tuple(s.name for s in stats)))
     return out
 
 
@@ -131,16 +131,16 @@ def padding_findings(report: PaddingReport) -> list[Finding]:
         worst = name_files([f"{n} ({p:.0%})" for n, p in report.most_padded])
         out.append(Finding("padding_dominates", "warning",
                            f"padded to {report.clip_length_s:.2f} s, the average input is "
-                           f"{report.mean_padding_fraction:.0%} padding (expected < {PADDING_DOMINATES:.0%}; most "
-                           f"padded: {worst}): a model can key on how much silence there is; choose a shorter "
+                           f"{report.mean_padding_fraction:.0%} padding (expected < {PADDING_DOMINATES:.0%}). Most "
+                           f"padded: {worst}. A model can key on how much silence there is. Fix: choose a shorter "
                            "length, or no padding (each clip at its own length; encoders then pool only the frames "
                            "of real audio)", tuple(n for n, _ in report.most_padded)))
     if report.fraction_audio_lost > TRUNCATION_WARN:
         out.append(Finding("truncation", "warning",
                            f"cutting clips to {report.clip_length_s:.2f} s discards {report.fraction_audio_lost:.0%} "
                            f"of all audio ({report.fraction_truncated:.0%} of clips are cut; expected < "
-                           f"{TRUNCATION_WARN:.0%} lost): use a longer length, no cutting, or split long clips into "
-                           "windows"))
+                           f"{TRUNCATION_WARN:.0%} lost). Fix: use a longer length, no cutting, or split long clips "
+                           "into windows"))
     return out
 
 
@@ -152,14 +152,14 @@ def fixed_input_findings(spec: EncoderSpec, stats: Sequence[ClipStats]) -> list[
     pad = max(0.0, 1 - median / spec.fixed_input_s)
     if pad <= PADDING_DOMINATES:
         return []
-    fix = ("compare with the unpadded input mode (whisper-tiny.en-unpadded), which audiodiag also offers, to see "
-           "whether that matters" if "whisper" in spec.name.lower() else
-           "compare with an encoder without a fixed window (e.g. the unpadded Whisper encoder), or concatenate "
+    fix = ("To see whether that matters, compare with the unpadded input mode (whisper-tiny.en-unpadded), which "
+           "audiodiag also offers" if "whisper" in spec.name.lower() else
+           "Fix: compare with an encoder without a fixed window (e.g. the unpadded Whisper encoder), or concatenate "
            "short clips into longer inputs")
     return [Finding("fixed_input_padding", "warning",
-                    f"{spec.name} pads every input to {spec.fixed_input_s:g} s: the median clip ({median:.2f} s) "
+                    f"{spec.name} pads every input to {spec.fixed_input_s:g} s. The median clip ({median:.2f} s) "
                     f"becomes {pad:.0%} padding, so the model sees each sound inside a window that is mostly "
-                    f"silence; {fix}")]
+                    f"silence. {fix}")]
 
 
 def duration_shortcut_findings(stats: Sequence[ClipStats]) -> list[Finding]:
@@ -187,8 +187,8 @@ def duration_shortcut_findings(stats: Sequence[ClipStats]) -> list[Finding]:
     return [Finding("duration_shortcut", "warning",
                     f"clip duration differs strongly between labels: median {medians[hi]:.2f} s for '{hi}' vs "
                     f"{medians[lo]:.2f} s for '{lo}' (ratio {medians[hi] / medians[lo]:.1f}, Kruskal-Wallis "
-                    f"p = {p:.1e}; expected similar durations): a model can learn the length instead of the "
-                    "sound; trim silence and crop/pad every clip to one length before comparing models")]
+                    f"p = {p:.1e}; expected similar durations). A model can learn the length instead of the "
+                    "sound. Fix: trim silence and crop/pad every clip to one length before comparing models")]
 
 
 def speech_findings(stats: Sequence[ClipStats], spec: EncoderSpec | Sequence[EncoderSpec],
@@ -202,24 +202,25 @@ def speech_findings(stats: Sequence[ClipStats], spec: EncoderSpec | Sequence[Enc
     if not speech_models or dataset_speech >= SPEECH_DATASET_MIN:
         return []
     non_speech = [s.name for s in stats if (s.speech_fraction or 0.0) < NON_SPEECH_CLIP]
-    models = " and ".join(speech_models)
+    models = (speech_models[0] if len(speech_models) == 1
+              else ", ".join(speech_models[:-1]) + " and " + speech_models[-1])
     return [Finding("non_speech_for_speech_encoder", "warning",
-                    f"{models} {'is a speech model' if len(speech_models) == 1 else 'are speech models'}, but voice "
+                    f"{models} {'is a speech model' if len(speech_models) == 1 else 'are speech models'}. But voice "
                     f"activity detection finds speech in only {dataset_speech:.0%} of this dataset's audio (expected > "
-                    f"{SPEECH_DATASET_MIN:.0%}; {len(non_speech)} of {len(stats)} clips are < {NON_SPEECH_CLIP:.0%} "
-                    f"speech, e.g. {name_files(non_speech)}): trained on speech, so whether its features describe "
-                    "these sounds has to be measured against the spectral baseline" + SOUND_ENCODER_ADVICE,
-                    tuple(non_speech))]
+                    f"{SPEECH_DATASET_MIN:.0%}). {len(non_speech)} of {len(stats)} clips are < {NON_SPEECH_CLIP:.0%} "
+                    f"speech, e.g. {name_files(non_speech)}. Whether features trained on speech describe these sounds "
+                    "has to be measured against the spectral baseline" + SOUND_ENCODER_ADVICE, tuple(non_speech))]
 
 
 def sound_encoder_advice(install: str) -> str:
     """The non-speech finding's suggestion; `install`: the command aiSFX still needs here ("" when installed), so
     the install command is given only where aiSFX cannot be imported."""
     offline = f"aiSFX, `{install}`" if install else "aiSFX, installed here"
-    return f"; a sound encoder (offline: {offline}; with a model hub: AST or CLAP) is the natural first try"
+    return f". A sound encoder is the natural first try (offline: {offline}; with a model hub: AST or CLAP)"
 
 
-# the non-speech finding's suggestion; the decision note drops it where the run measured aiSFX itself
+# the non-speech finding's suggestion, the last sentence of its message: the decision note drops it where the run
+# measured aiSFX itself, and the message before it still ends on a whole sentence
 SOUND_ENCODER_ADVICE = sound_encoder_advice(install_command(AISFX))
 
 
@@ -231,9 +232,9 @@ def loudness_findings(stats: Sequence[ClipStats]) -> list[Finding]:
         side = "quieter" if lufs < median else "louder"
         out.append(Finding("loudness_outlier", "warning",
                            f"{name}: integrated loudness {lufs:.1f} LUFS, {abs(lufs - median):.1f} LU {side} than "
-                           f"the dataset median ({median:.1f} LUFS; expected {low:.1f} to {high:.1f} LUFS): check its "
-                           "recording gain, or loudness-normalise every clip (e.g. pyloudnorm.normalize.loudness to "
-                           "-23 LUFS) unless loudness is part of what its label means", (name,)))
+                           f"the dataset median ({median:.1f} LUFS; expected {low:.1f} to {high:.1f} LUFS). Fix: check "
+                           "its recording gain, or loudness-normalise every clip (e.g. pyloudnorm.normalize.loudness "
+                           "to -23 LUFS) unless loudness is part of what its label means", (name,)))
     return out
 
 
@@ -243,8 +244,8 @@ def snr_findings(stats: Sequence[ClipStats]) -> list[Finding]:
     if speech_share(stats) < SPEECH_DATASET_MIN:
         return []
     return [Finding("low_snr", "warning", f"{s.name}: speech is {s.snr_db:.1f} dB above the background in its pauses "
-                    f"(expected at least {WARN_SNR_DB:g} dB): noisy for ASR and speech encoders; denoise it, or keep "
-                    "it if the audio the model will meet is just as noisy", (s.name,))
+                    f"(expected at least {WARN_SNR_DB:g} dB). That is noisy for ASR and speech encoders. Fix: denoise "
+                    "it, or keep it if the audio the model will meet is just as noisy", (s.name,))
             for s in stats if s.snr_method == levels.SNR_SPEECH and s.snr_db is not None and s.snr_db < WARN_SNR_DB]
 
 

@@ -39,15 +39,15 @@ MIN_CLIPS_PER_CLASS = 20  # floor of the rule: with 5 folds each training fold t
 MIN_GROUPS_PER_CLASS = 3  # with groups (speaker/session): fewer, and the trained layers learn the groups
 DEFAULT_N_SPLITS = 5
 
-RULE = (f"Fine-tuning is refused when the smallest class has fewer than {MIN_CLIPS_PER_CLASS} labelled clips "
-        f"(more with fewer than {DEFAULT_N_SPLITS} folds: every training fold must keep ≥ "
-        f"{MIN_TRAIN_CLIPS_PER_CLASS} clips per class, part of which is held out for early stopping), or, when "
-        f"clips have groups (speaker/session/device), when a class comes from fewer than {MIN_GROUPS_PER_CLASS} "
-        "groups (trainable layers would learn the groups, not the classes). The frozen encoder's learning curve "
-        f"sets the advice: still rising (≥ {RISING_PER_DOUBLING:+g} accuracy per doubling of labels) means more "
-        "labels are the cheaper gain; flat means the frozen representation is the limit and fine-tuning is the "
-        "lever left. A fine-tuned score counts only when the paired test on the same folds says it beats the "
-        "frozen encoder.")
+RULE = (f"Fine-tuning is refused when the smallest class has fewer than {MIN_CLIPS_PER_CLASS} labelled clips. "
+        f"With fewer than {DEFAULT_N_SPLITS} folds it needs more: every training fold must keep ≥ "
+        f"{MIN_TRAIN_CLIPS_PER_CLASS} clips per class, part of which is held out for early stopping. When clips "
+        "have groups (speaker/session/device), it is also refused when a class comes from fewer than "
+        f"{MIN_GROUPS_PER_CLASS} groups, as trainable layers would learn the groups, not the classes. The frozen "
+        f"encoder's learning curve sets the advice. Still rising (≥ {RISING_PER_DOUBLING:+g} accuracy per doubling "
+        "of labels) means more labels are the cheaper gain; flat means the frozen representation is the limit and "
+        "fine-tuning is the lever left. A fine-tuned score counts only when the paired test on the same folds says "
+        "it beats the frozen encoder.")
 
 ProgressFn = Callable[[float, str], None]  # (fraction done 0..1, what is happening)
 
@@ -75,7 +75,7 @@ def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *, lear
     curve_advice=False leaves the learning curve out of the reason (the decision note states the curve's own claim).
 
     >>> finetune_readiness(["dog"] * 3 + ["cat"] * 30).reason
-    "class 'dog' has only 3 labelled clips; fine-tuning needs at least 20 per class ..."
+    "class 'dog' has only 3 labelled clips. Fine-tuning needs at least 20 per class ..."
     """
     present = [str(v) for v in labels if v is not None]
     counts = dict(sorted(Counter(present).items()))
@@ -91,10 +91,11 @@ def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *, lear
         short = [c for c in counts if counts[c] < needed]
         others = f" (and {len(short) - 1} more class(es) below {needed})" if len(short) > 1 else ""
         return Readiness(False, (
-            f"class {smallest!r} has only {counts[smallest]} labelled clips{others}; fine-tuning needs at least "
-            f"{needed} per class with {n_splits} folds (each training fold keeps ≥ {MIN_TRAIN_CLIPS_PER_CLASS} per "
-            f"class, part of them for early stopping), or it memorises the training clips and its score means "
-            f"nothing. Label at least {needed - counts[smallest]} more clips of {smallest!r} before fine-tuning."),
+            f"class {smallest!r} has only {counts[smallest]} labelled clips{others}. Fine-tuning needs at least "
+            f"{needed} per class with {n_splits} folds, so that each training fold keeps ≥ "
+            f"{MIN_TRAIN_CLIPS_PER_CLASS} per class (part of them for early stopping). With fewer, it memorises the "
+            f"training clips and its score means nothing. Label at least {needed - counts[smallest]} more clips of "
+            f"{smallest!r} before fine-tuning."),
             counts)
     group_text = ""
     if groups is not None and len(groups) == len(labels) and all(g is not None for g in groups):
@@ -102,9 +103,9 @@ def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *, lear
         fewest = min(per_class, key=lambda c: (per_class[c], c))
         if per_class[fewest] < MIN_GROUPS_PER_CLASS:
             return Readiness(False, (
-                f"class {fewest!r} comes from only {per_class[fewest]} group(s) (speaker/session/device); fine-tuning "
+                f"class {fewest!r} comes from only {per_class[fewest]} group(s) (speaker/session/device). Fine-tuning "
                 f"needs clips from at least {MIN_GROUPS_PER_CLASS} groups per class, or the trainable layers learn "
-                f"the groups instead of the class: add recordings of {fewest!r} from more groups."), counts)
+                f"the groups instead of the class. Add recordings of {fewest!r} from more groups."), counts)
         group_text = f" and every class comes from ≥ {per_class[fewest]} groups"
     reason = (f"The smallest class {smallest!r} has {counts[smallest]} labelled clips (≥ {needed}){group_text}: "
               f"enough for partial fine-tuning on {n_splits} folds. ")
@@ -118,10 +119,10 @@ def _slope_advice(slope: float | None) -> str:
         return "The frozen learning curve has one point only: it cannot tell whether more labels would help."
     if slope >= RISING_PER_DOUBLING:
         return (f"But the frozen learning curve is still rising ({evaluate.signed(slope)} accuracy per doubling of "
-                f"labels, threshold {RISING_PER_DOUBLING:+g}): labelling more clips is likely the cheaper gain; "
-                "fine-tune to measure, and re-check after labelling.")
+                f"labels, threshold {RISING_PER_DOUBLING:+g}), so labelling more clips is likely the cheaper gain. "
+                "Fine-tune to measure, and re-check after labelling.")
     return (f"The frozen learning curve is flat ({evaluate.signed(slope)} accuracy per doubling of labels, below "
-            f"{RISING_PER_DOUBLING:+g}): more labels of the same kind add little, so the frozen representation is "
+            f"{RISING_PER_DOUBLING:+g}). More labels of the same kind add little, so the frozen representation is "
             "the limit and fine-tuning is the lever left to try.")
 
 

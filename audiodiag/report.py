@@ -23,15 +23,24 @@ from audiodiag import verdict
 from audiodiag.audit import MetadataAudit
 from audiodiag.compare import Comparison, Rung
 from audiodiag.curves import LearningCurve
-from audiodiag.evaluate import PairedComparison, signed
+from audiodiag.evaluate import PairedComparison
 from audiodiag.types import Finding
 from audiodiag.verdict.evidence import Readiness
-from audiodiag.verdict.rules import GROUP_FIXES, INVALIDATING
+from audiodiag.verdict.rules import INVALIDATING
 
 @dataclass(frozen=True)
 class Section:
     title: str
     lines: tuple[str, ...]
+    table: tuple[tuple[str, ...], ...] = ()  # the section's numbers, header row first; shown before the lines
+
+    def table_markdown(self) -> list[str]:
+        """The table as Markdown rows ([] without one)."""
+        if not self.table:
+            return []
+        cells = [[cell.replace("|", "\\|") for cell in row] for row in self.table]
+        return ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * len(cells[0]),
+                *("| " + " | ".join(row) + " |" for row in cells[1:]), ""]
 
 
 @dataclass(frozen=True)
@@ -47,19 +56,22 @@ class DecisionNote:
     def to_markdown(self) -> str:
         out = [f"# Decision note: {self.task} on {self.dataset}", "", f"**{self.verdict}**", ""]
         for s in self.sections:
-            out += [f"## {s.title}", "", *(f"- {line}" for line in s.lines), ""]
+            out += [f"## {s.title}", "", *s.table_markdown(), *(f"- {line}" for line in s.lines), ""]
         return "\n".join(out)
 
     def to_dict(self) -> dict:
         return {"task": self.task, "dataset": self.dataset, "verdict": self.verdict, "rung": self.rung,
                 "fine_tuning": self.fine_tuning,
-                "sections": [{"title": s.title, "lines": list(s.lines)} for s in self.sections], "data": self.data}
+                "sections": [{"title": s.title, "lines": list(s.lines), **({"table": [list(r) for r in s.table]}
+                                                                           if s.table else {})}
+                             for s in self.sections], "data": self.data}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=_jsonable)
 
 
 MAX_LISTED = 10  # files named in a note line; the rest are counted
+RUNGS_TITLE = "Rungs 1 and 2: spectral baseline and frozen encoders (same clips, same folds)"
 
 
 def with_input_problems(note: DecisionNote, problems: Sequence[str]) -> DecisionNote:
@@ -147,9 +159,9 @@ def classification_note(
     sections = (
         Section("Task and data", lines(verdict.Kind.DATA, verdict.Kind.FOLDS, verdict.Kind.LEAKAGE,
                                        verdict.Kind.PADDING)),
-        Section("Rung 1: spectral baseline", lines(verdict.Kind.BASELINE)),
-        Section("Rung 2: frozen encoders", lines(verdict.Kind.ENCODER_VS_BASELINE)
-                or ("No frozen encoder was compared: the baseline was not challenged.",)),
+        Section(RUNGS_TITLE, lines(verdict.Kind.BASELINE, verdict.Kind.ENCODER_VS_BASELINE)
+                + (() if evidence.pairs else ("No frozen encoder was compared: the baseline was not challenged.",)),
+                verdict.rules.rung_table(evidence)),
         Section("Remaining errors", lines(verdict.Kind.ERRORS)),
         *((Section("Possible label errors", lines(verdict.Kind.LABEL_ISSUES)),) if of[verdict.Kind.LABEL_ISSUES]
           else ()),
@@ -200,62 +212,51 @@ def _paired_data(p: PairedComparison) -> dict:
 
 # ---------------------------------------------------------------- retrieval
 
+# the rules that use these live in audiodiag.verdict.retrieval; kept here under their old names
+RETRIEVAL_INVALIDATING = verdict.retrieval.RETRIEVAL_INVALIDATING
+RETRIEVAL_SHOWN_INFO = verdict.retrieval.RETRIEVAL_SHOWN_INFO
+
+
+def _of(claims: Sequence[verdict.Claim], *kinds: verdict.Kind) -> list[verdict.Claim]:
+    return [c for kind in kinds for c in claims if c.kind is kind]
+
+
+def _lines(claims: Sequence[verdict.Claim], *kinds: verdict.Kind) -> tuple[str, ...]:
+    """The text lines of the claims of `kinds`, kind by kind, each kind in claim order."""
+    return tuple(line for c in _of(claims, *kinds) for line in c.text.split("\n"))
+
+
+def _findings_or_checked(claims: Sequence[verdict.Claim], kind: verdict.Kind, covers: str) -> tuple[str, ...]:
+    """The lines of the claims of `kind`, then those of the "nothing detected" claim covering them."""
+    return _lines(claims, kind) + tuple(line for c in _of(claims, verdict.Kind.CHECKED)
+                                        if c.evidence.get("covers") == covers for line in c.text.split("\n"))
+
+
 def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[Finding] = (),
                    settings: dict | None = None, interface: str = "app") -> DecisionNote:
     """The note for a similarity-search task from `audiodiag.retrieval.Retrieval` results (baseline first).
 
-    "Better" and "worse" follow `retrieval.BETTER_RULE` (paired 95 % CI of the difference above or below 0);
-    the group rule each space was scored under is stated, with precision@1 under the other rule next to it."""
-    from audiodiag.retrieval import BETTER_RULE, paired_retrieval, reading
-
-    base, others = results[0], list(results[1:])
-    paired = [paired_retrieval(base, r) for r in others if r.n_scored and base.n_scored]
-    better = [p for p in paired if p.verdict == "better"]
-    if better:
-        best = max(better, key=lambda p: p.differences["mAP"].value)
-        rung, verdict = "frozen encoder", (
-            f"Search in the {best.space} space: it retrieves better than the spectral baseline on "
-            f"{', '.join(best.better)} (paired 95 % CIs above 0; decided by {best.deciding}: "
-            f"{_difference(best.differences[best.deciding])}).")
-    elif paired and all(p.verdict == "worse" for p in paired):
-        rung, verdict = "spectral baseline", (
-            f"Search in the spectral baseline space: every frozen encoder retrieves worse (paired 95 % CIs below 0; "
-            f"baseline mAP {base.mean_average_precision.value:.3f}, precision@1 {base.precision_at_1.value:.3f}).")
-    elif any(p.verdict == "mixed" for p in paired):
-        mixed = next(p for p in paired if p.verdict == "mixed")
-        rung, verdict = "undecided", (
-            f"Mixed: {mixed.space} is better than the spectral baseline on {', '.join(mixed.better)} but worse on "
-            f"{', '.join(mixed.worse)} (paired 95 % CIs); choose by what the search is for (mAP: the whole ranking; "
-            "precision@1: the top hit).")
-    elif others:
-        rung, verdict = "undecided", (
-            "Inconclusive: every metric's paired 95 % CI between the frozen encoders and the spectral baseline "
-            "includes 0 on these clips; keep the cheaper baseline or label more clips to tell them apart.")
-    else:
-        rung, verdict = "spectral baseline", "Only the spectral baseline was measured: the baseline was not challenged."
-    invalidating, advisory = _retrieval_findings(findings)
-    group_rule, group_problem = _group_rule_lines(results, interface=interface)
-    warnings = [f.message for f in invalidating] + group_problem
-    advice = [_retrieval_measured(f, paired, results) for f in advisory]
-    if warnings:
-        verdict += " Caution: a data problem may invalidate this comparison (see below)."
+    Every line is a claim from `audiodiag.verdict.retrieval`, checked for contradictions first; this function only
+    places the claims into sections. "Better" and "worse" follow `retrieval.BETTER_RULE`; the group rule each space
+    was scored under is stated, with precision@1 under the other rule next to it."""
+    evidence = verdict.retrieval_evidence(results, findings=findings, settings=settings, interface=interface)
+    claims = verdict.retrieval_claims(evidence)
+    verdict.enforce(claims)
+    kind = verdict.Kind
+    (headline,), (fine_tuning,), (group_rule,) = (_of(claims, k) for k in (kind.RECOMMENDATION, kind.FINE_TUNING,
+                                                                            kind.GROUP_RULE))
     sections = (
-        Section("Task and data", (f"Similarity search over {base.n_clips} clips; relevant = same label; leave-one-out "
-                                  "with cosine similarity on standardised vectors; 95 % bootstrap CIs over queries.",
-                                  group_rule, f"Between two spaces: {BETTER_RULE}.")),
-        Section("Retrieval quality per space", tuple(_retrieval_row(r) for r in results)),
-        Section("Reading", tuple(reading(results)) or ("One space only: nothing to compare.",)),
-        Section("Rung 3: is fine-tuning justified?", (
-            "Not assessed: audiodiag fine-tunes classifiers only. If the best space is still weak, a metric-"
-            "learning fine-tune is the next rung; measure it against these numbers on the same clips.",)),
+        Section("Task and data", _lines(claims, kind.DATA, kind.GROUP_RULE)),
+        Section("Retrieval quality per space", _lines(claims, kind.RETRIEVAL_SCORES)),
+        Section("Reading", _lines(claims, kind.RETRIEVAL_VS_BASELINE, kind.READING)),
+        Section("Rung 3: is fine-tuning justified?", _lines(claims, kind.FINE_TUNING)),
         Section("Data problems that could invalidate the comparison",
-                tuple(warnings) or ("Nothing detected: exact and near duplicates were checked (a copy would be its "
-                                    "twin's nearest neighbour).",)),
+                _findings_or_checked(claims, kind.PROBLEM, "problems")),
         Section("Advice on the data (does not invalidate the comparison)",
-                tuple(advice) or ("Nothing to advise: sample rates, speech/non-speech and padding fit the compared "
-                                  "encoders.",)),
+                _findings_or_checked(claims, kind.ADVICE, "advice")),
     )
-    data = {"settings": settings or {}, "warnings": warnings, "advice": advice, "group_rule": group_rule,
+    data = {"settings": settings or {}, "warnings": [c.text for c in _of(claims, kind.PROBLEM)],
+            "advice": [c.text for c in _of(claims, kind.ADVICE)], "group_rule": group_rule.text,
             "spaces": [{"space": r.space, "precision_at_1": vars(r.precision_at_1),
                         "precision_at_5": vars(r.precision_at_5), "map": vars(r.mean_average_precision),
                         "knn_accuracy": vars(r.knn_accuracy), "silhouette": r.silhouette,
@@ -263,99 +264,20 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
                         "precision_at_1_same_group_included": vars(r.precision_at_1_same_group_included),
                         "precision_at_1_same_group_excluded": vars(r.precision_at_1_same_group_excluded),
                         "same_group_at_1": r.same_group_at_1, "same_group_chance": r.same_group_chance,
-                        "n_scored": r.n_scored} for r in results],
+                        "n_scored": r.n_scored} for r in evidence.results],
             "paired": [{"space": p.space, "verdict": p.verdict, "deciding": p.deciding, "n_queries": p.n_queries,
-                        "differences": {k: vars(v) for k, v in p.differences.items()}} for p in paired]}
-    return DecisionNote("retrieval", dataset_name, verdict, rung, "not assessed", sections, data)
-
-
-# retrieval has no folds: a copy hurts wherever it is (each copy is the other's nearest neighbour)
-RETRIEVAL_INVALIDATING = frozenset({"duplicate_clips", "duplicate_label_conflict", "duration_shortcut"})
-RETRIEVAL_SHOWN_INFO = frozenset({"duplicate_clips", "near_duplicates"})  # info findings that matter to retrieval
-
-
-def _retrieval_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
-    """(findings that could invalidate the retrieval scores, advice) for a retrieval note; other info is dropped."""
-    shown = [f for f in findings if f.severity in ("error", "warning") or f.code in RETRIEVAL_SHOWN_INFO]
-    return ([f for f in shown if f.code in RETRIEVAL_INVALIDATING],
-            [f for f in shown if f.code not in RETRIEVAL_INVALIDATING])
-
-
-def _difference(d) -> str:
-    """A paired difference as the reading's summary writes it."""
-    return f"{signed(d.value)} [{signed(d.ci_low)}, {signed(d.ci_high)}]"
-
-
-def _retrieval_row(r) -> str:
-    """One space's scores; precision@1 under the other group rule next to the headline's."""
-    other = r.other_precision_at_1
-    p1 = f"precision@1 {r.precision_at_1}"
-    if other is not None:
-        p1 += (f" (same-group neighbours excluded; with them: {other[1]})" if r.exclude_same_group else
-               f" (same-group neighbours included; without them: {other[1]})")
-    return (f"{r.space}: {p1}, precision@5 {r.precision_at_5}, mAP {r.mean_average_precision}, kNN accuracy "
-            f"{r.knn_accuracy}, label silhouette {r.silhouette:.2f}")
-
-
-def _group_rule_lines(results: Sequence, *, interface: str) -> tuple[str, list[str]]:
-    """(the group rule the scores were computed under, in one sentence; the data problem it leaves, if any).
-
-    Retrieval has no folds, so the speaker/source question is whether a query's own group may answer it."""
-    from audiodiag.retrieval import GROUP_PULL
-
-    fixes = GROUP_FIXES["cli" if interface == "cli" else "app"]
-    if not all(np.isfinite(r.same_group_chance) for r in results):
-        return ("Same speaker/source: unmeasured. The clips have no group, so another take of one speaker or source "
-                "counts as a match, and the scores are an upper bound for new speakers or sources; to score across "
-                f"groups, {fixes['add']}.", [])
-    if all(r.exclude_same_group for r in results):
-        return ("Scored without same-group neighbours (the default): a query's own speaker or source is not a "
-                "candidate, so the scores say how well a space finds the class in other groups; precision@1 with "
-                "them is shown next to each space.", [])
-    pulled = [r for r in results if r.same_group_at_1 > GROUP_PULL * r.same_group_chance]
-    undo = ("run again without --no-exclude-same-group" if interface == "cli" else
-            "tick 'A query's own group (speaker/source) does not count as a match'")
-    problem = [f"{', '.join(r.space for r in pulled)}: the nearest clip is from the query's own group for "
-               + ", ".join(f"{100 * r.same_group_at_1:.0f} %" for r in pulled)
-               + f" of queries (a random clip: {100 * pulled[0].same_group_chance:.0f} %), and it counts as a match "
-                 f"here, so these scores flatter retrieval across speakers or sources. Fix: {undo}."] if pulled else []
-    return ("Scored with same-group neighbours as candidates, on request: another take of one speaker or source "
-            "counts as a match; precision@1 without them is shown next to each space.", problem)
-
-
-def _retrieval_measured(finding: Finding, paired: Sequence, results: Sequence) -> str:
-    """An advice line, with what the retrieval comparison measured where the finding predicts something about an
-    encoder (a speech model on non-speech audio): never 'wrong tool' alone next to a measured win, and no advice
-    to try a sound encoder the run has just measured."""
-    if finding.code != "non_speech_for_speech_encoder":
-        return finding.message
-    message = verdict.rules.without_measured_suggestion(finding.message, [r.space for r in results])
-    said = []
-    for p in paired:
-        if not verdict.rules.names_encoder(finding, p.space):
-            continue
-        if p.verdict == "better":
-            said.append(f"{p.space} retrieves better than the baseline here nevertheless, on {', '.join(p.better)} "
-                        f"({p.deciding} {_difference(p.differences[p.deciding])}): its features do separate these "
-                        "sounds")
-        elif p.verdict == "worse":
-            said.append(f"{p.space} retrieves worse than the baseline here, on {', '.join(p.worse)} "
-                        f"({p.deciding} {_difference(p.differences[p.deciding])})")
-        else:
-            said.append(f"{p.space} is not shown to retrieve better than the baseline here "
-                        f"({'mixed' if p.verdict == 'mixed' else 'inconclusive'}: mAP "
-                        f"{_difference(p.differences['mAP'])})")
-    return message + (". Measured: " + "; ".join(said) if said else "")
+                        "differences": {k: vars(v) for k, v in p.differences.items()}} for p in evidence.paired],
+            "claims": [c.to_dict() for c in claims]}
+    return DecisionNote("retrieval", dataset_name, headline.text, verdict.retrieval.RUNG[headline.verdict],
+                        fine_tuning.verdict, sections, data)
 
 
 # ---------------------------------------------------------------- transcription
 
-MIN_FINETUNE_AUDIO_MIN = 60.0  # transcribed audio below this cannot support fine-tuning an ASR model
-
-
-TOP_SUBSTITUTIONS = 5  # substitutions named in the note's "Remaining errors"
-NO_DATA_PROBLEMS = ("Nothing found: hallucinations on silent/non-speech clips, decoding loops and empty references "
-                    "were checked.")
+# the rules that use these live in audiodiag.verdict.transcription; kept here under their old names
+MIN_FINETUNE_AUDIO_MIN = verdict.transcription.MIN_FINETUNE_AUDIO_MIN
+TOP_SUBSTITUTIONS = verdict.transcription.TOP_SUBSTITUTIONS
+NO_DATA_PROBLEMS = verdict.transcription.NO_DATA_PROBLEMS
 DATA_PROBLEMS_TITLE = "Data problems that could invalidate the score"
 
 
@@ -364,64 +286,40 @@ def transcription_note(dataset_name: str, model: str, scores, *, audio_minutes: 
                        transcript_findings: Sequence[Finding] = ()) -> DecisionNote:
     """The note for a transcription task from `audiodiag.wer.Scores` of one model.
 
+    Every line is a claim from `audiodiag.verdict.transcription`, checked for contradictions first.
     transcript_findings: checks on the reference transcripts (`audiodiag.transcript_checks.char_rate_findings`),
     listed under the data problems."""
-    from audiodiag import word_errors
-    from audiodiag.wer import format_rate as rate  # the one way a WER or CER is written
-
-    w = scores.corpus_wer
-    verdict = (f"{model}: corpus WER {rate(w.value)} (95 % CI {rate(w.ci_low)} to {rate(w.ci_high)}) on "
-               f"{sum(1 for u in scores.utterances if u.reference_words)} utterances, '{scores.normalisation}' "
-               "normalisation.")
-    worst = sorted((u for u in scores.utterances if u.reference_words), key=lambda u: -u.wer)[:3]
-    tables = word_errors.error_tables(scores)
-    if audio_minutes < MIN_FINETUNE_AUDIO_MIN:
-        ft_state, ft = "not justified", (f"Not justified: {audio_minutes:.1f} minutes of transcribed audio; "
-                                         f"fine-tuning an ASR model needs at least {MIN_FINETUNE_AUDIO_MIN:g} "
-                                         "minutes to be measurable. Fix normalisation and data problems first.")
-    else:
-        ft_state, ft = "justified", (f"{audio_minutes:.0f} minutes of transcribed audio: enough to try fine-tuning "
-                                     "and measure it against this corpus WER with a paired bootstrap.")
-    sections = (
-        Section("Task and data", (f"Transcription, {audio_minutes:.1f} minutes of audio with references; WER = "
-                                  "(substitutions + deletions + insertions) / reference words over all utterances.",)),
-        Section("Scores", (f"Corpus WER {rate(w.value)} (95 % CI {rate(w.ci_low)} to {rate(w.ci_high)}); mean "
-                           f"per-utterance WER {rate(scores.mean_utterance_wer)} (a different number); CER "
-                           f"{rate(scores.cer)}; {scores.substitutions} substitutions, {scores.deletions} "
-                           f"deletions, {scores.insertions} insertions of {scores.reference_words} words.",)),
-        Section("Remaining errors", tuple(f"WER {rate(u.wer)}: '{u.reference}' → '{u.hypothesis}'" for u in worst)
-                + _error_table_lines(tables) + tuple(slices)),
-        Section("Rung 3: is fine-tuning justified?", (ft,)),
-        Section(DATA_PROBLEMS_TITLE,
-                tuple(f"{name}: {why}" for name, why in flags)
-                + tuple(f"utterance {i + 1}: empty reference, not scored" for i in scores.empty_references)
-                or (NO_DATA_PROBLEMS,)),
-    )
-    data = {"model": model, "settings": settings or {}, "corpus_wer": vars(w),
+    evidence = verdict.transcription_evidence(model, scores, audio_minutes=audio_minutes, flags=flags, slices=slices,
+                                              settings=settings, transcript_findings=transcript_findings)
+    data = {"model": model, "settings": settings or {}, "corpus_wer": vars(scores.corpus_wer),
             "mean_utterance_wer": scores.mean_utterance_wer, "cer": scores.cer,
             "substitutions": scores.substitutions, "deletions": scores.deletions, "insertions": scores.insertions,
             "reference_words": scores.reference_words,
             "utterances": [{"reference": u.reference, "hypothesis": u.hypothesis, "wer": u.wer}
                            for u in scores.utterances],
-            "error_tables": _error_table_data(tables)}
-    note = DecisionNote("transcription", dataset_name, verdict, "pretrained ASR", ft_state, sections, data)
-    return with_transcript_findings(note, transcript_findings)
+            "error_tables": _error_table_data(evidence.tables),
+            **({"transcript_findings": _finding_data(transcript_findings)} if transcript_findings else {})}
+    return _transcription_note(dataset_name, verdict.transcription_claims(evidence), data)
 
 
-def _error_table_lines(tables) -> tuple[str, ...]:
-    """The most frequent substitutions and the number-formatting count, for "Remaining errors"."""
-    lines = []
-    if tables.substitutions:
-        lines.append("Most frequent substitutions (reference → hypothesis): " + ", ".join(
-            f"{r.reference} → {r.hypothesis} ({r.count})" for r in tables.substitutions[:TOP_SUBSTITUTIONS]) + ".")
-    if tables.formatting:
-        regions, edits = sum(r.count for r in tables.formatting), sum(r.edits for r in tables.formatting)
-        lines.append(f"Number formatting: {regions} place(s) where reference and hypothesis say the same number in "
-                     f"digits vs words ({edits} word edits, e.g. '{tables.formatting[0].reference}' → "
-                     f"'{tables.formatting[0].hypothesis}'). They are part of the substitutions, deletions and "
-                     "insertions counted above and of the WER, but listed here instead of among the most frequent "
-                     "substitutions.")
-    return tuple(lines)
+def _transcription_note(dataset_name: str, claims: list[verdict.Claim], data: dict) -> DecisionNote:
+    """The transcription note that places `claims` into its sections, with `data` and the claims as its data."""
+    verdict.enforce(claims)
+    kind = verdict.Kind
+    (headline,), (fine_tuning,) = _of(claims, kind.WER), _of(claims, kind.FINE_TUNING)
+    sections = (
+        Section("Task and data", _lines(claims, kind.DATA)),
+        Section("Scores", _lines(claims, kind.WER_SCORES)),
+        Section("Remaining errors", _lines(claims, kind.ERRORS)),
+        Section("Rung 3: is fine-tuning justified?", _lines(claims, kind.FINE_TUNING)),
+        Section(DATA_PROBLEMS_TITLE, _findings_or_checked(claims, kind.PROBLEM, "problems")),
+    )
+    return DecisionNote("transcription", dataset_name, headline.text, "pretrained ASR", fine_tuning.verdict, sections,
+                        {**data, "claims": [c.to_dict() for c in claims]})
+
+
+def _finding_data(findings: Sequence[Finding]) -> list[dict]:
+    return [{"code": f.code, "severity": f.severity, "message": f.message, "files": list(f.files)} for f in findings]
 
 
 def _error_table_data(tables) -> dict:
@@ -437,14 +335,12 @@ def _error_table_data(tables) -> dict:
 
 def with_transcript_findings(note: DecisionNote, findings: Sequence[Finding]) -> DecisionNote:
     """The transcription note with checks on the reference transcripts (empty, far too fast or slow for the
-    speech) added to its data problems, and under "transcript_findings" in its data. The same path
-    `transcription_note(transcript_findings=...)` takes, for a caller holding a note already."""
+    speech) added to its data problems, and under "transcript_findings" in its data: the note
+    `transcription_note(transcript_findings=...)` gives, for a caller holding a note already (its claims are
+    rebuilt from note.data["claims"] and checked again)."""
     if not findings:
         return note
-    lines = tuple(f.message for f in findings)
-    sections = tuple(replace(s, lines=tuple(line for line in s.lines if line != NO_DATA_PROBLEMS) + lines)
-                     if s.title == DATA_PROBLEMS_TITLE else s for s in note.sections)
-    listed = [{"code": f.code, "severity": f.severity, "message": f.message, "files": list(f.files)}
-              for f in findings]
-    return replace(note, sections=sections,
-                   data={**note.data, "transcript_findings": note.data.get("transcript_findings", []) + listed})
+    rules = verdict.transcription
+    claims = rules.with_transcript_findings([rules.claim_from_dict(d) for d in note.data["claims"]], findings)
+    data = {**note.data, "transcript_findings": note.data.get("transcript_findings", []) + _finding_data(findings)}
+    return _transcription_note(note.dataset, claims, data)

@@ -70,19 +70,19 @@ def char_rate_findings(names: Sequence[str], references: Sequence[str | None], *
         expected = f"expected {MIN_CHARS_PER_S:g}–{MAX_CHARS_PER_S:g}"
         if not ref.strip():
             findings.append(Finding("empty_transcript", "warning", (
-                f"{name}: the reference transcript is empty but the clip has {seconds:.2f} s of {of} ({expected} "
-                "characters per second): it cannot be scored (no WER); write the transcript or remove the clip"),
+                f"{name}: the reference transcript is empty, but the clip has {seconds:.2f} s of {of} ({expected} "
+                "characters per second). It cannot be scored (no WER). Fix: write the transcript or remove the clip"),
                 (name,)))
         elif rate > MAX_CHARS_PER_S:
             findings.append(Finding("transcript_too_fast", "warning", (
                 f"{name}: {rate:.1f} characters per second of speech ({reference_chars(ref)} characters over "
-                f"{seconds:.2f} s of {of}; {expected}): the transcript may belong to another clip or the audio is "
-                "cut; check the pairing and that the file is complete"), (name,)))
+                f"{seconds:.2f} s of {of}; {expected}). The transcript may belong to another clip, or the audio is "
+                "cut. Fix: check the pairing and that the file is complete"), (name,)))
         elif rate < MIN_CHARS_PER_S:
             findings.append(Finding("transcript_too_slow", "warning", (
                 f"{name}: {rate:.1f} characters per second of speech ({reference_chars(ref)} characters over "
-                f"{seconds:.2f} s of {of}; {expected}): the transcript may be partial or belong to another clip; "
-                "check that it covers everything said in this file"), (name,)))
+                f"{seconds:.2f} s of {of}; {expected}). The transcript may be partial or belong to another clip. "
+                "Fix: check that it covers everything said in this file"), (name,)))
     return findings
 
 

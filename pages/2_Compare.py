@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import compare, encoders, plots, report
+from audiodiag import compare, encoders, plots, report, verdict
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
 from audiodiag.settings import ComparisonSettings
@@ -122,11 +122,12 @@ st.caption(display.md_escape(f"Folds: {result.folds.note} Padding: {result.setti
 # ---------------------------------------------------------------- verdicts and metrics
 st.subheader("Does a frozen encoder beat the baseline?")
 for pair in result.paired:
-    VERDICT_BOX[pair.verdict](f"**{display.md_escape(compare.verdict_headline(pair))}**")
+    VERDICT_BOX[pair.verdict](f"**{display.md_escape(verdict.rules.pair_headline(pair))}**")
 if result.paired:
     with st.expander("How each verdict was reached"):
+        evidence = verdict.classification_evidence(result)  # the note's own pair claims
         for pair in result.paired:
-            st.markdown(display.md_escape(pair.explanation))
+            st.markdown(display.md_escape(verdict.rules.encoder_vs_baseline(pair, evidence.rung(pair.name_b)).text))
 st.dataframe(display.comparison_table(result), hide_index=True, width="stretch",
              column_config=display.wide_columns("space"))
 leaks = [r for r in result.rungs if r.split_check is not None]
@@ -135,7 +136,7 @@ if leaks:
                      expanded=any(r.split_check.leakage_suspected for r in leaks)):
         for r in leaks:
             box = st.warning if r.split_check.leakage_suspected else st.write
-            box(f"**{display.md_escape(r.space)}**: {display.md_escape(r.split_check.explanation)}")
+            box(display.md_escape(verdict.rules.split_line(r.space, r.split_check)))
 
 # ---------------------------------------------------------------- confusions
 st.subheader("Confusion matrices (same folds, same class order, rows sum to 100 %)")

@@ -347,8 +347,7 @@ note = transcription.transcription_decision(
 note = report.with_input_problems(note, [f.message for f in data.failures] + unmatched + problems)
 with st.expander("Decision note for this transcription task"):
     st.markdown(f"**{display.md_escape(note.verdict)}**")
-    for section in note.sections:
-        st.markdown(f"**{section.title}**\n" + "\n".join(f"- {display.md_escape(line)}" for line in section.lines))
+    display.show_note_sections(note.to_dict()["sections"])
     st.download_button("Download the note (Markdown)", note.to_markdown(), file_name="transcription_note.md",
                        mime="text/markdown", key="transcribe_note_md")
     st.download_button("Download the note (JSON)", note.to_json(), file_name="transcription_note.json",

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import compare, decide, encoders, finetune, plots, probing, report, spaces
+from audiodiag import decide, encoders, finetune, plots, probing, report, spaces, verdict
 from audiodiag.settings import RetrievalSettings
 from audiodiag.errors import AudioDiagError
 from pages import _cache as cache
@@ -24,9 +24,7 @@ def show_note(note: report.DecisionNote, settings_payload: dict) -> None:
     note = report.with_input_problems(note, [f.message for f in data.failures])
     st.header("Decision note")
     display.RUNG_BOX.get(note.rung, st.info)(f"**{display.md_escape(note.verdict)}**")
-    for section in note.sections:
-        st.markdown(f"**{section.title}**")
-        st.markdown("\n".join(f"- {display.md_escape(line)}" for line in section.lines))
+    display.show_note_sections(note.to_dict()["sections"])
     payload = note.to_dict()
     payload["settings"] = settings_payload
     cols = st.columns(2)
@@ -109,7 +107,7 @@ settings_caption.caption(settings_line(
 display.show_unavailable(unavailable)
 st.subheader("Baseline vs frozen encoders")
 for pair in comparison.paired:
-    VERDICT_BOX.get(pair.verdict, st.warning)(f"**{display.md_escape(compare.verdict_headline(pair))}**")
+    VERDICT_BOX.get(pair.verdict, st.warning)(f"**{display.md_escape(verdict.rules.pair_headline(pair))}**")
 if not comparison.paired:
     st.info("Only the spectral baseline ran: no encoder to compare it with.")
 with display.long_step("Learning curves, shortcut audit and the note ...", done="Learning curves and audit measured",
@@ -123,7 +121,7 @@ st.plotly_chart(plots.learning_curve_figure(
     {c.name: [(round(p.mean_train_clips / n_classes, 1), p.accuracy_mean, p.accuracy_std) for p in c.points]
      for c in decision.curves}), width="stretch")
 for curve in decision.curves:
-    st.write(f"**{curve.trend.capitalize()}.** {display.md_escape(curve.explanation)}.")
+    st.write(display.md_escape(verdict.rules.curve(verdict.evidence.curve_of(curve)).text))  # the note's claim
 st.caption("Each point: every training fold cut to at most that many clips per class (random draws, mean ± std), "
            "scored on the full test folds, the same folds as the comparison.")
 
@@ -138,7 +136,7 @@ st.dataframe(pd.DataFrame({"metadata column": list(audit.importances),
 for rung in comparison.rungs:
     if rung.split_check is not None:
         check = st.warning if rung.split_check.leakage_suspected else st.write
-        check(f"**{display.md_escape(rung.space)}**: {display.md_escape(rung.split_check.explanation)}")
+        check(display.md_escape(verdict.rules.split_line(rung.space, rung.split_check)))
 if decision.findings:
     with st.expander(f"Data warnings ({len(decision.findings)})"):
         display.show_findings(decision.findings)
@@ -194,8 +192,8 @@ else:
             st.error(display.md_escape(str(e)))
         else:
             finetune_gain = finetune.gain_over_frozen(result, comparison.rung(request["model"]), comparison.labels)
-            st.write(display.md_escape(f"Fine-tuned {request['model']} (top {request['top_layers']} layers + head) vs "
-                                       f"frozen: {finetune_gain.explanation}"))
+            st.write(display.md_escape(f"Fine-tuned top {request['top_layers']} layers + head: "
+                                       f"{verdict.rules.pair_headline(finetune_gain)}."))
             st.plotly_chart(plots.loss_curves_figure(result.train_losses), width="stretch")
 
 # ---------------------------------------------------------------- the note

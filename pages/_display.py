@@ -37,6 +37,18 @@ RUNG_BOX = {"spectral baseline": st.info, "frozen encoder": st.success, "fine-tu
 FAILURE_ROW_HEIGHT_PX = 90  # rows above 64 px wrap their text: four lines hold a decoder's error message
 
 
+def show_note_sections(sections: Sequence[dict]) -> None:
+    """A decision note's sections (`DecisionNote.to_dict()["sections"]`, or a run folder's note.json) as the
+    Markdown note reads: each title, its table, its lines (user text escaped)."""
+    import pandas as pd
+
+    for section in sections:
+        st.markdown(f"**{md_escape(section['title'])}**")
+        if section.get("table"):
+            st.dataframe(pd.DataFrame(section["table"][1:], columns=section["table"][0]), hide_index=True)
+        st.markdown("\n".join(f"- {md_escape(line)}" for line in section["lines"]))
+
+
 def show_failures(failures: tuple[LoadFailure, ...]) -> None:
     import pandas as pd  # ~0.4 s to import: not before the first waveform
 

@@ -231,9 +231,7 @@ def decide(view: runview.RunView) -> None:
     note = view.note
     st.header("Decision note")
     display.RUNG_BOX.get(note.get("rung"), st.info)(f"**{display.md_escape(note.get('verdict', ''))}**")
-    for section in note.get("sections", []):
-        st.markdown(f"**{display.md_escape(section['title'])}**")
-        st.markdown("\n".join(f"- {display.md_escape(line)}" for line in section["lines"]))
+    display.show_note_sections(note.get("sections", []))
     left, right = st.columns(2)
     left.download_button("Download the note (Markdown)", view.note_markdown, file_name=f"{view.path.name}-note.md",
                          mime="text/markdown")

@@ -150,3 +150,22 @@ def raw_missing(at) -> list[str]:
         found += [str(v) for v in df.select_dtypes(exclude="number").stack() if RAW_MISSING.search(str(v))]
         found += [str(c) for c in df.columns if RAW_MISSING.search(str(c))]
     return found
+
+
+# ---------------------------------------------------------------- writing (issue #27: no sentence over ~35 words)
+
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")  # a sentence ends at . ! ? or ; followed by whitespace
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of `text`, split where . ! ? or ; is followed by whitespace."""
+    return [s for s in SENTENCE_END.split(text.strip()) if s]
+
+
+def long_sentences(text: str, limit: int = 35) -> list[str]:
+    """The sentences of `text` with more than `limit` whitespace-separated words.
+
+    >>> [len(s.split()) for s in long_sentences("Short one; " + "word " * 36 + "end. Short two.")]
+    [37]
+    """
+    return [s for s in sentences(text) if len(s.split()) > limit]

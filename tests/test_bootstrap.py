@@ -145,4 +145,4 @@ def test_learning_curve_step_ci_unchanged():
     last = np.array([1, 1, 1, 0, 1, 1, 0, 1, 1, 0.5])
     points = [curves.CurvePoint(5, 10.0, float(prev.mean()), 0.0, 5),
               curves.CurvePoint(20, 40.0, float(last.mean()), 0.0, 1)]
-    assert curves._read_out("x", points, [prev, last], 4)[3] == pytest.approx((0.024375, 0.25), rel=PIN_REL)
+    assert curves._read_out(points, [prev, last], 4)[2] == pytest.approx((0.024375, 0.25), rel=PIN_REL)

@@ -54,7 +54,7 @@ def test_check_without_a_target_model_says_nothing_about_a_target_models_nyquist
     assert not [f.message for f in no_model.findings if "target model" in f.message or "discarded" in f.message]
     with_model = dataset.check(stats, [[]], spec=WAV2VEC2)  # a target model: its rate says what is discarded
     (resampled,) = [f for f in with_model.findings if f.code == "sample_rate_mismatch"]
-    assert "content above 8000 Hz is discarded" in resampled.message
+    assert "Content above 8000 Hz is discarded" in resampled.message
 
 
 def _rate_stats(name: str, rate: int) -> checks.ClipStats:

@@ -58,7 +58,7 @@ def test_mixed_sample_rates_and_channel_counts_are_flagged_with_counts():
              _stats("d.wav", sample_rate_hz=44_100)]
     found = _codes(dataset.sample_rate_findings(stats, WAV2VEC2))
     assert "8000 Hz: 1, 16000 Hz: 2, 44100 Hz: 1" in found["mixed_sample_rates"].message
-    assert "1 ch: 3 (a.wav, b.wav, d.wav), 2 ch: 1 (c.wav)" in found["mixed_channels"].message
+    assert "1 ch: 3 (a.wav, b.wav, d.wav); 2 ch: 1 (c.wav)" in found["mixed_channels"].message
     assert set(found["mixed_channels"].files) == {"a.wav", "b.wav", "c.wav", "d.wav"}
 
 

@@ -10,6 +10,8 @@ import pytest
 from audiodiag import audit, cli, compare, curves, dataset, decide, encoders, io, probing, report, spaces
 from audiodiag.evaluate import make_folds
 from audiodiag.settings import ComparisonSettings
+from audiodiag.verdict import rules
+from audiodiag.verdict.evidence import curve_of
 from tests.helpers import make_clip, noise, sine, tiny_wav2vec2, wav_bytes, tones_vs_noise
 
 
@@ -76,7 +78,8 @@ def test_learning_curve_separable_classes_saturate_and_random_labels_stay_flat()
     noise_curve = curves.learning_curve(rng.normal(0, 1, (60, 4)), shuffled, _folds(shuffled), name="random")
     assert noise_curve.trend == "inconclusive" and noise_curve.points[-1].accuracy_mean < 0.75
     low, high = noise_curve.slope_ci
-    assert low < 0 < high and "within noise" in noise_curve.explanation
+    assert low < 0 < high
+    assert "within noise" in rules.curve(curve_of(noise_curve)).text
 
 
 def test_learning_curve_flat_when_the_representation_is_the_limit():
@@ -156,7 +159,8 @@ def test_note_on_separable_data_picks_the_baseline_and_carries_every_number():
     assert data["rungs"][0]["accuracy"]["value"] == 1.0
     assert data["comparison"]["n_splits"] == 4
     markdown = note.to_markdown()
-    assert markdown.startswith("# Decision note: classification on tones") and "## Rung 1" in markdown
+    assert markdown.startswith("# Decision note: classification on tones") and "## Rungs 1 and 2" in markdown
+    assert "| 1 | spectral baseline (MFCC/log-mel) | 1.000 [" in markdown  # the rung table
 
 
 def test_best_rung_needs_a_paired_win_not_just_a_higher_point_estimate():
@@ -391,7 +395,7 @@ def test_speech_model_on_non_speech_agrees_with_the_measured_result():
     assert "whisper-tiny.en-unpadded beats the baseline here (+0.130" in said.text and "aiSFX" in said.text
     assert said.evidence["suggests"] == [encoders.AISFX]  # aiSFX was not measured: suggesting it is advice
     loss = SimpleNamespace(name_b="whisper-tiny.en-unpadded", verdict="no", difference=Estimate(-0.2, -0.3, -0.1))
-    assert "is not shown to beat the baseline here (-0.200" in advice(loss).text
+    assert "does not beat the baseline here (-0.200" in advice(loss).text
     measured_too = advice(win, measured=("spectral baseline", "whisper-tiny.en-unpadded", encoders.AISFX))
     assert "natural first try" not in measured_too.text and not measured_too.evidence["suggests"]
     assert "was measured too" in measured_too.text  # no advice to try what the run measured

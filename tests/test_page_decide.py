@@ -37,9 +37,10 @@ def test_page_renders_curves_audit_and_the_note_and_the_cli_agrees(tmp_path, cap
     headers = [h.value for h in at.header]
     assert "Decision note" in headers
     markdown = " ".join(m.value for m in at.markdown)
-    for section in ("**Task and data**", "**Rung 1: spectral baseline**", "**Rung 3: is fine-tuning justified?**"):
+    for section in ("**Task and data**", "**Rungs 1 and 2: spectral baseline and frozen encoders", "**Rung 3: is fine"):
         assert section in markdown
     assert len(at.get("download_button")) == 2  # Markdown and JSON
+    assert any("beats the baseline" in table.value.columns for table in at.dataframe)  # the note's rung table
     page = json.loads(at.json[-1].value)
 
     out = tmp_path / "note.json"

@@ -8,6 +8,7 @@ import numpy as np
 
 from audiodiag import compare, evaluate, plots, wer
 from audiodiag.evaluate import Estimate
+from audiodiag.verdict import rules
 from tests.helpers import noise, sine
 
 SIZES = (1.0, 2.0, 5.0, 10.0, 20.0, 48.0)
@@ -98,12 +99,12 @@ def test_verdict_headline_says_the_result_once_with_the_ci_and_p_value():
         name_a="spectral baseline (MFCC/log-mel)", name_b="whisper-tiny.en", n_clips=300, accuracy_a=0.5,
         accuracy_b=0.87, difference=Estimate(0.37, 0.28, 0.46), only_a_right=2, only_b_right=113,
         p_value=1.234e-11, verdict="yes", explanation="")
-    assert compare.verdict_headline(pair) == ("whisper-tiny.en beats the baseline: accuracy +0.370 [+0.280, +0.460], "
-                                              "McNemar p = 1.23e-11")
+    assert rules.pair_headline(pair) == ("whisper-tiny.en beats the baseline: accuracy +0.370 [+0.280, +0.460], "
+                                         "McNemar p = 1.23e-11")
     assert evaluate.format_p(0.007812) == "0.00781"
     unclear = dataclasses.replace(pair, verdict="inconclusive", difference=Estimate(0.083, -0.017, 0.2), p_value=0.227)
-    assert compare.verdict_headline(unclear) == ("whisper-tiny.en is not shown to beat the baseline (inconclusive): "
-                                                 "accuracy +0.083 [-0.017, +0.200], McNemar p = 0.227")
+    assert rules.pair_headline(unclear) == ("whisper-tiny.en is inconclusive against the baseline: "
+                                            "accuracy +0.083 [-0.017, +0.200], McNemar p = 0.227")
 
 
 def test_f1_difference_hover_never_reads_negative_zero():

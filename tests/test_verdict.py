@@ -9,13 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiodiag import encoders
+from audiodiag import cli, decide, encoders
+from audiodiag.settings import ComparisonSettings
 from audiodiag.bootstrap import Estimate
 from audiodiag.evaluate import PairedComparison, SplitComparison
 from audiodiag.types import Finding
 from audiodiag.verdict import Claim, Kind, check_consistency, classification_claims, enforce, rules
 from audiodiag.verdict.consistency import ConsistencyError
 from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, Readiness, Rung
+from tests.helpers import long_sentences
 
 BASE, ENC, SOUND = "spectral baseline", "whisper", encoders.AISFX
 
@@ -111,7 +113,7 @@ def test_the_best_rung_line_names_a_higher_but_unproven_encoder():
 @pytest.mark.parametrize("trend, state", [("flat", "justified"), ("inconclusive", "not justified"),
                                           ("rising", "not justified"), (None, "not justified")])
 def test_fine_tuning_follows_the_curve_claim(trend, state):
-    curves = {} if trend is None else {ENC: Curve(ENC, trend, 0.018, (0.007, 0.031), f"{ENC}: {trend}")}
+    curves = {} if trend is None else {ENC: Curve(ENC, trend, 0.018, (0.007, 0.031), ((6, 0.8), (12, 0.82)))}
     claims = classification_claims(evidence([rung(BASE, 0.7), rung(ENC, 0.85)], [pair(ENC, "yes")], curves=curves))
     (ft,) = of(claims, Kind.FINE_TUNING)
     assert ft.verdict == state and ft.evidence["curve_trend"] == trend
@@ -204,7 +206,7 @@ def random_evidence(draw) -> ClassificationEvidence:
     for r in rungs:
         trend = draw(TRENDS)
         if trend is not None:
-            curves[r.space] = Curve(r.space, trend, 0.01, (-0.01, 0.03), "x")
+            curves[r.space] = Curve(r.space, trend, 0.01, (-0.01, 0.03), ((6, 0.8), (12, 0.81)))
     given, used = draw(st.booleans()), draw(st.booleans())
     n_groups = draw(st.sampled_from([None, 3, 60]))
     groups = Groups(given=given, used=given and used, requested=draw(st.booleans()), n_groups=n_groups if given
@@ -225,3 +227,11 @@ def test_random_evidence_never_yields_contradicting_claims(e):
     assert check_consistency(claims) == []
     assert sum(c.kind is Kind.RECOMMENDATION for c in claims) == 1
     assert all("-0.000" not in c.text and "−0.000" not in c.text for c in claims)
+    assert [s for c in claims for s in long_sentences(c.text)] == []  # writing: no sentence over 35 words
+
+
+@pytest.mark.parametrize("name", ["sounds", "spoken_digits"])
+def test_notes_on_the_bundled_sets_have_no_sentence_over_35_words(name):
+    _, clips, _ = cli.load_data(name)
+    note = decide.run_classification(clips, ComparisonSettings(encoders=()), dataset_name=name).note
+    assert [s for section in note.sections for line in section.lines for s in long_sentences(line)] == []

@@ -1,5 +1,6 @@
 """Evidence → claims → renderers: every statement a note makes is a typed claim built by one rule from the
-measurements (`rules`), checked for contradictions (`consistency`) before it is rendered.
+measurements (`rules` for classification, `retrieval`, `transcription`), checked for contradictions (`consistency`)
+before it is rendered.
 
 >>> from audiodiag.verdict import Kind
 >>> Kind.RECOMMENDATION.value
@@ -8,7 +9,10 @@ measurements (`rules`), checked for contradictions (`consistency`) before it is 
 from audiodiag.verdict.claims import Claim, Kind, Severity
 from audiodiag.verdict.consistency import ConsistencyError, check_consistency, enforce
 from audiodiag.verdict.evidence import ClassificationEvidence, Readiness, classification_evidence
+from audiodiag.verdict.retrieval import RetrievalEvidence, retrieval_claims, retrieval_evidence
 from audiodiag.verdict.rules import classification_claims
+from audiodiag.verdict.transcription import TranscriptionEvidence, transcription_claims, transcription_evidence
 
-__all__ = ["Claim", "ClassificationEvidence", "ConsistencyError", "Kind", "Readiness", "Severity",
-           "check_consistency", "classification_claims", "classification_evidence", "enforce"]
+__all__ = ["Claim", "ClassificationEvidence", "ConsistencyError", "Kind", "Readiness", "RetrievalEvidence", "Severity",
+           "TranscriptionEvidence", "check_consistency", "classification_claims", "classification_evidence", "enforce",
+           "retrieval_claims", "retrieval_evidence", "transcription_claims", "transcription_evidence"]

@@ -31,6 +31,14 @@ class Kind(str, Enum):
     PROBLEM = "problem"  # a finding that can invalidate the comparison
     CHECKED = "checked"  # "none detected": names only what was measured
     ADVICE = "advice"  # a finding that does not invalidate the comparison
+    # the retrieval note (audiodiag.verdict.retrieval)
+    GROUP_RULE = "group_rule"  # may a query's own speaker/source answer it: excluded / included / unmeasured
+    RETRIEVAL_SCORES = "retrieval_scores"  # one space's leave-one-out retrieval scores
+    RETRIEVAL_VS_BASELINE = "retrieval_vs_baseline"  # a space against the baseline: better / worse / mixed / undecided
+    READING = "reading"  # what one space's neighbours follow: the group, the group rule, unscored queries
+    # the transcription note (audiodiag.verdict.transcription)
+    WER = "wer"  # one model's corpus WER with its CI: the headline
+    WER_SCORES = "wer_scores"  # corpus and mean per-utterance WER, CER, edit counts
 
 
 class Severity(str, Enum):

@@ -14,9 +14,11 @@ import os
 from collections.abc import Sequence
 
 from audiodiag.errors import AudioDiagError
-from audiodiag.verdict.claims import Claim, Kind
+from audiodiag.verdict.claims import Claim, Kind, Severity
 
 STRICT_ENV = "AUDIODIAG_STRICT_CLAIMS"
+MEASURED = (Kind.BASELINE, Kind.ENCODER_VS_BASELINE, Kind.RETRIEVAL_SCORES, Kind.WER)  # subjects: what a run measured
+RETRIEVAL_HEADLINES = ("better", "worse", "mixed", "inconclusive", "baseline only", "unscored")
 log = logging.getLogger(__name__)
 
 
@@ -59,15 +61,15 @@ def check_consistency(claims: Sequence[Claim]) -> list[str]:
                 "leakage" in item and "not" not in item for item in c.subject):
             out.append(f"'{c.text}' says leakage was checked, but it is {leak.verdict}")
 
-    measured = {s for c in claims if c.kind in (Kind.BASELINE, Kind.ENCODER_VS_BASELINE) for s in c.subject}
+    measured = {s for c in claims if c.kind in MEASURED for s in c.subject}
     for c in claims:  # no advice to try what was measured
         tried = set(c.evidence.get("suggests", ())) & measured if c.kind is Kind.ADVICE else set()
         if tried:
             out.append(f"advice suggests {sorted(tried)}, which this run measured")
 
     curves = {c.subject[0]: c.verdict for c in claims if c.kind is Kind.CURVE}
-    for c in claims:  # fine-tuning follows the curve claim of the same rung
-        if c.kind is not Kind.FINE_TUNING:
+    for c in claims:  # fine-tuning follows the curve claim of the same rung (retrieval and transcription read none)
+        if c.kind is not Kind.FINE_TUNING or "curve_trend" not in c.evidence:
             continue
         trend = c.evidence.get("curve_trend")
         if c.subject[0] in curves and trend != curves[c.subject[0]]:
@@ -77,6 +79,49 @@ def check_consistency(claims: Sequence[Claim]) -> list[str]:
             out.append(f"fine-tuning is called justified with a {trend!r} learning curve (only a flat one justifies it)")
         if rec is not None and c.subject != rec.subject and rec.verdict != "fine-tuning":
             out.append(f"fine-tuning is judged for {c.subject[0]} but the note recommends {rec.subject[0]}")
+    return out + _nothing_found_beside_a_finding(claims) + _retrieval_headline(claims, rec)
+
+
+def _nothing_found_beside_a_finding(claims: Sequence[Claim]) -> list[str]:
+    """A "nothing detected" claim and a finding of what it covers (problems, or advice) cannot stand in one note."""
+    out = []
+    for c in claims:
+        if c.kind is not Kind.CHECKED:
+            continue
+        covers = c.evidence.get("covers", "problems")
+        found = [f for f in claims if f.kind is (Kind.ADVICE if covers == "advice" else Kind.PROBLEM)]
+        if found:
+            out.append(f"'{c.text}' stands next to {len(found)} {covers} claim(s), e.g. {found[0].verdict!r}")
+    return out
+
+
+def _retrieval_headline(claims: Sequence[Claim], rec: Claim | None) -> list[str]:
+    """A retrieval headline follows the paired verdicts of its spaces, and cautions exactly when a problem may
+    invalidate the scores; a same-group problem needs same-group candidates."""
+    out = []
+    pairs = {c.subject[0]: c.verdict for c in claims if c.kind is Kind.RETRIEVAL_VS_BASELINE}
+    verdicts = set(pairs.values())
+    if rec is not None and rec.verdict in RETRIEVAL_HEADLINES:
+        named = pairs.get(rec.subject[0]) if rec.subject else None
+        if rec.verdict in ("better", "mixed") and named != rec.verdict:
+            out.append(f"the headline calls {rec.subject[0]} {rec.verdict}, its paired verdict is {named!r}")
+        if rec.verdict == "worse" and verdicts != {"worse"}:
+            out.append(f"the headline says every space retrieves worse, the paired verdicts are {sorted(verdicts)}")
+        if rec.verdict in ("mixed", "inconclusive") and "better" in verdicts:
+            out.append(f"the headline is {rec.verdict} although a space retrieves better")
+        if rec.verdict == "inconclusive" and "mixed" in verdicts:
+            out.append("the headline is inconclusive although a space is better on one metric and worse on another")
+        if rec.verdict == "inconclusive" and "undecided" not in verdicts:
+            out.append("the headline is inconclusive but no paired verdict is undecided")
+        if rec.verdict in ("baseline only", "unscored") and pairs:
+            out.append(f"the headline says {rec.verdict!r}, but {sorted(pairs)} were compared with the baseline")
+    invalidated = any(c.severity is Severity.INVALIDATES for c in claims)
+    if rec is not None and "cautioned" in rec.evidence and rec.evidence["cautioned"] != invalidated:
+        out.append("the headline " + ("cautions although no claim invalidates the comparison" if not invalidated
+                                      else "does not caution although a problem may invalidate the comparison"))
+    rule = next((c.verdict for c in claims if c.kind is Kind.GROUP_RULE), None)
+    if rule != "included" and any(c.kind is Kind.PROBLEM and c.verdict == "same_group_match" for c in claims):
+        out.append(f"same-group neighbours are called a problem, but the group rule is {rule!r}")
     return out
 
 

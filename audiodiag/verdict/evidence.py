@@ -68,7 +68,7 @@ class Curve:
     trend: str  # "rising" | "flat" | "saturated" | "inconclusive"
     slope_per_doubling: float
     slope_ci: tuple[float, float]
-    explanation: str
+    points: tuple[tuple[int, float], ...] = ()  # (clips per class, accuracy), smallest first; the last uses all
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,13 @@ class ClassificationEvidence:
         return tuple(r.space for r in self.rungs)
 
 
+def curve_of(learning_curve) -> Curve:
+    """The read-out of an `audiodiag.curves.LearningCurve` (what the curve rule reads)."""
+    c = learning_curve
+    return Curve(c.name, c.trend, c.slope_per_doubling, tuple(c.slope_ci),
+                 tuple((p.clips_per_class, p.accuracy_mean) for p in c.points))
+
+
 def classification_evidence(comparison, *, curves: Sequence = (), audit=None, findings: Sequence[Finding] = (),
                             readiness: Readiness | None = None, finetune_gain: PairedComparison | None = None,
                             unavailable: Sequence[tuple[str, str]] = (), interface: str = "app"
@@ -118,7 +125,7 @@ def classification_evidence(comparison, *, curves: Sequence = (), audit=None, fi
         n_splits=comparison.folds.n_splits, groups=groups,
         padding_label=settings.get("padding", comparison.padding.label), rungs=rungs,  # what each rung saw
         pairs=tuple(comparison.paired),
-        curves={c.name: Curve(c.name, c.trend, c.slope_per_doubling, tuple(c.slope_ci), c.explanation) for c in curves},
+        curves={c.name: curve_of(c) for c in curves},
         shortcut=audit.explanation if audit is not None and audit.shortcut_suspected else None,
         audited=audit is not None, findings=tuple(findings), readiness=readiness, finetune_gain=finetune_gain,
         unavailable=tuple(unavailable), interface=interface)

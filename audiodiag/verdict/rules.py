@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from audiodiag.curves import RISING_PER_DOUBLING
 from audiodiag.evaluate import SIGNIFICANCE_LEVEL, PairedComparison, format_p, signed
 from audiodiag.types import Finding
 from audiodiag.verdict.claims import Claim, Kind, Severity
@@ -33,11 +34,11 @@ LEAKAGE_RULE = "paired bootstrap 95 % CI of random-fold minus group-aware accura
 
 # how to change the group handling, named for where the note is read
 GROUP_FIXES = {
-    "cli": {"add": "add a group column (group, speaker, session, source, recording, device ...) to the labels CSV "
-                   "or a groups.csv next to the class folders, or name the column with --group-column NAME",
+    "cli": {"add": "add a group column (speaker, session, source ...) to the labels CSV or a groups.csv beside the "
+                   "class folders, or name it with --group-column NAME",
             "use": "run again without --no-groups"},
-    "app": {"add": "add a group column (group, speaker, session, source, recording, device ...) to the labels CSV "
-                   "or a groups.csv next to the class folders, or pick the column under 'Group column' in the sidebar",
+    "app": {"add": "add a group column (speaker, session, source ...) to the labels CSV or a groups.csv beside the "
+                   "class folders, or pick it under 'Group column' in the sidebar",
             "use": "tick 'Keep groups apart (group-aware folds)' on the Compare page"},
 }
 
@@ -59,6 +60,13 @@ def data(evidence: ClassificationEvidence) -> list[Claim]:
                   {"n_splits": evidence.n_splits})]
 
 
+def split_line(space: str, check) -> str:
+    """One space's leakage check (an `evaluate.SplitComparison`) as the note and the pages write it."""
+    low, high = check.gap_ci
+    return (f"{space}: random folds {check.random_accuracy:.3f}, group-aware {check.group_accuracy:.3f}, gap "
+            f"{signed(check.gap)}, 95 % CI {signed(low)} to {signed(high)}")
+
+
 def leakage(groups: Groups, rungs: Sequence[Rung], *, interface: str = "app") -> Claim:
     """Speaker/source leakage: "present" or "absent" only when random and group-aware folds were both scored; else
     "ignored" (groups given, random folds asked for), "unmeasurable" (every clip its own group) or "unmeasured"."""
@@ -74,29 +82,30 @@ def leakage(groups: Groups, rungs: Sequence[Rung], *, interface: str = "app") ->
     if groups.used and groups.every_clip_alone:
         return Claim(Kind.LEAKAGE, (), "unmeasurable", (
             f"Speaker/source leakage cannot be measured: each of the {groups.n_clips} clips is its own group, so "
-            "group-aware folds are random folds; if clips share speakers or sources, name that column instead."),
+            "group-aware folds are random folds. If clips share speakers or sources, name that column instead."),
             {"n_groups": groups.n_groups}, "every clip in its own group", Severity.WARNING)
     if groups.used and checks:
         leaking = [(space, c) for space, c in checks if c.leakage_suspected]
         evidence = {space: {"random": c.random_accuracy, "group_aware": c.group_accuracy, "gap_ci": list(c.gap_ci)}
                     for space, c in checks}
         if leaking:
-            named = "; ".join(f"{space}: {c.explanation}" for space, c in leaking)
             return Claim(Kind.LEAKAGE, tuple(s for s, _ in leaking), "present", (
-                f"Speaker/source leakage is measured, and avoided: random folds would inflate the score ({named}). "
-                "The scores here keep each group in one fold."), evidence, LEAKAGE_RULE, Severity.INFO)
+                "Speaker/source leakage is measured, and avoided: random folds would inflate the score, beyond "
+                "chance (gap CI above 0, groups resampled). " + "; ".join(split_line(s, c) for s, c in leaking)
+                + ". The scores here keep each group in one fold."), evidence, LEAKAGE_RULE, Severity.INFO)
         return Claim(Kind.LEAKAGE, (), "absent", (
-            "Speaker/source leakage is measured: each group stays in one fold, and random folds score no higher "
-            "beyond chance (" + "; ".join(f"{s}: {c.explanation}" for s, c in checks) + ")."), evidence, LEAKAGE_RULE)
+            "Speaker/source leakage is measured and not shown: random folds score no higher than group-aware folds "
+            "beyond chance (gap CI reaches 0, groups resampled). "
+            + "; ".join(split_line(s, c) for s, c in checks) + "."), evidence, LEAKAGE_RULE)
     if groups.given and not groups.requested:
         return Claim(Kind.LEAKAGE, (), "ignored", (
-            "Groups were ignored on request: the folds are random, so clips of one speaker or source can sit in "
-            f"training and test, and every accuracy here is an upper bound. To measure the leakage, {fixes['use']}."),
+            "Groups were ignored on request, so clips of one speaker or source can sit in training and test. Every "
+            f"accuracy here is an upper bound. To measure the leakage, {fixes['use']}."),
             {}, "groups given, random folds requested", Severity.WARNING)
     return Claim(Kind.LEAKAGE, (), "unmeasured", (
         "Speaker/source leakage is unmeasured: the clips have no group (speaker, session, source recording), so the "
-        "folds are random and every accuracy here is an upper bound (clips of one speaker or source may sit in "
-        f"training and test). To measure it, {fixes['add']}."), {}, "no groups", Severity.WARNING)
+        "folds are random. Clips of one speaker or source may sit in training and test, so every accuracy here is an "
+        f"upper bound. To measure it, {fixes['add']}."), {}, "no groups", Severity.WARNING)
 
 
 def padding(evidence: ClassificationEvidence) -> Claim:
@@ -105,8 +114,8 @@ def padding(evidence: ClassificationEvidence) -> Claim:
 
 def baseline(rung: Rung) -> Claim:
     return Claim(Kind.BASELINE, (rung.space,), "measured", (
-        f"{rung.space}: accuracy {rung.accuracy}, macro-F1 {rung.macro_f1} (95 % bootstrap CIs), "
-        f"{rung.embedding_size} features, {_ms(rung.seconds_per_clip)} per clip."),
+        f"{rung.space} is the reference: every difference in the table is against its accuracy {rung.accuracy} "
+        "(95 % bootstrap CIs throughout)."),
         {"accuracy": vars(rung.accuracy), "macro_f1": vars(rung.macro_f1)})
 
 
@@ -121,18 +130,69 @@ def why_undecided(pair: PairedComparison) -> str:
     return f"McNemar p = {format_p(pair.p_value)} and the {ci} reaches 0"
 
 
-def encoder_vs_baseline(pair: PairedComparison, rung: Rung) -> Claim:
-    """Does this encoder beat the baseline: the pair's verdict, with the numbers of the rule that decided it."""
+def decided_by(pair: PairedComparison) -> str:
+    """The half (or both halves) of the pair rule that decided the verdict, with their numbers."""
     d = pair.difference
-    decided = {"yes": "beats the baseline", "no": "does not beat the baseline",
-               "inconclusive": f"inconclusive against the baseline ({why_undecided(pair)})"}[pair.verdict]
-    text = (f"{rung.space}: accuracy {rung.accuracy}; {decided}. Difference {signed(d.value)} "
-            f"[{signed(d.ci_low)}, {signed(d.ci_high)}]; right on {pair.only_b_right} clips the baseline misses, "
-            f"wrong on {pair.only_a_right} it gets right (McNemar p = {format_p(pair.p_value)}). Cost: "
-            f"{_ms(rung.seconds_per_clip)} per clip, {rung.embedding_size}-d, {rung.model_mb:.0f} MB model.")
+    if pair.verdict == "yes":
+        return f"McNemar p = {format_p(pair.p_value)} < {SIGNIFICANCE_LEVEL:g} and the CI lies above 0"
+    if pair.verdict == "no":
+        return f"the CI of the difference {signed(d.ci_low)} to {signed(d.ci_high)} is not above 0"
+    return why_undecided(pair)
+
+
+VERDICT_WORDS = {"yes": "beats", "no": "does not beat", "inconclusive": "is inconclusive against"}
+
+
+def pair_headline(pair: PairedComparison) -> str:
+    """The pair's verdict in one line, as the pages head it: who beats whom, the difference [95 % CI], McNemar p.
+
+    >>> from audiodiag.evaluate import Estimate
+    >>> pair = PairedComparison("spectral baseline (MFCC/log-mel)", "whisper", 300, 0.5, 0.87, Estimate(0.37, 0.28, 0.46),
+    ...                         2, 113, 1.234e-11, "yes", "")
+    >>> pair_headline(pair)
+    'whisper beats the baseline: accuracy +0.370 [+0.280, +0.460], McNemar p = 1.23e-11'
+    """
+    from audiodiag.spaces import is_baseline
+
+    other = "the baseline" if is_baseline(pair.name_a) else pair.name_a
+    d = pair.difference
+    return (f"{pair.name_b} {VERDICT_WORDS[pair.verdict]} {other}: accuracy {signed(d.value)} [{signed(d.ci_low)}, "
+            f"{signed(d.ci_high)}], McNemar p = {format_p(pair.p_value)}")
+
+
+def encoder_vs_baseline(pair: PairedComparison, rung: Rung) -> Claim:
+    """Does this encoder beat the baseline: the pair's verdict, with the numbers of the rule that decided it (the
+    scores themselves are the rung table's row)."""
+    decided = f"{VERDICT_WORDS[pair.verdict]} the baseline"
+    text = (f"{rung.space} {decided}: {decided_by(pair)}. It is right on {pair.only_b_right} clips the baseline "
+            f"misses and wrong on {pair.only_a_right} the baseline gets right.")
+    d = pair.difference
     return Claim(Kind.ENCODER_VS_BASELINE, (rung.space,), pair.verdict, text,
                  {"difference": vars(d), "p_value": pair.p_value, "only_encoder_right": pair.only_b_right,
                   "only_baseline_right": pair.only_a_right}, PAIR_RULE)
+
+
+RUNG_TABLE_HEADER = ("rung", "space", "accuracy [95 % CI]", "macro-F1 [95 % CI]", "vs baseline [95 % CI]",
+                     "beats the baseline", "right where the other is wrong", "cost per clip")
+
+
+def _cost(rung: Rung) -> str:
+    return f"{_ms(rung.seconds_per_clip)}, {rung.embedding_size}-d" + (f", {rung.model_mb:.0f} MB model"
+                                                                      if rung.model_mb > 0 else "")
+
+
+def rung_table(evidence: ClassificationEvidence) -> tuple[tuple[str, ...], ...]:
+    """The note's numbers, a row per rung (header first): scores, the paired difference against the baseline, its
+    verdict and cost. The claims say what the rows mean; the numbers are formatted here, once."""
+    base = evidence.rungs[0]
+    rows = [RUNG_TABLE_HEADER, ("1", base.space, str(base.accuracy), str(base.macro_f1), "—", "(the reference)", "—",
+                                _cost(base))]
+    for pair in evidence.pairs:
+        rung, d = evidence.rung(pair.name_b), pair.difference
+        rows.append(("2", rung.space, str(rung.accuracy), str(rung.macro_f1),
+                     f"{signed(d.value)} [{signed(d.ci_low)}, {signed(d.ci_high)}]", pair.verdict,
+                     f"{pair.only_b_right} vs {pair.only_a_right}", _cost(rung)))
+    return tuple(rows)
 
 
 def tied_winners(evidence: ClassificationEvidence) -> list[Rung]:
@@ -223,23 +283,47 @@ def label_issues(evidence: ClassificationEvidence) -> Claim | None:
     if found.unavailable is not None:
         return Claim(Kind.LABEL_ISSUES, (rung.space,), "unmeasured", f"Not checked for {found.space}: "
                      f"{found.unavailable}.")
-    how = f"space {found.space}, the most accurate; {found.method}"
+    how = f"confident learning on the out-of-fold probabilities of {found.space}, the most accurate rung"
     if not found.issues:
-        return Claim(Kind.LABEL_ISSUES, (rung.space,), "none", f"No clip stands out as possibly mislabelled ({how}).")
+        return Claim(Kind.LABEL_ISSUES, (rung.space,), "none", f"No clip stands out as possibly mislabelled ({how}).",
+                     {"method": found.method})
     shown = "; ".join(f"{i.name} given {i.given!r}, looks like {i.suggested!r} (p = {i.p_suggested:.2f})"
                       for i in found.issues[:LABEL_ISSUES_SHOWN])
     more = len(found.issues) - LABEL_ISSUES_SHOWN
     return Claim(Kind.LABEL_ISSUES, (rung.space,), "candidates", (
-        f"{len(found.issues)} of {found.n_clips} clips ({100 * found.share:.0f} %) may be mislabelled ({how}); most "
-        f"likely: {shown}" + (f"; and {more} more." if more > 0 else ".")
+        f"{len(found.issues)} of {found.n_clips} clips ({100 * found.share:.0f} %) may be mislabelled, by {how}. "
+        f"Most likely: {shown}" + (f"; and {more} more." if more > 0 else ".")
         + "\nThese are candidates to re-listen to, not proven errors: an ambiguous or hard clip is flagged as well. "
-        "Nothing was relabelled; a corrected label changes every score above, so re-run the comparison after fixing "
-        "any."), {"n": len(found.issues), "space": rung.space}, "cleanlab confident learning, most accurate rung",
-        Severity.ADVICE)
+        "Nothing was relabelled. A corrected label changes every score above, so re-run the comparison after fixing "
+        "any."), {"n": len(found.issues), "space": rung.space, "method": found.method},
+        "cleanlab confident learning, most accurate rung", Severity.ADVICE)
+
+
+TREND_WORDS = {"rising": "still rising, so more labelled clips would likely help",
+               "flat": "flat, so more labels of this kind would add little: the representation is the limit",
+               "saturated": "saturated: nearly every clip is right already, so more labels cannot show a gain",
+               "inconclusive": "inconclusive: the last step is within noise, so it cannot tell rising from flat"}
+
+
+def curve_text(space: str, trend: str, points: Sequence[tuple[int, float]], slope: float,
+               slope_ci: tuple[float, float]) -> str:
+    """The learning curve's sentences: its trend first, then the numbers the trend rule read.
+
+    >>> curve_text("mfcc", "flat", [(5, 0.80), (12, 0.81)], 0.008, (-0.01, 0.015))
+    'Learning curve of mfcc: flat, so more labels of this kind would add little: the representation is the limit. Accuracy 0.800 at ≤ 5 clips per class, 0.810 with all; last step +0.008 per doubling, 95 % CI -0.010 to +0.015 (rising: ≥ +0.02).'
+    """
+    if len(points) < 2 or slope != slope:
+        return (f"Learning curve of {space}: inconclusive: too few clips per class to draw a smaller training set, so "
+                "it cannot tell whether more labels would help.")
+    (n0, a0), (_, a1) = points[-2], points[-1]
+    return (f"Learning curve of {space}: {TREND_WORDS[trend]}. Accuracy {a0:.3f} at ≤ {n0} clips per class, {a1:.3f} "
+            f"with all; last step {signed(slope)} per doubling, 95 % CI {signed(slope_ci[0])} to {signed(slope_ci[1])} "
+            f"(rising: ≥ +{RISING_PER_DOUBLING:g}).")
 
 
 def curve(c: Curve) -> Claim:
-    return Claim(Kind.CURVE, (c.space,), c.trend, f"Learning curve: {c.explanation}.",
+    return Claim(Kind.CURVE, (c.space,), c.trend, curve_text(c.space, c.trend, c.points, c.slope_per_doubling,
+                                                            c.slope_ci),
                  {"slope_per_doubling": c.slope_per_doubling, "slope_ci": list(c.slope_ci)},
                  "last step's paired bootstrap CI against +0.02 accuracy per doubling")
 
@@ -258,7 +342,7 @@ def fine_tuning(evidence: ClassificationEvidence, pick: Rung) -> Claim:
     gain = evidence.finetune_gain
     facts = {"curve_trend": trend, "headroom": headroom, "readiness_ok": None if readiness is None else readiness.ok}
     if gain is not None:
-        lines.append(f"Measured fine-tuning vs frozen: {gain.explanation}")
+        lines.append(f"Measured: {pair_headline(gain)}.")
         state = "measured"
     elif readiness is not None and not readiness.ok:
         lines.append(f"Not justified: {readiness.reason}")
@@ -344,26 +428,27 @@ def without_measured_suggestion(message: str, spaces: Iterable[str]) -> str:
 
 
 def advice(finding: Finding, evidence: ClassificationEvidence, measured: set[str]) -> Claim:
-    """A finding that does not invalidate the comparison, with what the comparison measured where the finding
-    predicts something about an encoder; never advice to try a model this run measured."""
-    text = finding.message
-    suggests: list[str] = []
-    if finding.code == "non_speech_for_speech_encoder":
-        from audiodiag.dataset import SOUND_ENCODER_ADVICE
-        from audiodiag.encoders import AISFX
+    """A finding that does not invalidate the comparison. Where it predicts something about an encoder this run
+    measured (a speech model on non-speech, upsampled audio, padding), what the comparison measured follows it;
+    it never advises trying a model this run measured."""
+    from audiodiag.dataset import SOUND_ENCODER_ADVICE
+    from audiodiag.encoders import AISFX
 
-        said = []
-        for pair in evidence.pairs:
-            if names_encoder(finding, pair.name_b):
-                d = pair.difference
-                said.append(f"{pair.name_b} {'beats' if pair.verdict == 'yes' else 'is not shown to beat'} the "
-                            f"baseline here ({signed(d.value)}, 95 % CI {signed(d.ci_low)} to {signed(d.ci_high)})")
-        text = without_measured_suggestion(text, measured)
-        if sound_encoder_measured(measured):  # no advice to try what this run measured
-            said.append(f"the sound encoder {AISFX} was measured too (its line above)")
+    text = without_measured_suggestion(finding.message, measured)
+    suggests: list[str] = []
+    said = []
+    for pair in evidence.pairs:
+        if names_encoder(finding, pair.name_b):
+            d = pair.difference
+            did = {"yes": "beats", "no": "does not beat"}.get(pair.verdict, "is not shown to beat")
+            said.append(f"{pair.name_b} {did} the baseline here ({signed(d.value)}, 95 % CI {signed(d.ci_low)} to "
+                        f"{signed(d.ci_high)})")
+    if finding.code == "non_speech_for_speech_encoder":
+        if sound_encoder_measured(measured):
+            said.append(f"the sound encoder {AISFX} was measured too (its row in the table)")
         elif SOUND_ENCODER_ADVICE in text:
             suggests.append(AISFX)
-        text += ". Measured: " + "; ".join(said) + "." if said else ""
+    text = text.rstrip(". ") + ". Measured: " + "; ".join(said) + "." if said else text
     return Claim(Kind.ADVICE, tuple(finding.files), finding.code, text, {"suggests": suggests}, "data check",
                  Severity.ADVICE)
 
