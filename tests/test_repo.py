@@ -109,8 +109,8 @@ def test_a_verdict_is_stated_only_where_every_numeric_variant_reaches_it():
 
 
 def test_the_readme_claim_table_is_the_rules_own():
-    from audiodiag.verdict import rules
+    from audiodiag.verdict import meaning
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- claims:rules -->\n", 1)[1].split("\n<!-- /claims:rules -->", 1)[0]
-    assert block == rules.claims_table()
+    assert block == meaning.claims_table()

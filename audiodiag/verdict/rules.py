@@ -476,32 +476,3 @@ def classification_claims(evidence: ClassificationEvidence) -> list[Claim]:
     claims += found
     claims += unavailable(evidence)
     return claims
-
-
-# The README's "What each claim means" table is this, rendered by `claims_table()` (tests/test_repo.py keeps them
-# equal): (claim, the rule that decides it, what is said when the evidence does not decide).
-CLAIM_RULES = (
-    ("an encoder beats the baseline", PAIR_RULE + ", on the same clips and folds",
-     "inconclusive, naming the half of the rule that failed (p or CI)"),
-    ("the rung to use (headline)", "the most accurate encoder whose pair verdict is yes; encoders whose accuracy lies "
-     "inside its 95 % CI tie with it and the cheapest per clip is recommended; the baseline when none wins",
-     "undecided, when a pair is inconclusive and none is yes"),
-    ("speaker/source leakage", LEAKAGE_RULE, "unmeasured (no groups, or the dataset's own 'fold' column used as "
-     "given), ignored (--no-groups) or unmeasurable (every clip its own group); 'checked' is never said of it then"),
-    ("learning curve rising / flat", "the last step's paired bootstrap CI against +0.02 accuracy per doubling: "
-     "rising when the gain is ≥ 0.02 and its CI above 0, flat when the CI's upper end is below 0.02, saturated at "
-     "≥ 0.99", "inconclusive (the last step is within noise)"),
-    ("fine-tuning justified", "readiness (audiodiag.finetune.RULE), headroom ≥ 0.03, and a flat learning curve of the "
-     "recommended rung", "not justified: label more clips and measure the curve again"),
-    ("possibly mislabelled", "cleanlab confident learning on the out-of-fold probabilities of the most accurate rung",
-     "not checked, with the reason"),
-    ("advice on the data", "a data check that does not invalidate the comparison; a model is suggested only when "
-     "this run did not measure it", "—"),
-)
-
-
-def claims_table() -> str:
-    """CLAIM_RULES as a Markdown table."""
-    rows = ["| claim | rule | when the evidence does not decide |", "|---|---|---|"]
-    rows += [f"| {claim} | {rule} | {otherwise} |" for claim, rule, otherwise in CLAIM_RULES]
-    return "\n".join(rows)
