@@ -235,3 +235,16 @@ def test_notes_on_the_bundled_sets_have_no_sentence_over_35_words(name):
     _, clips, _ = cli.load_data(name)
     note = decide.run_classification(clips, ComparisonSettings(encoders=()), dataset_name=name).note
     assert [s for section in note.sections for line in section.lines for s in long_sentences(line)] == []
+
+
+def test_advice_about_an_encoder_states_what_was_measured_for_it():
+    """Class 4: "the model sees an empty band from 4000 to 8000 Hz" next to that encoder winning must say so."""
+    upsampled = Finding("upsampled_for_encoder", "warning",
+                        "120 clips at 8000 Hz will be resampled to 16000 Hz for enc0. The model sees an empty band.")
+    e = evidence([rung(BASE, 0.86), rung("enc0", 0.99)], [pair("enc0", "yes", d=(0.13, 0.075, 0.184))],
+                 findings=[upsampled])
+    (said,) = [c for c in classification_claims(e) if c.kind is Kind.ADVICE]
+    assert said.text.endswith("Measured: enc0 beats the baseline here (+0.130, 95 % CI +0.075 to +0.184).")
+    other = Finding("mixed_sample_rates", "warning", "Clips come at 8000 and 16000 Hz.")
+    (plain,) = [c for c in classification_claims(replace(e, findings=(other,))) if c.kind is Kind.ADVICE]
+    assert plain.text == other.message  # names no encoder: nothing appended
