@@ -133,6 +133,7 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
     groups = [c.group for c in clips]
     chosen = choose_folds(clips, n_splits=n_splits, group_aware=group_aware, seed=seed)
     folds, use_groups = chosen.folds, chosen.use_groups
+    units = groups if chosen.groups_given else None  # clips of one speaker/source are not independent: intervals
     classes = tuple(sorted(set(y)))
 
     def model():
@@ -150,7 +151,7 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
                  if use_groups else None)
         rungs.append(Rung(
             space=s.space, predictions=out.predictions,
-            metrics=evaluate.metrics_with_ci(y, out.predictions, n_boot=n_boot, seed=seed),
+            metrics=evaluate.metrics_with_ci(y, out.predictions, groups=units, n_boot=n_boot, seed=seed),
             confusion=evaluate.confusion(y, out.predictions, labels=classes),
             per_class_f1=evaluate.per_class_f1(y, out.predictions, labels=classes),
             confused_pairs=tuple(evaluate.most_confused_pairs(y, out.predictions, labels=classes, top=TOP_CONFUSED)),
@@ -160,9 +161,10 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
             label_issues=label_issues.find_label_issues(y, out.probabilities, out.classes,
                                                         names=[c.name for c in clips], space=s.space,
                                                         classifier=CLASSIFIER, vectors=s.vectors)))
+    rungs = [replace(r, split_check=c) for r, c in zip(rungs, evaluate.holm_leakage([r.split_check for r in rungs]))]
     first = rungs[0]
-    paired = tuple(evaluate.paired_comparison(y, first.predictions, r.predictions, name_a=first.space, name_b=r.space,
-                                              n_boot=n_boot, seed=seed) for r in rungs[1:])
+    paired = evaluate.holm_family([evaluate.paired_comparison(y, first.predictions, r.predictions, name_a=first.space,
+                                                              name_b=r.space, groups=units) for r in rungs[1:]])
     settings = {"n_splits_asked": n_splits, "n_splits": folds.n_splits, "strategy": folds.strategy,
                 "folds_note": folds.note, "seed": seed, "n_boot": n_boot, "classifier": CLASSIFIER,
                 "padding": padding_label(padding, [r.space for r in rungs]),  # what each rung saw

@@ -129,7 +129,7 @@ def _read_out(points: list[CurvePoint], right: list[np.ndarray], seed: int) -> t
     low, high = step_ci.ci_low / doublings, step_ci.ci_high / doublings
     if b.accuracy_mean >= SATURATED_ACCURACY:
         trend = "saturated"
-    elif slope >= RISING_PER_DOUBLING and low > 0:
+    elif low >= RISING_PER_DOUBLING:  # symmetric with "flat": each claim needs its CI wholly on its side
         trend = "rising"
     elif high < RISING_PER_DOUBLING:
         trend = "flat"

@@ -49,7 +49,7 @@ def readiness_for(clips: Sequence[Clip], *, n_splits: int, group_aware: bool) ->
 
     groups = [c.group for c in clips] if group_aware else None
     # the reason is about the data only: what the learning curve says is the note's curve claim, made once
-    r = finetune.finetune_readiness([c.label for c in clips], groups, n_splits=n_splits, curve_advice=False)
+    r = finetune.finetune_readiness([c.label for c in clips], groups, n_splits=n_splits)
     return Readiness(bool(r.ok), str(r.reason))
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audiodiag import intervals
 from audiodiag.bootstrap import CONFIDENCE, N_BOOT, Estimate, bootstrap_distribution, percentile_ci, percentile_cis
 from audiodiag.confusions import ConfusedPair, Confusion, confusion, most_confused_pairs, per_class_f1
 from audiodiag.errors import AudioDiagError
@@ -29,7 +30,7 @@ __all__ = ["Folds", "make_folds", "OutOfFold", "cross_val_predict_folds", "Metri
            "Estimate", "Confusion", "ConfusedPair", "confusion", "per_class_f1", "most_confused_pairs"]
 
 MIN_FOLDS = 2
-SIGNIFICANCE_LEVEL = 0.05  # McNemar p below this counts as a real difference
+SIGNIFICANCE_LEVEL = 0.05  # a paired p below this (Holm-adjusted in a family) counts as a real difference
 
 
 # ---------------------------------------------------------------- folds
@@ -200,22 +201,35 @@ class Metrics:
     n_clips: int
     n_boot: int
     confidence: float = CONFIDENCE
+    unit: str = "clips"  # what the intervals treat as independent: "clips", or "groups" (speakers/sources)
 
 
-def metrics_with_ci(y_true: Sequence, y_pred: Sequence, *, n_boot: int = N_BOOT, seed: int = 0) -> Metrics:
-    """Accuracy, balanced accuracy and macro-F1, each with a 95 % percentile bootstrap CI over clips.
+def metrics_with_ci(y_true: Sequence, y_pred: Sequence, *, groups: Sequence | None = None, n_boot: int = N_BOOT,
+                    seed: int = 0) -> Metrics:
+    """Accuracy, balanced accuracy and macro-F1 with 95 % CIs (`audiodiag.intervals`): accuracy by Wilson's
+    interval (widened for groups), the other two by the percentile bootstrap over clips, or over whole groups when
+    `groups` is given, never narrower than the accuracy's where every resample agrees.
 
-    The same values as sklearn's accuracy_score, balanced_accuracy_score and f1_score(average="macro");
-    all resamples are computed at once from per-class counts (no loop over resamples).
+    The same values as sklearn's accuracy_score, balanced_accuracy_score and f1_score(average="macro").
 
-    >>> metrics_with_ci(["a", "b", "b"], ["a", "b", "a"]).accuracy.value
-    0.6666666666666666
+    >>> m = metrics_with_ci(["a", "b", "b"], ["a", "b", "a"])
+    >>> m.accuracy.value, m.unit
+    (0.6666666666666666, 'clips')
     """
     t, p, n_classes = _encode(y_true, y_pred)
     point = _metric_table(t, p, np.arange(len(t))[None, :], n_classes)[:, 0]
-    boot = bootstrap_distribution(lambda idx: _metric_table(t, p, idx, n_classes), len(t), n_boot=n_boot, seed=seed)
-    accuracy, balanced, macro_f1 = percentile_cis(point, boot)
-    return Metrics(accuracy=accuracy, balanced_accuracy=balanced, macro_f1=macro_f1, n_clips=len(t), n_boot=n_boot)
+    accuracy = intervals.proportion(t == p, groups)
+    grouped = groups is not None and 1 < len(set(map(str, groups))) < len(t)
+    if grouped:
+        boot = np.stack([_metric_table(t, p, idx[None, :], n_classes)[:, 0]
+                         for idx in intervals.group_resamples(groups, n_boot, seed=seed)], axis=1)
+    else:
+        boot = bootstrap_distribution(lambda idx: _metric_table(t, p, idx, n_classes), len(t), n_boot=n_boot,
+                                      seed=seed)
+    _, balanced, macro_f1 = percentile_cis(point, boot)
+    return Metrics(accuracy=accuracy, balanced_accuracy=intervals.with_floor(balanced, accuracy),
+                   macro_f1=intervals.with_floor(macro_f1, accuracy), n_clips=len(t), n_boot=n_boot,
+                   unit="groups" if grouped else "clips")
 
 
 def _encode(y_true: Sequence, y_pred: Sequence, *more: Sequence) -> tuple[np.ndarray, ...]:
@@ -257,12 +271,20 @@ class PairedComparison:
     n_clips: int
     accuracy_a: float
     accuracy_b: float
-    difference: Estimate  # accuracy_b − accuracy_a with its paired bootstrap CI
+    difference: Estimate  # accuracy_b − accuracy_a with its paired 95 % CI (intervals.paired_difference)
     only_a_right: int  # clips A gets right and B gets wrong
     only_b_right: int
-    p_value: float  # exact McNemar (two-sided binomial test on the discordant clips)
+    p_value: float  # two-sided, from the statistic of the CI (so p < 0.05 exactly when the CI excludes 0)
     verdict: str  # "yes" | "no" | "inconclusive": does B beat A?
     explanation: str
+    p_adjusted: float | None = None  # Holm-adjusted over the comparisons of one run (None: not adjusted)
+    n_compared: int = 1  # comparisons in that family
+    unit: str = "clips"  # "groups" when clips of one speaker/source were treated as one unit
+
+    @property
+    def p_decisive(self) -> float:
+        """The p-value the verdict reads: Holm-adjusted when the run compared several encoders."""
+        return self.p_value if self.p_adjusted is None else self.p_adjusted
 
 
 def format_p(p_value: float) -> str:
@@ -270,49 +292,54 @@ def format_p(p_value: float) -> str:
     return f"{p_value:.3g}"
 
 
+def pair_verdict(difference: Estimate, p_value: float) -> str:
+    """The one rule for "does B beat A": "yes" when p < 0.05 (Holm-adjusted in a family) and B is ahead; "no"
+    when the CI's upper end is at or below 0 (the data rule out a B advantage); else "inconclusive"."""
+    if p_value < SIGNIFICANCE_LEVEL and difference.value > 0:
+        return "yes"
+    return "no" if difference.ci_high <= 0 else "inconclusive"
+
+
 def paired_comparison(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, name_a: str = "A",
-                      name_b: str = "B", n_boot: int = N_BOOT, seed: int = 0) -> PairedComparison:
+                      name_b: str = "B", groups: Sequence | None = None, n_boot: int = N_BOOT,
+                      seed: int = 0) -> PairedComparison:
     """Does rung B classify these clips better than rung A? Both were predicted on the same clips and folds.
 
-    Two paired views of the same clips: the exact McNemar test (a two-sided binomial test, p = 0.5, on
-    the clips exactly one of the two gets right) and a paired bootstrap CI of accuracy(B) − accuracy(A).
-    The rule:
-
-    - "yes": B is right on more discordant clips, p < 0.05, and the whole 95 % CI is above 0.
-    - "no": the CI's upper end is ≤ 0, so the data rule out any B advantage; this includes A clearly
-      better, and identical predictions (no discordant clip: p = 1, CI [0, 0]): B adds nothing here.
-    - "inconclusive": anything else, e.g. B ahead but p ≥ 0.05 or a CI that reaches across 0;
-      more clips would decide.
+    The difference accuracy(B) − accuracy(A) with its paired 95 % CI and the p-value of the same statistic
+    (`intervals.paired_difference`: Agresti–Min, widened for groups when `groups` is given); the verdict is
+    `pair_verdict`. A run comparing several encoders with one baseline adjusts the p-values with `holm_family`.
+    n_boot and seed are unused (kept for callers; the interval has a closed form).
     """
     t, a, b, _ = _encode(y_true, pred_a, pred_b)
     right_a, right_b = a == t, b == t
     only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(right_b & ~right_a))
-    discordant = only_a + only_b
-    from scipy.stats import binomtest  # scipy.stats: ~1 s to import, not needed before the first verdict
-
-    p_value = float(binomtest(only_b, discordant, 0.5).pvalue) if discordant else 1.0
-    gain = right_b.astype(np.int8) - right_a.astype(np.int8)
-    difference = percentile_ci(float(gain.mean()), bootstrap_distribution(lambda idx: gain[idx].mean(axis=1),
-                                                                          len(t), n_boot=n_boot, seed=seed))
-    low, high = difference.ci_low, difference.ci_high
+    difference, p_value = intervals.paired_difference(right_a, right_b, groups)
     acc_a, acc_b = float(right_a.mean()), float(right_b.mean())
-
-    numbers = (f"{name_b} is right on {only_b} clips where {name_a} is wrong, {name_a} on {only_a} where "
-               f"{name_b} is wrong (exact McNemar p = {format_p(p_value)}); accuracy {acc_a:.3f} → {acc_b:.3f}, "
-               f"difference {signed(difference.value)} (95 % CI {signed(low)} to {signed(high)})")
-    if only_b > only_a and p_value < SIGNIFICANCE_LEVEL and low > 0:
-        verdict, why = "yes", f"{name_b} is better"
-    elif discordant == 0:
-        verdict, why = "no", f"{name_a} and {name_b} make the same decision on all {len(t)} clips"
-    elif high <= 0:
-        verdict, why = "no", f"{name_b} is not better; the CI rules out any gain"
-    else:
-        verdict = "inconclusive"
-        why = (f"the difference could be chance (p ≥ {SIGNIFICANCE_LEVEL:g} or a CI reaching across 0); "
-               "more clips would decide")
+    verdict = pair_verdict(difference, p_value)
+    numbers = (f"{name_b} is right on {only_b} clips where {name_a} is wrong, {name_a} on {only_a} where {name_b} is "
+               f"wrong; accuracy {acc_a:.3f} → {acc_b:.3f}, difference {signed(difference.value)} (95 % CI "
+               f"{signed(difference.ci_low)} to {signed(difference.ci_high)}, paired p = {format_p(p_value)})")
+    unit = "groups" if groups is not None and 1 < len(set(map(str, groups))) < len(t) else "clips"
     return PairedComparison(name_a=name_a, name_b=name_b, n_clips=len(t), accuracy_a=acc_a, accuracy_b=acc_b,
                             difference=difference, only_a_right=only_a, only_b_right=only_b, p_value=p_value,
-                            verdict=verdict, explanation=f"{verdict}: {why}: {numbers}.")
+                            verdict=verdict, explanation=f"{verdict}: {numbers}.", unit=unit)
+
+
+def holm_family(pairs: Sequence[PairedComparison]) -> tuple[PairedComparison, ...]:
+    """The pairs of one run (each encoder against the same baseline) with Holm-adjusted p-values and the verdicts
+    those give; a single pair is returned unchanged."""
+    from dataclasses import replace
+
+    if len(pairs) < 2:
+        return tuple(pairs)
+    adjusted = intervals.holm([p.p_value for p in pairs])
+    out = []
+    for p, q in zip(pairs, adjusted):
+        verdict = pair_verdict(p.difference, q)
+        numbers = p.explanation.split(": ", 1)[1].rstrip(".")
+        out.append(replace(p, p_adjusted=q, n_compared=len(pairs), verdict=verdict, explanation=(
+            f"{verdict}: {numbers}; Holm-adjusted over the {len(pairs)} encoders: p = {format_p(q)}.")))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- leakage
@@ -327,7 +354,9 @@ class SplitComparison:
     group_note: str
     leakage_suspected: bool
     explanation: str
-    gap_ci: tuple[float, float] = (float("nan"), float("nan"))  # 95 % paired bootstrap CI, groups resampled
+    gap_ci: tuple[float, float] = (float("nan"), float("nan"))  # 95 % paired CI, clustered by group
+    p_value: float = float("nan")  # two-sided, of "no gap", from the CI's statistic
+    p_adjusted: float | None = None  # Holm-adjusted over the rungs of one run
 
     @property
     def gap(self) -> float:
@@ -369,10 +398,10 @@ def random_vs_group_split(X: np.ndarray, y: Sequence, groups: Sequence, make_mod
     truth = np.asarray(y)
     random_right, group_right = random_predictions == truth, group_predictions == truth
     random_acc, group_acc = float(np.mean(random_right)), float(np.mean(group_right))
-    gap = paired_group_bootstrap_ci(random_right, group_right, groups, seed=seed)
-    suspected = gap.ci_low > 0  # the one rule: the paired CI of the gap, groups resampled, lies above 0
+    gap, p_value = intervals.paired_difference(group_right, random_right, groups)
+    suspected = leakage_rule(gap, p_value)
     numbers = (f"random folds {random_acc:.3f}, group-aware folds {group_acc:.3f}, gap {signed(gap.value)} "
-               f"(95 % CI {signed(gap.ci_low)} to {signed(gap.ci_high)}, speakers/sources resampled)")
+               f"(95 % CI {signed(gap.ci_low)} to {signed(gap.ci_high)}, clustered by speaker/source)")
     if suspected:
         explanation = (f"{numbers}: group leakage; random folds score higher because the same groups sit in "
                        "training and test")
@@ -380,7 +409,31 @@ def random_vs_group_split(X: np.ndarray, y: Sequence, groups: Sequence, make_mod
         explanation = f"{numbers}: the CI reaches 0, so no group leakage is shown"
     return SplitComparison(random_accuracy=random_acc, group_accuracy=group_acc, random_note=by_clip.note,
                            group_note=by_group.note, leakage_suspected=suspected, explanation=explanation,
-                           gap_ci=(gap.ci_low, gap.ci_high))
+                           gap_ci=(gap.ci_low, gap.ci_high), p_value=p_value)
+
+
+def leakage_rule(gap: Estimate, p_value: float) -> bool:
+    """The one rule: random folds score higher than group-aware folds, p < 0.05 (Holm-adjusted over the rungs)."""
+    return p_value < SIGNIFICANCE_LEVEL and gap.value > 0
+
+
+def holm_leakage(checks: Sequence[SplitComparison | None]) -> list[SplitComparison | None]:
+    """The rungs' leakage checks with Holm-adjusted p-values and the verdicts those give (None stays None)."""
+    from dataclasses import replace
+
+    present = [c for c in checks if c is not None]
+    if len(present) < 2:
+        return list(checks)
+    adjusted = iter(intervals.holm([c.p_value for c in present]))
+    out = []
+    for c in checks:
+        if c is None:
+            out.append(None)
+            continue
+        q = next(adjusted)
+        out.append(replace(c, p_adjusted=q, leakage_suspected=leakage_rule(
+            Estimate(c.gap, *c.gap_ci), q)))
+    return out
 
 
 def signed(x: float, digits: int = 3) -> str:

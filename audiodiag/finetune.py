@@ -8,7 +8,7 @@ fold only; then the fold's test clips are predicted. The preprocessing is the fr
 (`HFEncoder.model_inputs` / `frame_mask`), so rung 2 and rung 3 see identical inputs.
 
 >>> labels, groups = ["dog"] * 25 + ["cat"] * 25, ["ann", "bob", "cy", "dee", "eve"] * 10
->>> finetune_readiness(labels, groups, learning_curve_slope=0.0).ok   # slope: the frozen rung's learning curve
+>>> finetune_readiness(labels, groups).ok
 True
 
 Fine-tuning itself needs a Hugging Face model folder and minutes of training, so it is not run as a doctest::
@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from audiodiag import encoders, evaluate
-from audiodiag.curves import RISING_PER_DOUBLING
 from audiodiag.encoders._base import _resampled
 from audiodiag.errors import AudioDiagError
 from audiodiag.finetune_model import (FinetuneSettings, build_partial_model, init_head_from_probe, predict_logits,
@@ -44,9 +43,9 @@ RULE = (f"Fine-tuning is refused when the smallest class has fewer than {MIN_CLI
         f"{MIN_TRAIN_CLIPS_PER_CLASS} clips per class, part of which is held out for early stopping. When clips "
         "have groups (speaker/session/device), it is also refused when a class comes from fewer than "
         f"{MIN_GROUPS_PER_CLASS} groups, as trainable layers would learn the groups, not the classes. The frozen "
-        f"encoder's learning curve sets the advice. Still rising (≥ {RISING_PER_DOUBLING:+g} accuracy per doubling "
-        "of labels) means more labels are the cheaper gain; flat means the frozen representation is the limit and "
-        "fine-tuning is the lever left. A fine-tuned score counts only when the paired test on the same folds says "
+        "encoder's learning curve sets the advice (its rule is the curve claim's). Still rising means more labels "
+        "are the cheaper gain; flat means the frozen representation is the limit and fine-tuning is the lever left. "
+        "A fine-tuned score counts only when the paired test on the same folds says "
         "it beats the frozen encoder.")
 
 ProgressFn = Callable[[float, str], None]  # (fraction done 0..1, what is happening)
@@ -68,11 +67,10 @@ def min_clips_per_class(n_splits: int = DEFAULT_N_SPLITS) -> int:
     return max(MIN_CLIPS_PER_CLASS, math.ceil(MIN_TRAIN_CLIPS_PER_CLASS * k / (k - 1)))
 
 
-def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *, learning_curve_slope: float | None = None,
-                       n_splits: int = DEFAULT_N_SPLITS, curve_advice: bool = True) -> Readiness:
-    """Whether this labelled data supports fine-tuning, by the documented `RULE`; never raises on bad data.
-
-    curve_advice=False leaves the learning curve out of the reason (the decision note states the curve's own claim).
+def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *,
+                       n_splits: int = DEFAULT_N_SPLITS) -> Readiness:
+    """Whether this labelled data supports fine-tuning, by the documented `RULE`; never raises on bad data. The
+    reason is about the data only: what the learning curve says is the curve's own claim (`verdict.rules.curve`).
 
     >>> finetune_readiness(["dog"] * 3 + ["cat"] * 30).reason
     "class 'dog' has only 3 labelled clips. Fine-tuning needs at least 20 per class ..."
@@ -109,21 +107,7 @@ def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *, lear
         group_text = f" and every class comes from ≥ {per_class[fewest]} groups"
     reason = (f"The smallest class {smallest!r} has {counts[smallest]} labelled clips (≥ {needed}){group_text}: "
               f"enough for partial fine-tuning on {n_splits} folds. ")
-    return Readiness(True, reason + _slope_advice(learning_curve_slope) if curve_advice else reason.rstrip(), counts)
-
-
-def _slope_advice(slope: float | None) -> str:
-    if slope is None:
-        return "The frozen learning curve was not measured: measure it to see whether more labels would help more."
-    if not math.isfinite(slope):
-        return "The frozen learning curve has one point only: it cannot tell whether more labels would help."
-    if slope >= RISING_PER_DOUBLING:
-        return (f"But the frozen learning curve is still rising ({evaluate.signed(slope)} accuracy per doubling of "
-                f"labels, threshold {RISING_PER_DOUBLING:+g}), so labelling more clips is likely the cheaper gain. "
-                "Fine-tune to measure, and re-check after labelling.")
-    return (f"The frozen learning curve is flat ({evaluate.signed(slope)} accuracy per doubling of labels, below "
-            f"{RISING_PER_DOUBLING:+g}). More labels of the same kind add little, so the frozen representation is "
-            "the limit and fine-tuning is the lever left to try.")
+    return Readiness(True, reason.rstrip(), counts)
 
 
 # ---------------------------------------------------------------- result

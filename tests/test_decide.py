@@ -99,9 +99,10 @@ def test_learning_curve_rising_when_more_labels_keep_helping():
     y = np.repeat(["a", "b"], 120)
     X = rng.normal(0, 1, (240, 40))
     X[y == "b"] += 0.35
-    curve = curves.learning_curve(X, y, _folds(y, n_splits=3), name="rising", sizes_per_class=(1, 2, 5, 10, 20))
+    curve = curves.learning_curve(X, y, _folds(y, n_splits=3), name="rising", sizes_per_class=(1, 2, 5, 10))
     assert curve.points[-1].accuracy_mean > curve.points[0].accuracy_mean + 0.1
-    assert curve.trend == "rising" and curve.slope_per_doubling >= curves.RISING_PER_DOUBLING
+    # rising: the whole CI of the last step at or above +0.02 per doubling (measured +0.022 to +0.048)
+    assert curve.trend == "rising" and curve.slope_ci[0] >= curves.RISING_PER_DOUBLING
 
 
 def test_layer_sweep_finds_the_middle_layer_that_beats_the_last():

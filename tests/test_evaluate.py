@@ -1,4 +1,4 @@
-"""Fair evaluation with known answers: folds, out-of-fold scores, bootstrap CIs, McNemar, confusions, leakage."""
+"""Fair evaluation with known answers: folds, out-of-fold scores, bootstrap CIs, paired tests, confusions, leakage."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,9 @@ import pytest
 from tests.helpers import noise, sine
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
-from audiodiag import evaluate
+from scipy import stats
+
+from audiodiag import evaluate, intervals
 from audiodiag.bootstrap import resample_indices
 from audiodiag.confusions import confusion, most_confused_pairs, per_class_f1
 from audiodiag.errors import AudioDiagError
@@ -139,26 +141,44 @@ def test_ci_narrows_with_more_clips():
 
 # ---------------------------------------------------------------- paired comparison
 
-def test_mcnemar_exact_p_and_yes_verdict():
+def test_paired_difference_p_and_yes_verdict_by_hand():
     y = np.array(["a", "b"] * 20)
     pred_b = y.copy()
     pred_a = y.copy()
     pred_a[:10] = np.where(y[:10] == "a", "b", "a")  # A wrong on 10 clips where B is right; B never wrong
     r = paired_comparison(y, pred_a, pred_b, name_a="MFCC", name_b="wav2vec2")
     assert (r.only_b_right, r.only_a_right) == (10, 0)
-    assert r.p_value == pytest.approx(2 * 0.5 ** 10)
+    # Agresti–Min by hand: half a clip in each cell, so 10.5 and 0.5 discordant of 42
+    centre, se = 10 / 42, np.sqrt(11 - 10 ** 2 / 42) / 42
+    assert r.p_value == pytest.approx(2 * stats.norm.sf(centre / se), rel=1e-9)  # 0.000659
+    assert r.difference.ci_low == pytest.approx(centre - stats.norm.ppf(0.975) * se, rel=1e-9)
     assert r.difference.value == pytest.approx(0.25) and r.difference.ci_low > 0
     assert r.verdict == "yes"
-    assert r.explanation.startswith("yes") and "wav2vec2" in r.explanation and "0.00195" in r.explanation
+    assert r.explanation.startswith("yes") and "wav2vec2" in r.explanation and "0.000659" in r.explanation
 
 
-def test_identical_predictions_are_a_no_with_p_one():
+def test_identical_predictions_are_not_certain_to_be_equal():
     y = np.array(["a", "b"] * 10)
     pred = y.copy()
     pred[:3] = "a"
     r = paired_comparison(y, pred, pred.copy())
     assert r.p_value == 1.0 and r.difference.value == 0.0
-    assert r.verdict == "no" and "same decision" in r.explanation
+    # 20 clips on which two rungs agree do not prove they agree everywhere: the CI has width, the verdict waits
+    assert r.difference.ci_low < -0.05 and r.difference.ci_high > 0.05 and r.verdict == "inconclusive"
+
+
+def test_holm_adjusts_a_family_of_encoders():
+    y = np.array(["a", "b"] * 50)
+    base = y.copy()
+    base[:12] = np.where(y[:12] == "a", "b", "a")  # the baseline misses 12 clips
+    better = [y.copy() for _ in range(3)]
+    for b in better[1:]:
+        b[:4] = base[:4]  # these two miss 4 of the 12; enc0 misses none, so its p is the smallest
+    pairs = [paired_comparison(y, base, b, name_b=f"enc{i}") for i, b in enumerate(better)]
+    family = evaluate.holm_family(pairs)
+    assert [p.p_adjusted for p in family] == intervals.holm([p.p_value for p in pairs])
+    assert all(p.n_compared == 3 for p in family)
+    assert family[0].p_adjusted == pytest.approx(3 * pairs[0].p_value)  # the smallest p pays for all three
 
 
 def test_small_difference_is_inconclusive_and_a_better_is_no():

@@ -56,11 +56,11 @@ def test_compare_runs_end_to_end_with_two_confusion_matrices_cis_and_verdict():
     assert list(table["space"]) == [spaces.BASELINE, encoders.WHISPER_UNPADDED]
     assert all("[" in v and "]" in v for v in table["accuracy [95% CI]"])  # value [low, high]
     verdicts = [s.value for s in at.get("success") + at.get("warning") + at.get("info")
-                if "McNemar p =" in s.value]
+                if "paired p =" in s.value]
     assert len(verdicts) == 1  # the result once: who beats whom, the difference [CI] and p, details folded away
     headline = verdicts[0].replace("\\", "")
     assert any(v in headline for v in ("beats the baseline: accuracy +", "does not beat the baseline",
-                                       "is not shown to beat the baseline (inconclusive)")), headline
+                                       "is inconclusive against the baseline")), headline
     assert "How each verdict was reached" in [e.label for e in at.expander]
     assert raw_missing(at) == []
     assert "Accuracy vs padded fraction of the model input" not in titles  # padding policy none: nothing padded

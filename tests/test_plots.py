@@ -100,11 +100,11 @@ def test_verdict_headline_says_the_result_once_with_the_ci_and_p_value():
         accuracy_b=0.87, difference=Estimate(0.37, 0.28, 0.46), only_a_right=2, only_b_right=113,
         p_value=1.234e-11, verdict="yes", explanation="")
     assert rules.pair_headline(pair) == ("whisper-tiny.en beats the baseline: accuracy +0.370 [+0.280, +0.460], "
-                                         "McNemar p = 1.23e-11")
+                                         "paired p = 1.23e-11")
     assert evaluate.format_p(0.007812) == "0.00781"
     unclear = dataclasses.replace(pair, verdict="inconclusive", difference=Estimate(0.083, -0.017, 0.2), p_value=0.227)
     assert rules.pair_headline(unclear) == ("whisper-tiny.en is inconclusive against the baseline: "
-                                            "accuracy +0.083 [-0.017, +0.200], McNemar p = 0.227")
+                                            "accuracy +0.083 [-0.017, +0.200], paired p = 0.227")
 
 
 def test_f1_difference_hover_never_reads_negative_zero():

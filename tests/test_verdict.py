@@ -84,13 +84,19 @@ def test_a_gap_inside_its_ci_is_no_leakage_and_one_outside_is():
 
 # ---------------------------------------------------------------- 2. the verdict's statistics
 
-def test_undecided_says_which_half_of_the_rule_failed():
-    """McNemar p = 0.0755 with a CI above 0 is inconclusive; the headline must not say the CI reaches 0."""
-    p = pair(ENC, "inconclusive", d=(0.167, 0.017, 0.317), p=0.0755)
-    claims = classification_claims(evidence([rung(BASE, 0.7), rung(ENC, 0.867)], [p]))
+def test_undecided_says_why_with_the_numbers_that_decided():
+    """A CI above 0 whose p the Holm adjustment lifts to 0.0755 is inconclusive; the headline says so, and does not
+    say the CI reaches 0."""
+    p = replace(pair(ENC, "inconclusive", d=(0.167, 0.017, 0.317), p=0.03), p_adjusted=0.0755, n_compared=2)
+    claims = classification_claims(evidence([rung(BASE, 0.7), rung(ENC, 0.867), rung(SOUND, 0.7)],
+                                            [p, pair(SOUND, "no", d=(0.0, -0.1, 0.0), p=1.0)]))
     (head,) = of(claims, Kind.RECOMMENDATION)
-    assert head.verdict == "undecided" and "McNemar p = 0.0755 ≥ 0.05, although the CI" in head.text
-    assert "could be chance" not in head.text
+    assert head.verdict == "undecided"
+    assert "lies above 0, but paired p = 0.03, Holm-adjusted over 2 encoders 0.0755 is not below 0.05" in head.text
+    assert "reaches 0" not in head.text.split(ENC)[1].split(";")[0] and "could be chance" not in head.text
+    single = pair(ENC, "inconclusive", d=(0.1, -0.01, 0.21), p=0.08)  # one encoder: p and CI agree
+    (head,) = of(classification_claims(evidence([rung(BASE, 0.7), rung(ENC, 0.8)], [single])), Kind.RECOMMENDATION)
+    assert "paired p = 0.08, and the CI of the difference -0.010 to +0.210 reaches 0" in head.text
 
 
 def test_tied_winners_are_named_and_the_cheaper_is_recommended():
@@ -140,7 +146,7 @@ def test_no_advice_to_try_a_sound_encoder_that_was_measured():
 def test_a_refusal_does_not_advise_the_frozen_encoder_when_the_baseline_is_recommended():
     from audiodiag import finetune
 
-    reason = finetune.finetune_readiness(["a"] * 5 + ["b"] * 5, curve_advice=False).reason
+    reason = finetune.finetune_readiness(["a"] * 5 + ["b"] * 5, ).reason
     assert "linear probe" not in reason and "frozen" not in reason
 
 

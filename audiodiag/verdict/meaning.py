@@ -13,15 +13,15 @@ from audiodiag.verdict.transcription import MIN_FINETUNE_AUDIO_MIN
 # (claim, the rule that decides it, what is said when the evidence does not decide)
 CLAIM_RULES = (
     ("an encoder beats the baseline", PAIR_RULE + ", on the same clips and folds",
-     "inconclusive, naming the half of the rule that failed (p or CI)"),
+     "inconclusive, with the p-value (and its Holm adjustment) and the CI"),
     ("the rung to use (headline)", "the most accurate encoder whose pair verdict is yes; encoders whose accuracy lies "
      "inside its 95 % CI tie with it and the cheapest per clip is recommended; the baseline when none wins",
      "undecided, when a pair is inconclusive and none is yes"),
-    ("speaker/source leakage", LEAKAGE_RULE, "unmeasured (no groups, or the dataset's own 'fold' column used as "
+    ("speaker/source leakage (present)", LEAKAGE_RULE, "absent when p ≥ 0.05; unmeasured (no groups, or the dataset's own 'fold' column used as "
      "given), ignored (--no-groups) or unmeasurable (every clip its own group); 'checked' is never said of it then"),
-    ("learning curve rising / flat", "the last step's paired bootstrap CI against +0.02 accuracy per doubling: "
-     "rising when the gain is ≥ 0.02 and its CI above 0, flat when the CI's upper end is below 0.02, saturated at "
-     "≥ 0.99", "inconclusive (the last step is within noise)"),
+    ("learning curve rising / flat", "the last step's paired bootstrap 95 % CI against +0.02 accuracy per doubling: "
+     "rising when the whole CI is at or above +0.02, flat when it is wholly below, saturated at ≥ 0.99 accuracy",
+     "inconclusive (the CI straddles +0.02)"),
     ("fine-tuning justified", "readiness (audiodiag.finetune.RULE), headroom ≥ 0.03, and a flat learning curve of the "
      "recommended rung", "not justified: label more clips and measure the curve again"),
     ("possibly mislabelled", "cleanlab confident learning on the out-of-fold probabilities of the most accurate rung",

@@ -28,9 +28,11 @@ CHECKED_DUPLICATES = "exact and near duplicates across folds"
 CHECKED_DURATION = "duration shortcuts"
 CHECKED_METADATA = "metadata shortcuts"
 CHECKED_LEAKAGE = "speaker/source leakage (random vs group-aware folds)"
-PAIR_RULE = (f"exact McNemar p < {SIGNIFICANCE_LEVEL:g} and the paired bootstrap 95 % CI of the accuracy difference "
-             "above 0 (yes); CI at or below 0 (no); otherwise inconclusive")
-LEAKAGE_RULE = "paired bootstrap 95 % CI of random-fold minus group-aware accuracy, groups resampled, above 0"
+PAIR_RULE = (f"paired p < {SIGNIFICANCE_LEVEL:g} (Holm-adjusted over the encoders of the run) with the encoder ahead "
+             "(yes); the 95 % CI of the accuracy difference at or below 0 (no); otherwise inconclusive. p and CI come "
+             "from one statistic (Agresti–Min, clustered by speaker/source when groups are known)")
+LEAKAGE_RULE = ("random-fold minus group-aware accuracy on the same clips: paired p < 0.05, Holm-adjusted over the "
+                "rungs, with random folds ahead (the same paired statistic, clustered by speaker/source)")
 
 # how to change the group handling, named for where the note is read
 GROUP_FIXES = {
@@ -119,22 +121,29 @@ def baseline(rung: Rung) -> Claim:
         {"accuracy": vars(rung.accuracy), "macro_f1": vars(rung.macro_f1)})
 
 
+def p_text(pair: PairedComparison) -> str:
+    """The p-value the verdict read: "paired p = 0.012", or with its Holm adjustment when several encoders were
+    compared ("paired p = 0.012, Holm-adjusted over 3 encoders 0.036")."""
+    text = f"paired p = {format_p(pair.p_value)}"
+    if pair.p_adjusted is not None:
+        text += f", Holm-adjusted over {pair.n_compared} encoders {format_p(pair.p_adjusted)}"
+    return text
+
+
 def why_undecided(pair: PairedComparison) -> str:
-    """Which half of the pair rule failed, in words, for an inconclusive pair."""
+    """Why an inconclusive pair is inconclusive, with the numbers of the rule."""
     d = pair.difference
     ci = f"CI of the difference {signed(d.ci_low)} to {signed(d.ci_high)}"
-    if d.ci_low > 0:
-        return f"McNemar p = {format_p(pair.p_value)} ≥ {SIGNIFICANCE_LEVEL:g}, although the {ci} lies above 0"
-    if pair.p_value < SIGNIFICANCE_LEVEL:
-        return f"the {ci} reaches 0, although McNemar p = {format_p(pair.p_value)}"
-    return f"McNemar p = {format_p(pair.p_value)} and the {ci} reaches 0"
+    if d.ci_low > 0:  # only when the Holm adjustment for several encoders lifted p above the level
+        return f"its {ci} lies above 0, but {p_text(pair)} is not below {SIGNIFICANCE_LEVEL:g}"
+    return f"{p_text(pair)}, and the {ci} reaches 0"
 
 
 def decided_by(pair: PairedComparison) -> str:
-    """The half (or both halves) of the pair rule that decided the verdict, with their numbers."""
+    """What decided the verdict, with its numbers."""
     d = pair.difference
     if pair.verdict == "yes":
-        return f"McNemar p = {format_p(pair.p_value)} < {SIGNIFICANCE_LEVEL:g} and the CI lies above 0"
+        return f"{p_text(pair)}, below {SIGNIFICANCE_LEVEL:g}"
     if pair.verdict == "no":
         return f"the CI of the difference {signed(d.ci_low)} to {signed(d.ci_high)} is not above 0"
     return why_undecided(pair)
@@ -144,20 +153,20 @@ VERDICT_WORDS = {"yes": "beats", "no": "does not beat", "inconclusive": "is inco
 
 
 def pair_headline(pair: PairedComparison) -> str:
-    """The pair's verdict in one line, as the pages head it: who beats whom, the difference [95 % CI], McNemar p.
+    """The pair's verdict in one line, as the pages head it: who beats whom, the difference [95 % CI], p.
 
     >>> from audiodiag.evaluate import Estimate
     >>> pair = PairedComparison("spectral baseline (MFCC/log-mel)", "whisper", 300, 0.5, 0.87, Estimate(0.37, 0.28, 0.46),
     ...                         2, 113, 1.234e-11, "yes", "")
     >>> pair_headline(pair)
-    'whisper beats the baseline: accuracy +0.370 [+0.280, +0.460], McNemar p = 1.23e-11'
+    'whisper beats the baseline: accuracy +0.370 [+0.280, +0.460], paired p = 1.23e-11'
     """
     from audiodiag.spaces import is_baseline
 
     other = "the baseline" if is_baseline(pair.name_a) else pair.name_a
     d = pair.difference
     return (f"{pair.name_b} {VERDICT_WORDS[pair.verdict]} {other}: accuracy {signed(d.value)} [{signed(d.ci_low)}, "
-            f"{signed(d.ci_high)}], McNemar p = {format_p(pair.p_value)}")
+            f"{signed(d.ci_high)}], {p_text(pair)}")
 
 
 def encoder_vs_baseline(pair: PairedComparison, rung: Rung) -> Claim:
@@ -225,7 +234,7 @@ def recommendation(evidence: ClassificationEvidence, *, invalidated: bool) -> Cl
     if gain is not None and gain.verdict == "yes":
         rung, text = "fine-tuning", (f"Fine-tune: the measured rung-3 gain over the frozen encoder is "
                                      f"{signed(gain.difference.value)} [{signed(gain.difference.ci_low)}, "
-                                     f"{signed(gain.difference.ci_high)}] (McNemar p = {format_p(gain.p_value)}).")
+                                     f"{signed(gain.difference.ci_high)}] ({p_text(gain)}).")
     elif pick is not base:
         pair = next(p for p in evidence.pairs if p.name_b == pick.space)
         d = pair.difference
