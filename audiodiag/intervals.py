@@ -162,3 +162,33 @@ def with_floor(estimate: Estimate, floor: Estimate) -> Estimate:
     if estimate.ci_low < estimate.ci_high:
         return estimate
     return Estimate(estimate.value, min(floor.ci_low, estimate.value), max(floor.ci_high, estimate.value))
+
+
+def means(values: np.ndarray, groups: Sequence | None = None, *, bounds: tuple[float, float] = (0.0, 1.0),
+          n_boot: int = 1000, seed: int = 0, confidence: float = CONFIDENCE) -> list[Estimate]:
+    """The mean of each row of `values` (statistics × items, e.g. retrieval metrics × queries) with a percentile
+    bootstrap CI over items, or over whole groups of items when `groups` (one per item) is given.
+
+    A row whose resamples all agree (every query perfect, every difference 0) gets the width Wilson's interval
+    gives n items all alike, around its value within `bounds`: n agreeing items do not prove the next one agrees.
+
+    >>> [str(e) for e in means(np.ones((1, 60)))]
+    ['1.000 [0.940, 1.000]']
+    """
+    from audiodiag.bootstrap import bootstrap_distribution, percentile_cis
+
+    values = np.asarray(values, dtype=np.float64)
+    n = values.shape[1]
+    if n == 0:
+        return [Estimate(float("nan"), float("nan"), float("nan"))] * values.shape[0]
+    if _group_index(groups, n) is not None:
+        boot = np.stack([values[:, idx].mean(axis=1) for idx in group_resamples(groups, n_boot, seed=seed)], axis=1)
+    else:
+        boot = bootstrap_distribution(lambda idx: values[:, idx].mean(axis=2), n, n_boot=n_boot, seed=seed)
+    out = []
+    half = 1.0 - wilson(n, n, q=quantile(confidence=confidence))[0]
+    for e in percentile_cis(values.mean(axis=1), boot, confidence=confidence):
+        if e.ci_low >= e.ci_high:
+            e = Estimate(e.value, max(bounds[0], e.value - half), min(bounds[1], e.value + half))
+        out.append(e)
+    return out

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audiodiag.bootstrap import N_BOOT, Estimate, bootstrap_distribution, percentile_cis
+from audiodiag import intervals
+from audiodiag.bootstrap import N_BOOT, Estimate
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluate import signed
 
@@ -68,6 +69,7 @@ class Retrieval:
     # one of them is precision_at_1, the other is the figure to show next to it
     precision_at_1_same_group_included: Estimate = NAN_ESTIMATE
     precision_at_1_same_group_excluded: Estimate = NAN_ESTIMATE
+    query_groups: np.ndarray | None = None  # group code per query (clip), when the clips have groups
 
     @property
     def other_precision_at_1(self) -> tuple[str, Estimate] | None:
@@ -239,7 +241,8 @@ def retrieval_metrics(vectors: np.ndarray, labels: Sequence, *, groups: Sequence
 
     Queries without any relevant candidate (the only clip of a class, or, with the exclusion, a class heard
     from one group only) are not scored; `unscored` lists them. CIs resample queries (1,000 times by
-    default); they do not cover the dependence between queries that share candidates.
+    default), or whole groups of queries when `groups` are given; they do not cover the dependence between
+    queries that share candidates.
 
     >>> retrieval_metrics(np.eye(2).repeat(3, axis=0), list("aaabbb")).precision_at_1.value
     1.0
@@ -268,7 +271,8 @@ def retrieval_metrics(vectors: np.ndarray, labels: Sequence, *, groups: Sequence
     per = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     scored = per["n_relevant"] > 0
     names = ("hit_at_1", "precision_at_k", "average_precision", "knn_correct")
-    estimates = _means_with_ci(np.stack([per[m][scored] for m in names]), n_boot=n_boot, seed=seed)
+    scored_groups = None if group_codes is None else group_codes[scored]
+    estimates = _means_with_ci(np.stack([per[m][scored] for m in names]), scored_groups, n_boot=n_boot, seed=seed)
     same_group, chance = float("nan"), float("nan")
     by_rule = {"included": estimates[0], "excluded": NAN_ESTIMATE}
     if group_codes is not None:
@@ -278,7 +282,8 @@ def retrieval_metrics(vectors: np.ndarray, labels: Sequence, *, groups: Sequence
         headline, other = ("excluded", "included") if exclude_same_group else ("included", "excluded")
         hits = per[f"hit_at_1_{other}"]
         by_rule = {headline: estimates[0],
-                   other: _means_with_ci(hits[np.isfinite(hits)][None, :], n_boot=n_boot, seed=seed)[0]}
+                   other: _means_with_ci(hits[np.isfinite(hits)][None, :], group_codes[np.isfinite(hits)],
+                                         n_boot=n_boot, seed=seed)[0]}
     return Retrieval(
         space=space, precision_at_1=estimates[0], precision_at_5=estimates[1],
         mean_average_precision=estimates[2], knn_accuracy=estimates[3],
@@ -290,7 +295,8 @@ def retrieval_metrics(vectors: np.ndarray, labels: Sequence, *, groups: Sequence
         n_scored=int(scored.sum()),
         unscored=tuple(int(i) for i in np.flatnonzero(~scored)), exclude_same_group=exclude_same_group,
         n_boot=n_boot, per_query={m: np.where(scored, per[m], np.nan) for m in names},
-        precision_at_1_same_group_included=by_rule["included"], precision_at_1_same_group_excluded=by_rule["excluded"])
+        precision_at_1_same_group_included=by_rule["included"], precision_at_1_same_group_excluded=by_rule["excluded"],
+        query_groups=group_codes)
 
 
 def _spans(group_codes: np.ndarray, label_codes: np.ndarray) -> bool:
@@ -299,14 +305,11 @@ def _spans(group_codes: np.ndarray, label_codes: np.ndarray) -> bool:
     return len(pairs) > len(np.unique(group_codes))
 
 
-def _means_with_ci(values: np.ndarray, *, n_boot: int, seed: int) -> list[Estimate]:
-    """Mean of each row of `values` (metrics × queries) with a percentile bootstrap CI over queries."""
-    n_metrics, n = values.shape
-    if n == 0:
-        nan = float("nan")
-        return [Estimate(nan, nan, nan)] * n_metrics
-    means = bootstrap_distribution(lambda idx: values[:, idx].mean(axis=2), n, n_boot=n_boot, seed=seed)
-    return percentile_cis(values.mean(axis=1), means)
+def _means_with_ci(values: np.ndarray, groups: np.ndarray | None = None, *, bounds: tuple[float, float] = (0.0, 1.0),
+                   n_boot: int, seed: int) -> list[Estimate]:
+    """Mean of each row of `values` (metrics × queries) with its 95 % CI (`intervals.means`): queries resampled,
+    or whole groups of queries when the clips have groups (a speaker's queries are not independent)."""
+    return intervals.means(values, groups, bounds=bounds, n_boot=n_boot, seed=seed)
 
 
 # ---------------------------------------------------------------- one query
@@ -385,7 +388,9 @@ def paired_retrieval(baseline: Retrieval, other: Retrieval, *, n_boot: int = N_B
     for _, key, _ in RETRIEVAL_METRICS:
         both &= np.isfinite(baseline.per_query[key]) & np.isfinite(other.per_query[key])
     diffs = np.stack([other.per_query[key][both] - baseline.per_query[key][both] for _, key, _ in RETRIEVAL_METRICS])
-    estimates = dict(zip((name for *_, name in RETRIEVAL_METRICS), _means_with_ci(diffs, n_boot=n_boot, seed=seed)))
+    groups = None if baseline.query_groups is None else baseline.query_groups[both]
+    estimates = dict(zip((name for *_, name in RETRIEVAL_METRICS),
+                         _means_with_ci(diffs, groups, bounds=(-1.0, 1.0), n_boot=n_boot, seed=seed)))
     better = tuple(name for name, d in estimates.items() if d.ci_low > 0)
     worse = tuple(name for name, d in estimates.items() if d.ci_high < 0)
     verdict = "mixed" if better and worse else "better" if better else "worse" if worse else "undecided"

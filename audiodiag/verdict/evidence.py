@@ -89,6 +89,7 @@ class ClassificationEvidence:
     finetune_gain: PairedComparison | None = None
     unavailable: tuple[tuple[str, str], ...] = ()  # (encoder, why it could not run)
     interface: str = "app"  # "cli" | "app": where how-to-fix texts point
+    interval_unit: str = "clips"  # what the intervals treat as independent: "clips" or "groups" (audiodiag.intervals)
 
     def rung(self, space: str) -> Rung:
         return next(r for r in self.rungs if r.space == space)
@@ -128,4 +129,5 @@ def classification_evidence(comparison, *, curves: Sequence = (), audit=None, fi
         curves={c.name: curve_of(c) for c in curves},
         shortcut=audit.explanation if audit is not None and audit.shortcut_suspected else None,
         audited=audit is not None, findings=tuple(findings), readiness=readiness, finetune_gain=finetune_gain,
-        unavailable=tuple(unavailable), interface=interface)
+        unavailable=tuple(unavailable), interface=interface,
+        interval_unit=comparison.rungs[0].metrics.unit)

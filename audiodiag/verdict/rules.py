@@ -114,11 +114,20 @@ def padding(evidence: ClassificationEvidence) -> Claim:
     return Claim(Kind.PADDING, (), evidence.padding_label, f"Padding policy: {evidence.padding_label}.")
 
 
-def baseline(rung: Rung) -> Claim:
+def interval_method(evidence: ClassificationEvidence) -> str:
+    """How the note's 95 % CIs were computed, and what they treat as independent (`audiodiag.intervals`)."""
+    if evidence.interval_unit == "groups":
+        return (f"95 % CIs clustered by the {evidence.groups.n_groups} speakers/sources, since clips of one are not "
+                "independent")
+    return "95 % CIs with clips as independent: Wilson for accuracy, Agresti–Min for differences"
+
+
+def baseline(evidence: ClassificationEvidence) -> Claim:
+    rung = evidence.rungs[0]
     return Claim(Kind.BASELINE, (rung.space,), "measured", (
-        f"{rung.space} is the reference: every difference in the table is against its accuracy {rung.accuracy} "
-        "(95 % bootstrap CIs throughout)."),
-        {"accuracy": vars(rung.accuracy), "macro_f1": vars(rung.macro_f1)})
+        f"{rung.space} is the reference: every difference in the table is against its accuracy {rung.accuracy}. "
+        f"All intervals are {interval_method(evidence)}."),
+        {"accuracy": vars(rung.accuracy), "macro_f1": vars(rung.macro_f1), "interval_unit": evidence.interval_unit})
 
 
 def p_text(pair: PairedComparison) -> str:
@@ -474,7 +483,7 @@ def classification_claims(evidence: ClassificationEvidence) -> list[Claim]:
     invalidated = any(c.severity is Severity.INVALIDATES for c in found)
     claims = [recommendation(evidence, invalidated=invalidated), *data(evidence),
               leakage(evidence.groups, evidence.rungs, interface=evidence.interface), padding(evidence),
-              baseline(evidence.rungs[0])]
+              baseline(evidence)]
     claims += [encoder_vs_baseline(p, evidence.rung(p.name_b)) for p in evidence.pairs]
     claims.append(errors(pick))
     issues = label_issues(evidence)
