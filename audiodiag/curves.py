@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audiodiag import intervals
 from audiodiag.bootstrap import bootstrap_distribution, percentile_ci
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluate import Folds
@@ -125,7 +126,8 @@ def _read_out(points: list[CurvePoint], right: list[np.ndarray], seed: int) -> t
     # paired over clips: each resample takes the same test clips at both sizes, so shared hard clips cancel
     gain = right[-1] - right[-2]
     means = bootstrap_distribution(lambda idx: gain[idx].mean(axis=1), len(gain), n_boot=STEP_BOOT, seed=seed)
-    step_ci = percentile_ci(float(gain.mean()), means, percentiles=STEP_CI_PERCENTILES)
+    step_ci = intervals.not_degenerate(percentile_ci(float(gain.mean()), means, percentiles=STEP_CI_PERCENTILES),
+                                       len(gain), bounds=(-1.0, 1.0))  # every clip alike at both sizes: not certain
     low, high = step_ci.ci_low / doublings, step_ci.ci_high / doublings
     if b.accuracy_mean >= SATURATED_ACCURACY:
         trend = "saturated"

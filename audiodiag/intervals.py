@@ -185,10 +185,19 @@ def means(values: np.ndarray, groups: Sequence | None = None, *, bounds: tuple[f
         boot = np.stack([values[:, idx].mean(axis=1) for idx in group_resamples(groups, n_boot, seed=seed)], axis=1)
     else:
         boot = bootstrap_distribution(lambda idx: values[:, idx].mean(axis=2), n, n_boot=n_boot, seed=seed)
-    out = []
+    return [not_degenerate(e, n, bounds=bounds, confidence=confidence)
+            for e in percentile_cis(values.mean(axis=1), boot, confidence=confidence)]
+
+
+def not_degenerate(estimate: Estimate, n: float, *, bounds: tuple[float, float] = (0.0, 1.0),
+                   confidence: float = CONFIDENCE) -> Estimate:
+    """`estimate`, or where its interval has zero width (every resample agreed), the width Wilson's interval gives
+    n items all alike, around its value within `bounds`.
+
+    >>> not_degenerate(Estimate(0.0, 0.0, 0.0), 200, bounds=(0.0, float("inf")))  # no error in 200 words
+    Estimate(value=0.0, ci_low=0.0, ci_high=0.0188...)
+    """
+    if estimate.ci_low < estimate.ci_high:
+        return estimate
     half = 1.0 - wilson(n, n, q=quantile(confidence=confidence))[0]
-    for e in percentile_cis(values.mean(axis=1), boot, confidence=confidence):
-        if e.ci_low >= e.ci_high:
-            e = Estimate(e.value, max(bounds[0], e.value - half), min(bounds[1], e.value + half))
-        out.append(e)
-    return out
+    return Estimate(estimate.value, max(bounds[0], estimate.value - half), min(bounds[1], estimate.value + half))

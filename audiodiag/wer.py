@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from audiodiag import intervals
 from audiodiag.bootstrap import N_BOOT, Estimate, bootstrap_distribution, percentile_ci
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip
@@ -228,7 +229,9 @@ def ratio_ci(errors: np.ndarray, words: np.ndarray, *, n_boot: int = N_BOOT, see
         return Estimate(float("nan"), float("nan"), float("nan"))
     boot = bootstrap_distribution(lambda idx: errors[idx].sum(1) / np.maximum(words[idx].sum(1), 1), len(words),
                                   n_boot=n_boot, seed=seed, chunk_rows=BOOT_CHUNK)
-    return percentile_ci(float(errors.sum() / words.sum()), boot)
+    # no error in any resample is not proof of none in the next utterance: Wilson's width for that many words
+    return intervals.not_degenerate(percentile_ci(float(errors.sum() / words.sum()), boot), words.sum(),
+                                    bounds=(0.0, float("inf")))
 
 
 # ---------------------------------------------------------------- two systems
@@ -261,7 +264,8 @@ def paired_difference(a: Scores, b: Scores, *, n_boot: int = N_BOOT, seed: int =
     ea, eb, words = (np.array(v, float) for v in zip(*pairs))
     boot = bootstrap_distribution(lambda idx: (eb[idx].sum(1) - ea[idx].sum(1)) / words[idx].sum(1), len(words),
                                   n_boot=n_boot, seed=seed, chunk_rows=BOOT_CHUNK)
-    return percentile_ci(float((eb.sum() - ea.sum()) / words.sum()), boot)
+    return intervals.not_degenerate(percentile_ci(float((eb.sum() - ea.sum()) / words.sum()), boot), words.sum(),
+                                    bounds=(-float("inf"), float("inf")))
 
 
 def compare_systems(a: Scores, b: Scores, *, n_boot: int = N_BOOT, seed: int = 0) -> SystemComparison:
