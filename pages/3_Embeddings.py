@@ -119,7 +119,8 @@ if labelled:
     st.caption(f"Every clip is a query once; the other clips are ranked by cosine similarity. precision@1: the "
                f"nearest has the query's label; precision@{retrieval.PRECISION_K}: share of the "
                f"{retrieval.PRECISION_K} nearest with it; mAP: mean average precision of the whole ranking; kNN "
-               f"accuracy: a vote of the {retrieval.KNN_K} nearest. 95 % bootstrap CIs over queries. Silhouette "
+               f"accuracy: a vote of the {retrieval.KNN_K} nearest. 95 % bootstrap CIs over queries (over speakers/"
+               f"sources when clips have groups). Silhouette "
                "(cosine, -1 to 1): how well labels (or groups) form separate clusters.")
 else:
     st.info("Retrieval quality needs a label per clip and at least two classes (one sub-folder per class, or "
