@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from audiodiag import compare
+from audiodiag import compare, verdict
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip, Finding, LoadFailure
@@ -192,10 +192,10 @@ def comparison_table(result: compare.Comparison) -> pd.DataFrame:
         "balanced accuracy [95% CI]": _with_ci(r.metrics.balanced_accuracy),
         "macro-F1 [95% CI]": _with_ci(r.metrics.macro_f1),
         "beats baseline": verdicts.get(r.space, "(baseline)"),
-        "random-split accuracy": ("— (folds are random already)" if r.split_check is None
-                                  else _score(r.split_check.random_accuracy)),
-        "extraction (ms/clip)": ("— (not measured)" if r.seconds_per_clip != r.seconds_per_clip
-                                 else f"{r.seconds_per_clip * 1e3:.2f}"),
+        "random-split accuracy": (_score(r.split_check.random_accuracy) if r.split_check is not None else
+                                  "— (the dataset's own folds)" if result.settings.get("predefined_folds") else
+                                  "— (folds are random already)"),
+        "extraction per clip": verdict.rules.ms_per_clip(r.seconds_per_clip),  # as the note writes it
         "embedding size": r.embedding_size,
         "model size (MB)": NOT_MEASURED if r.model_mb != r.model_mb else f"{r.model_mb:.1f}",
     } for r in result.rungs])
