@@ -227,6 +227,10 @@ def metrics_with_ci(y_true: Sequence, y_pred: Sequence, *, groups: Sequence | No
         boot = bootstrap_distribution(lambda idx: _metric_table(t, p, idx, n_classes), len(t), n_boot=n_boot,
                                       seed=seed)
     _, balanced, macro_f1 = percentile_cis(point, boot)
+    if grouped:  # few groups: the percentile interval alone undercovers
+        n_groups = len(set(map(str, groups)))
+        balanced, macro_f1 = (intervals.few_groups_widened(e, boot[i], n_groups) for i, e in ((1, balanced),
+                                                                                             (2, macro_f1)))
     return Metrics(accuracy=accuracy, balanced_accuracy=intervals.with_floor(balanced, accuracy),
                    macro_f1=intervals.with_floor(macro_f1, accuracy), n_clips=len(t), n_boot=n_boot,
                    unit="groups" if grouped else "clips")

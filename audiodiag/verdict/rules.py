@@ -98,11 +98,11 @@ def leakage(groups: Groups, rungs: Sequence[Rung], *, interface: str = "app") ->
         if leaking:
             return Claim(Kind.LEAKAGE, tuple(s for s, _ in leaking), "present", (
                 "Speaker/source leakage is measured, and avoided: random folds would inflate the score, beyond "
-                "chance (gap CI above 0, groups resampled). " + "; ".join(split_line(s, c) for s, c in leaking)
+                "chance (paired p < 0.05, Holm-adjusted over the rungs, clustered by group). " + "; ".join(split_line(s, c) for s, c in leaking)
                 + ". The scores here keep each group in one fold."), evidence, LEAKAGE_RULE, Severity.INFO)
         return Claim(Kind.LEAKAGE, (), "absent", (
             "Speaker/source leakage is measured and not shown: random folds score no higher than group-aware folds "
-            "beyond chance (gap CI reaches 0, groups resampled). "
+            "beyond chance (paired p ≥ 0.05 after Holm, clustered by group). "
             + "; ".join(split_line(s, c) for s, c in checks) + "."), evidence, LEAKAGE_RULE)
     if groups.given and not groups.requested:
         return Claim(Kind.LEAKAGE, (), "ignored", (
