@@ -160,8 +160,15 @@ def _plain(text: object) -> str:
     return html.escape(str(text))
 
 
+def every_category(names: Sequence[str], title: str) -> dict:
+    """An axis that shows every class as it is named: categorical (digit labels "0" … "9" are not numbers to
+    thin out), one tick per class."""
+    return {"title": title, "type": "category", "tickmode": "array", "tickvals": list(names), "ticktext": list(names)}
+
+
 def confusion_figure(labels: Sequence, counts: np.ndarray, *, title: str) -> go.Figure:
-    """Row-normalised confusion matrix (true class per row, in `labels` order); counts on hover."""
+    """Row-normalised confusion matrix (true class per row, in `labels` order): every class on both axes, each
+    cell's clip count next to its share of the row (with 6 clips a row, "17 %" is one clip)."""
     counts = np.asarray(counts)
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
@@ -169,10 +176,12 @@ def confusion_figure(labels: Sequence, counts: np.ndarray, *, title: str) -> go.
     fig = go.Figure(go.Heatmap(
         x=names, y=names, z=np.round(shares, 3).tolist(), customdata=counts.tolist(), zmin=0, zmax=1,
         colorscale="Blues", colorbar={"title": "share of row"},
-        text=[[f"{v:.0%}" if v else "" for v in row] for row in shares], texttemplate="%{text}",
+        text=[[f"{n} ({v:.0%})" if n else "" for n, v in zip(row_n, row)] for row_n, row in zip(counts, shares)],
+        texttemplate="%{text}",
         hovertemplate="true %{y}, predicted %{x}: %{customdata} clips (%{z:.0%} of the row)<extra></extra>"))
     fig.update_layout(title=title, height=FIGURE_HEIGHT_PX + 120, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed")
+                      xaxis=every_category(names, "predicted"),
+                      yaxis={**every_category(names, "true"), "autorange": "reversed"})
     return fig
 
 
@@ -211,7 +220,7 @@ def f1_difference_figure(differences: dict, *, title: str) -> go.Figure:
                            customdata=[signed(v) for v in values],  # as the note writes it: never "-0.000"
                            hovertemplate="%{x}: F1 %{customdata}<extra></extra>"))
     fig.update_layout(title=title, height=FIGURE_HEIGHT_PX, yaxis_title="F1 difference",
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
+                      xaxis=every_category(names, "class"), margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
 
 

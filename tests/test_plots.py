@@ -110,3 +110,16 @@ def test_verdict_headline_says_the_result_once_with_the_ci_and_p_value():
 def test_f1_difference_hover_never_reads_negative_zero():
     fig = plots.f1_difference_figure({"tap": -0.0001, "kettle": 0.25}, title="F1")
     assert list(fig.data[0].customdata) == ["+0.000", "+0.250"] and "%{customdata}" in fig.data[0].hovertemplate
+
+
+def test_a_ten_class_confusion_matrix_names_every_class_and_counts_each_cell():
+    digits = [str(d) for d in range(10)]
+    counts = np.diag([6] * 10)
+    counts[0, 0], counts[0, 7] = 5, 1
+    fig = plots.confusion_figure(digits, counts, title="digits")
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):  # "0" … "9" as categories, one tick each: not "0, 5"
+        assert axis.type == "category" and list(axis.tickvals) == digits
+    text = fig.data[0].text
+    assert text[0][0] == "5 (83%)" and text[0][7] == "1 (17%)" and text[1][1] == "6 (100%)" and text[0][1] == ""
+    bars = plots.f1_difference_figure({d: 0.1 for d in digits}, title="F1")
+    assert bars.layout.xaxis.type == "category" and list(bars.layout.xaxis.tickvals) == digits
