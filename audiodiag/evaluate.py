@@ -219,7 +219,8 @@ def metrics_with_ci(y_true: Sequence, y_pred: Sequence, *, groups: Sequence | No
     t, p, n_classes = _encode(y_true, y_pred)
     point = _metric_table(t, p, np.arange(len(t))[None, :], n_classes)[:, 0]
     accuracy = intervals.proportion(t == p, groups)
-    grouped = groups is not None and 1 < len(set(map(str, groups))) < len(t)
+    n_groups = intervals.groups_used(groups, len(t))
+    grouped = n_groups is not None
     if grouped:
         boot = np.stack([_metric_table(t, p, idx[None, :], n_classes)[:, 0]
                          for idx in intervals.group_resamples(groups, n_boot, seed=seed)], axis=1)
@@ -228,7 +229,6 @@ def metrics_with_ci(y_true: Sequence, y_pred: Sequence, *, groups: Sequence | No
                                       seed=seed)
     _, balanced, macro_f1 = percentile_cis(point, boot)
     if grouped:  # few groups: the percentile interval alone undercovers
-        n_groups = len(set(map(str, groups)))
         balanced, macro_f1 = (intervals.few_groups_widened(e, boot[i], n_groups) for i, e in ((1, balanced),
                                                                                              (2, macro_f1)))
     return Metrics(accuracy=accuracy, balanced_accuracy=intervals.with_floor(balanced, accuracy),
@@ -323,7 +323,7 @@ def paired_comparison(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, *, n
     numbers = (f"{name_b} is right on {only_b} clips where {name_a} is wrong, {name_a} on {only_a} where {name_b} is "
                f"wrong; accuracy {acc_a:.3f} → {acc_b:.3f}, difference {signed(difference.value)} (95 % CI "
                f"{signed(difference.ci_low)} to {signed(difference.ci_high)}, paired p = {format_p(p_value)})")
-    unit = "groups" if groups is not None and 1 < len(set(map(str, groups))) < len(t) else "clips"
+    unit = "clips" if intervals.groups_used(groups, len(t)) is None else "groups"
     return PairedComparison(name_a=name_a, name_b=name_b, n_clips=len(t), accuracy_a=acc_a, accuracy_b=acc_b,
                             difference=difference, only_a_right=only_a, only_b_right=only_b, p_value=p_value,
                             verdict=verdict, explanation=f"{verdict}: {numbers}.", unit=unit)

@@ -73,6 +73,17 @@ def _group_index(groups: Sequence | None, n: int) -> tuple[np.ndarray, int] | No
     return (codes, n_groups) if 1 < n_groups < n else None  # one group, or every clip its own: independent
 
 
+def groups_used(groups: Sequence | None, n: int) -> int | None:
+    """How many groups the intervals treat as units for n clips; None when they treat clips as independent (no
+    groups, one group, or every clip its own).
+
+    >>> groups_used(["a", "a", "b"], 3), groups_used(["a", "b", "c"], 3), groups_used(None, 3)
+    (2, None, None)
+    """
+    grouped = _group_index(groups, n)
+    return None if grouped is None else grouped[1]
+
+
 def _cluster_sd(values: np.ndarray, centre: float, codes: np.ndarray, n_groups: int) -> float:
     """The cluster-robust standard error of a mean of per-clip `values` around `centre`, with the CR2 small-sample
     correction (Bell and McCaffrey: each group's residual scaled by 1 / √(1 − its share of the clips))."""
