@@ -11,6 +11,7 @@ page = st.navigation([
     st.Page("pages/3_Embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
     st.Page("pages/4_Transcribe.py", title="Transcribe", icon=":material/record_voice_over:"),
     st.Page("pages/5_Decide.py", title="Decide", icon=":material/fact_check:"),
+    st.Page("pages/6_Runs.py", title="Runs", icon=":material/history:"),
 ])
 _links.share_link_slot(page.url_path)  # "Copy link to this view", kept up to date by the page's link_to_url
 page.run()

@@ -31,8 +31,8 @@ import numpy as np
 from audiodiag import cleanlist, decide, encoders, gate, io, manifest, samples, spaces, stream
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
-from audiodiag.settings import (DEFAULT_ASR, DEFAULT_ENCODERS, ComparisonSettings, RetrievalSettings, SettingsError,
-                                TranscriptionSettings)
+from audiodiag.settings import (DEFAULT_ASR, DEFAULT_ENCODERS, SOUND_ENCODER, ComparisonSettings, RetrievalSettings,
+                                SettingsError, TranscriptionSettings)
 from audiodiag.types import Clip, LoadFailure
 
 EXIT_USER_ERROR = 2
@@ -279,7 +279,7 @@ def report(args: argparse.Namespace) -> int:
     problems: list[str] = []
     if args.task == "classify":
         note = decide.run_classification(clips, comparison_settings(args), dataset_name=name,
-                                         progress=_progress_printer()).note
+                                         progress=_progress_printer(), encoders_from_data=not args.encoder).note
     elif args.task == "retrieve":
         note = decide.run_retrieval(clips, retrieval_settings(args), dataset_name=name, progress=_progress_printer())
     else:
@@ -476,8 +476,9 @@ def parser() -> argparse.ArgumentParser:
                    "set name")
     r.add_argument("--task", choices=("classify", "transcribe", "retrieve"), default="classify")
     r.add_argument("--encoder", action="append", help=f"frozen encoder (repeatable); default "
-                   f"{', '.join(DEFAULT_ENCODERS)}; any of: {', '.join(encoders.loadable_names())}, a Hugging "
-                   "Face id or a local folder")
+                   f"{', '.join(DEFAULT_ENCODERS)}, or {SOUND_ENCODER} where voice activity detection finds speech in "
+                   "less than half of the audio (not with --out-dir, which streams: there the first default); any "
+                   f"of: {', '.join(encoders.loadable_names())}, a Hugging Face id or a local folder")
     r.add_argument("--folds", type=int, default=ComparisonSettings().n_splits)
     r.add_argument("--no-groups", action="store_true", help="ignore groups (random stratified folds)")
     r.add_argument("--group-column", default=None, help="the labels table's column that holds groups (speaker, "

@@ -43,6 +43,20 @@ def confusion(y_true: Sequence, y_pred: Sequence, *, labels: Sequence) -> Confus
     return Confusion(labels=tuple(labels), counts=counts, normalized=normalized)
 
 
+def cell_members(y_true: Sequence, y_pred: Sequence, *, labels: Sequence) -> list[list[list[int]]]:
+    """The clips behind each confusion cell: cells[i][j] lists, in clip order, the indices of the clips of true class
+    labels[i] predicted as labels[j] (so len(cells[i][j]) == confusion(...).counts[i, j]).
+
+    >>> cell_members(["a", "b", "b"], ["a", "a", "b"], labels=["a", "b"])
+    [[[0], []], [[1], [2]]]
+    """
+    t, p = _codes_in_order(y_true, y_pred, labels)
+    cells: list[list[list[int]]] = [[[] for _ in labels] for _ in labels]
+    for clip, (i, j) in enumerate(zip(t.tolist(), p.tolist())):
+        cells[i][j].append(clip)
+    return cells
+
+
 def per_class_f1(y_true: Sequence, y_pred: Sequence, *, labels: Sequence) -> dict:
     """F1 of each class in `labels` order (0 for a class neither true nor predicted anywhere)."""
     counts = confusion(y_true, y_pred, labels=labels).counts

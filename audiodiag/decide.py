@@ -24,7 +24,7 @@ from audiodiag.errors import AudioDiagError
 from audiodiag.folds import PREDEFINED
 from audiodiag.order import canonical_order, reorder_groups
 from audiodiag.report import DecisionNote, Readiness, classification_note, with_unavailable
-from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, RetrievalSettings
+from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, RetrievalSettings, default_encoders
 from audiodiag.types import Clip, Finding, SpeechRegion
 
 __all__ = ["DEFAULT_ENCODERS", "Decision", "classification_decision", "decide_measured", "readiness_for",
@@ -136,12 +136,20 @@ def run_classification(
     dataset_name: str = "dataset",
     progress: Callable[[str], None] | None = None,
     interface: str = "cli",
+    encoders_from_data: bool = False,
 ) -> Decision:
-    """Everything from clips: measure, vectors per space (disk-cached), comparison, then the decision."""
+    """Everything from clips: measure, vectors per space (disk-cached), comparison, then the decision.
+
+    encoders_from_data: nobody named an encoder; once the clips are measured, `settings.encoders` becomes
+    `default_encoders` for their speech share (a sound encoder for sounds that are not speech)."""
     say = progress or (lambda message: None)
     compare.check_labels(clips)
     say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
     stats, speech = dataset.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
+    if encoders_from_data:
+        share = dataset.speech_share(stats)
+        settings = replace(settings, encoders=default_encoders(dataset_speech=share))
+        say(f"No encoder named: comparing {', '.join(settings.encoders)} (speech in {share:.0%} of the audio).")
     vectors, unavailable = _vectors(clips, settings, say=say)
     return decide_measured(dataset_name, clips, vectors, stats, speech, unavailable, settings, interface=interface,
                            say=say)

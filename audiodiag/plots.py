@@ -6,10 +6,11 @@ spectrogram has at most SPECTROGRAM_FRAMES time columns, so figure size does not
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly import colors as px_colours
 
 from audiodiag.checks import FRAME_LENGTH_S, silent_frames
 from audiodiag.evaluate import signed
@@ -28,6 +29,29 @@ SILENCE_COLOUR = "rgba(150,150,150,0.25)"
 SPEECH_COLOUR = "rgba(46,160,67,0.18)"
 EMPTY_BAND_LINE = "rgba(255,255,255,0.9)"  # outline of the band above an upsampled file's own Nyquist frequency
 EMPTY_BAND_FILL = "rgba(255,255,255,0.12)"
+MODEBAR_BAND_PX = 36  # plotly's mode bar (drawn on hover, top right) covers this band at the top of every chart
+TITLE_BAND_PX = 26  # the title's line, below that band
+TITLE_PAD_PX = 10
+LEGEND_X = 1.02  # the legend: just right of the plot area, its top level with the plot area's top
+PLOTLY_DEFAULT_HEIGHT_PX = 450
+# CARTO's colour-blind-safe qualitative palette "Safe" (plotly ships it): class and space colours everywhere
+QUALITATIVE_COLOURS = tuple(px_colours.qualitative.Safe[:-1])  # its last colour, grey, stands for "other"
+CLASS_SYMBOLS = ("circle", "square", "diamond", "triangle-up")  # classes beyond the palette: its colours again
+
+
+def framed(fig: go.Figure) -> go.Figure:
+    """The layout rule every figure here ends with: the title left, on its own line below the mode bar's band, and
+    the legend right of the plot area with its top level with the plot area's; so the mode bar never covers the
+    title or the legend, however long the title or narrow the column. Untitled figures keep only the band."""
+    height = fig.layout.height or PLOTLY_DEFAULT_HEIGHT_PX
+    titled = bool(fig.layout.title.text)
+    fig.update_layout(
+        margin={"t": MODEBAR_BAND_PX + (TITLE_BAND_PX if titled else 0)},
+        legend={"orientation": "v", "x": LEGEND_X, "xanchor": "left", "y": 1, "yref": "paper", "yanchor": "top"})
+    if titled:
+        fig.update_layout(title={"x": 0, "xref": "container", "xanchor": "left", "pad": {"l": TITLE_PAD_PX},
+                                 "y": 1 - MODEBAR_BAND_PX / height, "yref": "container", "yanchor": "top"})
+    return fig
 
 
 def envelope(samples: np.ndarray, *, sample_rate_hz: int, points: int = ENVELOPE_POINTS):
@@ -98,9 +122,8 @@ def waveform_figure(samples: np.ndarray, *, sample_rate_hz: int, speech: Sequenc
     if speech:
         _legend_swatch(fig, SPEECH_COLOUR, "speech (voice activity detection)")
     fig.update_layout(title=title, height=FIGURE_HEIGHT_PX, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis_title="time (s)", yaxis_title="amplitude", yaxis_range=[-1.05, 1.05],
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
-    return fig
+                      xaxis_title="time (s)", yaxis_title="amplitude", yaxis_range=[-1.05, 1.05])
+    return framed(fig)
 
 
 def _legend_swatch(fig: go.Figure, colour: str, name: str) -> None:
@@ -130,27 +153,54 @@ def spectrogram_figure(samples: np.ndarray, *, sample_rate_hz: int, title: str =
                            showarrow=False, font={"color": "white"}, bgcolor="rgba(0,0,0,0.5)")
     fig.update_layout(title=title, height=FIGURE_HEIGHT_PX, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       xaxis_title="time (s)", yaxis_title="frequency (Hz, mel scale)")
-    return fig
+    return framed(fig)
 
 
 def _khz(rate_hz: float) -> str:
     return f"{rate_hz / 1000:g} kHz"
 
 
+DURATION_BINS = 30
+
+
+def duration_bins(durations_s: Sequence[float], *, n_bins: int = DURATION_BINS) -> tuple[np.ndarray, np.ndarray]:
+    """The duration histogram's bins: (edges_s, bin of each clip). numpy's edges and rule (half-open bins, the
+    last one closed), so the figure and the clips listed for a bar agree.
+
+    >>> duration_bins([1.0, 2.0, 3.0], n_bins=2)[1].tolist()
+    [0, 1, 1]
+    """
+    values = np.asarray(durations_s, dtype=np.float64)
+    edges = np.histogram_bin_edges(values, bins=n_bins)
+    return edges, np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+
+
 def duration_histogram(durations_s: Sequence[float], labels: Sequence[str | None], *,
                        clip_length_s: float | None) -> go.Figure:
-    """Durations per label, with the chosen pad/trim length marked (None: no padding, no line)."""
+    """Durations per label (stacked bars on `duration_bins`), with the chosen pad/trim length marked (None: no
+    padding, no line). customdata[0] of every bar lists the indices of its clips, so a selected bar says which."""
     fig = go.Figure()
     names = sorted({str(label) for label in labels})
-    for name in names:
-        fig.add_trace(go.Histogram(x=[d for d, label in zip(durations_s, labels) if str(label) == name],
-                                   name=_plain(name), opacity=0.7, nbinsx=30))
+    edges, bin_of = duration_bins(durations_s)
+    for k, name in enumerate(names):
+        members: dict[int, list[int]] = {}
+        for i, label in enumerate(labels):
+            if str(label) == name:
+                members.setdefault(int(bin_of[i]), []).append(i)
+        bins = sorted(members)
+        fig.add_trace(go.Bar(
+            x=[(edges[b] + edges[b + 1]) / 2 for b in bins], y=[len(members[b]) for b in bins],
+            width=[edges[b + 1] - edges[b] for b in bins], name=_plain(name), opacity=0.7,
+            marker_color=QUALITATIVE_COLOURS[k % len(QUALITATIVE_COLOURS)],
+            customdata=[[members[b], float(edges[b]), float(edges[b + 1])] for b in bins],
+            hovertemplate="%{fullData.name}: %{y} clips of %{customdata[1]:.2f}–%{customdata[2]:.2f} s"
+                          "<extra></extra>"))
     if clip_length_s:
         fig.add_vline(x=clip_length_s, line_dash="dash", annotation_text=f"pad/trim to {clip_length_s:.2f} s")
-    fig.update_layout(barmode="stack", height=FIGURE_HEIGHT_PX + 40, xaxis_title="duration (s)",
+    fig.update_layout(barmode="stack", bargap=0, height=FIGURE_HEIGHT_PX + 40, xaxis_title="duration (s)",
                       yaxis_title="clips", margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       showlegend=len(names) > 1)
-    return fig
+    return framed(fig)
 
 
 # ---------------------------------------------------------------- comparison figures
@@ -166,23 +216,47 @@ def every_category(names: Sequence[str], title: str) -> dict:
     return {"title": title, "type": "category", "tickmode": "array", "tickvals": list(names), "ticktext": list(names)}
 
 
-def confusion_figure(labels: Sequence, counts: np.ndarray, *, title: str) -> go.Figure:
+CELL_MARKER_PX = 36  # the click target over a confusion cell (largest; smaller when many classes share the axis)
+CELL_MARKER_MIN_PX = 8
+CONFUSION_PLOT_PX = 300  # about the plot area's height: cells are this divided by the number of classes
+SELECTED_CELL_COLOUR = "rgba(0,0,0,0.35)"  # a selected cell is shaded; its text still reads through
+
+
+def confusion_figure(labels: Sequence, counts: np.ndarray, *, title: str,
+                     cells: Sequence[Sequence[Sequence[int]]] | None = None) -> go.Figure:
     """Row-normalised confusion matrix (true class per row, in `labels` order): every class on both axes, each
-    cell's clip count next to its share of the row (with 6 clips a row, "17 %" is one clip)."""
+    cell's clip count next to its share of the row (with 6 clips a row, "17 %" is one clip).
+
+    cells (`confusions.cell_members`): the clip indices behind each cell. Given, every cell gets a clickable marker
+    (plotly cannot select heatmap cells) whose customdata is [clip indices, row, column]; a selected cell is
+    outlined.
+    """
     counts = np.asarray(counts)
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
     names = [_plain(v) for v in labels]
+    hover = "true %{y}, predicted %{x}: %{customdata} clips (%{z:.0%} of the row)<extra></extra>"
     fig = go.Figure(go.Heatmap(
         x=names, y=names, z=np.round(shares, 3).tolist(), customdata=counts.tolist(), zmin=0, zmax=1,
         colorscale="Blues", colorbar={"title": "share of row"},
         text=[[f"{n} ({v:.0%})" if n else "" for n, v in zip(row_n, row)] for row_n, row in zip(counts, shares)],
-        texttemplate="%{text}",
-        hovertemplate="true %{y}, predicted %{x}: %{customdata} clips (%{z:.0%} of the row)<extra></extra>"))
+        texttemplate="%{text}", hovertemplate=hover, hoverinfo=None if cells is None else "skip"))
+    if cells is not None:  # the heatmap's hover moves to the markers, which take the clicks
+        k = len(names)
+        size = max(CELL_MARKER_MIN_PX, min(CELL_MARKER_PX, CONFUSION_PLOT_PX // max(k, 1)))
+        fig.add_trace(go.Scatter(
+            x=[names[j] for i in range(k) for j in range(k)], y=[names[i] for i in range(k) for j in range(k)],
+            mode="markers", showlegend=False, name="cells",
+            customdata=[[list(cells[i][j]), i, j, int(counts[i, j]), f"{shares[i, j]:.0%}"]  # the share as written
+                        for i in range(k) for j in range(k)],                              # in the cell
+            hovertemplate="true %{y}, predicted %{x}: %{customdata[3]} clips (%{customdata[4]} of the row)"
+                          "<extra></extra>",
+            marker={"symbol": "square", "size": size, "color": "rgba(0,0,0,0)"},
+            selected={"marker": {"color": SELECTED_CELL_COLOUR}}, unselected={"marker": {"opacity": 0}}))
     fig.update_layout(title=title, height=FIGURE_HEIGHT_PX + 120, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       xaxis=every_category(names, "predicted"),
                       yaxis={**every_category(names, "true"), "autorange": "reversed"})
-    return fig
+    return framed(fig)
 
 
 def padding_accuracy_figure(series: dict[str, Sequence[tuple[float, float, int, float, float]]]) -> go.Figure | None:
@@ -196,12 +270,13 @@ def padding_accuracy_figure(series: dict[str, Sequence[tuple[float, float, int, 
         return None
     fig = go.Figure()
     edges: set[float] = {0.0}
-    for name, bins in series.items():
+    for k, (name, bins) in enumerate(series.items()):
         kept = [b for b in bins if b[2] > 0]
         edges.update(e for lo, hi, *_ in bins for e in (lo, hi))
         fig.add_trace(go.Scatter(
             x=[mean for *_, mean in kept], y=[acc for _, _, _, acc, _ in kept], mode="lines+markers",
             name=_plain(name), customdata=[[lo, hi, n] for lo, hi, n, *_ in kept],
+            line={"color": CURVE_COLOURS[k % len(CURVE_COLOURS)]},
             hovertemplate="padding %{customdata[0]:.0%}-%{customdata[1]:.0%} of the input: accuracy %{y:.3f} "
                           "over %{customdata[2]} clips<extra></extra>"))
     fig.update_layout(title="Accuracy vs padded fraction of the model input", height=FIGURE_HEIGHT_PX + 40,
@@ -209,7 +284,7 @@ def padding_accuracy_figure(series: dict[str, Sequence[tuple[float, float, int, 
                              "tickmode": "array", "tickvals": sorted(edges), "tickformat": ".0%"},
                       yaxis={"title": "out-of-fold accuracy", "range": [0, 1.05], "tickformat": ".2f"},
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return fig
+    return framed(fig)
 
 
 def f1_difference_figure(differences: dict, *, title: str) -> go.Figure:
@@ -221,25 +296,32 @@ def f1_difference_figure(differences: dict, *, title: str) -> go.Figure:
                            hovertemplate="%{x}: F1 %{customdata}<extra></extra>"))
     fig.update_layout(title=title, height=FIGURE_HEIGHT_PX, yaxis_title="F1 difference",
                       xaxis=every_category(names, "class"), margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return fig
+    return framed(fig)
 
 
-CURVE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+CURVE_COLOURS = QUALITATIVE_COLOURS
 CURVE_BAND_ALPHA = 0.18
 CURVE_X_TITLE = "clips per class (labelled, for training; log scale)"
 MIN_TICK_DECADES = 0.06  # ticks closer than this on the log axis (about 15 %) would print over each other
+CURVE_X_PAD_DECADES = 0.05  # the log x axis reaches this far past the outermost tick or point
 
 
-def _rgba(hex_colour: str, alpha: float) -> str:
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{alpha})"
+def _rgba(colour: str, alpha: float) -> str:
+    """'#1f77b4' or 'rgb(31, 119, 180)' with an alpha channel."""
+    r, g, b = px_colours.unlabel_rgb(px_colours.convert_colors_to_same_type([colour], colortype="rgb")[0][0])
+    return f"rgba({r:.0f},{g:.0f},{b:.0f},{alpha})"
 
 
-def curve_ticks(sizes: Sequence[float]) -> list[float]:
-    """Tick positions for a log axis: the measured sizes themselves, largest first kept, dropping any that would
-    sit within MIN_TICK_DECADES of a kept one (no minor-log labels: '2' never stands for 20)."""
-    kept: list[float] = []
-    for v in sorted({float(v) for v in sizes if v > 0}, reverse=True):
+def curve_ticks(sizes: Sequence[float]) -> list[int]:
+    """Tick positions for a log axis of clips per class: whole numbers (a mean of 9.6 clips per class gets the tick
+    10), the measured sizes rounded, largest first kept, dropping any that would sit within MIN_TICK_DECADES of a
+    kept one (no minor-log labels: '2' never stands for 20).
+
+    >>> curve_ticks([1, 2, 5, 9.6])
+    [1, 2, 5, 10]
+    """
+    kept: list[int] = []
+    for v in sorted({max(1, round(float(v))) for v in sizes if v > 0}, reverse=True):
         if not kept or np.log10(kept[-1]) - np.log10(v) >= MIN_TICK_DECADES:
             kept.append(v)
     return kept[::-1]
@@ -249,7 +331,8 @@ def learning_curve_figure(curves: dict[str, Sequence[tuple[float, float, float]]
     """Accuracy vs labelled training clips per class (log x), one colour and legend entry per space, a mean ± std
     band over the random draws: curves[name] = [(clips per class, mean, std)].
 
-    The x ticks are the measured sizes (1, 2, 5, 10, 20, ...), each printed in full.
+    The x ticks are the measured sizes rounded to whole clips (1, 2, 5, 10, 20, ...), each printed in full, and the
+    axis reaches past the outermost tick.
     """
     fig = go.Figure()
     sizes: list[float] = []
@@ -270,13 +353,16 @@ def learning_curve_figure(curves: dict[str, Sequence[tuple[float, float, float]]
             line={"color": colour}, marker={"color": colour}, customdata=[p[2] for p in points],
             hovertemplate="%{x:.1f} clips per class: accuracy %{y:.3f} ± %{customdata:.3f}<extra></extra>"))
     ticks = curve_ticks(sizes)
+    ends = np.log10([v for v in (*ticks, *sizes) if v > 0] or [1.0])
     fig.update_layout(title="Learning curves (same folds; band: mean ± std over random draws)",
                       height=FIGURE_HEIGHT_PX + 60, showlegend=True,
                       xaxis={"title": CURVE_X_TITLE, "type": "log", "tickmode": "array", "tickvals": ticks,
-                             "ticktext": [f"{v:.0f}" if v >= 10 else f"{v:g}" for v in ticks], "minor": {"ticks": ""}},
+                             "ticktext": [str(v) for v in ticks], "minor": {"ticks": ""},
+                             "range": [float(ends.min()) - CURVE_X_PAD_DECADES,
+                                       float(ends.max()) + CURVE_X_PAD_DECADES]},
                       yaxis={"title": "out-of-fold accuracy", "range": [0, 1.05], "tickformat": ".2f"},
                       legend={"title": "space"}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return fig
+    return framed(fig)
 
 
 def layer_sweep_figure(scores: Sequence[tuple[int, str, float, float, float]], *, title: str) -> go.Figure:
@@ -290,7 +376,7 @@ def layer_sweep_figure(scores: Sequence[tuple[int, str, float, float, float]], *
                      "arrayminus": [r[2] - r[3] for r in rows]}))
     fig.update_layout(title=_plain(title), height=FIGURE_HEIGHT_PX + 40, xaxis_title="hidden layer (0 = input)",
                       yaxis={"title": "probe accuracy", "range": [0, 1.05]}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return fig
+    return framed(fig)
 
 
 def loss_curves_figure(losses: Sequence[Sequence[float]], *, title: str = "Fine-tuning: training loss per epoch") -> go.Figure:
@@ -300,8 +386,78 @@ def loss_curves_figure(losses: Sequence[Sequence[float]], *, title: str = "Fine-
         fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=list(values), mode="lines+markers",
                                  name=f"fold {fold}"))
     fig.update_layout(title=title, xaxis_title="epoch", yaxis_title="training loss (cross-entropy)", height=320)
-    return fig
+    return framed(fig)
 
+
+
+# ---------------------------------------------------------------- the ladder (Compare, Decide, the note's export)
+
+LADDER_TITLE = "The ladder: accuracy per rung, with its 95 % CI"
+# Okabe–Ito colours (distinguishable with every common colour-vision deficiency), and a symbol per verdict as well
+LADDER_COLOURS = {None: "#000000", "yes": "#0072B2", "no": "#D55E00", "inconclusive": "#E69F00"}
+LADDER_SYMBOLS = {None: "diamond", "yes": "circle", "no": "x", "inconclusive": "circle-open"}
+LADDER_RECOMMENDED_COLOUR = "#009E73"  # a ring around the recommended rung's point
+LADDER_ROW_PX = 72
+LADDER_MARKER_PX = 12
+LADDER_TEXT_SHIFT_PX = 18  # each row's numbers sit this far above its point and interval
+LADDER_X_PAD = 0.05  # accuracy shown below the lowest CI bound (half of it above 1: a point at 1.000 shows whole)
+# the mode bar (with its "download as PNG" button) stays; the title sits left, clear of it
+LADDER_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "ladder", "scale": 2}}
+
+
+def ladder_text(row: dict, *, baseline: str) -> str:
+    """A ladder row's numbers as the note's rung table writes them (accuracy, the difference and its CI, cost per
+    clip), then its verdict's mark; plotly HTML, user text escaped."""
+    from audiodiag.bootstrap import Estimate
+    from audiodiag.verdict.rules import LADDER_RECOMMENDED, difference_text, ms_per_clip
+
+    parts = [str(Estimate(**row["accuracy"]))]
+    if row["difference"] is not None:
+        versus = "baseline" if row["versus"] == baseline else _plain(row["versus"])
+        parts.append(f"{difference_text(row['difference'])} vs {versus}")
+    seconds = row["seconds_per_clip"]
+    parts.append(f"{ms_per_clip(float('nan') if seconds is None else seconds)} per clip")
+    colour = LADDER_COLOURS[row["verdict"]]
+    parts.append(f"<span style='color:{colour}'><b>{_plain(row['mark'])}</b></span>")
+    if row["recommended"]:
+        parts.append(f"<span style='color:{LADDER_RECOMMENDED_COLOUR}'><b>{LADDER_RECOMMENDED}</b></span>")
+    return " · ".join(parts)
+
+
+def ladder_figure(rows: Sequence[dict]) -> go.Figure:
+    """The representation ladder, a row per rung (`verdict.rules.ladder`, or note.json's data.ladder), top to
+    bottom: accuracy as a point with its 95 % CI, colour and symbol by verdict, the recommended rung ringed; above
+    each row its numbers as the note's table writes them and its verdict's mark."""
+    fig = go.Figure()
+    baseline = rows[0]["space"] if rows else ""
+    for i, row in enumerate(rows):
+        acc, colour = row["accuracy"], LADDER_COLOURS[row["verdict"]]
+        fig.add_trace(go.Scatter(
+            x=[acc["value"]], y=[i], mode="markers", name=_plain(row["mark"]), showlegend=False,
+            marker={"size": LADDER_MARKER_PX, "color": colour, "symbol": LADDER_SYMBOLS[row["verdict"]],
+                    "line": {"width": 2, "color": colour}},
+            error_x={"type": "data", "symmetric": False, "array": [acc["ci_high"] - acc["value"]],
+                     "arrayminus": [acc["value"] - acc["ci_low"]], "color": colour, "thickness": 2, "width": 6},
+            hovertemplate=f"{_plain(row['space'])}<br>{ladder_text(row, baseline=baseline)}<extra></extra>"))
+        fig.add_annotation(x=0, xref="paper", xanchor="left", y=i, yref="y", yshift=LADDER_TEXT_SHIFT_PX,
+                           text=ladder_text(row, baseline=baseline), showarrow=False, align="left")
+    picked = [i for i, row in enumerate(rows) if row["recommended"]]
+    if picked:
+        fig.add_trace(go.Scatter(
+            x=[rows[i]["accuracy"]["value"] for i in picked], y=picked, mode="markers", name="recommended",
+            showlegend=False, hoverinfo="skip",
+            marker={"size": 2 * LADDER_MARKER_PX, "symbol": "circle-open", "color": LADDER_RECOMMENDED_COLOUR,
+                    "line": {"width": 2}}))
+    low = min((row["accuracy"]["ci_low"] for row in rows), default=0.0)
+    fig.update_layout(
+        title={"text": LADDER_TITLE, "x": 0, "xanchor": "left", "xref": "paper"},
+        height=LADDER_ROW_PX * len(rows) + 110, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        xaxis={"title": "out-of-fold accuracy (point) and its 95 % CI (bar)", "tickformat": ".2f", "zeroline": False,
+               "range": [max(0.0, low - LADDER_X_PAD), 1 + LADDER_X_PAD / 2]},
+        yaxis={"tickmode": "array", "tickvals": list(range(len(rows))),
+               "ticktext": [f"<b>{_plain(row['space'])}</b><br>{row['rung']}" for row in rows],
+               "range": [len(rows) - 0.5, -0.7], "zeroline": False, "showgrid": True})
+    return framed(fig)
 
 # ---------------------------------------------------------------- embedding maps (Embeddings page)
 
@@ -310,6 +466,9 @@ MAP_MARKER_PX = 8
 MAP_MARKER_PX_MANY = 5  # above MAP_MANY_POINTS clips
 MAP_MANY_POINTS = 500
 SELECTED_COLOUR = "#000000"
+SUSPECT_LINE_PX = 2  # possibly mislabelled clips: their point, in its class colour, outlined this thick
+SUSPECT_LINE_COLOUR = "#000000"
+SUSPECT_LEGEND = "possibly mislabelled (outlined)"
 
 
 def _number_first(text: str) -> tuple:
@@ -321,12 +480,15 @@ def _number_first(text: str) -> tuple:
 
 
 def embedding_map_figure(coordinates: np.ndarray, *, names: Sequence[str], labels: Sequence, colour_values: Sequence,
-                         colour_name: str, categorical: bool, title: str, selected: int | None = None) -> go.Figure:
+                         colour_name: str, categorical: bool, title: str, selected: int | None = None,
+                         suspects: Collection[int] = ()) -> go.Figure:
     """A 2-D map of one space, a point per clip, coloured by `colour_values`.
 
-    Categorical colours get one trace per value (a legend), numbers a colour bar. Hover shows the file name,
-    label and colour value, escaped (plotly renders hover text as HTML). customdata[0] of every point is its
-    clip index, so a selection event says which clip was picked. `selected` rings that clip.
+    Categorical colours get one trace per value (a legend) in QUALITATIVE_COLOURS (past its length, the colours
+    again with another symbol), numbers a colour bar. Hover shows the file name, label and colour value, escaped
+    (plotly renders hover text as HTML). customdata[0] of every point is its clip index, so a selection event says
+    which clip was picked. `selected` rings that clip; `suspects` (clip indices, e.g. possibly mislabelled) are
+    outlined, keeping their colour.
     """
     xy = np.asarray(coordinates, dtype=np.float64)
     n = len(xy)
@@ -339,19 +501,33 @@ def embedding_map_figure(coordinates: np.ndarray, *, names: Sequence[str], label
     fig = go.Figure()
     values = [str(v) for v in colour_values]
     distinct = sorted(set(values), key=_number_first)
+    suspects = {int(i) for i in suspects if 0 <= int(i) < n}
+
+    def outlined(idx: Sequence[int]) -> dict:
+        """Per-point size and outline: a suspect's point grows by its outline, so its colour stays as visible."""
+        return {"size": [size + 2 * SUSPECT_LINE_PX if i in suspects else size for i in idx],
+                "line": {"width": [SUSPECT_LINE_PX if i in suspects else 0 for i in idx],
+                         "color": SUSPECT_LINE_COLOUR}}
+
     if categorical and len(distinct) <= MAX_LEGEND_VALUES:
-        for value in distinct:
+        for k, value in enumerate(distinct):
             idx = [i for i in range(n) if values[i] == value]
+            turn, colour = divmod(k, len(QUALITATIVE_COLOURS))
             fig.add_trace(go.Scatter(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=_plain(value),
                                      customdata=[custom[i] for i in idx], hovertemplate=hover,
-                                     marker={"size": size}))
+                                     marker={**outlined(idx), "color": QUALITATIVE_COLOURS[colour],
+                                             "symbol": CLASS_SYMBOLS[turn % len(CLASS_SYMBOLS)]}))
     else:
         colour = ([distinct.index(v) for v in values] if categorical else
                   [float("nan") if v is None else float(v) for v in colour_values])
-        marker = {"size": size, "color": colour, "colorscale": "Turbo" if categorical else "Viridis",
+        marker = {**outlined(range(n)), "color": colour, "colorscale": "Turbo" if categorical else "Viridis",
                   "showscale": not categorical, "colorbar": {"title": _plain(colour_name)}}
         fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=_plain(colour_name),
                                  customdata=custom, hovertemplate=hover, marker=marker, showlegend=False))
+    if suspects:  # a legend entry only: the outlines are on the points themselves
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=SUSPECT_LEGEND, hoverinfo="skip",
+                                 marker={"size": size + 2 * SUSPECT_LINE_PX, "color": "rgba(0,0,0,0)",
+                                         "line": {"width": SUSPECT_LINE_PX, "color": SUSPECT_LINE_COLOUR}}))
     if selected is not None and 0 <= selected < n:
         fig.add_trace(go.Scatter(x=[xy[selected, 0]], y=[xy[selected, 1]], mode="markers", name="selected",
                                  customdata=[custom[selected]], hovertemplate=hover,
@@ -361,7 +537,7 @@ def embedding_map_figure(coordinates: np.ndarray, *, names: Sequence[str], label
                       xaxis={"title": "UMAP 1", "showticklabels": False},
                       yaxis={"title": "UMAP 2", "showticklabels": False}, legend={"title": _plain(colour_name)},
                       clickmode="event+select")
-    return fig
+    return framed(fig)
 
 
 # ---------------------------------------------------------------- transcription (Transcribe)
@@ -381,4 +557,4 @@ def wer_histogram_figure(wers: Sequence[float], *, corpus_wer: float | None = No
     fig.update_layout(title=_plain(title), height=FIGURE_HEIGHT_PX + 40, xaxis_title="WER of the utterance",
                       yaxis_title="utterances", xaxis_tickformat=".0%", bargap=0.05,
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return fig
+    return framed(fig)

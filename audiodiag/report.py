@@ -69,6 +69,13 @@ class DecisionNote:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=_jsonable)
 
+    def to_html(self) -> str:
+        """The note as one self-contained HTML file (`audiodiag.note_html`): the ladder chart first, then the
+        sections; it opens offline."""
+        from audiodiag import note_html
+
+        return note_html.render(self.to_dict())
+
 
 MAX_LISTED = 10  # files named in a note line; the rest are counted
 RUNGS_TITLE = "Rungs 1 and 2: spectral baseline and frozen encoders (same clips, same folds)"
@@ -188,7 +195,7 @@ def classification_note(
             "label_issues": [r.label_issues.to_dict() for r in _best_first(comparison, best)
                              if r.label_issues is not None],
             **({"unavailable": [{"space": n, "reason": w} for n, w in unavailable]} if unavailable else {}),
-            "claims": [c.to_dict() for c in claims]}
+            "ladder": verdict.rules.ladder(evidence), "claims": [c.to_dict() for c in claims]}
     return DecisionNote("classification", dataset_name, headline.text, headline.verdict, fine_tuning.verdict,
                         sections, data)
 

@@ -9,6 +9,7 @@
     RUN/folds.json          the cross-validation folds (strategy, fold per clip); a transcription run has none,
                             and its clips.parquet holds each clip's reference and transcript instead
     RUN/note.md, note.json  the decision note
+    RUN/note.html           the same note in one self-contained file (the ladder chart first; opens offline)
 
 `run.json` is written last, so a folder with one holds a complete run (`dataroot.RUN_FILE` recognises it).
 `read_previous` gives `stream.stream` what a re-run can reuse: measurements by content hash, vectors by settings.
@@ -39,7 +40,7 @@ FORMAT_VERSION = 1
 CLIPS_FILE = "clips.parquet"
 VECTORS_DIR = "vectors"
 FOLDS_FILE = "folds.json"
-NOTE_MD, NOTE_JSON = "note.md", "note.json"
+NOTE_MD, NOTE_JSON, NOTE_HTML = "note.md", "note.json", "note.html"
 PACKAGES = ("audiodiag", "numpy", "scipy", "scikit-learn", "librosa", "soundfile", "pyarrow", "torch",
             "transformers")
 STAT_FIELDS = tuple(f.name for f in fields(ClipStats) if f.name not in ("name", "label", "group"))
@@ -150,6 +151,7 @@ def write_run(folder: str | os.PathLike, streamed: Streamed, comparison: Compari
             "fold_of_clip": [int(f) for f in folds.fold_of_sample]}))
     _write_text(root / NOTE_MD, note.to_markdown())
     _write_text(root / NOTE_JSON, note.to_json())
+    _write_text(root / NOTE_HTML, note.to_html())
     _write_text(root / RUN_FILE, json.dumps({
         "format": FORMAT_VERSION, "dataset": dataset, "task": settings.get("task", "classify"), "command": command,
         "settings": settings,

@@ -16,17 +16,40 @@ import math
 import shlex
 from dataclasses import asdict, dataclass, field, fields
 
-from audiodiag.encoders import ALIASES, WHISPER_UNPADDED
+from audiodiag.encoders import AISFX, ALIASES, BUNDLED, WHISPER_UNPADDED, availability
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
 from audiodiag.spaces import BASELINE, MAX_PAD_LENGTH_S, PaddingPolicy
 
 DEFAULT_ENCODERS = (WHISPER_UNPADDED,)  # bundled: works offline
+SOUND_ENCODER = AISFX  # the bundled encoder trained on sounds other than speech
 MIN_FOLDS, MAX_FOLDS = 2, 20
 MAX_LAYER = 48  # the deepest hidden layer of the Hugging Face audio models in use (e.g. 48 for wav2vec2 XL)
 NORMALISATIONS = ("none", "basic", "english")  # as audiodiag.wer.NORMALISATIONS (checked by a test)
 DEFAULT_ASR = "whisper-tiny.en"
 COMMAND = ("python", "-m", "audiodiag", "report")
+
+
+def default_encoders(*, target: str | None = None, dataset_speech: float | None = None) -> tuple[str, ...]:
+    """The frozen encoders compared when none is named (the Compare page's first choice, `report` without
+    --encoder); bundled ones only, so the default runs offline.
+
+    The target model, when it is a bundled encoder (what the user plans to feed); and the sound encoder aiSFX
+    (when installed) when voice activity detection finds speech in less than half of the audio
+    (`levels.SPEECH_MAJORITY`) and the target is not a sound model already. Neither applies: Whisper tiny.en.
+
+    >>> default_encoders(target="speech_embedding (openwakeword)", dataset_speech=0.9)
+    ('speech_embedding (openwakeword)',)
+    >>> default_encoders(dataset_speech=0.9)
+    ('whisper-tiny.en encoder (unpadded)',)
+    """
+    from audiodiag.levels import SPEECH_MAJORITY
+
+    chosen = [target] if target in BUNDLED else []
+    if (dataset_speech is not None and dataset_speech < SPEECH_MAJORITY and SOUND_ENCODER not in chosen
+            and not availability(SOUND_ENCODER)):
+        chosen.append(SOUND_ENCODER)
+    return tuple(chosen) or DEFAULT_ENCODERS
 
 
 class SettingsError(AudioDiagError, ValueError):

@@ -78,8 +78,8 @@ with warnings_area:
     with relative_area:  # e.g. loudness far from the other clips': known only once every clip is measured
         display.show_findings([f for f in report.clip_findings.get(choice, ()) if f not in findings_for_clip])
     with measurements_area, st.expander("All measurements for this clip"):
-        st.dataframe(display.clip_measurements(report.stats[index], report.clip_findings.get(choice, ())),
-                     width="stretch")
+        display.show_table(display.clip_measurements(report.stats[index], report.clip_findings.get(choice, ())),
+                           hide_index=False)
     if findings:
         display.show_findings(findings)
     else:
@@ -99,11 +99,8 @@ with overview:
 
 with table_area:
     table = display.stats_table(report.stats, report.clip_findings)
-    st.dataframe(table, hide_index=True, width="stretch", placeholder=display.MISSING, column_config={
-        "clipped": st.column_config.NumberColumn(format="percent"),
-        "silent frames": st.column_config.NumberColumn(format="percent"),
-        "speech": st.column_config.NumberColumn(format="percent"),
-    })
+    display.show_table(display.shown_stats(table), placeholder=display.MISSING, formats=display.STATS_FORMATS,
+                       column_order=display.stats_order(table))
     st.download_button("Download table (CSV)", table.to_csv(index=False).encode(), file_name="audiodiag_clips.csv",
                        mime="text/csv")
 
@@ -111,7 +108,10 @@ with export_area:
     st.subheader("Clean list and quarantine")
     per_clip = report.clip_findings
     found = sorted({f.code for fs in per_clip.values() for f in fs})
-    codes = st.multiselect("Quarantine clips with these findings", found, default=cleanlist.default_codes(per_clip),
+    links.linked_state({"inspect_quarantine": cleanlist.default_codes(per_clip),
+                        "inspect_list_format": cleanlist.FORMATS[0]},
+                       allowed={"inspect_quarantine": found, "inspect_list_format": cleanlist.FORMATS})
+    codes = st.multiselect("Quarantine clips with these findings", found, key="inspect_quarantine",
                            help="Default: every error and warning found here (notes are advice, not faults). "
                            "Files that could not be read are always quarantined.")
     entries = [cleanlist.Entry(c.name, c.name, c.label, c.group) for c in data.clips]
@@ -128,7 +128,7 @@ with export_area:
                           cleanlist.to_text(quarantined, fmt=fmt).encode(), file_name=f"audiodiag_quarantine{fmt}",
                           mime="text/plain")
     if quarantined:
-        st.dataframe(pd.DataFrame(quarantined)[["path", "reasons"]], hide_index=True, width="stretch")
+        display.show_table(pd.DataFrame(quarantined)[["path", "reasons"]], wrap=("reasons",))
 
 with duration_area:
     st.subheader("Duration and padding")
@@ -147,14 +147,21 @@ with duration_area:
             st.metric("Audio lost to truncation", f"{pad.fraction_audio_lost:.0%}",
                       help=f"{pad.fraction_truncated:.0%} of clips are longer than {pad.clip_length_s:.2f} s")
     with left:
-        st.plotly_chart(plots.duration_histogram(durations, [c.label for c in data.clips],
-                                                 clip_length_s=None if pad is None else pad.clip_length_s),
-                        width="stretch")
+        bars = st.plotly_chart(plots.duration_histogram(durations, [c.label for c in data.clips],
+                                                        clip_length_s=None if pad is None else pad.clip_length_s),
+                               width="stretch", on_select="rerun", selection_mode=("points", "box"),
+                               key="inspect_duration_selection")
+        st.caption(display.select_hint("bar"))
+    spans = sorted({(lo, hi) for _, lo, hi in display.selected_points(bars)})
+    display.show_selected_clips(
+        data.clips, display.selected_clips(bars), findings=report.clip_findings, key="inspect_duration_selection",
+        spectrogram=cache.spectrogram, title=f"Clips of {spans[0][0]:.2f}–{spans[0][1]:.2f} s" if len(spans) == 1
+        else f"Clips in {len(spans)} duration bins")
     if "label" in table:
         per_label = table.groupby("label").agg(
             clips=("file", "count"), median_duration_s=("duration (s)", "median"),
             speech=("speech", "mean"), rates=("rate (Hz)", lambda r: ", ".join(map(str, sorted(set(r))))))
-        st.dataframe(per_label, width="stretch", column_config={
+        display.show_table(per_label, hide_index=False, column_config={
             "speech": st.column_config.NumberColumn("mean speech", format="percent"),
             "median_duration_s": st.column_config.NumberColumn("median duration (s)", format="%.2f")})
 
@@ -162,4 +169,4 @@ with picker_area:  # last: its marks (⚠) need every clip's measurements; the c
     flagged = {n for n, f in report.clip_findings.items() if f}
     st.selectbox("Clip", names, format_func=lambda n: f"⚠ {n}" if n in flagged else n, key="inspect_clip",
                  help="⚠: the clip has warnings (listed under its spectrogram)")
-links.link_to_url(["clip_length_s", "inspect_clip"])
+links.link_to_url(["clip_length_s", "inspect_clip", "inspect_quarantine", "inspect_list_format"])

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import compare, encoders, plots, report, verdict
+from audiodiag import compare, confusions, encoders, plots, report, verdict
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
 from audiodiag.settings import ComparisonSettings
@@ -12,6 +12,7 @@ from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
 from pages import _links as links
+from pages import _save
 
 REQUEST_KEY = links.COMPARE_REQUEST  # session_state: the ComparisonSettings of the last "Run comparison"
 VERDICT_BOX = {"yes": st.success, "no": st.warning, "inconclusive": st.info}
@@ -32,14 +33,15 @@ cols[3].metric("Groups", n_groups if has_groups else "none",
                help="Speaker / session / source per clip (sub-folder groups.csv or labels.csv). With groups, folds "
                     "keep each group on one side of every split.")
 with st.expander("Clips per class"):
-    st.dataframe(pd.DataFrame({"class": list(counts), "clips": list(counts.values())}), hide_index=True)
+    display.show_table(pd.DataFrame({"class": list(counts), "clips": list(counts.values())}))
 
 # ---------------------------------------------------------------- settings
 bundled = list(encoders.BUNDLED)
 hub_names = [n for n, s in encoders.CATALOGUE.items() if s.encoder_id and n not in encoders.BUNDLED]
-LINKED = {"compare_encoders": [encoders.WHISPER_UNPADDED], "compare_custom": "", "compare_layer": -1,
+LINKED = {"compare_encoders": list(cache.default_encoders(data)), "compare_custom": "", "compare_layer": -1,
           "compare_folds": 5, "compare_groups": has_groups, "compare_padding": "none",
-          "compare_pad_s": links.pad_length_default(data)}
+          "compare_pad_s": links.pad_length_default(data),
+          **{key: getattr(FeatureSettings(), name) for key, name in links.FEATURE_KEYS.items()}}
 links.linked_state(LINKED, allowed={"compare_encoders": bundled + hub_names,
                                     "compare_padding": ["none", links.PADDED]})
 if not has_groups:
@@ -71,12 +73,11 @@ with st.form("compare_settings"):
     pad_s = right.number_input("Pad or trim to (s)", min_value=0.05, max_value=600.0, step=0.25, key="compare_pad_s")
     with st.expander("Spectral baseline settings"):
         b = st.columns(5)
-        defaults = FeatureSettings()
-        feature_values = (b[0].number_input("Sample rate (Hz)", 4000, 48000, defaults.sample_rate_hz, 1000),
-                          b[1].number_input("Mel bands", 8, 128, defaults.n_mels),
-                          b[2].number_input("MFCCs", 4, 64, defaults.n_mfcc),
-                          b[3].number_input("Window (samples)", 64, 4096, defaults.n_fft, 64),
-                          b[4].number_input("Hop (samples)", 16, 2048, defaults.hop_length, 16))
+        feature_values = (b[0].number_input("Sample rate (Hz)", 4000, 48000, step=1000, key="compare_feature_rate"),
+                          b[1].number_input("Mel bands", 8, 128, key="compare_feature_mels"),
+                          b[2].number_input("MFCCs", 4, 64, key="compare_feature_mfcc"),
+                          b[3].number_input("Window (samples)", 64, 4096, step=64, key="compare_feature_window"),
+                          b[4].number_input("Hop (samples)", 16, 2048, step=16, key="compare_feature_hop"))
     submitted = st.form_submit_button("Run comparison", type="primary")
 
 from_link = st.query_params.get("compare_run") == "1" and REQUEST_KEY not in st.session_state
@@ -85,7 +86,7 @@ if submitted or from_link:
         st.session_state[REQUEST_KEY] = ComparisonSettings(
             encoders=(*chosen, *([custom.strip()] if custom.strip() else [])), n_splits=int(n_splits),
             group_aware=bool(group_aware), pad_s=float(pad_s) if policy == links.PADDED else None, layer=int(layer),
-            features=FeatureSettings(*(int(v) for v in feature_values)))
+            features=FeatureSettings(**{name: int(v) for name, v in zip(links.FEATURE_KEYS.values(), feature_values)}))
     except AudioDiagError as e:  # a settings error: the values above, not the data
         st.error(display.md_escape(str(e)))
         st.stop()
@@ -121,6 +122,8 @@ st.caption(display.md_escape(f"Folds: {result.folds.note} Padding: {result.setti
 
 # ---------------------------------------------------------------- verdicts and metrics
 st.subheader("Does a frozen encoder beat the baseline?")
+st.plotly_chart(plots.ladder_figure(verdict.rules.ladder(verdict.classification_evidence(result))),  # the note's rows
+                width="stretch", config=plots.LADDER_CONFIG, key="compare_ladder")
 for pair in result.paired:
     VERDICT_BOX[pair.verdict](f"**{display.md_escape(verdict.rules.pair_headline(pair))}**")
 if result.paired:
@@ -128,8 +131,7 @@ if result.paired:
         evidence = verdict.classification_evidence(result)  # the note's own pair claims
         for pair in result.paired:
             st.markdown(display.md_escape(verdict.rules.encoder_vs_baseline(pair, evidence.rung(pair.name_b)).text))
-st.dataframe(display.comparison_table(result), hide_index=True, width="stretch",
-             column_config=display.wide_columns("space"))
+display.show_table(display.comparison_table(result))
 leaks = [r for r in result.rungs if r.split_check is not None]
 if leaks:
     with st.expander("Random folds vs group-aware folds (leakage check)",
@@ -140,10 +142,21 @@ if leaks:
 
 # ---------------------------------------------------------------- confusions
 st.subheader("Confusion matrices (same folds, same class order, rows sum to 100 %)")
+cell_events = {}  # space -> the selection on its matrix (a clicked cell: the clips behind it)
 for row_start in range(0, len(result.rungs), 2):
     for col, rung in zip(st.columns(2), result.rungs[row_start:row_start + 2]):
-        col.plotly_chart(plots.confusion_figure(result.classes, rung.confusion.counts, title=rung.space),
-                         width="stretch", key=f"confusion_{rung.space}")
+        cells = confusions.cell_members(result.labels, rung.predictions, labels=result.classes)
+        cell_events[rung.space] = col.plotly_chart(
+            plots.confusion_figure(result.classes, rung.confusion.counts, title=rung.space, cells=cells),
+            width="stretch", key=f"confusion_{rung.space}", on_select="rerun", selection_mode=("points", "box"))
+st.caption(display.select_hint("cell"))
+for space, event in cell_events.items():
+    picked = [(result.classes[i], result.classes[j]) for _, i, j, *_ in display.selected_points(event)]
+    display.show_selected_clips(
+        data.clips, display.selected_clips(event), findings=measured.clip_findings, key=f"confusion_{space}",
+        spectrogram=cache.spectrogram,
+        title=f"{space}: true {picked[0][0]}, predicted {picked[0][1]}" if len(picked) == 1 else
+        f"{space}: {len(picked)} cells")
 for rung in result.rungs[1:]:
     st.plotly_chart(plots.f1_difference_figure(compare.per_class_f1_differences(result, rung.space),
                                                title=f"Per-class F1: {rung.space} minus the baseline"),
@@ -169,10 +182,12 @@ checked = [r for r in result.rungs if r.label_issues is not None]
 if checked:
     best = report.best_rung(result)[0].space
     checked_spaces = [r.space for r in checked]
+    links.linked_state({"compare_label_issues_space": best if best in checked_spaces else checked_spaces[0]},
+                       allowed={"compare_label_issues_space": checked_spaces})
     issue_space = st.selectbox("Space", checked_spaces,
-                               index=checked_spaces.index(best) if best in checked_spaces else 0,
                                format_func=lambda s: f"{s} (the best rung)" if s == best else s,
                                key="compare_label_issues_space")
+    links.link_to_url(["compare_label_issues_space"])
     found = result.rung(issue_space).label_issues
     if found.unavailable is not None:
         st.info(f"Not checked for {display.md_escape(found.space)}: {display.md_escape(found.unavailable)}")
@@ -181,8 +196,13 @@ if checked:
     else:
         st.markdown(f"**{len(found.issues)} of {found.n_clips} clips** may be mislabelled in "
                     f"{display.md_escape(found.space)}, most likely first:")
-        st.dataframe(pd.DataFrame(found.rows()), hide_index=True, width="stretch",
-                     column_config=display.wide_columns("file", "neighbours"))
+        rows = display.show_table(pd.DataFrame(found.rows()), wrap=("neighbours",), on_select="rerun",
+                                  selection_mode="multi-row", key="compare_label_issues_rows")
+        st.caption("Tick rows (the box at a row's left) to listen to those clips below, with their spectrograms and "
+                   "findings.")
+        display.show_selected_clips(data.clips, [found.issues[r].index for r in display.selected_rows(rows)],
+                                    findings=measured.clip_findings, key="compare_label_issues_rows",
+                                    spectrogram=cache.spectrogram, title=f"Ticked in {found.space}")
         for issue in found.issues[:LABEL_ISSUES_PLAYED]:
             with st.expander(f"{display.md_escape(issue.name)}: given {display.md_escape(issue.given)}, looks like "
                              f"{display.md_escape(issue.suggested)} (p = {issue.p_suggested:.2f})"):
@@ -215,3 +235,6 @@ with st.expander("Settings (to reproduce this comparison)"):
     st.json(record)
     st.download_button("Download settings (JSON)", json.dumps(record, indent=2, default=str),
                        file_name="comparison_settings.json", mime="application/json")
+
+# ---------------------------------------------------------------- save as a run folder (the Runs page compares two)
+_save.save_block(data, request, key="compare_save_run")

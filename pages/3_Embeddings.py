@@ -3,7 +3,6 @@ import json
 from dataclasses import replace
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from audiodiag import duplicates, encoders, plots, projection, retrieval, spaces
@@ -18,9 +17,9 @@ REQUEST_KEY = "embeddings_request"  # session_state: the settings of the last "C
 QUERY_KEY = "embeddings_query"
 COLOURS = {"label": True, "group": True, "sample rate (Hz)": True, "duration (s)": False, "speech fraction": False}
 MAX_TOP_K = 20
+NEIGHBOUR_COLUMNS = 2  # spaces side by side in the neighbour browser, as the maps: a table needs ~450 px
 MAX_N_NEIGHBORS = 100
 EMBEDDINGS_AUTO_RUN_MAX_CLIPS = 500  # without a Compare run, larger datasets wait for the button
-SUSPECT_MARKER = {"symbol": "x-thin", "size": 14, "line": {"width": 2, "color": "black"}}  # possibly mislabelled
 
 st.title("Embeddings: clusters and retrieval, baseline vs encoders")
 data = data_ui.dataset_picker("Embeddings")
@@ -47,31 +46,39 @@ current = request or {"spaces": list(compare_settings.spaces), "padding_s": comp
 chosen_before = [s for s in current["spaces"] if not spaces.is_baseline(s)]
 hub_names = [n for n, s in encoders.CATALOGUE.items() if s.encoder_id and n not in encoders.BUNDLED]
 options = list(dict.fromkeys([*encoders.BUNDLED, *hub_names, *chosen_before]))
+LINKED = {"embeddings_encoders": chosen_before, "embeddings_custom": "",
+          "embeddings_padding": "none" if current["padding_s"] is None else links.PADDED,
+          "embeddings_pad_s": float(current["padding_s"] or links.pad_length_default(data)),
+          "embeddings_n_neighbors": int(current["n_neighbors"]), "embeddings_min_dist": float(current["min_dist"]),
+          "embeddings_exclude_group": RetrievalSettings().exclude_same_group, "embeddings_colour": next(iter(COLOURS)),
+          "embeddings_label_issues": links.COMPARE_REQUEST in st.session_state, QUERY_KEY: names[0],
+          "embeddings_top_k": retrieval.KNN_K}
+links.linked_state(LINKED, allowed={"embeddings_encoders": options, "embeddings_padding": ["none", links.PADDED],
+                                    "embeddings_colour": list(COLOURS), QUERY_KEY: names})
 with st.form("embeddings_settings"):
     st.subheader("Settings")
     st.caption("Defaults are the Compare page's encoders and padding, so its cached vectors are reused.")
     chosen = st.multiselect("Frozen encoders (the spectral baseline is always shown)", options,  # a row of its own
-                            default=chosen_before, key="embeddings_encoders",
+                            key="embeddings_encoders",
                             help="Bundled encoders work offline. The others download from the Hugging Face hub.")
     left, right = st.columns(2)
     custom = left.text_input("Another Hugging Face model id or local folder", key="embeddings_custom",
                              placeholder="facebook/wav2vec2-base or /models/my-wav2vec2")
-    policy = left.radio("Padding policy", ["none", "pad or trim"], horizontal=True, key="embeddings_padding",
-                        index=0 if current["padding_s"] is None else 1)
-    pad_s = left.number_input("Pad or trim to (s)", min_value=0.05, max_value=600.0, step=0.25, key="embeddings_pad_s",
-                              value=float(current["padding_s"] or links.pad_length_default(data)))
+    policy = left.radio("Padding policy", ["none", links.PADDED], horizontal=True, key="embeddings_padding")
+    pad_s = left.number_input("Pad or trim to (s)", min_value=0.05, max_value=600.0, step=0.25, key="embeddings_pad_s")
     n_neighbors = right.slider("UMAP n_neighbors", projection.MIN_NEIGHBORS, MAX_N_NEIGHBORS,
-                               value=int(current["n_neighbors"]), key="embeddings_n_neighbors",
+                               key="embeddings_n_neighbors",
                                help="Small: local structure (tight little clusters). Large: the global layout.")
-    min_dist = right.slider("UMAP min_dist", 0.0, projection.MAX_MIN_DIST, value=float(current["min_dist"]), step=0.05,
+    min_dist = right.slider("UMAP min_dist", 0.0, projection.MAX_MIN_DIST, step=0.05,
                             key="embeddings_min_dist", help="How tightly points may pack in the map.")
     submitted = st.form_submit_button("Compute maps and retrieval", type="primary")
 
 wanted = {"spaces": list(dict.fromkeys([spaces.BASELINE, *chosen] + ([custom.strip()] if custom.strip() else []))),
-          "padding_s": float(pad_s) if policy == "pad or trim" else None, "n_neighbors": int(n_neighbors),
+          "padding_s": float(pad_s) if policy == links.PADDED else None, "n_neighbors": int(n_neighbors),
           "min_dist": float(min_dist)}
 if submitted:
     st.session_state[REQUEST_KEY] = request = wanted
+links.link_to_url(list(LINKED))  # the widgets below read their kept values already: one sync covers the page
 auto = links.COMPARE_REQUEST in st.session_state or len(clips) <= EMBEDDINGS_AUTO_RUN_MAX_CLIPS
 if not (request or auto):
     st.info(f"{len(clips)} clips: press **Compute maps and retrieval** (encoder vectors are cached on disk; a "
@@ -104,7 +111,6 @@ st.caption(display.md_escape(f"Padding: {spaces.padding_label(shown.padding, [v.
 # ---------------------------------------------------------------- retrieval
 st.subheader("Retrieval quality (leave-one-out, cosine)")
 exclude = st.toggle("Exclude same-group neighbours", key="embeddings_exclude_group", disabled=not has_groups,
-                    value=RetrievalSettings().exclude_same_group,
                     help="On by default: a speaker's other takes (or other cuts of one source recording) are removed "
                          "from each query's candidates, so they cannot count as retrieval success. The table shows "
                          "precision@1 under the other rule too." if has_groups else
@@ -112,8 +118,7 @@ exclude = st.toggle("Exclude same-group neighbours", key="embeddings_exclude_gro
 results = []
 if labelled:
     results = [cache.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
-    st.dataframe(display.retrieval_table(results), hide_index=True, width="stretch",
-                 column_config=display.wide_columns("space"))
+    display.show_table(display.retrieval_table(results))
     for sentence in retrieval.reading(results):
         st.markdown(display.md_escape(sentence))
     st.caption(f"Every clip is a query once; the other clips are ranked by cosine similarity. precision@1: the "
@@ -142,11 +147,10 @@ elif colour == "duration (s)":
 else:
     values = [s.speech_fraction for s in cache.analyse(data).stats]
 issues_of = {}  # space -> LabelIssues of the Compare page's comparison (its spaces, folds and padding)
-if labelled and st.toggle("Mark possibly mislabelled clips", value=links.COMPARE_REQUEST in st.session_state,
-                          key="embeddings_label_issues",
+if labelled and st.toggle("Mark possibly mislabelled clips", key="embeddings_label_issues",
                           help="Clips whose label the Compare page's out-of-fold classifier doubts (confident "
-                               "learning), marked ✕ on the maps of the same space. Uses the Compare page's spaces, "
-                               "folds and padding; runs that comparison if it has not run yet."):
+                               "learning), outlined in black on the maps of the same space. Uses the Compare page's "
+                               "spaces, folds and padding; runs that comparison if it has not run yet."):
     try:
         compared, _ = cache.run_comparison(data, compare_settings)
         issues_of = {r.space: r.label_issues for r in compared.rungs
@@ -158,35 +162,39 @@ if st.session_state.get(QUERY_KEY) not in names:  # first visit, or another data
 query = names.index(st.session_state[QUERY_KEY])
 labels = [c.label if c.label is not None else "—" for c in clips]
 picked = None
+lassoed = {}  # space -> the clips selected on its map (more than one: one clicked point becomes the query)
 for row_start in range(0, len(vectors), 2):
     for offset, col in enumerate(st.columns(2)[:len(vectors) - row_start]):
         i = row_start + offset
-        figure = plots.embedding_map_figure(maps[i].coordinates, names=names, labels=labels, colour_values=values,
-                                            colour_name=colour, categorical=COLOURS[colour], title=vectors[i].space,
-                                            selected=query)
         suspects = [issue.index for issue in issues_of[vectors[i].space].issues] if vectors[i].space in issues_of \
             else []
-        if suspects:  # no hover text: the clip's own point under the mark already shows it, escaped
-            figure.add_trace(go.Scatter(x=maps[i].coordinates[suspects, 0], y=maps[i].coordinates[suspects, 1],
-                                        mode="markers", name="possibly mislabelled", hoverinfo="skip",
-                                        marker=SUSPECT_MARKER))
-        event = col.plotly_chart(figure, width="stretch", on_select="rerun", selection_mode="points",
+        figure = plots.embedding_map_figure(maps[i].coordinates, names=names, labels=labels, colour_values=values,
+                                            colour_name=colour, categorical=COLOURS[colour], title=vectors[i].space,
+                                            selected=query, suspects=suspects)
+        event = col.plotly_chart(figure, width="stretch", on_select="rerun", selection_mode=("points", "box", "lasso"),
                                  key=f"embeddings_map_{i}")
-        index = display.selected_clip(event)
-        if index is not None and index != query:
-            picked = index
-st.caption(f"Click a point to make it the query of the neighbour browser below (ringed in every map). UMAP: "
-           f"n_neighbors {maps[0].n_neighbors}, min_dist {maps[0].min_dist:g}, cosine, random_state "
-           f"{maps[0].random_state}. A map is for looking; distances between far-apart clusters mean little.")
+        on_map = display.selected_clips(event)
+        if len(on_map) == 1 and on_map[0] != query:
+            picked = on_map[0]
+        elif len(on_map) > 1:
+            lassoed[vectors[i].space] = on_map
+st.caption(f"Click a point to make it the query of the neighbour browser below (ringed in every map); the lasso or "
+           f"box select tool (the chart's toolbar) or shift-click lists several clips below the maps, with players, "
+           f"spectrograms and findings. UMAP: n_neighbors {maps[0].n_neighbors}, min_dist {maps[0].min_dist:g}, "
+           f"cosine, random_state {maps[0].random_state}. A map is for looking; distances between far-apart clusters "
+           "mean little.")
 if picked is not None:
     st.session_state[QUERY_KEY] = names[picked]
     st.rerun()
+for space, on_map in lassoed.items():
+    display.show_selected_clips(clips, on_map, findings=cache.analyse(data).clip_findings,
+                                spectrogram=cache.spectrogram, key=f"embeddings_selection_{space}",
+                                title=f"Selected on the {space} map")
 for v in vectors:
     found = issues_of.get(v.space)
     if found is not None and found.issues:
-        with st.expander(f"{display.md_escape(v.space)}: {len(found.issues)} possibly mislabelled clip(s) (✕)"):
-            st.dataframe(pd.DataFrame(found.rows()), hide_index=True, width="stretch",
-                         column_config=display.wide_columns("file", "neighbours"))
+        with st.expander(f"{display.md_escape(v.space)}: {len(found.issues)} possibly mislabelled clip(s) (outlined)"):
+            display.show_table(pd.DataFrame(found.rows()), wrap=("neighbours",))
             st.caption(display.md_escape(f"From the Compare page's comparison: {found.method}. Candidates to "
                                          "re-listen to (pick one as the query below), not proven errors; nothing "
                                          "is relabelled."))
@@ -195,7 +203,7 @@ for v in vectors:
 st.subheader("Nearest neighbours")
 left, right = st.columns([3, 1])
 query_name = left.selectbox("Query clip", names, key=QUERY_KEY)
-top_k = right.slider("Neighbours per space", 1, MAX_TOP_K, retrieval.KNN_K, key="embeddings_top_k")
+top_k = right.slider("Neighbours per space", 1, MAX_TOP_K, key="embeddings_top_k")
 query = names.index(query_name)
 clip = clips[query]
 st.markdown(f"**{display.md_escape(clip.name)}**: "
@@ -204,7 +212,8 @@ st.markdown(f"**{display.md_escape(clip.name)}**: "
             + f", {clip.duration_s:.2f} s")
 display.play(clip)
 groups = [c.group for c in clips] if has_groups else None
-for col, v in zip(st.columns(len(vectors)), vectors):
+side_by_side = min(len(vectors), NEIGHBOUR_COLUMNS)
+for col, v in zip([c for _ in range(0, len(vectors), side_by_side) for c in st.columns(side_by_side)], vectors):
     found = retrieval.neighbours(v.vectors, query, k=top_k, groups=groups, exclude_same_group=exclude)
     col.markdown(f"**{display.md_escape(v.space)}**")
     table = pd.DataFrame({"rank": [nb.rank for nb in found], "file": [clips[nb.index].name for nb in found],
@@ -214,7 +223,7 @@ for col, v in zip(st.columns(len(vectors)), vectors):
                                "yes" if clips[nb.index].label == clip.label else "no" for nb in found]
     table["group"] = [display.text_or_dash(clips[nb.index].group) for nb in found]
     table["cosine distance"] = [round(nb.cosine_distance, 3) for nb in found]
-    col.dataframe(table, hide_index=True, width="stretch", column_config=display.wide_columns("file"))
+    display.show_table(table, where=col, fit_px=display.columns_px(side_by_side))
     for nb in found:
         other = clips[nb.index]
         col.caption(f"{nb.rank}. {display.md_escape(other.name)}"
@@ -244,14 +253,12 @@ else:
 pairs = duplicates.exact_pairs(exact)
 if pairs:
     with st.expander(f"Identical clips: {len(pairs)} pair(s)"):
-        st.dataframe(display.duplicate_pairs_table(data, pairs, folds), hide_index=True, width="stretch",
-                     column_config=display.wide_columns("file", "other file"))
+        display.show_table(display.duplicate_pairs_table(data, pairs, folds))
 for space, found in near.items():
     if found.n_pairs:
         with st.expander(f"{display.md_escape(space)}: {found.n_pairs} near-duplicate pair(s) (cosine ≥ "
                          f"{found.threshold:g})"):
-            st.dataframe(display.duplicate_pairs_table(data, found.pairs, folds), hide_index=True, width="stretch",
-                         column_config=display.wide_columns("file", "other file"))
+            display.show_table(display.duplicate_pairs_table(data, found.pairs, folds))
 st.caption(f"Identical: the same decoded audio (sample rate and every sample), whatever the file names. "
            f"Near-duplicate: cosine similarity ≥ {duplicates.NEAR_DUPLICATE_COSINE:g} of standardised vectors in a "
            "space; this catches close copies (re-quantised, re-levelled) and clips that a space cannot tell apart.")

@@ -18,13 +18,13 @@ LINKED = {"transcribe_model": asr.BUNDLED_ASR, "transcribe_second": "", "transcr
           "transcribe_language": "en", "transcribe_norm": "basic", "transcribe_labels": False, RUN_KEY: 0}
 DECODING_KEYS = ("transcribe_beam", "transcribe_language", "transcribe_temp")
 MAX_WORST = 20
+REFS_KEY = "transcribe_refs"  # the reference-file uploader
+KEPT_REFS = "_transcribe_refs_kept"  # session_state: [(name, bytes)] of the files it held, kept across page visits
 MISSING = "—"  # shown for a value that does not exist (an empty reference has no WER), never "None" or "nan"
 rate = wer.format_rate  # every WER and CER on this page is written as the note writes it
 pct = wer.rate_percent  # tables: that rate as a number, so a column sorts by value and reads as the note
 RATE = st.column_config.NumberColumn(format=wer.RATE_COLUMN_FORMAT)
 SIGNED_RATE = st.column_config.NumberColumn(format=wer.SIGNED_RATE_COLUMN_FORMAT)
-WRAP_ROW_HEIGHT_PX = 72  # rows this tall wrap text over three lines: long references and error texts stay readable
-WIDE_TEXT = st.column_config.TextColumn(width="large")
 SECONDS = st.column_config.NumberColumn(format="%.2f")
 CHARS_PER_S = st.column_config.NumberColumn("chars/s", format="%.1f", help=(
     f"reference characters per second of speech; expected {transcript_checks.MIN_CHARS_PER_S:g}–"
@@ -80,11 +80,25 @@ if st.session_state.get("source") == data_ui.SOURCE_UPLOAD:  # a transcripts.csv
                                                                data.clips, skip_label_tables=True)
     refs = [r if f is None else f for r, f in zip(refs, found)]
     problems += sidebar_problems
+
+
+def _keep_uploaded_refs() -> None:
+    """The uploader changed (files added or removed): remember its files, which Streamlit drops on a page visit."""
+    st.session_state[KEPT_REFS] = [(f.name, f.getvalue()) for f in st.session_state.get(REFS_KEY) or []]
+
+
 files = st.file_uploader("Reference transcripts: a CSV with columns path,reference[,group], `<clip stem>.txt` "
                          "files, or a zip of either", type=list(references.REFERENCE_EXTENSIONS),
-                         accept_multiple_files=True, key="transcribe_refs")
-if files:
-    found, page_problems = references.references_from_files([(f.name, f.getvalue()) for f in files], data.clips)
+                         accept_multiple_files=True, key=REFS_KEY, on_change=_keep_uploaded_refs)
+kept_refs = [(f.name, f.getvalue()) for f in files] if files else st.session_state.get(KEPT_REFS, [])
+if kept_refs and not files:
+    st.caption("Using the reference files uploaded earlier in this session: "
+               + ", ".join(display.md_escape(name) for name, _ in kept_refs) + ".")
+    if st.button("Forget these reference files", key="transcribe_forget_refs"):
+        st.session_state.pop(KEPT_REFS)
+        st.rerun()
+if kept_refs:
+    found, page_problems = references.references_from_files(kept_refs, data.clips)
     refs = [r if f is None else f for r, f in zip(refs, found)]
     problems += page_problems
 if problems:  # one box per finding, listing every file it concerns
@@ -177,8 +191,7 @@ if n_refs == 0:
                "CSV path,reference or `<stem>.txt` files above to score them.")
     only = pd.DataFrame({"file": [c.name for c in data.clips],
                          "duration (s)": [round(c.duration_s, 2) for c in data.clips], "transcript": hyps})
-    st.dataframe(only, hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
-                 column_config={"duration (s)": SECONDS, "transcript": WIDE_TEXT})
+    display.show_table(only, placeholder=MISSING, wrap=("transcript",), column_config={"duration (s)": SECONDS})
     st.download_button("Download transcripts (CSV)", only.to_csv(index=False).encode(), "audiodiag_transcripts.csv",
                        mime="text/csv", key="transcribe_only_csv")
     st.stop()
@@ -219,22 +232,23 @@ if result.empty_references:  # one box for all of them
     st.warning(f"The reference is empty after '{norm}' normalisation for {len(result.empty_references)} "
                "utterance(s), so they have no WER and are left out of the corpus WER (fix the reference or remove "
                "the clip): " + ", ".join(f"**{display.md_escape(clips[i].name)}**" for i in result.empty_references))
-st.dataframe(pd.DataFrame({"normalisation": list(by_norm),  # rates as the note writes them (wer.format_rate)
+display.show_table(pd.DataFrame({"normalisation": list(by_norm),  # rates as the note writes them (wer.format_rate)
                            "corpus WER": [pct(s.corpus_wer.value) for s in by_norm.values()],
                            "95 % CI low": [pct(s.corpus_wer.ci_low) for s in by_norm.values()],
                            "95 % CI high": [pct(s.corpus_wer.ci_high) for s in by_norm.values()],
                            "mean per-utterance WER": [pct(s.mean_utterance_wer) for s in by_norm.values()]}),
-             hide_index=True, width="stretch", placeholder=MISSING, column_config={k: RATE for k in (
-                 "corpus WER", "95 % CI low", "95 % CI high", "mean per-utterance WER")})
+                   placeholder=MISSING, column_config={k: RATE for k in (
+                       "corpus WER", "95 % CI low", "95 % CI high", "mean per-utterance WER")})
 st.caption("\n".join(f"- **{how}**: {what}" for how, what in wer.NORMALISATION_HELP.items()))
 with st.expander("Reference and hypothesis before and after normalisation"):
-    st.dataframe(pd.DataFrame({"file": [c.name for c in clips], "reference (as written)": ref_texts,
+    display.show_table(pd.DataFrame({"file": [c.name for c in clips], "reference (as written)": ref_texts,
                                f"reference ({norm})": [u.reference for u in result.utterances],
                                "hypothesis (as written)": hyp_texts,
                                f"hypothesis ({norm})": [u.hypothesis for u in result.utterances]}),
-                 hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
-                 column_config={k: WIDE_TEXT for k in ("reference (as written)", f"reference ({norm})",
-                                                       "hypothesis (as written)", f"hypothesis ({norm})")})
+                       placeholder=MISSING, wrap=("reference (as written)", f"reference ({norm})",
+                                                  "hypothesis (as written)", f"hypothesis ({norm})"),
+                       column_order=["file", f"reference ({norm})", f"hypothesis ({norm})",  # what WER scores first
+                                     "reference (as written)", "hypothesis (as written)"])
 
 # ---------------------------------------------------------------- per utterance
 st.subheader("Every utterance")
@@ -253,20 +267,27 @@ table = pd.DataFrame({
     "note": ["empty reference: no WER" if not u.reference_words else "hallucination flag" if c.name in flagged
              else checked.get(c.name, "") for c, u in zip(clips, result.utterances)],
     "reference": [u.reference for u in result.utterances], "hypothesis": [u.hypothesis for u in result.utterances]})
-st.dataframe(table.assign(WER=[pct(v) for v in table["WER"]]), hide_index=True, width="stretch",
-             row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
-             column_order=[c for c in ("file", "WER", "reference", "hypothesis", "note", "group", "rate (Hz)",
-                                       "duration (s)", "sub", "del", "ins", "reference words", "chars/s")
-                           if c != "group" or any(clip.group for clip in clips)],  # the texts first, in view
-             column_config={"WER": RATE, "duration (s)": SECONDS, "reference": WIDE_TEXT, "hypothesis": WIDE_TEXT,
-                            "note": st.column_config.TextColumn(width="medium"), "chars/s": CHARS_PER_S})
+rows = display.show_table(
+    table.assign(WER=[pct(v) for v in table["WER"]]), wrap=("reference", "hypothesis", "note"),
+    placeholder=MISSING, on_select="rerun", selection_mode="multi-row",
+    key="transcribe_rows",
+    column_order=[c for c in ("file", "WER", "reference", "hypothesis", "note", "group", "rate (Hz)", "duration (s)",
+                              "sub", "del", "ins", "reference words", "chars/s")
+                  if c != "group" or any(clip.group for clip in clips)],  # the texts first, in view
+    column_config={"WER": RATE, "duration (s)": SECONDS, "chars/s": CHARS_PER_S})
 st.download_button("Download (CSV)", table.to_csv(index=False).encode(), file_name="audiodiag_wer.csv",
                    mime="text/csv", key="transcribe_csv")
+st.caption("Sort by WER (click its header) and tick rows (the box at a row's left) to listen to those utterances "
+           "below, with their spectrograms and findings.")
+display.show_selected_clips(clips, display.selected_rows(rows), findings=measured.clip_findings,
+                            key="transcribe_rows", spectrogram=cache.spectrogram, title="Ticked utterances")
 st.plotly_chart(plots.wer_histogram_figure(result.wers, corpus_wer=w.value), width="stretch")
 
 st.subheader("Worst utterances, aligned")
-worst_n = (st.slider("How many", 1, min(MAX_WORST, len(clips)), min(3, len(clips)), key="transcribe_worst")
-           if len(clips) > 1 else 1)
+worst_max = min(MAX_WORST, len(clips))
+links.linked_state({"transcribe_worst": min(3, worst_max)}, allowed={"transcribe_worst": range(1, worst_max + 1)})
+worst_n = st.slider("How many", 1, worst_max, key="transcribe_worst") if len(clips) > 1 else 1
+links.link_to_url(["transcribe_worst"])
 st.caption("Yellow: substitution (reference → hypothesis); red, struck through: deletion; blue, +: insertion.")
 order = sorted((i for i, u in enumerate(result.utterances) if u.reference_words),
                key=lambda i: (-result.utterances[i].wer, clips[i].name))[:worst_n]
@@ -296,8 +317,7 @@ for kind, tab in zip(tables.tables(), tabs):
     if frame.empty:
         tab.info(f"No {label.lower()}.")
     else:
-        tab.dataframe(frame, hide_index=True, width="stretch", placeholder=MISSING,
-                      column_config={"examples": st.column_config.TextColumn(width="large")})
+        display.show_table(frame, where=tab, placeholder=MISSING, wrap=("examples",))
 st.download_button("Download every word-level error (CSV)", tables.to_csv().encode(),
                    file_name="audiodiag_word_errors.csv", mime="text/csv", key="transcribe_errors_csv")
 
@@ -305,12 +325,11 @@ st.download_button("Download every word-level error (CSV)", tables.to_csv().enco
 st.subheader("WER by slice")
 slice_values = tuple((name, tuple(values)) for name, values in wer.clip_slices(clips).items())
 slices = cache.wer_slices(ref_texts, hyp_texts, norm, slice_values)
-st.dataframe(pd.DataFrame([{"slice": s.slice, "value": s.value, "utterances": s.utterances,
+display.show_table(pd.DataFrame([{"slice": s.slice, "value": s.value, "utterances": s.utterances,
                             "reference words": s.reference_words, "corpus WER": pct(s.corpus_wer.value),
                             "95 % CI low": pct(s.corpus_wer.ci_low), "95 % CI high": pct(s.corpus_wer.ci_high)}
                            for s in slices]),
-             hide_index=True, width="stretch", placeholder=MISSING,
-             column_config={k: RATE for k in ("corpus WER", "95 % CI low", "95 % CI high")})
+                   placeholder=MISSING, column_config={k: RATE for k in ("corpus WER", "95 % CI low", "95 % CI high")})
 
 # ---------------------------------------------------------------- second system
 if hyps_b is not None:
@@ -332,11 +351,10 @@ if hyps_b is not None:
                           "B − A": comparison.utterance_differences, "hypothesis A": table["hypothesis"],
                           "hypothesis B": [u.hypothesis for u in other.utterances]}
                          ).sort_values("B − A", ascending=False)  # by the numbers, then written as rates
-    st.dataframe(pairs.assign(**{"WER A": pairs["WER A"].map(pct), "WER B": pairs["WER B"].map(pct),
-                                 "B − A": [pct(v) for v in pairs["B − A"]]}),
-                 hide_index=True, width="stretch", row_height=WRAP_ROW_HEIGHT_PX, placeholder=MISSING,
-                 column_config={"hypothesis A": WIDE_TEXT, "hypothesis B": WIDE_TEXT, "WER A": RATE, "WER B": RATE,
-                                "B − A": SIGNED_RATE})
+    display.show_table(pairs.assign(**{"WER A": pairs["WER A"].map(pct), "WER B": pairs["WER B"].map(pct),
+                                       "B − A": [pct(v) for v in pairs["B − A"]]}),
+                       placeholder=MISSING, wrap=("hypothesis A", "hypothesis B"),
+                       column_config={"WER A": RATE, "WER B": RATE, "B − A": SIGNED_RATE})
 
 # ---------------------------------------------------------------- note
 note = transcription.transcription_decision(

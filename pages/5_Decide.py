@@ -19,20 +19,26 @@ TASKS = {"classify": "Classify short sounds", "retrieve": "Find similar clips", 
 
 
 def show_note(note: report.DecisionNote, settings_payload: dict) -> None:
-    """The note as the app shows it (user text escaped), with Markdown and JSON downloads; inputs that were not
-    used (files that failed to load, table rows naming missing files) are named in it."""
+    """The note as the app shows it (user text escaped): its ladder chart first when it has one, then its sections,
+    with Markdown, JSON and HTML downloads; inputs that were not used (files that failed to load, table rows naming
+    missing files) are named in it."""
     note = report.with_input_problems(note, [f.message for f in data.failures])
     st.header("Decision note")
     display.RUNG_BOX.get(note.rung, st.info)(f"**{display.md_escape(note.verdict)}**")
+    if note.data.get("ladder"):
+        st.plotly_chart(plots.ladder_figure(note.data["ladder"]), width="stretch", config=plots.LADDER_CONFIG,
+                        key="decide_ladder")
     display.show_note_sections(note.to_dict()["sections"])
     payload = note.to_dict()
     payload["settings"] = settings_payload
-    cols = st.columns(2)
+    cols = st.columns(3)
     cols[0].download_button("Download the note (Markdown)", note.to_markdown(), file_name="decision_note.md",
                             mime="text/markdown", key="decide_md")
     cols[1].download_button("Download the note with every number and setting (JSON)",
                             json.dumps(payload, indent=2, default=str), file_name="decision_note.json",
                             mime="application/json", key="decide_json")
+    cols[2].download_button("Download the note (HTML)", note.to_html,  # built on click: plotly.js makes it ~5 MB
+                            file_name="decision_note.html", mime="text/html", key="decide_html")
     with st.expander("The note's numbers and settings (JSON)"):
         st.json(json.dumps(payload, default=str), expanded=False)
 
@@ -68,8 +74,10 @@ st.page_link("pages/2_Compare.py", label="Change the encoders and folds on the C
 
 if task == "retrieve":
     has_groups = all(c.group is not None for c in data.clips)
+    links.linked_state({"decide_exclude": RetrievalSettings().exclude_same_group})
+    links.link_to_url(["decide_exclude"])
     asked = st.checkbox("A query's own group (speaker/source) does not count as a match", key="decide_exclude",
-                        value=RetrievalSettings().exclude_same_group, disabled=not has_groups,
+                        disabled=not has_groups,
                         help="On by default: another take of the same speaker or source is an easy match that says "
                              "little about new ones. The note shows precision@1 under the other rule too."
                         if has_groups else "Needs a group per clip (groups.csv / labels.csv: path,label,group).")
@@ -87,7 +95,7 @@ if task == "retrieve":
             settings=retrieval_settings.to_dict(), padding=settings.padding, exact=exact,
             near={v.space: cache.near_duplicates(v, exact) for v in vectors if spaces.is_baseline(v.space)})
     display.show_unavailable(unavailable)
-    st.dataframe(display.retrieval_table(results), hide_index=True, width="stretch")
+    display.show_table(display.retrieval_table(results))
     st.page_link("pages/3_Embeddings.py", label="Maps, neighbours and duplicates on the Embeddings page",
                  icon=":material/scatter_plot:")
     show_note(report.with_unavailable(note, unavailable),
@@ -130,9 +138,8 @@ st.subheader("Shortcut and leakage audit")
 audit = decision.audit
 box = st.warning if audit.shortcut_suspected else st.success
 box(display.md_escape(f"Metadata-only classifier: {audit.explanation}."))
-st.dataframe(pd.DataFrame({"metadata column": list(audit.importances),
-                           "accuracy drop when shuffled": [round(v, 3) for v in audit.importances.values()]}),
-             hide_index=True)
+display.show_table(pd.DataFrame({"metadata column": list(audit.importances),
+                                 "accuracy drop when shuffled": [round(v, 3) for v in audit.importances.values()]}))
 for rung in comparison.rungs:
     if rung.split_check is not None:
         check = st.warning if rung.split_check.leakage_suspected else st.write
@@ -148,6 +155,8 @@ if not hf_spaces:
     st.info("The bundled encoders expose only their last layer. Add a Hugging Face encoder (an id or a local "
             "folder) on the Compare page to probe every hidden layer and two poolings.")
 else:
+    links.linked_state({"decide_sweep_model": hf_spaces[0]}, allowed={"decide_sweep_model": hf_spaces})
+    links.link_to_url(["decide_sweep_model"])
     sweep_model = st.selectbox("Encoder", hf_spaces, key="decide_sweep_model")
     if st.button("Probe every layer", key="decide_sweep"):
         try:
@@ -173,14 +182,17 @@ elif not hf_spaces:
             "local folder) on the Compare page.")
 else:
     st.write(display.md_escape(readiness.reason))
+    defaults = finetune.FinetuneSettings()
+    links.linked_state({"decide_ft_model": hf_spaces[0], "decide_ft_top": defaults.top_layers,
+                        "decide_ft_epochs": defaults.epochs, "decide_ft_lr": defaults.learning_rate},
+                       allowed={"decide_ft_model": hf_spaces})
+    links.link_to_url(["decide_ft_model", "decide_ft_top", "decide_ft_epochs", "decide_ft_lr"])
     with st.form("decide_finetune_settings"):
         cols = st.columns(4)
         model = cols[0].selectbox("Encoder", hf_spaces, key="decide_ft_model")
-        defaults = finetune.FinetuneSettings()
-        top = cols[1].number_input("Top layers to train", 1, 48, defaults.top_layers, key="decide_ft_top")
-        epochs = cols[2].number_input("Max epochs", 1, 100, defaults.epochs, key="decide_ft_epochs")
-        lr = cols[3].number_input("Learning rate", 1e-6, 1e-2, defaults.learning_rate, format="%.0e",
-                                  key="decide_ft_lr")
+        top = cols[1].number_input("Top layers to train", 1, 48, key="decide_ft_top")
+        epochs = cols[2].number_input("Max epochs", 1, 100, key="decide_ft_epochs")
+        lr = cols[3].number_input("Learning rate", 1e-6, 1e-2, format="%.0e", key="decide_ft_lr")
         if st.form_submit_button("Fine-tune on the same folds", type="primary"):
             st.session_state[FINETUNE_KEY] = {"model": model, "top_layers": int(top), "epochs": int(epochs),
                                               "learning_rate": float(lr)}

@@ -20,10 +20,12 @@ from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
 from audiodiag.order import canonical_order
+from audiodiag import settings as run_settings
 from audiodiag.settings import ComparisonSettings
 from audiodiag.types import Clip, Finding
 from pages import _links as links
-from pages._display import MISSING, md_escape, stats_table
+from pages._display import MISSING, STATS_FORMATS, md_escape, shown_stats, stats_order, stats_table
+from pages._tables import table_layout
 
 if TYPE_CHECKING:
     from pages._data import Dataset
@@ -41,6 +43,12 @@ def _measure(clips: tuple[Clip, ...]):
     return ds.measure(clips)
 
 
+def default_encoders(data: Dataset) -> tuple[str, ...]:
+    """The frozen encoders a page starts with (`settings.default_encoders`): the sidebar's target model when it is
+    bundled, a sound encoder when the clips are mostly not speech (measured here, cached for every page)."""
+    return run_settings.default_encoders(target=data.target.name, dataset_speech=analyse(data).speech_fraction)
+
+
 def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=None) -> ds.DatasetReport:
     """Dataset report with a progress bar. The expensive per-clip part (VAD, levels, bandwidth) is cached by
     content hash in batches, so other pages and changed settings (target model, clip length) reuse it.
@@ -54,8 +62,11 @@ def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=
         stats, speech = _measure(tuple(clips))
         measured.extend(stats)
         if partial_table is not None and len(measured) < len(data.clips):
-            partial_table.dataframe(stats_table(tuple(measured), {}), hide_index=True, width="stretch",
-                                    placeholder=MISSING)
+            so_far = shown_stats(stats_table(tuple(measured), {}))  # laid out as the finished table will be
+            partial_table.dataframe(so_far, hide_index=True, width="stretch", placeholder=MISSING,
+                                    column_order=stats_order(so_far), column_config=table_layout(
+                                        so_far, formats=STATS_FORMATS, order=stats_order(so_far),
+                                        placeholder=MISSING).column_config)
         return stats, speech
 
     report = ds.analyse(data.clips, spec=data.target, clip_length_s=clip_length_s, measure_batch=measure_batch,

@@ -6,6 +6,7 @@ a score or a missing value the same way.
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -17,6 +18,8 @@ from audiodiag import compare, verdict
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip, Finding, LoadFailure
+from pages import _tables as tables
+from pages._tables import PERCENT, columns_px, show_table  # noqa: F401 - the pages' one table helper, from here
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,9 +37,6 @@ def md_escape(text: str) -> str:
 RUNG_BOX = {"spectral baseline": st.info, "frozen encoder": st.success, "fine-tuning": st.success,
             "undecided": st.warning}  # the note's verdict box per rung (Decide, and run folders' Decide)
 
-FAILURE_ROW_HEIGHT_PX = 90  # rows above 64 px wrap their text: four lines hold a decoder's error message
-
-
 def show_note_sections(sections: Sequence[dict]) -> None:
     """A decision note's sections (`DecisionNote.to_dict()["sections"]`, or a run folder's note.json) as the
     Markdown note reads: each title, its table, its lines (user text escaped)."""
@@ -45,7 +45,7 @@ def show_note_sections(sections: Sequence[dict]) -> None:
     for section in sections:
         st.markdown(f"**{md_escape(section['title'])}**")
         if section.get("table"):
-            st.dataframe(pd.DataFrame(section["table"][1:], columns=section["table"][0]), hide_index=True)
+            show_table(pd.DataFrame(section["table"][1:], columns=section["table"][0]))
         st.markdown("\n".join(f"- {md_escape(line)}" for line in section["lines"]))
 
 
@@ -54,10 +54,8 @@ def show_failures(failures: tuple[LoadFailure, ...]) -> None:
 
     if failures:
         st.error(f"{len(failures)} file(s) could not be loaded; the other files are analysed below.")
-        st.dataframe(pd.DataFrame({"file": [f.name for f in failures], "problem": [f.message for f in failures]}),
-                     hide_index=True, width="stretch", row_height=FAILURE_ROW_HEIGHT_PX,  # the whole message, wrapped
-                     column_config={"file": st.column_config.TextColumn(width="medium"),
-                                    "problem": st.column_config.TextColumn(width="large")})
+        show_table(pd.DataFrame({"file": [f.name for f in failures], "problem": [f.message for f in failures]}),
+                   wrap=("problem",))  # the whole message, wrapped
 
 
 def show_findings(findings: tuple[Finding, ...] | list[Finding]) -> None:
@@ -81,6 +79,13 @@ STATS_COLUMNS = {
     "loudness_lufs": "loudness (LUFS)", "snr_db": "SNR (dB)", "snr_method": "SNR measured as",
     "internal_silence_s": "longest pause (s)",
 }
+# the clip table's columns, most telling first: those that fit the page are shown, the others a click away
+STATS_ORDER = ("file", "warnings", "label", "group", "duration (s)", "rate (Hz)", "speech", "peak (dBFS)",
+               "loudness (LUFS)", "SNR (dB)", "silent frames", "clipped", "band limit (Hz)", "99% bandwidth (Hz)",
+               "RMS (dBFS)", "lead silence (s)", "trail silence (s)", "longest pause (s)", "channels", "bits",
+               "DC offset", "drop at the band edge (dB)", "non-finite samples", "SNR measured as")
+STATS_FORMATS = {"clipped": PERCENT, "silent frames": PERCENT, "speech": PERCENT, "DC offset": "%.4f"}
+NO_BAND_EDGE = "none"  # band limit and drop of a clip whose spectrum has no steep edge
 
 
 def stats_table(stats: tuple[ClipStats, ...], findings: dict[str, tuple[Finding, ...]]) -> pd.DataFrame:
@@ -102,21 +107,54 @@ def stats_table(stats: tuple[ClipStats, ...], findings: dict[str, tuple[Finding,
     return df
 
 
+def shown_stats(table: pd.DataFrame) -> pd.DataFrame:
+    """`stats_table` as the page shows it: a clip without a band edge (`checks.band_edge`: the Nyquist frequency and
+    a 0 dB drop) reads "none" for both; with one, the edge and its drop at their units' precision. The CSV keeps
+    the numbers."""
+    shown = table.copy()
+    no_edge = shown["drop at the band edge (dB)"] == 0.0
+    for column in ("band limit (Hz)", "drop at the band edge (dB)"):
+        fmt = tables.unit_format(column)
+        shown[column] = [NO_BAND_EDGE if none else tables.shown(v, fmt, placeholder=MISSING)
+                         for none, v in zip(no_edge, shown[column])]
+    return shown
+
+
+def stats_order(table: pd.DataFrame) -> list[str]:
+    """The stats table's columns in STATS_ORDER (a column it does not name goes last)."""
+    return [c for c in STATS_ORDER if c in table.columns] + [c for c in table.columns if c not in STATS_ORDER]
+
+
 def clip_measurements(stats: ClipStats, findings: tuple[Finding, ...]) -> pd.DataFrame:
-    """One clip's row of the stats table as a column of text ("—" where there is no value)."""
-    row = stats_table((stats,), {stats.name: findings}).T.rename(columns={0: "value"})
-    return row.map(lambda v: "—" if v is None or (isinstance(v, float) and v != v) else str(v))
+    """One clip's row of the stats table as a column of text, each number as the clip table shows it ("—" where
+    there is no value, "none" for a band edge that is not there)."""
+    import pandas as pd
+
+    row = shown_stats(stats_table((stats,), {stats.name: findings}))
+    return pd.DataFrame({"value": {c: tables.shown(row[c].iloc[0], STATS_FORMATS.get(c) or tables.unit_format(c),
+                                                   placeholder=MISSING) for c in stats_order(row)}})
+
+
+def playable_wav(clip: Clip) -> bytes:
+    """The clip as 16-bit WAV bytes at its own level. st.audio scales a numpy array to full scale: a quiet clip
+    would sound loud and a silent one divides by zero."""
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(clip.samples, -1, 1), clip.sample_rate_hz, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
 
 
 def play(clip: Clip) -> None:
-    st.audio(np.clip(clip.samples, -1, 1), sample_rate=clip.sample_rate_hz)
+    st.audio(playable_wav(clip), format="audio/wav")
 
 
 @contextlib.contextmanager
-def long_step(label: str, *, done: str, failed: str, expanded: bool = False):
+def long_step(label: str, *, done: str, failed: str, expanded: bool = True):
     """A status box around a long step: it ends "complete", or "error" for a user error (AudioDiagError), which
     is then shown below the box and stops the page (never a box left saying it is still running).
-    expanded=True keeps the box open while it runs, so a progress bar inside it is seen; it closes when done."""
+    Open while it runs, so the progress bars inside (clips encoded, folds fitted) are seen; it closes when done.
+    expanded=False: a step with nothing inside to show."""
     error = None
     with st.status(label, expanded=expanded) as status:
         try:
@@ -201,37 +239,110 @@ def comparison_table(result: compare.Comparison) -> pd.DataFrame:
     } for r in result.rungs])
 
 
-def selected_clip(event) -> int | None:
-    """The clip index picked in a plotly selection event (customdata[0] of the first point), or None."""
+def _unkeyed(value):
+    """Lists back from the browser's event: Streamlit's frontend snake-cases the event's keys recursively and so
+    turns an array nested in customdata into an object keyed "0", "1", ... ."""
+    if isinstance(value, dict) and value and all(str(k).isdigit() for k in value):
+        return [_unkeyed(value[k]) for k in sorted(value, key=int)]
+    if isinstance(value, dict) and not value:
+        return []
+    return [_unkeyed(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+def selected_points(event) -> list[list]:
+    """The customdata of every point in a plotly selection event (`st.plotly_chart(on_select=...)`), in event
+    order; points without customdata (marks drawn over a map) are left out."""
     try:
         points = event["selection"]["points"]
     except (KeyError, TypeError):
-        return None
-    for point in points or []:
-        custom = point.get("customdata")
-        if custom:
-            return int(custom[0])
-    return None
+        return []
+    return [_unkeyed(list(p["customdata"])) for p in points or () if isinstance(p, dict) and p.get("customdata")]
+
+
+def selected_clips(event) -> list[int]:
+    """The clip indices behind the selected points: each point's customdata[0] is one clip index (a map) or a list
+    of them (a bar, a confusion cell). Each clip once, in the order selected."""
+    found: dict[int, None] = {}
+    for custom in selected_points(event):
+        first = custom[0]
+        for i in first if isinstance(first, (list, tuple)) else (first,):
+            found[int(i)] = None
+    return list(found)
+
+
+def selected_clip(event) -> int | None:
+    """The clip index picked in a plotly selection event (customdata[0] of the first point), or None."""
+    clips = selected_clips(event)
+    return clips[0] if clips else None
+
+
+def selected_rows(event) -> list[int]:
+    """The row positions (in the frame as given, whatever the user's sort) selected in `st.dataframe(on_select=...)`."""
+    try:
+        return [int(r) for r in event["selection"]["rows"]]
+    except (KeyError, TypeError):
+        return []
+
+
+SELECTED_CLIPS_SHOWN = 6  # clips shown with a player and spectrogram per selection; the rest are counted
+
+
+def select_hint(thing: str, *, tool: str = "box") -> str:
+    """The caption under a selectable chart: what to click, and how to take several or clear."""
+    return (f"Click a {thing} to listen to its clips below, with their spectrograms and findings; shift-click or "
+            f"the {tool} select tool (the chart's toolbar) takes several, a double-click clears the selection.")
+
+
+def show_selected_clips(clips: Sequence[Clip], indices: Sequence[int], *, findings: dict[str, Sequence[Finding]],
+                        title: str, key: str, spectrogram=None) -> None:
+    """The clips a chart or table selection points at: for the first SELECTED_CLIPS_SHOWN, the name, label and
+    duration, a player, the log-mel spectrogram and the clip's findings; how many more there are.
+
+    findings: per clip name (`DatasetReport.clip_findings`). key: unique on the page (chart keys derive from it).
+    spectrogram: clip -> figure (the page's cached one); plots.spectrogram_figure when None.
+    """
+    from audiodiag import plots
+
+    if not indices:
+        return
+    st.markdown(f"**{md_escape(title)}**: {len(indices)} clip(s)")
+    for i in indices[:SELECTED_CLIPS_SHOWN]:
+        clip = clips[i]
+        with st.container(border=True):
+            st.markdown(f"**{md_escape(clip.name)}**: label {md_escape(text_or_dash(clip.label))}, "
+                        f"{clip.duration_s:.2f} s")
+            play(clip)
+            figure = spectrogram(clip) if spectrogram is not None else plots.spectrogram_figure(
+                clip.samples, sample_rate_hz=clip.sample_rate_hz,
+                original_sample_rate_hz=clip.original_sample_rate_hz)
+            st.plotly_chart(figure, width="stretch", key=f"{key}_spectrogram_{i}")
+            if findings.get(clip.name):
+                show_findings(tuple(findings[clip.name]))
+            else:
+                st.caption("No findings for this clip.")
+    if len(indices) > SELECTED_CLIPS_SHOWN:
+        st.caption(f"{len(indices) - SELECTED_CLIPS_SHOWN} more selected clip(s) not shown: select fewer to hear "
+                   "them.")
 
 
 def retrieval_table(results) -> pd.DataFrame:
-    """One row per space: the leave-one-out retrieval metrics with 95 % CIs, silhouettes and the group pull.
-    The headline scores use the row's group rule ("same-group neighbours"); precision@1 is also shown under
-    both rules (with groups), so the other figure stands next to it."""
+    """One row per space: the leave-one-out retrieval metrics with 95 % CIs, silhouettes and the group pull, the
+    headline scores first (a narrow page shows those). The headline scores use the row's group rule ("same-group
+    neighbours"); precision@1 is also shown under both rules (with groups), so the other figure stands next to it."""
     import pandas as pd
 
     return pd.DataFrame([{
         "space": r.space,
+        "precision@1 [95% CI]": _with_ci(r.precision_at_1),
+        "kNN accuracy [95% CI]": _with_ci(r.knn_accuracy),
+        "mAP [95% CI]": _with_ci(r.mean_average_precision),
+        "silhouette (labels)": _score(r.silhouette),
+        "precision@5 [95% CI]": _with_ci(r.precision_at_5),
         "same-group neighbours": ("excluded" if r.exclude_same_group else "included")
         if r.other_precision_at_1 is not None else "no groups",
-        "precision@1 [95% CI]": _with_ci(r.precision_at_1),
         "precision@1 without own group [95% CI]": _with_ci(r.precision_at_1_same_group_excluded),
         "precision@1 with own group [95% CI]": _with_ci(r.precision_at_1_same_group_included)
         if r.other_precision_at_1 is not None else NOT_MEASURED,
-        "precision@5 [95% CI]": _with_ci(r.precision_at_5),
-        "mAP [95% CI]": _with_ci(r.mean_average_precision),
-        "kNN accuracy [95% CI]": _with_ci(r.knn_accuracy),
-        "silhouette (labels)": _score(r.silhouette),
         "silhouette (groups)": _score(r.group_silhouette),
         "nearest is own group": _share(r.same_group_at_1),
         "own group by chance": _share(r.same_group_chance),

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from audiodiag import spaces
-from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, SettingsError
+from audiodiag.features import FeatureSettings
+from audiodiag.settings import ComparisonSettings, SettingsError
 from pages._display import md_escape
 
 if TYPE_CHECKING:
@@ -48,12 +49,34 @@ def _from_url(key: str, default, allowed: Sequence | None):
 LINK_PROBLEMS = "_link_problems"  # session_state: link parameters that could not be used, shown once
 
 
+KEPT = "_kept_widget_values"  # session_state: {widget key: its value when its page last ran}
+KEPT_DEFAULTS = "_kept_widget_defaults"  # session_state: {widget key: its default when its page last ran}
+
+
 def linked_state(defaults: dict, *, allowed: dict[str, Sequence] | None = None) -> None:
-    """Deep links, before the widgets: a widget key seen for the first time in this session starts with the
-    URL's value (a link a teammate sent), else with its default. Widgets then take no value= argument."""
+    """Deep links and kept choices, before the widgets: a widget key seen for the first time in this session starts
+    with the URL's value (a link a teammate sent), else with its default. Streamlit deletes a widget's value at the
+    end of a run that does not draw it (a visit to another page), so every value is remembered here and put back
+    when the page is drawn again. A value still equal to its default follows the default when that changes (the
+    clip length of another target model). A value the current options no longer offer (another dataset's clip, class or
+    space) goes back to the default; a list keeps the entries still offered. Widgets then take no value= argument
+    (Streamlit warns about a widget given both)."""
+    kept = st.session_state.setdefault(KEPT, {})
+    defaults_before = st.session_state.setdefault(KEPT_DEFAULTS, {})
     for key, default in defaults.items():
+        options = (allowed or {}).get(key)
         if key not in st.session_state:
-            st.session_state[key] = _from_url(key, default, (allowed or {}).get(key))
+            st.session_state[key] = kept[key] if key in kept else _from_url(key, default, options)
+        before = defaults_before.get(key, default)
+        if st.session_state[key] == before and default != before:
+            st.session_state[key] = default  # never changed: it follows its default (another dataset or target)
+        defaults_before[key] = default
+        value = st.session_state[key]
+        if options is not None and isinstance(value, list) and any(v not in options for v in value):
+            st.session_state[key] = [v for v in value if v in options]
+        elif options is not None and not isinstance(value, list) and value not in options:
+            st.session_state[key] = default
+        kept[key] = st.session_state[key]
 
 
 def link_to_url(keys: Sequence[str], *, extra: dict | None = None) -> None:
@@ -122,6 +145,8 @@ def show_share_link() -> None:
 
 # ---------------------------------------------------------------- the Compare page's settings, shared
 
+FEATURE_KEYS = {"compare_feature_rate": "sample_rate_hz", "compare_feature_mels": "n_mels",  # widget key -> field
+                "compare_feature_mfcc": "n_mfcc", "compare_feature_window": "n_fft", "compare_feature_hop": "hop_length"}
 COMPARE_REQUEST = "compare_request"  # session_state: the ComparisonSettings of the Compare page's last run
 PADDED = "pad or trim"
 
@@ -144,14 +169,22 @@ def comparison_settings(data: Dataset) -> ComparisonSettings:
     padded = value("compare_padding", "none", ["none", PADDED]) == PADDED
     try:
         return ComparisonSettings(
-            encoders=(*value("compare_encoders", list(DEFAULT_ENCODERS)), *([custom] if custom else [])),
+            encoders=(*value("compare_encoders", list(_default_encoders(data))), *([custom] if custom else [])),
             n_splits=int(value("compare_folds", ComparisonSettings().n_splits)),
             group_aware=bool(value("compare_groups", True)),
             pad_s=float(value("compare_pad_s", pad_length_default(data))) if padded else None,
-            layer=int(value("compare_layer", -1)))
+            layer=int(value("compare_layer", -1)),
+            features=FeatureSettings(*(int(value(key, getattr(FeatureSettings(), name)))
+                                       for key, name in FEATURE_KEYS.items())))
     except SettingsError as e:
         st.session_state.setdefault(LINK_PROBLEMS, []).append(f"{e}; using the defaults")
         return ComparisonSettings()
+
+
+def _default_encoders(data: Dataset) -> tuple[str, ...]:
+    from pages import _cache  # _cache imports this module
+
+    return _cache.default_encoders(data)
 
 
 def decide_settings(data: Dataset) -> ComparisonSettings:

@@ -8,6 +8,7 @@ from audiodiag import plots, runfolder, runview
 from audiodiag.errors import AudioDiagError
 from pages import _cache as cache
 from pages import _display as display
+from pages import _links as links
 
 PAGE_KEY, CLIP_KEY = "run_table_page", "run_clip"
 
@@ -65,13 +66,16 @@ def inspect(view: runview.RunView) -> None:
                      hide_index=True, width="stretch", column_config=display.wide_columns("example"))
     st.subheader("Clips")
     pages = max(1, -(-s.n_clips // runview.PAGE_ROWS))
-    page = st.number_input(f"Page (of {pages:,}; {runview.PAGE_ROWS} clips each)", 1, pages, 1, key=PAGE_KEY)
+    links.linked_state({PAGE_KEY: 1}, allowed={PAGE_KEY: range(1, pages + 1)})
+    page = st.number_input(f"Page (of {pages:,}; {runview.PAGE_ROWS} clips each)", 1, pages, key=PAGE_KEY)
     start = (int(page) - 1) * runview.PAGE_ROWS
     st.dataframe(view.page(start), hide_index=True, width="stretch", placeholder=runview.MISSING,
                  column_config=display.wide_columns("file", "findings"))
     st.caption(f"Clips {start + 1:,}–{min(start + runview.PAGE_ROWS, s.n_clips):,} of {s.n_clips:,}.")
     st.subheader("Listen to one clip")
-    index = st.number_input("Clip # (the table's first column)", 0, s.n_clips - 1, start, key=CLIP_KEY)
+    links.linked_state({CLIP_KEY: start}, allowed={CLIP_KEY: range(s.n_clips)})
+    links.link_to_url([PAGE_KEY, CLIP_KEY])
+    index = st.number_input("Clip # (the table's first column)", 0, s.n_clips - 1, key=CLIP_KEY)
     if st.button("Open this clip"):
         try:
             clip = view.clip(int(index))
@@ -158,6 +162,8 @@ def embeddings(view: runview.RunView) -> None:
     s = header(view)
     if not classification_only(view):
         return
+    links.linked_state({"run_space": view.space_names[0]}, allowed={"run_space": view.space_names})
+    links.link_to_url(["run_space"])
     space = st.selectbox("Space", view.space_names, key="run_space")
     with st.status(f"UMAP of {space} ...", expanded=False) as box:
         rows, result = _map(str(view.path), view.meta.get("date", ""), space, runview.MAP_MAX_POINTS, view)
@@ -197,8 +203,10 @@ def transcribe(view: runview.RunView) -> None:
                 "--out-dir RUN/`, or open the data folder itself (not the run) on this page.")
         return
     settings = view.meta.get("settings", {})
-    how = st.radio("Text normalisation before WER", list(wer.NORMALISATIONS), horizontal=True,
-                   index=list(wer.NORMALISATIONS).index(settings.get("normalisation", "basic")), key="run_norm")
+    links.linked_state({"run_norm": settings.get("normalisation", "basic")},
+                       allowed={"run_norm": list(wer.NORMALISATIONS)})
+    links.link_to_url(["run_norm"])
+    how = st.radio("Text normalisation before WER", list(wer.NORMALISATIONS), horizontal=True, key="run_norm")
     rows, scores = _scores(str(view.path), view.meta.get("date", ""), how, view)
     est = scores.corpus_wer
     cols = st.columns(4)
@@ -231,10 +239,23 @@ def decide(view: runview.RunView) -> None:
     note = view.note
     st.header("Decision note")
     display.RUNG_BOX.get(note.get("rung"), st.info)(f"**{display.md_escape(note.get('verdict', ''))}**")
+    if note.get("data", {}).get("ladder"):
+        st.plotly_chart(plots.ladder_figure(note["data"]["ladder"]), width="stretch", config=plots.LADDER_CONFIG,
+                        key="run_ladder")
     display.show_note_sections(note.get("sections", []))
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     left.download_button("Download the note (Markdown)", view.note_markdown, file_name=f"{view.path.name}-note.md",
                          mime="text/markdown")
-    right.download_button("Download the note with every number and setting (JSON)",
-                          (view.path / runfolder.NOTE_JSON).read_text(), file_name=f"{view.path.name}-note.json",
-                          mime="application/json")
+    middle.download_button("Download the note with every number and setting (JSON)",
+                           (view.path / runfolder.NOTE_JSON).read_text(), file_name=f"{view.path.name}-note.json",
+                           mime="application/json")
+    right.download_button("Download the note (HTML)", lambda: note_html(view), file_name=f"{view.path.name}-note.html",
+                          mime="text/html")
+
+
+def note_html(view: runview.RunView) -> str:
+    """The run's note.html; a run folder written before there was one gets it made from its note.json."""
+    from audiodiag import note_html as rendered
+
+    path = view.path / runfolder.NOTE_HTML
+    return path.read_text() if path.is_file() else rendered.render(view.note)

@@ -37,6 +37,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -316,6 +317,24 @@ def choose_select(driver, key: str, option: str) -> None:
     wait_until(driver, lambda: any(c.get_attribute("value") == option
                                    for c in _find(driver, f'.st-key-{key} [role="combobox"]')),
                what=f"selectbox {key!r} to show {option!r}")
+
+
+def multiselect_chips(driver, key: str) -> list[str]:
+    """The options chosen in the multiselect created with `key=`, as its chips show them."""
+    return [c.get_attribute("aria-label") for c in _find(driver, f'.st-key-{key} [data-tag]') if _is_current(c)]
+
+
+def add_to_multiselect(driver, key: str, option: str) -> None:
+    """Open the multiselect created with `key=` and click the option shown as `option` (added to the chips)."""
+    wait_for_idle(driver)
+    opener = wait_until(driver, lambda: next(iter(_find(driver, f'.st-key-{key} input')), None),
+                        what=f"multiselect {key!r}")
+    opener.click()
+    choice = wait_until(driver, lambda: next((o for o in _find(driver, '[role="option"]') if o.text.strip() == option),
+                                             None), what=f"option {option!r} of multiselect {key!r}")
+    choice.click()
+    opener.send_keys(Keys.ESCAPE)
+    wait_until(driver, lambda: option in multiselect_chips(driver, key), what=f"multiselect {key!r} to show {option!r}")
 
 
 def wait_for_url_param(driver, key: str, value: str, *, timeout_s: float = WAIT_TIMEOUT_S) -> None:

@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser_support import (ARTIFACTS, Server, alert_texts, choose_radio, choose_select, chromium, click_button,
+from tests.browser_support import (ARTIFACTS, Server, add_to_multiselect, alert_texts, choose_radio, choose_select,
+                                   chromium, click_button, multiselect_chips,
                                    copy_share_link, dialogs_opened, error_texts, open_app, open_page, page_text,
                                    plotly_layout, plotly_titles, progress_seen, record_progress, require_chromium,
                                    screenshot, streamlit_server, upload_files, visible_words_text, wait_for_plotly,
@@ -86,6 +87,39 @@ def test_compare_run_on_a_bundled_set_shows_two_confusion_matrices(server):
         assert "sounds" in text and "Does a frozen encoder beat the baseline?" in text
         assert not error_texts(teammate)
         screenshot(teammate, "compare_deep_link")
+
+
+def test_compare_keeps_three_encoders_and_their_results_across_two_other_pages(server):
+    """Issue 29: choose three encoders, run, visit two other pages, return: the choice and the results agree, and
+    pressing Run again runs all three (it used to fall back to the default and silently drop two)."""
+    from audiodiag import encoders
+
+    three = [encoders.WHISPER_UNPADDED, encoders.AISFX, encoders.SPEECH_EMBEDDING]
+    with chromium("compare_keeps_encoders") as driver:
+        open_app(driver, server.url)
+        choose_select(driver, "sample_set", "sounds")
+        wait_for_url_param(driver, "sample_set", "sounds")
+        open_page(driver, server.url, "Compare")
+        defaults = wait_until(driver, lambda: multiselect_chips(driver, "compare_encoders"), what="the encoder picker")
+        assert sorted(defaults) == sorted(three[:2])  # sounds are not speech: the target model and a sound encoder
+        for name in three:
+            if name not in multiselect_chips(driver, "compare_encoders"):
+                add_to_multiselect(driver, "compare_encoders", name)
+        assert sorted(multiselect_chips(driver, "compare_encoders")) == sorted(three)
+        click_button(driver, "Run comparison")
+        wait_for_plotly(driver, 4, titles=(spaces.BASELINE, *three), timeout_s=LONG_STEP_TIMEOUT_S)
+        for page in ("Inspect", "Transcribe"):
+            open_page(driver, server.url, page)
+            wait_for_idle(driver)
+        open_page(driver, server.url, "Compare")
+        wait_for_plotly(driver, 4, titles=(spaces.BASELINE, *three))
+        assert sorted(multiselect_chips(driver, "compare_encoders")) == sorted(three)
+        click_button(driver, "Run comparison")  # cached: the same three, nothing dropped
+        wait_for_idle(driver)
+        assert sorted(multiselect_chips(driver, "compare_encoders")) == sorted(three)
+        assert set(three) <= set(wait_for_plotly(driver, 4, titles=(spaces.BASELINE, *three)))
+        assert not error_texts(driver)
+        screenshot(driver, "compare_keeps_encoders")
 
 
 def test_transcribe_page_shows_the_wer_table(server):

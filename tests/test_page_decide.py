@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -39,12 +40,16 @@ def test_page_renders_curves_audit_and_the_note_and_the_cli_agrees(tmp_path, cap
     markdown = " ".join(m.value for m in at.markdown)
     for section in ("**Task and data**", "**Rungs 1 and 2: spectral baseline and frozen encoders", "**Rung 3: is fine"):
         assert section in markdown
-    assert len(at.get("download_button")) == 2  # Markdown and JSON
+    assert len(at.get("download_button")) == 3  # Markdown, JSON and HTML
     assert any("beats the baseline" in table.value.columns for table in at.dataframe)  # the note's rung table
     page = json.loads(at.json[-1].value)
 
-    out = tmp_path / "note.json"
-    assert cli.main(["report", "sounds", "--json", str(out), "--out", str(tmp_path / "note.md")]) == 0
+    # the sounds are not speech: the page starts with the target model and the sound encoder
+    assert page["settings"]["cli"] == "python -m audiodiag report sounds --task classify --encoder " \
+                                      "whisper-tiny.en-unpadded --encoder aisfx --folds 5"
+    out = tmp_path / "note.json"  # the command the note gives to reproduce it
+    command = shlex.split(page["settings"]["cli"])[3:]
+    assert cli.main([*command, "--json", str(out), "--out", str(tmp_path / "note.md")]) == 0
     headless = json.loads(out.read_text())
     assert (headless["verdict"], headless["rung"], headless["fine_tuning"]) == (
         page["verdict"], page["rung"], page["fine_tuning"])
@@ -52,8 +57,6 @@ def test_page_renders_curves_audit_and_the_note_and_the_cli_agrees(tmp_path, cap
     assert [{k: r[k] for k in measured} for r in headless["data"]["rungs"]] == \
         [{k: r[k] for k in measured} for r in page["data"]["rungs"]]  # the same numbers, not only the same words
     assert headless["data"]["paired"] == page["data"]["paired"]
-    assert page["settings"]["cli"] == "python -m audiodiag report sounds --task classify --encoder " \
-                                      "whisper-tiny.en-unpadded --folds 5"
 
 
 def test_single_class_upload_is_refused_with_the_reason():
@@ -116,7 +119,6 @@ def test_retrieval_task_from_a_link_shows_the_table_and_the_retrieval_note(tmp_p
 def test_settings_round_trip_page_link_to_command_line_gives_the_same_json_note(tmp_path):
     """Compare settings in a link → the Decide page's note and its command line → that command's note: equal."""
     import re
-    import shlex
 
     link = {"sample_set": "sounds", "compare_encoders": "speech_embedding (openwakeword)", "compare_folds": "3",
             "compare_groups": "false", "compare_padding": "pad or trim", "compare_pad_s": "1.5"}

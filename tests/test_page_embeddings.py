@@ -65,11 +65,12 @@ def _neighbour_tables(at: AppTest) -> list:
 
 def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_cache(umap_calls):
     at = _page("sounds")
-    assert [m["layout"]["title"]["text"] for m in _maps(at)] == [spaces.BASELINE, encoders.WHISPER_UNPADDED]
-    assert umap_calls == [60, 60]  # one map per space, all 60 clips
+    shown = [spaces.BASELINE, encoders.WHISPER_UNPADDED, encoders.AISFX]  # not speech: the target + a sound encoder
+    assert [m["layout"]["title"]["text"] for m in _maps(at)] == shown
+    assert umap_calls == [60, 60, 60]  # one map per space, all 60 clips
     table = at.dataframe[0].value
-    assert list(table["space"]) == [spaces.BASELINE, encoders.WHISPER_UNPADDED]
-    assert list(table["queries scored"]) == ["60 of 60"] * 2  # 12 clips per class: every query has relevant ones
+    assert list(table["space"]) == shown
+    assert list(table["queries scored"]) == ["60 of 60"] * 3  # 12 clips per class: every query has relevant ones
     assert all(v.count("[") == 1 and float(v.split()[0]) <= 1 for v in table["precision@1 [95% CI]"])
     reading = " ".join(m.value for m in at.markdown)
     assert "retrieves the same class at rank 1 with precision@1" in reading and "vs" in reading
@@ -77,11 +78,11 @@ def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_c
     tables = _neighbour_tables(at)
     query = at.selectbox(key="embeddings_query").value
     first = next(c for c in samples.load_sample_set("sounds") if hasattr(c, "samples"))
-    assert query == first.name and len(tables) == 2  # the first clip is the default query
+    assert query == first.name and len(tables) == 3  # the first clip is the default query
     for t in tables:
         assert len(t) == 5 and query not in set(t["file"])
         assert list(t["cosine distance"]) == sorted(t["cosine distance"])
-    assert len(at.get("audio")) == 1 + 2 * 5  # the query and every neighbour
+    assert len(at.get("audio")) == 1 + 3 * 5  # the query and every neighbour
 
     first_map = _maps(at)[0]["data"]
     assert len(first_map) == 5 + 1  # a trace per label and the ringed query
@@ -90,7 +91,7 @@ def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_c
     assert len(_maps(at)[0]["data"]) == 15 + 1  # 15 source recordings
     at.selectbox(key="embeddings_colour").set_value("duration (s)").run()
     _ok(at)
-    assert umap_calls == [60, 60]  # recolouring never recomputed a map
+    assert umap_calls == [60, 60, 60]  # recolouring never recomputed a map
 
     assert at.toggle(key="embeddings_exclude_group").value  # groups given: the own group is excluded by default
     at.toggle(key="embeddings_exclude_group").set_value(False).run()
@@ -110,7 +111,7 @@ def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_c
     at.selectbox(key="embeddings_query").set_value(other).run()
     _ok(at)
     assert all(other not in set(t["file"]) for t in _neighbour_tables(at))
-    assert umap_calls == [60, 60]
+    assert umap_calls == [60, 60, 60]
     assert raw_missing(at) == []
     assert "compare_request" not in at.session_state and "compare_encoders" not in at.session_state
 
@@ -143,7 +144,7 @@ def test_unlabelled_uploads_get_maps_but_no_retrieval_and_names_stay_text(umap_c
     custom = [p for trace in _maps(at)[0]["data"] for p in trace["customdata"]]
     names = {p[1] for p in custom}
     assert "&lt;b&gt;bold&lt;/b&gt;.wav" in names and "<b>bold</b>.wav" not in names
-    assert len(umap_calls) == 2 and len(_neighbour_tables(at)) == 2
+    assert len(umap_calls) == 3 and len(_neighbour_tables(at)) == 3  # tones are not speech: aiSFX is added
     for table in _neighbour_tables(at):  # no labels: "same label" is unknown, so it is not shown at all
         assert "same label" not in table.columns and set(table["label"]) == {"—"}
     assert any("no label, no group" in m.value for m in at.markdown)

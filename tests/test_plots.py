@@ -3,8 +3,11 @@ effect that is not there, and slices in value order."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 
 import numpy as np
+import pytest
+from plotly import colors as px_colours
 
 from audiodiag import compare, evaluate, plots, wer
 from audiodiag.evaluate import Estimate
@@ -41,7 +44,7 @@ def test_learning_curve_one_legend_entry_and_colour_per_space_and_filled_bands()
 
 
 def test_learning_curve_ticks_that_would_overlap_are_thinned_keeping_the_largest():
-    assert plots.curve_ticks([1, 2, 5, 10, 20, 21.4]) == [1, 2, 5, 10, 21.4]
+    assert plots.curve_ticks([1, 2, 5, 10, 20, 21.4]) == [1, 2, 5, 10, 21]  # 20 sits within 15 % of 21
     assert plots.curve_ticks([5, 5, 2]) == [2, 5]
 
 
@@ -123,3 +126,112 @@ def test_a_ten_class_confusion_matrix_names_every_class_and_counts_each_cell():
     assert text[0][0] == "5 (83%)" and text[0][7] == "1 (17%)" and text[1][1] == "6 (100%)" and text[0][1] == ""
     bars = plots.f1_difference_figure({d: 0.1 for d in digits}, title="F1")
     assert bars.layout.xaxis.type == "category" and list(bars.layout.xaxis.tickvals) == digits
+
+
+# ---------------------------------------------------------------- pictures that read at a glance (issue 29)
+
+def test_clips_per_class_ticks_are_whole_numbers_and_the_axis_reaches_past_the_last():
+    sizes = (1.0, 2.0, 5.0, 9.6)  # 9.6: the mean of full training folds, 48 clips over 5 classes
+    fig = plots.learning_curve_figure({"baseline": [(k, 0.5, 0.05) for k in sizes]})
+    assert list(fig.layout.xaxis.tickvals) == [1, 2, 5, 10]
+    assert list(fig.layout.xaxis.ticktext) == ["1", "2", "5", "10"]  # never "9.6"
+    low, high = fig.layout.xaxis.range  # log10 units
+    assert 10 ** low < 1 and 10 ** high > 10
+    assert plots.curve_ticks([0.4, 1.4, 2.6]) == [1, 3]  # at least one clip; 1 and 1 are one tick
+
+
+def _ladder_row(space: str, rung: str, *, verdict=None, recommended=False) -> dict:
+    return {"rung": rung, "space": space, "accuracy": {"value": 0.8, "ci_low": 0.7, "ci_high": 0.9},
+            "difference": None if verdict is None else {"value": 0.1, "ci_low": 0.0, "ci_high": 0.2},
+            "versus": "baseline", "verdict": verdict, "mark": "reference" if verdict is None else verdict,
+            "seconds_per_clip": 0.01, "recommended": recommended}
+
+
+LONG_TITLE = "whisper-tiny.en encoder (unpadded) minus the spectral baseline (MFCC/log-mel), per class"
+FIGURES = {  # every figure function of audiodiag.plots, with small inputs
+    "waveform_figure": lambda: plots.waveform_figure(np.concatenate([np.zeros(8_000, np.float32), sine()]),
+                                                     sample_rate_hz=16_000, title=LONG_TITLE),
+    "spectrogram_figure": lambda: plots.spectrogram_figure(noise(duration_s=0.5), sample_rate_hz=16_000,
+                                                           title=LONG_TITLE),
+    "duration_histogram": lambda: plots.duration_histogram([1.0, 2.0, 3.0], ["a", "b", "a"], clip_length_s=2.0),
+    "confusion_figure": lambda: plots.confusion_figure(["a", "b"], np.array([[2, 1], [0, 3]]), title=LONG_TITLE),
+    "padding_accuracy_figure": lambda: plots.padding_accuracy_figure(
+        {"x": [(0.0, 0.5, 2, 1.0, 0.1), (0.5, 1.0, 2, 0.5, 0.7)], "y": [(0.0, 0.5, 2, 0.5, 0.2)]}),
+    "f1_difference_figure": lambda: plots.f1_difference_figure({"a": 0.1, "b": -0.2}, title=LONG_TITLE),
+    "learning_curve_figure": lambda: plots.learning_curve_figure({"baseline": _curve(0.0), LONG_TITLE: _curve(0.1)}),
+    "layer_sweep_figure": lambda: plots.layer_sweep_figure(
+        [(0, "mean", 0.5, 0.4, 0.6), (1, "mean", 0.6, 0.5, 0.7), (1, "first", 0.55, 0.45, 0.65)], title=LONG_TITLE),
+    "loss_curves_figure": lambda: plots.loss_curves_figure([[1.0, 0.5], [0.9, 0.4]]),
+    "ladder_figure": lambda: plots.ladder_figure([_ladder_row("spectral baseline", "baseline"),
+                                                  _ladder_row("whisper", "frozen encoder", verdict="yes",
+                                                              recommended=True)]),
+    "embedding_map_figure": lambda: plots.embedding_map_figure(
+        np.arange(12.0).reshape(6, 2), names=[f"{i}.wav" for i in range(6)], labels=list("aabbcc"),
+        colour_values=list("aabbcc"), colour_name="label", categorical=True, title=LONG_TITLE, selected=0,
+        suspects=[1]),
+    "wer_histogram_figure": lambda: plots.wer_histogram_figure([0.1, 0.2, 0.5], corpus_wer=0.2, title=LONG_TITLE),
+}
+
+
+def _figure_functions() -> set[str]:
+    return {name for name, f in inspect.getmembers(plots, inspect.isfunction)
+            if f.__module__ == plots.__name__ and "Figure" in str(inspect.signature(f).return_annotation)
+            and f is not plots.framed}
+
+
+def test_every_figure_function_is_checked_below():
+    missing = _figure_functions() - set(FIGURES)
+    assert not missing, f"add an example of {sorted(missing)} to FIGURES, so the layout rule is checked for it"
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_the_mode_bar_band_holds_neither_title_nor_legend(name):
+    """plotly's mode bar sits in the top MODEBAR_BAND_PX of a chart, at the right: the title starts below that
+    band, in the top margin, and the legend starts level with the plot area (below the title), outside it."""
+    fig = FIGURES[name]()
+    layout = fig.layout
+    height = layout.height or plots.PLOTLY_DEFAULT_HEIGHT_PX
+    band = plots.MODEBAR_BAND_PX
+    assert layout.margin.t >= band
+    if layout.title.text:
+        assert layout.title.yref == "container" and layout.title.yanchor == "top"
+        title_top_px = (1 - layout.title.y) * height
+        assert title_top_px == pytest.approx(band, abs=0.5)
+        assert title_top_px + plots.TITLE_BAND_PX <= layout.margin.t + 0.5  # the title's line ends above the plot
+        assert layout.title.xanchor == "left" and layout.title.x == 0
+    if layout.showlegend is not False and any(t.showlegend is not False for t in fig.data):
+        legend = layout.legend
+        assert legend.yref == "paper" and legend.yanchor == "top" and legend.y <= 1  # starts at the plot's top
+        assert legend.xanchor == "left" and legend.x >= 1  # right of the plot area
+
+
+def test_map_class_colours_come_from_the_colour_blind_safe_palette():
+    classes = [str(k) for k in range(12)]  # more classes than colours: the colours again, another symbol
+    fig = plots.embedding_map_figure(np.arange(24.0).reshape(12, 2), names=[f"{c}.wav" for c in classes],
+                                     labels=classes, colour_values=classes, colour_name="label", categorical=True,
+                                     title="map")
+    traces = [t for t in fig.data if t.name in classes]
+    assert [t.name for t in traces] == classes
+    assert all(t.marker.color in plots.QUALITATIVE_COLOURS for t in traces)
+    looks = {(t.marker.color, t.marker.symbol) for t in traces}
+    assert len(looks) == len(classes)  # every class its own colour-and-symbol
+    assert plots.QUALITATIVE_COLOURS == tuple(px_colours.qualitative.Safe[:-1])
+
+
+def test_possibly_mislabelled_clips_are_outlined_and_keep_their_class_colour():
+    fig = plots.embedding_map_figure(np.arange(12.0).reshape(6, 2), names=[f"{i}.wav" for i in range(6)],
+                                     labels=list("aabbcc"), colour_values=list("aabbcc"), colour_name="label",
+                                     categorical=True, title="map", suspects=[1, 4])
+    by_class = {t.name: t for t in fig.data if t.name in ("a", "b", "c")}
+    for name, trace in by_class.items():
+        clips = [c[0] for c in trace.customdata]
+        widths = dict(zip(clips, trace.marker.line.width))
+        assert widths == {i: plots.SUSPECT_LINE_PX if i in (1, 4) else 0 for i in clips}, name
+        assert isinstance(trace.marker.color, str)  # one colour for the class, the suspects' included
+        assert trace.marker.symbol != "x" and "x" not in str(trace.marker.symbol)
+    assert plots.SUSPECT_LEGEND in [t.name for t in fig.data]  # the outline is named in the legend
+    numeric = plots.embedding_map_figure(np.arange(12.0).reshape(6, 2), names=[f"{i}.wav" for i in range(6)],
+                                         labels=list("aabbcc"), colour_values=[1.0, 2, 3, 4, 5, 6],
+                                         colour_name="duration (s)", categorical=False, title="map", suspects=[2])
+    assert list(numeric.data[0].marker.line.width) == [0, 0, plots.SUSPECT_LINE_PX, 0, 0, 0]
+    assert list(numeric.data[0].marker.color) == [1.0, 2, 3, 4, 5, 6]  # the colour scale's value, kept

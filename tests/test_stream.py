@@ -71,7 +71,7 @@ def test_run_folder_files_round_trip(tmp_path):
     data, run = _folder(tmp_path / "data", broken=True), tmp_path / "run"
     assert cli.main(["report", str(data), "--encoder", spaces.BASELINE, "--folds", "3", "--out-dir", str(run),
                      "--out", str(tmp_path / "note.md")]) == 0
-    for name in ("run.json", "clips.parquet", "folds.json", "note.md", "note.json"):
+    for name in ("run.json", "clips.parquet", "folds.json", "note.md", "note.json", "note.html"):
         assert (run / name).is_file(), name
     meta = json.loads((run / "run.json").read_text())
     assert meta["command"].startswith("python -m audiodiag report ") and "--out-dir" in meta["command"]

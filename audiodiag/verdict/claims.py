@@ -39,6 +39,13 @@ class Kind(str, Enum):
     # the transcription note (audiodiag.verdict.transcription)
     WER = "wer"  # one model's corpus WER with its CI: the headline
     WER_SCORES = "wer_scores"  # corpus and mean per-utterance WER, CER, edit counts
+    # two run folders side by side (audiodiag.verdict.runs)
+    RUNS_HEADLINE = "runs_headline"  # did the recommended rung change: changed / unchanged
+    RUNS_RUNG = "runs_rung"  # one space's verdict against the baseline in each run: changed / unchanged / added / gone
+    RUNS_FINDINGS = "runs_findings"  # findings added and gone
+    RUNS_CLIPS = "runs_clips"  # clips in both runs, only in one, relabelled
+    RUNS_PREDICTIONS = "runs_predictions"  # one space's out-of-fold predictions that changed
+    RUNS_SETTINGS = "runs_settings"  # settings that differ
 
 
 class Severity(str, Enum):
