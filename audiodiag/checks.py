@@ -80,6 +80,7 @@ class ClipStats:
     loudness_lufs: float | None = None  # BS.1770 integrated loudness; None: shorter than 0.4 s or silent
     snr_db: float | None = None  # None: not measurable (see audiodiag.levels)
     snr_method: str = ""  # levels.SNR_SPEECH or levels.SNR_FRAMES
+    container: str = ""  # libsndfile's major format of the source file (WAV, FLAC, OGG, MP3 ...)
 
     @property
     def nyquist_hz(self) -> float:
@@ -311,7 +312,7 @@ def clip_stats(clip: Clip, *, speech: list[SpeechRegion] | None = None, loudness
         speech_fraction=None if speech is None else speech_fraction(speech, duration_s=clip.duration_s),
         non_finite_samples=clip.non_finite_count, internal_silence_s=pause_s, internal_silence_start_s=pause_start_s,
         loudness_lufs=levels.loudness_lufs(x, sample_rate_hz=sr) if loudness else None, snr_db=snr,
-        snr_method=snr_method,
+        snr_method=snr_method, container=clip.container,
     )
 
 

@@ -5,11 +5,13 @@
     python -m audiodiag check DATA [--fail-on error|warning] [--format md|json|junit] [--out FILE]
     python -m audiodiag demo [--model DIR_OR_ID]
     python -m audiodiag samples [--download NAME]
+    python -m audiodiag models [NAME ...] [--json]                   # model cards: licence, weights sha256, limits
     python -m audiodiag app [--port N] [-- STREAMLIT_ARGS ...]       # start the dashboard (streamlit run app.py)
 
 DATA is a folder (one sub-folder per class; optional labels.csv / groups.csv), a .zip of one, a manifest
-(.csv, .jsonl or .parquet with path,label[,group][,transcript]; a local path or an fsspec URL such as
-s3://bucket/train.parquet), or the name of a bundled sample set (spoken_digits, sounds, utterances).
+(.csv, .jsonl or .parquet with path,label[,group][,transcript]; a NeMo manifest; a Hugging Face Parquet export with
+an audio column; Lhotse cuts .jsonl.gz; a local path or an fsspec URL such as s3://bucket/train.parquet), or the
+name of a bundled sample set (spoken_digits, sounds, utterances).
 Exit status: 0 on success, 2 on a user error (bad data, unknown encoder), 1 on anything unexpected; `check` exits
 1 when a finding at or above --fail-on exists (0 when none).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import shlex
 import subprocess
@@ -24,11 +27,12 @@ import sys
 import tomllib
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from audiodiag import cleanlist, decide, encoders, gate, io, manifest, samples, spaces, stream
+from audiodiag import cleanlist, decide, duplicates, encoders, gate, io, manifest, samples, spaces, stream, workers
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
 from audiodiag.settings import (DEFAULT_ASR, DEFAULT_ENCODERS, SOUND_ENCODER, ComparisonSettings, RetrievalSettings,
@@ -36,6 +40,9 @@ from audiodiag.settings import (DEFAULT_ASR, DEFAULT_ENCODERS, SOUND_ENCODER, Co
 from audiodiag.types import Clip, LoadFailure
 
 EXIT_USER_ERROR = 2
+WORKERS_HELP = (f"processes that decode and measure (levels, VAD, the spectral baseline); encoders stay in one. "
+                f"Default: one per usable core ({workers.usable_cores()} here) from {workers.AUTO_MIN_CLIPS} files "
+                "on; 1: everything in this process")
 MANIFEST_BATCH_ROWS = 256  # rows read and decoded at a time from a manifest
 
 
@@ -127,7 +134,7 @@ def _progress_printer():
 
 def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace):
     """Transcribe with the bundled (or --model) ASR model and score against the folder's references."""
-    from audiodiag import asr, dataset, references, transcription
+    from audiodiag import asr, references, transcription
 
     folder = data_folder(args.data)
     refs = references.folder_references(folder, clips) if folder is not None else [None] * len(clips)
@@ -144,7 +151,8 @@ def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace)
     hyps = asr.transcribe_cached(model, clips, chosen.decoding,
                                  progress=lambda done, total: say(f"  transcribed {done}/{total}"))
     say(f"Measuring {len(clips)} clips (VAD) ...")
-    stats, _ = dataset.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
+    stats, _ = workers.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"),
+                               workers=args.workers)
     note = transcription.transcription_decision(
         name, model.name, clips, refs, hyps, [s.speech_fraction for s in stats], normalisation=chosen.normalisation,
         settings={**chosen.to_dict(), "model": model.name})
@@ -173,6 +181,26 @@ def say_groups(source: str, group_by: str | None, clips: list[Clip], *, no_group
     elif n_groups == 0:
         print("groups: none (no groups.csv or labels.csv with a group column): speaker/source leakage is unmeasured",
               file=sys.stderr)
+
+
+def unused_columns(source: str, *, group_by: str | None = None) -> io.UnusedColumns | None:
+    """The columns of DATA's labels table (a folder's or a zip's) or manifest that nothing reads, if any."""
+    path, folder = Path(source).expanduser(), data_folder(source)
+    if manifest.is_manifest(source) and folder is None:
+        return manifest.open_manifest(_manifest_url(source), group_by=group_by).unused_columns
+    table = (io.folder_label_table(folder) if folder is not None else
+             io.zip_label_table(path.read_bytes(), name=path.name) if path.is_file() and path.suffix.lower() == ".zip"
+             else None)
+    return None if table is None else io.table_unused_columns(table[1], name=table[0], group_by=group_by)
+
+
+def say_unused_columns(source: str, group_by: str | None) -> list[str]:
+    """Name DATA's unused columns on stderr; returns the line for the note's inputs not used (none: [])."""
+    unused = unused_columns(source, group_by=group_by)
+    if unused is None:
+        return []
+    print(f"not used: {unused.message}", file=sys.stderr)
+    return [unused.message]
 
 
 def stream_items(source: str, *, group_by: str | None = None) -> tuple[str, Iterable]:
@@ -222,13 +250,15 @@ def streamed_report(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         chosen = comparison_settings(args)
         result = stream.run_classification(items, chosen, dataset_name=name, batch_size=args.batch_size,
-                                           previous=previous, progress=_progress_printer(), engine=engine)
+                                           previous=previous, progress=_progress_printer(),
+                                           engine=engine or workers.engine(args.workers))
         streamed, note, problems = result.streamed, result.decision.note, []
         comparison = result.decision.comparison
         say_groups(args.data, args.group_column, list(streamed.clips), no_groups=args.no_groups)
         settings.update(chosen.to_dict())
     for f in streamed.failures:
         print(f"not used: {f.message}", file=sys.stderr)
+    problems += say_unused_columns(args.data, args.group_column)
     note = with_input_problems(note, [f.message for f in streamed.failures] + problems)
     command = shlex.join(["python", "-m", "audiodiag", *args.argv])
     runfolder.write_run(args.out_dir, streamed, comparison, note, dataset=name, settings=settings, command=command)
@@ -247,7 +277,7 @@ def streamed_transcription(args: argparse.Namespace, name: str, items, engine):
     job = stream.Transcribe(chosen.model, chosen.decoding)
     model_name = job.load().name
     streamed = stream.stream(items, [], baseline=False, transcribe=job, batch_size=args.batch_size,
-                             progress=_progress_printer(), engine=engine)
+                             progress=_progress_printer(), engine=engine or workers.engine(args.workers))
     folder = data_folder(args.data)
     refs, problems = list(streamed.references), []
     if folder is not None:
@@ -268,6 +298,11 @@ def report(args: argparse.Namespace) -> int:
     if args.engine == "ray" and not args.out_dir:
         print("error: --engine ray writes a run folder; add --out-dir RUN/", file=sys.stderr)
         return EXIT_USER_ERROR
+    if args.engine == "ray" and args.workers is not None:
+        print("error: --workers sets the local engine's processes; Ray schedules its own (--ray-cpus N)",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
+    workers.worker_count(args.workers)  # a bad count is refused before any data is read
     if args.out_dir:
         return streamed_report(args)
     name, clips, failures = load_data(args.data, group_by=args.group_column)
@@ -279,13 +314,15 @@ def report(args: argparse.Namespace) -> int:
     problems: list[str] = []
     if args.task == "classify":
         note = decide.run_classification(clips, comparison_settings(args), dataset_name=name,
-                                         progress=_progress_printer(), encoders_from_data=not args.encoder).note
+                                         progress=_progress_printer(), encoders_from_data=not args.encoder,
+                                         measure=partial(workers.measure, workers=args.workers)).note
     elif args.task == "retrieve":
         note = decide.run_retrieval(clips, retrieval_settings(args), dataset_name=name, progress=_progress_printer())
     else:
         note, problems = transcription_report(name, clips, args)
     from audiodiag.report import with_input_problems
 
+    problems += say_unused_columns(args.data, args.group_column)
     note = with_input_problems(note, [f.message for f in failures] + problems)
     return _finish(args, note)
 
@@ -366,11 +403,15 @@ def check(args: argparse.Namespace) -> int:
     for path in (args.clean_list, args.quarantine):
         if path:
             cleanlist.list_format(path)  # a bad name is refused before the data is read
+    workers.worker_count(args.workers)  # so is a bad count
     name, items = stream_items(args.data, group_by=args.group_column)
     say = _progress_printer()
     say(f"Checking {name} (decode, levels, VAD; {args.batch_size} clips at a time) ...")
+    unused = unused_columns(args.data, group_by=args.group_column)
     result = gate.run_check(items, dataset_name=name, spec=spec, clip_length_s=args.pad_s,
-                            reference_folder=data_folder(args.data), batch_size=args.batch_size, progress=say)
+                            reference_folder=data_folder(args.data), batch_size=args.batch_size, progress=say,
+                            near_duplicates=args.near_duplicates, unused=[unused] if unused else [],
+                            workers=args.workers)
     print(file=sys.stderr)  # ends the progress line
     text = gate.FORMATS[args.format](result, fail_on=args.fail_on)
     if args.out:
@@ -422,6 +463,22 @@ def sample_sets(args: argparse.Namespace) -> int:
     return 0
 
 
+def models(args: argparse.Namespace) -> int:
+    """The model cards of the bundled models (or of the names given) as a Markdown table, or as JSON."""
+    from audiodiag import model_cards
+
+    cards = [model_cards.model_card(n) for n in (args.names or model_cards.bundled_names())]
+    if args.json:
+        print(json.dumps([c.to_dict() for c in cards], indent=2))
+        return 0
+    rows = model_cards.card_rows(cards)
+    columns = list(rows[0])
+    print("| " + " | ".join(columns) + " |\n|" + "---|" * len(columns))
+    for row in rows:
+        print("| " + " | ".join("-" if row[k] is None else str(row[k]).replace("|", "\\|") for k in columns) + " |")
+    return 0
+
+
 def dashboard_script() -> Path:
     """The dashboard's app.py: the checkout's (app.py and pages/ next to this package), else the copy a wheel
     installs as the package audiodiag_app (see pyproject.toml)."""
@@ -468,11 +525,15 @@ def app(args: argparse.Namespace) -> int:
     return 0  # not reached: Streamlit replaced this process
 
 
+DATA_HELP = ("folder, .zip, manifest (.csv/.jsonl/.json/.parquet: ours, NeMo, Hugging Face Parquet, Lhotse cuts; "
+             "local or URL)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m audiodiag", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("report", help="write the decision note for a dataset")
-    r.add_argument("data", help="folder, .zip, manifest (.csv/.jsonl/.parquet, local or URL), or bundled sample "
+    r.add_argument("data", help=DATA_HELP + ", or bundled sample "
                    "set name")
     r.add_argument("--task", choices=("classify", "transcribe", "retrieve"), default="classify")
     r.add_argument("--encoder", action="append", help=f"frozen encoder (repeatable); default "
@@ -516,10 +577,12 @@ def parser() -> argparse.ArgumentParser:
                    "default: start a local Ray instance")
     r.add_argument("--ray-cpus", type=int, default=None, help="--engine ray without --ray-address: cores the "
                    "local instance may use (default: all)")
+    r.add_argument("--workers", type=int, default=None, help=WORKERS_HELP + "; without --out-dir only the levels "
+                   f"and VAD, and by default only from {workers.MIN_POOL_AUDIO_S / 60:g} minutes of audio on")
     r.set_defaults(run=report)
     c = sub.add_parser("check", help="the per-clip and dataset checks, no model run: a gate for pipelines "
                        "(exit 1 when a finding at or above --fail-on exists)")
-    c.add_argument("data", help="folder, .zip, manifest (.csv/.jsonl/.parquet, local or URL), or bundled sample "
+    c.add_argument("data", help=DATA_HELP + ", or bundled sample "
                    "set name")
     c.add_argument("--fail-on", choices=gate.FAIL_ON, default="error", help="exit 1 when a finding of this "
                    "severity or worse exists (default: error; unreadable files and NaN samples are errors)")
@@ -528,7 +591,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help="write the report here instead of stdout")
     c.add_argument("--encoder", default=None, help="also check the fit to this target model (sample rate, speech, "
                    "fixed input; its catalogue entry only, nothing is loaded): one of "
-                   f"{', '.join(encoders.CATALOGUE)}")
+                   f"{', '.join(encoders.target_names())}, or a catalogue entry's Hugging Face id")
     c.add_argument("--pad-s", type=float, default=None, help="also check padding/truncation at this clip length")
     c.add_argument("--group-column", default=None, help="the labels table's column that holds groups")
     c.add_argument("--clean-list", help="write the clips that pass to this manifest (.csv or .jsonl: path, label, "
@@ -536,7 +599,11 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--quarantine", help="write the other clips, with the reasons, to this .csv or .jsonl")
     c.add_argument("--quarantine-on", action="append", metavar="CODE", help="finding code that quarantines a clip "
                    "(repeatable; default: every error and warning code found)")
+    c.add_argument("--near-duplicates", action="store_true", help="also name near-identical clips (re-levelled "
+                   "or re-encoded copies): cosine similarity of the spectral baseline's features at or above "
+                   f"{duplicates.NEAR_DUPLICATE_COSINE:g}; identical clips are always named")
     c.add_argument("--batch-size", type=int, default=stream.STREAM_BATCH_CLIPS, help="clips decoded at a time")
+    c.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     c.set_defaults(run=check)
     d = sub.add_parser("demo", help="the minimal frozen-encoder pattern on a bundled clip")
     d.add_argument("--model", help="a local Hugging Face model folder or id instead of the bundled Whisper encoder")
@@ -547,6 +614,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--download", choices=sorted(REMOTE_DATASETS), help="fetch this dataset into the user cache "
                    "(files checked against pinned sha256s); it then appears next to the bundled sets")
     s.set_defaults(run=sample_sets)
+    m = sub.add_parser("models", help="model cards: source package and version, licence as the package states it "
+                       "(flagged when non-commercial), weights sha256 and size, sample rate, input limit")
+    m.add_argument("names", nargs="*", metavar="NAME", help="bundled names, Hugging Face ids (from the local cache) "
+                   "or model folders (default: every bundled model)")
+    m.add_argument("--json", action="store_true", help="every card field as JSON, with full sha256 hashes")
+    m.set_defaults(run=models)
     a = sub.add_parser("app", help="start the dashboard (streamlit run app.py; works from a checkout or an "
                        "installed wheel)")
     a.add_argument("--port", type=int, default=None, help="serve on this port (default: Streamlit's, 8501)")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from audiodiag import dataset, evaluate, label_issues
+from audiodiag import speakers as voices
 from audiodiag.checks import ClipStats
 from audiodiag.encoders import EncoderSpec
 from audiodiag.errors import AudioDiagError
@@ -61,6 +62,7 @@ class Rung:
     settings: dict
     probabilities: np.ndarray | None = None  # out-of-fold, (n_clips, n_classes) in Comparison.classes order
     label_issues: label_issues.LabelIssues | None = None  # clips whose label these probabilities doubt
+    estimated_split_check: evaluate.SplitComparison | None = None  # random vs inferred-voice folds (no groups)
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +75,7 @@ class Comparison:
     rungs: tuple[Rung, ...]  # the baseline first when it was included
     paired: tuple[evaluate.PairedComparison, ...]  # each other rung vs the first (the baseline)
     settings: dict
+    speakers: voices.SpeakerEstimate | None = None  # voices inferred for the estimated leakage check, or why not
 
     def rung(self, space: str) -> Rung:
         for r in self.rungs:
@@ -104,13 +107,17 @@ def check_labels(clips: Sequence[Clip]) -> None:
 
 def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: int = 5, group_aware: bool = True,
             padding: PaddingPolicy = PaddingPolicy(), seed: int = 0, n_boot: int = 1000,
-            progress: Callable[[float, str], None] | None = None) -> Comparison:
+            progress: Callable[[float, str], None] | None = None,
+            speakers: voices.SpeakerEstimate | None = None) -> Comparison:
     """Score every space with the same classifier on the same folds and compare each with the first.
 
     Folds are group-aware (StratifiedGroupKFold) when `group_aware` and every clip has a group; then each
     rung also gets the random-split score, so the user sees how much leakage would inflate it.
     progress(fraction done, what is running) before each space's cross-validation and split check.
     Only the clips' names, labels, groups and durations are read: `types.ClipInfo`s (no samples) do as well.
+    speakers: voices inferred from the audio (`speakers.estimate_speakers`); with status "estimated" and no groups
+    or fold column given, each rung also gets the random-split score against folds that keep each inferred voice
+    apart (`Rung.estimated_split_check`): the estimated leakage, never presented as measured.
     Each rung keeps its out-of-fold probabilities and, from them, the clips whose given label they doubt
     (`label_issues`: confident learning, with each candidate's nearest clips in that space).
     The clips are put in `order.canonical_order` (by content) before folds are drawn, models fitted and clips
@@ -135,6 +142,7 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
     folds, use_groups = chosen.folds, chosen.use_groups
     units = groups if chosen.groups_given else None  # clips of one speaker/source are not independent: intervals
     classes = tuple(sorted(set(y)))
+    speakers, voice_folds = _voice_folds(speakers, canonical, y, chosen, n_splits=n_splits, seed=seed)
 
     def model():
         return baseline_pipeline(seed)
@@ -160,8 +168,13 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
             split_check=split, settings=s.settings, probabilities=out.probabilities,
             label_issues=label_issues.find_label_issues(y, out.probabilities, out.classes,
                                                         names=[c.name for c in clips], space=s.space,
-                                                        classifier=CLASSIFIER, vectors=s.vectors)))
+                                                        classifier=CLASSIFIER, vectors=s.vectors),
+            estimated_split_check=None if voice_folds is None else evaluate.random_vs_group_split(
+                s.vectors, y, voice_folds.groups, model, seed=seed, group_folds=voice_folds.folds,
+                random_folds=folds, random_predictions=out.predictions)))  # the scores the note shows
     rungs = [replace(r, split_check=c) for r, c in zip(rungs, evaluate.holm_leakage([r.split_check for r in rungs]))]
+    rungs = [replace(r, estimated_split_check=c)
+             for r, c in zip(rungs, evaluate.holm_leakage([r.estimated_split_check for r in rungs]))]
     first = rungs[0]
     paired = evaluate.holm_family([evaluate.paired_comparison(y, first.predictions, r.predictions, name_a=first.space,
                                                               name_b=r.space, groups=units) for r in rungs[1:]])
@@ -171,9 +184,30 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
                 "group_aware": use_groups, "groups_given": chosen.groups_given,
                 "group_aware_requested": group_aware, "predefined_folds": chosen.predefined,
                 "n_groups": len(set(groups)) if all(g is not None for g in groups) else None,
-                "baseline_first": is_baseline(first.space)}
+                "baseline_first": is_baseline(first.space),
+                "speakers": None if speakers is None else speakers.to_dict()}
     return in_given_order(Comparison(labels=y, classes=classes, class_counts=class_counts(clips), folds=folds,
-                                     padding=padding, rungs=tuple(rungs), paired=paired, settings=settings), canonical)
+                                     padding=padding, rungs=tuple(rungs), paired=paired, settings=settings,
+                                     speakers=speakers), canonical)
+
+
+@dataclass(frozen=True)
+class VoiceFolds:
+    groups: list[str]  # inferred voice per clip, in canonical order
+    folds: evaluate.Folds  # group-aware folds on them
+
+
+def _voice_folds(speakers: voices.SpeakerEstimate | None, canonical: np.ndarray, y: np.ndarray, chosen, *,
+                 n_splits: int, seed: int) -> tuple[voices.SpeakerEstimate | None, VoiceFolds | None]:
+    """Folds that keep each inferred voice apart, when the estimate may be used (no groups, no fold column); an
+    estimate whose folds cannot be drawn (a class heard in one voice only) comes back refused, with the reason."""
+    if speakers is None or speakers.groups is None or chosen.groups_given or chosen.predefined:
+        return speakers, None
+    groups = [speakers.groups[i] for i in canonical]
+    try:
+        return speakers, VoiceFolds(groups, evaluate.make_folds(y, groups, n_splits=n_splits, seed=seed))
+    except AudioDiagError as e:
+        return speakers.refused(voices.NO_FOLDS, str(e)), None
 
 
 def in_given_order(comparison: Comparison, canonical: np.ndarray) -> Comparison:

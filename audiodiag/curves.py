@@ -69,8 +69,10 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
                              "describe the same clips")
     make_model = make_model or (lambda: baseline_pipeline(seed))
     classes = np.unique(y)
-    smallest_train = min(int(np.sum(y[train] == c)) for train, _ in folds.splits() for c in classes)
-    largest_train = max(int(np.sum(y[train] == c)) for train, _ in folds.splits() for c in classes)
+    splits = list(folds.splits())
+    smallest_train = min(int(np.sum(y[train] == c)) for train, _ in splits for c in classes)
+    largest_train = max(int(np.sum(y[train] == c)) for train, _ in splits for c in classes)
+    members = [_class_members(train, y) for train, _ in splits]  # once per fold, not once per draw
     caps = sorted({int(k) for k in sizes_per_class if 0 < k < smallest_train}) + [largest_train]
     rng = np.random.default_rng(seed)
     reuse = full_predictions is not None  # the comparison's fits: the same model, folds and clips
@@ -79,8 +81,8 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
     for i, cap in enumerate(caps):
         full = i == len(caps) - 1
         for draw in range(0 if full and reuse else 1 if full else repeats):
-            for train, test in folds.splits():
-                subset = train if full else _per_class_sample(train, y, cap, rng)
+            for (train, test), by_class in zip(splits, members):
+                subset = train if full else _per_class_sample(by_class, cap, rng)
                 if len(np.unique(y[subset])) >= 2:  # a classifier needs two classes; else these test clips count wrong
                     jobs.append((subset, test))
                     owners.append((i, draw))
@@ -91,7 +93,7 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
         draws = 1 if full else repeats
         if full and reuse:
             correct_per_draw = [np.asarray(full_predictions).astype(str) == y]
-            used = [len(train) for train, _ in folds.splits() if len(np.unique(y[train])) >= 2]
+            used = [len(train) for train, _ in splits if len(np.unique(y[train])) >= 2]
         else:
             correct_per_draw = [np.zeros(len(y), bool) for _ in range(draws)]
             used = []
@@ -107,9 +109,14 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
     return LearningCurve(name, tuple(points), slope, trend, slope_ci)
 
 
-def _per_class_sample(train: np.ndarray, y: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
-    picked = [rng.choice(members, size=min(cap, len(members)), replace=False)
-              for c in np.unique(y[train]) for members in [train[y[train] == c]]]
+def _class_members(train: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """The training rows of each class present, in class order."""
+    return [train[y[train] == c] for c in np.unique(y[train])]
+
+
+def _per_class_sample(by_class: Sequence[np.ndarray], cap: int, rng: np.random.Generator) -> np.ndarray:
+    """At most `cap` rows of each class, drawn without replacement, sorted."""
+    picked = [rng.choice(members, size=min(cap, len(members)), replace=False) for members in by_class]
     return np.sort(np.concatenate(picked))
 
 

@@ -2,7 +2,8 @@
 
 The root is a folder named by the environment variable AUDIODIAG_DATA_ROOT or by `data_root` in
 `.streamlit/secrets.toml` (the page layer reads the secret and passes it in). Its entries are its sub-folders
-(datasets: one sub-folder per class), its manifests (.csv, .jsonl, .parquet) and its run folders (a folder
+(datasets: one sub-folder per class), its manifests (.csv,
+.jsonl/.json[.gz], .parquet: ours, NeMo, Hugging Face Parquet, Lhotse cuts) and its run folders (a folder
 holding `run.json`). Nothing outside the root is readable through it: `resolve` refuses `..`, absolute paths,
 URLs, drive prefixes, NUL bytes and symlinks that lead out, and `confine` refuses manifest rows that point out.
 

@@ -277,7 +277,7 @@ def aggregate(per_clip: dict[str, tuple[Finding, ...]]) -> list[Finding]:
 def measure(clips: Sequence[Clip], *, progress: Callable[[int, int], None] | None = None, loudness: bool = True,
             ) -> tuple[list[ClipStats], list[list[SpeechRegion]]]:
     """Per-clip measurements and VAD speech regions (the expensive part; independent of the target model).
-    loudness: see checks.clip_stats.
+    loudness: see checks.clip_stats. `workers.measure` shares the clips among processes.
 
     progress(clips done, clips in all) after each MEASURE_BATCH_CLIPS batch (the numbers do not depend on it).
     """

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from audiodiag import compare, curves, dataset, duplicates, encoders, spaces
+from audiodiag import compare, curves, dataset, duplicates, encoders, spaces, speakers
 from audiodiag.audit import MetadataAudit, metadata_audit
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
@@ -28,7 +28,7 @@ from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, RetrievalSe
 from audiodiag.types import Clip, Finding, SpeechRegion
 
 __all__ = ["DEFAULT_ENCODERS", "Decision", "classification_decision", "decide_measured", "readiness_for",
-           "retrieval_decision", "run_classification", "run_retrieval", "specs_for"]
+           "retrieval_decision", "run_classification", "run_retrieval", "speakers_for", "specs_for"]
 CURVES_SHARE, AUDIT_DONE = 0.75, 0.95  # progress: curves take about three quarters of the decision's time
 
 
@@ -56,7 +56,7 @@ def readiness_for(clips: Sequence[Clip], *, n_splits: int, group_aware: bool) ->
 def specs_for(space_names: Sequence[str]) -> list[encoders.EncoderSpec]:
     out = []
     for name in space_names:
-        key = encoders.ALIASES.get(name, name)
+        key = encoders.canonical_name(name)
         if key in encoders.CATALOGUE and not spaces.is_baseline(key):
             out.append(encoders.CATALOGUE[key])
     return out
@@ -121,7 +121,8 @@ def classification_decision(
     findings = (*compare.data_findings([stats[i] for i in by_name], [speech[i] for i in by_name], specs,
                                        padding=comparison.padding),
                 *(f for f in duplicates.leakage_findings(clips, folds, exact=exact, near=near, interface=interface)
-                  if own_folds or f.code != "group_across_folds"))
+                  if own_folds or f.code != "group_across_folds"),
+                *(comparison.speakers.findings if comparison.speakers is not None else ()))
     readiness = readiness_for(clips, n_splits=comparison.folds.n_splits,
                               group_aware=comparison.folds.strategy == "StratifiedGroupKFold")
     note = classification_note(dataset_name, comparison, curves=learning, audit=audit, findings=findings,
@@ -137,15 +138,17 @@ def run_classification(
     progress: Callable[[str], None] | None = None,
     interface: str = "cli",
     encoders_from_data: bool = False,
+    measure: Callable[..., tuple[list, list]] = dataset.measure,
 ) -> Decision:
     """Everything from clips: measure, vectors per space (disk-cached), comparison, then the decision.
 
     encoders_from_data: nobody named an encoder; once the clips are measured, `settings.encoders` becomes
-    `default_encoders` for their speech share (a sound encoder for sounds that are not speech)."""
+    `default_encoders` for their speech share (a sound encoder for sounds that are not speech).
+    measure: `dataset.measure` or a stand-in with its results, e.g. `workers.measure` on several processes."""
     say = progress or (lambda message: None)
     compare.check_labels(clips)
     say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
-    stats, speech = dataset.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
+    stats, speech = measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
     if encoders_from_data:
         share = dataset.speech_share(stats)
         settings = replace(settings, encoders=default_encoders(dataset_speech=share))
@@ -169,15 +172,27 @@ def decide_measured(
     exact: Sequence[tuple[int, ...]] | None = None,
 ) -> Decision:
     """From measured clips and their vectors (in memory or streamed): comparison, then the decision, with the
-    encoders that could not run named in the note."""
+    encoders that could not run named in the note. In speech, voices are inferred (`speakers_for`): the estimated
+    leakage check without a group column, the group column's check with one."""
+    estimate = speakers_for(clips, stats, say=say)
     say("Cross-validating every space on the same folds ...")
     comparison = compare.compare(clips, vectors, n_splits=settings.n_splits, group_aware=settings.group_aware,
                                  padding=settings.padding, seed=settings.seed,
-                                 progress=lambda fraction, message: say(f"  {message}"))
+                                 progress=lambda fraction, message: say(f"  {message}"), speakers=estimate)
     say("Learning curves, metadata audit, decision ...")
     return classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=settings.seed,
                                    interface=interface, progress=lambda fraction, message: say(f"  {message}"),
                                    exact=exact, unavailable=unavailable)
+
+
+def speakers_for(clips: Sequence, stats: Sequence[ClipStats], *,
+                 say: Callable[[str], None] = lambda message: None) -> speakers.SpeakerEstimate:
+    """Voices inferred from the clips' audio when the data is speech (`speakers.estimate_speakers`; voice vectors
+    disk-cached), or why not."""
+    share = dataset.speech_share(stats)
+    if share >= speakers.SPEECH_MAJORITY and len(clips) >= speakers.SPEAKER_MIN_CLIPS:
+        say("Voices: the speaker encoder's vectors, clustered into inferred speakers ...")
+    return speakers.estimate_speakers(clips, speech_share=share)
 
 
 def run_retrieval(

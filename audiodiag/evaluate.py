@@ -222,8 +222,7 @@ def metrics_with_ci(y_true: Sequence, y_pred: Sequence, *, groups: Sequence | No
     n_groups = intervals.groups_used(groups, len(t))
     grouped = n_groups is not None
     if grouped:
-        boot = np.stack([_metric_table(t, p, idx[None, :], n_classes)[:, 0]
-                         for idx in intervals.group_resamples(groups, n_boot, seed=seed)], axis=1)
+        boot = _group_metric_table(t, p, n_classes, groups, n_boot=n_boot, seed=seed)
     else:
         boot = bootstrap_distribution(lambda idx: _metric_table(t, p, idx, n_classes), len(t), n_boot=n_boot,
                                       seed=seed)
@@ -256,7 +255,30 @@ def _metric_table(t: np.ndarray, p: np.ndarray, idx: np.ndarray, n_classes: int)
     tp = np.bincount(true_codes[hit], minlength=size).reshape(n_rows, n_classes)
     support = np.bincount(true_codes.ravel(), minlength=size).reshape(n_rows, n_classes)
     predicted = np.bincount(pred_codes.ravel(), minlength=size).reshape(n_rows, n_classes)
-    accuracy = hit.mean(axis=1)
+    return _metrics_from_counts(tp, support, predicted, hit.mean(axis=1))
+
+
+def _group_metric_table(t: np.ndarray, p: np.ndarray, n_classes: int, groups: Sequence, *, n_boot: int,
+                        seed: int) -> np.ndarray:
+    """(3, n_boot): _metric_table of each cluster-bootstrap resample (`intervals.group_resamples`), from per-group
+    counts times how often each group is drawn: the same integers, so the same values, without a loop over resamples."""
+    codes, drawn = intervals.group_resample_counts(groups, n_boot, seed=seed)
+    n_groups, hit = drawn.shape[1], t == p
+
+    def per_group(cells: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:  # (groups, classes) counts
+        table = np.bincount(codes * n_classes + cells, weights=weights, minlength=n_groups * n_classes)
+        return table.astype(np.int64).reshape(n_groups, n_classes)
+
+    hits = np.bincount(codes, weights=hit, minlength=n_groups).astype(np.int64)
+    sizes = np.bincount(codes, minlength=n_groups)
+    return _metrics_from_counts(drawn @ per_group(t, hit), drawn @ per_group(t), drawn @ per_group(p),
+                                (drawn @ hits) / (drawn @ sizes))
+
+
+def _metrics_from_counts(tp: np.ndarray, support: np.ndarray, predicted: np.ndarray, accuracy: np.ndarray
+                         ) -> np.ndarray:
+    """(3, rows): accuracy, balanced accuracy, macro-F1 from per-row (rows, classes) true positives, true counts
+    and predicted counts."""
     present = support > 0
     recall = np.divide(tp, support, out=np.zeros(tp.shape), where=present)
     balanced = recall.sum(axis=1) / present.sum(axis=1)
@@ -387,18 +409,22 @@ def paired_group_bootstrap_ci(a_right: np.ndarray, b_right: np.ndarray, groups: 
 
 def random_vs_group_split(X: np.ndarray, y: Sequence, groups: Sequence, make_model: Callable[[], object], *,
                           n_splits: int = 5, seed: int = 0, group_folds: Folds | None = None,
-                          group_predictions: np.ndarray | None = None) -> SplitComparison:
+                          group_predictions: np.ndarray | None = None, random_folds: Folds | None = None,
+                          random_predictions: np.ndarray | None = None) -> SplitComparison:
     """Accuracy with plain StratifiedKFold vs StratifiedGroupKFold on the same clips and model.
 
     When clips of one speaker/session/recording share cues, random folds put them on both sides and the
     score is inflated; the group-aware score is the one to trust. group_folds and group_predictions: the
-    group-aware folds and their out-of-fold predictions when the caller has them already (not refitted).
+    group-aware folds and their out-of-fold predictions when the caller has them already (not refitted);
+    random_folds and random_predictions likewise for the random folds (by default drawn with the group folds'
+    count, so only grouping differs).
     """
     by_group = group_folds or make_folds(y, groups, n_splits=n_splits, seed=seed)
-    by_clip = make_folds(y, None, n_splits=by_group.n_splits, seed=seed)  # same fold count: only grouping differs
+    by_clip = random_folds or make_folds(y, None, n_splits=by_group.n_splits, seed=seed)
     if group_predictions is None or group_folds is None:
         group_predictions = cross_val_predict_folds(X, y, by_group, make_model).predictions
-    random_predictions = cross_val_predict_folds(X, y, by_clip, make_model).predictions
+    if random_predictions is None or random_folds is None:
+        random_predictions = cross_val_predict_folds(X, y, by_clip, make_model).predictions
     truth = np.asarray(y)
     random_right, group_right = random_predictions == truth, group_predictions == truth
     random_acc, group_acc = float(np.mean(random_right)), float(np.mean(group_right))

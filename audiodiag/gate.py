@@ -2,8 +2,11 @@
 
 Files are streamed (decoded, measured, VAD, dropped a batch at a time), then checked as a dataset: the Inspect
 page's warnings, the same functions. A file that cannot be read is an error finding ("unreadable"); a reference
-transcript far too fast, slow or empty for its speech is a warning. The result renders as Markdown, JSON or
-JUnit XML (one test case per clip, so CI systems list the failing files), and decides the exit status:
+transcript far too fast, slow or empty for its speech is a warning; identical clips (by their decoded audio) and,
+when asked, near-identical ones in the spectral baseline's space are named as `report` names them; so are the
+columns of a labels table or manifest that nothing reads. Every clip's format (container, encoding, bit depth,
+channels, rate) is reported. The result renders as Markdown, JSON or JUnit XML (one test case per clip, so CI
+systems list the failing files), and decides the exit status:
 
 >>> import numpy as np
 >>> from audiodiag.types import Clip
@@ -24,15 +27,33 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
-from audiodiag import dataset, references, stream, transcript_checks
+from audiodiag import dataset, duplicates, references, stream, transcript_checks
+from audiodiag import workers as pool
 from audiodiag.checks import ClipStats
 from audiodiag.encoders import EncoderSpec
+from audiodiag.io import UnusedColumns
 from audiodiag.types import ClipInfo, Finding, LoadFailure
 
 SEVERITIES = ("error", "warning", "info")  # most severe first
 FAIL_ON = ("error", "warning")
 EXIT_PASS, EXIT_FAIL = 0, 1
 UNREADABLE = "unreadable"
+UNUSED_COLUMNS = "unused_columns"
+FORMAT_FIELDS = ("container", "subtype", "bit_depth", "channels", "sample_rate_hz")  # ClipStats' format facts
+FORMAT_HEADERS = ("container", "encoding", "bits", "channels", "rate (Hz)")  # ... as the Markdown table heads them
+NO_VALUE = "—"  # a table cell without a value (a compressed format has no bit depth)
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """One format found in the data, and the clips in it."""
+
+    container: str
+    subtype: str  # libsndfile's encoding, e.g. PCM_16, PCM_24, FLOAT, VORBIS
+    bit_depth: int | None  # None for compressed encodings
+    channels: int
+    sample_rate_hz: int
+    files: tuple[str, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +66,7 @@ class CheckResult:
     failures: tuple[LoadFailure, ...]  # inputs that could not be read
     transcript_findings: tuple[Finding, ...]  # per clip: chars/s of the reference transcripts
     references: tuple[str | None, ...]  # per clip: its reference transcript, None where there is none
+    data_findings: tuple[Finding, ...] = ()  # identical / near-identical clips, columns nothing reads
 
     @property
     def per_clip(self) -> dict[str, tuple[Finding, ...]]:
@@ -52,6 +74,10 @@ class CheckResult:
         out = {name: list(fs) for name, fs in self.report.clip_findings.items()}
         for f in self.transcript_findings:
             out[f.files[0]].append(f)
+        for f in self.data_findings:  # a duplicate pair: under both clips (a table's columns: under none)
+            for name in f.files:
+                if name in out:
+                    out[name].append(f)
         return {**{n: tuple(fs) for n, fs in out.items()}, **{f.name: (unreadable(f),) for f in self.failures}}
 
     @property
@@ -59,11 +85,24 @@ class CheckResult:
         """Dataset-level findings, each per-clip warning aggregated to one row naming its files."""
         transcripts = dataset.aggregate({f.files[0]: (f,) for f in self.transcript_findings})  # one per clip at most
         failures = dataset.aggregate({f.name: (unreadable(f),) for f in self.failures})
-        return _by_severity([*failures, *self.report.findings, *transcripts])
+        return _by_severity([*failures, *self.report.findings, *self.data_findings, *transcripts])
+
+    @property
+    def formats(self) -> list[FileFormat]:
+        """The formats found, most clips first (ties: the first found first)."""
+        by_format: dict[tuple, list[str]] = {}
+        for s in self.stats:
+            by_format.setdefault(tuple(getattr(s, k) for k in FORMAT_FIELDS), []).append(s.name)
+        ranked = sorted(by_format.items(), key=lambda item: -len(item[1]))
+        return [FileFormat(*facts, tuple(files)) for facts, files in ranked]
 
 
 def unreadable(failure: LoadFailure) -> Finding:
     return Finding(UNREADABLE, "error", failure.message, (failure.name,))
+
+
+def unused_columns_finding(unused: UnusedColumns) -> Finding:
+    return Finding(UNUSED_COLUMNS, "info", unused.message, (unused.table,))
 
 
 def _by_severity(findings: Sequence[Finding]) -> list[Finding]:
@@ -72,14 +111,21 @@ def _by_severity(findings: Sequence[Finding]) -> list[Finding]:
 
 def run_check(items: Iterable, *, dataset_name: str, spec: EncoderSpec | None = None,
               clip_length_s: float | None = None, reference_folder: Path | None = None,
-              batch_size: int = stream.STREAM_BATCH_CLIPS, progress=None) -> CheckResult:
+              batch_size: int = stream.STREAM_BATCH_CLIPS, progress=None, near_duplicates: bool = False,
+              unused: Sequence[UnusedColumns] = (), workers: int | None = 1) -> CheckResult:
     """Stream, measure and check `items` (manifest rows, folder rows, LoadFailures or Clips; see stream.stream).
 
     spec: also check the fit to this model (sample rate, speech, fixed input); None: only model-free checks.
     reference_folder: the folder whose transcripts.csv / <stem>.txt files hold references; None: a manifest's
     transcript column (if any).
+    near_duplicates: also compute the spectral baseline's features and name near-identical clips
+    (`duplicates.near_duplicates`); identical ones are always named.
+    unused: the columns of the data's labels table or manifest that nothing reads (`io.table_unused_columns`,
+    `manifest.Manifest.unused_columns`), each named as a note.
+    workers: processes that decode and measure (`audiodiag.workers`); 1: this process; None: one per usable core.
     """
-    streamed = stream.stream(items, [], baseline=False, batch_size=batch_size, progress=progress, allow_empty=True)
+    streamed = stream.stream(items, [], baseline=near_duplicates, batch_size=batch_size, progress=progress,
+                             allow_empty=True, engine=pool.engine(workers))
     stats = streamed.stats
     report = (dataset.check(stats, streamed.speech, spec=spec, clip_length_s=clip_length_s) if stats else
               dataset.DatasetReport((), (), None, ()))
@@ -90,8 +136,12 @@ def run_check(items: Iterable, *, dataset_name: str, spec: EncoderSpec | None = 
         texts = tuple(transcript_checks.reference_findings([c.name for c in streamed.clips], refs,
                                                            [s.speech_fraction for s in stats],
                                                            [s.duration_s for s in stats]))
+    exact = stream.exact_groups(streamed.clips)
+    near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact) for v in streamed.vectors}
+    copies = duplicates.leakage_findings(list(streamed.clips), None, exact=exact, near=near, interface="cli")
     return CheckResult(dataset_name, None if spec is None else spec.name, streamed.clips, stats, report,
-                       streamed.failures, texts, tuple(refs) if refs else (None,) * len(streamed.clips))
+                       streamed.failures, texts, tuple(refs) if refs else (None,) * len(streamed.clips),
+                       (*copies, *(unused_columns_finding(u) for u in unused)))
 
 
 def counts(result: CheckResult) -> dict[str, int]:
@@ -130,7 +180,23 @@ def to_markdown(result: CheckResult, *, fail_on: str = "error") -> str:
             lines += [f"## {title}", ""] + [f"- `{f.code}`: {f.message}" for f in items] + [""]
     if not result.findings:
         lines += ["No findings.", ""]
+    if result.stats:
+        heads = (*FORMAT_HEADERS, "clips", "files")
+        lines += ["## Formats", "", _row(heads), _row(("---",) * len(heads))]
+        lines += [_row((*format_cells(f), str(len(f.files)), dataset.name_files(list(f.files))))
+                  for f in result.formats]
+        lines.append("")
     return "\n".join(lines)
+
+
+def format_cells(f: FileFormat) -> tuple[str, ...]:
+    """A format's facts as table cells (FORMAT_HEADERS' order)."""
+    return (f.container, f.subtype, NO_VALUE if f.bit_depth is None else str(f.bit_depth), str(f.channels),
+            str(f.sample_rate_hz))
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
 def to_dict(result: CheckResult, *, fail_on: str = "error") -> dict:
@@ -145,7 +211,9 @@ def to_dict(result: CheckResult, *, fail_on: str = "error") -> dict:
             "n_unreadable": len(result.failures), "clips_with": counts(result),
             "findings": [{"code": f.code, "severity": f.severity, "message": f.message, "files": list(f.files)}
                          for f in result.findings],
-            "unreadable": [{"name": f.name, "message": f.message} for f in result.failures], "clips": clips}
+            "unreadable": [{"name": f.name, "message": f.message} for f in result.failures],
+            "formats": [{**{k: getattr(f, k) for k in FORMAT_FIELDS}, "n_clips": len(f.files), "files": list(f.files)}
+                        for f in result.formats], "clips": clips}
 
 
 def to_json(result: CheckResult, *, fail_on: str = "error") -> str:
@@ -160,10 +228,18 @@ def to_junit(result: CheckResult, *, fail_on: str = "error") -> str:
     cases = 0
     failures = 0
 
+    formats = {s.name: s for s in result.stats}
+
     def case(name: str, findings: Sequence[Finding]) -> None:
         nonlocal cases, failures
         element = ElementTree.SubElement(suite, "testcase", classname=result.dataset, name=name)
         cases += 1
+        if name in formats:  # the clip's format facts, as properties CI systems show beside the case
+            properties = ElementTree.SubElement(element, "properties")
+            for key in FORMAT_FIELDS:
+                value = getattr(formats[name], key)
+                ElementTree.SubElement(properties, "property", name=key,
+                                       value=NO_VALUE if value is None else str(value))
         bad = [f for f in findings if SEVERITIES.index(f.severity) <= worst]
         if bad:
             failures += 1

@@ -170,6 +170,25 @@ def group_resamples(groups: Sequence, n_boot: int, *, seed: int) -> list[np.ndar
     return [np.concatenate([members[c] for c in rng.integers(0, len(members), len(members))]) for _ in range(n_boot)]
 
 
+def group_resample_counts(groups: Sequence, n_boot: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The resamples of `group_resamples` (the same draws) as counts: (group code per clip, (n_boot, groups) times
+    each group is drawn). A statistic made of per-group sums is then one matrix product for all resamples, with no
+    resample materialised.
+
+    >>> codes, counts = group_resample_counts(["a", "a", "b"], 4, seed=0)
+    >>> codes.tolist(), counts.shape, counts.sum(axis=1).tolist()
+    ([0, 0, 1], (4, 2), [2, 2, 2, 2])
+    """
+    _, codes = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+    n_groups = int(codes.max()) + 1
+    rng = np.random.default_rng(seed)
+    # one call per resample, as group_resamples draws them: one call for all would give other numbers
+    drawn = np.stack([rng.integers(0, n_groups, n_groups) for _ in range(n_boot)])
+    offsets = np.arange(n_boot)[:, None] * n_groups
+    counts = np.bincount((drawn + offsets).ravel(), minlength=n_boot * n_groups).reshape(n_boot, n_groups)
+    return codes, counts
+
+
 def with_floor(estimate: Estimate, floor: Estimate) -> Estimate:
     """`estimate`, or where its interval has zero width (every resample gave one value), `floor`'s bounds around
     its value: a statistic computed from the same clips cannot be more certain than their share right."""

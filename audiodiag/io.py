@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 import soundfile as sf
@@ -26,6 +26,12 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
 UPLOAD_EXTENSIONS = ("wav", "flac", "ogg", "mp3", "zip", "csv")  # csv: a path,label[,group] table
 MIN_CLIP_DURATION_S = 0.025  # one analysis frame; anything shorter has no measurable content
 MAX_CLIP_DURATION_S = 600.0  # longer recordings must be cut into clips first (memory, and clips are the unit)
+# a segment may end this far past its file (manifests round durations; mp3 decoders differ by a frame): read to the end
+SEGMENT_OVERRUN_S = 0.05
+# containers libsndfile decodes correctly only in one read from the start: an MP3 read after a seek, or in several
+# reads, departs from the whole-file decode by up to the signal's amplitude (mpg123's "part2_3_length too large";
+# python-soundfile issue #402), so a segment of one is decoded from the file's start
+SEQUENTIAL_CONTAINERS = ("MP3",)
 MAX_ZIP_MEMBERS = 5_000
 MAX_ZIP_UNCOMPRESSED_BYTES = 1_000_000_000
 MAX_ZIP_COMPRESSION_RATIO = 200  # audio compresses ~1-3x; hundreds-to-one is a zip bomb
@@ -39,6 +45,11 @@ GROUP_COLUMNS = ("group", "speaker", "speaker_id", "client_id", "session", "sour
 # a column that gives each clip its test fold (a dataset's predefined cross-validation partition, as in ESC-50 or
 # UrbanSound8K): the folds are used as given, and it says nothing about speakers or sources
 FOLD_COLUMNS = ("fold",)
+# a column that puts each clip in the dataset's own split (train / validation / test): kept on the clip
+# (`Clip.split`) so speakers in more than one split can be named (audiodiag.speakers); folds do not use it
+SPLIT_COLUMNS = ("split", "subset", "partition")
+LABEL_COLUMN = "label"  # a labels table's class column
+REFERENCE_COLUMN = "reference"  # a table's reference transcript (transcripts.csv; audiodiag.references reads it)
 
 
 class TableRow(NamedTuple):
@@ -47,6 +58,7 @@ class TableRow(NamedTuple):
     label: str | None
     group: str | None
     fold: str | None = None
+    split: str | None = None
 
 
 NO_ROW = TableRow(None, None, None)
@@ -140,6 +152,76 @@ def load_clip(
         name=name, samples=mono, sample_rate_hz=int(rate), original_sample_rate_hz=int(rate),
         original_channels=samples.shape[1], subtype=info.subtype, container=info.container,
         label=label, group=group, content_hash=content_hash(data), non_finite_count=non_finite, fold=fold,
+    )
+
+
+def load_segment(
+    source: BinaryIO | bytes,
+    *,
+    start_s: float,
+    duration_s: float | None,
+    name: str,
+    channel: int | None = None,
+    label: str | None = None,
+    group: str | None = None,
+    fold: str | None = None,
+) -> Clip:
+    """Decode only `duration_s` seconds (None: to the end) from `start_s` of a file into a mono float32 `Clip`:
+    soundfile seeks to the segment and nothing after it is decoded, nor anything before it except in an MP3
+    (`SEQUENTIAL_CONTAINERS`). For a NeMo offset or a Lhotse cut.
+
+    channel: keep that channel of the file (0-based) instead of the downmix. The clip's content_hash is of the
+    decoded segment (its samples and rate), so two segments of one file differ and equal audio is equal.
+
+    >>> wav = io.BytesIO(); sf.write(wav, np.arange(8000) / 8000, 8000, format="WAV", subtype="FLOAT")  # a ramp
+    >>> clip = load_segment(io.BytesIO(wav.getvalue()), start_s=0.25, duration_s=0.5, name="a.wav@0.25-0.75s")
+    >>> len(clip.samples), float(clip.samples[0]), clip.duration_s
+    (4000, 0.25, 0.5)
+    """
+    if not start_s >= 0 or (duration_s is not None and not duration_s > 0):  # `not`: NaN is refused too
+        raise InvalidAudioError(f"{name}: a segment from {start_s} s lasting {duration_s} s; the start must be at "
+                                "least 0 s and the duration more than 0 s")
+    handle = io.BytesIO(source) if isinstance(source, bytes) else source
+    head = handle.read(max(o + len(m) for o, m, _ in _UNSUPPORTED_MAGIC))
+    if not head:
+        raise InvalidAudioError(f"{name}: file is empty (0 bytes); upload a WAV/FLAC/OGG/MP3 file")
+    _refuse_known_unsupported(head, name)
+    handle.seek(0)
+    try:
+        with sf.SoundFile(handle) as f:
+            rate, total = f.samplerate, f.frames
+            start = int(round(start_s * rate))
+            wanted = total - start if duration_s is None else int(round(duration_s * rate))
+            end_s = start_s + wanted / rate
+            if start >= total or start + wanted > total + round(SEGMENT_OVERRUN_S * rate):
+                raise InvalidAudioError(
+                    f"{name}: the segment {start_s:g}-{end_s:g} s goes past the end of the file "
+                    f"({total / rate:g} s); fix its offset and duration")
+            info = AudioInfo(name, rate, f.channels, min(wanted, total - start), f.subtype, f.format)
+            _check_duration(info)
+            if channel is not None and not 0 <= channel < f.channels:
+                raise InvalidAudioError(f"{name}: asks for channel {channel} of a file with {f.channels} "
+                                        f"channel(s); use 0 to {f.channels - 1}")
+            if f.format in SEQUENTIAL_CONTAINERS:  # one read from the start, as load_clip decodes it
+                samples = f.read(start + info.frames, dtype="float32", always_2d=True)[start:]
+            else:
+                f.seek(start)
+                samples = f.read(info.frames, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as e:
+        detail = getattr(e, "error_string", "") or str(e)
+        raise InvalidAudioError(f"{name}: not a readable audio file ({detail}); {_CONVERT_HINT}") from e
+    if samples.shape[0] == 0:
+        raise InvalidAudioError(f"{name}: the segment holds no audio frames; the file is probably truncated")
+    mono = samples[:, channel].copy() if channel is not None else _downmix(samples)
+    finite = np.isfinite(mono)
+    non_finite = int(finite.size - np.count_nonzero(finite))
+    if non_finite:
+        mono[~finite] = 0.0
+    return Clip(
+        name=name, samples=mono, sample_rate_hz=int(rate), original_sample_rate_hz=int(rate),
+        original_channels=samples.shape[1], subtype=info.subtype, container=info.container, label=label,
+        group=group, content_hash=content_hash(np.ascontiguousarray(samples).tobytes() + str(rate).encode()),
+        non_finite_count=non_finite, fold=fold,
     )
 
 
@@ -261,7 +343,7 @@ def parse_label_table(data: bytes, *, name: str, group_by: str | None = None) ->
     column named as in GROUP_COLUMNS (`group`, `speaker`, `source`, ...); the fold from a FOLD_COLUMNS column.
 
     >>> parse_label_table(b"path,label,fold\\na.wav,dog,1\\n", name="t.csv")
-    {'a.wav': TableRow(label='dog', group=None, fold='1')}
+    {'a.wav': TableRow(label='dog', group=None, fold='1', split=None)}
     """
     try:
         text = data.decode("utf-8-sig")
@@ -275,11 +357,12 @@ def parse_label_table(data: bytes, *, name: str, group_by: str | None = None) ->
                                 "path,label[,group] (one row per audio file; 'file_name' works for the path too)")
     group = _chosen_group_column(rows.fieldnames, group_by, name=name)
     fold = fold_column(rows.fieldnames)
+    split = split_column(rows.fieldnames)
 
     def cell(r: dict, column: str | None) -> str | None:
         return ((r.get(column) or "").strip() or None) if column else None
 
-    return {r[path].strip(): TableRow(cell(r, "label"), cell(r, group), cell(r, fold))
+    return {r[path].strip(): TableRow(cell(r, LABEL_COLUMN), cell(r, group), cell(r, fold), cell(r, split))
             for r in rows if (r.get(path) or "").strip()}
 
 
@@ -307,6 +390,41 @@ def table_group_column(data: bytes, *, group_by: str | None = None) -> tuple[lis
         return columns, None
 
 
+@dataclass(frozen=True)
+class UnusedColumns:
+    """Columns of a labels table or manifest that nothing reads: named (in check, report and the sidebar), never
+    dropped without a word.
+
+    >>> print(unused_columns("labels.csv", ["path", "label", "mic_gain", "take"], used=["path", "label"]).message)
+    labels.csv: columns not used: mic_gain, take (read: path, label)
+    """
+
+    table: str
+    columns: tuple[str, ...]  # not read, in the table's order
+    used: tuple[str, ...]  # the columns that are read
+
+    @property
+    def message(self) -> str:
+        return f"{self.table}: columns not used: {', '.join(self.columns)} (read: {', '.join(self.used)})"
+
+
+def unused_columns(table: str, columns: Sequence[str], *, used: Iterable[str | None]) -> UnusedColumns | None:
+    """The columns of `table` outside `used` (None entries ignored), or None when every column is read: the one
+    rule for labels tables (`table_unused_columns`) and manifests (`manifest.Manifest.unused_columns`)."""
+    read = [c for c in used if c]
+    left = tuple(c for c in columns if c and c.strip() and c not in read)
+    return UnusedColumns(table, left, tuple(c for c in columns if c in read)) if left else None
+
+
+def table_unused_columns(data: bytes, *, name: str, group_by: str | None = None) -> UnusedColumns | None:
+    """What `parse_label_table` (and, for a `reference` column, `references`) leaves unread in a labels table:
+    everything but the path, label, group, fold and reference columns."""
+    columns, group = table_group_column(data, group_by=group_by)
+    path = next((c for c in PATH_COLUMNS if c in columns), None)
+    return unused_columns(name, columns, used=(path, LABEL_COLUMN, group, fold_column(columns), split_column(columns),
+                                               REFERENCE_COLUMN))
+
+
 def fold_column(columns: Sequence[str]) -> str | None:
     """The column of a labels table that gives each clip its predefined test fold, or None.
 
@@ -315,6 +433,16 @@ def fold_column(columns: Sequence[str]) -> str | None:
     """
     by_name = {c.strip().lower(): c for c in columns if c}
     return next((by_name[f] for f in FOLD_COLUMNS if f in by_name), None)
+
+
+def split_column(columns: Sequence[str]) -> str | None:
+    """The column of a labels table or manifest that puts each clip in a split (train / validation / test), or None.
+
+    >>> split_column(["path", "label", "Split"])
+    'Split'
+    """
+    by_name = {c.strip().lower(): c for c in columns if c}
+    return next((by_name[s] for s in SPLIT_COLUMNS if s in by_name), None)
 
 
 def group_column(columns: Sequence[str]) -> str | None:
@@ -344,7 +472,8 @@ def apply_label_table(results: list[Clip | LoadFailure], data: bytes, *, name: s
         if path is not None:
             used.add(path)
             row = table[path]
-            r = replace(r, label=row.label or r.label, group=row.group or r.group, fold=row.fold or r.fold)
+            r = replace(r, label=row.label or r.label, group=row.group or r.group, fold=row.fold or r.fold,
+                        split=row.split or r.split)
         out.append(r)
     problem = unmatched_rows_failure(name, table, used, [r.name for r in results])
     return out + ([problem] if problem else [])
@@ -467,7 +596,8 @@ def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str, st
             used.add(row)
         given = table.get(row, NO_ROW) if row is not None else NO_ROW
         label = given.label or (parts[0] if len(parts) > 1 else None)
-        results.append(_load_or_fail(read(rel), name=short, label=label, group=given.group, fold=given.fold))
+        loaded = _load_or_fail(read(rel), name=short, label=label, group=given.group, fold=given.fold)
+        results.append(replace(loaded, split=given.split) if isinstance(loaded, Clip) and given.split else loaded)
     if not results:
         others = [r for r in rels if not r.lower().endswith(".csv")]
         found = (f"it holds {len(others)} other file(s), e.g. '{others[0]}'" if others else "it is empty")

@@ -1,5 +1,8 @@
 """Datasets of any size as a stream of rows: a manifest (CSV, JSONL, Parquet) or a folder, read lazily.
 
+Besides audiodiag's own tables, the manifests NeMo, Hugging Face (Parquet export) and Lhotse (cuts) write are read as
+they are, recognised by their content (`audiodiag.formats`).
+
 A row names one audio file (a local path or an fsspec URL) and what is known about it; nothing here holds the
 whole dataset. Rows go through `iter_batches` and `load_rows` to become `Clip`s a batch at a time:
 
@@ -25,20 +28,24 @@ import os
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 import fsspec
 from fsspec.core import split_protocol
 
-from audiodiag import io
+from audiodiag import formats, io
 from audiodiag.errors import AudioDiagError, InvalidAudioError
 from audiodiag.types import Clip, LoadFailure
 
-MANIFEST_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+# file name endings (a `.gz` one is read through gzip); what the file holds is recognised by its content
+MANIFEST_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
+                    ".json": "jsonl", ".jsonl.gz": "jsonl", ".json.gz": "jsonl"}  # NeMo writes .json; Lhotse .jsonl.gz
+GZIP_SUFFIX = ".gz"
 LABEL_COLUMN = "label"
 TRANSCRIPT_COLUMNS = ("transcript", "reference")  # first match wins; `reference` is what transcripts.csv says
 PARQUET_BATCH_ROWS = 4_096  # rows decoded from Parquet at a time (a row group is the unit actually read)
+PARQUET_AUDIO_BATCH_ROWS = 64  # the same, when the audio itself is in the file (a Hugging Face export's bytes)
 MAX_VALUE_CHARS = 80  # of a bad line, quoted in its problem message
 LOCAL_PROTOCOLS = (None, "file", "local")
 
@@ -55,6 +62,9 @@ class ManifestRow:
     name: the clip's name, as the manifest writes the path (a folder: the path relative to it).
     line: the manifest's line (CSV/JSONL; the header is line 1) or row number (Parquet, from 1); None for a folder.
     origin: the manifest or folder the row came from, for messages.
+    segment: the part of the file to read (a NeMo offset/duration, a Lhotse cut), None: all of it; channel: the
+    file's channel a Lhotse cut takes (None: the downmix). data: the file's bytes when the manifest holds them (a
+    Hugging Face Parquet export; `source` is then the manifest itself).
     """
 
     source: str
@@ -65,6 +75,10 @@ class ManifestRow:
     line: int | None = None
     origin: str = ""
     fold: str | None = None  # the dataset's own test fold (a `fold` column), used as given
+    segment: formats.Segment | None = None
+    channel: int | None = None
+    data: bytes | None = field(default=None, repr=False)
+    split: str | None = None  # the dataset's own split (a `split` column: train / validation / test)
 
     @property
     def where(self) -> str:
@@ -91,10 +105,22 @@ class Manifest:
     group_column: str | None
     transcript_column: str | None
     fold_column: str | None = None
+    kind: str = formats.TABLE  # who wrote it: formats.TABLE (audiodiag's columns), NEMO, HF_PARQUET or LHOTSE
+    label_names: tuple[str, ...] | None = None  # a Hugging Face ClassLabel's names: integer labels name these
+    read_columns: tuple[str, ...] = ()  # the other columns the format reads (NeMo: offset, duration)
+    split_column: str | None = None  # train / validation / test (io.SPLIT_COLUMNS): kept on each clip
 
     @property
     def name(self) -> str:
         return PurePosixPath(split_protocol(self.url)[1].rstrip("/")).name or self.url
+
+    @property
+    def unused_columns(self) -> io.UnusedColumns | None:
+        """The columns no row reads (a JSONL manifest: of its first object), named by check, report and the
+        sidebar; a column a new reader uses belongs in `used` here."""
+        return io.unused_columns(self.name, self.columns, used=(
+            self.path_column, self.label_column, self.group_column, self.transcript_column, self.fold_column,
+            self.split_column, *self.read_columns))
 
     def rows(self) -> Iterator[ManifestRow | LoadFailure]:
         """Every row in file order, read lazily; bad rows come as LoadFailures."""
@@ -104,27 +130,42 @@ class Manifest:
             yield record if isinstance(record, LoadFailure) else self._row(line, record, name, resolve)
 
     def _row(self, line: int, record: dict, name: str, resolve: Callable[[str], str]) -> ManifestRow | LoadFailure:
-        path = _text(record.get(self.path_column))
-        if not path:
-            where = _location(name, line)
+        where = _location(name, line)
+        try:
+            if self.kind == formats.LHOTSE:
+                cut = formats.lhotse_cut(record)
+                return ManifestRow(source=resolve(cut.source), name=cut.name, label=cut.label,
+                                   group=cut.group if self.group_column else None, transcript=cut.transcript,
+                                   line=line, origin=name, segment=cut.segment, channel=cut.channel)
+            path, data = (formats.hf_audio(record.get(self.path_column), self.path_column)
+                          if self.kind == formats.HF_PARQUET else (_text(record.get(self.path_column)), None))
+            segment = formats.nemo_segment(record) if self.kind == formats.NEMO else None
+            label = (formats.hf_label(record.get(self.label_column), self.label_names, self.label_column)
+                     if self.kind == formats.HF_PARQUET and self.label_column else
+                     _text(record.get(self.label_column)) if self.label_column else None)
+        except formats.RecordError as e:
+            return LoadFailure(where, f"{where}: {e.why} ({_quoted(e.value)}); {e.fix}")
+        if not path and data is None:
             return LoadFailure(where, (
                 f"{where}: no path (column '{self.path_column}' is "
                 f"{_quoted(record.get(self.path_column))}); fill in the audio file's path or URL, or delete the line"))
         return ManifestRow(
-            source=resolve(path), name=path,
-            label=_text(record.get(self.label_column)) if self.label_column else None,
+            source=resolve(name) if data is not None else resolve(path),
+            name=(path or where) + (segment.suffix if segment else ""), label=label,
             group=_text(record.get(self.group_column)) if self.group_column else None,
             transcript=_text(record.get(self.transcript_column)) if self.transcript_column else None,
-            line=line, origin=name, fold=_text(record.get(self.fold_column)) if self.fold_column else None)
+            line=line, origin=name, fold=_text(record.get(self.fold_column)) if self.fold_column else None,
+            segment=segment, data=data, split=_text(record.get(self.split_column)) if self.split_column else None)
 
 
 def is_manifest(source: str | os.PathLike) -> bool:
-    """True when `source` names a manifest by its extension (.csv, .jsonl/.ndjson, .parquet)."""
+    """True when `source` names a manifest by its ending (.csv, .jsonl/.ndjson/.json[.gz], .parquet)."""
     return _format(str(source)) is not None
 
 
 def _format(url: str) -> str | None:
-    return MANIFEST_FORMATS.get(PurePosixPath(url.split("?", 1)[0]).suffix.lower())
+    name = PurePosixPath(url.split("?", 1)[0]).name.lower()
+    return next((fmt for ending, fmt in MANIFEST_FORMATS.items() if name.endswith(ending)), None)
 
 
 def open_manifest(url: str | os.PathLike, *, group_by: str | None = None) -> Manifest:
@@ -134,6 +175,9 @@ def open_manifest(url: str | os.PathLike, *, group_by: str | None = None) -> Man
     group_by: the column holding groups; None recognises one by name as the app does (`io.GROUP_COLUMNS`);
     `io.NO_GROUPS` reads none. JSONL has no header: its first object's keys name the columns (the path and group
     columns are found there; `label` and `transcript` are read from every object).
+    What the file holds is recognised by its content: audiodiag's columns (a path column), a NeMo manifest
+    (`audio_filepath`), a Hugging Face Parquet export (an audio column of {bytes, path}) or Lhotse cuts
+    (`recording` and `supervisions`); see `audiodiag.formats`.
     Raises ManifestError naming the columns found and the ones expected.
     """
     url = os.fspath(url)
@@ -141,23 +185,51 @@ def open_manifest(url: str | os.PathLike, *, group_by: str | None = None) -> Man
     if fmt is None:
         raise ManifestError(f"{url}: not a manifest; expected a file ending in "
                             f"{', '.join(MANIFEST_FORMATS)} with one row per audio file")
-    columns = tuple(_columns(url, fmt))
+    columns, schema = _header(url, fmt)
+    audio_column = formats.parquet_audio_column(schema) if schema is not None else None
+    kind = formats.json_kind(columns) if fmt == "jsonl" else formats.HF_PARQUET if audio_column else formats.TABLE
+    if kind == formats.LHOTSE:
+        return _lhotse_manifest(url, columns, group_by)
     by_name = {c.strip().lower(): c for c in columns if c}
-    path_column = next((by_name[c] for c in io.PATH_COLUMNS if c in by_name), None)
+    path_column = {formats.NEMO: formats.NEMO_PATH, formats.HF_PARQUET: audio_column}.get(kind) or next(
+        (by_name[c] for c in io.PATH_COLUMNS if c in by_name), None)
     if path_column is None:
         raise ManifestError(f"{url}: has columns {', '.join(columns) or 'none'}; expected a column 'path' (or "
                             f"'file_name') with each audio file's path or URL, plus 'label' and optionally a group "
-                            f"column ({', '.join(io.GROUP_COLUMNS[:4])} ...) and 'transcript'")
+                            f"column ({', '.join(io.GROUP_COLUMNS[:4])} ...) and 'transcript'; or a NeMo manifest "
+                            f"(JSON lines with '{formats.NEMO_PATH}', '{formats.NEMO_DURATION}', '{formats.NEMO_TEXT}'), "
+                            "a Hugging Face Parquet export (an 'audio' column of bytes and path) or Lhotse cuts "
+                            "(JSON lines with 'recording' and 'supervisions', e.g. cuts.jsonl.gz)")
     try:  # the app's rule for label tables: the named column, none, or the first GROUP_COLUMNS name present
         group_column = io._chosen_group_column(columns, group_by, name=url)
     except InvalidAudioError as e:
         raise ManifestError(str(e)) from e
-    label_column = by_name.get(LABEL_COLUMN)
+    label_column, label_names = by_name.get(LABEL_COLUMN), None
     transcript_column = next((by_name[c] for c in TRANSCRIPT_COLUMNS if c in by_name), None)
+    if kind == formats.HF_PARQUET:
+        names = formats.class_label_names(schema.metadata)
+        label_column = formats.hf_label_column(columns, names, preferred=label_column or LABEL_COLUMN)
+        label_names = names.get(label_column)
+        transcript_column = next((by_name[c] for c in formats.HF_TRANSCRIPT_COLUMNS if c in by_name), None)
     if fmt == "jsonl":  # the first object names the columns, but a later one may carry a key the first leaves out
         label_column, transcript_column = label_column or LABEL_COLUMN, transcript_column or TRANSCRIPT_COLUMNS[0]
+    if kind == formats.NEMO:
+        transcript_column = formats.NEMO_TEXT
     return Manifest(url, fmt, columns, path_column, label_column, group_column, transcript_column,
-                    io.fold_column(columns))
+                    io.fold_column(columns), kind, label_names,
+                    (formats.NEMO_OFFSET, formats.NEMO_DURATION) if kind == formats.NEMO else (),
+                    split_column=io.split_column(columns))
+
+
+def _lhotse_manifest(url: str, columns: tuple[str, ...], group_by: str | None) -> Manifest:
+    """Lhotse cuts: the audio, groups and references come from each cut's recording and supervisions."""
+    speaker = f"supervisions.{formats.LHOTSE_SPEAKER}"
+    if group_by not in (None, io.NO_GROUPS, formats.LHOTSE_SPEAKER, speaker):
+        raise ManifestError(f"{url}: Lhotse cuts take their groups from the supervisions' speaker; the group column "
+                            f"can be '{formats.LHOTSE_SPEAKER}' or '{io.NO_GROUPS}', not {group_by!r}")
+    return Manifest(url, "jsonl", columns, "recording.sources", "custom.label",
+                    None if group_by == io.NO_GROUPS else speaker, f"supervisions.{formats.LHOTSE_TEXT}",
+                    kind=formats.LHOTSE, read_columns=formats.LHOTSE_READ_KEYS)
 
 
 def read_manifest(url: str | os.PathLike, *, group_by: str | None = None) -> Iterator[ManifestRow | LoadFailure]:
@@ -192,8 +264,10 @@ def _source_resolver(manifest_url: str) -> Callable[[str], str]:
 # ---------------------------------------------------------------- the three formats, record by record
 
 def _open(url: str):
+    """The manifest's bytes (a `.gz` one decompressed as it is read)."""
+    gzipped = url.split("?", 1)[0].lower().endswith(GZIP_SUFFIX)
     try:
-        return fsspec.open(url, "rb").open()
+        return fsspec.open(url, "rb", compression="gzip" if gzipped else None).open()
     except FileNotFoundError as e:
         raise ManifestError(f"{url}: no such manifest; check the path or URL") from e
     except (OSError, ValueError, ImportError) as e:  # permissions, an unknown protocol, s3fs not installed
@@ -201,29 +275,41 @@ def _open(url: str):
                             "filesystem's package for remote URLs (s3fs for s3://, gcsfs for gs://)") from e
 
 
-def _columns(url: str, fmt: str) -> list[str]:
+def _header(url: str, fmt: str) -> tuple[tuple[str, ...], object]:
+    """(the manifest's columns, its pyarrow schema for Parquet else None); a JSONL's columns are its first object's
+    keys."""
     with _open(url) as f:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
             try:
-                return list(pq.ParquetFile(f).schema_arrow.names)
+                schema = pq.ParquetFile(f).schema_arrow
             except Exception as e:  # pyarrow raises ArrowInvalid/OSError variants for non-Parquet bytes
                 raise ManifestError(f"{url}: not a readable Parquet file ({e}); write it with pandas' "
                                     "to_parquet or pyarrow") from e
-        for raw in f:
-            if not raw.strip():
-                continue
-            text = raw.decode("utf-8-sig", errors="replace")
-            if fmt == "csv":
-                return next(csv.reader([text]), [])
-            try:
-                record = json.loads(text)
-            except ValueError:
-                continue  # reported with its line number when the rows are read
-            if isinstance(record, dict):
-                return list(record)
-        return []
+            return tuple(schema.names), schema
+        try:
+            return tuple(_first_columns(f, fmt)), None
+        except (OSError, EOFError) as e:  # a .gz that is not gzip, or is cut short
+            raise ManifestError(f"{url}: cannot be read ({e}); a file ending in .gz must be gzip-compressed "
+                                "text") from e
+
+
+def _first_columns(f, fmt: str) -> list[str]:
+    """A CSV's header, or the keys of a JSONL's first object."""
+    for raw in f:
+        if not raw.strip():
+            continue
+        text = raw.decode("utf-8-sig", errors="replace")
+        if fmt == "csv":
+            return next(csv.reader([text]), [])
+        try:
+            record = json.loads(text)
+        except ValueError:
+            continue  # reported with its line number when the rows are read
+        if isinstance(record, dict):
+            return list(record)
+    return []
 
 
 def _lines(f) -> Iterator[tuple[int, str]]:
@@ -278,32 +364,39 @@ def _csv_records(m: Manifest) -> Iterator[tuple[int, dict | LoadFailure]]:
 
 
 def _jsonl_records(m: Manifest) -> Iterator[tuple[int, dict | LoadFailure]]:
+    line = 0
     with _open(m.url) as f:
-        for line, text in _lines(f):
-            if not text.strip():
-                continue
-            try:
-                if _not_utf8([text]):
-                    raise ValueError("not UTF-8 text")
-                record = json.loads(text)
-            except ValueError as e:
-                yield line, _bad_line(m.name, line, text.strip(), f"not a JSON object ({e})",
-                                      'write one object per line, e.g. {"path": "dog/1.wav", "label": "dog"}')
-                continue
-            if not isinstance(record, dict):
-                yield line, _bad_line(m.name, line, text.strip(), "not a JSON object",
-                                      'write one object per line, e.g. {"path": "dog/1.wav", "label": "dog"}')
-                continue
-            yield line, record
+        try:
+            for line, text in _lines(f):
+                if not text.strip():
+                    continue
+                try:
+                    if _not_utf8([text]):
+                        raise ValueError("not UTF-8 text")
+                    record = json.loads(text)
+                except ValueError as e:
+                    yield line, _bad_line(m.name, line, text.strip(), f"not a JSON object ({e})",
+                                          'write one object per line, e.g. {"path": "dog/1.wav", "label": "dog"}')
+                    continue
+                if not isinstance(record, dict):
+                    yield line, _bad_line(m.name, line, text.strip(), "not a JSON object",
+                                          'write one object per line, e.g. {"path": "dog/1.wav", "label": "dog"}')
+                    continue
+                yield line, record
+        except (OSError, EOFError) as e:  # a .gz cut short or damaged part way: the lines before it are used
+            yield line + 1, _bad_line(m.name, line + 1, "", f"cannot be read from here on ({e})",
+                                      "compress the manifest again (gzip) from an intact copy")
 
 
 def _parquet_records(m: Manifest) -> Iterator[tuple[int, dict | LoadFailure]]:
     import pyarrow.parquet as pq
 
-    wanted = [c for c in (m.path_column, m.label_column, m.group_column, m.transcript_column, m.fold_column) if c]
+    wanted = [c for c in (m.path_column, m.label_column, m.group_column, m.transcript_column, m.fold_column,
+                          m.split_column) if c]
+    size = PARQUET_AUDIO_BATCH_ROWS if m.kind == formats.HF_PARQUET else PARQUET_BATCH_ROWS  # the audio is here
     row = 0
     with _open(m.url) as f:
-        for batch in pq.ParquetFile(f).iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=size, columns=wanted):
             for record in batch.to_pylist():
                 row += 1
                 yield row, record
@@ -359,7 +452,7 @@ def _folder_rows(root: Path, table_name: str, table: dict) -> Iterator[ManifestR
         given = table[row] if row is not None else io.NO_ROW
         parts = rel.split("/")
         yield ManifestRow(source=str(root / rel), name=rel, group=given.group, origin=str(root), fold=given.fold,
-                          label=given.label or (parts[0] if len(parts) > 1 else None))
+                          label=given.label or (parts[0] if len(parts) > 1 else None), split=given.split)
     if first is None:
         yield LoadFailure(str(root), f"{root}: holds no audio files ({', '.join(io.AUDIO_EXTENSIONS)}); put clips "
                                      "in one sub-folder per class")
@@ -398,19 +491,53 @@ def iter_batches(rows: Iterable, batch_size: int) -> Iterator[list]:
 
 
 def read_bytes(row: ManifestRow) -> bytes:
-    """The row's file, through fsspec (local paths, `file://`, `memory://`, `s3://` ...). Raises InvalidAudioError
-    naming the file, the manifest line and the fix."""
-    try:
-        if "://" not in row.source:  # a local path: no fsspec URL parsing (it would read 'a::b' as a chain)
-            return Path(row.source).read_bytes()
-        with fsspec.open(row.source, "rb") as f:
+    """The row's file: the bytes the manifest holds (a Hugging Face export), else read through fsspec (local paths,
+    `file://`, `memory://`, `s3://` ...). Raises InvalidAudioError naming the file, the manifest line and the fix."""
+    if row.data is not None:
+        return row.data
+    with _audio_file(row) as f:
+        try:
             return f.read()
-    except FileNotFoundError as e:
-        raise InvalidAudioError(f"{row.name}: no such file ({row.source}, named in {row.where}); fix the path "
-                                "(a relative path is taken from the manifest's folder) or remove the row") from e
+        except (OSError, ValueError) as e:
+            raise _unreadable(row, e) from e
+
+
+def decode(row: ManifestRow, *, name: str | None = None) -> Clip:
+    """The row's audio as a Clip named `name` (default: the row's) with the row's label, group and fold; only its
+    segment when it names one (soundfile seeks to it; the rest of the file is not decoded). Raises
+    InvalidAudioError naming the file and the fix."""
+    name = name or row.name
+    if row.segment is None:
+        clip = io.load_clip(read_bytes(row), name=name, label=row.label, group=row.group, fold=row.fold)
+        return replace(clip, split=row.split) if row.split else clip
+
+    def segment(source) -> Clip:
+        clip = io.load_segment(source, start_s=row.segment.start_s, duration_s=row.segment.duration_s, name=name,
+                               channel=row.channel, label=row.label, group=row.group, fold=row.fold)
+        return replace(clip, split=row.split) if row.split else clip
+    if row.data is not None:
+        return segment(row.data)
+    with _audio_file(row) as f:
+        try:
+            return segment(f)
+        except OSError as e:  # a remote read that fails part way
+            raise _unreadable(row, e) from e
+
+
+def _audio_file(row: ManifestRow):
+    """The row's file opened for reading; a local path directly (fsspec would read 'a::b' as a chain)."""
+    try:
+        return open(row.source, "rb") if "://" not in row.source else fsspec.open(row.source, "rb").open()
     except (OSError, ValueError, ImportError) as e:  # a folder, permissions, unknown protocol, s3fs missing
-        raise InvalidAudioError(f"{row.name}: cannot be read ({row.source}, named in {row.where}): {e}; check the "
-                                "path and that the filesystem's package is installed (s3fs for s3://)") from e
+        raise _unreadable(row, e) from e
+
+
+def _unreadable(row: ManifestRow, e: Exception) -> InvalidAudioError:
+    if isinstance(e, FileNotFoundError):
+        return InvalidAudioError(f"{row.name}: no such file ({row.source}, named in {row.where}); fix the path "
+                                 "(a relative path is taken from the manifest's folder) or remove the row")
+    return InvalidAudioError(f"{row.name}: cannot be read ({row.source}, named in {row.where}): {e}; check the "
+                             "path and that the filesystem's package is installed (s3fs for s3://)")
 
 
 def load_row(row: ManifestRow | LoadFailure) -> Clip | LoadFailure:
@@ -418,7 +545,7 @@ def load_row(row: ManifestRow | LoadFailure) -> Clip | LoadFailure:
     if isinstance(row, LoadFailure):
         return row
     try:
-        return io.load_clip(read_bytes(row), name=row.name, label=row.label, group=row.group, fold=row.fold)
+        return decode(row)
     except InvalidAudioError as e:
         message = str(e)
         return LoadFailure(row.name, message if row.line is None or row.where in message else

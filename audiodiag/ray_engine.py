@@ -80,7 +80,7 @@ def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: floa
         item, name = _unpack(packed)
         sources.append(stream.source_of(item) or "")
         references.append(_pack(stream.reference_of(item)))
-        o = stream._open(item, name, None)
+        o = stream.open_item(item, name, None)
         if isinstance(o, Clip) and o.content_hash in reusable:
             o = Reuse(o.content_hash, name, o.label, o.group, o.fold)
         opened.append(o)
@@ -235,7 +235,7 @@ def _result(chunk: list[dict], previous: stream.Previous | None, transcribed: bo
     for row in chunk:
         o = _unpack(row["opened"])
         if isinstance(o, Reuse):
-            o = stream._renamed(previous.clips[o.content_hash], o.name, o.label, o.group, o.fold)
+            o = stream.renamed(previous.clips[o.content_hash], o.name, o.label, o.group, o.fold)
         opened.append(o)
         if o is not None:
             continue

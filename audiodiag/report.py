@@ -26,6 +26,7 @@ from audiodiag.curves import LearningCurve
 from audiodiag.evaluate import PairedComparison
 from audiodiag.types import Finding
 from audiodiag.verdict.evidence import Readiness
+from audiodiag.verdict.models import MODELS_TITLE, model_claims
 from audiodiag.verdict.rules import INVALIDATING
 
 @dataclass(frozen=True)
@@ -97,6 +98,21 @@ def _with_section(note: DecisionNote, section: Section, key: str, value: object)
     return replace(note, sections=(*note.sections, section), data={**note.data, key: value})
 
 
+def with_model_cards(note: DecisionNote, names: Sequence[str]) -> DecisionNote:
+    """The note with a section naming each model among `names` (bundled, Hugging Face id or folder) by its card:
+    package and version, licence as its package states it (flagged when non-commercial), weights' sha256; the full
+    cards under "models" in its data. The spectral baseline and names without a card add nothing."""
+    from audiodiag import model_cards
+
+    cards = model_cards.cards_for(names)
+    if not cards:
+        return note
+    claims = model_claims(cards)
+    verdict.enforce(claims)
+    return _with_section(note, Section(MODELS_TITLE, tuple(c.text for c in claims)), "models",
+                         [c.to_dict() for c in cards])
+
+
 def _split_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
     """(warnings that could invalidate the comparison, warnings that are advice); info notes are in neither."""
     shown = [f for f in findings if f.severity in ("error", "warning")]
@@ -128,9 +144,12 @@ def best_rung(comparison: Comparison) -> tuple[Rung, PairedComparison | None]:
 
 
 def leakage_line(comparison: Comparison, *, interface: str = "app") -> str:
-    """What the note says about speaker/source leakage for this comparison (the same claim, for the pages)."""
+    """What the note says about speaker/source leakage for this comparison (the same claims, for the pages): the
+    measured claim, then the estimated one on inferred voices when there is one."""
     evidence = verdict.classification_evidence(comparison, interface=interface)
-    return verdict.rules.leakage(evidence.groups, evidence.rungs, interface=interface).text
+    estimated = verdict.rules.estimated_leakage(evidence.speakers, evidence.rungs, evidence.groups)
+    return verdict.rules.leakage(evidence.groups, evidence.rungs, interface=interface).text + (
+        "" if estimated is None else " " + estimated.text)
 
 
 def classification_note(
@@ -165,7 +184,7 @@ def classification_note(
                          for line in c.text.split("\n"))
     sections = (
         Section("Task and data", lines(verdict.Kind.DATA, verdict.Kind.FOLDS, verdict.Kind.LEAKAGE,
-                                       verdict.Kind.PADDING)),
+                                       verdict.Kind.LEAKAGE_ESTIMATED, verdict.Kind.PADDING)),
         Section(RUNGS_TITLE, lines(verdict.Kind.BASELINE, verdict.Kind.ENCODER_VS_BASELINE)
                 + (() if evidence.pairs else ("No frozen encoder was compared: the baseline was not challenged.",)),
                 verdict.rules.rung_table(evidence)),
@@ -196,8 +215,9 @@ def classification_note(
                              if r.label_issues is not None],
             **({"unavailable": [{"space": n, "reason": w} for n, w in unavailable]} if unavailable else {}),
             "ladder": verdict.rules.ladder(evidence), "claims": [c.to_dict() for c in claims]}
-    return DecisionNote("classification", dataset_name, headline.text, headline.verdict, fine_tuning.verdict,
+    note = DecisionNote("classification", dataset_name, headline.text, headline.verdict, fine_tuning.verdict,
                         sections, data)
+    return with_model_cards(note, [r.settings.get("encoder_id") or r.space for r in comparison.rungs])
 
 
 def _best_first(comparison: Comparison, best: Rung) -> list[Rung]:
@@ -275,8 +295,9 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
             "paired": [{"space": p.space, "verdict": p.verdict, "deciding": p.deciding, "n_queries": p.n_queries,
                         "differences": {k: vars(v) for k, v in p.differences.items()}} for p in evidence.paired],
             "claims": [c.to_dict() for c in claims]}
-    return DecisionNote("retrieval", dataset_name, headline.text, verdict.retrieval.RUNG[headline.verdict],
+    note = DecisionNote("retrieval", dataset_name, headline.text, verdict.retrieval.RUNG[headline.verdict],
                         fine_tuning.verdict, sections, data)
+    return with_model_cards(note, [r.space for r in evidence.results])
 
 
 # ---------------------------------------------------------------- transcription
@@ -321,8 +342,9 @@ def _transcription_note(dataset_name: str, claims: list[verdict.Claim], data: di
         Section("Rung 3: is fine-tuning justified?", _lines(claims, kind.FINE_TUNING)),
         Section(DATA_PROBLEMS_TITLE, _findings_or_checked(claims, kind.PROBLEM, "problems")),
     )
-    return DecisionNote("transcription", dataset_name, headline.text, "pretrained ASR", fine_tuning.verdict, sections,
+    note = DecisionNote("transcription", dataset_name, headline.text, "pretrained ASR", fine_tuning.verdict, sections,
                         {**data, "claims": [c.to_dict() for c in claims]})
+    return with_model_cards(note, [str(data.get("model", ""))])
 
 
 def _finding_data(findings: Sequence[Finding]) -> list[dict]:

@@ -208,7 +208,8 @@ def read_previous(folder: str | os.PathLike) -> Previous | None:
     for r in rows:
         info = ClipInfo(r["name"], r["n_samples"], r["decoded_sample_rate_hz"], r["sample_rate_hz"], r["channels"],
                         r["label"], r["group"], r["content_hash"], r["audio_hash"], r.get("source"))
-        stats = ClipStats(name=r["name"], label=r["label"], group=r["group"], **{k: r[k] for k in STAT_FIELDS})
+        stats = ClipStats(name=r["name"], label=r["label"], group=r["group"],
+                          **{k: r[k] for k in STAT_FIELDS if k in r})  # a field added since: its default
         speech = tuple(SpeechRegion(a, b) for a, b in zip(r["speech_start_s"], r["speech_end_s"]))
         clips[r["content_hash"]] = Kept(info, stats, speech)
     return Previous(clips, tuple(vectors))

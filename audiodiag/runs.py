@@ -20,12 +20,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from audiodiag import dataroot, duplicates, runfolder, spaces
+from audiodiag import dataroot, duplicates, runfolder, spaces, stream
 from audiodiag.bootstrap import Estimate
 from audiodiag.errors import AudioDiagError
 from audiodiag.manifest import ManifestRow
 from audiodiag.runview import RunFolderError, RunView
-from audiodiag.stream import Streamed
 from audiodiag.types import ClipInfo
 from audiodiag.verdict.claims import Kind
 from audiodiag.verdict.runs import (CLIPS_SCOPE, NOT_IN_RUN, NOTE_SCOPE, REFERENCE, ChangedClip, FindingChange,
@@ -235,7 +234,8 @@ def new_run_name(root: str | os.PathLike, dataset: str, *,
 def entry_sources(root: str | os.PathLike, relative: str) -> dict[str, str]:
     """clip name -> its file, for a data root entry (folder or manifest): saved with the run, so the Runs view can
     play a clip again. Reads the listing only, no audio."""
-    return {row.name: row.source for row in dataroot.entry_rows(root, relative) if isinstance(row, ManifestRow)}
+    return {row.name: source for row in dataroot.entry_rows(root, relative)
+            if isinstance(row, ManifestRow) and (source := stream.source_of(row)) is not None}
 
 
 def save_run(root: str | os.PathLike, name: str, *, dataset: str, clips: Sequence, stats: Sequence,
@@ -263,7 +263,7 @@ def save_run(root: str | os.PathLike, name: str, *, dataset: str, clips: Sequenc
                   for c in clips)
     if sources:
         infos = tuple(replace(c, source=sources.get(c.name, c.source)) for c in infos)
-    streamed = Streamed(infos, tuple(stats), tuple(tuple(s) for s in speech), tuple(vectors), tuple(unavailable),
+    streamed = stream.Streamed(infos, tuple(stats), tuple(tuple(s) for s in speech), tuple(vectors), tuple(unavailable),
                         tuple(failures), n_decoded=len(infos))
     return runfolder.write_run(folder, streamed, comparison, note, dataset=dataset, settings=settings,
                                command=command)

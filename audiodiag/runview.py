@@ -202,8 +202,9 @@ class RunView:
         row = self.table.slice(index, 1).to_pylist()[0]
         source = row.get("source")
         if not source:
-            raise AudioDiagError(f"{row['name']}: the run does not say where this file is (it came from a zip); "
-                                 "open the zip itself to listen to it")
+            raise AudioDiagError(f"{row['name']}: the run keeps no path that gives this clip alone (a zip member, a "
+                                 "segment of a longer file, or audio inside a Parquet manifest); open the data itself "
+                                 "to listen to it")
         item = manifest.ManifestRow(source, row["name"], row["label"], row["group"], origin=self.path.name)
         if self.root is not None:  # the data root's rules: no URL, nothing outside it, no symlink out
             item = next(dataroot.confine(self.root, [item]))

@@ -16,7 +16,7 @@ import math
 import shlex
 from dataclasses import asdict, dataclass, field, fields
 
-from audiodiag.encoders import AISFX, ALIASES, BUNDLED, WHISPER_UNPADDED, availability
+from audiodiag.encoders import AISFX, ALIASES, BUNDLED, WHISPER_UNPADDED, availability, canonical_name
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
 from audiodiag.spaces import BASELINE, MAX_PAD_LENGTH_S, PaddingPolicy
@@ -70,7 +70,7 @@ def _check_encoders(owner: str, value) -> tuple[str, ...]:
     names = (value,) if isinstance(value, str) else tuple(value)
     if not all(isinstance(n, str) and n.strip() for n in names):
         _fail(owner, "encoders", value, "encoder names (bundled names, Hugging Face ids or local folders)")
-    full = (ALIASES.get(n.strip(), n.strip()) for n in names)  # "speech_embedding" and its full name are one encoder
+    full = (canonical_name(n) for n in names)  # "speech_embedding" and its full name are one encoder
     return tuple(dict.fromkeys(n for n in full if n != BASELINE))  # the baseline is always compared
 
 

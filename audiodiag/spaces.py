@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from audiodiag import embedding_cache
-from audiodiag.encoders import ALIASES, Encoder, get_spec, load_encoder
+from audiodiag.encoders import Encoder, canonical_name, get_spec, load_encoder
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings, spectral_features
 from audiodiag.io import pad_or_trim
@@ -181,7 +181,7 @@ def encoder_key(encoder: Encoder, layer: int | None) -> dict:
 def fixed_input_s(space: str) -> float | None:
     """The model's fixed input window (Whisper padded: 30 s) when `space` is a catalogue name, else None."""
     try:
-        return get_spec(ALIASES.get(space, space)).fixed_input_s
+        return get_spec(space).fixed_input_s
     except AudioDiagError:
         return None
 
@@ -207,7 +207,7 @@ def padding_label(padding: PaddingPolicy, space_names: Sequence[str]) -> str:
     >>> print(padding_label(PaddingPolicy(), [BASELINE, "whisper-tiny.en"]))
     none (each clip at its own length) for spectral baseline (MFCC/log-mel); whisper-tiny.en encoder (30 s padded): ...
     """
-    seen = {ALIASES.get(s, s): padding_seen(s, padding) for s in space_names}
+    seen = {canonical_name(s): padding_seen(s, padding) for s in space_names}
     plain = [s for s, what in seen.items() if what == padding.label]
     if len(plain) == len(seen):
         return padding.label

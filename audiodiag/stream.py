@@ -20,15 +20,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from audiodiag import dataset, decide, duplicates, encoders, io, manifest, spaces
+from audiodiag import dataset, duplicates, encoders, io, manifest, spaces
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError, InvalidAudioError
 from audiodiag.features import FeatureSettings
 from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, SettingsError
 from audiodiag.types import Clip, ClipInfo, LoadFailure, SpeechRegion
+
+if TYPE_CHECKING:  # decide (the comparison and the note) is imported where it runs: worker processes
+    from audiodiag import decide  # (audiodiag.workers) import this module and need none of it
 
 STREAM_BATCH_CLIPS = dataset.MEASURE_BATCH_CLIPS  # clips decoded at a time; VAD batches as `dataset.measure` does
 MAX_REASONS = 3  # failures quoted when nothing could be loaded
@@ -134,24 +138,28 @@ def _failure(row: manifest.ManifestRow, error: InvalidAudioError) -> LoadFailure
     return LoadFailure(row.name, message if row.line is None or row.where in message else f"{message} ({row.where})")
 
 
-def _open(item, name: str, previous: Previous | None) -> Clip | Kept | LoadFailure:
+def open_item(item, name: str, previous: Previous | None) -> Clip | Kept | LoadFailure:
     """The item as a decoded Clip, as what an earlier run kept for the same bytes, or a LoadFailure."""
     if isinstance(item, LoadFailure):
         return replace(item, name=name)
     if isinstance(item, Clip):
         kept = previous.clips.get(item.content_hash) if previous else None
-        return _renamed(kept, name, item.label, item.group, item.fold) if kept else replace(item, name=name)
+        return renamed(kept, name, item.label, item.group, item.fold) if kept else replace(item, name=name)
     try:
+        if item.segment is not None:  # decoded first: a segment's hash is of its samples, not of the whole file
+            clip = manifest.decode(item, name=name)
+            kept = previous.clips.get(clip.content_hash) if previous else None
+            return renamed(kept, name, item.label, item.group, item.fold) if kept else clip
         data = manifest.read_bytes(item)
         kept = previous.clips.get(io.content_hash(data)) if previous else None
         if kept is not None:
-            return _renamed(kept, name, item.label, item.group, item.fold)
+            return renamed(kept, name, item.label, item.group, item.fold)
         return io.load_clip(data, name=name, label=item.label, group=item.group, fold=item.fold)
     except InvalidAudioError as e:
         return _failure(item, e)
 
 
-def _renamed(kept: Kept, name: str, label: str | None, group: str | None, fold: str | None = None) -> Kept:
+def renamed(kept: Kept, name: str, label: str | None, group: str | None, fold: str | None = None) -> Kept:
     """An earlier run's measurements under this run's name, label, group and fold (the file may have moved)."""
     return Kept(replace(kept.info, name=name, label=label, group=group, fold=fold),
                 replace(kept.stats, name=name, label=label, group=group), kept.speech)
@@ -201,11 +209,11 @@ class BatchResult:
 
 def _open_batch(batch: Sequence, names: Sequence[str], previous: Previous | None,
                 reusable: Callable[[Kept], bool]) -> list[Clip | Kept | LoadFailure]:
-    """`_open` over a batch; an earlier run's file that lacks a vector in some space is decoded again."""
-    opened = [_open(item, name, previous) for item, name in zip(batch, names)]
+    """`open_item` over a batch; an earlier run's file that lacks a vector in some space is decoded again."""
+    opened = [open_item(item, name, previous) for item, name in zip(batch, names)]
     for i, o in enumerate(opened):
         if isinstance(o, Kept) and not reusable(o):
-            opened[i] = _open(batch[i], o.info.name, None)
+            opened[i] = open_item(batch[i], o.info.name, None)
     return opened
 
 
@@ -249,7 +257,7 @@ def reusable(space_list: Sequence[_Space]) -> Callable[[Kept], bool]:
     return lambda o: all(s.kept and o.info.content_hash in s.kept.rows for s in space_list)
 
 
-def _local_batches(named: Iterable[tuple], space_list: list[_Space], *, padding: spaces.PaddingPolicy,
+def local_batches(named: Iterable[tuple], space_list: list[_Space], *, padding: spaces.PaddingPolicy,
                    layer: int | None, batch_size: int, previous: Previous | None,
                    transcribe: Transcribe | None = None) -> Iterator[BatchResult]:
     """The in-process engine: decode, measure and embed (and transcribe) one batch of (item, unique name) at a
@@ -298,8 +306,12 @@ def reference_of(item) -> str | None:
 
 
 def source_of(item) -> str | None:
-    """Where an input's bytes are (a manifest row's path or URL), for opening one clip again later."""
-    return item.source if isinstance(item, manifest.ManifestRow) else None
+    """Where an input's bytes are (a manifest row's path or URL), for opening one clip again later; None where the
+    path alone does not give the clip: a segment of a file (NeMo offset, Lhotse cut) or bytes inside the manifest
+    (a Hugging Face Parquet row)."""
+    if not isinstance(item, manifest.ManifestRow) or item.segment is not None or item.data is not None:
+        return None
+    return item.source
 
 
 def named_items(items: Iterable) -> Iterator[tuple]:
@@ -327,11 +339,12 @@ def stream(
     items: manifest rows (`manifest.read_manifest`, `manifest.iter_folder`), LoadFailures (kept as inputs not
     used) or already decoded Clips (a zip). previous: an earlier run's results (`runfolder.read_previous`).
     engine: what computes the batches (default: this process; `ray_engine.engine(...)` runs them on Ray); it is
-    called like `_local_batches` with (item, unique name) pairs and must yield BatchResults in input order.
+    called like `local_batches` with (item, unique name) pairs and must yield BatchResults in input order;
+    `workers.engine(n)` shares decoding, measuring and the baseline among n processes.
     transcribe: also transcribe every clip (then `previous` is not used: transcripts come from their own cache).
     baseline: False leaves out the spectral baseline (a transcription run needs no vectors).
-    Raises AudioDiagError when no item could be loaded, naming the first reasons, unless `allow_empty` (with no
-    spaces: `audiodiag check` reports every file unreadable as a finding).
+    Raises AudioDiagError when no item could be loaded, naming the first reasons, unless `allow_empty` (then no
+    vectors: `audiodiag check` reports every file unreadable as a finding).
     """
     say = progress or (lambda message: None)
     if transcribe:
@@ -345,9 +358,9 @@ def stream(
     speech: list[tuple[SpeechRegion, ...]] = []
     failures: list[LoadFailure] = []
     n_decoded = 0
-    batches = (engine or _local_batches)(named_items(items), space_list, padding=padding, layer=layer,
-                                         batch_size=batch_size, previous=previous,
-                                         **({"transcribe": transcribe} if transcribe else {}))
+    batches = (engine or local_batches)(named_items(items), space_list, padding=padding, layer=layer,
+                                        batch_size=batch_size, previous=previous,
+                                        **({"transcribe": transcribe} if transcribe else {}))
     for result in batches:
         for name, reason in result.failed.items():  # an encoder that fails mid-stream: unavailable, like one
             for s in [s for s in space_list if s.name == name]:  # that cannot load
@@ -377,11 +390,11 @@ def stream(
             fresh = iter(result.rows.get(s.name, ()))
             s.rows += [s.kept.rows[k.info.content_hash] if k is not None else next(fresh) for k in order]
         say(f"  streamed {len(infos) + len(failures)} inputs ({n_decoded} decoded)")
-    if not infos and not (allow_empty and not space_list):
+    if not infos and not allow_empty:
         reasons = "; ".join(f.message for f in failures[:MAX_REASONS]) + (
             f"; and {len(failures) - MAX_REASONS} more" if len(failures) > MAX_REASONS else "")
         raise AudioDiagError(f"no audio could be loaded: {reasons}")
-    vectors = tuple(_space_vectors(s) for s in space_list)
+    vectors = tuple(_space_vectors(s) for s in space_list) if infos else ()  # no clip: no rows to stack
     return Streamed(tuple(infos), tuple(stats), tuple(speech), vectors, tuple(unavailable), tuple(failures),
                     n_decoded, tuple(texts) if transcribe else None, tuple(references))
 
@@ -409,6 +422,8 @@ def run_classification(
     """`decide.run_classification` on streamed items: the same comparison, curves, audit and note, from the
     kept numbers and vectors (the note does not list the failures: add them with `report.with_input_problems`).
     The spectral baseline streams with its default analysis: other `settings.features` raise SettingsError."""
+    from audiodiag import decide
+
     if settings.features != FeatureSettings():
         raise SettingsError(f"baseline features {settings.features} differ from the defaults, which is all a streamed "
                             "run computes: drop --baseline-features, or run without --out-dir")

@@ -22,6 +22,7 @@ class Clip:
     content_hash: str = ""  # sha256 of the source bytes (hex, 16 chars): the cache key
     non_finite_count: int = 0  # NaN/Inf samples found in the source (replaced by 0 in `samples`)
     fold: str | None = None  # the dataset's own test fold (a labels table's `fold` column), used as given
+    split: str | None = None  # the dataset's own split (a `split` column: train / validation / test)
 
     @property
     def duration_s(self) -> float:
@@ -65,6 +66,7 @@ class ClipInfo:
     audio_hash: str = ""  # hash of the decoded audio (duplicates.audio_hash): equal for identical audio
     source: str | None = None  # where the file was read (a manifest row's path or URL); None for zip members
     fold: str | None = None  # as Clip.fold
+    split: str | None = None  # as Clip.split
 
     @property
     def duration_s(self) -> float:
@@ -73,7 +75,8 @@ class ClipInfo:
     @classmethod
     def of(cls, clip: Clip, *, audio_hash: str = "") -> ClipInfo:
         return cls(clip.name, len(clip.samples), clip.sample_rate_hz, clip.original_sample_rate_hz,
-                   clip.original_channels, clip.label, clip.group, clip.content_hash, audio_hash, fold=clip.fold)
+                   clip.original_channels, clip.label, clip.group, clip.content_hash, audio_hash, fold=clip.fold,
+                   split=clip.split)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import compare, confusions, encoders, plots, report, verdict
+from audiodiag import compare, confusions, encoders, model_cards, plots, report, verdict
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
 from audiodiag.settings import ComparisonSettings
@@ -53,7 +53,12 @@ with st.form("compare_settings"):
         "Frozen encoders (the spectral baseline is always included)", bundled + hub_names, key="compare_encoders",
         format_func=lambda n: f"{n} ({availability[n]})" if availability[n] else n,
         help="Bundled encoders work offline. The others download from the Hugging Face hub on first use; an "
-             "entry marked 'needs the model hub' is not in the local cache and the hub does not answer from here.")
+             "entry marked 'needs the model hub' is not in the local cache and the hub does not answer from here.\n\n"
+             + model_cards.picker_help(bundled + hub_names, escape=display.md_escape))
+    for line in model_cards.flag_lines(chosen):
+        st.caption(display.md_escape(line))
+    with st.expander("Model cards: licence, weights sha256, sample rate, input limit"):
+        st.markdown("\n".join(f"- {display.md_escape(line)}" for line in model_cards.card_lines(bundled + hub_names)))
     left, right = st.columns(2)
     custom = left.text_input("Another Hugging Face model id or local folder", key="compare_custom",
                              placeholder="facebook/wav2vec2-base or /models/my-wav2vec2")
@@ -122,13 +127,13 @@ st.caption(display.md_escape(f"Folds: {result.folds.note} Padding: {result.setti
 
 # ---------------------------------------------------------------- verdicts and metrics
 st.subheader("Does a frozen encoder beat the baseline?")
-st.plotly_chart(plots.ladder_figure(verdict.rules.ladder(verdict.classification_evidence(result))),  # the note's rows
-                width="stretch", config=plots.LADDER_CONFIG, key="compare_ladder")
+evidence = verdict.classification_evidence(result)  # the note's own rows and pair claims
+st.plotly_chart(plots.ladder_figure(verdict.rules.ladder(evidence)), width="stretch", config=plots.LADDER_CONFIG,
+                key="compare_ladder")
 for pair in result.paired:
     VERDICT_BOX[pair.verdict](f"**{display.md_escape(verdict.rules.pair_headline(pair))}**")
 if result.paired:
     with st.expander("How each verdict was reached"):
-        evidence = verdict.classification_evidence(result)  # the note's own pair claims
         for pair in result.paired:
             st.markdown(display.md_escape(verdict.rules.encoder_vs_baseline(pair, evidence.rung(pair.name_b)).text))
 display.show_table(display.comparison_table(result))

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from audiodiag import duplicates, encoders, plots, projection, retrieval, spaces
+from audiodiag import duplicates, encoders, model_cards, plots, projection, retrieval, spaces
 from audiodiag.errors import AudioDiagError
 from audiodiag.settings import RetrievalSettings
 from pages import _cache as cache
@@ -60,7 +60,12 @@ with st.form("embeddings_settings"):
     st.caption("Defaults are the Compare page's encoders and padding, so its cached vectors are reused.")
     chosen = st.multiselect("Frozen encoders (the spectral baseline is always shown)", options,  # a row of its own
                             key="embeddings_encoders",
-                            help="Bundled encoders work offline. The others download from the Hugging Face hub.")
+                            help="Bundled encoders work offline. The others download from the Hugging Face hub.\n\n"
+                                 + model_cards.picker_help(options, escape=display.md_escape))
+    for line in model_cards.flag_lines(chosen):
+        st.caption(display.md_escape(line))
+    with st.expander("Model cards: licence, weights sha256, sample rate, input limit"):
+        st.markdown("\n".join(f"- {display.md_escape(line)}" for line in model_cards.card_lines(options)))
     left, right = st.columns(2)
     custom = left.text_input("Another Hugging Face model id or local folder", key="embeddings_custom",
                              placeholder="facebook/wav2vec2-base or /models/my-wav2vec2")

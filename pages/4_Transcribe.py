@@ -4,7 +4,8 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from audiodiag import asr, plots, references, report, samples, transcript_checks, transcription, wer, word_errors
+from audiodiag import (asr, model_cards, plots, references, report, samples, transcript_checks, transcription, wer,
+                       word_errors)
 from audiodiag.errors import AudioDiagError
 from audiodiag.settings import TranscriptionSettings
 from pages import _cache as cache
@@ -119,9 +120,12 @@ with st.form("transcribe_settings"):
     cols = st.columns(3)
     model = cols[0].text_input("ASR model (bundled, Hugging Face id or local folder)", key="transcribe_model",
                                help=f"'{asr.BUNDLED_ASR}' works offline (Whisper tiny.en, CTranslate2 int8). Others "
-                                    "load from a local folder or the local Hugging Face cache.")
+                                    "load from a local folder or the local Hugging Face cache.\n\n"
+                                    + model_cards.picker_help([asr.BUNDLED_ASR], escape=display.md_escape))
     second = cols[0].text_input("Second system on the same clips (optional)", key="transcribe_second",
                                 placeholder="a model id or folder: compared with a paired bootstrap")
+    for name in (n.strip() for n in (model, second) if n.strip()):
+        cols[0].caption(display.md_escape(model_cards.licence_line(name)))
     beam = cols[1].number_input("Beam size", 1, asr.MAX_BEAM_SIZE, key="transcribe_beam", help="1 = greedy")
     temperature = cols[1].number_input("Temperature", 0.0, asr.MAX_TEMPERATURE, step=0.1, key="transcribe_temp",
                                        help="0 = deterministic; no temperature fallback either way")

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from audiodiag import dataset as ds
-from audiodiag import checks, compare, encoders, plots, spaces
+from audiodiag import checks, compare, encoders, measure_cache, plots, spaces, speakers, workers
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
@@ -38,9 +38,21 @@ def _clip_key(clip: Clip) -> tuple:
 _HASH = {Clip: _clip_key}
 
 
+@st.cache_resource(show_spinner=False)
+def _measuring_pool() -> workers.Launch:
+    """One pool of measuring processes per server, started the first time a large dataset is measured (this process
+    measures meanwhile) and kept for every later one."""
+    return workers.Launch(workers.usable_cores())
+
+
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=4096)
-def _measure(clips: tuple[Clip, ...]):
-    return ds.measure(clips)
+def _measure(clips: tuple[Clip, ...], _pool: workers.Launch | None = None):
+    """`_pool` only changes where the numbers are computed, not what they are: it is not part of the key. Clips
+    measured before (by this server or an earlier one) are read from the disk cache."""
+    if _pool is None:
+        return measure_cache.cached_measure(clips)
+    return measure_cache.cached_measure(
+        clips, measure=lambda todo: workers.measure(todo, launch=_pool, workers=workers.usable_cores()))
 
 
 def default_encoders(data: Dataset) -> tuple[str, ...]:
@@ -57,9 +69,12 @@ def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=
     """
     bar = st.progress(0.0, text="Measuring clips ...")
     measured: list[ClipStats] = []
+    # a small dataset (the bundled ones) is measured here: a pool would cost more than it saves, and starting
+    # one would compete with the first paint for the CPU
+    pool = _measuring_pool() if workers.worth_a_pool(data.clips) else None
 
     def measure_batch(clips):
-        stats, speech = _measure(tuple(clips))
+        stats, speech = _measure(tuple(clips), pool)
         measured.extend(stats)
         if partial_table is not None and len(measured) < len(data.clips):
             so_far = shown_stats(stats_table(tuple(measured), {}))  # laid out as the finished table will be
@@ -79,7 +94,7 @@ def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
 def _measure_one(clip: Clip):
-    return ds.measure((clip,), loudness=False)
+    return measure_cache.cached_measure((clip,), loudness=False)
 
 
 def measure_clip(clip: Clip) -> tuple[ClipStats, tuple, tuple[Finding, ...]]:
@@ -138,11 +153,13 @@ def space_vectors(data: Dataset, space: str, settings: ComparisonSettings) -> sp
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
 def _compare(clips: tuple[Clip, ...], space_names: tuple[str, ...], n_splits: int, group_aware: bool,
              padding_s: float | None, layer: int | None, feature_settings: tuple[int, ...], seed: int,
-             _vectors: tuple[spaces.SpaceVectors, ...]) -> compare.Comparison:
+             voices: tuple, _vectors: tuple[spaces.SpaceVectors, ...],
+             _speakers: speakers.SpeakerEstimate | None = None) -> compare.Comparison:
     bar = st.progress(0.0, text="Cross-validating every space on the same folds ...")
     result = compare.compare(clips, _vectors, n_splits=n_splits, group_aware=group_aware,
                              padding=spaces.PaddingPolicy(padding_s), seed=seed,
-                             progress=lambda fraction, message: bar.progress(fraction, text=md_escape(message)))
+                             progress=lambda fraction, message: bar.progress(fraction, text=md_escape(message)),
+                             speakers=_speakers)
     bar.empty()
     return result
 
@@ -155,9 +172,23 @@ def run_comparison(data: Dataset, settings: ComparisonSettings) -> tuple[compare
     comparison itself fails (bad labels), for the page to show.
     """
     vectors, unavailable = spaces.vectors_per_space(list(settings.spaces), lambda s: space_vectors(data, s, settings))
+    estimate = speaker_estimate(data)
     result = _compare(data.clips, tuple(v.space for v in vectors), settings.n_splits, settings.group_aware,
-                      settings.pad_s, settings.layer, astuple(settings.features), settings.seed, tuple(vectors))
+                      settings.pad_s, settings.layer, astuple(settings.features), settings.seed,
+                      (estimate.status, estimate.voices), tuple(vectors), estimate)
     return result, tuple(unavailable)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
+def _speaker_estimate(clips: tuple[Clip, ...], speech_share: float) -> speakers.SpeakerEstimate:
+    with st.spinner(f"Voices: inferring speakers for {len(clips)} clips (speaker encoder) ..."):
+        return speakers.estimate_speakers(clips, speech_share=speech_share)
+
+
+def speaker_estimate(data: Dataset) -> speakers.SpeakerEstimate:
+    """Voices inferred from the sidebar dataset (speech only; vectors disk-cached), or why not: the estimated
+    leakage check without a group column, the group column's check with one (`speakers.estimate_speakers`)."""
+    return _speaker_estimate(data.clips, float(analyse(data).speech_fraction))
 
 
 # ---------------------------------------------------------------- decision (Decide)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from audiodiag import compare, dataroot, encoders, io, manifest, samples
+from audiodiag import compare, dataroot, encoders, io, manifest, model_cards, samples
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip, LoadFailure
 from pages import _links as links
@@ -81,6 +81,7 @@ def dataset_picker(page: str = "") -> Dataset:
                 _, column = io.table_group_column(table[1])
                 st.caption(md_escape(f"Groups: column '{column}' of {table[0]}." if column else
                                      f"Groups: none ({table[0]} has no group column): leakage is unmeasured."))
+                show_unused_columns(io.table_unused_columns(table[1], name=table[0]))
         else:
             st.file_uploader("Drop clips (+ an optional labels CSV: path,label,group) or a zipped folder (one sub-folder per class)", key="uploader",
                              type=list(io.UPLOAD_EXTENSIONS), accept_multiple_files=True,
@@ -107,13 +108,15 @@ def dataset_picker(page: str = "") -> Dataset:
         st.header("Target model")
         target = st.selectbox("The model you plan to feed", list(encoders.CATALOGUE), key="target",
                               help="Clips are checked against what this model expects (sample rate, speech or "
-                                   "not, fixed input length).")
+                                   "not, fixed input length).\n\n" + model_cards.picker_help(
+                                       [n for n in encoders.CATALOGUE if n in encoders.BUNDLED], escape=md_escape))
         spec = encoders.get_spec(target)
         st.caption(f"{spec.kind} model, {spec.sample_rate_hz} Hz"
                    + (f", fixed {spec.fixed_input_s:g} s input" if spec.fixed_input_s else "")
                    + f" - {spec.source}"
                    + (f" (not installed here: `{encoders.install_command(spec.name)}`)"
                       if encoders.install_command(spec.name) else ""))
+        st.caption(md_escape(model_cards.licence_line(target)))
     links.link_to_url(DATASET_KEYS)
     clips = tuple(r for r in results if isinstance(r, Clip))
     failures = tuple(r for r in results if isinstance(r, LoadFailure))
@@ -173,12 +176,16 @@ def server_source(root) -> tuple[str, list[Clip | LoadFailure], object]:
             st.caption(md_escape(f"Run folder: {view.n_clips:,} clips, spaces: {', '.join(view.space_names)}."))
             return name, [], view
         results = load_server_entry(str(root), name, dataroot.fingerprint(root, name))
-        column = (manifest.open_manifest(entry.path).group_column if entry.kind == dataroot.MANIFEST else
-                  io.table_group_column(table[1])[1] if (table := io.folder_label_table(entry.path)) else None)
+        table = io.folder_label_table(entry.path) if entry.kind != dataroot.MANIFEST else None
+        opened = manifest.open_manifest(entry.path) if entry.kind == dataroot.MANIFEST else None
+        column = (opened.group_column if opened else io.table_group_column(table[1])[1] if table else None)
+        unused = (opened.unused_columns if opened else
+                  io.table_unused_columns(table[1], name=table[0]) if table else None)
     except AudioDiagError as e:
         return name, [LoadFailure(name, str(e))], None
     st.caption(md_escape(f"Groups: column '{column}'." if column else
                          "Groups: none: speaker/source leakage is unmeasured."))
+    show_unused_columns(unused)
     return name, results, None
 
 
@@ -203,7 +210,14 @@ def group_column_picker(tables: Sequence[tuple[str, bytes]]) -> str | None:
     used = auto if choice == AUTO_GROUPS else None if choice == io.NO_GROUPS else choice
     st.caption(md_escape(f"Groups: column '{used}' of {name}." if used else
                          "Groups: none: speaker/source leakage is unmeasured (every score is an upper bound)."))
+    show_unused_columns(io.table_unused_columns(data, name=name, group_by=used or io.NO_GROUPS))
     return None if choice == AUTO_GROUPS else choice
+
+
+def show_unused_columns(unused: io.UnusedColumns | None) -> None:
+    """Sidebar: the labels table's (or manifest's) columns that nothing reads, named (io.UnusedColumns.message)."""
+    if unused is not None:
+        st.caption(md_escape(unused.message))
 
 
 NO_CLIPS = "No clips yet: pick a bundled sample set or drop a zip with one sub-folder per class in the sidebar."

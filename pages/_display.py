@@ -77,13 +77,13 @@ STATS_COLUMNS = {
     "band_edge_drop_db": "drop at the band edge (dB)",
     "speech_fraction": "speech", "non_finite_samples": "non-finite samples",
     "loudness_lufs": "loudness (LUFS)", "snr_db": "SNR (dB)", "snr_method": "SNR measured as",
-    "internal_silence_s": "longest pause (s)",
+    "internal_silence_s": "longest pause (s)", "container": "container", "subtype": "encoding",
 }
 # the clip table's columns, most telling first: those that fit the page are shown, the others a click away
 STATS_ORDER = ("file", "warnings", "label", "group", "duration (s)", "rate (Hz)", "speech", "peak (dBFS)",
                "loudness (LUFS)", "SNR (dB)", "silent frames", "clipped", "band limit (Hz)", "99% bandwidth (Hz)",
                "RMS (dBFS)", "lead silence (s)", "trail silence (s)", "longest pause (s)", "channels", "bits",
-               "DC offset", "drop at the band edge (dB)", "non-finite samples", "SNR measured as")
+               "container", "encoding", "DC offset", "drop at the band edge (dB)", "non-finite samples", "SNR measured as")
 STATS_FORMATS = {"clipped": PERCENT, "silent frames": PERCENT, "speech": PERCENT, "DC offset": "%.4f"}
 NO_BAND_EDGE = "none"  # band limit and drop of a clip whose spectrum has no steep edge
 

@@ -2,10 +2,12 @@
 recomputed. Tables page through the clips; maps use a stratified sample; one clip's audio is read when opened."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from audiodiag import plots, runfolder, runview
 from audiodiag.errors import AudioDiagError
+from audiodiag.verdict import Kind
 from pages import _cache as cache
 from pages import _display as display
 from pages import _links as links
@@ -93,27 +95,20 @@ def compare(view: runview.RunView) -> None:
     if not classification_only(view):
         return
     data = view.note["data"]["comparison"] if "comparison" in view.note.get("data", {}) else None
-    rungs = view.note.get("data", {}).get("rungs", [])
     if data:
         st.caption(display.md_escape(f"{data['folds_note']} Classifier: {data['classifier']}; padding: "
                                      f"{data['padding']}."))
 
-    def ci(m: dict) -> str:
-        return f"{m['value']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}]"
-
-    st.dataframe({
-        "space": [r["space"] for r in rungs],
-        "accuracy [95% CI]": [ci(r["accuracy"]) for r in rungs],
-        "balanced accuracy [95% CI]": [ci(r["balanced_accuracy"]) for r in rungs],
-        "macro F1 [95% CI]": [ci(r["macro_f1"]) for r in rungs],
-        "random-split accuracy": [display.text_or_dash(None if r.get("random_split_accuracy") is None else
-                                                       f"{r['random_split_accuracy']:.3f}") for r in rungs],
-        "dimension": [r["embedding_size"] for r in rungs],
-    }, hide_index=True, width="stretch", column_config=display.wide_columns("space"))
-    for p in view.note.get("data", {}).get("paired", []):
-        st.markdown(display.md_escape(f"{p['b']} vs {p['a']}: {p['verdict']} (p = {p['p_value']:.3g}; only "
-                                      f"{p['a']} right on {p['only_a_right']} clips, only {p['b']} right on "
-                                      f"{p['only_b_right']})."))
+    note = view.note
+    table = next((sec["table"] for sec in note.get("sections", []) if sec.get("table")), None)
+    if table:  # the note's own rung table and pair claims: nothing is re-worded or re-rounded here
+        display.show_table(pd.DataFrame(table[1:], columns=table[0]))
+    else:
+        st.caption("This run folder's note has no rung table (a run from an older version): its note is on the "
+                   "Decide page.")
+    for claim in note.get("data", {}).get("claims", []):
+        if claim["kind"] == Kind.ENCODER_VS_BASELINE:
+            st.markdown(display.md_escape(claim["text"]))
     st.subheader("Confusion matrices (out-of-fold, every clip)")
     names = view.space_names
     for start in range(0, len(names), 2):

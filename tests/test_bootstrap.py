@@ -6,11 +6,13 @@ and decisions are made from them. "Not change" is to PIN_REL, not bit for bit: a
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from audiodiag import bootstrap, curves, evaluate, retrieval, wer
+from audiodiag import bootstrap, curves, evaluate, intervals, retrieval, wer
 from audiodiag.bootstrap import (Estimate, bootstrap_distribution, percentile_ci, percentile_cis, resample_indices,
                                  tail_percentiles)
 from audiodiag.errors import AudioDiagError
@@ -118,6 +120,24 @@ def test_metrics_with_ci_numbers_unchanged():
         (wilson.low, wilson.high), rel=1e-9)
     assert _pinned(m.balanced_accuracy, 0.8111111111111112, 0.6524305555555556, 0.9583333333333334)
     assert _pinned(m.macro_f1, 0.8030303030303031, 0.5833041958041958, 0.9488034188034189)
+
+
+def test_grouped_metrics_score_each_group_resample_as_its_clips_would():
+    """With groups, every cluster resample is scored from per-group counts (no loop over resamples): the same
+    numbers as scikit-learn scoring the resampled clips themselves, and the same interval as the loop gave."""
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+
+    groups = [f"s{i % 5}" for i in range(len(Y))]
+    t, p, n_classes = evaluate._encode(Y, A)
+    table = evaluate._group_metric_table(t, p, n_classes, groups, n_boot=40, seed=3)
+    with warnings.catch_warnings():  # a resample may lack a class that was predicted: sklearn says so, rightly
+        warnings.simplefilter("ignore", UserWarning)
+        by_hand = [(accuracy_score(Y[i], A[i]), balanced_accuracy_score(Y[i], A[i]),
+                    f1_score(Y[i], A[i], average="macro")) for i in intervals.group_resamples(groups, 40, seed=3)]
+    assert table.T == pytest.approx(np.array(by_hand), rel=PIN_REL)
+    m = evaluate.metrics_with_ci(Y, A, groups=groups, n_boot=200, seed=3)  # pinned from the loop over resamples
+    assert _pinned(m.balanced_accuracy, 0.8111111111111112, 0.45269610126637644, 1.0)
+    assert _pinned(m.macro_f1, 0.8030303030303031, 0.366453912568594, 1.0)
 
 
 def test_paired_comparison_numbers_unchanged():

@@ -48,7 +48,7 @@ def test_pyproject_reads_requirements_txt_and_keeps_the_no_deps_wheels_out():
     pinned = {r.name.lower() for r in _requirements("requirements.txt")}
     assert {"streamlit", "torch", "ray"} <= pinned
     no_deps = {r.name.lower() for r in _requirements("requirements-nodeps.txt")}
-    assert no_deps == {"openwakeword", "aisfx"} and not no_deps & pinned
+    assert no_deps == {"openwakeword", "aisfx", "resemblyzer"} and not no_deps & pinned
     assert project["project"]["scripts"] == {"audiodiag": "audiodiag.cli:main"}
 
 

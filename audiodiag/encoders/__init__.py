@@ -34,7 +34,7 @@ from audiodiag.types import Clip
 __all__ = ["AISFX", "AisfxEncoder", "CATALOGUE", "DEFAULT_TARGET", "Encoder", "EncoderSpec", "HFEncoder",
            "LayerwiseEncoder",
            "SPEECH_EMBEDDING", "SpeechEmbeddingEncoder", "WHISPER_PADDED", "WHISPER_UNPADDED", "WhisperEncoder",
-           "get_spec", "load_encoder", "loadable_names"]
+           "canonical_name", "get_spec", "load_encoder", "loadable_names", "target_names"]
 
 
 @dataclass(frozen=True)
@@ -80,12 +80,34 @@ CATALOGUE: dict[str, EncoderSpec] = {s.name: s for s in (
 DEFAULT_TARGET = WHISPER_UNPADDED  # bundled: works offline out of the box
 
 
+def canonical_name(name: str | Path) -> str:
+    """The one name resolver every command uses: a short alias ("aisfx", "whisper-tiny.en-unpadded") becomes its
+    full name; any other name, id or folder comes back as given (stripped).
+
+    >>> canonical_name(" speech_embedding "), canonical_name("facebook/wav2vec2-base")
+    ('speech_embedding (openwakeword)', 'facebook/wav2vec2-base')
+    """
+    key = str(name).strip()
+    return ALIASES.get(key, key)
+
+
+def target_names() -> list[str]:
+    """Every name `get_spec` takes: the catalogue's names and the short aliases."""
+    return [*CATALOGUE, *ALIASES]
+
+
 def get_spec(name: str) -> EncoderSpec:
-    """The catalogue entry for `name`; an unknown name raises with the valid names."""
-    try:
-        return CATALOGUE[name]
-    except KeyError:
-        raise AudioDiagError(f"unknown target model {name!r}; choose one of: {', '.join(CATALOGUE)}") from None
+    """The catalogue entry for `name` (a catalogue name, a short alias, or an entry's Hugging Face id); an unknown
+    name raises with the valid names.
+
+    >>> get_spec("aisfx").sample_rate_hz, get_spec("facebook/wav2vec2-base").name
+    (44100, 'wav2vec2-base')
+    """
+    key = canonical_name(name)
+    spec = CATALOGUE.get(key) or next((s for s in CATALOGUE.values() if s.encoder_id and s.encoder_id == key), None)
+    if spec is None:
+        raise AudioDiagError(f"unknown target model {key!r}; choose one of: {', '.join(target_names())}")
+    return spec
 
 
 # ---------------------------------------------------------------- the protocol
@@ -146,7 +168,7 @@ def loadable_names() -> list[str]:
 def availability(name: str) -> str:
     """"" when `name` can run here without a download (bundled, installed, or in the local Hugging Face cache),
     else a short note for the encoder picker: why it would not run right now."""
-    key = ALIASES.get(name, name)
+    key = canonical_name(name)
     spec = CATALOGUE.get(key)
     target = spec.encoder_id if spec is not None else key
     if not target:
@@ -177,13 +199,13 @@ def install_command(name: str) -> str:
     >>> install_command("speech_embedding")
     ''
     """
-    key = ALIASES.get(name, name)
+    key = canonical_name(name)
     return AISFX_INSTALL if key == AISFX and availability(key) == "not installed" else ""
 
 
 def is_bundled(name: str) -> bool:
     """True for the encoders shipped with the app (by name or alias): offline, final layer only, not fine-tunable."""
-    return ALIASES.get(name, name) in BUNDLED
+    return canonical_name(name) in BUNDLED
 
 
 def load_encoder(name_or_path: str | Path) -> Encoder:
@@ -195,8 +217,7 @@ def load_encoder(name_or_path: str | Path) -> Encoder:
     Traceback (most recent call last):
     audiodiag.errors.AudioDiagError: unknown encoder 'speech-embedding': not a bundled name, ...; choose one of: ...
     """
-    key = str(name_or_path).strip()
-    key = ALIASES.get(key, key)
+    key = canonical_name(name_or_path)
     spec = CATALOGUE.get(key)
     if spec is not None and not spec.encoder_id:
         raise AudioDiagError(f"{key!r} is a catalogue target without a frozen encoder here "

@@ -19,6 +19,8 @@ class Kind(str, Enum):
     DATA = "data"  # what was given: clips, classes
     FOLDS = "folds"
     LEAKAGE = "leakage"  # speaker/source leakage: measured present/absent, unmeasured, ignored, unmeasurable
+    # speaker leakage on voices inferred by the speaker encoder (no group column): present / absent / not estimated
+    LEAKAGE_ESTIMATED = "leakage_estimated"
     PADDING = "padding"
     BASELINE = "baseline"
     ENCODER_VS_BASELINE = "encoder_vs_baseline"  # does this encoder beat the baseline: yes / no / inconclusive
@@ -46,6 +48,8 @@ class Kind(str, Enum):
     RUNS_CLIPS = "runs_clips"  # clips in both runs, only in one, relabelled
     RUNS_PREDICTIONS = "runs_predictions"  # one space's out-of-fold predictions that changed
     RUNS_SETTINGS = "runs_settings"  # settings that differ
+    # every note (audiodiag.verdict.models)
+    MODEL = "model"  # a model the run used: its licence as its package states it (flagged non-commercial), weights
 
 
 class Severity(str, Enum):

@@ -60,6 +60,10 @@ def check_consistency(claims: Sequence[Claim]) -> list[str]:
         if c.kind is Kind.CHECKED and leak is not None and leak.verdict not in ("present", "absent") and any(
                 "leakage" in item and "not" not in item for item in c.subject):
             out.append(f"'{c.text}' says leakage was checked, but it is {leak.verdict}")
+    estimated = _one(claims, Kind.LEAKAGE_ESTIMATED)  # inferred voices are never presented beside known groups
+    if estimated is not None and leak is not None and leak.verdict in ("present", "absent", "ignored", "unmeasurable"):
+        out.append(f"leakage is measured ({leak.verdict}) on known groups and estimated ({estimated.verdict}) on "
+                   "inferred voices in one note")
 
     measured = {s for c in claims if c.kind in MEASURED for s in c.subject}
     for c in claims:  # no advice to try what was measured

@@ -45,6 +45,19 @@ class Groups:
 
 
 @dataclass(frozen=True)
+class InferredSpeakers:
+    """Voices the speaker encoder inferred when no group column was given (`audiodiag.speakers.SpeakerEstimate`):
+    `status` says whether the leakage check ran on them ("estimated") or why not."""
+
+    status: str
+    n_voices: int
+    n_clips: int
+    speech_share: float | None = None
+    label_ami: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Rung:
     """One space's scores, as the rules need them."""
 
@@ -58,6 +71,7 @@ class Rung:
     confused_pairs: tuple[tuple[str, str, int], ...]  # (true label, predicted label, clips), most frequent first
     split_check: SplitComparison | None = None  # random vs group-aware folds, when groups were used
     label_issues: object | None = None  # audiodiag.label_issues.LabelIssues
+    estimated_split_check: SplitComparison | None = None  # random vs inferred-voice folds (no group column)
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,7 @@ class ClassificationEvidence:
     unavailable: tuple[tuple[str, str], ...] = ()  # (encoder, why it could not run)
     interface: str = "app"  # "cli" | "app": where how-to-fix texts point
     interval_unit: str = "clips"  # what the intervals treat as independent: "clips" or "groups" (audiodiag.intervals)
+    speakers: InferredSpeakers | None = None  # inferred voices (None: not attempted, e.g. a comparison alone)
 
     def rung(self, space: str) -> Rung:
         return next(r for r in self.rungs if r.space == space)
@@ -120,7 +135,11 @@ def classification_evidence(comparison, *, curves: Sequence = (), audit=None, fi
     rungs = tuple(Rung(r.space, r.metrics.accuracy, r.metrics.macro_f1, r.seconds_per_clip, r.embedding_size,
                        r.model_mb, dict(r.per_class_f1),
                        tuple((p.true_label, p.predicted_label, p.count) for p in r.confused_pairs),
-                       r.split_check, r.label_issues) for r in comparison.rungs)
+                       r.split_check, r.label_issues, r.estimated_split_check) for r in comparison.rungs)
+    estimate = getattr(comparison, "speakers", None)
+    speakers = None if estimate is None else InferredSpeakers(
+        estimate.status, estimate.n_voices, estimate.n_clips, estimate.speech_share, estimate.label_ami,
+        estimate.detail)
     return ClassificationEvidence(
         n_clips=n_clips, class_counts=dict(comparison.class_counts), folds_note=comparison.folds.note,
         n_splits=comparison.folds.n_splits, groups=groups,
@@ -130,4 +149,4 @@ def classification_evidence(comparison, *, curves: Sequence = (), audit=None, fi
         shortcut=audit.explanation if audit is not None and audit.shortcut_suspected else None,
         audited=audit is not None, findings=tuple(findings), readiness=readiness, finetune_gain=finetune_gain,
         unavailable=tuple(unavailable), interface=interface,
-        interval_unit=comparison.rungs[0].metrics.unit)
+        interval_unit=comparison.rungs[0].metrics.unit, speakers=speakers)

@@ -7,7 +7,8 @@ decide. The README's table is `claims_table()` (tests/test_repo.py keeps them eq
 from __future__ import annotations
 
 from audiodiag.retrieval import BETTER_RULE
-from audiodiag.verdict.rules import LEAKAGE_RULE, PAIR_RULE
+from audiodiag.verdict.rules import ESTIMATED_LEAKAGE_RULE, LEAKAGE_RULE, PAIR_RULE
+from audiodiag.verdict.models import MODEL_RULE
 from audiodiag.verdict.transcription import MIN_FINETUNE_AUDIO_MIN
 
 # (claim, the rule that decides it, what is said when the evidence does not decide)
@@ -19,6 +20,9 @@ CLAIM_RULES = (
      "undecided, when a pair is inconclusive and none is yes"),
     ("speaker/source leakage (present)", LEAKAGE_RULE, "absent when p ≥ 0.05; unmeasured (no groups, or the dataset's own 'fold' column used as "
      "given), ignored (--no-groups) or unmeasurable (every clip its own group); 'checked' is never said of it then"),
+    ("speaker leakage estimated (present)", ESTIMATED_LEAKAGE_RULE, "absent when p ≥ 0.05; not estimated, with the "
+     "reason: not speech, too few clips, one voice, voices that follow the labels, no audio (streamed); never said "
+     "when a group column is given (leakage is measured then)"),
     ("learning curve rising / flat", "the last step's paired bootstrap 95 % CI against +0.02 accuracy per doubling: "
      "rising when the whole CI is at or above +0.02, flat when it is wholly below, saturated at ≥ 0.99 accuracy",
      "inconclusive (the CI straddles +0.02)"),
@@ -32,6 +36,9 @@ CLAIM_RULES = (
      "mAP gain among the better ones", "mixed (better on one metric, worse on another) or inconclusive"),
     ("transcription fine-tuning justified", f"at least {MIN_FINETUNE_AUDIO_MIN:g} minutes of transcribed audio with "
      "references", "not justified, with the minutes measured"),
+    ("a model's licence (models used)", MODEL_RULE + "; flagged non-commercial when the stated licence forbids "
+     "commercial use", "not stated (a Hugging Face model card without `license:`), or not known until the model is "
+     "loaded"),
 )
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from audiodiag import speakers as voices
 from audiodiag.curves import RISING_PER_DOUBLING
 from audiodiag.evaluate import SIGNIFICANCE_LEVEL, PairedComparison, format_p, signed
 from audiodiag.types import Finding
 from audiodiag.verdict.claims import Claim, Kind, Severity
-from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, Readiness, Rung
+from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, InferredSpeakers, Readiness, Rung
 
 HEADROOM_MIN = 0.03  # best accuracy within this of 1.0: no room for fine-tuning to show a gain
 WORST_CLASSES = 3
@@ -33,6 +34,10 @@ PAIR_RULE = (f"paired p < {SIGNIFICANCE_LEVEL:g} (Holm-adjusted over the encoder
              "from one statistic (Agresti–Min, clustered by speaker/source when groups are known)")
 LEAKAGE_RULE = ("random-fold minus group-aware accuracy on the same clips: paired p < 0.05, Holm-adjusted over the "
                 "rungs, with random folds ahead (the same paired statistic, clustered by speaker/source)")
+ESTIMATED_LEAKAGE_RULE = ("without a group column, in speech: random-fold minus inferred-voice-fold accuracy, paired p < "
+                          "0.05 (Holm over the rungs, clustered by inferred voice) with random folds ahead; voices are "
+                          "the speaker encoder's, clustered at cosine distance "
+                          f"{voices.VOICE_DISTANCE:g} ({voices.VOICE_LINKAGE} linkage): an estimate, not known speakers")
 
 # how to change the group handling, named for where the note is read
 GROUP_FIXES = {
@@ -114,6 +119,56 @@ def leakage(groups: Groups, rungs: Sequence[Rung], *, interface: str = "app") ->
         "Speaker/source leakage is unmeasured: the clips have no group (speaker, session, source recording), so the "
         "folds are random. Clips of one speaker or source may sit in training and test, so every accuracy here is an "
         f"upper bound. To measure it, {fixes['add']}."), {}, "no groups", Severity.WARNING)
+
+
+def estimated_split_line(space: str, check) -> str:
+    """One space's check on inferred voices (an `evaluate.SplitComparison`), worded apart from `split_line`."""
+    low, high = check.gap_ci
+    return (f"{space}: random folds {check.random_accuracy:.3f}, estimated-speaker folds {check.group_accuracy:.3f}, "
+            f"gap {signed(check.gap)}, 95 % CI {signed(low)} to {signed(high)}")
+
+
+def estimated_leakage(speakers: InferredSpeakers | None, rungs: Sequence[Rung], groups: Groups) -> Claim | None:
+    """Speaker leakage on inferred voices, for speech without a group column: "present" / "absent" when the check
+    ran, else "not estimated" with the reason; None when it was not attempted or the clips have groups."""
+    if speakers is None or speakers.status == voices.GROUPS_GIVEN or groups.given:
+        return None
+    checks = [(r.space, r.estimated_split_check) for r in rungs if r.estimated_split_check is not None]
+    n = speakers.n_voices
+    if speakers.status == voices.ESTIMATED and checks:
+        evidence = {"n_voices": n, **{space: {"random": c.random_accuracy, "estimated_speaker": c.group_accuracy,
+                                              "gap_ci": list(c.gap_ci)} for space, c in checks}}
+        leaking = [(space, c) for space, c in checks if c.leakage_suspected]
+        said = (f"Speaker leakage estimated, not measured: the clips have no speaker column, so the speaker encoder "
+                f"inferred the speakers from their voices ({n} groups).")
+        if leaking:
+            return Claim(Kind.LEAKAGE_ESTIMATED, tuple(s for s, _ in leaking), "present", (
+                f"{said} Random folds beat folds that keep each inferred voice apart, beyond chance (paired p < 0.05, "
+                "Holm-adjusted). " + "; ".join(estimated_split_line(s, c) for s, c in leaking)
+                + ". The scores here use random folds, so read them as upper bounds."), evidence,
+                ESTIMATED_LEAKAGE_RULE, Severity.WARNING)
+        return Claim(Kind.LEAKAGE_ESTIMATED, (), "absent", (
+            f"{said} Random folds score no higher than folds that keep each inferred voice apart, beyond chance "
+            "(paired p ≥ 0.05 after Holm). " + "; ".join(estimated_split_line(s, c) for s, c in checks) + "."),
+            evidence, ESTIMATED_LEAKAGE_RULE)
+    why = {
+        voices.NOT_SPEECH: f"speech is {speakers.speech_share or 0.0:.0%} of the audio, and voices are inferred only "
+                           f"from {voices.SPEECH_MAJORITY:.0%}",
+        voices.TOO_FEW_CLIPS: f"{speakers.n_clips} clips are too few to infer voices from (at least "
+                              f"{voices.SPEAKER_MIN_CLIPS})",
+        voices.NO_AUDIO: "a streamed run keeps no audio to infer voices from",
+        voices.UNAVAILABLE: f"the speaker encoder could not run ({speakers.detail.rstrip('.')})",
+        voices.ONE_VOICE: f"the speaker encoder hears one voice in all {speakers.n_clips} clips, so none can be held out",
+        voices.EVERY_CLIP_ALONE: f"the speaker encoder hears another voice in each of the {speakers.n_clips} clips",
+        voices.FOLLOWS_LABELS: (f"the {n} inferred voices follow the labels (adjusted mutual information "
+                                f"{speakers.label_ami or 0.0:.2f}, at least {voices.LABEL_AMI_MAX:g}). Either each "
+                                "class has its own speakers, a shortcut to check, or the encoder hears the words"),
+        voices.NO_FOLDS: (f"folds that keep the {n} inferred voices apart cannot be drawn "
+                          f"({speakers.detail.split(';')[0]})"),
+        voices.PREDEFINED_FOLDS: "the dataset's own folds are used as given",
+    }.get(speakers.status, f"no rung was checked ({speakers.status})")
+    return Claim(Kind.LEAKAGE_ESTIMATED, (), "not estimated", f"Speaker leakage was not estimated: {why}.",
+                 {"status": speakers.status, "n_clips": speakers.n_clips}, ESTIMATED_LEAKAGE_RULE)
 
 
 def padding(evidence: ClassificationEvidence) -> Claim:
@@ -549,8 +604,11 @@ def classification_claims(evidence: ClassificationEvidence) -> list[Claim]:
     found = findings(evidence)
     invalidated = any(c.severity is Severity.INVALIDATES for c in found)
     claims = [recommendation(evidence, invalidated=invalidated), *data(evidence),
-              leakage(evidence.groups, evidence.rungs, interface=evidence.interface), padding(evidence),
-              baseline(evidence)]
+              leakage(evidence.groups, evidence.rungs, interface=evidence.interface)]
+    estimated = estimated_leakage(evidence.speakers, evidence.rungs, evidence.groups)
+    if estimated is not None:
+        claims.append(estimated)
+    claims += [padding(evidence), baseline(evidence)]
     claims += [encoder_vs_baseline(p, evidence.rung(p.name_b)) for p in evidence.pairs]
     claims.append(errors(pick))
     issues = label_issues(evidence)

@@ -1,0 +1,324 @@
+"""Every core for the local engine: decode, levels, loudness, SNR, VAD and the spectral baseline in worker processes.
+
+`engine(N)` is an engine for `stream.stream` / `stream.run_classification` (`gate.run_check(workers=N)` and
+`--workers N` on `check` and `report` use it): it cuts each batch of inputs into tasks of a few clips and hands them
+to a pool of N processes. Results come back in input order and are put together batch by batch again, so the
+encoders (and ASR), which stay in this process, see the same batches as in the in-process engine
+(`stream.local_batches`). `measure` does the same for decoded clips (`dataset.measure`). The same functions run on
+the same clips, each worker on one thread (BLAS, scipy.fft, ONNX Runtime), so the numbers equal one process's
+(tests/test_workers.py). While the pool starts, this process takes the first tasks itself.
+
+Workers start with `forkserver` where the platform has it, else `spawn` (ONNX Runtime and torch do not survive
+`fork`), and each loads the VAD model once. As with any multiprocessing code, a script that calls this guards its
+entry point with `if __name__ == "__main__":`.
+
+Not run as a doctest (starting the processes takes about a second)::
+
+    result = gate.run_check(manifest.iter_folder("data/"), dataset_name="data", workers=None)  # one per core
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+import numpy as np
+
+from audiodiag import dataset, features, manifest, spaces, stream, vad
+from audiodiag.checks import ClipStats
+from audiodiag.errors import AudioDiagError
+from audiodiag.settings import SettingsError
+from audiodiag.types import Clip, SpeechRegion
+
+START_METHODS = ("forkserver", "spawn")  # the first the platform has; never fork (ONNX Runtime, torch threads)
+# VAD runs a task's clips as one batch: on 5-s clips it cost 22 ms per clip at 64 clips per call, 25 at 16 and
+# 30 at 8, so a task holds at least this many clips even where more workers would want smaller ones
+MIN_TASK_CLIPS = 16
+IN_FLIGHT_EXTRA = 2  # tasks queued beyond one per worker: none waits, and decoded audio stays bounded
+AUTO_MIN_CLIPS = 32  # workers=None on a stream: fewer inputs than this run in this process (a pool costs ~1 s to
+# start; a stream's clips are not decoded yet, so their count is all that is known)
+# workers=None on decoded clips: less audio than this is measured in this process. Measuring costs ~6 ms per second
+# of audio on one core, so this is ~2 s of work, about what starting a pool's fork server costs
+MIN_POOL_AUDIO_S = 300.0
+# what measuring the first clip imports (pyloudnorm brings scipy.signal): 1.2 s of CPU in every worker, paid once in
+# the fork server instead
+FIRST_CLIP_IMPORTS = ("onnxruntime", "pyloudnorm", "scipy.signal", "threadpoolctl")
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+ONE_THREAD = 1
+
+_reusable: frozenset[str] = frozenset()  # in a worker: content hashes an earlier run measured and embedded
+_thread_limits = None  # in a worker: threadpoolctl's limits, kept referenced for the process's life
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity (as `taskset` or a container's cpuset sets it), else every
+    core of the machine."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def worker_count(workers: int | None) -> int:
+    """The number of processes `workers` asks for: None means one per usable core. Anything but a whole number
+    of at least 1 raises SettingsError."""
+    if workers is None:
+        return usable_cores()
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise SettingsError(f"workers={workers!r}; use a whole number of processes, at least 1 (1: everything in "
+                            f"this process), or leave it out for one per usable core ({usable_cores()} here)")
+    return int(workers)
+
+
+def worth_a_pool(clips: Sequence[Clip]) -> bool:
+    """Whether measuring these decoded clips on every core gains more than starting a pool costs."""
+    return usable_cores() > 1 and sum(c.duration_s for c in clips) >= MIN_POOL_AUDIO_S
+
+
+def task_clips(*, batch_size: int, workers: int) -> int:
+    """Clips per task: a batch shared among the workers, but never fewer than MIN_TASK_CLIPS (VAD batching)."""
+    return max(MIN_TASK_CLIPS, -(-batch_size // workers))
+
+
+def start(workers: int, *, reusable: frozenset[str] = frozenset()) -> ProcessPoolExecutor:
+    """A pool of `workers` processes, each single-threaded with the VAD model loaded. reusable: content hashes of
+    files an earlier run measured and embedded in every space; a worker decodes them but does not measure them."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context(next(m for m in START_METHODS if m in methods))
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload([__name__, *FIRST_CLIP_IMPORTS])  # imported once; each worker forks
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(reusable,))
+
+
+class Launch:
+    """A pool started in a background thread, so that this process works on the first tasks meanwhile: starting
+    takes 1-2 s (the fork server imports numpy, scipy and ONNX Runtime, then each worker loads the VAD model)."""
+
+    def __init__(self, workers: int, *, reusable: frozenset[str] = frozenset()) -> None:
+        starter = ThreadPoolExecutor(1, thread_name_prefix="audiodiag-pool-start")
+        self._pool = starter.submit(_started, workers, reusable)
+        starter.shutdown(wait=False)
+
+    def ready(self) -> ProcessPoolExecutor | None:
+        """The pool once every worker is up (a failed start raises here), else None."""
+        return self._pool.result() if self._pool.done() else None
+
+    def wait(self) -> ProcessPoolExecutor:
+        """The pool, once every worker is up."""
+        return self._pool.result()
+
+    def close(self) -> None:
+        """Stop the pool, dropping the tasks not begun; one still starting (this process did all the work) stops
+        once it is up, without making this process wait."""
+        self._pool.add_done_callback(_stop)
+
+
+def _stop(starting: Future) -> None:
+    if starting.exception() is None:
+        starting.result().shutdown(wait=True, cancel_futures=True)
+
+
+def _started(workers: int, reusable: frozenset[str]) -> ProcessPoolExecutor:
+    pool = start(workers, reusable=reusable)
+    for up in [pool.submit(os.getpid) for _ in range(workers)]:  # each submission starts one more worker
+        up.result()
+    return pool
+
+
+def _start_worker(reusable: frozenset[str]) -> None:
+    """In each worker: one thread for every numeric library (N workers on N cores), VAD loaded, Ctrl-C left to
+    the main process (it stops the pool)."""
+    global _reusable, _thread_limits
+    from threadpoolctl import threadpool_limits
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in THREAD_ENV:  # for libraries loaded later; those loaded already are limited by threadpoolctl
+        os.environ[name] = str(ONE_THREAD)
+    _thread_limits = threadpool_limits(limits=ONE_THREAD)
+    features.FFT_WORKERS = ONE_THREAD
+    vad.speech_probabilities([np.zeros(vad.WINDOW_SAMPLES, np.float32)])  # loads the ONNX session now
+    _reusable = reusable
+
+
+@dataclass(frozen=True, eq=False)
+class Worked:
+    """One task's inputs after a worker decoded, measured and (for the baseline) embedded them."""
+
+    opened: list  # per input: a LoadFailure, the content hash of a file an earlier run kept, or None: done here
+    computed: list[stream.Kept]  # per clip decoded here, in input order
+    rows: dict[str, np.ndarray]  # {baseline: (len(computed), d)} where the baseline was asked for
+    timings: dict[str, tuple[float, int, bool, float]]  # as in stream.BatchResult
+    clips: list[Clip] | None  # the decoded clips, where this process embeds or transcribes them
+
+
+def work(pairs: Sequence[tuple], *, baseline: bool, padding: spaces.PaddingPolicy, keep_clips: bool,
+         reusable: frozenset[str] | None = None) -> Worked:
+    """Decode (item, unique name) pairs, measure the clips and compute their baseline rows: in a worker, or in
+    this process while the pool starts. reusable: as in `start` (None: the worker's, given when it started)."""
+    reusable = _reusable if reusable is None else reusable
+    opened = []
+    for item, name in pairs:
+        o = stream.open_item(item, name, None)
+        opened.append(o.content_hash if isinstance(o, Clip) and o.content_hash in reusable else o)
+    decoded = [o for o in opened if isinstance(o, Clip)]
+    computed, rows, timings, _ = stream.compute_batch(decoded, [(spaces.BASELINE, None)] * baseline,
+                                                      padding=padding, layer=None)
+    return Worked([None if isinstance(o, Clip) else o for o in opened], computed, rows, timings,
+                  decoded if keep_clips else None)
+
+
+def measure_task(clips: Sequence[Clip], *, loudness: bool) -> tuple[list[ClipStats], list[list[SpeechRegion]]]:
+    """In a worker: `dataset.measure` of a few clips."""
+    return dataset.measure(clips, loudness=loudness)
+
+
+def measure(clips: Sequence[Clip], *, workers: int | None = 1, launch: Launch | None = None, loudness: bool = True,
+            progress: Callable[[int, int], None] | None = None) -> tuple[list[ClipStats], list[list[SpeechRegion]]]:
+    """`dataset.measure` with the clips shared among processes; the same results, in input order.
+
+    workers: 1: `dataset.measure` in this process; None: one per usable core where that pays (`worth_a_pool`).
+    launch: a pool kept between calls (the app's), else one is started here, and stopped after.
+    progress(clips done, clips in all) as each task's results arrive."""
+    count = worker_count(workers)
+    if count == 1 or (workers is None and launch is None and not worth_a_pool(clips)):
+        return dataset.measure(clips, loudness=loudness, progress=progress)
+    if launch is None:
+        launch = Launch(count)
+        try:
+            return measure(clips, workers=count, launch=launch, loudness=loudness, progress=progress)
+        finally:
+            launch.close()
+    size = min(dataset.MEASURE_BATCH_CLIPS, max(MIN_TASK_CLIPS, -(-len(clips) // count)))
+    stats: list[ClipStats] = []
+    speech: list[list[SpeechRegion]] = []
+    starts = iter(range(0, len(clips), size))
+    futures: deque[Future] = deque()
+
+    def submit_next() -> None:
+        start_at = next(starts, None)
+        if start_at is None:
+            return
+        part, pool = clips[start_at:start_at + size], launch.ready()
+        if pool is not None:
+            futures.append(pool.submit(measure_task, part, loudness=loudness))
+            return
+        here: Future = Future()
+        here.set_result(measure_task(part, loudness=loudness))
+        futures.append(here)
+
+    try:
+        for _ in range(count + IN_FLIGHT_EXTRA):
+            submit_next()
+        while futures:
+            s, r = futures.popleft().result()
+            submit_next()
+            stats += s
+            speech += r
+            if progress:
+                progress(len(stats), len(clips))
+    except BrokenProcessPool as e:
+        raise _crashed(e) from e
+    finally:
+        for f in futures:
+            f.cancel()
+    return stats, speech
+
+
+def engine(workers: int | None = 1) -> Callable[..., Iterator[stream.BatchResult]]:
+    """An engine for `stream.stream(..., engine=...)` on `workers` processes (None: one per usable core, but in
+    this process when the input holds fewer than AUTO_MIN_CLIPS items); 1: `stream.local_batches`."""
+    count = worker_count(workers)
+    if count == 1:
+        return stream.local_batches
+
+    def run(named: Iterable[tuple], space_list: list, *, padding: spaces.PaddingPolicy, layer: int | None,
+            batch_size: int, previous: stream.Previous | None,
+            transcribe: stream.Transcribe | None = None) -> Iterator[stream.BatchResult]:
+        named = iter(named)
+        head = list(itertools.islice(named, AUTO_MIN_CLIPS)) if workers is None else []
+        if workers is None and len(head) < AUTO_MIN_CLIPS:
+            yield from stream.local_batches(head, space_list, padding=padding, layer=layer, batch_size=batch_size,
+                                            previous=previous, transcribe=transcribe)
+            return
+        yield from _pool_batches(itertools.chain(head, named), space_list, workers=count, padding=padding,
+                                 layer=layer, batch_size=batch_size, previous=previous, transcribe=transcribe)
+    return run
+
+
+def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, padding: spaces.PaddingPolicy,
+                  layer: int | None, batch_size: int, previous: stream.Previous | None,
+                  transcribe: stream.Transcribe | None = None) -> Iterator[stream.BatchResult]:
+    """The batches of `stream.local_batches`, their decoding, measuring and baseline done by a pool of workers."""
+    can_reuse = stream.reusable(space_list)
+    reusable = frozenset(h for h, kept in previous.clips.items() if can_reuse(kept)) if previous else frozenset()
+    embedders = [(s.name, s.encoder) for s in space_list if s.encoder is not None]
+    task = {"baseline": any(s.encoder is None for s in space_list), "padding": padding,
+            "keep_clips": bool(embedders or transcribe)}
+    size = task_clips(batch_size=batch_size, workers=workers)
+    batches = manifest.iter_batches(named, batch_size)
+    pending: deque[tuple[list, list[Future]]] = deque()  # (batch, its tasks), in input order
+
+    def submit(pairs: list[tuple]) -> Future:
+        pool = launch.ready()
+        if pool is not None:
+            return pool.submit(work, pairs, **task)
+        here: Future = Future()  # the pool is still starting: this process does the task meanwhile
+        here.set_result(work(pairs, reusable=reusable, **task))
+        return here
+
+    def fill() -> None:
+        while sum(len(tasks) for _, tasks in pending) < workers + IN_FLIGHT_EXTRA:
+            batch = next(batches, None)
+            if batch is None:
+                return
+            pending.append((batch, [submit(batch[i:i + size]) for i in range(0, len(batch), size)]))
+
+    launch = Launch(workers, reusable=reusable)
+    try:
+        fill()
+        while pending:
+            batch, tasks = pending.popleft()
+            worked = [t.result() for t in tasks]
+            fill()  # the workers go on while this process embeds
+            yield _assemble(batch, worked, previous, embedders, padding=padding, layer=layer, transcribe=transcribe)
+    except BrokenProcessPool as e:
+        raise _crashed(e) from e
+    finally:
+        launch.close()
+
+
+def _crashed(error: BrokenProcessPool) -> AudioDiagError:
+    return AudioDiagError(f"a worker process ended before finishing its clips ({error}): it was killed or crashed "
+                          "(out of memory?), which a bad file cannot cause (those become inputs not used). Rerun "
+                          "with fewer workers (--workers 1: everything in one process) to use less memory")
+
+
+def _assemble(batch: list[tuple], worked: Sequence[Worked], previous: stream.Previous | None,
+              embedders: list[tuple], *, padding: spaces.PaddingPolicy, layer: int | None,
+              transcribe: stream.Transcribe | None) -> stream.BatchResult:
+    """One batch's tasks as the BatchResult `stream.local_batches` yields for it; its encoders (and ASR) run here."""
+    opened = [o for w in worked for o in w.opened]
+    for i, ((item, name), o) in enumerate(zip(batch, opened)):
+        if isinstance(o, str):  # a content hash: what the earlier run kept, under this run's name and label
+            opened[i] = stream.renamed(previous.clips[o], name, item.label, item.group, item.fold)
+    computed = [k for w in worked for k in w.computed]
+    rows: dict[str, np.ndarray] = {}
+    timings: dict[str, tuple[float, int, bool, float]] = {}
+    for space in dict.fromkeys(s for w in worked for s in w.rows):
+        rows[space] = np.concatenate([w.rows[space] for w in worked if space in w.rows])
+        parts = [w.timings[space] for w in worked if space in w.timings]
+        timings[space] = (sum(p[0] for p in parts), sum(p[1] for p in parts), all(p[2] for p in parts), parts[-1][3])
+    clips = [c for w in worked for c in (w.clips or ())]
+    failed: dict[str, str] = {}
+    if clips and embedders:
+        more_rows, more_timings, failed = stream.embed_batch(clips, embedders, padding=padding, layer=layer)
+        rows.update(more_rows)
+        timings.update(more_timings)
+    texts = transcribe.run(clips) if transcribe else None
+    return stream.BatchResult(opened, [stream.source_of(i) for i, _ in batch], computed, rows, timings, failed,
+                              texts, [stream.reference_of(i) for i, _ in batch])

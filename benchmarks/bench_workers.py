@@ -1,0 +1,160 @@
+"""P12: every core (`--workers`, audiodiag.workers): `check` and `report --out-dir` on 2 cores against the same
+command pinned to one core, measured side by side in one run, and what 8 cores would give.
+
+Each side is a child process whose CPU affinity is set before it starts (as `taskset -c` does) and which runs the
+command through `cli.main` with the default worker count, which follows the affinity: one core runs everything
+in one process (no pool), two cores run two workers. Commands (cold caches: a new AUDIODIAG_CACHE_DIR and run
+folder every run):
+
+    python -m audiodiag check CHECK_DATA --format json --out OUT           # bench_check's 300 WAVs of 5 s
+    python -m audiodiag report DIGITS --task classify --out-dir RUN --out NOTE
+                                                                            # bench_report's 300 spoken digits
+
+Warm, as every row here: one untimed run in the child first (imports, models, and the workers' fork server,
+which a process starts once), then the median of REPEATS; the two sides alternate. Each timed run still starts
+its own pool of workers. For `check` the cold command is measured too (a fresh `python -m audiodiag` process
+per run, so start-up, imports and the fork server's start count): what one CI invocation pays.
+
+8 cores: measured the same way where this machine has 8 usable cores; else projected from the two measured
+points with Amdahl's law, T(W) = S + P / W fitted to W = 1 and W = 2 (the pool's start counts as serial time, so
+the projection errs low), and labelled as a projection.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.bench_check import check_folder
+from benchmarks.bench_report import digits_folder
+from benchmarks.harness import REPEATS, Row, markdown_table
+
+ROOT = Path(__file__).resolve().parent.parent
+N_DIGITS = 300
+ONE, TWO, EIGHT = 1, 2, 8
+GOAL_RATIO = 1.7  # issue 31: 2 cores give at least 1.7x the throughput of one
+
+# a child process: the command once untimed, then REPEATS timed runs, each with a fresh cache and output folder
+WARM_RUNS = r'''
+import json, os, statistics, sys, time
+from audiodiag import cli, embedding_cache
+argv, tmp, repeats = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+times = []
+for i in range(repeats + 1):
+    os.environ[embedding_cache.CACHE_DIR_ENV] = f"{tmp}/cache{i}"
+    start = time.perf_counter()
+    status = cli.main([a.replace("{RUN}", f"{tmp}/run{i}") for a in argv])
+    if status not in (0, 1):  # check exits 1 when it finds errors
+        sys.exit(f"exit status {status}")
+    times.append(time.perf_counter() - start)
+print(json.dumps(times[1:]))
+'''
+
+
+def cores(n: int) -> set[int] | None:
+    """The first n usable cores, or None where this machine has fewer."""
+    usable = sorted(os.sched_getaffinity(0))
+    return set(usable[:n]) if len(usable) >= n else None
+
+
+def _child(command: list[str], *, on: set[int], env: dict) -> subprocess.CompletedProcess:
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                          preexec_fn=lambda: os.sched_setaffinity(0, on))
+    if done.returncode not in (0, 1):  # check exits 1 when it finds errors; anything else is a failed run
+        raise RuntimeError(f"{' '.join(command[:6])} ... failed ({done.returncode}): {done.stderr[-2000:]}")
+    return done
+
+
+def warm_seconds(argv: list[str], *, on: set[int], tmp: Path) -> list[float]:
+    """Wall seconds of REPEATS warm runs of `cli.main(argv)` in one child process on the cores `on`."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    tmp.mkdir(parents=True, exist_ok=True)
+    done = _child([sys.executable, "-c", WARM_RUNS, json.dumps(argv), str(tmp), str(REPEATS)], on=on, env=env)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def cold_seconds(argv: list[str], *, on: set[int], tmp: Path) -> float:
+    """Wall seconds of one fresh `python -m audiodiag ARGV` process on the cores `on`."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "AUDIODIAG_CACHE_DIR": str(tmp / "cache")}
+    tmp.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    _child([sys.executable, "-m", "audiodiag", *[a.replace("{RUN}", str(tmp / "run")) for a in argv]], on=on,
+           env=env)
+    return time.perf_counter() - start
+
+
+def affinities() -> dict[int, set[int]]:
+    out = {n: cores(n) for n in (ONE, TWO, EIGHT) if cores(n)}
+    if TWO not in out:
+        raise RuntimeError(f"P12 needs at least {TWO} usable cores; this process may use {len(cores(ONE))}")
+    return out
+
+
+def side_by_side(argv: list[str], tmp: Path, *, cold: bool) -> dict[int, float]:
+    """Median seconds per core count; warm: REPEATS runs in one child per core count (the children one after
+    the other); cold: fresh processes, the core counts alternating, after one untimed round."""
+    if not cold:
+        return {n: statistics.median(warm_seconds(argv, on=on, tmp=tmp / f"warm{n}"))
+                for n, on in affinities().items()}
+    times: dict[int, list[float]] = {n: [] for n in affinities()}
+    for repeat in range(REPEATS + 1):
+        for n, on in affinities().items():
+            seconds = cold_seconds(argv, on=on, tmp=tmp / f"cold{n}_{repeat}")
+            if repeat:  # the first round warms the page cache
+                times[n].append(seconds)
+    return {n: statistics.median(t) for n, t in times.items()}
+
+
+def rows_for(what: str, n_inputs: int, unit: str, seconds: dict[int, float], *, goal: bool) -> list[Row]:
+    one, two = n_inputs / seconds[ONE], n_inputs / seconds[TWO]
+    rows = [Row(f"P12 {what}, {TWO} cores (default workers: {TWO}), median of {REPEATS}", two, unit,
+                "the same, pinned to one core: one process", one, f"≥ {GOAL_RATIO:g}×" if goal else "— (information)",
+                two / one >= GOAL_RATIO if goal else None)]
+    if EIGHT in seconds:
+        rows.append(Row(f"P12 {what}, {EIGHT} cores (default workers: {EIGHT}), measured", n_inputs / seconds[EIGHT],
+                        unit, "the same, pinned to one core", one, "— (how it scales)", None))
+        return rows
+    parallel = 2 * (seconds[ONE] - seconds[TWO])  # Amdahl: T(1) = S + P, T(2) = S + P / 2
+    serial = seconds[ONE] - parallel
+    rows.append(Row(f"P12 {what}, {EIGHT} cores, PROJECTED (this machine has {len(os.sched_getaffinity(0))} "
+                    f"cores; Amdahl fit to 1 and {TWO} cores: {serial:.1f} s serial + {parallel:.1f} s / W)",
+                    n_inputs / (serial + parallel / EIGHT), unit, "the same, pinned to one core, measured", one,
+                    "— (how it scales)", None))
+    return rows
+
+
+CHECK_ARGV = ["check", "{DATA}", "--format", "json", "--out", "{RUN}.json"]
+REPORT_ARGV = ["report", "{DATA}", "--task", "classify", "--out-dir", "{RUN}", "--out", "{RUN}.md"]
+
+
+def p12_check() -> list[Row]:
+    folder = check_folder()
+    n = sum(1 for _ in folder.rglob("*.wav"))
+    argv = [a.replace("{DATA}", str(folder)) for a in CHECK_ARGV]
+    what = f"`check` throughput, {n} WAVs of 5 s at 16/44.1 kHz"
+    with tempfile.TemporaryDirectory() as tmp:
+        warm = side_by_side(argv, Path(tmp), cold=False)
+        cold = side_by_side(argv, Path(tmp), cold=True)
+    return (rows_for(f"{what}, warm", n, "files/s", warm, goal=True)
+            + rows_for(f"{what}, cold command (a fresh process per run)", n, "files/s", cold, goal=False))
+
+
+def p12_report() -> list[Row]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = digits_folder(N_DIGITS, Path(tmp))
+        argv = [a.replace("{DATA}", str(folder)) for a in REPORT_ARGV]
+        warm = side_by_side(argv, Path(tmp), cold=False)
+    return rows_for(f"`report --task classify --out-dir` throughput, {N_DIGITS} spoken digits, cold caches, warm "
+                    "process (baseline + Whisper, 5 folds, curves, audit, note)", N_DIGITS, "clips/s", warm, goal=True)
+
+
+BENCHMARKS = (p12_check, p12_report)
+
+
+if __name__ == "__main__":
+    print(markdown_table([row for bench in BENCHMARKS for row in bench()]))

@@ -1,0 +1,262 @@
+"""`--workers N`: decoding, measuring and the baseline in a pool of processes give what one process gives."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audiodiag import cli, dataset, encoders, gate, io, manifest, runfolder, spaces, stream, workers
+from audiodiag.errors import AudioDiagError
+from audiodiag.samples import SAMPLE_ROOT
+from audiodiag.settings import ComparisonSettings, SettingsError
+from audiodiag.types import Clip
+from tests.helpers import noise, sine, wav_bytes
+
+# Floats are compared to this relative tolerance rather than bit for bit: a worker runs VAD and the baseline on a
+# task of clips (part of a batch), and BLAS/ONNX kernels may round a row differently with the number of rows in a
+# call on some CPUs (on ours they do not, and an exact comparison passes too).
+RELATIVE = 1e-6
+APP = Path(__file__).resolve().parent.parent / "app.py"
+APP_TIMEOUT_S = 240
+TIMING = re.compile(r"\d+(\.\d+)? ms|unknown time")
+N_PER_CLASS = 12
+SPEECH = ("utt01_ava.wav", "utt02_eli.wav")
+BATCH = 10  # with 2 workers: batches of 2 tasks of 5 clips (`in_workers`), then a short batch
+TASK_CLIPS = 4
+
+
+def _folder(root):
+    """24 clips in two classes with planted faults: a broken file, an empty one, a silent clip, a clipped one, an
+    exact duplicate, one at 8 kHz, a stereo one and two with speech (0.4-s clips, 1.5 s of speech: quick to
+    measure)."""
+    for label, make in (("tone", lambda i: sine(300 + 40 * i, duration_s=0.4)),
+                        ("noise", lambda i: noise(duration_s=0.4, seed=i))):
+        (root / label).mkdir(parents=True)
+        for i in range(N_PER_CLASS):
+            (root / label / f"{label}{i:02d}.wav").write_bytes(wav_bytes(make(i)))
+    (root / "tone" / "tone03.wav").write_bytes(wav_bytes(np.zeros(6400, np.float32)))  # silent
+    (root / "tone" / "tone04.wav").write_bytes(wav_bytes(np.clip(4 * sine(500, duration_s=0.4), -1, 1)))  # clipped
+    (root / "tone" / "tone05.wav").write_bytes(wav_bytes(sine(700, duration_s=0.4, sample_rate_hz=8000),
+                                                         sample_rate_hz=8000))
+    (root / "noise" / "noise03.wav").write_bytes(wav_bytes(np.stack([noise(duration_s=0.4), sine(duration_s=0.4)], 1)))
+    (root / "noise" / "noise04.wav").write_bytes((root / "tone" / "tone06.wav").read_bytes())  # exact duplicate
+    for i, name in enumerate(SPEECH):  # speech for VAD to find: 1.5 s of two bundled utterances
+        x, rate = sf.read(SAMPLE_ROOT / "utterances" / name, dtype="float32", frames=int(1.5 * 16_000))
+        (root / "tone" / f"tone{7 + i:02d}.wav").write_bytes(wav_bytes(x, sample_rate_hz=rate))
+    (root / "tone" / "broken.wav").write_bytes(b"RIFF not really")
+    (root / "noise" / "empty.wav").write_bytes(b"")
+    return root
+
+
+def _close(a, b) -> bool:
+    """Equal, floats within RELATIVE (NaN equals NaN), in nested dicts, lists and tuples."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=RELATIVE, abs=1e-12)
+    return a == b
+
+
+def _timeless(o):
+    """A note's JSON without wall-clock timings (never equal twice), as figures or in its text."""
+    if isinstance(o, dict):
+        return {k: _timeless(v) for k, v in o.items() if "seconds" not in k}
+    if isinstance(o, list):
+        return [_timeless(v) for v in o]
+    return TIMING.sub("<time>", o) if isinstance(o, str) else o
+
+
+@pytest.fixture
+def in_workers(monkeypatch):
+    """Every task goes to a worker (this process does not take the first ones while the pool starts), and tasks
+    hold a few clips, so that a small folder makes several tasks per batch."""
+    monkeypatch.setattr(workers.Launch, "ready", workers.Launch.wait)
+    monkeypatch.setattr(workers, "MIN_TASK_CLIPS", TASK_CLIPS)
+
+
+def test_usable_cores_follow_the_affinity():
+    assert workers.usable_cores() == len(os.sched_getaffinity(0))
+    assert workers.worker_count(None) == workers.usable_cores() and workers.worker_count(3) == 3
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, "2", True])
+def test_a_bad_worker_count_is_refused_with_the_fix(bad):
+    with pytest.raises(SettingsError, match=r"workers=.*at least 1"):
+        workers.worker_count(bad)
+
+
+def test_tasks_share_a_batch_but_keep_vad_batches_whole():
+    assert workers.task_clips(batch_size=64, workers=2) == 32
+    assert workers.task_clips(batch_size=64, workers=8) == workers.MIN_TASK_CLIPS
+    assert workers.engine(1) is stream.local_batches  # one worker: today's engine, no pool
+
+
+def test_two_workers_give_what_one_gives(tmp_path, in_workers):
+    """Every clip, ClipStats, speech region, baseline row and failure, in input order, for workers=1 and 2."""
+    folder = _folder(tmp_path / "data")
+    a, b = (stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(n)) for n in (1, 2))
+    assert len(a.clips) == 2 * N_PER_CLASS and a.n_decoded == b.n_decoded == 2 * N_PER_CLASS
+    assert [c.name for c in b.clips] == [c.name for c in a.clips]  # input order
+    assert b.clips == a.clips and b.failures == a.failures and len(a.failures) == 2  # the broken and the empty file
+    assert len(a.stats) == len(b.stats) and all(_close(asdict(x), asdict(y)) for x, y in zip(a.stats, b.stats))
+    assert any(s.clipping_fraction > 0 for s in a.stats) and any(s.sample_rate_hz == 8000 for s in a.stats)
+    assert _close(a.speech, b.speech) and any(a.speech)
+    (va,), (vb,) = a.vectors, b.vectors
+    assert va.space == vb.space == spaces.BASELINE and va.vectors.shape == vb.vectors.shape
+    np.testing.assert_allclose(vb.vectors, va.vectors, rtol=RELATIVE, atol=1e-7)
+
+
+def test_check_with_workers_gives_the_same_report(tmp_path, in_workers):
+    folder = _folder(tmp_path / "data")
+    out = {}
+    for n in (1, 2):
+        out[n] = tmp_path / f"check{n}.json"
+        assert cli.main(["check", str(folder), "--workers", str(n), "--near-duplicates", "--batch-size", str(BATCH),
+                         "--format", "json", "--out", str(out[n])]) == gate.EXIT_FAIL  # the unreadable files
+    one, two = (json.loads(out[n].read_text()) for n in (1, 2))
+    assert _close(two, one) and one["n_clips"] == 2 * N_PER_CLASS and one["n_unreadable"] == 2
+    codes = {f["code"] for f in one["findings"]}
+    assert "unreadable" in codes and any(c.startswith("duplicate") for c in codes), codes
+
+
+@pytest.mark.slow  # two decision notes (curves, audit)
+def test_two_workers_give_the_same_note(tmp_path, in_workers):
+    folder = _folder(tmp_path / "data")
+    chosen = ComparisonSettings(encoders=(), n_splits=2)
+    one, two = (stream.run_classification(manifest.iter_folder(folder), chosen, dataset_name="data",
+                                          batch_size=BATCH, engine=workers.engine(n)) for n in (1, 2))
+    assert _close(_timeless(json.loads(two.decision.note.to_json())), _timeless(json.loads(one.decision.note.to_json())))
+
+
+def test_measure_with_workers_equals_measure(tmp_path, in_workers):
+    clips = [c for c in io.load_folder(_folder(tmp_path / "data")) if isinstance(c, Clip)]
+    done = []
+    pooled = workers.measure(clips, workers=2, progress=lambda n, total: done.append((n, total)))
+    alone = dataset.measure(clips)
+    assert _close([asdict(s) for s in pooled[0]], [asdict(s) for s in alone[0]]) and _close(pooled[1], alone[1])
+    assert done[-1] == (len(clips), len(clips))
+
+
+@pytest.mark.slow  # two runs with an encoder
+def test_a_rerun_with_workers_reuses_the_run_folder(tmp_path, in_workers, private_cache):
+    """Files an earlier run measured and embedded are not measured again, and keep their numbers."""
+    folder = _folder(tmp_path / "data")
+    argv = ["report", str(folder), "--folds", "2", "--batch-size", str(BATCH), "--out-dir", str(tmp_path / "run"),
+            "--out", str(tmp_path / "note.md"), "--encoder", encoders.SPEECH_EMBEDDING]
+    assert cli.main([*argv, "--workers", "1"]) == 0
+    first = runfolder.read_clips(tmp_path / "run")
+    (folder / "tone" / "new.wav").write_bytes(wav_bytes(sine(950, duration_s=0.4)))
+    assert cli.main([*argv, "--workers", "2"]) == 0
+    meta = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert meta["counts"]["decoded_this_run"] == 1  # the new file only
+    again = {r["name"]: r for r in runfolder.read_clips(tmp_path / "run")}
+    def measured(row: dict) -> dict:  # folds, predictions and findings depend on the dataset, which gained a file
+        return {k: v for k, v in row.items() if not k.startswith(("fold", "prediction", "finding"))}
+
+    assert all(_close(measured(again[r["name"]]), measured(r)) for r in first)
+    vectors, _ = runfolder.read_vectors(tmp_path / "run", encoders.SPEECH_EMBEDDING)
+    assert vectors.shape[0] == 2 * N_PER_CLASS + 1
+
+
+@pytest.mark.slow  # an encoder, twice
+def test_encoders_embed_the_clips_workers_decoded(tmp_path, in_workers, private_cache):
+    """speech_embedding runs in this process on the clips the workers return: the same rows as with one worker."""
+    folder = _folder(tmp_path / "data")
+    rows = {}
+    for n in (1, 2):
+        streamed = stream.stream(manifest.iter_folder(folder), [encoders.SPEECH_EMBEDDING], batch_size=BATCH,
+                                 engine=workers.engine(n))
+        rows[n] = {v.space: v.vectors for v in streamed.vectors}
+        for path in private_cache.rglob("*.npy"):  # each run computes its own vectors
+            path.unlink()
+    assert rows[1].keys() == rows[2].keys() == {spaces.BASELINE, encoders.SPEECH_EMBEDDING}
+    for space in rows[1]:
+        np.testing.assert_allclose(rows[2][space], rows[1][space], rtol=RELATIVE, atol=1e-6)
+
+
+def _dies(pairs, **_):
+    os._exit(3)  # a worker process killed mid-task (out of memory, a signal)
+
+
+def test_a_crashed_worker_is_a_clear_error(tmp_path, in_workers, monkeypatch):
+    folder = _folder(tmp_path / "data")
+    monkeypatch.setattr(workers, "work", _dies)  # pickled by name: the worker looks up tests.test_workers._dies
+    with pytest.raises(AudioDiagError, match=r"worker process ended .* fewer workers"):
+        stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(2))
+
+
+def test_this_process_works_while_the_pool_starts(tmp_path, monkeypatch):
+    """Tasks taken before the workers are up give the same numbers (here: a pool that never comes up in time)."""
+    monkeypatch.setattr(workers.Launch, "ready", lambda self: None)
+    folder = _folder(tmp_path / "data")
+    a, b = (stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(n)) for n in (1, 2))
+    assert b.clips == a.clips and b.failures == a.failures and _close(b.speech, a.speech)
+    assert all(_close(asdict(x), asdict(y)) for x, y in zip(a.stats, b.stats))
+    np.testing.assert_allclose(b.vectors[0].vectors, a.vectors[0].vectors, rtol=RELATIVE, atol=1e-7)
+
+
+def test_workers_default_to_this_process_for_a_few_files(tmp_path, monkeypatch):
+    """workers=None on fewer than AUTO_MIN_CLIPS inputs: no pool is started (it would cost more than it saves)."""
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a pool was started")
+
+    monkeypatch.setattr(workers, "start", no_pool)
+    root = tmp_path / "few"
+    root.mkdir()
+    for i in range(3):
+        (root / f"{i}.wav").write_bytes(wav_bytes(sine(300 + 100 * i, duration_s=0.3)))
+    result = gate.run_check(manifest.iter_folder(root), dataset_name="few", workers=None)
+    assert len(result.clips) == 3
+    clips = [c for c in io.load_folder(root) if isinstance(c, Clip)]  # 0.9 s of audio: measured here too
+    assert not workers.worth_a_pool(clips) and len(workers.measure(clips, workers=None)[0]) == 3
+
+
+def test_a_long_dataset_is_worth_a_pool():
+    long = [Clip(f"{i}.wav", np.zeros(16_000 * 60, np.float32), 16_000, 16_000, 1) for i in range(5)]  # 5 minutes
+    assert workers.worth_a_pool(long) == (workers.usable_cores() > 1)
+    assert not workers.worth_a_pool(long[:4])
+
+
+def test_the_cli_refuses_a_bad_worker_count_before_reading_data(tmp_path, capsys):
+    assert cli.main(["check", str(tmp_path / "missing"), "--workers", "0"]) == cli.EXIT_USER_ERROR
+    assert "workers=0" in capsys.readouterr().err
+    assert cli.main(["report", str(tmp_path / "missing"), "--out-dir", str(tmp_path / "run"), "--engine", "ray",
+                     "--workers", "2"]) == cli.EXIT_USER_ERROR
+    assert "--ray-cpus" in capsys.readouterr().err
+
+
+def _inspect_table():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT_S)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at.dataframe[0].value
+
+
+@pytest.mark.slow  # the Inspect page, twice
+def test_the_inspect_page_measures_a_long_dataset_on_its_pool(monkeypatch, in_workers):
+    """Above MIN_POOL_AUDIO_S the page measures on a pool kept for the server: the same table as without one."""
+    import pandas as pd
+    import streamlit as st
+
+    st.cache_data.clear()
+    alone = _inspect_table()
+    st.cache_data.clear()
+    monkeypatch.setattr(workers, "MIN_POOL_AUDIO_S", 0.0)
+    calls = []
+    real = workers.measure
+    monkeypatch.setattr(workers, "measure", lambda *args, **kwargs: calls.append(kwargs) or real(*args, **kwargs))
+    pooled = _inspect_table()
+    st.cache_data.clear()
+    assert calls and all(isinstance(c["launch"], workers.Launch) for c in calls)
+    pd.testing.assert_frame_equal(pooled, alone, rtol=RELATIVE)
