@@ -41,8 +41,8 @@ from audiodiag.types import Clip, LoadFailure
 
 EXIT_USER_ERROR = 2
 WORKERS_HELP = (f"processes that decode and measure (levels, VAD, the spectral baseline); encoders stay in one. "
-                f"Default: one per usable core ({workers.usable_cores()} here) from {workers.AUTO_MIN_CLIPS} files "
-                "on; 1: everything in this process")
+                f"Default: one per usable core ({workers.usable_cores()} here), started once the files in view hold "
+                f"{workers.POOL_WORTH_S:g} s of work or more; 1: everything in this process")
 MANIFEST_BATCH_ROWS = 256  # rows read and decoded at a time from a manifest
 
 

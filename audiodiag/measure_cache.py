@@ -61,6 +61,9 @@ def measurement_version() -> str:
     return digest.hexdigest()[:KEY_CHARS]
 
 
+measurement_version()  # at import: the version names the files this process loaded, not ones edited while it runs
+
+
 def entry_key(clip: Clip, *, loudness: bool) -> str:
     """The cache key of one clip's measurements: its samples, every other Clip field, the flag, the code."""
     fields = {f.name: repr(getattr(clip, f.name)) for f in dataclasses.fields(clip) if f.name != "samples"}

@@ -186,6 +186,8 @@ def estimate_speakers(clips: Sequence, *, speech_share: float, vectors: np.ndarr
         return replace(base, findings=labelled_splits)
     if n < SPEAKER_MIN_CLIPS:
         return replace(base, status=base.status if given else TOO_FEW_CLIPS, findings=labelled_splits)
+    if not given and all(getattr(c, "fold", None) is not None for c in clips):  # the folds are the dataset's own
+        return replace(base, status=PREDEFINED_FOLDS)
     if any(getattr(c, "samples", None) is None for c in clips) and vectors is None:
         return replace(base, status=base.status if given else NO_AUDIO, findings=labelled_splits)
     if vectors is None:
@@ -204,8 +206,6 @@ def estimate_speakers(clips: Sequence, *, speech_share: float, vectors: np.ndarr
     if given:
         found = (*labelled_group_findings(names, groups, voices, np.asarray(vectors)), *labelled_splits)
         return replace(estimate, status=GROUPS_GIVEN, findings=tuple(found))
-    if all(getattr(c, "fold", None) is not None for c in clips):
-        return estimate.refused(PREDEFINED_FOLDS, "")
     if estimate.n_voices < 2:
         return estimate.refused(ONE_VOICE, "")
     if estimate.n_voices == n:

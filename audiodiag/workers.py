@@ -9,8 +9,8 @@ the same clips, each worker on one thread (BLAS, scipy.fft, ONNX Runtime), so th
 (tests/test_workers.py). While the pool starts, this process takes the first tasks itself.
 
 Workers start with `forkserver` where the platform has it, else `spawn` (ONNX Runtime and torch do not survive
-`fork`), and each loads the VAD model once. As with any multiprocessing code, a script that calls this guards its
-entry point with `if __name__ == "__main__":`.
+`fork`), and each loads the VAD model once. They never run the parent's main script (Streamlit's app, a user's
+script), which multiprocessing would otherwise do in each of them.
 
 Not run as a doctest (starting the processes takes about a second)::
 
@@ -18,10 +18,14 @@ Not run as a doctest (starting the processes takes about a second)::
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import os
 import signal
+import sys
+import time
+import types
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -41,11 +45,15 @@ START_METHODS = ("forkserver", "spawn")  # the first the platform has; never for
 # 30 at 8, so a task holds at least this many clips even where more workers would want smaller ones
 MIN_TASK_CLIPS = 16
 IN_FLIGHT_EXTRA = 2  # tasks queued beyond one per worker: none waits, and decoded audio stays bounded
-AUTO_MIN_CLIPS = 32  # workers=None on a stream: fewer inputs than this run in this process (a pool costs ~1 s to
-# start; a stream's clips are not decoded yet, so their count is all that is known)
-# workers=None on decoded clips: less audio than this is measured in this process. Measuring costs ~6 ms per second
-# of audio on one core, so this is ~2 s of work, about what starting a pool's fork server costs
-MIN_POOL_AUDIO_S = 300.0
+# workers=None: a pool starts once the work in view (the inputs read ahead, at the pace of this process's last task)
+# is at least this long, or once this process has worked this long alone with more inputs than it can see. A cold
+# start costs ~1.5 s, while this process goes on working; two workers then halve the rest
+POOL_WORTH_S = 3.0
+LOOKAHEAD_ITEMS = 256  # inputs read ahead (rows: a manifest's rows may hold their audio bytes) to see what is coming
+PACE_AFTER_TASKS = 2  # the pace is read from the second task on (the first pays for imports and model loads)
+# workers=None on decoded clips: less audio than this is measured in this process. Measuring costs 3-5 ms per second
+# of audio on one core (5-s clips; more for short ones), so this is POOL_WORTH_S of work or more
+MIN_POOL_AUDIO_S = 600.0
 # what measuring the first clip imports (pyloudnorm brings scipy.signal): 1.2 s of CPU in every worker, paid once in
 # the fork server instead
 FIRST_CLIP_IMPORTS = ("onnxruntime", "pyloudnorm", "scipy.signal", "threadpoolctl")
@@ -113,21 +121,37 @@ class Launch:
         return self._pool.result()
 
     def close(self) -> None:
-        """Stop the pool, dropping the tasks not begun; one still starting (this process did all the work) stops
-        once it is up, without making this process wait."""
-        self._pool.add_done_callback(_stop)
-
-
-def _stop(starting: Future) -> None:
-    if starting.exception() is None:
-        starting.result().shutdown(wait=True, cancel_futures=True)
+        """Stop the pool, dropping the tasks not begun (a pool still starting is stopped once it is up: its
+        workers are never left half-started)."""
+        if self._pool.exception() is None:
+            self._pool.result().shutdown(wait=True, cancel_futures=True)
 
 
 def _started(workers: int, reusable: frozenset[str]) -> ProcessPoolExecutor:
     pool = start(workers, reusable=reusable)
-    for up in [pool.submit(os.getpid) for _ in range(workers)]:  # each submission starts one more worker
-        up.result()
+    try:
+        with _without_main_script():
+            for up in [pool.submit(os.getpid) for _ in range(workers)]:  # each submission starts one more worker
+                up.result()
+    except BaseException:  # e.g. the interpreter exiting meanwhile: stop the workers already started
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
     return pool
+
+
+@contextlib.contextmanager
+def _without_main_script() -> Iterator[None]:
+    """multiprocessing runs the parent's __main__ file again in each new worker, which needs nothing from it:
+    under Streamlit that file is the app (its script runner names each run's module __main__), elsewhere a user's
+    script. While the workers start, __main__ is a stand-in without a file; the real one is put back, unless
+    someone (a new Streamlit run) replaced the stand-in meanwhile."""
+    real, stand_in = sys.modules.get("__main__"), types.ModuleType("__main__")
+    sys.modules["__main__"] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get("__main__") is stand_in:
+            sys.modules["__main__"] = real
 
 
 def _start_worker(reusable: frozenset[str]) -> None:
@@ -187,29 +211,20 @@ def measure(clips: Sequence[Clip], *, workers: int | None = 1, launch: Launch | 
     count = worker_count(workers)
     if count == 1 or (workers is None and launch is None and not worth_a_pool(clips)):
         return dataset.measure(clips, loudness=loudness, progress=progress)
-    if launch is None:
-        launch = Launch(count)
-        try:
-            return measure(clips, workers=count, launch=launch, loudness=loudness, progress=progress)
-        finally:
-            launch.close()
+    own = launch is None
+    launch = Launch(count) if own else launch
     size = min(dataset.MEASURE_BATCH_CLIPS, max(MIN_TASK_CLIPS, -(-len(clips) // count)))
+    parts = (clips[i:i + size] for i in range(0, len(clips), size))
     stats: list[ClipStats] = []
     speech: list[list[SpeechRegion]] = []
-    starts = iter(range(0, len(clips), size))
     futures: deque[Future] = deque()
 
     def submit_next() -> None:
-        start_at = next(starts, None)
-        if start_at is None:
-            return
-        part, pool = clips[start_at:start_at + size], launch.ready()
-        if pool is not None:
-            futures.append(pool.submit(measure_task, part, loudness=loudness))
-            return
-        here: Future = Future()
-        here.set_result(measure_task(part, loudness=loudness))
-        futures.append(here)
+        part = next(parts, None)
+        if part is not None:
+            pool = launch.ready()
+            futures.append(pool.submit(measure_task, part, loudness=loudness) if pool else
+                           _done(measure_task(part, loudness=loudness)))  # the pool is still starting
 
     try:
         for _ in range(count + IN_FLIGHT_EXTRA):
@@ -226,12 +241,21 @@ def measure(clips: Sequence[Clip], *, workers: int | None = 1, launch: Launch | 
     finally:
         for f in futures:
             f.cancel()
+        if own:
+            launch.close()
     return stats, speech
 
 
+def _done(result) -> Future:
+    """A future already holding `result`: a task this process did itself while the pool was starting."""
+    future: Future = Future()
+    future.set_result(result)
+    return future
+
+
 def engine(workers: int | None = 1) -> Callable[..., Iterator[stream.BatchResult]]:
-    """An engine for `stream.stream(..., engine=...)` on `workers` processes (None: one per usable core, but in
-    this process when the input holds fewer than AUTO_MIN_CLIPS items); 1: `stream.local_batches`."""
+    """An engine for `stream.stream(..., engine=...)` on `workers` processes; 1: `stream.local_batches`; None: one
+    per usable core, started only once the work in view is worth it (POOL_WORTH_S; a few short files never are)."""
     count = worker_count(workers)
     if count == 1:
         return stream.local_batches
@@ -239,36 +263,67 @@ def engine(workers: int | None = 1) -> Callable[..., Iterator[stream.BatchResult
     def run(named: Iterable[tuple], space_list: list, *, padding: spaces.PaddingPolicy, layer: int | None,
             batch_size: int, previous: stream.Previous | None,
             transcribe: stream.Transcribe | None = None) -> Iterator[stream.BatchResult]:
-        named = iter(named)
-        head = list(itertools.islice(named, AUTO_MIN_CLIPS)) if workers is None else []
-        if workers is None and len(head) < AUTO_MIN_CLIPS:
-            yield from stream.local_batches(head, space_list, padding=padding, layer=layer, batch_size=batch_size,
-                                            previous=previous, transcribe=transcribe)
-            return
-        yield from _pool_batches(itertools.chain(head, named), space_list, workers=count, padding=padding,
+        yield from _pool_batches(named, space_list, workers=count, when_worth_it=workers is None, padding=padding,
                                  layer=layer, batch_size=batch_size, previous=previous, transcribe=transcribe)
     return run
 
 
-def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, padding: spaces.PaddingPolicy,
-                  layer: int | None, batch_size: int, previous: stream.Previous | None,
+class _Ahead:
+    """Items with up to `n` of them read ahead, so that the work still to come can be estimated."""
+
+    def __init__(self, items: Iterable, n: int) -> None:
+        self._items = iter(items)
+        self._buffer = deque(itertools.islice(self._items, n), maxlen=n)
+
+    def __iter__(self) -> Iterator:
+        return self
+
+    def __next__(self):
+        if not self._buffer:
+            raise StopIteration
+        item = self._buffer.popleft()
+        self._buffer.extend(itertools.islice(self._items, 1))
+        return item
+
+    def __len__(self) -> int:
+        return len(self._buffer)
+
+    @property
+    def full(self) -> bool:
+        """Whether there may be more items than those read ahead."""
+        return len(self._buffer) == self._buffer.maxlen
+
+
+def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, when_worth_it: bool,
+                  padding: spaces.PaddingPolicy, layer: int | None, batch_size: int,
+                  previous: stream.Previous | None,
                   transcribe: stream.Transcribe | None = None) -> Iterator[stream.BatchResult]:
-    """The batches of `stream.local_batches`, their decoding, measuring and baseline done by a pool of workers."""
+    """The batches of `stream.local_batches`, their decoding, measuring and baseline done by a pool of workers.
+    when_worth_it: this process works alone until the work in view is worth starting the pool."""
     can_reuse = stream.reusable(space_list)
     reusable = frozenset(h for h, kept in previous.clips.items() if can_reuse(kept)) if previous else frozenset()
     embedders = [(s.name, s.encoder) for s in space_list if s.encoder is not None]
     task = {"baseline": any(s.encoder is None for s in space_list), "padding": padding,
             "keep_clips": bool(embedders or transcribe)}
-    size = task_clips(batch_size=batch_size, workers=workers)
-    batches = manifest.iter_batches(named, batch_size)
+    ahead = _Ahead(named, LOOKAHEAD_ITEMS)
+    batches = manifest.iter_batches(ahead, batch_size)
     pending: deque[tuple[list, list[Future]]] = deque()  # (batch, its tasks), in input order
+    launch = None if when_worth_it else Launch(workers, reusable=reusable)
+    done_here, spent_here = 0, 0.0  # tasks this process did itself, and their CPU seconds
 
     def submit(pairs: list[tuple]) -> Future:
-        pool = launch.ready()
-        if pool is not None:
+        nonlocal launch, done_here, spent_here
+        pool = launch.ready() if launch else None  # None: not started, or still starting: do the task here
+        if pool:
             return pool.submit(work, pairs, **task)
-        here: Future = Future()  # the pool is still starting: this process does the task meanwhile
-        here.set_result(work(pairs, reusable=reusable, **task))
+        began = time.thread_time()  # CPU time: the work itself, however busy the machine is
+        here = _done(work(pairs, reusable=reusable, **task))
+        seconds = time.thread_time() - began
+        done_here, spent_here = done_here + 1, spent_here + seconds
+        in_view = seconds / len(pairs) * len(ahead)
+        if launch is None and done_here >= PACE_AFTER_TASKS and (
+                in_view >= POOL_WORTH_S or (ahead.full and spent_here >= POOL_WORTH_S)):
+            launch = Launch(workers, reusable=reusable)
         return here
 
     def fill() -> None:
@@ -276,9 +331,9 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, pad
             batch = next(batches, None)
             if batch is None:
                 return
+            size = task_clips(batch_size=len(batch), workers=workers)  # the last, short batch: shorter tasks
             pending.append((batch, [submit(batch[i:i + size]) for i in range(0, len(batch), size)]))
 
-    launch = Launch(workers, reusable=reusable)
     try:
         fill()
         while pending:
@@ -289,7 +344,8 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, pad
     except BrokenProcessPool as e:
         raise _crashed(e) from e
     finally:
-        launch.close()
+        if launch:
+            launch.close()
 
 
 def _crashed(error: BrokenProcessPool) -> AudioDiagError:

@@ -5,9 +5,11 @@ time is measured, and every restart serves the same address (as `streamlit run` 
 browser's cache of Streamlit's and plotly's JavaScript holds as it does for a user): the server process starts, answers its health check, the browser opens the app on the default
 bundled set, and the clock stops when the Inspect page's "Waveform" chart is drawn. Cold: the OS page cache is
 dropped first (`/proc/sys/vm/drop_caches`; needs root, else the row says it could not be measured), so every
-library file is read from disk again. Warm: the median of 3 restarts right after. Reference, measured the same
-way in the same run: the floor any Streamlit page pays here, a minimal app that draws one plotly line chart
-titled "Waveform" (server start, Streamlit's own JavaScript, plotly's first render).
+library file is read from disk again. Warm: the median of 3 restarts right after. audiodiag's own disk cache
+(AUDIODIAG_CACHE_DIR: measurements, embeddings) is kept across the restarts, as a user's ~/.cache/audiodiag is;
+the first visit fills it. Reference, measured the same way in the same run: the floor any Streamlit page pays
+here, a minimal app that draws one plotly line chart titled "Waveform" (server start, Streamlit's own
+JavaScript, plotly's first render). The goal is relative (issue #31): warm ≤ 1.5× that page, cold ≤ 10 s.
 """
 from __future__ import annotations
 
@@ -24,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # also runnable as a script
     sys.path.insert(0, str(ROOT))
 
-WARM_GOAL_S = 3.0
-COLD_GOAL_S = 15.0
+WARM_GOAL_RATIO = 1.5  # warm restart vs the minimal page, measured side by side
+COLD_GOAL_S = 10.0
 WARM_REPEATS = 3
 DROP_CACHES = Path("/proc/sys/vm/drop_caches")
 POLL_S = 0.05
@@ -80,7 +82,7 @@ def p9() -> list[Row]:
     cold_note = "" if cold == cold else " (not measured: dropping the page cache needs root)"
     return [
         Row("P9 first waveform, warm restart (s)", warm, "s", "minimal Streamlit app, one plotly chart (warm)", reference,
-            f"≤ {WARM_GOAL_S:g} s", warm <= WARM_GOAL_S),
+            f"≤ {WARM_GOAL_RATIO:g}× reference", warm <= WARM_GOAL_RATIO * reference),
         Row("P9 first waveform, cold start (s)" + cold_note, cold, "s", "minimal Streamlit app, one plotly chart (warm)",
             reference, f"≤ {COLD_GOAL_S:g} s", (cold <= COLD_GOAL_S) if cold == cold else None),
     ]

@@ -8,11 +8,20 @@ structure at any size, and nothing is downloaded.
 Each run is a fresh process with cold caches (a new, empty AUDIODIAG_CACHE_DIR), timed end to end. Reference,
 measured in the same run: the bare stages any classification needs — decode every file with soundfile, librosa
 MFCC statistics per clip, one scikit-learn 5-fold cross-validation of a logistic regression — in one process.
+
+Before and after a change, side by side in one run (the other checkout's `report`, this one's and the bare
+stages take turns, so a busy machine slows all three alike; wall and CPU seconds, medians)::
+
+    git worktree add ../p10-before HEAD
+    python -m benchmarks.bench_report --against ../p10-before --repeat 3
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import os
+import resource
+import statistics
 import shutil
 import subprocess
 import sys
@@ -76,11 +85,24 @@ print(cross_val_score(model, np.array(X), y, cv=StratifiedKFold(5, shuffle=True,
 '''
 
 
-def _timed(command: list[str], cache: Path) -> float:
+def _timed(command: list[str], cache: Path, *, checkout: Path = ROOT) -> float:
+    return _run(command, cache, checkout=checkout)[0]
+
+
+def _run(command: list[str], cache: Path, *, checkout: Path = ROOT) -> tuple[float, float]:
+    """(wall s, CPU s of the process and its children) of `command` run in `checkout` (whose audiodiag it imports)."""
     env = {**os.environ, "AUDIODIAG_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1"}
+    env.pop("PYTHONPATH", None)  # the checkout's own package, not one named elsewhere
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    subprocess.run(command, check=True, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def _report_command(folder: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "audiodiag", "report", str(folder), "--task", "classify", "--out", str(out)]
 
 
 def p10() -> list[Row]:
@@ -89,8 +111,7 @@ def p10() -> list[Row]:
         for n in SIZES:
             folder = digits_folder(n, Path(tmp))
             cache = Path(tmp) / f"cache_{n}"
-            note = _timed([sys.executable, "-m", "audiodiag", "report", str(folder), "--task", "classify",
-                           "--out", str(Path(tmp) / f"note_{n}.md")], cache)
+            note = _timed(_report_command(folder, Path(tmp) / f"note_{n}.md"), cache)
             shutil.rmtree(cache, ignore_errors=True)
             bare = _timed([sys.executable, "-c", BARE_STAGES, str(folder)], cache)
             goal = n == SIZES[0]
@@ -100,9 +121,44 @@ def p10() -> list[Row]:
     return rows
 
 
+def side_by_side(against: Path, *, sizes: tuple[int, ...] = SIZES, repeat: int = 1) -> list[str]:
+    """P10 for `against` (another checkout), this checkout and the bare stages, taking turns `repeat` times per size:
+    Markdown rows of median wall and CPU seconds, and each report's ratio to the bare stages."""
+    runs: dict[tuple[int, str], list[tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            folder = digits_folder(n, Path(tmp))
+            for r in range(repeat):
+                for i, (who, checkout) in enumerate((("before (--against)", against), ("after (this checkout)", ROOT))):
+                    cache = Path(tmp) / f"cache_{n}_{r}_{i}"  # a new, empty cache for every run
+                    out = Path(tmp) / f"note_{n}_{who.split()[0]}.md"
+                    runs.setdefault((n, who), []).append(_run(_report_command(folder, out), cache, checkout=checkout))
+                runs.setdefault((n, "bare stages"), []).append(
+                    _run([sys.executable, "-c", BARE_STAGES, str(folder)], Path(tmp) / "cache_bare"))
+    rows = ["| clips | what | wall (median, s) | CPU (median, s) | wall / bare | runs (wall, CPU) |",
+            "|---|---|---|---|---|---|"]
+    for n in sizes:
+        bare = statistics.median(w for w, _ in runs[(n, "bare stages")])
+        for (size, who), times in runs.items():
+            if size == n:
+                wall, cpu = statistics.median(w for w, _ in times), statistics.median(c for _, c in times)
+                rows.append(f"| {n:,} | {who} | {wall:.1f} | {cpu:.1f} | {wall / bare:.2f}× | "
+                            f"{', '.join(f'({w:.1f}, {c:.1f})' for w, c in times)} |")
+    return rows
+
+
 BENCHMARKS = (p10,)
 
 if __name__ == "__main__":
     from benchmarks.harness import markdown_table
 
-    print(markdown_table(p10()))
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_report", description=__doc__.split("\n")[0])
+    parser.add_argument("--against", type=Path, help="another checkout (e.g. a git worktree of the commit before a "
+                        "change): its report is timed next to this one's, taking turns")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help=f"clips (default {SIZES})")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each, taking turns (default 1)")
+    args = parser.parse_args()
+    if args.against:
+        print("\n".join(side_by_side(args.against.resolve(), sizes=tuple(args.sizes), repeat=args.repeat)))
+    else:
+        print(markdown_table(p10()))

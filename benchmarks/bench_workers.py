@@ -10,10 +10,11 @@ folder every run):
     python -m audiodiag report DIGITS --task classify --out-dir RUN --out NOTE
                                                                             # bench_report's 300 spoken digits
 
-Warm, as every row here: one untimed run in the child first (imports, models, and the workers' fork server,
-which a process starts once), then the median of REPEATS; the two sides alternate. Each timed run still starts
-its own pool of workers. For `check` the cold command is measured too (a fresh `python -m audiodiag` process
-per run, so start-up, imports and the fork server's start count): what one CI invocation pays.
+Warm, as the other rows of RESULTS.md: one untimed run in the child first (imports, models, and the workers' fork
+server, which a process starts once), then the median of REPEATS; one child per side, one after the other. Each
+timed run still starts its own pool of workers. For `check` the cold command is measured too (a fresh
+`python -m audiodiag` process per run, the sides alternating, so start-up, imports and the fork server's start
+count): what one CI invocation pays.
 
 8 cores: measured the same way where this machine has 8 usable cores; else projected from the two measured
 points with Amdahl's law, T(W) = S + P / W fitted to W = 1 and W = 2 (the pool's start counts as serial time, so
@@ -121,10 +122,11 @@ def rows_for(what: str, n_inputs: int, unit: str, seconds: dict[int, float], *, 
         return rows
     parallel = 2 * (seconds[ONE] - seconds[TWO])  # Amdahl: T(1) = S + P, T(2) = S + P / 2
     serial = seconds[ONE] - parallel
+    fit = (f"Amdahl fit to 1 and {TWO} cores: {serial:.1f} s serial + {parallel:.1f} s / W" if parallel > 0 else
+           f"not projected: {TWO} cores were not faster than one (a busy machine?)")
     rows.append(Row(f"P12 {what}, {EIGHT} cores, PROJECTED (this machine has {len(os.sched_getaffinity(0))} "
-                    f"cores; Amdahl fit to 1 and {TWO} cores: {serial:.1f} s serial + {parallel:.1f} s / W)",
-                    n_inputs / (serial + parallel / EIGHT), unit, "the same, pinned to one core, measured", one,
-                    "— (how it scales)", None))
+                    f"cores; {fit})", n_inputs / (serial + parallel / EIGHT) if parallel > 0 else float("nan"),
+                    unit, "the same, pinned to one core, measured", one, "— (how it scales)", None))
     return rows
 
 

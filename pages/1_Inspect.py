@@ -1,5 +1,4 @@
 """Inspect: see every clip, measure it, and get warnings about data that does not fit the target model."""
-import pandas as pd
 import streamlit as st
 
 from audiodiag import cleanlist, io, plots
@@ -42,10 +41,15 @@ info = st.columns(4)
 info[0].metric("Sample rate", f"{clip.original_sample_rate_hz} Hz")
 info[1].metric("Duration", f"{clip.duration_s:.2f} s")
 info[2].metric("Channels / bits", f"{clip.original_channels} / {clip.bit_depth or clip.subtype}")
-stats, speech, findings_for_clip = cache.measure_clip(clip)  # this clip only: a fraction of a second
-info[3].metric("Speech", f"{stats.speech_fraction:.0%}")
+speech_metric = info[3].empty()
 display.play(clip)
-st.plotly_chart(cache.waveform(clip, speech), width="stretch")
+# the waveform needs only the samples: drawn at once, then again with its speech shading once VAD has run
+waveform_area = st.empty()
+waveform_area.plotly_chart(cache.waveform(clip, None), width="stretch")
+stats, speech, findings_for_clip = cache.measure_clip(clip)  # this clip only: a fraction of a second
+speech_metric.metric("Speech", f"{stats.speech_fraction:.0%}")
+if speech:  # without speech regions the figure is the one already drawn
+    waveform_area.plotly_chart(cache.waveform(clip, speech), width="stretch")
 st.caption("Grey: silent 25 ms frames. Green: speech regions found by voice activity detection.")
 st.plotly_chart(cache.spectrogram(clip), width="stretch")
 display.show_findings(findings_for_clip)
@@ -128,6 +132,8 @@ with export_area:
                           cleanlist.to_text(quarantined, fmt=fmt).encode(), file_name=f"audiodiag_quarantine{fmt}",
                           mime="text/plain")
     if quarantined:
+        import pandas as pd  # ~0.4 s to import: not before the first waveform (as in pages/_display.py)
+
         display.show_table(pd.DataFrame(quarantined)[["path", "reasons"]], wrap=("reasons",))
 
 with duration_area:

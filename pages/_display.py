@@ -50,9 +50,9 @@ def show_note_sections(sections: Sequence[dict]) -> None:
 
 
 def show_failures(failures: tuple[LoadFailure, ...]) -> None:
-    import pandas as pd  # ~0.4 s to import: not before the first waveform
-
     if failures:
+        import pandas as pd  # ~0.4 s to import: not before the first waveform (nothing failed: never)
+
         st.error(f"{len(failures)} file(s) could not be loaded; the other files are analysed below.")
         show_table(pd.DataFrame({"file": [f.name for f in failures], "problem": [f.message for f in failures]}),
                    wrap=("problem",))  # the whole message, wrapped

@@ -298,6 +298,7 @@ def test_retrieval_note_from_the_cli_names_the_clearly_better_space(tmp_path):
     assert data["task"] == "retrieval" and data["data"]["spaces"][0]["precision_at_1"]["value"] == 1.0
 
 
+@pytest.mark.slow  # Whisper on the bundled utterances through the CLI (6 s)
 def test_cli_transcribe_writes_the_transcription_note_and_refuses_without_references(tmp_path, capsys):
     out = tmp_path / "t.json"
     assert cli.main(["report", "utterances", "--task", "transcribe", "--json", str(out),

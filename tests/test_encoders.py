@@ -220,6 +220,20 @@ def test_speech_embedding_pads_clips_shorter_than_one_window():
     assert row.shape == (1, 96) and np.isfinite(row).all()
 
 
+def test_speech_embedding_mel_floor_follows_the_loudest_clip_of_a_call_so_clips_get_one_call_each():
+    """Why log_mel runs one clip per mel call: the export floors its log-mel 80 dB (8.0 after openwakeword's /10)
+    below the loudest value of the whole input tensor, so a loud clip in the same call lifts a quiet clip's floor."""
+    encoder = _encoder(encoders.SPEECH_EMBEDDING, None)
+    quiet = np.zeros(16_000, np.float32)
+    quiet[:4_000] = noise(duration_s=0.25, amplitude=0.003, seed=10)  # then digital silence: frames at the floor
+    loud = noise(amplitude=0.6, seed=11)
+    alone = encoder.log_mel(quiet)
+    assert alone.max() - alone.min() == pytest.approx(8.0, abs=1e-3)
+    pcm = np.stack([quiet, loud]) * 32_767.0
+    together = encoder._mel.run(None, {"input": pcm.astype(np.float32)})[0][0, 0] / 10 + 2
+    assert together.shape == alone.shape and together.min() > alone.min() + 1.0
+
+
 # ---------------------------------------------------------------- cache
 
 class CountingEncoder:

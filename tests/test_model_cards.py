@@ -107,6 +107,7 @@ def test_models_json_lists_every_bundled_model_and_the_table_flags_non_commercia
     assert "bundled:" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # importing torch and transformers (3 s); the fast lane keeps the module's other tests
 def test_a_local_hugging_face_folder_gets_its_card_from_config_and_readme(tmp_path):
     folder = Path(tiny_wav2vec2(tmp_path / "tiny"))
     card = model_cards.model_card(folder)

@@ -121,6 +121,7 @@ def _kitchen(tmp_path):
     return [str(root), str(root / "labels.csv"), str(root / "shuffled.csv"), str(archive)]
 
 
+@pytest.mark.slow  # three full notes (4 s); the fast lane keeps the module's other tests
 def test_folder_table_shuffled_table_and_zip_give_identical_notes(tmp_path, monkeypatch):
     # the cost per clip is wall time, which no two runs share: held at 0 so the notes can be compared whole
     monkeypatch.setattr(spaces, "time", types.SimpleNamespace(perf_counter=lambda: 0.0))

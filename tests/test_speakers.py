@@ -148,6 +148,8 @@ def test_why_voices_are_not_inferred():
     assert speakers.estimate_speakers(clips, speech_share=0.9, vectors=follows).status == speakers.FOLLOWS_LABELS
     scattered = np.random.default_rng(1).normal(0, 1, (40, 256))  # no two clips alike
     assert speakers.estimate_speakers(clips, speech_share=0.9, vectors=scattered).status == speakers.EVERY_CLIP_ALONE
+    assert speakers.estimate_speakers([replace(c, fold=str(i % 3)) for i, c in enumerate(clips)],
+                                      speech_share=0.9).status == speakers.PREDEFINED_FOLDS
     grouped = [replace(c, group="g") for c in clips]
     assert speakers.estimate_speakers(grouped, speech_share=0.2).status == speakers.GROUPS_GIVEN
     infos = [ClipInfo(c.name, 160, 16_000, 16_000, 1, label=c.label) for c in clips]  # a streamed run: no audio
@@ -212,6 +214,7 @@ NO_GROUPS = Groups(given=False, used=False, requested=True, n_groups=None, n_cli
     (speakers.FOLLOWS_LABELS, "follow the labels (adjusted mutual information 0.70"),
     (speakers.NO_FOLDS, "cannot be drawn (all clips of class 'a' come from one group ('voice 1'))"),
     (speakers.UNAVAILABLE, "could not run (no weights here)"),
+    (speakers.PREDEFINED_FOLDS, "the dataset's own folds are used as given"),
 ])
 def test_the_note_says_why_leakage_was_not_estimated(status, words):
     detail = {speakers.NO_FOLDS: "all clips of class 'a' come from one group ('voice 1'); group-aware folds ...",

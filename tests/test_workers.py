@@ -5,6 +5,8 @@ import json
 import math
 import os
 import re
+import subprocess
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,11 +27,13 @@ from tests.helpers import noise, sine, wav_bytes
 RELATIVE = 1e-6
 APP = Path(__file__).resolve().parent.parent / "app.py"
 APP_TIMEOUT_S = 240
+SCRIPT_TIMEOUT_S = 120
 TIMING = re.compile(r"\d+(\.\d+)? ms|unknown time")
 N_PER_CLASS = 12
 SPEECH = ("utt01_ava.wav", "utt02_eli.wav")
 BATCH = 10  # with 2 workers: batches of 2 tasks of 5 clips (`in_workers`), then a short batch
 TASK_CLIPS = 4
+LOOKAHEAD = 7
 
 
 def _folder(root):
@@ -77,10 +81,11 @@ def _timeless(o):
 
 @pytest.fixture
 def in_workers(monkeypatch):
-    """Every task goes to a worker (this process does not take the first ones while the pool starts), and tasks
-    hold a few clips, so that a small folder makes several tasks per batch."""
+    """Every task goes to a worker (this process does not take the first ones while the pool starts), tasks hold a
+    few clips, so that a small folder makes several tasks per batch, and fewer inputs are read ahead than it holds."""
     monkeypatch.setattr(workers.Launch, "ready", workers.Launch.wait)
     monkeypatch.setattr(workers, "MIN_TASK_CLIPS", TASK_CLIPS)
+    monkeypatch.setattr(workers, "LOOKAHEAD_ITEMS", LOOKAHEAD)
 
 
 def test_usable_cores_follow_the_affinity():
@@ -204,8 +209,25 @@ def test_this_process_works_while_the_pool_starts(tmp_path, monkeypatch):
     np.testing.assert_allclose(b.vectors[0].vectors, a.vectors[0].vectors, rtol=RELATIVE, atol=1e-7)
 
 
+@pytest.mark.skipif(workers.usable_cores() < 2, reason="one usable core: workers=None never starts a pool")
+def test_by_default_a_pool_starts_once_the_work_in_view_is_worth_it(tmp_path, monkeypatch):
+    started = []
+    real = workers.Launch.__init__
+    monkeypatch.setattr(workers.Launch, "__init__", lambda self, *args, **kw: started.append(args) or real(self, *args,
+                                                                                                          **kw))
+    monkeypatch.setattr(workers, "POOL_WORTH_S", 0.0)  # any work is worth it
+    monkeypatch.setattr(workers, "MIN_TASK_CLIPS", TASK_CLIPS)
+    monkeypatch.setattr(workers, "LOOKAHEAD_ITEMS", LOOKAHEAD)
+    folder = _folder(tmp_path / "data")
+    a, b = (stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(n))
+            for n in (1, None))
+    assert started == [(workers.usable_cores(),)]  # after this process timed its first tasks
+    assert b.clips == a.clips and b.failures == a.failures and _close(b.speech, a.speech)
+    assert all(_close(asdict(x), asdict(y)) for x, y in zip(a.stats, b.stats))
+
+
 def test_workers_default_to_this_process_for_a_few_files(tmp_path, monkeypatch):
-    """workers=None on fewer than AUTO_MIN_CLIPS inputs: no pool is started (it would cost more than it saves)."""
+    """workers=None on a few short files: no pool is started (it would cost more than it saves)."""
     def no_pool(*args, **kwargs):
         raise AssertionError("a pool was started")
 
@@ -221,9 +243,33 @@ def test_workers_default_to_this_process_for_a_few_files(tmp_path, monkeypatch):
 
 
 def test_a_long_dataset_is_worth_a_pool():
-    long = [Clip(f"{i}.wav", np.zeros(16_000 * 60, np.float32), 16_000, 16_000, 1) for i in range(5)]  # 5 minutes
+    rate = 100  # a low rate: minutes of audio in a few samples
+    fifth = int(workers.MIN_POOL_AUDIO_S / 5 * rate)
+    long = [Clip(f"{i}.wav", np.zeros(fifth, np.float32), rate, rate, 1) for i in range(5)]
     assert workers.worth_a_pool(long) == (workers.usable_cores() > 1)
     assert not workers.worth_a_pool(long[:4])
+
+
+UNGUARDED_SCRIPT = """
+import os, sys
+print("script body ran", file=sys.stderr)  # no `if __name__ == "__main__":`, as in a Streamlit app
+from audiodiag import workers
+launch = workers.Launch(2)
+print("workers", len({launch.wait().submit(os.getpid).result() for _ in range(4)}), file=sys.stderr)
+launch.close()
+"""
+
+
+@pytest.mark.slow  # starts a fresh interpreter and a pool (2 s); the fast lane keeps the module's other tests
+def test_workers_never_run_the_parents_main_script(tmp_path):
+    """multiprocessing would run the parent's __main__ file again in each worker: Streamlit's app, a user's script."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED_SCRIPT)
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=SCRIPT_TIMEOUT_S,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr.count("script body ran") == 1, done.stderr[-2000:]
 
 
 def test_the_cli_refuses_a_bad_worker_count_before_reading_data(tmp_path, capsys):
@@ -244,19 +290,26 @@ def _inspect_table():
 
 
 @pytest.mark.slow  # the Inspect page, twice
-def test_the_inspect_page_measures_a_long_dataset_on_its_pool(monkeypatch, in_workers):
+def test_the_inspect_page_measures_a_long_dataset_on_its_pool(monkeypatch, in_workers, private_cache):
     """Above MIN_POOL_AUDIO_S the page measures on a pool kept for the server: the same table as without one."""
-    import pandas as pd
-    import streamlit as st
+    import shutil
 
-    st.cache_data.clear()
+    import pandas as pd
+
+    from pages import _cache
+
+    def fresh() -> None:  # each run measures anew: no page cache, no measurements on disk
+        _cache._measure.clear()
+        shutil.rmtree(private_cache, ignore_errors=True)
+
+    fresh()
     alone = _inspect_table()
-    st.cache_data.clear()
+    fresh()
     monkeypatch.setattr(workers, "MIN_POOL_AUDIO_S", 0.0)
     calls = []
     real = workers.measure
     monkeypatch.setattr(workers, "measure", lambda *args, **kwargs: calls.append(kwargs) or real(*args, **kwargs))
     pooled = _inspect_table()
-    st.cache_data.clear()
+    fresh()
     assert calls and all(isinstance(c["launch"], workers.Launch) for c in calls)
     pd.testing.assert_frame_equal(pooled, alone, rtol=RELATIVE)

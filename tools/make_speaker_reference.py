@@ -3,12 +3,12 @@
 Run ONCE in a throwaway environment (never the project's .venv: the package imports webrtcvad, which audiodiag
 does not install, and the deprecated scipy.ndimage.morphology). Exactly how tests/speaker_reference.json was made::
 
-    python3.11 -m venv /tmp/ref
-    /tmp/ref/bin/pip install --find-links /opt/wheels torch==2.13.0 librosa==0.11.0 numpy==2.4.6 scipy==1.17.1 \\
-        soundfile==0.14.0
-    /tmp/ref/bin/pip install --no-deps resemblyzer==0.1.4     # its `typing` requirement is a Python 2 backport
-    /tmp/ref/bin/pip install webrtcvad==2.0.10 "setuptools<81"  # built from source; imports pkg_resources
-    /tmp/ref/bin/python tools/make_speaker_reference.py       # from the repository root
+    REF=$(mktemp -d)/venv && python3.11 -m venv $REF    # Python 3.11.7
+    $REF/bin/pip install torch==2.13.0 librosa==0.11.0 numpy==2.4.6 scipy==1.17.1 soundfile==0.14.0
+                                                        # torch's CPU wheel (a local wheel folder, --find-links)
+    $REF/bin/pip install --no-deps resemblyzer==0.1.4   # its `typing` requirement is a Python 2 backport
+    $REF/bin/pip install webrtcvad==2.0.10 "setuptools<81"  # built from source; imports pkg_resources
+    $REF/bin/python tools/make_speaker_reference.py     # from the repository root
 
 Each clip below is a bundled 16-kHz WAV (no resampling is involved), cut or scaled as stated, then given to
 `resemblyzer.audio.normalize_volume(wav, audio_norm_target_dBFS, increase_only=True)` and

@@ -56,19 +56,33 @@ class SpeechEmbeddingEncoder:
         _last_layer_only(layer, encoder=self.name)
         windows, owners = [], []
         for i, wave in enumerate(_resampled(clips, self.sample_rate_hz)):
-            wave = np.pad(wave, (0, max(0, SPEECH_EMBEDDING_MIN_SAMPLES - len(wave))))
-            pcm = np.clip(wave * INT16_SCALE, -INT16_SCALE - 1, INT16_SCALE)[None, :].astype(np.float32)
-            # one clip per mel call: the mel export is not batch-safe
-            # (batching two equal-length clips moved their embeddings by up to 0.4)
-            mel = self._mel.run(None, {"input": pcm})[0][0, 0] / 10 + 2  # openwakeword's scaling to match TF
+            mel = self.log_mel(wave)
             for start in range(0, mel.shape[0] - SPEECH_EMBEDDING_WINDOW_FRAMES + 1, SPEECH_EMBEDDING_STEP_FRAMES):
                 windows.append(mel[start:start + SPEECH_EMBEDDING_WINDOW_FRAMES])
                 owners.append(i)
-        stacked = np.stack(windows)[..., None].astype(np.float32)
-        rows = np.concatenate([self._embedding.run(None, {"input_1": stacked[s:s + SPEECH_EMBEDDING_BATCH_WINDOWS]})[0]
-                               for s in range(0, len(stacked), SPEECH_EMBEDDING_BATCH_WINDOWS)])
-        rows = rows.reshape(len(stacked), self.embedding_size).astype(np.float64)
+        rows = self.window_embeddings(np.stack(windows)).astype(np.float64)
         owners_arr = np.asarray(owners)
         sums = np.zeros((len(clips), self.embedding_size), np.float64)
         np.add.at(sums, owners_arr, rows)
         return (sums / np.bincount(owners_arr, minlength=len(clips))[:, None]).astype(np.float32)
+
+    # ---- the two model steps, public for benchmarks (P4 measures what each costs, alone and batched)
+
+    def log_mel(self, wave: np.ndarray) -> np.ndarray:
+        """Log-mel frames (frames, 32) of one 16-kHz float wave, zero-padded to at least one window.
+
+        One clip per mel call: the mel export floors its log-mel at (the loudest value of the whole input tensor
+        - 80 dB), so a louder clip in the same call raises a quieter clip's floor (its silent and padded frames;
+        embeddings moved by up to 0.47). `window_embeddings` is what is batched across clips.
+        """
+        wave = np.pad(wave, (0, max(0, SPEECH_EMBEDDING_MIN_SAMPLES - len(wave))))
+        pcm = np.clip(wave * INT16_SCALE, -INT16_SCALE - 1, INT16_SCALE)[None, :].astype(np.float32)
+        return self._mel.run(None, {"input": pcm})[0][0, 0] / 10 + 2  # openwakeword's scaling to match TF
+
+    def window_embeddings(self, windows: np.ndarray) -> np.ndarray:
+        """96-d embeddings (n, 96) float32 of log-mel windows (n, 76, 32), up to SPEECH_EMBEDDING_BATCH_WINDOWS
+        per model call (each window's row is the same whatever else is in the call)."""
+        stacked = np.asarray(windows, np.float32)[..., None]
+        rows = [self._embedding.run(None, {"input_1": stacked[s:s + SPEECH_EMBEDDING_BATCH_WINDOWS]})[0]
+                for s in range(0, len(stacked), SPEECH_EMBEDDING_BATCH_WINDOWS)]
+        return np.concatenate(rows).reshape(len(stacked), self.embedding_size)
