@@ -1,8 +1,10 @@
 """Helpers shared by the encoder implementations: input checks, resampling, batching, names."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
@@ -47,3 +49,14 @@ def _package_version(package: str) -> str:
     except metadata.PackageNotFoundError:
         return "unknown"
 
+
+def verify_weights(path: Path, *, sha256: str, what: str, install: str) -> None:
+    """Refuse a weights file that is missing or is not the expected checkpoint (its sha256), naming the reinstall.
+    `what`: the checkpoint as the message names it, e.g. "resemblyzer 0.1.4"."""
+    if not path.is_file():
+        raise AudioDiagError(f"{path}: the {what} weights are missing from the installed package; reinstall with "
+                             f"`{install}`")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha256:
+        raise AudioDiagError(f"{path}: sha256 {digest[:12]}… is not the checkpoint of {what} ({sha256[:12]}…); "
+                             f"reinstall with `{install}`")

@@ -20,14 +20,14 @@ Not run as a doctest (importing torch and loading the weights takes seconds)::
 """
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from audiodiag.encoders._base import _check_clips, _chunks, _last_layer_only, _package_version, _resampled
+from audiodiag.encoders._base import (_check_clips, _chunks, _last_layer_only, _package_version, _resampled,
+                                      verify_weights)
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip
 
@@ -144,13 +144,7 @@ def _block_starts(n_frames: int) -> list[int]:
 
 def _embedding_weights(checkpoint: Path, torch) -> dict:
     """The embedding net's tensors from the wheel's checkpoint, loaded without running pickled code."""
-    if not checkpoint.is_file():
-        raise AudioDiagError(f"{checkpoint}: the aiSFX weights are missing from the installed package; "
-                             f"reinstall with `{AISFX_INSTALL}`")
-    digest = hashlib.sha256(checkpoint.read_bytes()).hexdigest()
-    if digest != AISFX_CHECKPOINT_SHA256:
-        raise AudioDiagError(f"{checkpoint}: sha256 {digest[:12]}… is not the checkpoint of aisfx {AISFX_VERSION} "
-                             f"({AISFX_CHECKPOINT_SHA256[:12]}…); reinstall with `{AISFX_INSTALL}`")
+    verify_weights(checkpoint, sha256=AISFX_CHECKPOINT_SHA256, what=f"aisfx {AISFX_VERSION}", install=AISFX_INSTALL)
     from numpy._core.multiarray import scalar
 
     allowed = [(scalar, "numpy.core.multiarray.scalar"), np.dtype, type(np.dtype(np.int64))]

@@ -23,14 +23,14 @@ Not run as a doctest (importing torch and loading the weights takes a second)::
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from audiodiag.encoders._base import _check_clips, _chunks, _last_layer_only, _package_version, _resampled
+from audiodiag.encoders._base import (_check_clips, _chunks, _last_layer_only, _package_version, _resampled,
+                                      verify_weights)
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip
 
@@ -175,13 +175,7 @@ class SpeakerEncoder:
 
 def _weights(path: Path, torch) -> dict:
     """The model's tensors from the wheel's checkpoint, loaded without running pickled code."""
-    if not path.is_file():
-        raise AudioDiagError(f"{path}: the speaker encoder's weights are missing from the installed resemblyzer "
-                             f"package; reinstall with `{RESEMBLYZER_INSTALL}`")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != RESEMBLYZER_WEIGHTS_SHA256:
-        raise AudioDiagError(f"{path}: sha256 {digest[:12]}… is not the checkpoint of resemblyzer "
-                             f"{RESEMBLYZER_VERSION} ({RESEMBLYZER_WEIGHTS_SHA256[:12]}…); reinstall with "
-                             f"`{RESEMBLYZER_INSTALL}`")
+    verify_weights(path, sha256=RESEMBLYZER_WEIGHTS_SHA256, what=f"resemblyzer {RESEMBLYZER_VERSION}",
+                   install=RESEMBLYZER_INSTALL)
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     return checkpoint["model_state"]
