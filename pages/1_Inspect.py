@@ -19,15 +19,12 @@ durations = [c.duration_s for c in data.clips]
 # the default length follows the target model: its fixed input window, or none (each clip at its own length)
 default_length = float(data.target.fixed_input_s or 0.0)
 if st.session_state.get("_clip_length_target", data.target.name) != data.target.name:  # another model: its default
-    st.session_state.pop("clip_length_s", None)
-    st.query_params.pop("clip_length_s", None)
+    links.forget("clip_length_s")  # a kept value would otherwise come back
 st.session_state["_clip_length_target"] = data.target.name
 links.linked_state({"clip_length_s": default_length})
 length_s = float(st.session_state["clip_length_s"]) or None
 names = [c.name for c in data.clips]
 links.linked_state({"inspect_clip": names[0]}, allowed={"inspect_clip": names})
-if st.session_state.get("inspect_clip") not in names:  # a clip of the previously chosen dataset
-    st.session_state["inspect_clip"] = names[0]
 # Layout first, content as it becomes ready: the chosen clip's waveform needs only that clip's measurements, so it
 # is drawn before the dataset is measured; the summary, warnings and table above it fill in with progress.
 overview, warnings_area, table_area, export_area, duration_area = (st.container(), st.container(), st.container(),

@@ -162,8 +162,6 @@ if labelled and st.toggle("Mark possibly mislabelled clips", key="embeddings_lab
                      if r.label_issues is not None and r.label_issues.unavailable is None}
     except AudioDiagError as e:
         st.info(f"No label check: the comparison cannot run on these clips ({display.md_escape(str(e))}).")
-if st.session_state.get(QUERY_KEY) not in names:  # first visit, or another dataset since
-    st.session_state[QUERY_KEY] = names[0]
 query = names.index(st.session_state[QUERY_KEY])
 labels = [c.label if c.label is not None else "—" for c in clips]
 picked = None

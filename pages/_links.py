@@ -79,6 +79,14 @@ def linked_state(defaults: dict, *, allowed: dict[str, Sequence] | None = None) 
         kept[key] = st.session_state[key]
 
 
+def forget(key: str) -> None:
+    """Drop a widget's value everywhere it is kept (this run, the kept values, the URL): the next `linked_state`
+    starts it from its default."""
+    st.session_state.pop(key, None)
+    st.session_state.get(KEPT, {}).pop(key, None)
+    st.query_params.pop(key, None)
+
+
 def link_to_url(keys: Sequence[str], *, extra: dict | None = None) -> None:
     """Deep links, after the widgets: the URL carries the current values, so copying it shares this view."""
     for key in keys:

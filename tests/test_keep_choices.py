@@ -152,3 +152,11 @@ def test_decide_keeps_the_task_and_the_retrieval_rule():
     _ok(at.radio(key="decide_task").set_value("transcribe").run())
     _visit_and_return(at, "pages/5_Decide.py")
     assert at.radio(key="decide_task").value == "transcribe"
+
+
+def test_another_target_model_resets_the_clip_length_to_its_default():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    _ok(at.number_input(key="clip_length_s").set_value(1.5).run())
+    _ok(at.sidebar.selectbox(key="target").set_value(encoders.WHISPER_PADDED).run())
+    assert at.number_input(key="clip_length_s").value == 30.0  # the model's fixed window, not the kept 1.5
