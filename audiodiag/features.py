@@ -168,7 +168,20 @@ def power_spectrogram(batch: np.ndarray, *, settings: FeatureSettings = FeatureS
     half = settings.n_fft // 2
     padded = np.zeros((n_clips, n_samples + 2 * half), dtype=np.float32)
     padded[:, half:half + n_samples] = batch
-    frames = sliding_window_view(padded, settings.n_fft, axis=1)[:, ::settings.hop_length]
+    return power_of_frames(sliding_window_view(padded, settings.n_fft, axis=1)[:, ::settings.hop_length],
+                           settings=settings)
+
+
+def stft_frames(wave: np.ndarray, *, settings: FeatureSettings = FeatureSettings()) -> np.ndarray:
+    """The centred, zero-padded analysis frames of one signal of any length: (frames, n_fft), a view."""
+    half = settings.n_fft // 2
+    padded = np.zeros(len(wave) + 2 * half, dtype=np.float32)
+    padded[half:half + len(wave)] = wave
+    return sliding_window_view(padded, settings.n_fft)[::settings.hop_length]
+
+
+def power_of_frames(frames: np.ndarray, *, settings: FeatureSettings = FeatureSettings()) -> np.ndarray:
+    """|rFFT|² of Hann-windowed frames (..., n_fft) → (..., n_fft/2 + 1) float32."""
     import scipy.fft
 
     spectrum = scipy.fft.rfft(frames * _window(settings.n_fft), axis=-1, overwrite_x=True, workers=FFT_WORKERS)

@@ -2,12 +2,17 @@
 
     python -m benchmarks.run_all          # everything but the scale benchmarks; rewrites benchmarks/RESULTS.md
     python -m benchmarks.run_all p1 p2    # only these benchmark functions; RESULTS.md is left alone
+    python -m benchmarks.run_all --update p9 p10
+                                          # only these; their rows replace the rows of the same benchmark ids
+                                          # ("P9", "P10": a row name's first word) in RESULTS.md's main table,
+                                          # and the header says which rows were re-measured when
     python -m benchmarks.run_all --scale [p7s_stream_memory ...]
                                           # the scale benchmarks (modules with SCALE = True: tens of minutes
                                           # each); each one's table replaces its own block in RESULTS.md's
                                           # "Scale" section, the other blocks stay
 
-Exits with status 1 when a target is missed, so a script can tell; the table is written either way.
+Exits with status 1 when a target is missed, so a script can tell; the table is written either way. Whenever
+RESULTS.md is written, README.md's speed section is rendered again from it (benchmarks.readme_speed).
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # also runnable as `python benchmarks/run_all.py`
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import readme_speed  # noqa: E402
 from benchmarks.harness import Row, machine, markdown_table  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
@@ -82,6 +88,32 @@ def write_scale(results: dict[str, tuple[list[Row], float]]) -> None:
                        + (f"\n{calibration}" if calibration else ""))
 
 
+def _benchmark_id(row_line: str) -> str:
+    return row_line[2:].split(" ", 1)[0]
+
+
+def update_rows(rows: list[Row], total_s: float, functions: list[str]) -> None:
+    """Replace the main table's rows whose benchmark id (a row name's first word) the new rows carry; rows of a
+    new id go at the end of the table. The header gains one "- updated:" line naming them."""
+    text = RESULTS.read_text()
+    head, scale = (text.split(SCALE_HEADING, 1) + [""])[:2]
+    new_lines = markdown_table(rows).splitlines()[2:]
+    ids = {_benchmark_id(line) for line in new_lines}
+    lines = head.rstrip("\n").splitlines()
+    table = [i for i, line in enumerate(lines) if line.startswith("| ") and not line.startswith("| benchmark |")
+             and not line.startswith("|---")]
+    replaced = [i for i in table if _benchmark_id(lines[i]) in ids]
+    at = replaced[0] if replaced else table[-1] + 1
+    kept = [line for i, line in enumerate(lines) if i not in set(replaced)]
+    at -= sum(1 for i in replaced if i < at)
+    kept[at:at] = new_lines
+    header_end = next(i for i, line in enumerate(kept) if not line.startswith("- ") and i > 1)
+    kept.insert(header_end, f"- updated: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, rows "
+                f"{', '.join(sorted(ids))} re-measured on {machine()} by `python -m benchmarks.run_all --update "
+                f"{' '.join(functions)}` ({total_s:.0f} s)")
+    RESULTS.write_text("\n".join(kept) + "\n" + (f"\n{SCALE_HEADING}{scale}" if scale else ""))
+
+
 def versions() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -95,8 +127,11 @@ def versions() -> str:
 
 
 def main(argv: list[str]) -> int:
-    scale = "--scale" in argv
-    only = set(a for a in argv if a != "--scale") or None
+    scale, update = "--scale" in argv, "--update" in argv
+    only = set(a for a in argv if a not in ("--scale", "--update")) or None
+    if update and (scale or not only):
+        print("--update takes the names of the (non-scale) benchmark functions to re-measure", file=sys.stderr)
+        return 2
     known = {fn.__name__ for _, fn in benchmark_functions(scale=scale or None)}
     if only and not only <= known:
         print(f"unknown benchmark(s) {', '.join(sorted(only - known))}; choose from {', '.join(sorted(known))}",
@@ -118,6 +153,9 @@ def main(argv: list[str]) -> int:
     if scale:
         write_scale(per_function)
         print(f"\nwritten to {RESULTS.relative_to(ROOT)}'s scale section ({total_s:.0f} s)", file=sys.stderr)
+    elif update:
+        update_rows(rows, total_s, sorted(only))
+        print(f"\nrows replaced in {RESULTS.relative_to(ROOT)} ({total_s:.0f} s)", file=sys.stderr)
     elif only is None:
         kept = RESULTS.read_text().split(SCALE_HEADING, 1) if RESULTS.exists() else [""]
         RESULTS.write_text(
@@ -126,6 +164,8 @@ def main(argv: list[str]) -> int:
             "unless the row says otherwise; the page cache is warm for files on disk.\n\n"
             f"{table}\n" + (f"\n{SCALE_HEADING}{kept[1]}" if len(kept) > 1 else ""))
         print(f"\nwritten to {RESULTS.relative_to(ROOT)} ({total_s:.0f} s)", file=sys.stderr)
+    if scale or update or only is None:
+        readme_speed.write()
     return 1 if any(r.passed is False for r in rows) else 0
 
 

@@ -72,6 +72,18 @@ def test_no_tracked_file_holds_an_absolute_path_of_this_machine():
     assert not found, found
 
 
+def test_readme_speed_section_is_the_rendering_of_the_benchmark_results():
+    """README's speed rows are RESULTS.md's own (python -m benchmarks.readme_speed), never typed by hand."""
+    from benchmarks import readme_speed
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    results = readme_speed.RESULTS.read_text(encoding="utf-8")
+    assert readme_speed.rendered_readme(readme, results) == readme
+    shown = readme.split(readme_speed.START, 1)[1].split(readme_speed.END, 1)[0]
+    for prefix in ("P12 ", "P10 ", "P9 first waveform", "P8 Ray", "P7s flatness", "P4 "):
+        assert f"| {prefix}" in shown, prefix
+
+
 def test_readme_numbers_are_the_rendering_of_their_run():
     """README's measured tables are generated (python -m benchmarks.readme_numbers), never typed by hand."""
     import json

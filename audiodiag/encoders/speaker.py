@@ -22,7 +22,6 @@ Not run as a doctest (importing torch and loading the weights takes a second)::
 """
 from __future__ import annotations
 
-import functools
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ import numpy as np
 from audiodiag.encoders._base import (_check_clips, _chunks, _last_layer_only, _package_version, _resampled,
                                       verify_weights)
 from audiodiag.errors import AudioDiagError
+from audiodiag.features import FeatureSettings, mel_filters, power_of_frames, stft_frames
 from audiodiag.types import Clip
 
 SPEAKER_ENCODER = "speaker encoder (resemblyzer)"
@@ -52,6 +52,7 @@ SPEAKER_HIDDEN = 256
 SPEAKER_LAYERS = 3
 SPEAKER_EMBEDDING_SIZE = 256
 SPEAKER_BATCH_PARTIALS = 64
+SPEAKER_BATCH_CLIPS = 64  # clips whose spectrograms are computed together (memory: their frames × 400 floats)
 INT16_MAX = 2 ** 15 - 1  # the package measures RMS on the 16-bit scale
 NORM_FLOOR = 1e-12  # an all-zero row stays zero instead of dividing by zero
 
@@ -90,30 +91,40 @@ def raised_to_target(wave: np.ndarray) -> np.ndarray:
     return wave if change_db < 0 else (wave * 10 ** (change_db / 20)).astype(np.float32)
 
 
-@functools.lru_cache(maxsize=1)
-def _mel_filters() -> np.ndarray:
-    import librosa
-
-    return librosa.filters.mel(sr=SPEAKER_SAMPLE_RATE_HZ, n_fft=SPEAKER_WINDOW_SAMPLES, n_mels=SPEAKER_N_MELS,
-                               htk=False, norm="slaney")
+SPEAKER_FEATURES = FeatureSettings(sample_rate_hz=SPEAKER_SAMPLE_RATE_HZ, n_mels=SPEAKER_N_MELS, n_mfcc=1,
+                                   n_fft=SPEAKER_WINDOW_SAMPLES, hop_length=SPEAKER_HOP_SAMPLES)
 
 
 def mel_power(wave: np.ndarray) -> np.ndarray:
     """(frames, 40) mel power spectrogram: 25-ms Hann windows every 10 ms, centred, Slaney mel filters (what
-    `librosa.feature.melspectrogram` computes, with the filters built once instead of per clip)."""
-    import librosa
+    `librosa.feature.melspectrogram` computes; the baseline's own STFT and mel bank, without importing librosa)."""
+    return mel_powers([wave])[0]
 
-    spectrum = librosa.stft(wave, n_fft=SPEAKER_WINDOW_SAMPLES, hop_length=SPEAKER_HOP_SAMPLES,
-                            win_length=SPEAKER_WINDOW_SAMPLES, window="hann", center=True, pad_mode="constant")
-    return (_mel_filters() @ np.square(np.abs(spectrum))).astype(np.float32).T
+
+def mel_powers(waves: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """`mel_power` of each wave, with the frames of all of them in one FFT and one mel product."""
+    frames = [stft_frames(np.asarray(w, np.float32), settings=SPEAKER_FEATURES) for w in waves]
+    if not frames:
+        return []
+    mel = power_of_frames(np.concatenate(frames), settings=SPEAKER_FEATURES) @ mel_filters(SPEAKER_FEATURES).T
+    return np.split(mel.astype(np.float32), np.cumsum([len(f) for f in frames])[:-1])
 
 
 def partials(wave: np.ndarray) -> np.ndarray:
     """(partials, 160, 40) mel windows of one 16-kHz clip, zero-padded to cover the last partial kept."""
-    starts = partial_starts(len(wave))
-    needed = (starts[-1] + SPEAKER_PARTIAL_FRAMES) * SPEAKER_HOP_SAMPLES
-    mel = mel_power(np.pad(wave, (0, max(0, needed - len(wave)))))
-    return np.stack([mel[s:s + SPEAKER_PARTIAL_FRAMES] for s in starts])
+    return partials_of([wave])[0]
+
+
+def partials_of(waves: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """`partials` of each wave (the spectrograms of SPEAKER_BATCH_CLIPS waves at a time computed together)."""
+    out = []
+    for chunk in _chunks(list(waves), SPEAKER_BATCH_CLIPS):
+        starts = [partial_starts(len(w)) for w in chunk]
+        padded = [np.pad(w, (0, max(0, (s[-1] + SPEAKER_PARTIAL_FRAMES) * SPEAKER_HOP_SAMPLES - len(w))))
+                  for w, s in zip(chunk, starts, strict=True)]
+        out += [np.stack([mel[s:s + SPEAKER_PARTIAL_FRAMES] for s in first])
+                for mel, first in zip(mel_powers(padded), starts, strict=True)]
+    return out
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
@@ -151,18 +162,15 @@ class SpeakerEncoder:
     def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
         _check_clips(clips, encoder=self.name)
         _last_layer_only(layer, encoder=self.name)
-        windows, owners = [], []
-        for i, wave in enumerate(_resampled(clips, self.sample_rate_hz)):
-            parts = partials(raised_to_target(wave))
-            windows.append(parts)
-            owners += [i] * len(parts)
+        waves = [raised_to_target(wave) for wave in _resampled(clips, self.sample_rate_hz)]
+        windows = partials_of(waves)
+        owners = np.repeat(np.arange(len(clips)), [len(w) for w in windows])
         stacked = np.concatenate(windows)
         rows = np.concatenate([self._embed_partials(stacked[idx])
                                for idx in _chunks(list(range(len(stacked))), SPEAKER_BATCH_PARTIALS)])
-        owners_arr = np.asarray(owners)
         sums = np.zeros((len(clips), self.embedding_size), np.float64)
-        np.add.at(sums, owners_arr, rows.astype(np.float64))
-        return unit_rows(sums / np.bincount(owners_arr, minlength=len(clips))[:, None]).astype(np.float32)
+        np.add.at(sums, owners, rows.astype(np.float64))
+        return unit_rows(sums / np.bincount(owners, minlength=len(clips))[:, None]).astype(np.float32)
 
     def _embed_partials(self, mels: np.ndarray) -> np.ndarray:
         """(partials, 256) unit rows: the last layer's final hidden state → linear → ReLU → L2 norm."""
