@@ -1,7 +1,7 @@
 """Frozen-encoder batching: the issue's target P4, batched extraction against one clip at a time.
 
 For each encoder available offline (a tiny wav2vec2 built here, Whisper tiny.en padded and unpadded,
-speech_embedding) the same 1-s clips are embedded in one `embed` call and one clip per call; the rows
+speech_embedding, aiSFX, and the speaker encoder that infers voices) the same 1-s clips are embedded in one `embed` call and one clip per call; the rows
 must agree (max abs difference) and batching should pay (throughput ratio). Where the model itself costs about
 the same per input batched as alone (Whisper's 30-s windows, speech_embedding's CNN windows: compute-bound),
 a row gives that model-only cost and the throughput row is reported for information. Nothing is downloaded.
@@ -20,7 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from audiodiag import encoders  # noqa: E402
+from audiodiag import encoders, speakers  # noqa: E402
 from audiodiag.types import Clip  # noqa: E402
 from benchmarks.harness import Row, markdown_table, warm_median  # noqa: E402
 
@@ -154,6 +154,10 @@ def p4() -> list[Row]:
     speech = encoders.load_encoder(encoders.SPEECH_EMBEDDING)
     rows += _rows_for("speech_embedding (openwakeword)", speech, P4_CLIPS, repeats=3,
                       model_cost=speech_embedding_cost_row(speech))
+    rows += _rows_for("aiSFX sound effects", encoders.load_encoder(encoders.canonical_name("aisfx")), P4_CLIPS,
+                      repeats=3)
+    rows += _rows_for("speaker encoder (resemblyzer; voices for the leakage check)", speakers.speaker_encoder(),
+                      P4_CLIPS, repeats=3)
     return rows
 
 
