@@ -16,6 +16,7 @@ import math
 import shlex
 from dataclasses import asdict, dataclass, field, fields
 
+from audiodiag import normalisers
 from audiodiag.encoders import AISFX, ALIASES, BUNDLED, WHISPER_UNPADDED, availability, canonical_name
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
@@ -25,7 +26,6 @@ DEFAULT_ENCODERS = (WHISPER_UNPADDED,)  # bundled: works offline
 SOUND_ENCODER = AISFX  # the bundled encoder trained on sounds other than speech
 MIN_FOLDS, MAX_FOLDS = 2, 20
 MAX_LAYER = 48  # the deepest hidden layer of the Hugging Face audio models in use (e.g. 48 for wav2vec2 XL)
-NORMALISATIONS = ("none", "basic", "english")  # as audiodiag.wer.NORMALISATIONS (checked by a test)
 DEFAULT_ASR = "whisper-tiny.en"
 COMMAND = ("python", "-m", "audiodiag", "report")
 
@@ -205,8 +205,8 @@ class TranscriptionSettings:
         if not isinstance(self.model, str) or not self.model.strip():
             _fail(owner, "model", self.model, f"an ASR model name, id or folder (e.g. {DEFAULT_ASR!r})")
         object.__setattr__(self, "model", self.model.strip())
-        if self.normalisation not in NORMALISATIONS:
-            _fail(owner, "normalisation", self.normalisation, f"one of {', '.join(NORMALISATIONS)}")
+        if self.normalisation not in normalisers.NORMALISATIONS:
+            _fail(owner, "normalisation", self.normalisation, f"one of {', '.join(normalisers.names())}")
         try:
             self.decoding
         except AudioDiagError as e:

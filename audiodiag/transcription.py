@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from audiodiag import transcript_checks, wer
+from audiodiag import normalisers, transcript_checks, wer
 from audiodiag.errors import AudioDiagError
 from audiodiag.report import DecisionNote, transcription_note
 from audiodiag.types import Clip
@@ -69,7 +69,7 @@ def transcription_decision(
         raise AudioDiagError(f"{dataset_name}: no reference transcripts; no WER is possible")
     refs, hyps = [references[i] for i in scored], [hypotheses[i] for i in scored]
     by_norm = dict(by_normalisation) if by_normalisation else {
-        how: wer.score(refs, hyps, normalisation=how) for how in wer.NORMALISATIONS}
+        how: wer.score(refs, hyps, normalisation=how) for how in normalisers.names()}
     scores = by_norm[normalisation]
     if slices is None:
         slices = wer.slice_scores(scores, wer.clip_slices([clips[i] for i in scored]))

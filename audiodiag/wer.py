@@ -13,13 +13,11 @@ Also here: hallucination flags (text on clips VAD calls silent, decoding loops) 
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
@@ -28,17 +26,10 @@ import numpy as np
 from audiodiag import intervals
 from audiodiag.bootstrap import N_BOOT, Estimate, bootstrap_distribution, percentile_ci
 from audiodiag.errors import AudioDiagError
+from audiodiag.normalisers import normalise
 from audiodiag.types import Clip
 
-NORMALISATIONS = ("none", "basic", "english")
-NORMALISATION_HELP = {
-    "none": "as written (only whitespace collapsed): case and punctuation count as errors",
-    "basic": "lower case, punctuation removed (apostrophes inside words kept), whitespace collapsed",
-    "english": "Whisper's English normaliser (transformers) with its British-to-American spelling map: numbers "
-               "as digits, contractions expanded, titles spelled out, fillers (uh, um) dropped",
-}
 BOOT_CHUNK = 100  # bootstrap resamples drawn at once: bounds memory at BOOT_CHUNK x utterances
-_PUNCTUATION = re.compile(r"[^\w\s']|(?<!\w)'|'(?!\w)")
 COLOURS = {"equal": "", "substitute": "#fff3b0", "delete": "#ffc9c9", "insert": "#c9e7ff"}
 SILENT_SPEECH_FRACTION = 0.1  # a non-empty hypothesis on a clip with less detected speech than this is flagged
 MAX_WORDS_PER_SPEECH_S = 7.0  # fast read speech is ~3-4 words/s; far more words than speech time is invented text
@@ -87,39 +78,6 @@ def rate_percent(value: float | None) -> float:
     """
     text = format_rate(value)
     return float("nan") if text == NO_RATE else float(text.rstrip("%"))
-
-
-# ---------------------------------------------------------------- normalisation
-
-def normalise(text: str, how: str) -> str:
-    """The text as it is scored under normalisation `how` (see NORMALISATION_HELP).
-
-    >>> normalise("Hello, World!", "basic")
-    'hello world'
-    """
-    if how not in NORMALISATIONS:
-        raise AudioDiagError(f"normalisation {how!r}; use one of {', '.join(NORMALISATIONS)}")
-    if how == "none":
-        return " ".join(text.split())
-    if how == "basic":
-        return " ".join(_PUNCTUATION.sub(" ", text.lower()).split())
-    return " ".join(_english()(text).split())
-
-
-@lru_cache(maxsize=1)
-def _english():
-    """transformers' copy of Whisper's EnglishTextNormalizer, fed the spelling map (english.json from openai's
-    Whisper) that the whisper-normalizer wheel ships; transformers only downloads it from the hub."""
-    from importlib.resources import files
-
-    from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
-
-    try:
-        mapping = json.loads((files("whisper_normalizer") / "normalizers" / "english.json").read_text("utf-8"))
-    except (ModuleNotFoundError, OSError) as e:
-        raise AudioDiagError(f"the 'english' normalisation needs Whisper's spelling map from whisper-normalizer "
-                             f"({e}); `pip install -r requirements.txt`, or use 'basic'") from e
-    return EnglishTextNormalizer(mapping)
 
 
 # ---------------------------------------------------------------- scores

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from audiodiag import asr, references, samples, wer
+from audiodiag import asr, normalisers, references, samples, wer
 from audiodiag.types import Clip
 from benchmarks.harness import Row, warm_median
 
@@ -74,7 +74,7 @@ def p6_transcription_speed() -> list[Row]:
         segments, _ = model._model.transcribe(w, language="en")
         list(segments)
     default_s = time.perf_counter() - start
-    scores = {how: wer.score(refs, hyps, normalisation=how).corpus_wer for how in wer.NORMALISATIONS}
+    scores = {how: wer.score(refs, hyps, normalisation=how).corpus_wer for how in normalisers.names()}
     return [
         Row(f"P6 bundled Whisper tiny.en (int8, greedy, via transcribe_cached, cold cache) on the {len(clips)} bundled "
             f"utterances ({audio_s:.1f} s of audio)", audio_s / seconds, "× real time",

@@ -4,7 +4,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from audiodiag import (asr, model_cards, plots, references, report, samples, transcript_checks, transcription, wer,
+from audiodiag import (asr, model_cards, normalisers, plots, references, report, samples, transcript_checks, transcription, wer,
                        word_errors)
 from audiodiag.errors import AudioDiagError
 from audiodiag.settings import TranscriptionSettings
@@ -65,7 +65,7 @@ if not data.clips:
     st.stop()
 
 fresh = [key for key in LINKED if key not in st.session_state]  # these start from the URL (a link) or defaults
-links.linked_state(LINKED, allowed={"transcribe_norm": list(wer.NORMALISATIONS), RUN_KEY: (0, 1)})
+links.linked_state(LINKED, allowed={"transcribe_norm": list(normalisers.names()), RUN_KEY: (0, 1)})
 _check_linked_settings(fresh)
 
 # ---------------------------------------------------------------- references
@@ -134,8 +134,8 @@ with st.form("transcribe_settings"):
     submitted = st.form_submit_button("Transcribe", type="primary")
 # outside the form: the cached transcripts are rescored at once, no new transcription
 norm = st.radio("Normalisation before scoring (changes the score, not the transcripts; applied at once)",
-                list(wer.NORMALISATIONS), key="transcribe_norm", horizontal=True,
-                help="\n".join(f"- **{k}**: {v}" for k, v in wer.NORMALISATION_HELP.items()))
+                list(normalisers.names()), key="transcribe_norm", horizontal=True,
+                help="\n".join(f"- **{k}**: {v}" for k, v in ((n.name, n.help) for n in normalisers.NORMALISATIONS.values())))
 from_link = st.session_state.get(RUN_KEY) == 1 and REQUEST_KEY not in st.session_state  # a link to results
 if submitted or from_link:
     try:
@@ -207,9 +207,9 @@ ref_texts, hyp_texts = tuple(refs[i] for i in scored), tuple(hyps[i] for i in sc
 by_norm = {}
 scoring = st.progress(0.0, text=f"Scoring {len(clips)} utterances ...")
 try:
-    for k, how in enumerate(wer.NORMALISATIONS):  # the english normaliser's first use imports transformers
-        scoring.progress(k / len(wer.NORMALISATIONS), text=f"Scoring with '{how}' normalisation "
-                                                           f"({k + 1} of {len(wer.NORMALISATIONS)})")
+    for k, how in enumerate(normalisers.names()):  # the english normaliser's first use imports transformers
+        scoring.progress(k / len(normalisers.names()), text=f"Scoring with '{how}' normalisation "
+                                                           f"({k + 1} of {len(normalisers.names())})")
         by_norm[how] = cache.wer_scores(ref_texts, hyp_texts, how)
 except AudioDiagError as e:
     scoring.empty()
@@ -231,7 +231,7 @@ m[3].metric("CER", rate(result.cer), help="character error rate over all utteran
 m[4].metric("Sub / Del / Ins", f"{result.substitutions} / {result.deletions} / {result.insertions}",
             help=f"of {result.reference_words} reference words")
 st.caption(f"{len(clips) - len(result.empty_references)} utterances scored, {result.reference_words} reference "
-           f"words, '{norm}' normalisation: {wer.NORMALISATION_HELP[norm]}.")
+           f"words, '{norm}' normalisation: {normalisers.get(norm).help}.")
 if result.empty_references:  # one box for all of them
     st.warning(f"The reference is empty after '{norm}' normalisation for {len(result.empty_references)} "
                "utterance(s), so they have no WER and are left out of the corpus WER (fix the reference or remove "
@@ -243,7 +243,7 @@ display.show_table(pd.DataFrame({"normalisation": list(by_norm),  # rates as the
                            "mean per-utterance WER": [pct(s.mean_utterance_wer) for s in by_norm.values()]}),
                    placeholder=MISSING, column_config={k: RATE for k in (
                        "corpus WER", "95 % CI low", "95 % CI high", "mean per-utterance WER")})
-st.caption("\n".join(f"- **{how}**: {what}" for how, what in wer.NORMALISATION_HELP.items()))
+st.caption("\n".join(f"- **{how}**: {what}" for how, what in ((n.name, n.help) for n in normalisers.NORMALISATIONS.values())))
 with st.expander("Reference and hypothesis before and after normalisation"):
     display.show_table(pd.DataFrame({"file": [c.name for c in clips], "reference (as written)": ref_texts,
                                f"reference ({norm})": [u.reference for u in result.utterances],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from audiodiag import plots, runfolder, runview
+from audiodiag import normalisers, plots, runfolder, runview
 from audiodiag.errors import AudioDiagError
 from audiodiag.verdict import Kind
 from pages import _cache as cache
@@ -199,9 +199,9 @@ def transcribe(view: runview.RunView) -> None:
         return
     settings = view.meta.get("settings", {})
     links.linked_state({"run_norm": settings.get("normalisation", "basic")},
-                       allowed={"run_norm": list(wer.NORMALISATIONS)})
+                       allowed={"run_norm": list(normalisers.names())})
     links.link_to_url(["run_norm"])
-    how = st.radio("Text normalisation before WER", list(wer.NORMALISATIONS), horizontal=True, key="run_norm")
+    how = st.radio("Text normalisation before WER", list(normalisers.names()), horizontal=True, key="run_norm")
     rows, scores = _scores(str(view.path), view.meta.get("date", ""), how, view)
     est = scores.corpus_wer
     cols = st.columns(4)

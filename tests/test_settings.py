@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 
-from audiodiag import cli, decide, settings, wer
+from audiodiag import cli, decide, settings
 from audiodiag.errors import AudioDiagError, InvalidAudioError
 from audiodiag.features import FeatureSettings
 from audiodiag.settings import ComparisonSettings, RetrievalSettings, SettingsError, TranscriptionSettings
@@ -68,7 +68,6 @@ def test_settings_errors_are_not_data_errors_and_unknown_keys_are_named():
 
 
 def test_normalisations_defaults_and_derived_values_agree_with_the_library():
-    assert settings.NORMALISATIONS == wer.NORMALISATIONS
     assert decide.DEFAULT_ENCODERS == settings.DEFAULT_ENCODERS == ComparisonSettings().encoders
     chosen = ComparisonSettings(encoders=("spectral baseline (MFCC/log-mel)", "speech_embedding", "speech_embedding"),
                                 layer=-1, pad_s=2)

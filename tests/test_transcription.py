@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from audiodiag import transcription, wer
+from audiodiag import normalisers, transcription, wer
 from tests.helpers import make_clip
 
 
 def test_numbers_written_as_digits_are_named_as_formatting_with_both_wers():
     refs, hyps = ["there are twenty five students", "the lights are off"], ["there are 25 students", "the lights are off"]
-    by_norm = {how: wer.score(refs, hyps, normalisation=how) for how in wer.NORMALISATIONS}
+    by_norm = {how: wer.score(refs, hyps, normalisation=how) for how in normalisers.names()}
     assert by_norm["basic"].corpus_wer.value == 2 / 9 and by_norm["english"].corpus_wer.value == 0.0
     line = transcription.formatting_line(by_norm, "basic")
     assert line.startswith("2 of the 2 errors under 'basic' normalisation are formatting")
     assert "corpus WER 22.2% 'basic' vs 0.0% 'english'" in line
     assert transcription.formatting_line(by_norm, "english") is None
-    same = {how: wer.score(["a cat"], ["a dog"], normalisation=how) for how in wer.NORMALISATIONS}
+    same = {how: wer.score(["a cat"], ["a dog"], normalisation=how) for how in normalisers.names()}
     assert transcription.formatting_line(same, "basic") is None  # a real error is not formatting
 
 

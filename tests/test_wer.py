@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from audiodiag import intervals, io, plots, samples, vad, wer
-from audiodiag.errors import AudioDiagError
+from audiodiag import intervals, io, normalisers, plots, samples, vad, wer
+from audiodiag.errors import AudioDiagError, BadParameterError
 from tests.helpers import make_clip
 
 
@@ -48,10 +48,28 @@ def test_english_normalisation_maps_numbers_contractions_titles_and_spelling():
     assert wer.normalise("twenty-one apples", "english") == "21 apples"
     assert wer.normalise("the colour I realised, um", "english") == "the color i realized"  # spelling map offline
     by_norm = {how: wer.score(["HE COUNSELLED TEN MEN"], ["He counseled 10 men."], normalisation=how).corpus_wer.value
-               for how in wer.NORMALISATIONS}
+               for how in normalisers.names()}
     assert by_norm == {"none": 1.0, "basic": 0.5, "english": 0.0}
-    with pytest.raises(AudioDiagError, match="'fancy'.*none, basic, english"):
+    with pytest.raises(BadParameterError, match="'fancy'.*none, basic, english"):  # the caller's value, not the data
         wer.normalise("x", "fancy")
+
+
+def test_a_registered_normalisation_is_scored_offered_and_validated_like_the_bundled_ones():
+    import jiwer
+
+    from audiodiag.settings import TranscriptionSettings
+
+    normalisers.register("digits spelled", "basic, then 'ten' written as 10", *normalisers.get("basic").steps,
+                         jiwer.SubstituteWords({"ten": "10"}))
+    try:
+        assert "digits spelled" in normalisers.names() and normalisers.names()[:3] == ("none", "basic", "english")
+        assert wer.score(["Ten men"], ["10 men"], normalisation="digits spelled").corpus_wer.value == 0.0
+        assert TranscriptionSettings(normalisation="digits spelled").normalisation == "digits spelled"
+        with pytest.raises(BadParameterError, match="bundled"):
+            normalisers.register("basic", "mine")
+    finally:
+        normalisers.unregister("digits spelled")
+    assert "digits spelled" not in normalisers.names()
 
 
 def test_empty_reference_is_flagged_not_scored_as_zero():
