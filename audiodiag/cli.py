@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag import cleanlist, decide, duplicates, encoders, gate, io, manifest, samples, spaces, stream, workers
+from audiodiag import cleanlist, decide, duplicates, encoders, gate, io, manifest, normalisers, samples, spaces, stream, workers
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
 from audiodiag.settings import (DEFAULT_ASR, DEFAULT_ENCODERS, SOUND_ENCODER, ComparisonSettings, RetrievalSettings,
@@ -560,7 +560,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--language", default="en", help="transcribe: language code (the bundled tiny.en is English)")
     r.add_argument("--baseline-features", default=None, metavar="RATE,MELS,MFCCS,WINDOW,HOP",
                    help="classify/retrieve: the spectral baseline's analysis (default 16000,64,20,512,160)")
-    r.add_argument("--normalisation", choices=("none", "basic", "english"), default="basic",
+    r.add_argument("--normalisation", choices=normalisers.names(), default="basic",
                    help="transcribe: text normalisation before WER")
     r.add_argument("--strict", action="store_true", help="exit with status 2 when any input is not used (a file "
                    "that fails to load, a labels row naming a missing file)")

@@ -4,8 +4,8 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from audiodiag import (asr, model_cards, normalisers, plots, references, report, samples, transcript_checks, transcription, wer,
-                       word_errors)
+from audiodiag import (asr, model_cards, normalisers, plots, references, report, samples, transcript_checks,
+                       transcription, wer, word_errors)
 from audiodiag.errors import AudioDiagError
 from audiodiag.settings import TranscriptionSettings
 from pages import _cache as cache
@@ -135,7 +135,7 @@ with st.form("transcribe_settings"):
 # outside the form: the cached transcripts are rescored at once, no new transcription
 norm = st.radio("Normalisation before scoring (changes the score, not the transcripts; applied at once)",
                 list(normalisers.names()), key="transcribe_norm", horizontal=True,
-                help="\n".join(f"- **{k}**: {v}" for k, v in ((n.name, n.help) for n in normalisers.NORMALISATIONS.values())))
+                help="\n".join(f"- **{n.name}**: {n.help}" for n in normalisers.NORMALISATIONS.values()))
 from_link = st.session_state.get(RUN_KEY) == 1 and REQUEST_KEY not in st.session_state  # a link to results
 if submitted or from_link:
     try:
@@ -243,7 +243,7 @@ display.show_table(pd.DataFrame({"normalisation": list(by_norm),  # rates as the
                            "mean per-utterance WER": [pct(s.mean_utterance_wer) for s in by_norm.values()]}),
                    placeholder=MISSING, column_config={k: RATE for k in (
                        "corpus WER", "95 % CI low", "95 % CI high", "mean per-utterance WER")})
-st.caption("\n".join(f"- **{how}**: {what}" for how, what in ((n.name, n.help) for n in normalisers.NORMALISATIONS.values())))
+st.caption("\n".join(f"- **{n.name}**: {n.help}" for n in normalisers.NORMALISATIONS.values()))
 with st.expander("Reference and hypothesis before and after normalisation"):
     display.show_table(pd.DataFrame({"file": [c.name for c in clips], "reference (as written)": ref_texts,
                                f"reference ({norm})": [u.reference for u in result.utterances],
