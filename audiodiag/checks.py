@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audiodiag import levels
+from audiodiag.findings import Code
 from audiodiag.types import Clip, Finding, SpeechRegion
 
 DBFS_FLOOR = -120.0  # reported instead of -inf for digital silence
@@ -340,20 +341,20 @@ def clip_findings(s: ClipStats) -> list[Finding]:
     Long or many pauses are warned about only where they mean something (`pauses_matter`)."""
     out: list[Finding] = []
 
-    def add(code: str, severity: str, message: str) -> None:
+    def add(code: Code, severity: str, message: str) -> None:
         out.append(Finding(code, severity, f"{s.name}: {message}", (s.name,)))
 
     if s.non_finite_samples:
-        add("non_finite", "error", f"{s.non_finite_samples} NaN/Inf samples (expected none). They were set to 0 "
+        add(Code.NON_FINITE, "error", f"{s.non_finite_samples} NaN/Inf samples (expected none). They were set to 0 "
             "here, but a model would output NaN. Fix the export or drop the file")
     if s.clipping_fraction > WARN_CLIPPING_FRACTION:
-        add("clipping", "warning", f"{s.clipping_fraction:.2%} of samples are clipped at full scale (expected "
+        add(Code.CLIPPING, "warning", f"{s.clipping_fraction:.2%} of samples are clipped at full scale (expected "
             f"< {WARN_CLIPPING_FRACTION:.1%}): re-record with less gain or drop the clip")
     if abs(s.dc_offset) > WARN_DC_OFFSET:
-        add("dc_offset", "warning", f"DC offset {s.dc_offset:+.3f} (expected |offset| < {WARN_DC_OFFSET}): "
+        add(Code.DC_OFFSET, "warning", f"DC offset {s.dc_offset:+.3f} (expected |offset| < {WARN_DC_OFFSET}): "
             "remove it with a high-pass filter (e.g. 20 Hz) before feature extraction")
     if s.silence_ratio >= 1.0:
-        add("all_silent", "error", f"the whole clip is silent (every 25 ms frame below "
+        add(Code.ALL_SILENT, "error", f"the whole clip is silent (every 25 ms frame below "
             f"{SILENCE_FLOOR_DBFS:.0f} dBFS; peak {s.peak_dbfs:.1f} dBFS): check the recording or drop it")
     elif s.silence_ratio > WARN_SILENCE_RATIO:
         edges = s.leading_silence_s + s.trailing_silence_s
@@ -364,32 +365,32 @@ def clip_findings(s: ClipStats) -> list[Finding]:
                "The silence is inside the clip (pauses), not at its ends. Fix: check the recording level, or cut the "
                "clip into its sounding parts")
         if at_ends or pauses_matter(s):  # gaps between footsteps or bird calls are the sound, not a fault
-            add("mostly_silent", "warning", f"{s.silence_ratio:.0%} of 25 ms frames are silent (expected < "
+            add(Code.MOSTLY_SILENT, "warning", f"{s.silence_ratio:.0%} of 25 ms frames are silent (expected < "
                 f"{WARN_SILENCE_RATIO:.0%}; leading {s.leading_silence_s:.2f} s, trailing "
                 f"{s.trailing_silence_s:.2f} s). " + fix)
     if s.internal_silence_s >= WARN_INTERNAL_SILENCE_S and s.silence_ratio < 1.0 and pauses_matter(s):
         end = s.internal_silence_start_s + s.internal_silence_s
-        add("internal_silence", "warning", f"{s.internal_silence_s:.2f} s of silence inside the clip, from "
+        add(Code.INTERNAL_SILENCE, "warning", f"{s.internal_silence_s:.2f} s of silence inside the clip, from "
             f"{s.internal_silence_start_s:.2f} s to {end:.2f} s (expected pauses under {WARN_INTERNAL_SILENCE_S:g} s). "
             "Silence dilutes mean-pooled embeddings and invites hallucinated words in ASR. Fix: listen for a dropout "
             "or an edit; if the gap is real, split the clip there")
     if s.peak_dbfs < WARN_LOW_PEAK_DBFS and s.silence_ratio < 1.0:
-        add("low_level", "info", f"peak level {s.peak_dbfs:.1f} dBFS (expected above {WARN_LOW_PEAK_DBFS:.0f} "
+        add(Code.LOW_LEVEL, "info", f"peak level {s.peak_dbfs:.1f} dBFS (expected above {WARN_LOW_PEAK_DBFS:.0f} "
             "dBFS): very quiet; normalise loudness if other clips are much louder")
     if s.band_limit_hz < BAND_LIMIT_WARN_FRACTION * s.nyquist_hz and s.silence_ratio < 1.0:
-        add("band_limited", "warning", f"content stops near {s.band_limit_hz / 1000:.1f} kHz (a steep edge: the "
+        add(Code.BAND_LIMITED, "warning", f"content stops near {s.band_limit_hz / 1000:.1f} kHz (a steep edge: the "
             f"level falls by {s.band_edge_drop_db:.0f} dB within {BAND_EDGE_WIDTH:.0%} above it and stays down), "
             f"although the file is {s.sample_rate_hz} Hz (Nyquist {s.nyquist_hz / 1000:.1f} kHz). It is upsampled "
             f"or band-limited audio. Treat its real rate as ~{2 * s.band_limit_hz / 1000:.0f} kHz and do not expect "
             f"content above {s.band_limit_hz / 1000:.1f} kHz")
     if s.bit_depth == 8:
-        add("low_bit_depth", "warning", f"{s.subtype} (8-bit) audio has ~48 dB dynamic range (expected 16-bit "
+        add(Code.LOW_BIT_DEPTH, "warning", f"{s.subtype} (8-bit) audio has ~48 dB dynamic range (expected 16-bit "
             "or more). Quantisation noise can mask quiet sounds. Fix: re-export at 16 bit if the source allows")
     if s.channels > 2:
-        add("many_channels", "info", f"{s.channels} channels were averaged into mono (expected 1-2): "
+        add(Code.MANY_CHANNELS, "info", f"{s.channels} channels were averaged into mono (expected 1-2): "
             "if channels hold different microphones, pick one channel instead")
     if s.sample_rate_hz > WARN_HIGH_RATE_HZ:
         # no target model here: what resampling to one discards is the sample-rate finding's to say (dataset.check)
-        add("high_sample_rate", "info", f"{s.sample_rate_hz} Hz (above {WARN_HIGH_RATE_HZ} Hz): more than the "
+        add(Code.HIGH_SAMPLE_RATE, "info", f"{s.sample_rate_hz} Hz (above {WARN_HIGH_RATE_HZ} Hz): more than the "
             "audio models here are trained at (16-48 kHz); fine, but it costs memory and disk")
     return out

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audiodiag.errors import AudioDiagError
+from audiodiag.findings import Code
 from audiodiag.types import Finding, LoadFailure
 
 COLUMNS = ("path", "label", "group", "transcript")
 QUARANTINE_COLUMNS = (*COLUMNS, "reasons")
 FORMATS = (".csv", ".jsonl")
-UNREADABLE = "unreadable"
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def split(entries: Sequence[Entry], per_clip: Mapping[str, Sequence[Finding]], *
         else:
             keep.append(row)
     quarantine += [{"path": f.name, "label": None, "group": None, "transcript": None,
-                    "reasons": f"{UNREADABLE}: {f.message}"} for f in failures]
+                    "reasons": f"{Code.UNREADABLE}: {f.message}"} for f in failures]
     return keep, quarantine
 
 

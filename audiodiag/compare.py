@@ -16,12 +16,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from audiodiag import dataset, evaluate, label_issues
+from audiodiag import dataset, evaluate, findings, label_issues
 from audiodiag import speakers as voices
 from audiodiag.checks import ClipStats
 from audiodiag.encoders import EncoderSpec
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import baseline_pipeline
+from audiodiag.findings import Code
 from audiodiag.folds import choose as choose_folds
 from audiodiag.order import canonical_order, inverse, is_identity
 from audiodiag.spaces import PaddingPolicy, SpaceVectors, is_baseline, padded_fractions, padding_label
@@ -29,8 +30,7 @@ from audiodiag.types import Clip, Finding, SpeechRegion
 
 PADDING_BINS = (0.0, 0.25, 0.5, 0.75, 1.0)  # padded-fraction bins of the accuracy-vs-padding plot
 TOP_CONFUSED = 5
-COMPARE_FINDINGS = ("sample_rate_mismatch", "mixed_sample_rates", "non_speech_for_speech_encoder", "padding_dominates",
-                    "fixed_input_padding", "truncation", "duration_shortcut")  # the Inspect warnings that matter here
+COMPARE_FINDINGS = findings.in_category(findings.Category.MODEL_INPUT)  # the Inspect warnings that matter here
 CLASSIFIER = "StandardScaler + LogisticRegression(C=1, max_iter=2000)"
 
 
@@ -256,7 +256,7 @@ def data_findings(stats: Sequence[ClipStats], speech: Sequence[Sequence[SpeechRe
     for spec in specs or [None]:  # no encoder (the baseline alone): the checks that need no model still run
         report = dataset.check(stats, speech, spec=spec, clip_length_s=padding.length_s)
         for f in report.findings:
-            if f.code in COMPARE_FINDINGS and f.code != "non_speech_for_speech_encoder" and f.message not in seen:
+            if f.code in COMPARE_FINDINGS and f.code != Code.NON_SPEECH_FOR_SPEECH_ENCODER and f.message not in seen:
                 seen.add(f.message)
                 out.append(f)
     if stats:

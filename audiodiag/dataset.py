@@ -14,6 +14,7 @@ import numpy as np
 from audiodiag import levels, vad
 from audiodiag.checks import ClipStats, clip_findings, clip_stats
 from audiodiag.encoders import AISFX, EncoderSpec, install_command
+from audiodiag.findings import Code
 from audiodiag.types import Clip, Finding, SpeechRegion
 
 MAX_NAMED_FILES = 5  # a warning lists this many files, then "and N more"
@@ -76,10 +77,10 @@ def sample_rate_findings(stats: Sequence[ClipStats], spec: EncoderSpec) -> list[
             detail = (f". Upsampled, they carry no content above {rate // 2} Hz, so the model sees an empty band from "
                       f"{rate // 2} to {target // 2} Hz that it never saw in training. Fix: record at {target} Hz or "
                       "more, or compare against clips band-limited the same way")
-            out.append(Finding("sample_rate_mismatch", "warning", what + detail, tuple(files)))
+            out.append(Finding(Code.SAMPLE_RATE_MISMATCH, "warning", what + detail, tuple(files)))
         else:
             detail = f". Content above {target // 2} Hz is discarded (expected, as the model was trained at {target} Hz)"
-            out.append(Finding("sample_rate_mismatch", "info", what + detail, tuple(files)))
+            out.append(Finding(Code.SAMPLE_RATE_MISMATCH, "info", what + detail, tuple(files)))
     if len(by_rate) > 1:
         counts = ", ".join(f"{rate} Hz: {len(f)}" for rate, f in sorted(by_rate.items()))
         labelled = any(s.label is not None for s in stats)
@@ -97,14 +98,14 @@ def sample_rate_findings(stats: Sequence[ClipStats], spec: EncoderSpec) -> list[
             why = (f"Every rate is at or above {spec.name}'s {target} Hz, so after resampling each clip reaches the "
                    f"model with the same band (up to {target // 2} Hz). If the rates mark different recording set-ups, "
                    "compare results per sample rate")
-        out.append(Finding("mixed_sample_rates", "warning" if labelled or below else "info",
+        out.append(Finding(Code.MIXED_SAMPLE_RATES, "warning" if labelled or below else "info",
                            f"the dataset mixes sample rates ({counts}). {why}", tuple(s.name for s in stats)))
     by_channels: dict[int, list[str]] = defaultdict(list)
     for s in stats:
         by_channels[s.channels].append(s.name)
     if len(by_channels) > 1:
         counts = "; ".join(f"{ch} ch: {len(f)} ({name_files(f)})" for ch, f in sorted(by_channels.items()))
-        out.append(Finding("mixed_channels", "warning", f"the dataset mixes channel counts: {counts}. All are "
+        out.append(Finding(Code.MIXED_CHANNELS, "warning", f"the dataset mixes channel counts: {counts}. All are "
                            "downmixed to mono here, which lowers the level of stereo clips with opposite-phase "
                            "content. Fix: export all clips with the same channel layout", tuple(s.name for s in stats)))
     return out
@@ -129,14 +130,14 @@ def padding_findings(report: PaddingReport) -> list[Finding]:
     out = []
     if report.mean_padding_fraction > PADDING_DOMINATES:
         worst = name_files([f"{n} ({p:.0%})" for n, p in report.most_padded])
-        out.append(Finding("padding_dominates", "warning",
+        out.append(Finding(Code.PADDING_DOMINATES, "warning",
                            f"padded to {report.clip_length_s:.2f} s, the average input is "
                            f"{report.mean_padding_fraction:.0%} padding (expected < {PADDING_DOMINATES:.0%}). Most "
                            f"padded: {worst}. A model can key on how much silence there is. Fix: choose a shorter "
                            "length, or no padding (each clip at its own length; encoders then pool only the frames "
                            "of real audio)", tuple(n for n, _ in report.most_padded)))
     if report.fraction_audio_lost > TRUNCATION_WARN:
-        out.append(Finding("truncation", "warning",
+        out.append(Finding(Code.TRUNCATION, "warning",
                            f"cutting clips to {report.clip_length_s:.2f} s discards {report.fraction_audio_lost:.0%} "
                            f"of all audio ({report.fraction_truncated:.0%} of clips are cut; expected < "
                            f"{TRUNCATION_WARN:.0%} lost). Fix: use a longer length, no cutting, or split long clips "
@@ -156,7 +157,7 @@ def fixed_input_findings(spec: EncoderSpec, stats: Sequence[ClipStats]) -> list[
            "audiodiag also offers" if "whisper" in spec.name.lower() else
            "Fix: compare with an encoder without a fixed window (e.g. the unpadded Whisper encoder), or concatenate "
            "short clips into longer inputs")
-    return [Finding("fixed_input_padding", "warning",
+    return [Finding(Code.FIXED_INPUT_PADDING, "warning",
                     f"{spec.name} pads every input to {spec.fixed_input_s:g} s. The median clip ({median:.2f} s) "
                     f"becomes {pad:.0%} padding, so the model sees each sound inside a window that is mostly "
                     f"silence. {fix}")]
@@ -184,7 +185,7 @@ def duration_shortcut_findings(stats: Sequence[ClipStats]) -> list[Finding]:
         return []
     if p >= DURATION_SHORTCUT_P:
         return []
-    return [Finding("duration_shortcut", "warning",
+    return [Finding(Code.DURATION_SHORTCUT, "warning",
                     f"clip duration differs strongly between labels: median {medians[hi]:.2f} s for '{hi}' vs "
                     f"{medians[lo]:.2f} s for '{lo}' (ratio {medians[hi] / medians[lo]:.1f}, Kruskal-Wallis "
                     f"p = {p:.1e}; expected similar durations). A model can learn the length instead of the "
@@ -204,7 +205,7 @@ def speech_findings(stats: Sequence[ClipStats], spec: EncoderSpec | Sequence[Enc
     non_speech = [s.name for s in stats if (s.speech_fraction or 0.0) < NON_SPEECH_CLIP]
     models = (speech_models[0] if len(speech_models) == 1
               else ", ".join(speech_models[:-1]) + " and " + speech_models[-1])
-    return [Finding("non_speech_for_speech_encoder", "warning",
+    return [Finding(Code.NON_SPEECH_FOR_SPEECH_ENCODER, "warning",
                     f"{models} {'is a speech model' if len(speech_models) == 1 else 'are speech models'}. But voice "
                     f"activity detection finds speech in only {dataset_speech:.0%} of this dataset's audio (expected > "
                     f"{SPEECH_DATASET_MIN:.0%}). {len(non_speech)} of {len(stats)} clips are < {NON_SPEECH_CLIP:.0%} "
@@ -230,7 +231,7 @@ def loudness_findings(stats: Sequence[ClipStats]) -> list[Finding]:
     for name, lufs, median, low, high in levels.loudness_outliers([s.name for s in stats],
                                                                    [s.loudness_lufs for s in stats]):
         side = "quieter" if lufs < median else "louder"
-        out.append(Finding("loudness_outlier", "warning",
+        out.append(Finding(Code.LOUDNESS_OUTLIER, "warning",
                            f"{name}: integrated loudness {lufs:.1f} LUFS, {abs(lufs - median):.1f} LU {side} than "
                            f"the dataset median ({median:.1f} LUFS; expected {low:.1f} to {high:.1f} LUFS). Fix: check "
                            "its recording gain, or loudness-normalise every clip (e.g. pyloudnorm.normalize.loudness "
@@ -243,7 +244,7 @@ def snr_findings(stats: Sequence[ClipStats]) -> list[Finding]:
     speech, and the "pauses" are then part of the sound."""
     if speech_share(stats) < SPEECH_DATASET_MIN:
         return []
-    return [Finding("low_snr", "warning", f"{s.name}: speech is {s.snr_db:.1f} dB above the background in its pauses "
+    return [Finding(Code.LOW_SNR, "warning", f"{s.name}: speech is {s.snr_db:.1f} dB above the background in its pauses "
                     f"(expected at least {WARN_SNR_DB:g} dB). That is noisy for ASR and speech encoders. Fix: denoise "
                     "it, or keep it if the audio the model will meet is just as noisy", (s.name,))
             for s in stats if s.snr_method == levels.SNR_SPEECH and s.snr_db is not None and s.snr_db < WARN_SNR_DB]

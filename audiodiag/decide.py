@@ -21,6 +21,7 @@ from audiodiag import compare, curves, dataset, duplicates, encoders, spaces, sp
 from audiodiag.audit import MetadataAudit, metadata_audit
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
+from audiodiag.findings import Code
 from audiodiag.folds import PREDEFINED
 from audiodiag.order import canonical_order, reorder_groups
 from audiodiag.report import DecisionNote, Readiness, classification_note, with_unavailable
@@ -121,7 +122,7 @@ def classification_decision(
     findings = (*compare.data_findings([stats[i] for i in by_name], [speech[i] for i in by_name], specs,
                                        padding=comparison.padding),
                 *(f for f in duplicates.leakage_findings(clips, folds, exact=exact, near=near, interface=interface)
-                  if own_folds or f.code != "group_across_folds"),
+                  if own_folds or f.code != Code.GROUP_ACROSS_FOLDS),
                 *(comparison.speakers.findings if comparison.speakers is not None else ()))
     readiness = readiness_for(clips, n_splits=comparison.folds.n_splits,
                               group_aware=comparison.folds.strategy == "StratifiedGroupKFold")

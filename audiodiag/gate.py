@@ -31,14 +31,13 @@ from audiodiag import dataset, duplicates, references, stream, transcript_checks
 from audiodiag import workers as pool
 from audiodiag.checks import ClipStats
 from audiodiag.encoders import EncoderSpec
+from audiodiag.findings import Code
 from audiodiag.io import UnusedColumns
 from audiodiag.types import ClipInfo, Finding, LoadFailure
 
 SEVERITIES = ("error", "warning", "info")  # most severe first
 FAIL_ON = ("error", "warning")
 EXIT_PASS, EXIT_FAIL = 0, 1
-UNREADABLE = "unreadable"
-UNUSED_COLUMNS = "unused_columns"
 FORMAT_FIELDS = ("container", "subtype", "bit_depth", "channels", "sample_rate_hz")  # ClipStats' format facts
 FORMAT_HEADERS = ("container", "encoding", "bits", "channels", "rate (Hz)")  # ... as the Markdown table heads them
 NO_VALUE = "—"  # a table cell without a value (a compressed format has no bit depth)
@@ -98,11 +97,11 @@ class CheckResult:
 
 
 def unreadable(failure: LoadFailure) -> Finding:
-    return Finding(UNREADABLE, "error", failure.message, (failure.name,))
+    return Finding(Code.UNREADABLE, "error", failure.message, (failure.name,))
 
 
 def unused_columns_finding(unused: UnusedColumns) -> Finding:
-    return Finding(UNUSED_COLUMNS, "info", unused.message, (unused.table,))
+    return Finding(Code.UNUSED_COLUMNS, "info", unused.message, (unused.table,))
 
 
 def _by_severity(findings: Sequence[Finding]) -> list[Finding]:

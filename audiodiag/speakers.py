@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from audiodiag.errors import AudioDiagError
+from audiodiag.findings import Code
 from audiodiag.levels import SPEECH_MAJORITY
 from audiodiag.order import canonical_order
 from audiodiag.types import Finding
@@ -244,7 +245,7 @@ def labelled_group_findings(names: Sequence[str], groups: Sequence[str], voices:
         counts = np.bincount(voices[members])
         top = np.argsort(counts)[::-1][:2]
         if len(top) == 2 and counts[top[1]] >= max(SPLIT_MIN_CLIPS, SPLIT_SHARE_MIN * len(members)):
-            out.append(Finding("speaker_sounds_like_two", "warning", (
+            out.append(Finding(Code.SPEAKER_SOUNDS_LIKE_TWO, "warning", (
                 f"Labelled speaker '{speaker}' sounds like two voices: the speaker encoder puts {counts[top[0]]} of "
                 f"its {len(members)} clips in one inferred voice and {counts[top[1]]} in another. Listen to a few: "
                 "two people may share this id, or the recording conditions changed."),
@@ -274,7 +275,7 @@ def _alike_findings(names: Sequence[str], g: np.ndarray, vectors: np.ndarray) ->
         p = float(binomtest(right, total, 0.5, alternative="greater").pvalue)
         if p >= ALIKE_SIGNIFICANCE:
             files = [names[i] for i in np.flatnonzero((g == speakers[a]) | (g == speakers[b]))]
-            out.append(Finding("speakers_sound_alike", "warning", (
+            out.append(Finding(Code.SPEAKERS_SOUND_ALIKE, "warning", (
                 f"Labelled speakers '{speakers[a]}' and '{speakers[b]}' sound like one voice: nearest-centroid "
                 f"assignment by the speaker encoder gets {right} of their {total} clips right (chance is half, "
                 f"p = {p:.2f}). If one person has two ids, group-aware folds put that person in training and test."),
@@ -321,7 +322,7 @@ def split_findings(names: Sequence[str], speakers: Sequence[str | None], splits:
                       for s, d in list(crossing.items())[:5])
     more = f" and {len(crossing) - 5} more" if len(crossing) > 5 else ""
     files = [n for n, s in zip(names, speakers) if str(s) in crossing]
-    return [Finding("speaker_across_splits", "warning", (
+    return [Finding(Code.SPEAKER_ACROSS_SPLITS, "warning", (
         f"{len(crossing)} of {len(where)} {kind} have clips in more than one split of the 'split' column: "
         f"{shown}{more}. A test split that shares speakers with training overstates how the model does on new "
         "speakers."), tuple(files))]

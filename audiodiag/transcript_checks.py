@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from audiodiag.errors import AudioDiagError
+from audiodiag.findings import Code
 from audiodiag.types import Finding
 
 MIN_CHARS_PER_S = 5.0  # slower than this: a partial transcript, or one that belongs to a longer clip
@@ -69,17 +70,17 @@ def char_rate_findings(names: Sequence[str], references: Sequence[str | None], *
         of = "detected speech" if speech is not None else "audio (no speech measurement; the whole clip counted)"
         expected = f"expected {MIN_CHARS_PER_S:g}–{MAX_CHARS_PER_S:g}"
         if not ref.strip():
-            findings.append(Finding("empty_transcript", "warning", (
+            findings.append(Finding(Code.EMPTY_TRANSCRIPT, "warning", (
                 f"{name}: the reference transcript is empty, but the clip has {seconds:.2f} s of {of} ({expected} "
                 "characters per second). It cannot be scored (no WER). Fix: write the transcript or remove the clip"),
                 (name,)))
         elif rate > MAX_CHARS_PER_S:
-            findings.append(Finding("transcript_too_fast", "warning", (
+            findings.append(Finding(Code.TRANSCRIPT_TOO_FAST, "warning", (
                 f"{name}: {rate:.1f} characters per second of speech ({reference_chars(ref)} characters over "
                 f"{seconds:.2f} s of {of}; {expected}). The transcript may belong to another clip, or the audio is "
                 "cut. Fix: check the pairing and that the file is complete"), (name,)))
         elif rate < MIN_CHARS_PER_S:
-            findings.append(Finding("transcript_too_slow", "warning", (
+            findings.append(Finding(Code.TRANSCRIPT_TOO_SLOW, "warning", (
                 f"{name}: {rate:.1f} characters per second of speech ({reference_chars(ref)} characters over "
                 f"{seconds:.2f} s of {of}; {expected}). The transcript may be partial or belong to another clip. "
                 "Fix: check that it covers everything said in this file"), (name,)))

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from audiodiag.findings import Code, Severity
+
 
 @dataclass(frozen=True, eq=False)
 class Clip:
@@ -92,12 +94,22 @@ class Finding:
     """A warning about one clip or a whole dataset.
 
     `message` says what was measured, what was expected and what to do; `files` lists the clips concerned.
+    `code` is one of `findings.Code` (given as the enum or its string; an unknown code is refused), `severity`
+    one of `findings.Severity`, usually the code's own.
     """
 
-    code: str
-    severity: str  # "error" | "warning" | "info"
+    code: Code
+    severity: Severity
     message: str
     files: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "code", Code(self.code))
+        except ValueError:
+            raise ValueError(f"finding code {self.code!r} is not in audiodiag.findings.Code; add it there, with "
+                             "its severity and category") from None
+        object.__setattr__(self, "severity", Severity(self.severity))
 
 
 @dataclass(frozen=True)

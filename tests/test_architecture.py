@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "audiodiag"
-BOTTOM = {"audiodiag.types", "audiodiag.errors"}  # import no other audiodiag module
+BOTTOM = {"audiodiag.types", "audiodiag.errors", "audiodiag.findings"}  # import only each other (types: findings)
 LOW = {"audiodiag.io": BOTTOM}  # decoding needs nothing above the types
 
 

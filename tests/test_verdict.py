@@ -245,7 +245,7 @@ def test_notes_on_the_bundled_sets_have_no_sentence_over_35_words(name):
 
 def test_advice_about_an_encoder_states_what_was_measured_for_it():
     """Class 4: "the model sees an empty band from 4000 to 8000 Hz" next to that encoder winning must say so."""
-    upsampled = Finding("upsampled_for_encoder", "warning",
+    upsampled = Finding("sample_rate_mismatch", "warning",
                         "120 clips at 8000 Hz will be resampled to 16000 Hz for enc0. The model sees an empty band.")
     e = evidence([rung(BASE, 0.86), rung("enc0", 0.99)], [pair("enc0", "yes", d=(0.13, 0.075, 0.184))],
                  findings=[upsampled])

@@ -146,7 +146,7 @@ def test_headline_when_no_query_can_be_scored():
 def test_problems_or_what_was_checked_and_advice_or_nothing_to_advise(spaces):
     copy = Finding("duplicate_clips", "info", "a.wav and b.wav are identical", ("a.wav", "b.wav"))
     near = Finding("near_duplicates", "info", "c.wav and d.wav are near duplicates", ("c.wav",))
-    quiet = Finding("quiet", "info", "some quiet clips")  # other info is not shown
+    quiet = Finding("low_level", "info", "some quiet clips")  # other info is not shown
     claims = rr.retrieval_claims(evidence(spaces["base"], findings=[copy, near, quiet]))
     assert [c.text for c in of(claims, Kind.PROBLEM)] == [copy.message]
     assert [c.text for c in of(claims, Kind.ADVICE)] == [near.message]

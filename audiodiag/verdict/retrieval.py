@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from audiodiag import findings
 from audiodiag.evaluate import signed
+from audiodiag.findings import Code
 from audiodiag.types import Finding
 from audiodiag.verdict.claims import Claim, Kind, Severity
 from audiodiag.verdict.rules import GROUP_FIXES, names_encoder, sound_encoder_measured, without_measured_suggestion
 
 # retrieval has no folds: a copy hurts wherever it is (each copy is the other's nearest neighbour)
-RETRIEVAL_INVALIDATING = frozenset({"duplicate_clips", "duplicate_label_conflict", "duration_shortcut"})
-RETRIEVAL_SHOWN_INFO = frozenset({"duplicate_clips", "near_duplicates"})  # info findings that matter to retrieval
+RETRIEVAL_INVALIDATING = findings.invalidating(findings.RETRIEVE)
+RETRIEVAL_SHOWN_INFO = frozenset({Code.DUPLICATE_CLIPS, Code.NEAR_DUPLICATES})  # info findings that matter to retrieval
 # the rung a headline verdict leaves the task at (DecisionNote.rung)
 RUNG = {"better": "frozen encoder", "worse": "spectral baseline", "baseline only": "spectral baseline",
         "mixed": "undecided", "inconclusive": "undecided", "unscored": "undecided"}
@@ -248,7 +250,7 @@ def advice(finding: Finding, evidence: RetrievalEvidence) -> Claim:
     something about an encoder (a speech model on non-speech audio): never 'wrong tool' alone next to a measured
     win, and never advice to try a model this run measured."""
     text, suggests = finding.message, []
-    if finding.code == "non_speech_for_speech_encoder":
+    if finding.code == Code.NON_SPEECH_FOR_SPEECH_ENCODER:
         from audiodiag.dataset import SOUND_ENCODER_ADVICE
         from audiodiag.encoders import AISFX
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from audiodiag import speakers as voices
 from audiodiag.curves import RISING_PER_DOUBLING
 from audiodiag.evaluate import SIGNIFICANCE_LEVEL, PairedComparison, format_p, signed
+from audiodiag.findings import CLASSIFY, Code, invalidating
 from audiodiag.types import Finding
 from audiodiag.verdict.claims import Claim, Kind, Severity
 from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, InferredSpeakers, Readiness, Rung
@@ -22,8 +23,7 @@ HEADROOM_MIN = 0.03  # best accuracy within this of 1.0: no room for fine-tuning
 WORST_CLASSES = 3
 LABEL_ISSUES_SHOWN = 5  # possibly mislabelled clips named in the note; its data lists every one
 # findings that can make the comparison itself wrong (leakage, shortcuts, label noise); the rest is advice
-INVALIDATING = frozenset({"duplicate_across_folds", "near_duplicate_across_folds", "group_across_folds",
-                          "duration_shortcut", "duplicate_label_conflict"})
+INVALIDATING = invalidating(CLASSIFY)  # the registry's codes that can make a comparison wrong
 # what the "none detected" line may name, each only when it was measured in this run
 CHECKED_DUPLICATES = "exact and near duplicates across folds"
 CHECKED_DURATION = "duration shortcuts"
@@ -583,7 +583,7 @@ def advice(finding: Finding, evidence: ClassificationEvidence, measured: set[str
             did = {"yes": "beats", "no": "does not beat"}.get(pair.verdict, "is not shown to beat")
             said.append(f"{pair.name_b} {did} the baseline here ({signed(d.value)}, 95 % CI {signed(d.ci_low)} to "
                         f"{signed(d.ci_high)})")
-    if finding.code == "non_speech_for_speech_encoder":
+    if finding.code == Code.NON_SPEECH_FOR_SPEECH_ENCODER:
         if sound_encoder_measured(measured):
             said.append(f"the sound encoder {AISFX} was measured too (its row in the table)")
         elif SOUND_ENCODER_ADVICE in text:
