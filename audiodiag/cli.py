@@ -32,55 +32,18 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag import cleanlist, decide, duplicates, encoders, gate, io, manifest, normalisers, samples, spaces, stream, workers
+from audiodiag import (cleanlist, decide, duplicates, encoders, gate, io, manifest, normalisers, samples, sources,
+                       spaces, stream, workers)
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings
 from audiodiag.settings import (DEFAULT_ASR, DEFAULT_ENCODERS, SOUND_ENCODER, ComparisonSettings, RetrievalSettings,
                                 SettingsError, TranscriptionSettings)
-from audiodiag.types import Clip, LoadFailure
+from audiodiag.types import Clip
 
 EXIT_USER_ERROR = 2
 WORKERS_HELP = (f"processes that decode and measure (levels, VAD, the spectral baseline); encoders stay in one. "
                 f"Default: one per usable core ({workers.usable_cores()} here), started once the files in view hold "
                 f"{workers.POOL_WORTH_S:g} s of work or more; 1: everything in this process")
-MANIFEST_BATCH_ROWS = 256  # rows read and decoded at a time from a manifest
-
-
-def data_folder(source: str) -> Path | None:
-    """The folder behind DATA: the folder itself, a bundled or downloaded sample set's, or None (a zip, nothing)."""
-    path = Path(source).expanduser()
-    if path.is_dir():
-        return path
-    return samples.sample_set_dir(source) if source in samples.list_sample_sets() else None
-
-
-def load_data(source: str, *, group_by: str | None = None) -> tuple[str, list[Clip], list[LoadFailure]]:
-    """Clips from a folder, a zip, a manifest (local or an fsspec URL) or a bundled sample set name; failures
-    are returned, not raised. `group_by` names the labels table's (or manifest's) group column (None: recognised
-    by name; io.NO_GROUPS: none)."""
-    path, folder = Path(source).expanduser(), data_folder(source)
-    if folder is not None:
-        results = io.load_folder(folder, group_by=group_by)
-    elif path.is_file() and path.suffix.lower() == ".zip":
-        results = io.load_zip(path.read_bytes(), name=path.name, group_by=group_by)
-    elif manifest.is_manifest(source):
-        rows = manifest.read_manifest(_manifest_url(source), group_by=group_by)
-        results = io.unique_names([r for batch in manifest.iter_batches(rows, MANIFEST_BATCH_ROWS)
-                                   for r in manifest.load_rows(batch)])
-    else:
-        raise _not_data(source)
-    clips = [r for r in results if isinstance(r, Clip)]
-    failures = [r for r in results if isinstance(r, LoadFailure)]
-    if not clips:
-        reasons = "; ".join(f.message for f in failures[:3]) + (f"; and {len(failures) - 3} more" if len(failures) > 3
-                                                                 else "")
-        raise AudioDiagError(f"{source}: no audio could be loaded: {reasons}")
-    return path.name if path.exists() else source, clips, failures
-
-
-def _not_data(source: str) -> AudioDiagError:
-    return AudioDiagError(f"{source}: not a folder, a .zip, a manifest ({', '.join(manifest.MANIFEST_FORMATS)}) "
-                          f"or a bundled sample set; bundled sets: {', '.join(samples.list_sample_sets())}")
 
 
 def _no_references(source: str) -> AudioDiagError:
@@ -92,11 +55,6 @@ def _no_references(source: str) -> AudioDiagError:
 def _strict_refusal(n_not_used: int) -> int:
     print(f"error: --strict: {n_not_used} input(s) above were not used; fix them or drop --strict", file=sys.stderr)
     return EXIT_USER_ERROR
-
-
-def _manifest_url(source: str) -> str:
-    """A manifest's URL as given, or its local path with `~` expanded."""
-    return source if "://" in source else str(Path(source).expanduser())
 
 
 def comparison_settings(args: argparse.Namespace) -> ComparisonSettings:
@@ -134,38 +92,30 @@ def _progress_printer():
 
 def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace):
     """Transcribe with the bundled (or --model) ASR model and score against the folder's references."""
-    from audiodiag import asr, references, transcription
+    from audiodiag import references, transcription
 
-    folder = data_folder(args.data)
+    folder = sources.data_folder(args.data)
     refs = references.folder_references(folder, clips) if folder is not None else [None] * len(clips)
     problems = references.folder_reference_problems(folder, clips) if folder is not None else []
     if folder is None and manifest.is_manifest(args.data):  # the manifest's transcript (or reference) column
-        rows = manifest.read_manifest(_manifest_url(args.data), group_by=args.group_column)
+        rows = manifest.read_manifest(sources.manifest_url(args.data), group_by=args.group_column)
         refs = references.match(clips, manifest.transcripts(rows))
     scored = [i for i, r in enumerate(refs) if r is not None]
     if not scored:
         raise _no_references(args.data)
-    say = _progress_printer()
-    chosen = transcription_settings(args)
-    model = asr.load_transcriber(chosen.model)
-    hyps = asr.transcribe_cached(model, clips, chosen.decoding,
-                                 progress=lambda done, total: say(f"  transcribed {done}/{total}"))
-    say(f"Measuring {len(clips)} clips (VAD) ...")
-    stats, _ = workers.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"),
-                               workers=args.workers)
-    note = transcription.transcription_decision(
-        name, model.name, clips, refs, hyps, [s.speech_fraction for s in stats], normalisation=chosen.normalisation,
-        settings={**chosen.to_dict(), "model": model.name})
+    note = transcription.run_transcription(clips, refs, transcription_settings(args), dataset_name=name,
+                                           progress=_progress_printer(),
+                                           measure=partial(workers.measure, workers=args.workers))
     return note, problems
 
 
 def say_groups(source: str, group_by: str | None, clips: list[Clip], *, no_groups: bool) -> None:
     """Which column the groups came from, or why there are none (stderr, before the long steps)."""
-    folder = data_folder(source)
+    folder = sources.data_folder(source)
     table = io.folder_label_table(folder) if folder is not None else None
     n_groups = len({c.group for c in clips if c.group is not None})
     if folder is None and manifest.is_manifest(source):
-        m = manifest.open_manifest(_manifest_url(source), group_by=group_by)
+        m = manifest.open_manifest(sources.manifest_url(source), group_by=group_by)
         print(f"groups: column '{m.group_column}' of {m.name} ({n_groups} groups)"
               + ("; ignored on request (--no-groups)" if no_groups else "") if m.group_column else
               f"groups: none ({m.name} has columns {', '.join(m.columns)}; name the group column with "
@@ -183,39 +133,13 @@ def say_groups(source: str, group_by: str | None, clips: list[Clip], *, no_group
               file=sys.stderr)
 
 
-def unused_columns(source: str, *, group_by: str | None = None) -> io.UnusedColumns | None:
-    """The columns of DATA's labels table (a folder's or a zip's) or manifest that nothing reads, if any."""
-    path, folder = Path(source).expanduser(), data_folder(source)
-    if manifest.is_manifest(source) and folder is None:
-        return manifest.open_manifest(_manifest_url(source), group_by=group_by).unused_columns
-    table = (io.folder_label_table(folder) if folder is not None else
-             io.zip_label_table(path.read_bytes(), name=path.name) if path.is_file() and path.suffix.lower() == ".zip"
-             else None)
-    return None if table is None else io.table_unused_columns(table[1], name=table[0], group_by=group_by)
-
-
 def say_unused_columns(source: str, group_by: str | None) -> list[str]:
     """Name DATA's unused columns on stderr; returns the line for the note's inputs not used (none: [])."""
-    unused = unused_columns(source, group_by=group_by)
+    unused = sources.unused_columns(source, group_by=group_by)
     if unused is None:
         return []
     print(f"not used: {unused.message}", file=sys.stderr)
     return [unused.message]
-
-
-def stream_items(source: str, *, group_by: str | None = None) -> tuple[str, Iterable]:
-    """DATA as items for `stream.stream`, read lazily: a folder's files or a manifest's rows (a .zip is read
-    whole, as `load_data` does)."""
-    path, folder = Path(source).expanduser(), data_folder(source)
-    if folder is not None:
-        items: Iterable = manifest.iter_folder(folder, group_by=group_by)
-    elif path.is_file() and path.suffix.lower() == ".zip":
-        items = io.load_zip(path.read_bytes(), name=path.name, group_by=group_by)
-    elif manifest.is_manifest(source):
-        items = manifest.read_manifest(_manifest_url(source), group_by=group_by)
-    else:
-        raise _not_data(source)
-    return path.name if path.exists() else source, items
 
 
 def streamed_report(args: argparse.Namespace) -> int:
@@ -236,7 +160,7 @@ def streamed_report(args: argparse.Namespace) -> int:
                   f"{info.seconds:.1f} s ({info.cpus:g} CPUs, {info.gpus:g} GPUs; a one-time cost, not part of "
                   "the run)", file=sys.stderr)
         engine = ray_engine.engine(args.ray_address, num_cpus=args.ray_cpus, on_start=started)
-    name, items = stream_items(args.data, group_by=args.group_column)
+    name, items = sources.stream_items(args.data, group_by=args.group_column)
     settings = {"task": args.task, "batch_size": args.batch_size, "engine": args.engine,
                 "group_column": args.group_column}
     if args.task == "transcribe":
@@ -278,7 +202,7 @@ def streamed_transcription(args: argparse.Namespace, name: str, items, engine):
     model_name = job.load().name
     streamed = stream.stream(items, [], baseline=False, transcribe=job, batch_size=args.batch_size,
                              progress=_progress_printer(), engine=engine or workers.engine(args.workers))
-    folder = data_folder(args.data)
+    folder = sources.data_folder(args.data)
     refs, problems = list(streamed.references), []
     if folder is not None:
         refs = references.folder_references(folder, streamed.clips)
@@ -305,7 +229,7 @@ def report(args: argparse.Namespace) -> int:
     workers.worker_count(args.workers)  # a bad count is refused before any data is read
     if args.out_dir:
         return streamed_report(args)
-    name, clips, failures = load_data(args.data, group_by=args.group_column)
+    name, clips, failures = sources.load(args.data, group_by=args.group_column)
     say_groups(args.data, args.group_column, clips, no_groups=args.no_groups)
     for f in failures:
         print(f"not used: {f.message}", file=sys.stderr)
@@ -404,12 +328,12 @@ def check(args: argparse.Namespace) -> int:
         if path:
             cleanlist.list_format(path)  # a bad name is refused before the data is read
     workers.worker_count(args.workers)  # so is a bad count
-    name, items = stream_items(args.data, group_by=args.group_column)
+    name, items = sources.stream_items(args.data, group_by=args.group_column)
     say = _progress_printer()
     say(f"Checking {name} (decode, levels, VAD; {args.batch_size} clips at a time) ...")
-    unused = unused_columns(args.data, group_by=args.group_column)
+    unused = sources.unused_columns(args.data, group_by=args.group_column)
     result = gate.run_check(items, dataset_name=name, spec=spec, clip_length_s=args.pad_s,
-                            reference_folder=data_folder(args.data), batch_size=args.batch_size, progress=say,
+                            reference_folder=sources.data_folder(args.data), batch_size=args.batch_size, progress=say,
                             near_duplicates=args.near_duplicates, unused=[unused] if unused else [],
                             workers=args.workers)
     print(file=sys.stderr)  # ends the progress line
@@ -426,7 +350,7 @@ def check(args: argparse.Namespace) -> int:
         for code in sorted(set(codes) - found):
             print(f"note: --quarantine-on {code}: no clip has this finding here (found: {', '.join(sorted(found)) or 'none'})",
                   file=sys.stderr)
-        folder = data_folder(args.data)
+        folder = sources.data_folder(args.data)
         failures = [replace(f, name=str(folder / f.name)) if folder is not None and (folder / f.name).exists() else f
                     for f in result.failures]  # a file's path, where the failure names one in the folder
         entries = [cleanlist.Entry(c.name, c.source or c.name, c.label, c.group, ref)

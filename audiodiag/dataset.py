@@ -13,7 +13,7 @@ import numpy as np
 
 from audiodiag import levels, vad
 from audiodiag.checks import ClipStats, clip_findings, clip_stats
-from audiodiag.encoders import AISFX, EncoderSpec, install_command
+from audiodiag.encoders import AISFX, DEFAULT_TARGET, EncoderSpec, get_spec, install_command
 from audiodiag.findings import Code
 from audiodiag.types import Clip, Finding, SpeechRegion
 
@@ -324,15 +324,17 @@ def check(
 def analyse(
     clips: Sequence[Clip],
     *,
-    spec: EncoderSpec,
+    spec: EncoderSpec | None = None,
     clip_length_s: float | None = None,
     progress: Callable[[float, str], None] | None = None,
     measure_batch: Callable[[Sequence[Clip]], tuple[list[ClipStats], list[list[SpeechRegion]]]] | None = None,
 ) -> DatasetReport:
     """Measure every clip (VAD included) in batches, then check the dataset against the target model.
 
+    spec: the target model the data is checked against (None: the default target, encoders.DEFAULT_TARGET).
     measure_batch: replaces `measure` for each batch (the app passes a cached version).
     """
+    spec = spec or get_spec(DEFAULT_TARGET)
     if not clips:
         raise ValueError("analyse() needs at least one clip; upload files or pick a sample dataset")
     stats: list[ClipStats] = []

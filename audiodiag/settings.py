@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from audiodiag import normalisers
 from audiodiag.encoders import AISFX, ALIASES, BUNDLED, WHISPER_UNPADDED, availability, canonical_name
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import AudioDiagError, BadParameterError
 from audiodiag.features import FeatureSettings
 from audiodiag.spaces import BASELINE, MAX_PAD_LENGTH_S, PaddingPolicy
 
@@ -52,7 +52,7 @@ def default_encoders(*, target: str | None = None, dataset_speech: float | None 
     return tuple(chosen) or DEFAULT_ENCODERS
 
 
-class SettingsError(AudioDiagError, ValueError):
+class SettingsError(BadParameterError):
     """A setting with a value that cannot be used: not a problem with the data."""
 
 

@@ -14,11 +14,12 @@ module compute them. Either way the note has the same sections and the same numb
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from audiodiag import normalisers, transcript_checks, wer
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import AudioDiagError, BadDataError
 from audiodiag.report import DecisionNote, transcription_note
+from audiodiag.settings import TranscriptionSettings
 from audiodiag.types import Clip
 
 FORMATTING_NORMALISATION = "english"  # numbers, contractions, hyphens and spellings: formatting, not recognition
@@ -85,3 +86,31 @@ def transcription_decision(
                               flags=flags, slices=([formatting] if formatting else []) + [by_norm_line] + slice_lines,
                               settings=settings, transcript_findings=transcript_checks.reference_findings(
                                   [c.name for c in clips], references, speech_fractions, durations))
+
+
+def run_transcription(
+    clips: Sequence[Clip],
+    references: Sequence[str | None],
+    settings: TranscriptionSettings = TranscriptionSettings(),
+    *,
+    dataset_name: str = "dataset",
+    progress: Callable[[str], None] | None = None,
+    measure: Callable[..., tuple[list, list]] | None = None,
+) -> DecisionNote:
+    """Everything from clips and their references (None: not scored): transcribe with `settings.model`
+    (disk-cached), measure speech (VAD), score → the transcription note.
+
+    measure: `dataset.measure` (the default) or a stand-in with its results, e.g. `workers.measure`."""
+    from audiodiag import asr, dataset
+
+    say = progress or (lambda message: None)
+    if not any(r is not None for r in references):
+        raise BadDataError(f"{dataset_name}: no reference transcripts; no WER is possible")
+    model = asr.load_transcriber(settings.model)
+    hypotheses = asr.transcribe_cached(model, clips, settings.decoding,
+                                       progress=lambda done, total: say(f"  transcribed {done}/{total}"))
+    say(f"Measuring {len(clips)} clips (VAD) ...")
+    stats, _ = (measure or dataset.measure)(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
+    return transcription_decision(dataset_name, model.name, clips, references, hypotheses,
+                                  [s.speech_fraction for s in stats], normalisation=settings.normalisation,
+                                  settings={**settings.to_dict(), "model": model.name})

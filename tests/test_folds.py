@@ -8,7 +8,7 @@ import io as stdio
 import numpy as np
 import pytest
 
-from audiodiag import cli, compare, decide, folds, io, manifest, stream
+from audiodiag import compare, decide, folds, io, manifest, sources, stream
 from audiodiag.errors import AudioDiagError
 from audiodiag.settings import ComparisonSettings
 from audiodiag.spaces import BASELINE, SpaceVectors
@@ -47,7 +47,7 @@ def test_a_fold_column_is_read_as_the_clips_fold_not_as_their_group(tmp_path):
     table = io.parse_label_table(b"path,label,fold\na.wav,dog,3\n", name="t.csv")
     assert table["a.wav"] == io.TableRow("dog", None, "3")
     assert io.group_column(["path", "label", "fold"]) is None and io.fold_column(["path", "Fold"]) == "Fold"
-    _, clips, failures = cli.load_data(str(_esc_style(tmp_path)))
+    _, clips, failures = sources.load(str(_esc_style(tmp_path)))
     assert not failures and len(clips) == 30
     assert {c.fold for c in clips} == {"1", "2", "3", "4", "5"} and all(c.group is None for c in clips)
 
@@ -73,7 +73,7 @@ def test_a_fold_column_empty_for_some_clips_is_not_used_and_the_note_says_so():
 
 
 def test_the_note_uses_the_datasets_folds_and_claims_no_leakage_from_them(tmp_path):
-    _, clips, _ = cli.load_data(str(_esc_style(tmp_path)))
+    _, clips, _ = sources.load(str(_esc_style(tmp_path)))
     decision = decide.run_classification(clips, ComparisonSettings(encoders=(), n_splits=3), dataset_name="esc")
     comparison = decision.comparison
     assert comparison.folds.strategy == folds.PREDEFINED and comparison.folds.n_splits == 5  # not the 3 asked
@@ -89,7 +89,7 @@ def test_the_note_uses_the_datasets_folds_and_claims_no_leakage_from_them(tmp_pa
 
 
 def test_groups_that_the_datasets_folds_split_are_a_problem_of_those_folds(tmp_path):
-    _, clips, _ = cli.load_data(str(_esc_style(tmp_path, with_groups=True)))
+    _, clips, _ = sources.load(str(_esc_style(tmp_path, with_groups=True)))
     assert {c.group for c in clips} and all(c.fold for c in clips)
     note = decide.run_classification(clips, ComparisonSettings(encoders=()), dataset_name="esc").note
     problems = next(s for s in note.sections if s.title.startswith("Problems")).lines

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from audiodiag import cli, io, manifest
+from audiodiag import cli, io, manifest, sources
 from audiodiag.manifest import ManifestError, ManifestRow
 from audiodiag.types import Clip, LoadFailure
 from tests.helpers import noise, sine, wav_bytes
@@ -245,15 +245,15 @@ def test_empty_folder_is_one_failure_row(tmp_path):
 
 
 def test_cli_reads_manifests(dataset):
-    name, clips, failures = cli.load_data(_write_manifest(dataset, "jsonl"))
+    name, clips, failures = sources.load(_write_manifest(dataset, "jsonl"))
     assert name == "train.jsonl" and len(clips) == 6 and failures == []
     assert {c.group for c in clips} == {"spk0", "spk1", "spk2"}
-    assert cli.load_data(_write_manifest(dataset, "csv"), group_by=io.NO_GROUPS)[1][0].group is None
+    assert sources.load(_write_manifest(dataset, "csv"), group_by=io.NO_GROUPS)[1][0].group is None
 
 
 def test_cli_says_the_manifests_group_column_and_refuses_a_missing_manifest(dataset, capsys):
     url = _write_manifest(dataset, "parquet")
-    cli.say_groups(url, None, cli.load_data(url)[1], no_groups=False)
+    cli.say_groups(url, None, sources.load(url)[1], no_groups=False)
     assert "groups: column 'speaker' of train.parquet (3 groups)" in capsys.readouterr().err
     assert cli.main(["report", str(dataset / "nope.csv")]) == cli.EXIT_USER_ERROR
     assert "nope.csv: no such manifest" in capsys.readouterr().err

@@ -12,7 +12,7 @@ import types
 import numpy as np
 import pytest
 
-from audiodiag import cli, compare, decide, duplicates, evaluate, order, spaces
+from audiodiag import compare, decide, duplicates, evaluate, order, sources, spaces
 from audiodiag.settings import ComparisonSettings, RetrievalSettings
 from audiodiag.spaces import BASELINE, SpaceVectors
 from audiodiag.types import Clip, ClipInfo
@@ -127,7 +127,7 @@ def test_folder_table_shuffled_table_and_zip_give_identical_notes(tmp_path, monk
     monkeypatch.setattr(spaces, "time", types.SimpleNamespace(perf_counter=lambda: 0.0))
     notes, orders = [], []
     for source in _kitchen(tmp_path):
-        _, clips, failures = cli.load_data(source)
+        _, clips, failures = sources.load(source)
         assert not failures and len(clips) == 24
         orders.append([c.name for c in clips])
         decision = decide.run_classification(clips, ComparisonSettings(encoders=(), n_splits=3),
@@ -143,7 +143,7 @@ def test_folder_table_shuffled_table_and_zip_give_identical_notes(tmp_path, monk
 def test_retrieval_note_is_the_same_for_a_folder_and_its_shuffled_table(tmp_path, monkeypatch):
     monkeypatch.setattr(spaces, "time", types.SimpleNamespace(perf_counter=lambda: 0.0))
     folder, _, shuffled_table, _ = _kitchen(tmp_path)
-    notes = [decide.run_retrieval(cli.load_data(source)[1], RetrievalSettings(ComparisonSettings(encoders=())),
+    notes = [decide.run_retrieval(sources.load(source)[1], RetrievalSettings(ComparisonSettings(encoders=())),
                                   dataset_name="kitchen").to_dict() for source in (folder, shuffled_table)]
     assert notes[1] == notes[0]
 

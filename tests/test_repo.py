@@ -1,6 +1,8 @@
 """Repository contracts: README opens with the two commands, CI runs the same test command."""
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -126,3 +128,17 @@ def test_the_readme_claim_table_is_the_rules_own():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- claims:rules -->\n", 1)[1].split("\n<!-- /claims:rules -->", 1)[0]
     assert block == meaning.claims_table()
+
+
+@pytest.mark.slow  # a classification of the bundled digits: ~50 s
+def test_the_public_api_resolves_and_the_readme_library_example_runs():
+    """Every name of `audiodiag.__all__` is importable, and the README's library block runs as written."""
+    import audiodiag
+
+    assert all(getattr(audiodiag, name) is not None for name in audiodiag.__all__)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Using the library without Streamlit", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    assert scope["note"].verdict and scope["name"] == "spoken_digits"

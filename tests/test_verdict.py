@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiodiag import cli, decide, encoders
+from audiodiag import decide, encoders, sources
 from audiodiag.settings import ComparisonSettings
 from audiodiag.bootstrap import Estimate
 from audiodiag.evaluate import PairedComparison, SplitComparison
@@ -238,7 +238,7 @@ def test_random_evidence_never_yields_contradicting_claims(e):
 
 @pytest.mark.parametrize("name", ["sounds", "spoken_digits"])
 def test_notes_on_the_bundled_sets_have_no_sentence_over_35_words(name):
-    _, clips, _ = cli.load_data(name)
+    _, clips, _ = sources.load(name)
     note = decide.run_classification(clips, ComparisonSettings(encoders=()), dataset_name=name).note
     assert [s for section in note.sections for line in section.lines for s in long_sentences(line)] == []
 
