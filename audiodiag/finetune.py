@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from audiodiag import encoders, evaluate
-from audiodiag.encoders._base import _resampled
+from audiodiag.encoders.base import resampled
 from audiodiag.errors import AudioDiagError
 from audiodiag.finetune_model import (FinetuneSettings, build_partial_model, init_head_from_probe, predict_logits,
                                       train_partial_model)
@@ -218,7 +218,7 @@ def finetune_cross_validated(model_path_or_id: str | encoders.HFEncoder, clips: 
     encoder = load_finetunable(model_path_or_id)
     run_on = device or ("cuda" if torch.cuda.is_available() else "cpu")
     limit = max(1, int(settings.max_length_s * encoder.sample_rate_hz))
-    waves = [w[:limit] for w in _resampled(clips, encoder.sample_rate_hz)]
+    waves = [w[:limit] for w in resampled(clips, encoder.sample_rate_hz)]
     classes = tuple(np.unique(y))
     codes = np.searchsorted(np.asarray(classes), y)
     probabilities = np.full((len(y), len(classes)), np.nan, np.float32)

@@ -355,7 +355,7 @@ def parse_label_table(data: bytes, *, name: str, group_by: str | None = None) ->
     if path is None:
         raise InvalidAudioError(f"{name} has columns {rows.fieldnames or 'none'}; expected a header row "
                                 "path,label[,group] (one row per audio file; 'file_name' works for the path too)")
-    group = _chosen_group_column(rows.fieldnames, group_by, name=name)
+    group = chosen_group_column(rows.fieldnames, group_by, name=name)
     fold = fold_column(rows.fieldnames)
     split = split_column(rows.fieldnames)
 
@@ -366,7 +366,7 @@ def parse_label_table(data: bytes, *, name: str, group_by: str | None = None) ->
             for r in rows if (r.get(path) or "").strip()}
 
 
-def _chosen_group_column(columns: Sequence[str], group_by: str | None, *, name: str) -> str | None:
+def chosen_group_column(columns: Sequence[str], group_by: str | None, *, name: str) -> str | None:
     if group_by is None:
         return group_column(columns)
     if group_by == NO_GROUPS:
@@ -385,7 +385,7 @@ def table_group_column(data: bytes, *, group_by: str | None = None) -> tuple[lis
     except (UnicodeDecodeError, csv.Error):
         return [], None
     try:
-        return columns, _chosen_group_column(columns, group_by, name="table")
+        return columns, chosen_group_column(columns, group_by, name="table")
     except InvalidAudioError:
         return columns, None
 
@@ -464,7 +464,7 @@ def apply_label_table(results: list[Clip | LoadFailure], data: bytes, *, name: s
         table = parse_label_table(data, name=name, group_by=group_by)
     except InvalidAudioError as e:
         return [*results, LoadFailure(name, str(e))]
-    row_for = _row_matcher(table)
+    row_for = row_matcher(table)
     out: list[Clip | LoadFailure] = []
     used: set[str] = set()
     for r in results:
@@ -479,7 +479,7 @@ def apply_label_table(results: list[Clip | LoadFailure], data: bytes, *, name: s
     return out + ([problem] if problem else [])
 
 
-def _row_matcher(table: dict) -> Callable[[str], str | None]:
+def row_matcher(table: dict) -> Callable[[str], str | None]:
     """name -> the table path that describes it: the same path, else the same file name (rows may give file names
     alone); None when the table has no row for it."""
     by_base = {PurePosixPath(path).name: path for path in table}
@@ -580,12 +580,12 @@ def load_folder(path: str | Path, *, group_by: str | None = None) -> list[Clip |
 def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str, strip_top: bool = True,
                group_by: str | None = None) -> list[Clip | LoadFailure]:
     """Shared by zips and folders: strip a common top folder (zips), label by first sub-folder, apply groups.csv."""
-    rels = [r for r in rels if not _is_hidden(r)]
+    rels = [r for r in rels if not is_hidden(r)]
     prefix = _common_top_folder(rels) if strip_top else ""
     table_name, table = _read_label_table(rels, read, prefix, source=source, group_by=group_by)
     results: list[Clip | LoadFailure] = []
     used: set[str] = set()
-    row_for = _row_matcher(table)
+    row_for = row_matcher(table)
     for rel in rels:
         short = rel[len(prefix):]
         if not short.lower().endswith(AUDIO_EXTENSIONS):
@@ -608,7 +608,7 @@ def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str, st
     return results + ([problem] if problem else [])
 
 
-def _is_hidden(rel: str) -> bool:
+def is_hidden(rel: str) -> bool:
     return any(part.startswith(".") or part == "__MACOSX" for part in rel.split("/"))
 
 
@@ -619,7 +619,7 @@ def _common_top_folder(rels: list[str]) -> str:
     return ""
 
 
-def _label_table_member(rels: Sequence[str], prefix: str) -> str | None:
+def label_table_member(rels: Sequence[str], prefix: str) -> str | None:
     """The label table of a dataset tree (the first LABEL_FILES name at its top, in sorted order), or None: the one
     rule that loading (`_load_tree`) and describing (`folder_label_table`, `zip_label_table`) share."""
     return next((rel for rel in sorted(rels) if rel[len(prefix):] in LABEL_FILES), None)
@@ -627,7 +627,7 @@ def _label_table_member(rels: Sequence[str], prefix: str) -> str | None:
 
 def _read_label_table(rels: list[str], read: Callable[[str], bytes], prefix: str, *, source: str,
                       group_by: str | None = None) -> tuple[str, dict[str, TableRow]]:
-    rel = _label_table_member(rels, prefix)
+    rel = label_table_member(rels, prefix)
     if rel is None:
         return "", {}
     name = f"{source}: {rel}"
@@ -641,8 +641,8 @@ def zip_label_table(data: bytes, *, name: str = "archive.zip") -> tuple[str, byt
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
             _check_zip_members(members, name)
-            rels = [m.filename for m in members if not _is_hidden(m.filename)]
-            rel = _label_table_member(rels, _common_top_folder(rels))
+            rels = [m.filename for m in members if not is_hidden(m.filename)]
+            rel = label_table_member(rels, _common_top_folder(rels))
             if rel is not None and archive.getinfo(rel).file_size <= MAX_TABLE_BYTES:
                 return f"{name}: {rel}", archive.read(rel)
     except (zipfile.BadZipFile, AudioDiagError, OSError, RuntimeError, NotImplementedError, zlib.error):
@@ -652,7 +652,7 @@ def zip_label_table(data: bytes, *, name: str = "archive.zip") -> tuple[str, byt
 
 def folder_label_table(path: str | Path) -> tuple[str, bytes] | None:
     """(file name, bytes) of a dataset folder's label table (the one `load_folder` applies), if any."""
-    rel = _label_table_member([p.name for p in Path(path).iterdir() if p.is_file()], "")
+    rel = label_table_member([p.name for p in Path(path).iterdir() if p.is_file()], "")
     return None if rel is None else (rel, (Path(path) / rel).read_bytes())
 
 

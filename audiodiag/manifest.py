@@ -201,7 +201,7 @@ def open_manifest(url: str | os.PathLike, *, group_by: str | None = None) -> Man
                             "a Hugging Face Parquet export (an 'audio' column of bytes and path) or Lhotse cuts "
                             "(JSON lines with 'recording' and 'supervisions', e.g. cuts.jsonl.gz)")
     try:  # the app's rule for label tables: the named column, none, or the first GROUP_COLUMNS name present
-        group_column = io._chosen_group_column(columns, group_by, name=url)
+        group_column = io.chosen_group_column(columns, group_by, name=url)
     except InvalidAudioError as e:
         raise ManifestError(str(e)) from e
     label_column, label_names = by_name.get(LABEL_COLUMN), None
@@ -431,7 +431,7 @@ def iter_folder(path: str | os.PathLike, *, group_by: str | None = None) -> Iter
         raise ManifestError(f"{path}: is not a folder; pass a folder with one sub-folder per class")
     top = [p.name for p in root.iterdir() if p.is_file()]
     table_name, table = "", {}
-    rel = io._label_table_member([r for r in top if not io._is_hidden(r)], "")
+    rel = io.label_table_member([r for r in top if not io.is_hidden(r)], "")
     if rel is not None:
         table_name = f"{root}: {rel}"
         table = io.parse_label_table((root / rel).read_bytes(), name=table_name, group_by=group_by)
@@ -439,7 +439,7 @@ def iter_folder(path: str | os.PathLike, *, group_by: str | None = None) -> Iter
 
 
 def _folder_rows(root: Path, table_name: str, table: dict) -> Iterator[ManifestRow | LoadFailure]:
-    row_for = io._row_matcher(table)
+    row_for = io.row_matcher(table)
     used: set[str] = set()
     first: str | None = None
     for rel in _walk(root, ""):
@@ -470,7 +470,7 @@ def _walk(root: Path, prefix: str) -> Iterator[str]:
     except OSError:
         return
     for entry in entries:
-        if io._is_hidden(entry.name):
+        if io.is_hidden(entry.name):
             continue
         rel = f"{prefix}{entry.name}"
         if entry.is_dir(follow_symlinks=False):

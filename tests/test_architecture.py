@@ -112,3 +112,44 @@ def test_the_checker_sees_a_cycle_and_a_lazy_import():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
     source = ROOT / "audiodiag" / "checks.py"  # imports audiodiag.vad inside clip_stats, not at the top
     assert "audiodiag.vad" in _imported("audiodiag.checks", source)
+
+
+def _private_uses(name: str, path: Path, modules: dict[str, Path]) -> list[str]:
+    """`from audiodiag.x import _y` and `x._y` (x an audiodiag module imported here) in another module: a private
+    name used as if it were public."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    aliases = {}  # local name -> audiodiag module it refers to
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == PACKAGE:
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                if full in modules:
+                    aliases[a.asname or a.name] = full
+                elif a.name.startswith("_") and not a.name.startswith("__") and node.module != name:
+                    out.append(f"{name}: from {node.module} import {a.name}")
+            if node.module.rpartition(".")[2].startswith("_") and node.module.rpartition(".")[2] != "__init__":
+                out.append(f"{name}: imports the private module {node.module}")
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name in modules:
+                    aliases[a.asname or a.name] = a.name
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                and node.attr.startswith("_") and not node.attr.startswith("__") and aliases[node.value.id] != name):
+            out.append(f"{name}: {aliases[node.value.id]}.{node.attr}")
+    return out
+
+
+def test_no_module_uses_another_modules_private_names():
+    """What one module takes from another is public (no leading underscore): a private name is free to change."""
+    modules = _modules(PACKAGE)
+    assert [use for name, path in modules.items() for use in _private_uses(name, path, modules)] == []
+
+
+def test_the_private_name_checker_sees_both_forms(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from audiodiag.io import _x\nfrom audiodiag import stream\nstream._open()\n")
+    modules = {"audiodiag.stream": module, "audiodiag.io": module}
+    assert _private_uses("audiodiag.m", module, modules) == ["audiodiag.m: from audiodiag.io import _x",
+                                                             "audiodiag.m: audiodiag.stream._open"]

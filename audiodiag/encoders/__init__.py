@@ -23,7 +23,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-from audiodiag.encoders._base import SPEECH_EMBEDDING, WHISPER_PADDED, WHISPER_UNPADDED
+from audiodiag.encoders.base import SPEECH_EMBEDDING, WHISPER_PADDED, WHISPER_UNPADDED
 from audiodiag.encoders.aisfx import AISFX, AISFX_INSTALL, AisfxEncoder
 from audiodiag.encoders.hf import HFEncoder
 from audiodiag.encoders.speech_embedding import SpeechEmbeddingEncoder

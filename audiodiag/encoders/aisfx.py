@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag.encoders._base import (_check_clips, _chunks, _last_layer_only, _package_version, _resampled,
+from audiodiag.encoders.base import (check_clips, chunks, last_layer_only, package_version, resampled,
                                       verify_weights)
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip
@@ -84,14 +84,14 @@ class AisfxEncoder:
         self.name = AISFX if pooling == POOLINGS[0] else f"{AISFX}, pooled with padding"
         self.encoder_id = AISFX
         self.model_bytes = checkpoint.stat().st_size
-        self.revision = f"aisfx=={_package_version('aisfx')}"
+        self.revision = f"aisfx=={package_version('aisfx')}"
         self.padding_policy = f"pad to {AISFX_BLOCK_FRAMES} mel frames; max over {pooling}"
 
     def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
-        _check_clips(clips, encoder=self.name)
-        _last_layer_only(layer, encoder=self.name)
+        check_clips(clips, encoder=self.name)
+        last_layer_only(layer, encoder=self.name)
         blocks, real_frames, owners = [], [], []
-        for i, wave in enumerate(_resampled(clips, self.sample_rate_hz)):
+        for i, wave in enumerate(resampled(clips, self.sample_rate_hz)):
             spec = log_mel(wave)
             for start in _block_starts(len(spec)):
                 block = spec[start:start + AISFX_BLOCK_FRAMES]
@@ -100,7 +100,7 @@ class AisfxEncoder:
                 owners.append(i)
         stacked = np.stack(blocks).astype(np.float32)
         rows = np.concatenate([self._embed_blocks(stacked[idx], np.asarray(real_frames)[idx])
-                               for idx in _chunks(list(range(len(stacked))), AISFX_BATCH_BLOCKS)])
+                               for idx in chunks(list(range(len(stacked))), AISFX_BATCH_BLOCKS)])
         owners_arr = np.asarray(owners)
         sums = np.zeros((len(clips), self.embedding_size), np.float64)
         np.add.at(sums, owners_arr, rows.astype(np.float64))

