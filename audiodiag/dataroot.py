@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from fsspec.core import split_protocol
 
 from audiodiag import manifest
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import AudioDiagError, DataRootError
 from audiodiag.manifest import ManifestRow
 from audiodiag.types import Clip, LoadFailure
 
@@ -39,10 +39,6 @@ RUN_FILE = "run.json"  # marks a run folder (written by `report --out-dir`)
 FOLDER, MANIFEST, RUN = "folder", "manifest", "run"
 MAX_APP_ROWS = 5_000  # rows the dashboard loads from one entry (as many as an upload); the CLI takes any number
 _DRIVE = re.compile(r"^[A-Za-z]:")  # C:\data, c:relative
-
-
-class DataRootError(AudioDiagError, ValueError):
-    """A data root that is not a folder, or a path that is not inside it."""
 
 
 @dataclass(frozen=True)

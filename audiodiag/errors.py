@@ -33,3 +33,32 @@ class InvalidAudioError(BadDataError):
 
 class UnsafeArchiveError(BadDataError):
     """A zip archive was refused: unsafe member paths, too many files or too large when unpacked."""
+
+
+class SettingsError(BadParameterError):
+    """A setting with a value that cannot be used (audiodiag.settings): not a problem with the data."""
+
+
+class DataRootError(BadParameterError):
+    """A configured data root that is not a folder, or a path that is not inside it (audiodiag.dataroot)."""
+
+
+class ManifestError(BadDataError):
+    """A manifest that cannot be read at all: missing, not a supported format, or without a path column."""
+
+
+class RecordError(BadDataError):
+    """One manifest record that cannot be used: `why`, the `value` in question and the `fix` (audiodiag.formats);
+    the manifest reader turns it into that row's failure, not an error of the whole manifest."""
+
+    def __init__(self, why: str, value, fix: str) -> None:
+        super().__init__(why)
+        self.why, self.value, self.fix = why, value, fix
+
+
+class RunFolderError(BadDataError):
+    """The folder is not a complete run folder this version can read."""
+
+
+class ConsistencyError(AudioDiagError):
+    """A note's claims contradict each other: a bug in a claim rule, not in the data or the call."""

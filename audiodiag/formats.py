@@ -23,6 +23,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from audiodiag.errors import RecordError
+
 TABLE, NEMO, HF_PARQUET, LHOTSE = "table", "nemo", "hf-parquet", "lhotse"
 NEMO_PATH, NEMO_TEXT, NEMO_OFFSET, NEMO_DURATION = "audio_filepath", "text", "offset", "duration"
 LHOTSE_KEYS = ("recording", "supervisions")  # what every cut with audio has (MonoCut.to_dict)
@@ -35,14 +37,6 @@ HF_METADATA_KEY = b"huggingface"  # where `datasets` writes its features into a 
 HF_NO_LABEL = -1  # ClassLabel's "no label" (e.g. a test split)
 # where a transcript is found, first match wins: audiodiag's own names, then the ones hub datasets use
 HF_TRANSCRIPT_COLUMNS = ("transcript", "reference", "text", "transcription", "sentence", "normalized_text")
-
-
-class RecordError(ValueError):
-    """One record that cannot be used: `why`, the `value` in question and the `fix`."""
-
-    def __init__(self, why: str, value, fix: str) -> None:
-        super().__init__(why)
-        self.why, self.value, self.fix = why, value, fix
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ import fsspec
 from fsspec.core import split_protocol
 
 from audiodiag import formats, io
-from audiodiag.errors import AudioDiagError, InvalidAudioError
+from audiodiag.errors import InvalidAudioError, ManifestError
 from audiodiag.types import Clip, LoadFailure
 
 # file name endings (a `.gz` one is read through gzip); what the file holds is recognised by its content
@@ -48,10 +48,6 @@ PARQUET_BATCH_ROWS = 4_096  # rows decoded from Parquet at a time (a row group i
 PARQUET_AUDIO_BATCH_ROWS = 64  # the same, when the audio itself is in the file (a Hugging Face export's bytes)
 MAX_VALUE_CHARS = 80  # of a bad line, quoted in its problem message
 LOCAL_PROTOCOLS = (None, "file", "local")
-
-
-class ManifestError(AudioDiagError, ValueError):
-    """A manifest that cannot be read at all: missing, not a supported format, or without a path column."""
 
 
 @dataclass(frozen=True)

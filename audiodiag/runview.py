@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from audiodiag import dataroot, evaluate, manifest, runfolder
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import AudioDiagError, RunFolderError
 from audiodiag.types import Clip
 
 MAP_MAX_POINTS = 20_000  # UMAP is fitted on a stratified sample of at most this many clips
@@ -34,10 +34,6 @@ TABLE_COLUMNS = {  # clips.parquet column -> shown as
     "peak_dbfs": "peak (dBFS)", "loudness_lufs": "loudness (LUFS)", "snr_db": "SNR (dB)", "silence_ratio": "silence",
     "internal_silence_s": "longest pause (s)", "speech_fraction": "speech", "fold": "test fold",
 }
-
-
-class RunFolderError(AudioDiagError):
-    """The folder is not a complete run folder this version can read."""
 
 
 @dataclass(frozen=True)

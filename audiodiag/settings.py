@@ -18,13 +18,14 @@ from dataclasses import asdict, dataclass, field, fields
 
 from audiodiag import normalisers
 from audiodiag.encoders import AISFX, ALIASES, BUNDLED, WHISPER_UNPADDED, availability, canonical_name
-from audiodiag.errors import AudioDiagError, BadParameterError
+from audiodiag.errors import AudioDiagError, SettingsError
+from audiodiag.evaluate import MIN_FOLDS
 from audiodiag.features import FeatureSettings
 from audiodiag.spaces import BASELINE, MAX_PAD_LENGTH_S, PaddingPolicy
 
 DEFAULT_ENCODERS = (WHISPER_UNPADDED,)  # bundled: works offline
 SOUND_ENCODER = AISFX  # the bundled encoder trained on sounds other than speech
-MIN_FOLDS, MAX_FOLDS = 2, 20
+MAX_FOLDS = 20
 MAX_LAYER = 48  # the deepest hidden layer of the Hugging Face audio models in use (e.g. 48 for wav2vec2 XL)
 DEFAULT_ASR = "whisper-tiny.en"
 COMMAND = ("python", "-m", "audiodiag", "report")
@@ -50,10 +51,6 @@ def default_encoders(*, target: str | None = None, dataset_speech: float | None 
             and not availability(SOUND_ENCODER)):
         chosen.append(SOUND_ENCODER)
     return tuple(chosen) or DEFAULT_ENCODERS
-
-
-class SettingsError(BadParameterError):
-    """A setting with a value that cannot be used: not a problem with the data."""
 
 
 def _fail(owner: str, name: str, value, expected: str) -> None:

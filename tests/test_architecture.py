@@ -153,3 +153,17 @@ def test_the_private_name_checker_sees_both_forms(tmp_path):
     modules = {"audiodiag.stream": module, "audiodiag.io": module}
     assert _private_uses("audiodiag.m", module, modules) == ["audiodiag.m: from audiodiag.io import _x",
                                                              "audiodiag.m: audiodiag.stream._open"]
+
+
+def test_every_error_class_lives_in_errors_and_has_a_kind():
+    """One home for errors, each a bad parameter, bad data or missing dependency (or the base, for a bug)."""
+    from audiodiag import errors
+
+    defined = {name: node.lineno for name, path in _modules(PACKAGE).items() if name != "audiodiag.errors"
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, ast.ClassDef) and node.name.endswith("Error")}
+    assert defined == {}
+    kinds = (errors.BadParameterError, errors.BadDataError, errors.MissingDependencyError)
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.AudioDiagError)]
+    assert [c.__name__ for c in classes if c is not errors.AudioDiagError and not issubclass(c, kinds)] == \
+        ["ConsistencyError"]  # a contradiction between a note's claims is a bug in a rule, not the caller's move

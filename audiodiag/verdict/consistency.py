@@ -13,17 +13,13 @@ import logging
 import os
 from collections.abc import Sequence
 
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import ConsistencyError
 from audiodiag.verdict.claims import Claim, Kind, Severity
 
 STRICT_ENV = "AUDIODIAG_STRICT_CLAIMS"
 MEASURED = (Kind.BASELINE, Kind.ENCODER_VS_BASELINE, Kind.RETRIEVAL_SCORES, Kind.WER)  # subjects: what a run measured
 RETRIEVAL_HEADLINES = ("better", "worse", "mixed", "inconclusive", "baseline only", "unscored")
 log = logging.getLogger(__name__)
-
-
-class ConsistencyError(AudioDiagError):
-    """A note's claims contradict each other: a bug in a claim rule."""
 
 
 def _one(claims: Sequence[Claim], kind: Kind) -> Claim | None:
