@@ -21,8 +21,8 @@ from audiodiag import speakers as voices
 from audiodiag.checks import ClipStats
 from audiodiag.encoders import EncoderSpec
 from audiodiag.errors import AudioDiagError
-from audiodiag.features import baseline_pipeline
 from audiodiag.findings import Code
+from audiodiag.fitting import rung_classifier
 from audiodiag.folds import choose as choose_folds
 from audiodiag.order import canonical_order, inverse, is_identity
 from audiodiag.spaces import PaddingPolicy, SpaceVectors, is_baseline, padded_fractions, padding_label
@@ -145,7 +145,7 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
     speakers, voice_folds = _voice_folds(speakers, canonical, y, chosen, n_splits=n_splits, seed=seed)
 
     def model():
-        return baseline_pipeline(seed)
+        return rung_classifier(seed)
 
     rungs = []
     for i, s in enumerate(spaces):

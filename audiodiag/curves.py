@@ -24,8 +24,7 @@ from audiodiag import intervals
 from audiodiag.bootstrap import bootstrap_distribution, percentile_ci
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluate import Folds
-from audiodiag.features import baseline_pipeline
-from audiodiag.fitting import fit_predict
+from audiodiag.fitting import fit_predict, rung_classifier
 
 SIZES_PER_CLASS = (1, 2, 5, 10, 20, 50)  # then "all": every training clip
 REPEATS = 5  # random draws per size (the full size is drawn once: there is nothing to draw)
@@ -67,7 +66,7 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
     if len(X) != len(y) or len(y) != folds.n_samples:
         raise AudioDiagError(f"{len(X)} rows, {len(y)} labels and folds for {folds.n_samples} clips; they must "
                              "describe the same clips")
-    make_model = make_model or (lambda: baseline_pipeline(seed))
+    make_model = make_model or (lambda: rung_classifier(seed))
     classes = np.unique(y)
     splits = list(folds.splits())
     smallest_train = min(int(np.sum(y[train] == c)) for train, _ in splits for c in classes)

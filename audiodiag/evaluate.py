@@ -2,13 +2,13 @@
 confidence intervals (`audiodiag.bootstrap`), a paired test of "does rung B beat rung A" and a leakage check;
 confusions live in `audiodiag.confusions` (re-exported here).
 
->>> from audiodiag.features import baseline_pipeline
+>>> from audiodiag.fitting import rung_classifier
 >>> labels = ["dog"] * 15 + ["cat"] * 15
 >>> X_noise = np.random.default_rng(0).normal(size=(30, 4))      # a space that knows nothing of the labels
 >>> X_good = X_noise + 3 * (np.arange(30) < 15)[:, None]          # one that separates them
 >>> folds = make_folds(labels, n_splits=5, seed=0)                # reuse for every rung (pass groups when known)
->>> base = cross_val_predict_folds(X_noise, labels, folds, baseline_pipeline)
->>> enc = cross_val_predict_folds(X_good, labels, folds, baseline_pipeline)
+>>> base = cross_val_predict_folds(X_noise, labels, folds, rung_classifier)
+>>> enc = cross_val_predict_folds(X_good, labels, folds, rung_classifier)
 >>> paired_comparison(labels, base.predictions, enc.predictions, name_a="noise", name_b="good").verdict
 'yes'
 """

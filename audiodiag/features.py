@@ -130,19 +130,6 @@ def _spectral_features(clips: Sequence[Clip], settings: FeatureSettings) -> np.n
     return out
 
 
-def baseline_pipeline(seed: int = 0):
-    """The classifier every rung is scored with: standardise, then L2 logistic regression.
-
-    A fresh, unfitted sklearn Pipeline; pass `lambda: baseline_pipeline(seed)` as `make_model`.
-    """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return Pipeline([("scale", StandardScaler()),
-                     ("clf", LogisticRegression(max_iter=2000, C=1.0, random_state=seed))])
-
-
 # ---------------------------------------------------------------- per-frame maths on a batch
 
 def _batch_features(batch: np.ndarray, settings: FeatureSettings) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 
 from audiodiag import encoders
 from audiodiag.errors import AudioDiagError
-from audiodiag.features import baseline_pipeline
+from audiodiag.fitting import rung_classifier
 
 IMPROVEMENT_MIN = 1e-6  # validation loss must drop by more than this to count as better (early stopping)
 PROBE_ABSENT_LOGIT = -30.0  # head bias for a class absent from the probe's training clips: never predicted
@@ -192,14 +192,14 @@ def predict_logits(model: PartialModel, waves: list[np.ndarray], indices: np.nda
 
 def init_head_from_probe(model: PartialModel, waves: list[np.ndarray], codes: np.ndarray, fit: np.ndarray, *,
                          batch_size: int, device: str = "cpu", seed: int = 0) -> None:
-    """Start the head at the frozen rung's own classifier (`features.baseline_pipeline`) fitted on the `fit`
+    """Start the head at the frozen rung's own classifier (`fitting.rung_classifier`) fitted on the `fit`
     clips, folded into one linear layer: linear probing, then fine-tuning (LP-FT; Kumar et al., ICLR 2022), so
     training starts from the frozen solution instead of distorting the features to suit a random head.
     """
     import torch
 
     X = predict_logits(model, waves, fit, batch_size, device, pooled=True).astype(np.float64)
-    pipeline = baseline_pipeline(seed).fit(X, codes[fit])
+    pipeline = rung_classifier(seed).fit(X, codes[fit])
     scaler, probe = pipeline.named_steps["scale"], pipeline.named_steps["clf"]
     weight = probe.coef_ / scaler.scale_  # z = coef·(x − μ)/σ + b = (coef/σ)·x + (b − (coef/σ)·μ)
     bias = probe.intercept_ - weight @ scaler.mean_

@@ -57,3 +57,16 @@ def fit_predict(X: np.ndarray, y: np.ndarray, jobs: Sequence[tuple[np.ndarray, n
             if progress:
                 progress(done, len(jobs))
     return results
+
+
+def rung_classifier(seed: int = 0):
+    """The classifier every rung is scored with: standardise, then L2 logistic regression.
+
+    A fresh, unfitted sklearn Pipeline; pass `lambda: rung_classifier(seed)` as `make_model`.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return Pipeline([("scale", StandardScaler()),
+                     ("clf", LogisticRegression(max_iter=2000, C=1.0, random_state=seed))])

@@ -18,8 +18,8 @@ import numpy as np
 from audiodiag.encoders import LayerwiseEncoder
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluate import Estimate, Folds, cross_val_predict_folds, metrics_with_ci
+from audiodiag.fitting import rung_classifier
 from audiodiag.order import canonical_order
-from audiodiag.features import baseline_pipeline
 from audiodiag.types import Clip
 
 POOLINGS = ("mean", "mean+std")
@@ -60,7 +60,7 @@ def layer_sweep(encoder, clips: Sequence[Clip], folds: Folds, *, seed: int = 0,
     for pooling in POOLINGS:
         for layer, X in enumerate(hidden[pooling]):
             predictions = cross_val_predict_folds(np.asarray(X)[canonical], y, folds,
-                                                  lambda: baseline_pipeline(seed)).predictions
+                                                  lambda: rung_classifier(seed)).predictions
             scores.append(LayerScore(layer, pooling, metrics_with_ci(y, predictions, seed=seed).accuracy))
     last = next(s for s in scores if s.pooling == "mean" and s.layer == len(hidden["mean"]) - 1)
     best = max(scores, key=lambda s: (s.accuracy.value, -s.layer))

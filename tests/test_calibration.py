@@ -10,13 +10,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from audiodiag.evaluate import random_vs_group_split
-from audiodiag.features import baseline_pipeline
 from audiodiag import intervals
+from audiodiag.evaluate import random_vs_group_split
+from audiodiag.fitting import rung_classifier
 from benchmarks import calibration
-from benchmarks.calibration import Scenario, dataset_seed, simulate
+from benchmarks.calibration import Scenario, dataset_seed, settings, simulate, summary, tables
 from benchmarks.calibration import records as calibration_records
-from benchmarks.calibration import settings, summary, tables
 
 SMOKE_LIMIT_S = 60  # the smoke run's budget on 2 cores (the slow lane runs it)
 
@@ -44,7 +43,7 @@ def test_spaces_reach_the_requested_accuracies_and_gap():
     assert best[0] == pytest.approx(0.70, abs=0.01) and best[1] == pytest.approx(0.85, abs=0.01)
     assert best[1] - best[0] == pytest.approx(scenario.gap, abs=0.015)
     # the rungs' classifier, trained on the 3,000 simulated clips, comes close to the best possible
-    trained = [np.mean(baseline_pipeline(0).fit(x, dataset.given).predict(fresh) == given)
+    trained = [np.mean(rung_classifier(0).fit(x, dataset.given).predict(fresh) == given)
                for x, fresh in zip(dataset.vectors, vectors)]
     assert trained[0] == pytest.approx(0.70, abs=0.03) and trained[1] == pytest.approx(0.85, abs=0.03)
 
@@ -57,7 +56,7 @@ def test_speaker_offsets_keep_the_accuracy_for_new_speakers_and_make_random_fold
     for scenario in (leaking, replace(leaking, speaker_share=0.0)):
         d = simulate(scenario, seed=6)
         gaps[scenario.speaker_share] = random_vs_group_split(d.vectors[0], d.label_names, d.speaker,
-                                                             lambda: baseline_pipeline(0), seed=0).gap
+                                                             lambda: rung_classifier(0), seed=0).gap
     assert gaps[0.6] > 0.05  # random folds score higher: clips of a test speaker were in training
     assert abs(gaps[0.0]) < 0.04  # groups that carry nothing leak nothing
 

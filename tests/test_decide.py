@@ -413,9 +413,9 @@ def test_the_curve_reuses_the_comparison_s_fits_for_its_last_point_and_counts_it
     folds = _folds(y, np.tile(np.arange(10), 12), n_splits=5)
     refitted = curves.learning_curve(X, y, folds, name="x")
     from audiodiag.evaluate import cross_val_predict_folds
-    from audiodiag.features import baseline_pipeline
+    from audiodiag.fitting import rung_classifier
 
-    full = cross_val_predict_folds(X, y, folds, lambda: baseline_pipeline(0)).predictions
+    full = cross_val_predict_folds(X, y, folds, lambda: rung_classifier(0)).predictions
     counts = []
     reused = curves.learning_curve(X, y, folds, name="x", full_predictions=full,
                                    progress=lambda done, total: counts.append((done, total)))

@@ -14,7 +14,8 @@ from audiodiag.confusions import confusion, most_confused_pairs, per_class_f1
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluate import (cross_val_predict_folds, make_folds, metrics_with_ci, paired_comparison,
                                 random_vs_group_split)
-from audiodiag.features import baseline_pipeline, spectral_features
+from audiodiag.features import spectral_features
+from audiodiag.fitting import rung_classifier
 from audiodiag.types import Clip
 
 SR = 16_000
@@ -39,7 +40,7 @@ def test_separable_classes_score_near_perfect(tone_vs_noise):
     clips, y, groups = tone_vs_noise
     X = spectral_features(clips)
     folds = make_folds(y, groups, n_splits=5, seed=0)
-    out = cross_val_predict_folds(X, y, folds, baseline_pipeline)
+    out = cross_val_predict_folds(X, y, folds, rung_classifier)
     assert accuracy_score(y, out.predictions) >= 0.975
     assert out.probabilities.shape == (40, 2) and out.classes == ("noise", "tone")
     np.testing.assert_allclose(out.probabilities.sum(axis=1), 1.0)
@@ -99,7 +100,7 @@ def test_missing_groups_raise():
 def test_mismatched_lengths_raise():
     folds = make_folds(["a", "b"] * 5)
     with pytest.raises(AudioDiagError, match="same clips"):
-        cross_val_predict_folds(np.zeros((9, 2)), ["a", "b"] * 5, folds, baseline_pipeline)
+        cross_val_predict_folds(np.zeros((9, 2)), ["a", "b"] * 5, folds, rung_classifier)
 
 
 # ---------------------------------------------------------------- metrics
@@ -240,7 +241,7 @@ def test_random_folds_leak_when_groups_carry_the_label():
     groups = np.repeat([f"g{i}" for i in range(n_groups)], per_group)
     y = np.repeat(["a" if i % 2 else "b" for i in range(n_groups)], per_group)
     X = np.repeat(centroids, per_group, axis=0) + 0.05 * rng.normal(size=(n_groups * per_group, 16))
-    r = random_vs_group_split(X, y, groups, baseline_pipeline, n_splits=5, seed=0)
+    r = random_vs_group_split(X, y, groups, rung_classifier, n_splits=5, seed=0)
     assert r.random_accuracy > 0.95 and r.group_accuracy < 0.8
     assert r.leakage_suspected and "leakage" in r.explanation and r.gap_ci[0] > 0
 
@@ -253,5 +254,5 @@ def test_a_gap_inside_its_paired_group_ci_is_not_called_leakage():
     groups = np.repeat([f"g{i}" for i in range(n_groups)], per_group)
     y = np.array(["a", "b"] * (n_groups * per_group // 2))
     X = rng.normal(size=(len(y), 8)) + 0.8 * (y == "a")[:, None]  # class signal, no group signal
-    r = random_vs_group_split(X, y, groups, baseline_pipeline, n_splits=3, seed=0)
+    r = random_vs_group_split(X, y, groups, rung_classifier, n_splits=3, seed=0)
     assert r.gap_ci[0] <= 0 <= r.gap_ci[1] and not r.leakage_suspected and "no group leakage" in r.explanation

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from tests.helpers import noise, sine
 
-from audiodiag import features
+from audiodiag import features, fitting
 from audiodiag.errors import AudioDiagError
 from audiodiag.features import FeatureSettings, feature_names, spectral_features
 from audiodiag.types import Clip
@@ -114,10 +114,10 @@ def test_settings_as_dict_records_units():
 
 
 def test_baseline_is_a_fresh_scaled_logistic_regression():
-    model = features.baseline_pipeline(seed=3)
+    model = fitting.rung_classifier(seed=3)
     assert [name for name, _ in model.steps] == ["scale", "clf"]
     assert model.named_steps["clf"].C == 1.0 and model.named_steps["clf"].max_iter == 2000
-    assert features.baseline_pipeline() is not features.baseline_pipeline()
+    assert fitting.rung_classifier() is not fitting.rung_classifier()
 
 
 @pytest.mark.filterwarnings("ignore:Empty filters detected")  # librosa's, for the 16-point FFT on purpose

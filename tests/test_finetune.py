@@ -188,7 +188,7 @@ def test_early_stopping_stops_and_restores_the_best_validation_epoch(layer_norm_
 
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_probe_head_starts_exactly_at_the_frozen_rungs_classifier(layer_norm_dir, n_classes):
-    from audiodiag.features import baseline_pipeline
+    from audiodiag.fitting import rung_classifier
     from audiodiag.finetune_model import init_head_from_probe, predict_logits
 
     encoder = encoders.load_encoder(layer_norm_dir)
@@ -203,7 +203,7 @@ def test_probe_head_starts_exactly_at_the_frozen_rungs_classifier(layer_norm_dir
     init_head_from_probe(model, waves, codes, fit, batch_size=4)
     logits = predict_logits(model, waves, held_out, 4, "cpu")
     ours = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    frozen = baseline_pipeline(0).fit(encoder.embed([clips[i] for i in fit]), codes[fit])
+    frozen = rung_classifier(0).fit(encoder.embed([clips[i] for i in fit]), codes[fit])
     np.testing.assert_allclose(ours, frozen.predict_proba(encoder.embed([clips[i] for i in held_out])), atol=1e-4)
 
 

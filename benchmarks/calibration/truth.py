@@ -24,11 +24,15 @@ import numpy as np
 
 from audiodiag import curves
 from audiodiag.evaluate import make_folds, random_vs_group_split
-from audiodiag.features import baseline_pipeline
-from audiodiag.fitting import fit_predict
+from audiodiag.fitting import fit_predict, rung_classifier
 from benchmarks.calibration.scenarios import Dataset, Scenario, dataset_seed, simulate, world_of
-from benchmarks.calibration.settings import (CURVE_TRUTH_GRID, CURVE_TRUTH_REPEATS, EXPECTED_TRUTH_REPEATS, N_SPLITS,
-                                             TRUTH_CLIPS)
+from benchmarks.calibration.settings import (
+    CURVE_TRUTH_GRID,
+    CURVE_TRUTH_REPEATS,
+    EXPECTED_TRUTH_REPEATS,
+    N_SPLITS,
+    TRUTH_CLIPS,
+)
 
 
 def pooled_scores(y_true: np.ndarray, predictions: Sequence[np.ndarray], weights: Sequence[float],
@@ -83,7 +87,7 @@ def true_values(dataset: Dataset, outcomes: dict, *, truth_clips: int = TRUTH_CL
         jobs = [(train, np.concatenate([test, fresh_rows, own_rows])) for train, test in splits]
         jobs += [(np.arange(n), fresh_rows)]
         jobs += [(train, np.concatenate([test, own_rows])) for train, test in random_splits]
-        fitted = fit_predict(X, labels, jobs, lambda: baseline_pipeline(dataset.seed))
+        fitted = fit_predict(X, labels, jobs, lambda: rung_classifier(dataset.seed))
         group_fits, all_n_fit, random_fits = fitted[:k], fitted[k], fitted[k + 1:]
         oof = np.empty(n, y.dtype)
         for (_, test), f in zip(splits, group_fits):
@@ -139,7 +143,7 @@ def expected_accuracy(scenario: Scenario, *, repeats: int, truth_clips: int) -> 
         starts = np.cumsum([0] + [len(d.given) for d in sets])
         test = np.arange(starts[-1], len(X))
         jobs = [(np.arange(a, b), test) for a, b in zip(starts[:-1], starts[1:])]
-        for r, f in enumerate(fit_predict(X, y, jobs, lambda: baseline_pipeline(0))):
+        for r, f in enumerate(fit_predict(X, y, jobs, lambda: rung_classifier(0))):
             accuracy[r, space] = np.mean(f.predictions == fresh_y)
     diff = 0.0 if s.gap == 0 else float(np.mean(accuracy[:, 1] - accuracy[:, 0]))
     gaps = {}
@@ -147,7 +151,7 @@ def expected_accuracy(scenario: Scenario, *, repeats: int, truth_clips: int) -> 
         full = [simulate(replace(s, n_encoders=1), int(seed)) for seed in rng.integers(2 ** 32, size=repeats)]
         for space, name in enumerate(("baseline", "encoder")):
             gaps[name] = float(np.mean([random_vs_group_split(
-                d.vectors[space], d.label_names, d.speaker, lambda: baseline_pipeline(0), n_splits=N_SPLITS,
+                d.vectors[space], d.label_names, d.speaker, lambda: rung_classifier(0), n_splits=N_SPLITS,
                 seed=d.seed).gap for d in full]))
     return {"accuracy": {"baseline": float(accuracy[:, 0].mean()), "encoder": float(accuracy[:, 1].mean())},
             "difference": diff, "gap": gaps, "train_clips": small.n_clips, "n_splits": k, "repeats": repeats}
@@ -180,7 +184,7 @@ def expected_curve(scenario: Scenario, *, repeats: int, truth_clips: int) -> dic
     test_rows = np.arange(starts[-1], len(X))
     jobs = [(np.arange(a, b), test_rows) for a, b in zip(starts[:-1], starts[1:])]
     accuracy: dict[int, list[float]] = defaultdict(list)
-    for size, f in zip(owners, fit_predict(X, labels, jobs, lambda: baseline_pipeline(0))):
+    for size, f in zip(owners, fit_predict(X, labels, jobs, lambda: rung_classifier(0))):
         accuracy[size].append(float(np.mean(f.predictions == test_y)))
     curve = {size: float(np.mean(v)) for size, v in accuracy.items()}
     slope = (curve[full_rounded] - curve[cap]) / math.log2(full / cap)
