@@ -24,9 +24,9 @@ from audiodiag.errors import AudioDiagError
 from audiodiag.findings import Code
 from audiodiag.folds import PREDEFINED
 from audiodiag.order import canonical_order, reorder_groups
-from audiodiag.report import DecisionNote, Readiness, classification_note, with_unavailable
+from audiodiag.report import DecisionNote, classification_note, with_unavailable
 from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, RetrievalSettings, default_encoders
-from audiodiag.types import Clip, Finding, SpeechRegion
+from audiodiag.types import Clip, Finding, Readiness, SpeechRegion
 
 __all__ = ["DEFAULT_ENCODERS", "Decision", "classification_decision", "decide_measured", "readiness_for",
            "retrieval_decision", "run_classification", "run_retrieval", "speakers_for", "specs_for"]
@@ -50,8 +50,7 @@ def readiness_for(clips: Sequence[Clip], *, n_splits: int, group_aware: bool) ->
 
     groups = [c.group for c in clips] if group_aware else None
     # the reason is about the data only: what the learning curve says is the note's curve claim, made once
-    r = finetune.finetune_readiness([c.label for c in clips], groups, n_splits=n_splits)
-    return Readiness(bool(r.ok), str(r.reason))
+    return finetune.finetune_readiness([c.label for c in clips], groups, n_splits=n_splits)
 
 
 def specs_for(space_names: Sequence[str]) -> list[encoders.EncoderSpec]:

@@ -31,7 +31,7 @@ from audiodiag.encoders.base import resampled
 from audiodiag.errors import AudioDiagError
 from audiodiag.finetune_model import (FinetuneSettings, build_partial_model, init_head_from_probe, predict_logits,
                                       train_partial_model)
-from audiodiag.types import Clip
+from audiodiag.types import Clip, Readiness
 
 MIN_TRAIN_CLIPS_PER_CLASS = 16  # per class in every training fold, before the validation split is taken out
 MIN_CLIPS_PER_CLASS = 20  # floor of the rule: with 5 folds each training fold then keeps ≥ 16 per class
@@ -53,12 +53,8 @@ ProgressFn = Callable[[float, str], None]  # (fraction done 0..1, what is happen
 
 # ---------------------------------------------------------------- readiness
 
-@dataclass(frozen=True)
-class Readiness:
-    ok: bool
-    reason: str  # names the smallest class, its count, the threshold and what to do
-    clips_per_class: dict[str, int]
-    rule: str = RULE
+def _readiness(ok: bool, reason: str, counts: dict[str, int]) -> Readiness:
+    return Readiness(ok, reason, counts, RULE)
 
 
 def min_clips_per_class(n_splits: int = DEFAULT_N_SPLITS) -> int:
@@ -79,16 +75,16 @@ def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *,
     counts = dict(sorted(Counter(present).items()))
     needed = min_clips_per_class(n_splits)
     if len(present) < len(labels):
-        return Readiness(False, f"{len(labels) - len(present)} of {len(labels)} clips have no label; label every "
+        return _readiness(False, f"{len(labels) - len(present)} of {len(labels)} clips have no label; label every "
                          "clip before fine-tuning", counts)
     if len(counts) < 2:
-        return Readiness(False, f"{len(counts)} class(es) ({', '.join(map(repr, counts)) or 'none'}); fine-tuning a "
+        return _readiness(False, f"{len(counts)} class(es) ({', '.join(map(repr, counts)) or 'none'}); fine-tuning a "
                          "classifier needs at least two classes: add clips of another class", counts)
     smallest = min(counts, key=lambda c: (counts[c], c))
     if counts[smallest] < needed:
         short = [c for c in counts if counts[c] < needed]
         others = f" (and {len(short) - 1} more class(es) below {needed})" if len(short) > 1 else ""
-        return Readiness(False, (
+        return _readiness(False, (
             f"class {smallest!r} has only {counts[smallest]} labelled clips{others}. Fine-tuning needs at least "
             f"{needed} per class with {n_splits} folds, so that each training fold keeps ≥ "
             f"{MIN_TRAIN_CLIPS_PER_CLASS} per class (part of them for early stopping). With fewer, it memorises the "
@@ -100,14 +96,14 @@ def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *,
         per_class = {c: len({str(g) for g, y in zip(groups, present) if y == c}) for c in counts}
         fewest = min(per_class, key=lambda c: (per_class[c], c))
         if per_class[fewest] < MIN_GROUPS_PER_CLASS:
-            return Readiness(False, (
+            return _readiness(False, (
                 f"class {fewest!r} comes from only {per_class[fewest]} group(s) (speaker/session/device). Fine-tuning "
                 f"needs clips from at least {MIN_GROUPS_PER_CLASS} groups per class, or the trainable layers learn "
                 f"the groups instead of the class. Add recordings of {fewest!r} from more groups."), counts)
         group_text = f" and every class comes from ≥ {per_class[fewest]} groups"
     reason = (f"The smallest class {smallest!r} has {counts[smallest]} labelled clips (≥ {needed}){group_text}: "
               f"enough for partial fine-tuning on {n_splits} folds. ")
-    return Readiness(True, reason.rstrip(), counts)
+    return _readiness(True, reason.rstrip(), counts)
 
 
 # ---------------------------------------------------------------- result

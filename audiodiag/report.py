@@ -25,7 +25,7 @@ from audiodiag.compare import Comparison, Rung
 from audiodiag.curves import LearningCurve
 from audiodiag.evaluate import PairedComparison
 from audiodiag.types import Finding
-from audiodiag.verdict.evidence import Readiness
+from audiodiag.types import Readiness
 from audiodiag.verdict.models import MODELS_TITLE, model_claims
 from audiodiag.verdict.rules import INVALIDATING
 
@@ -210,7 +210,7 @@ def classification_note(
                                                  is None else vars(audit.best_feature_accuracy),
                                                  "shortcut_suspected": audit.shortcut_suspected},
             "warnings": list(lines(verdict.Kind.PROBLEM)), "advice": list(lines(verdict.Kind.ADVICE)),
-            "readiness": None if readiness is None else vars(readiness),
+            "readiness": None if readiness is None else {"ok": readiness.ok, "reason": readiness.reason},
             "label_issues": [r.label_issues.to_dict() for r in _best_first(comparison, best)
                              if r.label_issues is not None],
             **({"unavailable": [{"space": n, "reason": w} for n, w in unavailable]} if unavailable else {}),

@@ -113,6 +113,17 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Readiness:
+    """Whether the labelled data supports fine-tuning (`finetune.finetune_readiness` decides); `reason` is about
+    the data only: what the learning curve says is the curve's own claim."""
+
+    ok: bool
+    reason: str  # names the smallest class, its count, the threshold and what to do
+    clips_per_class: dict[str, int] = field(default_factory=dict)
+    rule: str = ""  # the rule it applied, in words
+
+
+@dataclass(frozen=True)
 class SpeechRegion:
     start_s: float
     end_s: float

@@ -15,7 +15,8 @@ from audiodiag.bootstrap import Estimate
 from audiodiag.evaluate import PairedComparison
 from audiodiag.spaces import SpaceVectors
 from audiodiag.verdict import rules
-from audiodiag.verdict.evidence import ClassificationEvidence, Groups, Readiness, Rung
+from audiodiag.types import Readiness
+from audiodiag.verdict.evidence import ClassificationEvidence, Groups, Rung
 from tests.helpers import make_clip, noise, sine, wav_bytes
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -16,7 +16,8 @@ from audiodiag.evaluate import PairedComparison, SplitComparison
 from audiodiag.types import Finding
 from audiodiag.verdict import Claim, Kind, check_consistency, classification_claims, enforce, rules
 from audiodiag.verdict.consistency import ConsistencyError
-from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, Readiness, Rung
+from audiodiag.types import Readiness
+from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, Rung
 from tests.helpers import long_sentences
 
 BASE, ENC, SOUND = "spectral baseline", "whisper", encoders.AISFX

@@ -8,7 +8,8 @@ before it is rendered.
 """
 from audiodiag.verdict.claims import Claim, Kind, Severity
 from audiodiag.verdict.consistency import ConsistencyError, check_consistency, enforce
-from audiodiag.verdict.evidence import ClassificationEvidence, Readiness, classification_evidence
+from audiodiag.types import Readiness
+from audiodiag.verdict.evidence import ClassificationEvidence, classification_evidence
 from audiodiag.verdict.retrieval import RetrievalEvidence, retrieval_claims, retrieval_evidence
 from audiodiag.verdict.rules import classification_claims
 from audiodiag.verdict.transcription import TranscriptionEvidence, transcription_claims, transcription_evidence

@@ -15,16 +15,7 @@ from dataclasses import dataclass, field
 
 from audiodiag.bootstrap import Estimate
 from audiodiag.evaluate import PairedComparison, SplitComparison
-from audiodiag.types import Finding
-
-
-@dataclass(frozen=True)
-class Readiness:
-    """Whether the labelled data supports fine-tuning (from `audiodiag.finetune.finetune_readiness`); `reason` is
-    about the data only: what the learning curve says is the curve's own claim."""
-
-    ok: bool
-    reason: str
+from audiodiag.types import Finding, Readiness
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from audiodiag.evaluate import SIGNIFICANCE_LEVEL, PairedComparison, format_p, s
 from audiodiag.findings import CLASSIFY, Code, invalidating
 from audiodiag.types import Finding
 from audiodiag.verdict.claims import Claim, Kind, Severity
-from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, InferredSpeakers, Readiness, Rung
+from audiodiag.types import Readiness
+from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, InferredSpeakers, Rung
 
 HEADROOM_MIN = 0.03  # best accuracy within this of 1.0: no room for fine-tuning to show a gain
 WORST_CLASSES = 3
