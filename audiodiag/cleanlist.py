@@ -24,7 +24,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError
 from audiodiag.findings import Code
 from audiodiag.types import Finding, LoadFailure
 
@@ -69,7 +69,7 @@ def split(entries: Sequence[Entry], per_clip: Mapping[str, Sequence[Finding]], *
 def to_text(rows: Sequence[dict], *, fmt: str) -> str:
     """CSV (columns present in any row; the path first) or JSONL (one object per line, empty values left out)."""
     if fmt not in FORMATS:
-        raise AudioDiagError(f"list format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise BadParameterError(f"list format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt == ".jsonl":
         return "".join(json.dumps({k: v for k, v in r.items() if v is not None}, ensure_ascii=False) + "\n"
                        for r in rows)
@@ -86,8 +86,8 @@ def list_format(path: str | os.PathLike) -> str:
     a caller can refuse a bad name before any work."""
     fmt = Path(path).suffix.lower()
     if fmt not in FORMATS:
-        raise AudioDiagError(f"{path}: a list is written as .csv or .jsonl (got {fmt or 'no extension'}); "
-                             "name the file e.g. clean.csv")
+        raise BadParameterError(f"{path}: a list is written as .csv or .jsonl (got {fmt or 'no extension'}); "
+                                "name the file e.g. clean.csv")
     return fmt
 
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from audiodiag import (cleanlist, decide, duplicates, encoders, gate, io, manifest, normalisers, samples, sources,
                        spaces, stream, workers)
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import AudioDiagError, BadDataError, MissingDependencyError
 from audiodiag.features import FeatureSettings
 from audiodiag.settings import (DEFAULT_ASR, DEFAULT_ENCODERS, SOUND_ENCODER, ComparisonSettings, RetrievalSettings,
                                 SettingsError, TranscriptionSettings)
@@ -46,10 +46,10 @@ WORKERS_HELP = (f"processes that decode and measure (levels, VAD, the spectral b
                 f"{workers.POOL_WORTH_S:g} s of work or more; 1: everything in this process")
 
 
-def _no_references(source: str) -> AudioDiagError:
-    return AudioDiagError(f"{source}: no reference transcripts (a transcripts.csv with path,reference or "
-                          "<stem>.txt files next to the clips, or a manifest column 'transcript'); no WER is "
-                          "possible")
+def _no_references(source: str) -> BadDataError:
+    return BadDataError(f"{source}: no reference transcripts (a transcripts.csv with path,reference or "
+                        "<stem>.txt files next to the clips, or a manifest column 'transcript'); no WER is "
+                        "possible")
 
 
 def _strict_refusal(n_not_used: int) -> int:
@@ -414,9 +414,10 @@ def dashboard_script() -> Path:
     except ModuleNotFoundError:
         spec = None
     if spec is None or not spec.origin:
-        raise AudioDiagError(f"the dashboard (app.py and pages/) is neither next to {checkout / 'audiodiag'} nor "
-                             "installed as audiodiag_app; install audiodiag with `pip install .` from a checkout, or "
-                             "run `streamlit run app.py` in one")
+        raise MissingDependencyError(
+            f"the dashboard (app.py and pages/) is neither next to {checkout / 'audiodiag'} nor "
+            "installed as audiodiag_app; install audiodiag with `pip install .` from a checkout, or "
+            "run `streamlit run app.py` in one")
     return Path(spec.origin)
 
 

@@ -20,7 +20,7 @@ from audiodiag import dataset, evaluate, findings, label_issues
 from audiodiag import speakers as voices
 from audiodiag.checks import ClipStats
 from audiodiag.encoders import EncoderSpec
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import AudioDiagError, BadDataError, BadParameterError
 from audiodiag.findings import Code
 from audiodiag.fitting import rung_classifier
 from audiodiag.folds import choose as choose_folds
@@ -81,7 +81,7 @@ class Comparison:
         for r in self.rungs:
             if r.space == space:
                 return r
-        raise AudioDiagError(f"{space!r} is not in this comparison; it has {', '.join(r.space for r in self.rungs)}")
+        raise BadParameterError(f"{space!r} is not in this comparison; it has {', '.join(r.space for r in self.rungs)}")
 
 
 def class_counts(clips: Sequence[Clip]) -> dict:
@@ -95,14 +95,14 @@ def check_labels(clips: Sequence[Clip]) -> None:
     unlabelled = [c.name for c in clips if c.label is None]
     if unlabelled:
         shown = ", ".join(unlabelled[:5]) + (f" and {len(unlabelled) - 5} more" if len(unlabelled) > 5 else "")
-        raise AudioDiagError(f"{len(unlabelled)} of {len(clips)} clips have no label ({shown}); a comparison needs a "
-                             "label per clip: upload a zip with one sub-folder per class, or add labels.csv "
-                             "(path,label[,group])")
+        raise BadDataError(f"{len(unlabelled)} of {len(clips)} clips have no label ({shown}); a comparison needs a "
+                           "label per clip: upload a zip with one sub-folder per class, or add labels.csv "
+                           "(path,label[,group])")
     counts = class_counts(clips)
     if len(counts) < 2:
         only = next(iter(counts), "none")
-        raise AudioDiagError(f"all {len(clips)} clips have one class ({only!r}); a classifier needs at least two "
-                             "classes: add clips of another class")
+        raise BadDataError(f"all {len(clips)} clips have one class ({only!r}); a classifier needs at least two "
+                           "classes: add clips of another class")
 
 
 def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: int = 5, group_aware: bool = True,
@@ -127,11 +127,11 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
     say = progress or (lambda fraction, message: None)
     check_labels(clips)
     if not spaces:
-        raise AudioDiagError("no spaces to compare; include the spectral baseline and at least one encoder")
+        raise BadParameterError("no spaces to compare; include the spectral baseline and at least one encoder")
     for s in spaces:
         if len(s.vectors) != len(clips):
-            raise AudioDiagError(f"{s.space}: {len(s.vectors)} vectors for {len(clips)} clips; compute the vectors "
-                                 "for exactly these clips")
+            raise BadParameterError(f"{s.space}: {len(s.vectors)} vectors for {len(clips)} clips; compute the vectors "
+                                    "for exactly these clips")
     canonical = canonical_order(clips)  # clip k in canonical order is clips[canonical[k]]
     if not is_identity(canonical):
         clips = [clips[i] for i in canonical]

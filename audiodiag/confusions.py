@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError
 
 MAX_EXAMPLES = 5  # clip indices kept per confused pair
 
@@ -88,12 +88,12 @@ def most_confused_pairs(y_true: Sequence, y_pred: Sequence, *, labels: Sequence 
 def _codes_in_order(y_true: Sequence, y_pred: Sequence, labels: Sequence) -> tuple[np.ndarray, np.ndarray]:
     t, p, order = np.asarray(y_true), np.asarray(y_pred), list(labels)
     if len(t) != len(p):
-        raise AudioDiagError(f"{len(t)} true labels but {len(p)} predictions; pass one of each per clip")
+        raise BadParameterError(f"{len(t)} true labels but {len(p)} predictions; pass one of each per clip")
     if len(set(order)) != len(order):
-        raise AudioDiagError(f"labels {order} repeat a class; list each class once")
+        raise BadParameterError(f"labels {order} repeat a class; list each class once")
     position = {label: i for i, label in enumerate(order)}
     unknown = sorted({str(v) for v in np.concatenate([t, p]) if v not in position})
     if unknown:
-        raise AudioDiagError(f"labels {order} do not include {', '.join(unknown)}, found in the labels or "
-                             "predictions: add them to `labels`")
+        raise BadParameterError(f"labels {order} do not include {', '.join(unknown)}, found in the labels or "
+                                "predictions: add them to `labels`")
     return np.array([position[v] for v in t], dtype=np.int64), np.array([position[v] for v in p], dtype=np.int64)

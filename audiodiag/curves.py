@@ -22,7 +22,7 @@ import numpy as np
 
 from audiodiag import intervals
 from audiodiag.bootstrap import bootstrap_distribution, percentile_ci
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError
 from audiodiag.evaluate import Folds
 from audiodiag.fitting import fit_predict, rung_classifier
 
@@ -64,8 +64,8 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
     """
     X, y = np.asarray(X), np.asarray(labels).astype(str)
     if len(X) != len(y) or len(y) != folds.n_samples:
-        raise AudioDiagError(f"{len(X)} rows, {len(y)} labels and folds for {folds.n_samples} clips; they must "
-                             "describe the same clips")
+        raise BadParameterError(f"{len(X)} rows, {len(y)} labels and folds for {folds.n_samples} clips; they must "
+                                "describe the same clips")
     make_model = make_model or (lambda: rung_classifier(seed))
     classes = np.unique(y)
     splits = list(folds.splits())

@@ -20,7 +20,7 @@ import numpy as np
 from audiodiag import compare, curves, dataset, duplicates, encoders, spaces, speakers
 from audiodiag.audit import MetadataAudit, metadata_audit
 from audiodiag.checks import ClipStats
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError
 from audiodiag.findings import Code
 from audiodiag.folds import PREDEFINED
 from audiodiag.order import canonical_order, reorder_groups
@@ -90,8 +90,8 @@ def classification_decision(
     # every draw below (curve subsets, the audit's forest and shuffles, bootstrap resamples) is made on the clips
     # in canonical order, as compare.compare makes its own: the note does not depend on the order clips came in
     if not len(clips) == len(stats) == len(speech):
-        raise AudioDiagError(f"{len(clips)} clips but {len(stats)} measurements and {len(speech)} speech maps; "
-                             "measure exactly these clips first (dataset.measure)")
+        raise BadParameterError(f"{len(clips)} clips but {len(stats)} measurements and {len(speech)} speech maps; "
+                                "measure exactly these clips first (dataset.measure)")
     canonical = canonical_order(clips)
     clips, stats, speech = ([seq[i] for i in canonical] for seq in (clips, stats, speech))
     vectors = [replace(v, vectors=np.asarray(v.vectors)[canonical]) for v in vectors]

@@ -24,7 +24,7 @@ import numpy as np
 import soundfile as sf
 
 from audiodiag.embedding_cache import CACHE_DIR_ENV
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError, MissingDependencyError
 
 DEFAULT_CACHE_DIR = Path("~/.cache/audiodiag")
 DATASETS_SUBDIR = "datasets"
@@ -197,14 +197,14 @@ def download(name: str, *, cache_dir: str | Path | None = None, base_url: str | 
     files that did are kept, so a second call fetches only what is missing.
     """
     if name not in REMOTE_DATASETS:
-        raise AudioDiagError(f"unknown dataset {name!r}; downloadable: {', '.join(REMOTE_DATASETS)}")
+        raise BadParameterError(f"unknown dataset {name!r}; downloadable: {', '.join(REMOTE_DATASETS)}")
     spec = REMOTE_DATASETS[name]
     base = base_url or os.environ.get(BASE_URL_ENV) or spec.base_url
     folder = datasets_dir(cache_dir) / name
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise AudioDiagError(f"cannot create {folder} ({e}); set {CACHE_DIR_ENV} to a writable folder") from e
+        raise BadParameterError(f"cannot create {folder} ({e}); set {CACHE_DIR_ENV} to a writable folder") from e
     (folder / COMPLETE_MARKER).unlink(missing_ok=True)
     problems = []
     for i, (local, (remote, _, _, digest)) in enumerate(sorted(spec.files.items())):
@@ -218,9 +218,9 @@ def download(name: str, *, cache_dir: str | Path | None = None, base_url: str | 
     _write_tables(spec, folder)
     if problems:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise AudioDiagError(f"{name}: {len(problems)} of {len(spec.files)} files could not be downloaded from "
-                             f"{base} ({shown}); the {len(spec.files) - len(problems)} others are in {folder}. "
-                             "Check the connection (or a proxy) and run the same command again")
+        raise MissingDependencyError(f"{name}: {len(problems)} of {len(spec.files)} files could not be downloaded from "
+                                     f"{base} ({shown}); the {len(spec.files) - len(problems)} others are in {folder}. "
+                                     "Check the connection (or a proxy) and run the same command again")
     (folder / COMPLETE_MARKER).write_text(base + "\n", encoding="utf-8")
     return folder
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from audiodiag import evaluate
 from audiodiag import folds as folds_module
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError
 from audiodiag.order import canonical_order, inverse
 from audiodiag.retrieval import QUERY_BLOCK_ELEMENTS, prepare
 from audiodiag.types import Clip, Finding
@@ -84,7 +84,7 @@ def near_duplicates(vectors: np.ndarray, *, threshold: float = NEAR_DUPLICATE_CO
     Pairs that are exact duplicates (`exact`, from `exact_duplicates`) are left out: they are reported as such.
     """
     if not -1 <= threshold <= 1:
-        raise AudioDiagError(f"threshold={threshold}; a cosine similarity threshold lies in [-1, 1] "
+        raise BadParameterError(f"threshold={threshold}; a cosine similarity threshold lies in [-1, 1] "
                          f"(near-duplicates: {NEAR_DUPLICATE_COSINE})")
     x = prepare(vectors, standardise=standardise)
     n = len(x)

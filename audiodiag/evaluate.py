@@ -22,7 +22,7 @@ import numpy as np
 from audiodiag import intervals
 from audiodiag.bootstrap import CONFIDENCE, N_BOOT, Estimate, bootstrap_distribution, percentile_ci, percentile_cis
 from audiodiag.confusions import ConfusedPair, Confusion, confusion, most_confused_pairs, per_class_f1
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadDataError, BadParameterError
 
 __all__ = ["Folds", "make_folds", "OutOfFold", "cross_val_predict_folds", "Metrics", "metrics_with_ci",
            "PairedComparison", "format_p", "paired_comparison", "SplitComparison", "random_vs_group_split",
@@ -75,15 +75,15 @@ def make_folds(labels: Sequence, groups: Sequence | None = None, *, n_splits: in
 
     y = _labels_array(labels, what="labels")
     if n_splits < MIN_FOLDS:
-        raise AudioDiagError(f"n_splits={n_splits}; cross-validation needs at least {MIN_FOLDS} folds")
+        raise BadParameterError(f"n_splits={n_splits}; cross-validation needs at least {MIN_FOLDS} folds")
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
-        raise AudioDiagError(f"all {len(y)} clips have one class ({_quoted(classes[0])} only); a classifier needs at "
-                             "least two classes: add clips of another class")
+        raise BadDataError(f"all {len(y)} clips have one class ({_quoted(classes[0])} only); a classifier needs at "
+                           "least two classes: add clips of another class")
     smallest = int(np.argmin(counts))
     if counts[smallest] < 2:
-        raise AudioDiagError(f"class {_quoted(classes[smallest])} has only 1 clip; every class needs at least 2 (one "
-                             "to train on, one to test): add clips of that class or remove it")
+        raise BadDataError(f"class {_quoted(classes[smallest])} has only 1 clip; every class needs at least 2 (one "
+                           "to train on, one to test): add clips of that class or remove it")
     k, reasons = n_splits, []
     if counts[smallest] < n_splits:
         k = int(counts[smallest])
@@ -96,12 +96,12 @@ def make_folds(labels: Sequence, groups: Sequence | None = None, *, n_splits: in
     else:
         g = _labels_array(groups, what="groups")
         if len(g) != len(y):
-            raise AudioDiagError(f"{len(g)} groups for {len(y)} labels; give one group per clip")
+            raise BadParameterError(f"{len(g)} groups for {len(y)} labels; give one group per clip")
         groups_per_class = np.array([len(np.unique(g[y == c])) for c in classes])
         fewest = int(np.argmin(groups_per_class))
         if groups_per_class[fewest] < 2:
             only_group = _quoted(g[y == classes[fewest]][0])
-            raise AudioDiagError(
+            raise BadDataError(
                 f"all clips of class {_quoted(classes[fewest])} come from one group ({only_group}); "
                 "group-aware folds cannot train and test on that class: add clips of it from another "
                 "speaker/session, or drop the groups (and accept that scores may be inflated by leakage)")
@@ -120,8 +120,8 @@ def make_folds(labels: Sequence, groups: Sequence | None = None, *, n_splits: in
         reasons.append(f"the groups fill only {len(used)} folds")
         k, fold_of_sample = len(used), np.searchsorted(used, fold_of_sample)
         if k < MIN_FOLDS:
-            raise AudioDiagError(f"the {len(np.unique(g))} groups fit in a single fold; group-aware "
-                                 "cross-validation needs clips from more groups per class: add some")
+            raise BadDataError(f"the {len(np.unique(g))} groups fit in a single fold; group-aware "
+                               "cross-validation needs clips from more groups per class: add some")
     fold_of_sample.flags.writeable = False
     note = f"{k}-fold {described}; seed {seed}."
     if k < n_splits:
@@ -144,12 +144,12 @@ def _quoted(value: object) -> str:
 def _labels_array(values: Sequence, *, what: str) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim != 1 or len(array) == 0:
-        raise AudioDiagError(f"{what} must be a non-empty 1-D sequence (one per clip); got shape {array.shape}")
+        raise BadParameterError(f"{what} must be a non-empty 1-D sequence (one per clip); got shape {array.shape}")
     if array.dtype == object:
         missing = sum(v is None for v in array)
         if missing:
-            raise AudioDiagError(f"{missing} of {len(array)} clips have no {what[:-1]}; give every clip "
-                                 f"one" + (" or pass groups=None" if what == "groups" else ""))
+            raise BadDataError(f"{missing} of {len(array)} clips have no {what[:-1]}; give every clip "
+                               f"one" + (" or pass groups=None" if what == "groups" else ""))
         array = array.astype(str)
     return array
 
@@ -174,8 +174,8 @@ def cross_val_predict_folds(X: np.ndarray, y: Sequence, folds: Folds, make_model
     X = np.asarray(X)
     y = np.asarray(y)
     if not (len(X) == len(y) == folds.n_samples):
-        raise AudioDiagError(f"{len(X)} feature rows, {len(y)} labels and folds for {folds.n_samples} clips; "
-                             "they must describe the same clips: rebuild the folds with make_folds on these labels")
+        raise BadParameterError(f"{len(X)} feature rows, {len(y)} labels and folds for {folds.n_samples} clips; "
+                                "they must describe the same clips: rebuild the folds with make_folds on these labels")
     from audiodiag.fitting import fit_predict
 
     classes = tuple(np.unique(y))
@@ -239,8 +239,8 @@ def _encode(y_true: Sequence, y_pred: Sequence, *more: Sequence) -> tuple[np.nda
     """Integer codes over the union of classes, for bincount; the last item is the number of classes."""
     arrays = [np.asarray(a) for a in (y_true, y_pred, *more)]
     if any(len(a) != len(arrays[0]) for a in arrays) or len(arrays[0]) == 0:
-        raise AudioDiagError(f"got {', '.join(str(len(a)) for a in arrays)} labels/predictions; "
-                             "pass one true label and one prediction per clip (non-empty, same order)")
+        raise BadParameterError(f"got {', '.join(str(len(a)) for a in arrays)} labels/predictions; "
+                                "pass one true label and one prediction per clip (non-empty, same order)")
     classes, codes = np.unique(np.concatenate(arrays), return_inverse=True)
     return (*np.split(codes, len(arrays)), len(classes))
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadDataError, BadParameterError
 from audiodiag.io import resample_clip
 from audiodiag.types import Clip
 
@@ -51,12 +51,12 @@ class FeatureSettings:
         for name in ("sample_rate_hz", "n_mels", "n_mfcc", "n_fft", "hop_length"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise AudioDiagError(f"FeatureSettings.{name}={value!r}; it must be a positive integer")
+                raise BadParameterError(f"FeatureSettings.{name}={value!r}; it must be a positive integer")
         if self.n_mfcc > self.n_mels:
-            raise AudioDiagError(f"FeatureSettings.n_mfcc={self.n_mfcc} exceeds n_mels={self.n_mels}; the "
-                                 "MFCC are the first DCT coefficients of the mel bands: lower n_mfcc")
+            raise BadParameterError(f"FeatureSettings.n_mfcc={self.n_mfcc} exceeds n_mels={self.n_mels}; the "
+                                    "MFCC are the first DCT coefficients of the mel bands: lower n_mfcc")
         if self.n_fft % 2:
-            raise AudioDiagError(f"FeatureSettings.n_fft={self.n_fft} is odd; use an even window, e.g. 512")
+            raise BadParameterError(f"FeatureSettings.n_fft={self.n_fft} is odd; use an even window, e.g. 512")
 
     @property
     def window_s(self) -> float:
@@ -115,7 +115,7 @@ def _spectral_features(clips: Sequence[Clip], settings: FeatureSettings) -> np.n
     for clip in clips:
         resampled = resample_clip(clip, target_sample_rate_hz=settings.sample_rate_hz).samples
         if len(resampled) == 0:
-            raise AudioDiagError(f"{clip.name}: has no samples; remove it from the dataset")
+            raise BadDataError(f"{clip.name}: has no samples; remove it from the dataset")
         signals.append(np.asarray(resampled, dtype=np.float32))
     out = np.empty((len(signals), n_columns), dtype=np.float32)
     by_length: dict[int, list[int]] = {}

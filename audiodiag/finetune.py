@@ -28,7 +28,7 @@ import numpy as np
 
 from audiodiag import encoders, evaluate
 from audiodiag.encoders.base import resampled
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadDataError, BadParameterError
 from audiodiag.finetune_model import (FinetuneSettings, build_partial_model, init_head_from_probe, predict_logits,
                                       train_partial_model)
 from audiodiag.types import Clip, Readiness
@@ -146,14 +146,14 @@ def load_finetunable(model_path_or_id: str | encoders.HFEncoder) -> encoders.HFE
     fix = ("pass a Hugging Face model id (e.g. 'facebook/wav2vec2-base') or a local folder written by "
            "save_pretrained / `huggingface-cli download`")
     if encoders.is_bundled(name):
-        raise AudioDiagError(f"{name!r} is a bundled encoder (its own runtime and weights, last layer only): it "
-                             f"cannot be fine-tuned here; {fix}")
+        raise BadParameterError(f"{name!r} is a bundled encoder (its own runtime and weights, last layer only): it "
+                                f"cannot be fine-tuned here; {fix}")
     spec = encoders.CATALOGUE.get(name)
     if spec is not None and not spec.encoder_id:
-        raise AudioDiagError(f"{name!r} has no pretrained weights to fine-tune here ({spec.source}); {fix}")
+        raise BadParameterError(f"{name!r} has no pretrained weights to fine-tune here ({spec.source}); {fix}")
     encoder = encoders.load_encoder(name)
     if not isinstance(encoder, encoders.HFEncoder):
-        raise AudioDiagError(f"{name!r} is not a Hugging Face encoder and cannot be fine-tuned here; {fix}")
+        raise BadParameterError(f"{name!r} is not a Hugging Face encoder and cannot be fine-tuned here; {fix}")
     return encoder
 
 
@@ -164,9 +164,9 @@ def _inner_split(train: np.ndarray, y: np.ndarray, groups: np.ndarray | None, fr
 
     classes, counts = np.unique(y[train], return_counts=True)
     if counts.min() < 2:
-        raise AudioDiagError(f"fold {fold + 1}: class {str(classes[np.argmin(counts)])!r} has {counts.min()} training "
-                             "clip(s); early stopping needs at least 2 per class (one to fit, one to validate): "
-                             "add clips of that class or use fewer folds")
+        raise BadDataError(f"fold {fold + 1}: class {str(classes[np.argmin(counts)])!r} has {counts.min()} training "
+                           "clip(s); early stopping needs at least 2 per class (one to fit, one to validate): "
+                           "add clips of that class or use fewer folds")
     note = ""
     if groups is not None:
         g = groups[train]
@@ -200,15 +200,15 @@ def finetune_cross_validated(model_path_or_id: str | encoders.HFEncoder, clips: 
 
     y = np.asarray([str(v) for v in labels])
     if not (len(clips) == len(y) == folds.n_samples):
-        raise AudioDiagError(f"{len(clips)} clips, {len(y)} labels and folds for {folds.n_samples} clips; they must "
-                             "describe the same clips in the same order (use the comparison's folds)")
+        raise BadParameterError(f"{len(clips)} clips, {len(y)} labels and folds for {folds.n_samples} clips; they must "
+                                "describe the same clips in the same order (use the comparison's folds)")
     group_list = [c.group for c in clips]
     groups = (np.asarray([str(g) for g in group_list])
               if folds.strategy == "StratifiedGroupKFold" and all(g is not None for g in group_list) else None)
     if require_ready:
         ready = finetune_readiness(y, None if groups is None else list(groups), n_splits=folds.n_splits)
         if not ready.ok:
-            raise AudioDiagError(f"fine-tuning refused: {ready.reason}")
+            raise BadDataError(f"fine-tuning refused: {ready.reason}")
     say = progress or (lambda fraction, message: None)
     say(0.0, "Loading the encoder ...")
     encoder = load_finetunable(model_path_or_id)
@@ -275,8 +275,9 @@ def gain_over_frozen(result: FinetuneResult, frozen, labels: Sequence, *, n_boot
     predictions = np.asarray(getattr(frozen, "predictions", frozen))
     name = getattr(frozen, "space", result.model)
     if not (len(predictions) == len(result.predictions) == len(labels)):
-        raise AudioDiagError(f"{len(predictions)} frozen predictions, {len(result.predictions)} fine-tuned predictions "
-                             f"and {len(labels)} labels; compare runs on the same clips and folds")
+        raise BadParameterError(
+            f"{len(predictions)} frozen predictions, {len(result.predictions)} fine-tuned predictions "
+            f"and {len(labels)} labels; compare runs on the same clips and folds")
     return evaluate.paired_comparison(
         np.asarray([str(v) for v in labels]), predictions.astype(str), result.predictions,
         name_a=f"{name} (frozen)", name_b=f"{result.model} (fine-tuned, top {result.settings.top_layers} layers)",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audiodiag import encoders
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError
 from audiodiag.fitting import rung_classifier
 
 IMPROVEMENT_MIN = 1e-6  # validation loss must drop by more than this to count as better (early stopping)
@@ -54,7 +54,7 @@ class FinetuneSettings:
                   ("max_length_s", self.max_length_s > 0, "above 0")]
         for name, ok, expected in checks:
             if not ok:
-                raise AudioDiagError(f"fine-tuning setting {name}={getattr(self, name)!r}; expected {expected}")
+                raise BadParameterError(f"fine-tuning setting {name}={getattr(self, name)!r}; expected {expected}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,8 +103,8 @@ def build_partial_model(encoder: encoders.HFEncoder, n_classes: int, *, top_laye
     backbone.requires_grad_(False)
     layers_name, layers = _transformer_layers(backbone, encoder)
     if top_layers > len(layers):
-        raise AudioDiagError(f"{encoder.name}: top_layers={top_layers}, but it has only {len(layers)} transformer "
-                             f"layers; choose 0 to {len(layers)}")
+        raise BadParameterError(f"{encoder.name}: top_layers={top_layers}, but it has only {len(layers)} transformer "
+                                f"layers; choose 0 to {len(layers)}")
     trainable = [f"{layers_name}.{i}" for i in range(len(layers) - top_layers, len(layers))]
     if top_layers:
         trainable += _modules_after(backbone, encoder, layers_name, layers[-1], device)
@@ -124,8 +124,8 @@ def _transformer_layers(backbone, encoder: encoders.HFEncoder) -> tuple[str, obj
     found = [(name, m) for name, m in backbone.named_modules()
              if isinstance(m, torch.nn.ModuleList) and n and len(m) == n]
     if not found:
-        raise AudioDiagError(f"{encoder.name}: no list of {n} transformer layers found to unfreeze; fine-tuning "
-                             "here supports transformer encoders such as wav2vec2, HuBERT, WavLM, AST or Whisper")
+        raise BadParameterError(f"{encoder.name}: no list of {n} transformer layers found to unfreeze; fine-tuning "
+                                "here supports transformer encoders such as wav2vec2, HuBERT, WavLM, AST or Whisper")
     return max(found, key=lambda item: sum(p.numel() for p in item[1].parameters()))
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from audiodiag import evaluate
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadDataError
 
 PREDEFINED = "predefined"  # Folds.strategy of the dataset's own folds
 
@@ -41,8 +41,8 @@ def predefined_folds(labels: Sequence, given: Sequence[str], *, n_splits_asked: 
     values = sorted(set(given), key=lambda v: (not str(v).strip().lstrip("-").isdigit(),
                                                int(v) if str(v).strip().lstrip("-").isdigit() else 0, str(v)))
     if len(values) < evaluate.MIN_FOLDS:
-        raise AudioDiagError(f"the fold column gives every clip the same fold ({values[0]!r}); cross-validation needs "
-                             "at least 2 folds: fix the column or remove it to let audiodiag draw folds")
+        raise BadDataError(f"the fold column gives every clip the same fold ({values[0]!r}); cross-validation needs "
+                           "at least 2 folds: fix the column or remove it to let audiodiag draw folds")
     index = {v: k for k, v in enumerate(values)}
     fold_of_sample = np.asarray([index[v] for v in given], dtype=np.int64)
     fold_of_sample.flags.writeable = False

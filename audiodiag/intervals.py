@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from audiodiag.bootstrap import CONFIDENCE, Estimate
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadDataError, BadParameterError
 
 HALF_CLIP = 0.5  # the Agresti–Min pseudo-count added to each cell of the paired 2×2 table
 
@@ -53,7 +53,7 @@ def wilson(successes: float, n: float, *, q: float | None = None) -> tuple[float
     [0.94, 1.0]
     """
     if n <= 0:
-        raise AudioDiagError(f"n={n}; a proportion needs at least one observation")
+        raise BadDataError(f"n={n}; a proportion needs at least one observation")
     q = quantile() if q is None else q
     p = successes / n
     centre = (p + q * q / (2 * n)) / (1 + q * q / n)
@@ -67,7 +67,7 @@ def _group_index(groups: Sequence | None, n: int) -> tuple[np.ndarray, int] | No
         return None
     g = np.asarray(groups, dtype=str)
     if len(g) != n:
-        raise AudioDiagError(f"{len(g)} groups for {n} clips; give one group per clip")
+        raise BadParameterError(f"{len(g)} groups for {n} clips; give one group per clip")
     _, codes = np.unique(g, return_inverse=True)
     n_groups = int(codes.max()) + 1
     return (codes, n_groups) if 1 < n_groups < n else None  # one group, or every clip its own: independent
@@ -126,7 +126,7 @@ def paired_difference(right_a: np.ndarray, right_b: np.ndarray, groups: Sequence
 
     a, b = np.asarray(right_a, dtype=bool), np.asarray(right_b, dtype=bool)
     if len(a) != len(b) or len(a) == 0:
-        raise AudioDiagError(f"{len(a)} and {len(b)} clips; compare two rungs on the same non-empty clips")
+        raise BadParameterError(f"{len(a)} and {len(b)} clips; compare two rungs on the same non-empty clips")
     n = len(a)
     only_b, only_a = float(np.sum(b & ~a)) + HALF_CLIP, float(np.sum(a & ~b)) + HALF_CLIP
     total = n + 4 * HALF_CLIP

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from audiodiag import retrieval
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError
 
 RANKED_BY = "self_confidence"  # candidates ordered by p(given label), lowest first
 QUALITY_METHOD = "normalized_margin"  # quality: how far p(given) is behind the best other class, rescaled to 0..1
@@ -205,12 +205,12 @@ def _check_shapes(labels: np.ndarray, probabilities: np.ndarray, classes: tuple[
                   vectors: np.ndarray | None) -> None:
     n = len(labels)
     if probabilities.ndim != 2 or probabilities.shape != (n, len(classes)):
-        raise AudioDiagError(f"probabilities have shape {probabilities.shape} for {n} labels and {len(classes)} "
-                             f"classes; expected ({n}, {len(classes)}): one row per clip, one column per class")
+        raise BadParameterError(f"probabilities have shape {probabilities.shape} for {n} labels and {len(classes)} "
+                                f"classes; expected ({n}, {len(classes)}): one row per clip, one column per class")
     if len(names) != n:
-        raise AudioDiagError(f"{len(names)} names for {n} labels; give one file name per clip")
+        raise BadParameterError(f"{len(names)} names for {n} labels; give one file name per clip")
     if vectors is not None and len(vectors) != n:
-        raise AudioDiagError(f"{len(vectors)} vectors for {n} labels; give the space's vectors of these clips")
+        raise BadParameterError(f"{len(vectors)} vectors for {n} labels; give the space's vectors of these clips")
 
 
 def neighbours(vectors: np.ndarray, index: int, labels: Sequence, names: Sequence[str], *,
@@ -224,7 +224,7 @@ def neighbours(vectors: np.ndarray, index: int, labels: Sequence, names: Sequenc
     """
     n = len(vectors)
     if not 0 <= index < n:
-        raise AudioDiagError(f"clip index {index} is outside 0..{n - 1}; pick one of the {n} clips")
+        raise BadParameterError(f"clip index {index} is outside 0..{n - 1}; pick one of the {n} clips")
     (order, sims), = nearest(vectors, [index], k=k)
     return tuple(Neighbour(int(j), str(names[j]), None if labels[j] is None else str(labels[j]), float(sim))
                  for j, sim in zip(order, sims))

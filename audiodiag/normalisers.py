@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from audiodiag.errors import AudioDiagError, BadParameterError
+from audiodiag.errors import BadParameterError, MissingDependencyError
 
 Transform = Callable[[str], str]
 _PUNCTUATION = re.compile(r"[^\w\s']|(?<!\w)'|'(?!\w)")  # apostrophes inside words (don't, o'clock) are kept
@@ -113,8 +113,9 @@ def _english():
     try:
         mapping = json.loads((files("whisper_normalizer") / "normalizers" / "english.json").read_text("utf-8"))
     except (ModuleNotFoundError, OSError) as e:
-        raise AudioDiagError(f"the 'english' normalisation needs Whisper's spelling map from whisper-normalizer "
-                             f"({e}); `pip install -r requirements.txt`, or use 'basic'") from e
+        raise MissingDependencyError(
+            f"the 'english' normalisation needs Whisper's spelling map from whisper-normalizer "
+            f"({e}); `pip install -r requirements.txt`, or use 'basic'") from e
     return EnglishTextNormalizer(mapping)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audiodiag.encoders import LayerwiseEncoder
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError
 from audiodiag.evaluate import Estimate, Folds, cross_val_predict_folds, metrics_with_ci
 from audiodiag.fitting import rung_classifier
 from audiodiag.order import canonical_order
@@ -50,8 +50,8 @@ def layer_sweep(encoder, clips: Sequence[Clip], folds: Folds, *, seed: int = 0,
     """
     if hidden is None:
         if not isinstance(encoder, LayerwiseEncoder):
-            raise AudioDiagError(f"{encoder.name}: exposes only its final layer; the layer sweep needs a Hugging "
-                                 "Face encoder (an id or a local folder)")
+            raise BadParameterError(f"{encoder.name}: exposes only its final layer; the layer sweep needs a Hugging "
+                                    "Face encoder (an id or a local folder)")
         hidden = encoder.embed_all_layers(clips)
     canonical = canonical_order(clips)  # fitted and resampled in one order, whatever order the clips came in
     folds = folds.take(canonical)

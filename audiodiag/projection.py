@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadDataError, BadParameterError
 from audiodiag.retrieval import standardised
 
 DEFAULT_N_NEIGHBORS = 15  # umap-learn's default: local (small) vs global (large) structure
@@ -62,17 +62,17 @@ def umap_2d(vectors: np.ndarray, *, n_neighbors: int = DEFAULT_N_NEIGHBORS, min_
     """
     x = np.asarray(vectors)
     if x.ndim != 2 or len(x) < MIN_CLIPS:
-        raise AudioDiagError(f"{len(x) if x.ndim else 0} clip(s) (vectors of shape {x.shape}); a UMAP map needs at "
-                             f"least {MIN_CLIPS} clips: add clips")
+        raise BadDataError(f"{len(x) if x.ndim else 0} clip(s) (vectors of shape {x.shape}); a UMAP map needs at "
+                           f"least {MIN_CLIPS} clips: add clips")
     if not np.isfinite(x).all():
-        raise AudioDiagError(f"{int((~np.isfinite(x)).any(axis=1).sum())} of {len(x)} vectors contain NaN or Inf; "
-                             "recompute them (check the clips for NaN/Inf samples on the Inspect page)")
+        raise BadDataError(f"{int((~np.isfinite(x)).any(axis=1).sum())} of {len(x)} vectors contain NaN or Inf; "
+                           "recompute them (check the clips for NaN/Inf samples on the Inspect page)")
     if n_neighbors < MIN_NEIGHBORS:
-        raise AudioDiagError(f"n_neighbors={n_neighbors}; use at least {MIN_NEIGHBORS} (15 is usual)")
+        raise BadParameterError(f"n_neighbors={n_neighbors}; use at least {MIN_NEIGHBORS} (15 is usual)")
     if not 0 <= min_dist <= MAX_MIN_DIST:
-        raise AudioDiagError(f"min_dist={min_dist}; use a value in [0, {MAX_MIN_DIST:g}] (0.1 is usual)")
+        raise BadParameterError(f"min_dist={min_dist}; use a value in [0, {MAX_MIN_DIST:g}] (0.1 is usual)")
     if n_epochs is not None and n_epochs < 1:
-        raise AudioDiagError(f"n_epochs={n_epochs}; use at least 1, or None for umap-learn's default")
+        raise BadParameterError(f"n_epochs={n_epochs}; use at least 1, or None for umap-learn's default")
     import umap  # slow to import (numba): only when a map is asked for
 
     used = min(n_neighbors, len(x) - 1)

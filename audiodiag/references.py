@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import AudioDiagError, BadDataError
 from audiodiag.samples import sample_set_dir
 from audiodiag.types import Clip
 
@@ -34,12 +34,12 @@ def parse_table(data: bytes, *, name: str = TABLE_NAME) -> dict[str, str]:
         columns = [str(c).strip() for c in reader.fieldnames or []]
         rows = list(reader)
     except UnicodeDecodeError as e:
-        raise AudioDiagError(f"{name}: not UTF-8 text ({e}); save it as UTF-8 CSV") from e
+        raise BadDataError(f"{name}: not UTF-8 text ({e}); save it as UTF-8 CSV") from e
     except csv.Error as e:
-        raise AudioDiagError(f"{name}: not a readable CSV ({e}); expected the columns path,reference[,group]") from e
+        raise BadDataError(f"{name}: not a readable CSV ({e}); expected the columns path,reference[,group]") from e
     if not {"path", "reference"} <= set(columns):
-        raise AudioDiagError(f"{name}: expected a header with the columns path,reference[,group]; found "
-                             f"{', '.join(columns) or 'no header'}")
+        raise BadDataError(f"{name}: expected a header with the columns path,reference[,group]; found "
+                           f"{', '.join(columns) or 'no header'}")
     reader_columns = dict(zip(columns, reader.fieldnames or []))
     path_key, ref_key = reader_columns["path"], reader_columns["reference"]
     return {r[path_key].strip(): (r[ref_key] or "").strip() for r in rows if (r.get(path_key) or "").strip()}
@@ -146,12 +146,12 @@ def _reference_table(name: str, data: bytes, *, skip_label_tables: bool) -> dict
 
 def _text(name: str, data: bytes) -> str:
     if len(data) > MAX_TEXT_FILE_BYTES:
-        raise AudioDiagError(f"{name}: {len(data):,} bytes; a reference file holds at most "
-                             f"{MAX_TEXT_FILE_BYTES:,}; split it")
+        raise BadDataError(f"{name}: {len(data):,} bytes; a reference file holds at most "
+                           f"{MAX_TEXT_FILE_BYTES:,}; split it")
     try:
         return data.decode("utf-8-sig").strip()
     except UnicodeDecodeError as e:
-        raise AudioDiagError(f"{name}: not UTF-8 text ({e}); save the transcript as UTF-8") from e
+        raise BadDataError(f"{name}: not UTF-8 text ({e}); save the transcript as UTF-8") from e
 
 
 def _read_archive(name: str, data: bytes, tables: dict[str, str], texts: dict[str, str]) -> None:
@@ -161,8 +161,8 @@ def _read_archive(name: str, data: bytes, tables: dict[str, str], texts: dict[st
             members = [m for m in archive.infolist() if not m.is_dir() and not _hidden(m.filename)
                        and m.filename.lower().endswith((".csv", ".txt"))]
             if len(members) > MAX_ARCHIVE_TEXT_FILES:
-                raise AudioDiagError(f"{name}: holds {len(members):,} text files; at most "
-                                     f"{MAX_ARCHIVE_TEXT_FILES:,} are read")
+                raise BadDataError(f"{name}: holds {len(members):,} text files; at most "
+                                   f"{MAX_ARCHIVE_TEXT_FILES:,} are read")
             for m in members:
                 with archive.open(m) as f:
                     blob = f.read(MAX_TEXT_FILE_BYTES + 1)
@@ -172,7 +172,7 @@ def _read_archive(name: str, data: bytes, tables: dict[str, str], texts: dict[st
                 else:
                     texts[m.filename] = _text(label, blob)
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as e:
-        raise AudioDiagError(f"{name}: not a readable zip archive ({e}); re-create it") from e
+        raise BadDataError(f"{name}: not a readable zip archive ({e}); re-create it") from e
 
 
 def _hidden(path: str) -> bool:

@@ -29,7 +29,7 @@ import numpy as np
 
 from audiodiag import intervals
 from audiodiag.bootstrap import N_BOOT, Estimate
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadDataError, BadParameterError
 from audiodiag.evaluate import signed
 
 PRECISION_K = 5  # precision@5
@@ -93,11 +93,11 @@ def prepare(vectors: np.ndarray, *, standardise: bool = True) -> np.ndarray:
     then scaled to unit length (an all-zero row stays zero: similarity 0 with every clip). float32."""
     x = np.asarray(vectors, dtype=np.float64)
     if x.ndim != 2 or len(x) == 0:
-        raise AudioDiagError(f"vectors must be a non-empty (n_clips, d) matrix; got shape {x.shape}")
+        raise BadParameterError(f"vectors must be a non-empty (n_clips, d) matrix; got shape {x.shape}")
     bad = int((~np.isfinite(x)).any(axis=1).sum())
     if bad:
-        raise AudioDiagError(f"{bad} of {len(x)} vectors contain NaN or Inf; recompute them (check the clips for "
-                             "NaN/Inf samples on the Inspect page)")
+        raise BadDataError(f"{bad} of {len(x)} vectors contain NaN or Inf; recompute them (check the clips for "
+                           "NaN/Inf samples on the Inspect page)")
     x = np.array(x, dtype=np.float64)  # one copy, then worked on in place: memory is that copy, not five
     if standardise:  # as standardised(x), in place
         spread = x.std(axis=0)
@@ -110,11 +110,12 @@ def prepare(vectors: np.ndarray, *, standardise: bool = True) -> np.ndarray:
 def _codes(values: Sequence, *, what: str, n: int) -> np.ndarray:
     array = np.asarray(values, dtype=object)
     if array.shape != (n,):
-        raise AudioDiagError(f"{len(array)} {what} for {n} vectors; give one {what[:-1]} per clip, in the same order")
+        raise BadParameterError(
+            f"{len(array)} {what} for {n} vectors; give one {what[:-1]} per clip, in the same order")
     missing = sum(v is None for v in array)
     if missing:
-        raise AudioDiagError(f"{missing} of {n} clips have no {what[:-1]}; retrieval needs a {what[:-1]} per clip: "
-                             "add labels.csv / groups.csv (path,label,group) or one sub-folder per class")
+        raise BadDataError(f"{missing} of {n} clips have no {what[:-1]}; retrieval needs a {what[:-1]} per clip: "
+                           "add labels.csv / groups.csv (path,label,group) or one sub-folder per class")
     return np.unique(array.astype(str), return_inverse=True)[1].astype(np.int64)
 
 
@@ -250,16 +251,16 @@ def retrieval_metrics(vectors: np.ndarray, labels: Sequence, *, groups: Sequence
     x = prepare(vectors, standardise=standardise)
     n = len(x)
     if n < MIN_CLIPS:
-        raise AudioDiagError(f"{n} clip(s); leave-one-out retrieval needs at least {MIN_CLIPS}: add clips")
+        raise BadDataError(f"{n} clip(s); leave-one-out retrieval needs at least {MIN_CLIPS}: add clips")
     if k < 1:
-        raise AudioDiagError(f"k={k}; the kNN vote needs at least 1 neighbour (5 is usual)")
+        raise BadParameterError(f"k={k}; the kNN vote needs at least 1 neighbour (5 is usual)")
     label_codes = _codes(labels, what="labels", n=n)
     group_codes = None if groups is None else _codes(groups, what="groups", n=n)
     if exclude_same_group is None:
         exclude_same_group = group_codes is not None
     if exclude_same_group and group_codes is None:
-        raise AudioDiagError("exclude_same_group needs a group per clip (speaker / session / source): pass groups, "
-                             "or set exclude_same_group=False")
+        raise BadParameterError("exclude_same_group needs a group per clip (speaker / session / source): pass groups, "
+                                "or set exclude_same_group=False")
     clusters = {"silhouette": _Clusters.of(label_codes)}
     if group_codes is not None:
         clusters["group_silhouette"] = _Clusters.of(group_codes)
@@ -333,14 +334,14 @@ def neighbours(vectors: np.ndarray, query: int, *, k: int = KNN_K, groups: Seque
     x = prepare(vectors, standardise=standardise)
     n = len(x)
     if not 0 <= query < n:
-        raise AudioDiagError(f"query index {query} is outside 0..{n - 1}; pick one of the {n} clips")
+        raise BadParameterError(f"query index {query} is outside 0..{n - 1}; pick one of the {n} clips")
     sims = (x @ x[query]).astype(np.float64)
     sims[query] = -np.inf
     if exclude_same_group is None:
         exclude_same_group = groups is not None
     if exclude_same_group:
         if groups is None:
-            raise AudioDiagError("exclude_same_group needs a group per clip: pass groups, or set it to False")
+            raise BadParameterError("exclude_same_group needs a group per clip: pass groups, or set it to False")
         g = np.asarray(groups, dtype=object)
         sims[g == g[query]] = -np.inf
     order = np.argsort(-sims, kind="stable")[:max(0, k)]
@@ -382,8 +383,8 @@ def paired_retrieval(baseline: Retrieval, other: Retrieval, *, n_boot: int = N_B
     """Per-metric differences with paired bootstrap CIs (the same resampled queries for both spaces), and the
     verdict they support: better or worse on every clear metric, mixed when clear metrics disagree."""
     if baseline.n_clips != other.n_clips:
-        raise AudioDiagError(f"{baseline.space} has {baseline.n_clips} queries and {other.space} {other.n_clips}; "
-                             "compare spaces on the same clips")
+        raise BadParameterError(f"{baseline.space} has {baseline.n_clips} queries and {other.space} {other.n_clips}; "
+                                "compare spaces on the same clips")
     both = np.ones(baseline.n_clips, bool)
     for _, key, _ in RETRIEVAL_METRICS:
         both &= np.isfinite(baseline.per_query[key]) & np.isfinite(other.per_query[key])

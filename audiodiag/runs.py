@@ -22,7 +22,7 @@ from pathlib import Path
 
 from audiodiag import dataroot, duplicates, runfolder, spaces, stream
 from audiodiag.bootstrap import Estimate
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import AudioDiagError, BadParameterError
 from audiodiag.manifest import ManifestRow
 from audiodiag.runview import RunFolderError, RunView
 from audiodiag.types import ClipInfo
@@ -246,17 +246,17 @@ def save_run(root: str | os.PathLike, name: str, *, dataset: str, clips: Sequenc
     folder `name` directly under the data root, with `runfolder.write_run`. Refuses a name that exists (nothing is
     overwritten) and a root this process cannot write. sources: clip name -> file (`entry_sources`), else none."""
     if not writable(root):
-        raise AudioDiagError(f"the data root {root} is read-only for this server, so runs cannot be saved there; "
-                             "write one where it is writable: python -m audiodiag report DATA --out-dir RUN/")
+        raise BadParameterError(f"the data root {root} is read-only for this server, so runs cannot be saved there; "
+                                "write one where it is writable: python -m audiodiag report DATA --out-dir RUN/")
     if Path(name).name != name or name.startswith("."):
-        raise AudioDiagError(f"{name!r}: not a folder name; use a name without '/' or a leading '.' (new_run_name "
-                             "gives one)")
+        raise BadParameterError(f"{name!r}: not a folder name; use a name without '/' or a leading '.' (new_run_name "
+                                "gives one)")
     folder = Path(root).resolve() / name
     try:
         folder.mkdir()
     except FileExistsError as e:
-        raise AudioDiagError(f"{name}: already exists in the data root; a run is never overwritten: choose another "
-                             "name") from e
+        raise BadParameterError(f"{name}: already exists in the data root; a run is never overwritten: choose another "
+                                "name") from e
     except OSError as e:
         raise AudioDiagError(f"{name}: cannot be created in the data root ({e})") from e
     infos = tuple(ClipInfo.of(c, audio_hash=duplicates.audio_hash(c)) if not isinstance(c, ClipInfo) else c

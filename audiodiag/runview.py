@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from audiodiag import dataroot, evaluate, manifest, runfolder
-from audiodiag.errors import AudioDiagError, RunFolderError
+from audiodiag.errors import BadDataError, BadParameterError, RunFolderError
 from audiodiag.types import Clip
 
 MAP_MAX_POINTS = 20_000  # UMAP is fitted on a stratified sample of at most this many clips
@@ -112,7 +112,7 @@ class RunView:
         from audiodiag import wer
 
         if self.task != "transcribe":
-            raise AudioDiagError(f"{self.path.name}: a {self.task} run holds no transcripts")
+            raise BadParameterError(f"{self.path.name}: a {self.task} run holds no transcripts")
         refs, hyps = self.column("reference"), self.column("transcript")
         rows = [i for i, r in enumerate(refs) if r is not None]
         how = normalisation or self.meta.get("settings", {}).get("normalisation", "basic")
@@ -198,16 +198,16 @@ class RunView:
         row = self.table.slice(index, 1).to_pylist()[0]
         source = row.get("source")
         if not source:
-            raise AudioDiagError(f"{row['name']}: the run keeps no path that gives this clip alone (a zip member, a "
-                                 "segment of a longer file, or audio inside a Parquet manifest); open the data itself "
-                                 "to listen to it")
+            raise BadDataError(f"{row['name']}: the run keeps no path that gives this clip alone (a zip member, a "
+                               "segment of a longer file, or audio inside a Parquet manifest); open the data itself "
+                               "to listen to it")
         item = manifest.ManifestRow(source, row["name"], row["label"], row["group"], origin=self.path.name)
         if self.root is not None:  # the data root's rules: no URL, nothing outside it, no symlink out
             item = next(dataroot.confine(self.root, [item]))
         clip = manifest.load_row(item)
         if not isinstance(clip, Clip):
-            raise AudioDiagError(clip.message)
+            raise BadDataError(clip.message)
         if clip.content_hash != row["content_hash"]:
-            raise AudioDiagError(f"{row['name']}: {source} changed since the run (content hash {clip.content_hash}, "
-                                 f"the run measured {row['content_hash']}); run the report again")
+            raise BadDataError(f"{row['name']}: {source} changed since the run (content hash {clip.content_hash}, "
+                               f"the run measured {row['content_hash']}); run the report again")
         return clip

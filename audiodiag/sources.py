@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from audiodiag import io, manifest, samples
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadDataError, BadParameterError
 from audiodiag.types import Clip, LoadFailure
 
 MANIFEST_BATCH_ROWS = 256  # rows read and decoded at a time from a manifest
@@ -41,13 +41,13 @@ def load(source: str, *, group_by: str | None = None) -> tuple[str, list[Clip], 
     if not clips:
         reasons = "; ".join(f.message for f in failures[:3]) + (f"; and {len(failures) - 3} more" if len(failures) > 3
                                                                  else "")
-        raise AudioDiagError(f"{source}: no audio could be loaded: {reasons}")
+        raise BadDataError(f"{source}: no audio could be loaded: {reasons}")
     return path.name if path.exists() else source, clips, failures
 
 
-def not_data(source: str) -> AudioDiagError:
-    return AudioDiagError(f"{source}: not a folder, a .zip, a manifest ({', '.join(manifest.MANIFEST_FORMATS)}) "
-                          f"or a bundled sample set; bundled sets: {', '.join(samples.list_sample_sets())}")
+def not_data(source: str) -> BadParameterError:
+    return BadParameterError(f"{source}: not a folder, a .zip, a manifest ({', '.join(manifest.MANIFEST_FORMATS)}) "
+                             f"or a bundled sample set; bundled sets: {', '.join(samples.list_sample_sets())}")
 
 
 def manifest_url(source: str) -> str:

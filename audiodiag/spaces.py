@@ -23,7 +23,7 @@ import numpy as np
 
 from audiodiag import embedding_cache
 from audiodiag.encoders import Encoder, canonical_name, get_spec, load_encoder
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import AudioDiagError, BadDataError, BadParameterError
 from audiodiag.features import FeatureSettings, spectral_features
 from audiodiag.io import pad_or_trim
 from audiodiag.types import Clip
@@ -47,8 +47,8 @@ class PaddingPolicy:
 
     def __post_init__(self) -> None:
         if self.length_s is not None and not 0 < self.length_s <= MAX_PAD_LENGTH_S:
-            raise AudioDiagError(f"padding length {self.length_s!r} s; use a length in (0, {MAX_PAD_LENGTH_S:g}] "
-                                 "s, or None for no padding")
+            raise BadParameterError(f"padding length {self.length_s!r} s; use a length in (0, {MAX_PAD_LENGTH_S:g}] "
+                                    "s, or None for no padding")
 
     @property
     def label(self) -> str:
@@ -133,7 +133,7 @@ def space_vectors(
     progress : progress(done, total) in clips while encoder rows are computed.
     """
     if not clips:
-        raise AudioDiagError(f"{space}: no clips to encode; load some clips first")
+        raise BadDataError(f"{space}: no clips to encode; load some clips first")
     prepared = padding.apply(clips)
     settings: dict = {"space": space, "padding": padding.label}
     if is_baseline(space):

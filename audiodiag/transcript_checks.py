@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError
 from audiodiag.findings import Code
 from audiodiag.types import Finding
 
@@ -101,5 +101,5 @@ def _judged_seconds(speech_s: Sequence[float | None], duration_s: Sequence[float
 def _same_length(**sequences: Sequence) -> None:
     lengths = {name: len(values) for name, values in sequences.items()}
     if len(set(lengths.values())) > 1:
-        raise AudioDiagError("one value per clip is needed, but got " + ", ".join(
+        raise BadParameterError("one value per clip is needed, but got " + ", ".join(
             f"{n} {name}" for name, n in lengths.items()) + "; pass lists that describe the same clips")

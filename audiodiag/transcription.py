@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 from audiodiag import normalisers, transcript_checks, wer
-from audiodiag.errors import AudioDiagError, BadDataError
+from audiodiag.errors import BadDataError, BadParameterError
 from audiodiag.report import DecisionNote, transcription_note
 from audiodiag.settings import TranscriptionSettings
 from audiodiag.types import Clip
@@ -63,11 +63,11 @@ def transcription_decision(
     scored). `by_normalisation` / `slices` may be passed in when already computed for the scored clips.
     """
     if not (len(clips) == len(references) == len(hypotheses) == len(speech_fractions)):
-        raise AudioDiagError(f"{len(clips)} clips, {len(references)} references, {len(hypotheses)} transcripts and "
-                             f"{len(speech_fractions)} speech measurements: they must describe the same clips")
+        raise BadParameterError(f"{len(clips)} clips, {len(references)} references, {len(hypotheses)} transcripts and "
+                                f"{len(speech_fractions)} speech measurements: they must describe the same clips")
     scored = [i for i, r in enumerate(references) if r is not None]
     if not scored:
-        raise AudioDiagError(f"{dataset_name}: no reference transcripts; no WER is possible")
+        raise BadDataError(f"{dataset_name}: no reference transcripts; no WER is possible")
     refs, hyps = [references[i] for i in scored], [hypotheses[i] for i in scored]
     by_norm = dict(by_normalisation) if by_normalisation else {
         how: wer.score(refs, hyps, normalisation=how) for how in normalisers.names()}

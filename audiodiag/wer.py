@@ -25,7 +25,7 @@ import numpy as np
 
 from audiodiag import intervals
 from audiodiag.bootstrap import N_BOOT, Estimate, bootstrap_distribution, percentile_ci
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadDataError, BadParameterError
 from audiodiag.normalisers import normalise
 from audiodiag.types import Clip
 
@@ -138,13 +138,13 @@ def score(references: Sequence[str], hypotheses: Sequence[str], *, normalisation
     import jiwer
 
     if len(references) != len(hypotheses):
-        raise AudioDiagError(f"{len(references)} references but {len(hypotheses)} hypotheses; one of each per clip")
+        raise BadParameterError(f"{len(references)} references but {len(hypotheses)} hypotheses; one of each per clip")
     refs = [normalise(r, normalisation) for r in references]
     hyps = [normalise(h, normalisation) for h in hypotheses]
     scored = [i for i, r in enumerate(refs) if r]
     if not scored:
-        raise AudioDiagError(f"every reference ({len(refs)}) is empty after '{normalisation}' normalisation: no WER "
-                             "can be computed; check the reference transcripts")
+        raise BadDataError(f"every reference ({len(refs)}) is empty after '{normalisation}' normalisation: no WER "
+                           "can be computed; check the reference transcripts")
     out = jiwer.process_words([refs[i] for i in scored], [hyps[i] for i in scored])
     utterances: list[Utterance | None] = [None] * len(refs)
     for i, chunks, ref_words, hyp_words in zip(scored, out.alignments, out.references, out.hypotheses):
@@ -238,9 +238,9 @@ def compare_systems(a: Scores, b: Scores, *, n_boot: int = N_BOOT, seed: int = 0
 def _check_same_utterances(a: Scores, b: Scores) -> None:
     if a.normalisation != b.normalisation or [u.reference for u in a.utterances] != [u.reference for u in
                                                                                        b.utterances]:
-        raise AudioDiagError("the two systems were not scored on the same references with the same normalisation "
-                             f"({len(a.utterances)} vs {len(b.utterances)} utterances, '{a.normalisation}' vs "
-                             f"'{b.normalisation}'); score both on the same clips")
+        raise BadParameterError("the two systems were not scored on the same references with the same normalisation "
+                                f"({len(a.utterances)} vs {len(b.utterances)} utterances, '{a.normalisation}' vs "
+                                f"'{b.normalisation}'); score both on the same clips")
 
 
 # ---------------------------------------------------------------- slices
@@ -299,7 +299,7 @@ def slice_scores(scores: Scores, slices: Mapping[str, Sequence[str]], *, n_boot:
     rows = []
     for name, values in slices.items():
         if len(values) != len(scores.utterances):
-            raise AudioDiagError(f"slice {name!r} has {len(values)} values for {len(scores.utterances)} utterances")
+            raise BadParameterError(f"slice {name!r} has {len(values)} values for {len(scores.utterances)} utterances")
         values = np.asarray([str(v) for v in values])
         for value in sorted(set(values), key=_number_first):
             idx = np.flatnonzero(values == value)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError
 from audiodiag.wer import Scores, Span
 
 ERROR_KINDS = ("substitution", "deletion", "insertion", "formatting")
@@ -138,7 +138,7 @@ class ErrorTables:
         import pandas as pd
 
         if kind is not None and kind not in ERROR_KINDS:
-            raise AudioDiagError(f"error table {kind!r}; use one of {', '.join(ERROR_KINDS)}")
+            raise BadParameterError(f"error table {kind!r}; use one of {', '.join(ERROR_KINDS)}")
         rows = [{"kind": r.kind, "reference": r.reference, "hypothesis": r.hypothesis, "count": r.count,
                  "edits": r.edits, "examples": "; ".join(r.examples)}
                 for k, table in self.tables().items() if kind in (None, k) for r in table[:top]]
@@ -196,8 +196,8 @@ def error_tables(scores: Scores, *, names: Sequence[str] | None = None,
     ('down', 'up', 1)
     """
     if names is not None and len(names) != len(scores.utterances):
-        raise AudioDiagError(f"{len(names)} names for {len(scores.utterances)} scored utterances; pass one name per "
-                             "utterance, in the order they were scored")
+        raise BadParameterError(f"{len(names)} names for {len(scores.utterances)} scored utterances; pass one name per "
+                                "utterance, in the order they were scored")
     labels = list(names) if names is not None else [f"utterance {i + 1}" for i in range(len(scores.utterances))]
     found: dict[tuple[str, str, str], list] = {}  # key → [count, edits, examples]
 

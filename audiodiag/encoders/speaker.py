@@ -30,7 +30,7 @@ import numpy as np
 
 from audiodiag.encoders.base import (check_clips, chunks, last_layer_only, package_version, resampled,
                                       verify_weights)
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import MissingDependencyError
 from audiodiag.features import FeatureSettings, mel_filters, power_of_frames, stft_frames
 from audiodiag.types import Clip
 
@@ -61,8 +61,9 @@ def weights_path() -> Path:
     """Where the installed wheel keeps `pretrained.pt` (found without importing the package)."""
     spec = importlib.util.find_spec("resemblyzer")
     if spec is None or not spec.submodule_search_locations:
-        raise AudioDiagError(f"the speaker encoder needs the resemblyzer wheel, which ships its weights: run "
-                             f"`{RESEMBLYZER_INSTALL}` (--no-deps: its own requirements do not install on Python 3.11)")
+        raise MissingDependencyError(
+            f"the speaker encoder needs the resemblyzer wheel, which ships its weights: run "
+            f"`{RESEMBLYZER_INSTALL}` (--no-deps: its own requirements do not install on Python 3.11)")
     return Path(next(iter(spec.submodule_search_locations))) / RESEMBLYZER_WEIGHTS
 
 

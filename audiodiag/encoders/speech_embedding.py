@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from audiodiag.encoders.base import SPEECH_EMBEDDING, check_clips, last_layer_only, package_version, resampled
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import MissingDependencyError
 from audiodiag.types import Clip
 
 SPEECH_EMBEDDING_WINDOW_FRAMES = 76  # mel frames (10 ms hop) per embedding window (~0.78 s)
@@ -38,8 +38,8 @@ class SpeechEmbeddingEncoder:
         # dependency has no wheel past Python 3.11), and its package __init__ would import what it left out
         spec = importlib.util.find_spec("openwakeword")
         if spec is None or not spec.submodule_search_locations:
-            raise AudioDiagError("speech_embedding needs the openwakeword wheel, which ships its ONNX weights; "
-                                 "`pip install --no-deps -r requirements-nodeps.txt`")
+            raise MissingDependencyError("speech_embedding needs the openwakeword wheel, which ships its ONNX weights; "
+                                         "`pip install --no-deps -r requirements-nodeps.txt`")
         models = Path(next(iter(spec.submodule_search_locations))) / "resources" / "models"
         options = ort.SessionOptions()
         options.log_severity_level = 3

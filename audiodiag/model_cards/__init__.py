@@ -20,7 +20,7 @@ from pathlib import Path
 
 from audiodiag.encoders import ALIASES as ENCODER_ALIASES
 from audiodiag.encoders import CATALOGUE
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import AudioDiagError, BadParameterError
 from audiodiag.model_cards import hub
 from audiodiag.model_cards.bundled import ALIASES, BUNDLED_MODELS, BY_NAME, BundledModel
 from audiodiag.model_cards.measure import (NOT_INSTALLED, dist_info_name, installed_version, package_weights,
@@ -106,8 +106,8 @@ def model_card(name: str | Path) -> ModelCard:
                          installed=version != NOT_INSTALLED, stated_version=model.stated_version)
     target = _hub_target(key)
     if target is None:
-        raise AudioDiagError(f"no model card for {key!r}: not a bundled model, a model folder or a Hugging Face id "
-                             f"like 'owner/model'; bundled: {', '.join(bundled_names())}")
+        raise BadParameterError(f"no model card for {key!r}: not a bundled model, a model folder or a Hugging Face id "
+                                f"like 'owner/model'; bundled: {', '.join(bundled_names())}")
     path = Path(target).expanduser()
     if path.is_dir():
         return hub.folder_card(path, name=key, package="local folder", version=hub.folder_revision(path))
