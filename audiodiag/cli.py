@@ -34,13 +34,14 @@ import numpy as np
 
 from audiodiag import (cleanlist, decide, duplicates, encoders, gate, io, manifest, normalisers, samples, sources,
                        spaces, stream, workers)
-from audiodiag.errors import AudioDiagError, BadDataError, MissingDependencyError
+from audiodiag.errors import AudioDiagError, BadDataError, ConsistencyError, MissingDependencyError
 from audiodiag.features import FeatureSettings
 from audiodiag.settings import (DEFAULT_ASR, DEFAULT_ENCODERS, SOUND_ENCODER, ComparisonSettings, RetrievalSettings,
                                 SettingsError, TranscriptionSettings)
 from audiodiag.types import Clip
 
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
 WORKERS_HELP = (f"processes that decode and measure (levels, VAD, the spectral baseline); encoders stay in one. "
                 f"Default: one per usable core ({workers.usable_cores()} here), started once the files in view hold "
                 f"{workers.POOL_WORTH_S:g} s of work or more; 1: everything in this process")
@@ -559,6 +560,9 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the exact command line, for run.json
     try:
         return args.run(args)
+    except ConsistencyError as e:  # a bug in a claim rule, not the user's move: the unexpected-error status
+        print(f"internal error (please report it): {e}", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
     except AudioDiagError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
