@@ -6,11 +6,14 @@ The driver reads and checks the input rows (manifest rules, unique names) as the
          -> map_batches(Embedder)             an actor pool; each actor loads every encoder (and the ASR
                                               model of a transcription run) once; one actor per GPU
                                               (num_gpus=1: Hugging Face encoders then run on CUDA; ONNX and
-                                              CTranslate2 ones on CPU), else one per CPU
+                                              CTranslate2 ones on CPU), else one per CPU, all started at once,
+                                              each on one thread (BLAS, scipy.fft, ONNX Runtime)
          -> driver                            per-clip numbers, vectors and transcripts, in input order
                                               (preserve_order)
 
 Ray Data may fuse the first step into the actor pool (it does on a local instance): the actors then decode too.
+A local instance runs its workers at this process's priority: at Ray's default, nice 15, a worker's share of a busy
+core is 1/28 of a program's at nice 0, so any other work on the machine took the cores the local engine would share.
 
 and gives `stream.stream` the same `BatchResult`s the in-process engine yields, so cross-validation, curves, the
 note and the run folder are built by the same code: the same data and settings give the same run folder.
@@ -34,12 +37,20 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag import encoders, spaces, stream
-from audiodiag.errors import AudioDiagError
+from audiodiag import encoders, features, spaces, stream, workers
+from audiodiag.errors import AudioDiagError, MissingDependencyError
 from audiodiag.types import Clip
 
 LOCAL_CPUS = None  # a local instance uses every core unless num_cpus says otherwise
 EMPTY = b""
+LOCAL_WORKER_NICENESS = 0  # Ray's own default (15) yields the cores to every other program on the machine
+# one thread per CPU actor (each holds num_cpus=1): ONNX Runtime's default is a pool per session sized to the
+# machine's cores, its threads pinned to the same cores in every actor. ONNX Runtime reads ORT_INTRA_OP_NUM_THREADS
+# when a session is created without a thread count; the others are read as BLAS libraries load
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "ORT_INTRA_OP_NUM_THREADS")
+ONE_THREAD = 1
+
+_thread_limits = None  # in a Ray worker: threadpoolctl's limits once set, kept referenced for the process's life
 
 
 @dataclass(frozen=True)
@@ -71,10 +82,25 @@ def _unpack(b):
     return None if b is None or len(b) == 0 else pickle.loads(b)
 
 
+def one_thread() -> None:
+    """In a Ray worker on one CPU: one thread for every numeric library, as in the process-pool engine's workers
+    (the numbers do not change: tests/test_workers.py). ONNX Runtime sessions created later get one thread too."""
+    global _thread_limits
+    if _thread_limits is not None:
+        return
+    from threadpoolctl import threadpool_limits
+
+    for name in THREAD_ENV:
+        os.environ[name] = str(ONE_THREAD)
+    _thread_limits = threadpool_limits(limits=ONE_THREAD)
+    features.FFT_WORKERS = ONE_THREAD
+
+
 def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: float | None,
                        baseline: bool = True) -> dict:
     """Ray task: one batch of (item, name) rows -> per row: what it became, its measurements, baseline row and
     the decoded clip for the encoders (dropped after them)."""
+    one_thread()  # a task holds one CPU
     opened, sources, references = [], [], []
     for packed in batch["item"]:
         item, name = _unpack(packed)
@@ -110,6 +136,8 @@ class Embedder:
             from audiodiag.encoders.hf import DEVICE_ENV
 
             os.environ[DEVICE_ENV] = "cuda"
+        else:  # one CPU: one thread, set before the encoders' ONNX Runtime sessions are created
+            one_thread()
         self.layer, self.padding = layer, spaces.PaddingPolicy(padding_s)
         self.transcribe = transcribe
         if transcribe:
@@ -150,7 +178,8 @@ def start(address: str | None = None, *, num_cpus: int | None = LOCAL_CPUS) -> R
     try:
         import ray
     except ImportError as e:
-        raise AudioDiagError("--engine ray needs Ray Data: pip install 'ray[data]' (see requirements.txt)") from e
+        raise MissingDependencyError(
+            "--engine ray needs Ray Data: pip install 'ray[data]' (see requirements.txt)") from e
     began = time.perf_counter()
     package = Path(__file__).resolve().parent
     if ray.is_initialized():
@@ -160,12 +189,14 @@ def start(address: str | None = None, *, num_cpus: int | None = LOCAL_CPUS) -> R
             ray.init(address=address, runtime_env={"py_modules": [str(package)]}, log_to_driver=False,
                      logging_level=logging.WARNING)
         except (ConnectionError, RuntimeError, ValueError) as e:
-            raise AudioDiagError(f"could not join the Ray cluster at {address!r}: {e}; check the address "
-                                 "(ray://host:10001 or host:6379) and that the cluster runs this Ray version") from e
+            raise MissingDependencyError(
+                f"could not join the Ray cluster at {address!r}: {e}; check the address "
+                "(ray://host:10001 or host:6379) and that the cluster runs this Ray version") from e
     else:
         path = os.pathsep.join(p for p in (str(package.parent), os.environ.get("PYTHONPATH", "")) if p)
         ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
-                 runtime_env={"env_vars": {"PYTHONPATH": path}})
+                 runtime_env={"env_vars": {"PYTHONPATH": path}},
+                 _system_config={"worker_niceness": LOCAL_WORKER_NICENESS})
     resources = ray.cluster_resources()
     return RayStart(address or "local", time.perf_counter() - began, float(resources.get("CPU", 0)),
                     float(resources.get("GPU", 0)))
@@ -200,20 +231,26 @@ def _batches(named: Iterable[tuple], space_list: list, *, padding: spaces.Paddin
         return
     can_reuse = stream.reusable(space_list)
     reusable = frozenset(h for h, kept in (previous.clips.items() if previous else ()) if can_reuse(kept))
-    ds = ray.data.from_items(rows, override_num_blocks=max(1, -(-len(rows) // batch_size)))
+    # one actor per GPU; on CPUs one per core (Ray may fuse decoding into the actors: then they do both), all started
+    # at once: a pool allowed to grow from one actor kept one working through a 128-clip run on 2 CPUs
+    actors = max(1, int(gpus) if gpus else int(cpus))
+    # on CPUs a batch is shared among the actors, as the process-pool engine shares it among its workers: the last
+    # tasks of a run then keep every core busy. A GPU embeds whole batches
+    task = batch_size if gpus else workers.task_clips(batch_size=batch_size, workers=actors)
+    blocks = max(1, -(-len(rows) // task))
+    actors = min(actors, blocks)  # no actor loads the models for nothing (a rerun with one new file)
+    ds = ray.data.from_items(rows, override_num_blocks=blocks)
     del rows
     baseline = any(s.encoder is None for s in space_list)
-    ds = ds.map_batches(decode_and_measure, batch_size=batch_size, batch_format="numpy",
+    ds = ds.map_batches(decode_and_measure, batch_size=task, batch_format="numpy",
                         fn_kwargs={"reusable": reusable, "padding_s": padding.length_s, "baseline": baseline})
     encoder_names = [s.name for s in space_list if s.encoder is not None]
     if encoder_names or transcribe:
-        # one actor per GPU; on CPUs one per core (Ray may fuse decoding into the actors: then they do both)
-        actors = max(1, int(gpus) if gpus else int(cpus))
-        ds = ds.map_batches(Embedder, batch_size=batch_size, batch_format="numpy",
+        ds = ds.map_batches(Embedder, batch_size=task, batch_format="numpy",
                             fn_constructor_kwargs={"names": encoder_names, "layer": layer,
                                                    "padding_s": padding.length_s, "gpu": bool(gpus),
                                                    "transcribe": transcribe},
-                            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors),
+                            compute=ray.data.ActorPoolStrategy(size=actors),
                             num_gpus=1 if gpus else 0)
     chunk: list[dict] = []
     for row in ds.iter_rows():
