@@ -13,10 +13,8 @@ import plotly.graph_objects as go
 from plotly import colors as px_colours
 
 from audiodiag.checks import FRAME_LENGTH_S, silent_frames
-from audiodiag.evaluate import signed
 from audiodiag.features import FeatureSettings, mel_filters, mel_frequencies, power_spectrogram
 from audiodiag.types import SpeechRegion
-from audiodiag.wer import format_rate
 
 ENVELOPE_POINTS = 2_000
 SPECTROGRAM_FRAMES = 600
@@ -289,6 +287,8 @@ def padding_accuracy_figure(series: dict[str, Sequence[tuple[float, float, int, 
 
 def f1_difference_figure(differences: dict, *, title: str) -> go.Figure:
     """Per-class F1 change, one bar per class (green: the encoder is better)."""
+    from audiodiag.evaluate import signed  # here, not at the top: Inspect's first waveform does without it
+
     names = [_plain(k) for k in differences]
     values = [float(v) for v in differences.values()]
     fig = go.Figure(go.Bar(x=names, y=values, marker_color=["#2ca02c" if v >= 0 else "#d62728" for v in values],
@@ -548,6 +548,8 @@ WER_BIN_WIDTH = 0.05  # 5-percentage-point bins; WER above 1 (many insertions) g
 def wer_histogram_figure(wers: Sequence[float], *, corpus_wer: float | None = None,
                          title: str = "Per-utterance WER: the distribution, not one example") -> go.Figure:
     """Histogram of per-utterance WER (NaN, i.e. empty references, left out), the corpus WER marked."""
+    from audiodiag.wer import format_rate  # here, not at the top: Inspect's first waveform does without it
+
     values = np.asarray(wers, float)
     values = values[np.isfinite(values)]
     fig = go.Figure(go.Histogram(x=values, xbins={"start": 0.0, "size": WER_BIN_WIDTH}, name="utterances",

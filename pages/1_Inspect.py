@@ -1,18 +1,40 @@
 """Inspect: see every clip, measure it, and get warnings about data that does not fit the target model."""
 import streamlit as st
 
-from audiodiag import cleanlist, io, plots
-from pages import _cache as cache
-from pages import _data as data_ui
-from pages import _display as display
+from pages import _display as display  # these two: imported by app.py already
 from pages import _links as links
 
 st.title("Inspect clips")
-data = data_ui.dataset_picker("Inspect")
-display.show_failures(data.failures)
-if not data.clips:
-    st.info("No clips to inspect yet: pick a bundled sample set or drop WAV/FLAC/OGG/MP3 files or a zip "
-            "in the sidebar.")
+# Layout first, content as it becomes ready: the chosen clip's waveform needs only that clip's measurements, so it
+# is drawn before the dataset is measured; the summary, warnings and table above it fill in with progress. Its place
+# holds a blank frame from the start (first run), so the browser loads the chart library while this page imports
+# its modules and reads the clips.
+picked = st.container()  # what the choice itself shows: link problems, files that failed, a run folder's view
+overview, warnings_area, table_area, export_area, duration_area = (st.container(), st.container(), st.container(),
+                                                                   st.container(), st.container())
+clip_area = st.container()  # "One clip": its picker, facts and player, above its waveform
+waveform_slot = st.container()  # a rerun keeps the last waveform shown here until the new one replaces it
+held = display.hold_chart_place(waveform_slot)
+
+from audiodiag import cleanlist, io, plots  # noqa: E402 - after the blank frame is sent (see above)
+from pages import _cache as cache  # noqa: E402
+from pages import _data as data_ui  # noqa: E402
+
+with picked:
+    data = data_ui.dataset_picker(share_link=False)  # the share box after the waveform; a run folder: below
+    display.show_failures(data.failures)
+if data.run is not None or not data.clips:
+    if held is not None:
+        held.empty()
+    links.show_share_link()
+    with picked:
+        if data.run is not None:
+            from pages import _run
+
+            _run.show("Inspect", data.run)
+        else:
+            st.info("No clips to inspect yet: pick a bundled sample set or drop WAV/FLAC/OGG/MP3 files or a zip "
+                    "in the sidebar.")
     st.stop()
 
 durations = [c.duration_s for c in data.clips]
@@ -25,23 +47,20 @@ links.linked_state({"clip_length_s": default_length})
 length_s = float(st.session_state["clip_length_s"]) or None
 names = [c.name for c in data.clips]
 links.linked_state({"inspect_clip": names[0]}, allowed={"inspect_clip": names})
-# Layout first, content as it becomes ready: the chosen clip's waveform needs only that clip's measurements, so it
-# is drawn before the dataset is measured; the summary, warnings and table above it fill in with progress.
-overview, warnings_area, table_area, export_area, duration_area = (st.container(), st.container(), st.container(),
-                                                                   st.container(), st.container())
-st.subheader("One clip")
-picker_area = st.container()
-choice = st.session_state["inspect_clip"]
-index = names.index(choice)
-clip = data.clips[index]
-info = st.columns(4)
-info[0].metric("Sample rate", f"{clip.original_sample_rate_hz} Hz")
-info[1].metric("Duration", f"{clip.duration_s:.2f} s")
-info[2].metric("Channels / bits", f"{clip.original_channels} / {clip.bit_depth or clip.subtype}")
-speech_metric = info[3].empty()
-display.play(clip)
+with clip_area:
+    st.subheader("One clip")
+    picker_area = st.container()
+    choice = st.session_state["inspect_clip"]
+    index = names.index(choice)
+    clip = data.clips[index]
+    info = st.columns(4)
+    info[0].metric("Sample rate", f"{clip.original_sample_rate_hz} Hz")
+    info[1].metric("Duration", f"{clip.duration_s:.2f} s")
+    info[2].metric("Channels / bits", f"{clip.original_channels} / {clip.bit_depth or clip.subtype}")
+    speech_metric = info[3].empty()
+    display.play(clip)
 # the waveform needs only the samples: drawn at once, then again with its speech shading once VAD has run
-waveform_area = st.empty()
+waveform_area = held or waveform_slot.empty()
 waveform_area.plotly_chart(cache.waveform(clip, None), width="stretch")
 stats, speech, findings_for_clip = cache.measure_clip(clip)  # this clip only: a fraction of a second
 speech_metric.metric("Speech", f"{stats.speech_fraction:.0%}")
@@ -67,6 +86,7 @@ suffix = f" at {target.sample_rate_hz} Hz" + (f", {model_length_s:g} s" if model
 st.plotly_chart(cache.waveform(seen.clip, None, title_suffix=suffix), width="stretch")
 st.caption("Grey: silent 25 ms frames." + (" Padding shows as silence at the end." if model_length_s else ""))
 st.plotly_chart(cache.spectrogram(seen.clip, title_suffix=suffix), width="stretch")
+links.show_share_link()  # held back by the dataset picker: its code box would have delayed the waveform
 
 with warnings_area:
     st.subheader("Warnings for this dataset")

@@ -15,20 +15,21 @@ import numpy as np
 import streamlit as st
 
 from audiodiag import dataset as ds
-from audiodiag import checks, compare, encoders, measure_cache, plots, spaces, speakers, workers
+from audiodiag import checks, encoders, measure_cache, plots
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
-from audiodiag.features import FeatureSettings
-from audiodiag.order import canonical_order
-from audiodiag import settings as run_settings
-from audiodiag.settings import ComparisonSettings
 from audiodiag.types import Clip, Finding
 from pages import _links as links
 from pages._display import MISSING, STATS_FORMATS, md_escape, shown_stats, stats_order, stats_table
 from pages._tables import table_layout
 
 if TYPE_CHECKING:
+    from audiodiag import compare, spaces, speakers, workers
+    from audiodiag.settings import ComparisonSettings
     from pages._data import Dataset
+
+# Inspect's first waveform needs only the measuring and plotting modules above: the comparison, speaker, settings
+# and worker-pool modules are imported where they are used (0.10-0.15 s of CPU at a server's first run, measured).
 
 
 def _clip_key(clip: Clip) -> tuple:
@@ -42,6 +43,8 @@ _HASH = {Clip: _clip_key}
 def _measuring_pool() -> workers.Launch:
     """One pool of measuring processes per server, started the first time a large dataset is measured (this process
     measures meanwhile) and kept for every later one."""
+    from audiodiag import workers
+
     return workers.Launch(workers.usable_cores())
 
 
@@ -51,6 +54,8 @@ def _measure(clips: tuple[Clip, ...], _pool: workers.Launch | None = None):
     measured before (by this server or an earlier one) are read from the disk cache."""
     if _pool is None:
         return measure_cache.cached_measure(clips)
+    from audiodiag import workers
+
     return measure_cache.cached_measure(
         clips, measure=lambda todo: workers.measure(todo, launch=_pool, workers=workers.usable_cores()))
 
@@ -58,6 +63,8 @@ def _measure(clips: tuple[Clip, ...], _pool: workers.Launch | None = None):
 def default_encoders(data: Dataset) -> tuple[str, ...]:
     """The frozen encoders a page starts with (`settings.default_encoders`): the sidebar's target model when it is
     bundled, a sound encoder when the clips are mostly not speech (measured here, cached for every page)."""
+    from audiodiag import settings as run_settings
+
     return run_settings.default_encoders(target=data.target.name, dataset_speech=analyse(data).speech_fraction)
 
 
@@ -67,6 +74,8 @@ def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=
 
     partial_table: an st.empty() that shows the per-clip rows measured so far while the rest are measured.
     """
+    from audiodiag import workers
+
     bar = st.progress(0.0, text="Measuring clips ...")
     measured: list[ClipStats] = []
     # a small dataset (the bundled ones) is measured here: a pool would cost more than it saves, and starting
@@ -130,6 +139,9 @@ def encoder_model(name: str) -> encoders.Encoder:
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=32)
 def _space_vectors(clips: tuple[Clip, ...], space: str, padding_s: float | None, layer: int | None,
                    feature_settings: tuple[int, ...]) -> spaces.SpaceVectors:
+    from audiodiag import spaces
+    from audiodiag.features import FeatureSettings
+
     # the bar is created inside: Streamlit replays elements made in a cached function on a hit
     label = md_escape(space)
     bar = st.progress(0.0, text=f"{label}: vectors for {len(clips)} clips ...")
@@ -146,6 +158,8 @@ def space_vectors(data: Dataset, space: str, settings: ComparisonSettings) -> sp
     """Vectors of the sidebar dataset in one space (its padding, layer and baseline features from `settings`), with
     a progress bar; cached in memory and (encoders) on disk. Raises AudioDiagError (unknown encoder, hub
     unreachable) for the page to show."""
+    from audiodiag import spaces
+
     layer = None if spaces.is_baseline(space) else settings.layer
     return _space_vectors(data.clips, space, settings.pad_s, layer, astuple(settings.features))
 
@@ -155,6 +169,8 @@ def _compare(clips: tuple[Clip, ...], space_names: tuple[str, ...], n_splits: in
              padding_s: float | None, layer: int | None, feature_settings: tuple[int, ...], seed: int,
              voices: tuple, _vectors: tuple[spaces.SpaceVectors, ...],
              _speakers: speakers.SpeakerEstimate | None = None) -> compare.Comparison:
+    from audiodiag import compare, spaces
+
     bar = st.progress(0.0, text="Cross-validating every space on the same folds ...")
     result = compare.compare(clips, _vectors, n_splits=n_splits, group_aware=group_aware,
                              padding=spaces.PaddingPolicy(padding_s), seed=seed,
@@ -171,6 +187,8 @@ def run_comparison(data: Dataset, settings: ComparisonSettings) -> tuple[compare
     installed or needs the hub offline never discards the others. Raises AudioDiagError when the baseline or the
     comparison itself fails (bad labels), for the page to show.
     """
+    from audiodiag import spaces
+
     vectors, unavailable = spaces.vectors_per_space(list(settings.spaces), lambda s: space_vectors(data, s, settings))
     estimate = speaker_estimate(data)
     result = _compare(data.clips, tuple(v.space for v in vectors), settings.n_splits, settings.group_aware,
@@ -181,6 +199,8 @@ def run_comparison(data: Dataset, settings: ComparisonSettings) -> tuple[compare
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
 def _speaker_estimate(clips: tuple[Clip, ...], speech_share: float) -> speakers.SpeakerEstimate:
+    from audiodiag import speakers
+
     with st.spinner(f"Voices: inferring speakers for {len(clips)} clips (speaker encoder) ..."):
         return speakers.estimate_speakers(clips, speech_share=speech_share)
 
@@ -292,6 +312,8 @@ def retrieval_metrics(data: Dataset, vectors: spaces.SpaceVectors, *, exclude_sa
     """Leave-one-out retrieval metrics of one space on the sidebar dataset, cached (vectors' hash + settings).
     Groups are used when every clip has one. Scored on the clips in `order.canonical_order`, as the CLI scores
     them, so the upload's order changes no number (per-query values and `unscored` follow that order)."""
+    from audiodiag.order import canonical_order
+
     canonical = canonical_order(data.clips)
     clips, rows = [data.clips[i] for i in canonical], np.asarray(vectors.vectors)[canonical]
     groups = tuple(c.group for c in clips)

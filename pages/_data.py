@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from audiodiag import compare, dataroot, encoders, io, manifest, model_cards, samples
+from audiodiag import dataroot, encoders, io, manifest, model_cards, samples
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip, LoadFailure
 from pages import _links as links
@@ -48,9 +48,12 @@ def _remember_uploads() -> None:
 DATASET_KEYS = ("source", "sample_set", "target", "server_entry")
 
 
-def dataset_picker(page: str = "") -> Dataset:
+def dataset_picker(page: str = "", *, share_link: bool = True) -> Dataset:
     """Sidebar: choose the dataset and the target model once; every page works on that choice. A run folder
-    chosen under the server's data root is shown by pages/_run.py for `page` instead, and the page stops."""
+    chosen under the server's data root is shown by pages/_run.py for `page` instead, and the page stops.
+    share_link False: the dataset keys go into the URL, the "Copy link to this view" box is left for the page to
+    draw (links.show_share_link) after its first chart, which its code box would otherwise delay in the browser
+    (the box loads Streamlit's code highlighter, 1.6 MB of JavaScript)."""
     slot = st.session_state.get(links.SHARE_SLOT)
     if slot is not None:  # a new run: the share box is drawn afresh (a page switch may not rerun app.py)
         st.session_state[links.SHARE_SLOT] = (*slot[:2], None)
@@ -117,12 +120,13 @@ def dataset_picker(page: str = "") -> Dataset:
                    + (f" (not installed here: `{encoders.install_command(spec.name)}`)"
                       if encoders.install_command(spec.name) else ""))
         st.caption(md_escape(model_cards.licence_line(target)))
-    links.link_to_url(DATASET_KEYS)
+    links.link_to_url(DATASET_KEYS, show_link=share_link)
     clips = tuple(r for r in results if isinstance(r, Clip))
     failures = tuple(r for r in results if isinstance(r, LoadFailure))
     if run is not None and page:
         from pages import _run
 
+        links.show_share_link()
         _run.show(page, run)
         st.stop()
     return Dataset(name or "", clips, failures, spec, run)
@@ -225,6 +229,8 @@ NO_CLIPS = "No clips yet: pick a bundled sample set or drop a zip with one sub-f
 
 def labelled_dataset(refusal: str, page: str) -> Dataset:
     """The sidebar dataset for pages that need labels; the page stops with the reason when it has none."""
+    from audiodiag import compare  # not imported before Inspect's first waveform
+
     data = dataset_picker(page)
     show_failures(data.failures)
     if not data.clips:

@@ -11,19 +11,18 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
 import streamlit as st
 
-from audiodiag import compare, verdict
-from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
-from audiodiag.types import Clip, Finding, LoadFailure
 from pages import _tables as tables
 from pages._tables import PERCENT, columns_px, show_table  # noqa: F401 - the pages' one table helper, from here
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy, pandas and the library's types: not imported before Inspect's blank chart frame is sent
     import pandas as pd
 
+    from audiodiag import compare
+    from audiodiag.checks import ClipStats
+    from audiodiag.types import Clip, Finding, LoadFailure
     from pages._data import Dataset
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&])")
@@ -138,6 +137,7 @@ def clip_measurements(stats: ClipStats, findings: tuple[Finding, ...]) -> pd.Dat
 def playable_wav(clip: Clip) -> bytes:
     """The clip as 16-bit WAV bytes at its own level. st.audio scales a numpy array to full scale: a quiet clip
     would sound loud and a silent one divides by zero."""
+    import numpy as np
     import soundfile as sf
 
     buffer = io.BytesIO()
@@ -147,6 +147,34 @@ def playable_wav(clip: Clip) -> bytes:
 
 def play(clip: Clip) -> None:
     st.audio(playable_wav(clip), format="audio/wav")
+
+
+CHART_PLACE_HELD = "_chart_place_held"  # session_state: this browser session was sent the blank frame
+BLANK_FRAME_PX = 10  # plotly's smallest chart height
+
+
+def hold_chart_place(slot):
+    """On a browser session's first run, a blank chart frame in `slot` (the st.container() for the page's first
+    chart), returned as the st.empty() the chart then fills; None on later runs, where the page makes that st.empty()
+    when the chart is ready (the container keeps the last chart shown until then: no blank flash).
+
+    The browser loads its chart library (plotly.js, 4.7 MB) when the first chart arrives, and draws nothing until it
+    has compiled it (1-3 s in benchmarks/bench_first_paint.py's headless Chromium, 2 shared cores): sent before the
+    page imports its modules and reads the clips, the frame gets that done meanwhile."""
+    if st.session_state.get(CHART_PLACE_HELD):
+        return None
+    st.session_state[CHART_PLACE_HELD] = True
+    # numpy before any figure: plotly checks values against the numpy it finds in sys.modules, and with five sessions
+    # starting at once one met another thread's half-imported numpy there (tests/test_concurrency.py); import waits
+    import numpy  # noqa: F401
+    import plotly.graph_objects as go  # Streamlit has imported it (audiodiag.plots would import much more)
+
+    clear = "rgba(0,0,0,0)"  # nothing drawn: no axes, no data, transparent
+    frame = go.Figure(layout={"height": BLANK_FRAME_PX, "xaxis": {"visible": False}, "yaxis": {"visible": False},
+                              "paper_bgcolor": clear, "plot_bgcolor": clear, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}})
+    area = slot.empty()
+    area.plotly_chart(frame, width="stretch", config={"staticPlot": True})
+    return area
 
 
 @contextlib.contextmanager
@@ -222,6 +250,8 @@ def wide_columns(*names: str) -> dict:
 def comparison_table(result: compare.Comparison) -> pd.DataFrame:
     """One row per rung: metrics with 95 % CIs, the verdict against the baseline and the cost."""
     import pandas as pd
+
+    from audiodiag import verdict  # not before Inspect's first waveform (nor compare, in the annotation)
 
     verdicts = {p.name_b: p.verdict for p in result.paired}
     return pd.DataFrame([{

@@ -11,12 +11,10 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from audiodiag import spaces
-from audiodiag.features import FeatureSettings
-from audiodiag.settings import ComparisonSettings, SettingsError
 from pages._display import md_escape
 
 if TYPE_CHECKING:
+    from audiodiag.settings import ComparisonSettings
     from pages._data import Dataset
 
 SOURCE_UPLOAD = "My files"  # the sidebar's "source" for uploaded files (pages/_data.py): a link cannot carry them
@@ -87,8 +85,9 @@ def forget(key: str) -> None:
     st.query_params.pop(key, None)
 
 
-def link_to_url(keys: Sequence[str], *, extra: dict | None = None) -> None:
-    """Deep links, after the widgets: the URL carries the current values, so copying it shares this view."""
+def link_to_url(keys: Sequence[str], *, extra: dict | None = None, show_link: bool = True) -> None:
+    """Deep links, after the widgets: the URL carries the current values, so copying it shares this view.
+    show_link False: the "Copy link to this view" box is left for a later show_share_link."""
     for key in keys:
         value = st.session_state.get(key)
         if value is None or value == []:
@@ -100,7 +99,8 @@ def link_to_url(keys: Sequence[str], *, extra: dict | None = None) -> None:
         st.query_params[key] = str(value)
     for problem in st.session_state.pop(LINK_PROBLEMS, []):
         st.warning(f"Link parameter ignored: {md_escape(problem)}", icon=":material/link_off:")
-    show_share_link()
+    if show_link:
+        show_share_link()
 
 
 SHARE_SLOT = "_share_link_slot"  # session_state: (this run's sidebar placeholder, page url path), made by app.py
@@ -166,6 +166,9 @@ def comparison_settings(data: Dataset) -> ComparisonSettings:
     A link with a value the settings refuse (e.g. compare_folds=1) is named once under the link problems and the
     defaults are used instead.
     """
+    from audiodiag.features import FeatureSettings  # app.py imports this module: not before the first waveform
+    from audiodiag.settings import ComparisonSettings, SettingsError
+
     request = st.session_state.get(COMPARE_REQUEST)
     if request is not None:
         return request
@@ -211,4 +214,6 @@ def decide_settings(data: Dataset) -> ComparisonSettings:
 
 def pad_length_default(data: Dataset) -> float:
     """The "Pad or trim to (s)" default of Compare and Embeddings (and of a link that names no length)."""
+    from audiodiag import spaces
+
     return spaces.default_pad_length_s([c.duration_s for c in data.clips])
