@@ -108,6 +108,7 @@ def test_every_page_shows_the_run_folder(root, monkeypatch):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Clips"] == "16" and metrics["Median duration"] == "0.40 s"
     assert list(at.dataframe[-1].value["#"])[:3] == [0, 1, 2]
+    assert all(json.loads(c.proto.spec).get("data") for c in at.get("plotly_chart"))  # Inspect's blank frame went
     at.button[0].click().run()  # "Open this clip": its audio is read now, from inside the root
     assert not at.exception and not at.warning, [w.value for w in at.warning]
     assert not raw_missing(at)
