@@ -24,7 +24,7 @@ import numpy as np
 
 from audiodiag.bootstrap import Estimate
 from audiodiag.checks import ClipStats
-from audiodiag.errors import AudioDiagError
+from audiodiag.errors import BadParameterError
 from audiodiag.evaluate import Folds
 from audiodiag.fitting import FIT_THREADS
 from audiodiag.intervals import proportion
@@ -51,7 +51,7 @@ class MetadataAudit:
 def metadata_matrix(clips: Sequence[Clip], stats: Sequence[ClipStats], *, padding_length_s: float | None) -> np.ndarray:
     """One row per clip with METADATA_COLUMNS; the padding fraction is against `padding_length_s` (None: 0)."""
     if len(clips) != len(stats):
-        raise AudioDiagError(f"{len(clips)} clips but {len(stats)} measurements; measure these clips first")
+        raise BadParameterError(f"{len(clips)} clips but {len(stats)} measurements; measure these clips first")
     rows = []
     for clip, s in zip(clips, stats):
         pad = 0.0 if not padding_length_s else max(0.0, 1 - clip.duration_s / padding_length_s)

@@ -26,7 +26,7 @@ import numpy as np
 
 from audiodiag import dataset, duplicates, encoders, io, manifest, spaces
 from audiodiag.checks import ClipStats
-from audiodiag.errors import AudioDiagError, InvalidAudioError
+from audiodiag.errors import AudioDiagError, BadDataError, InvalidAudioError
 from audiodiag.features import FeatureSettings
 from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, SettingsError
 from audiodiag.types import Clip, ClipInfo, LoadFailure, SpeechRegion
@@ -393,7 +393,7 @@ def stream(
     if not infos and not allow_empty:
         reasons = "; ".join(f.message for f in failures[:MAX_REASONS]) + (
             f"; and {len(failures) - MAX_REASONS} more" if len(failures) > MAX_REASONS else "")
-        raise AudioDiagError(f"no audio could be loaded: {reasons}")
+        raise BadDataError(f"no audio could be loaded: {reasons}")
     vectors = tuple(_space_vectors(s) for s in space_list) if infos else ()  # no clip: no rows to stack
     return Streamed(tuple(infos), tuple(stats), tuple(speech), vectors, tuple(unavailable), tuple(failures),
                     n_decoded, tuple(texts) if transcribe else None, tuple(references))
