@@ -94,7 +94,7 @@ with warnings_area:
         st.subheader("All clips")
         partial = st.empty()
     report = cache.analyse(data, clip_length_s=length_s, partial_table=partial)
-    duplicate_findings = cache.duplicate_statement(data)
+    duplicate_findings = cache.duplicate_statement(data, links.comparison_settings(data))
     findings = [*report.findings, *duplicate_findings]
     with relative_area:  # e.g. loudness far from the other clips': known only once every clip is measured
         display.show_findings([f for f in report.clip_findings.get(choice, ()) if f not in findings_for_clip])

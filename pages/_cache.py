@@ -19,14 +19,13 @@ from audiodiag import checks, encoders, measure_cache, plots
 from audiodiag.checks import ClipStats
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip, Finding
-from pages import _links as links
 from pages._display import MISSING, STATS_FORMATS, md_escape, shown_stats, stats_order, stats_table
 from pages._tables import table_layout
 
 if TYPE_CHECKING:
     from audiodiag import compare, spaces, speakers, workers
     from audiodiag.settings import ComparisonSettings
-    from pages._data import Dataset
+    from pages._dataset import Dataset
 
 # Inspect's first waveform needs only the measuring and plotting modules above: the comparison, speaker, settings
 # and worker-pool modules are imported where they are used (0.10-0.15 s of CPU at a server's first run, measured).
@@ -342,15 +341,15 @@ def near_duplicates(vectors: spaces.SpaceVectors, exact: Sequence[tuple[int, ...
     return _near_duplicates(vectors_digest(vectors.vectors), vectors.space, tuple(map(tuple, exact)), vectors.vectors)
 
 
-def duplicate_statement(data: Dataset) -> list[Finding]:
-    """The identical-clip findings for this dataset against the Compare page's folds (when the clips can be
-    split): the same finding, word for word, that Compare, Embeddings and Decide show."""
+def duplicate_statement(data: Dataset, settings) -> list[Finding]:
+    """The identical-clip findings for this dataset against the folds of the Compare page's `settings`
+    (`_links.comparison_settings`; when the clips can be split): the same finding, word for word, that Compare,
+    Embeddings and Decide show."""
     from audiodiag import duplicates
 
     exact = exact_duplicates(data.clips)
     if not duplicates.exact_pairs(exact):
         return []
-    settings = links.comparison_settings(data)
     try:
         folds = duplicates.comparison_folds(data.clips, n_splits=settings.n_splits, group_aware=settings.group_aware)
     except AudioDiagError:

@@ -6,7 +6,6 @@ Imports pages/_links.py (the picker's keys travel in links) and pages/_display.p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import streamlit as st
 
@@ -14,20 +13,12 @@ from audiodiag import dataroot, encoders, io, manifest, model_cards, samples
 from audiodiag.errors import AudioDiagError
 from audiodiag.types import Clip, LoadFailure
 from pages import _links as links
+from pages._dataset import Dataset
 from pages._display import md_escape, show_failures
 
 UPLOAD_KEY = "uploads"  # session_state: [(name, bytes)]; per browser session, never shared
 SOURCE_SAMPLE, SOURCE_UPLOAD = "Bundled sample set", links.SOURCE_UPLOAD
 SOURCE_SERVER = "Server folder"  # offered only when the server has a data root (AUDIODIAG_DATA_ROOT / data_root)
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    clips: tuple[Clip, ...]
-    failures: tuple[LoadFailure, ...]
-    target: encoders.EncoderSpec
-    run: object = None  # a runview.RunView when a run folder was chosen (pages then show it via pages/_run.py)
 
 
 @st.cache_data(show_spinner="Loading the sample set ...")

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # numpy, pandas and the library's types: not imported before 
     from audiodiag import compare
     from audiodiag.checks import ClipStats
     from audiodiag.types import Clip, Finding, LoadFailure
-    from pages._data import Dataset
+    from pages._dataset import Dataset
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&])")
 

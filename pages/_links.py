@@ -15,7 +15,7 @@ from pages._display import md_escape
 
 if TYPE_CHECKING:
     from audiodiag.settings import ComparisonSettings
-    from pages._data import Dataset
+    from pages._dataset import Dataset
 
 SOURCE_UPLOAD = "My files"  # the sidebar's "source" for uploaded files (pages/_data.py): a link cannot carry them
 
@@ -193,7 +193,7 @@ def comparison_settings(data: Dataset) -> ComparisonSettings:
 
 
 def _default_encoders(data: Dataset) -> tuple[str, ...]:
-    from pages import _cache  # _cache imports this module
+    from pages import _cache  # lazily: a link is parsed before any cached step is needed
 
     return _cache.default_encoders(data)
 

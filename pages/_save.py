@@ -13,7 +13,7 @@ from pages import _data as data_ui
 from pages import _display as display
 
 if TYPE_CHECKING:
-    from pages._data import Dataset
+    from pages._dataset import Dataset
 
 ENGINE = "dashboard"  # run.json's engine for a run saved from a page
 

@@ -39,9 +39,9 @@ def _imported(name: str, path: Path) -> set[str]:
     return found
 
 
-def _graph() -> dict[str, set[str]]:
-    """audiodiag module -> the audiodiag modules it imports (a name inside a module counts as that module)."""
-    modules = _modules(PACKAGE)
+def _graph(folder: str = PACKAGE) -> dict[str, set[str]]:
+    """module of `folder` -> the modules of `folder` it imports (a name inside a module counts as that module)."""
+    modules = _modules(folder)
     graph = {}
     for name, path in modules.items():
         edges = set()
@@ -209,3 +209,10 @@ def test_the_bare_error_checker_sees_raised_and_returned_errors(tmp_path):
     module.write_text("class C:\n    def f(self):\n        raise AudioDiagError('x')\n"
                       "def g():\n    return errors.AudioDiagError('y')\nraise BadDataError('z')\n")
     assert _bare_errors("audiodiag.m", module) == ["audiodiag.m:C.f", "audiodiag.m:g"]
+
+
+def test_the_page_helpers_import_each_other_without_a_cycle():
+    """pages/_*.py form layers too: the Dataset type alone at the bottom, the picker (_data) above the helpers."""
+    graph = _graph("pages")
+    assert _cycles(graph) == []
+    assert graph["pages._dataset"] == set()
