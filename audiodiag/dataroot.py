@@ -85,7 +85,7 @@ def resolve(root: str | os.PathLike, relative: str) -> Path:
 
     >>> resolve("/srv/data", "digits/../../etc/passwd")
     Traceback (most recent call last):
-    audiodiag.dataroot.DataRootError: 'digits/../../etc/passwd': goes up a folder ('..'); name an entry of ...
+    audiodiag.errors.DataRootError: 'digits/../../etc/passwd': goes up a folder ('..'); name an entry of ...
     """
     problem = _refusal(relative)
     if problem:

@@ -13,7 +13,7 @@ Inputs are checked before umap-learn is imported:
 
 >>> umap_2d(np.zeros((3, 8)))
 Traceback (most recent call last):
-audiodiag.errors.AudioDiagError: 3 clip(s) (vectors of shape (3, 8)); a UMAP map needs at least 4 clips: add clips
+audiodiag.errors.BadDataError: 3 clip(s) (vectors of shape (3, 8)); a UMAP map needs at least 4 clips: add clips
 """
 from __future__ import annotations
 

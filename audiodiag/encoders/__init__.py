@@ -215,7 +215,7 @@ def load_encoder(name_or_path: str | Path) -> Encoder:
     96
     >>> load_encoder("speech-embedding")                  # a typo: the error lists the valid names
     Traceback (most recent call last):
-    audiodiag.errors.AudioDiagError: unknown encoder 'speech-embedding': not a bundled name, ...; choose one of: ...
+    audiodiag.errors.BadParameterError: unknown encoder 'speech-embedding': not a bundled name, ...; choose one of: ...
     """
     key = canonical_name(name_or_path)
     spec = CATALOGUE.get(key)
