@@ -145,9 +145,10 @@ def say_unused_columns(source: str, group_by: str | None) -> list[str]:
 
 def streamed_report(args: argparse.Namespace) -> int:
     """`report --out-dir RUN/`: stream the data in batches, write the run folder, reuse what it already holds."""
-    from audiodiag import runfolder
+    from audiodiag import heap, runfolder
     from audiodiag.report import with_input_problems
 
+    heap.one_arena()  # before any thread starts: what the fits free stays reusable (audiodiag.heap)
     if args.task == "retrieve":
         print("error: --out-dir streams --task classify and --task transcribe; retrieval compares every clip "
               "with every other, so run --task retrieve without --out-dir (use --out/--json)", file=sys.stderr)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from audiodiag import compare, curves, dataset, duplicates, encoders, spaces, speakers
+from audiodiag import compare, curves, dataset, duplicates, encoders, heap, spaces, speakers
 from audiodiag.audit import MetadataAudit, metadata_audit
 from audiodiag.checks import ClipStats
 from audiodiag.errors import BadParameterError
@@ -108,13 +108,16 @@ def classification_decision(
                                      progress=fitted)
 
     learning = tuple(curve(i, v) for i, v in enumerate(vectors))
+    heap.release()  # each stage's working set grows with the clips: freed, it goes back before the next
     say(CURVES_SHARE, "Metadata audit: can recording conditions alone predict the labels? ...")
     audit = metadata_audit(clips, stats, folds, padding_length_s=comparison.padding.length_s, seed=seed)
+    heap.release()
     say(AUDIT_DONE, "Duplicates, data warnings and the note ...")
     specs = specs_for([v.space for v in vectors])  # only the encoders this run used: no warning about another
     exact = duplicates.exact_duplicates(clips) if exact is None else exact
     near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
             for v in vectors if spaces.is_baseline(v.space)}  # near-identical spectra: the same recording
+    heap.release()
     # groups split by random folds are the note's leakage claim (verdict.rules.leakage): said once, not twice; groups
     # split by the dataset's own folds are a problem of those folds, said here
     own_folds = comparison.folds.strategy == PREDEFINED
@@ -179,6 +182,7 @@ def decide_measured(
     comparison = compare.compare(clips, vectors, n_splits=settings.n_splits, group_aware=settings.group_aware,
                                  padding=settings.padding, seed=settings.seed,
                                  progress=lambda fraction, message: say(f"  {message}"), speakers=estimate)
+    heap.release()  # the folds' fits and the bootstrap, freed: see audiodiag.heap
     say("Learning curves, metadata audit, decision ...")
     return classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=settings.seed,
                                    interface=interface, progress=lambda fraction, message: say(f"  {message}"),
