@@ -37,20 +37,13 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag import encoders, features, spaces, stream, workers
+from audiodiag import encoders, spaces, stream, workers
 from audiodiag.errors import AudioDiagError, MissingDependencyError
 from audiodiag.types import Clip
 
 LOCAL_CPUS = None  # a local instance uses every core unless num_cpus says otherwise
 EMPTY = b""
 LOCAL_WORKER_NICENESS = 0  # Ray's own default (15) yields the cores to every other program on the machine
-# one thread per CPU actor (each holds num_cpus=1): ONNX Runtime's default is a pool per session sized to the
-# machine's cores, its threads pinned to the same cores in every actor. ONNX Runtime reads ORT_INTRA_OP_NUM_THREADS
-# when a session is created without a thread count; the others are read as BLAS libraries load
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "ORT_INTRA_OP_NUM_THREADS")
-ONE_THREAD = 1
-
-_thread_limits = None  # in a Ray worker: threadpoolctl's limits once set, kept referenced for the process's life
 
 
 @dataclass(frozen=True)
@@ -82,25 +75,12 @@ def _unpack(b):
     return None if b is None or len(b) == 0 else pickle.loads(b)
 
 
-def one_thread() -> None:
-    """In a Ray worker on one CPU: one thread for every numeric library, as in the process-pool engine's workers
-    (the numbers do not change: tests/test_workers.py). ONNX Runtime sessions created later get one thread too."""
-    global _thread_limits
-    if _thread_limits is not None:
-        return
-    from threadpoolctl import threadpool_limits
-
-    for name in THREAD_ENV:
-        os.environ[name] = str(ONE_THREAD)
-    _thread_limits = threadpool_limits(limits=ONE_THREAD)
-    features.FFT_WORKERS = ONE_THREAD
-
-
 def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: float | None,
                        baseline: bool = True) -> dict:
     """Ray task: one batch of (item, name) rows -> per row: what it became, its measurements, baseline row and
     the decoded clip for the encoders (dropped after them)."""
-    one_thread()  # a task holds one CPU
+    workers.one_thread(onnx=True)  # a task holds one CPU: ONNX Runtime's default pool would pin every actor's
+    # threads to the same cores
     opened, sources, references = [], [], []
     for packed in batch["item"]:
         item, name = _unpack(packed)
@@ -137,7 +117,7 @@ class Embedder:
 
             os.environ[DEVICE_ENV] = "cuda"
         else:  # one CPU: one thread, set before the encoders' ONNX Runtime sessions are created
-            one_thread()
+            workers.one_thread(onnx=True)
         self.layer, self.padding = layer, spaces.PaddingPolicy(padding_s)
         self.transcribe = transcribe
         if transcribe:

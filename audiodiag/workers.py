@@ -58,6 +58,7 @@ MIN_POOL_AUDIO_S = 600.0
 # the fork server instead
 FIRST_CLIP_IMPORTS = ("onnxruntime", "pyloudnorm", "scipy.signal", "threadpoolctl")
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+ONNX_THREAD_ENV = "ORT_INTRA_OP_NUM_THREADS"  # read by ONNX Runtime when a session is created without a thread count
 ONE_THREAD = 1
 
 _reusable: frozenset[str] = frozenset()  # in a worker: content hashes an earlier run measured and embedded
@@ -154,17 +155,27 @@ def _without_main_script() -> Iterator[None]:
             sys.modules["__main__"] = real
 
 
-def _start_worker(reusable: frozenset[str]) -> None:
-    """In each worker: one thread for every numeric library (N workers on N cores), VAD loaded, Ctrl-C left to
-    the main process (it stops the pool)."""
-    global _reusable, _thread_limits
+def one_thread(*, onnx: bool = False) -> None:
+    """In a worker process that holds one CPU: one thread for BLAS (threadpoolctl for the libraries loaded, the
+    environment for those loaded later) and scipy.fft; onnx: ONNX Runtime sessions created from now on too
+    (ORT_INTRA_OP_NUM_THREADS). Once per process."""
+    global _thread_limits
+    if _thread_limits is not None:
+        return
     from threadpoolctl import threadpool_limits
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in THREAD_ENV:  # for libraries loaded later; those loaded already are limited by threadpoolctl
+    for name in THREAD_ENV + ((ONNX_THREAD_ENV,) if onnx else ()):
         os.environ[name] = str(ONE_THREAD)
     _thread_limits = threadpool_limits(limits=ONE_THREAD)
     features.FFT_WORKERS = ONE_THREAD
+
+
+def _start_worker(reusable: frozenset[str]) -> None:
+    """In each worker: one thread for every numeric library (N workers on N cores), VAD loaded, Ctrl-C left to
+    the main process (it stops the pool)."""
+    global _reusable
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    one_thread()
     vad.speech_probabilities([np.zeros(vad.WINDOW_SAMPLES, np.float32)])  # loads the ONNX session now
     _reusable = reusable
 
