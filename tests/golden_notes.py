@@ -27,22 +27,26 @@ TIMING_KEYS = {"seconds_per_clip"}
 MS = re.compile(r"\d[\d,]*(?:\.\d+)? ms\b")
 X_REAL_TIME = re.compile(r"\d[\d,]*(?:\.\d+)?× real time")
 
+IN_MEMORY = (["--json", "{OUT}/note.json"], "note.json")
+STREAMED = (["--out-dir", "{OUT}/run"], "run/note.json")
+RAY = (["--out-dir", "{OUT}/run", "--engine", "ray", "--ray-cpus", "2"], "run/note.json")
+
+
+def _report(data: str, task: str, how: tuple[list[str], str]) -> tuple[list[str], str]:
+    """The `report` command line for `data` and `task` made `how` (IN_MEMORY, STREAMED, RAY), and its note JSON."""
+    options, note = how
+    return ["report", data, "--task", task, *options, "--out", "{OUT}/note.md"], note
+
+
 # name -> (command arguments after `python -m audiodiag`, the note JSON it writes relative to the output folder)
 NOTES: dict[str, tuple[list[str], str]] = {
-    "classify_digits": (["report", "spoken_digits", "--task", "classify", "--json", "{OUT}/note.json",
-                         "--out", "{OUT}/note.md"], "note.json"),
-    "classify_sounds": (["report", "sounds", "--task", "classify", "--json", "{OUT}/note.json",
-                         "--out", "{OUT}/note.md"], "note.json"),
-    "classify_digits_streamed": (["report", "spoken_digits", "--task", "classify", "--out-dir", "{OUT}/run",
-                                  "--out", "{OUT}/note.md"], "run/note.json"),
-    "classify_digits_ray": (["report", "spoken_digits", "--task", "classify", "--out-dir", "{OUT}/run",
-                             "--engine", "ray", "--ray-cpus", "2", "--out", "{OUT}/note.md"], "run/note.json"),
-    "retrieve_sounds": (["report", "sounds", "--task", "retrieve", "--json", "{OUT}/note.json",
-                         "--out", "{OUT}/note.md"], "note.json"),
-    "transcribe_utterances": (["report", "utterances", "--task", "transcribe", "--json", "{OUT}/note.json",
-                               "--out", "{OUT}/note.md"], "note.json"),
-    "transcribe_utterances_streamed": (["report", "utterances", "--task", "transcribe", "--out-dir", "{OUT}/run",
-                                        "--out", "{OUT}/note.md"], "run/note.json"),
+    "classify_digits": _report("spoken_digits", "classify", IN_MEMORY),
+    "classify_sounds": _report("sounds", "classify", IN_MEMORY),
+    "classify_digits_streamed": _report("spoken_digits", "classify", STREAMED),
+    "classify_digits_ray": _report("spoken_digits", "classify", RAY),
+    "retrieve_sounds": _report("sounds", "retrieve", IN_MEMORY),
+    "transcribe_utterances": _report("utterances", "transcribe", IN_MEMORY),
+    "transcribe_utterances_streamed": _report("utterances", "transcribe", STREAMED),
 }
 
 
