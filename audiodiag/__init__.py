@@ -18,23 +18,23 @@ __version__ = "0.1.0"
 # public name -> (module, attribute)
 _PUBLIC = {
     # data in
-    "load": ("audiodiag.sources", "load"),
+    "load": ("audiodiag.data.sources", "load"),
     "Clip": ("audiodiag.types", "Clip"),
     "LoadFailure": ("audiodiag.types", "LoadFailure"),
     # measure and check
-    "analyse": ("audiodiag.dataset", "analyse"),
-    "check": ("audiodiag.gate", "run_check"),
+    "analyse": ("audiodiag.measure.dataset", "analyse"),
+    "check": ("audiodiag.runs.gate", "run_check"),
     "Finding": ("audiodiag.types", "Finding"),
     "FindingCode": ("audiodiag.findings", "Code"),
     # the three tasks, each to its decision note
-    "classify": ("audiodiag.decide", "run_classification"),
-    "retrieve": ("audiodiag.decide", "run_retrieval"),
-    "transcribe": ("audiodiag.transcription", "run_transcription"),
+    "classify": ("audiodiag.verdict.decide", "run_classification"),
+    "retrieve": ("audiodiag.verdict.decide", "run_retrieval"),
+    "transcribe": ("audiodiag.verdict.transcribe", "run_transcription"),
     "ComparisonSettings": ("audiodiag.settings", "ComparisonSettings"),
     "RetrievalSettings": ("audiodiag.settings", "RetrievalSettings"),
     "TranscriptionSettings": ("audiodiag.settings", "TranscriptionSettings"),
-    "DecisionNote": ("audiodiag.report", "DecisionNote"),
-    "register_normalisation": ("audiodiag.normalisers", "register"),
+    "DecisionNote": ("audiodiag.verdict.notes", "DecisionNote"),
+    "register_normalisation": ("audiodiag.asr.normalisers", "register"),
     # errors, by whose move it is
     "AudioDiagError": ("audiodiag.errors", "AudioDiagError"),
     "BadParameterError": ("audiodiag.errors", "BadParameterError"),

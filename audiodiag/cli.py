@@ -32,13 +32,25 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag import (cleanlist, decide, duplicates, encoders, gate, io, manifest, normalisers, samples, sources,
-                       spaces, stream, workers)
+from audiodiag.asr import normalisers
+from audiodiag.data import decoding, layout, manifest, sample_sets, sources, tables
 from audiodiag.errors import AudioDiagError, BadDataError, ConsistencyError, MissingDependencyError
-from audiodiag.features import FeatureSettings
-from audiodiag.settings import (DEFAULT_ASR, DEFAULT_ENCODERS, SOUND_ENCODER, ComparisonSettings, RetrievalSettings,
-                                SettingsError, TranscriptionSettings)
+from audiodiag.evaluation import duplicates
+from audiodiag.measure import cleanlist
+from audiodiag.represent import encoders, spaces
+from audiodiag.represent.features import FeatureSettings
+from audiodiag.runs import gate, stream, workers
+from audiodiag.settings import (
+    DEFAULT_ASR,
+    DEFAULT_ENCODERS,
+    SOUND_ENCODER,
+    ComparisonSettings,
+    RetrievalSettings,
+    SettingsError,
+    TranscriptionSettings,
+)
 from audiodiag.types import Clip
+from audiodiag.verdict import decide
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 1
@@ -93,7 +105,8 @@ def _progress_printer():
 
 def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace):
     """Transcribe with the bundled (or --model) ASR model and score against the folder's references."""
-    from audiodiag import references, transcription
+    from audiodiag.asr import references
+    from audiodiag.verdict import transcribe
 
     folder = sources.data_folder(args.data)
     refs = references.folder_references(folder, clips) if folder is not None else [None] * len(clips)
@@ -104,16 +117,16 @@ def transcription_report(name: str, clips: list[Clip], args: argparse.Namespace)
     scored = [i for i, r in enumerate(refs) if r is not None]
     if not scored:
         raise _no_references(args.data)
-    note = transcription.run_transcription(clips, refs, transcription_settings(args), dataset_name=name,
-                                           progress=_progress_printer(),
-                                           measure=partial(workers.measure, workers=args.workers))
+    note = transcribe.run_transcription(clips, refs, transcription_settings(args), dataset_name=name,
+                                        progress=_progress_printer(),
+                                        measure=partial(workers.measure, workers=args.workers))
     return note, problems
 
 
 def say_groups(source: str, group_by: str | None, clips: list[Clip], *, no_groups: bool) -> None:
     """Which column the groups came from, or why there are none (stderr, before the long steps)."""
     folder = sources.data_folder(source)
-    table = io.folder_label_table(folder) if folder is not None else None
+    table = layout.folder_label_table(folder) if folder is not None else None
     n_groups = len({c.group for c in clips if c.group is not None})
     if folder is None and manifest.is_manifest(source):
         m = manifest.open_manifest(sources.manifest_url(source), group_by=group_by)
@@ -122,7 +135,7 @@ def say_groups(source: str, group_by: str | None, clips: list[Clip], *, no_group
               f"groups: none ({m.name} has columns {', '.join(m.columns)}; name the group column with "
               "--group-column NAME): speaker/source leakage is unmeasured", file=sys.stderr)
     elif table is not None:
-        columns, column = io.table_group_column(table[1], group_by=group_by)
+        columns, column = tables.table_group_column(table[1], group_by=group_by)
         if column:
             print(f"groups: column '{column}' of {table[0]} ({n_groups} groups)"
                   + ("; ignored on request (--no-groups)" if no_groups else ""), file=sys.stderr)
@@ -145,8 +158,9 @@ def say_unused_columns(source: str, group_by: str | None) -> list[str]:
 
 def streamed_report(args: argparse.Namespace) -> int:
     """`report --out-dir RUN/`: stream the data in batches, write the run folder, reuse what it already holds."""
-    from audiodiag import heap, runfolder
-    from audiodiag.report import with_input_problems
+    from audiodiag import heap
+    from audiodiag.runs import run_folder
+    from audiodiag.verdict.notes import with_input_problems
 
     heap.one_arena()  # before any thread starts: what the fits free stays reusable (audiodiag.heap)
     if args.task == "retrieve":
@@ -155,7 +169,7 @@ def streamed_report(args: argparse.Namespace) -> int:
         return EXIT_USER_ERROR
     engine = None
     if args.engine == "ray":
-        from audiodiag import ray_engine
+        from audiodiag.runs import ray_engine
 
         def started(info: ray_engine.RayStart) -> None:
             print(f"Ray: {'started a local instance' if info.address == 'local' else 'joined ' + info.address} in "
@@ -170,7 +184,7 @@ def streamed_report(args: argparse.Namespace) -> int:
         settings.update(transcription_settings(args).to_dict())
         comparison = None
     else:
-        previous = runfolder.read_previous(args.out_dir)
+        previous = run_folder.read_previous(args.out_dir)
         if previous is not None:
             print(f"reusing {args.out_dir}: {len(previous.clips)} measured clips, {len(previous.vectors)} spaces",
                   file=sys.stderr)
@@ -187,7 +201,7 @@ def streamed_report(args: argparse.Namespace) -> int:
     problems += say_unused_columns(args.data, args.group_column)
     note = with_input_problems(note, [f.message for f in streamed.failures] + problems)
     command = shlex.join(["python", "-m", "audiodiag", *args.argv])
-    runfolder.write_run(args.out_dir, streamed, comparison, note, dataset=name, settings=settings, command=command)
+    run_folder.write_run(args.out_dir, streamed, comparison, note, dataset=name, settings=settings, command=command)
     print(f"wrote {args.out_dir} ({len(streamed.clips)} clips, {streamed.n_decoded} decoded this run)", file=sys.stderr)
     if streamed.failures and args.strict:
         return _strict_refusal(len(streamed.failures))
@@ -197,7 +211,8 @@ def streamed_report(args: argparse.Namespace) -> int:
 def streamed_transcription(args: argparse.Namespace, name: str, items, engine):
     """`report --task transcribe --out-dir`: decode, measure (VAD) and transcribe batch by batch, then score
     against the references (the folder's transcripts.csv / .txt files, or the manifest's transcript column)."""
-    from audiodiag import references, transcription
+    from audiodiag.asr import references
+    from audiodiag.verdict import transcribe
 
     chosen = transcription_settings(args)
     job = stream.Transcribe(chosen.model, chosen.decoding)
@@ -212,7 +227,7 @@ def streamed_transcription(args: argparse.Namespace, name: str, items, engine):
     if not any(r is not None for r in refs):
         raise _no_references(args.data)
     streamed = replace(streamed, references=tuple(refs))
-    note = transcription.transcription_decision(
+    note = transcribe.transcription_decision(
         name, model_name, streamed.clips, refs, streamed.transcripts, [s.speech_fraction for s in streamed.stats],
         normalisation=chosen.normalisation, settings={**chosen.to_dict(), "model": model_name})
     return streamed, note, problems
@@ -246,7 +261,7 @@ def report(args: argparse.Namespace) -> int:
         note = decide.run_retrieval(clips, retrieval_settings(args), dataset_name=name, progress=_progress_printer())
     else:
         note, problems = transcription_report(name, clips, args)
-    from audiodiag.report import with_input_problems
+    from audiodiag.verdict.notes import with_input_problems
 
     problems += say_unused_columns(args.data, args.group_column)
     note = with_input_problems(note, [f.message for f in failures] + problems)
@@ -267,7 +282,7 @@ def _finish(args: argparse.Namespace, note) -> int:
     if args.json:
         Path(args.json).write_text(note.to_json())
         print(f"wrote {args.json}", file=sys.stderr)
-    from audiodiag.embedding_cache import CACHE_WARNINGS
+    from audiodiag.represent.embedding_cache import CACHE_WARNINGS
 
     for warning in CACHE_WARNINGS:
         print(f"warning: {warning}", file=sys.stderr)
@@ -291,7 +306,7 @@ embedding = hidden[0, :n_real].mean(axis=0)                            # mean-po
 
 def demo(args: argparse.Namespace) -> int:
     """The minimal frozen-encoder pattern, step by step, on one bundled clip."""
-    clips = [c for c in samples.load_sample_set("utterances") if isinstance(c, Clip)]
+    clips = [c for c in sample_sets.load_sample_set("utterances") if isinstance(c, Clip)]
     clip = clips[0]
     print(f"clip: {clip.name}, {clip.original_sample_rate_hz} Hz, {clip.original_channels} channel(s), "
           f"{clip.duration_s:.2f} s")
@@ -302,10 +317,10 @@ def demo(args: argparse.Namespace) -> int:
         rows = encoder.embed([clip])
         print(f"pooled embedding: shape {rows.shape}, first values {np.round(rows[0, :4], 4).tolist()}")
         return 0
-    from audiodiag.encoders.whisper import WhisperEncoder
+    from audiodiag.represent.encoders.whisper import WhisperEncoder
 
     encoder = WhisperEncoder(mode="unpadded")
-    wave = io.resample_clip(clip, target_sample_rate_hz=encoder.sample_rate_hz).samples
+    wave = decoding.resample_clip(clip, target_sample_rate_hz=encoder.sample_rate_hz).samples
     print(f"1. resample: {clip.sample_rate_hz} Hz -> {encoder.sample_rate_hz} Hz (the model's training rate): "
           f"{len(clip.samples)} -> {len(wave)} samples")
     features, n_real = encoder.chunk_features(wave)
@@ -324,7 +339,8 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def check(args: argparse.Namespace) -> int:
-    """`check DATA`: the per-clip and dataset checks as a gate (see audiodiag.gate); optional clean/quarantine lists."""
+    """`check DATA`: the per-clip and dataset checks as a gate (see audiodiag.runs.gate); optional clean and
+    quarantine lists."""
     spec = encoders.get_spec(args.encoder) if args.encoder else None
     for path in (args.clean_list, args.quarantine):
         if path:
@@ -367,9 +383,9 @@ def check(args: argparse.Namespace) -> int:
     return gate.exit_status(result, fail_on=args.fail_on)
 
 
-def sample_sets(args: argparse.Namespace) -> int:
+def samples(args: argparse.Namespace) -> int:
     """List the bundled and downloadable sets, or download one (sha256-pinned, into the user cache)."""
-    from audiodiag import download
+    from audiodiag.data import download
 
     if args.download:
         total = len(download.REMOTE_DATASETS[args.download].files) if args.download in download.REMOTE_DATASETS else 0
@@ -380,8 +396,8 @@ def sample_sets(args: argparse.Namespace) -> int:
               f"Use it: `python -m audiodiag report {args.download}`, or choose '{args.download}' in the app's sidebar.")
         return 0
     have = download.downloaded_sets()
-    for name in samples.list_sample_sets():
-        print(f"{name}: {samples.DESCRIPTIONS.get(name, '')}")
+    for name in sample_sets.list_sample_sets():
+        print(f"{name}: {sample_sets.DESCRIPTIONS.get(name, '')}")
     for name, spec in download.REMOTE_DATASETS.items():
         if name not in have:
             print(f"{name} (not downloaded; `python -m audiodiag samples --download {name}`): {spec.title}, "
@@ -471,7 +487,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--no-groups", action="store_true", help="ignore groups (random stratified folds)")
     r.add_argument("--group-column", default=None, help="the labels table's column that holds groups (speaker, "
                    "session, source ...); default: the first column named like one of "
-                   f"{', '.join(io.GROUP_COLUMNS)}")
+                   f"{', '.join(tables.GROUP_COLUMNS)}")
     r.add_argument("--pad-s", type=float, default=None, help="pad or trim every clip to this many seconds")
     r.add_argument("--layer", type=int, default=None, help="hidden layer for Hugging Face encoders (default: last)")
     r.add_argument("--exclude-same-group", action=argparse.BooleanOptionalAction,
@@ -535,12 +551,12 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the minimal frozen-encoder pattern on a bundled clip")
     d.add_argument("--model", help="a local Hugging Face model folder or id instead of the bundled Whisper encoder")
     d.set_defaults(run=demo)
-    from audiodiag.download import REMOTE_DATASETS
+    from audiodiag.data.download import REMOTE_DATASETS
 
     s = sub.add_parser("samples", help="list the sample sets, or download a real one (needs internet)")
     s.add_argument("--download", choices=sorted(REMOTE_DATASETS), help="fetch this dataset into the user cache "
                    "(files checked against pinned sha256s); it then appears next to the bundled sets")
-    s.set_defaults(run=sample_sets)
+    s.set_defaults(run=samples)
     m = sub.add_parser("models", help="model cards: source package and version, licence as the package states it "
                        "(flagged when non-commercial), weights sha256 and size, sample rate, input limit")
     m.add_argument("names", nargs="*", metavar="NAME", help="bundled names, Hugging Face ids (from the local cache) "

@@ -40,7 +40,7 @@ class SettingsError(BadParameterError):
 
 
 class DataRootError(BadParameterError):
-    """A configured data root that is not a folder, or a path that is not inside it (audiodiag.dataroot)."""
+    """A configured data root that is not a folder, or a path that is not inside it (audiodiag.data.dataroot)."""
 
 
 class ManifestError(BadDataError):
@@ -48,7 +48,7 @@ class ManifestError(BadDataError):
 
 
 class RecordError(BadDataError):
-    """One manifest record that cannot be used: `why`, the `value` in question and the `fix` (audiodiag.formats);
+    """One manifest record that cannot be used: `why`, the `value` in question and the `fix` (audiodiag.data.formats);
     the manifest reader turns it into that row's failure, not an error of the whole manifest."""
 
     def __init__(self, why: str, value, fix: str) -> None:

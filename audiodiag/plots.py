@@ -12,8 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly import colors as px_colours
 
-from audiodiag.checks import FRAME_LENGTH_S, silent_frames
-from audiodiag.features import FeatureSettings, mel_filters, mel_frequencies, power_spectrogram
+from audiodiag.measure.per_clip import FRAME_LENGTH_S, silent_frames
+from audiodiag.represent.features import FeatureSettings, mel_filters, mel_frequencies, power_spectrogram
 from audiodiag.types import SpeechRegion
 
 ENVELOPE_POINTS = 2_000
@@ -188,7 +188,7 @@ def duration_histogram(durations_s: Sequence[float], labels: Sequence[str | None
         bins = sorted(members)
         fig.add_trace(go.Bar(
             x=[(edges[b] + edges[b + 1]) / 2 for b in bins], y=[len(members[b]) for b in bins],
-            width=[edges[b + 1] - edges[b] for b in bins], name=_plain(name), opacity=0.7,
+            width=[edges[b + 1] - edges[b] for b in bins], name=plain_text(name), opacity=0.7,
             marker_color=QUALITATIVE_COLOURS[k % len(QUALITATIVE_COLOURS)],
             customdata=[[members[b], float(edges[b]), float(edges[b + 1])] for b in bins],
             hovertemplate="%{fullData.name}: %{y} clips of %{customdata[1]:.2f}–%{customdata[2]:.2f} s"
@@ -203,7 +203,7 @@ def duration_histogram(durations_s: Sequence[float], labels: Sequence[str | None
 
 # ---------------------------------------------------------------- comparison figures
 
-def _plain(text: object) -> str:
+def plain_text(text: object) -> str:
     """Plotly renders a subset of HTML in labels; file names and labels must show as typed."""
     return html.escape(str(text))
 
@@ -232,7 +232,7 @@ def confusion_figure(labels: Sequence, counts: np.ndarray, *, title: str,
     counts = np.asarray(counts)
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-    names = [_plain(v) for v in labels]
+    names = [plain_text(v) for v in labels]
     hover = "true %{y}, predicted %{x}: %{customdata} clips (%{z:.0%} of the row)<extra></extra>"
     fig = go.Figure(go.Heatmap(
         x=names, y=names, z=np.round(shares, 3).tolist(), customdata=counts.tolist(), zmin=0, zmax=1,
@@ -273,7 +273,7 @@ def padding_accuracy_figure(series: dict[str, Sequence[tuple[float, float, int, 
         edges.update(e for lo, hi, *_ in bins for e in (lo, hi))
         fig.add_trace(go.Scatter(
             x=[mean for *_, mean in kept], y=[acc for _, _, _, acc, _ in kept], mode="lines+markers",
-            name=_plain(name), customdata=[[lo, hi, n] for lo, hi, n, *_ in kept],
+            name=plain_text(name), customdata=[[lo, hi, n] for lo, hi, n, *_ in kept],
             line={"color": CURVE_COLOURS[k % len(CURVE_COLOURS)]},
             hovertemplate="padding %{customdata[0]:.0%}-%{customdata[1]:.0%} of the input: accuracy %{y:.3f} "
                           "over %{customdata[2]} clips<extra></extra>"))
@@ -287,9 +287,9 @@ def padding_accuracy_figure(series: dict[str, Sequence[tuple[float, float, int, 
 
 def f1_difference_figure(differences: dict, *, title: str) -> go.Figure:
     """Per-class F1 change, one bar per class (green: the encoder is better)."""
-    from audiodiag.evaluate import signed  # here, not at the top: Inspect's first waveform does without it
+    from audiodiag.evaluation.evaluate import signed  # here, not at the top: Inspect's first waveform does without it
 
-    names = [_plain(k) for k in differences]
+    names = [plain_text(k) for k in differences]
     values = [float(v) for v in differences.values()]
     fig = go.Figure(go.Bar(x=names, y=values, marker_color=["#2ca02c" if v >= 0 else "#d62728" for v in values],
                            customdata=[signed(v) for v in values],  # as the note writes it: never "-0.000"
@@ -344,12 +344,12 @@ def learning_curve_figure(curves: dict[str, Sequence[tuple[float, float, float]]
         lower = [max(0.0, p[1] - p[2]) for p in points]
         # the band: its lower edge, then the upper edge filled down to it ("tonexty")
         fig.add_trace(go.Scatter(x=x, y=lower, mode="lines", line={"width": 0, "color": colour}, hoverinfo="skip",
-                                 showlegend=False, legendgroup=_plain(name), name=f"{_plain(name)} − std"))
+                                 showlegend=False, legendgroup=plain_text(name), name=f"{plain_text(name)} − std"))
         fig.add_trace(go.Scatter(x=x, y=upper, mode="lines", line={"width": 0, "color": colour}, hoverinfo="skip",
                                  fill="tonexty", fillcolor=_rgba(colour, CURVE_BAND_ALPHA), showlegend=False,
-                                 legendgroup=_plain(name), name=f"{_plain(name)} + std"))
+                                 legendgroup=plain_text(name), name=f"{plain_text(name)} + std"))
         fig.add_trace(go.Scatter(
-            x=x, y=[p[1] for p in points], mode="lines+markers", name=_plain(name), legendgroup=_plain(name),
+            x=x, y=[p[1] for p in points], mode="lines+markers", name=plain_text(name), legendgroup=plain_text(name),
             line={"color": colour}, marker={"color": colour}, customdata=[p[2] for p in points],
             hovertemplate="%{x:.1f} clips per class: accuracy %{y:.3f} ± %{customdata:.3f}<extra></extra>"))
     ticks = curve_ticks(sizes)
@@ -374,7 +374,7 @@ def layer_sweep_figure(scores: Sequence[tuple[int, str, float, float, float]], *
             x=[r[0] for r in rows], y=[r[2] for r in rows], mode="lines+markers", name=pooling,
             error_y={"type": "data", "symmetric": False, "array": [r[4] - r[2] for r in rows],
                      "arrayminus": [r[2] - r[3] for r in rows]}))
-    fig.update_layout(title=_plain(title), height=FIGURE_HEIGHT_PX + 40, xaxis_title="hidden layer (0 = input)",
+    fig.update_layout(title=plain_text(title), height=FIGURE_HEIGHT_PX + 40, xaxis_title="hidden layer (0 = input)",
                       yaxis={"title": "probe accuracy", "range": [0, 1.05]}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return framed(fig)
 
@@ -389,75 +389,6 @@ def loss_curves_figure(losses: Sequence[Sequence[float]], *, title: str = "Fine-
     return framed(fig)
 
 
-
-# ---------------------------------------------------------------- the ladder (Compare, Decide, the note's export)
-
-LADDER_TITLE = "The ladder: accuracy per rung, with its 95 % CI"
-# Okabe–Ito colours (distinguishable with every common colour-vision deficiency), and a symbol per verdict as well
-LADDER_COLOURS = {None: "#000000", "yes": "#0072B2", "no": "#D55E00", "inconclusive": "#E69F00"}
-LADDER_SYMBOLS = {None: "diamond", "yes": "circle", "no": "x", "inconclusive": "circle-open"}
-LADDER_RECOMMENDED_COLOUR = "#009E73"  # a ring around the recommended rung's point
-LADDER_ROW_PX = 72
-LADDER_MARKER_PX = 12
-LADDER_TEXT_SHIFT_PX = 18  # each row's numbers sit this far above its point and interval
-LADDER_X_PAD = 0.05  # accuracy shown below the lowest CI bound (half of it above 1: a point at 1.000 shows whole)
-# the mode bar (with its "download as PNG" button) stays; the title sits left, clear of it
-LADDER_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "ladder", "scale": 2}}
-
-
-def ladder_text(row: dict, *, baseline: str) -> str:
-    """A ladder row's numbers as the note's rung table writes them (accuracy, the difference and its CI, cost per
-    clip), then its verdict's mark; plotly HTML, user text escaped."""
-    from audiodiag.bootstrap import Estimate
-    from audiodiag.verdict.rules import LADDER_RECOMMENDED, difference_text, ms_per_clip
-
-    parts = [str(Estimate(**row["accuracy"]))]
-    if row["difference"] is not None:
-        versus = "baseline" if row["versus"] == baseline else _plain(row["versus"])
-        parts.append(f"{difference_text(row['difference'])} vs {versus}")
-    seconds = row["seconds_per_clip"]
-    parts.append(f"{ms_per_clip(float('nan') if seconds is None else seconds)} per clip")
-    colour = LADDER_COLOURS[row["verdict"]]
-    parts.append(f"<span style='color:{colour}'><b>{_plain(row['mark'])}</b></span>")
-    if row["recommended"]:
-        parts.append(f"<span style='color:{LADDER_RECOMMENDED_COLOUR}'><b>{LADDER_RECOMMENDED}</b></span>")
-    return " · ".join(parts)
-
-
-def ladder_figure(rows: Sequence[dict]) -> go.Figure:
-    """The representation ladder, a row per rung (`verdict.rules.ladder`, or note.json's data.ladder), top to
-    bottom: accuracy as a point with its 95 % CI, colour and symbol by verdict, the recommended rung ringed; above
-    each row its numbers as the note's table writes them and its verdict's mark."""
-    fig = go.Figure()
-    baseline = rows[0]["space"] if rows else ""
-    for i, row in enumerate(rows):
-        acc, colour = row["accuracy"], LADDER_COLOURS[row["verdict"]]
-        fig.add_trace(go.Scatter(
-            x=[acc["value"]], y=[i], mode="markers", name=_plain(row["mark"]), showlegend=False,
-            marker={"size": LADDER_MARKER_PX, "color": colour, "symbol": LADDER_SYMBOLS[row["verdict"]],
-                    "line": {"width": 2, "color": colour}},
-            error_x={"type": "data", "symmetric": False, "array": [acc["ci_high"] - acc["value"]],
-                     "arrayminus": [acc["value"] - acc["ci_low"]], "color": colour, "thickness": 2, "width": 6},
-            hovertemplate=f"{_plain(row['space'])}<br>{ladder_text(row, baseline=baseline)}<extra></extra>"))
-        fig.add_annotation(x=0, xref="paper", xanchor="left", y=i, yref="y", yshift=LADDER_TEXT_SHIFT_PX,
-                           text=ladder_text(row, baseline=baseline), showarrow=False, align="left")
-    picked = [i for i, row in enumerate(rows) if row["recommended"]]
-    if picked:
-        fig.add_trace(go.Scatter(
-            x=[rows[i]["accuracy"]["value"] for i in picked], y=picked, mode="markers", name="recommended",
-            showlegend=False, hoverinfo="skip",
-            marker={"size": 2 * LADDER_MARKER_PX, "symbol": "circle-open", "color": LADDER_RECOMMENDED_COLOUR,
-                    "line": {"width": 2}}))
-    low = min((row["accuracy"]["ci_low"] for row in rows), default=0.0)
-    fig.update_layout(
-        title={"text": LADDER_TITLE, "x": 0, "xanchor": "left", "xref": "paper"},
-        height=LADDER_ROW_PX * len(rows) + 110, margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        xaxis={"title": "out-of-fold accuracy (point) and its 95 % CI (bar)", "tickformat": ".2f", "zeroline": False,
-               "range": [max(0.0, low - LADDER_X_PAD), 1 + LADDER_X_PAD / 2]},
-        yaxis={"tickmode": "array", "tickvals": list(range(len(rows))),
-               "ticktext": [f"<b>{_plain(row['space'])}</b><br>{row['rung']}" for row in rows],
-               "range": [len(rows) - 0.5, -0.7], "zeroline": False, "showgrid": True})
-    return framed(fig)
 
 # ---------------------------------------------------------------- embedding maps (Embeddings page)
 
@@ -493,10 +424,10 @@ def embedding_map_figure(coordinates: np.ndarray, *, names: Sequence[str], label
     xy = np.asarray(coordinates, dtype=np.float64)
     n = len(xy)
     size = MAP_MARKER_PX if n <= MAP_MANY_POINTS else MAP_MARKER_PX_MANY
-    shown = [_plain("—" if v is None or (isinstance(v, float) and v != v) else
-                    (f"{v:.3g}" if isinstance(v, float) else v)) for v in colour_values]
-    custom = [[i, _plain(names[i]), _plain(labels[i]), shown[i]] for i in range(n)]
-    hover = (f"%{{customdata[1]}}<br>label: %{{customdata[2]}}<br>{_plain(colour_name)}: %{{customdata[3]}}"
+    shown = [plain_text("—" if v is None or (isinstance(v, float) and v != v) else
+                        (f"{v:.3g}" if isinstance(v, float) else v)) for v in colour_values]
+    custom = [[i, plain_text(names[i]), plain_text(labels[i]), shown[i]] for i in range(n)]
+    hover = (f"%{{customdata[1]}}<br>label: %{{customdata[2]}}<br>{plain_text(colour_name)}: %{{customdata[3]}}"
              "<extra></extra>")
     fig = go.Figure()
     values = [str(v) for v in colour_values]
@@ -513,7 +444,7 @@ def embedding_map_figure(coordinates: np.ndarray, *, names: Sequence[str], label
         for k, value in enumerate(distinct):
             idx = [i for i in range(n) if values[i] == value]
             turn, colour = divmod(k, len(QUALITATIVE_COLOURS))
-            fig.add_trace(go.Scatter(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=_plain(value),
+            fig.add_trace(go.Scatter(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=plain_text(value),
                                      customdata=[custom[i] for i in idx], hovertemplate=hover,
                                      marker={**outlined(idx), "color": QUALITATIVE_COLOURS[colour],
                                              "symbol": CLASS_SYMBOLS[turn % len(CLASS_SYMBOLS)]}))
@@ -521,8 +452,8 @@ def embedding_map_figure(coordinates: np.ndarray, *, names: Sequence[str], label
         colour = ([distinct.index(v) for v in values] if categorical else
                   [float("nan") if v is None else float(v) for v in colour_values])
         marker = {**outlined(range(n)), "color": colour, "colorscale": "Turbo" if categorical else "Viridis",
-                  "showscale": not categorical, "colorbar": {"title": _plain(colour_name)}}
-        fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=_plain(colour_name),
+                  "showscale": not categorical, "colorbar": {"title": plain_text(colour_name)}}
+        fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=plain_text(colour_name),
                                  customdata=custom, hovertemplate=hover, marker=marker, showlegend=False))
     if suspects:  # a legend entry only: the outlines are on the points themselves
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=SUSPECT_LEGEND, hoverinfo="skip",
@@ -533,9 +464,10 @@ def embedding_map_figure(coordinates: np.ndarray, *, names: Sequence[str], label
                                  customdata=[custom[selected]], hovertemplate=hover,
                                  marker={"size": 3 * size, "symbol": "circle-open",
                                          "line": {"width": 2, "color": SELECTED_COLOUR}}))
-    fig.update_layout(title=_plain(title), height=FIGURE_HEIGHT_PX + 200, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    fig.update_layout(title=plain_text(title), height=FIGURE_HEIGHT_PX + 200,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       xaxis={"title": "UMAP 1", "showticklabels": False},
-                      yaxis={"title": "UMAP 2", "showticklabels": False}, legend={"title": _plain(colour_name)},
+                      yaxis={"title": "UMAP 2", "showticklabels": False}, legend={"title": plain_text(colour_name)},
                       clickmode="event+select")
     return framed(fig)
 
@@ -548,7 +480,7 @@ WER_BIN_WIDTH = 0.05  # 5-percentage-point bins; WER above 1 (many insertions) g
 def wer_histogram_figure(wers: Sequence[float], *, corpus_wer: float | None = None,
                          title: str = "Per-utterance WER: the distribution, not one example") -> go.Figure:
     """Histogram of per-utterance WER (NaN, i.e. empty references, left out), the corpus WER marked."""
-    from audiodiag.wer import format_rate  # here, not at the top: Inspect's first waveform does without it
+    from audiodiag.asr.wer import format_rate  # here, not at the top: Inspect's first waveform does without it
 
     values = np.asarray(wers, float)
     values = values[np.isfinite(values)]
@@ -556,7 +488,7 @@ def wer_histogram_figure(wers: Sequence[float], *, corpus_wer: float | None = No
                                  hovertemplate="WER %{x}: %{y} utterances<extra></extra>"))
     if corpus_wer is not None and np.isfinite(corpus_wer):
         fig.add_vline(x=corpus_wer, line_dash="dash", annotation_text=f"corpus WER {format_rate(corpus_wer)}")
-    fig.update_layout(title=_plain(title), height=FIGURE_HEIGHT_PX + 40, xaxis_title="WER of the utterance",
+    fig.update_layout(title=plain_text(title), height=FIGURE_HEIGHT_PX + 40, xaxis_title="WER of the utterance",
                       yaxis_title="utterances", xaxis_tickformat=".0%", bargap=0.05,
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return framed(fig)

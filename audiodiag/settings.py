@@ -16,12 +16,12 @@ import math
 import shlex
 from dataclasses import asdict, dataclass, field, fields
 
-from audiodiag import normalisers
-from audiodiag.encoders import AISFX, ALIASES, BUNDLED, WHISPER_UNPADDED, availability, canonical_name
+from audiodiag.asr import normalisers
 from audiodiag.errors import AudioDiagError, SettingsError
-from audiodiag.evaluate import MIN_FOLDS
-from audiodiag.features import FeatureSettings
-from audiodiag.spaces import BASELINE, MAX_PAD_LENGTH_S, PaddingPolicy
+from audiodiag.evaluation.evaluate import MIN_FOLDS
+from audiodiag.represent.encoders import AISFX, ALIASES, BUNDLED, WHISPER_UNPADDED, availability, canonical_name
+from audiodiag.represent.features import FeatureSettings
+from audiodiag.represent.spaces import BASELINE, MAX_PAD_LENGTH_S, PaddingPolicy
 
 DEFAULT_ENCODERS = (WHISPER_UNPADDED,)  # bundled: works offline
 SOUND_ENCODER = AISFX  # the bundled encoder trained on sounds other than speech
@@ -44,7 +44,7 @@ def default_encoders(*, target: str | None = None, dataset_speech: float | None 
     >>> default_encoders(dataset_speech=0.9)
     ('whisper-tiny.en encoder (unpadded)',)
     """
-    from audiodiag.levels import SPEECH_MAJORITY
+    from audiodiag.measure.levels import SPEECH_MAJORITY
 
     chosen = [target] if target in BUNDLED else []
     if (dataset_speech is not None and dataset_speech < SPEECH_MAJORITY and SOUND_ENCODER not in chosen
@@ -211,7 +211,7 @@ class TranscriptionSettings:
 
     @property
     def decoding(self):
-        from audiodiag.asr import DecodingSettings
+        from audiodiag.asr.recognisers import DecodingSettings
 
         return DecodingSettings(beam_size=self.beam, language=self.language, temperature=self.temperature)
 

@@ -45,12 +45,12 @@ BIT_DEPTHS = {
 @dataclass(frozen=True)
 class ClipInfo:
     """A clip without its samples: what the comparison, audit, duplicates and note read once the audio has been
-    measured and embedded (audiodiag.stream keeps these, not Clips, so memory does not grow with the audio).
+    measured and embedded (audiodiag.runs.stream keeps these, not Clips, so memory does not grow with the audio).
 
     The attribute names are Clip's, so `compare.compare` and `decide.classification_decision` take either;
     `duration_s` is computed as Clip computes it, so every number comes out the same.
 
-    >>> from audiodiag import duplicates
+    >>> from audiodiag.evaluation import duplicates
     >>> clip = Clip("a.wav", np.zeros(8000, np.float32), 16000, 16000, 1, label="dog")
     >>> info = ClipInfo.of(clip, audio_hash=duplicates.audio_hash(clip))
     >>> info.duration_s == clip.duration_s, info.audio_hash == duplicates.audio_hash(clip)

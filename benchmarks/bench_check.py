@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from audiodiag import gate, io, manifest
-from audiodiag.samples import SAMPLE_ROOT
+from audiodiag.data import decoding, layout, manifest
+from audiodiag.data.sample_sets import SAMPLE_ROOT
+from audiodiag.runs import gate
 from benchmarks.harness import Row, markdown_table
 
 N_FILES = 300
@@ -34,7 +35,8 @@ def check_folder() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="audiodiag-bench-check-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     rng = np.random.default_rng(SEED)
-    speech = [io.resample(c.samples, orig_sample_rate_hz=c.sample_rate_hz, target_sample_rate_hz=16_000) for c in io.load_folder(SAMPLE_ROOT / "utterances")
+    speech = [decoding.resample(c.samples, orig_sample_rate_hz=c.sample_rate_hz, target_sample_rate_hz=16_000)
+              for c in layout.load_folder(SAMPLE_ROOT / "utterances")
               if hasattr(c, "samples")]
     for i in range(N_FILES):
         rate = RATES_HZ[i % len(RATES_HZ)]
@@ -44,7 +46,7 @@ def check_folder() -> Path:
             x = 0.3 * np.sin(2 * np.pi * rng.uniform(200, 2000) * t)
             label = "tone"
         else:
-            x = np.resize(io.resample(speech[i % len(speech)], orig_sample_rate_hz=16_000,
+            x = np.resize(decoding.resample(speech[i % len(speech)], orig_sample_rate_hz=16_000,
                                              target_sample_rate_hz=rate), n)
             label = "speech"
         x = (x + NOISE_RMS * rng.standard_normal(n)).astype(np.float32)

@@ -30,13 +30,14 @@ def _setup():
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     import streamlit as st
 
-    from audiodiag import encoders, samples
-    from audiodiag.types import Clip
+    from audiodiag.data import sample_sets
+    from audiodiag.represent import encoders
     from audiodiag.settings import ComparisonSettings
+    from audiodiag.types import Clip
     from pages import _cache as cache
     from pages._data import Dataset
 
-    clips = tuple(c for c in samples.load_sample_set(P5_SET) if isinstance(c, Clip))
+    clips = tuple(c for c in sample_sets.load_sample_set(P5_SET) if isinstance(c, Clip))
     data = Dataset(P5_SET, clips, (), encoders.get_spec(encoders.DEFAULT_TARGET))
     return st, cache, data, ComparisonSettings(encoders=(encoders.WHISPER_UNPADDED,))
 

@@ -46,10 +46,10 @@ def naive_retrieval(vectors: np.ndarray, labels, *, groups=None, exclude_same_gr
                     precision_k: int = 5, queries=None) -> dict[str, list[float]]:
     """The textbook per-query loop: rank the candidates of one query at a time and walk the ranking in Python.
 
-    Same definitions as `audiodiag.retrieval` (standardised cosine, leave-one-out, kNN ties to the nearest);
+    Same definitions as `audiodiag.evaluation.retrieval` (standardised cosine, leave-one-out, kNN ties to the nearest);
     per scored query: hit_at_1, precision_at_k, average_precision, knn_correct (and the query index).
     """
-    from audiodiag.retrieval import prepare
+    from audiodiag.evaluation.retrieval import prepare
 
     x = prepare(vectors).astype(np.float64)
     n = len(x)
@@ -81,7 +81,7 @@ def naive_retrieval(vectors: np.ndarray, labels, *, groups=None, exclude_same_gr
 def e1_umap() -> list[Row]:
     import umap
 
-    from audiodiag import projection
+    from audiodiag.evaluation import projection
 
     x, _, _ = clustered_vectors(E1_CLIPS, E1_DIMS)
     projection.umap_2d(x[:100], n_epochs=10)  # numba compiles here, untimed
@@ -96,7 +96,7 @@ def e1_umap() -> list[Row]:
 def e2_retrieval() -> list[Row]:
     from sklearn.metrics import silhouette_score
 
-    from audiodiag.retrieval import prepare, retrieval_metrics
+    from audiodiag.evaluation.retrieval import prepare, retrieval_metrics
 
     x, labels, groups = clustered_vectors(E2_CLIPS, E2_DIMS)
     ours, _ = warm_median(lambda: retrieval_metrics(x, labels, groups=groups))
@@ -115,7 +115,9 @@ def e2_retrieval() -> list[Row]:
 
 
 def e3_colour_switch() -> list[Row]:
-    from audiodiag import plots, projection, spaces
+    from audiodiag import plots
+    from audiodiag.evaluation import projection
+    from audiodiag.represent import spaces
     from pages import _cache as common
 
     for name in ("streamlit", "streamlit.runtime.caching.cache_data_api"):  # "no runtime" is expected here

@@ -20,7 +20,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from audiodiag import encoders, speakers  # noqa: E402
+from audiodiag.measure import speakers  # noqa: E402
+from audiodiag.represent import encoders
 from audiodiag.types import Clip  # noqa: E402
 from benchmarks.harness import Row, markdown_table, warm_median  # noqa: E402
 
@@ -95,7 +96,7 @@ def _model_cost_row(label: str, unit: str, n: int, batched, alone, *, per_call: 
 
 def whisper_padded_cost_row(encoder, n: int) -> Row:
     """Whisper's encoder on 30-s windows (each 1-s clip padded to one): per window, batched vs alone."""
-    from audiodiag.encoders.whisper import WHISPER_BATCH_MAX_CLIPS
+    from audiodiag.represent.encoders.whisper import WHISPER_BATCH_MAX_CLIPS
 
     features = np.stack([encoder.chunk_features(c.samples)[0] for c in one_second_clips(n)])
     step = WHISPER_BATCH_MAX_CLIPS["padded"]
@@ -106,7 +107,10 @@ def whisper_padded_cost_row(encoder, n: int) -> Row:
 
 def speech_embedding_cost_row(encoder) -> Row:
     """The speech_embedding CNN on 0.78-s log-mel windows: per window, all in one call vs one per call."""
-    from audiodiag.encoders.speech_embedding import SPEECH_EMBEDDING_STEP_FRAMES, SPEECH_EMBEDDING_WINDOW_FRAMES
+    from audiodiag.represent.encoders.speech_embedding import (
+        SPEECH_EMBEDDING_STEP_FRAMES,
+        SPEECH_EMBEDDING_WINDOW_FRAMES,
+    )
 
     mels = [encoder.log_mel(c.samples) for c in one_second_clips(P4_SPEECH_WINDOWS_CLIPS)]
     windows = np.stack([m[s:s + SPEECH_EMBEDDING_WINDOW_FRAMES] for m in mels

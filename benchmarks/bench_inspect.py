@@ -19,8 +19,10 @@ import numpy as np
 import pyloudnorm
 import soundfile as sf
 
-from audiodiag import checks, io, levels, plots, vad
-from audiodiag.samples import SAMPLE_ROOT
+from audiodiag import plots
+from audiodiag.data import decoding
+from audiodiag.data.sample_sets import SAMPLE_ROOT
+from audiodiag.measure import levels, per_clip, vad
 from audiodiag.types import Clip
 from benchmarks.harness import Row, markdown_table, warm_median
 
@@ -88,9 +90,9 @@ def long_stereo_wav() -> Path:
 def _inspect(path: Path, stage_s: dict[str, list[float]] | None = None):
     """What the Inspect page does for one file; figures are serialised as Streamlit sends them."""
     marks = [time.perf_counter()]
-    clip = io.load_clip(path)
+    clip = decoding.load_clip(path)
     marks.append(time.perf_counter())
-    stats = checks.clip_stats(clip, loudness=False)  # as Inspect's one-clip view (loudness: with the table)
+    stats = per_clip.clip_stats(clip, loudness=False)  # as Inspect's one-clip view (loudness: with the table)
     marks.append(time.perf_counter())
     x, sr = clip.samples, clip.sample_rate_hz
     json_bytes = len(plots.waveform_figure(x, sample_rate_hz=sr).to_json().encode())
@@ -177,8 +179,8 @@ def speech_like_16k() -> np.ndarray:
     sr = vad.VAD_SAMPLE_RATE_HZ
     paths = sorted((SAMPLE_ROOT / "utterances").glob("*.wav"))
     if paths:
-        clips = [io.load_clip(p) for p in paths]
-        speech = [io.resample(c.samples, orig_sample_rate_hz=c.sample_rate_hz, target_sample_rate_hz=sr)
+        clips = [decoding.load_clip(p) for p in paths]
+        speech = [decoding.resample(c.samples, orig_sample_rate_hz=c.sample_rate_hz, target_sample_rate_hz=sr)
                   for c in clips]
     else:  # a checkout without sample_audio/: voiced bursts (120-220 Hz harmonics, 4 Hz syllables)
         t = np.arange(2 * sr) / sr
@@ -216,8 +218,8 @@ def p1b() -> list[Row]:
     ours_s, _ = warm_median(lambda: vad.speech_probabilities([x]))
     silero_rt = duration_s / _silero_reference_s(x)
 
-    samples_44k = io.resample(x, orig_sample_rate_hz=vad.VAD_SAMPLE_RATE_HZ,
-                              target_sample_rate_hz=REGIONS_CLIP_RATE_HZ)
+    samples_44k = decoding.resample(x, orig_sample_rate_hz=vad.VAD_SAMPLE_RATE_HZ,
+                                    target_sample_rate_hz=REGIONS_CLIP_RATE_HZ)
     clip = Clip("speech.wav", samples_44k, REGIONS_CLIP_RATE_HZ, REGIONS_CLIP_RATE_HZ, 1)
     regions_s, _ = warm_median(lambda: vad.speech_regions([clip]))
 
@@ -256,14 +258,14 @@ def small_wav_folder() -> list[str]:
 def p2() -> list[Row]:
     """P2: read_info over many small files on disk (page cache warm), against bare soundfile.info."""
     paths = small_wav_folder()
-    ours = [io.read_info(p) for p in paths]
+    ours = [decoding.read_info(p) for p in paths]
     bare = [sf.info(p) for p in paths]
     assert [(a.sample_rate_hz, a.channels, a.frames) for a in ours] == \
            [(b.samplerate, b.channels, b.frames) for b in bare], "read_info disagrees with soundfile.info"
     ours_s, bare_s = [], []
     for _ in range(3):  # interleaved, so a noisy neighbour slows both
         for fn, times in ((lambda: [sf.info(p) for p in paths], bare_s),
-                          (lambda: [io.read_info(p) for p in paths], ours_s)):
+                          (lambda: [decoding.read_info(p) for p in paths], ours_s)):
             start = time.perf_counter()
             fn()
             times.append(time.perf_counter() - start)

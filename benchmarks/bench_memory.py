@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from audiodiag.dataset import MEASURE_BATCH_CLIPS
+from audiodiag.measure.dataset import MEASURE_BATCH_CLIPS
 from benchmarks.harness import Row
 
 N_CLIPS = 1_000

@@ -21,7 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag import embedding_cache, encoders, manifest, ray_engine, spaces, stream
+from audiodiag import caches
+from audiodiag.data import manifest
+from audiodiag.represent import encoders, spaces
+from audiodiag.runs import ray_engine, stream
 from benchmarks.bench_stream import DURATION_S, synthesise
 from benchmarks.harness import Row
 
@@ -55,7 +58,7 @@ def run_engine(data: Path, warm: Path, cache: Path, *, ray: bool) -> tuple[strea
 
     The warm-up and the timed run share `cache` (a Ray instance keeps the environment it started with), so the
     timed run must add one cache row per clip: no row of it came from the warm-up."""
-    os.environ[embedding_cache.CACHE_DIR_ENV] = str(cache)  # before Ray starts: its workers inherit it
+    os.environ[caches.CACHE_DIR_ENV] = str(cache)  # before Ray starts: its workers inherit it
     starts: list[ray_engine.RayStart] = []
     make = (lambda: ray_engine.engine(None, num_cpus=RAY_CPUS, on_start=starts.append)) if ray else (lambda: None)
     timed_stream(warm, make())
@@ -91,7 +94,7 @@ def differences(local: stream.Streamed, ray: stream.Streamed) -> tuple[float, bo
 
 def p8_ray_throughput() -> list[Row]:
     n = n_clips()
-    saved = os.environ.get(embedding_cache.CACHE_DIR_ENV)
+    saved = os.environ.get(caches.CACHE_DIR_ENV)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         data, warm = root / "data", root / "warm"
@@ -103,9 +106,9 @@ def p8_ray_throughput() -> list[Row]:
         finally:
             ray_engine.shutdown()
             if saved is None:
-                os.environ.pop(embedding_cache.CACHE_DIR_ENV, None)
+                os.environ.pop(caches.CACHE_DIR_ENV, None)
             else:
-                os.environ[embedding_cache.CACHE_DIR_ENV] = saved
+                os.environ[caches.CACHE_DIR_ENV] = saved
     local_rate, ray_rate = len(local.clips) / local_s, len(on_ray.clips) / ray_s
     diff, same = differences(local, on_ray)
     what = (f"{n:,} clips × {DURATION_S:g} s at 44.1 kHz, stream.stream: decode, levels + VAD, baseline, "

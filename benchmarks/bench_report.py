@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiodiag.speakers import SPEAKER_MIN_CLIPS, SPEECH_MAJORITY
+from audiodiag.measure.speakers import SPEAKER_MIN_CLIPS, SPEECH_MAJORITY
 from benchmarks.harness import Row
 
 ROOT = Path(__file__).resolve().parent.parent

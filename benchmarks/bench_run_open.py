@@ -39,35 +39,36 @@ def grow_run(small: Path, big: Path, n: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from audiodiag import runfolder
+    from audiodiag.runs import run_folder
 
     shutil.copytree(small, big)
-    table = pq.read_table(small / runfolder.CLIPS_FILE)
+    table = pq.read_table(small / run_folder.CLIPS_FILE)
     m = table.num_rows
     rows = np.arange(n) % m
     grown = table.take(pa.array(rows))
     names = [f"copy{i // m}/{name}" for i, name in enumerate(grown.column("name").to_pylist())]
     grown = grown.set_column(grown.column_names.index("name"), "name", pa.array(names))
-    pq.write_table(grown, big / runfolder.CLIPS_FILE)
-    for npy in (big / runfolder.VECTORS_DIR).glob("*.npy"):
+    pq.write_table(grown, big / run_folder.CLIPS_FILE)
+    for npy in (big / run_folder.VECTORS_DIR).glob("*.npy"):
         np.save(npy, np.load(npy)[rows], allow_pickle=False)
         meta_path = npy.with_suffix(".json")
         meta = json.loads(meta_path.read_text())
         meta["content_hashes"] = [meta["content_hashes"][i] for i in rows]
         meta["shape"][0] = n
         meta_path.write_text(json.dumps(meta))
-    folds = json.loads((big / runfolder.FOLDS_FILE).read_text())
+    folds = json.loads((big / run_folder.FOLDS_FILE).read_text())
     folds["fold_of_clip"] = [folds["fold_of_clip"][i] for i in rows]
-    (big / runfolder.FOLDS_FILE).write_text(json.dumps(folds))
-    run = json.loads((big / runfolder.RUN_FILE).read_text())
+    (big / run_folder.FOLDS_FILE).write_text(json.dumps(folds))
+    run = json.loads((big / run_folder.RUN_FILE).read_text())
     run["counts"]["clips"] = n
-    (big / runfolder.RUN_FILE).write_text(json.dumps(run))
+    (big / run_folder.RUN_FILE).write_text(json.dumps(run))
 
 
 def _first_paint_s(driver, base_url: str, entry: str, n: int) -> float:
     """Seconds from asking for Inspect on the run folder to its clip count and clip table on screen."""
-    from tests import browser_support as bs
     from selenium.webdriver.common.by import By
+
+    from tests import browser_support as bs
 
     url = f"{base_url}/?{urlencode({'source': 'Server folder', 'server_entry': entry})}"
     start = time.perf_counter()
@@ -80,14 +81,14 @@ def _first_paint_s(driver, base_url: str, entry: str, n: int) -> float:
 
 
 def p11_open_big_run() -> list[Row]:
+    from audiodiag import cli
+    from audiodiag.data import dataroot, sample_sets
     from tests import browser_support as bs
-
-    from audiodiag import cli, dataroot, samples
 
     with tempfile.TemporaryDirectory() as tmp:
         data_root = Path(tmp) / "root"
         small = data_root / "sounds-run"
-        assert cli.main(["report", str(samples.sample_set_dir("sounds")), "--encoder", "speech_embedding",
+        assert cli.main(["report", str(sample_sets.sample_set_dir("sounds")), "--encoder", "speech_embedding",
                          "--folds", "3", "--out-dir", str(small), "--out", os.devnull]) == 0
         grow_run(small, data_root / "big-run", N_CLIPS)
         os.environ[dataroot.DATA_ROOT_ENV] = str(data_root)

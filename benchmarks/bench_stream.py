@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from audiodiag import spaces
+from audiodiag.represent import spaces
 from benchmarks.harness import Row
 
 SIZES_ENV = "AUDIODIAG_BENCH_STREAM_N"

@@ -7,7 +7,8 @@ import time
 
 import numpy as np
 
-from audiodiag import asr, normalisers, references, samples, wer
+from audiodiag.asr import normalisers, recognisers, references, wer
+from audiodiag.data import sample_sets
 from audiodiag.types import Clip
 from benchmarks.harness import Row, warm_median
 
@@ -58,16 +59,16 @@ def p6_wer() -> list[Row]:
 
 
 def p6_transcription_speed() -> list[Row]:
-    clips = [c for c in samples.load_sample_set("utterances") if isinstance(c, Clip)]
+    clips = [c for c in sample_sets.load_sample_set("utterances") if isinstance(c, Clip)]
     refs = references.sample_set_references("utterances", clips)
-    model = asr.load_transcriber(asr.BUNDLED_ASR)
+    model = recognisers.load_transcriber(recognisers.BUNDLED_ASR)
     audio_s = sum(c.duration_s for c in clips)
     with tempfile.TemporaryDirectory() as cache:  # cold: every clip resampled and decoded
-        model.transcribe(np.zeros(asr.ASR_SAMPLE_RATE_HZ, np.float32), asr.DecodingSettings())  # warm
+        model.transcribe(np.zeros(recognisers.ASR_SAMPLE_RATE_HZ, np.float32), recognisers.DecodingSettings())  # warm
         start = time.perf_counter()
-        hyps = asr.transcribe_cached(model, clips, asr.DecodingSettings(), cache_dir=cache)
+        hyps = recognisers.transcribe_cached(model, clips, recognisers.DecodingSettings(), cache_dir=cache)
         seconds = time.perf_counter() - start
-    waves = [asr.resample(c.samples, orig_sample_rate_hz=c.sample_rate_hz, target_sample_rate_hz=16_000)
+    waves = [recognisers.resample(c.samples, orig_sample_rate_hz=c.sample_rate_hz, target_sample_rate_hz=16_000)
              for c in clips]
     start = time.perf_counter()
     for w in waves:  # faster-whisper's own defaults: beam 5, temperature fallback ladder

@@ -1,4 +1,4 @@
-"""P12: every core (`--workers`, audiodiag.workers): `check` and `report --out-dir` on 2 cores against the same
+"""P12: every core (`--workers`, audiodiag.runs.workers): `check` and `report --out-dir` on 2 cores against the same
 command pinned to one core, measured side by side in one run, and what 8 cores would give.
 
 Each side is a child process whose CPU affinity is set before it starts (as `taskset -c` does) and which runs the
@@ -43,11 +43,12 @@ GOAL_RATIO = 1.7  # issue 31: 2 cores give at least 1.7x the throughput of one
 # a child process: the command once untimed, then REPEATS timed runs, each with a fresh cache and output folder
 WARM_RUNS = r'''
 import json, os, statistics, sys, time
+from audiodiag import caches
 from audiodiag import cli, embedding_cache
 argv, tmp, repeats = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 times = []
 for i in range(repeats + 1):
-    os.environ[embedding_cache.CACHE_DIR_ENV] = f"{tmp}/cache{i}"
+    os.environ[caches.CACHE_DIR_ENV] = f"{tmp}/cache{i}"
     start = time.perf_counter()
     status = cli.main([a.replace("{RUN}", f"{tmp}/run{i}") for a in argv])
     if status not in (0, 1):  # check exits 1 when it finds errors

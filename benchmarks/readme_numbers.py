@@ -59,20 +59,20 @@ TRANSCRIBE_SETS = (
 # ---------------------------------------------------------------- measuring
 
 def _folder(kind: str, name: str) -> Path:
-    from audiodiag import samples
+    from audiodiag.data import sample_sets
 
-    return (samples.SAMPLE_ROOT if kind == "bundled" else REAL_AUDIO) / name
+    return (sample_sets.SAMPLE_ROOT if kind == "bundled" else REAL_AUDIO) / name
 
 
 def _clips(kind: str, name: str) -> list:
-    from audiodiag import io
+    from audiodiag.data import layout
 
-    return list(io.iter_clips(io.load_folder(_folder(kind, name))))
+    return list(layout.iter_clips(layout.load_folder(_folder(kind, name))))
 
 
 def measure_classification(kind: str, name: str) -> dict:
-    from audiodiag import decide
     from audiodiag.settings import ComparisonSettings
+    from audiodiag.verdict import decide
 
     decision = decide.run_classification(_clips(kind, name), ComparisonSettings(encoders=ENCODERS), dataset_name=name,
                                          progress=lambda m: print(f"  {name}: {m}", file=sys.stderr))
@@ -95,16 +95,16 @@ def measure_classification(kind: str, name: str) -> dict:
 def measure_transcription(kind: str, name: str) -> dict:
     import tempfile
 
-    from audiodiag import asr, references, wer
+    from audiodiag.asr import recognisers, references, wer
 
     clips = _clips(kind, name)
     refs = references.folder_references(_folder(kind, name), clips)
     with tempfile.TemporaryDirectory() as cache:  # a cold run, so the speed is measured
         import time
 
-        model = asr.load_transcriber(asr.BUNDLED_ASR)
+        model = recognisers.load_transcriber(recognisers.BUNDLED_ASR)
         start = time.perf_counter()
-        hyps = asr.transcribe_cached(model, clips, cache_dir=cache)
+        hyps = recognisers.transcribe_cached(model, clips, cache_dir=cache)
         seconds = time.perf_counter() - start
     audio_s = sum(c.duration_s for c in clips)
     return {"utterances": len(clips), "audio_s": audio_s, "x_real_time": audio_s / seconds,

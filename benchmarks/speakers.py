@@ -42,7 +42,7 @@ N_BOOT = 200  # bootstrap resamples of compare()'s macro-F1 intervals (not repor
 
 
 def _load(folder: Path):
-    from audiodiag.io import load_folder
+    from audiodiag.data.layout import load_folder
     from audiodiag.types import Clip
 
     return [c for c in load_folder(folder) if isinstance(c, Clip)]
@@ -50,7 +50,9 @@ def _load(folder: Path):
 
 def measure(folder: Path) -> dict:
     """Everything the block reports for one set of digits."""
-    from audiodiag import compare, dataset, speakers, spaces
+    from audiodiag.evaluation import compare
+    from audiodiag.measure import dataset, speakers
+    from audiodiag.represent import spaces
 
     clips = _load(folder)
     truth = [c.group for c in clips]
@@ -91,7 +93,7 @@ def _claim(comparison) -> str:
 
 
 def render(results: dict[str, dict], seconds: float) -> str:
-    from audiodiag import speakers
+    from audiodiag.measure import speakers
 
     out = ["## Speakers inferred from voices (`python -m benchmarks.speakers`)", "",
            f"- date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
@@ -100,7 +102,8 @@ def render(results: dict[str, dict], seconds: float) -> str:
            f"librosa {version('librosa')}, scikit-learn {version('scikit-learn')}",
            f"- command: `python -m benchmarks.speakers` (whole run {seconds:.0f} s)",
            f"- rule: voice vectors centred on the dataset's mean, {speakers.VOICE_LINKAGE}-linkage clustering on "
-           f"cosine distance cut at {speakers.VOICE_DISTANCE:g} (`audiodiag.speakers`); the speaker column removed "
+           f"cosine distance cut at {speakers.VOICE_DISTANCE:g} (`audiodiag.measure.speakers`); the speaker column "
+           "removed "
            "first. The cut was chosen on these two sets (the sweep below): the agreement is not held out.",
            "- purity: share of clips whose inferred voice's most common speaker is theirs (1 = no voice mixes "
            "speakers); inverse purity: share of clips in their speaker's most common voice (1 = no speaker split). "

@@ -39,8 +39,15 @@ from pathlib import Path  # noqa: E402
 
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from audiodiag import dataset, decide, encoders, features, io, manifest, spaces, stream  # noqa: E402
+from audiodiag.data import (
+    decoding,  # noqa: E402
+    manifest,
+)
 from audiodiag.errors import AudioDiagError  # noqa: E402
+from audiodiag.measure import dataset
+from audiodiag.represent import encoders, features, spaces
+from audiodiag.runs import stream
+from audiodiag.verdict import decide
 from benchmarks.bench_stream import DURATION_S, RATE_HZ, synthesise  # noqa: E402
 from benchmarks.harness import machine  # noqa: E402
 
@@ -70,7 +77,7 @@ def per_clip_ms(fn: Callable[[list], object], items: list) -> float:
 
 
 def read_decode(rows: list) -> list:
-    return [io.load_clip(manifest.read_bytes(r), name=r.name, label=r.label, group=r.group) for r in rows]
+    return [decoding.load_clip(manifest.read_bytes(r), name=r.name, label=r.label, group=r.group) for r in rows]
 
 
 def measure(clips: list) -> None:

@@ -16,7 +16,9 @@ clip_area = st.container()  # "One clip": its picker, facts and player, above it
 waveform_slot = st.container()  # a rerun keeps the last waveform shown here until the new one replaces it
 held = display.hold_chart_place(waveform_slot)
 
-from audiodiag import cleanlist, io, plots  # noqa: E402 - after the blank frame is sent (see above)
+from audiodiag import plots
+from audiodiag.data import decoding  # noqa: E402 - after the blank frame is sent (see above)
+from audiodiag.measure import cleanlist
 from pages import _cache as cache  # noqa: E402
 from pages import _data as data_ui  # noqa: E402
 
@@ -75,7 +77,7 @@ measurements_area = st.container()  # ... and every measurement (loudness includ
 target = data.target
 model_length_s = target.fixed_input_s or length_s
 st.subheader(f"As {target.name} will see it")
-seen = io.as_model_sees_it(clip, sample_rate_hz=target.sample_rate_hz, length_s=model_length_s)
+seen = decoding.as_model_sees_it(clip, sample_rate_hz=target.sample_rate_hz, length_s=model_length_s)
 rate = (f"Resampled {clip.original_sample_rate_hz} Hz → {target.sample_rate_hz} Hz" if seen.resampled
         else f"No resampling ({target.sample_rate_hz} Hz already)")
 fit = (f"padded/cut to {model_length_s:g} s: **{seen.padding_fraction:.0%} padding**, {seen.cut_s:.2f} s cut off"

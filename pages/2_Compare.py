@@ -4,10 +4,13 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import compare, confusions, encoders, model_cards, plots, report, verdict
+from audiodiag import model_cards, plots, verdict
 from audiodiag.errors import AudioDiagError
-from audiodiag.features import FeatureSettings
+from audiodiag.evaluation import compare, confusions
+from audiodiag.represent import encoders
+from audiodiag.represent.features import FeatureSettings
 from audiodiag.settings import ComparisonSettings
+from audiodiag.verdict import ladder_chart, notes
 from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
@@ -123,12 +126,13 @@ display.show_cache_warnings()
 st.caption(display.md_escape(f"Folds: {result.folds.note} Padding: {result.settings['padding']}. Classifier for "
                              f"every space: {compare.CLASSIFIER}."))
 (st.caption if result.settings["group_aware"] else st.warning)(
-    display.md_escape(report.leakage_line(result)))  # the note's own leakage claim
+    display.md_escape(notes.leakage_line(result)))  # the note's own leakage claim
 
 # ---------------------------------------------------------------- verdicts and metrics
 st.subheader("Does a frozen encoder beat the baseline?")
 evidence = verdict.classification_evidence(result)  # the note's own rows and pair claims
-st.plotly_chart(plots.ladder_figure(verdict.rules.ladder(evidence)), width="stretch", config=plots.LADDER_CONFIG,
+st.plotly_chart(ladder_chart.ladder_figure(verdict.rules.ladder(evidence)), width="stretch",
+                config=ladder_chart.LADDER_CONFIG,
                 key="compare_ladder")
 for pair in result.paired:
     VERDICT_BOX[pair.verdict](f"**{display.md_escape(verdict.rules.pair_headline(pair))}**")
@@ -185,7 +189,7 @@ for col, rung in zip(st.columns(len(result.rungs)), result.rungs):
 st.subheader("Possibly mislabelled clips")
 checked = [r for r in result.rungs if r.label_issues is not None]
 if checked:
-    best = report.best_rung(result)[0].space
+    best = notes.best_rung(result)[0].space
     checked_spaces = [r.space for r in checked]
     links.linked_state({"compare_label_issues_space": best if best in checked_spaces else checked_spaces[0]},
                        allowed={"compare_label_issues_space": checked_spaces})

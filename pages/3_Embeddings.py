@@ -5,8 +5,10 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from audiodiag import duplicates, encoders, model_cards, plots, projection, retrieval, spaces
+from audiodiag import model_cards, plots
 from audiodiag.errors import AudioDiagError
+from audiodiag.evaluation import duplicates, projection, retrieval
+from audiodiag.represent import encoders, spaces
 from audiodiag.settings import RetrievalSettings
 from pages import _cache as cache
 from pages import _data as data_ui

@@ -4,10 +4,12 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from audiodiag import (asr, model_cards, normalisers, plots, references, report, samples, transcript_checks,
-                       transcription, wer, word_errors)
+from audiodiag import model_cards, plots
+from audiodiag.asr import normalisers, recognisers, references, transcript_checks, wer, word_errors
+from audiodiag.data import sample_sets
 from audiodiag.errors import AudioDiagError
 from audiodiag.settings import TranscriptionSettings
+from audiodiag.verdict import notes, transcribe
 from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
@@ -15,8 +17,9 @@ from pages import _links as links
 
 REQUEST_KEY = "transcribe_request"  # session_state: the settings of the last "Transcribe"
 RUN_KEY = "transcribe_run"  # URL: 1 once results exist, so a link reopens them instead of asking to press Transcribe
-LINKED = {"transcribe_model": asr.BUNDLED_ASR, "transcribe_second": "", "transcribe_beam": 1, "transcribe_temp": 0.0,
-          "transcribe_language": "en", "transcribe_norm": "basic", "transcribe_labels": False, RUN_KEY: 0}
+LINKED = {"transcribe_model": recognisers.BUNDLED_ASR, "transcribe_second": "", "transcribe_beam": 1,
+          "transcribe_temp": 0.0, "transcribe_language": "en", "transcribe_norm": "basic", "transcribe_labels": False,
+          RUN_KEY: 0}
 DECODING_KEYS = ("transcribe_beam", "transcribe_language", "transcribe_temp")
 MAX_WORST = 20
 REFS_KEY = "transcribe_refs"  # the reference-file uploader
@@ -42,8 +45,8 @@ def _check_linked_settings(fresh: list[str]) -> None:
     ranges, language code): an invalid one is named once and replaced by its default, so the link still opens."""
     state = st.session_state
     try:
-        asr.DecodingSettings(int(state["transcribe_beam"]), str(state["transcribe_language"]).strip().lower(),
-                             float(state["transcribe_temp"]))
+        recognisers.DecodingSettings(int(state["transcribe_beam"]), str(state["transcribe_language"]).strip().lower(),
+                                     float(state["transcribe_temp"]))
     except AudioDiagError as e:
         if any(key in fresh for key in DECODING_KEYS):
             state.setdefault(links.LINK_PROBLEMS, []).append(
@@ -51,7 +54,7 @@ def _check_linked_settings(fresh: list[str]) -> None:
             for key in DECODING_KEYS:
                 state[key] = LINKED[key]
     if "transcribe_model" in fresh and not str(state["transcribe_model"]).strip():
-        state.setdefault(links.LINK_PROBLEMS, []).append(f"transcribe_model is empty; using {asr.BUNDLED_ASR}")
+        state.setdefault(links.LINK_PROBLEMS, []).append(f"transcribe_model is empty; using {recognisers.BUNDLED_ASR}")
         state["transcribe_model"] = LINKED["transcribe_model"]
 
 
@@ -71,9 +74,9 @@ _check_linked_settings(fresh)
 # ---------------------------------------------------------------- references
 refs: list[str | None] = [None] * len(data.clips)
 problems: list[str] = []
-if data.name in samples.list_sample_sets():
+if data.name in sample_sets.list_sample_sets():
     refs = references.sample_set_references(data.name, data.clips)
-    unmatched = references.folder_reference_problems(samples.sample_set_dir(data.name), data.clips)
+    unmatched = references.folder_reference_problems(sample_sets.sample_set_dir(data.name), data.clips)
 else:
     unmatched = []
 if st.session_state.get("source") == data_ui.SOURCE_UPLOAD:  # a transcripts.csv or zip dropped in the sidebar
@@ -119,15 +122,15 @@ st.caption(f"{n_refs} of {len(data.clips)} clips have a reference transcript.")
 with st.form("transcribe_settings"):
     cols = st.columns(3)
     model = cols[0].text_input("ASR model (bundled, Hugging Face id or local folder)", key="transcribe_model",
-                               help=f"'{asr.BUNDLED_ASR}' works offline (Whisper tiny.en, CTranslate2 int8). Others "
-                                    "load from a local folder or the local Hugging Face cache.\n\n"
-                                    + model_cards.picker_help([asr.BUNDLED_ASR], escape=display.md_escape))
+                               help=f"'{recognisers.BUNDLED_ASR}' works offline (Whisper tiny.en, CTranslate2 "
+                                    "int8). Others load from a local folder or the local Hugging Face cache.\n\n"
+                                    + model_cards.picker_help([recognisers.BUNDLED_ASR], escape=display.md_escape))
     second = cols[0].text_input("Second system on the same clips (optional)", key="transcribe_second",
                                 placeholder="a model id or folder: compared with a paired bootstrap")
     for name in (n.strip() for n in (model, second) if n.strip()):
         cols[0].caption(display.md_escape(model_cards.licence_line(name)))
-    beam = cols[1].number_input("Beam size", 1, asr.MAX_BEAM_SIZE, key="transcribe_beam", help="1 = greedy")
-    temperature = cols[1].number_input("Temperature", 0.0, asr.MAX_TEMPERATURE, step=0.1, key="transcribe_temp",
+    beam = cols[1].number_input("Beam size", 1, recognisers.MAX_BEAM_SIZE, key="transcribe_beam", help="1 = greedy")
+    temperature = cols[1].number_input("Temperature", 0.0, recognisers.MAX_TEMPERATURE, step=0.1, key="transcribe_temp",
                                        help="0 = deterministic; no temperature fallback either way")
     language = cols[2].text_input("Language", key="transcribe_language",
                                   help="ISO code; the bundled tiny.en is English only")
@@ -361,12 +364,12 @@ if hyps_b is not None:
                        column_config={"WER A": RATE, "WER B": RATE, "B − A": SIGNED_RATE})
 
 # ---------------------------------------------------------------- note
-note = transcription.transcription_decision(
+note = transcribe.transcription_decision(
     data.name, chosen.model, data.clips, refs, hyps, [s.speech_fraction for s in measured.stats],
     normalisation=norm, by_normalisation=by_norm, slices=slices,
     settings={**chosen.to_dict(), "decoding": decoding, "dataset": data.name,
               "cli": chosen.to_command_line(data.name)})
-note = report.with_input_problems(note, [f.message for f in data.failures] + unmatched + problems)
+note = notes.with_input_problems(note, [f.message for f in data.failures] + unmatched + problems)
 with st.expander("Decision note for this transcription task"):
     st.markdown(f"**{display.md_escape(note.verdict)}**")
     display.show_note_sections(note.to_dict()["sections"])

@@ -4,9 +4,12 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import decide, encoders, finetune, plots, probing, report, spaces, verdict
-from audiodiag.settings import RetrievalSettings
+from audiodiag import plots, verdict
 from audiodiag.errors import AudioDiagError
+from audiodiag.evaluation import finetune, probing
+from audiodiag.represent import encoders, spaces
+from audiodiag.settings import RetrievalSettings
+from audiodiag.verdict import decide, ladder_chart, notes
 from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
@@ -18,15 +21,16 @@ VERDICT_BOX = {"yes": st.success, "no": st.info}  # encoder beats the baseline /
 TASKS = {"classify": "Classify short sounds", "retrieve": "Find similar clips", "transcribe": "Transcribe speech"}
 
 
-def show_note(note: report.DecisionNote, settings_payload: dict) -> None:
+def show_note(note: notes.DecisionNote, settings_payload: dict) -> None:
     """The note as the app shows it (user text escaped): its ladder chart first when it has one, then its sections,
     with Markdown, JSON and HTML downloads; inputs that were not used (files that failed to load, table rows naming
     missing files) are named in it."""
-    note = report.with_input_problems(note, [f.message for f in data.failures])
+    note = notes.with_input_problems(note, [f.message for f in data.failures])
     st.header("Decision note")
     display.RUNG_BOX.get(note.rung, st.info)(f"**{display.md_escape(note.verdict)}**")
     if note.data.get("ladder"):
-        st.plotly_chart(plots.ladder_figure(note.data["ladder"]), width="stretch", config=plots.LADDER_CONFIG,
+        st.plotly_chart(ladder_chart.ladder_figure(note.data["ladder"]), width="stretch",
+                        config=ladder_chart.LADDER_CONFIG,
                         key="decide_ladder")
     display.show_note_sections(note.to_dict()["sections"])
     payload = note.to_dict()
@@ -98,7 +102,7 @@ if task == "retrieve":
     display.show_table(display.retrieval_table(results))
     st.page_link("pages/3_Embeddings.py", label="Maps, neighbours and duplicates on the Embeddings page",
                  icon=":material/scatter_plot:")
-    show_note(report.with_unavailable(note, unavailable),
+    show_note(notes.with_unavailable(note, unavailable),
               {**retrieval_settings.to_dict(), "dataset": data.name,
                "cli": retrieval_settings.to_command_line(data.name)})
     st.stop()
@@ -209,7 +213,7 @@ else:
             st.plotly_chart(plots.loss_curves_figure(result.train_losses), width="stretch")
 
 # ---------------------------------------------------------------- the note
-note = decision.note if finetune_gain is None else report.classification_note(
+note = decision.note if finetune_gain is None else notes.classification_note(
     data.name, comparison, curves=decision.curves, audit=decision.audit, findings=decision.findings,
     readiness=decision.readiness, finetune_gain=finetune_gain, unavailable=unavailable)
 show_note(note, {**settings.to_dict(), "dataset": data.name, "cli": settings.to_command_line(data.name)})

@@ -2,8 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from audiodiag import dataroot, runs
+from audiodiag.data import dataroot
 from audiodiag.errors import AudioDiagError
+from audiodiag.runs import catalogue
 from audiodiag.verdict import Kind
 from audiodiag.verdict import runs as rules
 from pages import _data as data_ui
@@ -15,14 +16,14 @@ CHANGE_BOX = {"changed": st.warning, "unchanged": st.success}  # the headline cl
 
 
 @st.cache_data(show_spinner="Reading the run folders ...", max_entries=8)
-def listed_runs(root: str, stamp: str) -> list[runs.RunEntry]:
+def listed_runs(root: str, stamp: str) -> list[catalogue.RunEntry]:
     """stamp: dataroot.fingerprint of the root, so a run written since is listed."""
-    return runs.list_runs(root)
+    return catalogue.list_runs(root)
 
 
 @st.cache_data(show_spinner="Comparing the two runs ...", max_entries=16)
-def difference(root: str, a: str, stamp_a: str, b: str, stamp_b: str) -> runs.RunDifference:
-    return runs.compare_runs(_run.open_run(root, a, stamp_a), _run.open_run(root, b, stamp_b))
+def difference(root: str, a: str, stamp_a: str, b: str, stamp_b: str) -> catalogue.RunDifference:
+    return catalogue.compare_runs(_run.open_run(root, a, stamp_a), _run.open_run(root, b, stamp_b))
 
 
 def table(rows: tuple[tuple[str, ...], ...]) -> pd.DataFrame:

@@ -14,16 +14,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from audiodiag import dataset as ds
-from audiodiag import checks, encoders, measure_cache, plots
-from audiodiag.checks import ClipStats
+from audiodiag import plots
 from audiodiag.errors import AudioDiagError
+from audiodiag.measure import cache, per_clip
+from audiodiag.measure import dataset as ds
+from audiodiag.measure.per_clip import ClipStats
+from audiodiag.represent import encoders
 from audiodiag.types import Clip, Finding
 from pages._display import MISSING, STATS_FORMATS, md_escape, shown_stats, stats_order, stats_table
 from pages._tables import table_layout
 
 if TYPE_CHECKING:
-    from audiodiag import compare, spaces, speakers, workers
+    from audiodiag.evaluation import compare
+    from audiodiag.measure import speakers
+    from audiodiag.represent import spaces
+    from audiodiag.runs import workers
     from audiodiag.settings import ComparisonSettings
     from pages._dataset import Dataset
 
@@ -42,7 +47,7 @@ _HASH = {Clip: _clip_key}
 def _measuring_pool() -> workers.Launch:
     """One pool of measuring processes per server, started the first time a large dataset is measured (this process
     measures meanwhile) and kept for every later one."""
-    from audiodiag import workers
+    from audiodiag.runs import workers
 
     return workers.Launch(workers.usable_cores())
 
@@ -52,10 +57,10 @@ def _measure(clips: tuple[Clip, ...], _pool: workers.Launch | None = None):
     """`_pool` only changes where the numbers are computed, not what they are: it is not part of the key. Clips
     measured before (by this server or an earlier one) are read from the disk cache."""
     if _pool is None:
-        return measure_cache.cached_measure(clips)
-    from audiodiag import workers
+        return cache.cached_measure(clips)
+    from audiodiag.runs import workers
 
-    return measure_cache.cached_measure(
+    return cache.cached_measure(
         clips, measure=lambda todo: workers.measure(todo, launch=_pool, workers=workers.usable_cores()))
 
 
@@ -73,7 +78,7 @@ def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=
 
     partial_table: an st.empty() that shows the per-clip rows measured so far while the rest are measured.
     """
-    from audiodiag import workers
+    from audiodiag.runs import workers
 
     bar = st.progress(0.0, text="Measuring clips ...")
     measured: list[ClipStats] = []
@@ -102,7 +107,7 @@ def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
 def _measure_one(clip: Clip):
-    return measure_cache.cached_measure((clip,), loudness=False)
+    return cache.cached_measure((clip,), loudness=False)
 
 
 def measure_clip(clip: Clip) -> tuple[ClipStats, tuple, tuple[Finding, ...]]:
@@ -110,7 +115,7 @@ def measure_clip(clip: Clip) -> tuple[ClipStats, tuple, tuple[Finding, ...]]:
     is measured): the same functions as the dataset report, so the numbers agree with its table. Loudness is
     left out (see checks.clip_stats; no warning depends on it alone): the dataset report has it."""
     (stats,), (speech,) = _measure_one(clip)
-    return stats, tuple(speech), tuple(checks.clip_findings(stats))
+    return stats, tuple(speech), tuple(per_clip.clip_findings(stats))
 
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
@@ -138,8 +143,8 @@ def encoder_model(name: str) -> encoders.Encoder:
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=32)
 def _space_vectors(clips: tuple[Clip, ...], space: str, padding_s: float | None, layer: int | None,
                    feature_settings: tuple[int, ...]) -> spaces.SpaceVectors:
-    from audiodiag import spaces
-    from audiodiag.features import FeatureSettings
+    from audiodiag.represent import spaces
+    from audiodiag.represent.features import FeatureSettings
 
     # the bar is created inside: Streamlit replays elements made in a cached function on a hit
     label = md_escape(space)
@@ -157,7 +162,7 @@ def space_vectors(data: Dataset, space: str, settings: ComparisonSettings) -> sp
     """Vectors of the sidebar dataset in one space (its padding, layer and baseline features from `settings`), with
     a progress bar; cached in memory and (encoders) on disk. Raises AudioDiagError (unknown encoder, hub
     unreachable) for the page to show."""
-    from audiodiag import spaces
+    from audiodiag.represent import spaces
 
     layer = None if spaces.is_baseline(space) else settings.layer
     return _space_vectors(data.clips, space, settings.pad_s, layer, astuple(settings.features))
@@ -168,7 +173,8 @@ def _compare(clips: tuple[Clip, ...], space_names: tuple[str, ...], n_splits: in
              padding_s: float | None, layer: int | None, feature_settings: tuple[int, ...], seed: int,
              voices: tuple, _vectors: tuple[spaces.SpaceVectors, ...],
              _speakers: speakers.SpeakerEstimate | None = None) -> compare.Comparison:
-    from audiodiag import compare, spaces
+    from audiodiag.evaluation import compare
+    from audiodiag.represent import spaces
 
     bar = st.progress(0.0, text="Cross-validating every space on the same folds ...")
     result = compare.compare(clips, _vectors, n_splits=n_splits, group_aware=group_aware,
@@ -186,7 +192,7 @@ def run_comparison(data: Dataset, settings: ComparisonSettings) -> tuple[compare
     installed or needs the hub offline never discards the others. Raises AudioDiagError when the baseline or the
     comparison itself fails (bad labels), for the page to show.
     """
-    from audiodiag import spaces
+    from audiodiag.represent import spaces
 
     vectors, unavailable = spaces.vectors_per_space(list(settings.spaces), lambda s: space_vectors(data, s, settings))
     estimate = speaker_estimate(data)
@@ -198,7 +204,7 @@ def run_comparison(data: Dataset, settings: ComparisonSettings) -> tuple[compare
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
 def _speaker_estimate(clips: tuple[Clip, ...], speech_share: float) -> speakers.SpeakerEstimate:
-    from audiodiag import speakers
+    from audiodiag.measure import speakers
 
     with st.spinner(f"Voices: inferring speakers for {len(clips)} clips (speaker encoder) ..."):
         return speakers.estimate_speakers(clips, speech_share=speech_share)
@@ -215,7 +221,7 @@ def speaker_estimate(data: Dataset) -> speakers.SpeakerEstimate:
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
 def _decision(clips: tuple[Clip, ...], dataset_name: str, settings_key: str, seed: int, unavailable: tuple,
               _vectors, _comparison, _report):
-    from audiodiag import decide
+    from audiodiag.verdict import decide
 
     bar = st.progress(0.0, text="Learning curves ...")
     decision = decide.classification_decision(
@@ -251,7 +257,7 @@ def all_layers(data: Dataset, name: str) -> dict[str, np.ndarray]:
 def _finetune(clips: tuple[Clip, ...], request_key: str, fold_of_sample: tuple[int, ...], _folds):
     import json
 
-    from audiodiag import finetune
+    from audiodiag.evaluation import finetune
 
     request = json.loads(request_key)
     settings = finetune.FinetuneSettings(top_layers=request["top_layers"], epochs=request["epochs"],
@@ -286,7 +292,7 @@ def vectors_digest(vectors: np.ndarray) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _umap(digest: str, n_neighbors: int, min_dist: float, n_epochs: int | None, _vectors: np.ndarray):
-    from audiodiag import projection
+    from audiodiag.evaluation import projection
 
     return projection.umap_2d(_vectors, n_neighbors=n_neighbors, min_dist=min_dist, n_epochs=n_epochs)
 
@@ -300,7 +306,7 @@ def umap_projection(vectors: spaces.SpaceVectors, *, n_neighbors: int, min_dist:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _retrieval(digest: str, space: str, labels: tuple, groups: tuple | None, exclude_same_group: bool, n_boot: int,
                _vectors: np.ndarray):
-    from audiodiag import retrieval
+    from audiodiag.evaluation import retrieval
 
     return retrieval.retrieval_metrics(_vectors, list(labels), groups=None if groups is None else list(groups),
                                        exclude_same_group=exclude_same_group, n_boot=n_boot, space=space)
@@ -311,7 +317,7 @@ def retrieval_metrics(data: Dataset, vectors: spaces.SpaceVectors, *, exclude_sa
     """Leave-one-out retrieval metrics of one space on the sidebar dataset, cached (vectors' hash + settings).
     Groups are used when every clip has one. Scored on the clips in `order.canonical_order`, as the CLI scores
     them, so the upload's order changes no number (per-query values and `unscored` follow that order)."""
-    from audiodiag.order import canonical_order
+    from audiodiag.data.order import canonical_order
 
     canonical = canonical_order(data.clips)
     clips, rows = [data.clips[i] for i in canonical], np.asarray(vectors.vectors)[canonical]
@@ -323,15 +329,15 @@ def retrieval_metrics(data: Dataset, vectors: spaces.SpaceVectors, *, exclude_sa
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
 def exact_duplicates(clips: tuple[Clip, ...]) -> list[tuple[int, ...]]:
-    """Groups of clips with identical decoded audio (audiodiag.duplicates), cached per dataset."""
-    from audiodiag import duplicates
+    """Groups of clips with identical decoded audio (audiodiag.evaluation.duplicates), cached per dataset."""
+    from audiodiag.evaluation import duplicates
 
     return duplicates.exact_duplicates(clips)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _near_duplicates(digest: str, space: str, exact: tuple, _vectors: np.ndarray):
-    from audiodiag import duplicates
+    from audiodiag.evaluation import duplicates
 
     return duplicates.near_duplicates(_vectors, space=space, exact=exact)
 
@@ -345,7 +351,7 @@ def duplicate_statement(data: Dataset, settings) -> list[Finding]:
     """The identical-clip findings for this dataset against the folds of the Compare page's `settings`
     (`_links.comparison_settings`; when the clips can be split): the same finding, word for word, that Compare,
     Embeddings and Decide show."""
-    from audiodiag import duplicates
+    from audiodiag.evaluation import duplicates
 
     exact = exact_duplicates(data.clips)
     if not duplicates.exact_pairs(exact):
@@ -364,19 +370,19 @@ def duplicate_statement(data: Dataset, settings) -> list[Finding]:
 @st.cache_resource(show_spinner="Loading the ASR model ...", max_entries=3)
 def transcriber(name: str):
     """One loaded ASR model per server, shared by every session."""
-    from audiodiag import asr
+    from audiodiag.asr import recognisers
 
-    return asr.load_transcriber(name)
+    return recognisers.load_transcriber(name)
 
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=16)
 def _transcripts(clips: tuple[Clip, ...], model: str, settings: tuple) -> list[str]:
-    from audiodiag import asr
+    from audiodiag.asr import recognisers
 
     bar = st.progress(0.0, text=f"{md_escape(model)}: transcribing {len(clips)} utterances ...")
-    texts = asr.transcribe_cached(transcriber(model), clips, asr.DecodingSettings(*settings),
-                                  progress=lambda done, total: bar.progress(done / total,
-                                                                            text=f"Transcribed {done} of {total}"))
+    texts = recognisers.transcribe_cached(transcriber(model), clips, recognisers.DecodingSettings(*settings),
+                                          progress=lambda done, total: bar.progress(
+                                              done / total, text=f"Transcribed {done} of {total}"))
     bar.empty()
     return texts
 
@@ -390,9 +396,9 @@ def transcripts(clips: tuple[Clip, ...], model: str, settings: tuple) -> list[st
 
 @st.cache_data(show_spinner="Scoring transcripts ...", max_entries=32)
 def wer_scores(references: tuple[str, ...], hypotheses: tuple[str, ...], normalisation: str):
-    """audiodiag.wer.score, cached on the texts and the normalisation. Raises AudioDiagError (all references
+    """audiodiag.asr.wer.score, cached on the texts and the normalisation. Raises AudioDiagError (all references
     empty) for the page to show."""
-    from audiodiag import wer
+    from audiodiag.asr import wer
 
     return wer.score(list(references), list(hypotheses), normalisation=normalisation)
 
@@ -401,7 +407,7 @@ def wer_scores(references: tuple[str, ...], hypotheses: tuple[str, ...], normali
 def wer_slices(references: tuple[str, ...], hypotheses: tuple[str, ...], normalisation: str,
                slices: tuple[tuple[str, tuple[str, ...]], ...]):
     """Corpus WER with a CI per slice value; `slices` is ((slice name, one value per utterance), ...)."""
-    from audiodiag import wer
+    from audiodiag.asr import wer
 
     return wer.slice_scores(wer_scores(references, hypotheses, normalisation), dict(slices))
 
@@ -410,7 +416,7 @@ def wer_slices(references: tuple[str, ...], hypotheses: tuple[str, ...], normali
 def wer_comparison(references: tuple[str, ...], hypotheses_a: tuple[str, ...], hypotheses_b: tuple[str, ...],
                    normalisation: str):
     """System B against A on the same utterances: per-utterance differences and the paired bootstrap."""
-    from audiodiag import wer
+    from audiodiag.asr import wer
 
     return wer.compare_systems(wer_scores(references, hypotheses_a, normalisation),
                                wer_scores(references, hypotheses_b, normalisation))

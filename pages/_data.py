@@ -9,8 +9,10 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from audiodiag import dataroot, encoders, io, manifest, model_cards, samples
+from audiodiag import model_cards
+from audiodiag.data import dataroot, layout, manifest, sample_sets, tables
 from audiodiag.errors import AudioDiagError
+from audiodiag.represent import encoders
 from audiodiag.types import Clip, LoadFailure
 from pages import _links as links
 from pages._dataset import Dataset
@@ -23,12 +25,12 @@ SOURCE_SERVER = "Server folder"  # offered only when the server has a data root 
 
 @st.cache_data(show_spinner="Loading the sample set ...")
 def load_sample_set(name: str) -> list[Clip | LoadFailure]:
-    return samples.load_sample_set(name)
+    return sample_sets.load_sample_set(name)
 
 
 @st.cache_data(show_spinner="Decoding uploaded files ...", max_entries=64)
 def load_upload(name: str, data: bytes, group_by: str | None = None) -> list[Clip | LoadFailure]:
-    return io.load_batch([(name, data)], group_by=group_by)
+    return layout.load_batch([(name, data)], group_by=group_by)
 
 
 def _remember_uploads() -> None:
@@ -48,11 +50,12 @@ def dataset_picker(page: str = "", *, share_link: bool = True) -> Dataset:
     slot = st.session_state.get(links.SHARE_SLOT)
     if slot is not None:  # a new run: the share box is drawn afresh (a page switch may not rerun app.py)
         st.session_state[links.SHARE_SLOT] = (*slot[:2], None)
-    sets = samples.list_sample_sets()
+    sets = sample_sets.list_sample_sets()
     root = server_data_root()
     sources = [SOURCE_SAMPLE, SOURCE_UPLOAD] + ([SOURCE_SERVER] if root else [])
     defaults = {"source": SOURCE_SAMPLE, "target": encoders.DEFAULT_TARGET,
-                "sample_set": samples.DEFAULT_SET if samples.DEFAULT_SET in sets else (sets[0] if sets else None)}
+                "sample_set": (sample_sets.DEFAULT_SET if sample_sets.DEFAULT_SET in sets
+                               else (sets[0] if sets else None))}
     links.linked_state(defaults, allowed={"source": sources, "sample_set": sets,
                                           "target": list(encoders.CATALOGUE)})
     for key in defaults:  # keep widget values when switching pages (Streamlit drops state of unrendered widgets)
@@ -67,37 +70,37 @@ def dataset_picker(page: str = "", *, share_link: bool = True) -> Dataset:
             name, results, run = server_source(root)
         elif source == SOURCE_SAMPLE:
             name = st.selectbox("Sample set", sets, key="sample_set", format_func=lambda s: s.replace("_", " "),
-                                help="\n".join(f"- **{k}**: {v}" for k, v in samples.DESCRIPTIONS.items()))
+                                help="\n".join(f"- **{k}**: {v}" for k, v in sample_sets.DESCRIPTIONS.items()))
             results = load_sample_set(name) if name else []
-            st.caption(samples.DESCRIPTIONS.get(name, ""))
-            table = io.folder_label_table(samples.sample_set_dir(name)) if name else None
+            st.caption(sample_sets.DESCRIPTIONS.get(name, ""))
+            table = layout.folder_label_table(sample_sets.sample_set_dir(name)) if name else None
             if table is not None:
-                _, column = io.table_group_column(table[1])
+                _, column = tables.table_group_column(table[1])
                 st.caption(md_escape(f"Groups: column '{column}' of {table[0]}." if column else
                                      f"Groups: none ({table[0]} has no group column): leakage is unmeasured."))
-                show_unused_columns(io.table_unused_columns(table[1], name=table[0]))
+                show_unused_columns(tables.table_unused_columns(table[1], name=table[0]))
         else:
             st.file_uploader("Drop clips (+ an optional labels CSV: path,label,group) or a zipped folder (one sub-folder per class)", key="uploader",
-                             type=list(io.UPLOAD_EXTENSIONS), accept_multiple_files=True,
+                             type=list(layout.UPLOAD_EXTENSIONS), accept_multiple_files=True,
                              on_change=_remember_uploads)
             stored = st.session_state.get(UPLOAD_KEY, [])
             if stored and not st.session_state.get("uploader"):
                 st.caption(f"Using {len(stored)} file(s) uploaded earlier in this session.")
-            tables = [(n, d) for n, d in stored if n.lower().endswith(".csv")]
+            label_tables = [(n, d) for n, d in stored if n.lower().endswith(".csv")]
             inside = {n: t for n, d in stored if n.lower().endswith(".zip")
-                      for t in [io.zip_label_table(d, name=n)] if t}
-            group_by = group_column_picker(tables + list(inside.values()))  # a CSV upload, else a zip's own table
+                      for t in [layout.zip_label_table(d, name=n)] if t}
+            group_by = group_column_picker(label_tables + list(inside.values()))  # a CSV upload, else a zip's own table
 
             def zip_group_by(name: str) -> str | None:  # the choice, where this zip's table has that column
                 table = inside.get(name)
-                fits = group_by in (None, io.NO_GROUPS) or (
-                    table is not None and io.table_group_column(table[1], group_by=group_by)[1] is not None)
+                fits = group_by in (None, tables.NO_GROUPS) or (
+                    table is not None and tables.table_group_column(table[1], group_by=group_by)[1] is not None)
                 return group_by if fits else None
 
-            results = io.unique_names([r for n, d in stored if not n.lower().endswith(".csv")
-                                       for r in load_upload(n, d, zip_group_by(n))])
-            for table_name, table in tables:
-                results = io.apply_label_table(results, table, name=table_name, group_by=group_by)
+            results = layout.unique_names([r for n, d in stored if not n.lower().endswith(".csv")
+                                           for r in load_upload(n, d, zip_group_by(n))])
+            for table_name, table in label_tables:
+                results = tables.apply_label_table(results, table, name=table_name, group_by=group_by)
             name = "uploaded files"
         st.header("Target model")
         target = st.selectbox("The model you plan to feed", list(encoders.CATALOGUE), key="target",
@@ -171,11 +174,11 @@ def server_source(root) -> tuple[str, list[Clip | LoadFailure], object]:
             st.caption(md_escape(f"Run folder: {view.n_clips:,} clips, spaces: {', '.join(view.space_names)}."))
             return name, [], view
         results = load_server_entry(str(root), name, dataroot.fingerprint(root, name))
-        table = io.folder_label_table(entry.path) if entry.kind != dataroot.MANIFEST else None
+        table = layout.folder_label_table(entry.path) if entry.kind != dataroot.MANIFEST else None
         opened = manifest.open_manifest(entry.path) if entry.kind == dataroot.MANIFEST else None
-        column = (opened.group_column if opened else io.table_group_column(table[1])[1] if table else None)
+        column = (opened.group_column if opened else tables.table_group_column(table[1])[1] if table else None)
         unused = (opened.unused_columns if opened else
-                  io.table_unused_columns(table[1], name=table[0]) if table else None)
+                  tables.table_unused_columns(table[1], name=table[0]) if table else None)
     except AudioDiagError as e:
         return name, [LoadFailure(name, str(e))], None
     st.caption(md_escape(f"Groups: column '{column}'." if column else
@@ -187,29 +190,30 @@ def server_source(root) -> tuple[str, list[Clip | LoadFailure], object]:
 AUTO_GROUPS = "auto"
 
 
-def group_column_picker(tables: Sequence[tuple[str, bytes]]) -> str | None:
+def group_column_picker(label_tables: Sequence[tuple[str, bytes]]) -> str | None:
     """Sidebar: which column of the uploaded labels table (a CSV, or the groups.csv / labels.csv / metadata.csv
     inside an uploaded zip) holds the groups (speaker, session, source ...).
     Returns None (recognise by name), io.NO_GROUPS, or a column name; says which column is used."""
-    if not tables:
+    if not label_tables:
         return None
-    name, data = tables[0]
-    columns, auto = io.table_group_column(data)
-    options = [AUTO_GROUPS, *[c for c in columns if c.strip().lower() not in (*io.PATH_COLUMNS, "label", "reference")],
-               io.NO_GROUPS]
+    name, data = label_tables[0]
+    columns, auto = tables.table_group_column(data)
+    not_groups = (*tables.PATH_COLUMNS, "label", "reference")
+    options = [AUTO_GROUPS, *[c for c in columns if c.strip().lower() not in not_groups],
+               tables.NO_GROUPS]
     choice = st.selectbox("Group column", options, key="group_column",
                           format_func=lambda o: (f"auto: {auto}" if auto else "auto: none found") if o == AUTO_GROUPS
-                          else "no groups" if o == io.NO_GROUPS else o,
+                          else "no groups" if o == tables.NO_GROUPS else o,
                           help="Clips of one group (speaker, session, source recording) stay in one fold, so the "
                                "score says how a model does on new speakers or sources.")
-    used = auto if choice == AUTO_GROUPS else None if choice == io.NO_GROUPS else choice
+    used = auto if choice == AUTO_GROUPS else None if choice == tables.NO_GROUPS else choice
     st.caption(md_escape(f"Groups: column '{used}' of {name}." if used else
                          "Groups: none: speaker/source leakage is unmeasured (every score is an upper bound)."))
-    show_unused_columns(io.table_unused_columns(data, name=name, group_by=used or io.NO_GROUPS))
+    show_unused_columns(tables.table_unused_columns(data, name=name, group_by=used or tables.NO_GROUPS))
     return None if choice == AUTO_GROUPS else choice
 
 
-def show_unused_columns(unused: io.UnusedColumns | None) -> None:
+def show_unused_columns(unused: tables.UnusedColumns | None) -> None:
     """Sidebar: the labels table's (or manifest's) columns that nothing reads, named (io.UnusedColumns.message)."""
     if unused is not None:
         st.caption(md_escape(unused.message))
@@ -220,7 +224,7 @@ NO_CLIPS = "No clips yet: pick a bundled sample set or drop a zip with one sub-f
 
 def labelled_dataset(refusal: str, page: str) -> Dataset:
     """The sidebar dataset for pages that need labels; the page stops with the reason when it has none."""
-    from audiodiag import compare  # not imported before Inspect's first waveform
+    from audiodiag.evaluation import compare  # not imported before Inspect's first waveform
 
     data = dataset_picker(page)
     show_failures(data.failures)

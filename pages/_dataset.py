@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audiodiag import encoders
+from audiodiag.represent import encoders
 from audiodiag.types import Clip, LoadFailure
 
 

@@ -20,8 +20,8 @@ from pages._tables import PERCENT, columns_px, show_table  # noqa: F401 - the pa
 if TYPE_CHECKING:  # numpy, pandas and the library's types: not imported before Inspect's blank chart frame is sent
     import pandas as pd
 
-    from audiodiag import compare
-    from audiodiag.checks import ClipStats
+    from audiodiag.evaluation import compare
+    from audiodiag.measure.per_clip import ClipStats
     from audiodiag.types import Clip, Finding, LoadFailure
     from pages._dataset import Dataset
 
@@ -198,7 +198,7 @@ def long_step(label: str, *, done: str, failed: str, expanded: bool = True):
 
 def show_cache_warnings() -> None:
     """An unwritable cache folder is one warning; the pages go on with a temporary cache."""
-    from audiodiag.embedding_cache import CACHE_WARNINGS
+    from audiodiag.represent.embedding_cache import CACHE_WARNINGS
 
     if len(CACHE_WARNINGS) == 1:
         st.warning(md_escape(CACHE_WARNINGS[0]))

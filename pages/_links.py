@@ -166,7 +166,9 @@ def comparison_settings(data: Dataset) -> ComparisonSettings:
     A link with a value the settings refuse (e.g. compare_folds=1) is named once under the link problems and the
     defaults are used instead.
     """
-    from audiodiag.features import FeatureSettings  # app.py imports this module: not before the first waveform
+    from audiodiag.represent.features import (
+        FeatureSettings,  # app.py imports this module: not before the first waveform
+    )
     from audiodiag.settings import ComparisonSettings, SettingsError
 
     request = st.session_state.get(COMPARE_REQUEST)
@@ -214,6 +216,6 @@ def decide_settings(data: Dataset) -> ComparisonSettings:
 
 def pad_length_default(data: Dataset) -> float:
     """The "Pad or trim to (s)" default of Compare and Embeddings (and of a link that names no length)."""
-    from audiodiag import spaces
+    from audiodiag.represent import spaces
 
     return spaces.default_pad_length_s([c.duration_s for c in data.clips])

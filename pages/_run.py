@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from audiodiag import normalisers, plots, runfolder, runview
+from audiodiag import plots
+from audiodiag.asr import normalisers
 from audiodiag.errors import AudioDiagError
-from audiodiag.verdict import Kind
+from audiodiag.runs import run_folder, run_view
+from audiodiag.verdict import Kind, ladder_chart
 from pages import _cache as cache
 from pages import _display as display
 from pages import _links as links
@@ -16,21 +18,21 @@ PAGE_KEY, CLIP_KEY = "run_table_page", "run_clip"
 
 
 @st.cache_resource(show_spinner="Opening the run folder ...", max_entries=4)
-def open_run(root: str, relative: str, stamp: str) -> runview.RunView:
+def open_run(root: str, relative: str, stamp: str) -> run_view.RunView:
     """stamp: dataroot.fingerprint, so a run written again is opened again."""
-    return runview.RunView.open(root, relative)
+    return run_view.RunView.open(root, relative)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _summary(path: str, stamp: str, _view: runview.RunView) -> runview.RunSummary:
+def _summary(path: str, stamp: str, _view: run_view.RunView) -> run_view.RunSummary:
     return _view.summary()
 
 
-def summary(view: runview.RunView) -> runview.RunSummary:
+def summary(view: run_view.RunView) -> run_view.RunSummary:
     return _summary(str(view.path), view.meta.get("date", ""), view)
 
 
-def header(view: runview.RunView) -> runview.RunSummary:
+def header(view: run_view.RunView) -> run_view.RunSummary:
     s = summary(view)
     st.info(display.md_escape(f"Run folder '{view.path.name}' ({s.dataset}, {s.engine} engine, {s.date}): every "
                               "number below comes from the run; nothing is recomputed. To change settings, run "
@@ -41,7 +43,7 @@ def header(view: runview.RunView) -> runview.RunSummary:
     return s
 
 
-def show(page: str, view: runview.RunView) -> None:
+def show(page: str, view: run_view.RunView) -> None:
     """The page's view of the run folder."""
     try:
         {"Inspect": inspect, "Compare": compare, "Embeddings": embeddings, "Transcribe": transcribe,
@@ -51,7 +53,7 @@ def show(page: str, view: runview.RunView) -> None:
                                    "`python -m audiodiag report DATA --out-dir RUN/`"))
 
 
-def inspect(view: runview.RunView) -> None:
+def inspect(view: run_view.RunView) -> None:
     s = header(view)
     cols = st.columns(5)
     cols[0].metric("Clips", f"{s.n_clips:,}")
@@ -67,13 +69,13 @@ def inspect(view: runview.RunView) -> None:
                       "example": [example for _, example in s.findings.values()]},
                      hide_index=True, width="stretch", column_config=display.wide_columns("example"))
     st.subheader("Clips")
-    pages = max(1, -(-s.n_clips // runview.PAGE_ROWS))
+    pages = max(1, -(-s.n_clips // run_view.PAGE_ROWS))
     links.linked_state({PAGE_KEY: 1}, allowed={PAGE_KEY: range(1, pages + 1)})
-    page = st.number_input(f"Page (of {pages:,}; {runview.PAGE_ROWS} clips each)", 1, pages, key=PAGE_KEY)
-    start = (int(page) - 1) * runview.PAGE_ROWS
-    st.dataframe(view.page(start), hide_index=True, width="stretch", placeholder=runview.MISSING,
+    page = st.number_input(f"Page (of {pages:,}; {run_view.PAGE_ROWS} clips each)", 1, pages, key=PAGE_KEY)
+    start = (int(page) - 1) * run_view.PAGE_ROWS
+    st.dataframe(view.page(start), hide_index=True, width="stretch", placeholder=run_view.MISSING,
                  column_config=display.wide_columns("file", "findings"))
-    st.caption(f"Clips {start + 1:,}–{min(start + runview.PAGE_ROWS, s.n_clips):,} of {s.n_clips:,}.")
+    st.caption(f"Clips {start + 1:,}–{min(start + run_view.PAGE_ROWS, s.n_clips):,} of {s.n_clips:,}.")
     st.subheader("Listen to one clip")
     links.linked_state({CLIP_KEY: start}, allowed={CLIP_KEY: range(s.n_clips)})
     links.link_to_url([PAGE_KEY, CLIP_KEY])
@@ -90,7 +92,7 @@ def inspect(view: runview.RunView) -> None:
         st.plotly_chart(cache.spectrogram(clip), width="stretch")
 
 
-def compare(view: runview.RunView) -> None:
+def compare(view: run_view.RunView) -> None:
     header(view)
     if not classification_only(view):
         return
@@ -146,14 +148,14 @@ def label_issues(per_space: list[dict]) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _map(path: str, stamp: str, space: str, max_points: int, _view: runview.RunView):
-    from audiodiag import projection
+def _map(path: str, stamp: str, space: str, max_points: int, _view: run_view.RunView):
+    from audiodiag.evaluation import projection
 
     rows = _view.sample(max_points)
     return rows, projection.umap_2d(_view.vectors(space)[rows])
 
 
-def embeddings(view: runview.RunView) -> None:
+def embeddings(view: run_view.RunView) -> None:
     s = header(view)
     if not classification_only(view):
         return
@@ -161,7 +163,7 @@ def embeddings(view: runview.RunView) -> None:
     links.link_to_url(["run_space"])
     space = st.selectbox("Space", view.space_names, key="run_space")
     with st.status(f"UMAP of {space} ...", expanded=False) as box:
-        rows, result = _map(str(view.path), view.meta.get("date", ""), space, runview.MAP_MAX_POINTS, view)
+        rows, result = _map(str(view.path), view.meta.get("date", ""), space, run_view.MAP_MAX_POINTS, view)
         box.update(label=f"UMAP of {space}: done", state="complete")
     shown = (f"UMAP fitted on a stratified sample of {len(rows):,} of {s.n_clips:,} clips (each class in "
              "proportion); the metrics on the other pages use every clip.") if len(rows) < s.n_clips else \
@@ -174,7 +176,7 @@ def embeddings(view: runview.RunView) -> None:
     st.caption(shown)
 
 
-def classification_only(view: runview.RunView) -> bool:
+def classification_only(view: run_view.RunView) -> bool:
     """False (and says why) for a transcription run, which has no vectors, folds or predictions."""
     if view.task == "classify":
         return True
@@ -184,12 +186,12 @@ def classification_only(view: runview.RunView) -> bool:
 
 
 @st.cache_data(show_spinner="Scoring the stored transcripts ...", max_entries=8)
-def _scores(path: str, stamp: str, normalisation: str, _view: runview.RunView):
+def _scores(path: str, stamp: str, normalisation: str, _view: run_view.RunView):
     return _view.scores(normalisation)
 
 
-def transcribe(view: runview.RunView) -> None:
-    from audiodiag import wer
+def transcribe(view: run_view.RunView) -> None:
+    from audiodiag.asr import wer
 
     header(view)
     if view.task != "transcribe":
@@ -219,7 +221,7 @@ def transcribe(view: runview.RunView) -> None:
     names = view.column("name")
     wers = scores.wers  # NaN: an empty reference (no WER possible)
     order = sorted(range(len(rows)), key=lambda k: (wers[k] != wers[k], -wers[k] if wers[k] == wers[k] else 0))
-    shown = order[:runview.PAGE_ROWS]
+    shown = order[:run_view.PAGE_ROWS]
     st.dataframe({"file": [names[rows[k]] for k in shown],
                   "WER": [rate(wers[k]) if wers[k] == wers[k] else "— (empty reference)" for k in shown],
                   "reference (normalised)": [scores.utterances[k].reference for k in shown],
@@ -229,28 +231,29 @@ def transcribe(view: runview.RunView) -> None:
     st.caption(f"The {len(shown):,} utterances with the highest WER of {len(rows):,}.")
 
 
-def decide(view: runview.RunView) -> None:
+def decide(view: run_view.RunView) -> None:
     header(view)
     note = view.note
     st.header("Decision note")
     display.RUNG_BOX.get(note.get("rung"), st.info)(f"**{display.md_escape(note.get('verdict', ''))}**")
     if note.get("data", {}).get("ladder"):
-        st.plotly_chart(plots.ladder_figure(note["data"]["ladder"]), width="stretch", config=plots.LADDER_CONFIG,
+        st.plotly_chart(ladder_chart.ladder_figure(note["data"]["ladder"]), width="stretch",
+                        config=ladder_chart.LADDER_CONFIG,
                         key="run_ladder")
     display.show_note_sections(note.get("sections", []))
     left, middle, right = st.columns(3)
     left.download_button("Download the note (Markdown)", view.note_markdown, file_name=f"{view.path.name}-note.md",
                          mime="text/markdown")
     middle.download_button("Download the note with every number and setting (JSON)",
-                           (view.path / runfolder.NOTE_JSON).read_text(), file_name=f"{view.path.name}-note.json",
+                           (view.path / run_folder.NOTE_JSON).read_text(), file_name=f"{view.path.name}-note.json",
                            mime="application/json")
     right.download_button("Download the note (HTML)", lambda: note_html(view), file_name=f"{view.path.name}-note.html",
                           mime="text/html")
 
 
-def note_html(view: runview.RunView) -> str:
+def note_html(view: run_view.RunView) -> str:
     """The run's note.html; a run folder written before there was one gets it made from its note.json."""
-    from audiodiag import note_html as rendered
+    from audiodiag.verdict import note_html as rendered
 
-    path = view.path / runfolder.NOTE_HTML
+    path = view.path / run_folder.NOTE_HTML
     return path.read_text() if path.is_file() else rendered.render(view.note)

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from audiodiag import report, runs
+from audiodiag.runs import catalogue
 from audiodiag.settings import ComparisonSettings
+from audiodiag.verdict import notes
 from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
@@ -27,7 +28,7 @@ def save_block(data: Dataset, settings: ComparisonSettings, *, key: str) -> None
                    "or data_root in .streamlit/secrets.toml). From a terminal: `python -m audiodiag report DATA "
                    "--out-dir RUN/`.")
         return
-    if not runs.writable(root):
+    if not catalogue.writable(root):
         st.caption("The server's data root is read-only here, so runs cannot be saved from the dashboard; write one "
                    "where it is writable: `python -m audiodiag report DATA --out-dir RUN/`.")
         return
@@ -49,10 +50,10 @@ def _save(data: Dataset, settings: ComparisonSettings, root):
     measured = cache.analyse(data)
     sources = None
     if st.session_state.get("source") == data_ui.SOURCE_SERVER and st.session_state.get(data_ui.SERVER_ENTRY):
-        sources = runs.entry_sources(root, st.session_state[data_ui.SERVER_ENTRY])
-    note = report.with_input_problems(decision.note, [f.message for f in data.failures])
-    return runs.save_run(root, runs.new_run_name(root, data.name), dataset=data.name, clips=data.clips,
-                         stats=measured.stats, speech=measured.speech, vectors=vectors, comparison=comparison,
-                         note=note, settings={"task": "classify", "engine": ENGINE, **settings.to_dict()},
-                         command=settings.to_command_line(data.name), unavailable=unavailable,
-                         failures=data.failures, sources=sources)
+        sources = catalogue.entry_sources(root, st.session_state[data_ui.SERVER_ENTRY])
+    note = notes.with_input_problems(decision.note, [f.message for f in data.failures])
+    return catalogue.save_run(root, catalogue.new_run_name(root, data.name), dataset=data.name, clips=data.clips,
+                              stats=measured.stats, speech=measured.speech, vectors=vectors, comparison=comparison,
+                              note=note, settings={"task": "classify", "engine": ENGINE, **settings.to_dict()},
+                              command=settings.to_command_line(data.name), unavailable=unavailable,
+                              failures=data.failures, sources=sources)

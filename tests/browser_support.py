@@ -25,12 +25,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import parse_qs, urlsplit
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from selenium import webdriver

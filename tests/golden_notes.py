@@ -78,7 +78,8 @@ def produce(name: str, out: Path, cache: Path) -> dict:
 
 
 def machine() -> dict:
-    from benchmarks.harness import machine as described, simd
+    from benchmarks.harness import machine as described
+    from benchmarks.harness import simd
 
     return {"simd": simd(), "machine": described()}
 

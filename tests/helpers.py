@@ -63,7 +63,7 @@ def real_audio_dir() -> Path:
 def make_clip(samples: np.ndarray, *, sample_rate_hz: int = 16_000, name: str = "clip.wav",
               label: str | None = None, group: str | None = None, subtype: str = "FLOAT"):
     """A Clip decoded from synthesised WAV bytes, i.e. through the same path an upload takes."""
-    from audiodiag.io import load_clip
+    from audiodiag.data.decoding import load_clip
 
     return load_clip(wav_bytes(samples, sample_rate_hz=sample_rate_hz, subtype=subtype),
                      name=name, label=label, group=group)
@@ -104,8 +104,13 @@ CTC_VOCAB = {"<pad>": 0, "|": 1, "<unk>": 2, "a": 3, "b": 4}
 def build_tiny_ctc(folder: Path) -> Path:
     """A randomly initialised 2-layer Wav2Vec2ForCTC with a 5-token vocabulary, saved like a hub download."""
     import torch
-    from transformers import (Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC,
-                              Wav2Vec2Processor)
+    from transformers import (
+        Wav2Vec2Config,
+        Wav2Vec2CTCTokenizer,
+        Wav2Vec2FeatureExtractor,
+        Wav2Vec2ForCTC,
+        Wav2Vec2Processor,
+    )
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "vocab.json").write_text(json.dumps(CTC_VOCAB))

@@ -1,5 +1,6 @@
 """The import graph, read from the source (AST), not from text matching: the library never imports streamlit,
-its modules form no cycle, and the layers point one way (pages → cli → … → io/evaluate → types/errors)."""
+its modules form no cycle, and its packages are layers that point one way (cli → runs → verdict → … → data →
+the shared types)."""
 from __future__ import annotations
 
 import ast
@@ -10,7 +11,24 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "audiodiag"
 BOTTOM = {"audiodiag.types", "audiodiag.errors", "audiodiag.findings"}  # import only each other (types: findings)
-LOW = {"audiodiag.io": BOTTOM}  # decoding needs nothing above the types
+LOW = {"audiodiag.data.decoding": BOTTOM}  # decoding needs nothing above the types
+# The packages in the order a classification run walks down them: a module may import its own layer and the layers
+# below it, never one above (a return trip). `audiodiag` itself (the public API, imported lazily) and its
+# __version__ may be imported from anywhere.
+LAYERS = (
+    ("shared", ("audiodiag.types", "audiodiag.errors", "audiodiag.findings", "audiodiag.caches", "audiodiag.heap")),
+    ("data", ("audiodiag.data",)),  # decode, folders, zips, label tables, manifests, sample sets
+    ("represent", ("audiodiag.represent",)),  # baseline features, encoders, spaces, the embedding cache
+    ("measure", ("audiodiag.measure",)),  # per-clip measurements, levels, VAD, speakers, dataset findings
+    ("evaluation", ("audiodiag.evaluation",)),  # folds, metrics, intervals, comparisons, curves, audit, retrieval
+    ("asr", ("audiodiag.asr",)),  # recognisers, normalisers, WER, word errors, references
+    ("model cards", ("audiodiag.model_cards",)),
+    ("settings", ("audiodiag.settings",)),
+    ("figures", ("audiodiag.plots",)),
+    ("verdict", ("audiodiag.verdict",)),  # evidence → claims → notes; the pipelines that make them
+    ("runs", ("audiodiag.runs",)),  # engines, run folders, Ray, the check gate
+    ("interface", ("audiodiag.cli", "audiodiag.__main__")),
+)
 
 
 def _module_name(path: Path) -> str:
@@ -108,10 +126,36 @@ def test_the_lowest_layers_import_nothing_above_them(module):
     assert _graph()[module] <= allowed
 
 
+def _layer(module: str) -> int | None:
+    if module == PACKAGE:
+        return None
+    for i, (_, prefixes) in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return i
+    raise AssertionError(f"{module} is in no layer: add it to LAYERS")
+
+
+def _return_trips(graph: dict[str, set[str]]) -> list[str]:
+    return [f"{name} ({LAYERS[_layer(name)][0]}) imports {target} ({LAYERS[_layer(target)][0]})"
+            for name, edges in sorted(graph.items()) if _layer(name) is not None
+            for target in sorted(edges) if _layer(target) is not None and _layer(target) > _layer(name)]
+
+
+def test_every_package_imports_only_its_own_layer_and_those_below():
+    """No return trips: the walk of a run goes down the packages (LAYERS), back up only to the shared types."""
+    assert _return_trips(_graph()) == []
+
+
+def test_the_layer_checker_sees_a_return_trip():
+    graph = {"audiodiag.data.layout": {"audiodiag.verdict.rules", "audiodiag.types"},
+             "audiodiag.verdict.rules": {"audiodiag.data.layout", PACKAGE}}
+    assert _return_trips(graph) == ["audiodiag.data.layout (data) imports audiodiag.verdict.rules (verdict)"]
+
+
 def test_the_checker_sees_a_cycle_and_a_lazy_import():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
-    source = ROOT / "audiodiag" / "checks.py"  # imports audiodiag.vad inside clip_stats, not at the top
-    assert "audiodiag.vad" in _imported("audiodiag.checks", source)
+    source = ROOT / "audiodiag" / "measure" / "per_clip.py"  # imports audiodiag.measure.vad inside clip_stats
+    assert "audiodiag.measure.vad" in _imported("audiodiag.measure.per_clip", source)
 
 
 def _private_uses(name: str, path: Path, modules: dict[str, Path]) -> list[str]:
@@ -149,10 +193,10 @@ def test_no_module_uses_another_modules_private_names():
 
 def test_the_private_name_checker_sees_both_forms(tmp_path):
     module = tmp_path / "m.py"
-    module.write_text("from audiodiag.io import _x\nfrom audiodiag import stream\nstream._open()\n")
-    modules = {"audiodiag.stream": module, "audiodiag.io": module}
-    assert _private_uses("audiodiag.m", module, modules) == ["audiodiag.m: from audiodiag.io import _x",
-                                                             "audiodiag.m: audiodiag.stream._open"]
+    module.write_text("from audiodiag.data.layout import _x\nfrom audiodiag.runs import stream\nstream._open()\n")
+    modules = {"audiodiag.runs.stream": module, "audiodiag.data.layout": module}
+    assert _private_uses("audiodiag.m", module, modules) == ["audiodiag.m: from audiodiag.data.layout import _x",
+                                                             "audiodiag.m: audiodiag.runs.stream._open"]
 
 
 def test_every_error_class_lives_in_errors_and_has_a_kind():
@@ -172,9 +216,9 @@ def test_every_error_class_lives_in_errors_and_has_a_kind():
 # Errors still made as the bare base class, each with why it fits no kind; a new one fails the test below and names
 # itself (module:function): raise BadParameterError, BadDataError or MissingDependencyError instead.
 BARE_ERRORS = (
-    "audiodiag.embedding_cache:cached_embed",  # an encoder returned the wrong shape: a bug in the encoder
-    "audiodiag.runs:save_run",  # the OS refused to create the run folder (after the writable and exists checks)
-    "audiodiag.workers:_crashed",  # a worker process was killed (out of memory?): neither the call nor the data
+    "audiodiag.represent.embedding_cache:cached_embed",  # an encoder returned the wrong shape: a bug in the encoder
+    "audiodiag.runs.catalogue:save_run",  # the OS refused to create the run folder (after the writable, exists checks)
+    "audiodiag.runs.workers:_crashed",  # a worker process was killed (out of memory?): neither the call nor the data
 )
 
 

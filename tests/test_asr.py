@@ -7,11 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from audiodiag import asr, io, references, samples, wer
+from audiodiag.asr import recognisers, references, wer
+from audiodiag.data import decoding, layout, sample_sets
 from audiodiag.errors import AudioDiagError
 from tests.helpers import build_tiny_ctc, make_clip, noise, real_audio_dir, zip_bytes
 
-UTTERANCES = samples.SAMPLE_ROOT / "utterances"
+UTTERANCES = sample_sets.SAMPLE_ROOT / "utterances"
 MONO_16K = UTTERANCES / "utt07_ava.wav"
 # (16 kHz mono original, the same speech at another rate or channel count), in the bundled set and in the real
 # recordings: the copies must reach the model as 16 kHz mono
@@ -25,23 +26,23 @@ COPIES_MAX_WER = 0.3  # about 9 of the 29 words of the bundled pair may change b
 COPIES_VS_ORIGINALS_MAX_WER = 0.2  # the copies may differ from the originals' transcripts by about 6 words
 @pytest.fixture(scope="module")
 def whisper():
-    return asr.load_transcriber(asr.BUNDLED_ASR)
+    return recognisers.load_transcriber(recognisers.BUNDLED_ASR)
 
 
 @pytest.fixture(scope="module")
 def tiny_ctc(tmp_path_factory):
-    return asr.load_transcriber(str(build_tiny_ctc(tmp_path_factory.mktemp("tiny_ctc"))))
+    return recognisers.load_transcriber(str(build_tiny_ctc(tmp_path_factory.mktemp("tiny_ctc"))))
 
 
 @pytest.mark.parametrize("source", [
     "bundled", pytest.param("real", marks=pytest.mark.slow)])  # the real-speech case: full suite only (fast lane time)
 def test_8k_and_44k_stereo_copies_are_transcribed_like_the_16k_mono_originals(whisper, tmp_path, source):
     folder = UTTERANCES if source == "bundled" else real_audio_dir() / "utterances"
-    originals = [io.load_clip(folder / original) for original, _ in SAME_SPEECH[source]]
-    copies = [io.load_clip(folder / copy) for _, copy in SAME_SPEECH[source]]
+    originals = [decoding.load_clip(folder / original) for original, _ in SAME_SPEECH[source]]
+    copies = [decoding.load_clip(folder / copy) for _, copy in SAME_SPEECH[source]]
     assert {(c.original_sample_rate_hz, c.original_channels) for c in originals} == {(16_000, 1)}
     assert {(c.original_sample_rate_hz, c.original_channels) for c in copies} <= {(44_100, 2), (8_000, 1)}
-    texts = asr.transcribe_cached(whisper, originals + copies, cache_dir=tmp_path)
+    texts = recognisers.transcribe_cached(whisper, originals + copies, cache_dir=tmp_path)
     original_texts, copy_texts = texts[:len(originals)], texts[len(originals):]
     references = [(folder / original).with_suffix(".txt").read_text().strip() for original, _ in SAME_SPEECH[source]]
     assert wer.score(references, copy_texts).corpus_wer.value <= COPIES_MAX_WER, texts
@@ -51,44 +52,45 @@ def test_8k_and_44k_stereo_copies_are_transcribed_like_the_16k_mono_originals(wh
 @pytest.mark.slow  # 7 s: real read speech through Whisper; the fast lane keeps the bundled-clip ASR tests
 def test_bundled_model_on_real_read_speech_is_accurate(whisper, tmp_path, real_audio):
     folder = real_audio / "utterances"
-    clips = [c for c in io.load_folder(folder) if hasattr(c, "samples")]
+    clips = [c for c in layout.load_folder(folder) if hasattr(c, "samples")]
     refs = references.folder_references(folder, clips)
-    scores = wer.score(refs, asr.transcribe_cached(whisper, clips, cache_dir=tmp_path), normalisation="basic")
+    scores = wer.score(refs, recognisers.transcribe_cached(whisper, clips, cache_dir=tmp_path), normalisation="basic")
     assert scores.corpus_wer.value < 0.1  # LibriSpeech / LJ Speech read speech: measured 3.8 % (basic)
 
 
 def test_transcripts_are_cached_by_samples_model_and_settings(whisper, tmp_path, monkeypatch):
-    clip = io.load_clip(MONO_16K)
+    clip = decoding.load_clip(MONO_16K)
     renamed = make_clip(clip.samples, name="renamed.wav")  # same samples, other file name: a cache hit
     calls = []
     original = whisper.transcribe
     monkeypatch.setattr(whisper, "transcribe", lambda wave, settings: calls.append(settings) or original(wave, settings))
     monkeypatch.setenv("AUDIODIAG_CACHE_DIR", str(tmp_path))
-    first = asr.transcribe_cached(whisper, [clip])
-    again = asr.transcribe_cached(whisper, [renamed])
-    asr.transcribe_cached(whisper, [clip], asr.DecodingSettings(beam_size=2))
+    first = recognisers.transcribe_cached(whisper, [clip])
+    again = recognisers.transcribe_cached(whisper, [renamed])
+    recognisers.transcribe_cached(whisper, [clip], recognisers.DecodingSettings(beam_size=2))
     assert first == again and len(calls) == 2  # the repeat was a hit; other settings are another entry
-    stored = list((tmp_path / asr.CACHE_SUBDIR).glob("*.json"))
+    stored = list((tmp_path / recognisers.CACHE_SUBDIR).glob("*.json"))
     assert len(stored) == 2
     record = json.loads(stored[0].read_text())
-    assert record["model"] == asr.BUNDLED_ASR and "beam_size" in record["settings"] and record["audio_s"] > 2
+    assert record["model"] == recognisers.BUNDLED_ASR and "beam_size" in record["settings"] and record["audio_s"] > 2
     for path in stored:
         path.write_text("{not json")  # a torn or corrupted entry is recomputed, never an error
     progress = []
-    assert asr.transcribe_cached(whisper, [clip], progress=lambda done, total: progress.append((done, total))) == first
+    said = recognisers.transcribe_cached(whisper, [clip], progress=lambda done, total: progress.append((done, total)))
+    assert said == first
     assert progress == [(1, 1)] and len(calls) == 3
 
 
 def test_both_backends_satisfy_the_transcriber_protocol(whisper, tiny_ctc):
     for model in (whisper, tiny_ctc):
-        assert isinstance(model, asr.Transcriber) and model.revision and model.sample_rate_hz == 16_000
+        assert isinstance(model, recognisers.Transcriber) and model.revision and model.sample_rate_hz == 16_000
 
 
 def test_tiny_ctc_model_loads_from_a_local_folder_and_says_settings_do_not_apply(tiny_ctc, tmp_path):
     assert tiny_ctc.sample_rate_hz == 16_000 and not tiny_ctc.seq2seq
-    assert "do not apply" in tiny_ctc.decoding(asr.DecodingSettings(beam_size=4))
+    assert "do not apply" in tiny_ctc.decoding(recognisers.DecodingSettings(beam_size=4))
     clip = make_clip(noise(duration_s=0.5, sample_rate_hz=8_000), sample_rate_hz=8_000)  # resampled to 16 kHz
-    (text,) = asr.transcribe_cached(tiny_ctc, [clip], cache_dir=tmp_path)
+    (text,) = recognisers.transcribe_cached(tiny_ctc, [clip], cache_dir=tmp_path)
     assert set(text) <= set("ab <unk>")  # random weights: only its own vocabulary
 
 
@@ -97,9 +99,9 @@ def test_clips_over_30_s_are_chunked_by_the_pipeline(tiny_ctc, monkeypatch):
     monkeypatch.setattr(tiny_ctc, "_pipe", type("Pipe", (), {
         "type": "ctc", "__call__": lambda self, inputs, **kw: seen.append((inputs["sampling_rate"], kw)) or {"text": ""}
     })())
-    tiny_ctc.transcribe(np.zeros(31 * 16_000, np.float32), asr.DecodingSettings())
-    tiny_ctc.transcribe(np.zeros(29 * 16_000, np.float32), asr.DecodingSettings())
-    assert seen == [(16_000, {"chunk_length_s": asr.LONG_CLIP_S}), (16_000, {})]
+    tiny_ctc.transcribe(np.zeros(31 * 16_000, np.float32), recognisers.DecodingSettings())
+    tiny_ctc.transcribe(np.zeros(29 * 16_000, np.float32), recognisers.DecodingSettings())
+    assert seen == [(16_000, {"chunk_length_s": recognisers.LONG_CLIP_S}), (16_000, {})]
 
 
 def test_a_model_failing_on_a_clip_names_the_clip(tiny_ctc, tmp_path, monkeypatch):
@@ -108,30 +110,31 @@ def test_a_model_failing_on_a_clip_names_the_clip(tiny_ctc, tmp_path, monkeypatc
 
     monkeypatch.setattr(tiny_ctc, "transcribe", fail)
     with pytest.raises(AudioDiagError, match="blip.wav.*input too short"):
-        asr.transcribe_cached(tiny_ctc, [make_clip(noise(duration_s=0.05), name="blip.wav")], cache_dir=tmp_path)
+        recognisers.transcribe_cached(tiny_ctc, [make_clip(noise(duration_s=0.05), name="blip.wav")],
+                                      cache_dir=tmp_path)
 
 
 def test_hub_id_offline_names_the_bundled_model_and_how_to_download():
     with pytest.raises(AudioDiagError, match="whisper-tiny.en.*huggingface-cli download openai/whisper-tiny"):
-        asr.load_transcriber("openai/whisper-tiny")
+        recognisers.load_transcriber("openai/whisper-tiny")
 
 
 def test_missing_folder_or_non_asr_folder_is_a_clear_error(tmp_path):
     with pytest.raises(AudioDiagError, match="whisper-tiny.en"):
-        asr.load_transcriber(str(tmp_path / "no" / "such-model"))
+        recognisers.load_transcriber(str(tmp_path / "no" / "such-model"))
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(AudioDiagError, match="could not load an automatic-speech-recognition model"):
-        asr.load_transcriber(str(tmp_path))
+        recognisers.load_transcriber(str(tmp_path))
 
 
 def test_decoding_settings_are_validated(whisper):
     with pytest.raises(AudioDiagError, match="beam_size=0"):
-        asr.DecodingSettings(beam_size=0)
+        recognisers.DecodingSettings(beam_size=0)
     with pytest.raises(AudioDiagError, match="'english'.*'en'"):
-        asr.DecodingSettings(language="english")
+        recognisers.DecodingSettings(language="english")
     with pytest.raises(AudioDiagError, match="English only"):
-        whisper.transcribe(np.zeros(16_000, np.float32), asr.DecodingSettings(language="de"))
-    assert "beam search (5)" in whisper.decoding(asr.DecodingSettings(beam_size=5))
+        whisper.transcribe(np.zeros(16_000, np.float32), recognisers.DecodingSettings(language="de"))
+    assert "beam search (5)" in whisper.decoding(recognisers.DecodingSettings(beam_size=5))
 
 
 # ---------------------------------------------------------------- references
@@ -141,7 +144,7 @@ def _clips(*names: str):
 
 
 def test_references_from_the_bundled_table():
-    clips = [c for c in samples.load_sample_set("utterances") if hasattr(c, "samples")]
+    clips = [c for c in sample_sets.load_sample_set("utterances") if hasattr(c, "samples")]
     refs = references.sample_set_references("utterances", clips)
     assert len(refs) == len(clips) == 10 and all(refs)
     assert refs[[c.name for c in clips].index("utt02_eli_8k_phone.wav")] == (

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audiodiag import checks, io
+from audiodiag.data import decoding, layout
 from audiodiag.errors import InvalidAudioError
+from audiodiag.measure import per_clip
 from audiodiag.types import Clip, LoadFailure
 from tests.helpers import noise, sine, wav_bytes, zip_bytes
 
@@ -25,13 +26,13 @@ REFUSED = {
 def test_refused_file_raises_named_error(name):
     data, pattern = REFUSED[name]
     with pytest.raises(InvalidAudioError, match=pattern) as e:
-        io.load_clip(data, name=name)
+        decoding.load_clip(data, name=name)
     assert str(e.value).startswith(name)
 
 
 @pytest.mark.parametrize("name", list(REFUSED))
 def test_refused_file_is_one_error_row_and_the_batch_goes_on(name):
-    results = io.load_batch([(name, REFUSED[name][0]), GOOD])
+    results = layout.load_batch([(name, REFUSED[name][0]), GOOD])
     assert isinstance(results[0], LoadFailure) and results[0].name == name
     assert isinstance(results[1], Clip) and results[1].name == "good.wav"
 
@@ -39,15 +40,15 @@ def test_refused_file_is_one_error_row_and_the_batch_goes_on(name):
 def test_one_hour_clip_is_refused_from_the_header_without_decoding():
     data = wav_bytes(np.zeros(3_601 * 8_000, np.int16), sample_rate_hz=8_000, subtype="PCM_U8")
     with pytest.raises(InvalidAudioError, match=r"3601 s long.*up to 600 s.*cut it"):
-        io.load_clip(data, name="hour.wav")
+        decoding.load_clip(data, name="hour.wav")
 
 
 def test_nan_inf_samples_load_as_finite_with_an_error_finding():
     x = sine()
     x[[10, 20, 30]] = [np.nan, np.inf, -np.inf]
-    clip = io.load_clip(wav_bytes(x, subtype="FLOAT"), name="nan.wav")
+    clip = decoding.load_clip(wav_bytes(x, subtype="FLOAT"), name="nan.wav")
     assert clip.non_finite_count == 3 and np.isfinite(clip.samples).all()
-    finding = [f for f in checks.clip_findings(checks.clip_stats(clip)) if f.code == "non_finite"]
+    finding = [f for f in per_clip.clip_findings(per_clip.clip_stats(clip)) if f.code == "non_finite"]
     assert finding and finding[0].severity == "error" and "3 NaN/Inf" in finding[0].message
 
 
@@ -61,30 +62,31 @@ def test_unusual_but_valid_files_load_with_a_warning(kwargs, code):
     x = noise(sample_rate_hz=rate)
     if "channels" in kwargs:
         x = np.tile(x[:, None], (1, kwargs["channels"]))
-    clip = io.load_clip(wav_bytes(x, sample_rate_hz=rate, subtype=kwargs.get("subtype", "PCM_16")), name="odd.wav")
+    clip = decoding.load_clip(wav_bytes(x, sample_rate_hz=rate, subtype=kwargs.get("subtype", "PCM_16")),
+                              name="odd.wav")
     assert clip.original_channels == kwargs.get("channels", 1) and clip.samples.ndim == 1
-    assert code in {f.code for f in checks.clip_findings(checks.clip_stats(clip))}
+    assert code in {f.code for f in per_clip.clip_findings(per_clip.clip_stats(clip))}
 
 
 @pytest.mark.parametrize("member", ["../evil.wav", "/abs/evil.wav", "data/../../evil.wav"])
 def test_zip_with_escaping_path_is_refused_whole_and_other_files_load(member):
     archive = zip_bytes({"data/dog/a.wav": wav_bytes(noise()), member: wav_bytes(noise())})
-    results = io.load_batch([("evil.zip", archive), GOOD])
+    results = layout.load_batch([("evil.zip", archive), GOOD])
     assert isinstance(results[0], LoadFailure) and "outside the archive" in results[0].message
     assert isinstance(results[1], Clip)
 
 
 def test_zip_bomb_is_refused_by_compression_ratio():
     archive = zip_bytes({"bomb.wav": bytes(50_000_000)})  # 50 MB of zeros -> ~50 kB
-    results = io.load_batch([("bomb.zip", archive), GOOD])
+    results = layout.load_batch([("bomb.zip", archive), GOOD])
     assert isinstance(results[0], LoadFailure) and "zip bomb" in results[0].message
     assert isinstance(results[1], Clip)
 
 
 def test_zip_over_the_unpacked_size_cap_is_refused(monkeypatch):
-    monkeypatch.setattr(io, "MAX_ZIP_UNCOMPRESSED_BYTES", 10_000)
+    monkeypatch.setattr(layout, "MAX_ZIP_UNCOMPRESSED_BYTES", 10_000)
     archive = zip_bytes({"a/x.wav": wav_bytes(noise()), "a/y.wav": wav_bytes(noise(seed=1))})
-    results = io.load_batch([("big.zip", archive)])
+    results = layout.load_batch([("big.zip", archive)])
     assert isinstance(results[0], LoadFailure) and "unpacks to" in results[0].message
 
 
@@ -93,17 +95,17 @@ def test_zip_of_class_folders_gives_labels_and_groups():
         "set/dog/a.wav": wav_bytes(noise()), "set/cat/b.wav": wav_bytes(sine()),
         "set/groups.csv": b"path,label,group\ndog/a.wav,dog,spk1\n", "__MACOSX/set/._a.wav": b"junk",
     })
-    clips = io.load_zip(archive)
+    clips = layout.load_zip(archive)
     assert [(c.name, c.label, c.group) for c in clips] == [("cat/b.wav", "cat", None), ("dog/a.wav", "dog", "spk1")]
 
 
 def test_html_file_names_are_kept_verbatim():
-    clip = io.load_batch([("<script>alert(1)</script>.wav", wav_bytes(sine()))])[0]
+    clip = layout.load_batch([("<script>alert(1)</script>.wav", wav_bytes(sine()))])[0]
     assert isinstance(clip, Clip) and clip.name == "<script>alert(1)</script>.wav"
 
 
 def test_duplicate_names_in_one_batch_get_unique_suffixes():
-    results = io.load_batch([("a.wav", wav_bytes(sine())), ("a.wav", wav_bytes(noise()))])
+    results = layout.load_batch([("a.wav", wav_bytes(sine())), ("a.wav", wav_bytes(noise()))])
     assert [r.name for r in results] == ["a.wav", "a.wav (2)"]
 
 

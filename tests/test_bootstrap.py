@@ -1,7 +1,7 @@
 """The shared percentile bootstrap, with known answers, and the numbers every caller produced before it existed.
 
 The pinned numbers were computed by the code that evaluate, retrieval, wer and curves each carried before
-`audiodiag.bootstrap` (same seeds, draw order and chunking); they must not change, because the README tables
+`audiodiag.evaluation.bootstrap` (same seeds, draw order and chunking); they must not change, because the README tables
 and decisions are made from them. "Not change" is to PIN_REL, not bit for bit: another CPU may round the last bits.
 """
 from __future__ import annotations
@@ -12,11 +12,17 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from audiodiag import bootstrap, curves, evaluate, intervals, retrieval, wer
-from audiodiag.bootstrap import (Estimate, bootstrap_distribution, percentile_ci, percentile_cis, resample_indices,
-                                 tail_percentiles)
+from audiodiag.asr import wer
 from audiodiag.errors import AudioDiagError
-
+from audiodiag.evaluation import bootstrap, curves, evaluate, intervals, retrieval
+from audiodiag.evaluation.bootstrap import (
+    Estimate,
+    bootstrap_distribution,
+    percentile_ci,
+    percentile_cis,
+    resample_indices,
+    tail_percentiles,
+)
 
 # ---------------------------------------------------------------- resampling indices
 

@@ -15,19 +15,44 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from tests.browser_support import (ARTIFACTS, Server, add_to_multiselect, alert_texts, choose_radio, choose_select,
-                                   chromium, click_button, multiselect_chips,
-                                   copy_share_link, dialogs_opened, error_texts, open_app, open_page, page_text,
-                                   plotly_layout, plotly_titles, progress_seen, record_progress, require_chromium,
-                                   screenshot, streamlit_server, upload_files, visible_words_text, wait_for_plotly,
-                                   wait_for_idle, wait_for_text, wait_for_url_param, wait_until)
-from tests.helpers import sine, wav_bytes
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from audiodiag import samples, spaces
+from audiodiag.data import sample_sets
+from audiodiag.represent import spaces
+from tests.browser_support import (
+    ARTIFACTS,
+    Server,
+    add_to_multiselect,
+    alert_texts,
+    choose_radio,
+    choose_select,
+    chromium,
+    click_button,
+    copy_share_link,
+    dialogs_opened,
+    error_texts,
+    multiselect_chips,
+    open_app,
+    open_page,
+    page_text,
+    plotly_layout,
+    plotly_titles,
+    progress_seen,
+    record_progress,
+    require_chromium,
+    screenshot,
+    streamlit_server,
+    upload_files,
+    visible_words_text,
+    wait_for_idle,
+    wait_for_plotly,
+    wait_for_text,
+    wait_for_url_param,
+    wait_until,
+)
+from tests.helpers import sine, wav_bytes
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
 
@@ -92,7 +117,7 @@ def test_compare_run_on_a_bundled_set_shows_two_confusion_matrices(server):
 def test_compare_keeps_three_encoders_and_their_results_across_two_other_pages(server):
     """Issue 29: choose three encoders, run, visit two other pages, return: the choice and the results agree, and
     pressing Run again runs all three (it used to fall back to the default and silently drop two)."""
-    from audiodiag import encoders
+    from audiodiag.represent import encoders
 
     three = [encoders.WHISPER_UNPADDED, encoders.AISFX, encoders.SPEECH_EMBEDDING]
     with chromium("compare_keeps_encoders") as driver:
@@ -189,7 +214,7 @@ PRESS_TRANSCRIBE, PRESS_COMPARE = "Press Transcribe", "press Run comparison"
 def _digits_zip(path: Path) -> Path:
     """Two classes × 6 clips (3 speakers × 2 takes) of the bundled spoken digits, one sub-folder per class, with
     the speaker column of groups.csv, as a user would zip a folder."""
-    root = samples.sample_set_dir("spoken_digits")
+    root = sample_sets.sample_set_dir("spoken_digits")
     rows = list(csv.DictReader((root / "groups.csv").open()))
     chosen = [r for r in rows if r["label"] in ("0", "1") and r["speaker"] in ("ava", "bram", "cleo")]
     with zipfile.ZipFile(path, "w") as archive:

@@ -24,10 +24,26 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from audiodiag import spaces
-from tests.browser_support import (WINDOW_SIZE, Server, choose_select, chromium, click_button, error_texts, open_app,
-                                   open_page, page_text, plotly_titles, require_chromium, screenshot,
-                                   streamlit_server, wait_for_idle, wait_for_plotly, wait_for_url_param, wait_until)
+from audiodiag.represent import spaces
+from tests.browser_support import (
+    WINDOW_SIZE,
+    Server,
+    choose_select,
+    chromium,
+    click_button,
+    error_texts,
+    open_app,
+    open_page,
+    page_text,
+    plotly_titles,
+    require_chromium,
+    screenshot,
+    streamlit_server,
+    wait_for_idle,
+    wait_for_plotly,
+    wait_for_url_param,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 

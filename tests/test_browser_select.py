@@ -14,10 +14,25 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from audiodiag import spaces
-from tests.browser_support import (Server, choose_radio, chromium, click_button, error_texts, open_app, open_page,
-                                   page_text, require_chromium, screenshot, streamlit_server, upload_files,
-                                   wait_for_idle, wait_for_plotly, wait_for_text, wait_until)
+from audiodiag.represent import spaces
+from tests.browser_support import (
+    Server,
+    choose_radio,
+    chromium,
+    click_button,
+    error_texts,
+    open_app,
+    open_page,
+    page_text,
+    require_chromium,
+    screenshot,
+    streamlit_server,
+    upload_files,
+    wait_for_idle,
+    wait_for_plotly,
+    wait_for_text,
+    wait_until,
+)
 from tests.helpers import noise, sine, wav_bytes
 
 pytestmark = pytest.mark.slow

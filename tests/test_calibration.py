@@ -10,9 +10,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from audiodiag import intervals
-from audiodiag.evaluate import random_vs_group_split
-from audiodiag.fitting import rung_classifier
+from audiodiag.evaluation import intervals
+from audiodiag.evaluation.evaluate import random_vs_group_split
+from audiodiag.evaluation.fitting import rung_classifier
 from benchmarks import calibration
 from benchmarks.calibration import Scenario, dataset_seed, settings, simulate, summary, tables
 from benchmarks.calibration import records as calibration_records

@@ -11,7 +11,10 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 
-from audiodiag import cli, cleanlist, encoders, io
+from audiodiag import cli
+from audiodiag.data import decoding
+from audiodiag.measure import cleanlist
+from audiodiag.represent import encoders
 from tests.helpers import noise, sine, wav_bytes
 
 CLIPPED = np.clip(3 * sine(440), -1, 1)  # flat tops at full scale: a "clipping" warning
@@ -45,8 +48,8 @@ def planted(tmp_path) -> Path:
     columns mic_gain and take nothing reads."""
     with_nan = noise(seed=3)
     with_nan[100:110] = np.nan
-    upsampled = io.resample(noise(seed=13, sample_rate_hz=8_000), orig_sample_rate_hz=8_000,
-                            target_sample_rate_hz=16_000)  # nothing above 4 kHz in a 16 kHz file
+    upsampled = decoding.resample(noise(seed=13, sample_rate_hz=8_000), orig_sample_rate_hz=8_000,
+                                  target_sample_rate_hz=16_000)  # nothing above 4 kHz in a 16 kHz file
     files = {
         "a/fine.wav": wav_bytes(noise()), "a/copy_of_fine.wav": wav_bytes(noise()),
         "a/clipped.wav": wav_bytes(CLIPPED), "b/broken.wav": b"not audio" * 20, "b/empty.wav": b"",

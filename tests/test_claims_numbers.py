@@ -7,8 +7,13 @@ import importlib.util
 import numpy as np
 import pytest
 
-from audiodiag import checks, compare, dataset, encoders, plots, report, spaces, transcription, wer
-from audiodiag.spaces import SpaceVectors
+from audiodiag import plots
+from audiodiag.asr import wer
+from audiodiag.evaluation import compare
+from audiodiag.measure import dataset, per_clip
+from audiodiag.represent import encoders, spaces
+from audiodiag.represent.spaces import SpaceVectors
+from audiodiag.verdict import notes, transcribe
 from tests.helpers import make_clip, noise, sine
 
 WAV2VEC2 = encoders.get_spec("wav2vec2-base")  # speech, 16 kHz, any length
@@ -47,7 +52,7 @@ def test_what_the_padded_whisper_saw_under_each_policy(length_s, seen):
 
 
 def test_check_without_a_target_model_says_nothing_about_a_target_models_nyquist():
-    stats = [checks.clip_stats(make_clip(noise(sample_rate_hz=96_000), sample_rate_hz=96_000, name="hi.wav"))]
+    stats = [per_clip.clip_stats(make_clip(noise(sample_rate_hz=96_000), sample_rate_hz=96_000, name="hi.wav"))]
     no_model = dataset.check(stats, [[]], spec=None)
     (high,) = [f for f in no_model.findings if f.code == "high_sample_rate"]
     assert high.severity == "info" and "96000 Hz" in high.message
@@ -57,11 +62,11 @@ def test_check_without_a_target_model_says_nothing_about_a_target_models_nyquist
     assert "Content above 8000 Hz is discarded" in resampled.message
 
 
-def _rate_stats(name: str, rate: int) -> checks.ClipStats:
+def _rate_stats(name: str, rate: int) -> per_clip.ClipStats:
     from dataclasses import replace
 
-    measured = checks.clip_stats(make_clip(noise(duration_s=0.5, sample_rate_hz=8_000), sample_rate_hz=8_000,
-                                           name=name))
+    measured = per_clip.clip_stats(make_clip(noise(duration_s=0.5, sample_rate_hz=8_000), sample_rate_hz=8_000,
+                                             name=name))
     return replace(measured, sample_rate_hz=rate)
 
 
@@ -100,7 +105,7 @@ def test_a_rate_is_rounded_half_to_even_never_truncated():
 
 def test_the_note_and_the_histogram_write_one_utterances_wer_as_one_string():
     scores = wer.score(["a b c d e f g"], ["a b c d x y z"], normalisation="none", n_boot=20)  # 3 of 7 words
-    note = report.transcription_note("set", "m", scores, audio_minutes=0.1)
+    note = notes.transcription_note("set", "m", scores, audio_minutes=0.1)
     text = note.to_markdown()
     assert "corpus WER 42.9%" in note.verdict and "WER 42.9%: 'a b c d e f g'" in text and "42.8" not in text
     figure = plots.wer_histogram_figure(scores.wers, corpus_wer=scores.corpus_wer.value)
@@ -110,7 +115,7 @@ def test_the_note_and_the_histogram_write_one_utterances_wer_as_one_string():
 def test_number_formatting_is_said_to_be_part_of_the_substitution_counts_it_is_in():
     scores = wer.score(["i have 21 apples"], ["i have twenty one apples"], n_boot=20)
     assert (scores.substitutions, scores.deletions, scores.insertions) == (1, 0, 1)  # "21" → "twenty", + "one"
-    lines = [line for s in report.transcription_note("set", "m", scores, audio_minutes=0.1).sections
+    lines = [line for s in notes.transcription_note("set", "m", scores, audio_minutes=0.1).sections
              for line in s.lines]
     assert any("1 substitutions, 0 deletions, 1 insertions of 4 words" in line for line in lines)
     (formatting,) = [line for line in lines if line.startswith("Number formatting")]
@@ -122,7 +127,7 @@ def test_duration_slices_are_named_by_their_range_and_count_only_their_clips():
     durations_s = [1.0, 2.5, 3.0, 4.0, 6.0]
     clips = [make_clip(np.zeros(int(16_000 * d), np.float32), name=f"{i}.wav") for i, d in enumerate(durations_s)]
     assert wer.clip_slices(clips)["duration"] == ["0–2 s", "2–5 s", "2–5 s", "2–5 s", "5–10 s"]
-    note = transcription.transcription_decision("set", "m", clips, ["a b"] * 5, ["a b"] * 5, [0.9] * 5)
+    note = transcribe.transcription_decision("set", "m", clips, ["a b"] * 5, ["a b"] * 5, [0.9] * 5)
     lines = [line for s in note.sections for line in s.lines if line.startswith("duration = ")]
     assert lines == ["duration = 0–2 s: corpus WER 0.0% (1 utterances)",
                      "duration = 2–5 s: corpus WER 0.0% (3 utterances)",

@@ -6,8 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from audiodiag import compare, dataset, encoders, spaces
 from audiodiag.errors import AudioDiagError
+from audiodiag.evaluation import compare
+from audiodiag.measure import dataset
+from audiodiag.represent import encoders, spaces
 from tests.helpers import make_clip, noise, sine, tones_vs_noise
 
 

@@ -17,10 +17,27 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import (LOG_TAIL_CHARS, Server, alert_texts, cache_counts, choose_radio, choose_select,
-                                   chromium, click_button, error_texts, open_app, open_page, page_text,
-                                   require_chromium, screenshot, streamlit_server, upload_files, wait_for_plotly,
-                                   wait_for_text, wait_until)
+from tests.browser_support import (
+    LOG_TAIL_CHARS,
+    Server,
+    alert_texts,
+    cache_counts,
+    choose_radio,
+    choose_select,
+    chromium,
+    click_button,
+    error_texts,
+    open_app,
+    open_page,
+    page_text,
+    require_chromium,
+    screenshot,
+    streamlit_server,
+    upload_files,
+    wait_for_plotly,
+    wait_for_text,
+    wait_until,
+)
 from tests.helpers import sine, wav_bytes
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import dataroot
-from audiodiag.dataroot import DataRootError
+from audiodiag.data import dataroot
+from audiodiag.data.dataroot import DataRootError
 from audiodiag.types import Clip, LoadFailure
 from tests.helpers import noise, sine, wav_bytes
 

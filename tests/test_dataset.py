@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy.stats import kruskal
 
-from audiodiag import checks, dataset, encoders
+from audiodiag.measure import dataset, per_clip
+from audiodiag.represent import encoders
 from audiodiag.types import Finding
 from tests.helpers import make_clip, noise, sine
 
@@ -18,12 +19,12 @@ WHISPER_PADDED = encoders.get_spec("whisper-tiny.en encoder (30 s padded)")  # s
 
 
 def _stats(name: str, *, duration_s: float = 1.0, sample_rate_hz: int = 16_000, channels: int = 1,
-           label: str | None = None, speech_fraction: float | None = None) -> checks.ClipStats:
+           label: str | None = None, speech_fraction: float | None = None) -> per_clip.ClipStats:
     """Measured stats of a real synthesised clip (8 kHz noise keeps it cheap), then the fields under test set."""
     x = noise(duration_s=duration_s, sample_rate_hz=8_000)
     if channels > 1:
         x = np.tile(x[:, None], (1, channels))
-    stats = checks.clip_stats(make_clip(x, sample_rate_hz=8_000, name=name, label=label))
+    stats = per_clip.clip_stats(make_clip(x, sample_rate_hz=8_000, name=name, label=label))
     assert stats.duration_s == pytest.approx(duration_s, abs=1 / 8_000)
     return replace(stats, sample_rate_hz=sample_rate_hz, speech_fraction=speech_fraction)
 
@@ -35,7 +36,7 @@ def _codes(findings) -> dict[str, Finding]:
 # ---------------------------------------------------------------- sample rates and channels
 
 def test_8khz_clip_under_a_16khz_speech_encoder_warns_with_both_rates_and_the_file():
-    stats = [checks.clip_stats(make_clip(sine(sample_rate_hz=8_000), sample_rate_hz=8_000, name="phone.wav"))]
+    stats = [per_clip.clip_stats(make_clip(sine(sample_rate_hz=8_000), sample_rate_hz=8_000, name="phone.wav"))]
     finding = _codes(dataset.sample_rate_findings(stats, WAV2VEC2))["sample_rate_mismatch"]
     assert finding.severity == "warning" and finding.files == ("phone.wav",)
     assert "8000 Hz" in finding.message and "16000 Hz" in finding.message and "phone.wav" in finding.message
@@ -190,15 +191,15 @@ def _finding(code: str, file: str, severity: str = "warning") -> Finding:
 
 
 def test_aggregate_merges_one_code_into_one_row_naming_every_file():
-    per_clip = {f"{i}.wav": (_finding("dc_offset", f"{i}.wav"),) for i in range(7)}
-    per_clip["x.wav"] = (_finding("clipping", "x.wav"), _finding("low_level", "x.wav", "info"))
-    rows = _codes(dataset.aggregate(per_clip))
+    by_clip = {f"{i}.wav": (_finding("dc_offset", f"{i}.wav"),) for i in range(7)}
+    by_clip["x.wav"] = (_finding("clipping", "x.wav"), _finding("low_level", "x.wav", "info"))
+    rows = _codes(dataset.aggregate(by_clip))
     assert set(rows) == {"dc_offset", "clipping", "low_level"}
     merged = rows["dc_offset"]
     assert merged.files == tuple(f"{i}.wav" for i in range(7)) and merged.severity == "warning"
     assert merged.message.startswith("7 clips: 0.wav: something about 0.wav")
     assert "(also: 1.wav, 2.wav, 3.wav, 4.wav, 5.wav and 1 more)" in merged.message
-    assert rows["clipping"] == per_clip["x.wav"][0]  # a single finding stays as it was
+    assert rows["clipping"] == by_clip["x.wav"][0]  # a single finding stays as it was
     assert rows["low_level"].severity == "info"
 
 

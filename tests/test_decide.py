@@ -7,12 +7,16 @@ import re
 import numpy as np
 import pytest
 
-from audiodiag import audit, cli, compare, curves, dataset, decide, encoders, io, probing, report, spaces
-from audiodiag.evaluate import make_folds
+from audiodiag import cli
+from audiodiag.data import layout
+from audiodiag.evaluation import audit, compare, curves, probing
+from audiodiag.evaluation.evaluate import make_folds
+from audiodiag.measure import dataset
+from audiodiag.represent import encoders, spaces
 from audiodiag.settings import ComparisonSettings
-from audiodiag.verdict import rules
+from audiodiag.verdict import decide, notes, rules
 from audiodiag.verdict.evidence import curve_of
-from tests.helpers import make_clip, noise, sine, tiny_wav2vec2, wav_bytes, tones_vs_noise
+from tests.helpers import make_clip, noise, sine, tiny_wav2vec2, tones_vs_noise, wav_bytes
 
 
 def _labels_from_duration(n_per_class: int = 12):
@@ -170,7 +174,7 @@ def test_best_rung_needs_a_paired_win_not_just_a_higher_point_estimate():
     labels = np.asarray([c.label for c in clips])
     perfect = spaces.SpaceVectors("oracle", (labels == "tone").astype(np.float32)[:, None] * 10, 0.0, 0.0, False, {})
     result = compare.compare(clips, [base, perfect], n_splits=4)
-    rung, win = report.best_rung(result)
+    rung, win = notes.best_rung(result)
     assert rung.space == spaces.BASELINE and win is None  # both perfect: no paired win, keep the cheap rung
 
 
@@ -214,7 +218,7 @@ def test_labels_csv_rows_without_files_are_named_in_the_note_and_fail_strict(tmp
     assert cli.main(["report", str(data), "--encoder", spaces.BASELINE, "--strict"]) == cli.EXIT_USER_ERROR
 
     (data / "labels.csv").write_text("path,label\nrec_0.wav,a\nrec_1.wav,b\n")  # names from another export
-    results = io.load_folder(data)
+    results = layout.load_folder(data)
     (problem,) = [r for r in results if not hasattr(r, "samples")]
     assert "none of its 2 rows names a file that was loaded" in problem.message
     assert "'rec_0.wav'" in problem.message and "'clips/0.wav'" in problem.message
@@ -278,13 +282,13 @@ def test_advice_is_not_called_a_problem_that_invalidates_the_comparison():
 def test_retrieval_note_from_the_cli_names_the_clearly_better_space(tmp_path):
     clips = tones_vs_noise(8)
     base = spaces.space_vectors(clips, spaces.BASELINE)
-    from audiodiag import retrieval
+    from audiodiag.evaluation import retrieval
 
     labels = [c.label for c in clips]
     rng = np.random.default_rng(0)
     good = retrieval.retrieval_metrics(base.vectors, labels, space="base")
     bad = retrieval.retrieval_metrics(rng.normal(size=(len(clips), 8)), labels, space="random")
-    note = report.retrieval_note("toy", [bad, good])  # "random" in the baseline's place, "base" challenges it
+    note = notes.retrieval_note("toy", [bad, good])  # "random" in the baseline's place, "base" challenges it
     assert note.rung == "frozen encoder" and note.verdict.startswith("Search in the base space")
     out = tmp_path / "r.json"
     for label, make in (("tone", lambda i: sine(300 + 50 * i, duration_s=0.5)),
@@ -311,7 +315,7 @@ def test_cli_transcribe_writes_the_transcription_note_and_refuses_without_refere
 
 
 def test_an_unwritable_cache_folder_is_one_warning_and_the_run_goes_on(tmp_path, capsys, monkeypatch):
-    from audiodiag import embedding_cache
+    from audiodiag.represent import embedding_cache
 
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")  # root ignores permissions, but nobody can create a folder under a file
@@ -347,7 +351,7 @@ def _speaker_dataset(root, *, header="path,label,speaker,take"):
 
 def test_a_speaker_column_gives_group_aware_folds_and_is_named(tmp_path, capsys):
     data = _speaker_dataset(tmp_path)
-    clips = [c for c in io.load_folder(data) if hasattr(c, "samples")]
+    clips = [c for c in layout.load_folder(data) if hasattr(c, "samples")]
     assert {c.group for c in clips} == {"spk0", "spk1", "spk2"}  # not ignored: 'speaker' is a group column
     out = tmp_path / "note.md"
     assert cli.main(["report", str(data), "--encoder", spaces.BASELINE, "--folds", "3", "--out", str(out)]) == 0
@@ -381,7 +385,7 @@ def test_without_groups_leakage_is_unmeasured_and_cli_fixes_name_cli_flags(tmp_p
 def test_speech_model_on_non_speech_agrees_with_the_measured_result():
     from types import SimpleNamespace
 
-    from audiodiag.evaluate import Estimate
+    from audiodiag.evaluation.evaluate import Estimate
     from audiodiag.types import Finding
     from audiodiag.verdict import rules
 
@@ -412,8 +416,8 @@ def test_the_curve_reuses_the_comparison_s_fits_for_its_last_point_and_counts_it
     X[:, :4] += np.eye(4)[y.astype(int)] * 1.5
     folds = _folds(y, np.tile(np.arange(10), 12), n_splits=5)
     refitted = curves.learning_curve(X, y, folds, name="x")
-    from audiodiag.evaluate import cross_val_predict_folds
-    from audiodiag.fitting import rung_classifier
+    from audiodiag.evaluation.evaluate import cross_val_predict_folds
+    from audiodiag.evaluation.fitting import rung_classifier
 
     full = cross_val_predict_folds(X, y, folds, lambda: rung_classifier(0)).predictions
     counts = []
@@ -450,7 +454,7 @@ def test_permutation_importance_agrees_with_sklearn_s():
 
 # ---------------------------------------------------------------- issue 27: the retrieval note (classes 1, 4, 8)
 
-def _retrieval_markdown(clips, **settings) -> tuple[report.DecisionNote, dict]:
+def _retrieval_markdown(clips, **settings) -> tuple[notes.DecisionNote, dict]:
     from audiodiag.settings import RetrievalSettings
 
     chosen = ComparisonSettings(encoders=(), n_splits=3, **settings.pop("comparison", {}))
@@ -479,14 +483,14 @@ def test_retrieval_note_speaks_of_groups_not_folds_and_states_its_headline_rule(
 
 
 def test_retrieval_note_counting_the_own_group_on_request_warns_with_the_figure_without_it():
-    from audiodiag import retrieval
+    from audiodiag.evaluation import retrieval
 
     rng = np.random.default_rng(0)  # 4 speakers × 2 words × 3 takes; a speaker's takes of a word nearly coincide
     x = np.vstack([rng.normal(0, 1, 8) + rng.normal(0, 0.01, (3, 8)) for _ in range(8)])
     labels = [w for _ in range(4) for w in ("yes", "no") for _ in range(3)]
     groups = [f"s{s}" for s in range(4) for _ in range(6)]
     counted = retrieval.retrieval_metrics(x, labels, groups=groups, exclude_same_group=False, space="base")
-    note = report.retrieval_note("toy", [counted], interface="cli")
+    note = notes.retrieval_note("toy", [counted], interface="cli")
     problems = " ".join(note.sections[4].lines)
     assert counted.precision_at_1.value == 1.0 and "own group for 100 % of queries" in problems
     assert "run again without --no-exclude-same-group" in problems and "Caution" in note.verdict
@@ -496,7 +500,7 @@ def test_retrieval_note_counting_the_own_group_on_request_warns_with_the_figure_
 def test_retrieval_note_puts_what_was_measured_next_to_the_speech_model_warning_and_never_says_clearly():
     """Issue 27 class 4: 'a speech model on non-speech' stood alone in a note where that encoder won; and the
     winning margin mAP +0.035 [+0.005, +0.067] was called 'clearly better'."""
-    from audiodiag import retrieval
+    from audiodiag.evaluation import retrieval
     from audiodiag.types import Finding
 
     rng = np.random.default_rng(1)
@@ -507,7 +511,7 @@ def test_retrieval_note_puts_what_was_measured_next_to_the_speech_model_warning_
     warning = Finding("non_speech_for_speech_encoder", "warning",
                       "talker is a speech model, but voice activity detection finds speech in only 0% of this "
                       "dataset's audio", ("bell_0.wav",))
-    note = report.retrieval_note("toy", [base, speech], findings=[warning])
+    note = notes.retrieval_note("toy", [base, speech], findings=[warning])
     advice = " ".join(note.sections[5].lines)
     assert advice.startswith("talker is a speech model") and note.rung == "frozen encoder"
     assert "Measured: talker retrieves better than the baseline here nevertheless, on mAP" in advice

@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import encoders, samples
+from audiodiag.data import sample_sets
+from audiodiag.represent import encoders
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
 
@@ -56,7 +56,7 @@ def test_compare_link_restores_the_settings_and_reruns_the_comparison():
 
 
 def test_inspect_link_opens_the_same_clip_and_clip_length():
-    names = [c.name for c in samples.load_sample_set("spoken_digits") if hasattr(c, "samples")]
+    names = [c.name for c in sample_sets.load_sample_set("spoken_digits") if hasattr(c, "samples")]
     at = _open(None, {"sample_set": "spoken_digits", "inspect_clip": names[7], "clip_length_s": "0.5"})
     assert at.selectbox(key="inspect_clip").value == names[7]
     assert at.number_input(key="clip_length_s").value == 0.5

@@ -10,7 +10,8 @@ import threading
 import numpy as np
 import pytest
 
-from audiodiag import cli, download, io, samples
+from audiodiag import cli
+from audiodiag.data import download, layout, sample_sets
 from audiodiag.errors import BadParameterError, MissingDependencyError
 from tests.helpers import wav_bytes
 
@@ -36,14 +37,14 @@ def test_download_checks_every_file_and_the_set_appears_next_to_the_bundled_ones
     _, url = fsdd_mirror
     monkeypatch.setenv("AUDIODIAG_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv(download.BASE_URL_ENV, url)
-    assert "fsdd" not in samples.list_sample_sets()
+    assert "fsdd" not in sample_sets.list_sample_sets()
     assert cli.main(["samples", "--download", "fsdd"]) == 0
     folder = download.downloaded_sets()["fsdd"]
     assert "CC BY-SA 4.0" in (folder / "ATTRIBUTION.md").read_text()
-    clips = list(io.iter_clips(samples.load_sample_set("fsdd")))
+    clips = list(layout.iter_clips(sample_sets.load_sample_set("fsdd")))
     assert len(clips) == 100 and {c.group for c in clips} == set(download.FSDD_SPEAKERS)
     assert {c.label for c in clips} == {str(d) for d in range(10)} and {c.sample_rate_hz for c in clips} == {8_000}
-    assert "fsdd" in samples.list_sample_sets()
+    assert "fsdd" in sample_sets.list_sample_sets()
 
 
 def test_a_changed_or_missing_file_is_named_and_the_rest_is_kept(fsdd_mirror, tmp_path):

@@ -11,9 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-from audiodiag import encoders
-from audiodiag.encoders import aisfx as aisfx_encoder
 from audiodiag.errors import AudioDiagError
+from audiodiag.represent import encoders
+from audiodiag.represent.encoders import aisfx as aisfx_encoder
 from audiodiag.types import Clip
 from tests.helpers import noise, sine
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audiodiag import embedding_cache, encoders
+from audiodiag import caches
 from audiodiag.errors import AudioDiagError
+from audiodiag.represent import embedding_cache, encoders
 from audiodiag.types import Clip
 from tests.helpers import noise, sine, tiny_wav2vec2
 
@@ -290,7 +291,7 @@ def test_cache_key_separates_layer_revision_and_content_not_name(tmp_path):
 
 
 def test_cache_dir_from_environment_and_corrupt_row_is_recomputed(tmp_path, monkeypatch):
-    monkeypatch.setenv(embedding_cache.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(caches.CACHE_DIR_ENV, str(tmp_path))
     assert embedding_cache.default_cache_dir() == tmp_path
     encoder = CountingEncoder()
     clip = _clip(noise(seed=2))

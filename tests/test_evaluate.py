@@ -3,20 +3,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.helpers import noise, sine
+from scipy import stats
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
-from scipy import stats
-
-from audiodiag import evaluate, intervals
-from audiodiag.bootstrap import resample_indices
-from audiodiag.confusions import confusion, most_confused_pairs, per_class_f1
 from audiodiag.errors import AudioDiagError
-from audiodiag.evaluate import (cross_val_predict_folds, make_folds, metrics_with_ci, paired_comparison,
-                                random_vs_group_split)
-from audiodiag.features import spectral_features
-from audiodiag.fitting import rung_classifier
+from audiodiag.evaluation import evaluate, intervals
+from audiodiag.evaluation.bootstrap import resample_indices
+from audiodiag.evaluation.confusions import confusion, most_confused_pairs, per_class_f1
+from audiodiag.evaluation.evaluate import (
+    cross_val_predict_folds,
+    make_folds,
+    metrics_with_ci,
+    paired_comparison,
+    random_vs_group_split,
+)
+from audiodiag.evaluation.fitting import rung_classifier
+from audiodiag.represent.features import spectral_features
 from audiodiag.types import Clip
+from tests.helpers import noise, sine
 
 SR = 16_000
 

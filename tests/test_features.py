@@ -8,12 +8,13 @@ from pathlib import Path
 import librosa
 import numpy as np
 import pytest
-from tests.helpers import noise, sine
 
-from audiodiag import features, fitting
 from audiodiag.errors import AudioDiagError
-from audiodiag.features import FeatureSettings, feature_names, spectral_features
+from audiodiag.evaluation import fitting
+from audiodiag.represent import features
+from audiodiag.represent.features import FeatureSettings, feature_names, spectral_features
 from audiodiag.types import Clip
+from tests.helpers import noise, sine
 
 SR = 16_000
 

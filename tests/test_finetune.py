@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audiodiag import encoders, evaluate, finetune, spaces
 from audiodiag.errors import AudioDiagError
-from audiodiag.finetune_model import build_partial_model, train_partial_model
+from audiodiag.evaluation import evaluate, finetune
+from audiodiag.evaluation.finetune_model import build_partial_model, train_partial_model
+from audiodiag.represent import encoders, spaces
 from tests.helpers import make_clip, noise, sine, tiny_wav2vec2
 
 CLIP_S = 0.5
@@ -98,7 +99,7 @@ def test_cross_validation_refuses_unready_data_before_loading_anything():
 
 
 def test_validation_split_keeps_groups_apart_and_says_when_it_cannot():
-    from audiodiag.finetune import _inner_split
+    from audiodiag.evaluation.finetune import _inner_split
 
     y = np.array(["cat", "dog"] * 16)
     train = np.arange(32)
@@ -168,7 +169,7 @@ def test_frozen_layers_stay_bit_identical_while_the_top_layer_and_head_change(la
 
 
 def test_early_stopping_stops_and_restores_the_best_validation_epoch(layer_norm_dir):
-    from audiodiag.finetune_model import predict_logits
+    from audiodiag.evaluation.finetune_model import predict_logits
 
     encoder = encoders.load_encoder(layer_norm_dir)
     clips = _tones_and_noise(4)
@@ -188,8 +189,8 @@ def test_early_stopping_stops_and_restores_the_best_validation_epoch(layer_norm_
 
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_probe_head_starts_exactly_at_the_frozen_rungs_classifier(layer_norm_dir, n_classes):
-    from audiodiag.fitting import rung_classifier
-    from audiodiag.finetune_model import init_head_from_probe, predict_logits
+    from audiodiag.evaluation.finetune_model import init_head_from_probe, predict_logits
+    from audiodiag.evaluation.fitting import rung_classifier
 
     encoder = encoders.load_encoder(layer_norm_dir)
     clips = _tones_and_noise(6) + [make_clip(sine(2000.0 + 100 * i, duration_s=CLIP_S), label="high")

@@ -8,11 +8,14 @@ import io as stdio
 import numpy as np
 import pytest
 
-from audiodiag import compare, decide, folds, io, manifest, sources, stream
+from audiodiag.data import manifest, sources, tables
 from audiodiag.errors import AudioDiagError
+from audiodiag.evaluation import compare, folds
+from audiodiag.represent.spaces import BASELINE, SpaceVectors
+from audiodiag.runs import stream
 from audiodiag.settings import ComparisonSettings
-from audiodiag.spaces import BASELINE, SpaceVectors
 from audiodiag.types import Clip
+from audiodiag.verdict import decide
 from tests.helpers import noise, sine, wav_bytes
 
 CLASSES = ("blender", "kettle", "tap")
@@ -44,9 +47,9 @@ def _esc_style(tmp_path, *, with_groups: bool = False):
 
 
 def test_a_fold_column_is_read_as_the_clips_fold_not_as_their_group(tmp_path):
-    table = io.parse_label_table(b"path,label,fold\na.wav,dog,3\n", name="t.csv")
-    assert table["a.wav"] == io.TableRow("dog", None, "3")
-    assert io.group_column(["path", "label", "fold"]) is None and io.fold_column(["path", "Fold"]) == "Fold"
+    table = tables.parse_label_table(b"path,label,fold\na.wav,dog,3\n", name="t.csv")
+    assert table["a.wav"] == tables.TableRow("dog", None, "3")
+    assert tables.group_column(["path", "label", "fold"]) is None and tables.fold_column(["path", "Fold"]) == "Fold"
     _, clips, failures = sources.load(str(_esc_style(tmp_path)))
     assert not failures and len(clips) == 30
     assert {c.fold for c in clips} == {"1", "2", "3", "4", "5"} and all(c.group is None for c in clips)

@@ -13,8 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 
-from audiodiag import cli, dataroot, formats, io, manifest, spaces, stream
-from audiodiag.manifest import ManifestError
+from audiodiag import cli
+from audiodiag.data import dataroot, decoding, formats, manifest, tables
+from audiodiag.data.manifest import ManifestError
+from audiodiag.represent import spaces
+from audiodiag.runs import stream
 from audiodiag.types import Clip, LoadFailure
 from tests.helpers import noise, sine, wav_bytes
 
@@ -98,10 +101,10 @@ def test_a_segment_is_the_whole_file_decode_cut_in_every_container(fmt, subtype)
     """Compressed files too: an MP3 is decoded from its start (libsndfile's MP3 seek departs from the full decode)."""
     data = wav_bytes(sine(440, duration_s=LONG_S) * np.linspace(0, 1, int(LONG_S * RATE_HZ), dtype=np.float32),
                      subtype=subtype, fmt=fmt)
-    whole = io.load_clip(data, name="whole").samples
+    whole = decoding.load_clip(data, name="whole").samples
     for start_s in (0.1, 1.25, 2.5):
         start = int(start_s * RATE_HZ)
-        segment = io.load_segment(data, start_s=start_s, duration_s=0.5, name="segment").samples
+        segment = decoding.load_segment(data, start_s=start_s, duration_s=0.5, name="segment").samples
         np.testing.assert_allclose(segment, whole[start:start + RATE_HZ // 2], atol=1e-6)
 
 
@@ -114,7 +117,8 @@ def test_nemo_offset_and_duration_count_as_read_columns(nemo):
 
 def test_report_task_transcribe_scores_against_the_nemo_texts(nemo, monkeypatch):
     """`report --task transcribe` on a NeMo manifest: the references it scores against are the `text`s."""
-    from audiodiag import asr, transcription
+    from audiodiag.asr import recognisers
+    from audiodiag.verdict import transcribe
 
     path, *_ = nemo
     seen = {}
@@ -126,9 +130,9 @@ def test_report_task_transcribe_scores_against_the_nemo_texts(nemo, monkeypatch)
         seen.update(zip([c.name for c in clips], refs))
         raise Seen
 
-    monkeypatch.setattr(asr, "load_transcriber", lambda name: type("Fake", (), {"name": "fake"})())
-    monkeypatch.setattr(asr, "transcribe_cached", lambda model, clips, *a, **k: ["words"] * len(clips))
-    monkeypatch.setattr(transcription, "transcription_decision", decision)
+    monkeypatch.setattr(recognisers, "load_transcriber", lambda name: type("Fake", (), {"name": "fake"})())
+    monkeypatch.setattr(recognisers, "transcribe_cached", lambda model, clips, *a, **k: ["words"] * len(clips))
+    monkeypatch.setattr(transcribe, "transcription_decision", decision)
     with pytest.raises(Seen):
         cli.main(["report", str(path), "--task", "transcribe"])
     assert seen == {"long.wav@0.5-1.5s": "first words", "long.wav@1.5-2.25s": "second words",
@@ -191,10 +195,10 @@ def test_a_hugging_face_parquet_export_loads_from_its_bytes_with_named_labels(hf
     results = _load(path)
     clips = _clips(results)
     assert [(c.name, c.label, c.group, c.content_hash, c.container) for c in clips.values()] == [
-        ("a.wav", "down", "s1", io.content_hash(audio[0]["bytes"]), "WAV"),
-        ("b.flac", "up", "s1", io.content_hash(audio[1]["bytes"]), "FLAC"),
-        ("c.wav", "up", "s2", io.content_hash(audio[2]["bytes"]), "WAV"),
-        (f"{path.name} row 5", None, "s3", io.content_hash(audio[4]["bytes"]), "WAV")]  # -1: no label
+        ("a.wav", "down", "s1", decoding.content_hash(audio[0]["bytes"]), "WAV"),
+        ("b.flac", "up", "s1", decoding.content_hash(audio[1]["bytes"]), "FLAC"),
+        ("c.wav", "up", "s2", decoding.content_hash(audio[2]["bytes"]), "WAV"),
+        (f"{path.name} row 5", None, "s3", decoding.content_hash(audio[4]["bytes"]), "WAV")]  # -1: no label
     (bad,) = _failures(results)
     assert f"{path.name} row 4" in bad and "'label' is 7, outside its 2 ClassLabel names" in bad
     assert manifest.transcripts(manifest.read_manifest(path))["b.flac"] == "go up"
@@ -282,7 +286,7 @@ def test_lhotse_cuts_give_segments_groups_and_references(lhotse):
     mixed, not_json = _failures(results)
     assert "cuts.jsonl.gz line 3: a Lhotse MixedCut" in mixed and "CutSet.save_audios" in mixed
     assert "cuts.jsonl.gz line 4: not a JSON object" in not_json
-    assert all(r.group is None for r in manifest.read_manifest(path, group_by=io.NO_GROUPS)
+    assert all(r.group is None for r in manifest.read_manifest(path, group_by=tables.NO_GROUPS)
                if not isinstance(r, LoadFailure))
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import streamlit.config
 
-from tests import browser_support
 from pages import _auth
+from tests import browser_support
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / ".streamlit" / "config.toml"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from audiodiag import intervals
-from audiodiag.bootstrap import Estimate
+from audiodiag.evaluation import intervals
+from audiodiag.evaluation.bootstrap import Estimate
 
 
 def test_a_perfect_score_on_60_clips_reaches_below_097():

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audiodiag import checks, io
+from audiodiag.data import decoding, layout, tables
 from audiodiag.errors import InvalidAudioError, UnsafeArchiveError
+from audiodiag.measure import per_clip
 from audiodiag.types import Clip, LoadFailure
 from tests.helpers import make_clip, noise, peak_frequency_hz, sine, wav_bytes, zip_bytes
 
@@ -22,7 +23,7 @@ GOOD_AFTER = ("after.wav", wav_bytes(sine(duration_s=0.5)))
 
 
 def _codes(clip: Clip) -> dict[str, object]:
-    return {f.code: f for f in checks.clip_findings(checks.clip_stats(clip))}
+    return {f.code: f for f in per_clip.clip_findings(per_clip.clip_stats(clip))}
 
 
 def _assert_one_failure_between_good_files(results, name: str, pattern: str) -> LoadFailure:
@@ -43,7 +44,7 @@ def _assert_one_failure_between_good_files(results, name: str, pattern: str) -> 
 ])
 def test_wav_bit_depths_load_with_their_subtype_and_the_same_samples(subtype, bits):
     x = sine(440, duration_s=0.25, amplitude=0.5)
-    clip = io.load_clip(wav_bytes(x, subtype=subtype), name=f"{subtype}.wav")
+    clip = decoding.load_clip(wav_bytes(x, subtype=subtype), name=f"{subtype}.wav")
     assert (clip.subtype, clip.bit_depth, clip.container) == (subtype, bits, "WAV")
     assert (clip.sample_rate_hz, clip.original_sample_rate_hz, clip.original_channels) == (16_000, 16_000, 1)
     assert clip.samples.dtype == np.float32 and clip.samples.shape == x.shape
@@ -58,12 +59,12 @@ def test_wav_bit_depths_load_with_their_subtype_and_the_same_samples(subtype, bi
 ])
 def test_flac_ogg_and_mp3_load_with_the_same_tone(fmt, subtype, bit_depth):
     x = sine(440, duration_s=1.0, amplitude=0.5)
-    clip = io.load_clip(wav_bytes(x, fmt=fmt, subtype=subtype), name=f"tone.{fmt.lower()}")
+    clip = decoding.load_clip(wav_bytes(x, fmt=fmt, subtype=subtype), name=f"tone.{fmt.lower()}")
     assert (clip.container, clip.subtype, clip.bit_depth) == (fmt, subtype, bit_depth)
     assert clip.sample_rate_hz == 16_000 and clip.original_channels == 1
     assert clip.duration_s == pytest.approx(1.0, abs=0.05)
     assert peak_frequency_hz(clip.samples, sample_rate_hz=16_000) == pytest.approx(440, abs=2)
-    assert checks.rms_dbfs(clip.samples) == pytest.approx(checks.rms_dbfs(x), abs=0.5)
+    assert per_clip.rms_dbfs(clip.samples) == pytest.approx(per_clip.rms_dbfs(x), abs=0.5)
     if fmt == "FLAC":  # lossless: the 16-bit samples themselves
         assert np.max(np.abs(clip.samples - x)) <= 2.0 ** -14
 
@@ -71,9 +72,9 @@ def test_flac_ogg_and_mp3_load_with_the_same_tone(fmt, subtype, bit_depth):
 def test_load_clip_reads_a_path_and_names_the_clip_after_the_file(tmp_path):
     path = tmp_path / "dog_bark.wav"
     path.write_bytes(wav_bytes(sine(duration_s=0.1)))
-    clip = io.load_clip(path, label="dog", group="take1")
+    clip = decoding.load_clip(path, label="dog", group="take1")
     assert (clip.name, clip.label, clip.group) == ("dog_bark.wav", "dog", "take1")
-    assert io.load_clip(str(path), name="renamed.wav").name == "renamed.wav"
+    assert decoding.load_clip(str(path), name="renamed.wav").name == "renamed.wav"
 
 
 # ---------------------------------------------------------------- downmix
@@ -105,35 +106,35 @@ def test_six_channels_are_averaged_to_mono_and_flagged():
 
 def test_resample_keeps_a_1khz_tone_at_1khz():
     x = sine(1_000, duration_s=1.0, sample_rate_hz=44_100)
-    y = io.resample(x, orig_sample_rate_hz=44_100, target_sample_rate_hz=16_000)
+    y = decoding.resample(x, orig_sample_rate_hz=44_100, target_sample_rate_hz=16_000)
     assert y.dtype == np.float32 and len(y) == 16_000
     assert peak_frequency_hz(y, sample_rate_hz=16_000) == pytest.approx(1_000, abs=1)
-    assert checks.rms_dbfs(y[400:-400]) == pytest.approx(checks.rms_dbfs(x), abs=0.05)
+    assert per_clip.rms_dbfs(y[400:-400]) == pytest.approx(per_clip.rms_dbfs(x), abs=0.05)
 
 
 def test_resample_removes_a_7khz_tone_above_the_new_nyquist_instead_of_aliasing_it():
     x = sine(7_000, duration_s=1.0, sample_rate_hz=44_100)
-    y = io.resample(x, orig_sample_rate_hz=44_100, target_sample_rate_hz=8_000)
+    y = decoding.resample(x, orig_sample_rate_hz=44_100, target_sample_rate_hz=8_000)
     assert len(y) == 8_000
     interior = y[200:-200]  # the first and last 25 ms ring from the tone switching on and off
-    assert checks.rms_dbfs(interior) < checks.rms_dbfs(x) - 100
+    assert per_clip.rms_dbfs(interior) < per_clip.rms_dbfs(x) - 100
     # The test can tell: index-skipping folds 7 kHz to |7000 - 8000| = 1 kHz at nearly full level.
     skipped = x[np.round(np.arange(8_000) * 44_100 / 8_000).astype(int)]
     assert peak_frequency_hz(skipped, sample_rate_hz=8_000) == pytest.approx(1_000, abs=2)
-    assert checks.rms_dbfs(skipped) > checks.rms_dbfs(x) - 1
+    assert per_clip.rms_dbfs(skipped) > per_clip.rms_dbfs(x) - 1
 
 
 def test_resample_at_the_same_rate_returns_the_input():
     x = noise()
-    assert io.resample(x, orig_sample_rate_hz=16_000, target_sample_rate_hz=16_000) is x
+    assert decoding.resample(x, orig_sample_rate_hz=16_000, target_sample_rate_hz=16_000) is x
 
 
 def test_resample_clip_changes_the_rate_and_remembers_the_original():
     clip = make_clip(sine(duration_s=0.5, sample_rate_hz=44_100), sample_rate_hz=44_100, name="a.wav")
-    out = io.resample_clip(clip, target_sample_rate_hz=16_000)
+    out = decoding.resample_clip(clip, target_sample_rate_hz=16_000)
     assert (out.sample_rate_hz, out.original_sample_rate_hz, out.name) == (16_000, 44_100, "a.wav")
     assert len(out.samples) == 8_000 and out.duration_s == pytest.approx(0.5)
-    assert io.resample_clip(clip, target_sample_rate_hz=44_100) is clip
+    assert decoding.resample_clip(clip, target_sample_rate_hz=44_100) is clip
 
 
 # ---------------------------------------------------------------- pad_or_trim, headers, hashes
@@ -141,7 +142,7 @@ def test_resample_clip_changes_the_rate_and_remembers_the_original():
 @pytest.mark.parametrize("n", [1, 999, 1_000, 1_001, 5_000])
 def test_pad_or_trim_gives_exactly_the_requested_length(n):
     x = np.arange(1, 1_001, dtype=np.float32)
-    out = io.pad_or_trim(x, length=n)
+    out = decoding.pad_or_trim(x, length=n)
     assert len(out) == n
     kept = min(n, 1_000)
     np.testing.assert_array_equal(out[:kept], x[:kept])  # the start is kept
@@ -150,7 +151,7 @@ def test_pad_or_trim_gives_exactly_the_requested_length(n):
 
 def test_read_info_reports_the_header_values():
     data = wav_bytes(np.zeros((1_234, 2), np.float32), sample_rate_hz=22_050, subtype="PCM_24")
-    info = io.read_info(data, name="h.wav")
+    info = decoding.read_info(data, name="h.wav")
     assert (info.name, info.sample_rate_hz, info.channels, info.frames, info.subtype, info.container) == (
         "h.wav", 22_050, 2, 1_234, "PCM_24", "WAV")
     assert info.duration_s == pytest.approx(1_234 / 22_050)
@@ -160,18 +161,18 @@ def test_read_info_from_a_path_names_the_path(tmp_path):
     good, bad = tmp_path / "ok.flac", tmp_path / "bad.wav"
     good.write_bytes(wav_bytes(sine(), fmt="FLAC", sample_rate_hz=8_000))
     bad.write_bytes(b"not audio at all" * 10)
-    info = io.read_info(good)
+    info = decoding.read_info(good)
     assert (info.container, info.sample_rate_hz, info.frames) == ("FLAC", 8_000, 16_000)
     with pytest.raises(InvalidAudioError, match="bad.wav: not a readable audio file"):
-        io.read_info(bad)
+        decoding.read_info(bad)
 
 
 def test_content_hash_depends_on_the_bytes_not_the_name():
     data = wav_bytes(sine())
-    a, b = io.load_clip(data, name="a.wav"), io.load_clip(data, name="copy of a.wav")
-    assert a.content_hash == b.content_hash == hashlib.sha256(data).hexdigest()[:io.HASH_CHARS]
+    a, b = decoding.load_clip(data, name="a.wav"), decoding.load_clip(data, name="copy of a.wav")
+    assert a.content_hash == b.content_hash == hashlib.sha256(data).hexdigest()[:decoding.HASH_CHARS]
     assert len(a.content_hash) == 16
-    assert io.load_clip(wav_bytes(sine() * 0.5), name="a.wav").content_hash != a.content_hash
+    assert decoding.load_clip(wav_bytes(sine() * 0.5), name="a.wav").content_hash != a.content_hash
 
 
 # ---------------------------------------------------------------- bad single files
@@ -196,14 +197,14 @@ REFUSED = {  # name: (bytes, what the message must say: the problem and the fix)
 def test_bad_file_raises_an_error_naming_the_file_and_the_fix(name):
     data, pattern = REFUSED[name]
     with pytest.raises(InvalidAudioError, match=pattern) as e:
-        io.load_clip(data, name=name)
+        decoding.load_clip(data, name=name)
     assert str(e.value).startswith(f"{name}: ")
 
 
 @pytest.mark.parametrize("name", list(REFUSED))
 def test_bad_file_is_one_failure_row_and_the_rest_of_the_batch_loads(name):
     data, pattern = REFUSED[name]
-    results = io.load_batch([GOOD_BEFORE, (name, data), GOOD_AFTER])
+    results = layout.load_batch([GOOD_BEFORE, (name, data), GOOD_AFTER])
     _assert_one_failure_between_good_files(results, name, pattern)
 
 
@@ -214,25 +215,25 @@ def test_one_hour_clip_is_refused_from_the_header_before_decoding(monkeypatch):
     def no_decoding(*args, **kwargs):
         raise AssertionError("sf.read was called: the duration must be checked from the header first")
 
-    monkeypatch.setattr(io.sf, "read", no_decoding)
+    monkeypatch.setattr(decoding.sf, "read", no_decoding)
     with pytest.raises(InvalidAudioError, match=r"^hour\.wav: 3601 s long; clips up to 600 s.*cut it into clips"):
-        io.load_clip(data, name="hour.wav")
+        decoding.load_clip(data, name="hour.wav")
     monkeypatch.undo()
-    results = io.load_batch([GOOD_BEFORE, ("hour.wav", data), GOOD_AFTER])
+    results = layout.load_batch([GOOD_BEFORE, ("hour.wav", data), GOOD_AFTER])
     _assert_one_failure_between_good_files(results, "hour.wav", "3601 s long")
 
 
 def test_clip_of_exactly_the_maximum_duration_loads():
-    clip = io.load_clip(wav_bytes(np.zeros(600 * 100, np.float32), sample_rate_hz=100, subtype="PCM_U8"),
-                        name="ten_minutes.wav")
-    assert clip.duration_s == io.MAX_CLIP_DURATION_S
+    clip = decoding.load_clip(wav_bytes(np.zeros(600 * 100, np.float32), sample_rate_hz=100, subtype="PCM_U8"),
+                              name="ten_minutes.wav")
+    assert clip.duration_s == decoding.MAX_CLIP_DURATION_S
 
 
 def test_nan_and_inf_samples_load_as_zeros_counted_with_an_error_finding():
     x = sine(duration_s=0.5)
     bad = [10, 20, 30, 4_000]
     x[bad] = [np.nan, np.inf, -np.inf, np.nan]
-    clip = io.load_clip(wav_bytes(x, subtype="FLOAT"), name="nan.wav")
+    clip = decoding.load_clip(wav_bytes(x, subtype="FLOAT"), name="nan.wav")
     assert clip.non_finite_count == 4 and np.isfinite(clip.samples).all()
     assert not clip.samples[bad].any()
     good = np.setdiff1d(np.arange(len(x)), bad)
@@ -248,7 +249,7 @@ def test_clean_clip_has_no_non_finite_finding():
 
 
 def test_8_bit_wav_loads_with_a_low_bit_depth_warning():
-    clip = io.load_clip(wav_bytes(noise(), subtype="PCM_U8"), name="old.wav")
+    clip = decoding.load_clip(wav_bytes(noise(), subtype="PCM_U8"), name="old.wav")
     assert clip.bit_depth == 8
     finding = _codes(clip)["low_bit_depth"]
     assert finding.severity == "warning" and finding.message.startswith("old.wav: PCM_U8 (8-bit)")
@@ -256,7 +257,7 @@ def test_8_bit_wav_loads_with_a_low_bit_depth_warning():
 
 
 def test_96khz_wav_loads_with_a_high_sample_rate_note():
-    clip = io.load_clip(wav_bytes(noise(sample_rate_hz=96_000), sample_rate_hz=96_000), name="hi.wav")
+    clip = decoding.load_clip(wav_bytes(noise(sample_rate_hz=96_000), sample_rate_hz=96_000), name="hi.wav")
     assert clip.sample_rate_hz == 96_000
     finding = _codes(clip)["high_sample_rate"]
     assert finding.severity == "info" and finding.message.startswith("hi.wav: 96000 Hz")
@@ -270,14 +271,14 @@ def test_16_bit_16khz_mono_has_none_of_the_format_findings():
 @pytest.mark.parametrize("name", ["<script>alert(1)</script>.wav", "a&b \"quoted\" <i>.wav"])
 def test_html_in_file_names_is_kept_verbatim(name):
     # Escaping is the page's job; the library must neither drop nor alter the name.
-    clip, failure = io.load_batch([(name, wav_bytes(sine())), (name.replace(".wav", ".bad.wav"), b"junk")])
+    clip, failure = layout.load_batch([(name, wav_bytes(sine())), (name.replace(".wav", ".bad.wav"), b"junk")])
     assert isinstance(clip, Clip) and clip.name == name
     assert isinstance(failure, LoadFailure) and failure.message.startswith(name.replace(".wav", ".bad.wav"))
 
 
 def test_load_batch_reports_progress_per_file():
     seen = []
-    io.load_batch([GOOD_BEFORE, GOOD_AFTER], progress=lambda i, name: seen.append((i, name)))
+    layout.load_batch([GOOD_BEFORE, GOOD_AFTER], progress=lambda i, name: seen.append((i, name)))
     assert seen == [(0, "before.wav"), (1, "after.wav")]
 
 
@@ -288,8 +289,8 @@ def test_load_batch_reports_progress_per_file():
 def test_zip_member_escaping_the_folder_refuses_the_whole_zip_and_other_files_load(member):
     archive = zip_bytes({"data/dog/a.wav": wav_bytes(noise()), member: wav_bytes(noise(seed=2))})
     with pytest.raises(UnsafeArchiveError, match="points outside the archive folder"):
-        io.load_zip(archive, name="evil.zip")
-    results = io.load_batch([GOOD_BEFORE, ("evil.zip", archive), GOOD_AFTER])
+        layout.load_zip(archive, name="evil.zip")
+    results = layout.load_batch([GOOD_BEFORE, ("evil.zip", archive), GOOD_AFTER])
     failure = _assert_one_failure_between_good_files(
         results, "evil.zip", r"outside the archive folder; refusing the whole archive: re-create it")
     assert member in failure.message
@@ -298,22 +299,22 @@ def test_zip_member_escaping_the_folder_refuses_the_whole_zip_and_other_files_lo
 def test_zip_bomb_is_refused_by_its_compression_ratio():
     archive = zip_bytes({"bomb.wav": bytes(5_000_000)})  # zeros deflate ~1000:1, audio ~1-3:1
     assert len(archive) < 10_000
-    results = io.load_batch([GOOD_BEFORE, ("bomb.zip", archive), GOOD_AFTER])
+    results = layout.load_batch([GOOD_BEFORE, ("bomb.zip", archive), GOOD_AFTER])
     _assert_one_failure_between_good_files(results, "bomb.zip", r"expands \d+x \(limit 200x\).*zip bomb")
 
 
 def test_zip_over_the_unpacked_size_limit_is_refused(monkeypatch):
-    monkeypatch.setattr(io, "MAX_ZIP_UNCOMPRESSED_BYTES", 50_000)
+    monkeypatch.setattr(layout, "MAX_ZIP_UNCOMPRESSED_BYTES", 50_000)
     archive = zip_bytes({"set/a.wav": wav_bytes(noise()), "set/b.wav": wav_bytes(noise(seed=1))})  # 2 x 32 kB
-    results = io.load_batch([GOOD_BEFORE, ("big.zip", archive), GOOD_AFTER])
+    results = layout.load_batch([GOOD_BEFORE, ("big.zip", archive), GOOD_AFTER])
     _assert_one_failure_between_good_files(results, "big.zip", r"unpacks to 64,088 bytes \(limit 50,000\).*split")
 
 
 def test_zip_with_too_many_files_is_refused(monkeypatch):
-    monkeypatch.setattr(io, "MAX_ZIP_MEMBERS", 2)
+    monkeypatch.setattr(layout, "MAX_ZIP_MEMBERS", 2)
     archive = zip_bytes({f"set/{i}.wav": wav_bytes(sine(duration_s=0.05)) for i in range(3)})
     with pytest.raises(UnsafeArchiveError, match=r"many\.zip: holds 3 files; at most 2"):
-        io.load_zip(archive, name="many.zip")
+        layout.load_zip(archive, name="many.zip")
 
 
 def _member_data_offset(archive: bytes, member: str) -> int:
@@ -325,7 +326,7 @@ def _member_data_offset(archive: bytes, member: str) -> int:
 def test_zip_with_corrupt_compressed_data_is_one_failure_row():
     archive = bytearray(zip_bytes({"set/a.wav": wav_bytes(noise())}))
     archive[_member_data_offset(bytes(archive), "set/a.wav")] = 0xFF  # deflate block type 3: invalid
-    results = io.load_batch([GOOD_BEFORE, ("corrupt.zip", bytes(archive)), GOOD_AFTER])
+    results = layout.load_batch([GOOD_BEFORE, ("corrupt.zip", bytes(archive)), GOOD_AFTER])
     _assert_one_failure_between_good_files(results, "corrupt.zip",
                                            r"not a valid zip archive \(member 'set/a.wav' cannot be unpacked")
 
@@ -333,17 +334,17 @@ def test_zip_with_corrupt_compressed_data_is_one_failure_row():
 def test_encrypted_zip_is_one_failure_row():
     archive = bytearray(zip_bytes({"set/a.wav": wav_bytes(noise())}))
     archive[archive.rfind(b"PK\x01\x02") + 8] |= 0x01  # central directory: "encrypted" flag
-    results = io.load_batch([GOOD_BEFORE, ("locked.zip", bytes(archive)), GOOD_AFTER])
+    results = layout.load_batch([GOOD_BEFORE, ("locked.zip", bytes(archive)), GOOD_AFTER])
     _assert_one_failure_between_good_files(results, "locked.zip", r"not a valid zip archive.*encrypted")
 
 
 def test_file_named_zip_that_is_not_a_zip_is_one_failure_row():
-    results = io.load_batch([GOOD_BEFORE, ("data.zip", b"no zip here"), GOOD_AFTER])
+    results = layout.load_batch([GOOD_BEFORE, ("data.zip", b"no zip here"), GOOD_AFTER])
     _assert_one_failure_between_good_files(results, "data.zip", r"not a valid zip archive.*re-create it")
 
 
 def test_zip_without_audio_is_one_failure_row():
-    results = io.load_batch([GOOD_BEFORE, ("docs.zip", zip_bytes({"readme.txt": b"hi"})), GOOD_AFTER])
+    results = layout.load_batch([GOOD_BEFORE, ("docs.zip", zip_bytes({"readme.txt": b"hi"})), GOOD_AFTER])
     _assert_one_failure_between_good_files(results, "docs.zip", r"holds no audio files.*one sub-folder per class")
 
 
@@ -364,7 +365,7 @@ def _dataset_members() -> dict[str, bytes]:
 
 
 def test_zip_of_class_folders_labels_clips_by_folder_and_skips_hidden_files():
-    results = io.load_zip(zip_bytes(_dataset_members()), name="pets.zip")
+    results = layout.load_zip(zip_bytes(_dataset_members()), name="pets.zip")
     rows = [(r.name, r.label if isinstance(r, Clip) else "FAILED") for r in results]
     assert rows == [("cat/broken.wav", "FAILED"), ("cat/c.wav", "cat"), ("cat/d.flac", "cat"),
                     ("dog/a.wav", "dog"), ("dog/b.wav", "dog")]
@@ -375,7 +376,7 @@ def test_groups_csv_inside_the_zip_assigns_groups_and_can_override_labels():
     members = _dataset_members()
     members["root/groups.csv"] = ("\ufeffpath,label,group\ndog/a.wav,,spk1\ndog/b.wav,wolf,spk2\n"
                                   "cat/c.wav,,spk1\n").encode()  # with the BOM Excel writes
-    clips = list(io.iter_clips(io.load_zip(zip_bytes(members))))
+    clips = list(layout.iter_clips(layout.load_zip(zip_bytes(members))))
     assert [(c.name, c.label, c.group) for c in clips] == [
         ("cat/c.wav", "cat", "spk1"), ("cat/d.flac", "cat", None),
         ("dog/a.wav", "dog", "spk1"), ("dog/b.wav", "wolf", "spk2")]
@@ -383,19 +384,19 @@ def test_groups_csv_inside_the_zip_assigns_groups_and_can_override_labels():
 
 def test_groups_csv_that_is_not_utf8_is_one_failure_row_naming_the_fix():
     members = {"set/dog/a.wav": wav_bytes(noise()), "set/groups.csv": "path,group\ndog/a.wav,José\n".encode("cp1252")}
-    results = io.load_batch([GOOD_BEFORE, ("latin.zip", zip_bytes(members)), GOOD_AFTER])
+    results = layout.load_batch([GOOD_BEFORE, ("latin.zip", zip_bytes(members)), GOOD_AFTER])
     _assert_one_failure_between_good_files(results, "latin.zip", r"set/groups.csv is not UTF-8.*CSV UTF-8")
 
 
 def test_zip_without_a_common_top_folder_labels_by_first_folder():
-    clips = io.load_zip(zip_bytes({"dog/a.wav": wav_bytes(noise()), "cat/b.wav": wav_bytes(sine()),
-                                   "loose.wav": wav_bytes(sine(880))}))
+    clips = layout.load_zip(zip_bytes({"dog/a.wav": wav_bytes(noise()), "cat/b.wav": wav_bytes(sine()),
+                                       "loose.wav": wav_bytes(sine(880))}))
     assert [(c.name, c.label) for c in clips] == [("cat/b.wav", "cat"), ("dog/a.wav", "dog"), ("loose.wav", None)]
 
 
 def test_zip_inside_an_upload_batch_expands_next_to_single_files():
     archive = zip_bytes({"set/dog/a.wav": wav_bytes(noise()), "set/cat/b.wav": wav_bytes(sine())})
-    results = io.load_batch([GOOD_BEFORE, ("set.zip", archive), GOOD_AFTER])
+    results = layout.load_batch([GOOD_BEFORE, ("set.zip", archive), GOOD_AFTER])
     assert [(r.name, r.label) for r in results] == [("before.wav", None), ("cat/b.wav", "cat"),
                                                    ("dog/a.wav", "dog"), ("after.wav", None)]
 
@@ -410,28 +411,28 @@ def test_load_folder_gives_the_same_labels_groups_and_failures_as_the_zip(tmp_pa
     def rows(results):
         return [(r.name, type(r).__name__, getattr(r, "label", None), getattr(r, "group", None)) for r in results]
 
-    assert rows(io.load_folder(tmp_path / "root")) == rows(io.load_zip(zip_bytes(members)))
+    assert rows(layout.load_folder(tmp_path / "root")) == rows(layout.load_zip(zip_bytes(members)))
     with pytest.raises(InvalidAudioError, match="is not a folder"):
-        io.load_folder(tmp_path / "root" / "dog" / "a.wav")
+        layout.load_folder(tmp_path / "root" / "dog" / "a.wav")
 
 
 def test_duplicate_names_get_unique_suffixes_failures_included():
-    results = io.load_batch([("a.wav", wav_bytes(sine())), ("a.wav", wav_bytes(noise())),
-                             ("a.wav", b"broken"), ("b.wav", wav_bytes(sine()))])
+    results = layout.load_batch([("a.wav", wav_bytes(sine())), ("a.wav", wav_bytes(noise())),
+                                 ("a.wav", b"broken"), ("b.wav", wav_bytes(sine()))])
     assert [r.name for r in results] == ["a.wav", "a.wav (2)", "a.wav (3)", "b.wav"]
     assert isinstance(results[2], LoadFailure)
 
 
 def test_unique_names_never_reuses_a_name_already_in_the_batch():
     results = [LoadFailure(n, "x") for n in ["a.wav (2)", "a.wav", "a.wav", "a.wav"]]
-    names = [r.name for r in io.unique_names(results)]
+    names = [r.name for r in layout.unique_names(results)]
     assert names == ["a.wav (2)", "a.wav", "a.wav (3)", "a.wav (4)"]
     assert len(set(names)) == len(names)
 
 
 def test_iter_clips_skips_failures():
-    results = io.load_batch([GOOD_BEFORE, ("bad.wav", b""), GOOD_AFTER])
-    assert [c.name for c in io.iter_clips(results)] == ["before.wav", "after.wav"]
+    results = layout.load_batch([GOOD_BEFORE, ("bad.wav", b""), GOOD_AFTER])
+    assert [c.name for c in layout.iter_clips(results)] == ["before.wav", "after.wav"]
 
 
 def test_written_wav_round_trips_through_soundfile_unchanged():
@@ -444,14 +445,14 @@ def test_written_wav_round_trips_through_soundfile_unchanged():
 
 def test_loose_files_with_a_labels_csv_get_labels_and_groups_by_name_or_file_name():
     table = b"path,label,group\ndogs/bark.wav,dog,s1\nmeow.wav,cat,s2\n"
-    results = io.load_batch([("bark.wav", wav_bytes(sine())), ("meow.wav", wav_bytes(noise())),
-                             ("other.wav", wav_bytes(sine(220))), ("labels.csv", table)])
+    results = layout.load_batch([("bark.wav", wav_bytes(sine())), ("meow.wav", wav_bytes(noise())),
+                                 ("other.wav", wav_bytes(sine(220))), ("labels.csv", table)])
     by_name = {r.name: (r.label, r.group) for r in results}
     assert by_name == {"bark.wav": ("dog", "s1"), "meow.wav": ("cat", "s2"), "other.wav": (None, None)}
 
 
 def test_a_labels_csv_without_a_path_column_is_an_error_row_and_the_clips_stay():
-    results = io.load_batch([("a.wav", wav_bytes(sine())), ("labels.csv", b"name,label\na.wav,x\n")])
+    results = layout.load_batch([("a.wav", wav_bytes(sine())), ("labels.csv", b"name,label\na.wav,x\n")])
     clip, failure = results
     assert clip.name == "a.wav" and clip.label is None
     assert isinstance(failure, LoadFailure) and "path,label" in failure.message and "labels.csv" in failure.message
@@ -459,13 +460,13 @@ def test_a_labels_csv_without_a_path_column_is_an_error_row_and_the_clips_stay()
 
 def test_as_the_model_sees_it_resamples_pads_and_cuts_with_known_shares():
     half = make_clip(sine(440, duration_s=0.5, sample_rate_hz=8_000), sample_rate_hz=8_000)
-    seen = io.as_model_sees_it(half, sample_rate_hz=16_000, length_s=1.0)
+    seen = decoding.as_model_sees_it(half, sample_rate_hz=16_000, length_s=1.0)
     assert seen.resampled and seen.clip.sample_rate_hz == 16_000 and len(seen.clip.samples) == 16_000
     assert seen.padding_fraction == pytest.approx(0.5) and seen.cut_s == 0.0
     long = make_clip(sine(440, duration_s=2.0))
-    cut = io.as_model_sees_it(long, sample_rate_hz=16_000, length_s=1.5)
+    cut = decoding.as_model_sees_it(long, sample_rate_hz=16_000, length_s=1.5)
     assert not cut.resampled and cut.padding_fraction == 0.0 and cut.cut_s == pytest.approx(0.5)
-    same = io.as_model_sees_it(long, sample_rate_hz=16_000)  # no length: nothing padded or cut
+    same = decoding.as_model_sees_it(long, sample_rate_hz=16_000)  # no length: nothing padded or cut
     assert len(same.clip.samples) == 32_000 and same.padding_fraction == same.cut_s == 0.0
 
 
@@ -473,24 +474,24 @@ def test_hugging_face_metadata_csv_with_file_name_and_speaker_id_gives_groups(tm
     for i, label in enumerate("aabb"):
         (tmp_path / f"{i}.wav").write_bytes(wav_bytes(sine(300 + 100 * i, duration_s=0.2)))
     (tmp_path / "metadata.csv").write_text("file_name,label,speaker_id\n0.wav,a,s1\n1.wav,a,s2\n2.wav,b,s1\n3.wav,b,s2\n")
-    clips = list(io.iter_clips(io.load_folder(tmp_path)))
+    clips = list(layout.iter_clips(layout.load_folder(tmp_path)))
     assert [(c.name, c.label, c.group) for c in clips] == [("0.wav", "a", "s1"), ("1.wav", "a", "s2"),
                                                           ("2.wav", "b", "s1"), ("3.wav", "b", "s2")]
-    assert io.table_group_column((tmp_path / "metadata.csv").read_bytes()) == (
+    assert tables.table_group_column((tmp_path / "metadata.csv").read_bytes()) == (
         ["file_name", "label", "speaker_id"], "speaker_id")
 
 
 # ---------------------------------------------------------------- as the model sees it: known answers
 
 def test_as_model_sees_it_pads_a_1s_clip_to_2s_half_padding():
-    seen = io.as_model_sees_it(make_clip(sine(duration_s=1.0)), sample_rate_hz=16_000, length_s=2.0)
+    seen = decoding.as_model_sees_it(make_clip(sine(duration_s=1.0)), sample_rate_hz=16_000, length_s=2.0)
     assert seen.padding_fraction == pytest.approx(0.5)
     assert seen.cut_s == 0.0 and not seen.resampled
     assert len(seen.clip.samples) == 32_000 and not seen.clip.samples[16_000:].any()  # padding is zeros at the end
 
 
 def test_as_model_sees_it_cuts_a_3s_clip_to_2s_one_second_cut():
-    seen = io.as_model_sees_it(make_clip(sine(duration_s=3.0)), sample_rate_hz=16_000, length_s=2.0)
+    seen = decoding.as_model_sees_it(make_clip(sine(duration_s=3.0)), sample_rate_hz=16_000, length_s=2.0)
     assert seen.cut_s == pytest.approx(1.0)
     assert seen.padding_fraction == 0.0
     assert seen.clip.duration_s == pytest.approx(2.0)
@@ -498,7 +499,7 @@ def test_as_model_sees_it_cuts_a_3s_clip_to_2s_one_second_cut():
 
 def test_as_model_sees_it_resamples_8khz_to_16khz_doubling_the_length():
     clip = make_clip(sine(duration_s=1.0, sample_rate_hz=8_000), sample_rate_hz=8_000)
-    seen = io.as_model_sees_it(clip, sample_rate_hz=16_000)
+    seen = decoding.as_model_sees_it(clip, sample_rate_hz=16_000)
     assert seen.resampled
     assert seen.clip.sample_rate_hz == 16_000 and len(seen.clip.samples) == 2 * len(clip.samples)
     assert (seen.padding_fraction, seen.cut_s) == (0.0, 0.0)  # no length set: neither padded nor cut
@@ -506,6 +507,6 @@ def test_as_model_sees_it_resamples_8khz_to_16khz_doubling_the_length():
 
 def test_as_model_sees_it_resamples_before_padding():
     half_second_8k = make_clip(sine(duration_s=0.5, sample_rate_hz=8_000), sample_rate_hz=8_000)
-    seen = io.as_model_sees_it(half_second_8k, sample_rate_hz=16_000, length_s=1.0)  # the docstring's example
+    seen = decoding.as_model_sees_it(half_second_8k, sample_rate_hz=16_000, length_s=1.0)  # the docstring's example
     assert seen.resampled and len(seen.clip.samples) == 16_000
     assert seen.padding_fraction == pytest.approx(0.5)

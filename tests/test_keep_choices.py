@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import encoders
+from audiodiag.represent import encoders
 from tests.helpers import noise, sine, wav_bytes
 
 pytestmark = pytest.mark.usefixtures("private_cache")

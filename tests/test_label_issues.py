@@ -7,9 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from audiodiag import compare, label_issues, report, spaces
 from audiodiag.errors import AudioDiagError
+from audiodiag.evaluation import compare, label_issues
+from audiodiag.represent import spaces
 from audiodiag.types import ClipInfo
+from audiodiag.verdict import notes
 
 CLASSES = ("cat", "dog", "owl")
 PER_CLASS = 40
@@ -77,7 +79,7 @@ def test_the_note_names_the_candidates_and_its_json_lists_every_one():
     clips, vectors, truth = _blobs()
     noisy, flipped = _flipped(clips, truth)
     space = spaces.SpaceVectors("blobs", vectors, math.nan, 0.0, False, {})
-    note = report.classification_note("blobs", compare.compare(noisy, [space], n_splits=5, n_boot=50))
+    note = notes.classification_note("blobs", compare.compare(noisy, [space], n_splits=5, n_boot=50))
     section = next(s for s in note.sections if s.title == "Possible label errors")
     text = " ".join(section.lines)
     assert "may be mislabelled" in text and "re-listen" in text

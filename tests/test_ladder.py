@@ -10,12 +10,16 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import cli, compare, dataroot, plots, report, runfolder, spaces
-from audiodiag.bootstrap import Estimate
-from audiodiag.evaluate import PairedComparison
-from audiodiag.spaces import SpaceVectors
-from audiodiag.verdict import rules
+from audiodiag import cli
+from audiodiag.data import dataroot
+from audiodiag.evaluation import compare
+from audiodiag.evaluation.bootstrap import Estimate
+from audiodiag.evaluation.evaluate import PairedComparison
+from audiodiag.represent import spaces
+from audiodiag.represent.spaces import SpaceVectors
+from audiodiag.runs import run_folder
 from audiodiag.types import Readiness
+from audiodiag.verdict import ladder_chart, notes, rules
 from audiodiag.verdict.evidence import ClassificationEvidence, Groups, Rung
 from tests.helpers import make_clip, noise, sine, wav_bytes
 
@@ -100,12 +104,13 @@ def test_a_measured_fine_tuning_gain_is_the_last_rung_and_recommended_only_when_
 def test_the_figure_has_a_row_per_rung_with_its_verdict_marked_and_the_tables_figures():
     e = _evidence(gain=_gain("yes"))
     rows, table = rules.ladder(e), rules.rung_table(e)
-    figure = plots.ladder_figure(rows)
+    figure = ladder_chart.ladder_figure(rows)
     layout = figure.layout
-    assert layout.title.text == plots.LADDER_TITLE and layout.title.xanchor == "left"  # clear of the mode bar
+    assert layout.title.text == ladder_chart.LADDER_TITLE and layout.title.xanchor == "left"  # clear of the mode bar
     assert len(layout.yaxis.tickvals) == len(layout.annotations) == len(rows) == 4
     points = [t for t in figure.data if t.name != "recommended"]
-    assert [t.marker.color for t in points] == [plots.LADDER_COLOURS[v] for v in (None, "yes", "inconclusive", "yes")]
+    colours = ladder_chart.LADDER_COLOURS
+    assert [t.marker.color for t in points] == [colours[v] for v in (None, "yes", "inconclusive", "yes")]
     assert [t.error_x.array[0] + t.x[0] for t in points] == pytest.approx([r["accuracy"]["ci_high"] for r in rows])
     texts = [a.text for a in layout.annotations]
     for text, mark in zip(texts, ("reference", "beats baseline", "inconclusive", "beats the frozen encoder")):
@@ -121,7 +126,7 @@ def test_the_figure_has_a_row_per_rung_with_its_verdict_marked_and_the_tables_fi
 def test_user_text_in_the_figure_is_escaped():
     rows = rules.ladder(_evidence())
     rows[1]["space"] = HOSTILE
-    figure = plots.ladder_figure(rows)
+    figure = ladder_chart.ladder_figure(rows)
     assert HOSTILE not in json.dumps(figure.to_plotly_json(), default=str)
     assert "&lt;img src=x onerror=alert(1)&gt;" in figure.layout.yaxis.ticktext[1]
 
@@ -141,7 +146,7 @@ def _comparison(encoder: str):
 
 
 def test_the_note_carries_the_ladder_and_its_html_shows_it_first_with_every_section_escaped():
-    note = report.classification_note(HOSTILE, _comparison(HOSTILE))
+    note = notes.classification_note(HOSTILE, _comparison(HOSTILE))
     ladder = note.to_dict()["data"]["ladder"]
     assert [r["space"] for r in ladder] == [spaces.BASELINE, HOSTILE] and ladder[1]["verdict"] == "yes"
     assert json.loads(note.to_json())["data"]["ladder"] == json.loads(json.dumps(ladder))  # run folders carry it
@@ -149,17 +154,17 @@ def test_the_note_carries_the_ladder_and_its_html_shows_it_first_with_every_sect
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert HOSTILE not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert 'src="https://cdn.plot.ly' not in page and "* plotly.js v" in page  # embedded: it opens offline
-    chart = page.index(plots.LADDER_TITLE)
+    chart = page.index(ladder_chart.LADDER_TITLE)
     titles = [page.index(f"<h2>{section.title}</h2>") for section in note.sections]  # titles hold no user text
     assert chart < min(titles) and titles == sorted(titles)
     assert f"<td>{rules.difference_text(ladder[1]['difference'])}</td>" in page  # the rung table as a table
 
 
 def test_a_note_without_a_ladder_renders_without_a_chart():
-    note = report.DecisionNote("retrieval", "x", "Use the baseline.", "spectral baseline", "not justified",
-                               (report.Section("Task and data", ("12 clips",)),), {})
+    note = notes.DecisionNote("retrieval", "x", "Use the baseline.", "spectral baseline", "not justified",
+                              (notes.Section("Task and data", ("12 clips",)),), {})
     page = note.to_html()
-    assert plots.LADDER_TITLE not in page and "<li>12 clips</li>" in page and "<script" not in page
+    assert ladder_chart.LADDER_TITLE not in page and "<li>12 clips</li>" in page and "<script" not in page
 
 
 # ---------------------------------------------------------------- run folder and pages
@@ -180,9 +185,9 @@ def run_root(tmp_path_factory):
 
 def test_the_run_folder_writes_note_html_with_the_ladder(run_root):
     run = run_root / "run"
-    page = (run / runfolder.NOTE_HTML).read_text()
-    assert plots.LADDER_TITLE in page and "<h2>Task and data</h2>" in page
-    ladder = json.loads((run / runfolder.NOTE_JSON).read_text())["data"]["ladder"]
+    page = (run / run_folder.NOTE_HTML).read_text()
+    assert ladder_chart.LADDER_TITLE in page and "<h2>Task and data</h2>" in page
+    ladder = json.loads((run / run_folder.NOTE_JSON).read_text())["data"]["ladder"]
     assert [(r["rung"], r["space"], r["recommended"]) for r in ladder] == [("baseline", spaces.BASELINE, True)]
 
 
@@ -198,7 +203,7 @@ def test_the_run_folders_decide_view_shows_the_ladder_and_offers_the_html(run_ro
     at.run()
     at.switch_page("pages/5_Decide.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert _titles(at) == [plots.LADDER_TITLE]
+    assert _titles(at) == [ladder_chart.LADDER_TITLE]
     assert [b.proto.label for b in at.get("download_button")][-1] == "Download the note (HTML)"
 
 
@@ -219,7 +224,8 @@ def _uploaded(page: str) -> AppTest:
 
 def _ladder(at: AppTest) -> dict:
     (figure,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")
-                 if json.loads(c.proto.spec).get("layout", {}).get("title", {}).get("text") == plots.LADDER_TITLE]
+                 if json.loads(c.proto.spec).get("layout", {}).get("title", {}).get("text")
+                 == ladder_chart.LADDER_TITLE]
     return figure
 
 
@@ -228,7 +234,7 @@ def test_compare_shows_the_ladder_first_with_a_row_per_rung():
     at = _uploaded("pages/2_Compare.py")
     at.button[0].click().run()  # "Run comparison"
     assert not at.exception, [e.value for e in at.exception]
-    assert _titles(at)[0] == plots.LADDER_TITLE  # before the confusion matrices
+    assert _titles(at)[0] == ladder_chart.LADDER_TITLE  # before the confusion matrices
     figure = _ladder(at)
     table = next(d.value for d in at.dataframe if "beats baseline" in d.value.columns)  # the comparison table
     assert [t.split("<br>")[0] for t in figure["layout"]["yaxis"]["ticktext"]] == [f"<b>{s}</b>" for s in
@@ -242,7 +248,8 @@ def test_decide_shows_the_ladder_at_the_top_of_the_note_and_offers_the_html():
     figure = _ladder(at)
     note = json.loads(at.json[-1].value)  # the note's numbers, as the JSON download holds them
     assert len(figure["layout"]["yaxis"]["tickvals"]) == len(note["data"]["ladder"]) == len(note["data"]["rungs"])
-    assert _titles(at).index(plots.LADDER_TITLE) > _titles(at).index(next(t for t in _titles(at) if "Learning" in t))
+    titles = _titles(at)
+    assert titles.index(ladder_chart.LADDER_TITLE) > titles.index(next(t for t in titles if "Learning" in t))
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels[-3:] == ["Download the note (Markdown)", "Download the note with every number and setting (JSON)",
                            "Download the note (HTML)"]

@@ -7,7 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from audiodiag import checks, dataset, io, levels
+from audiodiag.data import decoding, layout
+from audiodiag.measure import dataset, levels, per_clip
 from audiodiag.types import SpeechRegion
 from tests.helpers import make_clip, noise, sine
 
@@ -33,7 +34,7 @@ def test_loudness_is_none_for_a_clip_shorter_than_one_block_and_for_silence():
 
 
 def test_clip_stats_carry_the_loudness_of_the_decoded_clip():
-    stats = checks.clip_stats(make_clip(0.1 * sine(1000.0, duration_s=2.0, sample_rate_hz=SR) / sine(
+    stats = per_clip.clip_stats(make_clip(0.1 * sine(1000.0, duration_s=2.0, sample_rate_hz=SR) / sine(
         1000.0, duration_s=2.0).max()))
     assert stats.loudness_lufs == pytest.approx(-23.0, abs=0.2)
 
@@ -50,7 +51,7 @@ def _gated_tone_in_noise(snr_db: float, *, seed: int = 0) -> np.ndarray:
 
 @pytest.mark.parametrize("snr", [5.0, 10.0, 20.0, 30.0])
 def test_a_tone_in_noise_reads_its_snr_within_1_5_db(snr):
-    stats = checks.clip_stats(make_clip(_gated_tone_in_noise(snr)))
+    stats = per_clip.clip_stats(make_clip(_gated_tone_in_noise(snr)))
     assert stats.snr_method == levels.SNR_FRAMES
     assert stats.snr_db == pytest.approx(snr, abs=1.5)
 
@@ -71,7 +72,7 @@ def test_speech_regions_pick_the_speech_frames():
 def test_no_snr_for_a_steady_sound_nor_from_digital_silence():
     assert levels.snr_db(np.full(100, -20.0)) == (None, levels.SNR_FRAMES)  # a steady tone: no quieter part
     # zeros (padding) are not background: the tone alone remains, steady again
-    assert levels.snr_db(np.r_[np.full(50, -20.0), np.full(50, checks.DBFS_FLOOR)])[0] is None
+    assert levels.snr_db(np.r_[np.full(50, -20.0), np.full(50, per_clip.DBFS_FLOOR)])[0] is None
     # too few pauses for the speech method: falls back to loud vs quiet frames
     assert levels.snr_db(np.r_[np.full(60, -20.0), np.full(3, -50.0)],
                          speech=np.r_[np.ones(60, bool), np.zeros(3, bool)])[1] == levels.SNR_FRAMES
@@ -82,26 +83,26 @@ def test_no_snr_for_a_steady_sound_nor_from_digital_silence():
 def test_a_three_second_gap_inside_a_clip_is_found_and_named():
     tone = sine(440.0, duration_s=1.0)
     clip = make_clip(np.r_[tone, np.zeros(3 * SR, np.float32), tone], name="gap.wav")
-    stats = checks.clip_stats(clip)
+    stats = per_clip.clip_stats(clip)
     assert (stats.internal_silence_s, stats.internal_silence_start_s) == pytest.approx((3.0, 1.0), abs=0.03)
-    finding = {f.code: f for f in checks.clip_findings(stats)}["internal_silence"]
+    finding = {f.code: f for f in per_clip.clip_findings(stats)}["internal_silence"]
     assert finding.message.startswith("gap.wav: 3.00 s of silence inside the clip, from 1.00 s to 4.00 s")
     assert "expected pauses under 2 s" in finding.message
 
 
 def test_silence_at_the_ends_or_a_short_pause_is_not_an_internal_silence():
     tone = sine(440.0, duration_s=1.0)
-    edges = checks.clip_stats(make_clip(np.r_[np.zeros(3 * SR, np.float32), tone, np.zeros(3 * SR, np.float32)]))
+    edges = per_clip.clip_stats(make_clip(np.r_[np.zeros(3 * SR, np.float32), tone, np.zeros(3 * SR, np.float32)]))
     assert edges.internal_silence_s == 0.0
-    short = checks.clip_stats(make_clip(np.r_[tone, np.zeros(SR, np.float32), tone]))
+    short = per_clip.clip_stats(make_clip(np.r_[tone, np.zeros(SR, np.float32), tone]))
     assert short.internal_silence_s == pytest.approx(1.0, abs=0.03)
-    assert "internal_silence" not in _codes(checks.clip_findings(short))
+    assert "internal_silence" not in _codes(per_clip.clip_findings(short))
 
 
 # ---------------------------------------------------------------- dataset-relative warnings
 
-def _base() -> checks.ClipStats:
-    return checks.clip_stats(make_clip(noise(duration_s=1.0), name="base.wav"))
+def _base() -> per_clip.ClipStats:
+    return per_clip.clip_stats(make_clip(noise(duration_s=1.0), name="base.wav"))
 
 
 def test_a_clip_22_lu_quieter_than_the_rest_is_a_loudness_outlier():
@@ -139,7 +140,7 @@ def test_low_snr_speech_warns_in_a_speech_dataset_only():
 
 
 def test_clean_real_speech_reads_a_high_snr_and_no_snr_warning(real_audio):
-    clips = [c for c in io.load_folder(real_audio / "utterances") if hasattr(c, "samples")]
+    clips = [c for c in layout.load_folder(real_audio / "utterances") if hasattr(c, "samples")]
     stats, speech = dataset.measure(clips)
     measured = [s.snr_db for s in stats if s.snr_db is not None]
     assert len(measured) == len(stats) and min(measured) > 15.0  # studio read speech (LibriSpeech, LJ Speech)
@@ -150,9 +151,9 @@ def test_clean_real_speech_reads_a_high_snr_and_no_snr_warning(real_audio):
 @pytest.mark.parametrize("snr", [5.0, 20.0])
 def test_real_speech_in_white_noise_reads_its_snr_between_speech_and_pauses(real_audio, snr):
     """LibriSpeech read speech with white noise added `snr` dB below the power inside its speech regions."""
-    from audiodiag import vad
+    from audiodiag.measure import vad
 
-    clip = io.load_clip((real_audio / "utterances" / "utt01_ls1089.wav").read_bytes(), name="utt01.wav")
+    clip = decoding.load_clip((real_audio / "utterances" / "utt01_ls1089.wav").read_bytes(), name="utt01.wav")
     (regions,) = vad.speech_regions([clip])
     inside = np.zeros(len(clip.samples), bool)
     for r in regions:
@@ -161,7 +162,7 @@ def test_real_speech_in_white_noise_reads_its_snr_between_speech_and_pauses(real
     background = np.random.default_rng(0).standard_normal(len(clip.samples)) * np.sqrt(power / 10 ** (snr / 10))
     noisy = replace(clip, samples=(clip.samples + background).astype(np.float32), name="noisy.wav")
     (noisy_regions,) = vad.speech_regions([noisy])
-    stats = checks.clip_stats(noisy, speech=noisy_regions)
+    stats = per_clip.clip_stats(noisy, speech=noisy_regions)
     assert stats.snr_method == levels.SNR_SPEECH
     assert stats.snr_db == pytest.approx(snr, abs=1.5)
     clean = [replace(stats, name=f"clean{i}.wav", snr_db=30.0) for i in range(3)]
@@ -182,8 +183,8 @@ def test_loudness_equals_pyloudnorms_own_meter(sample_rate_hz):
 
 def test_the_one_clip_view_leaves_loudness_to_the_dataset_table():
     clip = make_clip(0.1 * sine(1000.0, duration_s=1.0))
-    assert checks.clip_stats(clip, loudness=False).loudness_lufs is None
-    assert checks.clip_stats(clip).loudness_lufs is not None
+    assert per_clip.clip_stats(clip, loudness=False).loudness_lufs is None
+    assert per_clip.clip_stats(clip).loudness_lufs is not None
 
 
 # ---------------------------------------------------------------- issue 27, class 9: measures where they mean something
@@ -209,20 +210,21 @@ def _footsteps() -> np.ndarray:
 
 def test_pauses_between_footsteps_are_not_a_fault_but_the_same_gap_in_speech_is():
     clip = make_clip(_footsteps(), name="footsteps.wav")
-    steps = checks.clip_stats(clip, speech=[])  # VAD ran and found no speech
-    assert steps.internal_silence_s == pytest.approx(2.5, abs=0.03) and steps.silence_ratio > checks.WARN_SILENCE_RATIO
-    assert checks.speech_share_of_sound(steps) == 0.0 and not checks.pauses_matter(steps)
-    assert not {"internal_silence", "mostly_silent"} & set(_codes(checks.clip_findings(steps)))
+    steps = per_clip.clip_stats(clip, speech=[])  # VAD ran and found no speech
+    assert steps.internal_silence_s == pytest.approx(2.5, abs=0.03)
+    assert steps.silence_ratio > per_clip.WARN_SILENCE_RATIO
+    assert per_clip.speech_share_of_sound(steps) == 0.0 and not per_clip.pauses_matter(steps)
+    assert not {"internal_silence", "mostly_silent"} & set(_codes(per_clip.clip_findings(steps)))
     # the same audio where VAD hears words in every sounding part: a 2.5-s gap in speech is worth a listen
     words = [SpeechRegion(0.0, 0.25), SpeechRegion(0.65, 0.9), SpeechRegion(3.4, 3.65), SpeechRegion(4.05, 4.3)]
-    spoken = checks.clip_stats(clip, speech=words)
-    assert spoken.speech_fraction < 0.5 < checks.speech_share_of_sound(spoken)  # the gap does not dilute it
-    found = {f.code: f for f in checks.clip_findings(spoken)}
+    spoken = per_clip.clip_stats(clip, speech=words)
+    assert spoken.speech_fraction < 0.5 < per_clip.speech_share_of_sound(spoken)  # the gap does not dilute it
+    found = {f.code: f for f in per_clip.clip_findings(spoken)}
     assert "internal_silence" in found and "inside the clip (pauses)" in found["mostly_silent"].message
     # the default quarantine (every warning found) keeps the footsteps
-    from audiodiag import cleanlist
+    from audiodiag.measure import cleanlist
 
-    per_clip = dataset.per_clip_findings([steps, replace(spoken, name="spoken.wav")])
-    keep, quarantined = cleanlist.split([cleanlist.Entry(n, n) for n in ("footsteps.wav", "spoken.wav")], per_clip,
-                                        quarantine_codes=cleanlist.default_codes(per_clip))
+    by_clip = dataset.per_clip_findings([steps, replace(spoken, name="spoken.wav")])
+    keep, quarantined = cleanlist.split([cleanlist.Entry(n, n) for n in ("footsteps.wav", "spoken.wav")], by_clip,
+                                        quarantine_codes=cleanlist.default_codes(by_clip))
     assert [r["path"] for r in keep] == ["footsteps.wav"] and [r["path"] for r in quarantined] == ["spoken.wav"]

@@ -12,8 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from audiodiag import cli, io, manifest, sources
-from audiodiag.manifest import ManifestError, ManifestRow
+from audiodiag import cli
+from audiodiag.data import decoding, layout, manifest, sources, tables
+from audiodiag.data.manifest import ManifestError, ManifestRow
 from audiodiag.types import Clip, LoadFailure
 from tests.helpers import noise, sine, wav_bytes
 
@@ -60,7 +61,7 @@ def _load(url) -> list[Clip | LoadFailure]:
 
 def test_csv_jsonl_and_parquet_give_the_same_clips(dataset):
     loaded = {fmt: _load(_write_manifest(dataset, fmt)) for fmt in ("csv", "jsonl", "parquet")}
-    expected = sorted((rel, label, group, io.content_hash(_audio(rel))) for rel, label, group, _ in CLIPS)
+    expected = sorted((rel, label, group, decoding.content_hash(_audio(rel))) for rel, label, group, _ in CLIPS)
     for fmt, results in loaded.items():
         assert all(isinstance(r, Clip) for r in results), (fmt, results)
         assert _summary(results) == expected, fmt
@@ -69,8 +70,8 @@ def test_csv_jsonl_and_parquet_give_the_same_clips(dataset):
 def test_group_column_is_recognised_as_in_the_app_and_can_be_named_or_dropped(dataset):
     url = _write_manifest(dataset, "csv")
     assert manifest.open_manifest(url).group_column == "speaker"
-    assert manifest.open_manifest(url, group_by=io.NO_GROUPS).group_column is None
-    assert all(r.group is None for r in manifest.read_manifest(url, group_by=io.NO_GROUPS))
+    assert manifest.open_manifest(url, group_by=tables.NO_GROUPS).group_column is None
+    assert all(r.group is None for r in manifest.read_manifest(url, group_by=tables.NO_GROUPS))
     with pytest.raises(ManifestError, match="no column 'session'.*path, label, speaker, transcript"):
         manifest.open_manifest(url, group_by="session")
 
@@ -120,7 +121,7 @@ def test_memory_filesystem_manifest_and_audio():
         results = _load(f"memory://{base}/train.csv")
         assert [r.name for r in results][:2] == ["audio/tone/0.wav", "audio/tone/1.wav"]
         assert all(isinstance(r, Clip) for r in results) and len(results) == 7
-        assert results[0].content_hash == io.content_hash(_audio("tone/0.wav")) and results[-1].group == "spk9"
+        assert results[0].content_hash == decoding.content_hash(_audio("tone/0.wav")) and results[-1].group == "spk9"
     finally:
         fs.rm(base, recursive=True)
 
@@ -235,7 +236,7 @@ def test_folder_rows_follow_load_folders_rules(dataset):
     rows = list(manifest.iter_folder(dataset))
     assert isinstance(rows[-1], LoadFailure) and "gone.wav" in rows[-1].message  # the table row naming no file
     streamed = [r for batch in manifest.iter_batches(rows[:-1], 4) for r in manifest.load_rows(batch)]
-    assert _summary(streamed) == _summary(io.load_folder(dataset))
+    assert _summary(streamed) == _summary(layout.load_folder(dataset))
     assert {c.name: c.group for c in streamed}["tone/0.wav"] == "s0"
 
 
@@ -248,7 +249,7 @@ def test_cli_reads_manifests(dataset):
     name, clips, failures = sources.load(_write_manifest(dataset, "jsonl"))
     assert name == "train.jsonl" and len(clips) == 6 and failures == []
     assert {c.group for c in clips} == {"spk0", "spk1", "spk2"}
-    assert sources.load(_write_manifest(dataset, "csv"), group_by=io.NO_GROUPS)[1][0].group is None
+    assert sources.load(_write_manifest(dataset, "csv"), group_by=tables.NO_GROUPS)[1][0].group is None
 
 
 def test_cli_says_the_manifests_group_column_and_refuses_a_missing_manifest(dataset, capsys):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audiodiag import dataset, measure_cache
+from audiodiag.measure import cache, dataset
 from audiodiag.types import Clip
 from tests.helpers import noise, sine
 
@@ -42,47 +42,47 @@ def counted(monkeypatch) -> list[int]:
 @pytest.mark.parametrize("loudness", [True, False])
 def test_read_back_equals_a_fresh_measurement_field_by_field(tmp_path, loudness):
     clips = _clips()
-    stored = measure_cache.cached_measure(clips, loudness=loudness, cache_dir=tmp_path)
-    read = measure_cache.cached_measure(clips, loudness=loudness, cache_dir=tmp_path)
+    stored = cache.cached_measure(clips, loudness=loudness, cache_dir=tmp_path)
+    read = cache.cached_measure(clips, loudness=loudness, cache_dir=tmp_path)
     fresh = dataset.measure(clips, loudness=loudness)
     np.testing.assert_equal(_rows(read), _rows(fresh))  # NaN equals NaN here; floats exactly
     np.testing.assert_equal(_rows(stored), _rows(fresh))
-    assert len(list((tmp_path / measure_cache.CACHE_SUBDIR).glob("*.json"))) == len(clips)
+    assert len(list((tmp_path / cache.CACHE_SUBDIR).glob("*.json"))) == len(clips)
 
 
 def test_only_clips_not_on_disk_are_measured(tmp_path, counted):
     clips = _clips()
-    measure_cache.cached_measure(clips[:2], cache_dir=tmp_path)
-    measure_cache.cached_measure(clips, cache_dir=tmp_path)
-    measure_cache.cached_measure(clips, cache_dir=tmp_path)
+    cache.cached_measure(clips[:2], cache_dir=tmp_path)
+    cache.cached_measure(clips, cache_dir=tmp_path)
+    cache.cached_measure(clips, cache_dir=tmp_path)
     assert counted == [2, 2]  # the two new ones, in one call; then nothing
 
 
 def test_other_metadata_loudness_or_code_is_a_miss(tmp_path, counted, monkeypatch):
     tone = _clips()[0]
-    measure_cache.cached_measure([tone], cache_dir=tmp_path)
+    cache.cached_measure([tone], cache_dir=tmp_path)
     renamed = dataclasses.replace(tone, name="other.wav")  # same samples: the row names the file, so measure again
-    (stats,), _ = measure_cache.cached_measure([renamed], cache_dir=tmp_path)
+    (stats,), _ = cache.cached_measure([renamed], cache_dir=tmp_path)
     assert stats.name == "other.wav"
-    measure_cache.cached_measure([tone], loudness=False, cache_dir=tmp_path)
-    monkeypatch.setattr(measure_cache, "measurement_version", lambda: "edited code")
-    measure_cache.cached_measure([tone], cache_dir=tmp_path)
+    cache.cached_measure([tone], loudness=False, cache_dir=tmp_path)
+    monkeypatch.setattr(cache, "measurement_version", lambda: "edited code")
+    cache.cached_measure([tone], cache_dir=tmp_path)
     assert counted == [1, 1, 1, 1]
 
 
 def test_a_damaged_entry_is_measured_again(tmp_path, counted):
     tone = _clips()[0]
-    expected = measure_cache.cached_measure([tone], cache_dir=tmp_path)
-    (entry,) = (tmp_path / measure_cache.CACHE_SUBDIR).glob("*.json")
+    expected = cache.cached_measure([tone], cache_dir=tmp_path)
+    (entry,) = (tmp_path / cache.CACHE_SUBDIR).glob("*.json")
     entry.write_text('{"stats": {"name": "tone.wav"')  # cut short
-    again = measure_cache.cached_measure([tone], cache_dir=tmp_path)
+    again = cache.cached_measure([tone], cache_dir=tmp_path)
     np.testing.assert_equal(_rows(again), _rows(expected))
     assert counted == [1, 1]
 
 
 def test_cache_dir_defaults_to_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("AUDIODIAG_CACHE_DIR", str(tmp_path))
-    assert measure_cache.measurement_cache_dir() == tmp_path / measure_cache.CACHE_SUBDIR
+    assert cache.measurement_cache_dir() == tmp_path / cache.CACHE_SUBDIR
 
 
 def test_inspect_draws_its_first_waveform_before_pandas_vad_and_scipy_are_imported(private_cache):

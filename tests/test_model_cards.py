@@ -12,10 +12,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import cli, compare, encoders, model_cards, report, spaces
+from audiodiag import cli, model_cards
 from audiodiag.errors import AudioDiagError
+from audiodiag.evaluation import compare
 from audiodiag.model_cards import measure
-from audiodiag.spaces import SpaceVectors
+from audiodiag.represent import encoders, spaces
+from audiodiag.represent.spaces import SpaceVectors
+from audiodiag.verdict import notes
 from tests.helpers import make_clip, noise, sine, tiny_wav2vec2
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,7 +150,7 @@ def test_the_note_names_each_model_it_used_with_its_licence_and_hashes():
     vectors = [SpaceVectors(spaces.BASELINE, rng.randn(16, 4).astype(np.float32), 0.01, 0.0, False, {}),
                SpaceVectors(encoders.SPEECH_EMBEDDING, (3 * labels[:, None] + rng.randn(16, 4)).astype(np.float32),
                             0.01, 2.4, False, {"encoder_id": encoders.SPEECH_EMBEDDING})]
-    note = report.classification_note("tones", compare.compare(clips, vectors, n_splits=2, n_boot=20))
+    note = notes.classification_note("tones", compare.compare(clips, vectors, n_splits=2, n_boot=20))
     section = note.sections[-1]
     assert section.title == "Models used (model cards)"
     (line,) = section.lines

@@ -12,11 +12,13 @@ import types
 import numpy as np
 import pytest
 
-from audiodiag import compare, decide, duplicates, evaluate, order, sources, spaces
+from audiodiag.data import order, sources
+from audiodiag.evaluation import compare, duplicates, evaluate
+from audiodiag.represent import spaces
+from audiodiag.represent.spaces import BASELINE, SpaceVectors
 from audiodiag.settings import ComparisonSettings, RetrievalSettings
-from audiodiag.spaces import BASELINE, SpaceVectors
 from audiodiag.types import Clip, ClipInfo
-from audiodiag.verdict import rules
+from audiodiag.verdict import decide, rules
 from tests.helpers import noise, sine, wav_bytes, zip_bytes
 
 CLASSES = ("blender", "kettle", "tap")

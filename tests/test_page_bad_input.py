@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import checks, io
+from audiodiag.data import decoding, layout
+from audiodiag.measure import per_clip
 from audiodiag.types import LoadFailure
-from tests.helpers import noise, sine, wav_bytes, zip_bytes
 from pages._display import md_escape
+from tests.helpers import noise, sine, wav_bytes, zip_bytes
 from tests.test_bad_input import GOOD, REFUSED
 
 pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py
@@ -40,7 +41,7 @@ REFUSED_ARCHIVES_AND_LONG = {
 
 @pytest.fixture(autouse=True)
 def _small_zip_cap(monkeypatch, private_cache):
-    monkeypatch.setattr(io, "MAX_ZIP_UNCOMPRESSED_BYTES", ZIP_CAP_BYTES)  # the page runs in this process
+    monkeypatch.setattr(layout, "MAX_ZIP_UNCOMPRESSED_BYTES", ZIP_CAP_BYTES)  # the page runs in this process
 
 
 def _upload(files: list[tuple[str, bytes]]) -> AppTest:
@@ -58,14 +59,14 @@ def _texts(at: AppTest, *kinds: str) -> str:
 
 def test_every_refused_file_is_one_failure_row_with_the_library_message_and_the_good_file_loads():
     # the uploader itself only accepts io.UPLOAD_EXTENSIONS (song.m4a never reaches the page's code)
-    uploadable = {n: v for n, v in REFUSED.items() if n.rsplit(".", 1)[-1] in io.UPLOAD_EXTENSIONS}
+    uploadable = {n: v for n, v in REFUSED.items() if n.rsplit(".", 1)[-1] in layout.UPLOAD_EXTENSIONS}
     cases = {**uploadable, **REFUSED_ARCHIVES_AND_LONG}
     at = _upload([*((n, data) for n, (data, _) in cases.items()), GOOD])
     assert any(f"{len(cases)} file(s) could not be loaded" in e for e in _texts(at, "error").splitlines())
     failures = dict(zip(at.dataframe[0].value["file"], at.dataframe[0].value["problem"]))
     assert set(failures) == set(cases)
     for name, (data, pattern) in cases.items():
-        [expected] = io.load_batch([(name, data)])
+        [expected] = layout.load_batch([(name, data)])
         assert isinstance(expected, LoadFailure) and failures[name] == expected.message  # the library's words
         assert re.search(pattern, failures[name]), (name, failures[name])
     clips = at.dataframe[1].value
@@ -92,7 +93,7 @@ def test_unusual_files_load_with_their_findings_and_zip_folders_give_labels_and_
     assert table.loc["dog/a.wav", ["label", "group"]].tolist() == ["dog", "spk1"]
     assert table.loc["cat/b.wav", "label"] == "cat"
     for name, (data, code, box) in unusual.items():
-        findings = checks.clip_findings(checks.clip_stats(io.load_clip(data, name=name)))
+        findings = per_clip.clip_findings(per_clip.clip_stats(decoding.load_clip(data, name=name)))
         [message] = [f.message for f in findings if f.code == code]
         assert md_escape(message) in _texts(at, box), (name, code, box)  # the library's finding, escaped
         assert table.loc[name, "warnings"] >= 1

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import checks, io
+from audiodiag.data import decoding
+from audiodiag.measure import per_clip
 from pages import _display
 from tests.helpers import noise, sine, wav_bytes
 
@@ -20,8 +21,8 @@ STEREO_96K = np.stack([noise(sample_rate_hz=96_000, duration_s=0.5)] * 2, axis=1
 
 
 def test_a_24_bit_stereo_96_khz_clip_has_its_format_facts_in_the_clip_table():
-    clip = io.load_clip(wav_bytes(STEREO_96K, sample_rate_hz=96_000, subtype="PCM_24"), name="hi_res.wav")
-    row = _display.stats_table((checks.clip_stats(clip, loudness=False),), {}).set_index("file").loc["hi_res.wav"]
+    clip = decoding.load_clip(wav_bytes(STEREO_96K, sample_rate_hz=96_000, subtype="PCM_24"), name="hi_res.wav")
+    row = _display.stats_table((per_clip.clip_stats(clip, loudness=False),), {}).set_index("file").loc["hi_res.wav"]
     assert row[["container", "encoding", "bits", "channels", "rate (Hz)"]].tolist() == ["WAV", "PCM_24", 24, 2, 96_000]
 
 

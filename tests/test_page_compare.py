@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import encoders, spaces
+from audiodiag.represent import encoders, spaces
 from tests.helpers import raw_missing, sine, wav_bytes
 
 # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py; each test starts with an

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.helpers import raw_missing, sine, wav_bytes
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import encoders, plots, projection, samples, spaces
+from audiodiag import plots
+from audiodiag.data import sample_sets
+from audiodiag.evaluation import projection
+from audiodiag.represent import encoders, spaces
 from audiodiag.settings import ComparisonSettings
+from tests.helpers import raw_missing, sine, wav_bytes
 
 # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py; each test starts with an
 # empty cache, so what the page computes is counted
@@ -77,7 +80,7 @@ def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_c
 
     tables = _neighbour_tables(at)
     query = at.selectbox(key="embeddings_query").value
-    first = next(c for c in samples.load_sample_set("sounds") if hasattr(c, "samples"))
+    first = next(c for c in sample_sets.load_sample_set("sounds") if hasattr(c, "samples"))
     assert query == first.name and len(tables) == 3  # the first clip is the default query
     for t in tables:
         assert len(t) == 5 and query not in set(t["file"])
@@ -107,7 +110,7 @@ def test_sounds_page_shows_both_spaces_retrieval_neighbours_and_recolours_from_c
     assert (table["nearest is own group"] != "—").all()  # measured with the own group allowed, whatever the rule
     for t in _neighbour_tables(at):
         assert first.group not in set(t["group"])  # the query's own source recording is left out
-    other = [c.name for c in samples.load_sample_set("sounds") if hasattr(c, "samples")][17]
+    other = [c.name for c in sample_sets.load_sample_set("sounds") if hasattr(c, "samples")][17]
     at.selectbox(key="embeddings_query").set_value(other).run()
     _ok(at)
     assert all(other not in set(t["file"]) for t in _neighbour_tables(at))

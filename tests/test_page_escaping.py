@@ -18,9 +18,9 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import spaces
-from tests.helpers import noise, sine, wav_bytes
+from audiodiag.represent import spaces
 from pages._display import md_escape
+from tests.helpers import noise, sine, wav_bytes
 
 # the fast lane (pytest -m "not slow") keeps one AppTest per page: tests/test_pages.py; each test starts with an
 # empty cache, so what the page computes is counted

@@ -11,7 +11,8 @@ import soundfile as sf
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import asr, io, references, samples, wer
+from audiodiag.asr import recognisers, references, wer
+from audiodiag.data import decoding, sample_sets
 from audiodiag.types import Clip
 from tests.helpers import build_tiny_ctc, raw_missing, wav_bytes
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.slow  # the fast lane (pytest -m "not slow") keeps one 
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT_S = 300
-UTTERANCE = samples.SAMPLE_ROOT / "utterances" / "utt07_ava.wav"
+UTTERANCE = sample_sets.SAMPLE_ROOT / "utterances" / "utt07_ava.wav"
 SAID = "If the train is late again, we will take a taxi to the airport instead."  # what UTTERANCE says
 # Whisper tiny.en (greedy, int8) gets a word or two of UTTERANCE wrong on some CPUs ("If matrain" on an AVX-512
 # EPYC): tests that need a known WER score the model against its own transcript from this machine, and tests that
@@ -57,7 +58,7 @@ def test_bundled_utterances_show_corpus_wer_table_and_alignment():
     table = _table(at, "hypothesis")
     assert len(table) == 10 and table["WER"].notna().all()
     # the headline is honest: recomputed here from the transcripts the page shows, it is the same number
-    clips = [c for c in samples.load_sample_set("utterances") if isinstance(c, Clip)]
+    clips = [c for c in sample_sets.load_sample_set("utterances") if isinstance(c, Clip)]
     hyps = dict(zip(table["file"], table["hypothesis"]))
     expected = wer.score(references.sample_set_references("utterances", clips), [hyps[c.name] for c in clips],
                          normalisation="basic")
@@ -120,7 +121,8 @@ def _upload(files: list[tuple[str, bytes]]) -> AppTest:
 def test_uploads_with_a_reference_csv_flag_the_empty_reference():
     audio = UTTERANCE.read_bytes()
     # the reference is what the model says on this machine, so the WER is 0 by construction on any CPU
-    said = asr.transcribe_cached(asr.load_transcriber(asr.BUNDLED_ASR), [io.load_clip(UTTERANCE)])[0]
+    bundled = recognisers.load_transcriber(recognisers.BUNDLED_ASR)
+    said = recognisers.transcribe_cached(bundled, [decoding.load_clip(UTTERANCE)])[0]
     at = _upload([("a.wav", audio), ("b.wav", audio)])
     assert any("0 of 2 clips have a reference" in c.value for c in at.caption)
     uploader = next(u for u in at.get("file_uploader") if u.proto.id.endswith("transcribe_refs") or
@@ -157,7 +159,7 @@ def test_an_unavailable_second_system_is_an_error_next_to_the_first_systems_resu
 
 
 def _utterances_clips() -> list[Clip]:
-    return [c for c in samples.load_sample_set("utterances") if isinstance(c, Clip)]
+    return [c for c in sample_sets.load_sample_set("utterances") if isinstance(c, Clip)]
 
 
 def _status_labels(at: AppTest) -> list[str]:
@@ -217,7 +219,7 @@ def test_invalid_link_values_warn_once_each_and_fall_back_to_the_defaults():
 
 def test_no_raw_none_or_nan_one_wer_format_and_one_box_per_finding(tmp_path):
     speech, rate = sf.read(UTTERANCE, dtype="float32")
-    narrow = io.resample(speech, orig_sample_rate_hz=rate, target_sample_rate_hz=8000)
+    narrow = decoding.resample(speech, orig_sample_rate_hz=rate, target_sample_rate_hz=8000)
     at = _upload([("a.wav", UTTERANCE.read_bytes()), ("b.wav", UTTERANCE.read_bytes()),
                   ("c.wav", wav_bytes(narrow, sample_rate_hz=8000))])
     uploader = next(u for u in at.get("file_uploader") if "Reference transcripts" in u.proto.label)
@@ -261,7 +263,8 @@ def test_a_known_wer_reads_the_same_in_every_table_metric_and_the_note():
     """A number column in percent format truncated to its step (3/7 showed 42.8% next to the note's 42.9%): the
     tables now hold the note's own rounded percentage, shown with a printf format. The reference is the model's own transcript on this machine with its
     first k words replaced, so the WER is k / n exactly, with k picked where truncating and rounding differ."""
-    said = asr.transcribe_cached(asr.load_transcriber(asr.BUNDLED_ASR), [io.load_clip(UTTERANCE)])[0]
+    bundled = recognisers.load_transcriber(recognisers.BUNDLED_ASR)
+    said = recognisers.transcribe_cached(bundled, [decoding.load_clip(UTTERANCE)])[0]
     words = wer.normalise(said, "basic").split()
     n = len(words)
     k = next((k for k in range(1, n) if f"{int(1000 * k / n) / 10:.1f}%" != wer.format_rate(k / n)), 1)

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from plotly import colors as px_colours
 
-from audiodiag import compare, evaluate, plots, wer
-from audiodiag.evaluate import Estimate
-from audiodiag.verdict import rules
+from audiodiag import plots
+from audiodiag.asr import wer
+from audiodiag.evaluation import compare, evaluate
+from audiodiag.evaluation.evaluate import Estimate
+from audiodiag.verdict import ladder_chart, rules
 from tests.helpers import noise, sine
 
 SIZES = (1.0, 2.0, 5.0, 10.0, 20.0, 48.0)
@@ -162,9 +164,9 @@ FIGURES = {  # every figure function of audiodiag.plots, with small inputs
     "layer_sweep_figure": lambda: plots.layer_sweep_figure(
         [(0, "mean", 0.5, 0.4, 0.6), (1, "mean", 0.6, 0.5, 0.7), (1, "first", 0.55, 0.45, 0.65)], title=LONG_TITLE),
     "loss_curves_figure": lambda: plots.loss_curves_figure([[1.0, 0.5], [0.9, 0.4]]),
-    "ladder_figure": lambda: plots.ladder_figure([_ladder_row("spectral baseline", "baseline"),
-                                                  _ladder_row("whisper", "frozen encoder", verdict="yes",
-                                                              recommended=True)]),
+    "ladder_figure": lambda: ladder_chart.ladder_figure([_ladder_row("spectral baseline", "baseline"),
+                                                         _ladder_row("whisper", "frozen encoder", verdict="yes",
+                                                                     recommended=True)]),
     "embedding_map_figure": lambda: plots.embedding_map_figure(
         np.arange(12.0).reshape(6, 2), names=[f"{i}.wav" for i in range(6)], labels=list("aabbcc"),
         colour_values=list("aabbcc"), colour_name="label", categorical=True, title=LONG_TITLE, selected=0,

@@ -7,7 +7,9 @@ import re
 import numpy as np
 import pytest
 
-from audiodiag import cli, embedding_cache, encoders, runfolder, spaces
+from audiodiag import caches, cli
+from audiodiag.represent import encoders, spaces
+from audiodiag.runs import run_folder
 from tests.helpers import noise, sine, wav_bytes
 
 ray = pytest.importorskip("ray", reason="Ray Data is pinned in requirements.txt; install it to run these tests")
@@ -19,7 +21,7 @@ TOLERANCE = 1e-5  # encoders: ONNX Runtime / torch threads may add float32 sums 
 
 @pytest.fixture(scope="module")
 def local_ray():
-    from audiodiag import ray_engine
+    from audiodiag.runs import ray_engine
 
     yield
     ray_engine.shutdown()
@@ -51,21 +53,21 @@ def _note(run) -> str:
 def test_the_ray_run_folder_equals_the_local_one(tmp_path, monkeypatch, local_ray):
     data = _data(tmp_path / "data")
     # separate embedding caches: each engine computes its vectors (a shared cache would hand Ray the local ones)
-    monkeypatch.setenv(embedding_cache.CACHE_DIR_ENV, str(tmp_path / "cache-local"))
+    monkeypatch.setenv(caches.CACHE_DIR_ENV, str(tmp_path / "cache-local"))
     local, local_meta = _run(tmp_path, data, "local")
-    monkeypatch.setenv(embedding_cache.CACHE_DIR_ENV, str(tmp_path / "cache-ray"))
+    monkeypatch.setenv(caches.CACHE_DIR_ENV, str(tmp_path / "cache-ray"))
     on_ray, ray_meta = _run(tmp_path, data, "ray", "--engine", "ray", "--ray-cpus", "2")
     assert ray_meta["settings"]["engine"] == "ray" and ray_meta["counts"] == local_meta["counts"]
     assert ray_meta["counts"]["clips"] == 15 and ray_meta["not_used"] == local_meta["not_used"]
     assert len(ray_meta["not_used"]) == 1 and "broken.wav" in ray_meta["not_used"][0]
     # 14 distinct files (the duplicate shares a row): the actors embedded them, into their own cache
     assert len(list((tmp_path / "cache-ray").rglob("*.npy"))) == 14
-    local_rows, ray_rows = runfolder.read_clips(local), runfolder.read_clips(on_ray)
+    local_rows, ray_rows = run_folder.read_clips(local), run_folder.read_clips(on_ray)
     assert ray_rows == local_rows  # names, hashes, every measurement, VAD regions, findings and folds
     assert {r["name"] for r in ray_rows} >= {"tone/tone0.wav", "noise/tone0.wav"}
     for space in SPACES:
-        a, hashes_a = runfolder.read_vectors(local, space)
-        b, hashes_b = runfolder.read_vectors(on_ray, space)
+        a, hashes_a = run_folder.read_vectors(local, space)
+        b, hashes_b = run_folder.read_vectors(on_ray, space)
         assert hashes_a == hashes_b and a.shape == b.shape
         assert np.abs(a - b).max() <= (0.0 if space == spaces.BASELINE else TOLERANCE), space  # baseline: exact
     assert (on_ray / "folds.json").read_text() == (local / "folds.json").read_text()
@@ -74,7 +76,7 @@ def test_the_ray_run_folder_equals_the_local_one(tmp_path, monkeypatch, local_ra
 
 def test_a_ray_rerun_reuses_the_run_folder(tmp_path, monkeypatch, local_ray):
     data = _data(tmp_path / "data")
-    monkeypatch.setenv(embedding_cache.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(caches.CACHE_DIR_ENV, str(tmp_path / "cache"))
     run, first = _run(tmp_path, data, "run", "--engine", "ray", "--ray-cpus", "2")
     assert first["counts"]["decoded_this_run"] == 15
     (data / "tone" / "tone9.wav").write_bytes(wav_bytes(sine(777, duration_s=0.6)))  # one new file

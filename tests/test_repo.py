@@ -25,9 +25,9 @@ def test_ci_runs_the_readme_test_command():
 def test_the_bundled_sample_sets_are_present():
     """Page and ASR tests use the bundled sets without skipping: a checkout without them is broken, and says how to
     fix it here once instead of skipping tests silently."""
-    from audiodiag import samples
+    from audiodiag.data import sample_sets
 
-    missing = {"spoken_digits", "sounds", "utterances"} - set(samples.list_sample_sets())
+    missing = {"spoken_digits", "sounds", "utterances"} - set(sample_sets.list_sample_sets())
     assert not missing, f"bundled sample sets missing: {sorted(missing)}; regenerate them: python tools/make_samples.py"
 
 

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.helpers import make_clip, noise, sine, wav_bytes
 from sklearn.metrics import silhouette_score
 
-from audiodiag import compare, duplicates, intervals, projection, retrieval, spaces
+from audiodiag.data.decoding import load_clip
 from audiodiag.errors import AudioDiagError
-from audiodiag.evaluate import Estimate
-from audiodiag.io import load_clip
+from audiodiag.evaluation import compare, duplicates, intervals, projection, retrieval
+from audiodiag.evaluation.evaluate import Estimate
+from audiodiag.represent import spaces
 from benchmarks.bench_embeddings import clustered_vectors, naive_retrieval
+from tests.helpers import make_clip, noise, sine, wav_bytes
 
 
 def _angles(degrees) -> np.ndarray:
@@ -228,7 +229,7 @@ def test_copy_in_the_same_group_stays_in_one_fold_and_random_folds_split_groups(
 
 def test_verdict_uses_every_metric_with_paired_cis_and_names_the_deciding_one():
     """Equal precision@1 (every clip has a same-class twin) but a far better whole ranking: mAP decides."""
-    from audiodiag import report
+    from audiodiag.verdict import notes
 
     rng = np.random.default_rng(0)
     centres = rng.normal(0, 1, (30, 16))  # twins: clips 2i and 2i+1 share a centre and a label
@@ -242,7 +243,7 @@ def test_verdict_uses_every_metric_with_paired_cis_and_names_the_deciding_one():
     paired = retrieval.paired_retrieval(base, good)
     assert paired.verdict == "better" and paired.deciding == "mAP" and "precision@1" not in paired.better
     assert paired.differences["precision@1"].value == 0.0
-    note = report.retrieval_note("twins", [base, good])
+    note = notes.retrieval_note("twins", [base, good])
     assert note.rung == "frozen encoder" and "decided by mAP" in note.verdict
     assert "encoder retrieves better than baseline on mAP" in " ".join(retrieval.reading([base, good]))
 

@@ -1,4 +1,5 @@
-"""Run folders listed and compared two at a time (audiodiag.runs, verdict.runs), saved from a page; the Runs page."""
+"""Run folders listed and compared two at a time (audiodiag.runs.catalogue, verdict.runs), saved from a page; the Runs
+page."""
 from __future__ import annotations
 
 import json
@@ -9,12 +10,16 @@ import pyarrow.parquet as pq
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import cli, dataroot, decide, io, runfolder, runs, samples, spaces
-from audiodiag.dataset import measure
+from audiodiag import cli
+from audiodiag.data import dataroot, layout, sample_sets
 from audiodiag.errors import AudioDiagError
-from audiodiag.runview import RunFolderError, RunView
+from audiodiag.measure.dataset import measure
+from audiodiag.represent import spaces
+from audiodiag.runs import catalogue, run_folder
+from audiodiag.runs.run_view import RunFolderError, RunView
 from audiodiag.settings import ComparisonSettings
 from audiodiag.types import Clip
+from audiodiag.verdict import decide
 from audiodiag.verdict import runs as rules
 from tests.helpers import noise, raw_missing, sine, wav_bytes
 
@@ -30,12 +35,12 @@ def _report(data: Path, out: Path, *args: str) -> None:
 
 def _predictions(run: Path, space: str) -> dict[str, str]:
     """content hash -> the run's out-of-fold prediction, read straight from clips.parquet."""
-    table = pq.read_table(run / runfolder.CLIPS_FILE).to_pydict()
-    return dict(zip(table["content_hash"], table[runfolder.PREDICTION_PREFIX + space]))
+    table = pq.read_table(run / run_folder.CLIPS_FILE).to_pydict()
+    return dict(zip(table["content_hash"], table[run_folder.PREDICTION_PREFIX + space]))
 
 
 def _claims(run: Path) -> list[dict]:
-    return json.loads((run / runfolder.NOTE_JSON).read_text())["data"]["claims"]
+    return json.loads((run / run_folder.NOTE_JSON).read_text())["data"]["claims"]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +66,7 @@ def tiny(tmp_path_factory):
 
 
 def test_cleaned_data_matches_clips_by_content_and_names_what_changed(tiny):
-    diff = runs.compare_runs(RunView.open(tiny, "a"), RunView.open(tiny, "b"))
+    diff = catalogue.compare_runs(RunView.open(tiny, "a"), RunView.open(tiny, "b"))
     assert (diff.matched_by, diff.n_matched, diff.only_a, diff.only_b) == ("content hash", 15, ("tone/tone7.wav",), ())
     assert diff.relabelled == (("tone/hiss0.wav", "hiss", "tone"),)
     before, after = _predictions(tiny / "a", spaces.BASELINE), _predictions(tiny / "b", spaces.BASELINE)
@@ -83,7 +88,7 @@ def test_runs_are_listed_newest_first_with_their_settings(tiny):
     (tiny / "broken").mkdir(exist_ok=True)
     (tiny / "broken" / dataroot.RUN_FILE).write_text("{not json")
     try:
-        listed = runs.list_runs(tiny)
+        listed = catalogue.list_runs(tiny)
     finally:
         shutil.rmtree(tiny / "broken")
     readable = [r for r in listed if r.problem is None]
@@ -97,20 +102,20 @@ def test_runs_are_listed_newest_first_with_their_settings(tiny):
 
 
 def test_a_run_saved_from_memory_equals_the_cli_run_and_is_never_overwritten(tiny, tmp_path):
-    clips = [c for c in io.load_folder(tiny / "before") if isinstance(c, Clip)]
+    clips = [c for c in layout.load_folder(tiny / "before") if isinstance(c, Clip)]
     settings = ComparisonSettings(encoders=(), n_splits=3)
     decision = decide.run_classification(clips, settings, dataset_name="before")
     stats, speech = measure(clips)
     vectors = [spaces.space_vectors(clips, spaces.BASELINE, padding=settings.padding)]
     root = tmp_path / "root"
     shutil.copytree(tiny / "a", root / "a")
-    name = runs.new_run_name(root, "before")
+    name = catalogue.new_run_name(root, "before")
     sources = {c.name: str(tiny / "before" / c.name) for c in clips}
     kwargs = dict(dataset="before", clips=clips, stats=stats, speech=speech, vectors=vectors,
                   comparison=decision.comparison, note=decision.note, command=settings.to_command_line("before"),
                   settings={"task": "classify", "engine": "dashboard", **settings.to_dict()}, sources=sources)
-    runs.save_run(root, name, **kwargs)
-    diff = runs.compare_runs(RunView.open(root, "a"), RunView.open(root, name))
+    catalogue.save_run(root, name, **kwargs)
+    diff = catalogue.compare_runs(RunView.open(root, "a"), RunView.open(root, name))
     assert diff.n_matched == 16 and not diff.only_a and not diff.only_b and not diff.relabelled
     assert [len(p.changed) for p in diff.predictions] == [0]  # the same pipeline: the same predictions
     assert diff.headline_a == diff.headline_b and not diff.findings_added and not diff.findings_gone
@@ -120,22 +125,22 @@ def test_a_run_saved_from_memory_equals_the_cli_run_and_is_never_overwritten(tin
     with pytest.raises(AudioDiagError, match="outside the data root"):  # under the root: only files inside it
         RunView.open(root, name).clip(0)
     with pytest.raises(AudioDiagError, match="already exists.*never overwritten"):
-        runs.save_run(root, name, **kwargs)
+        catalogue.save_run(root, name, **kwargs)
     with pytest.raises(AudioDiagError, match="not a folder name"):
-        runs.save_run(root, "../elsewhere", **kwargs)
+        catalogue.save_run(root, "../elsewhere", **kwargs)
 
 
 def test_a_free_name_is_chosen_and_a_transcription_run_is_refused(tmp_path):
     import datetime
 
     when = datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
-    assert runs.new_run_name(tmp_path, "My Clips", when=when) == "my-clips-20250102-030405"
+    assert catalogue.new_run_name(tmp_path, "My Clips", when=when) == "my-clips-20250102-030405"
     (tmp_path / "my-clips-20250102-030405").mkdir()
-    assert runs.new_run_name(tmp_path, "My Clips", when=when) == "my-clips-20250102-030405-2"
+    assert catalogue.new_run_name(tmp_path, "My Clips", when=when) == "my-clips-20250102-030405-2"
     view = RunView.__new__(RunView)
     view.path, view.meta = tmp_path / "t", {"task": "transcribe"}
     with pytest.raises(RunFolderError, match="a transcribe run.*compares classification runs"):
-        runs.compare_runs(view, view)
+        catalogue.compare_runs(view, view)
 
 
 def test_verdict_sentences_come_from_the_rules():
@@ -217,9 +222,9 @@ def test_runs_page_without_a_data_root_says_how_to_get_one(monkeypatch):
 def bundled(tmp_path_factory):
     """root/sounds: the bundled set; 'base' (the baseline, 3 folds) and 'speech' (baseline + speech_embedding,
     2 folds) written by the CLI (about 10 s)."""
-    assert "sounds" in samples.list_sample_sets()
+    assert "sounds" in sample_sets.list_sample_sets()
     root = tmp_path_factory.mktemp("bundled")
-    shutil.copytree(samples.sample_set_dir("sounds"), root / "sounds")
+    shutil.copytree(sample_sets.sample_set_dir("sounds"), root / "sounds")
     _report(root / "sounds", root / "base", "--encoder", spaces.BASELINE, "--folds", "3")
     _report(root / "sounds", root / "speech", "--encoder", "speech_embedding", "--folds", "2")
     return root
@@ -227,10 +232,10 @@ def bundled(tmp_path_factory):
 
 @pytest.mark.slow
 def test_two_runs_of_a_bundled_set_with_different_encoders(bundled):
-    diff = runs.compare_runs(RunView.open(bundled, "base"), RunView.open(bundled, "speech"))
+    diff = catalogue.compare_runs(RunView.open(bundled, "base"), RunView.open(bundled, "speech"))
     speech_claims = _claims(bundled / "speech")
     pair = next(c["verdict"] for c in speech_claims if c["kind"] == "encoder_vs_baseline")
-    note_b = json.loads((bundled / "speech" / runfolder.NOTE_JSON).read_text())
+    note_b = json.loads((bundled / "speech" / run_folder.NOTE_JSON).read_text())
     rungs_b = {r["space"]: r["accuracy"] for r in note_b["data"]["rungs"]}
     table = rules.scores_table(diff)
     assert table[1][0] == spaces.BASELINE and table[1][2] == table[1][4] == "reference"
@@ -261,18 +266,18 @@ def test_runs_page_on_a_bundled_set_plays_a_changed_clip_and_saves_from_compare(
     changed = [d.value for d in at.dataframe if "predicted in A" in d.value]  # 3 folds vs 2: where any differ,
     assert len(at.get("audio")) == len(changed) and not any("Not playable" in c.value for c in at.caption)  # played
     assert not raw_missing(at)
-    monkeypatch.setattr(runs, "writable", lambda root: False)  # a read-only hosted root: no button, one line
+    monkeypatch.setattr(catalogue, "writable", lambda root: False)  # a read-only hosted root: no button, one line
     at.query_params.update({"source": "Server folder", "server_entry": "sounds", "compare_run": "1",
                             "compare_encoders": [SPEECH], "compare_folds": "2"})
     at.switch_page("pages/2_Compare.py").run()
     assert not at.exception and not [b for b in at.button if b.key == "compare_save_run"]
     assert any("read-only" in c.value for c in at.caption)
-    monkeypatch.setattr(runs, "writable", lambda root: True)
+    monkeypatch.setattr(catalogue, "writable", lambda root: True)
     at.run()
     at.button(key="compare_save_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    saved = [r for r in runs.list_runs(bundled) if r.name.startswith("sounds-")]
+    saved = [r for r in catalogue.list_runs(bundled) if r.name.startswith("sounds-")]
     assert len(saved) == 1 and any(saved[0].name in s.value.replace("\\", "") for s in at.success)
-    diff = runs.compare_runs(RunView.open(bundled, "speech"), RunView.open(bundled, saved[0].name))
+    diff = catalogue.compare_runs(RunView.open(bundled, "speech"), RunView.open(bundled, saved[0].name))
     assert [len(p.changed) for p in diff.predictions] == [0, 0]  # the page's comparison is the CLI's
     assert RunView.open(bundled, saved[0].name).clip(0).name == RunView.open(bundled, "speech").clip(0).name

@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import cli, dataroot, runfolder, runview, spaces
+from audiodiag import cli
+from audiodiag.data import dataroot
 from audiodiag.errors import AudioDiagError
+from audiodiag.represent import spaces
+from audiodiag.runs import run_folder, run_view
 from tests.helpers import noise, raw_missing, sine, wav_bytes
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -34,7 +37,7 @@ def root(tmp_path_factory):
 
 
 def test_summary_and_pages_come_from_the_folder(root):
-    view = runview.RunView.open(root, "run")
+    view = run_view.RunView.open(root, "run")
     s = view.summary()
     assert (s.n_clips, s.class_counts, s.sample_rates) == (16, {"hiss": 8, "tone": 8}, {16000: 16})
     assert s.median_duration_s == pytest.approx(0.4) and s.total_hours == pytest.approx(16 * 0.4 / 3600)
@@ -42,11 +45,11 @@ def test_summary_and_pages_come_from_the_folder(root):
     assert s.spaces[0][0] == spaces.BASELINE and s.engine == "local"
     first, last = view.page(0, 10), view.page(10, 10)
     assert list(first["#"]) == list(range(10)) and list(last["#"]) == list(range(10, 16))
-    assert list(first["file"]) + list(last["file"]) == [r["name"] for r in runfolder.read_clips(root / "run")]
+    assert list(first["file"]) + list(last["file"]) == [r["name"] for r in run_folder.read_clips(root / "run")]
 
 
 def test_confusion_is_the_runs_out_of_fold_result(root):
-    view = runview.RunView.open(root, "run")
+    view = run_view.RunView.open(root, "run")
     confusion = view.confusion(spaces.BASELINE)
     accuracy = np.trace(confusion.counts) / confusion.counts.sum()
     rung = view.note["data"]["rungs"][0]
@@ -54,7 +57,7 @@ def test_confusion_is_the_runs_out_of_fold_result(root):
 
 
 def test_stratified_sample_keeps_class_shares(tmp_path):
-    view = runview.RunView.__new__(runview.RunView)  # only the labels matter here
+    view = run_view.RunView.__new__(run_view.RunView)  # only the labels matter here
     labels = np.array(["a"] * 600 + ["b"] * 300 + ["c"] * 95 + ["d"] * 5, dtype=object)
     view.__dict__.update(labels=labels, table=type("T", (), {"num_rows": len(labels)})())
     rows = view.sample(100)
@@ -65,10 +68,10 @@ def test_stratified_sample_keeps_class_shares(tmp_path):
 
 
 def test_a_clip_is_read_only_inside_the_root_and_only_unchanged(root, tmp_path):
-    view = runview.RunView.open(root, "run")
+    view = run_view.RunView.open(root, "run")
     clip = view.clip(0)
     assert clip.content_hash == view.column("content_hash")[0] and clip.duration_s == pytest.approx(0.4)
-    outside = runview.RunView(root / "run", (tmp_path / "elsewhere").resolve())  # as if the data lay outside
+    outside = run_view.RunView(root / "run", (tmp_path / "elsewhere").resolve())  # as if the data lay outside
     with pytest.raises(AudioDiagError, match="outside the data root"):
         outside.clip(0)
     victim = Path(view.column("source")[1])
@@ -84,10 +87,10 @@ def test_a_clip_is_read_only_inside_the_root_and_only_unchanged(root, tmp_path):
 def test_a_damaged_run_folder_is_a_clear_error(tmp_path):
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / dataroot.RUN_FILE).write_text(json.dumps({"format": 0}))
-    with pytest.raises(runview.RunFolderError, match="format 0.*write the run again"):
-        runview.RunView.open(tmp_path, "old")
+    with pytest.raises(run_view.RunFolderError, match="format 0.*write the run again"):
+        run_view.RunView.open(tmp_path, "old")
     with pytest.raises(dataroot.DataRootError):
-        runview.RunView.open(tmp_path, "../old")
+        run_view.RunView.open(tmp_path, "../old")
 
 
 def _app(monkeypatch, root) -> AppTest:
@@ -126,11 +129,12 @@ def test_every_page_shows_the_run_folder(root, monkeypatch):
 
 @pytest.mark.slow  # Whisper on the bundled utterances, then the pages
 def test_a_transcription_run_folder_on_the_pages(tmp_path, monkeypatch):
-    from audiodiag import samples, wer
+    from audiodiag.asr import wer
+    from audiodiag.data import sample_sets
 
-    assert cli.main(["report", str(samples.sample_set_dir("utterances")), "--task", "transcribe",
+    assert cli.main(["report", str(sample_sets.sample_set_dir("utterances")), "--task", "transcribe",
                      "--out-dir", str(tmp_path / "run"), "--out", str(tmp_path / "note.md")]) == 0
-    view = runview.RunView.open(tmp_path, "run")
+    view = run_view.RunView.open(tmp_path, "run")
     rows, scores = view.scores()
     note = json.loads((tmp_path / "run" / "note.json").read_text())
     assert view.task == "transcribe" and len(rows) == len(note["data"]["utterances"])

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import confusions, plots
+from audiodiag import plots
+from audiodiag.evaluation import confusions
 from pages import _display as display
 from pages._display import md_escape
 from tests.helpers import noise, sine, wav_bytes
@@ -194,7 +195,7 @@ def _compared() -> AppTest:
 @pytest.mark.slow  # ~20 s: a comparison
 def test_compare_a_confusion_cell_and_a_label_issue_row_list_exactly_their_clips():
     at = _compared()
-    from audiodiag import spaces
+    from audiodiag.represent import spaces
 
     key = f"confusion_{spaces.BASELINE}"
     assert any("Click a cell" in c.value for c in at.caption)

@@ -7,10 +7,11 @@ import shlex
 
 import pytest
 
-from audiodiag import cli, decide, settings
+from audiodiag import cli, settings
 from audiodiag.errors import AudioDiagError, InvalidAudioError
-from audiodiag.features import FeatureSettings
+from audiodiag.represent.features import FeatureSettings
 from audiodiag.settings import ComparisonSettings, RetrievalSettings, SettingsError, TranscriptionSettings
+from audiodiag.verdict import decide
 
 EXAMPLES = [
     ComparisonSettings(),

@@ -1,7 +1,7 @@
 """spaces: the suggested pad-or-trim length has known answers."""
 from __future__ import annotations
 
-from audiodiag import spaces
+from audiodiag.represent import spaces
 
 
 def test_default_pad_length_is_the_median_duration():

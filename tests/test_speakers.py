@@ -10,11 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audiodiag import compare, speakers, spaces, verdict
-from audiodiag.encoders import speaker as speaker_encoder
+from audiodiag import verdict
+from audiodiag.data.decoding import load_clip
+from audiodiag.data.layout import load_folder
 from audiodiag.errors import AudioDiagError
-from audiodiag.evaluate import Estimate, SplitComparison
-from audiodiag.io import load_clip, load_folder
+from audiodiag.evaluation import compare
+from audiodiag.evaluation.evaluate import Estimate, SplitComparison
+from audiodiag.measure import speakers
+from audiodiag.represent import spaces
+from audiodiag.represent.encoders import speaker as speaker_encoder
 from audiodiag.types import Clip, ClipInfo
 from audiodiag.verdict import Kind
 from audiodiag.verdict.evidence import Groups, InferredSpeakers
@@ -311,8 +315,8 @@ def test_voices_of_the_real_digits_agree_with_the_speakers(encoder):
 @pytest.mark.slow
 @pytest.mark.parametrize("where", ["bundled", "real"])
 def test_note_on_digits_without_speakers_states_the_estimated_leakage(where, encoder):
-    from audiodiag import decide
     from audiodiag.settings import ComparisonSettings
+    from audiodiag.verdict import decide
 
     root = (ROOT / "sample_audio" if where == "bundled" else real_audio_dir()) / "spoken_digits"
     clips = [replace(c, group=None) for c in load_folder(root) if isinstance(c, Clip)]
@@ -326,7 +330,7 @@ def test_note_on_digits_without_speakers_states_the_estimated_leakage(where, enc
 
 
 def test_a_split_column_is_carried_from_a_labels_table_and_a_manifest(tmp_path):
-    from audiodiag import io, manifest
+    from audiodiag.data import layout, manifest, tables
     from tests.helpers import wav_bytes
 
     for i in range(4):
@@ -335,9 +339,9 @@ def test_a_split_column_is_carried_from_a_labels_table_and_a_manifest(tmp_path):
     table = "path,label,speaker,split\n" + "".join(f"dog/{i}.wav,dog,{'ab'[i % 2]},{('train', 'test')[i // 2]}\n"
                                                     for i in range(4))
     (tmp_path / "labels.csv").write_text(table)
-    clips = sorted((c for c in io.load_folder(tmp_path) if isinstance(c, Clip)), key=lambda c: c.name)
+    clips = sorted((c for c in layout.load_folder(tmp_path) if isinstance(c, Clip)), key=lambda c: c.name)
     assert [c.split for c in clips] == ["train", "train", "test", "test"]
-    assert io.table_unused_columns(table.encode(), name="labels.csv") is None  # the split column is read
+    assert tables.table_unused_columns(table.encode(), name="labels.csv") is None  # the split column is read
     rows = [r for r in manifest.read_manifest(tmp_path / "labels.csv")]
     assert [manifest.load_row(r).split for r in rows] == ["train", "train", "test", "test"]
     assert ClipInfo.of(clips[0]).split == "train"
@@ -387,8 +391,8 @@ def test_compare_and_decide_pages_state_the_estimated_leakage_when_the_speaker_c
 
 @pytest.mark.slow
 def test_note_advises_on_a_speaker_column_that_the_voices_contradict(encoder):
-    from audiodiag import decide
     from audiodiag.settings import ComparisonSettings
+    from audiodiag.verdict import decide
 
     clips = [c for c in load_folder(ROOT / "sample_audio" / "spoken_digits") if isinstance(c, Clip)]
     relabelled = [replace(c, group="ava+bram" if c.group in ("ava", "bram") else c.group,

@@ -7,10 +7,14 @@ import re
 import numpy as np
 import pytest
 
-from audiodiag import (cli, dataset, decide, embedding_cache, encoders, features, io, manifest, runfolder, samples,
-                       spaces, stream)
+from audiodiag import caches, cli
+from audiodiag.data import decoding, layout, manifest, sample_sets
+from audiodiag.measure import dataset
+from audiodiag.represent import embedding_cache, encoders, features, spaces
+from audiodiag.runs import run_folder, stream
 from audiodiag.settings import ComparisonSettings
 from audiodiag.types import Clip, ClipInfo
+from audiodiag.verdict import decide
 from tests.helpers import noise, sine, wav_bytes
 
 TIMING = re.compile(r"\d+(\.\d+)? ms|unknown time")
@@ -40,7 +44,7 @@ def _folder(root, n_per_class: int = 6, *, broken: bool = False):
 
 def test_streamed_note_equals_the_in_memory_note_on_a_small_folder(tmp_path):
     folder = _folder(tmp_path / "data", n_per_class=5)
-    clips = [c for c in io.load_folder(folder) if isinstance(c, Clip)]
+    clips = [c for c in layout.load_folder(folder) if isinstance(c, Clip)]
     in_memory = decide.run_classification(clips, ComparisonSettings(encoders=(), n_splits=2), dataset_name="data").note
     streamed = stream.run_classification(manifest.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=2),
                                          dataset_name="data", batch_size=3)
@@ -49,8 +53,8 @@ def test_streamed_note_equals_the_in_memory_note_on_a_small_folder(tmp_path):
 
 @pytest.mark.slow
 def test_streamed_note_equals_the_in_memory_note_on_spoken_digits():
-    folder = samples.sample_set_dir("spoken_digits")
-    clips = [c for c in io.load_folder(folder) if isinstance(c, Clip)]
+    folder = sample_sets.sample_set_dir("spoken_digits")
+    clips = [c for c in layout.load_folder(folder) if isinstance(c, Clip)]
     in_memory = decide.run_classification(clips, ComparisonSettings(encoders=(), n_splits=3),
                                          dataset_name="spoken_digits").note
     streamed = stream.run_classification(manifest.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=3),
@@ -60,7 +64,7 @@ def test_streamed_note_equals_the_in_memory_note_on_spoken_digits():
 
 
 def test_clip_info_reads_like_the_clip_it_came_from():
-    clip = io.load_clip(wav_bytes(sine(440, duration_s=0.37)), name="a.wav", label="x", group="g")
+    clip = decoding.load_clip(wav_bytes(sine(440, duration_s=0.37)), name="a.wav", label="x", group="g")
     info = ClipInfo.of(clip, audio_hash="h")
     assert info.duration_s == clip.duration_s and (info.name, info.label, info.group) == ("a.wav", "x", "g")
     assert (info.original_sample_rate_hz, info.original_channels, info.content_hash) == (
@@ -76,10 +80,10 @@ def test_run_folder_files_round_trip(tmp_path):
     meta = json.loads((run / "run.json").read_text())
     assert meta["command"].startswith("python -m audiodiag report ") and "--out-dir" in meta["command"]
     assert meta["counts"]["clips"] == 12 and meta["counts"]["not_used"] == 1 and meta["versions"]["numpy"]
-    rows = runfolder.read_clips(run)
+    rows = run_folder.read_clips(run)
     assert len(rows) == 12 and {r["label"] for r in rows} == {"tone", "noise"}
     assert all(r["duration_s"] == pytest.approx(0.5) and r["speech_fraction"] is not None for r in rows)
-    vectors, hashes = runfolder.read_vectors(run, spaces.BASELINE)
+    vectors, hashes = run_folder.read_vectors(run, spaces.BASELINE)
     assert vectors.shape == (12, meta["spaces"][0]["dim"]) and vectors.dtype == np.float32
     assert hashes == [r["content_hash"] for r in rows]
     folds = json.loads((run / "folds.json").read_text())
@@ -104,7 +108,7 @@ def test_a_bad_manifest_row_and_a_broken_file_are_inputs_not_used(tmp_path):
 
 def test_a_rerun_reuses_the_run_folder_without_measuring_or_embedding(tmp_path, monkeypatch):
     data, run = _folder(tmp_path / "data", n_per_class=4), tmp_path / "run"
-    monkeypatch.setenv(embedding_cache.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(caches.CACHE_DIR_ENV, str(tmp_path / "cache"))
     calls = {"measure": 0, "embed": 0, "features": 0}
 
     def counting(name, fn):
@@ -143,7 +147,7 @@ def test_the_batch_step_never_holds_more_than_batch_size_decoded_clips(monkeypat
     measure = dataset.measure
     monkeypatch.setattr(dataset, "measure", lambda clips, **kw: sizes.append(len(clips)) or measure(clips, **kw))
     live = {"now": 0, "max": 0}
-    load_clip = io.load_clip
+    load_clip = decoding.load_clip
 
     def counted_load(*args, **kwargs):
         clip = load_clip(*args, **kwargs)
@@ -157,9 +161,9 @@ def test_the_batch_step_never_holds_more_than_batch_size_decoded_clips(monkeypat
         live["now"] -= len(clips)
         return out
 
-    monkeypatch.setattr(io, "load_clip", counted_load)
+    monkeypatch.setattr(decoding, "load_clip", counted_load)
     monkeypatch.setattr(dataset, "measure", measured)
-    folder = samples.sample_set_dir("spoken_digits")
+    folder = sample_sets.sample_set_dir("spoken_digits")
     streamed = stream.stream(manifest.iter_folder(folder), [spaces.BASELINE], batch_size=16)
     assert len(streamed.clips) == 120 and streamed.vectors[0].vectors.shape[0] == 120
     assert max(sizes) <= 16 and sum(sizes) == 120 and live["max"] <= 16
@@ -173,7 +177,7 @@ def test_engine_ray_without_a_run_folder_is_a_usage_error(capsys):
 @pytest.mark.slow  # Whisper on the bundled utterances, twice
 @pytest.mark.parametrize("engine", ["local", "ray"])
 def test_a_streamed_transcription_run_gives_the_in_memory_note(tmp_path, engine):
-    data = samples.sample_set_dir("utterances")
+    data = sample_sets.sample_set_dir("utterances")
     in_memory = tmp_path / "in_memory.json"
     assert cli.main(["report", str(data), "--task", "transcribe", "--json", str(in_memory),
                      "--out", str(tmp_path / "a.md")]) == 0
@@ -187,10 +191,10 @@ def test_a_streamed_transcription_run_gives_the_in_memory_note(tmp_path, engine)
         assert cli.main(argv) == 0
     finally:
         if engine == "ray":
-            from audiodiag import ray_engine
+            from audiodiag.runs import ray_engine
             ray_engine.shutdown()
     assert _without_timings((tmp_path / "streamed.json").read_text()) == _without_timings(in_memory.read_text())
-    rows = runfolder.read_clips(run)
+    rows = run_folder.read_clips(run)
     meta = json.loads((run / "run.json").read_text())
     assert meta["task"] == "transcribe" and not (run / "folds.json").exists() and not list((run / "vectors").iterdir())
     assert len(rows) == meta["counts"]["clips"] and all(r["transcript"] is not None for r in rows)

@@ -6,19 +6,19 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from audiodiag import checks
+from audiodiag.measure import per_clip
 from pages import _display as display
 from pages import _tables as tables
 
 
-def _stats(name: str, **fields) -> checks.ClipStats:
+def _stats(name: str, **fields) -> per_clip.ClipStats:
     """A clean 1-s, 44.1 kHz clip's measurements, with `fields` set."""
     clean = dict(label="bell", group="bell_src0", sample_rate_hz=44_100, channels=1, bit_depth=16, subtype="PCM_16",
                  duration_s=1.0404, peak_dbfs=-12.0295, rms_dbfs=-23.4485, clipping_fraction=0.0, dc_offset=-5e-5,
                  silence_ratio=0.0556, leading_silence_s=0.0, trailing_silence_s=0.0,
                  effective_bandwidth_hz=10314.4043, band_limit_hz=22_050.0, band_edge_drop_db=0.0,
                  speech_fraction=0.0, non_finite_samples=0, loudness_lufs=-23.0)
-    return checks.ClipStats(name=name, **{**clean, **fields})
+    return per_clip.ClipStats(name=name, **{**clean, **fields})
 
 
 def test_numbers_take_their_units_precision():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from audiodiag import transcript_checks as tc
+from audiodiag.asr import transcript_checks as tc
 from audiodiag.errors import AudioDiagError
 
 
@@ -66,14 +66,15 @@ def test_speech_seconds_and_length_mismatch():
 
 
 def test_findings_reach_the_notes_data_problems_in_place_of_nothing_found():
-    from audiodiag import report, wer
+    from audiodiag.asr import wer
+    from audiodiag.verdict import notes
 
     scores = wer.score(["the cat sat down"], ["the cat sat down"])
-    plain = report.transcription_note("toy", "model", scores, audio_minutes=1.0)
-    assert report.NO_DATA_PROBLEMS in plain.to_markdown() and "transcript_findings" not in plain.data
+    plain = notes.transcription_note("toy", "model", scores, audio_minutes=1.0)
+    assert notes.NO_DATA_PROBLEMS in plain.to_markdown() and "transcript_findings" not in plain.data
     findings = _one("x" * 60, speech_s=1.5)
-    note = report.transcription_note("toy", "model", scores, audio_minutes=1.0, transcript_findings=findings)
-    (problems,) = [s for s in note.sections if s.title == report.DATA_PROBLEMS_TITLE]
+    note = notes.transcription_note("toy", "model", scores, audio_minutes=1.0, transcript_findings=findings)
+    (problems,) = [s for s in note.sections if s.title == notes.DATA_PROBLEMS_TITLE]
     assert problems.lines == (findings[0].message,)
     assert note.data["transcript_findings"][0]["code"] == "transcript_too_fast"
-    assert report.with_transcript_findings(plain, findings) == note  # the same note for a caller holding one
+    assert notes.with_transcript_findings(plain, findings) == note  # the same note for a caller holding one

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import json
 
-from audiodiag import cli, io, manifest, spaces
+from audiodiag import cli
+from audiodiag.data import manifest, tables
+from audiodiag.represent import spaces
 from tests.helpers import noise, sine, wav_bytes
 
 HEADER = "path,label,speaker,mic_gain,take"
 
 
 def test_a_labels_table_names_what_it_does_not_read():
-    unused = io.table_unused_columns(f"{HEADER}\na.wav,dog,ann,3,1\n".encode(), name="labels.csv")
+    unused = tables.table_unused_columns(f"{HEADER}\na.wav,dog,ann,3,1\n".encode(), name="labels.csv")
     assert unused.message == "labels.csv: columns not used: mic_gain, take (read: path, label, speaker)"
-    chosen = io.table_unused_columns(HEADER.encode(), name="labels.csv", group_by="take")  # take holds the groups
+    chosen = tables.table_unused_columns(HEADER.encode(), name="labels.csv", group_by="take")  # take holds the groups
     assert (chosen.columns, chosen.used) == (("speaker", "mic_gain"), ("path", "label", "take"))
-    assert io.table_unused_columns(HEADER.encode(), name="t.csv", group_by=io.NO_GROUPS).columns == (
+    assert tables.table_unused_columns(HEADER.encode(), name="t.csv", group_by=tables.NO_GROUPS).columns == (
         "speaker", "mic_gain", "take")
-    assert io.table_unused_columns(b"file_name,label,fold,reference,group\n", name="metadata.csv") is None
+    assert tables.table_unused_columns(b"file_name,label,fold,reference,group\n", name="metadata.csv") is None
 
 
 def _data(root, header: str = HEADER):

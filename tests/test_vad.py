@@ -9,14 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audiodiag import io, samples, vad
+from audiodiag.data import decoding, layout, sample_sets
+from audiodiag.measure import vad
 from audiodiag.types import SpeechRegion
 from tests.helpers import make_clip, noise, sine
 
 # A real recorded word (FSDD, ../shared) whose speech probabilities rise in the third 32-ms window of a centred
 # 0.3-s excerpt: silero's default 250 ms minimum then drops it, while MIN_SPEECH_MS = 100 keeps it.
 SHORT_WORD = "spoken_digits/3/jackson_5.wav"
-BUNDLED_DIGITS = samples.SAMPLE_ROOT / "spoken_digits"
+BUNDLED_DIGITS = sample_sets.SAMPLE_ROOT / "spoken_digits"
 EXCERPT_S = 0.3
 
 
@@ -25,8 +26,8 @@ def _fractions(clips) -> list[float]:
 
 
 def _speech_16k(path) -> np.ndarray:
-    clip = io.load_clip(path)
-    return io.resample(clip.samples, orig_sample_rate_hz=clip.sample_rate_hz, target_sample_rate_hz=16_000)
+    clip = decoding.load_clip(path)
+    return decoding.resample(clip.samples, orig_sample_rate_hz=clip.sample_rate_hz, target_sample_rate_hz=16_000)
 
 
 # ---------------------------------------------------------------- non-speech
@@ -90,7 +91,7 @@ def test_short_clip_settings_are_what_the_module_documents():
 # ---------------------------------------------------------------- real and synthesised speech
 
 def test_every_real_spoken_digit_is_mostly_speech(real_audio):
-    clips = list(io.iter_clips(io.load_folder(real_audio / "spoken_digits")))
+    clips = list(layout.iter_clips(layout.load_folder(real_audio / "spoken_digits")))
     assert len(clips) == 100
     fractions = dict(zip((c.name for c in clips), _fractions(clips)))
     low = {name: f for name, f in fractions.items() if f <= 0.3}
@@ -99,7 +100,7 @@ def test_every_real_spoken_digit_is_mostly_speech(real_audio):
 
 
 def test_bundled_synthetic_digits_are_speech():
-    clips = list(io.iter_clips(io.load_folder(BUNDLED_DIGITS)))
+    clips = list(layout.iter_clips(layout.load_folder(BUNDLED_DIGITS)))
     fractions = dict(zip((c.name for c in clips), _fractions(clips)))
     low = {name: f for name, f in fractions.items() if f <= 0.5}
     # measured: 6 of 120 (a reverberant or telephone-band "four"/"eight" of 0.4 s) are under half speech
@@ -110,7 +111,7 @@ def test_bundled_synthetic_digits_are_speech():
 def test_a_0_3s_excerpt_of_a_word_is_speech_with_our_settings_but_not_with_silero_defaults(real_audio):
     from silero_vad import get_speech_timestamps_from_probs
 
-    word = io.load_clip(real_audio / SHORT_WORD)
+    word = decoding.load_clip(real_audio / SHORT_WORD)
     (regions,) = vad.speech_regions([word])
     assert regions, "the whole word must be detected before an excerpt of it can be"
     centre_s = (regions[0].start_s + regions[-1].end_s) / 2
@@ -122,7 +123,7 @@ def test_a_0_3s_excerpt_of_a_word_is_speech_with_our_settings_but_not_with_siler
     (ours,) = vad.speech_regions([excerpt])
     assert vad.speech_fraction(ours, duration_s=excerpt.duration_s) > 0.5
 
-    x = io.resample(excerpt.samples, orig_sample_rate_hz=excerpt.sample_rate_hz, target_sample_rate_hz=16_000)
+    x = decoding.resample(excerpt.samples, orig_sample_rate_hz=excerpt.sample_rate_hz, target_sample_rate_hz=16_000)
     probs = vad.speech_probabilities([x])[0].tolist()
     assert max(probs) > 0.8  # the model is sure there is speech ...
     defaults = get_speech_timestamps_from_probs(probs, sampling_rate=16_000, audio_length_samples=len(x))
@@ -159,7 +160,7 @@ def test_spans_equal_silero_s_own_post_processing(settings):
 
 
 def test_speech_regions_do_not_import_torch():
-    code = ("import sys; import numpy as np; from audiodiag import vad;"
+    code = ("import sys; import numpy as np; from audiodiag.measure import vad;"
             "from tests.helpers import make_clip, sine; clip = make_clip(sine());"
             "vad.speech_regions([clip]); assert 'torch' not in sys.modules, 'VAD imported torch'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)

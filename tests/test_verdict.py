@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiodiag import decide, encoders, sources
+from audiodiag.data import sources
+from audiodiag.evaluation.bootstrap import Estimate
+from audiodiag.evaluation.evaluate import PairedComparison, SplitComparison
+from audiodiag.represent import encoders
 from audiodiag.settings import ComparisonSettings
-from audiodiag.bootstrap import Estimate
-from audiodiag.evaluate import PairedComparison, SplitComparison
-from audiodiag.types import Finding
-from audiodiag.verdict import Claim, Kind, check_consistency, classification_claims, enforce, rules
+from audiodiag.types import Finding, Readiness
+from audiodiag.verdict import Claim, Kind, check_consistency, classification_claims, decide, enforce, rules
 from audiodiag.verdict.consistency import ConsistencyError
-from audiodiag.types import Readiness
 from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, Rung
 from tests.helpers import long_sentences
 
@@ -131,7 +131,7 @@ def test_fine_tuning_follows_the_curve_claim(trend, state):
 # ---------------------------------------------------------------- 4. advice that ignores what was measured
 
 def test_no_advice_to_try_a_sound_encoder_that_was_measured():
-    from audiodiag.dataset import SOUND_ENCODER_ADVICE
+    from audiodiag.measure.dataset import SOUND_ENCODER_ADVICE
 
     finding = Finding("non_speech_for_speech_encoder", "warning", f"{ENC} is a speech model ...{SOUND_ENCODER_ADVICE}")
     measured = evidence([rung(BASE, 0.8), rung(ENC, 0.9), rung(SOUND, 0.9)],
@@ -145,7 +145,7 @@ def test_no_advice_to_try_a_sound_encoder_that_was_measured():
 
 
 def test_a_refusal_does_not_advise_the_frozen_encoder_when_the_baseline_is_recommended():
-    from audiodiag import finetune
+    from audiodiag.evaluation import finetune
 
     reason = finetune.finetune_readiness(["a"] * 5 + ["b"] * 5, ).reason
     assert "linear probe" not in reason and "frozen" not in reason

@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiodiag import encoders, report, retrieval, wer
-from audiodiag.bootstrap import Estimate
-from audiodiag.dataset import SOUND_ENCODER_ADVICE
+from audiodiag.asr import wer
+from audiodiag.evaluation import retrieval
+from audiodiag.evaluation.bootstrap import Estimate
+from audiodiag.measure.dataset import SOUND_ENCODER_ADVICE
+from audiodiag.represent import encoders
 from audiodiag.types import Finding
-from audiodiag.verdict import Claim, Kind, Severity, check_consistency, enforce
+from audiodiag.verdict import Claim, Kind, Severity, check_consistency, enforce, notes
 from audiodiag.verdict import retrieval as rr
 from audiodiag.verdict import transcription as tr
 from audiodiag.verdict.consistency import ConsistencyError
@@ -173,7 +175,7 @@ def test_non_speech_advice_says_what_was_measured_and_never_suggests_a_measured_
 
 
 def test_the_retrieval_note_only_places_claims_and_keeps_them_in_its_data(spaces):
-    note = report.retrieval_note("toy", [spaces["base"], spaces["good"]])
+    note = notes.retrieval_note("toy", [spaces["base"], spaces["good"]])
     claims = [tr.claim_from_dict(d) for d in note.data["claims"]]
     assert enforce(claims) == []
     (head,) = of(claims, Kind.RECOMMENDATION)
@@ -245,16 +247,16 @@ def test_adding_reference_checks_to_claims_equals_claims_of_evidence_holding_the
 def test_the_transcription_note_keeps_its_claims_and_the_findings_path_gives_the_same_note():
     scores = wer.score(["the cat sat down", "hello"], ["the cat sat up", "hello"], n_boot=50)
     too_fast = Finding("transcript_too_fast", "warning", "a.wav: too fast", ("a.wav",))
-    plain = report.transcription_note("toy", "m", scores, audio_minutes=2.0, flags=[("b.wav", "a decoding loop")])
+    plain = notes.transcription_note("toy", "m", scores, audio_minutes=2.0, flags=[("b.wav", "a decoding loop")])
     claims = [tr.claim_from_dict(d) for d in plain.data["claims"]]
     assert enforce(claims) == [] and plain.verdict == of(claims, Kind.WER)[0].text
     assert plain.fine_tuning == "not justified" and "error_tables" in plain.data
     texts = {line for c in claims for line in c.text.split("\n")}
     assert {line for s in plain.sections for line in s.lines} == texts - {plain.verdict}
-    direct = report.transcription_note("toy", "m", scores, audio_minutes=2.0, flags=[("b.wav", "a decoding loop")],
-                                       transcript_findings=[too_fast])
-    assert report.with_transcript_findings(plain, [too_fast]) == direct
-    (problems,) = [s for s in direct.sections if s.title == report.DATA_PROBLEMS_TITLE]
+    direct = notes.transcription_note("toy", "m", scores, audio_minutes=2.0, flags=[("b.wav", "a decoding loop")],
+                                      transcript_findings=[too_fast])
+    assert notes.with_transcript_findings(plain, [too_fast]) == direct
+    (problems,) = [s for s in direct.sections if s.title == notes.DATA_PROBLEMS_TITLE]
     assert problems.lines == ("b.wav: a decoding loop", "a.wav: too fast")
 
 

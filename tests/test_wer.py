@@ -7,8 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from audiodiag import intervals, io, normalisers, plots, samples, vad, wer
+from audiodiag import plots
+from audiodiag.asr import normalisers, wer
+from audiodiag.data import decoding, sample_sets
 from audiodiag.errors import AudioDiagError, BadParameterError
+from audiodiag.evaluation import intervals
+from audiodiag.measure import vad
 from tests.helpers import make_clip
 
 
@@ -140,7 +144,7 @@ def test_clip_slices_cover_group_folder_rate_and_duration():
 
 
 def test_silent_clip_with_text_is_flagged_by_real_voice_activity_detection():
-    speech = io.load_clip(samples.SAMPLE_ROOT / "utterances" / "utt07_ava.wav")
+    speech = decoding.load_clip(sample_sets.SAMPLE_ROOT / "utterances" / "utt07_ava.wav")
     silent = make_clip(np.zeros(32_000, np.float32), name="silent.wav")
     clips = [speech, silent]
     fractions = [vad.speech_fraction(r, duration_s=c.duration_s) for c, r in zip(clips, vad.speech_regions(clips))]

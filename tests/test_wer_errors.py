@@ -8,7 +8,7 @@ import io
 import pandas as pd
 import pytest
 
-from audiodiag import wer, word_errors
+from audiodiag.asr import wer, word_errors
 from audiodiag.errors import AudioDiagError
 
 
@@ -105,11 +105,11 @@ def test_csv_export_is_a_tidy_table_of_every_row():
 
 
 def test_the_transcription_note_names_top_substitutions_and_the_formatting_count():
-    from audiodiag import report
+    from audiodiag.verdict import notes
 
     result = wer.score(["the cat sat down", "sit down", "i have twenty one apples"],
                        ["the cat sat up", "sit up", "i have 21 apples"])
-    note = report.transcription_note("toy", "model", result, audio_minutes=1.0)
+    note = notes.transcription_note("toy", "model", result, audio_minutes=1.0)
     (remaining,) = [s for s in note.sections if s.title == "Remaining errors"]
     assert "Most frequent substitutions (reference → hypothesis): down → up (2)." in remaining.lines
     assert any(line.startswith("Number formatting: 1 place(s)") for line in remaining.lines)

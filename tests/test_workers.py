@@ -14,9 +14,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audiodiag import cli, dataset, encoders, gate, io, manifest, runfolder, spaces, stream, workers
+from audiodiag import cli
+from audiodiag.data import layout, manifest
+from audiodiag.data.sample_sets import SAMPLE_ROOT
 from audiodiag.errors import AudioDiagError
-from audiodiag.samples import SAMPLE_ROOT
+from audiodiag.measure import dataset
+from audiodiag.represent import encoders, spaces
+from audiodiag.runs import gate, run_folder, stream, workers
 from audiodiag.settings import ComparisonSettings, SettingsError
 from audiodiag.types import Clip
 from tests.helpers import noise, sine, wav_bytes
@@ -143,7 +147,7 @@ def test_two_workers_give_the_same_note(tmp_path, in_workers):
 
 
 def test_measure_with_workers_equals_measure(tmp_path, in_workers):
-    clips = [c for c in io.load_folder(_folder(tmp_path / "data")) if isinstance(c, Clip)]
+    clips = [c for c in layout.load_folder(_folder(tmp_path / "data")) if isinstance(c, Clip)]
     done = []
     pooled = workers.measure(clips, workers=2, progress=lambda n, total: done.append((n, total)))
     alone = dataset.measure(clips)
@@ -158,17 +162,17 @@ def test_a_rerun_with_workers_reuses_the_run_folder(tmp_path, in_workers, privat
     argv = ["report", str(folder), "--folds", "2", "--batch-size", str(BATCH), "--out-dir", str(tmp_path / "run"),
             "--out", str(tmp_path / "note.md"), "--encoder", encoders.SPEECH_EMBEDDING]
     assert cli.main([*argv, "--workers", "1"]) == 0
-    first = runfolder.read_clips(tmp_path / "run")
+    first = run_folder.read_clips(tmp_path / "run")
     (folder / "tone" / "new.wav").write_bytes(wav_bytes(sine(950, duration_s=0.4)))
     assert cli.main([*argv, "--workers", "2"]) == 0
     meta = json.loads((tmp_path / "run" / "run.json").read_text())
     assert meta["counts"]["decoded_this_run"] == 1  # the new file only
-    again = {r["name"]: r for r in runfolder.read_clips(tmp_path / "run")}
+    again = {r["name"]: r for r in run_folder.read_clips(tmp_path / "run")}
     def measured(row: dict) -> dict:  # folds, predictions and findings depend on the dataset, which gained a file
         return {k: v for k, v in row.items() if not k.startswith(("fold", "prediction", "finding"))}
 
     assert all(_close(measured(again[r["name"]]), measured(r)) for r in first)
-    vectors, _ = runfolder.read_vectors(tmp_path / "run", encoders.SPEECH_EMBEDDING)
+    vectors, _ = run_folder.read_vectors(tmp_path / "run", encoders.SPEECH_EMBEDDING)
     assert vectors.shape[0] == 2 * N_PER_CLASS + 1
 
 
@@ -238,7 +242,7 @@ def test_workers_default_to_this_process_for_a_few_files(tmp_path, monkeypatch):
         (root / f"{i}.wav").write_bytes(wav_bytes(sine(300 + 100 * i, duration_s=0.3)))
     result = gate.run_check(manifest.iter_folder(root), dataset_name="few", workers=None)
     assert len(result.clips) == 3
-    clips = [c for c in io.load_folder(root) if isinstance(c, Clip)]  # 0.9 s of audio: measured here too
+    clips = [c for c in layout.load_folder(root) if isinstance(c, Clip)]  # 0.9 s of audio: measured here too
     assert not workers.worth_a_pool(clips) and len(workers.measure(clips, workers=None)[0]) == 3
 
 

@@ -8,11 +8,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from audiodiag import audit, checks, dataset, duplicates, encoders, finetune, label_issues, levels
-from audiodiag import transcript_checks as tc
-from audiodiag.compare import CLASSIFIER
-from audiodiag.duplicates import DuplicatePair, NearDuplicates
-from audiodiag.evaluate import Folds, make_folds
+from audiodiag.asr import transcript_checks as tc
+from audiodiag.evaluation import audit, duplicates, finetune, label_issues
+from audiodiag.evaluation.compare import CLASSIFIER
+from audiodiag.evaluation.duplicates import DuplicatePair, NearDuplicates
+from audiodiag.evaluation.evaluate import Folds, make_folds
+from audiodiag.measure import dataset, levels, per_clip
+from audiodiag.represent import encoders
 from audiodiag.types import Clip
 from tests.helpers import long_sentences, make_clip, noise, sentences
 
@@ -22,17 +24,17 @@ SPEECH_MODELS = [s for s in encoders.CATALOGUE.values() if s.speech_model]
 FIXED_WINDOW = encoders.EncoderSpec("some-model with a window", 16_000, False, fixed_input_s=10.0)
 
 
-def _stats(name: str, **fields) -> checks.ClipStats:
+def _stats(name: str, **fields) -> per_clip.ClipStats:
     """A clean 1-s, 16 kHz mono clip's measurements, with `fields` set."""
     clean = dict(label=None, group=None, sample_rate_hz=16_000, channels=1, bit_depth=16, subtype="PCM_16",
                  duration_s=1.0, peak_dbfs=-6.0, rms_dbfs=-20.0, clipping_fraction=0.0, dc_offset=0.0,
                  silence_ratio=0.1, leading_silence_s=0.0, trailing_silence_s=0.0, effective_bandwidth_hz=7000.0,
                  band_limit_hz=8000.0, band_edge_drop_db=0.0, speech_fraction=0.0, non_finite_samples=0,
                  loudness_lufs=-23.0)
-    return checks.ClipStats(name=name, **{**clean, **fields})
+    return per_clip.ClipStats(name=name, **{**clean, **fields})
 
 
-def _many(n: int = 120, *, speaker: str = "speaker", **fields) -> list[checks.ClipStats]:
+def _many(n: int = 120, *, speaker: str = "speaker", **fields) -> list[per_clip.ClipStats]:
     """`n` clips named like the bundled sets' (folder/speaker_take.wav)."""
     return [_stats(f"{i % 10}/{speaker}_{i}.wav", **fields) for i in range(n)]
 
@@ -112,10 +114,10 @@ def test_loudness_and_snr_findings_are_short_sentences_alone_and_aggregated():
     stats = [replace(s, loudness_lufs=-23.0 + 0.1 * i, speech_fraction=0.9, snr_db=3.0,
                      snr_method=levels.SNR_SPEECH) for i, s in enumerate(_many(40))]
     stats += [replace(s, loudness_lufs=-60.0, speech_fraction=0.9) for s in _many(7, speaker="quiet")]
-    per_clip = dataset.per_clip_findings(stats)
-    found = [f for fs in per_clip.values() for f in fs]
+    by_clip = dataset.per_clip_findings(stats)
+    found = [f for fs in by_clip.values() for f in fs]
     assert {f.code for f in found} >= {"loudness_outlier", "low_snr"}
-    for finding in found + dataset.aggregate(per_clip):
+    for finding in found + dataset.aggregate(by_clip):
         _check(finding.message)
 
 
@@ -134,13 +136,13 @@ EVERY_CLIP_PROBLEM = dict(
     dict(silence_ratio=0.8, leading_silence_s=0.4, trailing_silence_s=0.4),  # silence at the ends: trim
 ], ids=["every problem", "all silent", "silent ends"])
 def test_clip_findings_are_short_sentences_alone_and_aggregated(fields):
-    per_clip = [checks.clip_findings(s) for s in _many(12, **fields)]
-    assert all(per_clip)
+    by_clip = [per_clip.clip_findings(s) for s in _many(12, **fields)]
+    assert all(by_clip)
     if fields is EVERY_CLIP_PROBLEM:
-        assert {f.code for f in per_clip[0]} == {
+        assert {f.code for f in by_clip[0]} == {
             "non_finite", "clipping", "dc_offset", "mostly_silent", "internal_silence", "low_level", "band_limited",
             "low_bit_depth", "many_channels", "high_sample_rate"}
-    for finding in per_clip[0] + _aggregated(per_clip):
+    for finding in by_clip[0] + _aggregated(by_clip):
         _check(finding.message)
 
 

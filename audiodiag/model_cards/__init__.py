@@ -18,16 +18,24 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from audiodiag.encoders import ALIASES as ENCODER_ALIASES
-from audiodiag.encoders import CATALOGUE
 from audiodiag.errors import AudioDiagError, BadParameterError
 from audiodiag.model_cards import hub
 from audiodiag.model_cards.bundled import ALIASES, BUNDLED_MODELS, BY_NAME, BundledModel
-from audiodiag.model_cards.measure import (NOT_INSTALLED, dist_info_name, installed_version, package_weights,
-                                           quote_found)
-from audiodiag.model_cards.types import (ALLOWED, COMMERCIAL_USE, NON_COMMERCIAL, NON_COMMERCIAL_FLAG, NOT_STATED,
-                                         UNCLEAR, Licence, ModelCard, WeightsFile)
-from audiodiag.spaces import is_baseline
+from audiodiag.model_cards.measure import NOT_INSTALLED, dist_info_name, installed_version, package_weights, quote_found
+from audiodiag.model_cards.types import (
+    ALLOWED,
+    COMMERCIAL_USE,
+    NON_COMMERCIAL,
+    NON_COMMERCIAL_FLAG,
+    NOT_STATED,
+    UNCLEAR,
+    Licence,
+    ModelCard,
+    WeightsFile,
+)
+from audiodiag.represent.encoders import ALIASES as ENCODER_ALIASES
+from audiodiag.represent.encoders import CATALOGUE
+from audiodiag.represent.spaces import is_baseline
 
 __all__ = ["ALLOWED", "COMMERCIAL_USE", "NON_COMMERCIAL", "NON_COMMERCIAL_FLAG", "NOT_STATED", "SHA256_SHOWN",
            "UNCLEAR", "Licence", "ModelCard", "WeightsFile", "bundled_names", "card_lines", "card_rows",

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audiodiag.asr import BUNDLED_ASR
-from audiodiag.encoders.base import SPEECH_EMBEDDING, WHISPER_PADDED, WHISPER_UNPADDED
-from audiodiag.encoders.aisfx import AISFX, AISFX_CHECKPOINT, AISFX_SAMPLE_RATE_HZ, AISFX_WIDTH
-from audiodiag.encoders.speaker import SPEAKER_EMBEDDING_SIZE, SPEAKER_ENCODER, SPEAKER_SAMPLE_RATE_HZ
-from audiodiag.encoders.speech_embedding import SPEECH_EMBEDDING_SIZE
-from audiodiag.encoders.whisper import WHISPER_SAMPLE_RATE_HZ, WHISPER_WIDTH
+from audiodiag.asr.recognisers import BUNDLED_ASR
+from audiodiag.measure.vad import VAD_SAMPLE_RATE_HZ
 from audiodiag.model_cards.types import ALLOWED, NON_COMMERCIAL
-from audiodiag.vad import VAD_SAMPLE_RATE_HZ
+from audiodiag.represent.encoders.aisfx import AISFX, AISFX_CHECKPOINT, AISFX_SAMPLE_RATE_HZ, AISFX_WIDTH
+from audiodiag.represent.encoders.base import SPEECH_EMBEDDING, WHISPER_PADDED, WHISPER_UNPADDED
+from audiodiag.represent.encoders.speaker import SPEAKER_EMBEDDING_SIZE, SPEAKER_ENCODER, SPEAKER_SAMPLE_RATE_HZ
+from audiodiag.represent.encoders.speech_embedding import SPEECH_EMBEDDING_SIZE
+from audiodiag.represent.encoders.whisper import WHISPER_SAMPLE_RATE_HZ, WHISPER_WIDTH
 
 SILERO_VAD = "silero-vad"
 NOT_STATED_IN_PACKAGE = "not stated in the package"

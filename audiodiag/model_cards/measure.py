@@ -15,10 +15,9 @@ import threading
 from importlib import metadata
 from pathlib import Path
 
-from audiodiag.embedding_cache import CACHE_DIR_ENV
+from audiodiag.caches import cache_root
 from audiodiag.model_cards.types import WeightsFile
 
-DEFAULT_CACHE_ROOT = Path("~/.cache/audiodiag")
 HASH_CACHE_FILE = "model_hashes.json"
 HASH_CHUNK_BYTES = 1 << 20
 NOT_INSTALLED = "not installed"
@@ -30,7 +29,7 @@ _lock = threading.Lock()
 
 def hash_cache_path() -> Path:
     """Where file hashes are kept between runs: $AUDIODIAG_CACHE_DIR (or ~/.cache/audiodiag)/model_hashes.json."""
-    return Path(os.environ.get(CACHE_DIR_ENV) or DEFAULT_CACHE_ROOT).expanduser() / HASH_CACHE_FILE
+    return cache_root() / HASH_CACHE_FILE
 
 
 def sha256_of(path: str | Path) -> str:

@@ -6,9 +6,9 @@ before it is rendered.
 >>> Kind.RECOMMENDATION.value
 'recommendation'
 """
+from audiodiag.types import Readiness
 from audiodiag.verdict.claims import Claim, Kind, Severity
 from audiodiag.verdict.consistency import ConsistencyError, check_consistency, enforce
-from audiodiag.types import Readiness
 from audiodiag.verdict.evidence import ClassificationEvidence, classification_evidence
 from audiodiag.verdict.retrieval import RetrievalEvidence, retrieval_claims, retrieval_evidence
 from audiodiag.verdict.rules import classification_claims

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from audiodiag.bootstrap import Estimate
-from audiodiag.evaluate import PairedComparison, SplitComparison
+from audiodiag.evaluation.bootstrap import Estimate
+from audiodiag.evaluation.evaluate import PairedComparison, SplitComparison
 from audiodiag.types import Finding, Readiness
 
 
@@ -37,7 +37,8 @@ class Groups:
 
 @dataclass(frozen=True)
 class InferredSpeakers:
-    """Voices the speaker encoder inferred when no group column was given (`audiodiag.speakers.SpeakerEstimate`):
+    """Voices the speaker encoder inferred when no group column was given
+    (`audiodiag.measure.speakers.SpeakerEstimate`):
     `status` says whether the leakage check ran on them ("estimated") or why not."""
 
     status: str
@@ -61,7 +62,7 @@ class Rung:
     per_class_f1: Mapping[str, float]
     confused_pairs: tuple[tuple[str, str, int], ...]  # (true label, predicted label, clips), most frequent first
     split_check: SplitComparison | None = None  # random vs group-aware folds, when groups were used
-    label_issues: object | None = None  # audiodiag.label_issues.LabelIssues
+    label_issues: object | None = None  # audiodiag.evaluation.label_issues.LabelIssues
     estimated_split_check: SplitComparison | None = None  # random vs inferred-voice folds (no group column)
 
 
@@ -94,7 +95,8 @@ class ClassificationEvidence:
     finetune_gain: PairedComparison | None = None
     unavailable: tuple[tuple[str, str], ...] = ()  # (encoder, why it could not run)
     interface: str = "app"  # "cli" | "app": where how-to-fix texts point
-    interval_unit: str = "clips"  # what the intervals treat as independent: "clips" or "groups" (audiodiag.intervals)
+    # what the intervals treat as independent: "clips" or "groups" (audiodiag.evaluation.intervals)
+    interval_unit: str = "clips"
     speakers: InferredSpeakers | None = None  # inferred voices (None: not attempted, e.g. a comparison alone)
 
     def rung(self, space: str) -> Rung:
@@ -106,7 +108,7 @@ class ClassificationEvidence:
 
 
 def curve_of(learning_curve) -> Curve:
-    """The read-out of an `audiodiag.curves.LearningCurve` (what the curve rule reads)."""
+    """The read-out of an `audiodiag.evaluation.curves.LearningCurve` (what the curve rule reads)."""
     c = learning_curve
     return Curve(c.name, c.trend, c.slope_per_doubling, tuple(c.slope_ci),
                  tuple((p.clips_per_class, p.accuracy_mean) for p in c.points))

@@ -6,9 +6,9 @@ decide. The README's table is `claims_table()` (tests/test_repo.py keeps them eq
 """
 from __future__ import annotations
 
-from audiodiag.retrieval import BETTER_RULE
-from audiodiag.verdict.rules import ESTIMATED_LEAKAGE_RULE, LEAKAGE_RULE, PAIR_RULE
+from audiodiag.evaluation.retrieval import BETTER_RULE
 from audiodiag.verdict.models import MODEL_RULE
+from audiodiag.verdict.rules import ESTIMATED_LEAKAGE_RULE, LEAKAGE_RULE, PAIR_RULE
 from audiodiag.verdict.transcription import MIN_FINETUNE_AUDIO_MIN
 
 # (claim, the rule that decides it, what is said when the evidence does not decide)
@@ -26,7 +26,8 @@ CLAIM_RULES = (
     ("learning curve rising / flat", "the last step's paired bootstrap 95 % CI against +0.02 accuracy per doubling: "
      "rising when the whole CI is at or above +0.02, flat when it is wholly below, saturated at ≥ 0.99 accuracy",
      "inconclusive (the CI straddles +0.02)"),
-    ("fine-tuning justified", "readiness (audiodiag.finetune.RULE), headroom ≥ 0.03, and a flat learning curve of the "
+    ("fine-tuning justified", "readiness (audiodiag.evaluation.finetune.RULE), headroom ≥ 0.03, and a flat learning "
+     "curve of the "
      "recommended rung", "not justified: label more clips and measure the curve again"),
     ("possibly mislabelled", "cleanlab confident learning on the out-of-fold probabilities of the most accurate rung",
      "not checked, with the reason"),

@@ -1,10 +1,10 @@
 """The retrieval note's claims: one rule per kind, from `RetrievalEvidence` (the leave-one-out results of each space,
 their paired comparisons with the baseline, and the data findings). `retrieval_claims` runs them in the note's order.
 
-"Better" and "worse" follow `audiodiag.retrieval.BETTER_RULE`; the reading lines are those of
-`audiodiag.retrieval.reading`, so the Sounds page and the note say the same sentence.
+"Better" and "worse" follow `audiodiag.evaluation.retrieval.BETTER_RULE`; the reading lines are those of
+`audiodiag.evaluation.retrieval.reading`, so the Sounds page and the note say the same sentence.
 
->>> from audiodiag.bootstrap import Estimate
+>>> from audiodiag.evaluation.bootstrap import Estimate
 >>> difference_text(Estimate(0.035, 0.005, 0.067))
 '+0.035 [+0.005, +0.067]'
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from audiodiag import findings
-from audiodiag.evaluate import signed
+from audiodiag.evaluation.evaluate import signed
 from audiodiag.findings import Code
 from audiodiag.types import Finding
 from audiodiag.verdict.claims import Claim, Kind, Severity
@@ -39,8 +39,8 @@ SEARCH_METHOD = ("leave-one-out with cosine similarity on standardised vectors; 
 class RetrievalEvidence:
     """Everything a retrieval run measured: the only input of the rules below."""
 
-    results: tuple  # audiodiag.retrieval.Retrieval per space, the spectral baseline first
-    paired: tuple  # audiodiag.retrieval.PairedRetrieval: each scored space against the baseline, same queries
+    results: tuple  # audiodiag.evaluation.retrieval.Retrieval per space, the spectral baseline first
+    paired: tuple  # evaluation.retrieval.PairedRetrieval: each scored space against the baseline, same queries
     problems: tuple[Finding, ...] = ()  # findings that could invalidate the scores
     advice: tuple[Finding, ...] = ()  # findings that do not
     settings: Mapping = field(default_factory=dict)
@@ -65,8 +65,8 @@ def split_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Fin
 
 def retrieval_evidence(results: Sequence, *, findings: Sequence[Finding] = (), settings: Mapping | None = None,
                        interface: str = "app") -> RetrievalEvidence:
-    """The evidence of one retrieval run from `audiodiag.retrieval.Retrieval` results (baseline first)."""
-    from audiodiag.retrieval import paired_retrieval
+    """The evidence of one retrieval run from `audiodiag.evaluation.retrieval.Retrieval` results (baseline first)."""
+    from audiodiag.evaluation.retrieval import paired_retrieval
 
     base = results[0]
     paired = tuple(paired_retrieval(base, r) for r in results[1:] if r.n_scored and base.n_scored)
@@ -80,7 +80,7 @@ def difference_text(d) -> str:
 
 
 def task_and_data(evidence: RetrievalEvidence) -> Claim:
-    from audiodiag.retrieval import BETTER_RULE
+    from audiodiag.evaluation.retrieval import BETTER_RULE
 
     lines = [f"Similarity search over {evidence.baseline.n_clips} clips; relevant = same label; {SEARCH_METHOD}."]
     if len(evidence.results) > 1:
@@ -116,7 +116,7 @@ def group_rule(evidence: RetrievalEvidence) -> Claim:
 def group_pull(evidence: RetrievalEvidence) -> Claim | None:
     """The data problem same-group candidates leave: spaces whose nearest clip is from the query's own group far
     more often than chance, counted as matches. None unless same-group neighbours were candidates."""
-    from audiodiag.retrieval import GROUP_PULL
+    from audiodiag.evaluation.retrieval import GROUP_PULL
 
     if not _groups_measured(evidence) or all(r.exclude_same_group for r in evidence.results):
         return None
@@ -150,7 +150,7 @@ def space_scores(r) -> Claim:
 
 def against_baseline(evidence: RetrievalEvidence) -> list[Claim]:
     """Each space against the baseline on the same queries: the reading's sentence, with the paired verdict."""
-    from audiodiag.retrieval import BETTER_RULE, reading
+    from audiodiag.evaluation.retrieval import BETTER_RULE, reading
 
     by_space = {r.space: r for r in evidence.results}
     return [Claim(Kind.RETRIEVAL_VS_BASELINE, (p.space,), p.verdict,
@@ -163,7 +163,7 @@ def against_baseline(evidence: RetrievalEvidence) -> list[Claim]:
 def space_reading(evidence: RetrievalEvidence) -> list[Claim]:
     """What each space's neighbours follow (group more than label, the group rule, unscored queries); a single
     space with nothing to read says so."""
-    from audiodiag.retrieval import reading
+    from audiodiag.evaluation.retrieval import reading
 
     out = []
     for r in evidence.results:
@@ -251,8 +251,8 @@ def advice(finding: Finding, evidence: RetrievalEvidence) -> Claim:
     win, and never advice to try a model this run measured."""
     text, suggests = finding.message, []
     if finding.code == Code.NON_SPEECH_FOR_SPEECH_ENCODER:
-        from audiodiag.dataset import SOUND_ENCODER_ADVICE
-        from audiodiag.encoders import AISFX
+        from audiodiag.measure.dataset import SOUND_ENCODER_ADVICE
+        from audiodiag.represent.encoders import AISFX
 
         measured = evidence.measured_spaces
         text = without_measured_suggestion(text, measured)

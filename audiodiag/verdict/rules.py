@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from audiodiag import speakers as voices
-from audiodiag.curves import RISING_PER_DOUBLING
-from audiodiag.evaluate import SIGNIFICANCE_LEVEL, PairedComparison, format_p, signed
+from audiodiag.evaluation.curves import RISING_PER_DOUBLING
+from audiodiag.evaluation.evaluate import SIGNIFICANCE_LEVEL, PairedComparison, format_p, signed
 from audiodiag.findings import CLASSIFY, Code, invalidating
-from audiodiag.types import Finding
+from audiodiag.measure import speakers as voices
+from audiodiag.types import Finding, Readiness
 from audiodiag.verdict.claims import Claim, Kind, Severity
-from audiodiag.types import Readiness
 from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, InferredSpeakers, Rung
 
 HEADROOM_MIN = 0.03  # best accuracy within this of 1.0: no room for fine-tuning to show a gain
@@ -177,7 +176,7 @@ def padding(evidence: ClassificationEvidence) -> Claim:
 
 
 def interval_method(evidence: ClassificationEvidence) -> str:
-    """How the note's 95 % CIs were computed, and what they treat as independent (`audiodiag.intervals`)."""
+    """How the note's 95 % CIs were computed, and what they treat as independent (`audiodiag.evaluation.intervals`)."""
     if evidence.interval_unit == "groups":
         return (f"95 % CIs clustered by the {evidence.groups.n_groups} speakers/sources, since clips of one are not "
                 "independent")
@@ -226,13 +225,13 @@ VERDICT_WORDS = {"yes": "beats", "no": "does not beat", "inconclusive": "is inco
 def pair_headline(pair: PairedComparison) -> str:
     """The pair's verdict in one line, as the pages head it: who beats whom, the difference [95 % CI], p.
 
-    >>> from audiodiag.evaluate import Estimate
+    >>> from audiodiag.evaluation.evaluate import Estimate
     >>> pair = PairedComparison("spectral baseline (MFCC/log-mel)", "whisper", 300, 0.5, 0.87, Estimate(0.37, 0.28, 0.46),
     ...                         2, 113, 1.234e-11, "yes", "")
     >>> pair_headline(pair)
     'whisper beats the baseline: accuracy +0.370 [+0.280, +0.460], paired p = 1.23e-11'
     """
-    from audiodiag.spaces import is_baseline
+    from audiodiag.represent.spaces import is_baseline
 
     other = "the baseline" if is_baseline(pair.name_a) else pair.name_a
     d = pair.difference
@@ -305,7 +304,7 @@ def ladder(evidence: ClassificationEvidence) -> list[dict]:
     recommended: the rung the headline (`recommendation`) names: `recommended`, the fine-tuned model when the
     headline says fine-tune, none when it is undecided.
     The fine-tuned accuracy's CI is Wilson's over the clips its paired test used (that test has no other)."""
-    from audiodiag.intervals import wilson
+    from audiodiag.evaluation.intervals import wilson
 
     base = evidence.rungs[0]
     gain = evidence.finetune_gain
@@ -510,7 +509,8 @@ def fine_tuning(evidence: ClassificationEvidence, pick: Rung) -> Claim:
                      "and measure the curve again before fine-tuning.")
         state = "not justified"
     return Claim(Kind.FINE_TUNING, (pick.space,), state, "\n".join(lines), facts,
-                 "readiness (audiodiag.finetune.RULE), headroom ≥ 0.03, and the learning curve's trend: only a flat "
+                 "readiness (audiodiag.evaluation.finetune.RULE), headroom ≥ 0.03, and the learning curve's trend: "
+                 "only a flat "
                  "curve justifies rung 3")
 
 
@@ -549,21 +549,21 @@ def no_advice(evidence: ClassificationEvidence) -> str:
 
 def names_encoder(finding: Finding, space: str) -> bool:
     """Whether the finding's message names this encoder, by its id or its display name."""
-    from audiodiag.encoders import ALIASES
+    from audiodiag.represent.encoders import ALIASES
 
     return ALIASES.get(space, space) in finding.message or space in finding.message
 
 
 def sound_encoder_measured(spaces: Iterable[str]) -> bool:
     """Whether the sound encoder the non-speech finding suggests (aiSFX) is among the measured spaces."""
-    from audiodiag.encoders import AISFX, ALIASES
+    from audiodiag.represent.encoders import AISFX, ALIASES
 
     return any(ALIASES.get(s, s) == AISFX for s in spaces)
 
 
 def without_measured_suggestion(message: str, spaces: Iterable[str]) -> str:
     """The finding's message without its advice to try aiSFX when this run measured aiSFX itself."""
-    from audiodiag.dataset import SOUND_ENCODER_ADVICE
+    from audiodiag.measure.dataset import SOUND_ENCODER_ADVICE
 
     return message.replace(SOUND_ENCODER_ADVICE, "") if sound_encoder_measured(spaces) else message
 
@@ -572,8 +572,8 @@ def advice(finding: Finding, evidence: ClassificationEvidence, measured: set[str
     """A finding that does not invalidate the comparison. Where it predicts something about an encoder this run
     measured (a speech model on non-speech, upsampled audio, padding), what the comparison measured follows it;
     it never advises trying a model this run measured."""
-    from audiodiag.dataset import SOUND_ENCODER_ADVICE
-    from audiodiag.encoders import AISFX
+    from audiodiag.measure.dataset import SOUND_ENCODER_ADVICE
+    from audiodiag.represent.encoders import AISFX
 
     text = without_measured_suggestion(finding.message, measured)
     suggests: list[str] = []

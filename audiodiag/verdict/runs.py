@@ -1,5 +1,6 @@
 """Two run folders side by side: what changed between run A and run B, as claims. One rule per kind; `run_claims`
-runs them in the page's order. The evidence (`RunDifference`) is read from the two folders by `audiodiag.runs`:
+runs them in the page's order. The evidence (`RunDifference`) is read from the two folders by
+`audiodiag.runs.catalogue`:
 each run's own verdicts and scores, never re-derived.
 
 >>> rung_change(RungScores("whisper", None, None, "inconclusive", "yes")).text
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from audiodiag.bootstrap import Estimate
+from audiodiag.evaluation.bootstrap import Estimate
 from audiodiag.verdict.claims import Claim, Kind, Severity
 
 REFERENCE = "reference"  # the baseline's verdict in each run: what the encoders are measured against
@@ -103,7 +104,8 @@ class SettingChange:
 
 @dataclass(frozen=True)
 class RunDifference:
-    """What differs between two run folders (`audiodiag.runs.compare_runs`); `claims()` says it in sentences."""
+    """What differs between two run folders (`audiodiag.runs.catalogue.compare_runs`); `claims()` says it in
+    sentences."""
 
     run_a: str
     run_b: str

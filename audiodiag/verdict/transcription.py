@@ -1,8 +1,8 @@
 """The transcription note's claims: one rule per kind, from `TranscriptionEvidence` (one model's `wer.Scores`, its
 word-level error tables, the hallucination flags and the checks on the references). `transcription_claims` runs
-them in the note's order; every rate is written by `audiodiag.wer.format_rate`.
+them in the note's order; every rate is written by `audiodiag.asr.wer.format_rate`.
 
->>> from audiodiag.wer import score
+>>> from audiodiag.asr.wer import score
 >>> evidence = transcription_evidence("m", score(["the cat sat down"], ["the cat sat up"], n_boot=20),
 ...                                   audio_minutes=0.5)
 >>> fine_tuning(evidence).verdict
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from audiodiag.asr.wer import format_rate as rate  # the one way a WER or CER is written
 from audiodiag.types import Finding
 from audiodiag.verdict.claims import Claim, Kind, Severity
-from audiodiag.wer import format_rate as rate  # the one way a WER or CER is written
 
 MIN_FINETUNE_AUDIO_MIN = 60.0  # transcribed audio below this cannot support fine-tuning an ASR model
 TOP_SUBSTITUTIONS = 5  # substitutions named in the note's "Remaining errors"
@@ -31,11 +31,11 @@ class TranscriptionEvidence:
     """Everything a transcription run measured: the only input of the rules below."""
 
     model: str
-    scores: object  # audiodiag.wer.Scores
+    scores: object  # audiodiag.asr.wer.Scores
     audio_minutes: float  # transcribed audio with references
-    tables: object  # audiodiag.word_errors.ErrorTables of `scores`
+    tables: object  # audiodiag.asr.word_errors.ErrorTables of `scores`
     flags: tuple[tuple[str, str], ...] = ()  # (file, why): hallucination and decoding-loop flags
-    slices: tuple[str, ...] = ()  # lines on slices and normalisations, written by audiodiag.transcription
+    slices: tuple[str, ...] = ()  # lines on slices and normalisations, written by audiodiag.verdict.transcribe
     transcript_findings: tuple[Finding, ...] = ()  # checks on the reference transcripts
     settings: Mapping = field(default_factory=dict)
 
@@ -47,8 +47,8 @@ class TranscriptionEvidence:
 def transcription_evidence(model: str, scores, *, audio_minutes: float, flags: Sequence = (),
                            slices: Sequence[str] = (), settings: Mapping | None = None,
                            transcript_findings: Sequence[Finding] = ()) -> TranscriptionEvidence:
-    """The evidence of one transcription run from `audiodiag.wer.Scores` of one model."""
-    from audiodiag import word_errors
+    """The evidence of one transcription run from `audiodiag.asr.wer.Scores` of one model."""
+    from audiodiag.asr import word_errors
 
     return TranscriptionEvidence(model, scores, audio_minutes, word_errors.error_tables(scores),
                                  tuple(tuple(f) for f in flags), tuple(slices), tuple(transcript_findings),
@@ -126,14 +126,14 @@ def fine_tuning(evidence: TranscriptionEvidence) -> Claim:
 def transcript_problem(finding: Finding) -> Claim:
     """A check on a reference transcript (empty, far too fast or slow for the speech) as a data problem."""
     return Claim(Kind.PROBLEM, tuple(finding.files), finding.code, finding.message, {},
-                 "characters per second of speech (audiodiag.transcript_checks)", Severity.INVALIDATES)
+                 "characters per second of speech (audiodiag.asr.transcript_checks)", Severity.INVALIDATES)
 
 
 def data_problems(evidence: TranscriptionEvidence) -> list[Claim]:
     """Hallucination and loop flags, empty references, checks on the references; or — when none — what was
     checked. Always the last claims of the note (`with_transcript_findings` relies on it)."""
     out = [Claim(Kind.PROBLEM, (name,), "hallucination_flag", f"{name}: {why}", {},
-                 "voice activity and words per second of speech (audiodiag.wer.hallucination_flags)",
+                 "voice activity and words per second of speech (audiodiag.asr.wer.hallucination_flags)",
                  Severity.INVALIDATES) for name, why in evidence.flags]
     out += [Claim(Kind.PROBLEM, (f"utterance {i + 1}",), "empty_reference",
                   f"utterance {i + 1}: empty reference, not scored", {}, "reference empty after normalisation",

@@ -20,11 +20,38 @@ from benchmarks.calibration.grid import calibrate, run
 from benchmarks.calibration.readme import render_headline, render_readme
 from benchmarks.calibration.records import run_one
 from benchmarks.calibration.rules import run_rules
-from benchmarks.calibration.scenarios import (SCENARIOS, Dataset, Scenario, bayes_accuracy, dataset_seed, flip_labels,
-                                              separation_for, simulate, smoke_scenarios)
-from benchmarks.calibration.settings import (ACC, BAL, BLOCK_END, BLOCK_START, DIFF, F1, FAMILY, FLAT, GAP,
-                                             HEADLINE_END, HEADLINE_START, LEAKAGE, PAIR, README, RESULTS_JSON,
-                                             RESULTS_MD, RISING, SLOPE, SMOKE)
+from benchmarks.calibration.scenarios import (
+                                              SCENARIOS,
+                                              Dataset,
+                                              Scenario,
+                                              bayes_accuracy,
+                                              dataset_seed,
+                                              flip_labels,
+                                              separation_for,
+                                              simulate,
+                                              smoke_scenarios,
+)
+from benchmarks.calibration.settings import (
+                                              ACC,
+                                              BAL,
+                                              BLOCK_END,
+                                              BLOCK_START,
+                                              DIFF,
+                                              F1,
+                                              FAMILY,
+                                              FLAT,
+                                              GAP,
+                                              HEADLINE_END,
+                                              HEADLINE_START,
+                                              LEAKAGE,
+                                              PAIR,
+                                              README,
+                                              RESULTS_JSON,
+                                              RESULTS_MD,
+                                              RISING,
+                                              SLOPE,
+                                              SMOKE,
+)
 from benchmarks.calibration.summary import rate, summarise
 from benchmarks.calibration.tables import render_markdown, write_block
 from benchmarks.calibration.truth import scenario_truth, true_values

@@ -13,8 +13,17 @@ import numpy as np
 from benchmarks.calibration.grid import calibrate
 from benchmarks.calibration.readme import render_readme
 from benchmarks.calibration.scenarios import SCENARIOS, Scenario, smoke_scenarios
-from benchmarks.calibration.settings import BLOCK_START, HEADLINE_START, N_BOOT, N_DATASETS, README, RESULTS_JSON, \
-    RESULTS_MD, ROOT, SMOKE
+from benchmarks.calibration.settings import (
+    BLOCK_START,
+    HEADLINE_START,
+    N_BOOT,
+    N_DATASETS,
+    README,
+    RESULTS_JSON,
+    RESULTS_MD,
+    ROOT,
+    SMOKE,
+)
 from benchmarks.calibration.tables import render_markdown, write_block
 
 OUTPUT_OPTIONS = ("--results-md", "--results-json", "--readme")  # where results go does not change them: not shown

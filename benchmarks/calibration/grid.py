@@ -11,8 +11,15 @@ from dataclasses import asdict
 
 from benchmarks.calibration.records import run_one
 from benchmarks.calibration.scenarios import SCENARIOS, Scenario
-from benchmarks.calibration.settings import (CURVE_TRUTH_REPEATS, EXPECTED_TRUTH_REPEATS, N_BOOT, N_DATASETS,
-                                             N_SPLITS, SMOKE, TRUTH_CLIPS)
+from benchmarks.calibration.settings import (
+    CURVE_TRUTH_REPEATS,
+    EXPECTED_TRUTH_REPEATS,
+    N_BOOT,
+    N_DATASETS,
+    N_SPLITS,
+    SMOKE,
+    TRUTH_CLIPS,
+)
 from benchmarks.calibration.summary import summarise
 from benchmarks.calibration.tables import render_markdown
 from benchmarks.calibration.truth import scenario_truth

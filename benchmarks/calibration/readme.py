@@ -8,9 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from benchmarks.calibration.settings import (ACC, DIFF, FLAT, GOAL_COVERAGE, GOAL_FALSE_CLAIM,
-                                             GROUPED_EFFECT, HEADLINE_END, HEADLINE_START, INDEPENDENT, LEAKAGE,
-                                             NEAR_PERFECT, PAIR, RISING, SINGLE)
+from benchmarks.calibration.settings import (
+    ACC,
+    DIFF,
+    FLAT,
+    GOAL_COVERAGE,
+    GOAL_FALSE_CLAIM,
+    GROUPED_EFFECT,
+    HEADLINE_END,
+    HEADLINE_START,
+    INDEPENDENT,
+    LEAKAGE,
+    NEAR_PERFECT,
+    PAIR,
+    RISING,
+    SINGLE,
+)
 from benchmarks.calibration.summary import find
 from benchmarks.calibration.tables import coverage_result, false_claim_result, pct, rate_text, replace_block
 

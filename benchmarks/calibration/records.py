@@ -6,14 +6,31 @@ import time
 
 import numpy as np
 
-from audiodiag import intervals
-from audiodiag.bootstrap import bootstrap_distribution, percentile_ci
-from audiodiag.evaluate import paired_group_bootstrap_ci
+from audiodiag.evaluation import intervals
+from audiodiag.evaluation.bootstrap import bootstrap_distribution, percentile_ci
+from audiodiag.evaluation.evaluate import paired_group_bootstrap_ci
 from benchmarks.calibration.rules import run_rules, triple
 from benchmarks.calibration.scenarios import Scenario, dataset_seed, simulate
-from benchmarks.calibration.settings import (ACC, BAL, DIFF, F1, FAMILY, FLAT, GAP, LEAKAGE, NOMINAL, PAIR,
-                                             REF_CLIP_BOOT, REF_CLOPPER, REF_DIFF_CLIPS, REF_GROUP_ACC,
-                                             REF_GROUP_DIFF, REF_WILSON_CLIPS, RISING, SLOPE)
+from benchmarks.calibration.settings import (
+    ACC,
+    BAL,
+    DIFF,
+    F1,
+    FAMILY,
+    FLAT,
+    GAP,
+    LEAKAGE,
+    NOMINAL,
+    PAIR,
+    REF_CLIP_BOOT,
+    REF_CLOPPER,
+    REF_DIFF_CLIPS,
+    REF_GROUP_ACC,
+    REF_GROUP_DIFF,
+    REF_WILSON_CLIPS,
+    RISING,
+    SLOPE,
+)
 from benchmarks.calibration.truth import true_values
 
 

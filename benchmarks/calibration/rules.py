@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from audiodiag import compare, curves
-from audiodiag.evaluate import pair_verdict
-from audiodiag.spaces import SpaceVectors
+from audiodiag.evaluation import compare, curves
+from audiodiag.evaluation.evaluate import pair_verdict
+from audiodiag.represent.spaces import SpaceVectors
 from audiodiag.types import ClipInfo
 from audiodiag.verdict import Kind, classification_claims, classification_evidence
 from benchmarks.calibration.scenarios import Dataset

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from audiodiag.spaces import BASELINE
+from audiodiag.represent.spaces import BASELINE
 from benchmarks.calibration.settings import GROUPED_EFFECT, GROUPED_NULL, INDEPENDENT
 
 NEW_GROUPS = 1_000  # speakers in the fresh "new speakers" population

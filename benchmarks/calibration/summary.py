@@ -8,8 +8,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from benchmarks.calibration.scenarios import SCENARIOS, Scenario
-from benchmarks.calibration.settings import (INTERVALS, MC_CONFIDENCE, NEAR_PERFECT, OBSERVED_ONE, PAIR, SCORE_KINDS,
-                                             SINGLE)
+from benchmarks.calibration.settings import (
+    INTERVALS,
+    MC_CONFIDENCE,
+    NEAR_PERFECT,
+    OBSERVED_ONE,
+    PAIR,
+    SCORE_KINDS,
+    SINGLE,
+)
 
 DIGITS = 5  # rates and widths are kept to this many decimals in the JSON
 

@@ -4,11 +4,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from audiodiag import curves
+from audiodiag.evaluation import curves
 from benchmarks.calibration.scenarios import SCENARIOS, Scenario
-from benchmarks.calibration.settings import (BLOCK_END, BLOCK_START, GOAL_COVERAGE, GOAL_FALSE_CLAIM, GROUPED_EFFECT,
-                                             GROUPED_NULL, INDEPENDENT, INTERVALS, OBSERVED_ONE, PRODUCT_INTERVALS,
-                                             REFERENCE_INTERVALS, SHORT_NAMES, SINGLE, TRUTH_TEXT)
+from benchmarks.calibration.settings import (
+    BLOCK_END,
+    BLOCK_START,
+    GOAL_COVERAGE,
+    GOAL_FALSE_CLAIM,
+    GROUPED_EFFECT,
+    GROUPED_NULL,
+    INDEPENDENT,
+    INTERVALS,
+    OBSERVED_ONE,
+    PRODUCT_INTERVALS,
+    REFERENCE_INTERVALS,
+    SHORT_NAMES,
+    SINGLE,
+    TRUTH_TEXT,
+)
 
 WITHIN_MC = "PASS (within MC error)"
 CONDITIONS = (INDEPENDENT, GROUPED_NULL, GROUPED_EFFECT)
@@ -66,7 +79,8 @@ def render_markdown(summary: dict, meta: dict, scenarios: Sequence[Scenario] = S
         f"{per_scenario(settings['n_per_scenario'])} per scenario, {settings['jobs']} process(es))",
         f"- bootstrap: {settings['n_boot']} resamples for the bootstrap intervals compare() computes (macro-F1, "
         "balanced accuracy; the library default is 1000); accuracy, paired differences and the leakage gap have "
-        "closed forms (audiodiag.intervals); the curve step uses the library's fixed count; 95 % intervals everywhere",
+        "closed forms (audiodiag.evaluation.intervals); the curve step uses the library's fixed count; 95 % intervals "
+        "everywhere",
         "- truth: " + TRUTH_TEXT.format(truth_clips=settings["truth_clips"], curve_repeats=settings["curve_repeats"],
                                         expected_repeats=settings["expected_repeats"],
                                         rising=curves.RISING_PER_DOUBLING),
@@ -115,7 +129,7 @@ def render_markdown(summary: dict, meta: dict, scenarios: Sequence[Scenario] = S
              "and the zero-width count; the goal applies to the other rows."),
             ("Coverage of reference intervals (no rule uses them; computed on the same predictions)",
              REFERENCE_INTERVALS, "They show what the product's choice of interval buys: the clip bootstrap was the "
-             "rule before audiodiag.intervals; the unclustered intervals ignore the speakers.")):
+             "rule before audiodiag.evaluation.intervals; the unclustered intervals ignore the speakers.")):
         rows = [row for row in summary["coverage"] if row["kind"] in kinds]
         lines += ["", f"### {title}", "", note, ""]
         lines += [f"- {SHORT_NAMES[k]}: {definition(k)}" for k in kinds if any(row["kind"] == k for row in rows)]

