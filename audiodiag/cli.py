@@ -189,9 +189,9 @@ def streamed_report(args: argparse.Namespace) -> int:
             print(f"reusing {args.out_dir}: {len(previous.clips)} measured clips, {len(previous.vectors)} spaces",
                   file=sys.stderr)
         chosen = comparison_settings(args)
-        result = stream.run_classification(items, chosen, dataset_name=name, batch_size=args.batch_size,
-                                           previous=previous, progress=_progress_printer(),
-                                           engine=engine or workers.engine(args.workers))
+        result = stream.classify_stream(items, chosen, dataset_name=name, batch_size=args.batch_size,
+                                        previous=previous, progress=_progress_printer(),
+                                        engine=engine or workers.engine(args.workers))
         streamed, note, problems = result.streamed, result.decision.note, []
         comparison = result.decision.comparison
         say_groups(args.data, args.group_column, list(streamed.clips), no_groups=args.no_groups)

@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:  # also runnable as `python benchmarks/bench_compa
 
 import numpy as np  # noqa: E402
 
-from audiodiag.evaluation import evaluate
+from audiodiag.evaluation import evaluate  # noqa: E402
 from audiodiag.represent import features  # noqa: E402
 from audiodiag.types import Clip  # noqa: E402
 from benchmarks.harness import REPEATS, Row, markdown_table  # noqa: E402

@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from audiodiag.measure import speakers  # noqa: E402
-from audiodiag.represent import encoders
+from audiodiag.represent import encoders  # noqa: E402
 from audiodiag.types import Clip  # noqa: E402
 from benchmarks.harness import Row, markdown_table, warm_median  # noqa: E402
 
@@ -105,6 +105,34 @@ def whisper_padded_cost_row(encoder, n: int) -> Row:
                            lambda: [encoder.hidden_states(f[None]) for f in features], per_call=step, repeats=1)
 
 
+def whisper_unpadded_cost_row(encoder, n: int) -> Row:
+    """Whisper's encoder on the mel frames of 1-s clips (unpadded): per clip, batched vs alone."""
+    from audiodiag.represent.encoders.whisper import WHISPER_BATCH_MAX_CLIPS
+
+    features = np.stack([encoder.chunk_features(c.samples)[0] for c in one_second_clips(n)])
+    step = WHISPER_BATCH_MAX_CLIPS["unpadded"]
+    return _model_cost_row("whisper-tiny.en unpadded", "1-s clip", n,
+                           lambda: [encoder.hidden_states(features[s:s + step]) for s in range(0, n, step)],
+                           lambda: [encoder.hidden_states(f[None]) for f in features], per_call=step, repeats=3)
+
+
+def aisfx_cost_row(encoder, n: int) -> Row:
+    """aiSFX's CNN on the log-mel blocks of 1-s clips (one block each): per block, batched vs alone."""
+    from audiodiag.represent.encoders.aisfx import AISFX_BATCH_BLOCKS, AISFX_BLOCK_FRAMES, log_mel
+    from audiodiag.represent.encoders.base import resampled
+
+    mels = [log_mel(w) for w in resampled(one_second_clips(n), encoder.sample_rate_hz)]
+    blocks = np.stack([np.pad(m[:AISFX_BLOCK_FRAMES], ((0, AISFX_BLOCK_FRAMES - len(m[:AISFX_BLOCK_FRAMES])), (0, 0)))
+                       for m in mels]).astype(np.float32)
+    frames = np.array([min(len(m), AISFX_BLOCK_FRAMES) for m in mels])
+    step = AISFX_BATCH_BLOCKS
+    return _model_cost_row("aiSFX sound effects", "block", len(blocks),
+                           lambda: [encoder.embed_blocks(blocks[s:s + step], frames[s:s + step])
+                                    for s in range(0, len(blocks), step)],
+                           lambda: [encoder.embed_blocks(b[None], f[None]) for b, f in zip(blocks, frames)],
+                           per_call=min(step, len(blocks)), repeats=3)
+
+
 def speech_embedding_cost_row(encoder) -> Row:
     """The speech_embedding CNN on 0.78-s log-mel windows: per window, all in one call vs one per call."""
     from audiodiag.represent.encoders.speech_embedding import (
@@ -150,16 +178,17 @@ def p4() -> list[Row]:
     """P4: batched vs one-by-one extraction per encoder: throughput ratio and max abs difference."""
     rows = _rows_for("tiny wav2vec2 (HF, group norm)", encoders.load_encoder(tiny_wav2vec2_dir()), P4_CLIPS,
                      repeats=3)
-    rows += _rows_for("whisper-tiny.en unpadded", encoders.load_encoder(encoders.WHISPER_UNPADDED), P4_CLIPS,
-                      repeats=3)
+    unpadded = encoders.load_encoder(encoders.WHISPER_UNPADDED)
+    rows += _rows_for("whisper-tiny.en unpadded", unpadded, P4_CLIPS, repeats=3,
+                      model_cost=whisper_unpadded_cost_row(unpadded, P4_CLIPS))
     padded = encoders.load_encoder(encoders.WHISPER_PADDED)
     rows += _rows_for("whisper-tiny.en 30 s padded", padded, P4_PADDED_WHISPER_CLIPS, repeats=1,
                       model_cost=whisper_padded_cost_row(padded, P4_PADDED_WHISPER_CLIPS))
     speech = encoders.load_encoder(encoders.SPEECH_EMBEDDING)
     rows += _rows_for("speech_embedding (openwakeword)", speech, P4_CLIPS, repeats=3,
                       model_cost=speech_embedding_cost_row(speech))
-    rows += _rows_for("aiSFX sound effects", encoders.load_encoder(encoders.canonical_name("aisfx")), P4_CLIPS,
-                      repeats=3)
+    aisfx = encoders.load_encoder(encoders.canonical_name("aisfx"))
+    rows += _rows_for("aiSFX sound effects", aisfx, P4_CLIPS, repeats=3, model_cost=aisfx_cost_row(aisfx, P4_CLIPS))
     rows += _rows_for("speaker encoder (resemblyzer; voices for the leakage check)", speakers.speaker_encoder(),
                       P4_CLIPS, repeats=3)
     return rows

@@ -30,8 +30,11 @@ LIMIT_BYTES = 2 * 1024 ** 3
 
 PIPELINE = """
 import sys
-from audiodiag import dataset, encoders, io, spaces
-clips = [c for c in io.load_folder(sys.argv[1]) if isinstance(c, io.Clip)]
+from audiodiag.data import layout
+from audiodiag.measure import dataset
+from audiodiag.represent import encoders, spaces
+from audiodiag.types import Clip
+clips = [c for c in layout.load_folder(sys.argv[1]) if isinstance(c, Clip)]
 report = dataset.analyse(clips, spec=encoders.get_spec(encoders.DEFAULT_TARGET))
 vectors = spaces.space_vectors(clips, spaces.BASELINE)
 assert len(report.stats) == len(clips) == len(vectors.vectors) == %d
@@ -42,12 +45,14 @@ STREAMED = """
 import sys
 from pathlib import Path
 import numpy as np
-from audiodiag import dataset, encoders, io, spaces
+from audiodiag.data import decoding
+from audiodiag.measure import dataset
+from audiodiag.represent import encoders, spaces
 root = Path(sys.argv[1])
 paths = sorted(root.rglob("*.wav"))
 stats, speech, vectors = [], [], []
 for start in range(0, len(paths), dataset.MEASURE_BATCH_CLIPS):
-    batch = [io.load_clip(p.read_bytes(), name=p.relative_to(root).as_posix(), label=p.parent.name)
+    batch = [decoding.load_clip(p.read_bytes(), name=p.relative_to(root).as_posix(), label=p.parent.name)
              for p in paths[start:start + dataset.MEASURE_BATCH_CLIPS]]
     s, r = dataset.measure(batch)
     stats += s

@@ -96,10 +96,12 @@ print(cross_val_score(model, np.array(X), y, cv=StratifiedKFold(5, shuffle=True,
 # the model passes the note made, bare: argv = folder, note JSON
 SAME_WORK = BARE_STAGES + r'''
 import json
-from audiodiag import encoders, io, speakers
+from audiodiag.data import layout
+from audiodiag.measure import speakers
+from audiodiag.represent import encoders
 from audiodiag.types import Clip
 note = json.load(open(sys.argv[2]))
-clips = sorted((c for c in io.load_folder(sys.argv[1]) if isinstance(c, Clip)), key=lambda c: c.name)
+clips = sorted((c for c in layout.load_folder(sys.argv[1]) if isinstance(c, Clip)), key=lambda c: c.name)
 labels = [c.label for c in clips]
 for rung in note["data"]["rungs"][1:]:  # the baseline is the first rung: its bare stage is the MFCC above
     vectors = encoders.load_encoder(rung["space"]).embed(clips)

@@ -43,8 +43,7 @@ GOAL_RATIO = 1.7  # issue 31: 2 cores give at least 1.7x the throughput of one
 # a child process: the command once untimed, then REPEATS timed runs, each with a fresh cache and output folder
 WARM_RUNS = r'''
 import json, os, statistics, sys, time
-from audiodiag import caches
-from audiodiag import cli, embedding_cache
+from audiodiag import caches, cli
 argv, tmp, repeats = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 times = []
 for i in range(repeats + 1):

@@ -39,15 +39,15 @@ from pathlib import Path  # noqa: E402
 
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from audiodiag.data import (
+from audiodiag.data import (  # noqa: E402
     decoding,  # noqa: E402
     manifest,
 )
 from audiodiag.errors import AudioDiagError  # noqa: E402
-from audiodiag.measure import dataset
-from audiodiag.represent import encoders, features, spaces
-from audiodiag.runs import stream
-from audiodiag.verdict import decide
+from audiodiag.measure import dataset  # noqa: E402
+from audiodiag.represent import encoders, features, spaces  # noqa: E402
+from audiodiag.runs import stream  # noqa: E402
+from audiodiag.verdict import decide  # noqa: E402
 from benchmarks.bench_stream import DURATION_S, RATE_HZ, synthesise  # noqa: E402
 from benchmarks.harness import machine  # noqa: E402
 

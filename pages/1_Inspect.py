@@ -16,9 +16,9 @@ clip_area = st.container()  # "One clip": its picker, facts and player, above it
 waveform_slot = st.container()  # a rerun keeps the last waveform shown here until the new one replaces it
 held = display.hold_chart_place(waveform_slot)
 
-from audiodiag import plots
+from audiodiag import plots  # noqa: E402
 from audiodiag.data import decoding  # noqa: E402 - after the blank frame is sent (see above)
-from audiodiag.measure import cleanlist
+from audiodiag.measure import cleanlist  # noqa: E402
 from pages import _cache as cache  # noqa: E402
 from pages import _data as data_ui  # noqa: E402
 

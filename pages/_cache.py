@@ -72,7 +72,7 @@ def default_encoders(data: Dataset) -> tuple[str, ...]:
     return run_settings.default_encoders(target=data.target.name, dataset_speech=analyse(data).speech_fraction)
 
 
-def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=None) -> ds.DatasetReport:
+def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=None) -> ds.DatasetAnalysis:
     """Dataset report with a progress bar. The expensive per-clip part (VAD, levels, bandwidth) is cached by
     content hash in batches, so other pages and changed settings (target model, clip length) reuse it.
 

@@ -328,7 +328,7 @@ def show_selected_clips(clips: Sequence[Clip], indices: Sequence[int], *, findin
     """The clips a chart or table selection points at: for the first SELECTED_CLIPS_SHOWN, the name, label and
     duration, a player, the log-mel spectrogram and the clip's findings; how many more there are.
 
-    findings: per clip name (`DatasetReport.clip_findings`). key: unique on the page (chart keys derive from it).
+    findings: per clip name (`DatasetAnalysis.clip_findings`). key: unique on the page (chart keys derive from it).
     spectrogram: clip -> figure (the page's cached one); plots.spectrogram_figure when None.
     """
     from audiodiag import plots

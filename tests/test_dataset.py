@@ -180,7 +180,7 @@ def test_non_speech_encoder_or_speech_dataset_gives_no_speech_warning():
 
 def test_dataset_speech_fraction_is_duration_weighted():
     stats = (_stats("a.wav", duration_s=1.0, speech_fraction=1.0), _stats("b.wav", duration_s=3.0, speech_fraction=0.0))
-    report = dataset.DatasetReport(stats, ((), ()), dataset.padding_report(stats, clip_length_s=2.0), ())
+    report = dataset.DatasetAnalysis(stats, ((), ()), dataset.padding_report(stats, clip_length_s=2.0), ())
     assert report.speech_fraction == pytest.approx(0.25)
 
 

@@ -89,7 +89,8 @@ def test_wheel_holds_the_library_the_dashboard_and_the_samples_only(tmp_path):
     target = tmp_path / "installed"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
                    check=True, timeout=300)
-    found = subprocess.run([sys.executable, "-c", "from audiodiag.data import sample_sets; print(sample_sets.list_sample_sets())"],
+    code = "from audiodiag.data import sample_sets; print(sample_sets.list_sample_sets())"
+    found = subprocess.run([sys.executable, "-c", code],
                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(target)}, capture_output=True, text=True,
                            timeout=120)
     assert found.stdout.strip() == "['sounds', 'spoken_digits', 'utterances']", found.stderr[-2000:]

@@ -46,8 +46,8 @@ def test_streamed_note_equals_the_in_memory_note_on_a_small_folder(tmp_path):
     folder = _folder(tmp_path / "data", n_per_class=5)
     clips = [c for c in layout.load_folder(folder) if isinstance(c, Clip)]
     in_memory = decide.run_classification(clips, ComparisonSettings(encoders=(), n_splits=2), dataset_name="data").note
-    streamed = stream.run_classification(manifest.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=2),
-                                         dataset_name="data", batch_size=3)
+    streamed = stream.classify_stream(manifest.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=2),
+                                      dataset_name="data", batch_size=3)
     assert _without_timings(streamed.decision.note.to_json()) == _without_timings(in_memory.to_json())
 
 
@@ -57,8 +57,8 @@ def test_streamed_note_equals_the_in_memory_note_on_spoken_digits():
     clips = [c for c in layout.load_folder(folder) if isinstance(c, Clip)]
     in_memory = decide.run_classification(clips, ComparisonSettings(encoders=(), n_splits=3),
                                          dataset_name="spoken_digits").note
-    streamed = stream.run_classification(manifest.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=3),
-                                         dataset_name="spoken_digits")
+    streamed = stream.classify_stream(manifest.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=3),
+                                      dataset_name="spoken_digits")
     assert len(streamed.streamed.clips) == len(clips) and streamed.streamed.n_decoded == len(clips)
     assert _without_timings(streamed.decision.note.to_json()) == _without_timings(in_memory.to_json())
 
@@ -98,8 +98,8 @@ def test_a_bad_manifest_row_and_a_broken_file_are_inputs_not_used(tmp_path):
     data = _folder(tmp_path / "data", n_per_class=4, broken=True)
     lines = ["path,label"] + [f"{p.parent.name}/{p.name},{p.parent.name}" for p in sorted(data.rglob("*.wav"))]
     (data / "train.csv").write_text("\n".join(lines + [",tone"]) + "\n")
-    result = stream.run_classification(manifest.read_manifest(data / "train.csv"),
-                                       ComparisonSettings(encoders=(), n_splits=2))
+    result = stream.classify_stream(manifest.read_manifest(data / "train.csv"),
+                                    ComparisonSettings(encoders=(), n_splits=2))
     named = [f.message for f in result.streamed.failures]
     assert len(result.streamed.clips) == 8 and len(named) == 2
     assert any("tone/broken.wav" in m for m in named) and any("train.csv line 11" in m and "no path" in m

@@ -141,8 +141,8 @@ def test_check_with_workers_gives_the_same_report(tmp_path, in_workers):
 def test_two_workers_give_the_same_note(tmp_path, in_workers):
     folder = _folder(tmp_path / "data")
     chosen = ComparisonSettings(encoders=(), n_splits=2)
-    one, two = (stream.run_classification(manifest.iter_folder(folder), chosen, dataset_name="data",
-                                          batch_size=BATCH, engine=workers.engine(n)) for n in (1, 2))
+    one, two = (stream.classify_stream(manifest.iter_folder(folder), chosen, dataset_name="data",
+                                       batch_size=BATCH, engine=workers.engine(n)) for n in (1, 2))
     assert _close(_timeless(json.loads(two.decision.note.to_json())), _timeless(json.loads(one.decision.note.to_json())))
 
 
@@ -257,7 +257,7 @@ def test_a_long_dataset_is_worth_a_pool():
 UNGUARDED_SCRIPT = """
 import os, sys
 print("script body ran", file=sys.stderr)  # no `if __name__ == "__main__":`, as in a Streamlit app
-from audiodiag import workers
+from audiodiag.runs import workers
 launch = workers.Launch(2)
 print("workers", len({launch.wait().submit(os.getpid).result() for _ in range(4)}), file=sys.stderr)
 launch.close()

@@ -38,7 +38,7 @@ class PaddingReport:
 
 
 @dataclass(frozen=True)
-class DatasetReport:
+class DatasetAnalysis:
     stats: tuple[ClipStats, ...]
     speech: tuple[tuple[SpeechRegion, ...], ...]
     padding: PaddingReport | None  # None: no pad/cut length in use (each clip at its own length)
@@ -301,7 +301,7 @@ def check(
     *,
     spec: EncoderSpec | None,
     clip_length_s: float | None = None,
-) -> DatasetReport:
+) -> DatasetAnalysis:
     """Check measured clips against the target model (cheap: re-run freely when settings change).
 
     spec None: no target model (`audiodiag check` without --encoder): only the checks that need none.
@@ -312,13 +312,13 @@ def check(
         raise ValueError("no clips to check; upload files or pick a sample dataset")
     per_clip = per_clip_findings(stats)
     padding = padding_report(stats, clip_length_s=clip_length_s) if clip_length_s else None
-    report = DatasetReport(tuple(stats), tuple(tuple(r) for r in speech), padding, (), per_clip)
+    report = DatasetAnalysis(tuple(stats), tuple(tuple(r) for r in speech), padding, (), per_clip)
     model = ([] if spec is None else sample_rate_findings(stats, spec)
              + speech_findings(stats, spec, report.speech_fraction))
     findings = (model + (padding_findings(padding) if padding else [])
                 + ([] if spec is None else fixed_input_findings(spec, stats))
                 + duration_shortcut_findings(stats) + aggregate(per_clip))
-    return DatasetReport(report.stats, report.speech, padding, tuple(findings), per_clip)
+    return DatasetAnalysis(report.stats, report.speech, padding, tuple(findings), per_clip)
 
 
 def analyse(
@@ -328,7 +328,7 @@ def analyse(
     clip_length_s: float | None = None,
     progress: Callable[[float, str], None] | None = None,
     measure_batch: Callable[[Sequence[Clip]], tuple[list[ClipStats], list[list[SpeechRegion]]]] | None = None,
-) -> DatasetReport:
+) -> DatasetAnalysis:
     """Measure every clip (VAD included) in batches, then check the dataset against the target model.
 
     spec: the target model the data is checked against (None: the default target, encoders.DEFAULT_TARGET).

@@ -64,7 +64,7 @@ class CheckResult:
     target: str | None  # the model the data was checked against (None: only model-free checks)
     clips: tuple[ClipInfo, ...]
     stats: tuple[ClipStats, ...]
-    report: dataset.DatasetReport
+    report: dataset.DatasetAnalysis
     failures: tuple[LoadFailure, ...]  # inputs that could not be read
     transcript_findings: tuple[Finding, ...]  # per clip: chars/s of the reference transcripts
     references: tuple[str | None, ...]  # per clip: its reference transcript, None where there is none
@@ -130,7 +130,7 @@ def run_check(items: Iterable, *, dataset_name: str, spec: EncoderSpec | None = 
                              allow_empty=True, engine=pool.engine(workers))
     stats = streamed.stats
     report = (dataset.check(stats, streamed.speech, spec=spec, clip_length_s=clip_length_s) if stats else
-              dataset.DatasetReport((), (), None, ()))
+              dataset.DatasetAnalysis((), (), None, ()))
     refs = (references.folder_references(reference_folder, streamed.clips) if reference_folder is not None
             else list(streamed.references))
     texts: tuple[Finding, ...] = ()

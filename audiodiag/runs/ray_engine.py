@@ -21,7 +21,7 @@ Ray does the scheduling, retries and back-pressure; nothing here schedules work 
 
 Not run as a doctest (starting Ray takes seconds)::
 
-    result = stream.run_classification(manifest.read_manifest("train.csv"),
+    result = stream.classify_stream(manifest.read_manifest("train.csv"),
                                        ComparisonSettings(encoders=("speech_embedding",)),
                                        engine=ray_engine.engine(address=None))   # None: a local Ray instance
 """

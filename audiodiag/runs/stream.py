@@ -10,7 +10,7 @@ the note then run as today on what was kept, and give the same note as the in-me
 Not run as a doctest (the whole pipeline takes seconds even on a few clips)::
 
     rows = manifest.iter_folder("data/")
-    result = run_classification(rows, ComparisonSettings(encoders=("speech_embedding",)), dataset_name="data")
+    result = classify_stream(rows, ComparisonSettings(encoders=("speech_embedding",)), dataset_name="data")
     print(result.decision.note.to_markdown())
 
 A run folder's earlier results (`runfolder.read_previous`) are reused: a clip whose file bytes (content hash)
@@ -390,7 +390,7 @@ def _space_vectors(s: _Space) -> spaces.SpaceVectors:
                                from_cache, s.settings)
 
 
-def run_classification(
+def classify_stream(
     items: Iterable[manifest.ManifestRow | LoadFailure | Clip],
     settings: ComparisonSettings = ComparisonSettings(),
     *,

@@ -1,6 +1,6 @@
 """Every core for the local engine: decode, levels, loudness, SNR, VAD and the spectral baseline in worker processes.
 
-`engine(N)` is an engine for `stream.stream` / `stream.run_classification` (`gate.run_check(workers=N)` and
+`engine(N)` is an engine for `stream.stream` / `stream.classify_stream` (`gate.run_check(workers=N)` and
 `--workers N` on `check` and `report` use it): it cuts each batch of inputs into tasks of a few clips and hands them
 to a pool of N processes. Results come back in input order and are put together batch by batch again, so the
 encoders (and ASR), which stay in this process, see the same batches as in the in-process engine

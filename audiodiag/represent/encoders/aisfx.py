@@ -106,14 +106,14 @@ class AisfxEncoder:
                 blocks.append(np.pad(block, ((0, AISFX_BLOCK_FRAMES - len(block)), (0, 0))))
                 owners.append(i)
         stacked = np.stack(blocks).astype(np.float32)
-        rows = np.concatenate([self._embed_blocks(stacked[idx], np.asarray(real_frames)[idx])
+        rows = np.concatenate([self.embed_blocks(stacked[idx], np.asarray(real_frames)[idx])
                                for idx in chunks(list(range(len(stacked))), AISFX_BATCH_BLOCKS)])
         owners_arr = np.asarray(owners)
         sums = np.zeros((len(clips), self.embedding_size), np.float64)
         np.add.at(sums, owners_arr, rows.astype(np.float64))
         return (sums / np.bincount(owners_arr, minlength=len(clips))[:, None]).astype(np.float32)
 
-    def _embed_blocks(self, blocks: np.ndarray, real_frames: np.ndarray) -> np.ndarray:
+    def embed_blocks(self, blocks: np.ndarray, real_frames: np.ndarray) -> np.ndarray:
         """EmbeddingNet.forward, with the final max over time limited to real frames when pooling asks."""
         torch, net = self._torch, self._net
         with torch.inference_mode():
