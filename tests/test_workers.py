@@ -230,6 +230,27 @@ def test_by_default_a_pool_starts_once_the_work_in_view_is_worth_it(tmp_path, mo
     assert all(_close(asdict(x), asdict(y)) for x, y in zip(a.stats, b.stats))
 
 
+@pytest.mark.parametrize(("worked_before", "tasks_first"), [(False, 2), (True, 1)])
+def test_the_pace_is_read_after_the_first_task_once_a_process_has_loaded_everything(tmp_path, monkeypatch,
+                                                                                     worked_before, tasks_first):
+    """A process's first run times its second task (the first pays for imports and models); a later run (the app's
+    server, a notebook) times its first, and starts the pool one task sooner."""
+    if workers.usable_cores() < 2:
+        pytest.skip("one usable core: workers=None never starts a pool")
+    done_here, at_launch = [], []
+    real_done, real_launch = workers._done, workers.Launch.__init__
+    monkeypatch.setattr(workers, "_done", lambda result: done_here.append(1) or real_done(result))
+    monkeypatch.setattr(workers.Launch, "__init__",
+                        lambda self, *args, **kw: at_launch.append(len(done_here)) or real_launch(self, *args, **kw))
+    monkeypatch.setattr(workers, "_worked_here", worked_before)
+    monkeypatch.setattr(workers, "POOL_WORTH_S", 0.0)  # any work is worth it
+    monkeypatch.setattr(workers, "MIN_TASK_CLIPS", TASK_CLIPS)
+    monkeypatch.setattr(workers, "LOOKAHEAD_ITEMS", LOOKAHEAD)
+    folder = _folder(tmp_path / "data")
+    stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(None))
+    assert at_launch == [tasks_first] and workers._worked_here
+
+
 def test_workers_default_to_this_process_for_a_few_files(tmp_path, monkeypatch):
     """workers=None on a few short files: no pool is started (it would cost more than it saves)."""
     def no_pool(*args, **kwargs):

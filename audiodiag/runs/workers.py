@@ -53,7 +53,9 @@ IN_FLIGHT_EXTRA = 2  # tasks queued beyond one per worker: none waits, and decod
 # start costs ~1.5 s, while this process goes on working; two workers then halve the rest
 POOL_WORTH_S = 3.0
 LOOKAHEAD_ITEMS = 256  # inputs read ahead (rows: a manifest's rows may hold their audio bytes) to see what is coming
-PACE_AFTER_TASKS = 2  # the pace is read from the second task on (the first pays for imports and model loads)
+# the pace is read from this task on: in a process's first run the first task pays for imports and model loads,
+# in a later run (the app's server, a notebook) nothing is left to load and the first task shows the pace
+PACE_AFTER_TASKS = {"first run": 2, "later run": 1}
 # workers=None on decoded clips: less audio than this is measured in this process. Measuring costs 3-5 ms per second
 # of audio on one core (5-s clips; more for short ones), so this is POOL_WORTH_S of work or more
 MIN_POOL_AUDIO_S = 600.0
@@ -66,6 +68,7 @@ ONE_THREAD = 1
 
 _reusable: frozenset[str] = frozenset()  # in a worker: content hashes an earlier run measured and embedded
 _thread_limits = None  # in a worker: threadpoolctl's limits, kept referenced for the process's life
+_worked_here = False  # in the main process: whether a task ran here before (imports and models are loaded)
 
 
 def usable_cores() -> int:
@@ -324,8 +327,10 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, whe
     pending: deque[tuple[list, list[Future]]] = deque()  # (batch, its tasks), in input order
     launch = None if when_worth_it else Launch(workers, reusable=reusable)
     done_here, spent_here = 0, 0.0  # tasks this process did itself, and their CPU seconds
+    pace_after = PACE_AFTER_TASKS["later run" if _worked_here else "first run"]
 
     def submit(pairs: list[tuple]) -> Future:
+        global _worked_here
         nonlocal launch, done_here, spent_here
         pool = launch.ready() if launch else None  # None: not started, or still starting: do the task here
         if pool:
@@ -333,9 +338,9 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, whe
         began = time.thread_time()  # CPU time: the work itself, however busy the machine is
         here = _done(work(pairs, reusable=reusable, **task))
         seconds = time.thread_time() - began
-        done_here, spent_here = done_here + 1, spent_here + seconds
+        done_here, spent_here, _worked_here = done_here + 1, spent_here + seconds, True
         in_view = seconds / len(pairs) * len(ahead)
-        if launch is None and done_here >= PACE_AFTER_TASKS and (
+        if launch is None and done_here >= pace_after and (
                 in_view >= POOL_WORTH_S or (ahead.full and spent_here >= POOL_WORTH_S)):
             launch = Launch(workers, reusable=reusable)
         return here
