@@ -2,9 +2,10 @@
 
 The rungs' classifier is fitted on a few hundred rows at a time, where OpenBLAS's own threads cost more than
 they give (on a busy 2-core machine one 5-fold cross-validation took 14× longer with them). So each model runs
-with BLAS single-threaded (threadpoolctl, scikit-learn's own dependency) and FIT_THREADS models run side by
-side: the solvers release the GIL for most of their time. Results come back in job order and do not depend on
-the thread count.
+with BLAS single-threaded (threadpoolctl, scikit-learn's own dependency), one model at a time (FIT_THREADS): two
+side by side were slower, because lbfgs on a few hundred rows holds the GIL for most of its time (100 learning-curve
+sized fits on the quiet 2-core machine, median of 5: 0.94-1.08 s on one thread, 1.18-1.23 s on two; a report's
+curves took 3.0 s against 4.8 s). Results come back in job order and do not depend on the thread count.
 
 >>> from sklearn.neighbors import KNeighborsClassifier
 >>> X, y = np.arange(8.0).reshape(-1, 1), np.array(list("aaaabbbb"))
@@ -14,14 +15,13 @@ array(['a', 'b'], dtype='<U1')
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
 
-FIT_THREADS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+FIT_THREADS = 1  # see above; the workers' processes, not threads, are what spreads a run over the cores
 
 
 @dataclass(frozen=True, eq=False)
