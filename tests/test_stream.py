@@ -51,6 +51,36 @@ def test_streamed_note_equals_the_in_memory_note_on_a_small_folder(tmp_path):
     assert _without_timings(streamed.decision.note.to_json()) == _without_timings(in_memory.to_json())
 
 
+@pytest.mark.parametrize("n_workers", [1, 2])
+def test_a_streamed_run_computes_the_baseline_with_the_features_asked_for(tmp_path, n_workers):
+    """Non-default baseline features stream too (in this process and in worker processes): the same note as in
+    memory, and a rerun with other features recomputes the baseline instead of reusing the run folder's."""
+    from audiodiag.runs import workers
+
+    folder = _folder(tmp_path / "data", n_per_class=5)
+    clips = [c for c in layout.load_folder(folder) if isinstance(c, Clip)]
+    chosen = ComparisonSettings(encoders=(), n_splits=2, features=features.FeatureSettings(n_mels=32, n_mfcc=13))
+    in_memory = decide.run_classification(clips, chosen, dataset_name="data").note
+    streamed = stream.classify_stream(manifest.iter_folder(folder), chosen, dataset_name="data", batch_size=3,
+                                      engine=workers.engine(n_workers))
+    assert _without_timings(streamed.decision.note.to_json()) == _without_timings(in_memory.to_json())
+    assert streamed.streamed.vectors[0].vectors.shape[1] != stream.classify_stream(
+        manifest.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=2), dataset_name="data",
+        batch_size=3).streamed.vectors[0].vectors.shape[1]  # the default analysis has more coefficients
+
+
+def test_other_baseline_features_recompute_the_baseline_of_a_run_folder(tmp_path, monkeypatch):
+    data, run = _folder(tmp_path / "data", n_per_class=3), tmp_path / "run"
+    base = ["report", str(data), "--encoder", spaces.BASELINE, "--folds", "2", "--out-dir", str(run)]
+    assert cli.main(base) == 0
+    calls = []
+    monkeypatch.setattr(spaces, "spectral_features",
+                        lambda clips, **kw: calls.append(len(clips)) or features.spectral_features(clips, **kw))
+    assert cli.main(base) == 0 and calls == []  # the same settings: reused
+    assert cli.main(base + ["--baseline-features", "16000,32,13,512,160"]) == 0
+    assert sum(calls) == 6
+
+
 @pytest.mark.slow
 def test_streamed_note_equals_the_in_memory_note_on_spoken_digits():
     folder = sample_sets.sample_set_dir("spoken_digits")

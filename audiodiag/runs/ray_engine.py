@@ -39,6 +39,7 @@ import numpy as np
 
 from audiodiag.errors import AudioDiagError, MissingDependencyError
 from audiodiag.represent import encoders, spaces
+from audiodiag.represent.features import FeatureSettings
 from audiodiag.runs import stream, workers
 from audiodiag.types import Clip
 
@@ -77,7 +78,7 @@ def _unpack(b):
 
 
 def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: float | None,
-                       baseline: bool = True) -> dict:
+                       baseline: bool = True, features: FeatureSettings = FeatureSettings()) -> dict:
     """Ray task: one batch of (item, name) rows -> per row: what it became, its measurements, baseline row and
     the decoded clip for the encoders (dropped after them)."""
     workers.one_thread(onnx=True)  # a task holds one CPU: ONNX Runtime's default pool would pin every actor's
@@ -93,7 +94,8 @@ def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: floa
         opened.append(o)
     decoded = [o for o in opened if isinstance(o, Clip)]
     kept, rows, timings, _ = stream.compute_batch(decoded, [(spaces.BASELINE, None)] * baseline,
-                                                  padding=spaces.PaddingPolicy(padding_s), layer=None)
+                                                  padding=spaces.PaddingPolicy(padding_s), layer=None,
+                                                  features=features)
     new = iter(range(len(decoded)))
     out = {"index": batch["index"], "opened": [], "kept": [], "audio": [], "baseline": [], "source": sources,
            "reference": references}
@@ -224,7 +226,8 @@ def _batches(named: Iterable[tuple], space_list: list, *, padding: spaces.Paddin
     del rows
     baseline = any(s.encoder is None for s in space_list)
     ds = ds.map_batches(decode_and_measure, batch_size=task, batch_format="numpy",
-                        fn_kwargs={"reusable": reusable, "padding_s": padding.length_s, "baseline": baseline})
+                        fn_kwargs={"reusable": reusable, "padding_s": padding.length_s, "baseline": baseline,
+                                   "features": stream.baseline_features(space_list)})
     encoder_names = [s.name for s in space_list if s.encoder is not None]
     if encoder_names or transcribe:
         ds = ds.map_batches(Embedder, batch_size=task, batch_format="numpy",

@@ -31,7 +31,7 @@ from audiodiag.measure import dataset
 from audiodiag.measure.per_clip import ClipStats
 from audiodiag.represent import encoders, spaces
 from audiodiag.represent.features import FeatureSettings
-from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, SettingsError
+from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings
 from audiodiag.types import Clip, ClipInfo, LoadFailure, SpeechRegion
 
 if TYPE_CHECKING:  # decide (the comparison and the note) is imported where it runs: worker processes
@@ -101,6 +101,12 @@ class _Space:
     computed: int = 0
     all_cached: bool = True
     model_mb: float = 0.0
+    features: FeatureSettings = FeatureSettings()  # the baseline's analysis (encoders ignore it)
+
+
+def baseline_features(space_list: Sequence[_Space]) -> FeatureSettings:
+    """The analysis the baseline of these spaces uses (the defaults where there is no baseline)."""
+    return next((s.features for s in space_list if s.encoder is None), FeatureSettings())
 
 
 def space_settings(name: str, *, padding: spaces.PaddingPolicy, layer: int | None,
@@ -146,8 +152,8 @@ def renamed(kept: Kept, name: str, label: str | None, group: str | None, fold: s
 
 
 def _load_spaces(names: Sequence[str], *, padding: spaces.PaddingPolicy, layer: int | None,
-                 previous: Previous | None, say: Callable[[str], None],
-                 baseline: bool = True) -> tuple[list[_Space], list[tuple[str, str]]]:
+                 previous: Previous | None, say: Callable[[str], None], baseline: bool = True,
+                 features: FeatureSettings = FeatureSettings()) -> tuple[list[_Space], list[tuple[str, str]]]:
     """The baseline (unless baseline=False) and each encoder, loaded once; one that cannot load becomes (name,
     reason)."""
     out, unavailable = [], []
@@ -160,9 +166,10 @@ def _load_spaces(names: Sequence[str], *, padding: spaces.PaddingPolicy, layer: 
                 unavailable.append((name, str(e)))
                 say(f"  {name}: could not run: {e}")
                 continue
-        settings = space_settings(name, padding=padding, layer=None if encoder is None else layer, encoder=encoder)
+        settings = space_settings(name, padding=padding, layer=None if encoder is None else layer, encoder=encoder,
+                                  feature_settings=features)
         kept = previous.vectors_for(settings) if previous else None
-        out.append(_Space(name, settings, encoder, kept, []))
+        out.append(_Space(name, settings, encoder, kept, [], features=features))
     return out, unavailable
 
 
@@ -198,16 +205,18 @@ def _open_batch(batch: Sequence, names: Sequence[str], previous: Previous | None
 
 
 def embed_batch(decoded: Sequence[Clip], space_list: Sequence[tuple[str, encoders.Encoder | None]], *,
-                padding: spaces.PaddingPolicy, layer: int | None) -> tuple[dict, dict, dict]:
+                padding: spaces.PaddingPolicy, layer: int | None,
+                features: FeatureSettings = FeatureSettings()) -> tuple[dict, dict, dict]:
     """Each space's vectors for one batch of decoded clips: (rows, timings, failed) as in BatchResult.
-    space_list: (space, its loaded encoder or None for the baseline); a baseline error is raised."""
+    space_list: (space, its loaded encoder or None for the baseline, computed with `features`); a baseline error
+    is raised."""
     rows: dict[str, np.ndarray] = {}
     timings: dict[str, tuple[float, int, bool, float]] = {}
     failed: dict[str, str] = {}
     for name, encoder in space_list:
         try:
             v = spaces.space_vectors(decoded, name, padding=padding, layer=None if encoder is None else layer,
-                                     encoder=encoder)
+                                     encoder=encoder, feature_settings=features)
         except AudioDiagError as e:
             if encoder is None:
                 raise
@@ -220,13 +229,14 @@ def embed_batch(decoded: Sequence[Clip], space_list: Sequence[tuple[str, encoder
 
 
 def compute_batch(decoded: Sequence[Clip], space_list: Sequence[tuple[str, encoders.Encoder | None]], *,
-                  padding: spaces.PaddingPolicy, layer: int | None) -> tuple[list[Kept], dict, dict, dict]:
+                  padding: spaces.PaddingPolicy, layer: int | None,
+                  features: FeatureSettings = FeatureSettings()) -> tuple[list[Kept], dict, dict, dict]:
     """Measure and embed one batch of decoded clips: (per clip measurements, rows, timings, failed) as in
     BatchResult. space_list: (space, its loaded encoder or None for the baseline)."""
     if not decoded:
         return [], {}, {}, {}
     batch_stats, batch_speech = dataset.measure(decoded)
-    rows, timings, failed = embed_batch(decoded, space_list, padding=padding, layer=layer)
+    rows, timings, failed = embed_batch(decoded, space_list, padding=padding, layer=layer, features=features)
     kept = [Kept(ClipInfo.of(c, audio_hash=duplicates.audio_hash(c)), st, tuple(sp))
             for c, st, sp in zip(decoded, batch_stats, batch_speech)]
     return kept, rows, timings, failed
@@ -247,7 +257,8 @@ def local_batches(named: Iterable[tuple], space_list: list[_Space], *, padding: 
                              reusable(space_list))
         decoded = [o for o in opened if isinstance(o, Clip)]
         computed, rows, timings, failed = compute_batch(
-            decoded, [(s.name, s.encoder) for s in space_list], padding=padding, layer=layer)
+            decoded, [(s.name, s.encoder) for s in space_list], padding=padding, layer=layer,
+            features=baseline_features(space_list))
         texts = transcribe.run(decoded) if transcribe else None
         del decoded
         yield BatchResult([None if isinstance(o, Clip) else o for o in opened], [source_of(i) for i, _ in batch],
@@ -314,6 +325,7 @@ def stream(
     engine: Callable[..., Iterator[BatchResult]] | None = None,
     transcribe: Transcribe | None = None,
     baseline: bool = True,
+    features: FeatureSettings = FeatureSettings(),
     allow_empty: bool = False,
 ) -> Streamed:
     """Measure and embed every item, `batch_size` decoded clips at a time, keeping only numbers and vectors.
@@ -324,7 +336,7 @@ def stream(
     called like `local_batches` with (item, unique name) pairs and must yield BatchResults in input order;
     `workers.engine(n)` shares decoding, measuring and the baseline among n processes.
     transcribe: also transcribe every clip (then `previous` is not used: transcripts come from their own cache).
-    baseline: False leaves out the spectral baseline (a transcription run needs no vectors).
+    baseline: False leaves out the spectral baseline (a transcription run needs no vectors); features: its analysis.
     Raises AudioDiagError when no item could be loaded, naming the first reasons, unless `allow_empty` (then no
     vectors: `audiodiag check` reports every file unreadable as a finding).
     """
@@ -332,7 +344,7 @@ def stream(
     if transcribe:
         previous = None
     space_list, unavailable = _load_spaces(encoder_names, padding=padding, layer=layer, previous=previous, say=say,
-                                           baseline=baseline)
+                                           baseline=baseline, features=features)
     infos: list[ClipInfo] = []
     texts: list[str] = []
     references: list[str | None] = []
@@ -402,17 +414,14 @@ def classify_stream(
     engine: Callable[..., Iterator[BatchResult]] | None = None,
 ) -> StreamedDecision:
     """`decide.run_classification` on streamed items: the same comparison, curves, audit and note, from the
-    kept numbers and vectors (the note does not list the failures: add them with `report.with_input_problems`).
-    The spectral baseline streams with its default analysis: other `settings.features` raise SettingsError."""
+    kept numbers and vectors (the note does not list the failures: add them with `notes.with_input_problems`),
+    the spectral baseline computed with `settings.features`."""
     from audiodiag.verdict import decide
 
-    if settings.features != FeatureSettings():
-        raise SettingsError(f"baseline features {settings.features} differ from the defaults, which is all a streamed "
-                            "run computes: drop --baseline-features, or run without --out-dir")
     say = progress or (lambda message: None)
     say(f"Streaming (decode, levels, VAD, vectors; {batch_size} clips at a time) ...")
     streamed = stream(items, settings.encoders, padding=settings.padding, layer=settings.layer, batch_size=batch_size,
-                      previous=previous, progress=say, engine=engine)
+                      previous=previous, progress=say, engine=engine, features=settings.features)
     decision = decide.decide_measured(
         dataset_name, streamed.clips, streamed.vectors, streamed.stats, streamed.speech, streamed.unavailable,
         settings, interface=interface, say=say,

@@ -39,6 +39,7 @@ from audiodiag.errors import AudioDiagError
 from audiodiag.measure import dataset, vad
 from audiodiag.measure.per_clip import ClipStats
 from audiodiag.represent import features, spaces
+from audiodiag.represent.features import FeatureSettings
 from audiodiag.runs import stream
 from audiodiag.settings import SettingsError
 from audiodiag.types import Clip, SpeechRegion
@@ -198,7 +199,7 @@ class Worked:
 
 
 def work(pairs: Sequence[tuple], *, baseline: bool, padding: spaces.PaddingPolicy, keep_clips: bool,
-         reusable: frozenset[str] | None = None) -> Worked:
+         reusable: frozenset[str] | None = None, features: FeatureSettings = FeatureSettings()) -> Worked:
     """Decode (item, unique name) pairs, measure the clips and compute their baseline rows: in a worker, or in
     this process while the pool starts. reusable: as in `start` (None: the worker's, given when it started)."""
     reusable = _reusable if reusable is None else reusable
@@ -208,7 +209,7 @@ def work(pairs: Sequence[tuple], *, baseline: bool, padding: spaces.PaddingPolic
         opened.append(o.content_hash if isinstance(o, Clip) and o.content_hash in reusable else o)
     decoded = [o for o in opened if isinstance(o, Clip)]
     computed, rows, timings, _ = stream.compute_batch(decoded, [(spaces.BASELINE, None)] * baseline,
-                                                      padding=padding, layer=None)
+                                                      padding=padding, layer=None, features=features)
     return Worked([None if isinstance(o, Clip) else o for o in opened], computed, rows, timings,
                   decoded if keep_clips else None)
 
@@ -320,8 +321,8 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, whe
     can_reuse = stream.reusable(space_list)
     reusable = frozenset(h for h, kept in previous.clips.items() if can_reuse(kept)) if previous else frozenset()
     embedders = [(s.name, s.encoder) for s in space_list if s.encoder is not None]
-    task = {"baseline": any(s.encoder is None for s in space_list), "padding": padding,
-            "keep_clips": bool(embedders or transcribe)}
+    task = {"baseline": any(s.encoder is None for s in space_list), "features": stream.baseline_features(space_list),
+            "padding": padding, "keep_clips": bool(embedders or transcribe)}
     ahead = _Ahead(named, LOOKAHEAD_ITEMS)
     batches = manifest.iter_batches(ahead, batch_size)
     pending: deque[tuple[list, list[Future]]] = deque()  # (batch, its tasks), in input order
