@@ -27,8 +27,8 @@ _PUBLIC = {
     "Finding": ("audiodiag.types", "Finding"),
     "FindingCode": ("audiodiag.findings", "Code"),
     # the three tasks, each to its decision note
-    "classify": ("audiodiag.verdict.decide", "run_classification"),
-    "retrieve": ("audiodiag.verdict.decide", "run_retrieval"),
+    "classify": ("audiodiag.verdict.decide", "classify"),
+    "retrieve": ("audiodiag.verdict.decide", "retrieve"),
     "transcribe": ("audiodiag.verdict.transcribe", "run_transcription"),
     "ComparisonSettings": ("audiodiag.settings", "ComparisonSettings"),
     "RetrievalSettings": ("audiodiag.settings", "RetrievalSettings"),

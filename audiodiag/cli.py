@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audiodiag import fixes
 from audiodiag.asr import normalisers
 from audiodiag.data import decoding, layout, manifest, sample_sets, sources, tables
 from audiodiag.errors import AudioDiagError, BadDataError, ConsistencyError, MissingDependencyError
@@ -53,6 +54,13 @@ from audiodiag.types import Clip
 from audiodiag.verdict import decide
 
 EXIT_USER_ERROR = 2
+CLI = "cli"  # the reader of the notes this command writes: its how-to-fix texts name this command's flags
+fixes.register(CLI, {
+    fixes.ADD_GROUPS: "add a group column (speaker, session, source ...) to the labels CSV or a groups.csv beside the "
+                      "class folders, or name it with --group-column NAME",
+    fixes.USE_GROUPS: "run again without --no-groups",
+    fixes.EXCLUDE_SAME_GROUP: "run again without --no-exclude-same-group",
+})
 EXIT_INTERNAL_ERROR = 1
 WORKERS_HELP = (f"processes that decode and measure (levels, VAD, the spectral baseline); encoders stay in one. "
                 f"Default: one per usable core ({workers.usable_cores()} here), started once the files in view hold "
@@ -192,8 +200,9 @@ def streamed_report(args: argparse.Namespace) -> int:
         result = stream.classify_stream(items, chosen, dataset_name=name, batch_size=args.batch_size,
                                         previous=previous, progress=_progress_printer(),
                                         engine=engine or workers.engine(args.workers))
-        streamed, note, problems = result.streamed, result.decision.note, []
-        comparison = result.decision.comparison
+        decision = result.decision.rendered(CLI)
+        streamed, note, problems = result.streamed, decision.note, []
+        comparison = decision.comparison
         say_groups(args.data, args.group_column, list(streamed.clips), no_groups=args.no_groups)
         settings.update(chosen.to_dict())
     for f in streamed.failures:
@@ -270,6 +279,7 @@ def report(args: argparse.Namespace) -> int:
 
 def _finish(args: argparse.Namespace, note) -> int:
     """Print or write the note, say what could not run, and choose the exit status."""
+    note = fixes.rendered(note, CLI)
     unavailable = note.data.get("unavailable", [])
     for row in unavailable:
         print(f"could not run: {row['reason']}", file=sys.stderr)

@@ -14,6 +14,7 @@ from audiodiag.verdict import ladder_chart, notes
 from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
+from pages import _fixes as wording
 from pages import _links as links
 from pages import _save
 
@@ -126,7 +127,7 @@ display.show_cache_warnings()
 st.caption(display.md_escape(f"Folds: {result.folds.note} Padding: {result.settings['padding']}. Classifier for "
                              f"every space: {compare.CLASSIFIER}."))
 (st.caption if result.settings["group_aware"] else st.warning)(
-    display.md_escape(notes.leakage_line(result)))  # the note's own leakage claim
+    display.md_escape(wording.rendered(notes.leakage_line(result))))  # the note's own leakage claim
 
 # ---------------------------------------------------------------- verdicts and metrics
 st.subheader("Does a frozen encoder beat the baseline?")

@@ -13,6 +13,7 @@ from audiodiag.settings import RetrievalSettings
 from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
+from pages import _fixes as wording
 from pages import _links as links
 
 REQUEST_KEY = "embeddings_request"  # session_state: the settings of the last "Compute" press
@@ -249,7 +250,7 @@ except AudioDiagError as e:
     folds = None
     st.info(f"No cross-validation folds for these clips ({display.md_escape(str(e))}); duplicates are listed "
             "without the split check.")
-findings = duplicates.leakage_findings(clips, folds, exact=exact, near=near)
+findings = wording.rendered(duplicates.leakage_findings(clips, folds, exact=exact, near=near))
 if findings:
     display.show_findings(findings)
 else:

@@ -13,6 +13,7 @@ from audiodiag.verdict import decide, ladder_chart, notes
 from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
+from pages import _fixes as wording
 from pages import _links as links
 
 FINETUNE_KEY = "decide_finetune"  # session_state: {"model": name, "settings": dict} of the last fine-tune request
@@ -94,10 +95,10 @@ if task == "retrieve":
         measured = cache.analyse(data)
         exact = cache.exact_duplicates(data.clips)
         retrieval_settings = RetrievalSettings(settings, exclude_same_group=asked)  # as the CLI would be asked
-        note = decide.retrieval_decision(
+        note = wording.rendered(decide.retrieval_decision(
             data.name, data.clips, vectors, results, measured.stats, measured.speech,
             settings=retrieval_settings.to_dict(), padding=settings.padding, exact=exact,
-            near={v.space: cache.near_duplicates(v, exact) for v in vectors if spaces.is_baseline(v.space)})
+            near={v.space: cache.near_duplicates(v, exact) for v in vectors if spaces.is_baseline(v.space)}))
     display.show_unavailable(unavailable)
     display.show_table(display.retrieval_table(results))
     st.page_link("pages/3_Embeddings.py", label="Maps, neighbours and duplicates on the Embeddings page",
@@ -213,7 +214,7 @@ else:
             st.plotly_chart(plots.loss_curves_figure(result.train_losses), width="stretch")
 
 # ---------------------------------------------------------------- the note
-note = decision.note if finetune_gain is None else notes.classification_note(
+note = decision.note if finetune_gain is None else wording.rendered(notes.classification_note(
     data.name, comparison, curves=decision.curves, audit=decision.audit, findings=decision.findings,
-    readiness=decision.readiness, finetune_gain=finetune_gain, unavailable=unavailable)
+    readiness=decision.readiness, finetune_gain=finetune_gain, unavailable=unavailable))
 show_note(note, {**settings.to_dict(), "dataset": data.name, "cli": settings.to_command_line(data.name)})

@@ -16,11 +16,13 @@ import streamlit as st
 
 from audiodiag import plots
 from audiodiag.errors import AudioDiagError
-from audiodiag.measure import cache, per_clip
+from audiodiag.measure import cache as measure_cache
 from audiodiag.measure import dataset as ds
+from audiodiag.measure import per_clip
 from audiodiag.measure.per_clip import ClipStats
 from audiodiag.represent import encoders
 from audiodiag.types import Clip, Finding
+from pages import _fixes as wording
 from pages._display import MISSING, STATS_FORMATS, md_escape, shown_stats, stats_order, stats_table
 from pages._tables import table_layout
 
@@ -57,10 +59,10 @@ def _measure(clips: tuple[Clip, ...], _pool: workers.Launch | None = None):
     """`_pool` only changes where the numbers are computed, not what they are: it is not part of the key. Clips
     measured before (by this server or an earlier one) are read from the disk cache."""
     if _pool is None:
-        return cache.cached_measure(clips)
+        return measure_cache.cached_measure(clips)
     from audiodiag.runs import workers
 
-    return cache.cached_measure(
+    return measure_cache.cached_measure(
         clips, measure=lambda todo: workers.measure(todo, launch=_pool, workers=workers.usable_cores()))
 
 
@@ -107,7 +109,7 @@ def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
 def _measure_one(clip: Clip):
-    return cache.cached_measure((clip,), loudness=False)
+    return measure_cache.cached_measure((clip,), loudness=False)
 
 
 def measure_clip(clip: Clip) -> tuple[ClipStats, tuple, tuple[Finding, ...]]:
@@ -228,7 +230,7 @@ def _decision(clips: tuple[Clip, ...], dataset_name: str, settings_key: str, see
         dataset_name, clips, _vectors, _comparison, _report.stats, _report.speech, seed=seed,
         unavailable=unavailable, progress=lambda fraction, message: bar.progress(fraction, text=md_escape(message)))
     bar.empty()
-    return decision
+    return decision.rendered(wording.APP)
 
 
 def classification_decision(data: Dataset, settings: ComparisonSettings):

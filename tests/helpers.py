@@ -139,12 +139,14 @@ def tones_vs_noise(n_per_class: int = 8, n_groups: int = 4, *, duration_s: float
     return clips
 
 
-RAW_MISSING = re.compile(r"\b(None|nan|NaN)\b")  # Python's and numpy's missing values, printed as they are
+# Python's and numpy's missing values printed as they are, and a how-to-fix token the page did not word
+# (audiodiag.fixes: the app renders every note and finding before showing it)
+RAW_MISSING = re.compile(r"\b(None|nan|NaN)\b|⟦fix:")
 
 
 def raw_missing(at) -> list[str]:
-    """Every place an AppTest page prints a raw None / NaN: texts, metrics, and table cells (a table's missing
-    numbers must show a placeholder, never "None")."""
+    """Every place an AppTest page prints a raw None / NaN or an unworded fix token: texts, metrics, and table
+    cells (a table's missing numbers must show a placeholder, never "None")."""
     texts = [e.value for kind in ("markdown", "caption", "warning", "error", "info", "success", "subheader", "title")
              for e in at.get(kind)] + [f"{m.label} {m.value}" for m in at.metric]
     found = [t for t in texts if RAW_MISSING.search(str(t))]

@@ -16,7 +16,8 @@ LOW = {"audiodiag.data.decoding": BOTTOM}  # decoding needs nothing above the ty
 # below it, never one above (a return trip). `audiodiag` itself (the public API, imported lazily) and its
 # __version__ may be imported from anywhere.
 LAYERS = (
-    ("shared", ("audiodiag.types", "audiodiag.errors", "audiodiag.findings", "audiodiag.caches", "audiodiag.heap")),
+    ("shared", ("audiodiag.types", "audiodiag.errors", "audiodiag.findings", "audiodiag.fixes", "audiodiag.caches",
+                "audiodiag.heap")),
     ("data", ("audiodiag.data",)),  # decode, folders, zips, label tables, manifests, sample sets
     ("represent", ("audiodiag.represent",)),  # baseline features, encoders, spaces, the embedding cache
     ("measure", ("audiodiag.measure",)),  # per-clip measurements, levels, VAD, speakers, dataset findings

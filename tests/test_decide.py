@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from audiodiag import cli
+from audiodiag import cli, fixes
 from audiodiag.data import layout
 from audiodiag.evaluation import audit, compare, curves, probing
 from audiodiag.evaluation.evaluate import make_folds
@@ -458,7 +458,8 @@ def _retrieval_markdown(clips, **settings) -> tuple[notes.DecisionNote, dict]:
     from audiodiag.settings import RetrievalSettings
 
     chosen = ComparisonSettings(encoders=(), n_splits=3, **settings.pop("comparison", {}))
-    note = decide.run_retrieval(clips, RetrievalSettings(chosen, **settings), dataset_name="toy")
+    note = fixes.rendered(decide.run_retrieval(clips, RetrievalSettings(chosen, **settings), dataset_name="toy"),
+                          cli.CLI)  # as the command line words it
     return note, {s.title: " ".join(s.lines) for s in note.sections}
 
 
@@ -490,7 +491,7 @@ def test_retrieval_note_counting_the_own_group_on_request_warns_with_the_figure_
     labels = [w for _ in range(4) for w in ("yes", "no") for _ in range(3)]
     groups = [f"s{s}" for s in range(4) for _ in range(6)]
     counted = retrieval.retrieval_metrics(x, labels, groups=groups, exclude_same_group=False, space="base")
-    note = notes.retrieval_note("toy", [counted], interface="cli")
+    note = fixes.rendered(notes.retrieval_note("toy", [counted]), cli.CLI)
     problems = " ".join(note.sections[4].lines)
     assert counted.precision_at_1.value == 1.0 and "own group for 100 % of queries" in problems
     assert "run again without --no-exclude-same-group" in problems and "Caution" in note.verdict

@@ -5,12 +5,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import silhouette_score
 
+from audiodiag import fixes
 from audiodiag.data.decoding import load_clip
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluation import compare, duplicates, intervals, projection, retrieval
 from audiodiag.evaluation.evaluate import Estimate
 from audiodiag.represent import spaces
 from benchmarks.bench_embeddings import clustered_vectors, naive_retrieval
+from pages import _fixes as wording
 from tests.helpers import make_clip, noise, sine, wav_bytes
 
 
@@ -224,7 +226,8 @@ def test_copy_in_the_same_group_stays_in_one_fold_and_random_folds_split_groups(
     assert codes == ["duplicate_clips"]
     random = duplicates.comparison_folds(clips, n_splits=3, group_aware=False)
     split = [f for f in duplicates.leakage_findings(clips, random) if f.code == "group_across_folds"]
-    assert split and "groups have clips on both sides" in split[0].message and "Keep groups apart" in split[0].message
+    assert split and "groups have clips on both sides" in split[0].message and fixes.USE_GROUPS in split[0].message
+    assert "Keep groups apart" in fixes.render(split[0].message, wording.APP)  # as the app words the fix
 
 
 def test_verdict_uses_every_metric_with_paired_cis_and_names_the_deciding_one():

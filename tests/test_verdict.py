@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audiodiag import cli, fixes
 from audiodiag.data import sources
 from audiodiag.evaluation.bootstrap import Estimate
 from audiodiag.evaluation.evaluate import PairedComparison, SplitComparison
@@ -18,6 +19,7 @@ from audiodiag.types import Finding, Readiness
 from audiodiag.verdict import Claim, Kind, check_consistency, classification_claims, decide, enforce, rules
 from audiodiag.verdict.consistency import ConsistencyError
 from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, Rung
+from pages import _fixes as wording
 from tests.helpers import long_sentences
 
 BASE, ENC, SOUND = "spectral baseline", "whisper", encoders.AISFX
@@ -60,8 +62,9 @@ def test_without_groups_nothing_says_leakage_was_checked():
 
 def test_groups_ignored_on_request_are_said_to_be_ignored():
     ignored = Groups(given=True, used=False, requested=False, n_groups=6, n_clips=60)
-    (leak,) = of(classification_claims(evidence([rung(BASE, 0.8)], groups=ignored, interface="cli")), Kind.LEAKAGE)
-    assert leak.verdict == "ignored" and "run again without --no-groups" in leak.text
+    (leak,) = of(classification_claims(evidence([rung(BASE, 0.8)], groups=ignored)), Kind.LEAKAGE)
+    assert leak.verdict == "ignored" and fixes.USE_GROUPS in leak.text
+    assert "run again without --no-groups" in fixes.render(leak.text, cli.CLI)
 
 
 def test_every_clip_its_own_group_cannot_measure_leakage():
@@ -223,8 +226,7 @@ def random_evidence(draw) -> ClassificationEvidence:
         Finding("sample_rate_mismatch", "warning", "rate", ()),
         Finding("non_speech_for_speech_encoder", "warning", "enc0 is a speech model"), ]), max_size=2))
     readiness = draw(st.sampled_from([None, Readiness(True, "enough."), Readiness(False, "too few.")]))
-    return evidence(rungs, pairs, groups=groups, curves=curves, readiness=readiness, findings=findings,
-                    interface=draw(st.sampled_from(["cli", "app"])))
+    return evidence(rungs, pairs, groups=groups, curves=curves, readiness=readiness, findings=findings)
 
 
 @settings(max_examples=300, deadline=None)
@@ -234,7 +236,8 @@ def test_random_evidence_never_yields_contradicting_claims(e):
     assert check_consistency(claims) == []
     assert sum(c.kind is Kind.RECOMMENDATION for c in claims) == 1
     assert all("-0.000" not in c.text and "−0.000" not in c.text for c in claims)
-    assert [s for c in claims for s in long_sentences(c.text)] == []  # writing: no sentence over 35 words
+    for reader in (cli.CLI, wording.APP, fixes.LIBRARY):  # writing: no sentence over 35 words, in every reader's words
+        assert [s for c in claims for s in long_sentences(fixes.render(c.text, reader))] == []
 
 
 @pytest.mark.parametrize("name", ["sounds", "spoken_digits"])

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audiodiag import cli, fixes
 from audiodiag.asr import wer
 from audiodiag.evaluation import retrieval
 from audiodiag.evaluation.bootstrap import Estimate
@@ -50,8 +51,8 @@ def speakers(*, exclude_same_group: bool | None = None, space: str = "base") -> 
     return retrieval.retrieval_metrics(x, labels, groups=groups, exclude_same_group=exclude_same_group, space=space)
 
 
-def evidence(*results, findings=(), interface="app") -> rr.RetrievalEvidence:
-    return rr.retrieval_evidence(list(results), findings=findings, interface=interface)
+def evidence(*results, findings=()) -> rr.RetrievalEvidence:
+    return rr.retrieval_evidence(list(results), findings=findings)
 
 
 # ---------------------------------------------------------------- retrieval: one rule at a time
@@ -59,10 +60,10 @@ def evidence(*results, findings=(), interface="app") -> rr.RetrievalEvidence:
 def test_group_rule_says_excluded_included_or_unmeasured_and_only_included_can_be_a_problem(spaces):
     excluded, included = speakers(), speakers(exclude_same_group=False)
     assert rr.group_rule(evidence(excluded)).verdict == "excluded" and rr.group_pull(evidence(excluded)) is None
-    unmeasured = rr.group_rule(evidence(spaces["base"], interface="cli"))
-    assert unmeasured.verdict == "unmeasured" and "--group-column" in unmeasured.text
+    unmeasured = rr.group_rule(evidence(spaces["base"]))
+    assert unmeasured.verdict == "unmeasured" and "--group-column" in fixes.render(unmeasured.text, cli.CLI)
     assert rr.group_rule(evidence(included)).verdict == "included"
-    pull = rr.group_pull(evidence(included, interface="cli"))
+    pull = fixes.rendered(rr.group_pull(evidence(included)), cli.CLI)
     assert pull.kind is Kind.PROBLEM and pull.severity is Severity.INVALIDATES
     # every nearest clip is the speaker's own take; a random clip is from the own group 5 of 23 times (22 %)
     assert "own group for 100 % of queries (a random clip: 22 %)" in pull.text

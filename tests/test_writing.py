@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from audiodiag import cli, fixes
 from audiodiag.asr import transcript_checks as tc
 from audiodiag.evaluation import audit, duplicates, finetune, label_issues
 from audiodiag.evaluation.compare import CLASSIFIER
@@ -16,6 +17,7 @@ from audiodiag.evaluation.evaluate import Folds, make_folds
 from audiodiag.measure import dataset, levels, per_clip
 from audiodiag.represent import encoders
 from audiodiag.types import Clip
+from pages import _fixes as wording
 from tests.helpers import long_sentences, make_clip, noise, sentences
 
 WHISPER = encoders.get_spec("whisper-tiny.en encoder (unpadded)")
@@ -171,15 +173,15 @@ def _duplicate_clips(n_pairs: int = 12) -> tuple[list[Clip], Folds]:
     return clips, Folds(fold_of, 5, "StratifiedGroupKFold", "")
 
 
-@pytest.mark.parametrize("interface, strategy", [("app", "StratifiedGroupKFold"), ("cli", "StratifiedGroupKFold"),
-                                                 ("app", "predefined")])
-def test_leakage_findings_are_short_sentences(interface, strategy):
+@pytest.mark.parametrize("reader, strategy", [(wording.APP, "StratifiedGroupKFold"), (cli.CLI, "StratifiedGroupKFold"),
+                                              (fixes.LIBRARY, "StratifiedGroupKFold"), (wording.APP, "predefined")])
+def test_leakage_findings_are_short_sentences(reader, strategy):
     clips, folds = _duplicate_clips()
     folds = replace(folds, strategy=strategy)
     exact = duplicates.exact_duplicates(clips)
     near = {WHISPER.name: NearDuplicates(WHISPER.name, tuple(DuplicatePair(p.first, p.second, 0.995)
                                                             for p in duplicates.exact_pairs(exact)), 12, 0.99)}
-    found = duplicates.leakage_findings(clips, folds, exact=exact, near=near, interface=interface)
+    found = fixes.rendered(duplicates.leakage_findings(clips, folds, exact=exact, near=near), reader)
     assert {f.code for f in found} == {"duplicate_across_folds", "duplicate_label_conflict",
                                        "near_duplicate_across_folds", "group_across_folds"}
     for finding in found:

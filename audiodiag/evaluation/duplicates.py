@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audiodiag import fixes
 from audiodiag.data.order import canonical_order, inverse
 from audiodiag.errors import BadParameterError
 from audiodiag.evaluation import evaluate
@@ -149,7 +150,7 @@ def _names(clips: Sequence[Clip], pairs: Sequence[DuplicatePair], fold_of: np.nd
 
 
 def leakage_findings(clips: Sequence[Clip], folds: evaluate.Folds | None, *, exact: Sequence[tuple[int, ...]] = (),
-                     near: Mapping[str, NearDuplicates] | None = None, interface: str = "app") -> list[Finding]:
+                     near: Mapping[str, NearDuplicates] | None = None) -> list[Finding]:
     """Warnings for duplicates (exact, and near in each space) and groups that the folds split.
 
     folds: the comparison's folds (`comparison_folds`); None when the clips cannot be split (only the
@@ -198,11 +199,11 @@ def leakage_findings(clips: Sequence[Clip], folds: evaluate.Folds | None, *, exa
                 "problem."), _files(clips, list(found.pairs))))
     if folds is not None and all(c.group is not None for c in clips):
         predefined = folds.strategy == folds_module.PREDEFINED
-        out.extend(_split_groups(clips, fold_of, split, interface, predefined=predefined))
+        out.extend(_split_groups(clips, fold_of, split, predefined=predefined))
     return out
 
 
-def _split_groups(clips: Sequence[Clip], fold_of: np.ndarray, split: str, interface: str, *,
+def _split_groups(clips: Sequence[Clip], fold_of: np.ndarray, split: str, *,
                   predefined: bool = False) -> list[Finding]:
     folds_of_group: dict[str, set[int]] = {}
     for clip, fold in zip(clips, fold_of):
@@ -217,8 +218,7 @@ def _split_groups(clips: Sequence[Clip], fold_of: np.ndarray, split: str, interf
         f"{len(spread)} of {len(folds_of_group)} groups have clips on both sides of {split}: {shown}{more}. "
         "Expected: each speaker / source in one fold, so the score says how the model does on new ones. Fix: "
         + ("remove the 'fold' column (the dataset's own folds split these groups) so that group-aware folds are "
-           "drawn." if predefined else "run again without --no-groups." if interface == "cli" else
-           "tick 'Keep groups apart (group-aware folds)' on the Compare page.")), files)]
+           "drawn." if predefined else f"{fixes.USE_GROUPS}.")), files)]
 
 
 def _files(clips: Sequence[Clip], pairs: Sequence[DuplicatePair]) -> tuple[str, ...]:

@@ -140,7 +140,7 @@ def run_check(items: Iterable, *, dataset_name: str, spec: EncoderSpec | None = 
                                                            [s.duration_s for s in stats]))
     exact = duplicates.equal_groups(c.audio_hash for c in streamed.clips)
     near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact) for v in streamed.vectors}
-    copies = duplicates.leakage_findings(list(streamed.clips), None, exact=exact, near=near, interface="cli")
+    copies = duplicates.leakage_findings(list(streamed.clips), None, exact=exact, near=near)
     return CheckResult(dataset_name, None if spec is None else spec.name, streamed.clips, stats, report,
                        streamed.failures, texts, tuple(refs) if refs else (None,) * len(streamed.clips),
                        (*copies, *(unused_columns_finding(u) for u in unused)))

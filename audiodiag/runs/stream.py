@@ -410,7 +410,6 @@ def classify_stream(
     batch_size: int = STREAM_BATCH_CLIPS,
     previous: Previous | None = None,
     progress: Callable[[str], None] | None = None,
-    interface: str = "cli",
     engine: Callable[..., Iterator[BatchResult]] | None = None,
 ) -> StreamedDecision:
     """`decide.run_classification` on streamed items: the same comparison, curves, audit and note, from the
@@ -424,6 +423,6 @@ def classify_stream(
                       previous=previous, progress=say, engine=engine, features=settings.features)
     decision = decide.decide_measured(
         dataset_name, streamed.clips, streamed.vectors, streamed.stats, streamed.speech, streamed.unavailable,
-        settings, interface=interface, say=say,
+        settings, say=say,
         exact=duplicates.equal_groups(c.audio_hash for c in streamed.clips))
     return StreamedDecision(streamed, decision)

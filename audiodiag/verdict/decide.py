@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from audiodiag import heap
+from audiodiag import fixes, heap
 from audiodiag.data.order import canonical_order, reorder_groups
 from audiodiag.errors import BadParameterError
 from audiodiag.evaluation import compare, curves, duplicates
@@ -31,8 +31,8 @@ from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings, RetrievalSe
 from audiodiag.types import Clip, Finding, Readiness, SpeechRegion
 from audiodiag.verdict.notes import DecisionNote, classification_note, with_unavailable
 
-__all__ = ["DEFAULT_ENCODERS", "Decision", "classification_decision", "decide_measured", "readiness_for",
-           "retrieval_decision", "run_classification", "run_retrieval", "speakers_for", "specs_for"]
+__all__ = ["DEFAULT_ENCODERS", "Decision", "classification_decision", "classify", "decide_measured", "readiness_for",
+           "retrieval_decision", "retrieve", "run_classification", "run_retrieval", "speakers_for", "specs_for"]
 CURVES_SHARE, AUDIT_DONE = 0.75, 0.95  # progress: curves take about three quarters of the decision's time
 
 
@@ -44,6 +44,10 @@ class Decision:
     audit: MetadataAudit
     findings: tuple[Finding, ...]
     readiness: Readiness
+
+    def rendered(self, reader: str) -> Decision:
+        """The decision with the note's and the findings' how-to-fix tokens in `reader`'s words (`audiodiag.fixes`)."""
+        return replace(self, note=fixes.rendered(self.note, reader), findings=fixes.rendered(self.findings, reader))
 
 
 def readiness_for(clips: Sequence[Clip], *, n_splits: int, group_aware: bool) -> Readiness:
@@ -74,13 +78,12 @@ def classification_decision(
     speech: Sequence[Sequence[SpeechRegion]],
     *,
     seed: int = 0,
-    interface: str = "app",
     progress: Callable[[float, str], None] | None = None,
     exact: Sequence[tuple[int, ...]] | None = None,
     unavailable: Sequence[tuple[str, str]] = (),
 ) -> Decision:
     """Learning curves, metadata audit, data warnings and readiness around an existing comparison → the note
-    (interface "cli" or "app": where the note's how-to-fix texts point).
+    (its how-to-fix texts are `audiodiag.fixes` tokens: render the decision before showing it, `Decision.rendered`).
 
     clips may be `types.ClipInfo`s (no samples; audiodiag.runs.stream): then pass `exact`, the groups of identical
     audio (`duplicates.exact_duplicates` needs the samples), as the streamed run does from its audio hashes.
@@ -126,13 +129,13 @@ def classification_decision(
     own_folds = comparison.folds.strategy == PREDEFINED
     findings = (*compare.data_findings([stats[i] for i in by_name], [speech[i] for i in by_name], specs,
                                        padding=comparison.padding),
-                *(f for f in duplicates.leakage_findings(clips, folds, exact=exact, near=near, interface=interface)
+                *(f for f in duplicates.leakage_findings(clips, folds, exact=exact, near=near)
                   if own_folds or f.code != Code.GROUP_ACROSS_FOLDS),
                 *(comparison.speakers.findings if comparison.speakers is not None else ()))
     readiness = readiness_for(clips, n_splits=comparison.folds.n_splits,
                               group_aware=comparison.folds.strategy == "StratifiedGroupKFold")
     note = classification_note(dataset_name, comparison, curves=learning, audit=audit, findings=findings,
-                               readiness=readiness, unavailable=unavailable, interface=interface)
+                               readiness=readiness, unavailable=unavailable)
     return Decision(note, comparison, learning, audit, findings, readiness)
 
 
@@ -142,7 +145,6 @@ def run_classification(
     *,
     dataset_name: str = "dataset",
     progress: Callable[[str], None] | None = None,
-    interface: str = "cli",
     encoders_from_data: bool = False,
     measure: Callable[..., tuple[list, list]] = dataset.measure,
 ) -> Decision:
@@ -160,8 +162,7 @@ def run_classification(
         settings = replace(settings, encoders=default_encoders(dataset_speech=share))
         say(f"No encoder named: comparing {', '.join(settings.encoders)} (speech in {share:.0%} of the audio).")
     vectors, unavailable = _vectors(clips, settings, say=say)
-    return decide_measured(dataset_name, clips, vectors, stats, speech, unavailable, settings, interface=interface,
-                           say=say)
+    return decide_measured(dataset_name, clips, vectors, stats, speech, unavailable, settings, say=say)
 
 
 def decide_measured(
@@ -173,7 +174,6 @@ def decide_measured(
     unavailable: Sequence[tuple[str, str]],
     settings: ComparisonSettings,
     *,
-    interface: str,
     say: Callable[[str], None],
     exact: Sequence[tuple[int, ...]] | None = None,
 ) -> Decision:
@@ -188,7 +188,7 @@ def decide_measured(
     heap.release()  # the folds' fits and the bootstrap, freed: see audiodiag.heap
     say("Learning curves, metadata audit, decision ...")
     return classification_decision(dataset_name, clips, vectors, comparison, stats, speech, seed=settings.seed,
-                                   interface=interface, progress=lambda fraction, message: say(f"  {message}"),
+                                   progress=lambda fraction, message: say(f"  {message}"),
                                    exact=exact, unavailable=unavailable)
 
 
@@ -200,6 +200,18 @@ def speakers_for(clips: Sequence, stats: Sequence[ClipStats], *,
     if share >= speakers.SPEECH_MAJORITY and len(clips) >= speakers.SPEAKER_MIN_CLIPS:
         say("Voices: the speaker encoder's vectors, clustered into inferred speakers ...")
     return speakers.estimate_speakers(clips, speech_share=share)
+
+
+def classify(clips: Sequence[Clip], settings: ComparisonSettings = ComparisonSettings(), **kwargs) -> Decision:
+    """`audiodiag.classify`: `run_classification`, its how-to-fix texts worded for a notebook or script
+    (`fixes.LIBRARY`)."""
+    return run_classification(clips, settings, **kwargs).rendered(fixes.LIBRARY)
+
+
+def retrieve(clips: Sequence[Clip], settings: RetrievalSettings = RetrievalSettings(), **kwargs) -> DecisionNote:
+    """`audiodiag.retrieve`: `run_retrieval`, its how-to-fix texts worded for a notebook or script
+    (`fixes.LIBRARY`)."""
+    return fixes.rendered(run_retrieval(clips, settings, **kwargs), fixes.LIBRARY)
 
 
 def run_retrieval(
@@ -229,7 +241,7 @@ def run_retrieval(
     say(f"Measuring {len(clips)} clips (levels, silence, VAD) ...")
     stats, speech = dataset.measure(clips, progress=lambda done, total: say(f"  measured {done}/{total} clips"))
     note = retrieval_decision(dataset_name, clips, vectors, results, stats, speech, settings=settings.to_dict(),
-                              padding=padding, interface="cli")
+                              padding=padding)
     return with_unavailable(note, unavailable)
 
 
@@ -245,7 +257,6 @@ def retrieval_decision(
     padding: spaces.PaddingPolicy = spaces.PaddingPolicy(),
     exact: Sequence[tuple[int, ...]] | None = None,
     near: dict | None = None,
-    interface: str = "app",
 ) -> DecisionNote:
     """Findings (data checks, duplicates) around retrieval results → the retrieval note: the one place the
     Decide page and the CLI build it. `exact` / `near` may be passed in when already computed.
@@ -260,8 +271,8 @@ def retrieval_decision(
                 for v in vectors if spaces.is_baseline(v.space)}
     specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
     findings = [*compare.data_findings(stats, speech, specs, padding=padding),
-                *duplicates.leakage_findings(clips, None, exact=exact, near=near, interface=interface)]
-    return retrieval_note(dataset_name, results, findings=findings, settings=settings, interface=interface)
+                *duplicates.leakage_findings(clips, None, exact=exact, near=near)]
+    return retrieval_note(dataset_name, results, findings=findings, settings=settings)
 
 
 def _vectors(clips: Sequence[Clip], settings: ComparisonSettings, *,

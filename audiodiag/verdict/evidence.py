@@ -94,7 +94,6 @@ class ClassificationEvidence:
     readiness: Readiness | None = None
     finetune_gain: PairedComparison | None = None
     unavailable: tuple[tuple[str, str], ...] = ()  # (encoder, why it could not run)
-    interface: str = "app"  # "cli" | "app": where how-to-fix texts point
     # what the intervals treat as independent: "clips" or "groups" (audiodiag.evaluation.intervals)
     interval_unit: str = "clips"
     speakers: InferredSpeakers | None = None  # inferred voices (None: not attempted, e.g. a comparison alone)
@@ -116,7 +115,7 @@ def curve_of(learning_curve) -> Curve:
 
 def classification_evidence(comparison, *, curves: Sequence = (), audit=None, findings: Sequence[Finding] = (),
                             readiness: Readiness | None = None, finetune_gain: PairedComparison | None = None,
-                            unavailable: Sequence[tuple[str, str]] = (), interface: str = "app"
+                            unavailable: Sequence[tuple[str, str]] = ()
                             ) -> ClassificationEvidence:
     """The evidence of one classification run from the library's results (`compare.Comparison`,
     `curves.LearningCurve`s, `audit.MetadataAudit`)."""
@@ -141,5 +140,5 @@ def classification_evidence(comparison, *, curves: Sequence = (), audit=None, fi
         curves={c.name: curve_of(c) for c in curves},
         shortcut=audit.explanation if audit is not None and audit.shortcut_suspected else None,
         audited=audit is not None, findings=tuple(findings), readiness=readiness, finetune_gain=finetune_gain,
-        unavailable=tuple(unavailable), interface=interface,
+        unavailable=tuple(unavailable),
         interval_unit=comparison.rungs[0].metrics.unit, speakers=speakers)

@@ -143,12 +143,12 @@ def best_rung(comparison: Comparison) -> tuple[Rung, PairedComparison | None]:
     return comparison.rung(space), next((p for p in comparison.paired if p.name_b == space), None)
 
 
-def leakage_line(comparison: Comparison, *, interface: str = "app") -> str:
+def leakage_line(comparison: Comparison) -> str:
     """What the note says about speaker/source leakage for this comparison (the same claims, for the pages): the
     measured claim, then the estimated one on inferred voices when there is one."""
-    evidence = verdict.classification_evidence(comparison, interface=interface)
+    evidence = verdict.classification_evidence(comparison)
     estimated = verdict.rules.estimated_leakage(evidence.speakers, evidence.rungs, evidence.groups)
-    return verdict.rules.leakage(evidence.groups, evidence.rungs, interface=interface).text + (
+    return verdict.rules.leakage(evidence.groups, evidence.rungs).text + (
         "" if estimated is None else " " + estimated.text)
 
 
@@ -162,16 +162,15 @@ def classification_note(
     readiness: Readiness | None = None,
     finetune_gain: PairedComparison | None = None,
     unavailable: Sequence[tuple[str, str]] = (),
-    interface: str = "app",
 ) -> DecisionNote:
     """The note for a classification dataset; `comparison.rungs[0]` must be the spectral baseline.
 
     Every line is a claim from `audiodiag.verdict.rules`, checked for contradictions first; this function only
-    places the claims into sections. interface: "cli" or "app": how-to-fix texts name the CLI's flags or the app's
-    controls."""
+    places the claims into sections. How-to-fix texts are tokens (`audiodiag.fixes`): whoever shows the note
+    renders them in its own words (`fixes.rendered`)."""
     evidence = verdict.classification_evidence(comparison, curves=curves, audit=audit, findings=findings,
                                                readiness=readiness, finetune_gain=finetune_gain,
-                                               unavailable=unavailable, interface=interface)
+                                               unavailable=unavailable)
     claims = verdict.classification_claims(evidence)
     verdict.enforce(claims)
     of = {kind: [c for c in claims if c.kind is kind] for kind in verdict.Kind}
@@ -260,13 +259,13 @@ def _findings_or_checked(claims: Sequence[verdict.Claim], kind: verdict.Kind, co
 
 
 def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[Finding] = (),
-                   settings: dict | None = None, interface: str = "app") -> DecisionNote:
+                   settings: dict | None = None) -> DecisionNote:
     """The note for a similarity-search task from `audiodiag.evaluation.retrieval.Retrieval` results (baseline first).
 
     Every line is a claim from `audiodiag.verdict.retrieval`, checked for contradictions first; this function only
     places the claims into sections. "Better" and "worse" follow `retrieval.BETTER_RULE`; the group rule each space
     was scored under is stated, with precision@1 under the other rule next to it."""
-    evidence = verdict.retrieval_evidence(results, findings=findings, settings=settings, interface=interface)
+    evidence = verdict.retrieval_evidence(results, findings=findings, settings=settings)
     claims = verdict.retrieval_claims(evidence)
     verdict.enforce(claims)
     kind = verdict.Kind

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from audiodiag import findings
+from audiodiag import findings, fixes
 from audiodiag.evaluation.evaluate import signed
 from audiodiag.findings import Code
 from audiodiag.types import Finding
 from audiodiag.verdict.claims import Claim, Kind, Severity
-from audiodiag.verdict.rules import GROUP_FIXES, names_encoder, sound_encoder_measured, without_measured_suggestion
+from audiodiag.verdict.rules import names_encoder, sound_encoder_measured, without_measured_suggestion
 
 # retrieval has no folds: a copy hurts wherever it is (each copy is the other's nearest neighbour)
 RETRIEVAL_INVALIDATING = findings.invalidating(findings.RETRIEVE)
@@ -44,7 +44,6 @@ class RetrievalEvidence:
     problems: tuple[Finding, ...] = ()  # findings that could invalidate the scores
     advice: tuple[Finding, ...] = ()  # findings that do not
     settings: Mapping = field(default_factory=dict)
-    interface: str = "app"  # "cli" | "app": where how-to-fix texts point
 
     @property
     def baseline(self):
@@ -63,15 +62,15 @@ def split_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Fin
             [f for f in shown if f.code not in RETRIEVAL_INVALIDATING])
 
 
-def retrieval_evidence(results: Sequence, *, findings: Sequence[Finding] = (), settings: Mapping | None = None,
-                       interface: str = "app") -> RetrievalEvidence:
+def retrieval_evidence(results: Sequence, *, findings: Sequence[Finding] = (),
+                       settings: Mapping | None = None) -> RetrievalEvidence:
     """The evidence of one retrieval run from `audiodiag.evaluation.retrieval.Retrieval` results (baseline first)."""
     from audiodiag.evaluation.retrieval import paired_retrieval
 
     base = results[0]
     paired = tuple(paired_retrieval(base, r) for r in results[1:] if r.n_scored and base.n_scored)
     problems, advice = split_findings(findings)
-    return RetrievalEvidence(tuple(results), paired, tuple(problems), tuple(advice), dict(settings or {}), interface)
+    return RetrievalEvidence(tuple(results), paired, tuple(problems), tuple(advice), dict(settings or {}))
 
 
 def difference_text(d) -> str:
@@ -95,13 +94,12 @@ def _groups_measured(evidence: RetrievalEvidence) -> bool:
 def group_rule(evidence: RetrievalEvidence) -> Claim:
     """Whether a query's own speaker/source could answer it: "excluded" (the default with groups), "included" (on
     request) or "unmeasured" (no groups). Retrieval has no folds, so this is its speaker/source question."""
-    fixes = GROUP_FIXES["cli" if evidence.interface == "cli" else "app"]
     facts = {"exclude_same_group": [bool(r.exclude_same_group) for r in evidence.results]}
     if not _groups_measured(evidence):
         return Claim(Kind.GROUP_RULE, (), "unmeasured", (
             "Same speaker/source: unmeasured. The clips have no group, so another take of one speaker or source "
             "counts as a match, and the scores are an upper bound for new speakers or sources; to score across "
-            f"groups, {fixes['add']}."), facts, "no groups", Severity.WARNING)
+            f"groups, {fixes.ADD_GROUPS}."), facts, "no groups", Severity.WARNING)
     if all(r.exclude_same_group for r in evidence.results):
         return Claim(Kind.GROUP_RULE, (), "excluded", (
             "Scored without same-group neighbours (the default): a query's own speaker or source is not a candidate, "
@@ -123,13 +121,11 @@ def group_pull(evidence: RetrievalEvidence) -> Claim | None:
     pulled = [r for r in evidence.results if r.same_group_at_1 > GROUP_PULL * r.same_group_chance]
     if not pulled:
         return None
-    undo = ("run again without --no-exclude-same-group" if evidence.interface == "cli" else
-            "tick 'A query's own group (speaker/source) does not count as a match'")
     return Claim(Kind.PROBLEM, tuple(r.space for r in pulled), "same_group_match", (
         f"{', '.join(r.space for r in pulled)}: the nearest clip is from the query's own group for "
         + ", ".join(f"{100 * r.same_group_at_1:.0f} %" for r in pulled)
         + f" of queries (a random clip: {100 * pulled[0].same_group_chance:.0f} %), and it counts as a match here, so "
-          f"these scores flatter retrieval across speakers or sources. Fix: {undo}."),
+          f"these scores flatter retrieval across speakers or sources. Fix: {fixes.EXCLUDE_SAME_GROUP}."),
         {r.space: {"same_group_at_1": r.same_group_at_1, "chance": r.same_group_chance} for r in pulled},
         f"own-group nearest neighbour more than {GROUP_PULL:g} × as often as a random clip", Severity.INVALIDATES)
 

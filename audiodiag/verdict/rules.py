@@ -4,13 +4,14 @@ in the library writes those sentences. `classification_claims` runs them all in 
 Example: a run without groups says leakage is unmeasured, and its "none detected" line does not say it was checked.
 
 >>> from audiodiag.verdict.evidence import Groups
->>> leakage(Groups(given=False, used=False, requested=True, n_groups=None, n_clips=40), (), interface="cli").verdict
+>>> leakage(Groups(given=False, used=False, requested=True, n_groups=None, n_clips=40), ()).verdict
 'unmeasured'
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from audiodiag import fixes
 from audiodiag.evaluation.curves import RISING_PER_DOUBLING
 from audiodiag.evaluation.evaluate import SIGNIFICANCE_LEVEL, PairedComparison, format_p, signed
 from audiodiag.findings import CLASSIFY, Code, invalidating
@@ -39,16 +40,6 @@ ESTIMATED_LEAKAGE_RULE = ("without a group column, in speech: random-fold minus 
                           "the speaker encoder's, clustered at cosine distance "
                           f"{voices.VOICE_DISTANCE:g} ({voices.VOICE_LINKAGE} linkage): an estimate, not known speakers")
 
-# how to change the group handling, named for where the note is read
-GROUP_FIXES = {
-    "cli": {"add": "add a group column (speaker, session, source ...) to the labels CSV or a groups.csv beside the "
-                   "class folders, or name it with --group-column NAME",
-            "use": "run again without --no-groups"},
-    "app": {"add": "add a group column (speaker, session, source ...) to a labels CSV (path,label,group) or a "
-                   "groups.csv beside the class folders; once a labels table is loaded, the sidebar's 'Group column' "
-                   "names the column that holds them",
-            "use": "tick 'Keep groups apart (group-aware folds)' on the Compare page"},
-}
 
 
 def ms_per_clip(seconds: float) -> str:
@@ -80,14 +71,13 @@ def split_line(space: str, check) -> str:
             f"{signed(check.gap)}, 95 % CI {signed(low)} to {signed(high)}")
 
 
-def leakage(groups: Groups, rungs: Sequence[Rung], *, interface: str = "app") -> Claim:
+def leakage(groups: Groups, rungs: Sequence[Rung]) -> Claim:
     """Speaker/source leakage: "present" or "absent" only when random and group-aware folds were both scored; else
     "ignored" (groups given, random folds asked for), "unmeasurable" (every clip its own group) or "unmeasured"."""
-    fixes = GROUP_FIXES["cli" if interface == "cli" else "app"]
     checks = [(r.space, r.split_check) for r in rungs if r.split_check is not None]
     if groups.predefined_folds:
         kept = (" Whether they keep each group apart is checked under Problems." if groups.given else
-                f" To measure it, {fixes['add']}.")
+                f" To measure it, {fixes.ADD_GROUPS}.")
         return Claim(Kind.LEAKAGE, (), "unmeasured", (
             "The folds are the dataset's own ('fold' column), used as given. A fold column does not say which clips "
             "share a speaker or source, so speaker/source leakage is unmeasured here." + kept),
@@ -113,12 +103,12 @@ def leakage(groups: Groups, rungs: Sequence[Rung], *, interface: str = "app") ->
     if groups.given and not groups.requested:
         return Claim(Kind.LEAKAGE, (), "ignored", (
             "Groups were ignored on request, so clips of one speaker or source can sit in training and test. Every "
-            f"accuracy here is an upper bound. To measure the leakage, {fixes['use']}."),
+            f"accuracy here is an upper bound. To measure the leakage, {fixes.USE_GROUPS}."),
             {}, "groups given, random folds requested", Severity.WARNING)
     return Claim(Kind.LEAKAGE, (), "unmeasured", (
         "Speaker/source leakage is unmeasured: the clips have no group (speaker, session, source recording), so the "
         "folds are random. Clips of one speaker or source may sit in training and test, so every accuracy here is an "
-        f"upper bound. To measure it, {fixes['add']}."), {}, "no groups", Severity.WARNING)
+        f"upper bound. To measure it, {fixes.ADD_GROUPS}."), {}, "no groups", Severity.WARNING)
 
 
 def estimated_split_line(space: str, check) -> str:
@@ -526,7 +516,7 @@ def findings(evidence: ClassificationEvidence) -> list[Claim]:
         checked = [CHECKED_DUPLICATES, CHECKED_DURATION]
         if evidence.audited:
             checked.append(CHECKED_METADATA)
-        leak = leakage(evidence.groups, evidence.rungs, interface=evidence.interface)
+        leak = leakage(evidence.groups, evidence.rungs)
         if leak.verdict in ("present", "absent"):
             checked.append(CHECKED_LEAKAGE)
         out.append(Claim(Kind.CHECKED, tuple(checked), "none", "Nothing detected: " + ", ".join(checked)
@@ -605,7 +595,7 @@ def classification_claims(evidence: ClassificationEvidence) -> list[Claim]:
     found = findings(evidence)
     invalidated = any(c.severity is Severity.INVALIDATES for c in found)
     claims = [recommendation(evidence, invalidated=invalidated), *data(evidence),
-              leakage(evidence.groups, evidence.rungs, interface=evidence.interface)]
+              leakage(evidence.groups, evidence.rungs)]
     estimated = estimated_leakage(evidence.speakers, evidence.rungs, evidence.groups)
     if estimated is not None:
         claims.append(estimated)

@@ -45,7 +45,7 @@ def run_rules(dataset: Dataset, *, n_boot: int = N_BOOT) -> dict:
         learning.append(curves.learning_curve(encoder.vectors, names, comparison.folds, name=encoder.space,
                                               sizes_per_class=sizes, seed=dataset.seed,
                                               full_predictions=comparison.rung(encoder.space).predictions))
-    claims = classification_claims(classification_evidence(comparison, curves=learning, interface="cli"))
+    claims = classification_claims(classification_evidence(comparison, curves=learning))
     verdict = {(c.kind, c.subject[0] if c.subject else ""): c.verdict for c in claims}
     out: dict = {"folds": np.asarray(comparison.folds.fold_of_sample), "n_splits": comparison.folds.n_splits,
                  "rungs": {}, "pairs": {}, "leakage": None, "curve": None}
