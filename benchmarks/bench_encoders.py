@@ -94,26 +94,18 @@ def _model_cost_row(label: str, unit: str, n: int, batched, alone, *, per_call: 
                f"for information: compute-bound where batched is < {P4_MIN_SPEEDUP:g}× faster", None)
 
 
-def whisper_padded_cost_row(encoder, n: int) -> Row:
-    """Whisper's encoder on 30-s windows (each 1-s clip padded to one): per window, batched vs alone."""
+def whisper_cost_row(encoder, n: int) -> Row:
+    """Whisper's encoder on the mel frames of n 1-s clips (each padded to a 30-s window, or only its own frames,
+    as the encoder's mode says): per input, batched vs alone."""
     from audiodiag.represent.encoders.whisper import WHISPER_BATCH_MAX_CLIPS
 
     features = np.stack([encoder.chunk_features(c.samples)[0] for c in one_second_clips(n)])
-    step = WHISPER_BATCH_MAX_CLIPS["padded"]
-    return _model_cost_row("whisper-tiny.en 30 s padded", "30-s window", n,
+    step = WHISPER_BATCH_MAX_CLIPS[encoder.mode]
+    label, unit, repeats = (("whisper-tiny.en 30 s padded", "30-s window", 1) if encoder.mode == "padded" else
+                            ("whisper-tiny.en unpadded", "1-s clip", 3))
+    return _model_cost_row(label, unit, n,
                            lambda: [encoder.hidden_states(features[s:s + step]) for s in range(0, n, step)],
-                           lambda: [encoder.hidden_states(f[None]) for f in features], per_call=step, repeats=1)
-
-
-def whisper_unpadded_cost_row(encoder, n: int) -> Row:
-    """Whisper's encoder on the mel frames of 1-s clips (unpadded): per clip, batched vs alone."""
-    from audiodiag.represent.encoders.whisper import WHISPER_BATCH_MAX_CLIPS
-
-    features = np.stack([encoder.chunk_features(c.samples)[0] for c in one_second_clips(n)])
-    step = WHISPER_BATCH_MAX_CLIPS["unpadded"]
-    return _model_cost_row("whisper-tiny.en unpadded", "1-s clip", n,
-                           lambda: [encoder.hidden_states(features[s:s + step]) for s in range(0, n, step)],
-                           lambda: [encoder.hidden_states(f[None]) for f in features], per_call=step, repeats=3)
+                           lambda: [encoder.hidden_states(f[None]) for f in features], per_call=step, repeats=repeats)
 
 
 def aisfx_cost_row(encoder, n: int) -> Row:
@@ -180,10 +172,10 @@ def p4() -> list[Row]:
                      repeats=3)
     unpadded = encoders.load_encoder(encoders.WHISPER_UNPADDED)
     rows += _rows_for("whisper-tiny.en unpadded", unpadded, P4_CLIPS, repeats=3,
-                      model_cost=whisper_unpadded_cost_row(unpadded, P4_CLIPS))
+                      model_cost=whisper_cost_row(unpadded, P4_CLIPS))
     padded = encoders.load_encoder(encoders.WHISPER_PADDED)
     rows += _rows_for("whisper-tiny.en 30 s padded", padded, P4_PADDED_WHISPER_CLIPS, repeats=1,
-                      model_cost=whisper_padded_cost_row(padded, P4_PADDED_WHISPER_CLIPS))
+                      model_cost=whisper_cost_row(padded, P4_PADDED_WHISPER_CLIPS))
     speech = encoders.load_encoder(encoders.SPEECH_EMBEDDING)
     rows += _rows_for("speech_embedding (openwakeword)", speech, P4_CLIPS, repeats=3,
                       model_cost=speech_embedding_cost_row(speech))
