@@ -245,6 +245,15 @@ def test_empty_folder_is_one_failure_row(tmp_path):
     assert len(rows) == 1 and "holds no audio files" in rows[0].message
 
 
+def test_a_folder_without_audio_is_the_same_failure_streamed_and_loaded(tmp_path):
+    """One tree walk (layout.TreeWalk) for both: the same row, naming what the folder holds instead."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "readme.txt").write_text("no audio here")
+    (tmp_path / "labels.csv").write_text("path,label\na.wav,x\n")
+    (streamed,), (loaded,) = list(manifest.iter_folder(tmp_path)), layout.load_folder(tmp_path)
+    assert streamed == loaded and "it holds 1 other file(s), e.g. 'docs/readme.txt'" in loaded.message
+
+
 def test_cli_reads_manifests(dataset):
     name, clips, failures = sources.load(_write_manifest(dataset, "jsonl"))
     assert name == "train.jsonl" and len(clips) == 6 and failures == []

@@ -142,30 +142,60 @@ def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str, st
     """Shared by zips and folders: strip a common top folder (zips), label by first sub-folder, apply groups.csv."""
     rels = [r for r in rels if not is_hidden(r)]
     prefix = _common_top_folder(rels) if strip_top else ""
-    table_name, table = _read_label_table(rels, read, prefix, source=source, group_by=group_by)
+    walk = TreeWalk(*_read_label_table(rels, read, prefix, source=source, group_by=group_by), prefix=prefix)
     results: list[Clip | LoadFailure] = []
-    used: set[str] = set()
-    row_for = row_matcher(table)
-    for rel in rels:
-        short = rel[len(prefix):]
-        if not short.lower().endswith(AUDIO_EXTENSIONS):
-            continue
-        parts = short.split("/")
-        row = row_for(short)
-        if row is not None:
-            used.add(row)
-        given = table.get(row, NO_ROW) if row is not None else NO_ROW
-        label = given.label or (parts[0] if len(parts) > 1 else None)
-        loaded = _load_or_fail(read(rel), name=short, label=label, group=given.group, fold=given.fold)
+    for rel, name, label, given in walk.files(rels):
+        loaded = _load_or_fail(read(rel), name=name, label=label, group=given.group, fold=given.fold)
         results.append(replace(loaded, split=given.split) if isinstance(loaded, Clip) and given.split else loaded)
-    if not results:
-        others = [r for r in rels if not r.lower().endswith(".csv")]
-        found = (f"it holds {len(others)} other file(s), e.g. '{others[0]}'" if others else "it is empty")
-        results.append(LoadFailure(source, f"{source}: holds no audio files ({', '.join(AUDIO_EXTENSIONS)}); "
-                                           f"{found}. Put clips in one sub-folder per class"))
-        return results
-    problem = unmatched_rows_failure(table_name, table, used, [r.name for r in results]) if table else None
+    problem = walk.problem(source, [r.name for r in results])
     return results + ([problem] if problem else [])
+
+
+class TreeWalk:
+    """The one rule for a dataset tree's files, shared by loading a folder or zip (`load_folder`, `load_zip`) and
+    streaming a folder (`manifest.iter_folder`): audio files only; a file's label is its table row's, else its
+    first sub-folder; the table's rows are matched to files, and rows that match no file are named.
+
+    >>> walk = TreeWalk("labels.csv", {"dog/a.wav": TableRow("puppy", "s1")})
+    >>> [(name, label, given.group) for _, name, label, given in walk.files(["dog/a.wav", "cat/b.wav", "x.txt"])]
+    [('dog/a.wav', 'puppy', 's1'), ('cat/b.wav', 'cat', None)]
+    >>> walk.problem("data", ["dog/a.wav", "cat/b.wav"]) is None
+    True
+    """
+
+    def __init__(self, table_name: str, table: dict[str, TableRow], *, prefix: str = "") -> None:
+        self.table_name, self.table, self.prefix = table_name, table, prefix
+        self._row_for = row_matcher(table)
+        self._used: set[str] = set()
+        self._others: list[str] = []  # the first file that is neither audio nor a table (named when there is no audio)
+        self._n_others = self._audio = 0
+
+    def files(self, rels: Iterable[str]) -> Iterator[tuple[str, str, str | None, TableRow]]:
+        """(path in the tree, clip name without the stripped top folder, label, the table's row) per audio file."""
+        for rel in rels:
+            name = rel[len(self.prefix):]
+            if not name.lower().endswith(AUDIO_EXTENSIONS):
+                if not rel.lower().endswith(".csv"):
+                    self._others = self._others or [rel]
+                    self._n_others += 1
+                continue
+            self._audio += 1
+            row = self._row_for(name)
+            if row is not None:
+                self._used.add(row)
+            given = self.table.get(row, NO_ROW) if row is not None else NO_ROW
+            parts = name.split("/")
+            yield rel, name, given.label or (parts[0] if len(parts) > 1 else None), given
+
+    def problem(self, source: str, names: Sequence[str]) -> LoadFailure | None:
+        """Once the files are walked: no audio file at all, or the table rows that name no file (`names`: the
+        clips' names, for the message's examples); else None."""
+        if not self._audio:
+            found = (f"it holds {self._n_others} other file(s), e.g. '{self._others[0]}'" if self._others else
+                     "it is empty")
+            return LoadFailure(source, f"{source}: holds no audio files ({', '.join(AUDIO_EXTENSIONS)}); {found}. "
+                                       "Put clips in one sub-folder per class")
+        return unmatched_rows_failure(self.table_name, self.table, self._used, names) if self.table else None
 
 
 def is_hidden(rel: str) -> bool:

@@ -431,30 +431,16 @@ def iter_folder(path: str | os.PathLike, *, group_by: str | None = None) -> Iter
     if rel is not None:
         table_name = f"{root}: {rel}"
         table = tables.parse_label_table((root / rel).read_bytes(), name=table_name, group_by=group_by)
-    return _folder_rows(root, table_name, table)
+    return _folder_rows(root, layout.TreeWalk(table_name, table))
 
 
-def _folder_rows(root: Path, table_name: str, table: dict) -> Iterator[ManifestRow | LoadFailure]:
-    row_for = tables.row_matcher(table)
-    used: set[str] = set()
-    first: str | None = None
-    for rel in _walk(root, ""):
-        if not rel.lower().endswith(decoding.AUDIO_EXTENSIONS):
-            continue
-        first = first or rel
-        row = row_for(rel)
-        if row is not None:
-            used.add(row)
-        given = table[row] if row is not None else tables.NO_ROW
-        parts = rel.split("/")
-        yield ManifestRow(source=str(root / rel), name=rel, group=given.group, origin=str(root), fold=given.fold,
-                          label=given.label or (parts[0] if len(parts) > 1 else None), split=given.split)
-    if first is None:
-        yield LoadFailure(str(root), f"{root}: holds no audio files "
-                          f"({', '.join(decoding.AUDIO_EXTENSIONS)}); put clips "
-                                     "in one sub-folder per class")
-        return
-    problem = tables.unmatched_rows_failure(table_name, table, used, [first]) if table else None
+def _folder_rows(root: Path, walk: layout.TreeWalk) -> Iterator[ManifestRow | LoadFailure]:
+    first: list[str] = []  # the first clip's name, for the unmatched rows' message
+    for rel, name, label, given in walk.files(_walk(root, "")):
+        first = first or [name]
+        yield ManifestRow(source=str(root / rel), name=name, group=given.group, origin=str(root), fold=given.fold,
+                          label=label, split=given.split)
+    problem = walk.problem(str(root), first)
     if problem is not None:
         yield problem
 
