@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from audiodiag.asr import normalisers
 from audiodiag.errors import AudioDiagError, SettingsError
-from audiodiag.evaluation.evaluate import MIN_FOLDS
+from audiodiag.evaluation.folds import MIN_FOLDS
 from audiodiag.represent.encoders import AISFX, ALIASES, BUNDLED, WHISPER_UNPADDED, availability, canonical_name
 from audiodiag.represent.features import FeatureSettings
 from audiodiag.represent.spaces import BASELINE, MAX_PAD_LENGTH_S, PaddingPolicy

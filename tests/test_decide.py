@@ -10,7 +10,7 @@ import pytest
 from audiodiag import cli, fixes
 from audiodiag.data import layout
 from audiodiag.evaluation import audit, compare, curves, probing
-from audiodiag.evaluation.evaluate import make_folds
+from audiodiag.evaluation.folds import make_folds
 from audiodiag.measure import dataset
 from audiodiag.represent import encoders, spaces
 from audiodiag.settings import ComparisonSettings

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from audiodiag.errors import AudioDiagError
-from audiodiag.evaluation import evaluate, finetune
+from audiodiag.evaluation import finetune
 from audiodiag.evaluation.finetune_model import build_partial_model, train_partial_model
+from audiodiag.evaluation.folds import make_folds
 from audiodiag.represent import encoders, spaces
 from tests.helpers import make_clip, noise, sine, tiny_wav2vec2
 
@@ -56,7 +57,7 @@ def _tones_and_noise(per_class: int, *, groups: int | None = None) -> list:
 def cv_run(group_norm_dir):
     clips = _tones_and_noise(8)
     labels = [c.label for c in clips]
-    folds = evaluate.make_folds(labels, n_splits=2, seed=0)
+    folds = make_folds(labels, n_splits=2, seed=0)
     calls = []
     result = finetune.finetune_cross_validated(group_norm_dir, clips, labels, folds, FAST, device="cpu",
                                                require_ready=False, progress=lambda f, m: calls.append((f, m)))
@@ -95,7 +96,7 @@ def test_cross_validation_refuses_unready_data_before_loading_anything():
     clips = _tones_and_noise(3)
     labels = [c.label for c in clips]
     with pytest.raises(AudioDiagError, match="fine-tuning refused: class 'noise' has only 3 labelled clips"):
-        finetune.finetune_cross_validated("no/such-model", clips, labels, evaluate.make_folds(labels, n_splits=3))
+        finetune.finetune_cross_validated("no/such-model", clips, labels, make_folds(labels, n_splits=3))
 
 
 def test_validation_split_keeps_groups_apart_and_says_when_it_cannot():

@@ -13,7 +13,7 @@ from audiodiag.asr import transcript_checks as tc
 from audiodiag.evaluation import audit, duplicates, finetune, label_issues
 from audiodiag.evaluation.compare import CLASSIFIER
 from audiodiag.evaluation.duplicates import DuplicatePair, NearDuplicates
-from audiodiag.evaluation.evaluate import Folds, make_folds
+from audiodiag.evaluation.folds import Folds, make_folds
 from audiodiag.measure import dataset, levels, per_clip
 from audiodiag.represent import encoders
 from audiodiag.types import Clip

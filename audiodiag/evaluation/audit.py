@@ -6,13 +6,13 @@ often one threshold, e.g. "every dog clip is longer than 2 s", which a forest ca
 above chance, the models may be learning how the classes were recorded, not what they sound like, and every
 score on this dataset is suspect.
 
->>> from audiodiag.evaluation import evaluate
+>>> from audiodiag.evaluation.folds import make_folds
 >>> from audiodiag.measure import per_clip
 >>> noise = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)
 >>> clips = [Clip(f"{label}{i}.wav", noise[:n - 100 * i], 16000, 16000, 1, label=label)  # every dog clip is longer
 ...          for label, n in (("dog", 16000), ("cat", 8000)) for i in range(6)]
 >>> stats = [per_clip.clip_stats(clip) for clip in clips]
->>> audit = metadata_audit(clips, stats, evaluate.make_folds([c.label for c in clips], n_splits=3))
+>>> audit = metadata_audit(clips, stats, make_folds([c.label for c in clips], n_splits=3))
 >>> audit.shortcut_suspected, audit.best_feature
 (True, 'duration_s')
 """
@@ -25,7 +25,7 @@ import numpy as np
 
 from audiodiag.errors import BadParameterError
 from audiodiag.evaluation.bootstrap import Estimate
-from audiodiag.evaluation.evaluate import Folds
+from audiodiag.evaluation.folds import Folds
 from audiodiag.evaluation.intervals import proportion
 from audiodiag.measure.per_clip import ClipStats
 from audiodiag.types import Clip

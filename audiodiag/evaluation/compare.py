@@ -21,6 +21,7 @@ from audiodiag.data.order import canonical_order, inverse, is_identity
 from audiodiag.errors import AudioDiagError, BadDataError, BadParameterError
 from audiodiag.evaluation import evaluate, label_issues
 from audiodiag.evaluation.fitting import rung_classifier
+from audiodiag.evaluation.folds import Folds, make_folds
 from audiodiag.evaluation.folds import choose as choose_folds
 from audiodiag.findings import Code
 from audiodiag.measure import dataset
@@ -72,7 +73,7 @@ class Comparison:
     labels: np.ndarray  # true label per clip
     classes: tuple  # fixed class order of every confusion matrix
     class_counts: dict
-    folds: evaluate.Folds
+    folds: Folds
     padding: PaddingPolicy
     rungs: tuple[Rung, ...]  # the baseline first when it was included
     paired: tuple[evaluate.PairedComparison, ...]  # each other rung vs the first (the baseline)
@@ -196,7 +197,7 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
 @dataclass(frozen=True)
 class VoiceFolds:
     groups: list[str]  # inferred voice per clip, in canonical order
-    folds: evaluate.Folds  # group-aware folds on them
+    folds: Folds  # group-aware folds on them
 
 
 def _voice_folds(speakers: voices.SpeakerEstimate | None, canonical: np.ndarray, y: np.ndarray, chosen, *,
@@ -207,7 +208,7 @@ def _voice_folds(speakers: voices.SpeakerEstimate | None, canonical: np.ndarray,
         return speakers, None
     groups = [speakers.groups[i] for i in canonical]
     try:
-        return speakers, VoiceFolds(groups, evaluate.make_folds(y, groups, n_splits=n_splits, seed=seed))
+        return speakers, VoiceFolds(groups, make_folds(y, groups, n_splits=n_splits, seed=seed))
     except AudioDiagError as e:
         return speakers.refused(voices.NO_FOLDS, str(e)), None
 

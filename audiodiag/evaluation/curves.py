@@ -23,8 +23,8 @@ import numpy as np
 from audiodiag.errors import BadParameterError
 from audiodiag.evaluation import intervals
 from audiodiag.evaluation.bootstrap import bootstrap_distribution, percentile_ci
-from audiodiag.evaluation.evaluate import Folds
 from audiodiag.evaluation.fitting import fit_predict, rung_classifier
+from audiodiag.evaluation.folds import Folds
 
 SIZES_PER_CLASS = (1, 2, 5, 10, 20, 50)  # then "all": every training clip
 REPEATS = 5  # random draws per size (the full size is drawn once: there is nothing to draw)

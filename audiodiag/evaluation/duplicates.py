@@ -27,8 +27,8 @@ import numpy as np
 from audiodiag import fixes
 from audiodiag.data.order import canonical_order, inverse
 from audiodiag.errors import BadParameterError
-from audiodiag.evaluation import evaluate
 from audiodiag.evaluation import folds as folds_module
+from audiodiag.evaluation.folds import Folds
 from audiodiag.evaluation.retrieval import QUERY_BLOCK_ELEMENTS, prepare
 from audiodiag.types import Clip, Finding
 
@@ -127,10 +127,10 @@ def _strongest(first: np.ndarray, second: np.ndarray, cosine: np.ndarray) -> np.
 
 
 def comparison_folds(clips: Sequence[Clip], *, n_splits: int = 5, group_aware: bool = True,
-                     seed: int = 0) -> evaluate.Folds:
+                     seed: int = 0) -> Folds:
     """The folds `compare.compare` uses for these clips and settings (group-aware when asked and every clip
     has a group), drawn as it draws them on the clips in `order.canonical_order`, and returned in the order given.
-    Raises AudioDiagError when the clips cannot be split (see `evaluate.make_folds`)."""
+    Raises AudioDiagError when the clips cannot be split (see `make_folds`)."""
     canonical = canonical_order(clips)
     return folds_module.choose([clips[i] for i in canonical], n_splits=n_splits, group_aware=group_aware,
                         seed=seed).folds.take(inverse(canonical))
@@ -149,7 +149,7 @@ def _names(clips: Sequence[Clip], pairs: Sequence[DuplicatePair], fold_of: np.nd
     return "; ".join(shown) + more
 
 
-def leakage_findings(clips: Sequence[Clip], folds: evaluate.Folds | None, *, exact: Sequence[tuple[int, ...]] = (),
+def leakage_findings(clips: Sequence[Clip], folds: Folds | None, *, exact: Sequence[tuple[int, ...]] = (),
                      near: Mapping[str, NearDuplicates] | None = None) -> list[Finding]:
     """Warnings for duplicates (exact, and near in each space) and groups that the folds split.
 

@@ -35,6 +35,7 @@ from audiodiag.evaluation.finetune_model import (
     predict_logits,
     train_partial_model,
 )
+from audiodiag.evaluation.folds import MIN_FOLDS, Folds
 from audiodiag.represent import encoders
 from audiodiag.represent.encoders.base import resampled
 from audiodiag.types import Clip, Readiness
@@ -65,7 +66,7 @@ def _readiness(ok: bool, reason: str, counts: dict[str, int]) -> Readiness:
 
 def min_clips_per_class(n_splits: int = DEFAULT_N_SPLITS) -> int:
     """Labelled clips the smallest class needs so that every training fold keeps MIN_TRAIN_CLIPS_PER_CLASS."""
-    k = max(int(n_splits), evaluate.MIN_FOLDS)
+    k = max(int(n_splits), MIN_FOLDS)
     return max(MIN_CLIPS_PER_CLASS, math.ceil(MIN_TRAIN_CLIPS_PER_CLASS * k / (k - 1)))
 
 
@@ -192,7 +193,7 @@ def _inner_split(train: np.ndarray, y: np.ndarray, groups: np.ndarray | None, fr
 
 
 def finetune_cross_validated(model_path_or_id: str | encoders.HFEncoder, clips: Sequence[Clip], labels: Sequence,
-                             folds: evaluate.Folds, settings: FinetuneSettings = FinetuneSettings(), *,
+                             folds: Folds, settings: FinetuneSettings = FinetuneSettings(), *,
                              progress: ProgressFn | None = None, device: str | None = None,
                              require_ready: bool = True) -> FinetuneResult:
     """Fine-tune the top `settings.top_layers` layers + a linear head on each fold; predict its test clips.

@@ -17,8 +17,9 @@ import numpy as np
 
 from audiodiag.data.order import canonical_order
 from audiodiag.errors import BadParameterError
-from audiodiag.evaluation.evaluate import Estimate, Folds, cross_val_predict_folds, metrics_with_ci
+from audiodiag.evaluation.evaluate import Estimate, cross_val_predict_folds, metrics_with_ci
 from audiodiag.evaluation.fitting import rung_classifier
+from audiodiag.evaluation.folds import Folds
 from audiodiag.represent.encoders import LayerwiseEncoder
 from audiodiag.types import Clip
 

@@ -23,8 +23,9 @@ from dataclasses import replace
 import numpy as np
 
 from audiodiag.evaluation import curves
-from audiodiag.evaluation.evaluate import make_folds, random_vs_group_split
+from audiodiag.evaluation.evaluate import random_vs_group_split
 from audiodiag.evaluation.fitting import fit_predict, rung_classifier
+from audiodiag.evaluation.folds import make_folds
 from benchmarks.calibration.scenarios import Dataset, Scenario, dataset_seed, simulate, world_of
 from benchmarks.calibration.settings import (
     CURVE_TRUTH_GRID,
