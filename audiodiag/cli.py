@@ -382,7 +382,7 @@ def check(args: argparse.Namespace) -> int:
         failures = [replace(f, name=str(folder / f.name)) if folder is not None and (folder / f.name).exists() else f
                     for f in result.failures]  # a file's path, where the failure names one in the folder
         entries = [cleanlist.Entry(c.name, c.source or c.name, c.label, c.group, ref)
-                   for c, ref in zip(result.clips, result.references)]
+                   for c, ref in zip(result.clips, result.references, strict=True)]
         keep, quarantined = cleanlist.split(entries, per_clip, quarantine_codes=set(codes), failures=failures)
         for path, rows, what in ((args.clean_list, keep, "clean list"), (args.quarantine, quarantined, "quarantine")):
             if path:

@@ -28,7 +28,7 @@ def speech_seconds(speech_fractions: Sequence[float | None], duration_s: Sequenc
     [2.0, None]
     """
     _same_length(speech_fractions=speech_fractions, duration_s=duration_s)
-    return [None if f is None else f * d for f, d in zip(speech_fractions, duration_s)]
+    return [None if f is None else f * d for f, d in zip(speech_fractions, duration_s, strict=True)]
 
 
 def reference_chars(reference: str) -> int:
@@ -46,7 +46,7 @@ def chars_per_second(references: Sequence[str | None], *, speech_s: Sequence[flo
     """
     _same_length(references=references, speech_s=speech_s, duration_s=duration_s)
     rates = []
-    for ref, seconds in zip(references, _judged_seconds(speech_s, duration_s)):
+    for ref, seconds in zip(references, _judged_seconds(speech_s, duration_s), strict=True):
         rates.append(None if ref is None or seconds < MIN_JUDGED_S else reference_chars(ref) / seconds)
     return rates
 
@@ -64,7 +64,7 @@ def char_rate_findings(names: Sequence[str], references: Sequence[str | None], *
     findings = []
     for name, ref, speech, seconds, rate in zip(names, references, speech_s, _judged_seconds(speech_s, duration_s),
                                                chars_per_second(references, speech_s=speech_s,
-                                                                duration_s=duration_s)):
+                                                                duration_s=duration_s), strict=True):
         if rate is None:
             continue
         of = "detected speech" if speech is not None else "audio (no speech measurement; the whole clip counted)"
@@ -95,7 +95,7 @@ def reference_findings(names: Sequence[str], references: Sequence[str | None],
 
 
 def _judged_seconds(speech_s: Sequence[float | None], duration_s: Sequence[float]) -> list[float]:
-    return [duration if speech is None else speech for speech, duration in zip(speech_s, duration_s)]
+    return [duration if speech is None else speech for speech, duration in zip(speech_s, duration_s, strict=True)]
 
 
 def _same_length(**sequences: Sequence) -> None:

@@ -147,7 +147,7 @@ def score(references: Sequence[str], hypotheses: Sequence[str], *, normalisation
                            "can be computed; check the reference transcripts")
     out = jiwer.process_words([refs[i] for i in scored], [hyps[i] for i in scored])
     utterances: list[Utterance | None] = [None] * len(refs)
-    for i, chunks, ref_words, hyp_words in zip(scored, out.alignments, out.references, out.hypotheses):
+    for i, chunks, ref_words, hyp_words in zip(scored, out.alignments, out.references, out.hypotheses, strict=True):
         counts = {"substitute": 0, "delete": 0, "insert": 0}
         spans = []
         for c in chunks:
@@ -217,7 +217,7 @@ def paired_difference(a: Scores, b: Scores, *, n_boot: int = N_BOOT, seed: int =
     """Corpus WER of system b minus system a on the same utterances, with a paired bootstrap CI (the same
     resampled utterances for both systems, so shared hard utterances do not widen the interval)."""
     _check_same_utterances(a, b)
-    pairs = [(ua.errors, ub.errors, ua.reference_words) for ua, ub in zip(a.utterances, b.utterances)
+    pairs = [(ua.errors, ub.errors, ua.reference_words) for ua, ub in zip(a.utterances, b.utterances, strict=True)
              if ua.reference_words]
     ea, eb, words = (np.array(v, float) for v in zip(*pairs))
     boot = bootstrap_distribution(lambda idx: (eb[idx].sum(1) - ea[idx].sum(1)) / words[idx].sum(1), len(words),
@@ -229,8 +229,8 @@ def paired_difference(a: Scores, b: Scores, *, n_boot: int = N_BOOT, seed: int =
 def compare_systems(a: Scores, b: Scores, *, n_boot: int = N_BOOT, seed: int = 0) -> SystemComparison:
     """Per-utterance differences and the paired bootstrap on the corpus WER difference (B − A)."""
     diff = paired_difference(a, b, n_boot=n_boot, seed=seed)
-    delta = tuple(ub.wer - ua.wer for ua, ub in zip(a.utterances, b.utterances))
-    edits = [ub.errors - ua.errors for ua, ub in zip(a.utterances, b.utterances) if ua.reference_words]
+    delta = tuple(ub.wer - ua.wer for ua, ub in zip(a.utterances, b.utterances, strict=True))
+    edits = [ub.errors - ua.errors for ua, ub in zip(a.utterances, b.utterances, strict=True) if ua.reference_words]
     return SystemComparison(diff, delta, sum(e < 0 for e in edits), sum(e > 0 for e in edits),
                             sum(e == 0 for e in edits))
 
@@ -338,7 +338,7 @@ def hallucination_flags(names: Sequence[str], hypotheses: Sequence[str], speech_
     than the detected speech could hold (needs `durations_s`), and for repeated n-gram loops."""
     flags = []
     durations = durations_s if durations_s is not None else [None] * len(names)
-    for name, hyp, speech, duration_s in zip(names, hypotheses, speech_fractions, durations):
+    for name, hyp, speech, duration_s in zip(names, hypotheses, speech_fractions, durations, strict=True):
         n_words = len(hyp.split())
         if n_words and speech is not None and speech < SILENT_SPEECH_FRACTION:
             flags.append((name, f"{n_words} word(s) transcribed but voice activity detection finds {speech:.0%} "

@@ -207,7 +207,7 @@ def error_tables(scores: Scores, *, names: Sequence[str] | None = None,
         if label not in row[2] and len(row[2]) < max_examples:
             row[2].append(label)
 
-    for utterance, label in zip(scores.utterances, labels):
+    for utterance, label in zip(scores.utterances, labels, strict=True):
         if not utterance.reference_words:
             continue
         for region in error_regions(utterance.alignment):

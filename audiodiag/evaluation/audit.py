@@ -58,7 +58,7 @@ def metadata_matrix(clips: Sequence[Clip], stats: Sequence[ClipStats], *, paddin
     if len(clips) != len(stats):
         raise BadParameterError(f"{len(clips)} clips but {len(stats)} measurements; measure these clips first")
     rows = []
-    for clip, s in zip(clips, stats):
+    for clip, s in zip(clips, stats, strict=True):
         pad = 0.0 if not padding_length_s else max(0.0, 1 - clip.duration_s / padding_length_s)
         rows.append([clip.duration_s, s.rms_dbfs, clip.original_sample_rate_hz, s.silence_ratio, pad,
                      clip.original_channels])

@@ -111,4 +111,4 @@ def percentile_cis(values: np.ndarray, boot: np.ndarray, *, confidence: float = 
         raise BadParameterError(f"{len(values)} values but bootstrap values of shape {boot.shape}; pass one non-empty "
                                 "row of resampled statistics per value")
     low, high = np.percentile(boot, tail_percentiles(confidence), axis=1)
-    return [Estimate(float(v), float(lo), float(hi)) for v, lo, hi in zip(values, low, high)]
+    return [Estimate(float(v), float(lo), float(hi)) for v, lo, hi in zip(values, low, high, strict=True)]

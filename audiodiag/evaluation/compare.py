@@ -175,9 +175,10 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
             estimated_split_check=None if voice_folds is None else evaluate.random_vs_group_split(
                 s.vectors, y, voice_folds.groups, model, seed=seed, group_folds=voice_folds.folds,
                 random_folds=folds, random_predictions=out.predictions)))  # the scores the note shows
-    rungs = [replace(r, split_check=c) for r, c in zip(rungs, evaluate.holm_leakage([r.split_check for r in rungs]))]
+    adjusted = evaluate.holm_leakage([r.split_check for r in rungs])
+    rungs = [replace(r, split_check=c) for r, c in zip(rungs, adjusted, strict=True)]
     rungs = [replace(r, estimated_split_check=c)
-             for r, c in zip(rungs, evaluate.holm_leakage([r.estimated_split_check for r in rungs]))]
+             for r, c in zip(rungs, evaluate.holm_leakage([r.estimated_split_check for r in rungs]), strict=True)]
     first = rungs[0]
     paired = evaluate.holm_family([evaluate.paired_comparison(y, first.predictions, r.predictions, name_a=first.space,
                                                               name_b=r.space, groups=units) for r in rungs[1:]])

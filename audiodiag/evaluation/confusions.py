@@ -52,7 +52,7 @@ def cell_members(y_true: Sequence, y_pred: Sequence, *, labels: Sequence) -> lis
     """
     t, p = _codes_in_order(y_true, y_pred, labels)
     cells: list[list[list[int]]] = [[[] for _ in labels] for _ in labels]
-    for clip, (i, j) in enumerate(zip(t.tolist(), p.tolist())):
+    for clip, (i, j) in enumerate(zip(t.tolist(), p.tolist(), strict=True)):
         cells[i][j].append(clip)
     return cells
 
@@ -63,7 +63,7 @@ def per_class_f1(y_true: Sequence, y_pred: Sequence, *, labels: Sequence) -> dic
     tp = np.diag(counts)
     denominator = counts.sum(axis=0) + counts.sum(axis=1)
     f1 = np.divide(2 * tp, denominator, out=np.zeros(len(tp)), where=denominator > 0)
-    return {label: float(v) for label, v in zip(labels, f1)}
+    return {label: float(v) for label, v in zip(labels, f1, strict=True)}
 
 
 def most_confused_pairs(y_true: Sequence, y_pred: Sequence, *, labels: Sequence | None = None,

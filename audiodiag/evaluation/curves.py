@@ -80,7 +80,7 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
     for i, cap in enumerate(caps):
         full = i == len(caps) - 1
         for draw in range(0 if full and reuse else 1 if full else repeats):
-            for (train, test), by_class in zip(splits, members):
+            for (train, test), by_class in zip(splits, members, strict=True):
                 subset = train if full else _per_class_sample(by_class, cap, rng)
                 if len(np.unique(y[subset])) >= 2:  # a classifier needs two classes; else these test clips count wrong
                     jobs.append((subset, test))
@@ -96,7 +96,7 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
         else:
             correct_per_draw = [np.zeros(len(y), bool) for _ in range(draws)]
             used = []
-            for (subset, test), (owner, draw), result in zip(jobs, owners, fitted):
+            for (subset, test), (owner, draw), result in zip(jobs, owners, fitted, strict=True):
                 if owner == i:
                     correct_per_draw[draw][test] = result.predictions == y[test]
                     used.append(len(subset))

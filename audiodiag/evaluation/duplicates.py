@@ -206,7 +206,7 @@ def leakage_findings(clips: Sequence[Clip], folds: Folds | None, *, exact: Seque
 def _split_groups(clips: Sequence[Clip], fold_of: np.ndarray, split: str, *,
                   predefined: bool = False) -> list[Finding]:
     folds_of_group: dict[str, set[int]] = {}
-    for clip, fold in zip(clips, fold_of):
+    for clip, fold in zip(clips, fold_of, strict=True):
         folds_of_group.setdefault(str(clip.group), set()).add(int(fold) + 1)
     spread = {g: sorted(f) for g, f in folds_of_group.items() if len(f) > 1}
     if not spread:

@@ -68,7 +68,7 @@ def cross_val_predict_folds(X: np.ndarray, y: Sequence, folds: Folds, make_model
     predictions = np.empty(len(y), dtype=y.dtype)
     probabilities = np.full((len(y), len(classes)), np.nan)
     splits = list(folds.splits())
-    for (_, test), fitted in zip(splits, fit_predict(X, y, splits, make_model, probabilities=True)):
+    for (_, test), fitted in zip(splits, fit_predict(X, y, splits, make_model, probabilities=True), strict=True):
         predictions[test] = fitted.predictions
         if fitted.probabilities is not None:
             columns = [classes.index(c) for c in fitted.classes]
@@ -246,7 +246,7 @@ def holm_family(pairs: Sequence[PairedComparison]) -> tuple[PairedComparison, ..
         return tuple(pairs)
     adjusted = intervals.holm([p.p_value for p in pairs])
     out = []
-    for p, q in zip(pairs, adjusted):
+    for p, q in zip(pairs, adjusted, strict=True):
         verdict = pair_verdict(p.difference, q)
         numbers = p.explanation.split(": ", 1)[1].rstrip(".")
         out.append(replace(p, p_adjusted=q, n_compared=len(pairs), verdict=verdict, explanation=(

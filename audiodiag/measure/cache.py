@@ -89,7 +89,7 @@ def cached_measure(clips: Sequence[Clip], *, loudness: bool = True, cache_dir: s
     if missing:
         todo = [clips[i] for i in missing]
         stats, speech = measure(todo) if measure is not None else dataset.measure(todo, loudness=loudness)
-        for i, s, r in zip(missing, stats, speech):
+        for i, s, r in zip(missing, stats, speech, strict=True):
             found[i] = (s, list(r))
             _write(paths[i], s, r)
     return [e[0] for e in found], [e[1] for e in found]

@@ -288,7 +288,7 @@ def measure(clips: Sequence[Clip], *, progress: Callable[[int, int], None] | Non
     for start in range(0, len(clips), step):
         batch = clips[start:start + step]
         regions = vad.speech_regions(batch)
-        stats += [clip_stats(c, speech=r, loudness=loudness) for c, r in zip(batch, regions)]
+        stats += [clip_stats(c, speech=r, loudness=loudness) for c, r in zip(batch, regions, strict=True)]
         speech += regions
         if progress:
             progress(len(stats), len(clips))

@@ -132,7 +132,7 @@ def loudness_outliers(names: Sequence[str], loudness: Sequence[float | None]) ->
 
     Clips without a loudness (too short, silent) are not judged; fewer than LOUDNESS_MIN_CLIPS measured: none.
     """
-    measured = [(n, v) for n, v in zip(names, loudness) if v is not None]
+    measured = [(n, v) for n, v in zip(names, loudness, strict=True) if v is not None]
     if len(measured) < LOUDNESS_MIN_CLIPS:
         return []
     values = np.array([v for _, v in measured])

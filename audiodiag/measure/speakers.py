@@ -311,7 +311,7 @@ def split_findings(names: Sequence[str], speakers: Sequence[str | None], splits:
     if not splits or any(s is None for s in splits) or any(s is None for s in speakers):
         return []
     where: dict[str, dict[str, int]] = {}
-    for speaker, split in zip(speakers, splits):
+    for speaker, split in zip(speakers, splits, strict=True):
         where.setdefault(str(speaker), {}).setdefault(str(split), 0)
         where[str(speaker)][str(split)] += 1
     crossing = {s: d for s, d in sorted(where.items()) if len(d) > 1}
@@ -321,7 +321,7 @@ def split_findings(names: Sequence[str], speakers: Sequence[str | None], splits:
     shown = "; ".join(f"{s} ({', '.join(f'{k} {v}' for k, v in sorted(d.items()))})"
                       for s, d in list(crossing.items())[:5])
     more = f" and {len(crossing) - 5} more" if len(crossing) > 5 else ""
-    files = [n for n, s in zip(names, speakers) if str(s) in crossing]
+    files = [n for n, s in zip(names, speakers, strict=True) if str(s) in crossing]
     return [Finding(Code.SPEAKER_ACROSS_SPLITS, "warning", (
         f"{len(crossing)} of {len(where)} {kind} have clips in more than one split of the 'split' column: "
         f"{shown}{more}. A test split that shares speakers with training overstates how the model does on new "

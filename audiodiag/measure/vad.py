@@ -68,7 +68,7 @@ def speech_probabilities(samples_16k: Sequence[np.ndarray]) -> list[np.ndarray]:
     for b in range(0, len(rows), MAX_BATCH_ROWS):
         probs_per_row.extend(_run_rows(rows[b:b + MAX_BATCH_ROWS]))
     out: list[list[np.ndarray]] = [[] for _ in samples_16k]
-    for owner, p in zip(owners, probs_per_row):
+    for owner, p in zip(owners, probs_per_row, strict=True):
         out[owner].append(p)
     return [np.concatenate(parts) for parts in out]
 
@@ -105,7 +105,7 @@ def speech_regions(clips: Sequence[Clip]) -> list[list[SpeechRegion]]:
     signals = [np.pad(resample(c.samples, orig_sample_rate_hz=c.sample_rate_hz,
                                target_sample_rate_hz=VAD_SAMPLE_RATE_HZ), pad) for c in clips]
     regions = []
-    for clip, x, p in zip(clips, signals, speech_probabilities(signals)):
+    for clip, x, p in zip(clips, signals, speech_probabilities(signals), strict=True):
         spans = [(max(0.0, (start - pad) / VAD_SAMPLE_RATE_HZ), min(clip.duration_s, (end - pad) / VAD_SAMPLE_RATE_HZ))
                  for start, end in spans_from_probabilities(p, audio_length_samples=len(x))]
         regions.append([SpeechRegion(start, end) for start, end in spans if end > start])

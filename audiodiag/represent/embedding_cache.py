@@ -150,7 +150,7 @@ def cached_embed(
             raise AudioDiagError(f"{encoder.name}: returned shape {rows.shape} for {len(chunk)} clips; "
                                  f"expected ({len(chunk)}, {size}); the encoder breaks the Encoder protocol")
         rows = rows.astype(np.float32, copy=False)
-        for i, row in zip(chunk, rows):
+        for i, row in zip(chunk, rows, strict=True):
             out[i] = row
             _write_row(paths[i], row)
         done += len(chunk)

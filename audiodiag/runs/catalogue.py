@@ -131,8 +131,8 @@ def findings(view: RunView) -> dict[tuple[str, str], FindingChange]:
             code = f"{c['kind']}: {c['subject'][0]}" if c["kind"] == Kind.UNAVAILABLE.value else str(c["verdict"])
             out.setdefault((NOTE_SCOPE, code), FindingChange(code, NOTE_SCOPE, str(c["text"])))
     counts: dict[str, list] = {}
-    for codes, messages in zip(view.column("finding_codes"), view.column("findings")):
-        for code, message in zip(codes or (), messages or ()):
+    for codes, messages in zip(view.column("finding_codes"), view.column("findings"), strict=True):
+        for code, message in zip(codes or (), messages or (), strict=True):
             counts.setdefault(code, [0, message])[0] += 1
     for code, (n, message) in counts.items():
         out[(CLIPS_SCOPE, code)] = FindingChange(code, CLIPS_SCOPE, message, n, n)

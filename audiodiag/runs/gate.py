@@ -204,7 +204,7 @@ def _row(cells: Sequence[str]) -> str:
 def to_dict(result: CheckResult, *, fail_on: str = "error") -> dict:
     per_clip = result.per_clip
     clips = []
-    for info, s in zip(result.clips, result.stats):
+    for info, s in zip(result.clips, result.stats, strict=True):
         measured = {k: v for k, v in asdict(s).items() if k not in ("name", "label", "group")}
         clips.append({"name": info.name, "source": info.source, "label": info.label, "group": info.group,
                       "findings": [f.code for f in per_clip.get(info.name, ())], **measured})

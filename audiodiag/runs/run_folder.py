@@ -200,7 +200,7 @@ def read_previous(folder: str | os.PathLike) -> Previous | None:
             matrix, hashes = read_vectors(root, space["space"])
             meta = json.loads((root / VECTORS_DIR / f"{slug(space['space'])}.json").read_text())
             seconds = meta.get("seconds_per_clip")
-            vectors.append(KeptVectors(meta["settings"], dict(zip(hashes, matrix)),
+            vectors.append(KeptVectors(meta["settings"], dict(zip(hashes, matrix, strict=True)),
                                        float("nan") if seconds is None else float(seconds), float(meta["model_mb"])))
     except (OSError, ValueError, KeyError):
         return None  # no run here, or a damaged one: everything is computed again
@@ -210,6 +210,6 @@ def read_previous(folder: str | os.PathLike) -> Previous | None:
                         r["label"], r["group"], r["content_hash"], r["audio_hash"], r.get("source"))
         stats = ClipStats(name=r["name"], label=r["label"], group=r["group"],
                           **{k: r[k] for k in STAT_FIELDS if k in r})  # a field added since: its default
-        speech = tuple(SpeechRegion(a, b) for a, b in zip(r["speech_start_s"], r["speech_end_s"]))
+        speech = tuple(SpeechRegion(a, b) for a, b in zip(r["speech_start_s"], r["speech_end_s"], strict=True))
         clips[r["content_hash"]] = Kept(info, stats, speech)
     return Previous(clips, tuple(vectors))

@@ -127,8 +127,8 @@ class RunView:
     def summary(self) -> RunSummary:
         durations = np.asarray(self.column("duration_s"), dtype=float)
         findings: dict[str, tuple[int, str]] = {}
-        for codes, messages in zip(self.column("finding_codes"), self.column("findings")):
-            for code, message in zip(codes or (), messages or ()):
+        for codes, messages in zip(self.column("finding_codes"), self.column("findings"), strict=True):
+            for code, message in zip(codes or (), messages or (), strict=True):
                 n, example = findings.get(code, (0, message))
                 findings[code] = (n + 1, example)
         return RunSummary(

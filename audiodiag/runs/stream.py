@@ -197,7 +197,7 @@ class BatchResult:
 def _open_batch(batch: Sequence, names: Sequence[str], previous: Previous | None,
                 reusable: Callable[[Kept], bool]) -> list[Clip | Kept | LoadFailure]:
     """`open_item` over a batch; an earlier run's file that lacks a vector in some space is decoded again."""
-    opened = [open_item(item, name, previous) for item, name in zip(batch, names)]
+    opened = [open_item(item, name, previous) for item, name in zip(batch, names, strict=True)]
     for i, o in enumerate(opened):
         if isinstance(o, Kept) and not reusable(o):
             opened[i] = open_item(batch[i], o.info.name, None)
@@ -238,7 +238,7 @@ def compute_batch(decoded: Sequence[Clip], space_list: Sequence[tuple[str, encod
     batch_stats, batch_speech = dataset.measure(decoded)
     rows, timings, failed = embed_batch(decoded, space_list, padding=padding, layer=layer, features=features)
     kept = [Kept(ClipInfo.of(c, audio_hash=duplicates.audio_hash(c)), st, tuple(sp))
-            for c, st, sp in zip(decoded, batch_stats, batch_speech)]
+            for c, st, sp in zip(decoded, batch_stats, batch_speech, strict=True)]
     return kept, rows, timings, failed
 
 
@@ -365,7 +365,7 @@ def stream(
         new = iter(result.computed)
         order = []  # per used item: the Kept it reused, or None for one computed here
         for o, source, reference in zip(result.opened, result.sources,
-                                        result.references or [None] * len(result.opened)):
+                                        result.references or [None] * len(result.opened), strict=True):
             if isinstance(o, LoadFailure):
                 failures.append(o)
                 continue

@@ -379,7 +379,7 @@ def _assemble(batch: list[tuple], worked: Sequence[Worked], previous: stream.Pre
               transcribe: stream.Transcribe | None) -> stream.BatchResult:
     """One batch's tasks as the BatchResult `stream.local_batches` yields for it; its encoders (and ASR) run here."""
     opened = [o for w in worked for o in w.opened]
-    for i, ((item, name), o) in enumerate(zip(batch, opened)):
+    for i, ((item, name), o) in enumerate(zip(batch, opened, strict=True)):
         if isinstance(o, str):  # a content hash: what the earlier run kept, under this run's name and label
             opened[i] = stream.renamed(previous.clips[o], name, item.label, item.group, item.fold)
     computed = [k for w in worked for k in w.computed]

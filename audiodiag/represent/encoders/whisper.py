@@ -91,7 +91,7 @@ class WhisperEncoder:
             for start in range(0, len(items), step):
                 batch = items[start:start + step]
                 hidden = self.hidden_states(np.stack([f for _, f, _ in batch]))
-                for (i, _, n_real), frames in zip(batch, hidden):
+                for (i, _, n_real), frames in zip(batch, hidden, strict=True):
                     sums[i] += frames[:n_real].sum(0, dtype=np.float64)
                     counts[i] += n_real
         return (sums / counts[:, None]).astype(np.float32)
