@@ -54,6 +54,7 @@ from audiodiag.types import Clip
 from audiodiag.verdict import decide
 
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
 CLI = "cli"  # the reader of the notes this command writes: its how-to-fix texts name this command's flags
 fixes.register(CLI, {
     fixes.ADD_GROUPS: "add a group column (speaker, session, source ...) to the labels CSV or a groups.csv beside the "
@@ -61,7 +62,6 @@ fixes.register(CLI, {
     fixes.USE_GROUPS: "run again without --no-groups",
     fixes.EXCLUDE_SAME_GROUP: "run again without --no-exclude-same-group",
 })
-EXIT_INTERNAL_ERROR = 1
 WORKERS_HELP = (f"processes that decode and measure (levels, VAD, the spectral baseline); encoders stay in one. "
                 f"Default: one per usable core ({workers.usable_cores()} here), started once the files in view hold "
                 f"{workers.POOL_WORTH_S:g} s of work or more; 1: everything in this process")
@@ -200,9 +200,9 @@ def streamed_report(args: argparse.Namespace) -> int:
         result = stream.classify_stream(items, chosen, dataset_name=name, batch_size=args.batch_size,
                                         previous=previous, progress=_progress_printer(),
                                         engine=engine or workers.engine(args.workers))
-        decision = result.decision.rendered(CLI)
-        streamed, note, problems = result.streamed, decision.note, []
-        comparison = decision.comparison
+        streamed, problems = result.streamed, []
+        note = fixes.rendered(result.decision.note, CLI)  # before the run folder gets it (_finish renders the rest)
+        comparison = result.decision.comparison
         say_groups(args.data, args.group_column, list(streamed.clips), no_groups=args.no_groups)
         settings.update(chosen.to_dict())
     for f in streamed.failures:

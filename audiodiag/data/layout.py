@@ -167,7 +167,7 @@ class TreeWalk:
         self.table_name, self.table, self.prefix = table_name, table, prefix
         self._row_for = row_matcher(table)
         self._used: set[str] = set()
-        self._others: list[str] = []  # the first file that is neither audio nor a table (named when there is no audio)
+        self._first_other: str | None = None  # a file that is neither audio nor a table: named when there is no audio
         self._n_others = self._audio = 0
 
     def files(self, rels: Iterable[str]) -> Iterator[tuple[str, str, str | None, TableRow]]:
@@ -176,7 +176,7 @@ class TreeWalk:
             name = rel[len(self.prefix):]
             if not name.lower().endswith(AUDIO_EXTENSIONS):
                 if not rel.lower().endswith(".csv"):
-                    self._others = self._others or [rel]
+                    self._first_other = self._first_other or rel
                     self._n_others += 1
                 continue
             self._audio += 1
@@ -191,7 +191,7 @@ class TreeWalk:
         """Once the files are walked: no audio file at all, or the table rows that name no file (`names`: the
         clips' names, for the message's examples); else None."""
         if not self._audio:
-            found = (f"it holds {self._n_others} other file(s), e.g. '{self._others[0]}'" if self._others else
+            found = (f"it holds {self._n_others} other file(s), e.g. '{self._first_other}'" if self._n_others else
                      "it is empty")
             return LoadFailure(source, f"{source}: holds no audio files ({', '.join(AUDIO_EXTENSIONS)}); {found}. "
                                        "Put clips in one sub-folder per class")

@@ -138,7 +138,7 @@ def run_check(items: Iterable, *, dataset_name: str, spec: EncoderSpec | None = 
         texts = tuple(transcript_checks.reference_findings([c.name for c in streamed.clips], refs,
                                                            [s.speech_fraction for s in stats],
                                                            [s.duration_s for s in stats]))
-    exact = duplicates.equal_groups(c.audio_hash for c in streamed.clips)
+    exact = streamed.exact_duplicates()
     near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact) for v in streamed.vectors}
     copies = duplicates.leakage_findings(list(streamed.clips), None, exact=exact, near=near)
     return CheckResult(dataset_name, None if spec is None else spec.name, streamed.clips, stats, report,

@@ -83,6 +83,10 @@ class Streamed:
     transcripts: tuple[str, ...] | None = None  # one per clip when the stream transcribed (`transcribe=`)
     references: tuple[str | None, ...] = ()  # per clip: a manifest row's transcript column, else None
 
+    def exact_duplicates(self) -> list[tuple[int, ...]]:
+        """`duplicates.exact_duplicates` of the clips, from the audio hashes kept (no samples needed)."""
+        return duplicates.equal_groups(c.audio_hash for c in self.clips)
+
 
 @dataclass(frozen=True, eq=False)
 class StreamedDecision:
@@ -423,6 +427,5 @@ def classify_stream(
                       previous=previous, progress=say, engine=engine, features=settings.features)
     decision = decide.decide_measured(
         dataset_name, streamed.clips, streamed.vectors, streamed.stats, streamed.speech, streamed.unavailable,
-        settings, say=say,
-        exact=duplicates.equal_groups(c.audio_hash for c in streamed.clips))
+        settings, say=say, exact=streamed.exact_duplicates())
     return StreamedDecision(streamed, decision)
