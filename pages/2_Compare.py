@@ -10,7 +10,8 @@ from audiodiag.evaluation import compare, confusions
 from audiodiag.represent import encoders
 from audiodiag.represent.features import FeatureSettings
 from audiodiag.settings import ComparisonSettings
-from audiodiag.verdict import ladder_chart, notes
+from audiodiag.verdict import ladder_chart, notes, pair_verdicts, rung_table
+from audiodiag.verdict.leakage import split_line
 from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
@@ -132,15 +133,15 @@ st.caption(display.md_escape(f"Folds: {result.folds.note} Padding: {result.setti
 # ---------------------------------------------------------------- verdicts and metrics
 st.subheader("Does a frozen encoder beat the baseline?")
 evidence = verdict.classification_evidence(result)  # the note's own rows and pair claims
-st.plotly_chart(ladder_chart.ladder_figure(verdict.rules.ladder(evidence)), width="stretch",
+st.plotly_chart(ladder_chart.ladder_figure(rung_table.ladder(evidence)), width="stretch",
                 config=ladder_chart.LADDER_CONFIG,
                 key="compare_ladder")
 for pair in result.paired:
-    VERDICT_BOX[pair.verdict](f"**{display.md_escape(verdict.rules.pair_headline(pair))}**")
+    VERDICT_BOX[pair.verdict](f"**{display.md_escape(pair_verdicts.pair_headline(pair))}**")
 if result.paired:
     with st.expander("How each verdict was reached"):
         for pair in result.paired:
-            st.markdown(display.md_escape(verdict.rules.encoder_vs_baseline(pair, evidence.rung(pair.name_b)).text))
+            st.markdown(display.md_escape(pair_verdicts.encoder_vs_baseline(pair, evidence.rung(pair.name_b)).text))
 display.show_table(display.comparison_table(result))
 leaks = [r for r in result.rungs if r.split_check is not None]
 if leaks:
@@ -148,7 +149,7 @@ if leaks:
                      expanded=any(r.split_check.leakage_suspected for r in leaks)):
         for r in leaks:
             box = st.warning if r.split_check.leakage_suspected else st.write
-            box(display.md_escape(verdict.rules.split_line(r.space, r.split_check)))
+            box(display.md_escape(split_line(r.space, r.split_check)))
 
 # ---------------------------------------------------------------- confusions
 st.subheader("Confusion matrices (same folds, same class order, rows sum to 100 %)")

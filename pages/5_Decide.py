@@ -9,7 +9,8 @@ from audiodiag.errors import AudioDiagError
 from audiodiag.evaluation import finetune, probing
 from audiodiag.represent import encoders, spaces
 from audiodiag.settings import RetrievalSettings
-from audiodiag.verdict import decide, ladder_chart, notes
+from audiodiag.verdict import decide, ladder_chart, learning_curve, notes, pair_verdicts
+from audiodiag.verdict.leakage import split_line
 from pages import _cache as cache
 from pages import _data as data_ui
 from pages import _display as display
@@ -120,7 +121,7 @@ settings_caption.caption(settings_line(
 display.show_unavailable(unavailable)
 st.subheader("Baseline vs frozen encoders")
 for pair in comparison.paired:
-    VERDICT_BOX.get(pair.verdict, st.warning)(f"**{display.md_escape(verdict.rules.pair_headline(pair))}**")
+    VERDICT_BOX.get(pair.verdict, st.warning)(f"**{display.md_escape(pair_verdicts.pair_headline(pair))}**")
 if not comparison.paired:
     st.info("Only the spectral baseline ran: no encoder to compare it with.")
 with display.long_step("Learning curves, shortcut audit and the note ...", done="Learning curves and audit measured",
@@ -134,7 +135,7 @@ st.plotly_chart(plots.learning_curve_figure(
     {c.name: [(round(p.mean_train_clips / n_classes, 1), p.accuracy_mean, p.accuracy_std) for p in c.points]
      for c in decision.curves}), width="stretch")
 for curve in decision.curves:
-    st.write(display.md_escape(verdict.rules.curve(verdict.evidence.curve_of(curve)).text))  # the note's claim
+    st.write(display.md_escape(learning_curve.curve(verdict.evidence.curve_of(curve)).text))  # the note's claim
 st.caption("Each point: every training fold cut to at most that many clips per class (random draws, mean ± std), "
            "scored on the full test folds, the same folds as the comparison.")
 
@@ -148,7 +149,7 @@ display.show_table(pd.DataFrame({"metadata column": list(audit.importances),
 for rung in comparison.rungs:
     if rung.split_check is not None:
         check = st.warning if rung.split_check.leakage_suspected else st.write
-        check(display.md_escape(verdict.rules.split_line(rung.space, rung.split_check)))
+        check(display.md_escape(split_line(rung.space, rung.split_check)))
 if decision.findings:
     with st.expander(f"Data warnings ({len(decision.findings)})"):
         display.show_findings(decision.findings)
@@ -210,7 +211,7 @@ else:
         else:
             finetune_gain = finetune.gain_over_frozen(result, comparison.rung(request["model"]), comparison.labels)
             st.write(display.md_escape(f"Fine-tuned top {request['top_layers']} layers + head: "
-                                       f"{verdict.rules.pair_headline(finetune_gain)}."))
+                                       f"{pair_verdicts.pair_headline(finetune_gain)}."))
             st.plotly_chart(plots.loss_curves_figure(result.train_losses), width="stretch")
 
 # ---------------------------------------------------------------- the note

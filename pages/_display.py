@@ -251,7 +251,8 @@ def comparison_table(result: compare.Comparison) -> pd.DataFrame:
     """One row per rung: metrics with 95 % CIs, the verdict against the baseline and the cost."""
     import pandas as pd
 
-    from audiodiag import verdict  # not before Inspect's first waveform (nor compare, in the annotation)
+    # not before Inspect's first waveform (nor compare, in the annotation)
+    from audiodiag.verdict.rung_table import ms_per_clip
 
     verdicts = {p.name_b: p.verdict for p in result.paired}
     return pd.DataFrame([{
@@ -263,7 +264,7 @@ def comparison_table(result: compare.Comparison) -> pd.DataFrame:
         "random-split accuracy": (_score(r.split_check.random_accuracy) if r.split_check is not None else
                                   "— (the dataset's own folds)" if result.settings.get("predefined_folds") else
                                   "— (folds are random already)"),
-        "extraction per clip": verdict.rules.ms_per_clip(r.seconds_per_clip),  # as the note writes it
+        "extraction per clip": ms_per_clip(r.seconds_per_clip),  # as the note writes it
         "embedding size": r.embedding_size,
         "model size (MB)": NOT_MEASURED if r.model_mb != r.model_mb else f"{r.model_mb:.1f}",
     } for r in result.rungs])

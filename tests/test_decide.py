@@ -14,7 +14,7 @@ from audiodiag.evaluation.folds import make_folds
 from audiodiag.measure import dataset
 from audiodiag.represent import encoders, spaces
 from audiodiag.settings import ComparisonSettings
-from audiodiag.verdict import decide, notes, rules
+from audiodiag.verdict import data_findings, decide, learning_curve, notes
 from audiodiag.verdict.evidence import curve_of
 from tests.helpers import make_clip, noise, sine, tiny_wav2vec2, tones_vs_noise, wav_bytes
 
@@ -83,7 +83,7 @@ def test_learning_curve_separable_classes_saturate_and_random_labels_stay_flat()
     assert noise_curve.trend == "inconclusive" and noise_curve.points[-1].accuracy_mean < 0.75
     low, high = noise_curve.slope_ci
     assert low < 0 < high
-    assert "within noise" in rules.curve(curve_of(noise_curve)).text
+    assert "within noise" in learning_curve.curve(curve_of(noise_curve)).text
 
 
 def test_learning_curve_flat_when_the_representation_is_the_limit():
@@ -387,14 +387,13 @@ def test_speech_model_on_non_speech_agrees_with_the_measured_result():
 
     from audiodiag.evaluation.evaluate import Estimate
     from audiodiag.types import Finding
-    from audiodiag.verdict import rules
 
     stats = [SimpleNamespace(name=f"n{i}.wav", speech_fraction=0.0, duration_s=1.0) for i in range(3)]
     (finding,) = dataset.speech_findings(stats, encoders.get_spec("whisper-tiny.en encoder (unpadded)"), 0.0)
     assert "phonetic content, not general sounds" not in finding.message  # nothing is claimed before measuring
 
     def advice(pair, measured=("spectral baseline", "whisper-tiny.en-unpadded")):
-        return rules.advice(finding, SimpleNamespace(pairs=(pair,)), set(measured))
+        return data_findings.advice(finding, SimpleNamespace(pairs=(pair,)), set(measured))
 
     win = SimpleNamespace(name_b="whisper-tiny.en-unpadded", verdict="yes", difference=Estimate(0.13, 0.05, 0.23))
     said = advice(win)
@@ -406,7 +405,7 @@ def test_speech_model_on_non_speech_agrees_with_the_measured_result():
     assert "natural first try" not in measured_too.text and not measured_too.evidence["suggests"]
     assert "was measured too" in measured_too.text  # no advice to try what the run measured
     other = Finding("sample_rate_mismatch", "warning", "x", ())
-    assert rules.advice(other, SimpleNamespace(pairs=(win,)), set()).text == "x"
+    assert data_findings.advice(other, SimpleNamespace(pairs=(win,)), set()).text == "x"
 
 
 def test_the_curve_reuses_the_comparison_s_fits_for_its_last_point_and_counts_its_fits():

@@ -19,7 +19,8 @@ from audiodiag.represent import spaces
 from audiodiag.represent.spaces import SpaceVectors
 from audiodiag.runs import run_folder
 from audiodiag.types import Readiness
-from audiodiag.verdict import ladder_chart, notes, rules
+from audiodiag.verdict import ladder_chart, notes, rung_table
+from audiodiag.verdict.recommendation import recommendation
 from audiodiag.verdict.evidence import ClassificationEvidence, Groups, Rung
 from tests.helpers import make_clip, noise, sine, wav_bytes
 
@@ -60,7 +61,7 @@ def _gain(verdict: str) -> PairedComparison:
 
 def test_ladder_rows_are_the_rung_tables_numbers():
     e = _evidence()
-    rows, table = rules.ladder(e), rules.rung_table(e)
+    rows, table = rung_table.ladder(e), rung_table.rung_table(e)
     assert [(r["rung"], r["space"]) for r in rows] == [("baseline", BASE), ("frozen encoder", WHISPER),
                                                         ("frozen encoder", HUBERT)]
     assert [(r["verdict"], r["mark"], r["recommended"]) for r in rows] == [
@@ -68,9 +69,9 @@ def test_ladder_rows_are_the_rung_tables_numbers():
     assert rows[0]["difference"] is None and rows[0]["versus"] is None
     for row, cells in zip(rows, table[1:]):
         assert str(Estimate(**row["accuracy"])) == cells[2]
-        assert cells[7].startswith(rules.ms_per_clip(row["seconds_per_clip"]) + ",")
+        assert cells[7].startswith(rung_table.ms_per_clip(row["seconds_per_clip"]) + ",")
         if row["difference"] is not None:
-            assert rules.difference_text(row["difference"]) == cells[4] and row["verdict"] == cells[5]
+            assert rung_table.difference_text(row["difference"]) == cells[4] and row["verdict"] == cells[5]
     assert rows[1]["difference"] == pytest.approx({"value": 0.1, "ci_low": 0.02, "ci_high": 0.2})
     assert rows[1]["seconds_per_clip"] == pytest.approx(0.02083)
 
@@ -79,13 +80,13 @@ def test_ladder_rows_are_the_rung_tables_numbers():
 def test_the_recommended_mark_follows_the_headline(verdict, recommended):
     """No encoder beats the baseline: "use the baseline" marks it; "undecided" marks no rung."""
     e = replace(_evidence(), rungs=_evidence().rungs[:2], pairs=(_pair(WHISPER, verdict, (0.01, -0.05, 0.07)),))
-    assert [r["recommended"] for r in rules.ladder(e)] == recommended
-    assert rules.recommendation(e, invalidated=False).verdict == ("undecided" if verdict == "inconclusive"
+    assert [r["recommended"] for r in rung_table.ladder(e)] == recommended
+    assert recommendation(e, invalidated=False).verdict == ("undecided" if verdict == "inconclusive"
                                                                   else "spectral baseline")
 
 
 def test_a_measured_fine_tuning_gain_is_the_last_rung_and_recommended_only_when_it_wins():
-    won = rules.ladder(_evidence(gain=_gain("yes")))
+    won = rung_table.ladder(_evidence(gain=_gain("yes")))
     tuned = won[-1]
     assert (tuned["rung"], tuned["space"], tuned["versus"]) == ("fine-tuned", f"{WHISPER} (fine-tuned, top 2 layers)",
                                                                 f"{WHISPER} (frozen)")
@@ -95,7 +96,7 @@ def test_a_measured_fine_tuning_gain_is_the_last_rung_and_recommended_only_when_
                                                                           pytest.approx(0.9534, abs=1e-3))
     assert tuned["seconds_per_clip"] is None and tuned["mark"] == "beats the frozen encoder"
     assert [r["recommended"] for r in won] == [False, False, False, True]  # as the headline: "Fine-tune"
-    lost = rules.ladder(_evidence(gain=_gain("inconclusive")))
+    lost = rung_table.ladder(_evidence(gain=_gain("inconclusive")))
     assert [r["recommended"] for r in lost] == [False, True, False, False] and lost[-1]["mark"] == "inconclusive"
 
 
@@ -103,7 +104,7 @@ def test_a_measured_fine_tuning_gain_is_the_last_rung_and_recommended_only_when_
 
 def test_the_figure_has_a_row_per_rung_with_its_verdict_marked_and_the_tables_figures():
     e = _evidence(gain=_gain("yes"))
-    rows, table = rules.ladder(e), rules.rung_table(e)
+    rows, table = rung_table.ladder(e), rung_table.rung_table(e)
     figure = ladder_chart.ladder_figure(rows)
     layout = figure.layout
     assert layout.title.text == ladder_chart.LADDER_TITLE and layout.title.xanchor == "left"  # clear of the mode bar
@@ -124,7 +125,7 @@ def test_the_figure_has_a_row_per_rung_with_its_verdict_marked_and_the_tables_fi
 
 
 def test_user_text_in_the_figure_is_escaped():
-    rows = rules.ladder(_evidence())
+    rows = rung_table.ladder(_evidence())
     rows[1]["space"] = HOSTILE
     figure = ladder_chart.ladder_figure(rows)
     assert HOSTILE not in json.dumps(figure.to_plotly_json(), default=str)
@@ -157,7 +158,7 @@ def test_the_note_carries_the_ladder_and_its_html_shows_it_first_with_every_sect
     chart = page.index(ladder_chart.LADDER_TITLE)
     titles = [page.index(f"<h2>{section.title}</h2>") for section in note.sections]  # titles hold no user text
     assert chart < min(titles) and titles == sorted(titles)
-    assert f"<td>{rules.difference_text(ladder[1]['difference'])}</td>" in page  # the rung table as a table
+    assert f"<td>{rung_table.difference_text(ladder[1]['difference'])}</td>" in page  # the rung table as a table
 
 
 def test_a_note_without_a_ladder_renders_without_a_chart():

@@ -18,7 +18,8 @@ from audiodiag.represent import spaces
 from audiodiag.represent.spaces import BASELINE, SpaceVectors
 from audiodiag.settings import ComparisonSettings, RetrievalSettings
 from audiodiag.types import Clip, ClipInfo
-from audiodiag.verdict import decide, rules
+from audiodiag.verdict import decide
+from audiodiag.verdict.pair_verdicts import pair_headline
 from tests.helpers import noise, sine, wav_bytes, zip_bytes
 
 CLASSES = ("blender", "kettle", "tap")
@@ -158,4 +159,4 @@ def test_signed_never_prints_negative_zero():
     assert evaluate.signed(-0.04, 1) == "+0.0"
     pair = evaluate.paired_comparison(list("ab" * 10), list("ab" * 10), list("ab" * 10))  # identical: [0, 0]
     assert "-0.000" not in pair.explanation and "+0.000" in pair.explanation
-    assert "-0.000" not in rules.pair_headline(pair)
+    assert "-0.000" not in pair_headline(pair)

@@ -13,7 +13,8 @@ from audiodiag import plots
 from audiodiag.asr import wer
 from audiodiag.evaluation import compare, evaluate
 from audiodiag.evaluation.evaluate import Estimate
-from audiodiag.verdict import ladder_chart, rules
+from audiodiag.verdict import ladder_chart
+from audiodiag.verdict.pair_verdicts import pair_headline
 from tests.helpers import noise, sine
 
 SIZES = (1.0, 2.0, 5.0, 10.0, 20.0, 48.0)
@@ -104,11 +105,11 @@ def test_verdict_headline_says_the_result_once_with_the_ci_and_p_value():
         name_a="spectral baseline (MFCC/log-mel)", name_b="whisper-tiny.en", n_clips=300, accuracy_a=0.5,
         accuracy_b=0.87, difference=Estimate(0.37, 0.28, 0.46), only_a_right=2, only_b_right=113,
         p_value=1.234e-11, verdict="yes", explanation="")
-    assert rules.pair_headline(pair) == ("whisper-tiny.en beats the baseline: accuracy +0.370 [+0.280, +0.460], "
+    assert pair_headline(pair) == ("whisper-tiny.en beats the baseline: accuracy +0.370 [+0.280, +0.460], "
                                          "paired p = 1.23e-11")
     assert evaluate.format_p(0.007812) == "0.00781"
     unclear = dataclasses.replace(pair, verdict="inconclusive", difference=Estimate(0.083, -0.017, 0.2), p_value=0.227)
-    assert rules.pair_headline(unclear) == ("whisper-tiny.en is inconclusive against the baseline: "
+    assert pair_headline(unclear) == ("whisper-tiny.en is inconclusive against the baseline: "
                                             "accuracy +0.083 [-0.017, +0.200], paired p = 0.227")
 
 

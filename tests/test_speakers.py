@@ -22,7 +22,7 @@ from audiodiag.represent.encoders import speaker as speaker_encoder
 from audiodiag.types import Clip, ClipInfo
 from audiodiag.verdict import Kind
 from audiodiag.verdict.evidence import Groups, InferredSpeakers
-from audiodiag.verdict.rules import estimated_leakage
+from audiodiag.verdict.leakage import estimated_leakage
 from tests.helpers import long_sentences, noise, real_audio_dir, sine
 
 ROOT = Path(__file__).resolve().parent.parent

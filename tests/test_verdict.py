@@ -16,8 +16,9 @@ from audiodiag.evaluation.evaluate import PairedComparison, SplitComparison
 from audiodiag.represent import encoders
 from audiodiag.settings import ComparisonSettings
 from audiodiag.types import Finding, Readiness
-from audiodiag.verdict import Claim, Kind, check_consistency, classification_claims, decide, enforce, rules
+from audiodiag.verdict import Claim, Kind, check_consistency, classification_claims, decide, enforce
 from audiodiag.verdict.consistency import ConsistencyError
+from audiodiag.verdict.data_findings import CHECKED_LEAKAGE
 from audiodiag.verdict.evidence import ClassificationEvidence, Curve, Groups, Rung
 from pages import _fixes as wording
 from tests.helpers import long_sentences
@@ -56,7 +57,7 @@ def test_without_groups_nothing_says_leakage_was_checked():
     (leak,) = of(claims, Kind.LEAKAGE)
     (checked,) = of(claims, Kind.CHECKED)
     assert leak.verdict == "unmeasured" and "unmeasured" in leak.text
-    assert rules.CHECKED_LEAKAGE not in checked.subject and "leakage was not" in checked.text
+    assert CHECKED_LEAKAGE not in checked.subject and "leakage was not" in checked.text
     assert check_consistency(claims) == []
 
 
@@ -73,7 +74,7 @@ def test_every_clip_its_own_group_cannot_measure_leakage():
     claims = classification_claims(evidence([rung(BASE, 0.8, split=split)], groups=alone))
     (leak,) = of(claims, Kind.LEAKAGE)
     assert leak.verdict == "unmeasurable" and "its own group" in leak.text
-    assert rules.CHECKED_LEAKAGE not in of(claims, Kind.CHECKED)[0].subject
+    assert CHECKED_LEAKAGE not in of(claims, Kind.CHECKED)[0].subject
 
 
 def test_a_gap_inside_its_ci_is_no_leakage_and_one_outside_is():
@@ -180,7 +181,7 @@ def test_the_check_finds_each_kind_of_contradiction():
     claims = [Claim(Kind.RECOMMENDATION, (ENC,), "frozen encoder", ""),
               Claim(Kind.ENCODER_VS_BASELINE, (ENC,), "inconclusive", ""),
               Claim(Kind.LEAKAGE, (), "unmeasured", ""),
-              Claim(Kind.CHECKED, (rules.CHECKED_LEAKAGE,), "none", "None detected: leakage checked."),
+              Claim(Kind.CHECKED, (CHECKED_LEAKAGE,), "none", "None detected: leakage checked."),
               Claim(Kind.BASELINE, (SOUND,), "measured", ""),
               Claim(Kind.ADVICE, (), "x", "", {"suggests": [SOUND]}),
               Claim(Kind.CURVE, (ENC,), "inconclusive", ""),

@@ -73,7 +73,8 @@ def min_clips_per_class(n_splits: int = DEFAULT_N_SPLITS) -> int:
 def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *,
                        n_splits: int = DEFAULT_N_SPLITS) -> Readiness:
     """Whether this labelled data supports fine-tuning, by the documented `RULE`; never raises on bad data. The
-    reason is about the data only: what the learning curve says is the curve's own claim (`verdict.rules.curve`).
+    reason is about the data only: what the learning curve says is the curve's own claim
+    (`verdict.learning_curve.curve`).
 
     >>> finetune_readiness(["dog"] * 3 + ["cat"] * 30).reason
     "class 'dog' has only 3 labelled clips. Fine-tuning needs at least 20 per class ..."

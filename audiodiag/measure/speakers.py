@@ -9,7 +9,7 @@ purity) there.
 
 What the inferred voices are used for:
 - speech without a group column: the random-vs-group leakage check runs on them (`compare.compare`), and the note
-  states an *estimated* leakage (verdict.rules.estimated_leakage), never a measured one;
+  states an *estimated* leakage (verdict.leakage.estimated_leakage), never a measured one;
 - a group column given: a labelled speaker whose clips fall into two inferred voices, or two labelled speakers that
   a nearest-centroid rule cannot tell apart, are findings;
 - a `split` column (train / validation / test): speakers, labelled or inferred, with clips in more than one split.
@@ -49,7 +49,7 @@ SPLIT_MIN_CLIPS = 3
 ALIKE_SIGNIFICANCE = 0.05  # two labelled speakers are told apart when nearest-centroid accuracy beats 50 % at p < this
 ALIKE_MIN_CLIPS = 3  # each of the two speakers compared needs this many clips
 
-# why the leakage check did or did not run on inferred voices (verdict.rules.estimated_leakage words each one)
+# why the leakage check did or did not run on inferred voices (verdict.leakage.estimated_leakage words each one)
 ESTIMATED = "estimated"
 GROUPS_GIVEN = "groups_given"
 PREDEFINED_FOLDS = "predefined_folds"

@@ -14,7 +14,7 @@ from enum import Enum
 
 
 class Kind(str, Enum):
-    """Every kind of statement a classification note makes; one rule in `audiodiag.verdict.rules` per kind."""
+    """Every kind of statement a classification note makes; one rule per kind, run by `audiodiag.verdict.rules`."""
 
     DATA = "data"  # what was given: clips, classes
     FOLDS = "folds"

@@ -124,7 +124,7 @@ def classification_decision(
     near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
             for v in vectors if spaces.is_baseline(v.space)}  # near-identical spectra: the same recording
     heap.release()
-    # groups split by random folds are the note's leakage claim (verdict.rules.leakage): said once, not twice; groups
+    # groups split by random folds are the note's leakage claim (verdict.leakage.leakage): said once, not twice; groups
     # split by the dataset's own folds are a problem of those folds, said here
     own_folds = comparison.folds.strategy == PREDEFINED
     findings = (*compare.data_findings([stats[i] for i in by_name], [speech[i] for i in by_name], specs,

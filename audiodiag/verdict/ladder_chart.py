@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from audiodiag.evaluation.bootstrap import Estimate
 from audiodiag.plots import framed, plain_text
-from audiodiag.verdict.rules import LADDER_RECOMMENDED, difference_text, ms_per_clip
+from audiodiag.verdict.rung_table import LADDER_RECOMMENDED, difference_text, ms_per_clip
 
 LADDER_TITLE = "The ladder: accuracy per rung, with its 95 % CI"
 # Okabe–Ito colours (distinguishable with every common colour-vision deficiency), and a symbol per verdict as well
@@ -41,7 +41,7 @@ def ladder_text(row: dict, *, baseline: str) -> str:
 
 
 def ladder_figure(rows: Sequence[dict]) -> go.Figure:
-    """The representation ladder, a row per rung (`verdict.rules.ladder`, or note.json's data.ladder), top to
+    """The representation ladder, a row per rung (`verdict.rung_table.ladder`, or note.json's data.ladder), top to
     bottom: accuracy as a point with its 95 % CI, colour and symbol by verdict, the recommended rung ringed; above
     each row its numbers as the note's table writes them and its verdict's mark."""
     fig = go.Figure()

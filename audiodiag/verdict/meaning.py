@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from audiodiag.evaluation.retrieval import BETTER_RULE
 from audiodiag.verdict.models import MODEL_RULE
-from audiodiag.verdict.rules import ESTIMATED_LEAKAGE_RULE, LEAKAGE_RULE, PAIR_RULE
+from audiodiag.verdict.leakage import ESTIMATED_LEAKAGE_RULE, LEAKAGE_RULE
+from audiodiag.verdict.pair_verdicts import PAIR_RULE
 from audiodiag.verdict.transcription import MIN_FINETUNE_AUDIO_MIN
 
 # (claim, the rule that decides it, what is said when the evidence does not decide)

@@ -26,7 +26,8 @@ from audiodiag.evaluation.curves import LearningCurve
 from audiodiag.evaluation.evaluate import PairedComparison
 from audiodiag.types import Finding, Readiness
 from audiodiag.verdict.models import MODELS_TITLE, model_claims
-from audiodiag.verdict.rules import INVALIDATING
+from audiodiag.verdict import leakage, recommendation, rung_table
+from audiodiag.verdict.data_findings import INVALIDATING, no_advice
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,10 @@ def _jsonable(value):
 
 
 def best_rung(comparison: Comparison) -> tuple[Rung, PairedComparison | None]:
-    """The rung the note recommends (`verdict.rules.recommended`) and its pair against the baseline (None for the
-    baseline itself): the baseline unless an encoder beats it."""
+    """The rung the note recommends (`verdict.recommendation.recommended`) and its pair against the baseline (None
+    for the baseline itself): the baseline unless an encoder beats it."""
     evidence = verdict.classification_evidence(comparison)
-    space = verdict.rules.recommended(evidence).space
+    space = recommendation.recommended(evidence).space
     return comparison.rung(space), next((p for p in comparison.paired if p.name_b == space), None)
 
 
@@ -147,8 +148,8 @@ def leakage_line(comparison: Comparison) -> str:
     """What the note says about speaker/source leakage for this comparison (the same claims, for the pages): the
     measured claim, then the estimated one on inferred voices when there is one."""
     evidence = verdict.classification_evidence(comparison)
-    estimated = verdict.rules.estimated_leakage(evidence.speakers, evidence.rungs, evidence.groups)
-    return verdict.rules.leakage(evidence.groups, evidence.rungs).text + (
+    estimated = leakage.estimated_leakage(evidence.speakers, evidence.rungs, evidence.groups)
+    return leakage.leakage(evidence.groups, evidence.rungs).text + (
         "" if estimated is None else " " + estimated.text)
 
 
@@ -165,9 +166,9 @@ def classification_note(
 ) -> DecisionNote:
     """The note for a classification dataset; `comparison.rungs[0]` must be the spectral baseline.
 
-    Every line is a claim from `audiodiag.verdict.rules`, checked for contradictions first; this function only
-    places the claims into sections. How-to-fix texts are tokens (`audiodiag.fixes`): whoever shows the note
-    renders them in its own words (`fixes.rendered`)."""
+    Every line is a claim from `audiodiag.verdict.rules.classification_claims`, checked for contradictions first;
+    this function only places the claims into sections. How-to-fix texts are tokens (`audiodiag.fixes`): whoever
+    shows the note renders them in its own words (`fixes.rendered`)."""
     evidence = verdict.classification_evidence(comparison, curves=curves, audit=audit, findings=findings,
                                                readiness=readiness, finetune_gain=finetune_gain,
                                                unavailable=unavailable)
@@ -186,7 +187,7 @@ def classification_note(
                                        verdict.Kind.LEAKAGE_ESTIMATED, verdict.Kind.PADDING)),
         Section(RUNGS_TITLE, lines(verdict.Kind.BASELINE, verdict.Kind.ENCODER_VS_BASELINE)
                 + (() if evidence.pairs else ("No frozen encoder was compared: the baseline was not challenged.",)),
-                verdict.rules.rung_table(evidence)),
+                rung_table.rung_table(evidence)),
         Section("Remaining errors", lines(verdict.Kind.ERRORS)),
         *((Section("Possible label errors", lines(verdict.Kind.LABEL_ISSUES)),) if of[verdict.Kind.LABEL_ISSUES]
           else ()),
@@ -194,10 +195,10 @@ def classification_note(
                                                       *fine_tuning.text.split("\n")[1:])),
         Section("Problems that could invalidate the comparison", lines(verdict.Kind.PROBLEM, verdict.Kind.CHECKED)),
         Section("Advice on the data (does not invalidate the comparison)", lines(verdict.Kind.ADVICE)
-                or (verdict.rules.no_advice(evidence),)),
+                or (no_advice(evidence),)),
         *((Section("Encoders that could not run", lines(verdict.Kind.UNAVAILABLE)),) if unavailable else ()),
     )
-    best = comparison.rung(verdict.rules.most_accurate(evidence).space)
+    best = comparison.rung(recommendation.most_accurate(evidence).space)
     data = {"comparison": comparison.settings, "rungs": [_rung_data(r) for r in comparison.rungs],
             "paired": [_paired_data(p) for p in comparison.paired],
             "curves": [{"name": c.name, "trend": c.trend, "slope_per_doubling": c.slope_per_doubling,
@@ -213,7 +214,7 @@ def classification_note(
             "label_issues": [r.label_issues.to_dict() for r in _best_first(comparison, best)
                              if r.label_issues is not None],
             **({"unavailable": [{"space": n, "reason": w} for n, w in unavailable]} if unavailable else {}),
-            "ladder": verdict.rules.ladder(evidence), "claims": [c.to_dict() for c in claims]}
+            "ladder": rung_table.ladder(evidence), "claims": [c.to_dict() for c in claims]}
     note = DecisionNote("classification", dataset_name, headline.text, headline.verdict, fine_tuning.verdict,
                         sections, data)
     return with_model_cards(note, [r.settings.get("encoder_id") or r.space for r in comparison.rungs])

@@ -20,7 +20,7 @@ from audiodiag.evaluation.evaluate import signed
 from audiodiag.findings import Code
 from audiodiag.types import Finding
 from audiodiag.verdict.claims import Claim, Kind, Severity
-from audiodiag.verdict.rules import names_encoder, sound_encoder_measured, without_measured_suggestion
+from audiodiag.verdict.data_findings import names_encoder, sound_encoder_measured, without_measured_suggestion
 
 # retrieval has no folds: a copy hurts wherever it is (each copy is the other's nearest neighbour)
 RETRIEVAL_INVALIDATING = findings.invalidating(findings.RETRIEVE)
