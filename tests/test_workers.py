@@ -83,6 +83,15 @@ def _timeless(o):
     return TIMING.sub("<time>", o) if isinstance(o, str) else o
 
 
+@pytest.fixture(autouse=True)
+def no_kept_pool():
+    """Each test starts without a kept pool and stops the one it started: what one test counts, another cannot
+    have started."""
+    workers.close_kept()
+    yield
+    workers.close_kept()
+
+
 @pytest.fixture
 def in_workers(monkeypatch):
     """Every task goes to a worker (this process does not take the first ones while the pool starts), tasks hold a
@@ -201,6 +210,87 @@ def test_a_crashed_worker_is_a_clear_error(tmp_path, in_workers, monkeypatch):
     monkeypatch.setattr(workers, "work", _dies)  # pickled by name: the worker looks up tests.test_workers._dies
     with pytest.raises(AudioDiagError, match=r"worker process ended .* fewer workers"):
         stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(2))
+
+
+def test_a_later_run_uses_the_kept_pool_from_its_first_task(tmp_path, monkeypatch):
+    """The pool outlives its run: a second run in the process starts none, sends every task to the workers already
+    up, and gives the same numbers."""
+    folder = _folder(tmp_path / "data")
+    monkeypatch.setattr(workers, "MIN_TASK_CLIPS", TASK_CLIPS)
+    first = stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(2))
+    pool = workers.running(2)
+    assert pool is not None and pool.wait()  # kept, up
+    here, launched = [], []
+    real_done, real_launch = workers._done, workers.Launch.__init__
+    monkeypatch.setattr(workers, "_done", lambda result: here.append(1) or real_done(result))
+    monkeypatch.setattr(workers.Launch, "__init__", lambda self, *a, **kw: launched.append(a) or real_launch(self, *a,
+                                                                                                           **kw))
+    second = stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(None))
+    assert (here, launched) == ([], []) and workers.running(2) is pool  # none here while the pool was up
+    assert second.clips == first.clips and _close(second.speech, first.speech)
+    assert all(_close(asdict(x), asdict(y)) for x, y in zip(first.stats, second.stats, strict=True))
+    workers.close_kept()
+    assert workers.running(2) is None
+
+
+def test_a_pool_of_another_size_replaces_the_kept_one():
+    two = workers.kept(2)
+    three = workers.kept(3)
+    assert three is not two and workers.running(3) is three and workers.running(2) is None
+    with pytest.raises(Exception):  # the replaced pool was stopped
+        two.wait().submit(os.getpid)
+
+
+def test_fits_spread_over_the_pool_equal_fits_here():
+    """Learning-curve draws and the audit's forests give the same numbers in worker processes as in this one."""
+    from functools import partial
+
+    from audiodiag.evaluation import audit, curves, fitting
+    from audiodiag.evaluation.folds import make_folds
+    from audiodiag.measure import per_clip
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(["a", "b", "c"], 20)
+    X = rng.normal(size=(60, 5)) + (labels == "a")[:, None]
+    folds = make_folds(labels, n_splits=5)
+    jobs = list(folds.splits()) * 3
+    model = partial(fitting.rung_classifier, 0)
+    clips = [Clip(f"{i}.wav", noise(duration_s=0.1 + 0.1 * (label == "a"), seed=i), 16000, 16000, 1, label=label)
+             for i, label in enumerate(labels)]
+    stats = [per_clip.clip_stats(c) for c in clips]
+
+    def everything():
+        fits = fitting.fit_predict(X, labels, jobs, model, probabilities=True)
+        return ([f.predictions for f in fits], [f.probabilities for f in fits],
+                curves.learning_curve(X, labels, folds, sizes_per_class=(4, 8), repeats=3),
+                audit.metadata_audit(clips, stats, folds))
+
+    here = everything()
+    sent = []
+    launch = workers.kept(2)
+    real = launch.wait().submit
+    with fitting.spread_over(fitting.Spread(lambda: launch.wait(), 2)):
+        launch.wait().submit = lambda *a, **kw: sent.append(a[0]) or real(*a, **kw)
+        spread = everything()
+    assert {f.__name__ for f in sent} == {"fit_chunk", "fit_fold"}
+    for a, b in zip(here[0] + here[1], spread[0] + spread[1], strict=True):
+        np.testing.assert_array_equal(a, b)  # the same library on the same CPU: the same fits, bit for bit
+    assert here[2] == spread[2] and here[3] == spread[3]
+
+
+def test_a_lambda_model_is_fitted_here_even_inside_spread_over():
+    from audiodiag.evaluation import fitting
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = np.arange(40.0).reshape(-1, 1), np.repeat(["a", "b"], 20)
+    jobs = [(np.arange(0, 40, 2), np.arange(1, 40, 2))] * fitting.MIN_SPREAD_JOBS
+
+    def no_pool():
+        raise AssertionError("a lambda cannot be pickled: it must not be sent")
+
+    with fitting.spread_over(fitting.Spread(no_pool, 2)):
+        fits = fitting.fit_predict(X, y, jobs, lambda: KNeighborsClassifier(n_neighbors=1))
+    assert all((f.predictions == y[1::2]).all() for f in fits)
 
 
 def test_this_process_works_while_the_pool_starts(tmp_path, monkeypatch):

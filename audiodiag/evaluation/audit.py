@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from audiodiag.errors import BadParameterError
 from audiodiag.evaluation.bootstrap import Estimate
+from audiodiag.evaluation.fitting import spread_map
 from audiodiag.evaluation.folds import Folds
 from audiodiag.evaluation.intervals import proportion
 from audiodiag.measure.per_clip import ClipStats
@@ -36,7 +38,8 @@ FOREST_TREES = 100
 # The forest grows with the clips (37 MB of tree nodes from 8,000 training clips of noisy metadata). Grown on other
 # threads, it was freed into their own heaps (audiodiag.heap), which nothing else reuses: at 10,000 clips the audit's
 # peak was +127 MB, and 40 MB stayed held after malloc_trim; grown here, one forest at a time, +49 MB and none held.
-# Each tree's seed is drawn before it grows, so the trees do not depend on the thread count.
+# Each tree's seed is drawn before it grows, so the trees do not depend on the thread count. Folds spread over
+# worker processes (fitting.spread_over) grow one forest at a time in each, freed there.
 FOREST_JOBS = 1
 SHORTCUT_MARGIN = 0.15  # metadata accuracy whose CI low end is this far above chance is a shortcut warning
 
@@ -73,9 +76,9 @@ def metadata_audit(clips: Sequence[Clip], stats: Sequence[ClipStats], folds: Fol
     X = metadata_matrix(clips, stats, padding_length_s=padding_length_s)
     y = np.asarray([c.label for c in clips]).astype(str)
 
-    def model():  # trees are grown on this thread: see FOREST_JOBS
-        return RandomForestClassifier(n_estimators=FOREST_TREES, min_samples_leaf=2, random_state=seed,
-                                      n_jobs=FOREST_JOBS)
+    # trees are grown on one thread (FOREST_JOBS); the folds may go to other processes (fitting.spread_over)
+    model = partial(RandomForestClassifier, n_estimators=FOREST_TREES, min_samples_leaf=2, random_state=seed,
+                    n_jobs=FOREST_JOBS)
 
     predictions, importances = _fit_folds(X, y, folds, model, seed)
     # only the accuracy is shown: Wilson's interval (what metrics_with_ci would give it), without that function's
@@ -96,6 +99,17 @@ def metadata_audit(clips: Sequence[Clip], stats: Sequence[ClipStats], folds: Fol
         explanation = (f"metadata alone scores {accuracy} vs chance {chance:.3f} ({rule}): no recording-condition "
                        f"shortcut found. The audit warns when the CI's low end exceeds chance + {SHORTCUT_MARGIN:g}")
     return MetadataAudit(accuracy, chance, METADATA_COLUMNS, importances, suspected, explanation, best, single)
+
+
+def fit_fold(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, shuffled: np.ndarray,
+             model) -> tuple[np.ndarray, np.ndarray]:
+    """One fold of the audit, here or in a worker process: the forest's predictions for the test clips, and for
+    each shuffled copy of them (shuffled: (copies, test clips, columns) → (copies, test clips))."""
+    fitted = model().fit(X_train, y_train)
+    if "n_jobs" in fitted.get_params():
+        fitted.set_params(n_jobs=1)  # one thread adds up the trees' votes, always in one order: no rounding ties
+    copies, n, columns = shuffled.shape
+    return fitted.predict(X_test), fitted.predict(shuffled.reshape(-1, columns)).reshape(copies, n)
 
 
 def _best_single_feature(X: np.ndarray, y: np.ndarray, folds: Folds, seed: int) -> tuple[str, Estimate]:
@@ -128,24 +142,23 @@ def _fit_folds(X: np.ndarray, y: np.ndarray, folds: Folds, model, seed: int) -> 
     The importance is sklearn.inspection.permutation_importance's definition (accuracy on the test clips minus
     accuracy with one column shuffled, mean over PERMUTATION_REPEATS shuffles), with every shuffled copy of the
     test clips predicted in one call: a forest's predict has a fixed cost per call, and sklearn's loop calls it
-    columns × repeats times per fold.
+    columns × repeats times per fold. The shuffles are drawn here, fold after fold, so the folds' fits may run in
+    any process (`fitting.spread_map`) with the same result.
     """
     rng = np.random.default_rng(seed)
-    predictions = np.empty(len(y), dtype=y.dtype)
-    drops = np.zeros(X.shape[1])
     n_columns = X.shape[1]
+    jobs = []
     for train, test in folds.splits():
-        fitted = model().fit(X[train], y[train])
-        if "n_jobs" in fitted.get_params():
-            fitted.set_params(n_jobs=1)  # one thread adds up the trees' votes, always in one order: no rounding ties
-        predictions[test] = fitted.predict(X[test])
-        baseline = np.mean(predictions[test] == y[test])
         shuffled = np.repeat(X[test][None], n_columns * PERMUTATION_REPEATS, axis=0)  # (columns × repeats, n, d)
         for k in range(len(shuffled)):
             column = k // PERMUTATION_REPEATS
             shuffled[k, :, column] = rng.permutation(shuffled[k, :, column])
-        permuted = fitted.predict(shuffled.reshape(-1, n_columns)).reshape(len(shuffled), len(test))
-        del fitted  # before the next fold's forest grows: one forest in memory at a time
+        jobs.append((X[train], y[train], X[test], shuffled, model))
+    predictions = np.empty(len(y), dtype=y.dtype)
+    drops = np.zeros(n_columns)
+    for (_, test), (predicted, permuted) in zip(folds.splits(), spread_map(fit_fold, jobs), strict=True):
+        predictions[test] = predicted
+        baseline = np.mean(predicted == y[test])
         scores = (permuted == y[test]).mean(axis=1).reshape(n_columns, PERMUTATION_REPEATS).mean(axis=1)
         drops += (baseline - scores) * len(test)
     return predictions, {name: float(d / len(y)) for name, d in zip(METADATA_COLUMNS, drops)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -147,9 +148,7 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
     classes = tuple(sorted(set(y)))
     speakers, voice_folds = _voice_folds(speakers, canonical, y, chosen, n_splits=n_splits, seed=seed)
 
-    def model():
-        return rung_classifier(seed)
-
+    model = partial(rung_classifier, seed)  # picklable: fits may go to other processes (fitting.spread_over)
     rungs = []
     for i, s in enumerate(spaces):
         say(i / len(spaces), f"Cross-validating {s.space} ({i + 1}/{len(spaces)}): {folds.n_splits} folds")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def learning_curve(X: np.ndarray, labels: Sequence, folds: Folds, *, name: str =
     if len(X) != len(y) or len(y) != folds.n_samples:
         raise BadParameterError(f"{len(X)} rows, {len(y)} labels and folds for {folds.n_samples} clips; they must "
                                 "describe the same clips")
-    make_model = make_model or (lambda: rung_classifier(seed))
+    make_model = make_model or partial(rung_classifier, seed)  # picklable: fits may go to other processes
     classes = np.unique(y)
     splits = list(folds.splits())
     smallest_train = min(int(np.sum(y[train] == c)) for train, _ in splits for c in classes)

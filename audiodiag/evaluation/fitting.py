@@ -1,11 +1,13 @@
-"""Fit many small scikit-learn models (folds, learning-curve draws) quickly on a small machine.
+"""Fit many small scikit-learn models (folds, learning-curve draws, the audit's forests) quickly on a small machine.
 
 The rungs' classifier is fitted on a few hundred rows at a time, where OpenBLAS's own threads cost more than
 they give (on a busy 2-core machine one 5-fold cross-validation took 14× longer with them). So each model runs
-with BLAS single-threaded (threadpoolctl, scikit-learn's own dependency), one model at a time (FIT_THREADS): two
-side by side were slower, because lbfgs on a few hundred rows holds the GIL for most of its time (100 learning-curve
-sized fits on the quiet 2-core machine, median of 5: 0.94-1.08 s on one thread, 1.18-1.23 s on two; a report's
-curves took 3.0 s against 4.8 s). Results come back in job order and do not depend on the thread count.
+with BLAS single-threaded (threadpoolctl, scikit-learn's own dependency), one model at a time in this process:
+two threads side by side were slower, because lbfgs on a few hundred rows holds the GIL for most of its time (100
+learning-curve sized fits on the quiet 2-core machine, median of 5: 0.94-1.08 s on one thread, 1.18-1.23 s on two;
+a report's curves took 3.0 s against 4.8 s). Processes do scale: inside `spread_over(...)` (a run that holds a
+pool of single-threaded worker processes, `audiodiag.runs.workers`), the jobs go to that pool in chunks, each
+fitted the same way. Results come back in job order and do not depend on the process count.
 
 >>> from sklearn.neighbors import KNeighborsClassifier
 >>> X, y = np.arange(8.0).reshape(-1, 1), np.array(list("aaaabbbb"))
@@ -15,13 +17,64 @@ array(['a', 'b'], dtype='<U1')
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import contextlib
+import pickle
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, as_completed
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
 
-FIT_THREADS = 1  # see above; the workers' processes, not threads, are what spreads a run over the cores
+# jobs per process a spread fit_predict hands out at a time: small enough that the processes finish together and
+# progress moves, large enough that shipping the rows (X once per chunk) costs little next to the fits
+CHUNKS_PER_PROCESS = 4
+MIN_SPREAD_JOBS = 8  # fewer small fits are done here: shipping them costs more than a second process gives
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Where jobs may go: `pool()` gives the executor of `processes` single-threaded workers, or None (none running:
+    work here). Asked at each call, so a pool started during the run is used once it is up."""
+
+    pool: Callable[[], Executor | None]
+    processes: int
+
+
+_spread: ContextVar[Spread | None] = ContextVar("audiodiag_fit_spread", default=None)
+
+
+@contextlib.contextmanager
+def spread_over(spread: Spread | None) -> Iterator[None]:
+    """Within this block (this thread: a context variable), fit_predict and spread_map hand their jobs to `spread`'s
+    pool. None: everything here."""
+    token = _spread.set(spread)
+    try:
+        yield
+    finally:
+        _spread.reset(token)
+
+
+def spread_map(fn: Callable, arguments: Sequence[tuple], *, done: Callable[[object], None] | None = None) -> list:
+    """[fn(*a) for a in arguments], in order: on the pool of `spread_over` where there is one running and two jobs
+    or more (fn and the arguments must pickle), else here one after the other. done(result) as each finishes, from
+    the calling thread."""
+    spread = _spread.get()
+    pool = spread.pool() if spread is not None and len(arguments) >= 2 else None
+    if pool is None:
+        results = []
+        for a in arguments:
+            results.append(fn(*a))
+            if done:
+                done(results[-1])
+        return results
+    futures = {pool.submit(fn, *a): i for i, a in enumerate(arguments)}
+    out: list = [None] * len(arguments)
+    for future in as_completed(futures):
+        out[futures[future]] = future.result()
+        if done:
+            done(out[futures[future]])
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,34 +88,58 @@ def fit_predict(X: np.ndarray, y: np.ndarray, jobs: Sequence[tuple[np.ndarray, n
                 make_model: Callable[[], object], *, probabilities: bool = False,
                 progress: Callable[[int, int], None] | None = None) -> list[Fitted]:
     """For each (train rows, test rows) job: a fresh make_model() fitted on the train rows, predicting the test
-    rows. progress(jobs done, jobs in all) is called from the calling thread (safe for Streamlit elements)."""
-    from sklearn import config_context
+    rows. progress(jobs done, jobs in all) is called from the calling thread (safe for Streamlit elements).
+    Inside `spread_over`, MIN_SPREAD_JOBS jobs or more go to its processes in chunks where make_model pickles (a
+    module-level function or a functools.partial of one; a lambda is fitted here)."""
     from threadpoolctl import threadpool_limits
 
-    def run(job: tuple[np.ndarray, np.ndarray]) -> Fitted:
-        train, test = job
-        model = make_model()
-        # the same settings for every job: scikit-learn checks them on each fit, ~10 % of a small fit (the config is
-        # per thread, so it is set here); the data are still checked
-        with config_context(skip_parameter_validation=True):
+    spread = _spread.get()
+    spreading = spread is not None and len(jobs) >= MIN_SPREAD_JOBS and _picklable(make_model)
+    size = max(1, -(-len(jobs) // (spread.processes * CHUNKS_PER_PROCESS))) if spreading else 1
+    chunks = [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
+    finished = 0
+
+    def chunk_done(part: list[Fitted]) -> None:
+        nonlocal finished
+        finished += len(part)
+        if progress:
+            progress(finished, len(jobs))
+
+    with threadpool_limits(limits=1, user_api="blas"), spread_over(spread if spreading else None):
+        parts = spread_map(fit_chunk, [(X, y, chunk, make_model, probabilities) for chunk in chunks], done=chunk_done)
+    return [fitted for part in parts for fitted in part]
+
+
+def fit_chunk(X: np.ndarray, y: np.ndarray, jobs: Sequence[tuple[np.ndarray, np.ndarray]],
+              make_model: Callable[[], object], probabilities: bool) -> list[Fitted]:
+    """fit_predict's jobs, one after the other, here or in a worker process (BLAS single-threaded in both)."""
+    from sklearn import config_context
+
+    out = []
+    # the same settings for every job: scikit-learn checks them on each fit, ~10 % of a small fit (the config is per
+    # thread, so it is set here); the data are still checked
+    with config_context(skip_parameter_validation=True):
+        for train, test in jobs:
+            model = make_model()
             model.fit(X[train], y[train])
             proba = model.predict_proba(X[test]) if probabilities and hasattr(model, "predict_proba") else None
-            return Fitted(model.predict(X[test]), proba, tuple(model.classes_))
+            out.append(Fitted(model.predict(X[test]), proba, tuple(model.classes_)))
+    return out
 
-    results: list[Fitted | None] = [None] * len(jobs)
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(FIT_THREADS) as pool:
-        futures = {pool.submit(run, job): i for i, job in enumerate(jobs)}
-        for done, future in enumerate(as_completed(futures), start=1):
-            results[futures[future]] = future.result()
-            if progress:
-                progress(done, len(jobs))
-    return results
+
+def _picklable(make_model: Callable[[], object]) -> bool:
+    try:
+        pickle.dumps(make_model)
+    except Exception:  # a lambda or a closure: pickle raises PicklingError, AttributeError or TypeError
+        return False
+    return True
 
 
 def rung_classifier(seed: int = 0):
     """The classifier every rung is scored with: standardise, then L2 logistic regression.
 
-    A fresh, unfitted sklearn Pipeline; pass `lambda: rung_classifier(seed)` as `make_model`.
+    A fresh, unfitted sklearn Pipeline; pass `functools.partial(rung_classifier, seed)` as `make_model` (picklable:
+    `spread_over` can send it to other processes).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline

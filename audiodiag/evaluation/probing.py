@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def layer_sweep(encoder, clips: Sequence[Clip], folds: Folds, *, seed: int = 0,
     for pooling in POOLINGS:
         for layer, X in enumerate(hidden[pooling]):
             predictions = cross_val_predict_folds(np.asarray(X)[canonical], y, folds,
-                                                  lambda: rung_classifier(seed)).predictions
+                                                  partial(rung_classifier, seed)).predictions
             scores.append(LayerScore(layer, pooling, metrics_with_ci(y, predictions, seed=seed).accuracy))
     last = next(s for s in scores if s.pooling == "mean" and s.layer == len(hidden["mean"]) - 1)
     best = max(scores, key=lambda s: (s.accuracy.value, -s.layer))

@@ -4,9 +4,15 @@
 `--workers N` on `check` and `report` use it): it cuts each batch of inputs into tasks of a few clips and hands them
 to a pool of N processes. Results come back in input order and are put together batch by batch again, so the
 encoders (and ASR), which stay in this process, see the same batches as in the in-process engine
-(`stream.local_batches`). `measure` does the same for decoded clips (`dataset.measure`). The same functions run on
-the same clips, each worker on one thread (BLAS, scipy.fft, ONNX Runtime), so the numbers equal one process's
+(`stream.local_batches`). `measure` does the same for decoded clips (`dataset.measure`), and `spread` lends the
+pool to a run's model fits (learning curves, the audit: `fitting.spread_over`). The same functions run on the same
+clips, each worker on one thread (BLAS, scipy.fft, ONNX Runtime), so the numbers equal one process's
 (tests/test_workers.py). While the pool starts, this process takes the first tasks itself.
+
+The pool is kept between runs (`kept`): a later run in the same process (the app's server, a notebook, a script that
+checks several folders) finds its workers up, with their imports and the VAD model loaded, and uses them from its
+first task. `close_kept` stops it; the interpreter stops it at exit. A run that reuses an earlier run folder's
+files has a pool of its own (its workers are told which files to skip when they start).
 
 Workers start with `forkserver` where the platform has it, else `spawn` (ONNX Runtime and torch do not survive
 `fork`), and each loads the VAD model once. They never run the parent's main script (Streamlit's app, a user's
@@ -36,6 +42,7 @@ import numpy as np
 
 from audiodiag.data import manifest
 from audiodiag.errors import AudioDiagError
+from audiodiag.evaluation import fitting
 from audiodiag.measure import dataset, vad
 from audiodiag.measure.per_clip import ClipStats
 from audiodiag.represent import features, spaces
@@ -70,6 +77,7 @@ ONE_THREAD = 1
 _reusable: frozenset[str] = frozenset()  # in a worker: content hashes an earlier run measured and embedded
 _thread_limits = None  # in a worker: threadpoolctl's limits, kept referenced for the process's life
 _worked_here = False  # in the main process: whether a task ran here before (imports and models are loaded)
+_kept: tuple[int, Launch] | None = None  # in the main process: (workers, pool) kept between runs
 
 
 def usable_cores() -> int:
@@ -133,6 +141,50 @@ class Launch:
         workers are never left half-started)."""
         if self._pool.exception() is None:
             self._pool.result().shutdown(wait=True, cancel_futures=True)
+
+
+def kept(workers: int) -> Launch:
+    """The pool of `workers` processes this process keeps between runs: started (in the background) the first time,
+    then the same one; one of another size is stopped and replaced."""
+    global _kept
+    if _kept is not None and _kept[0] != workers:
+        close_kept()
+    if _kept is None:
+        _kept = (workers, Launch(workers))
+    return _kept[1]
+
+
+def running(workers: int) -> Launch | None:
+    """The kept pool of `workers` processes if one was started (up, or still starting), else None."""
+    return _kept[1] if _kept is not None and _kept[0] == workers else None
+
+
+def close_kept() -> None:
+    """Stop the kept pool, if any (its processes exit); the next run that wants one starts another."""
+    global _kept
+    if _kept is not None:
+        launch, _kept = _kept[1], None
+        launch.close()
+
+
+def _forget(launch: Launch | None) -> None:
+    """A pool that broke (a worker killed) is no longer kept: the next run starts a fresh one."""
+    global _kept
+    if _kept is not None and _kept[1] is launch:
+        _kept = None
+
+
+def spread(workers: int | None) -> fitting.Spread | None:
+    """Where a run's model fits may go (`fitting.spread_over`): the kept pool of this many workers once a run's
+    decoding started it (a run too small for a pool fits here); None for one worker."""
+    count = worker_count(workers)
+    if count == 1:
+        return None
+
+    def pool() -> ProcessPoolExecutor | None:
+        launch = running(count)
+        return launch.wait() if launch else None
+    return fitting.Spread(pool, count)
 
 
 def _started(workers: int, reusable: frozenset[str]) -> ProcessPoolExecutor:
@@ -224,13 +276,12 @@ def measure(clips: Sequence[Clip], *, workers: int | None = 1, launch: Launch | 
     """`dataset.measure` with the clips shared among processes; the same results, in input order.
 
     workers: 1: `dataset.measure` in this process; None: one per usable core where that pays (`worth_a_pool`).
-    launch: a pool kept between calls (the app's), else one is started here, and stopped after.
+    launch: the pool to use, else the kept one (`kept`).
     progress(clips done, clips in all) as each task's results arrive."""
     count = worker_count(workers)
     if count == 1 or (workers is None and launch is None and not worth_a_pool(clips)):
         return dataset.measure(clips, loudness=loudness, progress=progress)
-    own = launch is None
-    launch = Launch(count) if own else launch
+    launch = launch or kept(count)
     size = min(dataset.MEASURE_BATCH_CLIPS, max(MIN_TASK_CLIPS, -(-len(clips) // count)))
     parts = (clips[i:i + size] for i in range(0, len(clips), size))
     stats: list[ClipStats] = []
@@ -255,12 +306,11 @@ def measure(clips: Sequence[Clip], *, workers: int | None = 1, launch: Launch | 
             if progress:
                 progress(len(stats), len(clips))
     except BrokenProcessPool as e:
+        _forget(launch)
         raise _crashed(e) from e
     finally:
         for f in futures:
             f.cancel()
-        if own:
-            launch.close()
     return stats, speech
 
 
@@ -326,7 +376,12 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, whe
     ahead = _Ahead(named, LOOKAHEAD_ITEMS)
     batches = manifest.iter_batches(ahead, batch_size)
     pending: deque[tuple[list, list[Future]]] = deque()  # (batch, its tasks), in input order
-    launch = None if when_worth_it else Launch(workers, reusable=reusable)
+
+    def new_launch() -> Launch:  # workers told of an earlier run's files are this run's alone
+        return Launch(workers, reusable=reusable) if reusable else kept(workers)
+    launch = None if reusable else running(workers)  # a kept pool already started: used from the first task
+    if launch is None and not when_worth_it:
+        launch = new_launch()
     done_here, spent_here = 0, 0.0  # tasks this process did itself, and their CPU seconds
     pace_after = PACE_AFTER_TASKS["later run" if _worked_here else "first run"]
 
@@ -343,7 +398,7 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, whe
         in_view = seconds / len(pairs) * len(ahead)
         if launch is None and done_here >= pace_after and (
                 in_view >= POOL_WORTH_S or (ahead.full and spent_here >= POOL_WORTH_S)):
-            launch = Launch(workers, reusable=reusable)
+            launch = new_launch()
         return here
 
     def fill() -> None:
@@ -362,9 +417,13 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, whe
             fill()  # the workers go on while this process embeds
             yield _assemble(batch, worked, previous, embedders, padding=padding, layer=layer, transcribe=transcribe)
     except BrokenProcessPool as e:
+        _forget(launch)
         raise _crashed(e) from e
     finally:
-        if launch:
+        for _, tasks in pending:  # a run given up early: its tasks not begun are dropped
+            for task in tasks:
+                task.cancel()
+        if launch and reusable:
             launch.close()
 
 
