@@ -115,8 +115,8 @@ def e2_retrieval() -> list[Row]:
 
 
 def e3_colour_switch() -> list[Row]:
-    from audiodiag import plots
     from audiodiag.evaluation import projection
+    from audiodiag.plots.embedding_map import embedding_map_figure
     from audiodiag.represent import spaces
     from pages import _cache as common
 
@@ -137,8 +137,8 @@ def e3_colour_switch() -> list[Row]:
     def view(colour_index: int) -> str:
         values, name, categorical = colourings[colour_index % len(colourings)]
         projected = common.umap_projection(vectors, n_neighbors=15, min_dist=0.1)
-        return plots.embedding_map_figure(projected.coordinates, names=names, labels=labels, colour_values=values,
-                                          colour_name=name, categorical=categorical, title="bench").to_json()
+        return embedding_map_figure(projected.coordinates, names=names, labels=labels, colour_values=values,
+                                    colour_name=name, categorical=categorical, title="bench").to_json()
 
     real(x[:100], n_epochs=10)  # numba compiles here, untimed
     projection.umap_2d = counted

@@ -19,10 +19,10 @@ import numpy as np
 import pyloudnorm
 import soundfile as sf
 
-from audiodiag import plots
 from audiodiag.data import decoding
 from audiodiag.data.sample_sets import SAMPLE_ROOT
 from audiodiag.measure import levels, per_clip, vad
+from audiodiag.plots.audio import log_mel, spectrogram_figure, waveform_figure
 from audiodiag.types import Clip
 from benchmarks.harness import Row, markdown_table, warm_median
 
@@ -95,9 +95,9 @@ def _inspect(path: Path, stage_s: dict[str, list[float]] | None = None):
     stats = per_clip.clip_stats(clip, loudness=False)  # as Inspect's one-clip view (loudness: with the table)
     marks.append(time.perf_counter())
     x, sr = clip.samples, clip.sample_rate_hz
-    json_bytes = len(plots.waveform_figure(x, sample_rate_hz=sr).to_json().encode())
+    json_bytes = len(waveform_figure(x, sample_rate_hz=sr).to_json().encode())
     marks.append(time.perf_counter())
-    json_bytes += len(plots.spectrogram_figure(x, sample_rate_hz=sr).to_json().encode())
+    json_bytes += len(spectrogram_figure(x, sample_rate_hz=sr).to_json().encode())
     marks.append(time.perf_counter())
     if stage_s is not None:
         for stage, a, b in zip(("load", "stats", "waveform", "spectrogram"), marks, marks[1:]):
@@ -115,7 +115,7 @@ def _naive_figures(samples: np.ndarray, *, sample_rate_hz: int) -> dict[str, tup
     fig = go.Figure(go.Scatter(x=np.arange(len(samples)) / sample_rate_hz, y=samples, mode="lines"))
     out["waveform"] = (len(fig.to_json().encode()), time.perf_counter() - start)
     start = time.perf_counter()
-    times, freqs, db = plots.log_mel(samples, sample_rate_hz=sample_rate_hz, max_frames=len(samples))
+    times, freqs, db = log_mel(samples, sample_rate_hz=sample_rate_hz, max_frames=len(samples))
     fig = go.Figure(go.Heatmap(x=np.round(times, 3).tolist(), y=np.round(freqs).tolist(),
                                z=np.round(db, 1).tolist(), colorscale="Magma"))  # lists, as spectrogram_figure
     out["spectrogram"] = (len(fig.to_json().encode()), time.perf_counter() - start)

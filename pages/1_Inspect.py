@@ -16,9 +16,9 @@ clip_area = st.container()  # "One clip": its picker, facts and player, above it
 waveform_slot = st.container()  # a rerun keeps the last waveform shown here until the new one replaces it
 held = display.hold_chart_place(waveform_slot)
 
-from audiodiag import plots  # noqa: E402
 from audiodiag.data import decoding  # noqa: E402 - after the blank frame is sent (see above)
 from audiodiag.measure import cleanlist  # noqa: E402
+from audiodiag.plots.audio import duration_histogram  # noqa: E402
 from pages import _cache as cache  # noqa: E402
 from pages import _data as data_ui  # noqa: E402
 
@@ -172,8 +172,8 @@ with duration_area:
             st.metric("Audio lost to truncation", f"{pad.fraction_audio_lost:.0%}",
                       help=f"{pad.fraction_truncated:.0%} of clips are longer than {pad.clip_length_s:.2f} s")
     with left:
-        bars = st.plotly_chart(plots.duration_histogram(durations, [c.label for c in data.clips],
-                                                        clip_length_s=None if pad is None else pad.clip_length_s),
+        bars = st.plotly_chart(duration_histogram(durations, [c.label for c in data.clips],
+                                                  clip_length_s=None if pad is None else pad.clip_length_s),
                                width="stretch", on_select="rerun", selection_mode=("points", "box"),
                                key="inspect_duration_selection")
         st.caption(display.select_hint("bar"))

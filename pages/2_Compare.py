@@ -4,9 +4,10 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import model_cards, plots, verdict
+from audiodiag import model_cards, verdict
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluation import compare, confusions
+from audiodiag.plots.comparison import confusion_figure, f1_difference_figure, padding_accuracy_figure
 from audiodiag.represent import encoders
 from audiodiag.represent.features import FeatureSettings
 from audiodiag.settings import ComparisonSettings
@@ -158,7 +159,7 @@ for row_start in range(0, len(result.rungs), 2):
     for col, rung in zip(st.columns(2), result.rungs[row_start:row_start + 2]):
         cells = confusions.cell_members(result.labels, rung.predictions, labels=result.classes)
         cell_events[rung.space] = col.plotly_chart(
-            plots.confusion_figure(result.classes, rung.confusion.counts, title=rung.space, cells=cells),
+            confusion_figure(result.classes, rung.confusion.counts, title=rung.space, cells=cells),
             width="stretch", key=f"confusion_{rung.space}", on_select="rerun", selection_mode=("points", "box"))
 st.caption(display.select_hint("cell"))
 for space, event in cell_events.items():
@@ -169,8 +170,8 @@ for space, event in cell_events.items():
         title=f"{space}: true {picked[0][0]}, predicted {picked[0][1]}" if len(picked) == 1 else
         f"{space}: {len(picked)} cells")
 for rung in result.rungs[1:]:
-    st.plotly_chart(plots.f1_difference_figure(compare.per_class_f1_differences(result, rung.space),
-                                               title=f"Per-class F1: {rung.space} minus the baseline"),
+    st.plotly_chart(f1_difference_figure(compare.per_class_f1_differences(result, rung.space),
+                                         title=f"Per-class F1: {rung.space} minus the baseline"),
                     width="stretch", key=f"f1diff_{rung.space}")
 
 st.subheader("Most confused pairs")
@@ -228,7 +229,7 @@ if checked:
         "Candidates to re-listen to, not proven errors; nothing is relabelled or changed."))
 
 # ---------------------------------------------------------------- padding
-padding_figure = plots.padding_accuracy_figure(
+padding_figure = padding_accuracy_figure(
     {r.space: [(b.low, b.high, b.n_clips, b.accuracy, b.mean_fraction) for b in r.accuracy_by_padding]
      for r in result.rungs})
 st.subheader("Padding: no clip is padded" if padding_figure is None else "Accuracy by padded fraction")

@@ -5,9 +5,10 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from audiodiag import model_cards, plots
+from audiodiag import model_cards
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluation import duplicates, projection, retrieval
+from audiodiag.plots.embedding_map import embedding_map_figure
 from audiodiag.represent import encoders, spaces
 from audiodiag.settings import RetrievalSettings
 from pages import _cache as cache
@@ -174,9 +175,9 @@ for row_start in range(0, len(vectors), 2):
         i = row_start + offset
         suspects = [issue.index for issue in issues_of[vectors[i].space].issues] if vectors[i].space in issues_of \
             else []
-        figure = plots.embedding_map_figure(maps[i].coordinates, names=names, labels=labels, colour_values=values,
-                                            colour_name=colour, categorical=COLOURS[colour], title=vectors[i].space,
-                                            selected=query, suspects=suspects)
+        figure = embedding_map_figure(maps[i].coordinates, names=names, labels=labels, colour_values=values,
+                                      colour_name=colour, categorical=COLOURS[colour], title=vectors[i].space,
+                                      selected=query, suspects=suspects)
         event = col.plotly_chart(figure, width="stretch", on_select="rerun", selection_mode=("points", "box", "lasso"),
                                  key=f"embeddings_map_{i}")
         on_map = display.selected_clips(event)

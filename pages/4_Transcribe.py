@@ -4,10 +4,11 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from audiodiag import model_cards, plots
+from audiodiag import model_cards
 from audiodiag.asr import normalisers, recognisers, references, transcript_checks, wer, word_errors
 from audiodiag.data import sample_sets
 from audiodiag.errors import AudioDiagError
+from audiodiag.plots.wer import wer_histogram_figure
 from audiodiag.settings import TranscriptionSettings
 from audiodiag.verdict import notes, transcribe
 from pages import _cache as cache
@@ -288,7 +289,7 @@ st.caption("Sort by WER (click its header) and tick rows (the box at a row's lef
            "below, with their spectrograms and findings.")
 display.show_selected_clips(clips, display.selected_rows(rows), findings=measured.clip_findings,
                             key="transcribe_rows", spectrogram=cache.spectrogram, title="Ticked utterances")
-st.plotly_chart(plots.wer_histogram_figure(result.wers, corpus_wer=w.value), width="stretch")
+st.plotly_chart(wer_histogram_figure(result.wers, corpus_wer=w.value), width="stretch")
 
 st.subheader("Worst utterances, aligned")
 worst_max = min(MAX_WORST, len(clips))

@@ -4,9 +4,10 @@ import json
 import pandas as pd
 import streamlit as st
 
-from audiodiag import plots, verdict
+from audiodiag import verdict
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluation import finetune, probing
+from audiodiag.plots.curves import layer_sweep_figure, learning_curve_figure, loss_curves_figure
 from audiodiag.represent import encoders, spaces
 from audiodiag.settings import RetrievalSettings
 from audiodiag.verdict import decide, ladder_chart, learning_curve, notes, pair_verdicts
@@ -131,7 +132,7 @@ with display.long_step("Learning curves, shortcut audit and the note ...", done=
 # ---------------------------------------------------------------- learning curves
 st.subheader("Learning curves: would more labels help?")
 n_classes = len(comparison.classes)
-st.plotly_chart(plots.learning_curve_figure(
+st.plotly_chart(learning_curve_figure(
     {c.name: [(round(p.mean_train_clips / n_classes, 1), p.accuracy_mean, p.accuracy_std) for p in c.points]
      for c in decision.curves}), width="stretch")
 for curve in decision.curves:
@@ -171,7 +172,7 @@ else:
         except AudioDiagError as e:
             st.error(display.md_escape(str(e)))
         else:
-            st.plotly_chart(plots.layer_sweep_figure(
+            st.plotly_chart(layer_sweep_figure(
                 [(s.layer, s.pooling, s.accuracy.value, s.accuracy.ci_low, s.accuracy.ci_high) for s in sweep.scores],
                 title=f"Probe accuracy per layer: {sweep.encoder}"), width="stretch")
             (st.success if sweep.best != sweep.last else st.info)(display.md_escape(sweep.explanation))
@@ -212,7 +213,7 @@ else:
             finetune_gain = finetune.gain_over_frozen(result, comparison.rung(request["model"]), comparison.labels)
             st.write(display.md_escape(f"Fine-tuned top {request['top_layers']} layers + head: "
                                        f"{pair_verdicts.pair_headline(finetune_gain)}."))
-            st.plotly_chart(plots.loss_curves_figure(result.train_losses), width="stretch")
+            st.plotly_chart(loss_curves_figure(result.train_losses), width="stretch")
 
 # ---------------------------------------------------------------- the note
 note = decision.note if finetune_gain is None else wording.rendered(notes.classification_note(

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from audiodiag import plots
 from audiodiag.errors import AudioDiagError
 from audiodiag.measure import cache as measure_cache
 from audiodiag.measure import dataset as ds
 from audiodiag.measure import per_clip
 from audiodiag.measure.per_clip import ClipStats
+from audiodiag.plots.audio import spectrogram_figure, waveform_figure
 from audiodiag.represent import encoders
 from audiodiag.types import Clip, Finding
 from pages import _fixes as wording
@@ -123,15 +123,15 @@ def measure_clip(clip: Clip) -> tuple[ClipStats, tuple, tuple[Finding, ...]]:
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
 def waveform(clip: Clip, speech: tuple | None, title_suffix: str = ""):
     """speech None: not measured yet (no speech shading, no legend entry claiming there is none)."""
-    return plots.waveform_figure(clip.samples, sample_rate_hz=clip.sample_rate_hz, speech=speech or (),
-                                 title="Waveform" + title_suffix)
+    return waveform_figure(clip.samples, sample_rate_hz=clip.sample_rate_hz, speech=speech or (),
+                           title="Waveform" + title_suffix)
 
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=256)
 def spectrogram(clip: Clip, title_suffix: str = ""):
-    return plots.spectrogram_figure(clip.samples, sample_rate_hz=clip.sample_rate_hz,
-                                    title="Log-mel spectrogram" + title_suffix,
-                                    original_sample_rate_hz=clip.original_sample_rate_hz)
+    return spectrogram_figure(clip.samples, sample_rate_hz=clip.sample_rate_hz,
+                              title="Log-mel spectrogram" + title_suffix,
+                              original_sample_rate_hz=clip.original_sample_rate_hz)
 
 
 # ---------------------------------------------------------------- spaces and comparisons (Compare, Embeddings, Decide)

@@ -167,7 +167,7 @@ def hold_chart_place(slot):
     # numpy before any figure: plotly checks values against the numpy it finds in sys.modules, and with five sessions
     # starting at once one met another thread's half-imported numpy there (tests/test_concurrency.py); import waits
     import numpy  # noqa: F401
-    import plotly.graph_objects as go  # Streamlit has imported it (audiodiag.plots would import much more)
+    import plotly.graph_objects as go  # Streamlit has imported it (audiodiag.plots.audio would import much more)
 
     clear = "rgba(0,0,0,0)"  # nothing drawn: no axes, no data, transparent
     frame = go.Figure(layout={"height": BLANK_FRAME_PX, "xaxis": {"visible": False}, "yaxis": {"visible": False},
@@ -330,9 +330,9 @@ def show_selected_clips(clips: Sequence[Clip], indices: Sequence[int], *, findin
     duration, a player, the log-mel spectrogram and the clip's findings; how many more there are.
 
     findings: per clip name (`DatasetAnalysis.clip_findings`). key: unique on the page (chart keys derive from it).
-    spectrogram: clip -> figure (the page's cached one); plots.spectrogram_figure when None.
+    spectrogram: clip -> figure (the page's cached one); `plots.audio.spectrogram_figure` when None.
     """
-    from audiodiag import plots
+    from audiodiag.plots.audio import spectrogram_figure
 
     if not indices:
         return
@@ -343,7 +343,7 @@ def show_selected_clips(clips: Sequence[Clip], indices: Sequence[int], *, findin
             st.markdown(f"**{md_escape(clip.name)}**: label {md_escape(text_or_dash(clip.label))}, "
                         f"{clip.duration_s:.2f} s")
             play(clip)
-            figure = spectrogram(clip) if spectrogram is not None else plots.spectrogram_figure(
+            figure = spectrogram(clip) if spectrogram is not None else spectrogram_figure(
                 clip.samples, sample_rate_hz=clip.sample_rate_hz,
                 original_sample_rate_hz=clip.original_sample_rate_hz)
             st.plotly_chart(figure, width="stretch", key=f"{key}_spectrogram_{i}")

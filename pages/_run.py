@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from audiodiag import plots
 from audiodiag.asr import normalisers
 from audiodiag.errors import AudioDiagError
+from audiodiag.plots.comparison import confusion_figure
+from audiodiag.plots.embedding_map import embedding_map_figure
 from audiodiag.runs import run_folder, run_view
 from audiodiag.verdict import Kind, ladder_chart
 from pages import _cache as cache
@@ -119,7 +120,7 @@ def compare(view: run_view.RunView) -> None:
             if confusion is None:
                 col.caption(display.md_escape(f"{space}: the run folder holds no predictions (an older run)."))
                 continue
-            col.plotly_chart(plots.confusion_figure(confusion.labels, confusion.counts, title=space),
+            col.plotly_chart(confusion_figure(confusion.labels, confusion.counts, title=space),
                              width="stretch", key=f"run_confusion_{space}")
     label_issues(view.note.get("data", {}).get("label_issues", []))
 
@@ -169,9 +170,9 @@ def embeddings(view: run_view.RunView) -> None:
              "proportion); the metrics on the other pages use every clip.") if len(rows) < s.n_clips else \
         f"UMAP of all {s.n_clips:,} clips."
     names, labels = view.column("name"), view.labels
-    figure = plots.embedding_map_figure(result.coordinates, names=[names[i] for i in rows],
-                                        labels=[labels[i] for i in rows], colour_values=[labels[i] for i in rows],
-                                        colour_name="label", categorical=True, title=f"{space}: {shown}")
+    figure = embedding_map_figure(result.coordinates, names=[names[i] for i in rows],
+                                  labels=[labels[i] for i in rows], colour_values=[labels[i] for i in rows],
+                                  colour_name="label", categorical=True, title=f"{space}: {shown}")
     st.plotly_chart(figure, width="stretch", key="run_map")
     st.caption(shown)
 

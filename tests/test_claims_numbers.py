@@ -7,10 +7,10 @@ import importlib.util
 import numpy as np
 import pytest
 
-from audiodiag import plots
 from audiodiag.asr import wer
 from audiodiag.evaluation import compare
 from audiodiag.measure import dataset, per_clip
+from audiodiag.plots.wer import wer_histogram_figure
 from audiodiag.represent import encoders, spaces
 from audiodiag.represent.spaces import SpaceVectors
 from audiodiag.verdict import notes, transcribe
@@ -108,7 +108,7 @@ def test_the_note_and_the_histogram_write_one_utterances_wer_as_one_string():
     note = notes.transcription_note("set", "m", scores, audio_minutes=0.1)
     text = note.to_markdown()
     assert "corpus WER 42.9%" in note.verdict and "WER 42.9%: 'a b c d e f g'" in text and "42.8" not in text
-    figure = plots.wer_histogram_figure(scores.wers, corpus_wer=scores.corpus_wer.value)
+    figure = wer_histogram_figure(scores.wers, corpus_wer=scores.corpus_wer.value)
     assert figure.layout.annotations[0].text == "corpus WER 42.9%"
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import plots
 from audiodiag.data import sample_sets
 from audiodiag.evaluation import projection
+from audiodiag.plots.embedding_map import embedding_map_figure
 from audiodiag.represent import encoders, spaces
 from audiodiag.settings import ComparisonSettings
 from tests.helpers import raw_missing, sine, wav_bytes
@@ -155,9 +155,9 @@ def test_unlabelled_uploads_get_maps_but_no_retrieval_and_names_stay_text(umap_c
 
 
 def test_map_hover_escapes_user_text_and_carries_the_clip_index():
-    figure = plots.embedding_map_figure(np.zeros((3, 2)), names=["a.wav", "<i>b</i>.wav", "c.wav"],
-                                        labels=["x", "<y>", "x"], colour_values=["x", "<y>", "x"], colour_name="label",
-                                        categorical=True, title="space", selected=1)
+    figure = embedding_map_figure(np.zeros((3, 2)), names=["a.wav", "<i>b</i>.wav", "c.wav"],
+                                  labels=["x", "<y>", "x"], colour_values=["x", "<y>", "x"], colour_name="label",
+                                  categorical=True, title="space", selected=1)
     points = [p for trace in figure.data for p in trace.customdata]
     assert [1, "&lt;i&gt;b&lt;/i&gt;.wav", "&lt;y&gt;", "&lt;y&gt;"] in [list(p) for p in points]
     assert {t.name for t in figure.data} == {"x", "&lt;y&gt;", "selected"}

@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from audiodiag import plots
 from audiodiag.evaluation import confusions
+from audiodiag.plots.audio import DURATION_BINS, duration_bins, duration_histogram
+from audiodiag.plots.comparison import confusion_figure
 from pages import _display as display
 from pages._display import md_escape
 from tests.helpers import noise, sine, wav_bytes
@@ -39,7 +40,7 @@ def test_cell_members_lists_the_clips_of_each_true_and_predicted_pair():
 
 def test_confusion_cells_are_selectable_markers_carrying_their_clips():
     cells = [[[0, 2, 4, 6, 8, 10, 12], [5]], [[], [1, 3, 7]]]
-    fig = plots.confusion_figure(["<a>", "b"], np.array([[7, 1], [0, 3]]), title="t", cells=cells)
+    fig = confusion_figure(["<a>", "b"], np.array([[7, 1], [0, 3]]), title="t", cells=cells)
     heatmap, marks = fig.data
     assert heatmap.type == "heatmap" and heatmap.hoverinfo == "skip" and marks.type == "scatter"
     by_cell = {(c[1], c[2]): c[0] for c in marks.customdata}
@@ -48,19 +49,19 @@ def test_confusion_cells_are_selectable_markers_carrying_their_clips():
     assert at[(0, 1)] == ("b", "&lt;a&gt;")  # predicted on x, true on y, names escaped as on the heatmap's axes
     hover = {(c[1], c[2]): f"{c[3]} ({c[4]})" for c in marks.customdata}  # 1 of 8 is 12.5 %: one rounding, not two
     assert hover[(0, 1)] == heatmap.text[0][1] == "1 (12%)" and "%{customdata[4]}" in marks.hovertemplate
-    assert plots.confusion_figure(["a", "b"], np.eye(2, dtype=int), title="t").data[0].hoverinfo is None
+    assert confusion_figure(["a", "b"], np.eye(2, dtype=int), title="t").data[0].hoverinfo is None
 
 
 def test_duration_bars_carry_exactly_the_clips_in_their_bin():
     durations = [0.5, 0.52, 2.0, 3.0, 3.0]
     labels = ["x", "y", "x", "x", "y"]
-    edges, bin_of = plots.duration_bins(durations, n_bins=5)
+    edges, bin_of = duration_bins(durations, n_bins=5)
     assert edges[0] == pytest.approx(0.5) and edges[-1] == pytest.approx(3.0)
     assert bin_of.tolist() == [0, 0, 3, 4, 4]  # the maximum is in the last bin (closed on the right)
-    fig = plots.duration_histogram(durations, labels, clip_length_s=None)
+    fig = duration_histogram(durations, labels, clip_length_s=None)
     bars = {(trace.name, tuple(c[0])) for trace in fig.data for c in trace.customdata}
-    n_bins = len(plots.duration_bins(durations)[0]) - 1
-    assert n_bins == plots.DURATION_BINS
+    n_bins = len(duration_bins(durations)[0]) - 1
+    assert n_bins == DURATION_BINS
     assert bars == {("x", (0,)), ("x", (2,)), ("x", (3,)), ("y", (1,)), ("y", (4,))}
     for trace in fig.data:  # each bar spans its bin: its clips' durations lie inside it
         for (members, low, high), x, height in zip(trace.customdata, trace.x, trace.y):

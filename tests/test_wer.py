@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from audiodiag import plots
 from audiodiag.asr import normalisers, wer
 from audiodiag.data import decoding, sample_sets
 from audiodiag.errors import AudioDiagError, BadParameterError
 from audiodiag.evaluation import intervals
 from audiodiag.measure import vad
+from audiodiag.plots.wer import wer_histogram_figure
 from tests.helpers import make_clip
 
 
@@ -176,5 +176,5 @@ def test_alignment_html_escapes_transcripts():
 
 
 def test_wer_histogram_leaves_out_empty_references_and_marks_the_corpus_wer():
-    figure = plots.wer_histogram_figure([0.0, 0.25, float("nan"), 1.5], corpus_wer=0.3)
+    figure = wer_histogram_figure([0.0, 0.25, float("nan"), 1.5], corpus_wer=0.3)
     assert list(figure.data[0].x) == [0.0, 0.25, 1.5] and figure.layout.shapes[0].x0 == 0.3

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from audiodiag.evaluation.bootstrap import Estimate
-from audiodiag.plots import framed, plain_text
+from audiodiag.plots.style import framed, plain_text
 from audiodiag.verdict.rung_table import LADDER_RECOMMENDED, difference_text, ms_per_clip
 
 LADDER_TITLE = "The ladder: accuracy per rung, with its 95 % CI"
