@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from audiodiag.data import decoding, layout, manifest
+from audiodiag.data import decoding, layout
 from audiodiag.data.sample_sets import SAMPLE_ROOT
 from audiodiag.runs import gate
 from benchmarks.harness import Row, markdown_table
@@ -61,13 +61,13 @@ def p9c() -> list[Row]:
     paths = sorted(folder.rglob("*.wav"))
     for p in paths:  # warm the page cache and the imports/models of both sides
         sf.read(p, dtype="float32")
-    gate.run_check(manifest.iter_folder(folder), dataset_name="warm-up", batch_size=64)
+    gate.run_check(layout.iter_folder(folder), dataset_name="warm-up", batch_size=64)
     start = time.perf_counter()
     for p in paths:
         sf.read(p, dtype="float32")
     bare_s = time.perf_counter() - start
     start = time.perf_counter()
-    result = gate.run_check(manifest.iter_folder(folder), dataset_name="bench")
+    result = gate.run_check(layout.iter_folder(folder), dataset_name="bench")
     check_s = time.perf_counter() - start
     assert len(result.clips) == len(paths) and not result.failures, "the check did not read every file"
     return [Row(f"P9c `check` gate, {len(paths)} WAVs of {CLIP_S:g} s at 16/44.1 kHz (decode, levels, LUFS, SNR, "

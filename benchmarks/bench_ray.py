@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from audiodiag import caches
-from audiodiag.data import manifest
+from audiodiag.data import layout
 from audiodiag.represent import encoders, spaces
 from audiodiag.runs import ray_engine, stream
 from benchmarks.bench_stream import DURATION_S, synthesise
@@ -49,7 +49,7 @@ def cache_rows(folder: Path) -> int:
 def timed_stream(data: Path, engine=None) -> tuple[stream.Streamed, float]:
     """(what `stream.stream` kept, its wall seconds) for every clip of `data`."""
     start = time.perf_counter()
-    streamed = stream.stream(manifest.iter_folder(data), ENCODER_NAMES, engine=engine)
+    streamed = stream.stream(layout.iter_folder(data), ENCODER_NAMES, engine=engine)
     return streamed, time.perf_counter() - start
 
 

@@ -41,8 +41,10 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from audiodiag.data import (  # noqa: E402
     decoding,  # noqa: E402
+    layout,
     manifest,
 )
+from audiodiag.data.rows import ManifestRow  # noqa: E402
 from audiodiag.errors import AudioDiagError  # noqa: E402
 from audiodiag.measure import dataset  # noqa: E402
 from audiodiag.represent import encoders, features, spaces  # noqa: E402
@@ -103,7 +105,7 @@ def measure_stages(n: int, *, say: Callable[[str], None]) -> dict:
         data = Path(tmp) / "data"
         say(f"synthesising {n} clips ...")
         synthesise(data, n)
-        rows = [r for r in manifest.iter_folder(data) if isinstance(r, manifest.ManifestRow)]
+        rows = [r for r in layout.iter_folder(data) if isinstance(r, ManifestRow)]
         say("read+decode ...")
         costs[READ_DECODE] = per_clip_ms(read_decode, rows)
         clips = read_decode(rows)

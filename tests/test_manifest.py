@@ -14,7 +14,8 @@ import pytest
 
 from audiodiag import cli
 from audiodiag.data import decoding, layout, manifest, sources, tables
-from audiodiag.data.manifest import ManifestError, ManifestRow
+from audiodiag.data.manifest import ManifestError
+from audiodiag.data.rows import ManifestRow
 from audiodiag.types import Clip, LoadFailure
 from tests.helpers import noise, sine, wav_bytes
 
@@ -233,7 +234,7 @@ def test_folder_rows_follow_load_folders_rules(dataset):
     (dataset / ".hidden").mkdir()
     (dataset / ".hidden" / "x.wav").write_bytes(_audio("tone/0.wav"))
     (dataset / "notes.txt").write_text("not audio")
-    rows = list(manifest.iter_folder(dataset))
+    rows = list(layout.iter_folder(dataset))
     assert isinstance(rows[-1], LoadFailure) and "gone.wav" in rows[-1].message  # the table row naming no file
     streamed = [r for batch in manifest.iter_batches(rows[:-1], 4) for r in manifest.load_rows(batch)]
     assert _summary(streamed) == _summary(layout.load_folder(dataset))
@@ -241,7 +242,7 @@ def test_folder_rows_follow_load_folders_rules(dataset):
 
 
 def test_empty_folder_is_one_failure_row(tmp_path):
-    (rows,) = [list(manifest.iter_folder(tmp_path))]
+    (rows,) = [list(layout.iter_folder(tmp_path))]
     assert len(rows) == 1 and "holds no audio files" in rows[0].message
 
 
@@ -250,7 +251,7 @@ def test_a_folder_without_audio_is_the_same_failure_streamed_and_loaded(tmp_path
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "readme.txt").write_text("no audio here")
     (tmp_path / "labels.csv").write_text("path,label\na.wav,x\n")
-    (streamed,), (loaded,) = list(manifest.iter_folder(tmp_path)), layout.load_folder(tmp_path)
+    (streamed,), (loaded,) = list(layout.iter_folder(tmp_path)), layout.load_folder(tmp_path)
     assert streamed == loaded and "it holds 1 other file(s), e.g. 'docs/readme.txt'" in loaded.message
 
 

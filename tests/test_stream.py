@@ -46,7 +46,7 @@ def test_streamed_note_equals_the_in_memory_note_on_a_small_folder(tmp_path):
     folder = _folder(tmp_path / "data", n_per_class=5)
     clips = [c for c in layout.load_folder(folder) if isinstance(c, Clip)]
     in_memory = decide.run_classification(clips, ComparisonSettings(encoders=(), n_splits=2), dataset_name="data").note
-    streamed = stream.classify_stream(manifest.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=2),
+    streamed = stream.classify_stream(layout.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=2),
                                       dataset_name="data", batch_size=3)
     assert _without_timings(streamed.decision.note.to_json()) == _without_timings(in_memory.to_json())
 
@@ -61,11 +61,11 @@ def test_a_streamed_run_computes_the_baseline_with_the_features_asked_for(tmp_pa
     clips = [c for c in layout.load_folder(folder) if isinstance(c, Clip)]
     chosen = ComparisonSettings(encoders=(), n_splits=2, features=features.FeatureSettings(n_mels=32, n_mfcc=13))
     in_memory = decide.run_classification(clips, chosen, dataset_name="data").note
-    streamed = stream.classify_stream(manifest.iter_folder(folder), chosen, dataset_name="data", batch_size=3,
+    streamed = stream.classify_stream(layout.iter_folder(folder), chosen, dataset_name="data", batch_size=3,
                                       engine=workers.engine(n_workers))
     assert _without_timings(streamed.decision.note.to_json()) == _without_timings(in_memory.to_json())
     assert streamed.streamed.vectors[0].vectors.shape[1] != stream.classify_stream(
-        manifest.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=2), dataset_name="data",
+        layout.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=2), dataset_name="data",
         batch_size=3).streamed.vectors[0].vectors.shape[1]  # the default analysis has more coefficients
 
 
@@ -75,7 +75,7 @@ def test_streamed_note_equals_the_in_memory_note_on_spoken_digits():
     clips = [c for c in layout.load_folder(folder) if isinstance(c, Clip)]
     in_memory = decide.run_classification(clips, ComparisonSettings(encoders=(), n_splits=3),
                                          dataset_name="spoken_digits").note
-    streamed = stream.classify_stream(manifest.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=3),
+    streamed = stream.classify_stream(layout.iter_folder(folder), ComparisonSettings(encoders=(), n_splits=3),
                                       dataset_name="spoken_digits")
     assert len(streamed.streamed.clips) == len(clips) and streamed.streamed.n_decoded == len(clips)
     assert _without_timings(streamed.decision.note.to_json()) == _without_timings(in_memory.to_json())
@@ -184,7 +184,7 @@ def test_the_batch_step_never_holds_more_than_batch_size_decoded_clips(monkeypat
     monkeypatch.setattr(decoding, "load_clip", counted_load)
     monkeypatch.setattr(dataset, "measure", measured)
     folder = sample_sets.sample_set_dir("spoken_digits")
-    streamed = stream.stream(manifest.iter_folder(folder), [spaces.BASELINE], batch_size=16)
+    streamed = stream.stream(layout.iter_folder(folder), [spaces.BASELINE], batch_size=16)
     assert len(streamed.clips) == 120 and streamed.vectors[0].vectors.shape[0] == 120
     assert max(sizes) <= 16 and sum(sizes) == 120 and live["max"] <= 16
 

@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from audiodiag import cli
-from audiodiag.data import layout, manifest
+from audiodiag.data import layout
 from audiodiag.data.sample_sets import SAMPLE_ROOT
 from audiodiag.errors import AudioDiagError
 from audiodiag.measure import dataset
@@ -121,7 +121,7 @@ def test_tasks_share_a_batch_but_keep_vad_batches_whole():
 def test_two_workers_give_what_one_gives(tmp_path, in_workers):
     """Every clip, ClipStats, speech region, baseline row and failure, in input order, for workers=1 and 2."""
     folder = _folder(tmp_path / "data")
-    a, b = (stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(n)) for n in (1, 2))
+    a, b = (stream.stream(layout.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(n)) for n in (1, 2))
     assert len(a.clips) == 2 * N_PER_CLASS and a.n_decoded == b.n_decoded == 2 * N_PER_CLASS
     assert [c.name for c in b.clips] == [c.name for c in a.clips]  # input order
     assert b.clips == a.clips and b.failures == a.failures and len(a.failures) == 2  # the broken and the empty file
@@ -150,7 +150,7 @@ def test_check_with_workers_gives_the_same_report(tmp_path, in_workers):
 def test_two_workers_give_the_same_note(tmp_path, in_workers):
     folder = _folder(tmp_path / "data")
     chosen = ComparisonSettings(encoders=(), n_splits=2)
-    one, two = (stream.classify_stream(manifest.iter_folder(folder), chosen, dataset_name="data",
+    one, two = (stream.classify_stream(layout.iter_folder(folder), chosen, dataset_name="data",
                                        batch_size=BATCH, engine=workers.engine(n)) for n in (1, 2))
     assert _close(_timeless(json.loads(two.decision.note.to_json())), _timeless(json.loads(one.decision.note.to_json())))
 
@@ -191,7 +191,7 @@ def test_encoders_embed_the_clips_workers_decoded(tmp_path, in_workers, private_
     folder = _folder(tmp_path / "data")
     rows = {}
     for n in (1, 2):
-        streamed = stream.stream(manifest.iter_folder(folder), [encoders.SPEECH_EMBEDDING], batch_size=BATCH,
+        streamed = stream.stream(layout.iter_folder(folder), [encoders.SPEECH_EMBEDDING], batch_size=BATCH,
                                  engine=workers.engine(n))
         rows[n] = {v.space: v.vectors for v in streamed.vectors}
         for path in private_cache.rglob("*.npy"):  # each run computes its own vectors
@@ -209,7 +209,7 @@ def test_a_crashed_worker_is_a_clear_error(tmp_path, in_workers, monkeypatch):
     folder = _folder(tmp_path / "data")
     monkeypatch.setattr(workers, "work", _dies)  # pickled by name: the worker looks up tests.test_workers._dies
     with pytest.raises(AudioDiagError, match=r"worker process ended .* fewer workers"):
-        stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(2))
+        stream.stream(layout.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(2))
 
 
 def test_a_later_run_uses_the_kept_pool_from_its_first_task(tmp_path, monkeypatch):
@@ -217,7 +217,7 @@ def test_a_later_run_uses_the_kept_pool_from_its_first_task(tmp_path, monkeypatc
     up, and gives the same numbers."""
     folder = _folder(tmp_path / "data")
     monkeypatch.setattr(workers, "MIN_TASK_CLIPS", TASK_CLIPS)
-    first = stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(2))
+    first = stream.stream(layout.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(2))
     pool = workers.running(2)
     assert pool is not None and pool.wait()  # kept, up
     here, launched = [], []
@@ -225,7 +225,7 @@ def test_a_later_run_uses_the_kept_pool_from_its_first_task(tmp_path, monkeypatc
     monkeypatch.setattr(workers, "_done", lambda result: here.append(1) or real_done(result))
     monkeypatch.setattr(workers.Launch, "__init__", lambda self, *a, **kw: launched.append(a) or real_launch(self, *a,
                                                                                                            **kw))
-    second = stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(None))
+    second = stream.stream(layout.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(None))
     assert (here, launched) == ([], []) and workers.running(2) is pool  # none here while the pool was up
     assert second.clips == first.clips and _close(second.speech, first.speech)
     assert all(_close(asdict(x), asdict(y)) for x, y in zip(first.stats, second.stats, strict=True))
@@ -297,7 +297,7 @@ def test_this_process_works_while_the_pool_starts(tmp_path, monkeypatch):
     """Tasks taken before the workers are up give the same numbers (here: a pool that never comes up in time)."""
     monkeypatch.setattr(workers.Launch, "ready", lambda self: None)
     folder = _folder(tmp_path / "data")
-    a, b = (stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(n)) for n in (1, 2))
+    a, b = (stream.stream(layout.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(n)) for n in (1, 2))
     assert b.clips == a.clips and b.failures == a.failures and _close(b.speech, a.speech)
     assert all(_close(asdict(x), asdict(y)) for x, y in zip(a.stats, b.stats))
     np.testing.assert_allclose(b.vectors[0].vectors, a.vectors[0].vectors, rtol=RELATIVE, atol=1e-7)
@@ -313,7 +313,7 @@ def test_by_default_a_pool_starts_once_the_work_in_view_is_worth_it(tmp_path, mo
     monkeypatch.setattr(workers, "MIN_TASK_CLIPS", TASK_CLIPS)
     monkeypatch.setattr(workers, "LOOKAHEAD_ITEMS", LOOKAHEAD)
     folder = _folder(tmp_path / "data")
-    a, b = (stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(n))
+    a, b = (stream.stream(layout.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(n))
             for n in (1, None))
     assert started == [(workers.usable_cores(),)]  # after this process timed its first tasks
     assert b.clips == a.clips and b.failures == a.failures and _close(b.speech, a.speech)
@@ -337,7 +337,7 @@ def test_the_pace_is_read_after_the_first_task_once_a_process_has_loaded_everyth
     monkeypatch.setattr(workers, "MIN_TASK_CLIPS", TASK_CLIPS)
     monkeypatch.setattr(workers, "LOOKAHEAD_ITEMS", LOOKAHEAD)
     folder = _folder(tmp_path / "data")
-    stream.stream(manifest.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(None))
+    stream.stream(layout.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(None))
     assert at_launch == [tasks_first] and workers._worked_here
 
 
@@ -351,7 +351,7 @@ def test_workers_default_to_this_process_for_a_few_files(tmp_path, monkeypatch):
     root.mkdir()
     for i in range(3):
         (root / f"{i}.wav").write_bytes(wav_bytes(sine(300 + 100 * i, duration_s=0.3)))
-    result = gate.run_check(manifest.iter_folder(root), dataset_name="few", workers=None)
+    result = gate.run_check(layout.iter_folder(root), dataset_name="few", workers=None)
     assert len(result.clips) == 3
     clips = [c for c in layout.load_folder(root) if isinstance(c, Clip)]  # 0.9 s of audio: measured here too
     assert not workers.worth_a_pool(clips) and len(workers.measure(clips, workers=None)[0]) == 3

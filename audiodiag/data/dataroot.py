@@ -28,8 +28,8 @@ from pathlib import Path, PurePosixPath
 
 from fsspec.core import split_protocol
 
-from audiodiag.data import manifest
-from audiodiag.data.manifest import ManifestRow
+from audiodiag.data import layout, manifest
+from audiodiag.data.rows import ManifestRow
 from audiodiag.errors import AudioDiagError, DataRootError
 from audiodiag.types import Clip, LoadFailure
 
@@ -146,7 +146,7 @@ def entry_rows(root: str | os.PathLike, relative: str, *,
         if (path / RUN_FILE).is_file():
             raise DataRootError(f"{relative}: is a run folder ({RUN_FILE}), not audio to load: open it with "
                                 "runview.RunView.open (the dashboard does this), or load the data it was run on")
-        rows = manifest.iter_folder(path, group_by=group_by)
+        rows = layout.iter_folder(path, group_by=group_by)
     elif manifest.is_manifest(path.name):
         rows = manifest.read_manifest(path, group_by=group_by)
     else:

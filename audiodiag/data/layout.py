@@ -1,9 +1,11 @@
 """Where clips live: zip archives and folders (one sub-folder per class, or a label table beside the clips),
-walked into `Clip` / `LoadFailure` rows; repeated names made unique.
+walked into `Clip` / `LoadFailure` rows; repeated names made unique. A folder of any size is also walked lazily
+into `ManifestRow`s (`iter_folder`), by the same rules (`TreeWalk`).
 """
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -11,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from audiodiag.data.decoding import AUDIO_EXTENSIONS, load_clip
+from audiodiag.data.rows import ManifestRow
 from audiodiag.data.tables import (
     LABEL_FILES,
     MAX_TABLE_BYTES,
@@ -21,7 +24,7 @@ from audiodiag.data.tables import (
     row_matcher,
     unmatched_rows_failure,
 )
-from audiodiag.errors import AudioDiagError, InvalidAudioError, UnsafeArchiveError
+from audiodiag.errors import AudioDiagError, InvalidAudioError, ManifestError, UnsafeArchiveError
 from audiodiag.types import Clip, LoadFailure
 
 UPLOAD_EXTENSIONS = ("wav", "flac", "ogg", "mp3", "zip", "csv")  # csv: a path,label[,group] table
@@ -153,7 +156,7 @@ def _load_tree(rels: list[str], read: Callable[[str], bytes], *, source: str, st
 
 class TreeWalk:
     """The one rule for a dataset tree's files, shared by loading a folder or zip (`load_folder`, `load_zip`) and
-    streaming a folder (`manifest.iter_folder`): audio files only; a file's label is its table row's, else its
+    streaming a folder (`iter_folder`): audio files only; a file's label is its table row's, else its
     first sub-folder; the table's rows are matched to files, and rows that match no file are named.
 
     >>> walk = TreeWalk("labels.csv", {"dog/a.wav": TableRow("puppy", "s1")})
@@ -275,3 +278,51 @@ def unique_names(results: list[Clip | LoadFailure]) -> list[Clip | LoadFailure]:
 
 def iter_clips(results: Iterable[Clip | LoadFailure]) -> Iterator[Clip]:
     return (r for r in results if isinstance(r, Clip))
+
+
+# ---------------------------------------------------------------- folders of any size, lazily
+
+def iter_folder(path: str | os.PathLike, *, group_by: str | None = None) -> Iterator[ManifestRow | LoadFailure]:
+    """A dataset folder as rows, walked lazily, with `load_folder`'s rules: class sub-folders are labels, a
+    labels table at the top (groups.csv, labels.csv, ...) adds labels and groups, hidden files are skipped.
+
+    The labels table (if any) is read now, so an unreadable one raises InvalidAudioError before any row.
+    """
+    root = Path(path).absolute()
+    if not root.is_dir():
+        raise ManifestError(f"{path}: is not a folder; pass a folder with one sub-folder per class")
+    top = [p.name for p in root.iterdir() if p.is_file()]
+    table_name, table = "", {}
+    rel = label_table_member([r for r in top if not is_hidden(r)], "")
+    if rel is not None:
+        table_name = f"{root}: {rel}"
+        table = parse_label_table((root / rel).read_bytes(), name=table_name, group_by=group_by)
+    return _folder_rows(root, TreeWalk(table_name, table))
+
+
+def _folder_rows(root: Path, walk: TreeWalk) -> Iterator[ManifestRow | LoadFailure]:
+    first: list[str] = []  # the first clip's name, for the unmatched rows' message
+    for rel, name, label, given in walk.files(_walk(root, "")):
+        first = first or [name]
+        yield ManifestRow(source=str(root / rel), name=name, group=given.group, origin=str(root), fold=given.fold,
+                          label=label, split=given.split)
+    problem = walk.problem(str(root), first)
+    if problem is not None:
+        yield problem
+
+
+def _walk(root: Path, prefix: str) -> Iterator[str]:
+    """Relative posix paths of the files under root, depth first in name order, one directory listing at a time;
+    hidden entries and symlinked folders are skipped (as `load_folder`'s rglob does)."""
+    try:
+        entries = sorted(os.scandir(root / prefix if prefix else root), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if is_hidden(entry.name):
+            continue
+        rel = f"{prefix}{entry.name}"
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(root, rel + "/")
+        elif entry.is_file():
+            yield rel

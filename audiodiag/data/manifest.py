@@ -1,10 +1,12 @@
-"""Datasets of any size as a stream of rows: a manifest (CSV, JSONL, Parquet) or a folder, read lazily.
+"""Datasets of any size as a stream of rows: a manifest (CSV, JSONL, Parquet) read lazily, its header checked
+first; a folder streams the same rows (`layout.iter_folder`).
 
 Besides audiodiag's own tables, the manifests NeMo, Hugging Face (Parquet export) and Lhotse (cuts) write are read as
 they are, recognised by their content (`audiodiag.data.formats`).
 
-A row names one audio file (a local path or an fsspec URL) and what is known about it; nothing here holds the
-whole dataset. Rows go through `iter_batches` and `load_rows` to become `Clip`s a batch at a time:
+A row (`rows.ManifestRow`) names one audio file (a local path or an fsspec URL) and what is known about it;
+nothing here holds the whole dataset. Rows go through `iter_batches` and `load_rows` to become `Clip`s a batch at
+a time:
 
 >>> import fsspec, numpy as np, soundfile as sf
 >>> fs = fsspec.filesystem("memory")  # any fsspec URL reads the same way: s3://, gs://, file:// ...
@@ -21,65 +23,37 @@ Only a manifest that cannot be used at all (missing, unreadable, no path column)
 """
 from __future__ import annotations
 
-import csv
 import itertools
-import json
 import os
 import posixpath
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 
 import fsspec
 from fsspec.core import split_protocol
 
-from audiodiag.data import decoding, formats, layout, tables
+from audiodiag.data import decoding, formats, tables
+from audiodiag.data.manifest_records import (
+    cell_text,
+    csv_records,
+    jsonl_records,
+    parquet_records,
+    quoted,
+    read_header,
+)
+from audiodiag.data.rows import ManifestRow, location
 from audiodiag.errors import InvalidAudioError, ManifestError
 from audiodiag.types import Clip, LoadFailure
 
 # file name endings (a `.gz` one is read through gzip); what the file holds is recognised by its content
 MANIFEST_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
                     ".json": "jsonl", ".jsonl.gz": "jsonl", ".json.gz": "jsonl"}  # NeMo writes .json; Lhotse .jsonl.gz
-GZIP_SUFFIX = ".gz"
 LABEL_COLUMN = "label"
 TRANSCRIPT_COLUMNS = ("transcript", "reference")  # first match wins; `reference` is what transcripts.csv says
 PARQUET_BATCH_ROWS = 4_096  # rows decoded from Parquet at a time (a row group is the unit actually read)
 PARQUET_AUDIO_BATCH_ROWS = 64  # the same, when the audio itself is in the file (a Hugging Face export's bytes)
-MAX_VALUE_CHARS = 80  # of a bad line, quoted in its problem message
 LOCAL_PROTOCOLS = (None, "file", "local")
-
-
-@dataclass(frozen=True)
-class ManifestRow:
-    """One audio file to load, and what the manifest (or folder) says about it.
-
-    source: where the bytes are: an absolute local path or an fsspec URL (`s3://...`, `memory://...`).
-    name: the clip's name, as the manifest writes the path (a folder: the path relative to it).
-    line: the manifest's line (CSV/JSONL; the header is line 1) or row number (Parquet, from 1); None for a folder.
-    origin: the manifest or folder the row came from, for messages.
-    segment: the part of the file to read (a NeMo offset/duration, a Lhotse cut), None: all of it; channel: the
-    file's channel a Lhotse cut takes (None: the downmix). data: the file's bytes when the manifest holds them (a
-    Hugging Face Parquet export; `source` is then the manifest itself).
-    """
-
-    source: str
-    name: str
-    label: str | None = None
-    group: str | None = None
-    transcript: str | None = None
-    line: int | None = None
-    origin: str = ""
-    fold: str | None = None  # the dataset's own test fold (a `fold` column), used as given
-    segment: formats.Segment | None = None
-    channel: int | None = None
-    data: bytes | None = field(default=None, repr=False)
-    split: str | None = None  # the dataset's own split (a `split` column: train / validation / test)
-
-    @property
-    def where(self) -> str:
-        """'train.csv line 12' (or the file name alone for a folder row): where to fix this row."""
-        return self.origin or self.name if self.line is None else _location(self.origin, self.line)
 
 
 @dataclass(frozen=True)
@@ -120,13 +94,20 @@ class Manifest:
 
     def rows(self) -> Iterator[ManifestRow | LoadFailure]:
         """Every row in file order, read lazily; bad rows come as LoadFailures."""
-        read = {"csv": _csv_records, "jsonl": _jsonl_records, "parquet": _parquet_records}[self.format]
         name, resolve = self.name, _source_resolver(self.url)  # once, not per row
-        for line, record in read(self):
+        for line, record in self._records(name):
             yield record if isinstance(record, LoadFailure) else self._row(line, record, name, resolve)
 
+    def _records(self, name: str) -> Iterator[tuple[int, dict | LoadFailure]]:
+        if self.format == "parquet":
+            wanted = [c for c in (self.path_column, self.label_column, self.group_column, self.transcript_column,
+                                  self.fold_column, self.split_column) if c]
+            size = PARQUET_AUDIO_BATCH_ROWS if self.kind == formats.HF_PARQUET else PARQUET_BATCH_ROWS  # audio here
+            return parquet_records(self.url, columns=wanted, batch_rows=size)
+        return (csv_records if self.format == "csv" else jsonl_records)(self.url, name=name)
+
     def _row(self, line: int, record: dict, name: str, resolve: Callable[[str], str]) -> ManifestRow | LoadFailure:
-        where = _location(name, line)
+        where = location(name, line)
         try:
             if self.kind == formats.LHOTSE:
                 cut = formats.lhotse_cut(record)
@@ -134,24 +115,24 @@ class Manifest:
                                    group=cut.group if self.group_column else None, transcript=cut.transcript,
                                    line=line, origin=name, segment=cut.segment, channel=cut.channel)
             path, data = (formats.hf_audio(record.get(self.path_column), self.path_column)
-                          if self.kind == formats.HF_PARQUET else (_text(record.get(self.path_column)), None))
+                          if self.kind == formats.HF_PARQUET else (cell_text(record.get(self.path_column)), None))
             segment = formats.nemo_segment(record) if self.kind == formats.NEMO else None
             label = (formats.hf_label(record.get(self.label_column), self.label_names, self.label_column)
                      if self.kind == formats.HF_PARQUET and self.label_column else
-                     _text(record.get(self.label_column)) if self.label_column else None)
+                     cell_text(record.get(self.label_column)) if self.label_column else None)
         except formats.RecordError as e:
-            return LoadFailure(where, f"{where}: {e.why} ({_quoted(e.value)}); {e.fix}")
+            return LoadFailure(where, f"{where}: {e.why} ({quoted(e.value)}); {e.fix}")
         if not path and data is None:
             return LoadFailure(where, (
                 f"{where}: no path (column '{self.path_column}' is "
-                f"{_quoted(record.get(self.path_column))}); fill in the audio file's path or URL, or delete the line"))
+                f"{quoted(record.get(self.path_column))}); fill in the audio file's path or URL, or delete the line"))
         return ManifestRow(
             source=resolve(name) if data is not None else resolve(path),
             name=(path or where) + (segment.suffix if segment else ""), label=label,
-            group=_text(record.get(self.group_column)) if self.group_column else None,
-            transcript=_text(record.get(self.transcript_column)) if self.transcript_column else None,
-            line=line, origin=name, fold=_text(record.get(self.fold_column)) if self.fold_column else None,
-            segment=segment, data=data, split=_text(record.get(self.split_column)) if self.split_column else None)
+            group=cell_text(record.get(self.group_column)) if self.group_column else None,
+            transcript=cell_text(record.get(self.transcript_column)) if self.transcript_column else None,
+            line=line, origin=name, fold=cell_text(record.get(self.fold_column)) if self.fold_column else None,
+            segment=segment, data=data, split=cell_text(record.get(self.split_column)) if self.split_column else None)
 
 
 def is_manifest(source: str | os.PathLike) -> bool:
@@ -181,7 +162,7 @@ def open_manifest(url: str | os.PathLike, *, group_by: str | None = None) -> Man
     if fmt is None:
         raise ManifestError(f"{url}: not a manifest; expected a file ending in "
                             f"{', '.join(MANIFEST_FORMATS)} with one row per audio file")
-    columns, schema = _header(url, fmt)
+    columns, schema = read_header(url, fmt)
     audio_column = formats.parquet_audio_column(schema) if schema is not None else None
     kind = formats.json_kind(columns) if fmt == "jsonl" else formats.HF_PARQUET if audio_column else formats.TABLE
     if kind == formats.LHOTSE:
@@ -256,213 +237,6 @@ def _source_resolver(manifest_url: str) -> Callable[[str], str]:
         return prefix + paths.normpath(paths.join(folder, path))
     return resolve
 
-
-# ---------------------------------------------------------------- the three formats, record by record
-
-def _open(url: str):
-    """The manifest's bytes (a `.gz` one decompressed as it is read)."""
-    gzipped = url.split("?", 1)[0].lower().endswith(GZIP_SUFFIX)
-    try:
-        return fsspec.open(url, "rb", compression="gzip" if gzipped else None).open()
-    except FileNotFoundError as e:
-        raise ManifestError(f"{url}: no such manifest; check the path or URL") from e
-    except (OSError, ValueError, ImportError) as e:  # permissions, an unknown protocol, s3fs not installed
-        raise ManifestError(f"{url}: cannot be opened ({e}); check the path or URL, and install the "
-                            "filesystem's package for remote URLs (s3fs for s3://, gcsfs for gs://)") from e
-
-
-def _header(url: str, fmt: str) -> tuple[tuple[str, ...], object]:
-    """(the manifest's columns, its pyarrow schema for Parquet else None); a JSONL's columns are its first object's
-    keys."""
-    with _open(url) as f:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            try:
-                schema = pq.ParquetFile(f).schema_arrow
-            except Exception as e:  # pyarrow raises ArrowInvalid/OSError variants for non-Parquet bytes
-                raise ManifestError(f"{url}: not a readable Parquet file ({e}); write it with pandas' "
-                                    "to_parquet or pyarrow") from e
-            return tuple(schema.names), schema
-        try:
-            return tuple(_first_columns(f, fmt)), None
-        except (OSError, EOFError) as e:  # a .gz that is not gzip, or is cut short
-            raise ManifestError(f"{url}: cannot be read ({e}); a file ending in .gz must be gzip-compressed "
-                                "text") from e
-
-
-def _first_columns(f, fmt: str) -> list[str]:
-    """A CSV's header, or the keys of a JSONL's first object."""
-    for raw in f:
-        if not raw.strip():
-            continue
-        text = raw.decode("utf-8-sig", errors="replace")
-        if fmt == "csv":
-            return next(csv.reader([text]), [])
-        try:
-            record = json.loads(text)
-        except ValueError:
-            continue  # reported with its line number when the rows are read
-        if isinstance(record, dict):
-            return list(record)
-    return []
-
-
-def _lines(f) -> Iterator[tuple[int, str]]:
-    """(line number, text) of a binary file; bytes that are not UTF-8 survive as lone surrogates (flagged later)."""
-    for number, raw in enumerate(f, start=1):
-        text = raw.decode("utf-8", errors="surrogateescape")
-        yield number, text.lstrip("\ufeff") if number == 1 else text
-
-
-_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of bytes that are not UTF-8
-
-
-def _not_utf8(values: Iterable[str]) -> bool:
-    return _NOT_UTF8.search("".join(values)) is not None
-
-
-def _bad_line(manifest: str, line: int, value, why: str, fix: str) -> LoadFailure:
-    return LoadFailure(f"{manifest} line {line}", f"{manifest} line {line}: {why} ({_quoted(value)}); {fix}")
-
-
-def _csv_records(m: Manifest) -> Iterator[tuple[int, dict | LoadFailure]]:
-    with _open(m.url) as f:
-        numbered = _lines(f)
-        current = [0]
-
-        def texts():
-            for number, text in numbered:
-                current[0] = number
-                yield text
-
-        reader = csv.reader(texts())
-        header: list[str] | None = None
-        while True:
-            try:
-                values = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as e:
-                yield current[0], _bad_line(m.name, current[0], "", f"not a readable CSV line: {e}",
-                                            "fix the quoting on that line")
-                continue
-            if not any(v.strip() for v in values):
-                continue  # blank line
-            if header is None:
-                header = values
-                continue
-            if _not_utf8(values):
-                yield current[0], _bad_line(m.name, current[0], ",".join(values), "not UTF-8 text",
-                                            "save the manifest as UTF-8")
-                continue
-            yield current[0], dict(zip(header, values))
-
-
-def _jsonl_records(m: Manifest) -> Iterator[tuple[int, dict | LoadFailure]]:
-    line = 0
-    with _open(m.url) as f:
-        try:
-            for line, text in _lines(f):
-                if not text.strip():
-                    continue
-                try:
-                    if _not_utf8([text]):
-                        raise ValueError("not UTF-8 text")
-                    record = json.loads(text)
-                except ValueError as e:
-                    yield line, _bad_line(m.name, line, text.strip(), f"not a JSON object ({e})",
-                                          'write one object per line, e.g. {"path": "dog/1.wav", "label": "dog"}')
-                    continue
-                if not isinstance(record, dict):
-                    yield line, _bad_line(m.name, line, text.strip(), "not a JSON object",
-                                          'write one object per line, e.g. {"path": "dog/1.wav", "label": "dog"}')
-                    continue
-                yield line, record
-        except (OSError, EOFError) as e:  # a .gz cut short or damaged part way: the lines before it are used
-            yield line + 1, _bad_line(m.name, line + 1, "", f"cannot be read from here on ({e})",
-                                      "compress the manifest again (gzip) from an intact copy")
-
-
-def _parquet_records(m: Manifest) -> Iterator[tuple[int, dict | LoadFailure]]:
-    import pyarrow.parquet as pq
-
-    wanted = [c for c in (m.path_column, m.label_column, m.group_column, m.transcript_column, m.fold_column,
-                          m.split_column) if c]
-    size = PARQUET_AUDIO_BATCH_ROWS if m.kind == formats.HF_PARQUET else PARQUET_BATCH_ROWS  # the audio is here
-    row = 0
-    with _open(m.url) as f:
-        for batch in pq.ParquetFile(f).iter_batches(batch_size=size, columns=wanted):
-            for record in batch.to_pylist():
-                row += 1
-                yield row, record
-
-
-def _location(manifest: str, line: int) -> str:
-    return f"{manifest} {'row' if manifest.lower().endswith('.parquet') else 'line'} {line}"
-
-
-def _text(value) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):  # None, NaN (an empty Parquet cell)
-        return None
-    return str(value).strip() or None
-
-
-def _quoted(value) -> str:
-    text = "" if value is None else str(value)
-    text = text.encode("utf-8", errors="backslashreplace").decode("utf-8")
-    return repr(text[:MAX_VALUE_CHARS] + ("..." if len(text) > MAX_VALUE_CHARS else ""))
-
-
-# ---------------------------------------------------------------- folders of any size
-
-def iter_folder(path: str | os.PathLike, *, group_by: str | None = None) -> Iterator[ManifestRow | LoadFailure]:
-    """A dataset folder as rows, walked lazily, with `io.load_folder`'s rules: class sub-folders are labels, a
-    labels table at the top (groups.csv, labels.csv, ...) adds labels and groups, hidden files are skipped.
-
-    The labels table (if any) is read now, so an unreadable one raises InvalidAudioError before any row.
-    """
-    root = Path(path).absolute()
-    if not root.is_dir():
-        raise ManifestError(f"{path}: is not a folder; pass a folder with one sub-folder per class")
-    top = [p.name for p in root.iterdir() if p.is_file()]
-    table_name, table = "", {}
-    rel = layout.label_table_member([r for r in top if not layout.is_hidden(r)], "")
-    if rel is not None:
-        table_name = f"{root}: {rel}"
-        table = tables.parse_label_table((root / rel).read_bytes(), name=table_name, group_by=group_by)
-    return _folder_rows(root, layout.TreeWalk(table_name, table))
-
-
-def _folder_rows(root: Path, walk: layout.TreeWalk) -> Iterator[ManifestRow | LoadFailure]:
-    first: list[str] = []  # the first clip's name, for the unmatched rows' message
-    for rel, name, label, given in walk.files(_walk(root, "")):
-        first = first or [name]
-        yield ManifestRow(source=str(root / rel), name=name, group=given.group, origin=str(root), fold=given.fold,
-                          label=label, split=given.split)
-    problem = walk.problem(str(root), first)
-    if problem is not None:
-        yield problem
-
-
-def _walk(root: Path, prefix: str) -> Iterator[str]:
-    """Relative posix paths of the files under root, depth first in name order, one directory listing at a time;
-    hidden entries and symlinked folders are skipped (as `io.load_folder`'s rglob does)."""
-    try:
-        entries = sorted(os.scandir(root / prefix if prefix else root), key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
-        if layout.is_hidden(entry.name):
-            continue
-        rel = f"{prefix}{entry.name}"
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(root, rel + "/")
-        elif entry.is_file():
-            yield rel
-
-
-# ---------------------------------------------------------------- batches and loading
 
 def iter_batches(rows: Iterable, batch_size: int) -> Iterator[list]:
     """Consecutive lists of at most `batch_size` items, pulled from `rows` only as each batch is asked for."""
@@ -544,4 +318,3 @@ def load_rows(rows: Sequence[ManifestRow | LoadFailure]) -> list[Clip | LoadFail
 def transcripts(rows: Iterable[ManifestRow | LoadFailure]) -> dict[str, str]:
     """{clip name: transcript} of the rows that have one (for `references.match`)."""
     return {r.name: r.transcript for r in rows if isinstance(r, ManifestRow) and r.transcript is not None}
-

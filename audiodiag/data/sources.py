@@ -71,7 +71,7 @@ def stream_items(source: str, *, group_by: str | None = None) -> tuple[str, Iter
     whole, as `load` does)."""
     path, folder = Path(source).expanduser(), data_folder(source)
     if folder is not None:
-        items: Iterable = manifest.iter_folder(folder, group_by=group_by)
+        items: Iterable = layout.iter_folder(folder, group_by=group_by)
     elif path.is_file() and path.suffix.lower() == ".zip":
         items = layout.load_zip(path.read_bytes(), name=path.name, group_by=group_by)
     elif manifest.is_manifest(source):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from audiodiag.data import dataroot
-from audiodiag.data.manifest import ManifestRow
+from audiodiag.data.rows import ManifestRow
 from audiodiag.errors import AudioDiagError, BadParameterError
 from audiodiag.evaluation import duplicates
 from audiodiag.evaluation.bootstrap import Estimate

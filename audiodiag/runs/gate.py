@@ -12,7 +12,7 @@ systems list the failing files), and decides the exit status:
 >>> from audiodiag.types import Clip
 >>> tone = (0.1 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
 >>> items = [Clip("tone.wav", tone, 16000, 16000, 1), Clip("silent.wav", 0 * tone, 16000, 16000, 1),
-...          LoadFailure("bad.wav", "bad.wav: not an audio file")]  # or rows: manifest.iter_folder("data/")
+...          LoadFailure("bad.wav", "bad.wav: not an audio file")]  # or rows: layout.iter_folder("data/")
 >>> result = run_check(items, dataset_name="data")
 >>> [f.code for f in result.findings if f.severity == "error"]
 ['unreadable', 'all_silent']

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from audiodiag.data import dataroot, manifest
+from audiodiag.data.rows import ManifestRow
 from audiodiag.errors import BadDataError, BadParameterError, RunFolderError
 from audiodiag.evaluation import evaluate
 from audiodiag.runs import run_folder
@@ -203,7 +204,7 @@ class RunView:
             raise BadDataError(f"{row['name']}: the run keeps no path that gives this clip alone (a zip member, a "
                                "segment of a longer file, or audio inside a Parquet manifest); open the data itself "
                                "to listen to it")
-        item = manifest.ManifestRow(source, row["name"], row["label"], row["group"], origin=self.path.name)
+        item = ManifestRow(source, row["name"], row["label"], row["group"], origin=self.path.name)
         if self.root is not None:  # the data root's rules: no URL, nothing outside it, no symlink out
             item = next(dataroot.confine(self.root, [item]))
         clip = manifest.load_row(item)
