@@ -7,7 +7,7 @@ import streamlit as st
 
 from audiodiag import model_cards
 from audiodiag.errors import AudioDiagError
-from audiodiag.evaluation import duplicates, projection, retrieval
+from audiodiag.evaluation import duplicates, neighbours, projection, retrieval, retrieval_comparison
 from audiodiag.plots.embedding_map import embedding_map_figure
 from audiodiag.represent import encoders, spaces
 from audiodiag.settings import RetrievalSettings
@@ -128,7 +128,7 @@ results = []
 if labelled:
     results = [cache.retrieval_metrics(data, v, exclude_same_group=exclude) for v in vectors]
     display.show_table(display.retrieval_table(results))
-    for sentence in retrieval.reading(results):
+    for sentence in retrieval_comparison.reading(results):
         st.markdown(display.md_escape(sentence))
     st.caption(f"Every clip is a query once; the other clips are ranked by cosine similarity. precision@1: the "
                f"nearest has the query's label; precision@{retrieval.PRECISION_K}: share of the "
@@ -221,7 +221,7 @@ display.play(clip)
 groups = [c.group for c in clips] if has_groups else None
 side_by_side = min(len(vectors), NEIGHBOUR_COLUMNS)
 for col, v in zip([c for _ in range(0, len(vectors), side_by_side) for c in st.columns(side_by_side)], vectors):
-    found = retrieval.neighbours(v.vectors, query, k=top_k, groups=groups, exclude_same_group=exclude)
+    found = neighbours.neighbours(v.vectors, query, k=top_k, groups=groups, exclude_same_group=exclude)
     col.markdown(f"**{display.md_escape(v.space)}**")
     table = pd.DataFrame({"rank": [nb.rank for nb in found], "file": [clips[nb.index].name for nb in found],
                           "label": [display.text_or_dash(clips[nb.index].label) for nb in found]})

@@ -9,6 +9,14 @@ from audiodiag import fixes
 from audiodiag.data.decoding import load_clip
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluation import compare, duplicates, intervals, projection, retrieval
+from audiodiag.evaluation.neighbours import neighbours
+from audiodiag.evaluation.retrieval_comparison import (
+    BETTER_RULE,
+    PairedRetrieval,
+    comparison_sentence,
+    paired_retrieval,
+    reading,
+)
 from audiodiag.evaluation.evaluate import Estimate
 from audiodiag.represent import spaces
 from benchmarks.bench_embeddings import clustered_vectors, naive_retrieval
@@ -110,11 +118,11 @@ def test_missing_labels_or_groups_are_refused_with_the_fix():
 
 def test_neighbours_rank_by_cosine_and_skip_the_query_and_its_group():
     x = _angles([0, 10, 25, 45])
-    nbs = retrieval.neighbours(x, 0, k=3, standardise=False)
+    nbs = neighbours(x, 0, k=3, standardise=False)
     assert [nb.index for nb in nbs] == [1, 2, 3] and [nb.rank for nb in nbs] == [1, 2, 3]
     assert nbs[0].cosine_distance == pytest.approx(1 - np.cos(np.deg2rad(10)), abs=1e-6)  # float32 rows
-    other = retrieval.neighbours(x, 0, k=3, groups=["g1", "g1", "g2", "g2"], exclude_same_group=True,
-                                 standardise=False)
+    other = neighbours(x, 0, k=3, groups=["g1", "g1", "g2", "g2"], exclude_same_group=True,
+                      standardise=False)
     assert [nb.index for nb in other] == [2, 3]
 
 
@@ -131,14 +139,14 @@ def test_reading_states_the_numbers_and_whether_the_intervals_overlap():
     base = _result("baseline", Estimate(0.54, 0.44, 0.64))
     clear = _result("encoder", Estimate(0.87, 0.80, 0.93))
     close = _result("encoder", Estimate(0.60, 0.50, 0.70))
-    text = retrieval.reading([base, clear])[0]
+    text = reading([base, clear])[0]
     assert "encoder retrieves the same class at rank 1 with precision@1 0.870 vs 0.540 for baseline" in text
     assert "do not overlap (higher: encoder)" in text and "clearly" not in text
-    assert "overlap: inconclusive" in retrieval.reading([base, close])[0]
+    assert "overlap: inconclusive" in reading([base, close])[0]
     speaker = _result("encoder", Estimate(0.6, 0.5, 0.7), silhouette=0.05, group_silhouette=0.3,
                       groups_span_labels=True, same_group_at_1=0.8, same_group_chance=0.2,
                       precision_at_1_same_group_excluded=Estimate(0.4, 0.3, 0.5))
-    sentences = " ".join(retrieval.reading([base, speaker]))
+    sentences = " ".join(reading([base, speaker]))
     assert "cluster more by group (silhouette 0.300) than by label (0.050)" in sentences
     assert "own group for 80 % of queries (a random clip: 20 %)" in sentences
     assert "Without them precision@1 is 0.400 [0.300, 0.500]" in sentences
@@ -243,12 +251,12 @@ def test_verdict_uses_every_metric_with_paired_cis_and_names_the_deciding_one():
     good = retrieval.retrieval_metrics(clustered + twins * 0.05, labels_twins, space="encoder")
     assert base.precision_at_1.value == good.precision_at_1.value == 1.0  # the top hit cannot tell them apart
     assert good.mean_average_precision.value > base.mean_average_precision.value + 0.3
-    paired = retrieval.paired_retrieval(base, good)
+    paired = paired_retrieval(base, good)
     assert paired.verdict == "better" and paired.deciding == "mAP" and "precision@1" not in paired.better
     assert paired.differences["precision@1"].value == 0.0
     note = notes.retrieval_note("twins", [base, good])
     assert note.rung == "frozen encoder" and "decided by mAP" in note.verdict
-    assert "encoder retrieves better than baseline on mAP" in " ".join(retrieval.reading([base, good]))
+    assert "encoder retrieves better than baseline on mAP" in " ".join(reading([base, good]))
 
 
 # ---------------------------------------------------------------- issue 27, class 8: the same speaker
@@ -269,8 +277,8 @@ def test_with_groups_the_default_excludes_the_own_group_and_keeps_the_other_figu
     assert kept.other_precision_at_1[1].value == pytest.approx(1 / 3)  # the excluded figure, next to 2/3
     plain = retrieval.retrieval_metrics(x, labels, standardise=False)  # no groups: nothing to exclude
     assert not plain.exclude_same_group and plain.other_precision_at_1 is None
-    assert [nb.index for nb in retrieval.neighbours(x, 0, k=3, groups=groups, standardise=False)] == [2, 3]
-    sentence = " ".join(retrieval.reading([r]))
+    assert [nb.index for nb in neighbours(x, 0, k=3, groups=groups, standardise=False)] == [2, 3]
+    sentence = " ".join(reading([r]))
     assert "scored without same-group neighbours" in sentence and "precision@1 is 0.667" in sentence
 
 
@@ -294,10 +302,10 @@ def test_paired_wording_never_says_clearly_and_says_inconclusive_when_the_ci_rea
     same = retrieval.retrieval_metrics(x, labels, groups=groups, space="baseline")
     assert same.precision_at_1_same_group_included.value == 1.0 and same.same_group_at_1 == 1.0
     assert same.precision_at_1.value < 0.9  # across speakers the word is much harder to find
-    tie = retrieval.paired_retrieval(same, retrieval.retrieval_metrics(x, labels, groups=groups, space="copy"))
+    tie = paired_retrieval(same, retrieval.retrieval_metrics(x, labels, groups=groups, space="copy"))
     assert tie.verdict == "undecided"
-    assert retrieval.comparison_sentence(tie).startswith("Inconclusive: every metric's paired 95 % CI includes 0")
-    better = retrieval.comparison_sentence(retrieval.PairedRetrieval(
+    assert comparison_sentence(tie).startswith("Inconclusive: every metric's paired 95 % CI includes 0")
+    better = comparison_sentence(PairedRetrieval(
         "enc", "base", {"mAP": Estimate(0.035, 0.005, 0.067)}, ("mAP",), (), "better", "mAP", 60))
     assert better == "enc retrieves better than base on mAP (paired 95 % CIs above 0; decided by mAP)"
-    assert "clearly" not in " ".join(retrieval.reading([same, same])) + retrieval.BETTER_RULE
+    assert "clearly" not in " ".join(reading([same, same])) + BETTER_RULE

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from audiodiag import cli, fixes
 from audiodiag.asr import wer
 from audiodiag.evaluation import retrieval
+from audiodiag.evaluation.retrieval_comparison import PairedRetrieval, reading
 from audiodiag.evaluation.bootstrap import Estimate
 from audiodiag.measure.dataset import SOUND_ENCODER_ADVICE
 from audiodiag.represent import encoders
@@ -83,7 +84,7 @@ def test_the_pair_claim_is_the_readings_sentence_with_the_paired_verdict(spaces)
     e = evidence(spaces["base"], spaces["good"])
     (pair,) = rr.against_baseline(e)
     assert (pair.subject, pair.verdict) == (("talker",), "better") == (("talker",), e.paired[0].verdict)
-    assert pair.text == retrieval.reading([spaces["base"], spaces["good"]])[0]
+    assert pair.text == reading([spaces["base"], spaces["good"]])[0]
     assert "talker retrieves better than spectral on mAP" in pair.text
 
 
@@ -97,8 +98,8 @@ def test_one_space_reads_nothing_to_compare_and_a_grouped_space_reads_its_group_
 
 def _paired(space: str, verdict: str, *, better=(), worse=(), map_gain: float = 0.1):
     d = Estimate(map_gain, map_gain - 0.05, map_gain + 0.05)
-    return retrieval.PairedRetrieval(space, "spectral", {"mAP": d, "precision@1": d}, tuple(better), tuple(worse),
-                                     verdict, "mAP" if verdict in ("better", "worse") else "", 60)
+    return PairedRetrieval(space, "spectral", {"mAP": d, "precision@1": d}, tuple(better), tuple(worse),
+                           verdict, "mAP" if verdict in ("better", "worse") else "", 60)
 
 
 def test_headline_better_names_the_largest_map_gain_and_its_deciding_difference(spaces):

@@ -7,7 +7,8 @@ query's own group (speaker, session, source recording) is removed from the candi
 takes do not count as retrieval success. It is the default whenever groups are given: another take of the
 same word by the same voice is an easy match that says little about finding the word in new voices. The
 figure under the other rule (precision@1 with the own group among the candidates, or without it) is kept
-next to the headline, so both can be shown.
+next to the headline, so both can be shown. One query's nearest clips are `neighbours`; two spaces are compared,
+and the numbers read out in sentences, in `retrieval_comparison`.
 
 All queries are scored at once from blocks of the similarity matrix (no Python loop over pairs); blocks run
 in a few threads because numpy releases the GIL in the matrix product and the sort.
@@ -30,14 +31,12 @@ import numpy as np
 from audiodiag.errors import BadDataError, BadParameterError
 from audiodiag.evaluation import intervals
 from audiodiag.evaluation.bootstrap import N_BOOT, Estimate
-from audiodiag.evaluation.evaluate import signed
 
 PRECISION_K = 5  # precision@5
 KNN_K = 5  # neighbours voting in the kNN classifier (ties: the class of the nearest tied neighbour wins)
 QUERY_BLOCK_ELEMENTS = 2_000_000  # similarity-matrix entries per block of queries (bounds memory)
 MAX_THREADS = 4
 MIN_CLIPS = 2
-APART_GAP = 0.0  # without per-query values: CIs that do not overlap (gap > 0) are called apart, nothing more
 GROUP_PULL = 2.0  # nearest neighbour from the own group this many times more often than chance: say so
 
 
@@ -311,165 +310,3 @@ def _means_with_ci(values: np.ndarray, groups: np.ndarray | None = None, *, boun
     """Mean of each row of `values` (metrics × queries) with its 95 % CI (`intervals.means`): queries resampled,
     or whole groups of queries when the clips have groups (a speaker's queries are not independent)."""
     return intervals.means(values, groups, bounds=bounds, n_boot=n_boot, seed=seed)
-
-
-# ---------------------------------------------------------------- one query
-
-@dataclass(frozen=True)
-class Neighbour:
-    index: int  # position of the clip in the dataset
-    rank: int  # 1 = nearest
-    cosine_similarity: float
-    cosine_distance: float  # 1 - similarity
-
-
-def neighbours(vectors: np.ndarray, query: int, *, k: int = KNN_K, groups: Sequence | None = None,
-               exclude_same_group: bool | None = None, standardise: bool = True) -> list[Neighbour]:
-    """The k nearest other clips to clip `query` (cosine, the same standardised space as the metrics); the
-    query's own group is left out as in `retrieval_metrics` (by default whenever `groups` are given).
-
-    >>> [nb.index for nb in neighbours([[1, 0], [0.9, 0.1], [0, 1]], 0, k=2, standardise=False)]
-    [1, 2]
-    """
-    x = prepare(vectors, standardise=standardise)
-    n = len(x)
-    if not 0 <= query < n:
-        raise BadParameterError(f"query index {query} is outside 0..{n - 1}; pick one of the {n} clips")
-    sims = (x @ x[query]).astype(np.float64)
-    sims[query] = -np.inf
-    if exclude_same_group is None:
-        exclude_same_group = groups is not None
-    if exclude_same_group:
-        if groups is None:
-            raise BadParameterError("exclude_same_group needs a group per clip: pass groups, or set it to False")
-        g = np.asarray(groups, dtype=object)
-        sims[g == g[query]] = -np.inf
-    order = np.argsort(-sims, kind="stable")[:max(0, k)]
-    return [Neighbour(int(i), rank, float(sims[i]), float(1 - sims[i]))
-            for rank, i in enumerate(order, start=1) if np.isfinite(sims[i])]
-
-
-# ---------------------------------------------------------------- plain-language reading
-
-# ---------------------------------------------------------------- one space against the baseline
-
-# (Retrieval field, per-query key, name in sentences); mAP first: it scores the whole ranking, so it decides
-RETRIEVAL_METRICS = (("mean_average_precision", "average_precision", "mAP"),
-                     ("precision_at_1", "hit_at_1", "precision@1"),
-                     ("precision_at_5", "precision_at_k", f"precision@{PRECISION_K}"),
-                     ("knn_accuracy", "knn_correct", "kNN accuracy"))
-
-
-@dataclass(frozen=True)
-class PairedRetrieval:
-    """One space against the baseline on the same queries, every reported metric with a paired CI."""
-
-    space: str
-    baseline: str
-    differences: dict  # metric name -> Estimate of (space − baseline), paired bootstrap over shared queries
-    better: tuple[str, ...]  # metrics whose CI lies above 0
-    worse: tuple[str, ...]  # metrics whose CI lies below 0
-    verdict: str  # "better" | "worse" | "mixed" | "undecided"
-    deciding: str  # the metric that decides ("" when undecided): mAP when it is clear, else the first clear one
-    n_queries: int
-
-    def summary(self) -> str:
-        parts = ", ".join(f"{name} {signed(d.value)} [{signed(d.ci_low)}, {signed(d.ci_high)}]"
-                          for name, d in self.differences.items())
-        return f"{self.space} − {self.baseline} on the same {self.n_queries} queries: {parts}"
-
-
-def paired_retrieval(baseline: Retrieval, other: Retrieval, *, n_boot: int = N_BOOT, seed: int = 0) -> PairedRetrieval:
-    """Per-metric differences with paired bootstrap CIs (the same resampled queries for both spaces), and the
-    verdict they support: better or worse on every clear metric, mixed when clear metrics disagree."""
-    if baseline.n_clips != other.n_clips:
-        raise BadParameterError(f"{baseline.space} has {baseline.n_clips} queries and {other.space} {other.n_clips}; "
-                                "compare spaces on the same clips")
-    both = np.ones(baseline.n_clips, bool)
-    for _, key, _ in RETRIEVAL_METRICS:
-        both &= np.isfinite(baseline.per_query[key]) & np.isfinite(other.per_query[key])
-    diffs = np.stack([other.per_query[key][both] - baseline.per_query[key][both] for _, key, _ in RETRIEVAL_METRICS])
-    groups = None if baseline.query_groups is None else baseline.query_groups[both]
-    estimates = dict(zip((name for *_, name in RETRIEVAL_METRICS),
-                         _means_with_ci(diffs, groups, bounds=(-1.0, 1.0), n_boot=n_boot, seed=seed)))
-    better = tuple(name for name, d in estimates.items() if d.ci_low > 0)
-    worse = tuple(name for name, d in estimates.items() if d.ci_high < 0)
-    verdict = "mixed" if better and worse else "better" if better else "worse" if worse else "undecided"
-    clear = better or worse
-    deciding = "" if verdict in ("undecided", "mixed") else ("mAP" if "mAP" in clear else clear[0])
-    return PairedRetrieval(other.space, baseline.space, estimates, better, worse, verdict, deciding, int(both.sum()))
-
-
-def _percent(value: float) -> str:
-    return f"{100 * value:.0f} %"
-
-
-def _apart(a: Estimate, b: Estimate) -> bool:
-    return a.ci_low - b.ci_high > APART_GAP or b.ci_low - a.ci_high > APART_GAP
-
-
-# the one rule behind every "better" / "worse" / "inconclusive" said about two spaces (reading and note)
-BETTER_RULE = ("better or worse on a metric when the paired 95 % bootstrap CI of its difference lies above or below "
-               "0; inconclusive when it includes 0")
-
-
-def comparison_sentence(paired: PairedRetrieval) -> str:
-    """What `paired` supports, in the words of BETTER_RULE (no degree adverbs: the CI says how sure)."""
-    if paired.verdict == "better":
-        return (f"{paired.space} retrieves better than {paired.baseline} on {', '.join(paired.better)} (paired 95 % "
-                f"CIs above 0; decided by {paired.deciding})")
-    if paired.verdict == "worse":
-        return (f"{paired.space} retrieves worse than {paired.baseline} on {', '.join(paired.worse)} (paired 95 % "
-                f"CIs below 0; decided by {paired.deciding})")
-    if paired.verdict == "mixed":
-        return (f"Mixed: {paired.space} is better on {', '.join(paired.better)} but worse on "
-                f"{', '.join(paired.worse)}; choose by what the search is for")
-    return "Inconclusive: every metric's paired 95 % CI includes 0, so these clips cannot tell them apart"
-
-
-def same_group_sentence(r: Retrieval) -> str | None:
-    """Which group rule the headline uses and precision@1 under the other one; None without groups."""
-    other = r.other_precision_at_1
-    if other is None:
-        return None
-    rule, estimate = other
-    pull = (f"the nearest clip is from the query's own group for {_percent(r.same_group_at_1)} of queries (a random "
-            f"clip: {_percent(r.same_group_chance)})")
-    if r.exclude_same_group:
-        return (f"{r.space}: scored without same-group neighbours (a query's own speaker or source is not a "
-                f"candidate); with them, {pull} and precision@1 is {estimate}.")
-    return (f"{r.space}: scored with same-group neighbours as candidates, on request; {pull}. Without them "
-            f"precision@1 is {estimate}: that is how well it retrieves across speakers or sources.")
-
-
-def reading(results: Sequence[Retrieval]) -> list[str]:
-    """Sentences computed from the numbers: each space against the first (the baseline) on every metric with
-    paired CIs (BETTER_RULE), which group rule scored each space, and any space whose neighbours follow the
-    group (speaker, source) more than the label."""
-    out = []
-    scored = [r for r in results if r.n_scored]
-    for other in scored[1:]:
-        first = scored[0]
-        a, b = other.precision_at_1, first.precision_at_1
-        # scores in the retrieval table's format (three decimals); shares of queries as percentages
-        sentence = (f"{other.space} retrieves the same class at rank 1 with precision@1 {a.value:.3f} vs "
-                    f"{b.value:.3f} for {first.space}; mAP {other.mean_average_precision.value:.3f} vs "
-                    f"{first.mean_average_precision.value:.3f}")
-        if not (other.per_query and first.per_query):  # results without per-query values: the intervals only
-            out.append(sentence + (f"; the 95 % intervals do not overlap (higher: "
-                                   f"{other.space if a.value > b.value else first.space}); without per-query "
-                                   "values no paired difference is computed." if _apart(a, b) else
-                                   "; the 95 % intervals overlap: inconclusive."))
-            continue
-        paired = paired_retrieval(first, other)
-        out.append(f"{sentence}. {comparison_sentence(paired)}. {paired.summary()}.")
-    for r in results:
-        if r.groups_span_labels and r.group_silhouette > r.silhouette:  # False when either is NaN
-            out.append(f"{r.space}: clips cluster more by group (silhouette {r.group_silhouette:.3f}) than by label "
-                       f"({r.silhouette:.3f}); the space encodes the speaker or source more than the class.")
-        if (groups := same_group_sentence(r)) is not None:
-            out.append(groups)
-        if r.unscored:
-            out.append(f"{r.space}: {len(r.unscored)} of {r.n_clips} queries have no relevant candidate "
-                       f"{'outside their group ' if r.exclude_same_group else ''}and are not scored.")
-    return out

@@ -6,7 +6,7 @@ decide. The README's table is `claims_table()` (tests/test_repo.py keeps them eq
 """
 from __future__ import annotations
 
-from audiodiag.evaluation.retrieval import BETTER_RULE
+from audiodiag.evaluation.retrieval_comparison import BETTER_RULE
 from audiodiag.verdict.models import MODEL_RULE
 from audiodiag.verdict.leakage import ESTIMATED_LEAKAGE_RULE, LEAKAGE_RULE
 from audiodiag.verdict.pair_verdicts import PAIR_RULE

@@ -264,7 +264,7 @@ def retrieval_note(dataset_name: str, results: Sequence, *, findings: Sequence[F
     """The note for a similarity-search task from `audiodiag.evaluation.retrieval.Retrieval` results (baseline first).
 
     Every line is a claim from `audiodiag.verdict.retrieval`, checked for contradictions first; this function only
-    places the claims into sections. "Better" and "worse" follow `retrieval.BETTER_RULE`; the group rule each space
+    places the claims into sections. "Better" and "worse" follow `retrieval_comparison.BETTER_RULE`; the group rule each space
     was scored under is stated, with precision@1 under the other rule next to it."""
     evidence = verdict.retrieval_evidence(results, findings=findings, settings=settings)
     claims = verdict.retrieval_claims(evidence)

@@ -1,8 +1,8 @@
 """The retrieval note's claims: one rule per kind, from `RetrievalEvidence` (the leave-one-out results of each space,
 their paired comparisons with the baseline, and the data findings). `retrieval_claims` runs them in the note's order.
 
-"Better" and "worse" follow `audiodiag.evaluation.retrieval.BETTER_RULE`; the reading lines are those of
-`audiodiag.evaluation.retrieval.reading`, so the Sounds page and the note say the same sentence.
+"Better" and "worse" follow `audiodiag.evaluation.retrieval_comparison.BETTER_RULE`; the reading lines are those
+of `audiodiag.evaluation.retrieval_comparison.reading`, so the Sounds page and the note say the same sentence.
 
 >>> from audiodiag.evaluation.bootstrap import Estimate
 >>> difference_text(Estimate(0.035, 0.005, 0.067))
@@ -40,7 +40,7 @@ class RetrievalEvidence:
     """Everything a retrieval run measured: the only input of the rules below."""
 
     results: tuple  # audiodiag.evaluation.retrieval.Retrieval per space, the spectral baseline first
-    paired: tuple  # evaluation.retrieval.PairedRetrieval: each scored space against the baseline, same queries
+    paired: tuple  # evaluation.retrieval_comparison.PairedRetrieval: each scored space against the baseline, same queries
     problems: tuple[Finding, ...] = ()  # findings that could invalidate the scores
     advice: tuple[Finding, ...] = ()  # findings that do not
     settings: Mapping = field(default_factory=dict)
@@ -65,7 +65,7 @@ def split_findings(findings: Sequence[Finding]) -> tuple[list[Finding], list[Fin
 def retrieval_evidence(results: Sequence, *, findings: Sequence[Finding] = (),
                        settings: Mapping | None = None) -> RetrievalEvidence:
     """The evidence of one retrieval run from `audiodiag.evaluation.retrieval.Retrieval` results (baseline first)."""
-    from audiodiag.evaluation.retrieval import paired_retrieval
+    from audiodiag.evaluation.retrieval_comparison import paired_retrieval
 
     base = results[0]
     paired = tuple(paired_retrieval(base, r) for r in results[1:] if r.n_scored and base.n_scored)
@@ -79,7 +79,7 @@ def difference_text(d) -> str:
 
 
 def task_and_data(evidence: RetrievalEvidence) -> Claim:
-    from audiodiag.evaluation.retrieval import BETTER_RULE
+    from audiodiag.evaluation.retrieval_comparison import BETTER_RULE
 
     lines = [f"Similarity search over {evidence.baseline.n_clips} clips; relevant = same label; {SEARCH_METHOD}."]
     if len(evidence.results) > 1:
@@ -146,7 +146,7 @@ def space_scores(r) -> Claim:
 
 def against_baseline(evidence: RetrievalEvidence) -> list[Claim]:
     """Each space against the baseline on the same queries: the reading's sentence, with the paired verdict."""
-    from audiodiag.evaluation.retrieval import BETTER_RULE, reading
+    from audiodiag.evaluation.retrieval_comparison import BETTER_RULE, reading
 
     by_space = {r.space: r for r in evidence.results}
     return [Claim(Kind.RETRIEVAL_VS_BASELINE, (p.space,), p.verdict,
@@ -159,7 +159,7 @@ def against_baseline(evidence: RetrievalEvidence) -> list[Claim]:
 def space_reading(evidence: RetrievalEvidence) -> list[Claim]:
     """What each space's neighbours follow (group more than label, the group rule, unscored queries); a single
     space with nothing to read says so."""
-    from audiodiag.evaluation.retrieval import reading
+    from audiodiag.evaluation.retrieval_comparison import reading
 
     out = []
     for r in evidence.results:
