@@ -45,15 +45,6 @@ def _clip_key(clip: Clip) -> tuple:
 _HASH = {Clip: _clip_key}
 
 
-@st.cache_resource(show_spinner=False)
-def _measuring_pool() -> workers.Launch:
-    """One pool of measuring processes per server, started the first time a large dataset is measured (this process
-    measures meanwhile) and kept for every later one."""
-    from audiodiag.runs import workers
-
-    return workers.Launch(workers.usable_cores())
-
-
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=4096)
 def _measure(clips: tuple[Clip, ...], _pool: workers.Launch | None = None):
     """`_pool` only changes where the numbers are computed, not what they are: it is not part of the key. Clips
@@ -86,7 +77,9 @@ def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=
     measured: list[ClipStats] = []
     # a small dataset (the bundled ones) is measured here: a pool would cost more than it saves, and starting
     # one would compete with the first paint for the CPU
-    pool = _measuring_pool() if workers.worth_a_pool(data.clips) else None
+    # one pool per server (`workers.kept`), started the first time a large dataset is measured (this process
+    # measures meanwhile) and kept for every later one
+    pool = workers.kept(workers.usable_cores()) if workers.worth_a_pool(data.clips) else None
 
     def measure_batch(clips):
         stats, speech = _measure(tuple(clips), pool)
