@@ -2,8 +2,8 @@
 
 A claim or a finding that tells the user to change something says *what* to change as a token (`ADD_GROUPS`, ...),
 not *how*: the how depends on where it is read (a command-line flag, a checkbox in the app, an argument in a
-notebook). Each reader registers its wording once (`register`: the command line in `audiodiag.cli`, the app in
-`pages/`), and renders a note or a finding before showing it (`render`, `rendered`). The library's own wording
+notebook). Each reader registers its wording once (`register`: the command line in `audiodiag.cli.console`, the
+app in `pages/`), and renders a note or a finding before showing it (`render`, `rendered`). The library's own wording
 (`LIBRARY`) is what the public API (`audiodiag.classify`, ...) returns.
 
 >>> print(render(f"Fix: {USE_GROUPS}.", LIBRARY))

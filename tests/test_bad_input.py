@@ -111,6 +111,7 @@ def test_duplicate_names_in_one_batch_get_unique_suffixes():
 
 def test_the_cli_exits_2_for_the_users_move_and_1_for_a_bug_in_a_claim_rule(monkeypatch, capsys):
     from audiodiag import cli, errors
+    from audiodiag.cli import commands
 
     for raised, status in ((errors.BadParameterError("n_boot=0"), 2), (errors.BadDataError("no audio"), 2),
                            (errors.MissingDependencyError("pip install x"), 2),
@@ -118,7 +119,7 @@ def test_the_cli_exits_2_for_the_users_move_and_1_for_a_bug_in_a_claim_rule(monk
         def fail(args, raised=raised):
             raise raised
 
-        monkeypatch.setattr(cli, "models", fail)  # the `models` verb's handler, looked up when the parser is built
+        monkeypatch.setattr(commands, "models", fail)  # the `models` verb's handler, looked up when the parser is built
         assert cli.main(["models"]) == status
         said = capsys.readouterr().err
         assert str(raised) in said and (("internal error" in said) == (status == 1))

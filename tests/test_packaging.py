@@ -18,6 +18,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from audiodiag import cli
+from audiodiag.cli import commands
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = ROOT / "pyproject.toml"
@@ -128,7 +129,8 @@ def test_installed_dashboard_is_found_as_audiodiag_app(monkeypatch, tmp_path):
     (site / "audiodiag").mkdir(parents=True)
     (site / "audiodiag_app" / "pages").mkdir(parents=True)
     (site / "audiodiag_app" / "app.py").write_text("")
-    monkeypatch.setattr(cli, "__file__", str(site / "audiodiag" / "cli.py"))  # no app.py next to the package
+    # the dashboard script is found from audiodiag/cli/commands.py: here no app.py is next to the package
+    monkeypatch.setattr(commands, "__file__", str(site / "audiodiag" / "cli" / "commands.py"))
     monkeypatch.syspath_prepend(str(site))
     assert cli.dashboard_script() == site / "audiodiag_app" / "app.py"
 

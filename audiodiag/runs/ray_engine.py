@@ -40,7 +40,7 @@ import numpy as np
 from audiodiag.errors import AudioDiagError, MissingDependencyError
 from audiodiag.represent import encoders, spaces
 from audiodiag.represent.features import FeatureSettings
-from audiodiag.runs import stream, workers
+from audiodiag.runs import stream, transcription_job, workers
 from audiodiag.types import Clip
 
 LOCAL_CPUS = None  # a local instance uses every core unless num_cpus says otherwise
@@ -114,7 +114,7 @@ class Embedder:
     every batch it is given."""
 
     def __init__(self, names: Sequence[str], layer: int | None, padding_s: float | None, gpu: bool = False,
-                 transcribe: stream.Transcribe | None = None) -> None:
+                 transcribe: transcription_job.Transcribe | None = None) -> None:
         if gpu:  # this actor was given a GPU (num_gpus=1): Hugging Face encoders run there (ONNX/CTranslate2: CPU)
             from audiodiag.represent.encoders.hf import DEVICE_ENV
 
@@ -190,7 +190,7 @@ def engine(address: str | None = None, *, num_cpus: int | None = LOCAL_CPUS,
     """An engine for `stream.stream(..., engine=...)` that runs the batches on Ray."""
     def run(named: Iterable[tuple], space_list: list, *, padding: spaces.PaddingPolicy, layer: int | None,
             batch_size: int, previous: stream.Previous | None,
-            transcribe: stream.Transcribe | None = None) -> Iterator[stream.BatchResult]:
+            transcribe: transcription_job.Transcribe | None = None) -> Iterator[stream.BatchResult]:
         info = start(address, num_cpus=num_cpus)
         if on_start:
             on_start(info)
@@ -201,7 +201,7 @@ def engine(address: str | None = None, *, num_cpus: int | None = LOCAL_CPUS,
 
 def _batches(named: Iterable[tuple], space_list: list, *, padding: spaces.PaddingPolicy, layer: int | None,
              batch_size: int, previous: stream.Previous | None, gpus: float, cpus: float,
-             transcribe: stream.Transcribe | None = None) -> Iterator[stream.BatchResult]:
+             transcribe: transcription_job.Transcribe | None = None) -> Iterator[stream.BatchResult]:
     import ray
     import ray.data
 

@@ -19,7 +19,7 @@ were measured before, with every space's vector at the same settings, is neither
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,6 +31,7 @@ from audiodiag.measure import dataset
 from audiodiag.measure.per_clip import ClipStats
 from audiodiag.represent import encoders, spaces
 from audiodiag.represent.features import FeatureSettings
+from audiodiag.runs.transcription_job import Transcribe
 from audiodiag.settings import DEFAULT_ENCODERS, ComparisonSettings
 from audiodiag.types import Clip, ClipInfo, LoadFailure, SpeechRegion
 
@@ -267,34 +268,6 @@ def local_batches(named: Iterable[tuple], space_list: list[_Space], *, padding: 
         del decoded
         yield BatchResult([None if isinstance(o, Clip) else o for o in opened], [source_of(i) for i, _ in batch],
                           computed, rows, timings, failed, texts, [reference_of(i) for i, _ in batch])
-
-
-@dataclass
-class Transcribe:
-    """Transcribe every clip in the stream with this ASR model (bundled name, HF id or folder) and settings;
-    transcripts go through the on-disk transcript cache, as on the Transcribe page. The model is loaded once
-    per process (sent to Ray workers without it)."""
-
-    model: str
-    settings: object = None  # asr.DecodingSettings; None: its defaults
-    _loaded: object = field(default=None, repr=False, compare=False)
-
-    def load(self):
-        from audiodiag.asr import recognisers
-
-        if self._loaded is None:
-            self._loaded = recognisers.load_transcriber(self.model)
-        return self._loaded
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_loaded": None}
-
-    def run(self, clips: Sequence[Clip]) -> list[str]:
-        from audiodiag.asr import recognisers
-
-        if not clips:
-            return []
-        return recognisers.transcribe_cached(self.load(), clips, self.settings or recognisers.DecodingSettings())
 
 
 def reference_of(item) -> str | None:
