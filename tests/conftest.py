@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,16 @@ def _cache_in_session_temp(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AUDIODIAG_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
         yield
+
+
+@pytest.fixture(autouse=True)
+def _no_pool_kept_between_tests():
+    """A run keeps its worker pool for the process's next run (audiodiag.runs.workers.kept): here each test's runs
+    start as a fresh process's would, and a test that counts what this process computes sees every task."""
+    yield
+    workers = sys.modules.get("audiodiag.runs.workers")  # not imported: no pool to stop
+    if workers is not None:
+        workers.close_kept()
 
 
 @pytest.fixture

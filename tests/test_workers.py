@@ -83,15 +83,6 @@ def _timeless(o):
     return TIMING.sub("<time>", o) if isinstance(o, str) else o
 
 
-@pytest.fixture(autouse=True)
-def no_kept_pool():
-    """Each test starts without a kept pool and stops the one it started: what one test counts, another cannot
-    have started."""
-    workers.close_kept()
-    yield
-    workers.close_kept()
-
-
 @pytest.fixture
 def in_workers(monkeypatch):
     """Every task goes to a worker (this process does not take the first ones while the pool starts), tasks hold a

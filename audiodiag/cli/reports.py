@@ -13,6 +13,7 @@ from audiodiag.cli.console import CLI, EXIT_USER_ERROR, progress_printer
 from audiodiag.cli.options import comparison_settings, retrieval_settings, transcription_settings
 from audiodiag.cli.transcription import streamed_transcription, transcription_report
 from audiodiag.data import layout, manifest, sources, tables
+from audiodiag.evaluation import fitting
 from audiodiag.represent import spaces
 from audiodiag.runs import stream, workers
 from audiodiag.types import Clip
@@ -90,9 +91,10 @@ def streamed_report(args: argparse.Namespace) -> int:
             print(f"reusing {args.out_dir}: {len(previous.clips)} measured clips, {len(previous.vectors)} spaces",
                   file=sys.stderr)
         chosen = comparison_settings(args)
-        result = stream.classify_stream(items, chosen, dataset_name=name, batch_size=args.batch_size,
-                                        previous=previous, progress=progress_printer(),
-                                        engine=engine or workers.engine(args.workers))
+        with fitting.spread_over(None if engine else workers.spread(args.workers)):  # the fits use the pool too
+            result = stream.classify_stream(items, chosen, dataset_name=name, batch_size=args.batch_size,
+                                            previous=previous, progress=progress_printer(),
+                                            engine=engine or workers.engine(args.workers))
         streamed, problems = result.streamed, []
         note = fixes.rendered(result.decision.note, CLI)  # before the run folder gets it (_finish renders the rest)
         comparison = result.decision.comparison
@@ -131,9 +133,10 @@ def report(args: argparse.Namespace) -> int:
         return _strict_refusal(len(failures))
     problems: list[str] = []
     if args.task == "classify":
-        note = decide.run_classification(clips, comparison_settings(args), dataset_name=name,
-                                         progress=progress_printer(), encoders_from_data=not args.encoder,
-                                         measure=partial(workers.measure, workers=args.workers)).note
+        with fitting.spread_over(workers.spread(args.workers)):  # the fits use the pool where measuring started one
+            note = decide.run_classification(clips, comparison_settings(args), dataset_name=name,
+                                             progress=progress_printer(), encoders_from_data=not args.encoder,
+                                             measure=partial(workers.measure, workers=args.workers)).note
     elif args.task == "retrieve":
         note = decide.run_retrieval(clips, retrieval_settings(args), dataset_name=name, progress=progress_printer())
     else:

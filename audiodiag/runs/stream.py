@@ -9,7 +9,7 @@ the note then run as today on what was kept, and give the same note as the in-me
 
 Not run as a doctest (the whole pipeline takes seconds even on a few clips)::
 
-    rows = manifest.iter_folder("data/")
+    rows = layout.iter_folder("data/")
     result = classify_stream(rows, ComparisonSettings(encoders=("speech_embedding",)), dataset_name="data")
     print(result.decision.note.to_markdown())
 
@@ -307,7 +307,7 @@ def stream(
 ) -> Streamed:
     """Measure and embed every item, `batch_size` decoded clips at a time, keeping only numbers and vectors.
 
-    items: manifest rows (`manifest.read_manifest`, `manifest.iter_folder`), LoadFailures (kept as inputs not
+    items: manifest rows (`manifest.read_manifest`, `layout.iter_folder`), LoadFailures (kept as inputs not
     used) or already decoded Clips (a zip). previous: an earlier run's results (`runfolder.read_previous`).
     engine: what computes the batches (default: this process; `ray_engine.engine(...)` runs them on Ray); it is
     called like `local_batches` with (item, unique name) pairs and must yield BatchResults in input order;

@@ -20,7 +20,7 @@ script), which multiprocessing would otherwise do in each of them.
 
 Not run as a doctest (starting the processes takes about a second)::
 
-    result = gate.run_check(manifest.iter_folder("data/"), dataset_name="data", workers=None)  # one per core
+    result = gate.run_check(layout.iter_folder("data/"), dataset_name="data", workers=None)  # one per core
 """
 from __future__ import annotations
 
