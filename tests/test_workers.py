@@ -260,13 +260,39 @@ def test_fits_spread_over_the_pool_equal_fits_here():
     sent = []
     launch = workers.kept(2)
     real = launch.wait().submit
-    with fitting.spread_over(fitting.Spread(lambda: launch.wait(), 2)):
+    with fitting.spread_over(fitting.Spread(launch.wait, lambda seconds: None, 2)):
         launch.wait().submit = lambda *a, **kw: sent.append(a[0]) or real(*a, **kw)
         spread = everything()
     assert {f.__name__ for f in sent} == {"fit_chunk", "fit_fold"}
     for a, b in zip(here[0] + here[1], spread[0] + spread[1], strict=True):
         np.testing.assert_array_equal(a, b)  # the same library on the same CPU: the same fits, bit for bit
     assert here[2] == spread[2] and here[3] == spread[3]
+
+
+def test_the_fits_start_the_kept_pool_once_they_hold_enough_work(monkeypatch):
+    """A run whose decoding never started the pool (short clips) starts it for its fits once the fits in view, at
+    the pace of those done here, are worth it; the jobs done here meanwhile and on the pool give the same results."""
+    from functools import partial
+
+    from audiodiag.evaluation import fitting
+
+    rng = np.random.default_rng(1)
+    y = np.repeat(["a", "b"], 30)
+    X = rng.normal(size=(60, 4)) + (y == "a")[:, None]
+    jobs = [(np.arange(0, 60, 2), np.arange(1, 60, 2))] * 40
+    model = partial(fitting.rung_classifier, 0)
+    here = fitting.fit_predict(X, y, jobs, model)
+    monkeypatch.setattr(workers, "FIT_POOL_WORTH_S", 0.0)  # any work is worth it
+    assert workers.running(2) is None
+    with fitting.spread_over(workers.spread(2)):
+        spread = fitting.fit_predict(X, y, jobs, model)
+    assert workers.running(2) is not None  # started by the fits, kept for the next ones
+    assert all((a.predictions == b.predictions).all() for a, b in zip(here, spread, strict=True))
+    monkeypatch.setattr(workers, "FIT_POOL_WORTH_S", float("inf"))
+    workers.close_kept()
+    with fitting.spread_over(workers.spread(2)):
+        fitting.fit_predict(X, y, jobs, model)
+    assert workers.running(2) is None  # never worth it: all here
 
 
 def test_a_lambda_model_is_fitted_here_even_inside_spread_over():
@@ -279,7 +305,7 @@ def test_a_lambda_model_is_fitted_here_even_inside_spread_over():
     def no_pool():
         raise AssertionError("a lambda cannot be pickled: it must not be sent")
 
-    with fitting.spread_over(fitting.Spread(no_pool, 2)):
+    with fitting.spread_over(fitting.Spread(no_pool, lambda seconds: no_pool(), 2)):
         fits = fitting.fit_predict(X, y, jobs, lambda: KNeighborsClassifier(n_neighbors=1))
     assert all((f.predictions == y[1::2]).all() for f in fits)
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor, Future
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -34,10 +36,12 @@ MIN_SPREAD_JOBS = 8  # fewer small fits are done here: shipping them costs more 
 
 @dataclass(frozen=True)
 class Spread:
-    """Where jobs may go: `pool()` gives the executor of `processes` single-threaded workers, or None (none running:
-    work here). Asked at each call, so a pool started during the run is used once it is up."""
+    """Where jobs may go. ready(): the executor of `processes` single-threaded workers once it is up, else None (work
+    here meanwhile). want(seconds): the work still in view, at the pace of the jobs done here; the owner starts its
+    pool (in the background) if that is worth it. Asked as each job is handed out, so a pool is used once it is up."""
 
-    pool: Callable[[], Executor | None]
+    ready: Callable[[], Executor | None]
+    want: Callable[[float], None]
     processes: int
 
 
@@ -56,24 +60,40 @@ def spread_over(spread: Spread | None) -> Iterator[None]:
 
 
 def spread_map(fn: Callable, arguments: Sequence[tuple], *, done: Callable[[object], None] | None = None) -> list:
-    """[fn(*a) for a in arguments], in order: on the pool of `spread_over` where there is one running and two jobs
-    or more (fn and the arguments must pickle), else here one after the other. done(result) as each finishes, from
-    the calling thread."""
+    """[fn(*a) for a in arguments], in order. Inside `spread_over`, each job goes to its pool once that is up (fn
+    and the arguments must pickle), and is done here before; the pace of the jobs done here tells the pool's owner
+    how much work is in view (`Spread.want`). done(result) as each finishes, from the calling thread."""
     spread = _spread.get()
-    pool = spread.pool() if spread is not None and len(arguments) >= 2 else None
-    if pool is None:
-        results = []
-        for a in arguments:
-            results.append(fn(*a))
-            if done:
-                done(results[-1])
-        return results
-    futures = {pool.submit(fn, *a): i for i, a in enumerate(arguments)}
     out: list = [None] * len(arguments)
-    for future in as_completed(futures):
-        out[futures[future]] = future.result()
+    in_flight: deque[tuple[int, Future]] = deque()
+    upcoming = iter(enumerate(arguments))
+    spent_here, done_here = 0.0, 0
+
+    def hand_out() -> None:
+        nonlocal spent_here, done_here
+        i, a = next(upcoming, (None, None))
+        if i is None:
+            return
+        pool = spread.ready() if spread is not None else None
+        if pool is not None:
+            in_flight.append((i, pool.submit(fn, *a)))
+            return
+        began = time.perf_counter()
+        here: Future = Future()
+        here.set_result(fn(*a))
+        in_flight.append((i, here))
+        spent_here, done_here = spent_here + time.perf_counter() - began, done_here + 1
+        if spread is not None:
+            spread.want(spent_here / done_here * (len(arguments) - i - 1))
+
+    for _ in range(spread.processes + 1 if spread is not None else 1):  # the workers busy, and one more queued
+        hand_out()
+    while in_flight:
+        i, future = in_flight.popleft()
+        out[i] = future.result()
+        hand_out()
         if done:
-            done(out[futures[future]])
+            done(out[i])
     return out
 
 

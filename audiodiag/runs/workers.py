@@ -69,6 +69,11 @@ PACE_AFTER_TASKS = {"first run": 2, "later run": 1}
 MIN_POOL_AUDIO_S = 600.0
 # what measuring the first clip imports (pyloudnorm brings scipy.signal): 1.2 s of CPU in every worker, paid once in
 # the fork server instead
+# model fits in view (at the pace of those done here) worth starting the pool for: it starts in the background while
+# this process goes on fitting, so it costs the other cores' time, not this one's; and once up it serves the run's
+# later fits (the next space's learning curve, the audit) and later runs. A report of 300 clips holds ~1 s of fits
+# per space's learning curve and ~0.8 s of audit on one core
+FIT_POOL_WORTH_S = 0.5
 FIRST_CLIP_IMPORTS = ("onnxruntime", "pyloudnorm", "scipy.signal", "threadpoolctl")
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 ONNX_THREAD_ENV = "ORT_INTRA_OP_NUM_THREADS"  # read by ONNX Runtime when a session is created without a thread count
@@ -175,16 +180,20 @@ def _forget(launch: Launch | None) -> None:
 
 
 def spread(workers: int | None) -> fitting.Spread | None:
-    """Where a run's model fits may go (`fitting.spread_over`): the kept pool of this many workers once a run's
-    decoding started it (a run too small for a pool fits here); None for one worker."""
+    """Where a run's model fits may go (`fitting.spread_over`): the kept pool of this many workers, started once the
+    fits in view hold FIT_POOL_WORTH_S of work (or already started by the run's decoding); None for one worker."""
     count = worker_count(workers)
     if count == 1:
         return None
 
-    def pool() -> ProcessPoolExecutor | None:
+    def ready() -> ProcessPoolExecutor | None:
         launch = running(count)
-        return launch.wait() if launch else None
-    return fitting.Spread(pool, count)
+        return launch.ready() if launch else None
+
+    def want(seconds: float) -> None:
+        if seconds >= FIT_POOL_WORTH_S and running(count) is None:
+            kept(count)
+    return fitting.Spread(ready, want, count)
 
 
 def _started(workers: int, reusable: frozenset[str]) -> ProcessPoolExecutor:
