@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from selenium.common.exceptions import ElementNotInteractableException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
@@ -211,8 +212,18 @@ def _quarantine_a_finding(driver) -> None:
     if " 0 are quarantined" not in page_text(driver).replace("\n", " "):
         return
     box.find_element(By.CSS_SELECTOR, "input").click()
-    wait_until(driver, lambda: driver.find_elements(By.CSS_SELECTOR, '[role="option"]'),
-               what="the quarantine picker's options")[0].click()
+
+    def click_first_option() -> bool:
+        """The options are in the page before their drop-down has opened: a click on one then fails (not
+        interactable), and is tried again."""
+        options = [o for o in driver.find_elements(By.CSS_SELECTOR, '[role="option"]') if o.is_displayed()]
+        try:
+            options[0].click()
+        except (IndexError, ElementNotInteractableException):
+            return False
+        return True
+
+    wait_until(driver, click_first_option, what="a click on the quarantine picker's first option")
     wait_until(driver, lambda: " 0 are quarantined" not in page_text(driver).replace("\n", " "),
                what="a quarantined clip")
 
