@@ -442,6 +442,16 @@ def _crashed(error: BrokenProcessPool) -> AudioDiagError:
                           "with fewer workers (--workers 1: everything in one process) to use less memory")
 
 
+def _beside_the_workers():
+    """BLAS on one thread in this process while the workers hold the other cores: OpenBLAS's threads, fighting the
+    workers for the cores, made Whisper's log-mel step (a small matrix product per clip) slow. In `report` on 300
+    spoken digits (2 cores, warm), the streamed stage took 1.85-2.17 s with two BLAS threads here and 1.22-1.31 s
+    with one (the encoders' own runtimes, ctranslate2 and torch, keep their threads)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=ONE_THREAD, user_api="blas")
+
+
 def _assemble(batch: list[tuple], worked: Sequence[Worked], previous: stream.Previous | None,
               embedders: list[tuple], *, padding: spaces.PaddingPolicy, layer: int | None,
               transcribe: stream.Transcribe | None) -> stream.BatchResult:
@@ -460,9 +470,11 @@ def _assemble(batch: list[tuple], worked: Sequence[Worked], previous: stream.Pre
     clips = [c for w in worked for c in (w.clips or ())]
     failed: dict[str, str] = {}
     if clips and embedders:
-        more_rows, more_timings, failed = stream.embed_batch(clips, embedders, padding=padding, layer=layer)
+        with _beside_the_workers():
+            more_rows, more_timings, failed = stream.embed_batch(clips, embedders, padding=padding, layer=layer)
         rows.update(more_rows)
         timings.update(more_timings)
-    texts = transcribe.run(clips) if transcribe else None
+    with _beside_the_workers():
+        texts = transcribe.run(clips) if transcribe else None
     return stream.BatchResult(opened, [stream.source_of(i) for i, _ in batch], computed, rows, timings, failed,
                               texts, [stream.reference_of(i) for i, _ in batch])
