@@ -58,8 +58,10 @@ MIN_TASK_CLIPS = 16
 IN_FLIGHT_EXTRA = 2  # tasks queued beyond one per worker: none waits, and decoded audio stays bounded
 # workers=None: a pool starts once the work in view (the inputs read ahead, at the pace of this process's last task)
 # is at least this long, or once this process has worked this long alone with more inputs than it can see. A cold
-# start costs ~1.5 s, while this process goes on working; two workers then halve the rest
-POOL_WORTH_S = 3.0
+# start takes ~1.5 s of another core while this process goes on working, so the pool is up before this process
+# would have finished alone; then two workers halve the rest, and the pool is kept for later runs. (At 3.0 s, a
+# `check` of 300 5-s WAVs, 2.9 s in view on a fast day, ran in one process.)
+POOL_WORTH_S = 1.5
 LOOKAHEAD_ITEMS = 256  # inputs read ahead (rows: a manifest's rows may hold their audio bytes) to see what is coming
 # the pace is read from this task on: in a process's first run the first task pays for imports and model loads,
 # in a later run (the app's server, a notebook) nothing is left to load and the first task shows the pace
