@@ -57,6 +57,69 @@ print(json.dumps(times[1:]))
 '''
 
 
+# the machine's own scaling on check's work: a child pinned to one core checks its share of the files (every
+# `parts`-th one) in one process (no pool), once untimed (imports, VAD), then waits at a barrier (files in tmp) so
+# that the shares start together, and times a second check with a fresh cache
+CEILING_RUN = r'''
+import json, os, sys, time
+from pathlib import Path
+from audiodiag import caches
+from audiodiag.data import layout
+from audiodiag.runs import gate
+folder, part, parts, tmp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
+items = list(layout.iter_folder(folder))[part::parts]
+os.environ[caches.CACHE_DIR_ENV] = str(tmp / f"warm{part}")
+gate.run_check(items, dataset_name="share", workers=1)
+(tmp / f"ready{part}").touch()
+while not (tmp / "go").exists():
+    time.sleep(0.005)
+os.environ[caches.CACHE_DIR_ENV] = str(tmp / f"cache{part}")
+start = time.perf_counter()
+gate.run_check(items, dataset_name="share", workers=1)
+print(json.dumps(time.perf_counter() - start))
+'''
+BARRIER_TIMEOUT_S = 300
+
+
+def shares_seconds(folder: Path, on: list[set[int]], tmp: Path) -> float:
+    """Wall seconds until every share of `folder` is checked, one child per core set in `on`, started together."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    children = [subprocess.Popen([sys.executable, "-c", CEILING_RUN, str(folder), str(i), str(len(on)), str(tmp)],
+                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=lambda cpus=cpus: os.sched_setaffinity(0, cpus))
+                for i, cpus in enumerate(on)]
+    deadline = time.monotonic() + BARRIER_TIMEOUT_S
+    while not all((tmp / f"ready{i}").exists() for i in range(len(on))):
+        if time.monotonic() > deadline or any(c.poll() is not None for c in children):
+            raise RuntimeError(f"a share's child did not get ready: {[c.communicate()[1][-2000:] for c in children]}")
+        time.sleep(0.01)
+    (tmp / "go").touch()
+    outputs = [c.communicate() for c in children]
+    if any(c.returncode for c in children):
+        raise RuntimeError(f"a share's child failed: {[err[-2000:] for _, err in outputs]}")
+    return max(json.loads(out.strip().splitlines()[-1]) for out, _ in outputs)
+
+
+def p12_ceiling() -> list[Row]:
+    """The same files checked in two independent processes (one per core, half the files each, no pool, warm,
+    started together) against one process with all of them: how much a second core of this machine gives check's
+    work at all, which bounds what any pool can reach."""
+    folder = check_folder()
+    n = sum(1 for _ in folder.rglob("*.wav"))
+    one, two = cores(ONE), cores(TWO)
+    with tempfile.TemporaryDirectory() as tmp:
+        times = {ONE: [], TWO: []}
+        for repeat in range(REPEATS):
+            times[ONE].append(shares_seconds(folder, [one], Path(tmp) / f"one{repeat}"))
+            times[TWO].append(shares_seconds(folder, [{c} for c in sorted(two)], Path(tmp) / f"two{repeat}"))
+    seconds = {k: statistics.median(v) for k, v in times.items()}
+    return [Row(f"P12 ceiling: `check`'s work on {n} WAVs in {TWO} independent processes (one per core, half the "
+                f"files each, no pool, warm, started together), median of {REPEATS}", n / seconds[TWO], "files/s",
+                "one process with every file, on one core", n / seconds[ONE], "— (what this machine's second core "
+                "gives this work: the bound for the pool rows)", None)]
+
+
 def cores(n: int) -> set[int] | None:
     """The first n usable cores, or None where this machine has fewer."""
     usable = sorted(os.sched_getaffinity(0))
@@ -155,7 +218,7 @@ def p12_report() -> list[Row]:
                     "process (baseline + Whisper, 5 folds, curves, audit, note)", N_DIGITS, "clips/s", warm, goal=True)
 
 
-BENCHMARKS = (p12_check, p12_report)
+BENCHMARKS = (p12_check, p12_ceiling, p12_report)
 
 
 if __name__ == "__main__":
