@@ -10,9 +10,9 @@ folder every run):
     python -m audiodiag report DIGITS --task classify --out-dir RUN --out NOTE
                                                                             # bench_report's 300 spoken digits
 
-Warm, as the other rows of RESULTS.md: one untimed run in the child first (imports, models, and the workers' fork
-server, which a process starts once), then the median of REPEATS; one child per side, one after the other. Each
-timed run still starts its own pool of workers. For `check` the cold command is measured too (a fresh
+Warm, as the other rows of RESULTS.md: one untimed run in the child first (imports, models, and the pool of
+workers, which a process keeps for its later runs: `workers.kept`), then the median of REPEATS; one child per side,
+one after the other. For `check` the cold command is measured too (a fresh
 `python -m audiodiag` process per run, the sides alternating, so start-up, imports and the fork server's start
 count): what one CI invocation pays.
 
