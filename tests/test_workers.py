@@ -300,7 +300,7 @@ def test_a_lambda_model_is_fitted_here_even_inside_spread_over():
     from sklearn.neighbors import KNeighborsClassifier
 
     X, y = np.arange(40.0).reshape(-1, 1), np.repeat(["a", "b"], 20)
-    jobs = [(np.arange(0, 40, 2), np.arange(1, 40, 2))] * fitting.MIN_SPREAD_JOBS
+    jobs = [(np.arange(0, 40, 2), np.arange(1, 40, 2))] * 8
 
     def no_pool():
         raise AssertionError("a lambda cannot be pickled: it must not be sent")

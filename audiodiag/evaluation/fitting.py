@@ -31,7 +31,6 @@ import numpy as np
 # jobs per process a spread fit_predict hands out at a time: small enough that the processes finish together and
 # progress moves, large enough that shipping the rows (X once per chunk) costs little next to the fits
 CHUNKS_PER_PROCESS = 4
-MIN_SPREAD_JOBS = 8  # fewer small fits are done here: shipping them costs more than a second process gives
 
 
 @dataclass(frozen=True)
@@ -109,12 +108,12 @@ def fit_predict(X: np.ndarray, y: np.ndarray, jobs: Sequence[tuple[np.ndarray, n
                 progress: Callable[[int, int], None] | None = None) -> list[Fitted]:
     """For each (train rows, test rows) job: a fresh make_model() fitted on the train rows, predicting the test
     rows. progress(jobs done, jobs in all) is called from the calling thread (safe for Streamlit elements).
-    Inside `spread_over`, MIN_SPREAD_JOBS jobs or more go to its processes in chunks where make_model pickles (a
+    Inside `spread_over`, the jobs go to its processes in chunks where make_model pickles (a
     module-level function or a functools.partial of one; a lambda is fitted here)."""
     from threadpoolctl import threadpool_limits
 
     spread = _spread.get()
-    spreading = spread is not None and len(jobs) >= MIN_SPREAD_JOBS and _picklable(make_model)
+    spreading = spread is not None and len(jobs) > 1 and _picklable(make_model)
     size = max(1, -(-len(jobs) // (spread.processes * CHUNKS_PER_PROCESS))) if spreading else 1
     chunks = [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
     finished = 0
