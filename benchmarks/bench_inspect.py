@@ -29,7 +29,7 @@ from benchmarks.harness import Row, markdown_table, warm_median
 MB = 1e6
 
 # P1: one 10-minute 44.1 kHz stereo file through load + per-clip stats + waveform and spectrogram figures
-LONG_CLIP_S = 600  # io.MAX_CLIP_DURATION_S: the longest clip the app accepts
+LONG_CLIP_S = 600  # decoding.MAX_CLIP_DURATION_S: the longest clip the app accepts
 LONG_CLIP_RATE_HZ = 44_100
 LONG_CLIP_TONES_HZ = ((441, 1050, 3000), (882, 2205, 6000))  # per channel; integer Hz so 1 s tiles exactly
 LONG_CLIP_SILENT_STRETCHES = 60  # digital-silence gaps of SILENT_STRETCH_S, like pauses between takes

@@ -3,7 +3,7 @@
 Each measurement runs in a fresh Python process (peak RSS = its VmHWM), next to a reference process that
 only decodes every file into memory with soundfile (what holding all raw audio costs).
 
-The library path as the app uses it (`io.load_folder` -> a list of decoded Clips -> `dataset.analyse` ->
+The library path as the app uses it (`layout.load_folder` -> a list of decoded Clips -> `dataset.analyse` ->
 `spaces.space_vectors`) holds every clip's samples at once. An informational row runs the same library
 functions streamed: files decoded `dataset.MEASURE_BATCH_CLIPS` at a time, `dataset.measure` and the baseline
 features per batch, only per-clip stats and vectors kept, then `dataset.check` once: what a streaming

@@ -4,7 +4,7 @@
 
 N synthetic clips × 5 s at 44.1 kHz (`bench_stream.synthesise`, 4 class folders, in a temporary folder: the
 files are in the OS page cache, so read+decode is not disk-bound) go through the library calls `stream.stream`
-makes, one stage at a time, in this process: read+decode (`manifest.read_bytes` + `io.load_clip`),
+makes, one stage at a time, in this process: read+decode (`manifest.read_bytes` + `decoding.load_clip`),
 measurements+VAD (`dataset.measure`, `stream.STREAM_BATCH_CLIPS` clips at a time as the stream does), the
 spectral baseline (`spaces.space_vectors(clips, spaces.BASELINE)`), and each bundled encoder that loads
 (speech_embedding, and the default Whisper encoder, `decide.DEFAULT_ENCODERS`), each into a fresh embedding

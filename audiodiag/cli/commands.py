@@ -95,8 +95,8 @@ def check(args: argparse.Namespace) -> int:
         codes = args.quarantine_on or cleanlist.default_codes(per_clip)
         found = {f.code for fs in per_clip.values() for f in fs}
         for code in sorted(set(codes) - found):
-            print(f"note: --quarantine-on {code}: no clip has this finding here (found: {', '.join(sorted(found)) or 'none'})",
-                  file=sys.stderr)
+            print(f"note: --quarantine-on {code}: no clip has this finding here "
+                  f"(found: {', '.join(sorted(found)) or 'none'})", file=sys.stderr)
         folder = sources.data_folder(args.data)
         failures = [replace(f, name=str(folder / f.name)) if folder is not None and (folder / f.name).exists() else f
                     for f in result.failures]  # a file's path, where the failure names one in the folder

@@ -47,7 +47,7 @@ from audiodiag.measure import dataset, vad
 from audiodiag.measure.per_clip import ClipStats
 from audiodiag.represent import features, spaces
 from audiodiag.represent.features import FeatureSettings
-from audiodiag.runs import stream
+from audiodiag.runs import stream, transcription_job
 from audiodiag.settings import SettingsError
 from audiodiag.types import Clip, SpeechRegion
 
@@ -341,7 +341,7 @@ def engine(workers: int | None = 1) -> Callable[..., Iterator[stream.BatchResult
 
     def run(named: Iterable[tuple], space_list: list, *, padding: spaces.PaddingPolicy, layer: int | None,
             batch_size: int, previous: stream.Previous | None,
-            transcribe: stream.Transcribe | None = None) -> Iterator[stream.BatchResult]:
+            transcribe: transcription_job.Transcribe | None = None) -> Iterator[stream.BatchResult]:
         yield from _pool_batches(named, space_list, workers=count, when_worth_it=workers is None, padding=padding,
                                  layer=layer, batch_size=batch_size, previous=previous, transcribe=transcribe)
     return run
@@ -376,7 +376,7 @@ class _Ahead:
 def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, when_worth_it: bool,
                   padding: spaces.PaddingPolicy, layer: int | None, batch_size: int,
                   previous: stream.Previous | None,
-                  transcribe: stream.Transcribe | None = None) -> Iterator[stream.BatchResult]:
+                  transcribe: transcription_job.Transcribe | None = None) -> Iterator[stream.BatchResult]:
     """The batches of `stream.local_batches`, their decoding, measuring and baseline done by a pool of workers.
     when_worth_it: this process works alone until the work in view is worth starting the pool."""
     can_reuse = stream.reusable(space_list)
@@ -456,7 +456,7 @@ def _beside_the_workers():
 
 def _assemble(batch: list[tuple], worked: Sequence[Worked], previous: stream.Previous | None,
               embedders: list[tuple], *, padding: spaces.PaddingPolicy, layer: int | None,
-              transcribe: stream.Transcribe | None) -> stream.BatchResult:
+              transcribe: transcription_job.Transcribe | None) -> stream.BatchResult:
     """One batch's tasks as the BatchResult `stream.local_batches` yields for it; its encoders (and ASR) run here."""
     opened = [o for w in worked for o in w.opened]
     for i, ((item, name), o) in enumerate(zip(batch, opened, strict=True)):
