@@ -228,7 +228,7 @@ def test_a_pool_of_another_size_replaces_the_kept_one():
     two = workers.kept(2)
     three = workers.kept(3)
     assert three is not two and workers.running(3) is three and workers.running(2) is None
-    with pytest.raises(Exception):  # the replaced pool was stopped
+    with pytest.raises(RuntimeError, match="shutdown"):  # the replaced pool was stopped
         two.wait().submit(os.getpid)
 
 

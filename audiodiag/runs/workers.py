@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 import types
 from collections import deque
@@ -69,13 +70,13 @@ PACE_AFTER_TASKS = {"first run": 2, "later run": 1}
 # workers=None on decoded clips: less audio than this is measured in this process. Measuring costs 3-5 ms per second
 # of audio on one core (5-s clips; more for short ones), so this is POOL_WORTH_S of work or more
 MIN_POOL_AUDIO_S = 600.0
-# what measuring the first clip imports (pyloudnorm brings scipy.signal): 1.2 s of CPU in every worker, paid once in
-# the fork server instead
 # model fits in view (at the pace of those done here) worth starting the pool for: it starts in the background while
 # this process goes on fitting, so it costs the other cores' time, not this one's; and once up it serves the run's
 # later fits (the next space's learning curve, the audit) and later runs. A report of 300 clips holds ~1 s of fits
 # per space's learning curve and ~0.8 s of audit on one core
 FIT_POOL_WORTH_S = 0.5
+# what measuring the first clip imports (pyloudnorm brings scipy.signal): 1.2 s of CPU in every worker, paid once in
+# the fork server instead
 FIRST_CLIP_IMPORTS = ("onnxruntime", "pyloudnorm", "scipy.signal", "threadpoolctl")
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 ONNX_THREAD_ENV = "ORT_INTRA_OP_NUM_THREADS"  # read by ONNX Runtime when a session is created without a thread count
@@ -85,6 +86,7 @@ _reusable: frozenset[str] = frozenset()  # in a worker: content hashes an earlie
 _thread_limits = None  # in a worker: threadpoolctl's limits, kept referenced for the process's life
 _worked_here = False  # in the main process: whether a task ran here before (imports and models are loaded)
 _kept: tuple[int, Launch] | None = None  # in the main process: (workers, pool) kept between runs
+_kept_lock = threading.Lock()  # the app's sessions run in threads: one kept pool, never two started at once
 
 
 def usable_cores() -> int:
@@ -154,11 +156,13 @@ def kept(workers: int) -> Launch:
     """The pool of `workers` processes this process keeps between runs: started (in the background) the first time,
     then the same one; one of another size is stopped and replaced."""
     global _kept
-    if _kept is not None and _kept[0] != workers:
-        close_kept()
-    if _kept is None:
-        _kept = (workers, Launch(workers))
-    return _kept[1]
+    with _kept_lock:
+        if _kept is not None and _kept[0] != workers:
+            replaced, _kept = _kept[1], None
+            replaced.close()
+        if _kept is None:
+            _kept = (workers, Launch(workers))
+        return _kept[1]
 
 
 def running(workers: int) -> Launch | None:
@@ -169,16 +173,18 @@ def running(workers: int) -> Launch | None:
 def close_kept() -> None:
     """Stop the kept pool, if any (its processes exit); the next run that wants one starts another."""
     global _kept
-    if _kept is not None:
-        launch, _kept = _kept[1], None
+    with _kept_lock:
+        launch, _kept = (_kept[1] if _kept else None), None
+    if launch is not None:
         launch.close()
 
 
 def _forget(launch: Launch | None) -> None:
     """A pool that broke (a worker killed) is no longer kept: the next run starts a fresh one."""
     global _kept
-    if _kept is not None and _kept[1] is launch:
-        _kept = None
+    with _kept_lock:
+        if _kept is not None and _kept[1] is launch:
+            _kept = None
 
 
 def spread(workers: int | None) -> fitting.Spread | None:
