@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from audiodiag.evaluation import compare
     from audiodiag.measure import speakers
     from audiodiag.represent import spaces
-    from audiodiag.runs import workers
+    from audiodiag.runs import pool
     from audiodiag.settings import ComparisonSettings
     from pages._dataset import Dataset
 
@@ -46,15 +46,15 @@ _HASH = {Clip: _clip_key}
 
 
 @st.cache_data(show_spinner=False, hash_funcs=_HASH, max_entries=4096)
-def _measure(clips: tuple[Clip, ...], _pool: workers.Launch | None = None):
+def _measure(clips: tuple[Clip, ...], _pool: pool.Launch | None = None):
     """`_pool` only changes where the numbers are computed, not what they are: it is not part of the key. Clips
     measured before (by this server or an earlier one) are read from the disk cache."""
     if _pool is None:
         return measure_cache.cached_measure(clips)
-    from audiodiag.runs import workers
+    from audiodiag.runs import pool, workers
 
     return measure_cache.cached_measure(
-        clips, measure=lambda todo: workers.measure(todo, launch=_pool, workers=workers.usable_cores()))
+        clips, measure=lambda todo: workers.measure(todo, launch=_pool, workers=pool.usable_cores()))
 
 
 def default_encoders(data: Dataset) -> tuple[str, ...]:
@@ -71,18 +71,17 @@ def analyse(data: Dataset, *, clip_length_s: float | None = None, partial_table=
 
     partial_table: an st.empty() that shows the per-clip rows measured so far while the rest are measured.
     """
-    from audiodiag.runs import workers
+    from audiodiag.runs import pool, workers
 
     bar = st.progress(0.0, text="Measuring clips ...")
     measured: list[ClipStats] = []
     # a small dataset (the bundled ones) is measured here: a pool would cost more than it saves, and starting
-    # one would compete with the first paint for the CPU
-    # one pool per server (`workers.kept`), started the first time a large dataset is measured (this process
-    # measures meanwhile) and kept for every later one
-    pool = workers.kept(workers.usable_cores()) if workers.worth_a_pool(data.clips) else None
+    # one would compete with the first paint for the CPU; a large one on the server's one pool (`pool.kept`),
+    # started the first time (this process measures meanwhile) and kept for every later one
+    launch = pool.kept(pool.usable_cores()) if workers.worth_a_pool(data.clips) else None
 
     def measure_batch(clips):
-        stats, speech = _measure(tuple(clips), pool)
+        stats, speech = _measure(tuple(clips), launch)
         measured.extend(stats)
         if partial_table is not None and len(measured) < len(data.clips):
             so_far = shown_stats(stats_table(tuple(measured), {}))  # laid out as the finished table will be

@@ -29,12 +29,12 @@ def _cache_in_session_temp(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _no_pool_kept_between_tests():
-    """A run keeps its worker pool for the process's next run (audiodiag.runs.workers.kept): here each test's runs
+    """A run keeps its worker pool for the process's next run (audiodiag.runs.pool.kept): here each test's runs
     start as a fresh process's would, and a test that counts what this process computes sees every task."""
     yield
-    workers = sys.modules.get("audiodiag.runs.workers")  # not imported: no pool to stop
-    if workers is not None:
-        workers.close_kept()
+    pool = sys.modules.get("audiodiag.runs.pool")  # not imported: no pool to stop
+    if pool is not None:
+        pool.close_kept()
 
 
 @pytest.fixture

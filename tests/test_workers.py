@@ -20,7 +20,7 @@ from audiodiag.data.sample_sets import SAMPLE_ROOT
 from audiodiag.errors import AudioDiagError
 from audiodiag.measure import dataset
 from audiodiag.represent import encoders, spaces
-from audiodiag.runs import gate, run_folder, stream, workers
+from audiodiag.runs import gate, pool, run_folder, stream, workers
 from audiodiag.settings import ComparisonSettings, SettingsError
 from audiodiag.types import Clip
 from tests.helpers import noise, sine, wav_bytes
@@ -87,20 +87,20 @@ def _timeless(o):
 def in_workers(monkeypatch):
     """Every task goes to a worker (this process does not take the first ones while the pool starts), tasks hold a
     few clips, so that a small folder makes several tasks per batch, and fewer inputs are read ahead than it holds."""
-    monkeypatch.setattr(workers.Launch, "ready", workers.Launch.wait)
+    monkeypatch.setattr(pool.Launch, "ready", pool.Launch.wait)
     monkeypatch.setattr(workers, "MIN_TASK_CLIPS", TASK_CLIPS)
     monkeypatch.setattr(workers, "LOOKAHEAD_ITEMS", LOOKAHEAD)
 
 
 def test_usable_cores_follow_the_affinity():
-    assert workers.usable_cores() == len(os.sched_getaffinity(0))
-    assert workers.worker_count(None) == workers.usable_cores() and workers.worker_count(3) == 3
+    assert pool.usable_cores() == len(os.sched_getaffinity(0))
+    assert pool.worker_count(None) == pool.usable_cores() and pool.worker_count(3) == 3
 
 
 @pytest.mark.parametrize("bad", [0, -2, 1.5, "2", True])
 def test_a_bad_worker_count_is_refused_with_the_fix(bad):
     with pytest.raises(SettingsError, match=r"workers=.*at least 1"):
-        workers.worker_count(bad)
+        pool.worker_count(bad)
 
 
 def test_tasks_share_a_batch_but_keep_vad_batches_whole():
@@ -209,25 +209,25 @@ def test_a_later_run_uses_the_kept_pool_from_its_first_task(tmp_path, monkeypatc
     folder = _folder(tmp_path / "data")
     monkeypatch.setattr(workers, "MIN_TASK_CLIPS", TASK_CLIPS)
     first = stream.stream(layout.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(2))
-    pool = workers.running(2)
-    assert pool is not None and pool.wait()  # kept, up
+    kept = pool.running(2)
+    assert kept is not None and kept.wait()  # kept, up
     here, launched = [], []
-    real_done, real_launch = workers._done, workers.Launch.__init__
+    real_done, real_launch = workers._done, pool.Launch.__init__
     monkeypatch.setattr(workers, "_done", lambda result: here.append(1) or real_done(result))
-    monkeypatch.setattr(workers.Launch, "__init__", lambda self, *a, **kw: launched.append(a) or real_launch(self, *a,
+    monkeypatch.setattr(pool.Launch, "__init__", lambda self, *a, **kw: launched.append(a) or real_launch(self, *a,
                                                                                                            **kw))
     second = stream.stream(layout.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(None))
-    assert (here, launched) == ([], []) and workers.running(2) is pool  # none here while the pool was up
+    assert (here, launched) == ([], []) and pool.running(2) is kept  # none here while the pool was up
     assert second.clips == first.clips and _close(second.speech, first.speech)
     assert all(_close(asdict(x), asdict(y)) for x, y in zip(first.stats, second.stats, strict=True))
-    workers.close_kept()
-    assert workers.running(2) is None
+    pool.close_kept()
+    assert pool.running(2) is None
 
 
 def test_a_pool_of_another_size_replaces_the_kept_one():
-    two = workers.kept(2)
-    three = workers.kept(3)
-    assert three is not two and workers.running(3) is three and workers.running(2) is None
+    two = pool.kept(2)
+    three = pool.kept(3)
+    assert three is not two and pool.running(3) is three and pool.running(2) is None
     with pytest.raises(RuntimeError, match="shutdown"):  # the replaced pool was stopped
         two.wait().submit(os.getpid)
 
@@ -258,7 +258,7 @@ def test_fits_spread_over_the_pool_equal_fits_here():
 
     here = everything()
     sent = []
-    launch = workers.kept(2)
+    launch = pool.kept(2)
     real = launch.wait().submit
     with fitting.spread_over(fitting.Spread(launch.wait, lambda seconds: None, 2)):
         launch.wait().submit = lambda *a, **kw: sent.append(a[0]) or real(*a, **kw)
@@ -283,16 +283,16 @@ def test_the_fits_start_the_kept_pool_once_they_hold_enough_work(monkeypatch):
     model = partial(fitting.rung_classifier, 0)
     here = fitting.fit_predict(X, y, jobs, model)
     monkeypatch.setattr(workers, "FIT_POOL_WORTH_S", 0.0)  # any work is worth it
-    assert workers.running(2) is None
+    assert pool.running(2) is None
     with fitting.spread_over(workers.spread(2)):
         spread = fitting.fit_predict(X, y, jobs, model)
-    assert workers.running(2) is not None  # started by the fits, kept for the next ones
+    assert pool.running(2) is not None  # started by the fits, kept for the next ones
     assert all((a.predictions == b.predictions).all() for a, b in zip(here, spread, strict=True))
     monkeypatch.setattr(workers, "FIT_POOL_WORTH_S", float("inf"))
-    workers.close_kept()
+    pool.close_kept()
     with fitting.spread_over(workers.spread(2)):
         fitting.fit_predict(X, y, jobs, model)
-    assert workers.running(2) is None  # never worth it: all here
+    assert pool.running(2) is None  # never worth it: all here
 
 
 def test_a_lambda_model_is_fitted_here_even_inside_spread_over():
@@ -312,7 +312,7 @@ def test_a_lambda_model_is_fitted_here_even_inside_spread_over():
 
 def test_this_process_works_while_the_pool_starts(tmp_path, monkeypatch):
     """Tasks taken before the workers are up give the same numbers (here: a pool that never comes up in time)."""
-    monkeypatch.setattr(workers.Launch, "ready", lambda self: None)
+    monkeypatch.setattr(pool.Launch, "ready", lambda self: None)
     folder = _folder(tmp_path / "data")
     a, b = (stream.stream(layout.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(n)) for n in (1, 2))
     assert b.clips == a.clips and b.failures == a.failures and _close(b.speech, a.speech)
@@ -320,11 +320,11 @@ def test_this_process_works_while_the_pool_starts(tmp_path, monkeypatch):
     np.testing.assert_allclose(b.vectors[0].vectors, a.vectors[0].vectors, rtol=RELATIVE, atol=1e-7)
 
 
-@pytest.mark.skipif(workers.usable_cores() < 2, reason="one usable core: workers=None never starts a pool")
+@pytest.mark.skipif(pool.usable_cores() < 2, reason="one usable core: workers=None never starts a pool")
 def test_by_default_a_pool_starts_once_the_work_in_view_is_worth_it(tmp_path, monkeypatch):
     started = []
-    real = workers.Launch.__init__
-    monkeypatch.setattr(workers.Launch, "__init__", lambda self, *args, **kw: started.append(args) or real(self, *args,
+    real = pool.Launch.__init__
+    monkeypatch.setattr(pool.Launch, "__init__", lambda self, *args, **kw: started.append(args) or real(self, *args,
                                                                                                           **kw))
     monkeypatch.setattr(workers, "POOL_WORTH_S", 0.0)  # any work is worth it
     monkeypatch.setattr(workers, "MIN_TASK_CLIPS", TASK_CLIPS)
@@ -332,7 +332,7 @@ def test_by_default_a_pool_starts_once_the_work_in_view_is_worth_it(tmp_path, mo
     folder = _folder(tmp_path / "data")
     a, b = (stream.stream(layout.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(n))
             for n in (1, None))
-    assert started == [(workers.usable_cores(),)]  # after this process timed its first tasks
+    assert started == [(pool.usable_cores(),)]  # after this process timed its first tasks
     assert b.clips == a.clips and b.failures == a.failures and _close(b.speech, a.speech)
     assert all(_close(asdict(x), asdict(y)) for x, y in zip(a.stats, b.stats))
 
@@ -342,12 +342,12 @@ def test_the_pace_is_read_after_the_first_task_once_a_process_has_loaded_everyth
                                                                                      worked_before, tasks_first):
     """A process's first run times its second task (the first pays for imports and models); a later run (the app's
     server, a notebook) times its first, and starts the pool one task sooner."""
-    if workers.usable_cores() < 2:
+    if pool.usable_cores() < 2:
         pytest.skip("one usable core: workers=None never starts a pool")
     done_here, at_launch = [], []
-    real_done, real_launch = workers._done, workers.Launch.__init__
+    real_done, real_launch = workers._done, pool.Launch.__init__
     monkeypatch.setattr(workers, "_done", lambda result: done_here.append(1) or real_done(result))
-    monkeypatch.setattr(workers.Launch, "__init__",
+    monkeypatch.setattr(pool.Launch, "__init__",
                         lambda self, *args, **kw: at_launch.append(len(done_here)) or real_launch(self, *args, **kw))
     monkeypatch.setattr(workers, "_worked_here", worked_before)
     monkeypatch.setattr(workers, "POOL_WORTH_S", 0.0)  # any work is worth it
@@ -363,7 +363,7 @@ def test_workers_default_to_this_process_for_a_few_files(tmp_path, monkeypatch):
     def no_pool(*args, **kwargs):
         raise AssertionError("a pool was started")
 
-    monkeypatch.setattr(workers, "start", no_pool)
+    monkeypatch.setattr(pool, "start", no_pool)
     root = tmp_path / "few"
     root.mkdir()
     for i in range(3):
@@ -378,15 +378,15 @@ def test_a_long_dataset_is_worth_a_pool():
     rate = 100  # a low rate: minutes of audio in a few samples
     fifth = int(workers.MIN_POOL_AUDIO_S / 5 * rate)
     long = [Clip(f"{i}.wav", np.zeros(fifth, np.float32), rate, rate, 1) for i in range(5)]
-    assert workers.worth_a_pool(long) == (workers.usable_cores() > 1)
+    assert workers.worth_a_pool(long) == (pool.usable_cores() > 1)
     assert not workers.worth_a_pool(long[:4])
 
 
 UNGUARDED_SCRIPT = """
 import os, sys
 print("script body ran", file=sys.stderr)  # no `if __name__ == "__main__":`, as in a Streamlit app
-from audiodiag.runs import workers
-launch = workers.Launch(2)
+from audiodiag.runs import pool
+launch = pool.Launch(2)
 print("workers", len({launch.wait().submit(os.getpid).result() for _ in range(4)}), file=sys.stderr)
 launch.close()
 """
@@ -443,5 +443,5 @@ def test_the_inspect_page_measures_a_long_dataset_on_its_pool(monkeypatch, in_wo
     monkeypatch.setattr(workers, "measure", lambda *args, **kwargs: calls.append(kwargs) or real(*args, **kwargs))
     pooled = _inspect_table()
     fresh()
-    assert calls and all(isinstance(c["launch"], workers.Launch) for c in calls)
+    assert calls and all(isinstance(c["launch"], pool.Launch) for c in calls)
     pd.testing.assert_frame_equal(pooled, alone, rtol=RELATIVE)

@@ -9,12 +9,12 @@ from audiodiag.cli import commands, reports
 from audiodiag.data import tables
 from audiodiag.evaluation import duplicates
 from audiodiag.represent import encoders
-from audiodiag.runs import gate, stream, workers
+from audiodiag.runs import gate, pool, stream, workers
 from audiodiag.settings import DEFAULT_ASR, DEFAULT_ENCODERS, SOUND_ENCODER, ComparisonSettings, RetrievalSettings
 
 DESCRIPTION = "Headless command line: the same library code as the app, for CI or a bigger machine."
 WORKERS_HELP = (f"processes that decode and measure (levels, VAD, the spectral baseline); encoders stay in one. "
-                f"Default: one per usable core ({workers.usable_cores()} here), started once the files in view hold "
+                f"Default: one per usable core ({pool.usable_cores()} here), started once the files in view hold "
                 f"{workers.POOL_WORTH_S:g} s of work or more; 1: everything in this process")
 DATA_HELP = ("folder, .zip, manifest (.csv/.jsonl/.json/.parquet: ours, NeMo, Hugging Face Parquet, Lhotse cuts; "
              "local or URL)")

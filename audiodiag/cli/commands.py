@@ -20,7 +20,7 @@ from audiodiag.data import decoding, sample_sets, sources
 from audiodiag.errors import MissingDependencyError
 from audiodiag.measure import cleanlist
 from audiodiag.represent import encoders
-from audiodiag.runs import gate, workers
+from audiodiag.runs import gate, pool
 from audiodiag.types import Clip
 
 
@@ -74,7 +74,7 @@ def check(args: argparse.Namespace) -> int:
     for path in (args.clean_list, args.quarantine):
         if path:
             cleanlist.list_format(path)  # a bad name is refused before the data is read
-    workers.worker_count(args.workers)  # so is a bad count
+    pool.worker_count(args.workers)  # so is a bad count
     name, items = sources.stream_items(args.data, group_by=args.group_column)
     say = progress_printer()
     say(f"Checking {name} (decode, levels, VAD; {args.batch_size} clips at a time) ...")

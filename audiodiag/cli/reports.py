@@ -15,7 +15,7 @@ from audiodiag.cli.transcription import streamed_transcription, transcription_re
 from audiodiag.data import layout, manifest, sources, tables
 from audiodiag.evaluation import fitting
 from audiodiag.represent import spaces
-from audiodiag.runs import stream, workers
+from audiodiag.runs import pool, stream, workers
 from audiodiag.types import Clip
 from audiodiag.verdict import decide
 
@@ -122,7 +122,7 @@ def report(args: argparse.Namespace) -> int:
         print("error: --workers sets the local engine's processes; Ray schedules its own (--ray-cpus N)",
               file=sys.stderr)
         return EXIT_USER_ERROR
-    workers.worker_count(args.workers)  # a bad count is refused before any data is read
+    pool.worker_count(args.workers)  # a bad count is refused before any data is read
     if args.out_dir:
         return streamed_report(args)
     name, clips, failures = sources.load(args.data, group_by=args.group_column)

@@ -40,7 +40,7 @@ import numpy as np
 from audiodiag.errors import AudioDiagError, MissingDependencyError
 from audiodiag.represent import encoders, spaces
 from audiodiag.represent.features import FeatureSettings
-from audiodiag.runs import stream, transcription_job, workers
+from audiodiag.runs import pool, stream, transcription_job, workers
 from audiodiag.types import Clip
 
 LOCAL_CPUS = None  # a local instance uses every core unless num_cpus says otherwise
@@ -81,7 +81,7 @@ def decode_and_measure(batch: dict, *, reusable: frozenset[str], padding_s: floa
                        baseline: bool = True, features: FeatureSettings = FeatureSettings()) -> dict:
     """Ray task: one batch of (item, name) rows -> per row: what it became, its measurements, baseline row and
     the decoded clip for the encoders (dropped after them)."""
-    workers.one_thread(onnx=True)  # a task holds one CPU: ONNX Runtime's default pool would pin every actor's
+    pool.one_thread(onnx=True)  # a task holds one CPU: ONNX Runtime's default pool would pin every actor's
     # threads to the same cores
     opened, sources, references = [], [], []
     for packed in batch["item"]:
@@ -120,7 +120,7 @@ class Embedder:
 
             os.environ[DEVICE_ENV] = "cuda"
         else:  # one CPU: one thread, set before the encoders' ONNX Runtime sessions are created
-            workers.one_thread(onnx=True)
+            pool.one_thread(onnx=True)
         self.layer, self.padding = layer, spaces.PaddingPolicy(padding_s)
         self.transcribe = transcribe
         if transcribe:

@@ -9,14 +9,8 @@ pool to a run's model fits (learning curves, the audit: `fitting.spread_over`). 
 clips, each worker on one thread (BLAS, scipy.fft, ONNX Runtime), so the numbers equal one process's
 (tests/test_workers.py). While the pool starts, this process takes the first tasks itself.
 
-The pool is kept between runs (`kept`): a later run in the same process (the app's server, a notebook, a script that
-checks several folders) finds its workers up, with their imports and the VAD model loaded, and uses them from its
-first task. `close_kept` stops it; the interpreter stops it at exit. A run that reuses an earlier run folder's
-files has a pool of its own (its workers are told which files to skip when they start).
-
-Workers start with `forkserver` where the platform has it, else `spawn` (ONNX Runtime and torch do not survive
-`fork`), and each loads the VAD model once. They never run the parent's main script (Streamlit's app, a user's
-script), which multiprocessing would otherwise do in each of them.
+The pool is `audiodiag.runs.pool`'s: kept between the runs of a process, so a later run uses it from its first task
+(a run that reuses an earlier run folder's files has a pool of its own: its workers are told which files to skip).
 
 Not run as a doctest (starting the processes takes about a second)::
 
@@ -24,18 +18,11 @@ Not run as a doctest (starting the processes takes about a second)::
 """
 from __future__ import annotations
 
-import contextlib
 import itertools
-import multiprocessing
-import os
-import signal
-import sys
-import threading
 import time
-import types
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
@@ -44,15 +31,14 @@ import numpy as np
 from audiodiag.data import manifest
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluation import fitting
-from audiodiag.measure import dataset, vad
+from audiodiag.measure import dataset
 from audiodiag.measure.per_clip import ClipStats
-from audiodiag.represent import features, spaces
+from audiodiag.represent import spaces
 from audiodiag.represent.features import FeatureSettings
 from audiodiag.runs import stream, transcription_job
-from audiodiag.settings import SettingsError
+from audiodiag.runs.pool import ONE_THREAD, Launch, forget, kept, reusable_here, running, usable_cores, worker_count
 from audiodiag.types import Clip, SpeechRegion
 
-START_METHODS = ("forkserver", "spawn")  # the first the platform has; never fork (ONNX Runtime, torch threads)
 # VAD runs a task's clips as one batch: on 5-s clips it cost 22 ms per clip at 64 clips per call, 25 at 16 and
 # 30 at 8, so a task holds at least this many clips even where more workers would want smaller ones
 MIN_TASK_CLIPS = 16
@@ -75,37 +61,8 @@ MIN_POOL_AUDIO_S = 600.0
 # later fits (the next space's learning curve, the audit) and later runs. A report of 300 clips holds ~1 s of fits
 # per space's learning curve and ~0.8 s of audit on one core
 FIT_POOL_WORTH_S = 0.5
-# what measuring the first clip imports (pyloudnorm brings scipy.signal): 1.2 s of CPU in every worker, paid once in
-# the fork server instead
-FIRST_CLIP_IMPORTS = ("onnxruntime", "pyloudnorm", "scipy.signal", "threadpoolctl")
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-ONNX_THREAD_ENV = "ORT_INTRA_OP_NUM_THREADS"  # read by ONNX Runtime when a session is created without a thread count
-ONE_THREAD = 1
 
-_reusable: frozenset[str] = frozenset()  # in a worker: content hashes an earlier run measured and embedded
-_thread_limits = None  # in a worker: threadpoolctl's limits, kept referenced for the process's life
 _worked_here = False  # in the main process: whether a task ran here before (imports and models are loaded)
-_kept: tuple[int, Launch] | None = None  # in the main process: (workers, pool) kept between runs
-_kept_lock = threading.Lock()  # the app's sessions run in threads: one kept pool, never two started at once
-
-
-def usable_cores() -> int:
-    """Cores this process may run on: its CPU affinity (as `taskset` or a container's cpuset sets it), else every
-    core of the machine."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
-
-
-def worker_count(workers: int | None) -> int:
-    """The number of processes `workers` asks for: None means one per usable core. Anything but a whole number
-    of at least 1 raises SettingsError."""
-    if workers is None:
-        return usable_cores()
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise SettingsError(f"workers={workers!r}; use a whole number of processes, at least 1 (1: everything in "
-                            f"this process), or leave it out for one per usable core ({usable_cores()} here)")
-    return int(workers)
 
 
 def worth_a_pool(clips: Sequence[Clip]) -> bool:
@@ -116,75 +73,6 @@ def worth_a_pool(clips: Sequence[Clip]) -> bool:
 def task_clips(*, batch_size: int, workers: int) -> int:
     """Clips per task: a batch shared among the workers, but never fewer than MIN_TASK_CLIPS (VAD batching)."""
     return max(MIN_TASK_CLIPS, -(-batch_size // workers))
-
-
-def start(workers: int, *, reusable: frozenset[str] = frozenset()) -> ProcessPoolExecutor:
-    """A pool of `workers` processes, each single-threaded with the VAD model loaded. reusable: content hashes of
-    files an earlier run measured and embedded in every space; a worker decodes them but does not measure them."""
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context(next(m for m in START_METHODS if m in methods))
-    if context.get_start_method() == "forkserver":
-        context.set_forkserver_preload([__name__, *FIRST_CLIP_IMPORTS])  # imported once; each worker forks
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(reusable,))
-
-
-class Launch:
-    """A pool started in a background thread, so that this process works on the first tasks meanwhile: starting
-    takes 1-2 s (the fork server imports numpy, scipy and ONNX Runtime, then each worker loads the VAD model)."""
-
-    def __init__(self, workers: int, *, reusable: frozenset[str] = frozenset()) -> None:
-        starter = ThreadPoolExecutor(1, thread_name_prefix="audiodiag-pool-start")
-        self._pool = starter.submit(_started, workers, reusable)
-        starter.shutdown(wait=False)
-
-    def ready(self) -> ProcessPoolExecutor | None:
-        """The pool once every worker is up (a failed start raises here), else None."""
-        return self._pool.result() if self._pool.done() else None
-
-    def wait(self) -> ProcessPoolExecutor:
-        """The pool, once every worker is up."""
-        return self._pool.result()
-
-    def close(self) -> None:
-        """Stop the pool, dropping the tasks not begun (a pool still starting is stopped once it is up: its
-        workers are never left half-started)."""
-        if self._pool.exception() is None:
-            self._pool.result().shutdown(wait=True, cancel_futures=True)
-
-
-def kept(workers: int) -> Launch:
-    """The pool of `workers` processes this process keeps between runs: started (in the background) the first time,
-    then the same one; one of another size is stopped and replaced."""
-    global _kept
-    with _kept_lock:
-        if _kept is not None and _kept[0] != workers:
-            replaced, _kept = _kept[1], None
-            replaced.close()
-        if _kept is None:
-            _kept = (workers, Launch(workers))
-        return _kept[1]
-
-
-def running(workers: int) -> Launch | None:
-    """The kept pool of `workers` processes if one was started (up, or still starting), else None."""
-    return _kept[1] if _kept is not None and _kept[0] == workers else None
-
-
-def close_kept() -> None:
-    """Stop the kept pool, if any (its processes exit); the next run that wants one starts another."""
-    global _kept
-    with _kept_lock:
-        launch, _kept = (_kept[1] if _kept else None), None
-    if launch is not None:
-        launch.close()
-
-
-def _forget(launch: Launch | None) -> None:
-    """A pool that broke (a worker killed) is no longer kept: the next run starts a fresh one."""
-    global _kept
-    with _kept_lock:
-        if _kept is not None and _kept[1] is launch:
-            _kept = None
 
 
 def spread(workers: int | None) -> fitting.Spread | None:
@@ -204,58 +92,6 @@ def spread(workers: int | None) -> fitting.Spread | None:
     return fitting.Spread(ready, want, count)
 
 
-def _started(workers: int, reusable: frozenset[str]) -> ProcessPoolExecutor:
-    pool = start(workers, reusable=reusable)
-    try:
-        with _without_main_script():
-            for up in [pool.submit(os.getpid) for _ in range(workers)]:  # each submission starts one more worker
-                up.result()
-    except BaseException:  # e.g. the interpreter exiting meanwhile: stop the workers already started
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    return pool
-
-
-@contextlib.contextmanager
-def _without_main_script() -> Iterator[None]:
-    """multiprocessing runs the parent's __main__ file again in each new worker, which needs nothing from it:
-    under Streamlit that file is the app (its script runner names each run's module __main__), elsewhere a user's
-    script. While the workers start, __main__ is a stand-in without a file; the real one is put back, unless
-    someone (a new Streamlit run) replaced the stand-in meanwhile."""
-    real, stand_in = sys.modules.get("__main__"), types.ModuleType("__main__")
-    sys.modules["__main__"] = stand_in
-    try:
-        yield
-    finally:
-        if sys.modules.get("__main__") is stand_in:
-            sys.modules["__main__"] = real
-
-
-def one_thread(*, onnx: bool = False) -> None:
-    """In a worker process that holds one CPU: one thread for BLAS (threadpoolctl for the libraries loaded, the
-    environment for those loaded later) and scipy.fft; onnx: ONNX Runtime sessions created from now on too
-    (ORT_INTRA_OP_NUM_THREADS). Once per process."""
-    global _thread_limits
-    if _thread_limits is not None:
-        return
-    from threadpoolctl import threadpool_limits
-
-    for name in THREAD_ENV + ((ONNX_THREAD_ENV,) if onnx else ()):
-        os.environ[name] = str(ONE_THREAD)
-    _thread_limits = threadpool_limits(limits=ONE_THREAD)
-    features.FFT_WORKERS = ONE_THREAD
-
-
-def _start_worker(reusable: frozenset[str]) -> None:
-    """In each worker: one thread for every numeric library (N workers on N cores), VAD loaded, Ctrl-C left to
-    the main process (it stops the pool)."""
-    global _reusable
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    one_thread()
-    vad.speech_probabilities([np.zeros(vad.WINDOW_SAMPLES, np.float32)])  # loads the ONNX session now
-    _reusable = reusable
-
-
 @dataclass(frozen=True, eq=False)
 class Worked:
     """One task's inputs after a worker decoded, measured and (for the baseline) embedded them."""
@@ -271,7 +107,7 @@ def work(pairs: Sequence[tuple], *, baseline: bool, padding: spaces.PaddingPolic
          reusable: frozenset[str] | None = None, features: FeatureSettings = FeatureSettings()) -> Worked:
     """Decode (item, unique name) pairs, measure the clips and compute their baseline rows: in a worker, or in
     this process while the pool starts. reusable: as in `start` (None: the worker's, given when it started)."""
-    reusable = _reusable if reusable is None else reusable
+    reusable = reusable_here() if reusable is None else reusable
     opened = []
     for item, name in pairs:
         o = stream.open_item(item, name, None)
@@ -323,7 +159,7 @@ def measure(clips: Sequence[Clip], *, workers: int | None = 1, launch: Launch | 
             if progress:
                 progress(len(stats), len(clips))
     except BrokenProcessPool as e:
-        _forget(launch)
+        forget(launch)
         raise _crashed(e) from e
     finally:
         for f in futures:
@@ -434,7 +270,7 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, whe
             fill()  # the workers go on while this process embeds
             yield _assemble(batch, worked, previous, embedders, padding=padding, layer=layer, transcribe=transcribe)
     except BrokenProcessPool as e:
-        _forget(launch)
+        forget(launch)
         raise _crashed(e) from e
     finally:
         for _, tasks in pending:  # a run given up early: its tasks not begun are dropped
