@@ -11,7 +11,7 @@ folder every run):
                                                                             # bench_report's 300 spoken digits
 
 Warm, as the other rows of RESULTS.md: one untimed run in the child first (imports, models, and the pool of
-workers, which a process keeps for its later runs: `workers.kept`), then the median of REPEATS; one child per side,
+workers, which a process keeps for its later runs: `pool.kept`), then the median of REPEATS; one child per side,
 one after the other. For `check` the cold command is measured too (a fresh
 `python -m audiodiag` process per run, the sides alternating, so start-up, imports and the fork server's start
 count): what one CI invocation pays.
