@@ -29,7 +29,9 @@ def test_separable_classes_baseline_is_perfect_and_groups_stay_in_one_fold():
 
 def test_every_rung_is_scored_on_the_same_folds_and_paired_against_the_baseline():
     # 48 clips of 8 sources: with 16 clips of 4 sources, how near chance the random rung lands (0.19-0.5,
-    # moved by BLAS threading) decided whether its clustered CI stayed below 0; here it ends at about -0.3
+    # moved by BLAS threading) decided whether its clustered CI stayed below 0. Here the random rung scored 0.48
+    # (CI high end -0.33) on this machine and 0.625 (-0.17) in one CI run: what is asserted is the claim itself,
+    # that the paired CI puts the random rung below the perfect baseline
     clips = tones_vs_noise(24, 8)
     base = spaces.space_vectors(clips, spaces.BASELINE)
     shuffled = spaces.SpaceVectors("random", np.random.RandomState(0).randn(len(clips), 8).astype(np.float32),
@@ -38,7 +40,7 @@ def test_every_rung_is_scored_on_the_same_folds_and_paired_against_the_baseline(
     assert result.folds.strategy == "StratifiedKFold"
     assert len(result.paired) == 1 and result.paired[0].name_b == "random"
     assert result.paired[0].verdict == "no"  # random vectors cannot beat a perfect baseline
-    assert result.paired[0].difference.ci_high < -0.2
+    assert result.paired[0].difference.ci_high < 0
     assert compare.per_class_f1_differences(result, "random")["tone"] < 0
 
 
