@@ -85,14 +85,18 @@ def spread_map(fn: Callable, arguments: Sequence[tuple], *, done: Callable[[obje
         if spread is not None:
             spread.want(spent_here / done_here * (len(arguments) - i - 1))
 
-    for _ in range(spread.processes + 1 if spread is not None else 1):  # the workers busy, and one more queued
-        hand_out()
-    while in_flight:
-        i, future = in_flight.popleft()
-        out[i] = future.result()
-        hand_out()
-        if done:
-            done(out[i])
+    try:
+        for _ in range(spread.processes + 1 if spread is not None else 1):  # the workers busy, and one more queued
+            hand_out()
+        while in_flight:
+            i, future = in_flight.popleft()
+            out[i] = future.result()
+            hand_out()
+            if done:
+                done(out[i])
+    finally:  # a job that failed (or a worker that died): those not begun are dropped
+        for _, future in in_flight:
+            future.cancel()
     return out
 
 

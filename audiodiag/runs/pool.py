@@ -68,8 +68,8 @@ def start(workers: int, *, reusable: frozenset[str] = frozenset()) -> ProcessPoo
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context(next(m for m in START_METHODS if m in methods))
     if context.get_start_method() == "forkserver":
-        context.set_forkserver_preload([__name__, *WORKER_MODULES, *FIRST_CLIP_IMPORTS])  # imported once; each
-        # worker forks
+        # imported once in the fork server; each worker forks from it
+        context.set_forkserver_preload([__name__, *WORKER_MODULES, *FIRST_CLIP_IMPORTS])
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(reusable,))
 
 

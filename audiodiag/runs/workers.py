@@ -119,7 +119,7 @@ def work(pairs: Sequence[tuple], *, baseline: bool, padding: spaces.PaddingPolic
                   decoded if keep_clips else None)
 
 
-def measure_task(clips: Sequence[Clip], *, loudness: bool) -> tuple[list[ClipStats], list[list[SpeechRegion]]]:
+def measure_task(clips: Sequence[Clip], loudness: bool) -> tuple[list[ClipStats], list[list[SpeechRegion]]]:
     """In a worker: `dataset.measure` of a few clips."""
     return dataset.measure(clips, loudness=loudness)
 
@@ -136,34 +136,23 @@ def measure(clips: Sequence[Clip], *, workers: int | None = 1, launch: Launch | 
         return dataset.measure(clips, loudness=loudness, progress=progress)
     launch = launch or kept(count)
     size = min(dataset.MEASURE_BATCH_CLIPS, max(MIN_TASK_CLIPS, -(-len(clips) // count)))
-    parts = (clips[i:i + size] for i in range(0, len(clips), size))
+    parts = [(clips[i:i + size], loudness) for i in range(0, len(clips), size)]
     stats: list[ClipStats] = []
     speech: list[list[SpeechRegion]] = []
-    futures: deque[Future] = deque()
 
-    def submit_next() -> None:
-        part = next(parts, None)
-        if part is not None:
-            pool = launch.ready()
-            futures.append(pool.submit(measure_task, part, loudness=loudness) if pool else
-                           _done(measure_task(part, loudness=loudness)))  # the pool is still starting
+    def arrived(result: tuple[list[ClipStats], list[list[SpeechRegion]]]) -> None:
+        stats.extend(result[0])
+        speech.extend(result[1])
+        if progress:
+            progress(len(stats), len(clips))
 
-    try:
-        for _ in range(count + IN_FLIGHT_EXTRA):
-            submit_next()
-        while futures:
-            s, r = futures.popleft().result()
-            submit_next()
-            stats += s
-            speech += r
-            if progress:
-                progress(len(stats), len(clips))
-    except BrokenProcessPool as e:
-        forget(launch)
-        raise _crashed(e) from e
-    finally:
-        for f in futures:
-            f.cancel()
+    # each part to the pool once it is up, done here before (the pool may still be starting): fitting.spread_map
+    with fitting.spread_over(fitting.Spread(launch.ready, lambda seconds: None, count)):
+        try:
+            fitting.spread_map(measure_task, parts, done=arrived)
+        except BrokenProcessPool as e:
+            forget(launch)
+            raise _crashed(e) from e
     return stats, speech
 
 
@@ -318,7 +307,9 @@ def _assemble(batch: list[tuple], worked: Sequence[Worked], previous: stream.Pre
             more_rows, more_timings, failed = stream.embed_batch(clips, embedders, padding=padding, layer=layer)
         rows.update(more_rows)
         timings.update(more_timings)
-    with _beside_the_workers():
-        texts = transcribe.run(clips) if transcribe else None
+    texts = None
+    if transcribe:
+        with _beside_the_workers():
+            texts = transcribe.run(clips)
     return stream.BatchResult(opened, [stream.source_of(i) for i, _ in batch], computed, rows, timings, failed,
                               texts, [stream.reference_of(i) for i, _ in batch])
