@@ -72,7 +72,7 @@ def p6_transcription_speed() -> list[Row]:
              for c in clips]
     start = time.perf_counter()
     for w in waves:  # faster-whisper's own defaults: beam 5, temperature fallback ladder
-        segments, _ = model._model.transcribe(w, language="en")
+        segments, _ = model._models.get().transcribe(w, language="en")
         list(segments)
     default_s = time.perf_counter() - start
     scores = {how: wer.score(refs, hyps, normalisation=how).corpus_wer for how in normalisers.names()}

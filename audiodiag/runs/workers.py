@@ -18,6 +18,7 @@ Not run as a doctest (starting the processes takes about a second)::
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections import deque
@@ -34,6 +35,7 @@ from audiodiag.evaluation import fitting
 from audiodiag.measure import dataset
 from audiodiag.measure.per_clip import ClipStats
 from audiodiag.represent import spaces
+from audiodiag.represent.encoders.base import model_threads
 from audiodiag.represent.features import FeatureSettings
 from audiodiag.runs import stream, transcription_job
 from audiodiag.runs.pool import ONE_THREAD, Launch, forget, kept, reusable_here, running, usable_cores, worker_count
@@ -275,14 +277,17 @@ def _crashed(error: BrokenProcessPool) -> AudioDiagError:
                           "with fewer workers (--workers 1: everything in one process) to use less memory")
 
 
-def _beside_the_workers():
-    """BLAS on one thread in this process while the workers hold the other cores: OpenBLAS's threads, fighting the
-    workers for the cores, made Whisper's log-mel step (a small matrix product per clip) slow. In `report` on 300
-    spoken digits (2 cores, warm), the streamed stage took 1.85-2.17 s with two BLAS threads here and 1.22-1.31 s
-    with one (the encoders' own runtimes, ctranslate2 and torch, keep their threads)."""
+@contextlib.contextmanager
+def _beside_the_workers() -> Iterator[None]:
+    """This process's models on one thread while the workers hold the other cores: threads beyond the cores only
+    take turns with the workers. In `report` on 300 spoken digits (2 cores, warm, the streamed stage), BLAS's two
+    threads here (Whisper's log-mel step, a small matrix product per clip) took 1.85-2.17 s against 1.22-1.31 s on
+    one; with BLAS on one, CTranslate2's default two threads (Whisper's encoder) took a median 1.50 s against 1.30 s
+    on one (4 runs each). Torch's threads are left as they are (process-wide, shared with the app's other sessions)."""
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=ONE_THREAD, user_api="blas")
+    with threadpool_limits(limits=ONE_THREAD, user_api="blas"), model_threads(ONE_THREAD):
+        yield
 
 
 def _assemble(batch: list[tuple], worked: Sequence[Worked], previous: stream.Previous | None,

@@ -2,8 +2,11 @@
 batching, versions and the weights check."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from importlib import metadata
 from pathlib import Path
 
@@ -16,6 +19,45 @@ from audiodiag.types import Clip
 WHISPER_PADDED = "whisper-tiny.en encoder (30 s padded)"
 WHISPER_UNPADDED = "whisper-tiny.en encoder (unpadded)"
 SPEECH_EMBEDDING = "speech_embedding (openwakeword)"
+
+_threads: ContextVar[int] = ContextVar("audiodiag_model_threads", default=0)
+
+
+@contextlib.contextmanager
+def model_threads(n: int) -> Iterator[None]:
+    """Within this block (this thread: a context variable), the CTranslate2 models (Whisper's encoder, the bundled
+    ASR) run on n threads; 0: their runtime's default (one per core). Beside worker processes that hold the other
+    cores, n=1: more threads than cores only take turns."""
+    token = _threads.set(n)
+    try:
+        yield
+    finally:
+        _threads.reset(token)
+
+
+class ByThreads:
+    """One model per thread count, each made on first use: CTranslate2 fixes a model's threads when it loads it.
+    make(threads) loads one (0: the runtime's default), here at once for the default, so a bad install fails early.
+
+    >>> models = ByThreads(lambda threads: f"model on {threads or 'default'} threads")
+    >>> with model_threads(1):
+    ...     models.get()
+    'model on 1 threads'
+    >>> models.get()
+    'model on default threads'
+    """
+
+    def __init__(self, make: Callable[[int], object]) -> None:
+        self._make = make
+        self._models = {0: make(0)}
+        self._lock = threading.Lock()  # the app's sessions are threads sharing one encoder
+
+    def get(self):
+        n = _threads.get()
+        with self._lock:
+            if n not in self._models:
+                self._models[n] = self._make(n)
+            return self._models[n]
 
 
 def check_clips(clips: Sequence[Clip], *, encoder: str) -> None:

@@ -12,6 +12,7 @@ from audiodiag.errors import BadParameterError, MissingDependencyError
 from audiodiag.represent.encoders.base import (
     WHISPER_PADDED,
     WHISPER_UNPADDED,
+    ByThreads,
     check_clips,
     last_layer_only,
     package_version,
@@ -67,7 +68,8 @@ class WhisperEncoder:
             model_dir = bundled_model_dir()
         self._ct2 = ctranslate2
         self.model_bytes = sum(f.stat().st_size for f in Path(model_dir).iterdir() if f.is_file())
-        self._model = ctranslate2.models.Whisper(str(model_dir), device="cpu", compute_type=compute_type)
+        self._models = ByThreads(lambda threads: ctranslate2.models.Whisper(
+            str(model_dir), device="cpu", compute_type=compute_type, intra_threads=threads))
         self._features = FeatureExtractor(feature_size=WHISPER_N_MELS)
         self.mode = mode
         self.padding_policy = mode
@@ -99,7 +101,7 @@ class WhisperEncoder:
     def hidden_states(self, features: np.ndarray) -> np.ndarray:
         """The encoder's last hidden states (batch, 20-ms frames, width) for log-mel features (batch, 80, frames)."""
         stacked = np.ascontiguousarray(features, np.float32)
-        return np.asarray(self._model.encode(self._ct2.StorageView.from_array(stacked), to_cpu=True))
+        return np.asarray(self._models.get().encode(self._ct2.StorageView.from_array(stacked), to_cpu=True))
 
     def chunk_features(self, wave: np.ndarray) -> tuple[np.ndarray, int]:
         """Log-mel (80, frames) for one <= 30-s chunk and the number of output frames covering it."""
