@@ -4,6 +4,8 @@ Hugging Face models are tiny ones built and saved into a temporary folder here; 
 """
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -275,6 +277,45 @@ def test_cache_computes_only_missing_rows_and_reports_progress(tmp_path):
     assert encoder.calls == [2, 2]
     assert seen[0] == (2, 4) and seen[-1] == (4, 4)
     assert np.array_equal(rows, encoder.embed(clips))
+
+
+class PreparingCountingEncoder(CountingEncoder):
+    """CountingEncoder whose first step (the clip's mean) may be made elsewhere: `encoders.PreparingEncoder`."""
+
+    @staticmethod
+    def preparer(clips):
+        return [(float(c.samples.mean()), len(c.samples), c.sample_rate_hz) for c in clips]
+
+    def embed(self, clips, *, layer=None):
+        return self.embed_prepared(self.preparer(clips), layer=layer)
+
+    def embed_prepared(self, prepared, *, layer=None):
+        self.calls.append(len(prepared))
+        return np.asarray([[*item, layer or 0] for item in prepared], np.float32) / 7.0
+
+
+def test_prepared_inputs_give_the_rows_of_embed_and_their_seconds_count_for_the_clips_computed(tmp_path):
+    """Rows from a preparer's output (made in the worker that decoded the clips) are those of embed; the cost per
+    clip counts the computed clips' share of the seconds the preparer took there."""
+    encoder = PreparingCountingEncoder()
+    assert isinstance(encoder, encoders.PreparingEncoder)
+    clips = [_clip(noise(seed=s)) for s in range(4)]
+    embedding_cache.cached_embed(encoder, clips[:2], cache_dir=tmp_path)  # two rows cached
+    timing = embedding_cache.Timing()
+    prepared = encoders.Prepared(encoder.preparer(clips), seconds=8.0)
+    rows = embedding_cache.cached_embed(encoder, clips, cache_dir=tmp_path, timing=timing,
+                                        prepared=prepared)
+    assert np.array_equal(rows, encoder.embed(clips))
+    assert encoder.calls[1] == 2 and timing.clips_computed == 2
+    assert timing.seconds >= 4.0  # half of the 8 s: the two clips computed
+
+
+def test_whisper_rows_from_its_preparer_equal_embed():
+    encoder = _encoder(encoders.WHISPER_UNPADDED, None)
+    assert isinstance(encoder, encoders.PreparingEncoder)
+    clips = [_clip(noise(duration_s=d, seed=s)) for s, d in enumerate((0.5, 1.3, 0.5))]
+    prepared = pickle.loads(pickle.dumps(encoder.preparer))(clips)  # as a worker process runs it
+    assert np.array_equal(encoder.embed_prepared(prepared), encoder.embed(clips))
 
 
 def test_cache_key_separates_layer_revision_and_content_not_name(tmp_path):

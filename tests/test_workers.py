@@ -1,6 +1,7 @@
 """`--workers N`: decoding, measuring and the baseline in a pool of processes give what one process gives."""
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -177,19 +178,39 @@ def test_a_rerun_with_workers_reuses_the_run_folder(tmp_path, in_workers, privat
 
 
 @pytest.mark.slow  # an encoder, twice
-def test_encoders_embed_the_clips_workers_decoded(tmp_path, in_workers, private_cache):
-    """speech_embedding runs in this process on the clips the workers return: the same rows as with one worker."""
+@pytest.mark.parametrize("encoder", [encoders.SPEECH_EMBEDDING, encoders.WHISPER_UNPADDED])
+def test_encoders_embed_the_clips_workers_decoded(tmp_path, in_workers, private_cache, encoder):
+    """The encoders run in this process on the clips the workers return (Whisper on the log-mel its preparer made
+    there, `encoders.PreparingEncoder`): the same rows as with one worker."""
     folder = _folder(tmp_path / "data")
     rows = {}
     for n in (1, 2):
-        streamed = stream.stream(layout.iter_folder(folder), [encoders.SPEECH_EMBEDDING], batch_size=BATCH,
-                                 engine=workers.engine(n))
+        streamed = stream.stream(layout.iter_folder(folder), [encoder], batch_size=BATCH, engine=workers.engine(n))
         rows[n] = {v.space: v.vectors for v in streamed.vectors}
         for path in private_cache.rglob("*.npy"):  # each run computes its own vectors
             path.unlink()
-    assert rows[1].keys() == rows[2].keys() == {spaces.BASELINE, encoders.SPEECH_EMBEDDING}
+    assert rows[1].keys() == rows[2].keys() == {spaces.BASELINE, encoder}
     for space in rows[1]:
         np.testing.assert_allclose(rows[2][space], rows[1][space], rtol=RELATIVE, atol=1e-6)
+
+
+def test_workers_run_the_encoders_preparers_on_the_padded_clips(tmp_path):
+    """A task runs each PreparingEncoder's preparer on the clips it decoded, padded as spaces.space_vectors pads
+    them; a preparer that cannot pickle stays with its encoder in this process."""
+    folder = _folder(tmp_path / "data")
+    pairs = [(item, item.name) for item in list(layout.iter_folder(folder))[:4]]
+    whisper = encoders.load_encoder(encoders.WHISPER_UNPADDED)
+    padding = spaces.PaddingPolicy(length_s=1.0)
+    done = workers.work(pairs, baseline=False, padding=padding, keep_clips=True, reusable=frozenset(),
+                        prepare=workers._preparers([("w", whisper)]))
+    expected = whisper.preparer(padding.apply(done.clips))
+    got = done.prepared["w"].items
+    assert len(got) == len(expected) == len(done.clips) > 0 and done.prepared["w"].seconds > 0
+    for a, b in zip(got, expected, strict=True):
+        assert [n for _, n in a] == [n for _, n in b] and all(np.array_equal(x, y) for (x, _), (y, _) in zip(a, b))
+    here = copy.copy(whisper)
+    here.preparer = lambda clips: []
+    assert workers._preparers([("lambda", here)]) == {}
 
 
 def _dies(pairs, **_):

@@ -32,7 +32,7 @@ import numpy as np
 
 from audiodiag.caches import CACHE_DIR_ENV
 from audiodiag.errors import AudioDiagError
-from audiodiag.represent.encoders import Encoder
+from audiodiag.represent.encoders import Encoder, Prepared
 from audiodiag.types import Clip
 
 DEFAULT_CACHE_DIR = Path("~/.cache/audiodiag/embeddings")
@@ -113,11 +113,15 @@ def cached_embed(
     cache_dir: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     timing: Timing | None = None,
+    prepared: Prepared | None = None,
 ) -> np.ndarray:
     """`encoder.embed(clips, layer=layer)`, reading rows already on disk and storing the new ones.
 
     Parameters
     ----------
+    prepared : the encoder's `preparer` output for these clips, made in the process that decoded them
+        (`encoders.PreparingEncoder`); the missing rows then come from `encoder.embed_prepared`, and the timing counts
+        the computed clips' share of its seconds.
     cache_dir : folder for the cache; default `default_cache_dir()`.
     progress : called as progress(done, total) with clip counts while missing rows are computed.
     timing : if given, receives the extraction cost (see `Timing`).
@@ -145,7 +149,8 @@ def cached_embed(
     started = time.perf_counter()
     for start in range(0, len(todo), COMPUTE_CHUNK_CLIPS):
         chunk = todo[start:start + COMPUTE_CHUNK_CLIPS]
-        rows = np.asarray(encoder.embed([clips[i] for i in chunk], layer=layer))
+        rows = np.asarray(encoder.embed([clips[i] for i in chunk], layer=layer) if prepared is None else
+                          encoder.embed_prepared([prepared.items[i] for i in chunk], layer=layer))
         if rows.shape != (len(chunk), size):
             raise AudioDiagError(f"{encoder.name}: returned shape {rows.shape} for {len(chunk)} clips; "
                                  f"expected ({len(chunk)}, {size}); the encoder breaks the Encoder protocol")
@@ -160,7 +165,8 @@ def cached_embed(
         if first[paths[i]] != i:
             out[i] = out[first[paths[i]]]
     if timing is not None:
-        _record_timing(folder / TIMING_FILE, timing, len(todo), time.perf_counter() - started)
+        elsewhere = prepared.seconds * len(todo) / len(clips) if prepared is not None else 0.0
+        _record_timing(folder / TIMING_FILE, timing, len(todo), time.perf_counter() - started + elsewhere)
     return out
 
 

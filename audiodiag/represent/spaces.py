@@ -24,7 +24,7 @@ import numpy as np
 from audiodiag.data.decoding import pad_or_trim
 from audiodiag.errors import AudioDiagError, BadDataError, BadParameterError
 from audiodiag.represent import embedding_cache
-from audiodiag.represent.encoders import Encoder, canonical_name, get_spec, load_encoder
+from audiodiag.represent.encoders import Encoder, Prepared, canonical_name, get_spec, load_encoder
 from audiodiag.represent.features import FeatureSettings, spectral_features
 from audiodiag.types import Clip
 
@@ -122,6 +122,7 @@ def space_vectors(
     encoder: Encoder | None = None,
     cache_dir: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    prepared: Prepared | None = None,
 ) -> SpaceVectors:
     """Vectors for `clips` in `space`: BASELINE, or any name/path `encoders.load_encoder` takes.
 
@@ -131,22 +132,24 @@ def space_vectors(
     layer : hidden layer for Hugging Face encoders (None: the last).
     encoder : an already loaded encoder for `space` (the app keeps models loaded); loaded here if None.
     progress : progress(done, total) in clips while encoder rows are computed.
+    prepared : the encoder's `preparer` output for the padded clips, where another process made it
+        (`encoders.PreparingEncoder`); None: all done here.
     """
     if not clips:
         raise BadDataError(f"{space}: no clips to encode; load some clips first")
-    prepared = padding.apply(clips)
+    padded = padding.apply(clips)
     settings: dict = {"space": space, "padding": padding.label}
     if is_baseline(space):
         start = time.perf_counter()
-        vectors = spectral_features(prepared, settings=feature_settings)
-        seconds = (time.perf_counter() - start) / len(prepared)
+        vectors = spectral_features(padded, settings=feature_settings)
+        seconds = (time.perf_counter() - start) / len(padded)
         if progress:
-            progress(len(prepared), len(prepared))
+            progress(len(padded), len(padded))
         return SpaceVectors(space, vectors, seconds, 0.0, False, {**settings, **feature_settings.as_dict()})
     encoder = encoder or load_encoder(space)
     record = embedding_cache.Timing()
-    vectors = embedding_cache.cached_embed(encoder, prepared, layer=layer, cache_dir=cache_dir, progress=progress,
-                                           timing=record)
+    vectors = embedding_cache.cached_embed(encoder, padded, layer=layer, cache_dir=cache_dir, progress=progress,
+                                           timing=record, prepared=prepared)
     settings.update(encoder_key(encoder, layer))
     return SpaceVectors(space, vectors, record.seconds_per_clip, float(encoder.model_bytes) /
                         BYTES_PER_MB, record.clips_computed == 0, settings)

@@ -210,18 +210,18 @@ def _open_batch(batch: Sequence, names: Sequence[str], previous: Previous | None
 
 
 def embed_batch(decoded: Sequence[Clip], space_list: Sequence[tuple[str, encoders.Encoder | None]], *,
-                padding: spaces.PaddingPolicy, layer: int | None,
-                features: FeatureSettings = FeatureSettings()) -> tuple[dict, dict, dict]:
+                padding: spaces.PaddingPolicy, layer: int | None, features: FeatureSettings = FeatureSettings(),
+                prepared: dict[str, encoders.Prepared] | None = None) -> tuple[dict, dict, dict]:
     """Each space's vectors for one batch of decoded clips: (rows, timings, failed) as in BatchResult.
     space_list: (space, its loaded encoder or None for the baseline, computed with `features`); a baseline error
-    is raised."""
+    is raised. prepared: per space, its encoder's preparer output made by the workers (`encoders.PreparingEncoder`)."""
     rows: dict[str, np.ndarray] = {}
     timings: dict[str, tuple[float, int, bool, float]] = {}
     failed: dict[str, str] = {}
     for name, encoder in space_list:
         try:
             v = spaces.space_vectors(decoded, name, padding=padding, layer=None if encoder is None else layer,
-                                     encoder=encoder, feature_settings=features)
+                                     encoder=encoder, feature_settings=features, prepared=(prepared or {}).get(name))
         except AudioDiagError as e:
             if encoder is None:
                 raise

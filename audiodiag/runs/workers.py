@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import pickle
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,7 +35,7 @@ from audiodiag.errors import AudioDiagError
 from audiodiag.evaluation import fitting
 from audiodiag.measure import dataset
 from audiodiag.measure.per_clip import ClipStats
-from audiodiag.represent import spaces
+from audiodiag.represent import encoders, spaces
 from audiodiag.represent.encoders.base import model_threads
 from audiodiag.represent.features import FeatureSettings
 from audiodiag.runs import stream, transcription_job
@@ -103,12 +104,16 @@ class Worked:
     rows: dict[str, np.ndarray]  # {baseline: (len(computed), d)} where the baseline was asked for
     timings: dict[str, tuple[float, int, bool, float]]  # as in stream.BatchResult
     clips: list[Clip] | None  # the decoded clips, where this process embeds or transcribes them
+    prepared: dict[str, encoders.Prepared]  # per space, its encoder's preparer output for `clips`
 
 
 def work(pairs: Sequence[tuple], *, baseline: bool, padding: spaces.PaddingPolicy, keep_clips: bool,
-         reusable: frozenset[str] | None = None, features: FeatureSettings = FeatureSettings()) -> Worked:
-    """Decode (item, unique name) pairs, measure the clips and compute their baseline rows: in a worker, or in
-    this process while the pool starts. reusable: as in `start` (None: the worker's, given when it started)."""
+         reusable: frozenset[str] | None = None, features: FeatureSettings = FeatureSettings(),
+         prepare: dict[str, Callable[[Sequence[Clip]], list]] | None = None) -> Worked:
+    """Decode (item, unique name) pairs, measure the clips and compute their baseline rows, and run the encoders'
+    model-free steps (`prepare`: per space, its `encoders.PreparingEncoder.preparer`) on the padded clips: in a
+    worker, or in this process while the pool starts. reusable: as in `start` (None: the worker's, given when it
+    started)."""
     reusable = reusable_here() if reusable is None else reusable
     opened = []
     for item, name in pairs:
@@ -117,8 +122,15 @@ def work(pairs: Sequence[tuple], *, baseline: bool, padding: spaces.PaddingPolic
     decoded = [o for o in opened if isinstance(o, Clip)]
     computed, rows, timings, _ = stream.compute_batch(decoded, [(spaces.BASELINE, None)] * baseline,
                                                       padding=padding, layer=None, features=features)
+    prepared = {}
+    if decoded and prepare:
+        padded = padding.apply(decoded)  # what spaces.space_vectors embeds
+        for space, preparer in prepare.items():
+            began = time.perf_counter()
+            items = preparer(padded)
+            prepared[space] = encoders.Prepared(items, time.perf_counter() - began)
     return Worked([None if isinstance(o, Clip) else o for o in opened], computed, rows, timings,
-                  decoded if keep_clips else None)
+                  decoded if keep_clips else None, prepared)
 
 
 def measure_task(clips: Sequence[Clip], loudness: bool) -> tuple[list[ClipStats], list[list[SpeechRegion]]]:
@@ -216,7 +228,7 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, whe
     reusable = frozenset(h for h, kept in previous.clips.items() if can_reuse(kept)) if previous else frozenset()
     embedders = [(s.name, s.encoder) for s in space_list if s.encoder is not None]
     task = {"baseline": any(s.encoder is None for s in space_list), "features": stream.baseline_features(space_list),
-            "padding": padding, "keep_clips": bool(embedders or transcribe)}
+            "padding": padding, "keep_clips": bool(embedders or transcribe), "prepare": _preparers(embedders)}
     ahead = _Ahead(named, LOOKAHEAD_ITEMS)
     batches = manifest.iter_batches(ahead, batch_size)
     pending: deque[tuple[list, list[Future]]] = deque()  # (batch, its tasks), in input order
@@ -271,6 +283,21 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, whe
             launch.close()
 
 
+def _preparers(embedders: Sequence[tuple[str, object]]) -> dict[str, Callable[[Sequence[Clip]], list]]:
+    """Per space, the model-free step its encoder lets the workers run (`encoders.PreparingEncoder`): Whisper's
+    resampling and log-mel. In `report` on 300 spoken digits they had been a sixth of this process's work in the
+    streamed stage, where this process (the encoders) sets the pace. A preparer that cannot pickle stays here."""
+    out = {}
+    for space, encoder in embedders:
+        if isinstance(encoder, encoders.PreparingEncoder):
+            try:
+                pickle.dumps(encoder.preparer)
+            except Exception:  # a lambda or a closure: PicklingError, AttributeError or TypeError
+                continue
+            out[space] = encoder.preparer
+    return out
+
+
 def _crashed(error: BrokenProcessPool) -> AudioDiagError:
     return AudioDiagError(f"a worker process ended before finishing its clips ({error}): it was killed or crashed "
                           "(out of memory?), which a bad file cannot cause (those become inputs not used). Rerun "
@@ -306,10 +333,14 @@ def _assemble(batch: list[tuple], worked: Sequence[Worked], previous: stream.Pre
         parts = [w.timings[space] for w in worked if space in w.timings]
         timings[space] = (sum(p[0] for p in parts), sum(p[1] for p in parts), all(p[2] for p in parts), parts[-1][3])
     clips = [c for w in worked for c in (w.clips or ())]
+    prepared = {space: encoders.Prepared([item for w in worked for item in w.prepared[space].items],
+                                         sum(w.prepared[space].seconds for w in worked))
+                for space in (worked[0].prepared if worked and all(w.clips for w in worked) else ())}
     failed: dict[str, str] = {}
     if clips and embedders:
         with _beside_the_workers():
-            more_rows, more_timings, failed = stream.embed_batch(clips, embedders, padding=padding, layer=layer)
+            more_rows, more_timings, failed = stream.embed_batch(clips, embedders, padding=padding, layer=layer,
+                                                                 prepared=prepared)
         rows.update(more_rows)
         timings.update(more_timings)
     texts = None

@@ -25,14 +25,14 @@ import numpy as np
 
 from audiodiag.errors import BadParameterError, MissingDependencyError
 from audiodiag.represent.encoders.aisfx import AISFX, AISFX_INSTALL, AisfxEncoder
-from audiodiag.represent.encoders.base import SPEECH_EMBEDDING, WHISPER_PADDED, WHISPER_UNPADDED
+from audiodiag.represent.encoders.base import SPEECH_EMBEDDING, WHISPER_PADDED, WHISPER_UNPADDED, Prepared
 from audiodiag.represent.encoders.hf import HFEncoder
 from audiodiag.represent.encoders.speech_embedding import SpeechEmbeddingEncoder
 from audiodiag.represent.encoders.whisper import WhisperEncoder
 from audiodiag.types import Clip
 
 __all__ = ["AISFX", "AisfxEncoder", "CATALOGUE", "DEFAULT_TARGET", "Encoder", "EncoderSpec", "HFEncoder",
-           "LayerwiseEncoder",
+           "LayerwiseEncoder", "Prepared", "PreparingEncoder",
            "SPEECH_EMBEDDING", "SpeechEmbeddingEncoder", "WHISPER_PADDED", "WHISPER_UNPADDED", "WhisperEncoder",
            "canonical_name", "get_spec", "load_encoder", "loadable_names", "target_names"]
 
@@ -131,6 +131,19 @@ class Encoder(Protocol):
 
     def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
         """(len(clips), embedding_size) float32; `layer` picks a hidden state (None: the model's output)."""
+        ...
+
+
+@runtime_checkable
+class PreparingEncoder(Encoder, Protocol):
+    """An encoder whose model-free first step (resampling, features) may run in another process: the workers that
+    decode the clips run `preparer` while this process runs the model on earlier batches (audiodiag.runs.workers).
+    `embed(clips)` is `embed_prepared(preparer(clips))`, bit for bit."""
+
+    preparer: Callable[[Sequence[Clip]], list]  # picklable, numpy only: one item per clip
+
+    def embed_prepared(self, prepared: Sequence, *, layer: int | None = None) -> np.ndarray:
+        """`embed`'s rows for clips already through `preparer`."""
         ...
 
 

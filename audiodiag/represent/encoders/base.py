@@ -7,6 +7,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -58,6 +59,15 @@ class ByThreads:
             if n not in self._models:
                 self._models[n] = self._make(n)
             return self._models[n]
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A `PreparingEncoder`'s preparer output for some clips, made in another process: one item per clip, and the
+    seconds it took there (counted in the encoder's cost per clip)."""
+
+    items: list
+    seconds: float
 
 
 def check_clips(clips: Sequence[Clip], *, encoder: str) -> None:

