@@ -60,7 +60,7 @@ def rendered(value, reader: str):
         return render(value, reader)
     if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
         items = [rendered(v, reader) for v in value]
-        return value if all(a is b for a, b in zip(items, value)) else type(value)(items)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else type(value)(items)
     if isinstance(value, dict):
         items = {k: rendered(v, reader) for k, v in value.items()}
         return value if all(items[k] is v for k, v in value.items()) else items

@@ -97,7 +97,8 @@ if submitted or from_link:
         st.session_state[REQUEST_KEY] = ComparisonSettings(
             encoders=(*chosen, *([custom.strip()] if custom.strip() else [])), n_splits=int(n_splits),
             group_aware=bool(group_aware), pad_s=float(pad_s) if policy == links.PADDED else None, layer=int(layer),
-            features=FeatureSettings(**{name: int(v) for name, v in zip(links.FEATURE_KEYS.values(), feature_values)}))
+            features=FeatureSettings(**{name: int(v) for name, v in
+                                        zip(links.FEATURE_KEYS.values(), feature_values, strict=True)}))
     except AudioDiagError as e:  # a settings error: the values above, not the data
         st.error(display.md_escape(str(e)))
         st.stop()
@@ -156,7 +157,7 @@ if leaks:
 st.subheader("Confusion matrices (same folds, same class order, rows sum to 100 %)")
 cell_events = {}  # space -> the selection on its matrix (a clicked cell: the clips behind it)
 for row_start in range(0, len(result.rungs), 2):
-    for col, rung in zip(st.columns(2), result.rungs[row_start:row_start + 2]):
+    for col, rung in zip(st.columns(2), result.rungs[row_start:row_start + 2], strict=False):
         cells = confusions.cell_members(result.labels, rung.predictions, labels=result.classes)
         cell_events[rung.space] = col.plotly_chart(
             confusion_figure(result.classes, rung.confusion.counts, title=rung.space, cells=cells),
@@ -175,7 +176,7 @@ for rung in result.rungs[1:]:
                     width="stretch", key=f"f1diff_{rung.space}")
 
 st.subheader("Most confused pairs")
-for col, rung in zip(st.columns(len(result.rungs)), result.rungs):
+for col, rung in zip(st.columns(len(result.rungs)), result.rungs, strict=True):
     col.markdown(f"**{display.md_escape(rung.space)}**")
     if not rung.confused_pairs:
         col.write("No mistakes.")

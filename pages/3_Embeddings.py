@@ -220,7 +220,8 @@ st.markdown(f"**{display.md_escape(clip.name)}**: "
 display.play(clip)
 groups = [c.group for c in clips] if has_groups else None
 side_by_side = min(len(vectors), NEIGHBOUR_COLUMNS)
-for col, v in zip([c for _ in range(0, len(vectors), side_by_side) for c in st.columns(side_by_side)], vectors):
+for col, v in zip([c for _ in range(0, len(vectors), side_by_side) for c in st.columns(side_by_side)], vectors,
+                  strict=False):  # the last row's spare columns stay empty
     found = neighbours.neighbours(v.vectors, query, k=top_k, groups=groups, exclude_same_group=exclude)
     col.markdown(f"**{display.md_escape(v.space)}**")
     table = pd.DataFrame({"rank": [nb.rank for nb in found], "file": [clips[nb.index].name for nb in found],
@@ -271,7 +272,7 @@ st.caption(f"Identical: the same decoded audio (sample rate and every sample), w
            "space; this catches close copies (re-quantised, re-levelled) and clips that a space cannot tell apart.")
 
 with st.expander("Settings (to reproduce these maps and numbers)"):
-    record = {"maps": {v.space: m.settings for v, m in zip(vectors, maps)},
+    record = {"maps": {v.space: m.settings for v, m in zip(vectors, maps, strict=True)},
               "retrieval": {"metric": "cosine of standardised vectors", "leave_one_out": True,
                             "exclude_same_group": exclude, "precision_k": retrieval.PRECISION_K,
                             "knn_k": retrieval.KNN_K, "n_boot": results[0].n_boot if results else None},

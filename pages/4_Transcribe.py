@@ -83,7 +83,7 @@ else:
 if st.session_state.get("source") == data_ui.SOURCE_UPLOAD:  # a transcripts.csv or zip dropped in the sidebar
     found, sidebar_problems = references.references_from_files(st.session_state.get(data_ui.UPLOAD_KEY, []),
                                                                data.clips, skip_label_tables=True)
-    refs = [r if f is None else f for r, f in zip(refs, found)]
+    refs = [r if f is None else f for r, f in zip(refs, found, strict=True)]
     problems += sidebar_problems
 
 
@@ -104,7 +104,7 @@ if kept_refs and not files:
         st.rerun()
 if kept_refs:
     found, page_problems = references.references_from_files(kept_refs, data.clips)
-    refs = [r if f is None else f for r, f in zip(refs, found)]
+    refs = [r if f is None else f for r, f in zip(refs, found, strict=True)]
     problems += page_problems
 if problems:  # one box per finding, listing every file it concerns
     st.error(f"{len(problems)} reference file(s) skipped:\n" + "\n".join(f"- {display.md_escape(p)}" for p in problems))
@@ -115,7 +115,7 @@ if any(c.label for c in data.clips) and st.checkbox(
         "The class labels are the transcripts (e.g. spoken digits)", key="transcribe_labels",
         help="Clips without a reference use their label. Digit labels ('7') match spoken words ('seven') only under "
              "the english normalisation, which writes numbers as digits."):
-    refs = [c.label if r is None else r for c, r in zip(data.clips, refs)]
+    refs = [c.label if r is None else r for c, r in zip(data.clips, refs, strict=True)]
 n_refs = sum(r is not None for r in refs)
 st.caption(f"{n_refs} of {len(data.clips)} clips have a reference transcript.")
 
@@ -273,7 +273,7 @@ table = pd.DataFrame({
                                                              [c.duration_s for c in clips]),
         duration_s=[c.duration_s for c in clips]),
     "note": ["empty reference: no WER" if not u.reference_words else "hallucination flag" if c.name in flagged
-             else checked.get(c.name, "") for c, u in zip(clips, result.utterances)],
+             else checked.get(c.name, "") for c, u in zip(clips, result.utterances, strict=True)],
     "reference": [u.reference for u in result.utterances], "hypothesis": [u.hypothesis for u in result.utterances]})
 rows = display.show_table(
     table.assign(WER=[pct(v) for v in table["WER"]]), wrap=("reference", "hypothesis", "note"),
@@ -315,7 +315,7 @@ st.caption(f"The most frequent errors over all scored utterances ('{norm}' norma
            "other (21 vs twenty one) are listed under **Formatting** instead of in the other three tables; their "
            "edits are still part of Sub / Del / Ins above and of the WER (the four tables add up to Sub + Del + Ins).")
 tabs = st.tabs([f"{ERROR_TABS[kind][0]} ({sum(r.count for r in rows)})" for kind, rows in tables.tables().items()])
-for kind, tab in zip(tables.tables(), tabs):
+for kind, tab in zip(tables.tables(), tabs, strict=True):
     label, hidden = ERROR_TABS[kind]
     frame = tables.to_frame(kind, top=TOP_ERRORS).drop(columns=["kind", *hidden]).rename(columns=ERROR_COLUMNS)
     if kind == "formatting":

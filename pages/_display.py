@@ -96,7 +96,7 @@ def stats_table(stats: tuple[ClipStats, ...], findings: dict[str, tuple[Finding,
     for column in ("loudness (LUFS)", "SNR (dB)"):  # None: not measurable (too short, silent, a steady sound);
         df[column] = df[column].astype(float)  # NaN, shown as MISSING (st.dataframe's placeholder)
     df["SNR measured as"] = [m if v is not None else MISSING for m, v in zip(df["SNR measured as"],
-                                                                         [s.snr_db for s in stats])]
+                                                                         [s.snr_db for s in stats], strict=True)]
     for column in ("label", "group"):
         df[column] = df[column].astype(object)
         if df[column].isna().all():
@@ -115,7 +115,7 @@ def shown_stats(table: pd.DataFrame) -> pd.DataFrame:
     for column in ("band limit (Hz)", "drop at the band edge (dB)"):
         fmt = tables.unit_format(column)
         shown[column] = [NO_BAND_EDGE if none else tables.shown(v, fmt, placeholder=MISSING)
-                         for none, v in zip(no_edge, shown[column])]
+                         for none, v in zip(no_edge, shown[column], strict=True)]
     return shown
 
 

@@ -115,7 +115,7 @@ def compare(view: run_view.RunView) -> None:
     st.subheader("Confusion matrices (out-of-fold, every clip)")
     names = view.space_names
     for start in range(0, len(names), 2):
-        for col, space in zip(st.columns(2), names[start:start + 2]):
+        for col, space in zip(st.columns(2), names[start:start + 2], strict=False):
             confusion = view.confusion(space)
             if confusion is None:
                 col.caption(display.md_escape(f"{space}: the run folder holds no predictions (an older run)."))

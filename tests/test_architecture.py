@@ -269,3 +269,26 @@ def test_the_page_helpers_import_each_other_without_a_cycle():
     graph = _graph("pages")
     assert _cycles(graph) == []
     assert graph["pages._dataset"] == set()
+
+
+def _unstated_zips(path: Path) -> list[int]:
+    """Lines of zip() calls that do not say whether their sequences must be as long as each other (`strict=`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "zip"
+            and not any(k.arg == "strict" for k in node.keywords)]
+
+
+def test_every_zip_says_whether_its_sequences_must_align():
+    """Per-clip data travels as sequences paired by position: zip(..., strict=True) raises where one is short
+    instead of silently dropping the tail; strict=False marks the few pairings meant to stop at the shorter (a
+    row of page columns, the pairs two runs share)."""
+    found = {f"{name}:{line}" for folder in (PACKAGE, "pages") for name, path in _modules(folder).items()
+             for line in _unstated_zips(path)}
+    assert sorted(found) == []
+
+
+def test_the_zip_checker_sees_a_zip_without_strict(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("a = list(zip(x, y))\nb = zip(x, y, strict=True)\nc = dict(zip(k, v, strict=False))\n")
+    assert _unstated_zips(module) == [1]

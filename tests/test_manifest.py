@@ -167,6 +167,17 @@ def test_csv_line_that_is_not_utf8_is_a_problem_not_an_exception(dataset):
     assert "m.csv line 4: no path" in problems[1]
 
 
+def test_csv_line_with_more_values_than_columns_is_a_problem_not_a_silent_drop(dataset):
+    """An unquoted comma in a label makes one value too many: zipped with the header, the last would be lost."""
+    (dataset / "m.csv").write_text("path,label\ntone/0.wav,tone\ntone/1.wav,tone, loud\ntone/2.wav\n")
+    rows = list(manifest.read_manifest(dataset / "m.csv"))
+    problems = [r.message for r in rows if isinstance(r, LoadFailure)]
+    assert len(problems) == 1 and "m.csv line 3: 3 values but the header names 2 columns" in problems[0]
+    assert "quote values that contain a comma" in problems[0]
+    short = [r for r in rows if isinstance(r, ManifestRow) and r.line == 4]
+    assert len(short) == 1 and short[0].label is None  # a short line: its last columns empty
+
+
 def test_manifest_without_a_path_column_names_the_columns(dataset):
     for fmt in ("csv", "jsonl", "parquet"):
         url = dataset / f"bad.{fmt}"

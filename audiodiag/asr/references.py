@@ -40,7 +40,7 @@ def parse_table(data: bytes, *, name: str = TABLE_NAME) -> dict[str, str]:
     if not {"path", "reference"} <= set(columns):
         raise BadDataError(f"{name}: expected a header with the columns path,reference[,group]; found "
                            f"{', '.join(columns) or 'no header'}")
-    reader_columns = dict(zip(columns, reader.fieldnames or []))
+    reader_columns = dict(zip(columns, reader.fieldnames or [], strict=True))
     path_key, ref_key = reader_columns["path"], reader_columns["reference"]
     return {r[path_key].strip(): (r[ref_key] or "").strip() for r in rows if (r.get(path_key) or "").strip()}
 
@@ -132,7 +132,7 @@ def references_from_files(files: Sequence[tuple[str, bytes]], clips: Sequence[Cl
         except AudioDiagError as e:
             problems.append(str(e))
     from_tables, from_texts = match(clips, tables), match_text_files(clips, texts)
-    return [t if t is not None else x for t, x in zip(from_tables, from_texts)], problems
+    return [t if t is not None else x for t, x in zip(from_tables, from_texts, strict=True)], problems
 
 
 def _reference_table(name: str, data: bytes, *, skip_label_tables: bool) -> dict[str, str]:

@@ -219,7 +219,7 @@ def paired_difference(a: Scores, b: Scores, *, n_boot: int = N_BOOT, seed: int =
     _check_same_utterances(a, b)
     pairs = [(ua.errors, ub.errors, ua.reference_words) for ua, ub in zip(a.utterances, b.utterances, strict=True)
              if ua.reference_words]
-    ea, eb, words = (np.array(v, float) for v in zip(*pairs))
+    ea, eb, words = (np.array(v, float) for v in zip(*pairs, strict=True))
     boot = bootstrap_distribution(lambda idx: (eb[idx].sum(1) - ea[idx].sum(1)) / words[idx].sum(1), len(words),
                                   n_boot=n_boot, seed=seed, chunk_rows=BOOT_CHUNK)
     return intervals.not_degenerate(percentile_ci(float((eb.sum() - ea.sum()) / words.sum()), boot), words.sum(),

@@ -130,7 +130,8 @@ class ErrorTables:
 
     def tables(self) -> dict[str, tuple[ErrorCount, ...]]:
         """The four tables by kind, in ERROR_KINDS order."""
-        return dict(zip(ERROR_KINDS, (self.substitutions, self.deletions, self.insertions, self.formatting)))
+        return dict(zip(ERROR_KINDS, (self.substitutions, self.deletions, self.insertions, self.formatting),
+                        strict=True))
 
     def to_frame(self, kind: str | None = None, *, top: int | None = None):
         """A tidy pandas DataFrame (kind, reference, hypothesis, count, edits, examples): every table, or only

@@ -121,7 +121,14 @@ def csv_records(url: str, *, name: str) -> Iterator[tuple[int, dict | LoadFailur
                 yield current[0], _bad_line(name, current[0], ",".join(values), "not UTF-8 text",
                                             "save the manifest as UTF-8")
                 continue
-            yield current[0], dict(zip(header, values))
+            if len(values) > len(header):  # extra values would be dropped without a column to hold them
+                yield current[0], _bad_line(name, current[0], ",".join(values), f"{len(values)} values but the "
+                                            f"header names {len(header)} columns",
+                                            "quote values that contain a comma, or add the missing column names "
+                                            "to the header")
+                continue
+            # a short line leaves its last columns empty, as a spreadsheet writes them
+            yield current[0], dict(zip(header, values, strict=False))
 
 
 def jsonl_records(url: str, *, name: str) -> Iterator[tuple[int, dict | LoadFailure]]:

@@ -161,4 +161,4 @@ def _fit_folds(X: np.ndarray, y: np.ndarray, folds: Folds, model, seed: int) -> 
         baseline = np.mean(predicted == y[test])
         scores = (permuted == y[test]).mean(axis=1).reshape(n_columns, PERMUTATION_REPEATS).mean(axis=1)
         drops += (baseline - scores) * len(test)
-    return predictions, {name: float(d / len(y)) for name, d in zip(METADATA_COLUMNS, drops)}
+    return predictions, {name: float(d / len(y)) for name, d in zip(METADATA_COLUMNS, drops, strict=True)}

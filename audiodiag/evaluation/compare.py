@@ -91,7 +91,7 @@ class Comparison:
 def class_counts(clips: Sequence[Clip]) -> dict:
     labels = [c.label for c in clips if c.label is not None]
     values, counts = np.unique(np.asarray(labels, dtype=str), return_counts=True) if labels else ([], [])
-    return {str(v): int(n) for v, n in zip(values, counts)}
+    return {str(v): int(n) for v, n in zip(values, counts, strict=True)}
 
 
 def check_labels(clips: Sequence[Clip]) -> None:

@@ -108,7 +108,8 @@ def near_duplicates(vectors: np.ndarray, *, threshold: float = NEAR_DUPLICATE_CO
         keep = j > i + start  # each pair once, never a clip with itself
         first, second, cosine = i[keep] + start, j[keep], sims[i[keep], j[keep]]
         if skip:
-            new = np.fromiter(((int(a), int(b)) not in skip for a, b in zip(first, second)), bool, len(first))
+            new = np.fromiter(((int(a), int(b)) not in skip for a, b in zip(first, second, strict=True)), bool,
+                              len(first))
             first, second, cosine = first[new], second[new], cosine[new]
         total += len(first)
         top = _strongest(first, second, cosine)  # memory bounded by MAX_PAIRS per block, not by the pairs
@@ -117,7 +118,8 @@ def near_duplicates(vectors: np.ndarray, *, threshold: float = NEAR_DUPLICATE_CO
         values.append(cosine[top])
     first, second, cosine = (np.concatenate(v) for v in (firsts, seconds, values))
     top = _strongest(first, second, cosine)
-    pairs = tuple(DuplicatePair(int(a), int(b), float(c)) for a, b, c in zip(first[top], second[top], cosine[top]))
+    pairs = tuple(DuplicatePair(int(a), int(b), float(c))
+                  for a, b, c in zip(first[top], second[top], cosine[top], strict=True))
     return NearDuplicates(space, pairs, total, float(threshold))
 
 

@@ -101,7 +101,7 @@ def finetune_readiness(labels: Sequence, groups: Sequence | None = None, *,
             counts)
     group_text = ""
     if groups is not None and len(groups) == len(labels) and all(g is not None for g in groups):
-        per_class = {c: len({str(g) for g, y in zip(groups, present) if y == c}) for c in counts}
+        per_class = {c: len({str(g) for g, y in zip(groups, present, strict=True) if y == c}) for c in counts}
         fewest = min(per_class, key=lambda c: (per_class[c], c))
         if per_class[fewest] < MIN_GROUPS_PER_CLASS:
             return _readiness(False, (

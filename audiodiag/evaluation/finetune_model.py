@@ -263,6 +263,6 @@ def train_partial_model(model: PartialModel, waves: list[np.ndarray], codes: np.
         if epoch - best[1] >= settings.patience:
             break
     with torch.no_grad():
-        for p, saved in zip(params, best_state):
+        for p, saved in zip(params, best_state, strict=True):
             p.copy_(saved)
     return train_losses, val_losses, best[1]

@@ -144,11 +144,11 @@ def find_label_issues(labels: Sequence, probabilities: np.ndarray, classes: Sequ
     near = (nearest(vectors, ranked, k=k) if vectors is not None and len(ranked)
             else [(np.empty(0, dtype=np.int64), np.empty(0))] * len(ranked))  # (order, similarities) per clip
     issues = []
-    for i, (order, sims) in zip(ranked, near):
+    for i, (order, sims) in zip(ranked, near, strict=True):
         given = int(codes[i])
         others = np.where(np.arange(len(classes)) == given, -np.inf, p[i])
         best = int(np.argmax(others))
-        found = tuple(Neighbour(int(j), names[j], str(y[j]), float(sim)) for j, sim in zip(order, sims))
+        found = tuple(Neighbour(int(j), names[j], str(y[j]), float(sim)) for j, sim in zip(order, sims, strict=True))
         issues.append(LabelIssue(int(i), names[i], classes[given], classes[best], float(p[i, best]),
                                  float(p[i, given]), float(quality[i]), found))
     return LabelIssues(space, method, tuple(issues), len(y))
@@ -227,7 +227,7 @@ def neighbours(vectors: np.ndarray, index: int, labels: Sequence, names: Sequenc
         raise BadParameterError(f"clip index {index} is outside 0..{n - 1}; pick one of the {n} clips")
     (order, sims), = nearest(vectors, [index], k=k)
     return tuple(Neighbour(int(j), str(names[j]), None if labels[j] is None else str(labels[j]), float(sim))
-                 for j, sim in zip(order, sims))
+                 for j, sim in zip(order, sims, strict=True))
 
 
 def nearest(vectors: np.ndarray, indices: Sequence[int], *, k: int = NEIGHBOURS_K) -> list[tuple[np.ndarray,
@@ -244,7 +244,7 @@ def nearest(vectors: np.ndarray, indices: Sequence[int], *, k: int = NEIGHBOURS_
         sims[np.arange(len(rows)), rows] = -np.inf  # never a clip's own neighbour
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if 0 < k < sims.shape[1] else \
             np.tile(np.arange(sims.shape[1]), (len(rows), 1))[:, :k]
-        for row, candidates in zip(sims, top):
+        for row, candidates in zip(sims, top, strict=True):
             order = candidates[np.argsort(-row[candidates], kind="stable")]
             out.append((order, row[order]))
     return out

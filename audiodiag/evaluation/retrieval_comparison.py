@@ -55,7 +55,8 @@ def paired_retrieval(baseline: Retrieval, other: Retrieval, *, n_boot: int = N_B
     diffs = np.stack([other.per_query[key][both] - baseline.per_query[key][both] for _, key, _ in RETRIEVAL_METRICS])
     groups = None if baseline.query_groups is None else baseline.query_groups[both]
     estimates = dict(zip((name for *_, name in RETRIEVAL_METRICS),
-                         intervals.means(diffs, groups, bounds=(-1.0, 1.0), n_boot=n_boot, seed=seed)))
+                         intervals.means(diffs, groups, bounds=(-1.0, 1.0), n_boot=n_boot, seed=seed),
+                         strict=True))
     better = tuple(name for name, d in estimates.items() if d.ci_low > 0)
     worse = tuple(name for name, d in estimates.items() if d.ci_high < 0)
     verdict = "mixed" if better and worse else "better" if better else "worse" if worse else "undecided"

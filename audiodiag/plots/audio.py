@@ -76,7 +76,8 @@ def _silent_spans(samples: np.ndarray, sample_rate_hz: int) -> list[tuple[float,
     silent = silent_frames(samples, sample_rate_hz=sample_rate_hz)
     edges = np.flatnonzero(np.diff(np.r_[0, silent.astype(np.int8), 0]))
     duration = len(samples) / sample_rate_hz
-    return [(a * FRAME_LENGTH_S, min(duration, b * FRAME_LENGTH_S)) for a, b in zip(edges[::2], edges[1::2])]
+    return [(a * FRAME_LENGTH_S, min(duration, b * FRAME_LENGTH_S))
+            for a, b in zip(edges[::2], edges[1::2], strict=True)]  # edges alternate: run starts, run ends
 
 
 def waveform_figure(samples: np.ndarray, *, sample_rate_hz: int, speech: Sequence[SpeechRegion] = (),

@@ -41,7 +41,8 @@ def confusion_figure(labels: Sequence, counts: np.ndarray, *, title: str,
     fig = go.Figure(go.Heatmap(
         x=names, y=names, z=np.round(shares, 3).tolist(), customdata=counts.tolist(), zmin=0, zmax=1,
         colorscale="Blues", colorbar={"title": "share of row"},
-        text=[[f"{n} ({v:.0%})" if n else "" for n, v in zip(row_n, row)] for row_n, row in zip(counts, shares)],
+        text=[[f"{n} ({v:.0%})" if n else "" for n, v in zip(row_n, row, strict=True)]
+              for row_n, row in zip(counts, shares, strict=True)],
         texttemplate="%{text}", hovertemplate=hover, hoverinfo=None if cells is None else "skip"))
     if cells is not None:  # the heatmap's hover moves to the markers, which take the clicks
         k = len(names)

@@ -158,7 +158,7 @@ def match_clips(a: RunView, b: RunView) -> tuple[list[tuple[int, int]], list[int
     pairs, only_a, only_b = [], [], []
     for h, rows in in_a.items():
         others = in_b.get(h, [])
-        pairs += list(zip(rows, others))
+        pairs += list(zip(rows, others, strict=False))  # the rest: only_a, only_b
         only_a += rows[len(others):]
     for h, rows in in_b.items():
         only_b += rows[len(in_a.get(h, [])):]

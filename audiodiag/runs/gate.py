@@ -176,7 +176,7 @@ def to_markdown(result: CheckResult, *, fail_on: str = "error") -> str:
     target = (f"checked against {result.target}" if result.target else
               "no target model (add --encoder NAME for sample-rate, speech and fixed-input checks)")
     lines = [f"# audiodiag check: {result.dataset}", "", f"**{headline(result, fail_on)}**", "", f"Model: {target}.", ""]
-    for level, title in zip(SEVERITIES, ("Errors", "Warnings", "Notes")):
+    for level, title in zip(SEVERITIES, ("Errors", "Warnings", "Notes"), strict=True):
         items = [f for f in result.findings if f.severity == level]
         if items:
             lines += [f"## {title}", ""] + [f"- `{f.code}`: {f.message}" for f in items] + [""]
