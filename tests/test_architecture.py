@@ -17,7 +17,7 @@ LOW = {"audiodiag.data.decoding": BOTTOM}  # decoding needs nothing above the ty
 # __version__ may be imported from anywhere.
 LAYERS = (
     ("shared", ("audiodiag.types", "audiodiag.errors", "audiodiag.findings", "audiodiag.fixes", "audiodiag.caches",
-                "audiodiag.heap")),
+                "audiodiag.heap", "audiodiag.threads")),
     ("data", ("audiodiag.data",)),  # decode, folders, zips, label tables, manifests, sample sets
     ("represent", ("audiodiag.represent",)),  # baseline features, encoders, spaces, the embedding cache
     ("measure", ("audiodiag.measure",)),  # per-clip measurements, levels, VAD, speakers, dataset findings

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audiodiag.threads import one_blas_thread
+
 # jobs per process a spread fit_predict hands out at a time: small enough that the processes finish together and
 # progress moves, large enough that shipping the rows (X once per chunk) costs little next to the fits
 CHUNKS_PER_PROCESS = 4
@@ -114,8 +116,6 @@ def fit_predict(X: np.ndarray, y: np.ndarray, jobs: Sequence[tuple[np.ndarray, n
     rows. progress(jobs done, jobs in all) is called from the calling thread (safe for Streamlit elements).
     Inside `spread_over`, the jobs go to its processes in chunks where make_model pickles (a
     module-level function or a functools.partial of one; a lambda is fitted here)."""
-    from threadpoolctl import threadpool_limits
-
     spread = _spread.get()
     spreading = spread is not None and len(jobs) > 1 and _picklable(make_model)
     size = max(1, -(-len(jobs) // (spread.processes * CHUNKS_PER_PROCESS))) if spreading else 1
@@ -128,7 +128,7 @@ def fit_predict(X: np.ndarray, y: np.ndarray, jobs: Sequence[tuple[np.ndarray, n
         if progress:
             progress(finished, len(jobs))
 
-    with threadpool_limits(limits=1, user_api="blas"), spread_over(spread if spreading else None):
+    with one_blas_thread(), spread_over(spread if spreading else None):
         parts = spread_map(fit_chunk, [(X, y, chunk, make_model, probabilities) for chunk in chunks], done=chunk_done)
     return [fitted for part in parts for fitted in part]
 

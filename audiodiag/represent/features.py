@@ -22,6 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from audiodiag.data.decoding import resample_clip
 from audiodiag.errors import BadDataError, BadParameterError
+from audiodiag.threads import one_blas_thread
 from audiodiag.types import Clip
 
 # The same floors as librosa.power_to_db / librosa.feature.mfcc defaults, so our MFCC equals theirs.
@@ -103,9 +104,7 @@ def spectral_features(clips: Sequence[Clip], *, settings: FeatureSettings = Feat
     >>> X.shape
     (1, 218)
     """
-    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return _spectral_features(clips, settings)
 
 

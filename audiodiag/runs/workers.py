@@ -40,6 +40,7 @@ from audiodiag.represent.encoders.base import model_threads
 from audiodiag.represent.features import FeatureSettings
 from audiodiag.runs import stream, transcription_job
 from audiodiag.runs.pool import ONE_THREAD, Launch, forget, kept, reusable_here, running, usable_cores, worker_count
+from audiodiag.threads import one_blas_thread
 from audiodiag.types import Clip, SpeechRegion
 
 # VAD runs a task's clips as one batch: on 5-s clips it cost 22 ms per clip at 64 clips per call, 25 at 16 and
@@ -311,9 +312,7 @@ def _beside_the_workers() -> Iterator[None]:
     threads here (Whisper's log-mel step, a small matrix product per clip) took 1.85-2.17 s against 1.22-1.31 s on
     one; with BLAS on one, CTranslate2's default two threads (Whisper's encoder) took a median 1.50 s against 1.30 s
     on one (4 runs each). Torch's threads are left as they are (process-wide, shared with the app's other sessions)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=ONE_THREAD, user_api="blas"), model_threads(ONE_THREAD):
+    with one_blas_thread(), model_threads(ONE_THREAD):
         yield
 
 
