@@ -11,8 +11,10 @@ folder every run):
                                                                             # bench_report's 300 spoken digits
 
 Warm, as the other rows of RESULTS.md: one untimed run in the child first (imports, models, and the pool of
-workers, which a process keeps for its later runs: `pool.kept`), then the median of REPEATS; one child per side,
-one after the other. For `check` the cold command is measured too (a fresh
+workers, which a process keeps for its later runs: `pool.kept`), then one timed run; REPEATS rounds, each with one
+child per side, the sides alternating (this machine's speed drifts by a fifth within minutes; one side's runs
+all in one stretch would take the drift as a difference), and the median per side. For `check` the cold command
+is measured too (a fresh
 `python -m audiodiag` process per run, the sides alternating, so start-up, imports and the fork server's start
 count): what one CI invocation pays.
 
@@ -134,11 +136,11 @@ def _child(command: list[str], *, on: set[int], env: dict) -> subprocess.Complet
     return done
 
 
-def warm_seconds(argv: list[str], *, on: set[int], tmp: Path) -> list[float]:
-    """Wall seconds of REPEATS warm runs of `cli.main(argv)` in one child process on the cores `on`."""
+def warm_seconds(argv: list[str], *, on: set[int], tmp: Path, repeats: int = REPEATS) -> list[float]:
+    """Wall seconds of `repeats` warm runs of `cli.main(argv)` in one child process on the cores `on`."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     tmp.mkdir(parents=True, exist_ok=True)
-    done = _child([sys.executable, "-c", WARM_RUNS, json.dumps(argv), str(tmp), str(REPEATS)], on=on, env=env)
+    done = _child([sys.executable, "-c", WARM_RUNS, json.dumps(argv), str(tmp), str(repeats)], on=on, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -160,14 +162,16 @@ def affinities() -> dict[int, set[int]]:
 
 
 def side_by_side(argv: list[str], tmp: Path, *, cold: bool) -> dict[int, float]:
-    """Median seconds per core count; warm: REPEATS runs in one child per core count (the children one after
-    the other); cold: fresh processes, the core counts alternating, after one untimed round."""
-    if not cold:
-        return {n: statistics.median(warm_seconds(argv, on=on, tmp=tmp / f"warm{n}"))
-                for n, on in affinities().items()}
+    """Median seconds per core count over REPEATS rounds, the core counts alternating within each round (and their
+    order alternating between rounds), so a machine whose speed drifts slows both sides alike. Warm: each round
+    starts one child per core count that runs the command once untimed, then once timed; cold: one fresh process
+    per core count and round, after one untimed round."""
     times: dict[int, list[float]] = {n: [] for n in affinities()}
-    for repeat in range(REPEATS + 1):
-        for n, on in affinities().items():
+    for repeat in range(REPEATS if not cold else REPEATS + 1):
+        for n, on in list(affinities().items())[::1 if repeat % 2 == 0 else -1]:
+            if not cold:
+                times[n] += warm_seconds(argv, on=on, tmp=tmp / f"warm{n}_{repeat}", repeats=1)
+                continue
             seconds = cold_seconds(argv, on=on, tmp=tmp / f"cold{n}_{repeat}")
             if repeat:  # the first round warms the page cache
                 times[n].append(seconds)

@@ -149,15 +149,24 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
     speakers, voice_folds = _voice_folds(speakers, canonical, y, chosen, n_splits=n_splits, seed=seed)
 
     model = partial(rung_classifier, seed)  # picklable: fits may go to other processes (fitting.spread_over)
+    # the leakage check's random folds: as many as the group-aware ones, so only the grouping differs
+    random_folds = make_folds(y, None, n_splits=folds.n_splits, seed=seed) if use_groups else None
     rungs = []
     for i, s in enumerate(spaces):
-        say(i / len(spaces), f"Cross-validating {s.space} ({i + 1}/{len(spaces)}): {folds.n_splits} folds")
-        out = evaluate.cross_val_predict_folds(s.vectors, y, folds, model)
+        checks = [what for what, kept in (("random folds (the leakage check)", use_groups),
+                                          ("inferred-voice folds", voice_folds is not None)) if kept]
+        say(i / len(spaces), f"Cross-validating {s.space} ({i + 1}/{len(spaces)}): {folds.n_splits} folds"
+            + "".join(f", and {what}" for what in checks))
+        # the rung's folds and its checks' folds, fitted as one batch (evaluate.cross_val_predict_each)
+        out, *rest = evaluate.cross_val_predict_each(s.vectors, y, [folds, *([random_folds] if use_groups else []),
+                                                                    *([voice_folds.folds] if voice_folds else [])],
+                                                     model)
+        random_out = rest.pop(0) if use_groups else None
+        voice_out = rest.pop(0) if voice_folds is not None else None
         fractions = padded_fractions(clips, s.space, padding)
-        if use_groups:
-            say((i + 0.5) / len(spaces), f"Random folds for {s.space} ({i + 1}/{len(spaces)}): the leakage check")
         split = (evaluate.random_vs_group_split(s.vectors, y, groups, model, n_splits=folds.n_splits, seed=seed,
-                                                group_folds=folds, group_predictions=out.predictions)
+                                                group_folds=folds, group_predictions=out.predictions,
+                                                random_folds=random_folds, random_predictions=random_out.predictions)
                  if use_groups else None)
         rungs.append(Rung(
             space=s.space, predictions=out.predictions,
@@ -173,6 +182,7 @@ def compare(clips: Sequence[Clip], spaces: Sequence[SpaceVectors], *, n_splits: 
                                                         classifier=CLASSIFIER, vectors=s.vectors),
             estimated_split_check=None if voice_folds is None else evaluate.random_vs_group_split(
                 s.vectors, y, voice_folds.groups, model, seed=seed, group_folds=voice_folds.folds,
+                group_predictions=voice_out.predictions,
                 random_folds=folds, random_predictions=out.predictions)))  # the scores the note shows
     adjusted = evaluate.holm_leakage([r.split_check for r in rungs])
     rungs = [replace(r, split_check=c) for r, c in zip(rungs, adjusted, strict=True)]

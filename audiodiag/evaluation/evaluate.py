@@ -32,7 +32,7 @@ from audiodiag.evaluation.bootstrap import (
 from audiodiag.evaluation.confusions import ConfusedPair, Confusion, confusion, most_confused_pairs, per_class_f1
 from audiodiag.evaluation.folds import Folds, make_folds
 
-__all__ = ["OutOfFold", "cross_val_predict_folds", "Metrics", "metrics_with_ci",
+__all__ = ["OutOfFold", "cross_val_predict_folds", "cross_val_predict_each", "Metrics", "metrics_with_ci",
            "PairedComparison", "format_p", "paired_comparison", "SplitComparison", "random_vs_group_split",
            # re-exported from their own modules, where they moved (callers may import them from here)
            "Estimate", "Confusion", "ConfusedPair", "confusion", "per_class_f1", "most_confused_pairs"]
@@ -57,24 +57,38 @@ def cross_val_predict_folds(X: np.ndarray, y: Sequence, folds: Folds, make_model
     X: (n_clips, d) features; y: n_clips labels; folds: from `make_folds` on the same clips, in the same
     order (reuse it for every rung, so they are compared on identical splits).
     """
+    return cross_val_predict_each(X, y, [folds], make_model)[0]
+
+
+def cross_val_predict_each(X: np.ndarray, y: Sequence, fold_sets: Sequence[Folds],
+                           make_model: Callable[[], object]) -> list[OutOfFold]:
+    """`cross_val_predict_folds` for each of several fold sets of the same clips (a rung's folds, the random folds of
+    its leakage check, ...), their fits handed out as one batch: worker processes (`fitting.spread_over`) go from one
+    set's fits to the next without waiting for this process between them."""
     X = np.asarray(X)
     y = np.asarray(y)
-    if not (len(X) == len(y) == folds.n_samples):
-        raise BadParameterError(f"{len(X)} feature rows, {len(y)} labels and folds for {folds.n_samples} clips; "
-                                "they must describe the same clips: rebuild the folds with make_folds on these labels")
+    for folds in fold_sets:
+        if not (len(X) == len(y) == folds.n_samples):
+            raise BadParameterError(f"{len(X)} feature rows, {len(y)} labels and folds for {folds.n_samples} clips; "
+                                    "they must describe the same clips: rebuild the folds with make_folds on these "
+                                    "labels")
     from audiodiag.evaluation.fitting import fit_predict
 
     classes = tuple(np.unique(y))
-    predictions = np.empty(len(y), dtype=y.dtype)
-    probabilities = np.full((len(y), len(classes)), np.nan)
-    splits = list(folds.splits())
-    for (_, test), fitted in zip(splits, fit_predict(X, y, splits, make_model, probabilities=True), strict=True):
-        predictions[test] = fitted.predictions
-        if fitted.probabilities is not None:
-            columns = [classes.index(c) for c in fitted.classes]
-            probabilities[np.ix_(test, columns)] = fitted.probabilities
-            probabilities[test] = np.nan_to_num(probabilities[test])  # classes absent from training: 0
-    return OutOfFold(predictions=predictions, probabilities=probabilities, classes=classes)
+    splits = [list(folds.splits()) for folds in fold_sets]
+    fitted = iter(fit_predict(X, y, [split for each in splits for split in each], make_model, probabilities=True))
+    out = []
+    for each in splits:
+        predictions = np.empty(len(y), dtype=y.dtype)
+        probabilities = np.full((len(y), len(classes)), np.nan)
+        for (_, test), fit in zip(each, fitted, strict=False):  # this set's share of the fits, in order
+            predictions[test] = fit.predictions
+            if fit.probabilities is not None:
+                columns = [classes.index(c) for c in fit.classes]
+                probabilities[np.ix_(test, columns)] = fit.probabilities
+                probabilities[test] = np.nan_to_num(probabilities[test])  # classes absent from training: 0
+        out.append(OutOfFold(predictions=predictions, probabilities=probabilities, classes=classes))
+    return out
 
 
 # ---------------------------------------------------------------- metrics with bootstrap CIs
