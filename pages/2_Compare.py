@@ -7,6 +7,7 @@ import streamlit as st
 from audiodiag import model_cards, verdict
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluation import compare, confusions
+from audiodiag.measure import dataset
 from audiodiag.plots.comparison import confusion_figure, f1_difference_figure, padding_accuracy_figure
 from audiodiag.represent import encoders
 from audiodiag.represent.features import FeatureSettings
@@ -115,7 +116,7 @@ if not request.encoders:
 padding = request.padding
 measured = cache.analyse(data)
 specs = [encoders.get_spec(s) for s in request.encoders if s in encoders.CATALOGUE]
-findings = compare.data_findings(measured.stats, measured.speech, specs or [data.target], padding=padding)
+findings = dataset.model_input_findings(measured.stats, measured.speech, specs or [data.target], padding=padding)
 if findings:
     st.subheader("Data warnings for these encoders")
     display.show_findings(findings)

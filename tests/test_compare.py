@@ -94,8 +94,8 @@ def test_comparison_warnings_name_speech_encoder_on_non_speech_and_wrong_rate():
     clips = [make_clip(sine(440, sample_rate_hz=8_000), sample_rate_hz=8_000, name="tone8k.wav", label="a"),
              make_clip(noise(sample_rate_hz=8_000), sample_rate_hz=8_000, name="noise8k.wav", label="b")]
     stats, speech = dataset.measure(clips)
-    findings = compare.data_findings(stats, speech, [encoders.get_spec(encoders.WHISPER_UNPADDED)],
-                                     padding=spaces.PaddingPolicy())
+    findings = dataset.model_input_findings(stats, speech, [encoders.get_spec(encoders.WHISPER_UNPADDED)],
+                                            padding=spaces.PaddingPolicy())
     codes = {f.code: f for f in findings}
     assert "non_speech_for_speech_encoder" in codes and "sample_rate_mismatch" in codes
     assert "tone8k.wav" in codes["sample_rate_mismatch"].message and "16000" in codes["sample_rate_mismatch"].message

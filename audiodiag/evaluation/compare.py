@@ -17,24 +17,18 @@ from functools import partial
 
 import numpy as np
 
-from audiodiag import findings
 from audiodiag.data.order import canonical_order, inverse, is_identity
 from audiodiag.errors import AudioDiagError, BadDataError, BadParameterError
 from audiodiag.evaluation import evaluate, label_issues
 from audiodiag.evaluation.fitting import rung_classifier
 from audiodiag.evaluation.folds import Folds, make_folds
 from audiodiag.evaluation.folds import choose as choose_folds
-from audiodiag.findings import Code
-from audiodiag.measure import dataset
 from audiodiag.measure import speakers as voices
-from audiodiag.measure.per_clip import ClipStats
-from audiodiag.represent.encoders import EncoderSpec
 from audiodiag.represent.spaces import PaddingPolicy, SpaceVectors, is_baseline, padded_fractions, padding_label
-from audiodiag.types import Clip, Finding, SpeechRegion
+from audiodiag.types import Clip
 
 PADDING_BINS = (0.0, 0.25, 0.5, 0.75, 1.0)  # padded-fraction bins of the accuracy-vs-padding plot
 TOP_CONFUSED = 5
-COMPARE_FINDINGS = findings.in_category(findings.Category.MODEL_INPUT)  # the Inspect warnings that matter here
 CLASSIFIER = "StandardScaler + LogisticRegression(C=1, max_iter=2000)"
 
 
@@ -255,23 +249,3 @@ def per_class_f1_differences(comparison: Comparison, space: str) -> dict:
     """F1(space) − F1(first rung) per class, in class order."""
     base, other = comparison.rungs[0].per_class_f1, comparison.rung(space).per_class_f1
     return {c: other[c] - base[c] for c in comparison.classes}
-
-
-def data_findings(stats: Sequence[ClipStats], speech: Sequence[Sequence[SpeechRegion]], specs: Sequence[EncoderSpec],
-                  *, padding: PaddingPolicy) -> list[Finding]:
-    """The Inspect warnings that matter for this comparison, checked against every chosen encoder.
-
-    Sample rate, speech vs non-speech (one finding naming every speech model), padding (only for a pad/cut
-    length the comparison uses, and for fixed-input models) and the duration-vs-label shortcut; each distinct
-    message once.
-    """
-    seen, out = set(), []
-    for spec in specs or [None]:  # no encoder (the baseline alone): the checks that need no model still run
-        report = dataset.check(stats, speech, spec=spec, clip_length_s=padding.length_s)
-        for f in report.findings:
-            if f.code in COMPARE_FINDINGS and f.code != Code.NON_SPEECH_FOR_SPEECH_ENCODER and f.message not in seen:
-                seen.add(f.message)
-                out.append(f)
-    if stats:
-        out[1:1] = dataset.speech_findings(stats, specs, dataset.speech_share(stats))  # after the sample-rate finding, as on Inspect
-    return out

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from audiodiag.findings import Code
+from audiodiag.findings import Category, Code, in_category
 from audiodiag.measure import levels, vad
 from audiodiag.measure.per_clip import ClipStats, clip_findings, clip_stats
 from audiodiag.represent.encoders import AISFX, DEFAULT_TARGET, EncoderSpec, get_spec, install_command
+from audiodiag.represent.spaces import PaddingPolicy
 from audiodiag.types import Clip, Finding, SpeechRegion
 
 MAX_NAMED_FILES = 5  # a warning lists this many files, then "and N more"
@@ -350,3 +351,26 @@ def analyse(
 
 
 MEASURE_BATCH_CLIPS = 64  # clips measured together (VAD batches them); progress updates between batches
+
+
+MODEL_INPUT_FINDINGS = in_category(Category.MODEL_INPUT)  # the Inspect warnings that matter to a comparison
+
+
+def model_input_findings(stats: Sequence[ClipStats], speech: Sequence[Sequence[SpeechRegion]],
+                         specs: Sequence[EncoderSpec], *, padding: PaddingPolicy) -> list[Finding]:
+    """The Inspect warnings that matter for a comparison, checked against every chosen encoder.
+
+    Sample rate, speech vs non-speech (one finding naming every speech model), padding (only for a pad/cut
+    length the comparison uses, and for fixed-input models) and the duration-vs-label shortcut; each distinct
+    message once.
+    """
+    seen, out = set(), []
+    for spec in specs or [None]:  # no encoder (the baseline alone): the checks that need no model still run
+        report = check(stats, speech, spec=spec, clip_length_s=padding.length_s)
+        for f in report.findings:
+            if f.code in MODEL_INPUT_FINDINGS and f.code != Code.NON_SPEECH_FOR_SPEECH_ENCODER and f.message not in seen:
+                seen.add(f.message)
+                out.append(f)
+    if stats:  # after the sample-rate finding, as on Inspect
+        out[1:1] = speech_findings(stats, specs, speech_share(stats))
+    return out

@@ -127,7 +127,7 @@ def classification_decision(
     # groups split by random folds are the note's leakage claim (verdict.leakage.leakage): said once, not twice; groups
     # split by the dataset's own folds are a problem of those folds, said here
     own_folds = comparison.folds.strategy == PREDEFINED
-    findings = (*compare.data_findings([stats[i] for i in by_name], [speech[i] for i in by_name], specs,
+    findings = (*dataset.model_input_findings([stats[i] for i in by_name], [speech[i] for i in by_name], specs,
                                        padding=comparison.padding),
                 *(f for f in duplicates.leakage_findings(clips, folds, exact=exact, near=near)
                   if own_folds or f.code != Code.GROUP_ACROSS_FOLDS),
@@ -270,7 +270,7 @@ def retrieval_decision(
         near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
                 for v in vectors if spaces.is_baseline(v.space)}
     specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
-    findings = [*compare.data_findings(stats, speech, specs, padding=padding),
+    findings = [*dataset.model_input_findings(stats, speech, specs, padding=padding),
                 *duplicates.leakage_findings(clips, None, exact=exact, near=near)]
     return retrieval_note(dataset_name, results, findings=findings, settings=settings)
 
