@@ -8,6 +8,7 @@ import streamlit as st
 from audiodiag import model_cards
 from audiodiag.errors import AudioDiagError
 from audiodiag.evaluation import duplicates, neighbours, projection, retrieval, retrieval_comparison
+from audiodiag.evaluation.folds import comparison_folds
 from audiodiag.plots.embedding_map import embedding_map_figure
 from audiodiag.represent import encoders, spaces
 from audiodiag.settings import RetrievalSettings
@@ -245,7 +246,7 @@ st.subheader("Duplicates and leakage")
 exact = cache.exact_duplicates(clips)
 near = {v.space: cache.near_duplicates(v, exact) for v in vectors}
 try:
-    folds = duplicates.comparison_folds(clips, n_splits=compare_settings.n_splits,
+    folds = comparison_folds(clips, n_splits=compare_settings.n_splits,
                                         group_aware=compare_settings.group_aware)
     st.caption(display.md_escape(f"Checked against the Compare page's folds: {folds.note}"))
 except AudioDiagError as e:

@@ -346,12 +346,13 @@ def duplicate_statement(data: Dataset, settings) -> list[Finding]:
     (`_links.comparison_settings`; when the clips can be split): the same finding, word for word, that Compare,
     Embeddings and Decide show."""
     from audiodiag.evaluation import duplicates
+    from audiodiag.evaluation.folds import comparison_folds
 
     exact = exact_duplicates(data.clips)
     if not duplicates.exact_pairs(exact):
         return []
     try:
-        folds = duplicates.comparison_folds(data.clips, n_splits=settings.n_splits, group_aware=settings.group_aware)
+        folds = comparison_folds(data.clips, n_splits=settings.n_splits, group_aware=settings.group_aware)
     except AudioDiagError:
         folds = None
     return [f for f in duplicates.leakage_findings(data.clips, folds, exact=exact)

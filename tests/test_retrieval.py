@@ -18,6 +18,7 @@ from audiodiag.evaluation.retrieval_comparison import (
     reading,
 )
 from audiodiag.evaluation.evaluate import Estimate
+from audiodiag.evaluation.folds import comparison_folds
 from audiodiag.represent import spaces
 from benchmarks.bench_embeddings import clustered_vectors, naive_retrieval
 from pages import _fixes as wording
@@ -209,14 +210,14 @@ def test_folds_are_the_compare_pages_folds():
     x = np.random.default_rng(0).normal(size=(len(clips), 4)).astype(np.float32)
     space = spaces.SpaceVectors("random", x, float("nan"), 0.0, False, {})
     for group_aware in (True, False):
-        ours = duplicates.comparison_folds(clips, n_splits=3, group_aware=group_aware)
+        ours = comparison_folds(clips, n_splits=3, group_aware=group_aware)
         theirs = compare.compare(clips, [space], n_splits=3, group_aware=group_aware, n_boot=10).folds
         np.testing.assert_array_equal(ours.fold_of_sample, theirs.fold_of_sample)
 
 
 def test_copy_across_folds_is_a_warning_naming_both_files_and_the_fix():
     clips = _clips_with_copy(copy_group="s1")  # the copy sits in another group than the original (s0)
-    folds = duplicates.comparison_folds(clips, n_splits=3)
+    folds = comparison_folds(clips, n_splits=3)
     exact = duplicates.exact_duplicates(clips)
     assert exact == [(0, 12)]
     assert folds.fold_of_sample[0] != folds.fold_of_sample[12]
@@ -229,10 +230,10 @@ def test_copy_across_folds_is_a_warning_naming_both_files_and_the_fix():
 
 def test_copy_in_the_same_group_stays_in_one_fold_and_random_folds_split_groups():
     clips = _clips_with_copy(copy_group="s0")
-    folds = duplicates.comparison_folds(clips, n_splits=3)
+    folds = comparison_folds(clips, n_splits=3)
     codes = [f.code for f in duplicates.leakage_findings(clips, folds, exact=duplicates.exact_duplicates(clips))]
     assert codes == ["duplicate_clips"]
-    random = duplicates.comparison_folds(clips, n_splits=3, group_aware=False)
+    random = comparison_folds(clips, n_splits=3, group_aware=False)
     split = [f for f in duplicates.leakage_findings(clips, random) if f.code == "group_across_folds"]
     assert split and "groups have clips on both sides" in split[0].message and fixes.USE_GROUPS in split[0].message
     assert "Keep groups apart" in fixes.render(split[0].message, wording.APP)  # as the app words the fix

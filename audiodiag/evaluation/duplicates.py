@@ -3,7 +3,7 @@
 A copy of a clip in the training part of a fold and the other copy in its test part inflates every score
 (the model has heard the test clip); in retrieval, each copy is the other's nearest neighbour. The same
 holds, more weakly, for clips of one speaker or source recording. The folds checked are the Compare page's
-(`comparison_folds` builds them exactly as `compare.compare` does), so a warning here is about that table.
+(`folds.comparison_folds` builds them exactly as `compare.compare` does), so a warning here is about that table.
 
 - exact duplicates: identical decoded audio (sample rate and every sample), whatever the file names;
 - near-duplicates: cosine similarity of standardised vectors ≥ NEAR_DUPLICATE_COSINE in a space.
@@ -13,6 +13,7 @@ holds, more weakly, for clips of one speaker or source recording. The folds chec
 >>> clips.append(Clip("copy of 0.wav", sounds[0], 16000, 16000, 1, label="a"))  # the same audio again
 >>> exact_duplicates(clips)                           # clips 0 and 6 are the same audio
 [(0, 6)]
+>>> from audiodiag.evaluation.folds import comparison_folds
 >>> [f.code for f in leakage_findings(clips, comparison_folds(clips, n_splits=2), exact=exact_duplicates(clips))]
 ['duplicate_across_folds']
 """
@@ -25,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from audiodiag import fixes
-from audiodiag.data.order import canonical_order, inverse
 from audiodiag.errors import BadParameterError
 from audiodiag.evaluation import folds as folds_module
 from audiodiag.evaluation.folds import Folds
@@ -128,16 +128,6 @@ def _strongest(first: np.ndarray, second: np.ndarray, cosine: np.ndarray) -> np.
     return np.lexsort((second, first, -cosine.astype(np.float64)))[:MAX_PAIRS]
 
 
-def comparison_folds(clips: Sequence[Clip], *, n_splits: int = 5, group_aware: bool = True,
-                     seed: int = 0) -> Folds:
-    """The folds `compare.compare` uses for these clips and settings (group-aware when asked and every clip
-    has a group), drawn as it draws them on the clips in `order.canonical_order`, and returned in the order given.
-    Raises AudioDiagError when the clips cannot be split (see `make_folds`)."""
-    canonical = canonical_order(clips)
-    return folds_module.choose([clips[i] for i in canonical], n_splits=n_splits, group_aware=group_aware,
-                        seed=seed).folds.take(inverse(canonical))
-
-
 def _names(clips: Sequence[Clip], pairs: Sequence[DuplicatePair], fold_of: np.ndarray | None) -> str:
     shown = []
     for p in pairs[:MAX_NAMED]:
@@ -155,7 +145,7 @@ def leakage_findings(clips: Sequence[Clip], folds: Folds | None, *, exact: Seque
                      near: Mapping[str, NearDuplicates] | None = None) -> list[Finding]:
     """Warnings for duplicates (exact, and near in each space) and groups that the folds split.
 
-    folds: the comparison's folds (`comparison_folds`); None when the clips cannot be split (only the
+    folds: the comparison's folds (`folds.comparison_folds`); None when the clips cannot be split (only the
     duplicates themselves are reported then).
     """
     fold_of = None if folds is None else folds.fold_of_sample

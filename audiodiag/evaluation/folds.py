@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from audiodiag.data.order import canonical_order, inverse
 from audiodiag.errors import BadDataError, BadParameterError
 
 MIN_FOLDS = 2
@@ -195,3 +196,12 @@ def choose(clips: Sequence, *, n_splits: int = 5, group_aware: bool = True, seed
         folds = replace(folds, note=f"{folds.note} The 'fold' column is empty for {empty} of {len(given)} clips, so "
                                     "it is not used: give every clip a fold to use the dataset's own folds.")
     return Chosen(folds, use_groups, groups_given, False)
+
+
+def comparison_folds(clips: Sequence, *, n_splits: int = 5, group_aware: bool = True, seed: int = 0) -> Folds:
+    """The folds `compare.compare` uses for these clips and settings (group-aware when asked and every clip
+    has a group), drawn as it draws them on the clips in `order.canonical_order`, and returned in the order given.
+    Raises AudioDiagError when the clips cannot be split (see `make_folds`)."""
+    canonical = canonical_order(clips)
+    return choose([clips[i] for i in canonical], n_splits=n_splits, group_aware=group_aware,
+                  seed=seed).folds.take(inverse(canonical))
