@@ -286,8 +286,9 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, whe
 
 def _preparers(embedders: Sequence[tuple[str, object]]) -> dict[str, Callable[[Sequence[Clip]], list]]:
     """Per space, the model-free step its encoder lets the workers run (`encoders.PreparingEncoder`): Whisper's
-    resampling and log-mel. In `report` on 300 spoken digits they had been a sixth of this process's work in the
-    streamed stage, where this process (the encoders) sets the pace. A preparer that cannot pickle stays here."""
+    resampling and log-mel. In `report` on 300 spoken digits (2 cores, warm) they were about a fifth of this process's
+    CPU time in the streamed stage (about 1.0 s; 0.75-0.85 s without them), where this process, running the encoders,
+    set the pace. A preparer that cannot pickle stays here."""
     out = {}
     for space, encoder in embedders:
         if isinstance(encoder, encoders.PreparingEncoder):
@@ -309,8 +310,8 @@ def _crashed(error: BrokenProcessPool) -> AudioDiagError:
 def _beside_the_workers() -> Iterator[None]:
     """This process's models on one thread while the workers hold the other cores: threads beyond the cores only
     take turns with the workers. In `report` on 300 spoken digits (2 cores, warm, the streamed stage), BLAS's two
-    threads here (Whisper's log-mel step, a small matrix product per clip) took 1.85-2.17 s against 1.22-1.31 s on
-    one; with BLAS on one, CTranslate2's default two threads (Whisper's encoder) took a median 1.50 s against 1.30 s
+    threads here (Whisper's log-mel step, a small matrix product per clip, done here then) took 1.85-2.17 s against
+    1.22-1.31 s on one; with BLAS on one, CTranslate2's default two threads (Whisper's encoder) took a median 1.50 s against 1.30 s
     on one (4 runs each). Torch's threads are left as they are (process-wide, shared with the app's other sessions)."""
     with one_blas_thread(), model_threads(ONE_THREAD):
         yield
@@ -332,9 +333,11 @@ def _assemble(batch: list[tuple], worked: Sequence[Worked], previous: stream.Pre
         parts = [w.timings[space] for w in worked if space in w.timings]
         timings[space] = (sum(p[0] for p in parts), sum(p[1] for p in parts), all(p[2] for p in parts), parts[-1][3])
     clips = [c for w in worked for c in (w.clips or ())]
-    prepared = {space: encoders.Prepared([item for w in worked for item in w.prepared[space].items],
-                                         sum(w.prepared[space].seconds for w in worked))
-                for space in (worked[0].prepared if worked and all(w.clips for w in worked) else ())}
+    prepared = {}  # per space, its preparer's output for `clips`, where every task with clips made it
+    for space in dict.fromkeys(space for w in worked for space in w.prepared):
+        parts = [w.prepared.get(space) for w in worked if w.clips]
+        if all(parts):
+            prepared[space] = encoders.Prepared([item for p in parts for item in p.items], sum(p.seconds for p in parts))
     failed: dict[str, str] = {}
     if clips and embedders:
         with _beside_the_workers():
