@@ -14,6 +14,7 @@ import pytest
 
 from audiodiag.data import order, sources
 from audiodiag.evaluation import compare, duplicates, evaluate
+from audiodiag.evaluation.folds import comparison_folds
 from audiodiag.represent import spaces
 from audiodiag.represent.spaces import BASELINE, SpaceVectors
 from audiodiag.settings import ComparisonSettings, RetrievalSettings
@@ -68,8 +69,8 @@ def test_compare_gives_the_same_per_clip_results_for_shuffled_clips(group_aware)
     assert shuffled.paired == given.paired
     assert 0.3 < given.rungs[0].metrics.accuracy.value < 0.9  # not a degenerate set where every order agrees
     # the folds the Embeddings page and the duplicates warnings check are the comparison's, in any order
-    assert np.array_equal(duplicates.comparison_folds([clips[i] for i in shuffle], n_splits=3,
-                                                      group_aware=group_aware).fold_of_sample,
+    assert np.array_equal(comparison_folds([clips[i] for i in shuffle], n_splits=3,
+                                           group_aware=group_aware).fold_of_sample,
                           shuffled.folds.fold_of_sample)
 
 

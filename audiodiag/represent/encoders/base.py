@@ -27,8 +27,8 @@ _threads: ContextVar[int] = ContextVar("audiodiag_model_threads", default=0)
 @contextlib.contextmanager
 def model_threads(n: int) -> Iterator[None]:
     """Within this block (this thread: a context variable), the CTranslate2 models (Whisper's encoder, the bundled
-    ASR) run on n threads; 0: their runtime's default (one per core). Beside worker processes that hold the other
-    cores, n=1: more threads than cores only take turns."""
+    ASR) run on n threads; 0: their runtime's default (two on this project's 2-core machine). Beside worker
+    processes that hold the other cores, n=1: more threads than cores only take turns."""
     token = _threads.set(n)
     try:
         yield
