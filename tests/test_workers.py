@@ -19,6 +19,7 @@ from audiodiag import cli
 from audiodiag.data import layout
 from audiodiag.data.sample_sets import SAMPLE_ROOT
 from audiodiag.errors import AudioDiagError
+from audiodiag.evaluation import fitting
 from audiodiag.measure import dataset
 from audiodiag.represent import encoders, spaces
 from audiodiag.runs import gate, pool, run_folder, stream, workers
@@ -233,8 +234,8 @@ def test_a_later_run_uses_the_kept_pool_from_its_first_task(tmp_path, monkeypatc
     kept = pool.running(2)
     assert kept is not None and kept.wait()  # kept, up
     here, launched = [], []
-    real_done, real_launch = workers._done, pool.Launch.__init__
-    monkeypatch.setattr(workers, "_done", lambda result: here.append(1) or real_done(result))
+    real_done, real_launch = fitting.done_here_now, pool.Launch.__init__
+    monkeypatch.setattr(fitting, "done_here_now", lambda result: here.append(1) or real_done(result))
     monkeypatch.setattr(pool.Launch, "__init__", lambda self, *a, **kw: launched.append(a) or real_launch(self, *a,
                                                                                                            **kw))
     second = stream.stream(layout.iter_folder(folder), [], batch_size=BATCH, engine=workers.engine(None))
@@ -295,8 +296,6 @@ def test_the_fits_start_the_kept_pool_once_they_hold_enough_work(monkeypatch):
     the pace of those done here, are worth it; the jobs done here meanwhile and on the pool give the same results."""
     from functools import partial
 
-    from audiodiag.evaluation import fitting
-
     rng = np.random.default_rng(1)
     y = np.repeat(["a", "b"], 30)
     X = rng.normal(size=(60, 4)) + (y == "a")[:, None]
@@ -317,7 +316,6 @@ def test_the_fits_start_the_kept_pool_once_they_hold_enough_work(monkeypatch):
 
 
 def test_a_lambda_model_is_fitted_here_even_inside_spread_over():
-    from audiodiag.evaluation import fitting
     from sklearn.neighbors import KNeighborsClassifier
 
     X, y = np.arange(40.0).reshape(-1, 1), np.repeat(["a", "b"], 20)
@@ -366,8 +364,8 @@ def test_the_pace_is_read_after_the_first_task_once_a_process_has_loaded_everyth
     if pool.usable_cores() < 2:
         pytest.skip("one usable core: workers=None never starts a pool")
     done_here, at_launch = [], []
-    real_done, real_launch = workers._done, pool.Launch.__init__
-    monkeypatch.setattr(workers, "_done", lambda result: done_here.append(1) or real_done(result))
+    real_done, real_launch = fitting.done_here_now, pool.Launch.__init__
+    monkeypatch.setattr(fitting, "done_here_now", lambda result: done_here.append(1) or real_done(result))
     monkeypatch.setattr(pool.Launch, "__init__",
                         lambda self, *args, **kw: at_launch.append(len(done_here)) or real_launch(self, *args, **kw))
     monkeypatch.setattr(workers, "_worked_here", worked_before)

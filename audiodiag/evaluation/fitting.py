@@ -80,9 +80,7 @@ def spread_map(fn: Callable, arguments: Sequence[tuple], *, done: Callable[[obje
             in_flight.append((i, pool.submit(fn, *a)))
             return
         began = time.perf_counter()
-        here: Future = Future()
-        here.set_result(fn(*a))
-        in_flight.append((i, here))
+        in_flight.append((i, done_here_now(fn(*a))))
         spent_here, done_here = spent_here + time.perf_counter() - began, done_here + 1
         if spread is not None:
             spread.want(spent_here / done_here * (len(arguments) - i - 1))
@@ -100,6 +98,14 @@ def spread_map(fn: Callable, arguments: Sequence[tuple], *, done: Callable[[obje
         for _, future in in_flight:
             future.cancel()
     return out
+
+
+def done_here_now(result) -> Future:
+    """A future already holding `result`: a job this process did itself (no pool, or the pool still starting), kept
+    in line with the pool's futures."""
+    future: Future = Future()
+    future.set_result(result)
+    return future
 
 
 @dataclass(frozen=True, eq=False)

@@ -113,8 +113,8 @@ def work(pairs: Sequence[tuple], *, baseline: bool, padding: spaces.PaddingPolic
          prepare: dict[str, Callable[[Sequence[Clip]], list]] | None = None) -> Worked:
     """Decode (item, unique name) pairs, measure the clips and compute their baseline rows, and run the encoders'
     model-free steps (`prepare`: per space, its `encoders.PreparingEncoder.preparer`) on the padded clips: in a
-    worker, or in this process while the pool starts. reusable: as in `start` (None: the worker's, given when it
-    started)."""
+    worker, or in this process while the pool starts. reusable: as in `pool.start` (None: the worker's, given when
+    it started)."""
     reusable = reusable_here() if reusable is None else reusable
     opened = []
     for item, name in pairs:
@@ -169,13 +169,6 @@ def measure(clips: Sequence[Clip], *, workers: int | None = 1, launch: Launch | 
             forget(launch)
             raise _crashed(e) from e
     return stats, speech
-
-
-def _done(result) -> Future:
-    """A future already holding `result`: a task this process did itself while the pool was starting."""
-    future: Future = Future()
-    future.set_result(result)
-    return future
 
 
 def engine(workers: int | None = 1) -> Callable[..., Iterator[stream.BatchResult]]:
@@ -249,7 +242,7 @@ def _pool_batches(named: Iterable[tuple], space_list: list, *, workers: int, whe
         if pool:
             return pool.submit(work, pairs, **task)
         began = time.thread_time()  # CPU time: the work itself, however busy the machine is
-        here = _done(work(pairs, reusable=reusable, **task))
+        here = fitting.done_here_now(work(pairs, reusable=reusable, **task))
         seconds = time.thread_time() - began
         done_here, spent_here, _worked_here = done_here + 1, spent_here + seconds, True
         in_view = seconds / len(pairs) * len(ahead)
@@ -311,8 +304,9 @@ def _beside_the_workers() -> Iterator[None]:
     """This process's models on one thread while the workers hold the other cores: threads beyond the cores only
     take turns with the workers. In `report` on 300 spoken digits (2 cores, warm, the streamed stage), BLAS's two
     threads here (Whisper's log-mel step, a small matrix product per clip, done here then) took 1.85-2.17 s against
-    1.22-1.31 s on one; with BLAS on one, CTranslate2's default two threads (Whisper's encoder) took a median 1.50 s against 1.30 s
-    on one (4 runs each). Torch's threads are left as they are (process-wide, shared with the app's other sessions)."""
+    1.22-1.31 s on one; with BLAS on one, CTranslate2's default two threads (Whisper's encoder) took a median 1.50 s
+    against 1.30 s on one (4 runs each). Torch's threads are left as they are (process-wide, shared with the app's
+    other sessions)."""
     with one_blas_thread(), model_threads(ONE_THREAD):
         yield
 
@@ -339,15 +333,14 @@ def _assemble(batch: list[tuple], worked: Sequence[Worked], previous: stream.Pre
         if all(parts):
             prepared[space] = encoders.Prepared([item for p in parts for item in p.items], sum(p.seconds for p in parts))
     failed: dict[str, str] = {}
-    if clips and embedders:
-        with _beside_the_workers():
+    texts = None
+    with _beside_the_workers():
+        if clips and embedders:
             more_rows, more_timings, failed = stream.embed_batch(clips, embedders, padding=padding, layer=layer,
                                                                  prepared=prepared)
-        rows.update(more_rows)
-        timings.update(more_timings)
-    texts = None
-    if transcribe:
-        with _beside_the_workers():
+            rows.update(more_rows)
+            timings.update(more_timings)
+        if transcribe:
             texts = transcribe.run(clips)
     return stream.BatchResult(opened, [stream.source_of(i) for i, _ in batch], computed, rows, timings, failed,
                               texts, [stream.reference_of(i) for i, _ in batch])
