@@ -164,10 +164,9 @@ def hold_chart_place(slot):
     if st.session_state.get(CHART_PLACE_HELD):
         return None
     st.session_state[CHART_PLACE_HELD] = True
-    # numpy before any figure: plotly checks values against the numpy it finds in sys.modules, and with five sessions
-    # starting at once one met another thread's half-imported numpy there (tests/test_concurrency.py); import waits
-    import numpy  # noqa: F401
     import plotly.graph_objects as go  # Streamlit has imported it (audiodiag.plots.audio would import much more)
+
+    import audiodiag.plots  # noqa: F401 - before any figure: plotly kept from half-imported modules (plots.half_imported)
 
     clear = "rgba(0,0,0,0)"  # nothing drawn: no axes, no data, transparent
     frame = go.Figure(layout={"height": BLANK_FRAME_PX, "xaxis": {"visible": False}, "yaxis": {"visible": False},
