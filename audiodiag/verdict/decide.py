@@ -69,6 +69,17 @@ def specs_for(space_names: Sequence[str]) -> list[encoders.EncoderSpec]:
     return out
 
 
+def _duplicates(clips: Sequence[Clip], vectors: Sequence[spaces.SpaceVectors], *,
+                exact: list[tuple[int, ...]] | None = None, near: dict | None = None) -> tuple[list, dict]:
+    """The exact duplicates among `clips`, and per baseline space of `vectors` its near duplicates (near-identical
+    spectra: the same recording); each computed unless given."""
+    exact = duplicates.exact_duplicates(clips) if exact is None else exact
+    if near is None:
+        near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
+                for v in vectors if spaces.is_baseline(v.space)}
+    return exact, near
+
+
 def classification_decision(
     dataset_name: str,
     clips: Sequence[Clip],
@@ -120,9 +131,7 @@ def classification_decision(
     heap.release()
     say(AUDIT_DONE, "Duplicates, data warnings and the note ...")
     specs = specs_for([v.space for v in vectors])  # only the encoders this run used: no warning about another
-    exact = duplicates.exact_duplicates(clips) if exact is None else exact
-    near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
-            for v in vectors if spaces.is_baseline(v.space)}  # near-identical spectra: the same recording
+    exact, near = _duplicates(clips, vectors, exact=exact)
     heap.release()
     # groups split by random folds are the note's leakage claim (verdict.leakage.leakage): said once, not twice; groups
     # split by the dataset's own folds are a problem of those folds, said here
@@ -265,10 +274,7 @@ def retrieval_decision(
     speaker/source question is the group rule the results were scored under, which the note states."""
     from audiodiag.verdict.notes import retrieval_note
 
-    exact = duplicates.exact_duplicates(clips) if exact is None else exact
-    if near is None:
-        near = {v.space: duplicates.near_duplicates(v.vectors, space=v.space, exact=exact)
-                for v in vectors if spaces.is_baseline(v.space)}
+    exact, near = _duplicates(clips, vectors, exact=exact, near=near)
     specs = specs_for([v.space for v in vectors]) or [encoders.get_spec(encoders.DEFAULT_TARGET)]
     findings = [*dataset.model_input_findings(stats, speech, specs, padding=padding),
                 *duplicates.leakage_findings(clips, None, exact=exact, near=near)]
