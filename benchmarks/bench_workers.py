@@ -14,8 +14,8 @@ Warm, as the other rows of RESULTS.md: one untimed run in the child first (impor
 workers, which a process keeps for its later runs: `pool.kept`), then one timed run; ROUNDS rounds, each with one
 child per side, the sides alternating (this machine's speed drifts by a fifth within minutes; one side's runs
 all in one stretch would take the drift as a difference), and the median per side. For `check` the cold command
-is measured too (a fresh `python -m audiodiag` process per run, the sides alternating, so start-up, imports and the fork server's start
-count): what one CI invocation pays.
+is measured too (a fresh `python -m audiodiag` process per run, the sides alternating, so start-up, imports and the
+fork server's start count): what one CI invocation pays.
 
 Ceiling (a side of the warm rounds, PAIR): the same work in two independent processes at once, one per core, no
 pool (`check`: half the files each; `report`: the whole command each), timed by the slower one, against the same
