@@ -22,8 +22,9 @@ pool (`check`: half the files each; `report`: the whole command each), timed by 
 one-core side: what this machine's second core gives the work at all, which bounds what any pool can reach.
 
 8 cores: measured the same way where this machine has 8 usable cores; else projected from the two measured
-points with Amdahl's law, T(W) = S + P / W fitted to W = 1 and W = 2 (the pool's start counts as serial time, so
-the projection errs low), and labelled as a projection.
+points with Amdahl's law, T(W) = S + P / W fitted to W = 1 and W = 2, and labelled as a projection: the fit counts
+all that 2 cores lose (serial work, and the cores slowing each other, which the ceiling rows show) as serial time,
+and assumes it stays the same with more cores.
 """
 from __future__ import annotations
 
