@@ -21,7 +21,8 @@ PLOTLY_PACKAGES = ("plotly", "_plotly_utils")  # the modules that bind `get_modu
 
 def initialising(module: ModuleType) -> bool:
     """True while `module`'s own import is still running: the flag CPython's import system sets on the module's spec
-    for that time (and checks itself before handing another thread a module from `sys.modules`)."""
+    for that time (and checks itself before handing another thread a module from `sys.modules`). narwhals, which
+    plotly also asks, makes the same check for the same race (`narwhals.dependencies._get_imported_module`)."""
     return bool(getattr(getattr(module, "__spec__", None), "_initializing", False))
 
 
