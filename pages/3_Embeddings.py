@@ -246,8 +246,7 @@ st.subheader("Duplicates and leakage")
 exact = cache.exact_duplicates(clips)
 near = {v.space: cache.near_duplicates(v, exact) for v in vectors}
 try:
-    folds = comparison_folds(clips, n_splits=compare_settings.n_splits,
-                                        group_aware=compare_settings.group_aware)
+    folds = comparison_folds(clips, n_splits=compare_settings.n_splits, group_aware=compare_settings.group_aware)
     st.caption(display.md_escape(f"Checked against the Compare page's folds: {folds.note}"))
 except AudioDiagError as e:
     folds = None
